@@ -1,0 +1,57 @@
+/** Response schemas of the data.gouv.fr API v1 (reference Appendix A), validated at the boundary. */
+import { z } from 'zod'
+
+export const RESOURCE_TYPES = ['main', 'documentation', 'update', 'api', 'code', 'other'] as const
+export type ResourceType = (typeof RESOURCE_TYPES)[number]
+
+export const ChecksumSchema = z.looseObject({
+  type: z.string(),
+  value: z.string(),
+})
+export type Checksum = z.infer<typeof ChecksumSchema>
+
+export const SchemaRefSchema = z.looseObject({
+  name: z.string().nullish(),
+  version: z.string().nullish(),
+  url: z.string().nullish(),
+})
+export type SchemaRef = z.infer<typeof SchemaRefSchema>
+
+export const ResourceSchema = z.looseObject({
+  id: z.string(),
+  title: z.string(),
+  description: z.string().nullish(),
+  filetype: z.string(),
+  type: z.string(),
+  format: z.string().nullish(),
+  url: z.string(),
+  latest: z.string().nullish(),
+  checksum: ChecksumSchema.nullish(),
+  filesize: z.number().nullish(),
+  mime: z.string().nullish(),
+  created_at: z.string().nullish(),
+  last_modified: z.string().nullish(),
+  extras: z.record(z.string(), z.unknown()).nullish(),
+  schema: SchemaRefSchema.nullish(),
+})
+export type Resource = z.infer<typeof ResourceSchema>
+
+export const DatasetSchema = z.looseObject({
+  id: z.string(),
+  slug: z.string(),
+  title: z.string(),
+  page: z.string().nullish(),
+  private: z.boolean().nullish(),
+  resources: z.array(ResourceSchema),
+  /** Since udata 2025-06; absent on older servers, which means "unknown" (reference §2.3). */
+  permissions: z.looseObject({ edit: z.boolean().optional(), edit_resources: z.boolean().optional(), delete: z.boolean().optional() }).nullish(),
+})
+export type Dataset = z.infer<typeof DatasetSchema>
+
+export const ExtensionsSchema = z.array(z.string())
+
+/** Answer to a chunk request (reference §5.2): `{"success": true, "error": null, "message": ""}`. */
+export const ChunkStatusSchema = z.looseObject({
+  success: z.boolean(),
+  error: z.string().nullish(),
+})

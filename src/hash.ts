@@ -1,0 +1,53 @@
+/** Streaming checksums: memory stays flat whatever the file size. */
+import { createHash, type Hash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+
+/** Checksum types udata reports (reference Appendix A) mapped to node's digest names. */
+const ALGORITHMS: Record<string, string> = { sha1: 'sha1', md5: 'md5', sha256: 'sha256', sha2: 'sha256' }
+
+export function isSupportedChecksum(type: string): boolean {
+  return type in ALGORITHMS
+}
+
+/** Hex digest of a file in one streaming pass. */
+export async function hashFile(path: string, type: string = 'sha1'): Promise<string> {
+  const algorithm = ALGORITHMS[type]
+  if (algorithm === undefined) throw new Error(`unsupported checksum type '${type}' (supported: ${Object.keys(ALGORITHMS).join(', ')})`)
+  const hash = createHash(algorithm)
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+/**
+ * A sha1 fed with byte ranges in file order, possibly more than once (a retried request re-reads
+ * its range): each byte is hashed once, the first time it is seen, so an upload computes the local
+ * checksum while it streams, with no pass of its own. Ranges must not skip ahead of what is hashed.
+ */
+export class SequentialHasher {
+  private readonly hash: Hash = createHash('sha1')
+  private hashed = 0
+
+  constructor(readonly size: number) {}
+
+  /** `chunk` holds the bytes at [offset, offset + chunk.length). */
+  feed(offset: number, chunk: Uint8Array): void {
+    if (offset > this.hashed) throw new Error(`hashing skipped bytes ${this.hashed}..${offset}`)
+    const end = offset + chunk.length
+    if (end <= this.hashed) return
+    this.hash.update(chunk.subarray(this.hashed - offset))
+    this.hashed = end
+  }
+
+  get complete(): boolean {
+    return this.hashed === this.size
+  }
+
+  /** The sha1 once every byte was fed; `undefined` before. */
+  digest(): string | undefined {
+    if (!this.complete) return undefined
+    this.value ??= this.hash.digest('hex')
+    return this.value
+  }
+
+  private value: string | undefined
+}

@@ -1,0 +1,240 @@
+/**
+ * Inputs -> Settings: one zod schema keyed by the action.yml input names. `''` means "not given",
+ * so defaults apply; every error names the input (and the entry) and the accepted values.
+ */
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { parseApiUrl } from './datagouv/client.js'
+import { RESOURCE_TYPES, type ResourceType } from './datagouv/schemas.js'
+
+export const INPUT_NAMES = [
+  'api-key',
+  'dataset',
+  'api-url',
+  'files',
+  'resources',
+  'if-no-files-found',
+  'if-unchanged',
+  'create-missing',
+  'dry-run',
+  'chunk-size',
+  'concurrency',
+  'max-retries',
+  'timeout',
+] as const
+export type InputName = (typeof INPUT_NAMES)[number]
+
+export type IfNoFilesFound = 'error' | 'warn' | 'ignore'
+export type IfUnchanged = 'skip' | 'upload'
+
+export interface ResourceEntrySpec {
+  /** Position in the `resources` input, for messages: `resources[2]` or `resources['data/x.csv']`. */
+  label: string
+  /** A path or a glob that must match exactly one file. */
+  path: string
+  id?: string
+  title?: string
+  description?: string
+  type?: ResourceType
+  schema?: { name?: string; version?: string; url?: string }
+}
+
+export interface Settings {
+  apiKey: string | undefined
+  dataset: string
+  apiUrl: string
+  files: string[]
+  resources: ResourceEntrySpec[]
+  ifNoFilesFound: IfNoFilesFound
+  ifUnchanged: IfUnchanged
+  createMissing: boolean
+  dryRun: boolean
+  chunkSize: number
+  concurrency: number
+  maxRetries: number
+  timeoutSeconds: number
+}
+
+export const DEFAULTS = {
+  'api-url': 'https://www.data.gouv.fr',
+  'if-no-files-found': 'error',
+  'if-unchanged': 'skip',
+  'create-missing': 'false',
+  'dry-run': 'false',
+  'chunk-size': '20000000',
+  concurrency: '3',
+  'max-retries': '5',
+  timeout: '300',
+} as const satisfies Partial<Record<InputName, string>>
+
+/** Thrown for bad input: its message lists every problem, each naming its input. */
+export class InputError extends Error {
+  override readonly name = 'InputError'
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+const oneOf = <T extends string>(input: InputName, values: readonly T[]) =>
+  z.string().transform((value, ctx): T => {
+    if ((values as readonly string[]).includes(value)) return value as T
+    ctx.addIssue({ code: 'custom', message: `input '${input}' must be one of ${values.map((v) => `'${v}'`).join(', ')}, got '${value}'` })
+    return z.NEVER
+  })
+
+const booleanInput = (input: InputName) =>
+  z.string().transform((value, ctx): boolean => {
+    if (['true', 'True', 'TRUE'].includes(value)) return true
+    if (['false', 'False', 'FALSE'].includes(value)) return false
+    ctx.addIssue({ code: 'custom', message: `input '${input}' must be 'true' or 'false', got '${value}'` })
+    return z.NEVER
+  })
+
+const integerInput = (input: InputName, min: number, max: number, unit: string) =>
+  z.string().transform((value, ctx): number => {
+    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN
+    if (Number.isSafeInteger(number) && number >= min && number <= max) return number
+    ctx.addIssue({ code: 'custom', message: `input '${input}' must be a whole number of ${unit} from ${min} to ${max}, got '${value}'` })
+    return z.NEVER
+  })
+
+const lines = (value: string): string[] =>
+  value
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+
+const SchemaRefInput = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((name) => ({ name })),
+  z.strictObject({ name: z.string().min(1).optional(), version: z.string().min(1).optional(), url: z.url().optional() }),
+])
+
+const EntryInput = z.strictObject({
+  path: z.string().min(1, 'must not be empty'),
+  id: z.string().regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)').optional(),
+  title: z.string().trim().min(1, 'must not be empty').max(350, 'must be at most 350 characters').optional(),
+  description: z.string().max(100_000, 'must be at most 100000 characters').optional(),
+  type: z.enum(RESOURCE_TYPES, { error: `must be one of ${RESOURCE_TYPES.join(', ')}` }).optional(),
+  schema: SchemaRefInput.optional(),
+})
+
+/** The `resources` input: a list of entries, or the shorthand mapping `path: resource-id`. */
+export function parseResources(text: string): ResourceEntrySpec[] {
+  if (text.trim() === '') return []
+  let document: unknown
+  try {
+    document = parseYaml(text)
+  } catch (error) {
+    throw new InputError(`input 'resources' is neither YAML nor JSON: ${error instanceof Error ? error.message.split('\n', 1)[0] : String(error)}`)
+  }
+  if (document === null || document === undefined) return []
+  const problems: string[] = []
+  const entries: ResourceEntrySpec[] = []
+  const add = (label: string, raw: unknown): void => {
+    const result = EntryInput.safeParse(raw)
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const field = issue.path.length > 0 ? `.${issue.path.join('.')}` : ''
+        const message =
+          issue.code === 'unrecognized_keys'
+            ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (accepted: ${Object.keys(EntryInput.shape).join(', ')})`
+            : issue.message
+        problems.push(`input 'resources', entry ${label}${field}: ${message}`)
+      }
+      return
+    }
+    const { schema, ...rest } = result.data
+    entries.push(dropUndefined({ label, ...rest, schema }) as ResourceEntrySpec)
+  }
+  if (Array.isArray(document)) {
+    document.forEach((item, index) => {
+      const label = `resources[${index}]`
+      if (typeof item === 'string') add(label, { path: item })
+      else add(label, item)
+    })
+  } else if (typeof document === 'object') {
+    for (const [path, value] of Object.entries(document as Record<string, unknown>)) {
+      const label = `'${path}'`
+      if (typeof value === 'string') add(label, { path, id: value })
+      else if (value === null) add(label, { path })
+      else problems.push(`input 'resources', entry ${label}: the shorthand form maps a path to a resource id (path: id); use the list form for more fields`)
+    }
+  } else {
+    problems.push(
+      `input 'resources' must be a list of entries ({path, id?, title?, description?, type?, schema?}) or a mapping path: resource-id, got ${typeof document}`,
+    )
+  }
+  if (problems.length > 0) throw new InputError(problems.join('\n'))
+  return entries
+}
+
+function dropUndefined<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+}
+
+const SettingsSchema = z.object({
+  'api-key': z.string(),
+  dataset: z.string().min(1, "input 'dataset' is required: a dataset id or slug"),
+  'api-url': z.string().transform((value, ctx) => {
+    try {
+      return parseApiUrl(value).origin
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `input 'api-url': ${error instanceof Error ? error.message : String(error)}` })
+      return z.NEVER
+    }
+  }),
+  files: z.string().transform(lines),
+  resources: z.string(),
+  'if-no-files-found': oneOf('if-no-files-found', ['error', 'warn', 'ignore'] as const),
+  'if-unchanged': oneOf('if-unchanged', ['skip', 'upload'] as const),
+  'create-missing': booleanInput('create-missing'),
+  'dry-run': booleanInput('dry-run'),
+  'chunk-size': integerInput('chunk-size', 1024, 2 ** 31, 'bytes'),
+  concurrency: integerInput('concurrency', 1, 16, 'parallel uploads'),
+  'max-retries': integerInput('max-retries', 0, 20, 'retries'),
+  timeout: integerInput('timeout', 1, 86_400, 'seconds'),
+})
+
+/** Reads every input through `getInput` (core.getInput in the action) and validates them together. */
+export function readSettings(getInput: (name: InputName) => string): Settings {
+  const raw = Object.fromEntries(
+    INPUT_NAMES.map((name) => {
+      const value = getInput(name).trim()
+      return [name, value === '' ? ((DEFAULTS as Record<string, string>)[name] ?? '') : value]
+    }),
+  )
+  const problems: string[] = []
+  if (raw['api-key'] === '' && !['true', 'True', 'TRUE'].includes(raw['dry-run'] ?? '')) {
+    problems.push("input 'api-key' is required unless 'dry-run' is true (store the key as a secret: api-key: ${{ secrets.DATAGOUV_API_KEY }})")
+  }
+  const parsed = SettingsSchema.safeParse(raw)
+  if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => issue.message))
+  let resources: ResourceEntrySpec[] = []
+  try {
+    resources = parseResources(raw.resources ?? '')
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error))
+  }
+  if (!parsed.success || problems.length > 0) throw new InputError(problems.join('\n'))
+  const value = parsed.data
+  if (value.files.length === 0 && resources.length === 0) {
+    throw new InputError("nothing to publish: give 'files' (newline-separated globs) or 'resources' (entries with a path)")
+  }
+  return {
+    apiKey: value['api-key'] === '' ? undefined : value['api-key'],
+    dataset: value.dataset,
+    apiUrl: value['api-url'],
+    files: value.files,
+    resources,
+    ifNoFilesFound: value['if-no-files-found'],
+    ifUnchanged: value['if-unchanged'],
+    createMissing: value['create-missing'],
+    dryRun: value['dry-run'],
+    chunkSize: value['chunk-size'],
+    concurrency: value.concurrency,
+    maxRetries: value['max-retries'],
+    timeoutSeconds: value.timeout,
+  }
+}

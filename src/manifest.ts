@@ -1,0 +1,142 @@
+/**
+ * `files` globs and `resources` entries -> the list of local files to publish (what the user asked
+ * for), each with its size and the name udata will store it under. Problems are collected, not
+ * thrown, so the preflight reports them all together.
+ */
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import * as glob from '@actions/glob'
+import type { ResourceType } from './datagouv/schemas.js'
+import type { IfNoFilesFound, ResourceEntrySpec, Settings } from './inputs.js'
+import { normalizeFilename } from './normalize.js'
+
+export interface Entry {
+  /** Where the user asked for it, for messages: `resources[2]` or `files 'out/*.csv'`. */
+  label: string
+  /** The path as shown to the user: relative to the working directory, with `/`. */
+  source: string
+  /** Absolute path. */
+  path: string
+  /** Local file name (last segment). */
+  name: string
+  size: number
+  /** udata's normalised form of the name: what the server stores (reference §3.2). */
+  storedName: string
+  /** Set when the entry came from `resources`. */
+  id?: string
+  title?: string
+  description?: string
+  type?: ResourceType
+  schema?: { name?: string; version?: string; url?: string }
+  fromResources: boolean
+}
+
+export interface Manifest {
+  entries: Entry[]
+  /** Errors: the run must stop before any write. */
+  problems: string[]
+  /** Degraded paths the user chose to tolerate (`if-no-files-found: warn`). */
+  warnings: string[]
+}
+
+type ManifestSettings = Pick<Settings, 'files' | 'resources' | 'ifNoFilesFound'>
+
+export async function buildManifest(settings: ManifestSettings, cwd: string): Promise<Manifest> {
+  const manifest: Manifest = { entries: [], problems: [], warnings: [] }
+  const seen = new Map<string, Entry>()
+
+  for (const spec of settings.resources) {
+    const files = await resolveEntryPath(spec.path, cwd)
+    if (typeof files === 'string') {
+      manifest.problems.push(`input 'resources', entry ${spec.label}: ${files}`)
+      continue
+    }
+    if (files.length === 0) {
+      noMatch(manifest, settings.ifNoFilesFound, `input 'resources', entry ${spec.label}: no file matches '${spec.path}'`)
+      continue
+    }
+    if (files.length > 1) {
+      const shown = files.slice(0, 5).map((f) => display(f.path, cwd))
+      manifest.problems.push(
+        `input 'resources', entry ${spec.label}: '${spec.path}' matches ${files.length} files (${shown.join(', ')}${files.length > 5 ? ', ...' : ''}); an entry's path must match exactly one file`,
+      )
+      continue
+    }
+    const file = files[0] as LocalFile
+    const previous = seen.get(file.path)
+    if (previous !== undefined) {
+      manifest.problems.push(`input 'resources', entry ${spec.label}: ${display(file.path, cwd)} is already published by entry ${previous.label}`)
+      continue
+    }
+    const entry = toEntry(file, cwd, spec.label, spec)
+    seen.set(file.path, entry)
+    manifest.entries.push(entry)
+  }
+
+  const excludes = settings.files.filter((p) => p.startsWith('!')).map((p) => `!${absolutePattern(p.slice(1), cwd)}`)
+  for (const pattern of settings.files.filter((p) => !p.startsWith('!'))) {
+    const globber = await glob.create([absolutePattern(pattern, cwd), ...excludes].join('\n'), { matchDirectories: false, implicitDescendants: true })
+    const matches = (await globber.glob()).sort()
+    if (matches.length === 0) {
+      noMatch(manifest, settings.ifNoFilesFound, `input 'files': no file matches '${pattern}'`)
+      continue
+    }
+    for (const match of matches) {
+      if (seen.has(match)) continue
+      const info = await stat(match)
+      const entry = toEntry({ path: match, size: info.size }, cwd, `files '${pattern}'`)
+      seen.set(match, entry)
+      manifest.entries.push(entry)
+    }
+  }
+  return manifest
+}
+
+interface LocalFile {
+  path: string
+  size: number
+}
+
+/** An entry's path: the file itself when it exists, else a glob; a message when it is unusable. */
+async function resolveEntryPath(pattern: string, cwd: string): Promise<LocalFile[] | string> {
+  const literal = path.resolve(cwd, pattern)
+  const info = await stat(literal).catch(() => undefined)
+  if (info?.isFile() === true) return [{ path: literal, size: info.size }]
+  if (info?.isDirectory() === true) return `'${pattern}' is a directory; an entry's path must name one file`
+  const globber = await glob.create(absolutePattern(pattern, cwd), { matchDirectories: false, implicitDescendants: false })
+  const matches = (await globber.glob()).sort()
+  return Promise.all(matches.map(async (match) => ({ path: match, size: (await stat(match)).size })))
+}
+
+function toEntry(file: LocalFile, cwd: string, label: string, spec?: ResourceEntrySpec): Entry {
+  const name = path.basename(file.path)
+  const entry: Entry = {
+    label,
+    source: display(file.path, cwd),
+    path: file.path,
+    name,
+    size: file.size,
+    storedName: normalizeFilename(name),
+    fromResources: spec !== undefined,
+  }
+  if (spec?.id !== undefined) entry.id = spec.id.toLowerCase()
+  if (spec?.title !== undefined) entry.title = spec.title
+  if (spec?.description !== undefined) entry.description = spec.description
+  if (spec?.type !== undefined) entry.type = spec.type
+  if (spec?.schema !== undefined) entry.schema = spec.schema
+  return entry
+}
+
+function noMatch(manifest: Manifest, mode: IfNoFilesFound, message: string): void {
+  if (mode === 'error') manifest.problems.push(`${message} (set if-no-files-found to 'warn' or 'ignore' to allow this)`)
+  else if (mode === 'warn') manifest.warnings.push(message)
+}
+
+function absolutePattern(pattern: string, cwd: string): string {
+  return path.isAbsolute(pattern) ? pattern : path.join(cwd, pattern)
+}
+
+function display(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file)
+  return (relative.startsWith('..') ? file : relative).split(path.sep).join('/')
+}
