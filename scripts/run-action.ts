@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/index.js')
+export const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/index.js')
 
 export interface ActionRun {
   code: number | null

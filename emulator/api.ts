@@ -1,0 +1,395 @@
+import { randomUUID } from 'node:crypto'
+
+import { FREQUENCIES, LICENSES, MESSAGES, RESOURCE_TYPES, WERKZEUG } from './constants.js'
+import type { Env } from './env.js'
+import {
+  PROTECTED_CURRENT,
+  PROTECTED_LEGACY,
+  applyResourceForm,
+  parseDatasetForm,
+  parseResourceForm,
+  type FormErrors,
+  type ResourceFormValues,
+} from './forms.js'
+import { HttpError, abort, empty, formErrors, isPlainObject, json, readFlaskJson, readJsonObject, type Reply, type RequestContext } from './http.js'
+import { permissionsFor, renderDataset, renderResource, renderUser } from './render.js'
+import type { DatasetState, ResourceState, UserState } from './types.js'
+
+// ---------------------------------------------------------------------------------------------
+// Guards, in the order udata applies them: `@api.secure`, then the view's own checks.
+
+/** `@api.secure` without credentials: Werkzeug's 401 text (reference §2.2). */
+export function requireUser(ctx: RequestContext): UserState {
+  if (ctx.user === undefined) throw abort(401, WERKZEUG.unauthorized)
+  return ctx.user
+}
+
+export function requireDataset(ctx: RequestContext): DatasetState {
+  if (ctx.dataset === undefined) throw new Error('route without {dataset}')
+  return ctx.dataset
+}
+
+/** `dataset.permissions[...].test()` → 403 (reference §2.3). */
+export function requirePermission(ctx: RequestContext, dataset: DatasetState): void {
+  if (!permissionsFor(dataset, ctx.user).edit) throw abort(403, MESSAGES.forbidden)
+}
+
+/** Read endpoints: private datasets are 404 to others, deleted ones 410 (reference §2.4). */
+function requireVisible(ctx: RequestContext, dataset: DatasetState): void {
+  if (permissionsFor(dataset, ctx.user).edit) return
+  if (dataset.private) throw abort(404, WERKZEUG.notFound)
+  if (dataset.deleted !== null) throw abort(410, MESSAGES.datasetDeleted)
+}
+
+/** `get_resource_or_404`. */
+export function requireResource(dataset: DatasetState, rid: string | undefined): ResourceState {
+  const resource = dataset.resources.find((r) => r.id === rid)
+  if (resource === undefined) throw abort(404, MESSAGES.resourceMissing)
+  return resource
+}
+
+function owner(env: Env, dataset: DatasetState): UserState | undefined {
+  return env.store.users.get(dataset.owner)
+}
+
+function datasetReply(ctx: RequestContext, env: Env, dataset: DatasetState, status = 200): Reply {
+  return json(status, renderDataset(dataset, env.origin(), owner(env, dataset), ctx.user), true)
+}
+
+function has(body: Record<string, unknown>, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(body, key)
+}
+
+/** Delete a stored file unless another resource still points at it. */
+export async function releaseStoredFile(env: Env, fsFilename: string | null): Promise<void> {
+  if (fsFilename === null) return
+  const stillUsed = env.store.datasets.some((d) => d.resources.some((r) => r.fsFilename === fsFilename))
+  if (!stillUsed) await env.storage.deleteStatic(fsFilename)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference lists
+
+export async function getExtensions(_ctx: RequestContext, env: Env): Promise<Reply> {
+  return json(200, [...env.extensions].sort())
+}
+
+export async function getResourceTypes(): Promise<Reply> {
+  return json(
+    200,
+    RESOURCE_TYPES.map((t) => ({ ...t })),
+  )
+}
+
+export async function getFrequencies(): Promise<Reply> {
+  return json(
+    200,
+    FREQUENCIES.map((f) => ({ ...f })),
+  )
+}
+
+export async function getLicenses(): Promise<Reply> {
+  return json(
+    200,
+    LICENSES.map((l) => ({ ...l })),
+  )
+}
+
+/** `GET /api/1/datasets/r/{rid}` → 302 to the resource url, no visibility check (reference §8). */
+export async function resourceRedirect(ctx: RequestContext, env: Env): Promise<Reply> {
+  const found = ctx.rid === undefined ? undefined : env.store.findResource(ctx.rid)
+  if (found === undefined) throw abort(404, MESSAGES.resourceNotFound)
+  return empty(302, { location: found.resource.url })
+}
+
+export async function getMe(ctx: RequestContext, env: Env): Promise<Reply> {
+  const user = requireUser(ctx)
+  return json(200, renderUser(user, env.origin()), true)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasets
+
+export async function getDataset(ctx: RequestContext, env: Env): Promise<Reply> {
+  const dataset = requireDataset(ctx)
+  requireVisible(ctx, dataset)
+  return datasetReply(ctx, env, dataset)
+}
+
+/** `PUT /datasets/{dataset}/` (reference §6.3). */
+export async function putDataset(ctx: RequestContext, env: Env): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  const body = await readJsonObject(ctx)
+  const restoring = has(body, 'deleted') && body['deleted'] === null
+  if (dataset.deleted !== null && !restoring) throw abort(410, MESSAGES.datasetDeleted)
+  requirePermission(ctx, dataset)
+
+  const { values, errors } = parseDatasetForm(body)
+  const replacement = has(body, 'resources') ? parseResourceList(body['resources'], dataset, errors) : undefined
+  if (Object.keys(errors).length > 0) throw formErrors(errors)
+
+  const protectedFields = env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT
+  const now = new Date()
+  if (values.title !== undefined) env.store.retitle(dataset, values.title)
+  if (values.description !== undefined) dataset.description = values.description
+  if (values.descriptionShort !== undefined) dataset.descriptionShort = values.descriptionShort
+  if (values.private !== undefined) dataset.private = values.private
+  if (values.tags !== undefined) dataset.tags = values.tags
+  if (values.frequency !== undefined) dataset.frequency = values.frequency
+  if (values.license !== undefined) dataset.license = values.license
+  if (values.extras !== undefined) dataset.extras = values.extras
+  if (restoring) dataset.deleted = null
+  if (replacement !== undefined) {
+    // `NestedModelList.populate_obj`: matched by id, unknown ids get new ones, omitted ones go.
+    dataset.resources = replacement.map(({ existing, values: entry }) => {
+      if (existing !== undefined) {
+        applyResourceForm(existing, entry, protectedFields)
+        return existing
+      }
+      return newResource(entry, now)
+    })
+  }
+  dataset.lastModifiedInternal = now
+  return datasetReply(ctx, env, dataset)
+}
+
+function parseResourceList(
+  raw: unknown,
+  dataset: DatasetState,
+  errors: FormErrors,
+): Array<{ existing: ResourceState | undefined; values: ResourceFormValues }> | undefined {
+  if (!Array.isArray(raw)) {
+    errors['resources'] = ['Expected a list of resources.']
+    return undefined
+  }
+  const entryErrors: FormErrors[] = []
+  const parsed = raw.map((item: unknown) => {
+    if (!isPlainObject(item)) {
+      entryErrors.push({ resource: ['Expected an object.'] })
+      return { existing: undefined, values: {} }
+    }
+    const id = typeof item['id'] === 'string' ? item['id'].toLowerCase() : undefined
+    const existing = dataset.resources.find((r) => r.id === id)
+    const { values, errors: itemErrors } = parseResourceForm(item, existing)
+    entryErrors.push(itemErrors)
+    return { existing, values }
+  })
+  if (entryErrors.some((e) => Object.keys(e).length > 0)) errors['resources'] = entryErrors
+  return parsed
+}
+
+function newResource(values: ResourceFormValues, now: Date): ResourceState {
+  return {
+    id: randomUUID(),
+    title: values.title ?? '',
+    description: values.description ?? null,
+    filetype: values.filetype ?? 'file',
+    type: values.type ?? 'other',
+    format: values.format ?? null,
+    url: values.url ?? '',
+    checksum: values.checksum ?? null,
+    filesize: values.filesize ?? null,
+    mime: values.mime ?? null,
+    extras: values.extras ?? {},
+    schema: values.schema ?? null,
+    createdAt: now,
+    lastModifiedInternal: now,
+    fsFilename: null,
+  }
+}
+
+export async function deleteDataset(ctx: RequestContext): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  if (dataset.deleted !== null) throw abort(410, MESSAGES.datasetDeleted)
+  requirePermission(ctx, dataset)
+  dataset.deleted = new Date()
+  return empty(204)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources (API v1)
+
+/** `POST /datasets/{dataset}/resources/`: remote resources only (reference §6.2). */
+export async function postResource(ctx: RequestContext, env: Env): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  requirePermission(ctx, dataset)
+  const body = await readJsonObject(ctx)
+  const { values, errors } = parseResourceForm(body, undefined)
+  if (Object.keys(errors).length > 0) throw formErrors(errors)
+  if (values.filetype !== 'remote') throw abort(400, MESSAGES.remoteOnly)
+  const now = new Date()
+  const resource = newResource(values, now)
+  dataset.resources.unshift(resource)
+  dataset.lastModifiedInternal = now
+  return json(201, renderResource(resource, env.origin()), true)
+}
+
+/** `PUT /datasets/{dataset}/resources/` with every id: reorders (reference §6.4). */
+export async function reorderResources(ctx: RequestContext, env: Env): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  requirePermission(ctx, dataset)
+  const data = await readFlaskJson(ctx)
+  const list: unknown[] = Array.isArray(data) ? data : []
+  const ids = list.map((item) => (isPlainObject(item) ? item['id'] : item)).map((id) => (typeof id === 'string' ? id.toLowerCase() : ''))
+  const ordered = ids.map((id) => dataset.resources.find((r) => r.id === id))
+  const total = dataset.resources.length
+  if (ordered.length !== total || ordered.some((r) => r === undefined) || new Set(ids).size !== total) {
+    throw abort(400, `All resources must be reordered, you provided ${ordered.length} out of ${total}`)
+  }
+  dataset.resources = ordered as ResourceState[]
+  return json(
+    200,
+    dataset.resources.map((r) => renderResource(r, env.origin())),
+    true,
+  )
+}
+
+export async function getResource(ctx: RequestContext, env: Env): Promise<Reply> {
+  const dataset = requireDataset(ctx)
+  if (dataset.private && !permissionsFor(dataset, ctx.user).edit) throw abort(404, WERKZEUG.notFound)
+  const resource = requireResource(dataset, ctx.rid)
+  return json(200, renderResource(resource, env.origin()), true)
+}
+
+/** `PUT /datasets/{dataset}/resources/{rid}/`: partial update (reference §6.1). */
+export async function putResource(ctx: RequestContext, env: Env): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  requirePermission(ctx, dataset)
+  const resource = requireResource(dataset, ctx.rid)
+  const body = await readJsonObject(ctx)
+  const { values, errors } = parseResourceForm(body, resource)
+  if (Object.keys(errors).length > 0) throw formErrors(errors)
+  if (values.filetype !== undefined && values.filetype !== resource.filetype) throw abort(400, MESSAGES.filetypeChange)
+  applyResourceForm(resource, values, env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT)
+  const now = new Date()
+  resource.lastModifiedInternal = now
+  dataset.lastModifiedInternal = now
+  return json(200, renderResource(resource, env.origin()), true)
+}
+
+export async function deleteResource(ctx: RequestContext, env: Env): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  requirePermission(ctx, dataset)
+  const resource = requireResource(dataset, ctx.rid)
+  dataset.resources = dataset.resources.filter((r) => r !== resource)
+  dataset.lastModifiedInternal = new Date()
+  await releaseStoredFile(env, resource.fsFilename)
+  return empty(204)
+}
+
+// ---------------------------------------------------------------------------------------------
+// API v2 helpers (reference §1, §6.5)
+
+export async function getResourceV2(ctx: RequestContext, env: Env): Promise<Reply> {
+  const found = ctx.rid === undefined ? undefined : env.store.findResource(ctx.rid)
+  if (found === undefined || (found.dataset.private && !permissionsFor(found.dataset, ctx.user).edit)) {
+    throw abort(404, MESSAGES.resourceNotFound)
+  }
+  return json(200, { resource: renderResource(found.resource, env.origin()), dataset_id: found.dataset.id }, true)
+}
+
+/** flask-restx reqparse `type=int` (reference §2.4: "Input payload validation failed"). */
+export function intArgument(raw: string | null | undefined, name: string): number | undefined {
+  if (raw === null || raw === undefined) return undefined
+  if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(raw)) {
+    throw new HttpError(400, {
+      errors: { [name]: `invalid literal for int() with base 10: '${raw}'` },
+      message: 'Input payload validation failed',
+    })
+  }
+  return Number(raw.replace(/_/g, ''))
+}
+
+export async function listResourcesV2(ctx: RequestContext, env: Env): Promise<Reply> {
+  const dataset = requireDataset(ctx)
+  requireVisible(ctx, dataset)
+  const page = Math.max(1, intArgument(ctx.query.get('page'), 'page') ?? 1)
+  const pageSize = Math.max(1, intArgument(ctx.query.get('page_size'), 'page_size') ?? 50)
+  const type = ctx.query.get('type')
+  const q = ctx.query.get('q')?.toLowerCase()
+  const matching = dataset.resources.filter(
+    (r) => (type === null || type === '' || r.type === type) && (q === undefined || q === '' || r.title.toLowerCase().includes(q)),
+  )
+  const pageUrl = (n: number): string => {
+    const params = new URLSearchParams(ctx.query)
+    params.set('page', String(n))
+    params.set('page_size', String(pageSize))
+    return `${env.origin()}${ctx.pathname}?${params.toString()}`
+  }
+  const start = (page - 1) * pageSize
+  return json(
+    200,
+    {
+      data: matching.slice(start, start + pageSize).map((r) => renderResource(r, env.origin())),
+      next_page: start + pageSize < matching.length ? pageUrl(page + 1) : null,
+      page,
+      page_size: pageSize,
+      previous_page: page > 1 ? pageUrl(page - 1) : null,
+      total: matching.length,
+    },
+    true,
+  )
+}
+
+/** Merge: `null` deletes a key (`update_resource_extras`, no `last_modified` bump). */
+async function mergeExtras(ctx: RequestContext, extras: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const data = await readFlaskJson(ctx)
+  if (!isPlainObject(data)) throw abort(400, 'Wrong payload format, dict expected')
+  const merged = { ...extras }
+  for (const [key, value] of Object.entries(data)) {
+    if (value === null) delete merged[key]
+    else merged[key] = value
+  }
+  return merged
+}
+
+async function removeExtras(ctx: RequestContext, extras: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const data = await readFlaskJson(ctx)
+  if (!Array.isArray(data)) throw abort(400, 'Wrong payload format, list expected')
+  const remaining = { ...extras }
+  for (const key of data) {
+    if (typeof key !== 'string' || !has(remaining, key)) throw abort(404, 'Key not found in existing extras')
+    delete remaining[key]
+  }
+  return remaining
+}
+
+export async function putDatasetExtras(ctx: RequestContext): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  requirePermission(ctx, dataset)
+  dataset.extras = await mergeExtras(ctx, dataset.extras)
+  return json(200, { ...dataset.extras })
+}
+
+export async function deleteDatasetExtras(ctx: RequestContext): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  requirePermission(ctx, dataset)
+  dataset.extras = await removeExtras(ctx, dataset.extras)
+  return empty(204)
+}
+
+export async function putResourceExtras(ctx: RequestContext): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  requirePermission(ctx, dataset)
+  const resource = requireResource(dataset, ctx.rid)
+  resource.extras = await mergeExtras(ctx, resource.extras)
+  return json(200, { ...resource.extras })
+}
+
+export async function deleteResourceExtras(ctx: RequestContext): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  requirePermission(ctx, dataset)
+  const resource = requireResource(dataset, ctx.rid)
+  resource.extras = await removeExtras(ctx, resource.extras)
+  return empty(204)
+}

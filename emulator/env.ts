@@ -1,0 +1,14 @@
+import type { Storage } from './storage.js'
+import type { Store } from './store.js'
+
+/** What request handlers share: state, disk, and the emulated server version. */
+export interface Env {
+  store: Store
+  storage: Storage
+  /** `http://host:port`, no trailing slash. */
+  origin: () => string
+  extensions: ReadonlySet<string>
+  sameSecondConflict: boolean
+  /** Pre-v17.6 behaviours (reference §12): see `EmulatorOptions.version`. */
+  legacy: boolean
+}

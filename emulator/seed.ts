@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+
+import { z } from 'zod'
+
+import { RESOURCE_TYPES } from './constants.js'
+import type { Emulator } from './server.js'
+import type { DatasetSeed, SchemaRef, SeedResource } from './types.js'
+
+/**
+ * The JSON seed format of the standalone emulator (documented in emulator/README.md).
+ */
+
+const resourceType = z.enum(RESOURCE_TYPES.map((t) => t.id) as [string, ...string[]])
+const schemaRef = z
+  .object({ name: z.string().nullable().optional(), version: z.string().nullable().optional(), url: z.string().nullable().optional() })
+  .nullable()
+  .optional()
+const common = {
+  id: z.string().optional(),
+  title: z.string().optional(),
+  type: resourceType.optional(),
+  description: z.string().nullable().optional(),
+  extras: z.record(z.string(), z.unknown()).optional(),
+  schema: schemaRef,
+}
+
+const fileResource = z
+  .object({
+    ...common,
+    filename: z.string().min(1),
+    content: z.string().optional(),
+    contentBase64: z.string().optional(),
+    path: z.string().optional(),
+  })
+  .strict()
+  .refine((r) => [r.content, r.contentBase64, r.path].filter((v) => v !== undefined).length === 1, {
+    message: 'a file resource needs exactly one of content, contentBase64, path',
+  })
+
+const remoteResource = z
+  .object({
+    ...common,
+    url: z.string().min(1),
+    title: z.string().min(1),
+    format: z.string().optional(),
+    mime: z.string().optional(),
+    filesize: z.number().int().optional(),
+    checksum: z.object({ type: z.enum(['sha1', 'sha2', 'sha256', 'md5', 'crc']), value: z.string() }).optional(),
+  })
+  .strict()
+
+export const seedSchema = z
+  .object({
+    users: z.array(z.object({ id: z.string().optional(), apiKey: z.string().min(1).optional(), active: z.boolean().optional() }).strict()).default([]),
+    datasets: z
+      .array(
+        z
+          .object({
+            owner: z.string().optional(),
+            id: z.string().optional(),
+            slug: z.string().optional(),
+            title: z.string().optional(),
+            description: z.string().optional(),
+            private: z.boolean().optional(),
+            deleted: z.boolean().optional(),
+            oldSlugs: z.array(z.string()).optional(),
+            tags: z.array(z.string()).optional(),
+            frequency: z.string().optional(),
+            license: z.string().optional(),
+            extras: z.record(z.string(), z.unknown()).optional(),
+            resources: z.array(z.union([fileResource, remoteResource])).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict()
+
+export type SeedFile = z.input<typeof seedSchema>
+
+export interface SeedSummary {
+  url: string
+  users: Array<{ id: string; apiKey: string }>
+  datasets: Array<{ id: string; slug: string; resources: Array<{ id: string; title: string; filetype: string; url: string }> }>
+}
+
+/** The seed used when none is given: one user, one dataset with a file and a remote resource. */
+export const DEFAULT_SEED: SeedFile = {
+  users: [{ apiKey: 'demo-api-key' }],
+  datasets: [
+    {
+      slug: 'demo-dataset',
+      title: 'Demo dataset',
+      description: 'A dataset served by the local udata emulator.',
+      resources: [
+        { filename: 'demo.csv', content: 'id,value\n1,alpha\n2,beta\n', title: 'Demo CSV', type: 'main' },
+        { url: 'https://example.org/demo-remote.csv', title: 'Remote demo file', type: 'documentation', format: 'csv' },
+      ],
+    },
+  ],
+}
+
+type NoUndefined<T> = { [K in keyof T]: Exclude<T[K], undefined> }
+
+function stripUndefined<T extends object>(value: T): NoUndefined<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as NoUndefined<T>
+}
+
+/** Parse a seed (throws with a readable message) without touching the emulator. */
+export function parseSeed(value: unknown): z.output<typeof seedSchema> {
+  const result = seedSchema.safeParse(value)
+  if (!result.success) throw new Error(`Invalid seed:\n${z.prettifyError(result.error)}`)
+  return result.data
+}
+
+/** Load a seed into a running emulator. Relative `path`s are resolved against `baseDir`. */
+export function applySeed(emulator: Emulator, value: unknown, baseDir = process.cwd()): SeedSummary {
+  const seed = parseSeed(value)
+  const users = seed.users.map((u) => emulator.addUser(stripUndefined(u)))
+  const datasets = seed.datasets.map((d) => {
+    const owner = d.owner ?? users[0]?.id
+    if (owner === undefined) throw new Error('Invalid seed: a dataset needs an owner and no user is seeded')
+    const resources: SeedResource[] = (d.resources ?? []).map((r) => {
+      const schema = r.schema === undefined ? undefined : r.schema === null ? null : (stripUndefined(r.schema) as SchemaRef)
+      if ('filename' in r) {
+        const content =
+          r.content !== undefined
+            ? r.content
+            : r.contentBase64 !== undefined
+              ? Buffer.from(r.contentBase64, 'base64')
+              : readFileSync(resolve(baseDir, r.path as string))
+        const { content: _c, contentBase64: _b, path: _p, schema: _s, ...rest } = r
+        return stripUndefined({ ...rest, content, schema }) as SeedResource
+      }
+      const { schema: _s, ...rest } = r
+      return stripUndefined({ ...rest, schema }) as SeedResource
+    })
+    const { resources: _r, ...rest } = d
+    return emulator.addDataset(stripUndefined({ ...rest, owner, resources }) as DatasetSeed)
+  })
+  return {
+    url: emulator.url,
+    users,
+    datasets: datasets.map((d) => ({
+      id: d.id,
+      slug: d.slug,
+      resources: d.resources.map((r) => ({ id: r.id, title: r.title, filetype: r.filetype, url: r.url })),
+    })),
+  }
+}

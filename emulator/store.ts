@@ -1,0 +1,208 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+
+import { fileFormat, normalizeFilename } from '../src/normalize.js'
+import { mimeFor } from './constants.js'
+import { UUID_RE, objectId } from './http.js'
+import type { Storage } from './storage.js'
+import type { DatasetSeed, DatasetState, FileResourceSeed, RemoteResourceSeed, ResourceState, UserState } from './types.js'
+
+/** Seeded files are stored one hour in the past so that an upload right after seeding never collides. */
+const SEED_STORAGE_AGE_MS = 3600_000
+
+/** The emulator's in-memory database: users (with their API keys) and datasets. */
+export class Store {
+  readonly users = new Map<string, UserState>()
+  readonly datasets: DatasetState[] = []
+  private readonly byKey = new Map<string, UserState>()
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly origin: () => string,
+    private readonly extensions: ReadonlySet<string>,
+  ) {}
+
+  addUser(opts: { id?: string; apiKey?: string; active?: boolean } = {}): { id: string; apiKey: string } {
+    const id = opts.id ?? objectId()
+    const apiKey = opts.apiKey ?? `udata_${randomBytes(24).toString('hex')}`
+    if (this.users.has(id)) throw new Error(`User ${id} already exists`)
+    if (this.byKey.has(apiKey)) throw new Error('API key already in use')
+    const user: UserState = { id, apiKey, active: opts.active ?? true }
+    this.users.set(id, user)
+    this.byKey.set(apiKey, user)
+    return { id, apiKey }
+  }
+
+  userByKey(apiKey: string): UserState | undefined {
+    return this.byKey.get(apiKey)
+  }
+
+  /** Every API key, to keep them out of logs. */
+  apiKeys(): string[] {
+    return [...this.byKey.keys()]
+  }
+
+  addDataset(seed: DatasetSeed): DatasetState {
+    if (!this.users.has(seed.owner)) throw new Error(`Unknown owner ${seed.owner}`)
+    const id = seed.id ?? objectId()
+    if (this.datasets.some((d) => d.id === id)) throw new Error(`Dataset ${id} already exists`)
+    const title = seed.title ?? (seed.slug !== undefined ? seed.slug.replace(/-/g, ' ') : `Dataset ${this.datasets.length + 1}`)
+    const slug = seed.slug ?? this.uniqueSlug(title)
+    if (this.slugTaken(slug)) throw new Error(`Slug ${slug} already in use`)
+    const now = new Date()
+    const dataset: DatasetState = {
+      id,
+      slug,
+      oldSlugs: [...(seed.oldSlugs ?? [])],
+      title,
+      description: seed.description ?? '',
+      descriptionShort: null,
+      private: seed.private ?? false,
+      deleted: seed.deleted === true ? now : null,
+      owner: seed.owner,
+      tags: [...(seed.tags ?? [])],
+      frequency: seed.frequency ?? 'unknown',
+      license: seed.license ?? 'notspecified',
+      extras: { ...(seed.extras ?? {}) },
+      resources: [],
+      createdAt: now,
+      lastModifiedInternal: now,
+    }
+    this.datasets.push(dataset)
+    // Resources are prepended, so add them last-first to end up in the order given.
+    for (const resource of [...(seed.resources ?? [])].reverse()) {
+      if ('filename' in resource) this.addFileResource(id, resource)
+      else this.addRemoteResource(id, resource)
+    }
+    return dataset
+  }
+
+  addFileResource(datasetId: string, seed: FileResourceSeed): ResourceState {
+    const dataset = this.requireDataset(datasetId)
+    const content = typeof seed.content === 'string' ? Buffer.from(seed.content, 'utf8') : seed.content
+    const name = normalizeFilename(seed.filename)
+    const now = new Date()
+    const fsFilename = this.storage.writeSeedFile(dataset.slug, name, content, new Date(now.getTime() - SEED_STORAGE_AGE_MS))
+    const resource: ResourceState = {
+      id: this.resourceId(seed.id),
+      title: seed.title ?? name,
+      description: seed.description ?? null,
+      filetype: 'file',
+      type: seed.type ?? 'main',
+      format: fileFormat(name, this.extensions) ?? null,
+      url: this.fileUrl(fsFilename),
+      checksum: { type: 'sha1', value: createHash('sha1').update(content).digest('hex') },
+      filesize: content.length,
+      mime: mimeFor(name),
+      extras: { ...(seed.extras ?? {}) },
+      schema: seed.schema ?? null,
+      createdAt: now,
+      lastModifiedInternal: now,
+      fsFilename,
+    }
+    dataset.resources.unshift(resource)
+    return resource
+  }
+
+  addRemoteResource(datasetId: string, seed: RemoteResourceSeed): ResourceState {
+    const dataset = this.requireDataset(datasetId)
+    const now = new Date()
+    const resource: ResourceState = {
+      id: this.resourceId(seed.id),
+      title: seed.title,
+      description: seed.description ?? null,
+      filetype: 'remote',
+      type: seed.type ?? 'main',
+      format: seed.format !== undefined ? seed.format.trim().toLowerCase() : null,
+      url: seed.url,
+      checksum: seed.checksum ?? null,
+      filesize: seed.filesize ?? null,
+      mime: seed.mime ?? null,
+      extras: { ...(seed.extras ?? {}) },
+      schema: seed.schema ?? null,
+      createdAt: now,
+      lastModifiedInternal: now,
+      fsFilename: null,
+    }
+    dataset.resources.unshift(resource)
+    return resource
+  }
+
+  /** By id or current slug. */
+  getDataset(idOrSlug: string): DatasetState | undefined {
+    return this.datasets.find((d) => d.id === idOrSlug) ?? this.datasets.find((d) => d.slug === idOrSlug)
+  }
+
+  /** The `{dataset}` path converter: id, current slug, or an old slug (then `redirect` is set). */
+  resolveDataset(param: string): { dataset: DatasetState; redirect: boolean } | undefined {
+    const current = this.getDataset(param)
+    if (current !== undefined) return { dataset: current, redirect: false }
+    const moved = this.datasets.find((d) => d.oldSlugs.includes(param))
+    return moved === undefined ? undefined : { dataset: moved, redirect: true }
+  }
+
+  getResource(datasetId: string, rid: string): ResourceState | undefined {
+    const wanted = rid.toLowerCase()
+    return this.getDataset(datasetId)?.resources.find((r) => r.id === wanted)
+  }
+
+  findResource(rid: string): { dataset: DatasetState; resource: ResourceState } | undefined {
+    const wanted = rid.toLowerCase()
+    for (const dataset of this.datasets) {
+      const resource = dataset.resources.find((r) => r.id === wanted)
+      if (resource !== undefined) return { dataset, resource }
+    }
+    return undefined
+  }
+
+  fileUrl(fsFilename: string): string {
+    return `${this.origin()}/static/${fsFilename}`
+  }
+
+  /**
+   * Datasets' slugs follow their title (`SlugField(populate_from="title", update=True, follow=True)`):
+   * a new title gives a new slug and the old one keeps redirecting.
+   */
+  retitle(dataset: DatasetState, title: string): void {
+    if (title === dataset.title) return
+    dataset.title = title
+    const base = slugify(title)
+    if (base === dataset.slug) return
+    const slug = this.uniqueSlug(title, dataset)
+    if (slug === dataset.slug) return
+    dataset.oldSlugs = dataset.oldSlugs.filter((s) => s !== slug)
+    dataset.oldSlugs.push(dataset.slug)
+    dataset.slug = slug
+  }
+
+  private uniqueSlug(title: string, self?: DatasetState): string {
+    const base = slugify(title)
+    for (let n = 1; ; n++) {
+      const candidate = n === 1 ? base : `${base}-${n}`
+      if (self !== undefined && candidate === self.slug) return candidate
+      if (!this.slugTaken(candidate, self)) return candidate
+    }
+  }
+
+  private slugTaken(slug: string, except?: DatasetState): boolean {
+    return this.datasets.some((d) => d !== except && (d.slug === slug || d.oldSlugs.includes(slug) || d.id === slug))
+  }
+
+  private requireDataset(idOrSlug: string): DatasetState {
+    const dataset = this.getDataset(idOrSlug)
+    if (dataset === undefined) throw new Error(`Unknown dataset ${idOrSlug}`)
+    return dataset
+  }
+
+  private resourceId(wanted: string | undefined): string {
+    if (wanted === undefined) return randomUUID()
+    if (!UUID_RE.test(wanted)) throw new Error(`Resource id ${wanted} is not a UUID`)
+    const id = wanted.toLowerCase()
+    if (this.findResource(id) !== undefined) throw new Error(`Resource ${id} already exists`)
+    return id
+  }
+}
+
+/** awesome-slugify as udata's SlugField uses it: dots are separators too. */
+export function slugify(title: string): string {
+  return normalizeFilename(title.replace(/\./g, ' ')).slice(0, 255) || 'dataset'
+}

@@ -1,0 +1,151 @@
+import type { ResourceType } from './constants.js'
+
+export type { ResourceType }
+export type FileType = 'file' | 'remote'
+
+export interface Checksum {
+  type: 'sha1' | 'sha2' | 'sha256' | 'md5' | 'crc'
+  value: string
+}
+
+export interface SchemaRef {
+  name?: string | null
+  version?: string | null
+  url?: string | null
+}
+
+export interface UserState {
+  id: string
+  apiKey: string
+  active: boolean
+}
+
+/** A resource as the emulator stores it (rendered to udata's JSON shape by `render.ts`). */
+export interface ResourceState {
+  id: string
+  title: string
+  description: string | null
+  filetype: FileType
+  type: ResourceType
+  format: string | null
+  url: string
+  checksum: Checksum | null
+  filesize: number | null
+  mime: string | null
+  extras: Record<string, unknown>
+  schema: SchemaRef | null
+  createdAt: Date
+  lastModifiedInternal: Date
+  /** Stored file relative to the static root (`<slug>/<YYYYMMDD-HHMMSS>/<name>`), null for remote. */
+  fsFilename: string | null
+}
+
+export interface DatasetState {
+  id: string
+  slug: string
+  /** Previous slugs: a request naming one is redirected (308) to the current slug. */
+  oldSlugs: string[]
+  title: string
+  description: string
+  descriptionShort: string | null
+  private: boolean
+  /** Deletion date; a deleted dataset answers 410 to non-owners. */
+  deleted: Date | null
+  /** Owner user id. */
+  owner: string
+  tags: string[]
+  frequency: string
+  license: string | null
+  extras: Record<string, unknown>
+  /** Position 0 first: uploads and creations prepend, as `dataset.add_resource` does. */
+  resources: ResourceState[]
+  createdAt: Date
+  lastModifiedInternal: Date
+}
+
+export interface FileResourceSeed {
+  filename: string
+  content: Buffer | string
+  title?: string
+  type?: ResourceType
+  description?: string | null
+  schema?: SchemaRef | null
+  extras?: Record<string, unknown>
+  id?: string
+}
+
+export interface RemoteResourceSeed {
+  url: string
+  title: string
+  type?: ResourceType
+  format?: string
+  description?: string | null
+  mime?: string
+  filesize?: number
+  checksum?: Checksum
+  schema?: SchemaRef | null
+  extras?: Record<string, unknown>
+  id?: string
+}
+
+/** A resource given to `addDataset`: a file (has `filename`) or a remote link (has `url`). */
+export type SeedResource = FileResourceSeed | RemoteResourceSeed
+
+export interface DatasetSeed {
+  /** Owner user id. */
+  owner: string
+  id?: string
+  slug?: string
+  title?: string
+  description?: string
+  private?: boolean
+  oldSlugs?: string[]
+  /** In display order: the first entry is `resources[0]`. */
+  resources?: SeedResource[]
+  extras?: Record<string, unknown>
+  tags?: string[]
+  frequency?: string
+  license?: string
+  deleted?: boolean
+}
+
+export interface RecordedRequest {
+  method: string
+  /** Path with query string, as received. */
+  path: string
+  /** Lower-cased names, values as received (the API key included). */
+  headers: Record<string, string | string[]>
+  /** Status answered; 0 when no answer was sent (dropped connection). */
+  status: number
+  /** Request body bytes received. */
+  bodyBytes: number
+  /** `Date.now()` when the request arrived. */
+  startedAt: number
+  /** `Date.now()` when the answer was sent or the connection dropped. */
+  finishedAt?: number
+  /** Multipart / urlencoded form fields (never file content). */
+  fields?: Record<string, string>
+  /** Description of the fault rule applied, e.g. `status:503`, `dropAfterBytes:1000`. */
+  fault?: string
+}
+
+export interface FaultRule {
+  method?: string
+  /** Regular expression source tested against the path (without, then with, the query string). */
+  path?: string
+  /** 1-based: apply to the n-th matching request only; omitted: every match. */
+  nth?: number
+  /** With `nth` omitted: apply to the first `times` matches. */
+  times?: number
+  /** Answer this status instead of handling (after consuming the body). */
+  status?: number
+  /** Body of the injected answer: a string is sent as text/plain, anything else as JSON. */
+  body?: unknown
+  retryAfter?: string
+  /** Destroy the socket after receiving this many body bytes (no answer, nothing handled). */
+  dropAfterBytes?: number
+  /** Wait before handling (then handle normally, or apply the rule's other effects). */
+  delayMs?: number
+  /** Handle normally (state changes happen) but destroy the socket instead of answering. */
+  loseResponse?: boolean
+}

@@ -1,0 +1,64 @@
+/** action.yml is the contract: the code's inputs and outputs and the README's tables must match it. */
+import { readFile } from 'node:fs/promises'
+import { parse } from 'yaml'
+import { describe, expect, it } from 'vitest'
+import { DEFAULTS, INPUT_NAMES } from '../src/inputs.js'
+import { OUTPUT_NAMES } from '../src/report.js'
+
+interface ActionYml {
+  inputs: Record<string, { description: string; required?: boolean; default?: string }>
+  outputs: Record<string, { description: string }>
+  runs: { using: string; main: string }
+}
+
+const action = parse(await readFile(new URL('../action.yml', import.meta.url), 'utf8')) as ActionYml
+const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+
+function tableRows(marker: string): string[][] {
+  const block = new RegExp(`<!-- ${marker}:start -->\\n([\\s\\S]*?)<!-- ${marker}:end -->`).exec(readme)?.[1] ?? ''
+  return block
+    .trim()
+    .split('\n')
+    .slice(2)
+    .map((line) =>
+      line
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((cell) => cell.trim()),
+    )
+}
+
+describe('action.yml', () => {
+  it('runs the bundle on node24', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
+  })
+
+  it('declares exactly the inputs the code reads, with the defaults the code applies', () => {
+    expect(Object.keys(action.inputs).sort()).toEqual([...INPUT_NAMES].sort())
+    for (const [name, value] of Object.entries(DEFAULTS)) expect(action.inputs[name]?.default, name).toBe(value)
+    expect(action.inputs.dataset?.required).toBe(true)
+  })
+
+  it('declares every output the code sets', () => {
+    expect(Object.keys(action.outputs).sort()).toEqual([...OUTPUT_NAMES].sort())
+  })
+})
+
+describe('README tables', () => {
+  it('list every input with its default and description from action.yml', () => {
+    const rows = tableRows('inputs')
+    expect(rows.map((r) => r[0])).toEqual(Object.keys(action.inputs).map((n) => `\`${n}\``))
+    for (const [name, cell, description] of rows) {
+      const input = action.inputs[name?.replace(/`/g, '') ?? '']
+      const expectedDefault = input?.required ? '(required)' : input?.default ? `\`${input.default}\`` : ''
+      expect(cell, name).toBe(expectedDefault)
+      expect(description, name).toBe(input?.description.trim())
+    }
+  })
+
+  it('list every output with its description from action.yml', () => {
+    const rows = tableRows('outputs')
+    expect(rows.map((r) => r[0])).toEqual(Object.keys(action.outputs).map((n) => `\`${n}\``))
+    for (const [name, description] of rows) expect(description, name).toBe(action.outputs[name?.replace(/`/g, '') ?? '']?.description.trim())
+  })
+})
