@@ -80490,8 +80490,8 @@ function readSettings(getInput) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/hash.ts
 /** Streaming checksums: memory stays flat whatever the file size. */
 
@@ -80501,14 +80501,28 @@ const ALGORITHMS = { sha1: 'sha1', md5: 'md5', sha256: 'sha256', sha2: 'sha256' 
 function isSupportedChecksum(type) {
     return type in ALGORITHMS;
 }
-/** Hex digest of a file in one streaming pass. */
+/**
+ * Hex digest of a file in one streaming pass. Reads go into one reused 1 MiB buffer: no garbage
+ * per read, so memory stays at the process's baseline whatever the file size.
+ */
 async function hashFile(path, type = 'sha1') {
     const algorithm = ALGORITHMS[type];
     if (algorithm === undefined)
         throw new Error(`unsupported checksum type '${type}' (supported: ${Object.keys(ALGORITHMS).join(', ')})`);
     const hash = (0,external_node_crypto_.createHash)(algorithm);
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: 1 << 20 }))
-        hash.update(chunk);
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    const file = await (0,promises_.open)(path);
+    try {
+        for (;;) {
+            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            hash.update(buffer.subarray(0, bytesRead));
+        }
+    }
+    finally {
+        await file.close();
+    }
     return hash.digest('hex');
 }
 /**
@@ -80546,8 +80560,6 @@ class SequentialHasher {
     value;
 }
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
@@ -85234,6 +85246,8 @@ function datasetProblems(dataset, writing) {
     return [];
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/datagouv/upload.ts
 /**
  * File uploads (reference §3, §4, §5): one multipart request up to the chunk size, the chunked

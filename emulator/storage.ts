@@ -149,13 +149,13 @@ export class Storage {
         } catch {
           throw new FileNotFound(path)
         }
-        for await (const chunk of createReadStream(path)) yield chunk as Buffer
+        for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer
         if (legacy) await unlink(path)
       }
     }
     const measured = meter(true)
     try {
-      await pipeline(parts(), measured.stream, handle.createWriteStream())
+      await pipeline(parts(), measured.stream, handle.createWriteStream({ highWaterMark: 1 << 20 }))
     } catch (error) {
       await rm(target, { force: true })
       throw error

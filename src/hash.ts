@@ -1,6 +1,6 @@
 /** Streaming checksums: memory stays flat whatever the file size. */
 import { createHash, type Hash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
 
 /** Checksum types udata reports (reference Appendix A) mapped to node's digest names. */
 const ALGORITHMS: Record<string, string> = { sha1: 'sha1', md5: 'md5', sha256: 'sha256', sha2: 'sha256' }
@@ -9,12 +9,25 @@ export function isSupportedChecksum(type: string): boolean {
   return type in ALGORITHMS
 }
 
-/** Hex digest of a file in one streaming pass. */
+/**
+ * Hex digest of a file in one streaming pass. Reads go into one reused 1 MiB buffer: no garbage
+ * per read, so memory stays at the process's baseline whatever the file size.
+ */
 export async function hashFile(path: string, type: string = 'sha1'): Promise<string> {
   const algorithm = ALGORITHMS[type]
   if (algorithm === undefined) throw new Error(`unsupported checksum type '${type}' (supported: ${Object.keys(ALGORITHMS).join(', ')})`)
   const hash = createHash(algorithm)
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer)
+  const buffer = Buffer.allocUnsafe(1 << 20)
+  const file = await open(path)
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null)
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+    }
+  } finally {
+    await file.close()
+  }
   return hash.digest('hex')
 }
 
