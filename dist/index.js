@@ -85263,20 +85263,28 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 /** The server stored something other than the local file. */
 class VerificationError extends Error {
+    resource;
     name = 'VerificationError';
+    constructor(message, 
+    /** The resource as the server answered, holding the wrong file. */
+    resource) {
+        super(message);
+        this.resource = resource;
+    }
 }
 const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch';
 async function uploadFile(client, upload) {
     const state = { requests: 0, recovered: false };
-    const endpoint = upload.resourceId === undefined ? `/datasets/${upload.datasetId}/upload/` : `/datasets/${upload.datasetId}/resources/${upload.resourceId}/upload/`;
-    const expected = upload.resourceId === undefined ? [201, 200] : [200, 201];
     const hasher = new SequentialHasher(upload.size);
     const chunked = upload.size > upload.chunkSize;
+    let resourceId = upload.resourceId;
     for (let round = 0;; round++) {
+        const endpoint = resourceId === undefined ? `/datasets/${upload.datasetId}/upload/` : `/datasets/${upload.datasetId}/resources/${resourceId}/upload/`;
+        const expected = resourceId === undefined ? [201, 200] : [200, 201];
         try {
             const resource = chunked
-                ? await sendChunked(client, upload, endpoint, expected, hasher, state)
-                : await sendSingle(client, upload, endpoint, expected, hasher, state);
+                ? await sendChunked(client, { ...upload, resourceId }, endpoint, expected, hasher, state)
+                : await sendSingle(client, { ...upload, resourceId }, endpoint, expected, hasher, state);
             const sha1 = hasher.digest();
             if (sha1 === undefined)
                 throw new ProtocolError('the upload finished before the whole file was read');
@@ -85289,6 +85297,9 @@ async function uploadFile(client, upload) {
             const restartable = error instanceof VerificationError || (chunked && error instanceof ApiError && error.status >= 500);
             if (round >= 1 || !restartable)
                 throw error;
+            // A new resource that received the wrong file is now replaced in place, never created again.
+            if (error instanceof VerificationError)
+                resourceId = error.resource.id;
             client.logger.warning(`${error instanceof Error ? error.message : String(error)}; uploading ${upload.uploadName} again from the start`);
         }
     }
@@ -85384,12 +85395,12 @@ async function findUploaded(client, upload, sha1) {
 }
 async function verify(resource, upload, sha1) {
     if (resource.filesize !== undefined && resource.filesize !== null && resource.filesize !== upload.size) {
-        throw new VerificationError(`the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file has ${upload.size}`);
+        throw new VerificationError(`the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file has ${upload.size}`, resource);
     }
     const checksum = resource.checksum;
     if (checksum === undefined || checksum === null) {
         if (resource.filesize === undefined || resource.filesize === null)
-            throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload cannot be verified`);
+            throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload cannot be verified`, resource);
         return;
     }
     const type = checksum.type.toLowerCase();
@@ -85397,7 +85408,7 @@ async function verify(resource, upload, sha1) {
         return;
     const local = type === 'sha1' ? sha1 : await hashFile(upload.path, type);
     if (checksum.value.toLowerCase() !== local) {
-        throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ${local}`);
+        throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ${local}`, resource);
     }
 }
 async function backoff(client, error, attempt) {

@@ -2,6 +2,7 @@
  * The bundled action (dist/index.js), run as the GitHub runner runs it, against the local udata
  * emulator. Every behaviour of the publishing contract is exercised here end to end.
  */
+import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fixture, resourcesOutput, sha1, type Fixture } from './helpers/fixture.js'
@@ -365,5 +366,109 @@ describe('identity and secrets', () => {
     const failing = await f.run({ files: 'a.csv', 'api-key': `${f.apiKey}-wrong` })
     expect(failing.code).toBe(1)
     expect(failing.everything.replace(`::add-mask::${f.apiKey}-wrong`, '')).not.toContain(`${f.apiKey}-wrong`)
+  })
+})
+
+describe('more of the contract', () => {
+  it('honours ! excludes in files, and compares with the checksum type the server reports (md5)', async () => {
+    f = await fixture()
+    const kept = f.emulator.addFileResource(f.dataset.id, { filename: 'kept.csv', content: CSV_V1 })
+    const state = f.emulator.getResource(f.dataset.id, kept.id)
+    if (state === undefined) throw new Error('seeding failed')
+    state.checksum = { type: 'md5', value: createHash('md5').update(CSV_V1).digest('hex') }
+    await f.write('out/kept.csv', CSV_V1)
+    await f.write('out/draft.csv', 'draft')
+    const run = await f.run({ files: 'out/*.csv\n!out/draft.csv' })
+    expect(run.code, run.stdout).toBe(0)
+    expect(resourcesOutput(run).map((r) => [r.source, r.action, r.reason, r.checksum?.type])).toEqual([
+      ['out/kept.csv', 'skipped', 'unchanged (md5 and size match)', 'md5'],
+    ])
+    expect(f.writes()).toEqual([])
+  })
+
+  it('retries a part once after a spurious Chunk size mismatch', async () => {
+    f = await fixture()
+    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'p.csv', content: 'old' })
+    const content = Buffer.alloc(3000, 66)
+    await f.write('p.csv', content)
+    f.emulator.faults.push({ method: 'POST', path: '/upload/$', nth: 2, status: 400, body: { success: false, error: 'Chunk size mismatch', message: '' } })
+    const run = await f.run({ files: 'p.csv', 'chunk-size': '1024' })
+    expect(run.code, run.stdout).toBe(0)
+    // the faulted request is answered before its form is read, hence no fields
+    expect(f.emulator.requests.filter((q) => q.method === 'POST').map((q) => [q.fault ?? q.fields?.partindex ?? 'final', q.status])).toEqual([
+      ['0', 200],
+      ['status:400', 400],
+      ['1', 200],
+      ['2', 200],
+      ['final', 200],
+    ])
+    expect(f.emulator.getResource(f.dataset.id, r.id)?.checksum?.value).toBe(sha1(content))
+  })
+
+  it('starts again from scratch when the stored file does not match, and fails naming both checksums if it persists', async () => {
+    f = await fixture()
+    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'v.csv', content: 'old', title: 'V' })
+    await f.write('v.csv', CSV_V2)
+    const wrong = (value: string, content: string) => ({
+      status: 200,
+      body: { id: r.id, title: 'v.csv', filetype: 'file', type: 'main', url: r.url, filesize: Buffer.byteLength(content), checksum: { type: 'sha1', value } },
+    })
+    f.emulator.faults.push({ method: 'POST', path: '/upload/$', nth: 1, ...wrong('0'.repeat(40), CSV_V2) })
+    const recovered = await f.run({ files: 'v.csv' })
+    expect(recovered.code, recovered.stdout).toBe(0)
+    expect(recovered.stdout).toContain(
+      `::warning::the server's sha1 for resource ${r.id} is ${'0'.repeat(40)}, the local file's is ${sha1(CSV_V2)}; uploading v.csv again from the start`,
+    )
+    expect(f.emulator.getResource(f.dataset.id, r.id)?.checksum?.value).toBe(sha1(CSV_V2))
+
+    await f.write('v.csv', CSV_V1)
+    f.emulator.faults.push({ method: 'POST', path: '/upload/$', ...wrong('1'.repeat(40), CSV_V1) })
+    const failed = await f.run({ files: 'v.csv' })
+    expect(failed.code).toBe(1)
+    expect(resourcesOutput(failed)[0]?.error).toContain(`the server's sha1 for resource ${r.id} is ${'1'.repeat(40)}, the local file's is ${sha1(CSV_V1)}`)
+  })
+
+  it('replaces a new resource that received a wrong file in place, never creating a second one', async () => {
+    f = await fixture()
+    // Stands for the resource the server created with the wrong bytes (the fault answers in its name).
+    const created = f.emulator.addFileResource(f.dataset.id, { filename: 'placeholder.txt', content: 'zz' })
+    await f.write('fresh.csv', CSV_V1)
+    f.emulator.faults.push({
+      method: 'POST',
+      path: `/datasets/${f.dataset.id}/upload/$`,
+      nth: 1,
+      status: 201,
+      body: {
+        id: created.id,
+        title: 'fresh.csv',
+        filetype: 'file',
+        type: 'main',
+        url: created.url,
+        filesize: 2,
+        checksum: { type: 'sha1', value: sha1('zz') },
+      },
+    })
+    const run = await f.run({ files: 'fresh.csv', 'create-missing': 'true' })
+    expect(run.code, run.stdout).toBe(0)
+    expect(f.writes().map((w) => `${w.method} ${w.path}`)).toEqual([
+      `POST /api/1/datasets/${f.dataset.id}/upload/`,
+      `POST /api/1/datasets/${f.dataset.id}/resources/${created.id}/upload/`,
+    ]) // the title the upload gives, fresh.csv, is already the one wanted: no PUT
+    expect(f.emulator.getDataset(f.dataset.id)?.resources).toHaveLength(1)
+    expect(f.emulator.getResource(f.dataset.id, created.id)).toMatchObject({ title: 'fresh.csv', checksum: { value: sha1(CSV_V1) } })
+    expect(resourcesOutput(run)[0]).toMatchObject({ action: 'created', id: created.id })
+  })
+
+  it('times out a request that hangs past timeout, and retries it', async () => {
+    f = await fixture()
+    const r = f.emulator.addFileResource(f.dataset.id, { filename: 't.csv', content: 'old', title: 'T' })
+    await f.write('t.csv', CSV_V1)
+    f.emulator.faults.push({ method: 'PUT', nth: 1, delayMs: 2500 })
+    const started = Date.now()
+    const run = await f.run({ files: 't.csv', timeout: '1' })
+    expect(run.code, run.stdout).toBe(0)
+    expect(run.stdout).toMatch(/::warning::PUT \/api\/1\/datasets\/\w+\/resources\/[\w-]+\/ failed: .*[Tt]imeout.*; retry 1\/5/)
+    expect(Date.now() - started).toBeLessThan(2500 + 2000)
+    expect(f.emulator.getResource(f.dataset.id, r.id)?.title).toBe('T')
   })
 })

@@ -40,23 +40,30 @@ export interface UploadOutcome {
 /** The server stored something other than the local file. */
 export class VerificationError extends Error {
   override readonly name = 'VerificationError'
+  constructor(
+    message: string,
+    /** The resource as the server answered, holding the wrong file. */
+    readonly resource: Resource,
+  ) {
+    super(message)
+  }
 }
 
 const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch'
 
 export async function uploadFile(client: DatagouvClient, upload: UploadRequest): Promise<UploadOutcome> {
   const state = { requests: 0, recovered: false }
-  const endpoint =
-    upload.resourceId === undefined ? `/datasets/${upload.datasetId}/upload/` : `/datasets/${upload.datasetId}/resources/${upload.resourceId}/upload/`
-  const expected = upload.resourceId === undefined ? [201, 200] : [200, 201]
   const hasher = new SequentialHasher(upload.size)
   const chunked = upload.size > upload.chunkSize
+  let resourceId = upload.resourceId
 
   for (let round = 0; ; round++) {
+    const endpoint = resourceId === undefined ? `/datasets/${upload.datasetId}/upload/` : `/datasets/${upload.datasetId}/resources/${resourceId}/upload/`
+    const expected = resourceId === undefined ? [201, 200] : [200, 201]
     try {
       const resource = chunked
-        ? await sendChunked(client, upload, endpoint, expected, hasher, state)
-        : await sendSingle(client, upload, endpoint, expected, hasher, state)
+        ? await sendChunked(client, { ...upload, resourceId }, endpoint, expected, hasher, state)
+        : await sendSingle(client, { ...upload, resourceId }, endpoint, expected, hasher, state)
       const sha1 = hasher.digest()
       if (sha1 === undefined) throw new ProtocolError('the upload finished before the whole file was read')
       await verify(resource, upload, sha1)
@@ -66,6 +73,8 @@ export async function uploadFile(client: DatagouvClient, upload: UploadRequest):
       // that does not match, or a chunked finalisation whose parts are gone (reference §5.5).
       const restartable = error instanceof VerificationError || (chunked && error instanceof ApiError && error.status >= 500)
       if (round >= 1 || !restartable) throw error
+      // A new resource that received the wrong file is now replaced in place, never created again.
+      if (error instanceof VerificationError) resourceId = error.resource.id
       client.logger.warning(`${error instanceof Error ? error.message : String(error)}; uploading ${upload.uploadName} again from the start`)
     }
   }
@@ -187,19 +196,19 @@ async function findUploaded(client: DatagouvClient, upload: UploadRequest, sha1:
 
 async function verify(resource: Resource, upload: UploadRequest, sha1: string): Promise<void> {
   if (resource.filesize !== undefined && resource.filesize !== null && resource.filesize !== upload.size) {
-    throw new VerificationError(`the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file has ${upload.size}`)
+    throw new VerificationError(`the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file has ${upload.size}`, resource)
   }
   const checksum = resource.checksum
   if (checksum === undefined || checksum === null) {
     if (resource.filesize === undefined || resource.filesize === null)
-      throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload cannot be verified`)
+      throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload cannot be verified`, resource)
     return
   }
   const type = checksum.type.toLowerCase()
   if (!isSupportedChecksum(type)) return
   const local = type === 'sha1' ? sha1 : await hashFile(upload.path, type)
   if (checksum.value.toLowerCase() !== local) {
-    throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ${local}`)
+    throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ${local}`, resource)
   }
 }
 
