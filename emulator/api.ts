@@ -138,6 +138,9 @@ export async function putDataset(ctx: RequestContext, env: Env): Promise<Reply> 
   if (values.tags !== undefined) dataset.tags = values.tags
   if (values.frequency !== undefined) dataset.frequency = values.frequency
   if (values.license !== undefined) dataset.license = values.license
+  if (values.frequencyDate !== undefined) dataset.frequencyDate = values.frequencyDate
+  if (values.temporalCoverage !== undefined) dataset.temporalCoverage = values.temporalCoverage
+  if (values.spatial !== undefined) dataset.spatial = values.spatial
   if (values.extras !== undefined) dataset.extras = values.extras
   if (restoring) dataset.deleted = null
   if (replacement !== undefined) {

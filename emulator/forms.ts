@@ -231,7 +231,17 @@ export interface DatasetFormValues {
   tags?: string[]
   frequency?: string
   license?: string | null
+  frequencyDate?: string | null
+  temporalCoverage?: { start: string; end: string | null } | null
+  spatial?: { zones: string[]; granularity: string | null } | null
   extras?: Record<string, unknown>
+}
+
+/** A date or datetime udata's `DateField`/`DateTimeField` would parse. */
+function parseDate(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined
+  const date = new Date(value)
+  return Number.isNaN(date.getTime()) ? undefined : date
 }
 
 const TAG_MIN = 3
@@ -281,6 +291,35 @@ export function parseDatasetForm(body: Record<string, unknown>): { values: Datas
     if (value === null || value === '') values.license = null
     else if (typeof value === 'string' && LICENSE_IDS.has(value)) values.license = value
     else errors['license'] = [MESSAGES.notAChoice]
+  }
+  if (has(body, 'frequency_date')) {
+    const value = body['frequency_date']
+    const date = parseDate(value)
+    if (value === null) values.frequencyDate = null
+    else if (date !== undefined) values.frequencyDate = date.toISOString().replace('Z', '+00:00')
+    else errors['frequency_date'] = ['Not a valid datetime value.']
+  }
+  if (has(body, 'temporal_coverage')) {
+    const value = body['temporal_coverage']
+    if (value === null) values.temporalCoverage = null
+    else if (
+      isPlainObject(value) &&
+      parseDate(value['start']) !== undefined &&
+      (value['end'] === undefined || value['end'] === null || parseDate(value['end']) !== undefined)
+    ) {
+      const day = (v: unknown) => (parseDate(v) as Date).toISOString().slice(0, 10)
+      values.temporalCoverage = { start: day(value['start']), end: value['end'] === undefined || value['end'] === null ? null : day(value['end']) }
+    } else errors['temporal_coverage'] = { start: ['Not a valid date value.'] } as unknown as string[]
+  }
+  if (has(body, 'spatial')) {
+    const value = body['spatial']
+    if (value === null) values.spatial = null
+    else if (isPlainObject(value) && (value['zones'] === undefined || (Array.isArray(value['zones']) && value['zones'].every((z) => typeof z === 'string')))) {
+      values.spatial = {
+        zones: [...((value['zones'] as string[] | undefined) ?? [])],
+        granularity: typeof value['granularity'] === 'string' ? value['granularity'] : null,
+      }
+    } else errors['spatial'] = ['Invalid spatial coverage.']
   }
   if (has(body, 'extras')) {
     const extras = body['extras']

@@ -56,6 +56,11 @@ export interface DatasetState {
   tags: string[]
   frequency: string
   license: string | null
+  /** ISO date, or null. */
+  frequencyDate: string | null
+  /** Dates as `YYYY-MM-DD`, as udata renders its `DateRange`. */
+  temporalCoverage: { start: string; end: string | null } | null
+  spatial: { zones: string[]; granularity: string | null } | null
   extras: Record<string, unknown>
   /** Position 0 first: uploads and creations prepend, as `dataset.add_resource` does. */
   resources: ResourceState[]
@@ -142,10 +147,14 @@ export interface FaultRule {
   /** Body of the injected answer: a string is sent as text/plain, anything else as JSON. */
   body?: unknown
   retryAfter?: string
+  /** Extra headers of the injected answer (with `status`), e.g. `{ location: '...' }` for a redirect. */
+  headers?: Record<string, string>
   /** Destroy the socket after receiving this many body bytes (no answer, nothing handled). */
   dropAfterBytes?: number
   /** Wait before handling (then handle normally, or apply the rule's other effects). */
   delayMs?: number
   /** Handle normally (state changes happen) but destroy the socket instead of answering. */
   loseResponse?: boolean
+  /** Handle normally (state changes happen at once), then wait this long before answering: a slow answer. */
+  answerDelayMs?: number
 }

@@ -13,8 +13,11 @@ export const INPUT_NAMES = [
   'api-url',
   'files',
   'resources',
+  'dataset-metadata',
+  'remove',
   'if-no-files-found',
   'if-unchanged',
+  'check-urls',
   'create-missing',
   'dry-run',
   'chunk-size',
@@ -27,16 +30,48 @@ export type InputName = (typeof INPUT_NAMES)[number]
 export type IfNoFilesFound = 'error' | 'warn' | 'ignore'
 export type IfUnchanged = 'skip' | 'upload'
 
-export interface ResourceEntrySpec {
-  /** Position in the `resources` input, for messages: `resources[2]` or `resources['data/x.csv']`. */
-  label: string
-  /** A path or a glob that must match exactly one file. */
-  path: string
+/** Metadata an entry may give, for file and remote resources alike. */
+export interface EntryMetadata {
   id?: string
   title?: string
   description?: string
   type?: ResourceType
   schema?: { name?: string; version?: string; url?: string }
+  /** Merged into the resource's extras (v2 endpoint); `null` deletes a key. */
+  extras?: Record<string, ExtraValue>
+}
+
+export type ExtraValue = string | number | boolean | null
+
+export type ResourceEntrySpec = EntryMetadata & {
+  /** Position in the `resources` input, for messages: `resources[2]` or `resources['data/x.csv']`. */
+  label: string
+} & (
+    | {
+        kind: 'file'
+        /** A path or a glob that must match exactly one file. */
+        path: string
+      }
+    | {
+        kind: 'url'
+        /** The remote file or API the resource points at. */
+        url: string
+        format?: string
+      }
+  )
+
+/** A partial patch of the dataset (reference §6.3): only these fields, only those given. */
+export interface DatasetMetadata {
+  title?: string
+  description?: string
+  tags?: string[]
+  frequency?: string
+  frequency_date?: string
+  temporal_coverage?: { start: string; end?: string }
+  spatial?: { zones?: string[]; granularity?: string }
+  license?: string
+  private?: boolean
+  extras?: Record<string, ExtraValue>
 }
 
 export interface Settings {
@@ -45,8 +80,12 @@ export interface Settings {
   apiUrl: string
   files: string[]
   resources: ResourceEntrySpec[]
+  datasetMetadata: DatasetMetadata | undefined
+  /** Resource ids or stored file names to delete. */
+  remove: string[]
   ifNoFilesFound: IfNoFilesFound
   ifUnchanged: IfUnchanged
+  checkUrls: boolean
   createMissing: boolean
   dryRun: boolean
   chunkSize: number
@@ -59,6 +98,7 @@ export const DEFAULTS = {
   'api-url': 'https://www.data.gouv.fr',
   'if-no-files-found': 'error',
   'if-unchanged': 'skip',
+  'check-urls': 'true',
   'create-missing': 'false',
   'dry-run': 'false',
   'chunk-size': '20000000',
@@ -111,42 +151,52 @@ const SchemaRefInput = z.union([
   z.strictObject({ name: z.string().min(1).optional(), version: z.string().min(1).optional(), url: z.url().optional() }),
 ])
 
-const EntryInput = z.strictObject({
-  path: z.string().min(1, 'must not be empty'),
+const ExtrasInput = z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean(), z.null()]), {
+  error: 'must be a mapping of keys to strings, numbers, booleans or null',
+})
+
+const metadataFields = {
   id: z.string().regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)').optional(),
   title: z.string().trim().min(1, 'must not be empty').max(350, 'must be at most 350 characters').optional(),
   description: z.string().max(100_000, 'must be at most 100000 characters').optional(),
   type: z.enum(RESOURCE_TYPES, { error: `must be one of ${RESOURCE_TYPES.join(', ')}` }).optional(),
   schema: SchemaRefInput.optional(),
+  extras: ExtrasInput.optional(),
+}
+
+const FileEntryInput = z.strictObject({ path: z.string().min(1, 'must not be empty'), ...metadataFields })
+
+const RemoteEntryInput = z.strictObject({
+  url: z.url({ protocol: /^(https?|ftps?)$/, error: 'must be an absolute http(s) or ftp(s) URL' }),
+  format: z
+    .string()
+    .trim()
+    .min(1)
+    .transform((f) => f.toLowerCase())
+    .optional(),
+  ...metadataFields,
 })
 
 /** The `resources` input: a list of entries, or the shorthand mapping `path: resource-id`. */
 export function parseResources(text: string): ResourceEntrySpec[] {
   if (text.trim() === '') return []
-  let document: unknown
-  try {
-    document = parseYaml(text)
-  } catch (error) {
-    throw new InputError(`input 'resources' is neither YAML nor JSON: ${error instanceof Error ? error.message.split('\n', 1)[0] : String(error)}`)
-  }
+  const document = parseDocument('resources', text)
   if (document === null || document === undefined) return []
   const problems: string[] = []
   const entries: ResourceEntrySpec[] = []
   const add = (label: string, raw: unknown): void => {
-    const result = EntryInput.safeParse(raw)
-    if (!result.success) {
-      for (const issue of result.error.issues) {
-        const field = issue.path.length > 0 ? `.${issue.path.join('.')}` : ''
-        const message =
-          issue.code === 'unrecognized_keys'
-            ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (accepted: ${Object.keys(EntryInput.shape).join(', ')})`
-            : issue.message
-        problems.push(`input 'resources', entry ${label}${field}: ${message}`)
-      }
+    const remote = raw !== null && typeof raw === 'object' && 'url' in raw
+    if (remote && 'path' in raw) {
+      problems.push(`input 'resources', entry ${label}: give either 'path' (a local file) or 'url' (a remote resource), not both`)
       return
     }
-    const { schema, ...rest } = result.data
-    entries.push(dropUndefined({ label, ...rest, schema }) as ResourceEntrySpec)
+    const schema = remote ? RemoteEntryInput : FileEntryInput
+    const result = schema.safeParse(raw)
+    if (!result.success) {
+      problems.push(...issuesOf(`input 'resources', entry ${label}`, result.error.issues, Object.keys(schema.shape)))
+      return
+    }
+    entries.push(dropUndefined({ label, kind: remote ? 'url' : 'file', ...result.data }) as ResourceEntrySpec)
   }
   if (Array.isArray(document)) {
     document.forEach((item, index) => {
@@ -162,12 +212,62 @@ export function parseResources(text: string): ResourceEntrySpec[] {
       else problems.push(`input 'resources', entry ${label}: the shorthand form maps a path to a resource id (path: id); use the list form for more fields`)
     }
   } else {
-    problems.push(
-      `input 'resources' must be a list of entries ({path, id?, title?, description?, type?, schema?}) or a mapping path: resource-id, got ${typeof document}`,
-    )
+    problems.push(`input 'resources' must be a list of entries ({path, ...} or {url, ...}) or a mapping path: resource-id, got ${typeof document}`)
   }
   if (problems.length > 0) throw new InputError(problems.join('\n'))
   return entries
+}
+
+const isoDate = z.string().refine((value) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) && !Number.isNaN(Date.parse(value)), {
+  message: 'must be an ISO 8601 date such as 2026-01-31',
+})
+
+/** Writable dataset fields the action manages (reference §6.3); anything else is refused by name. */
+const DatasetMetadataInput = z.strictObject({
+  title: z.string().trim().min(1, 'must not be empty').max(350, 'must be at most 350 characters').optional(),
+  description: z.string().trim().min(1, 'must not be empty').max(100_000, 'must be at most 100000 characters').optional(),
+  tags: z
+    .array(z.string().trim().min(3, 'a tag must be 3 to 96 characters').max(96, 'a tag must be 3 to 96 characters'), { error: 'must be a list of strings' })
+    .optional(),
+  frequency: z.string().min(1).optional(),
+  frequency_date: isoDate.optional(),
+  temporal_coverage: z.strictObject({ start: isoDate, end: isoDate.optional() }, { error: 'must be {start, end?} with ISO dates' }).optional(),
+  spatial: z.strictObject({ zones: z.array(z.string().min(1)).optional(), granularity: z.string().min(1).optional() }).optional(),
+  license: z.string().min(1).optional(),
+  private: z.boolean({ error: 'must be true or false' }).optional(),
+  extras: ExtrasInput.optional(),
+})
+
+/** The `dataset-metadata` input: a partial patch of the dataset. */
+export function parseDatasetMetadata(text: string): DatasetMetadata | undefined {
+  if (text.trim() === '') return undefined
+  const document = parseDocument('dataset-metadata', text)
+  if (document === null || document === undefined) return undefined
+  if (typeof document !== 'object' || Array.isArray(document)) {
+    throw new InputError(`input 'dataset-metadata' must be a mapping of dataset fields (${Object.keys(DatasetMetadataInput.shape).join(', ')})`)
+  }
+  const result = DatasetMetadataInput.safeParse(document)
+  if (!result.success) throw new InputError(issuesOf(`input 'dataset-metadata'`, result.error.issues, Object.keys(DatasetMetadataInput.shape)).join('\n'))
+  return dropUndefined(result.data) as DatasetMetadata
+}
+
+function parseDocument(input: InputName, text: string): unknown {
+  try {
+    return parseYaml(text)
+  } catch (error) {
+    throw new InputError(`input '${input}' is neither YAML nor JSON: ${error instanceof Error ? error.message.split('\n', 1)[0] : String(error)}`)
+  }
+}
+
+function issuesOf(where: string, issues: readonly z.core.$ZodIssue[], accepted: string[]): string[] {
+  return issues.map((issue) => {
+    const field = issue.path.length > 0 ? `.${issue.path.join('.')}` : ''
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (accepted: ${accepted.join(', ')})`
+        : issue.message
+    return `${where}${field}: ${message}`
+  })
 }
 
 function dropUndefined<T extends Record<string, unknown>>(value: T): T {
@@ -187,6 +287,9 @@ const SettingsSchema = z.object({
   }),
   files: z.string().transform(lines),
   resources: z.string(),
+  'dataset-metadata': z.string(),
+  remove: z.string().transform(lines),
+  'check-urls': booleanInput('check-urls'),
   'if-no-files-found': oneOf('if-no-files-found', ['error', 'warn', 'ignore'] as const),
   'if-unchanged': oneOf('if-unchanged', ['skip', 'upload'] as const),
   'create-missing': booleanInput('create-missing'),
@@ -212,15 +315,23 @@ export function readSettings(getInput: (name: InputName) => string): Settings {
   const parsed = SettingsSchema.safeParse(raw)
   if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => issue.message))
   let resources: ResourceEntrySpec[] = []
+  let datasetMetadata: DatasetMetadata | undefined
   try {
     resources = parseResources(raw.resources ?? '')
   } catch (error) {
     problems.push(error instanceof Error ? error.message : String(error))
   }
+  try {
+    datasetMetadata = parseDatasetMetadata(raw['dataset-metadata'] ?? '')
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error))
+  }
   if (!parsed.success || problems.length > 0) throw new InputError(problems.join('\n'))
   const value = parsed.data
-  if (value.files.length === 0 && resources.length === 0) {
-    throw new InputError("nothing to publish: give 'files' (newline-separated globs) or 'resources' (entries with a path)")
+  if (value.files.length === 0 && resources.length === 0 && datasetMetadata === undefined && value.remove.length === 0) {
+    throw new InputError(
+      "nothing to publish: give 'files' (newline-separated globs), 'resources' (entries with a path or a url), 'dataset-metadata' or 'remove'",
+    )
   }
   return {
     apiKey: value['api-key'] === '' ? undefined : value['api-key'],
@@ -228,8 +339,11 @@ export function readSettings(getInput: (name: InputName) => string): Settings {
     apiUrl: value['api-url'],
     files: value.files,
     resources,
+    datasetMetadata,
+    remove: value.remove,
     ifNoFilesFound: value['if-no-files-found'],
     ifUnchanged: value['if-unchanged'],
+    checkUrls: value['check-urls'],
     createMissing: value['create-missing'],
     dryRun: value['dry-run'],
     chunkSize: value['chunk-size'],

@@ -3,10 +3,11 @@ import * as core from '@actions/core'
 import { DatagouvClient, type Logger } from './datagouv/client.js'
 import { toErrorMessage } from './datagouv/errors.js'
 import { readSettings, type Settings } from './inputs.js'
-import type { Entry } from './manifest.js'
+import type { FileEntry } from './manifest.js'
+import type { Step } from './plan.js'
 import { preflight } from './preflight.js'
-import { publish } from './publish.js'
-import { buildReport, formatBytes } from './report.js'
+import { publish, publishDataset } from './publish.js'
+import { alignedTable, buildReport, describe, formatBytes } from './report.js'
 
 const logger: Logger = { info: core.info, debug: core.debug, warning: core.warning }
 
@@ -29,12 +30,12 @@ export async function run(): Promise<void> {
     const plan = await core.group('Preflight: dataset, files, matches, checksums', async () => {
       const result = await preflight(activeClient, settings, process.cwd())
       core.info(
-        `Dataset '${result.dataset.title}' (${result.dataset.id}), ${result.dataset.resources.length} resources; ${result.steps.length} files to consider`,
+        `Dataset '${result.dataset.title}' (${result.dataset.id}), ${result.dataset.resources.length} resources; ${result.steps.length} entries to consider`,
       )
       return result
     })
     for (const warning of plan.warnings) core.warning(warning)
-    core.info(planTable(plan.steps))
+    core.info(planTable(plan.steps, plan.datasetStep))
 
     const results = await core.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
       publish(activeClient, plan.steps, {
@@ -48,13 +49,16 @@ export async function run(): Promise<void> {
       }),
     )
 
-    const report = buildReport(results, plan.dataset, activeClient.origin, settings.dryRun)
+    const datasetResult = plan.datasetStep && (await publishDataset(activeClient, plan.dataset, plan.datasetStep, settings.dryRun))
+
+    const report = buildReport(results, datasetResult, plan.dataset, activeClient.origin, settings.dryRun)
     for (const [name, value] of Object.entries(report.outputs)) core.setOutput(name, value)
     core.info(report.table)
     await core.summary.addRaw(report.summary).write()
-    if (report.failed.length > 0) {
-      for (const result of report.failed) core.error(result.error ?? 'failed')
-      core.setFailed(`${report.failed.length} of ${results.length} files failed to publish`)
+    if (report.failures.length > 0) {
+      for (const failure of report.failures) core.error(failure)
+      const total = results.length + (datasetResult ? 1 : 0)
+      core.setFailed(`${report.failures.length} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`)
     }
   } catch (error) {
     core.setFailed(toErrorMessage(error))
@@ -63,24 +67,20 @@ export async function run(): Promise<void> {
   }
 }
 
-function planTable(steps: ReadonlyArray<{ entry: Entry; action: string; reason: string; resource?: { id: string } }>): string {
-  if (steps.length === 0) return 'Plan: nothing to publish'
-  const rows = steps.map((s) => [s.action, s.entry.source, s.resource?.id ?? '(new)', s.reason])
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
-  return [
-    'Plan:',
-    ...rows.map(
-      (r) =>
-        `  ${r
-          .slice(0, 3)
-          .map((c, i) => c.padEnd(widths[i] ?? 0))
-          .join('  ')}  ${r[3]}`,
-    ),
-  ].join('\n')
+/** One line per step: action, source, resource, reason. */
+function planTable(steps: readonly Step[], datasetStep: { action: string; reason: string } | undefined): string {
+  const rows = steps.map((s) => [s.action, describe(s).source, s.resource?.id ?? '(new)', s.reason])
+  if (datasetStep !== undefined) rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
+  if (rows.length === 0) return 'Plan: nothing to publish'
+  const table = alignedTable(rows)
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n')
+  return `Plan:\n${table}`
 }
 
 /** Logs an upload's progress at most every 10 s (bytes, percentage, rate); small files stay quiet. */
-function progressLogger(settings: Settings): (entry: Entry, sent: number) => void {
+function progressLogger(settings: Settings): (entry: FileEntry, sent: number) => void {
   const state = new Map<string, { started: number; logged: number }>()
   return (entry, sent) => {
     if (entry.size <= settings.chunkSize) return

@@ -1,20 +1,26 @@
 /**
- * `files` globs and `resources` entries -> the list of local files to publish (what the user asked
- * for), each with its size and the name udata will store it under. Problems are collected, not
+ * `files` globs and `resources` entries -> what the user asked to publish: local files, each with
+ * its size and the name udata will store it under, and remote URLs. Problems are collected, not
  * thrown, so the preflight reports them all together.
  */
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import * as glob from '@actions/glob'
-import type { ResourceType } from './datagouv/schemas.js'
-import type { IfNoFilesFound, ResourceEntrySpec, Settings } from './inputs.js'
+import type { EntryMetadata, IfNoFilesFound, ResourceEntrySpec, Settings } from './inputs.js'
 import { normalizeFilename } from './normalize.js'
 
-export interface Entry {
+interface EntryBase extends Omit<EntryMetadata, 'id'> {
   /** Where the user asked for it, for messages: `resources[2]` or `files 'out/*.csv'`. */
   label: string
-  /** The path as shown to the user: relative to the working directory, with `/`. */
+  /** What the user sees as the entry's source: the local path (relative, with `/`) or the URL. */
   source: string
+  /** The resource id the entry names, lower-cased. */
+  id?: string
+}
+
+/** A local file to upload. */
+export interface FileEntry extends EntryBase {
+  kind: 'file'
   /** Absolute path. */
   path: string
   /** Local file name (last segment). */
@@ -22,14 +28,16 @@ export interface Entry {
   size: number
   /** udata's normalised form of the name: what the server stores (reference §3.2). */
   storedName: string
-  /** Set when the entry came from `resources`. */
-  id?: string
-  title?: string
-  description?: string
-  type?: ResourceType
-  schema?: { name?: string; version?: string; url?: string }
-  fromResources: boolean
 }
+
+/** A remote resource: a URL the producer serves. */
+export interface RemoteEntry extends EntryBase {
+  kind: 'url'
+  url: string
+  format?: string
+}
+
+export type Entry = FileEntry | RemoteEntry
 
 export interface Manifest {
   entries: Entry[]
@@ -46,6 +54,19 @@ export async function buildManifest(settings: ManifestSettings, cwd: string): Pr
   const seen = new Map<string, Entry>()
 
   for (const spec of settings.resources) {
+    if (spec.kind === 'url') {
+      const previous = seen.get(spec.url)
+      if (previous !== undefined) {
+        manifest.problems.push(`input 'resources', entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`)
+        continue
+      }
+      const { kind, label, url, ...metadata } = spec
+      const entry: RemoteEntry = { ...metadata, kind, label, url, source: url }
+      if (spec.id !== undefined) entry.id = spec.id.toLowerCase()
+      seen.set(spec.url, entry)
+      manifest.entries.push(entry)
+      continue
+    }
     const files = await resolveEntryPath(spec.path, cwd)
     if (typeof files === 'string') {
       manifest.problems.push(`input 'resources', entry ${spec.label}: ${files}`)
@@ -108,22 +129,20 @@ async function resolveEntryPath(pattern: string, cwd: string): Promise<LocalFile
   return Promise.all(matches.map(async (match) => ({ path: match, size: (await stat(match)).size })))
 }
 
-function toEntry(file: LocalFile, cwd: string, label: string, spec?: ResourceEntrySpec): Entry {
+function toEntry(file: LocalFile, cwd: string, label: string, spec?: ResourceEntrySpec & { kind: 'file' }): FileEntry {
   const name = path.basename(file.path)
-  const entry: Entry = {
+  const { kind: _kind, label: _label, path: _path, id, ...metadata } = spec ?? { kind: 'file', label, path: file.path }
+  const entry: FileEntry = {
+    ...metadata,
+    kind: 'file',
     label,
     source: display(file.path, cwd),
     path: file.path,
     name,
     size: file.size,
     storedName: normalizeFilename(name),
-    fromResources: spec !== undefined,
   }
-  if (spec?.id !== undefined) entry.id = spec.id.toLowerCase()
-  if (spec?.title !== undefined) entry.title = spec.title
-  if (spec?.description !== undefined) entry.description = spec.description
-  if (spec?.type !== undefined) entry.type = spec.type
-  if (spec?.schema !== undefined) entry.schema = spec.schema
+  if (id !== undefined) entry.id = id.toLowerCase()
   return entry
 }
 

@@ -1,86 +1,150 @@
 /** Results -> outputs, job summary and log table. Pure: main.ts writes them through @actions/core. */
 import type { Dataset } from './datagouv/schemas.js'
-import type { Result } from './publish.js'
+import type { DatasetResult, Result } from './publish.js'
+import type { Step } from './plan.js'
 
 export interface Report {
-  outputs: Record<string, string>
+  outputs: Record<(typeof OUTPUT_NAMES)[number], string>
   /** Markdown for the job summary. */
   summary: string
   /** Plain-text table for the log. */
   table: string
-  failed: Result[]
+  /** Messages of every failure, entry by entry. */
+  failures: string[]
 }
 
-export const OUTPUT_NAMES = ['resources', 'urls', 'changed', 'uploaded-count', 'skipped-count', 'dataset-url'] as const
+export const OUTPUT_NAMES = ['resources', 'urls', 'changed', 'uploaded-count', 'skipped-count', 'removed-count', 'dataset-metadata', 'dataset-url'] as const
 
-export function buildReport(results: readonly Result[], dataset: Dataset, origin: string, dryRun: boolean): Report {
+const CHANGES = new Set(['uploaded', 'created', 'updated', 'signalled', 'removed'])
+
+/** What a step's entry looks like in reports: its source and, for files, its size. */
+export function describe(step: Step): { source: string; size?: number; title?: string } {
+  if (step.kind === 'remove') return { source: step.source }
+  if (step.kind === 'url')
+    return {
+      source: step.entry.url,
+      ...(step.probe?.size !== undefined ? { size: step.probe.size } : {}),
+      ...(step.entry.title ? { title: step.entry.title } : {}),
+    }
+  return { source: step.entry.source, size: step.entry.size, title: step.entry.title ?? step.entry.name }
+}
+
+export function buildReport(results: readonly Result[], datasetResult: DatasetResult | undefined, dataset: Dataset, origin: string, dryRun: boolean): Report {
   const datasetUrl = dataset.page ?? `${origin}/datasets/${dataset.slug}/`
-  const failed = results.filter((r) => r.action === 'failed')
   const count = (...actions: string[]) => results.filter((r) => actions.includes(r.action)).length
-  const resources = results.map((r) => ({
-    id: r.resource?.id ?? null,
-    title: r.resource?.title ?? r.entry.title ?? null,
-    source: r.entry.source,
-    action: r.action,
-    planned: r.planned,
-    reason: r.reason,
-    url: r.resource?.url ?? null,
-    latest: r.resource?.latest ?? null,
-    checksum: r.checksum ?? (r.resource?.checksum ? { type: r.resource.checksum.type, value: r.resource.checksum.value } : null),
-    filesize: r.entry.size,
-    ...(r.patched.length > 0 ? { patched: r.patched } : {}),
-    ...(r.error !== undefined ? { error: r.error } : {}),
-  }))
-  const urls = Object.fromEntries(results.filter((r) => r.resource !== undefined).map((r) => [r.entry.source, r.resource?.url]))
-  const outputs: Record<(typeof OUTPUT_NAMES)[number], string> = {
+  const resources = results.map((r) => {
+    const { source, size } = describe(r.step)
+    const probe = r.step.kind === 'url' ? r.step.probe : undefined
+    const resource = r.action === 'removed' ? undefined : r.resource
+    return {
+      id: r.resource?.id ?? null,
+      title: resource?.title ?? describe(r.step).title ?? null,
+      kind: r.step.kind,
+      source,
+      action: r.action,
+      planned: r.step.action,
+      reason: r.reason ?? r.step.reason,
+      url: resource?.url ?? null,
+      latest: resource?.latest ?? null,
+      checksum: r.checksum ?? (resource?.checksum ? { type: resource.checksum.type, value: resource.checksum.value } : null),
+      filesize: size ?? null,
+      ...(probe ? { remote: { status: probe.status, size: probe.size ?? null, etag: probe.etag ?? null, last_modified: probe.lastModified ?? null } } : {}),
+      ...(r.patched.length > 0 ? { patched: r.patched } : {}),
+      ...(r.error !== undefined ? { error: r.error } : {}),
+    }
+  })
+  const urls = Object.fromEntries(
+    results.filter((r) => r.step.kind !== 'remove' && r.resource !== undefined).map((r) => [describe(r.step).source, r.resource?.url]),
+  )
+  const changed = results.some((r) => CHANGES.has(r.action)) || datasetResult?.action === 'updated'
+  const failures = [...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])), ...(datasetResult?.error !== undefined ? [datasetResult.error] : [])]
+  const outputs = {
     resources: JSON.stringify(resources),
     urls: JSON.stringify(urls),
-    changed: String(count('uploaded', 'created', 'updated') > 0),
-    'uploaded-count': String(count('uploaded', 'created')),
+    changed: String(changed),
+    'uploaded-count': String(count('uploaded') + results.filter((r) => r.action === 'created' && r.step.kind === 'file').length),
     'skipped-count': String(count('skipped')),
+    'removed-count': String(count('removed')),
+    'dataset-metadata':
+      datasetResult === undefined ? '' : JSON.stringify({ action: datasetResult.action, reason: datasetResult.reason, fields: datasetResult.patched }),
     'dataset-url': datasetUrl,
   }
-  return { outputs, summary: summaryMarkdown(results, dataset, datasetUrl, dryRun), table: logTable(results), failed }
+  return { outputs, summary: summaryMarkdown(results, datasetResult, dataset, datasetUrl, dryRun, failures), table: logTable(results, datasetResult), failures }
 }
 
-function summaryMarkdown(results: readonly Result[], dataset: Dataset, datasetUrl: string, dryRun: boolean): string {
+function actionText(action: string, planned: string): string {
+  return action === 'planned' ? `planned: ${planned}` : action
+}
+
+function summaryMarkdown(
+  results: readonly Result[],
+  datasetResult: DatasetResult | undefined,
+  dataset: Dataset,
+  datasetUrl: string,
+  dryRun: boolean,
+  failures: string[],
+): string {
   const lines: string[] = []
   lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})`, '')
   const tally = new Map<string, number>()
-  for (const r of results) tally.set(r.action, (tally.get(r.action) ?? 0) + 1)
-  lines.push([...tally].map(([action, n]) => `${n} ${action}`).join(', ') || 'nothing to publish', '')
-  lines.push('| File | Resource | Action | Reason | Size | Checksum | Duration |', '| --- | --- | --- | --- | ---: | --- | ---: |')
   for (const r of results) {
-    const link = r.resource?.latest ?? r.resource?.url
-    const title = cell(r.resource?.title ?? r.entry.title ?? r.entry.name)
-    const resource = link ? `[${title}](${link})` : `${title} (new)`
-    const action = r.action === 'planned' ? `planned: ${r.planned}` : r.action
-    const checksum = r.checksum ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\`` : ''
-    lines.push(
-      `| \`${cell(r.entry.source)}\` | ${resource} | ${action} | ${cell(r.reason)} | ${formatBytes(r.entry.size)} | ${checksum} | ${formatDuration(r.durationMs)} |`,
-    )
+    const key = actionText(r.action, r.step.action)
+    tally.set(key, (tally.get(key) ?? 0) + 1)
   }
-  const failed = results.filter((r) => r.error !== undefined)
-  if (failed.length > 0) {
+  lines.push([...tally].map(([action, n]) => `${n} ${action}`).join(', ') || 'no resource to publish', '')
+  if (results.length > 0) {
+    lines.push('| Source | Resource | Action | Reason | Size | Checksum or remote | Duration |', '| --- | --- | --- | --- | ---: | --- | ---: |')
+    for (const r of results) {
+      const { source, size, title } = describe(r.step)
+      const link = r.action === 'removed' ? undefined : (r.resource?.latest ?? r.resource?.url)
+      const name = cell(r.resource?.title ?? title ?? source)
+      const resource = link ? `[${name}](${link})` : r.resource ? name : `${name} (new)`
+      const probe = r.step.kind === 'url' ? r.step.probe : undefined
+      const detail = r.checksum
+        ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\``
+        : probe
+          ? cell(
+              [`${probe.method} ${probe.status}`, probe.etag ? `ETag ${probe.etag}` : '', probe.lastModified ? `Last-Modified ${probe.lastModified}` : '']
+                .filter(Boolean)
+                .join(', '),
+            )
+          : ''
+      lines.push(
+        `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${cell(r.reason ?? r.step.reason)} | ${size === undefined ? '' : formatBytes(size)} | ${detail} | ${formatDuration(r.durationMs)} |`,
+      )
+    }
+  }
+  if (datasetResult !== undefined) {
+    const fields = datasetResult.patched.length > 0 ? ` (${datasetResult.patched.join(', ')})` : ''
+    lines.push('', `Dataset metadata: **${actionText(datasetResult.action, 'update')}**${fields}: ${cell(datasetResult.reason)}`)
+  }
+  if (failures.length > 0) {
     lines.push('', '#### Failures', '')
-    for (const r of failed) lines.push(`- ${cell(r.error ?? '')}`)
+    for (const failure of failures) lines.push(`- ${cell(failure)}`)
   }
   if (dryRun) lines.push('', '_Dry run: no write request was sent._')
   return `${lines.join('\n')}\n`
 }
 
-function logTable(results: readonly Result[]): string {
-  const rows = [['file', 'resource', 'action', 'reason', 'size', 'time']]
+function logTable(results: readonly Result[], datasetResult: DatasetResult | undefined): string {
+  const rows = [['source', 'resource', 'action', 'reason', 'size', 'time']]
   for (const r of results) {
+    const { source, size } = describe(r.step)
     rows.push([
-      r.entry.source,
+      source,
       r.resource?.id ?? '(new)',
-      r.action === 'planned' ? `planned: ${r.planned}` : r.action,
-      r.reason,
-      formatBytes(r.entry.size),
+      actionText(r.action, r.step.action),
+      r.reason ?? r.step.reason,
+      size === undefined ? '' : formatBytes(size),
       formatDuration(r.durationMs),
     ])
   }
+  if (datasetResult !== undefined) rows.push(['dataset-metadata', '(dataset)', actionText(datasetResult.action, 'update'), datasetResult.reason, '', ''])
+  return alignedTable(rows)
+}
+
+/** Columns padded to their widest cell. */
+export function alignedTable(rows: readonly string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? []
   return rows
     .map((row) =>

@@ -329,7 +329,7 @@ describe('retries and failures', () => {
       `files '*.csv' (bad.csv) -> resource ${bad.id}: POST /api/1/datasets/${f.dataset.id}/resources/${bad.id}/upload/ answered 400: Refused by policy`,
     )
     expect(f.emulator.getResource(f.dataset.id, good.id)?.checksum?.value).toBe(sha1('good content'))
-    expect(run.stdout).toContain('::error::1 of 2 files failed to publish')
+    expect(run.stdout).toContain('::error::1 of 2 entries failed to publish')
     expect(run.summary).toContain('#### Failures')
     // 400 is not retried
     expect(f.emulator.requests.filter((q) => q.path.includes(bad.id) && q.method === 'POST')).toHaveLength(1)

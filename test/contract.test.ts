@@ -52,13 +52,14 @@ describe('README tables', () => {
       const input = action.inputs[name?.replace(/`/g, '') ?? '']
       const expectedDefault = input?.required ? '(required)' : input?.default ? `\`${input.default}\`` : ''
       expect(cell, name).toBe(expectedDefault)
-      expect(description, name).toBe(input?.description.trim())
+      expect(description, name).toBe(input?.description.trim().replace(/\s*\n\s*/g, ' '))
     }
   })
 
   it('list every output with its description from action.yml', () => {
     const rows = tableRows('outputs')
     expect(rows.map((r) => r[0])).toEqual(Object.keys(action.outputs).map((n) => `\`${n}\``))
-    for (const [name, description] of rows) expect(description, name).toBe(action.outputs[name?.replace(/`/g, '') ?? '']?.description.trim())
+    for (const [name, description] of rows)
+      expect(description, name).toBe(action.outputs[name?.replace(/`/g, '') ?? '']?.description.trim().replace(/\s*\n\s*/g, ' '))
   })
 })

@@ -89,21 +89,22 @@ describe('parseResources', () => {
     expect(yaml).toEqual([
       {
         label: 'resources[0]',
+        kind: 'file',
         path: 'out/data.csv',
         id: '54D47250-1DAF-483B-965A-3013F8C76617',
         title: 'Données 2024',
         type: 'main',
         schema: { name: 'etalab/schema-irve-statique' },
       },
-      { label: 'resources[1]', path: 'out/other.json' },
+      { label: 'resources[1]', kind: 'file', path: 'out/other.json' },
     ])
-    expect(parseResources('[{"path": "a.csv", "description": "x"}]')).toEqual([{ label: 'resources[0]', path: 'a.csv', description: 'x' }])
+    expect(parseResources('[{"path": "a.csv", "description": "x"}]')).toEqual([{ label: 'resources[0]', kind: 'file', path: 'a.csv', description: 'x' }])
   })
 
   it('reads the shorthand mapping path: resource-id', () => {
     expect(parseResources('out/a.csv: 54d47250-1daf-483b-965a-3013f8c76617\nout/b.csv:')).toEqual([
-      { label: "'out/a.csv'", path: 'out/a.csv', id: '54d47250-1daf-483b-965a-3013f8c76617' },
-      { label: "'out/b.csv'", path: 'out/b.csv' },
+      { label: "'out/a.csv'", kind: 'file', path: 'out/a.csv', id: '54d47250-1daf-483b-965a-3013f8c76617' },
+      { label: "'out/b.csv'", kind: 'file', path: 'out/b.csv' },
     ])
   })
 
@@ -123,7 +124,7 @@ describe('parseResources', () => {
     }
     expect(message).toContain('entry resources[0].id: must be a resource id (a UUID')
     expect(message).toContain('entry resources[1].type: must be one of main, documentation, update, api, code, other')
-    expect(message).toContain("entry resources[1]: unknown key 'titel' (accepted: path, id, title, description, type, schema)")
+    expect(message).toContain("entry resources[1]: unknown key 'titel' (accepted: path, id, title, description, type, schema, extras)")
     expect(message).toContain('entry resources[2].path')
   })
 
@@ -138,7 +139,7 @@ describe('parseResources', () => {
       fc.property(fc.oneof(fc.string(), fc.json()), (text) => {
         try {
           const entries = parseResources(text)
-          for (const entry of entries) expect(entry.path.length).toBeGreaterThan(0)
+          for (const entry of entries) expect((entry.kind === 'file' ? entry.path : entry.url).length).toBeGreaterThan(0)
         } catch (error) {
           expect(error).toBeInstanceOf(InputError)
         }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Dataset, Resource } from '../src/datagouv/schemas.js'
-import type { Entry } from '../src/manifest.js'
-import { checksumNeeded, datasetProblems, decide, matchEntries, metadataPatch, storedNameOf } from '../src/plan.js'
+import type { FileEntry } from '../src/manifest.js'
+import { checksumNeeded, datasetProblems, decideFile, matchEntries, metadataPatch, storedNameOf } from '../src/plan.js'
 
 const RID = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333']
 
@@ -9,7 +9,7 @@ function resource(id: string, fields: Partial<Resource> = {}): Resource {
   return { id, title: 'x', filetype: 'file', type: 'main', url: `https://static.example/resources/ds/20260101-000000/${fields.title ?? 'x'}`, ...fields }
 }
 
-function entry(name: string, fields: Partial<Entry> = {}): Entry {
+function entry(name: string, fields: Partial<FileEntry> = {}): FileEntry {
   return {
     label: `files 'out/*'`,
     source: `out/${name}`,
@@ -17,7 +17,7 @@ function entry(name: string, fields: Partial<Entry> = {}): Entry {
     name,
     size: 10,
     storedName: name.toLowerCase().replace(/ /g, '-'),
-    fromResources: false,
+    kind: 'file',
     ...fields,
   }
 }
@@ -89,18 +89,21 @@ describe('decide', () => {
   })
 
   it('skips an unchanged file, uploads a changed one, says why', () => {
-    expect(decide({ entry: entry('a.csv'), resource: existing }, 'skip', 'abc')).toMatchObject({ action: 'skip', reason: 'unchanged (sha1 and size match)' })
-    expect(decide({ entry: entry('a.csv'), resource: existing }, 'skip', 'abd')).toMatchObject({ action: 'upload', reason: 'sha1 differs' })
-    expect(decide({ entry: entry('a.csv', { size: 12 }), resource: existing }, 'skip')).toMatchObject({
+    expect(decideFile({ entry: entry('a.csv'), resource: existing }, 'skip', 'abc')).toMatchObject({
+      action: 'skip',
+      reason: 'unchanged (sha1 and size match)',
+    })
+    expect(decideFile({ entry: entry('a.csv'), resource: existing }, 'skip', 'abd')).toMatchObject({ action: 'upload', reason: 'sha1 differs' })
+    expect(decideFile({ entry: entry('a.csv', { size: 12 }), resource: existing }, 'skip')).toMatchObject({
       action: 'upload',
       reason: 'size differs (10 -> 12 bytes)',
     })
-    expect(decide({ entry: entry('a.csv'), resource: existing }, 'upload')).toMatchObject({ action: 'upload' })
-    expect(decide({ entry: entry('a.csv') }, 'skip')).toMatchObject({ action: 'create' })
+    expect(decideFile({ entry: entry('a.csv'), resource: existing }, 'upload')).toMatchObject({ action: 'upload' })
+    expect(decideFile({ entry: entry('a.csv') }, 'skip')).toMatchObject({ action: 'create' })
   })
 
   it('updates metadata alone when the file is unchanged but the entry says otherwise', () => {
-    const step = decide({ entry: entry('a.csv', { title: 'Sales 2025', type: 'documentation' }), resource: existing }, 'skip', 'abc')
+    const step = decideFile({ entry: entry('a.csv', { title: 'Sales 2025', type: 'documentation' }), resource: existing }, 'skip', 'abc')
     expect(step).toMatchObject({ action: 'update', reason: 'unchanged file; title, type differ' })
   })
 })
@@ -129,8 +132,9 @@ describe('storedNameOf and datasetProblems', () => {
   })
   it('refuses a key without edit rights only when writing, and only when the server says so', () => {
     const ds = { ...dataset([]), permissions: { edit: false, edit_resources: false, delete: false } }
-    expect(datasetProblems(ds, true)[0]).toMatch(/input 'api-key'.*may not edit/)
-    expect(datasetProblems(ds, false)).toEqual([])
-    expect(datasetProblems(dataset([]), true)).toEqual([])
+    expect(datasetProblems(ds, { resources: true, dataset: false })[0]).toMatch(/input 'api-key'.*may not edit the resources/)
+    expect(datasetProblems(ds, { resources: false, dataset: true })[0]).toMatch(/may not edit dataset 'ds'.*dataset-metadata/)
+    expect(datasetProblems(ds, { resources: false, dataset: false })).toEqual([])
+    expect(datasetProblems(dataset([]), { resources: true, dataset: true })).toEqual([])
   })
 })

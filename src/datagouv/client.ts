@@ -10,7 +10,7 @@ import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import type { z } from 'zod'
 import { ApiError, NetworkError, ProtocolError, apiMessageOf, isRetryable } from './errors.js'
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from './retry.js'
-import { DatasetSchema, ExtensionsSchema, ResourceSchema, type Dataset, type Resource } from './schemas.js'
+import { DatasetSchema, ExtensionsSchema, ExtrasSchema, IdListSchema, ResourceSchema, type Dataset, type Resource } from './schemas.js'
 
 export interface Logger {
   info(message: string): void
@@ -61,7 +61,8 @@ export class DatagouvClient {
   readonly logger: Logger
   private readonly apiKey: string | undefined
   private readonly timeoutMs: number
-  private readonly dispatcher: Dispatcher
+  /** Also used for requests to other hosts (remote URL checks), so they go through the same proxy settings. */
+  readonly dispatcher: Dispatcher
   private readonly ownsDispatcher: boolean
   private readonly userAgent: string
 
@@ -102,6 +103,66 @@ export class DatagouvClient {
     return this.withRetries(`PUT ${path}`, async () => {
       const answer = await this.send('PUT', path, { json: patch, expect: [200] })
       return this.parse(answer, ResourceSchema, 'PUT', path)
+    })
+  }
+
+  /** Ids accepted for a dataset's `frequency` (reference §6.3). */
+  async getFrequencies(): Promise<string[]> {
+    return (await this.getJson('/datasets/frequencies/', IdListSchema)).map((f) => f.id)
+  }
+
+  /** Ids accepted for a dataset's `license` (reference §6.3). */
+  async getLicenses(): Promise<string[]> {
+    return (await this.getJson('/datasets/licenses/', IdListSchema)).map((l) => l.id)
+  }
+
+  /** Partial PUT of the dataset (reference §6.3); never carries `resources`. */
+  async updateDataset(datasetId: string, patch: Record<string, unknown>): Promise<Dataset> {
+    if ('resources' in patch) throw new Error('a dataset patch must never carry resources: it would replace the whole list')
+    const path = `/datasets/${datasetId}/`
+    return this.withRetries(`PUT ${path}`, async () => this.parse(await this.send('PUT', path, { json: patch, expect: [200] }), DatasetSchema, 'PUT', path))
+  }
+
+  /** Merges extras into the dataset's (v2, reference §6.5): `null` deletes a key; the modification date does not move. */
+  async updateDatasetExtras(datasetId: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.putV2Extras(`/api/2/datasets/${datasetId}/extras/`, patch)
+  }
+
+  /** Merges extras into a resource's (v2, reference §6.5), keeping the analyser's keys. */
+  async updateResourceExtras(datasetId: string, resourceId: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.putV2Extras(`/api/2/datasets/${datasetId}/resources/${resourceId}/extras/`, patch)
+  }
+
+  private async putV2Extras(path: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.withRetries(`PUT ${path}`, async () =>
+      this.parse(await this.send('PUT', path, { json: patch, expect: [200], absolute: true }), ExtrasSchema, 'PUT', path),
+    )
+  }
+
+  /**
+   * Creates a remote resource (reference §6.2). Never repeated blindly: after a failure that may
+   * hide a success, the dataset is read and a new remote resource with this URL is taken as the result.
+   */
+  async createRemoteResource(datasetId: string, body: Record<string, unknown> & { url: string }, knownIds: ReadonlySet<string>): Promise<Resource> {
+    const path = `/datasets/${datasetId}/resources/`
+    return this.withRetries(`POST ${path}`, async (attempt) => {
+      if (attempt > 0) {
+        const dataset = await this.getDataset(datasetId)
+        const found = dataset.resources.find((r) => !knownIds.has(r.id) && r.filetype === 'remote' && r.url === body.url)
+        if (found !== undefined) {
+          this.logger.warning(`the server created the remote resource ${found.id} all the same; not creating it again`)
+          return found
+        }
+      }
+      return this.parse(await this.send('POST', path, { json: { filetype: 'remote', ...body }, expect: [201, 200] }), ResourceSchema, 'POST', path)
+    })
+  }
+
+  /** Deletes a resource and its stored file (irreversible). A retry that finds it gone counts as done. */
+  async deleteResource(datasetId: string, resourceId: string): Promise<void> {
+    const path = `/datasets/${datasetId}/resources/${resourceId}/`
+    await this.withRetries(`DELETE ${path}`, async (attempt) => {
+      await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] })
     })
   }
 

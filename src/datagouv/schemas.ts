@@ -40,8 +40,16 @@ export const DatasetSchema = z.looseObject({
   id: z.string(),
   slug: z.string(),
   title: z.string(),
+  description: z.string().nullish(),
   page: z.string().nullish(),
   private: z.boolean().nullish(),
+  tags: z.array(z.string()).nullish(),
+  frequency: z.string().nullish(),
+  frequency_date: z.string().nullish(),
+  temporal_coverage: z.looseObject({ start: z.string().nullish(), end: z.string().nullish() }).nullish(),
+  spatial: z.looseObject({ zones: z.array(z.unknown()).nullish(), granularity: z.string().nullish() }).nullish(),
+  license: z.string().nullish(),
+  extras: z.record(z.string(), z.unknown()).nullish(),
   resources: z.array(ResourceSchema),
   /** Since udata 2025-06; absent on older servers, which means "unknown" (reference §2.3). */
   permissions: z.looseObject({ edit: z.boolean().optional(), edit_resources: z.boolean().optional(), delete: z.boolean().optional() }).nullish(),
@@ -49,6 +57,12 @@ export const DatasetSchema = z.looseObject({
 export type Dataset = z.infer<typeof DatasetSchema>
 
 export const ExtensionsSchema = z.array(z.string())
+
+/** `GET /datasets/frequencies/` and `/datasets/licenses/`: lists of `{id, ...}`. */
+export const IdListSchema = z.array(z.looseObject({ id: z.string() }))
+
+/** The v2 extras endpoints answer with the merged extras. */
+export const ExtrasSchema = z.record(z.string(), z.unknown())
 
 /** Answer to a chunk request (reference §5.2): `{"success": true, "error": null, "message": ""}`. */
 export const ChunkStatusSchema = z.looseObject({

@@ -55,6 +55,7 @@ export const sha1 = (content: string | Buffer): string => createHash('sha1').upd
 export interface ResourceOutput {
   id: string | null
   title: string | null
+  kind: 'file' | 'url' | 'remove'
   source: string
   action: string
   planned: string
@@ -62,7 +63,8 @@ export interface ResourceOutput {
   url: string | null
   latest: string | null
   checksum: { type: string; value: string } | null
-  filesize: number
+  filesize: number | null
+  remote?: { status: number; size: number | null; etag: string | null; last_modified: string | null }
   patched?: string[]
   error?: string
 }
