@@ -274,7 +274,7 @@ export function parseDatasetForm(body: Record<string, unknown>): { values: Datas
     const list = raw === null ? [] : typeof raw === 'string' ? raw.split(',') : raw
     if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) errors['tags'] = ['Tags must be a list of strings.']
     else {
-      const tags = (list as string[]).map((t) => t.trim().toLowerCase()).filter((t) => t !== '')
+      const tags = (list).map((t) => t.trim().toLowerCase()).filter((t) => t !== '')
       const bad = tags.find((t) => t.length < TAG_MIN || t.length > TAG_MAX)
       if (bad !== undefined) errors['tags'] = [`Tag "${bad}" must be between ${TAG_MIN} and ${TAG_MAX} characters long.`]
       else values.tags = [...new Set(tags)]
@@ -309,14 +309,14 @@ export function parseDatasetForm(body: Record<string, unknown>): { values: Datas
     ) {
       const day = (v: unknown) => (parseDate(v) as Date).toISOString().slice(0, 10)
       values.temporalCoverage = { start: day(value['start']), end: value['end'] === undefined || value['end'] === null ? null : day(value['end']) }
-    } else errors['temporal_coverage'] = { start: ['Not a valid date value.'] } as unknown as string[]
+    } else errors['temporal_coverage'] = { start: ['Not a valid date value.'] }
   }
   if (has(body, 'spatial')) {
     const value = body['spatial']
     if (value === null) values.spatial = null
     else if (isPlainObject(value) && (value['zones'] === undefined || (Array.isArray(value['zones']) && value['zones'].every((z) => typeof z === 'string')))) {
       values.spatial = {
-        zones: [...((value['zones'] as string[] | undefined) ?? [])],
+        zones: [...((value['zones']) ?? [])],
         granularity: typeof value['granularity'] === 'string' ? value['granularity'] : null,
       }
     } else errors['spatial'] = ['Invalid spatial coverage.']

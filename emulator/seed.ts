@@ -5,7 +5,7 @@ import { z } from 'zod'
 
 import { RESOURCE_TYPES } from './constants.js'
 import type { Emulator } from './server.js'
-import type { DatasetSeed, SchemaRef, SeedResource } from './types.js'
+import type { SchemaRef, SeedResource } from './types.js'
 
 /**
  * The JSON seed format of the standalone emulator (documented in emulator/README.md).
@@ -137,7 +137,7 @@ export function applySeed(emulator: Emulator, value: unknown, baseDir = process.
       return stripUndefined({ ...rest, schema }) as SeedResource
     })
     const { resources: _r, ...rest } = d
-    return emulator.addDataset(stripUndefined({ ...rest, owner, resources }) as DatasetSeed)
+    return emulator.addDataset(stripUndefined({ ...rest, owner, resources }))
   })
   return {
     url: emulator.url,

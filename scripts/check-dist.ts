@@ -2,33 +2,12 @@
  * Fails when the committed dist/ is not what src/ builds: rebuilds into a scratch folder and
  * compares every file both ways (a new or missing file counts, not only changed ones).
  */
-import { execFileSync } from 'node:child_process'
 import { readdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { bundle, root } from './bundle.js'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const scratch = path.join(root, '.tmp', 'dist-check')
-await rm(scratch, { recursive: true, force: true })
-execFileSync(
-  process.execPath,
-  [
-    path.join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js'),
-    'build',
-    'src/index.ts',
-    '-o',
-    scratch,
-    '--license',
-    'licenses.txt',
-    '--target',
-    'es2022',
-    '-q',
-  ],
-  {
-    cwd: root,
-    stdio: 'inherit',
-  },
-)
+await bundle(scratch)
 const list = async (dir: string) =>
   (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((d) => d.isFile())

@@ -1,82 +1,43 @@
-/** run(): settings -> preflight -> plan -> publish -> report; the one place that fails the step. */
+/** The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails the step. */
 import * as core from '@actions/core'
-import { DatagouvClient, type Logger } from './datagouv/client.js'
 import { toErrorMessage } from './datagouv/errors.js'
+import { execute, failureSummary, type Reporter } from './engine.js'
 import { readSettings, type Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
-import type { Step } from './plan.js'
-import { preflight } from './preflight.js'
-import { publish, publishDataset } from './publish.js'
-import { alignedTable, buildReport, describe, formatBytes } from './report.js'
-
-const logger: Logger = { info: core.info, debug: core.debug, warning: core.warning }
+import { formatBytes } from './report.js'
 
 export async function run(): Promise<void> {
   // The key is masked before anything else can print it.
   const key = core.getInput('api-key').trim()
   if (key !== '') core.setSecret(key)
-  let client: DatagouvClient | undefined
   try {
     const settings = readSettings((name) => core.getInput(name))
-    client = new DatagouvClient({
-      apiUrl: settings.apiUrl,
-      apiKey: settings.apiKey,
-      timeoutMs: settings.timeoutSeconds * 1000,
-      retry: { maxRetries: settings.maxRetries, ...retryBaseOverride() },
+    const outcome = await execute(settings, runnerReporter(settings), {
+      cwd: process.cwd(),
       userAgent: `datagouv-publish-action (+https://github.com/${process.env.GITHUB_REPOSITORY ?? 'local'})`,
-      logger,
+      ...retryBaseOverride(),
     })
-    const activeClient = client
-    const plan = await core.group('Preflight: dataset, files, matches, checksums', async () => {
-      const result = await preflight(activeClient, settings, process.cwd())
-      core.info(
-        `Dataset '${result.dataset.title}' (${result.dataset.id}), ${result.dataset.resources.length} resources; ${result.steps.length} entries to consider`,
-      )
-      return result
-    })
-    for (const warning of plan.warnings) core.warning(warning)
-    core.info(planTable(plan.steps, plan.datasetStep))
-
-    const results = await core.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
-      publish(activeClient, plan.steps, {
-        datasetId: plan.dataset.id,
-        chunkSize: settings.chunkSize,
-        concurrency: settings.concurrency,
-        dryRun: settings.dryRun,
-        knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
-        checksums: plan.checksums,
-        onProgress: progressLogger(settings),
-      }),
-    )
-
-    const datasetResult = plan.datasetStep && (await publishDataset(activeClient, plan.dataset, plan.datasetStep, settings.dryRun))
-
-    const report = buildReport(results, datasetResult, plan.dataset, activeClient.origin, settings.dryRun)
-    for (const [name, value] of Object.entries(report.outputs)) core.setOutput(name, value)
-    core.info(report.table)
-    await core.summary.addRaw(report.summary).write()
-    if (report.failures.length > 0) {
-      for (const failure of report.failures) core.error(failure)
-      const total = results.length + (datasetResult ? 1 : 0)
-      core.setFailed(`${report.failures.length} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`)
+    for (const [name, value] of Object.entries(outcome.report.outputs)) core.setOutput(name, value)
+    core.info(outcome.report.table)
+    await core.summary.addRaw(outcome.report.summary).write()
+    const failed = failureSummary(outcome)
+    if (failed !== undefined) {
+      for (const failure of outcome.report.failures) core.error(failure)
+      core.setFailed(failed)
     }
   } catch (error) {
     core.setFailed(toErrorMessage(error))
-  } finally {
-    await client?.close()
   }
 }
 
-/** One line per step: action, source, resource, reason. */
-function planTable(steps: readonly Step[], datasetStep: { action: string; reason: string } | undefined): string {
-  const rows = steps.map((s) => [s.action, describe(s).source, s.resource?.id ?? '(new)', s.reason])
-  if (datasetStep !== undefined) rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
-  if (rows.length === 0) return 'Plan: nothing to publish'
-  const table = alignedTable(rows)
-    .split('\n')
-    .map((line) => `  ${line}`)
-    .join('\n')
-  return `Plan:\n${table}`
+function runnerReporter(settings: Settings): Reporter {
+  return {
+    info: core.info,
+    debug: core.debug,
+    warning: core.warning,
+    group: (name, fn) => core.group(name, fn),
+    progress: progressLogger(settings),
+  }
 }
 
 /** Logs an upload's progress at most every 10 s (bytes, percentage, rate); small files stay quiet. */
@@ -98,7 +59,8 @@ function progressLogger(settings: Settings): (entry: FileEntry, sent: number) =>
 }
 
 /** Test knob: the integration tests shorten the backoff; users have `max-retries`. */
-function retryBaseOverride(): { baseDelayMs?: number } {
-  const value = Number(process.env.DATAGOUV_PUBLISH_RETRY_BASE_MS)
-  return Number.isFinite(value) && value >= 0 && process.env.DATAGOUV_PUBLISH_RETRY_BASE_MS !== undefined ? { baseDelayMs: value } : {}
+function retryBaseOverride(): { retryBaseDelayMs?: number } {
+  const raw = process.env.DATAGOUV_PUBLISH_RETRY_BASE_MS
+  const value = Number(raw)
+  return raw !== undefined && raw !== '' && Number.isFinite(value) && value >= 0 ? { retryBaseDelayMs: value } : {}
 }

@@ -25,7 +25,7 @@ const MAX_REDIRECTS = 5
 export async function probeUrl(url: string, options: { dispatcher?: Dispatcher; timeoutMs: number; userAgent: string }): Promise<UrlProbe> {
   if (!/^https?:/i.test(url)) throw new ProbeError(`only http(s) URLs can be checked, not ${new URL(url).protocol}`)
   let head: UrlProbe | undefined
-  let headFailure = ''
+  let headFailure: string
   try {
     head = await follow('HEAD', url, options)
     if (head.status >= 200 && head.status < 300) return head

@@ -258,7 +258,7 @@ export class DatagouvClient {
     const started = Date.now()
     try {
       const response = await request(url, {
-        method: method as Dispatcher.HttpMethod,
+        method: method,
         headers,
         body: body ?? null,
         dispatcher: this.dispatcher,

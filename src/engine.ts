@@ -1,0 +1,92 @@
+/**
+ * The publishing engine shared by the action and the CLI: settings -> preflight -> plan ->
+ * publish -> report. Every line of publishing logic runs here; the edges (src/main.ts for the
+ * runner, src/cli.ts for a terminal) only read options and show what it reports.
+ */
+import { DatagouvClient, type Logger } from './datagouv/client.js'
+import type { Settings } from './inputs.js'
+import type { FileEntry } from './manifest.js'
+import type { DatasetStep, Step } from './plan.js'
+import { preflight } from './preflight.js'
+import { publish, publishDataset, type DatasetResult, type Result } from './publish.js'
+import { alignedTable, buildReport, describe, type Report } from './report.js'
+
+/** How the engine talks to its edge. */
+export interface Reporter extends Logger {
+  /** A phase of the run: a collapsible group on the runner, a heading in a terminal. */
+  group<T>(name: string, fn: () => Promise<T>): Promise<T>
+  /** Bytes of an upload sent so far (re-sent bytes included). */
+  progress(entry: FileEntry, sentBytes: number): void
+}
+
+export interface EngineOptions {
+  cwd: string
+  userAgent: string
+  /** Shortens the retry backoff (tests); users have `max-retries`. */
+  retryBaseDelayMs?: number
+}
+
+export interface Outcome {
+  report: Report
+  results: Result[]
+  datasetResult: DatasetResult | undefined
+}
+
+/** Runs a whole publication. Throws for bad input and preflight problems (nothing written then). */
+export async function execute(settings: Settings, reporter: Reporter, options: EngineOptions): Promise<Outcome> {
+  const client = new DatagouvClient({
+    apiUrl: settings.apiUrl,
+    apiKey: settings.apiKey,
+    timeoutMs: settings.timeoutSeconds * 1000,
+    retry: { maxRetries: settings.maxRetries, ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}) },
+    userAgent: options.userAgent,
+    logger: reporter,
+  })
+  try {
+    const plan = await reporter.group('Preflight: dataset, files, matches, checksums', async () => {
+      const result = await preflight(client, settings, options.cwd)
+      reporter.info(
+        `Dataset '${result.dataset.title}' (${result.dataset.id}), ${result.dataset.resources.length} resources; ${result.steps.length} entries to consider`,
+      )
+      return result
+    })
+    for (const warning of plan.warnings) reporter.warning(warning)
+    reporter.info(planTable(plan.steps, plan.datasetStep))
+
+    const results = await reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
+      publish(client, plan.steps, {
+        datasetId: plan.dataset.id,
+        chunkSize: settings.chunkSize,
+        concurrency: settings.concurrency,
+        dryRun: settings.dryRun,
+        knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
+        checksums: plan.checksums,
+        onProgress: (entry, sent) => reporter.progress(entry, sent),
+      }),
+    )
+    const datasetResult = plan.datasetStep && (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun))
+    return { report: buildReport(results, datasetResult, plan.dataset, client.origin, settings.dryRun), results, datasetResult }
+  } finally {
+    await client.close()
+  }
+}
+
+/** One line per step: action, source, resource, reason. */
+export function planTable(steps: readonly Step[], datasetStep: Pick<DatasetStep, 'action' | 'reason'> | undefined): string {
+  const rows = steps.map((s) => [s.action, describe(s).source, s.resource?.id ?? '(new)', s.reason])
+  if (datasetStep !== undefined) rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
+  if (rows.length === 0) return 'Plan: nothing to publish'
+  const table = alignedTable(rows)
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n')
+  return `Plan:\n${table}`
+}
+
+/** The failure line of a run whose entries did not all publish; `undefined` when all did. */
+export function failureSummary(outcome: Outcome): string | undefined {
+  const failures = outcome.report.failures.length
+  if (failures === 0) return undefined
+  const total = outcome.results.length + (outcome.datasetResult ? 1 : 0)
+  return `${failures} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`
+}
