@@ -32,6 +32,9 @@ try {
       { url: 'https://www.example.org/api/ventes', title: 'API des ventes', type: 'api' },
     ],
   })
+  // A remote resource the demo signals: the producer's file, here served by the emulator itself.
+  const stationsId = dataset.resources.find((r) => r.title === 'Stations')?.id ?? ''
+  const remoteUrl = `${emulator.url}/api/1/datasets/r/${stationsId}`
   console.log(`Emulator at ${emulator.url}; dataset '${dataset.slug}' (${dataset.id}) with ${dataset.resources.length} resources.\n`)
 
   const inputs = {
@@ -39,11 +42,19 @@ try {
     'api-key': user.apiKey,
     dataset: dataset.slug,
     files: 'demo/data/*',
-    resources: "- path: demo/docs/Notice d'utilisation.txt\n  title: Notice d'utilisation\n  type: documentation",
+    resources: [
+      "- path: demo/docs/Notice d'utilisation.txt",
+      "  title: Notice d'utilisation",
+      '  type: documentation',
+      `- url: ${remoteUrl}`,
+      '  title: Stations (lien permanent)',
+      '  format: geojson',
+    ].join('\n'),
+    'dataset-metadata': 'tags: [ventes, stations, demo]\nfrequency: monthly\nextras: {pipeline: demo}',
     'create-missing': 'true',
   }
 
-  show('First run: publish demo/data/* and the notice', await runAction(inputs, { cwd: root }))
+  show('First run: publish demo/data/*, the notice, a remote link and the dataset metadata', await runAction(inputs, { cwd: root }))
   emulator.resetRequests()
   const second = await runAction(inputs, { cwd: root })
   show('Second run: same files, nothing to send', second)
@@ -59,10 +70,7 @@ function show(title: string, run: ActionRun): void {
   console.log('Log:')
   for (const line of run.stdout.split('\n')) {
     if (line.startsWith('::debug::') || line.startsWith('::add-mask::')) continue
-    if (line === '::endgroup::') {
-      console.log('▸ Result')
-      continue
-    }
+    if (line === '::endgroup::') continue
     const group = /^::group::(.*)$/.exec(line)
     console.log(group ? `▸ ${group[1]}` : `  ${line.replace(/^::(warning|error)::/, (_, level: string) => `${level.toUpperCase()}: `)}`)
   }
