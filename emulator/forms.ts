@@ -274,7 +274,7 @@ export function parseDatasetForm(body: Record<string, unknown>): { values: Datas
     const list = raw === null ? [] : typeof raw === 'string' ? raw.split(',') : raw
     if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) errors['tags'] = ['Tags must be a list of strings.']
     else {
-      const tags = (list).map((t) => t.trim().toLowerCase()).filter((t) => t !== '')
+      const tags = list.map((t) => t.trim().toLowerCase()).filter((t) => t !== '')
       const bad = tags.find((t) => t.length < TAG_MIN || t.length > TAG_MAX)
       if (bad !== undefined) errors['tags'] = [`Tag "${bad}" must be between ${TAG_MIN} and ${TAG_MAX} characters long.`]
       else values.tags = [...new Set(tags)]
@@ -316,7 +316,7 @@ export function parseDatasetForm(body: Record<string, unknown>): { values: Datas
     if (value === null) values.spatial = null
     else if (isPlainObject(value) && (value['zones'] === undefined || (Array.isArray(value['zones']) && value['zones'].every((z) => typeof z === 'string')))) {
       values.spatial = {
-        zones: [...((value['zones']) ?? [])],
+        zones: [...(value['zones'] ?? [])],
         granularity: typeof value['granularity'] === 'string' ? value['granularity'] : null,
       }
     } else errors['spatial'] = ['Invalid spatial coverage.']

@@ -124,10 +124,11 @@ function describeFault(rule: FaultRule): string {
   if (rule.dropAfterBytes !== undefined) parts.push(`dropAfterBytes:${rule.dropAfterBytes}`)
   else if (rule.status !== undefined) parts.push(`status:${rule.status}`)
   else if (rule.loseResponse === true) parts.push('loseResponse')
+  if (rule.answerDelayMs !== undefined && rule.dropAfterBytes === undefined && rule.status === undefined) parts.push(`answerDelayMs:${rule.answerDelayMs}`)
   return parts.join(',') || 'none'
 }
 
-const FAULT_KEYS: Readonly<Record<keyof FaultRule, 'string' | 'number' | 'boolean' | 'unknown'>> = {
+const FAULT_KEYS: Readonly<Record<keyof FaultRule, 'string' | 'number' | 'boolean' | 'headers' | 'unknown'>> = {
   method: 'string',
   path: 'string',
   nth: 'number',
@@ -135,9 +136,11 @@ const FAULT_KEYS: Readonly<Record<keyof FaultRule, 'string' | 'number' | 'boolea
   status: 'number',
   body: 'unknown',
   retryAfter: 'string',
+  headers: 'headers',
   dropAfterBytes: 'number',
   delayMs: 'number',
   loseResponse: 'boolean',
+  answerDelayMs: 'number',
 }
 
 /** Validate a fault rule received by `POST /__emulator/faults`. */
@@ -146,10 +149,13 @@ export function parseFaultRule(value: unknown): FaultRule {
   for (const [key, item] of Object.entries(value)) {
     const expected = FAULT_KEYS[key as keyof FaultRule]
     if (expected === undefined) throw new Error(`unknown fault rule key "${key}"`)
-    if (expected !== 'unknown' && typeof item !== expected) throw new Error(`fault rule key "${key}" must be a ${expected}`)
+    if (expected === 'headers') {
+      if (!isPlainObject(item) || Object.values(item).some((v) => typeof v !== 'string'))
+        throw new Error(`fault rule key "${key}" must map header names to strings`)
+    } else if (expected !== 'unknown' && typeof item !== expected) throw new Error(`fault rule key "${key}" must be a ${expected}`)
   }
   if (typeof value['path'] === 'string') new RegExp(value['path'])
-  return value as FaultRule
+  return value
 }
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
@@ -344,7 +350,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         }
         if (fault.status !== undefined) {
           await drain(body)
-          const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}
+          const headers: Record<string, string> = { ...fault.headers, ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}) }
           const faultReply: Reply =
             typeof fault.body === 'string'
               ? { kind: 'text', status: fault.status, body: fault.body, contentType: 'text/plain; charset=utf-8', headers }
@@ -360,6 +366,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       reply = errorReply(error, ctx)
     }
     await drain(body)
+    if (fault?.answerDelayMs !== undefined) await new Promise((r) => setTimeout(r, fault.answerDelayMs))
     if (req.socket.destroyed) {
       finish(0) // the client went away: nobody to answer
       return

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
-import { link, mkdir, open, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises'
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
+import { link, mkdir, open, rm, rmdir, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -32,6 +32,9 @@ export interface Measured {
   size: number
   sha1: string
 }
+
+/** Read size of the finalisation (combining parts). */
+const COMBINE_BUFFER = 4 << 20
 
 /** A pass-through that counts bytes and, optionally, digests them with sha1. */
 function meter(hash: boolean): { stream: Transform; result: () => Measured } {
@@ -127,42 +130,66 @@ export class Storage {
 
   /**
    * Stream parts `0 … totalparts-1` of `uuid` into `target`, in order, hashing on the fly
-   * (v17.6 `ChunksReader`). `overwrite` and `consume` give the pre-v17.6 `combine_chunks`
-   * behaviour (target opened "wb", each part deleted once copied). On a missing part the partial
-   * target is removed and `FileNotFound` is thrown.
+   * (v17.6 `ChunksReader`): every byte is read from its part, hashed and written, once. Two
+   * reused buffers overlap the next read with the hash and write of the current one, as a server
+   * streaming with a read-ahead would. `legacy` gives the pre-v17.6 `combine_chunks` behaviour
+   * (target opened "wb", each part deleted once copied). On a missing part the partial target is
+   * removed and `FileNotFound` is thrown.
    */
   async combine(uuid: string, totalparts: number, target: string, legacy: boolean): Promise<Measured> {
     await mkdir(dirname(target), { recursive: true })
-    let handle
+    let out
     try {
-      handle = await open(target, legacy ? 'w' : 'wx')
+      out = await open(target, legacy ? 'w' : 'wx')
     } catch (error) {
       if (isCode(error, 'EEXIST')) throw new FileExists(target)
       throw error
     }
-    const chunkPath = (index: number): string => this.chunkPath(uuid, String(index))
-    async function* parts(): AsyncGenerator<Buffer> {
+    const digest = createHash('sha1')
+    const buffers = [Buffer.allocUnsafe(COMBINE_BUFFER), Buffer.allocUnsafe(COMBINE_BUFFER)]
+    const bufferAt = (n: number): Buffer => buffers[n % 2] as Buffer
+    let size = 0
+    let turn = 0
+    let writing: Promise<unknown> = Promise.resolve()
+    try {
       for (let index = 0; index < totalparts; index++) {
-        const path = chunkPath(index)
+        const path = this.chunkPath(uuid, String(index))
+        let part
         try {
-          await stat(path)
-        } catch {
-          throw new FileNotFound(path)
+          part = await open(path)
+        } catch (error) {
+          if (isCode(error, 'ENOENT')) throw new FileNotFound(path)
+          throw error
         }
-        for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer
+        try {
+          // A buffer is read into only once its previous write is done.
+          await writing
+          let reading = part.read(bufferAt(turn), 0, COMBINE_BUFFER, null)
+          for (;;) {
+            const { bytesRead, buffer } = await reading
+            if (bytesRead === 0) break
+            const bytes = buffer.subarray(0, bytesRead)
+            digest.update(bytes)
+            size += bytesRead
+            await writing
+            turn++
+            reading = part.read(bufferAt(turn), 0, COMBINE_BUFFER, null)
+            writing = out.write(bytes, 0, bytesRead, null)
+          }
+        } finally {
+          await part.close()
+        }
         if (legacy) await unlink(path)
       }
-    }
-    const measured = meter(true)
-    try {
-      await pipeline(parts(), measured.stream, handle.createWriteStream({ highWaterMark: 1 << 20 }))
+      await writing
     } catch (error) {
+      await writing.catch(() => undefined)
+      await out.close().catch(() => undefined)
       await rm(target, { force: true })
       throw error
-    } finally {
-      await handle.close().catch(() => undefined)
     }
-    return measured.result()
+    await out.close()
+    return { size, sha1: digest.digest('hex') }
   }
 
   async writeChunkMeta(uuid: string, meta: Record<string, unknown>): Promise<void> {

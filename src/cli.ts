@@ -168,12 +168,12 @@ function asJson(outcome: Outcome): Record<string, unknown> {
  */
 function keepWorkflowCommandsOffStdout(verbose: boolean): void {
   const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+  process.stdout.write = (chunk: string | Uint8Array, ...rest: never[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString()
     if (!text.startsWith('::')) return write(chunk, ...rest)
     if (verbose) process.stderr.write(`  ${text.replace(/^::\w+::/, '')}`)
     return true
-  }) as typeof process.stdout.write
+  }
 }
 
 /** Logs on stderr; on a terminal, one progress bar line per upload, redrawn in place. */

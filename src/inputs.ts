@@ -253,7 +253,7 @@ export function parseDatasetMetadata(text: string): DatasetMetadata | undefined 
 
 function parseDocument(input: InputName, text: string): unknown {
   try {
-    return parseYaml(text)
+    return parseYaml(text, { logLevel: 'error' })
   } catch (error) {
     throw new InputError(`input '${input}' is neither YAML nor JSON: ${error instanceof Error ? error.message.split('\n', 1)[0] : String(error)}`)
   }

@@ -42,13 +42,16 @@ function runnerReporter(settings: Settings): Reporter {
 
 /** Logs an upload's progress at most every 10 s (bytes, percentage, rate); small files stay quiet. */
 function progressLogger(settings: Settings): (entry: FileEntry, sent: number) => void {
-  const state = new Map<string, { started: number; logged: number }>()
+  const state = new Map<string, { started: number; logged: number; finished: boolean }>()
   return (entry, sent) => {
     if (entry.size <= settings.chunkSize) return
     const now = Date.now()
-    const s = state.get(entry.path) ?? { started: now, logged: now }
+    const s = state.get(entry.path) ?? { started: now, logged: now, finished: false }
     state.set(entry.path, s)
-    if (now - s.logged < 10_000 && sent < entry.size) return
+    // Every 10 s, and once when the count first reaches the size (re-sent bytes can carry it past).
+    const reachedEnd = sent >= entry.size && !s.finished
+    if (now - s.logged < 10_000 && !reachedEnd) return
+    if (reachedEnd) s.finished = true
     s.logged = now
     const seconds = Math.max(0.001, (now - s.started) / 1000)
     const percent = entry.size === 0 ? 100 : Math.min(100, (100 * sent) / entry.size)

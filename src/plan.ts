@@ -363,7 +363,7 @@ function sameValue(key: string, wanted: unknown, live: unknown): boolean {
   if (key === 'spatial') {
     const w = wanted as { zones?: string[]; granularity?: string }
     const l = (live ?? {}) as { zones?: unknown[] | null; granularity?: string | null }
-    const liveZones = (l.zones ?? []).map((z) => (typeof z === 'object' && z !== null && 'id' in z ? String((z).id) : String(z)))
+    const liveZones = (l.zones ?? []).map((z) => (typeof z === 'object' && z !== null && 'id' in z ? String(z.id) : String(z)))
     return (w.zones === undefined || sameSet(w.zones, liveZones)) && (w.granularity === undefined || w.granularity === l.granularity)
   }
   return wanted === live

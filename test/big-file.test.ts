@@ -2,10 +2,9 @@
  * A file of several hundred MB published by the bundled action in parts of the default size
  * (20 MB), then checked byte for byte by checksum against what the emulator stored.
  */
-import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
 import path from 'node:path'
 import { afterEach, expect, it } from 'vitest'
+import { generateFile } from '../scripts/generate-file.js'
 import { hashFile } from '../src/hash.js'
 import { fixture, resourcesOutput, type Fixture } from './helpers/fixture.js'
 
@@ -16,27 +15,10 @@ afterEach(async () => {
   await f?.close()
 })
 
-/** Pseudo-random content, each MiB different, written as a stream; returns its sha1. */
-async function writeBigFile(file: string, size: number): Promise<string> {
-  const hash = createHash('sha1')
-  const out = createWriteStream(file)
-  const block = Buffer.alloc(1024 * 1024)
-  for (let i = 0; i < block.length; i++) block[i] = (i * 2654435761) >>> 24
-  for (let written = 0, n = 0; written < size; n++) {
-    block.writeUInt32LE(n, 0)
-    const piece = block.subarray(0, Math.min(block.length, size - written))
-    hash.update(piece)
-    if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
-    written += piece.length
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
-  return hash.digest('hex')
-}
-
 it('publishes a 300 MB file in 20 MB parts and verifies its checksum', { timeout: 240_000 }, async () => {
   f = await fixture()
   const r = f.emulator.addFileResource(f.dataset.id, { filename: 'big.csv', content: 'old', title: 'Big file' })
-  const local = await writeBigFile(path.join(f.workspace, 'big.csv'), SIZE)
+  const local = await generateFile(path.join(f.workspace, 'big.csv'), SIZE)
 
   const run = await f.run({ files: 'big.csv' })
 

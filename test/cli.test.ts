@@ -33,7 +33,7 @@ describe('datagouv-publish CLI', () => {
     expect(help.stdout).toContain('DATAGOUV_API_KEY')
     const version = await cli(['--version'], { cwd: f.workspace })
     expect(version.stdout.trim()).toBe(VERSION)
-    expect(JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')).version).toBe(VERSION)
+    expect((JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version).toBe(VERSION)
     const keyFlag = await cli(['--dataset', 'x', '--api-key', 'secret'], { cwd: f.workspace })
     expect(keyFlag.code).toBe(2)
     expect(keyFlag.stderr).toMatch(/Unknown option '--api-key'/)

@@ -79,6 +79,11 @@ export class DatagouvClient {
     this.logger = options.logger ?? silentLogger
   }
 
+  /** The text with the key replaced: a server may echo it in an error body or a Location. */
+  redact(text: string): string {
+    return this.apiKey === undefined ? text : text.split(this.apiKey).join('***')
+  }
+
   get hasKey(): boolean {
     return this.apiKey !== undefined
   }
@@ -178,7 +183,7 @@ export class DatagouvClient {
     try {
       body = JSON.parse(answer.text)
     } catch {
-      throw new ProtocolError(`${method} ${path} answered ${answer.status} with a body that is not JSON: ${answer.text.slice(0, 120)}`)
+      throw new ProtocolError(`${method} ${path} answered ${answer.status} with a body that is not JSON: ${this.redact(answer.text).slice(0, 120)}`)
     }
     const result = schema.safeParse(body)
     if (!result.success) {
@@ -219,7 +224,7 @@ export class DatagouvClient {
         if (next.origin !== this.origin) {
           throw new ApiError(method, displayPath(url), answer.status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`)
         }
-        this.logger.debug(`${method} ${displayPath(url)} redirected to ${displayPath(next)}`)
+        this.logger.debug(`${method} ${displayPath(url)} redirected to ${this.redact(displayPath(next))}`)
         url = next
         continue
       }
@@ -229,7 +234,7 @@ export class DatagouvClient {
           method,
           displayPath(url),
           answer.status,
-          apiMessageOf(answer.text),
+          apiMessageOf(this.redact(answer.text)),
           parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined),
         )
       }

@@ -5,13 +5,23 @@ export interface RetryPolicy {
   maxRetries: number
   /** Delay before the first retry, doubled at each further one. */
   baseDelayMs: number
-  /** Ceiling of the backoff and of a server's `Retry-After`. */
-  maxDelayMs: number
+  /**
+   * Ceiling of the backoff and of a server's `Retry-After`; default `CEILING_FACTOR` × the base
+   * (60 s at the default base), so a shortened base (the tests') shortens the ceiling with it.
+   */
+  maxDelayMs?: number
   /** Injected for tests; defaults to Math.random. */
   random?: () => number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 1000, maxDelayMs: 60_000 }
+/** The default ceiling, in multiples of the base delay. */
+export const CEILING_FACTOR = 60
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 1000 }
+
+export function ceilingOf(policy: RetryPolicy): number {
+  return policy.maxDelayMs ?? CEILING_FACTOR * policy.baseDelayMs
+}
 
 /**
  * Delay before retry number `retry` (1-based). Backoff is `base * 2^(retry-1)` with jitter in
@@ -21,11 +31,12 @@ export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 1000, ma
  */
 export function retryDelay(policy: RetryPolicy, retry: number, retryAfterMs?: number): number {
   const random = policy.random ?? Math.random
-  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1))
+  const ceiling = ceilingOf(policy)
+  const exponential = Math.min(ceiling, policy.baseDelayMs * 2 ** Math.min(64, Math.max(0, retry - 1)))
   const jittered = Math.max(policy.baseDelayMs, exponential * (0.5 + random() * 0.5))
-  const backoff = Math.min(policy.maxDelayMs, jittered)
+  const backoff = Math.min(ceiling, jittered)
   if (retryAfterMs === undefined) return Math.round(backoff)
-  return Math.round(Math.min(policy.maxDelayMs, Math.max(backoff, retryAfterMs)))
+  return Math.round(Math.min(ceiling, Math.max(backoff, retryAfterMs)))
 }
 
 /**
@@ -35,7 +46,10 @@ export function retryDelay(policy: RetryPolicy, retry: number, retryAfterMs?: nu
 export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
   if (value === undefined) return undefined
   const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  if (/^\d+$/.test(trimmed)) {
+    const ms = Number(trimmed) * 1000
+    return Number.isSafeInteger(ms) ? ms : Number.MAX_SAFE_INTEGER // absurdly long: the ceiling applies anyway
+  }
   if (!/[a-z]/i.test(trimmed)) return undefined
   const date = Date.parse(trimmed)
   if (Number.isNaN(date)) return undefined
