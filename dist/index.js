@@ -85460,9 +85460,8 @@ async function uploadFile(client, upload) {
         const endpoint = resourceId === undefined ? `/datasets/${upload.datasetId}/upload/` : `/datasets/${upload.datasetId}/resources/${resourceId}/upload/`;
         const expected = resourceId === undefined ? [201, 200] : [200, 201];
         try {
-            const resource = chunked
-                ? await sendChunked(client, { ...upload, resourceId }, endpoint, expected, hasher, state)
-                : await sendSingle(client, { ...upload, resourceId }, endpoint, expected, hasher, state);
+            const current = { client, upload: { ...upload, resourceId }, endpoint, expected, hasher, state };
+            const resource = chunked ? await sendChunked(current) : await sendSingle(current);
             if (upload.resourceId === undefined)
                 claimedIds(upload).add(resource.id);
             const sha1 = hasher.digest();
@@ -85486,10 +85485,12 @@ async function uploadFile(client, upload) {
         }
     }
 }
-async function sendSingle(client, upload, endpoint, expected, hasher, state) {
-    return sendFinal(client, upload, endpoint, expected, hasher, state, () => multipart([], { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName }, hasher, upload.onProgress));
+async function sendSingle(round) {
+    const { upload, hasher } = round;
+    return sendFinal(round, () => multipart([], { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName }, hasher, upload.onProgress));
 }
-async function sendChunked(client, upload, endpoint, expected, hasher, state) {
+async function sendChunked(round) {
+    const { client, upload, endpoint, hasher, state } = round;
     const uuid = (0,external_node_crypto_.randomUUID)();
     const parts = partRanges(upload.size, upload.chunkSize);
     state.phase = 'parts';
@@ -85541,7 +85542,7 @@ async function sendChunked(client, upload, endpoint, expected, hasher, state) {
         }
     }
     state.phase = 'final';
-    return sendFinal(client, upload, endpoint, expected, hasher, state, () => multipart(common, undefined, hasher, undefined));
+    return sendFinal(round, () => multipart(common, undefined, hasher, undefined));
 }
 /**
  * A failure after which the server may have acted, or may still be acting: no answer at all
@@ -85559,11 +85560,12 @@ function mayHideSuccess(error) {
  * the uuid, whose parts the server deletes once it has stored the file, so a re-send after a
  * finalisation that did succeed answers 500 (missing part) instead of storing the file again.
  */
-async function sendFinal(client, upload, endpoint, expected, hasher, state, body) {
+async function sendFinal(round, body) {
+    const { client, endpoint, expected, state } = round;
     state.phase = 'final';
     for (let attempt = 0;; attempt++) {
         if (state.mayHaveActed) {
-            const found = await lookForUpload(client, upload, hasher, state, state.lastFailure);
+            const found = await lookForUpload(round, state.lastFailure);
             if (found !== undefined)
                 return found;
         }
@@ -85576,7 +85578,7 @@ async function sendFinal(client, upload, endpoint, expected, hasher, state, body
             if (!isRetryable(error))
                 throw error;
             state.lastFailure = error;
-            const found = await lookForUpload(client, upload, hasher, state, error);
+            const found = await lookForUpload(round, error);
             if (found !== undefined)
                 return found;
             if (attempt >= client.retry.maxRetries)
@@ -85591,7 +85593,8 @@ async function sendFinal(client, upload, endpoint, expected, hasher, state, body
  * After `error` on a request that stores the file: the resource holding this exact file, if the
  * server stored it all the same. Nothing to look for before the whole file was read (and so sent).
  */
-async function lookForUpload(client, upload, hasher, state, error) {
+async function lookForUpload(round, error) {
+    const { client, upload, hasher, state } = round;
     const sha1 = hasher.digest();
     if (sha1 === undefined)
         return undefined;

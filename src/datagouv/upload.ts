@@ -75,6 +75,17 @@ function claimedIds(upload: UploadRequest): Set<string> {
   return claimed
 }
 
+/** One attempt at the whole file: where it goes, and what every request of it shares. */
+interface Round {
+  client: DatagouvClient
+  /** The request, with the resource this round replaces (a restart may have one the first round created). */
+  upload: UploadRequest
+  endpoint: string
+  expected: number[]
+  hasher: SequentialHasher
+  state: UploadState
+}
+
 export async function uploadFile(client: DatagouvClient, upload: UploadRequest): Promise<UploadOutcome> {
   const state: UploadState = { requests: 0, recovered: false, phase: 'parts', mayHaveActed: false }
   const hasher = new SequentialHasher(upload.size)
@@ -85,9 +96,8 @@ export async function uploadFile(client: DatagouvClient, upload: UploadRequest):
     const endpoint = resourceId === undefined ? `/datasets/${upload.datasetId}/upload/` : `/datasets/${upload.datasetId}/resources/${resourceId}/upload/`
     const expected = resourceId === undefined ? [201, 200] : [200, 201]
     try {
-      const resource = chunked
-        ? await sendChunked(client, { ...upload, resourceId }, endpoint, expected, hasher, state)
-        : await sendSingle(client, { ...upload, resourceId }, endpoint, expected, hasher, state)
+      const current: Round = { client, upload: { ...upload, resourceId }, endpoint, expected, hasher, state }
+      const resource = chunked ? await sendChunked(current) : await sendSingle(current)
       if (upload.resourceId === undefined) claimedIds(upload).add(resource.id)
       const sha1 = hasher.digest()
       if (sha1 === undefined) throw new ProtocolError('the upload finished before the whole file was read')
@@ -107,27 +117,13 @@ export async function uploadFile(client: DatagouvClient, upload: UploadRequest):
   }
 }
 
-async function sendSingle(
-  client: DatagouvClient,
-  upload: UploadRequest,
-  endpoint: string,
-  expected: number[],
-  hasher: SequentialHasher,
-  state: UploadState,
-): Promise<Resource> {
-  return sendFinal(client, upload, endpoint, expected, hasher, state, () =>
-    multipart([], { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName }, hasher, upload.onProgress),
-  )
+async function sendSingle(round: Round): Promise<Resource> {
+  const { upload, hasher } = round
+  return sendFinal(round, () => multipart([], { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName }, hasher, upload.onProgress))
 }
 
-async function sendChunked(
-  client: DatagouvClient,
-  upload: UploadRequest,
-  endpoint: string,
-  expected: number[],
-  hasher: SequentialHasher,
-  state: UploadState,
-): Promise<Resource> {
+async function sendChunked(round: Round): Promise<Resource> {
+  const { client, upload, endpoint, hasher, state } = round
   const uuid = randomUUID()
   const parts = partRanges(upload.size, upload.chunkSize)
   state.phase = 'parts'
@@ -176,7 +172,7 @@ async function sendChunked(
     }
   }
   state.phase = 'final'
-  return sendFinal(client, upload, endpoint, expected, hasher, state, () => multipart(common, undefined, hasher, undefined))
+  return sendFinal(round, () => multipart(common, undefined, hasher, undefined))
 }
 
 /**
@@ -196,19 +192,12 @@ function mayHideSuccess(error: unknown): boolean {
  * the uuid, whose parts the server deletes once it has stored the file, so a re-send after a
  * finalisation that did succeed answers 500 (missing part) instead of storing the file again.
  */
-async function sendFinal(
-  client: DatagouvClient,
-  upload: UploadRequest,
-  endpoint: string,
-  expected: number[],
-  hasher: SequentialHasher,
-  state: UploadState,
-  body: () => MultipartBody,
-): Promise<Resource> {
+async function sendFinal(round: Round, body: () => MultipartBody): Promise<Resource> {
+  const { client, endpoint, expected, state } = round
   state.phase = 'final'
   for (let attempt = 0; ; attempt++) {
     if (state.mayHaveActed) {
-      const found = await lookForUpload(client, upload, hasher, state, state.lastFailure)
+      const found = await lookForUpload(round, state.lastFailure)
       if (found !== undefined) return found
     }
     state.requests++
@@ -218,7 +207,7 @@ async function sendFinal(
     } catch (error) {
       if (!isRetryable(error)) throw error
       state.lastFailure = error
-      const found = await lookForUpload(client, upload, hasher, state, error)
+      const found = await lookForUpload(round, error)
       if (found !== undefined) return found
       if (attempt >= client.retry.maxRetries) throw error
       // Once a request may have acted unseen, it may still do so: every later send is preceded by a look.
@@ -232,13 +221,8 @@ async function sendFinal(
  * After `error` on a request that stores the file: the resource holding this exact file, if the
  * server stored it all the same. Nothing to look for before the whole file was read (and so sent).
  */
-async function lookForUpload(
-  client: DatagouvClient,
-  upload: UploadRequest,
-  hasher: SequentialHasher,
-  state: UploadState,
-  error: unknown,
-): Promise<Resource | undefined> {
+async function lookForUpload(round: Round, error: unknown): Promise<Resource | undefined> {
+  const { client, upload, hasher, state } = round
   const sha1 = hasher.digest()
   if (sha1 === undefined) return undefined
   let found: Resource | undefined
