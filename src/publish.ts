@@ -109,6 +109,9 @@ async function runFile(client: DatagouvClient, step: FileStep, options: PublishO
     knownResourceIds: options.knownResourceIds,
     ...(options.onProgress ? { onProgress: accumulate(step.entry, options.onProgress) } : {}),
   })
+  client.logger.debug(
+    `${step.entry.source}: stored in ${outcome.requests} requests${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`,
+  )
   // The upload overwrote the title with the normalised file name (reference §3.3): put it back,
   // with the entry's other metadata, in one partial PUT of the fields that differ.
   const applied = await applyMetadata(client, options.datasetId, step.entry, outcome.resource, step.resource?.title)

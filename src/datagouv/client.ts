@@ -84,10 +84,6 @@ export class DatagouvClient {
     return this.apiKey === undefined ? text : text.split(this.apiKey).join('***')
   }
 
-  get hasKey(): boolean {
-    return this.apiKey !== undefined
-  }
-
   async close(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.close()
   }
