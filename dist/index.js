@@ -85437,17 +85437,6 @@ class VerificationError extends Error {
     }
 }
 const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch';
-/**
- * Resource ids the uploads of one run obtained (created, or found after a lost answer), keyed by
- * the run's `knownResourceIds`: a lost answer is never matched to another entry's new resource.
- */
-const claimedByRun = new WeakMap();
-function claimedIds(upload) {
-    let claimed = claimedByRun.get(upload.knownResourceIds);
-    if (claimed === undefined)
-        claimedByRun.set(upload.knownResourceIds, (claimed = new Set()));
-    return claimed;
-}
 async function uploadFile(client, upload) {
     const state = { requests: 0, recovered: false, phase: 'parts', mayHaveActed: false };
     const hasher = new SequentialHasher(upload.size);
@@ -85460,7 +85449,7 @@ async function uploadFile(client, upload) {
             const current = { client, upload: { ...upload, resourceId }, endpoint, expected, hasher, state };
             const resource = chunked ? await sendChunked(current) : await sendSingle(current);
             if (upload.resourceId === undefined)
-                claimedIds(upload).add(resource.id);
+                upload.claimedResourceIds.add(resource.id);
             const sha1 = hasher.digest();
             if (sha1 === undefined)
                 throw new ProtocolError('the upload finished before the whole file was read');
@@ -85606,7 +85595,7 @@ async function lookForUpload(round, error) {
         return undefined;
     client.logger.warning(`${toErrorMessage(error)}; the server holds the file all the same (resource ${found.id}), not sending it again`);
     if (upload.resourceId === undefined)
-        claimedIds(upload).add(found.id);
+        upload.claimedResourceIds.add(found.id);
     state.recovered = true;
     state.mayHaveActed = false;
     return found;
@@ -85622,7 +85611,7 @@ async function findUploaded(client, upload, sha1) {
     const holds = (r) => r.filesize === upload.size && r.checksum?.type === 'sha1' && r.checksum.value.toLowerCase() === sha1;
     if (upload.resourceId !== undefined)
         return dataset.resources.find((r) => r.id === upload.resourceId && holds(r));
-    const claimed = claimedIds(upload);
+    const claimed = upload.claimedResourceIds;
     const name = normalizeFilename(upload.uploadName);
     return dataset.resources.find((r) => !upload.knownResourceIds.has(r.id) && !claimed.has(r.id) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
 }
@@ -85764,6 +85753,7 @@ async function runFile(client, step, options) {
         uploadName: step.entry.storedName,
         chunkSize: options.chunkSize,
         knownResourceIds: options.knownResourceIds,
+        claimedResourceIds: options.claimedResourceIds,
         ...(options.onProgress ? { onProgress: accumulate(step.entry, options.onProgress) } : {}),
     });
     client.logger.debug(`${step.entry.source}: stored in ${outcome.requests} requests${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`);
@@ -86123,6 +86113,7 @@ async function execute(settings, reporter, options) {
             concurrency: settings.concurrency,
             dryRun: settings.dryRun,
             knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
+            claimedResourceIds: new Set(),
             checksums: plan.checksums,
             onProgress: (entry, sent) => reporter.progress(entry, sent),
         }));

@@ -60,6 +60,7 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
         concurrency: settings.concurrency,
         dryRun: settings.dryRun,
         knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
+        claimedResourceIds: new Set(),
         checksums: plan.checksums,
         onProgress: (entry, sent) => reporter.progress(entry, sent),
       }),

@@ -43,6 +43,8 @@ export interface PublishOptions {
   dryRun: boolean
   /** Ids present before any write: recognises a resource created without an answer. */
   knownResourceIds: ReadonlySet<string>
+  /** New resources this run's uploads obtained; filled as they do (see UploadRequest). */
+  claimedResourceIds: Set<string>
   /** Local checksums computed during planning, by absolute path. */
   checksums: ReadonlyMap<string, { type: string; value: string }>
   /** Progress of one upload: bytes sent so far (re-sent bytes included). */
@@ -107,6 +109,7 @@ async function runFile(client: DatagouvClient, step: FileStep, options: PublishO
     uploadName: step.entry.storedName,
     chunkSize: options.chunkSize,
     knownResourceIds: options.knownResourceIds,
+    claimedResourceIds: options.claimedResourceIds,
     ...(options.onProgress ? { onProgress: accumulate(step.entry, options.onProgress) } : {}),
   })
   client.logger.debug(

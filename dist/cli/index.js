@@ -68201,6 +68201,7 @@ async function execute(settings, reporter, options) {
             concurrency: settings.concurrency,
             dryRun: settings.dryRun,
             knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
+            claimedResourceIds: new Set(),
             checksums: plan.checksums,
             onProgress: (entry, sent) => reporter.progress(entry, sent),
         }));
@@ -76737,17 +76738,6 @@ class VerificationError extends Error {
     }
 }
 const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch';
-/**
- * Resource ids the uploads of one run obtained (created, or found after a lost answer), keyed by
- * the run's `knownResourceIds`: a lost answer is never matched to another entry's new resource.
- */
-const claimedByRun = new WeakMap();
-function claimedIds(upload) {
-    let claimed = claimedByRun.get(upload.knownResourceIds);
-    if (claimed === undefined)
-        claimedByRun.set(upload.knownResourceIds, (claimed = new Set()));
-    return claimed;
-}
 async function uploadFile(client, upload) {
     const state = { requests: 0, recovered: false, phase: 'parts', mayHaveActed: false };
     const hasher = new hash/* SequentialHasher */.NC(upload.size);
@@ -76760,7 +76750,7 @@ async function uploadFile(client, upload) {
             const current = { client, upload: { ...upload, resourceId }, endpoint, expected, hasher, state };
             const resource = chunked ? await sendChunked(current) : await sendSingle(current);
             if (upload.resourceId === undefined)
-                claimedIds(upload).add(resource.id);
+                upload.claimedResourceIds.add(resource.id);
             const sha1 = hasher.digest();
             if (sha1 === undefined)
                 throw new errors/* ProtocolError */.bd('the upload finished before the whole file was read');
@@ -76906,7 +76896,7 @@ async function lookForUpload(round, error) {
         return undefined;
     client.logger.warning(`${(0,errors/* toErrorMessage */.rx)(error)}; the server holds the file all the same (resource ${found.id}), not sending it again`);
     if (upload.resourceId === undefined)
-        claimedIds(upload).add(found.id);
+        upload.claimedResourceIds.add(found.id);
     state.recovered = true;
     state.mayHaveActed = false;
     return found;
@@ -76922,7 +76912,7 @@ async function findUploaded(client, upload, sha1) {
     const holds = (r) => r.filesize === upload.size && r.checksum?.type === 'sha1' && r.checksum.value.toLowerCase() === sha1;
     if (upload.resourceId !== undefined)
         return dataset.resources.find((r) => r.id === upload.resourceId && holds(r));
-    const claimed = claimedIds(upload);
+    const claimed = upload.claimedResourceIds;
     const name = (0,normalize/* normalizeFilename */.p_)(upload.uploadName);
     return dataset.resources.find((r) => !upload.knownResourceIds.has(r.id) && !claimed.has(r.id) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
 }
@@ -77066,6 +77056,7 @@ async function runFile(client, step, options) {
         uploadName: step.entry.storedName,
         chunkSize: options.chunkSize,
         knownResourceIds: options.knownResourceIds,
+        claimedResourceIds: options.claimedResourceIds,
         ...(options.onProgress ? { onProgress: accumulate(step.entry, options.onProgress) } : {}),
     });
     client.logger.debug(`${step.entry.source}: stored in ${outcome.requests} requests${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`);

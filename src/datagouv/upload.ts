@@ -25,6 +25,11 @@ export interface UploadRequest {
   chunkSize: number
   /** Ids the dataset held before, to recognise a new resource the server created without answering. */
   knownResourceIds: ReadonlySet<string>
+  /**
+   * New resources the run's uploads already obtained (created, or found after a lost answer),
+   * shared by them all and added to here: a lost answer is never matched to another entry's resource.
+   */
+  claimedResourceIds: Set<string>
   /** Called as bytes leave (first sends and re-sends alike). */
   onProgress?: (sentBytes: number) => void
 }
@@ -63,18 +68,6 @@ interface UploadState {
   lastFailure?: unknown
 }
 
-/**
- * Resource ids the uploads of one run obtained (created, or found after a lost answer), keyed by
- * the run's `knownResourceIds`: a lost answer is never matched to another entry's new resource.
- */
-const claimedByRun = new WeakMap<ReadonlySet<string>, Set<string>>()
-
-function claimedIds(upload: UploadRequest): Set<string> {
-  let claimed = claimedByRun.get(upload.knownResourceIds)
-  if (claimed === undefined) claimedByRun.set(upload.knownResourceIds, (claimed = new Set()))
-  return claimed
-}
-
 /** One attempt at the whole file: where it goes, and what every request of it shares. */
 interface Round {
   client: DatagouvClient
@@ -98,7 +91,7 @@ export async function uploadFile(client: DatagouvClient, upload: UploadRequest):
     try {
       const current: Round = { client, upload: { ...upload, resourceId }, endpoint, expected, hasher, state }
       const resource = chunked ? await sendChunked(current) : await sendSingle(current)
-      if (upload.resourceId === undefined) claimedIds(upload).add(resource.id)
+      if (upload.resourceId === undefined) upload.claimedResourceIds.add(resource.id)
       const sha1 = hasher.digest()
       if (sha1 === undefined) throw new ProtocolError('the upload finished before the whole file was read')
       await verify(resource, upload, sha1)
@@ -236,7 +229,7 @@ async function lookForUpload(round: Round, error: unknown): Promise<Resource | u
   }
   if (found === undefined) return undefined
   client.logger.warning(`${toErrorMessage(error)}; the server holds the file all the same (resource ${found.id}), not sending it again`)
-  if (upload.resourceId === undefined) claimedIds(upload).add(found.id)
+  if (upload.resourceId === undefined) upload.claimedResourceIds.add(found.id)
   state.recovered = true
   state.mayHaveActed = false
   return found
@@ -252,7 +245,7 @@ async function findUploaded(client: DatagouvClient, upload: UploadRequest, sha1:
   const dataset = await client.getDataset(upload.datasetId)
   const holds = (r: Resource): boolean => r.filesize === upload.size && r.checksum?.type === 'sha1' && r.checksum.value.toLowerCase() === sha1
   if (upload.resourceId !== undefined) return dataset.resources.find((r) => r.id === upload.resourceId && holds(r))
-  const claimed = claimedIds(upload)
+  const claimed = upload.claimedResourceIds
   const name = normalizeFilename(upload.uploadName)
   return dataset.resources.find((r) => !upload.knownResourceIds.has(r.id) && !claimed.has(r.id) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r))
 }
