@@ -1,24 +1,9 @@
 /** The bundled CLI (dist/cli/index.js) run as a user would, against the emulator. */
-import { spawn } from 'node:child_process'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { readFile } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { VERSION } from '../src/version.js'
 import { fixture, sha1, type Fixture } from './helpers/fixture.js'
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/cli/index.js')
-
-async function cli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', DATAGOUV_PUBLISH_RETRY_BASE_MS: '50', ...options.env }
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  return { code, stdout, stderr }
-}
+import { runCli as cli } from './helpers/run-cli.js'
 
 let f: Fixture
 afterEach(async () => {

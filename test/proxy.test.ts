@@ -2,13 +2,11 @@
  * HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as runners and curl honour them: a real CONNECT proxy on
  * loopback in the test, counting the tunnels it opens.
  */
-import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { fixture, resourcesOutput, type Fixture } from './helpers/fixture.js'
+import { runCli } from './helpers/run-cli.js'
 
 interface Proxy {
   url: string
@@ -79,13 +77,10 @@ it('sends the CLI through the proxy too (the same engine)', async () => {
   f = await fixture()
   f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'old' })
   await f.write('a.csv', 'cli via proxy')
-  const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/cli/index.js')
-  const child = spawn(process.execPath, [cli, '--api-url', f.emulator.url, '--dataset', f.dataset.id, '--files', 'a.csv'], {
+  const run = await runCli(['--api-url', f.emulator.url, '--dataset', f.dataset.id, '--files', 'a.csv'], {
     cwd: f.workspace,
-    env: { PATH: process.env.PATH ?? '', DATAGOUV_API_KEY: f.apiKey, https_proxy: proxy.url, http_proxy: proxy.url },
-    stdio: 'ignore',
+    env: { DATAGOUV_API_KEY: f.apiKey, https_proxy: proxy.url, http_proxy: proxy.url },
   })
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  expect(code).toBe(0)
+  expect(run.code, run.stderr).toBe(0)
   expect(proxy.tunnels.length).toBeGreaterThan(0)
 })
