@@ -28093,12 +28093,12 @@ module.exports = {
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+/* unused reexport */ __nccwpck_require__(7837);
 
 
 /***/ }),
 
-/***/ 218:
+/***/ 7837:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -67389,11 +67389,11 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9407:
+/***/ 218:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5846);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4555);
 /** The action's entry point. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -67403,7 +67403,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5846:
+/***/ 4555:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80358,7 +80358,7 @@ function isLoopback(hostname) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./src/hash.ts
+;// CONCATENATED MODULE: ./src/files/hash.ts
 /** Streaming checksums: memory stays flat whatever the file size. */
 
 
@@ -84816,7 +84816,7 @@ function anyAscii(string) {
 	return result;
 }
 
-;// CONCATENATED MODULE: ./src/normalize.ts
+;// CONCATENATED MODULE: ./src/files/normalize.ts
 
 /**
  * The file name udata stores for an upload (reference §3.2 step 3).
@@ -84868,7 +84868,7 @@ function lastExtension(name) {
 }
 const ARCHIVE_EXTENSIONS = new Set(['tar', 'gz', 'tgz', 'rar', 'zip', '7z', 'xz', 'bz2']);
 
-;// CONCATENATED MODULE: ./src/manifest.ts
+;// CONCATENATED MODULE: ./src/engine/manifest.ts
 /**
  * `files` globs and `resources` entries -> what the user asked to publish: local files, each with
  * its size and the name udata will store it under, and remote URLs. Problems are collected, not
@@ -84982,7 +84982,7 @@ function display(file, cwd) {
     return (relative.startsWith('..') ? file : relative).split((external_node_path_default()).sep).join('/');
 }
 
-;// CONCATENATED MODULE: ./src/plan.ts
+;// CONCATENATED MODULE: ./src/engine/plan.ts
 
 
 /** Extras keys where the action records what a remote URL answered at the last signal. */
@@ -85326,7 +85326,7 @@ function datasetProblems(dataset, writing) {
     return problems;
 }
 
-;// CONCATENATED MODULE: ./src/probe.ts
+;// CONCATENATED MODULE: ./src/files/probe.ts
 /**
  * Checks that a remote resource's URL answers, and records what it says about the file: HEAD,
  * falling back to a one-byte ranged GET for servers that refuse HEAD. Redirects are followed (no
@@ -85694,7 +85694,7 @@ function quote(value) {
     return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
-;// CONCATENATED MODULE: ./src/publish.ts
+;// CONCATENATED MODULE: ./src/engine/publish.ts
 
 
 
@@ -85849,7 +85849,7 @@ async function mapConcurrent(items, limit, fn) {
     return results;
 }
 
-;// CONCATENATED MODULE: ./src/preflight.ts
+;// CONCATENATED MODULE: ./src/engine/preflight.ts
 
 
 
@@ -85934,7 +85934,7 @@ async function fetchDataset(client, dataset) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/engine/report.ts
 const OUTPUT_NAMES = (/* unused pure expression or super */ null && (['resources', 'urls', 'changed', 'uploaded-count', 'skipped-count', 'removed-count', 'dataset-metadata', 'dataset-url']));
 const CHANGES = new Set(['uploaded', 'created', 'updated', 'signalled', 'removed']);
 /** What a step's entry looks like in reports: its source and, for files, its size. */
@@ -86078,11 +86078,11 @@ function formatDuration(ms) {
     return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-;// CONCATENATED MODULE: ./src/engine.ts
+;// CONCATENATED MODULE: ./src/engine/engine.ts
 /**
  * The publishing engine shared by the action and the CLI: settings -> preflight -> plan ->
- * publish -> report. Every line of publishing logic runs here; the edges (src/main.ts for the
- * runner, src/cli.ts for a terminal) only read options and show what it reports.
+ * publish -> report. Every line of publishing logic runs here; the edges (src/action/main.ts for the
+ * runner, src/cli/index.ts for a terminal) only read options and show what it reports.
  */
 
 
@@ -86148,7 +86148,7 @@ function failureSummary(outcome) {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/inputs.ts
+;// CONCATENATED MODULE: ./src/engine/inputs.ts
 /**
  * Inputs -> Settings: one zod schema keyed by the action.yml input names. `''` means "not given",
  * so defaults apply; every error names the input (and the entry) and the accepted values.
@@ -86425,7 +86425,7 @@ function readSettings(getInput) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/main.ts
+;// CONCATENATED MODULE: ./src/action/main.ts
 /** The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails the step. */
 
 
@@ -95455,6 +95455,6 @@ exports.visitAsync = visitAsync;
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(9407);
+/******/ var __webpack_exports__ = __nccwpck_require__(218);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 
-import { fileFormat, normalizeFilename } from '../src/normalize.js'
+import { fileFormat, normalizeFilename } from '../src/files/normalize.js'
 import { mimeFor } from './constants.js'
 import { UUID_RE, objectId } from './http.js'
 import type { Storage } from './storage.js'

@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream'
 
 import busboy from 'busboy'
 
-import { fileFormat, lastExtension, normalizeFilename } from '../src/normalize.js'
+import { fileFormat, lastExtension, normalizeFilename } from '../src/files/normalize.js'
 import { intArgument, releaseStoredFile, requireDataset, requirePermission, requireResource, requireUser } from './api.js'
 import { MESSAGES, WERKZEUG, mimeFor } from './constants.js'
 import type { Env } from './env.js'

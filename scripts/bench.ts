@@ -19,8 +19,8 @@ import { parseArgs, promisify } from 'node:util'
 import { format, resolveConfig } from 'prettier'
 import { generateFile } from './generate-file.js'
 import { startEmulator, type RecordedRequest } from '../emulator/server.js'
-import { hashFile } from '../src/hash.js'
-import { formatBytes } from '../src/report.js'
+import { hashFile } from '../src/files/hash.js'
+import { formatBytes } from '../src/engine/report.js'
 import { DIST } from './run-action.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

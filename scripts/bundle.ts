@@ -1,6 +1,6 @@
 /**
- * Builds the two bundles with ncc: the action (src/index.ts -> <out>/index.js) and the CLI
- * (src/cli.ts -> <out>/cli/index.js). Unminified ESM, with the licenses of what they include.
+ * Builds the two bundles with ncc: the action (src/action/index.ts -> <out>/index.js) and the CLI
+ * (src/cli/index.ts -> <out>/cli/index.js). Unminified ESM, with the licenses of what they include.
  *
  *   npm run bundle            # into dist/
  *   tsx scripts/bundle.ts DIR # into DIR (scripts/check-dist.ts)
@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url'
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 export const ENTRIES: ReadonlyArray<readonly [entry: string, out: string]> = [
-  ['src/index.ts', '.'],
-  ['src/cli.ts', 'cli'],
+  ['src/action/index.ts', '.'],
+  ['src/cli/index.ts', 'cli'],
 ]
 
 export async function bundle(outDir: string): Promise<void> {

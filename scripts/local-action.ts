@@ -5,7 +5,7 @@
  *   npm run local-action              # inputs from .env, else from .env.example
  *   npm run local-action -- my.env    # inputs from my.env
  *
- * The entrypoint is src/main.ts: local-action imports it and calls its exported run() (src/index.ts
+ * The entrypoint is src/action/main.ts: local-action imports it and calls its exported run() (src/action/index.ts
  * calls run() itself and exports nothing). The job summary goes to .tmp/local-action-summary.md
  * unless the dotenv file sets GITHUB_STEP_SUMMARY. local-action exits 0 even when the action
  * fails: read the log. For the bundle exactly as the runner runs it, use `npm run demo` or
@@ -49,7 +49,7 @@ if (ownSummary) {
   writeFileSync(summary, '')
 }
 
-const result = spawnSync(process.execPath, [bin, 'run', '.', 'src/main.ts', envFile], {
+const result = spawnSync(process.execPath, [bin, 'run', '.', 'src/action/main.ts', envFile], {
   cwd: root,
   stdio: 'inherit',
   env: ownSummary ? { ...process.env, GITHUB_STEP_SUMMARY: summary } : process.env,

@@ -5,7 +5,7 @@
 import path from 'node:path'
 import { afterEach, expect, it } from 'vitest'
 import { generateFile } from '../scripts/generate-file.js'
-import { hashFile } from '../src/hash.js'
+import { hashFile } from '../src/files/hash.js'
 import { fixture, resourcesOutput, type Fixture } from './helpers/fixture.js'
 
 const SIZE = 300 * 1024 * 1024 + 12_345

@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
-import { DEFAULTS, INPUT_NAMES } from '../src/inputs.js'
-import { OUTPUT_NAMES } from '../src/report.js'
+import { DEFAULTS, INPUT_NAMES } from '../src/engine/inputs.js'
+import { OUTPUT_NAMES } from '../src/engine/report.js'
 
 interface ActionYml {
   inputs: Record<string, { description: string; required?: boolean; default?: string }>

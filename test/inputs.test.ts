@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { INPUT_NAMES, InputError, parseResources, readSettings, type InputName } from '../src/inputs.js'
+import { INPUT_NAMES, InputError, parseResources, readSettings, type InputName } from '../src/engine/inputs.js'
 
 /** Inputs go through the real core.getInput, as the runner provides them (INPUT_<NAME>, hyphens kept). */
 function settingsFrom(inputs: Partial<Record<InputName, string>>) {

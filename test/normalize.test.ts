@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fileFormat, lastExtension, normalizeFilename } from '../src/normalize.js'
+import { fileFormat, lastExtension, normalizeFilename } from '../src/files/normalize.js'
 
 describe('normalizeFilename (udata utils.normalize)', () => {
   it.each([

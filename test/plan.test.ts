@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Dataset, Resource } from '../src/datagouv/schemas.js'
-import type { FileEntry } from '../src/manifest.js'
-import { checksumNeeded, datasetProblems, decideFile, matchEntries, metadataPatch, storedNameOf } from '../src/plan.js'
+import type { FileEntry } from '../src/engine/manifest.js'
+import { checksumNeeded, datasetProblems, decideFile, matchEntries, metadataPatch, storedNameOf } from '../src/engine/plan.js'
 
 const RID = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333']
 

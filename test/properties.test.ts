@@ -15,9 +15,9 @@ import { stringify as toYaml } from 'yaml'
 import { CEILING_FACTOR, parseRetryAfter, retryDelay, type RetryPolicy } from '../src/datagouv/retry.js'
 import { RESOURCE_TYPES } from '../src/datagouv/schemas.js'
 import { multipart, partRanges } from '../src/datagouv/upload.js'
-import { SequentialHasher } from '../src/hash.js'
-import { InputError, parseResources } from '../src/inputs.js'
-import { lastExtension, normalizeFilename } from '../src/normalize.js'
+import { SequentialHasher } from '../src/files/hash.js'
+import { InputError, parseResources } from '../src/engine/inputs.js'
+import { lastExtension, normalizeFilename } from '../src/files/normalize.js'
 
 // ---------------------------------------------------------------------------------------------
 // The `resources` input
@@ -77,7 +77,7 @@ function withoutKind(entries: ReadonlyArray<object>): Array<Record<string, unkno
   })
 }
 
-describe('parseResources (src/inputs.ts)', () => {
+describe('parseResources (src/engine/inputs.ts)', () => {
   it('round-trips any list of valid entries written as YAML or as JSON: same entries, same order, labels by position', () => {
     fc.assert(
       fc.property(fc.array(listItem, { minLength: 1, maxLength: 6 }), (items) => {
@@ -135,7 +135,7 @@ describe('parseResources (src/inputs.ts)', () => {
 })
 
 // ---------------------------------------------------------------------------------------------
-// File name normalisation (src/normalize.ts)
+// File name normalisation (src/files/normalize.ts)
 
 const asciiName = fc.string({ unit: 'grapheme-ascii', maxLength: 40 })
 const anyName = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }))

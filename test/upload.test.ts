@@ -5,7 +5,7 @@ import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { multipart, partRanges } from '../src/datagouv/upload.js'
-import { SequentialHasher, hashFile } from '../src/hash.js'
+import { SequentialHasher, hashFile } from '../src/files/hash.js'
 
 // At most a few thousand parts per case; exact multiples and the empty file drawn often.
 const sizeAndChunk = fc.oneof(

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { hashFile, isSupportedChecksum, SequentialHasher } from '../hash.js'
-import { normalizeFilename } from '../normalize.js'
+import { hashFile, isSupportedChecksum, SequentialHasher } from '../files/hash.js'
+import { normalizeFilename } from '../files/normalize.js'
 import type { DatagouvClient } from './client.js'
 import { ApiError, isRetryable, NetworkError, ProtocolError, toErrorMessage } from './errors.js'
 import { retryDelay, sleep } from './retry.js'

@@ -6,13 +6,13 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { toErrorMessage } from './datagouv/errors.js'
-import { execute, failureSummary, type Outcome, type Reporter } from './engine.js'
-import { InputError, readSettings, type InputName } from './inputs.js'
-import type { FileEntry } from './manifest.js'
-import { PreflightError } from './preflight.js'
-import { formatBytes } from './report.js'
-import { VERSION } from './version.js'
+import { toErrorMessage } from '../datagouv/errors.js'
+import { execute, failureSummary, type Outcome, type Reporter } from '../engine/engine.js'
+import { InputError, readSettings, type InputName } from '../engine/inputs.js'
+import type { FileEntry } from '../engine/manifest.js'
+import { PreflightError } from '../engine/preflight.js'
+import { formatBytes } from '../engine/report.js'
+import { VERSION } from '../version.js'
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, error: 3 } as const
 

@@ -3,12 +3,12 @@
  * dataset's metadata), each with its action and the reason. Pure: no I/O. The facts it cannot
  * compute (local checksums, what a remote URL answers) are asked for and handed back.
  */
-import type { Dataset, Resource } from './datagouv/schemas.js'
-import { isSupportedChecksum } from './hash.js'
+import type { Dataset, Resource } from '../datagouv/schemas.js'
+import { isSupportedChecksum } from '../files/hash.js'
 import type { DatasetMetadata, ExtraValue, IfUnchanged } from './inputs.js'
 import type { Entry, FileEntry, RemoteEntry } from './manifest.js'
-import { lastExtension, normalizeFilename } from './normalize.js'
-import type { UrlProbe } from './probe.js'
+import { lastExtension, normalizeFilename } from '../files/normalize.js'
+import type { UrlProbe } from '../files/probe.js'
 
 export interface Target<E extends Entry = Entry> {
   entry: E

@@ -4,8 +4,8 @@
  */
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { parseApiUrl } from './datagouv/client.js'
-import { RESOURCE_TYPES, type ResourceType } from './datagouv/schemas.js'
+import { parseApiUrl } from '../datagouv/client.js'
+import { RESOURCE_TYPES, type ResourceType } from '../datagouv/schemas.js'
 
 export const INPUT_NAMES = [
   'api-key',

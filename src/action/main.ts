@@ -1,10 +1,10 @@
 /** The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails the step. */
 import * as core from '@actions/core'
-import { toErrorMessage } from './datagouv/errors.js'
-import { execute, failureSummary, type Reporter } from './engine.js'
-import { readSettings, type Settings } from './inputs.js'
-import type { FileEntry } from './manifest.js'
-import { formatBytes } from './report.js'
+import { toErrorMessage } from '../datagouv/errors.js'
+import { execute, failureSummary, type Reporter } from '../engine/engine.js'
+import { readSettings, type Settings } from '../engine/inputs.js'
+import type { FileEntry } from '../engine/manifest.js'
+import { formatBytes } from '../engine/report.js'
 
 export async function run(): Promise<void> {
   // The key is masked before anything else can print it.

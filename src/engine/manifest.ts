@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import * as glob from '@actions/glob'
 import type { EntryMetadata, IfNoFilesFound, ResourceEntrySpec, Settings } from './inputs.js'
-import { normalizeFilename } from './normalize.js'
+import { normalizeFilename } from '../files/normalize.js'
 
 interface EntryBase extends Omit<EntryMetadata, 'id'> {
   /** Where the user asked for it, for messages: `resources[2]` or `files 'out/*.csv'`. */

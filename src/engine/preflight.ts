@@ -4,10 +4,10 @@
  * remote URL; then the local checksums that decide skips. All problems are reported together, and
  * nothing has been written when this throws.
  */
-import type { DatagouvClient } from './datagouv/client.js'
-import { ApiError } from './datagouv/errors.js'
-import type { Dataset } from './datagouv/schemas.js'
-import { hashFile } from './hash.js'
+import type { DatagouvClient } from '../datagouv/client.js'
+import { ApiError } from '../datagouv/errors.js'
+import type { Dataset } from '../datagouv/schemas.js'
+import { hashFile } from '../files/hash.js'
 import type { Settings } from './inputs.js'
 import { buildManifest, type FileEntry, type RemoteEntry } from './manifest.js'
 import {
@@ -22,7 +22,7 @@ import {
   type Step,
   type Target,
 } from './plan.js'
-import { probeUrl, type UrlProbe } from './probe.js'
+import { probeUrl, type UrlProbe } from '../files/probe.js'
 import { mapConcurrent } from './publish.js'
 
 export class PreflightError extends Error {

@@ -1,9 +1,9 @@
 /**
  * The publishing engine shared by the action and the CLI: settings -> preflight -> plan ->
- * publish -> report. Every line of publishing logic runs here; the edges (src/main.ts for the
- * runner, src/cli.ts for a terminal) only read options and show what it reports.
+ * publish -> report. Every line of publishing logic runs here; the edges (src/action/main.ts for the
+ * runner, src/cli/index.ts for a terminal) only read options and show what it reports.
  */
-import { DatagouvClient, type Logger } from './datagouv/client.js'
+import { DatagouvClient, type Logger } from '../datagouv/client.js'
 import type { Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
 import type { DatasetStep, Step } from './plan.js'

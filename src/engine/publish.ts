@@ -5,10 +5,10 @@
  * run last, and only when every other entry succeeded: nothing is deleted while its replacement
  * may be missing. The dataset's metadata is patched last.
  */
-import type { DatagouvClient } from './datagouv/client.js'
-import { toErrorMessage } from './datagouv/errors.js'
-import type { Dataset, Resource } from './datagouv/schemas.js'
-import { uploadFile } from './datagouv/upload.js'
+import type { DatagouvClient } from '../datagouv/client.js'
+import { toErrorMessage } from '../datagouv/errors.js'
+import type { Dataset, Resource } from '../datagouv/schemas.js'
+import { uploadFile } from '../datagouv/upload.js'
 import type { Entry, FileEntry } from './manifest.js'
 import { defaultRemoteTitle, extrasPatch, metadataPatch, remoteState, type DatasetStep, type FileStep, type RemoteStep, type Step } from './plan.js'
 

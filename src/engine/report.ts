@@ -1,5 +1,5 @@
 /** Results -> outputs, job summary and log table. Pure: main.ts writes them through @actions/core. */
-import type { Dataset } from './datagouv/schemas.js'
+import type { Dataset } from '../datagouv/schemas.js'
 import type { DatasetResult, Result } from './publish.js'
 import type { Step } from './plan.js'
 
