@@ -32,6 +32,7 @@ Options (each mirrors the action input of the same name):
   --create-missing              create resources for files or URLs that match none
   --dry-run                     plan and report, send no write request (no key needed for a public dataset)
   --if-no-files-found <mode>    error (default), warn or ignore
+  --include-hidden-files        also publish files and folders whose name starts with a dot
   --if-unchanged <mode>         skip (default) or upload
   --no-check-urls               do not check remote URLs before signalling them
   --chunk-size <bytes>          bytes per request; larger files go in parts (default 20000000)
@@ -62,7 +63,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return EXIT.ok
   }
   const reporter = terminalReporter(values.verbose === true)
-  keepWorkflowCommandsOffStdout(values.verbose === true)
   try {
     const inputs = toInputs(values, env)
     const settings = readSettings((name) => inputs[name] ?? '')
@@ -101,6 +101,7 @@ function parse(argv: string[]) {
       'create-missing': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       'if-no-files-found': { type: 'string' },
+      'include-hidden-files': { type: 'boolean' },
       'if-unchanged': { type: 'string' },
       'no-check-urls': { type: 'boolean' },
       'chunk-size': { type: 'string' },
@@ -136,6 +137,7 @@ function toInputs(values: ReturnType<typeof parse>, env: NodeJS.ProcessEnv): Par
     'create-missing': values['create-missing'] === true ? 'true' : undefined,
     'dry-run': values['dry-run'] === true ? 'true' : undefined,
     'if-no-files-found': values['if-no-files-found'],
+    'include-hidden-files': values['include-hidden-files'] === true ? 'true' : undefined,
     'if-unchanged': values['if-unchanged'],
     'check-urls': values['no-check-urls'] === true ? 'false' : undefined,
     'chunk-size': values['chunk-size'],
@@ -158,21 +160,6 @@ function asJson(outcome: Outcome): Record<string, unknown> {
     removedCount: Number(o['removed-count']),
     datasetMetadata: o['dataset-metadata'] === '' ? null : (JSON.parse(o['dataset-metadata']) as unknown),
     datasetUrl: o['dataset-url'],
-  }
-}
-
-/**
- * @actions/glob logs through @actions/core, which prints runner commands (`::debug::...`) on
- * stdout. Outside a runner they are noise in the CLI's stdout (its result, maybe JSON): they go to
- * stderr with --verbose, nowhere otherwise.
- */
-function keepWorkflowCommandsOffStdout(verbose: boolean): void {
-  const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = (chunk: string | Uint8Array, ...rest: never[]) => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString()
-    if (!text.startsWith('::')) return write(chunk, ...rest)
-    if (verbose) process.stderr.write(`  ${text.replace(/^::\w+::/, '')}`)
-    return true
   }
 }
 

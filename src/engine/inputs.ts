@@ -16,6 +16,7 @@ export const INPUT_NAMES = [
   'dataset-metadata',
   'remove',
   'if-no-files-found',
+  'include-hidden-files',
   'if-unchanged',
   'check-urls',
   'create-missing',
@@ -84,6 +85,8 @@ export interface Settings {
   /** Resource ids or stored file names to delete. */
   remove: string[]
   ifNoFilesFound: IfNoFilesFound
+  /** Publish files and folders whose name starts with `.` that the patterns match. */
+  includeHiddenFiles: boolean
   ifUnchanged: IfUnchanged
   checkUrls: boolean
   createMissing: boolean
@@ -97,6 +100,7 @@ export interface Settings {
 export const DEFAULTS = {
   'api-url': 'https://www.data.gouv.fr',
   'if-no-files-found': 'error',
+  'include-hidden-files': 'false',
   'if-unchanged': 'skip',
   'check-urls': 'true',
   'create-missing': 'false',
@@ -291,6 +295,7 @@ const SettingsSchema = z.object({
   remove: z.string().transform(lines),
   'check-urls': booleanInput('check-urls'),
   'if-no-files-found': oneOf('if-no-files-found', ['error', 'warn', 'ignore'] as const),
+  'include-hidden-files': booleanInput('include-hidden-files'),
   'if-unchanged': oneOf('if-unchanged', ['skip', 'upload'] as const),
   'create-missing': booleanInput('create-missing'),
   'dry-run': booleanInput('dry-run'),
@@ -342,6 +347,7 @@ export function readSettings(getInput: (name: InputName) => string): Settings {
     datasetMetadata,
     remove: value.remove,
     ifNoFilesFound: value['if-no-files-found'],
+    includeHiddenFiles: value['include-hidden-files'],
     ifUnchanged: value['if-unchanged'],
     checkUrls: value['check-urls'],
     createMissing: value['create-missing'],

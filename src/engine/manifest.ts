@@ -5,9 +5,9 @@
  */
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
-import * as glob from '@actions/glob'
-import type { EntryMetadata, IfNoFilesFound, ResourceEntrySpec, Settings } from './inputs.js'
+import { findFiles, type LocalFile } from '../files/find.js'
 import { normalizeFilename } from '../files/normalize.js'
+import type { EntryMetadata, IfNoFilesFound, ResourceEntrySpec, Settings } from './inputs.js'
 
 interface EntryBase extends Omit<EntryMetadata, 'id'> {
   /** Where the user asked for it, for messages: `resources[2]` or `files 'out/*.csv'`. */
@@ -45,12 +45,14 @@ export interface Manifest {
   problems: string[]
   /** Degraded paths the user chose to tolerate (`if-no-files-found: warn`). */
   warnings: string[]
+  /** Hidden files the patterns matched and left out (`include-hidden-files: false`). */
+  hiddenLeftOut: number
 }
 
-type ManifestSettings = Pick<Settings, 'files' | 'resources' | 'ifNoFilesFound'>
+type ManifestSettings = Pick<Settings, 'files' | 'resources' | 'ifNoFilesFound' | 'includeHiddenFiles'>
 
 export async function buildManifest(settings: ManifestSettings, cwd: string): Promise<Manifest> {
-  const manifest: Manifest = { entries: [], problems: [], warnings: [] }
+  const manifest: Manifest = { entries: [], problems: [], warnings: [], hiddenLeftOut: 0 }
   const seen = new Map<string, Entry>()
 
   for (const spec of settings.resources) {
@@ -67,7 +69,7 @@ export async function buildManifest(settings: ManifestSettings, cwd: string): Pr
       manifest.entries.push(entry)
       continue
     }
-    const files = await resolveEntryPath(spec.path, cwd)
+    const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest)
     if (typeof files === 'string') {
       manifest.problems.push(`input 'resources', entry ${spec.label}: ${files}`)
       continue
@@ -94,39 +96,56 @@ export async function buildManifest(settings: ManifestSettings, cwd: string): Pr
     manifest.entries.push(entry)
   }
 
-  const excludes = settings.files.filter((p) => p.startsWith('!')).map((p) => `!${absolutePattern(p.slice(1), cwd)}`)
+  const excludes = settings.files.filter((p) => p.startsWith('!')).map((p) => p.slice(1))
   for (const pattern of settings.files.filter((p) => !p.startsWith('!'))) {
-    const globber = await glob.create([absolutePattern(pattern, cwd), ...excludes].join('\n'), { matchDirectories: false, implicitDescendants: true })
-    const matches = (await globber.glob()).sort()
-    if (matches.length === 0) {
-      noMatch(manifest, settings.ifNoFilesFound, `input 'files': no file matches '${pattern}'`)
+    const found = await findFiles(pattern, { cwd, exclude: excludes, includeHidden: settings.includeHiddenFiles, implicitDescendants: true })
+    manifest.hiddenLeftOut += found.hidden
+    if (found.files.length === 0) {
+      const hidden = found.hidden > 0 ? ` (${found.hidden} hidden file${found.hidden > 1 ? 's' : ''} left out; set include-hidden-files: true to publish them)` : ''
+      noMatch(manifest, settings.ifNoFilesFound, `input 'files': no file matches '${pattern}'${hidden}`)
       continue
     }
-    for (const match of matches) {
-      if (seen.has(match)) continue
-      const info = await stat(match)
-      const entry = toEntry({ path: match, size: info.size }, cwd, `files '${pattern}'`)
-      seen.set(match, entry)
+    for (const file of found.files) {
+      if (seen.has(file.path)) continue
+      const entry = toEntry(file, cwd, `files '${pattern}'`)
+      seen.set(file.path, entry)
       manifest.entries.push(entry)
     }
   }
+  manifest.problems.push(...sharedStoredNames(manifest.entries))
   return manifest
 }
 
-interface LocalFile {
-  path: string
-  size: number
-}
-
 /** An entry's path: the file itself when it exists, else a glob; a message when it is unusable. */
-async function resolveEntryPath(pattern: string, cwd: string): Promise<LocalFile[] | string> {
+async function resolveEntryPath(pattern: string, cwd: string, includeHidden: boolean, manifest: Manifest): Promise<LocalFile[] | string> {
   const literal = path.resolve(cwd, pattern)
   const info = await stat(literal).catch(() => undefined)
   if (info?.isFile() === true) return [{ path: literal, size: info.size }]
   if (info?.isDirectory() === true) return `'${pattern}' is a directory; an entry's path must name one file`
-  const globber = await glob.create(absolutePattern(pattern, cwd), { matchDirectories: false, implicitDescendants: false })
-  const matches = (await globber.glob()).sort()
-  return Promise.all(matches.map(async (match) => ({ path: match, size: (await stat(match)).size })))
+  const found = await findFiles(pattern, { cwd, includeHidden, implicitDescendants: false })
+  manifest.hiddenLeftOut += found.hidden
+  return found.files
+}
+
+/**
+ * Local files that udata would store under the same name: the second upload would take the
+ * first one's place in every later match by name. Allowed only when each names its own resource.
+ */
+function sharedStoredNames(entries: readonly Entry[]): string[] {
+  const byName = new Map<string, FileEntry[]>()
+  for (const entry of entries) {
+    if (entry.kind !== 'file') continue
+    byName.set(entry.storedName, [...(byName.get(entry.storedName) ?? []), entry])
+  }
+  const problems: string[] = []
+  for (const [name, group] of byName) {
+    if (group.length < 2 || group.every((e) => e.id !== undefined)) continue
+    const files = group.map((e) => `'${e.source}' (${e.label})`).join(' and ')
+    problems.push(
+      `${files} would both be stored as '${name}' on data.gouv.fr, which normalises file names; rename one, or map each to its own resource with an entry in 'resources' ({path, id})`,
+    )
+  }
+  return problems
 }
 
 function toEntry(file: LocalFile, cwd: string, label: string, spec?: ResourceEntrySpec & { kind: 'file' }): FileEntry {
@@ -149,10 +168,6 @@ function toEntry(file: LocalFile, cwd: string, label: string, spec?: ResourceEnt
 function noMatch(manifest: Manifest, mode: IfNoFilesFound, message: string): void {
   if (mode === 'error') manifest.problems.push(`${message} (set if-no-files-found to 'warn' or 'ignore' to allow this)`)
   else if (mode === 'warn') manifest.warnings.push(message)
-}
-
-function absolutePattern(pattern: string, cwd: string): string {
-  return path.isAbsolute(pattern) ? pattern : path.join(cwd, pattern)
 }
 
 function display(file: string, cwd: string): string {
