@@ -305,8 +305,14 @@ const SettingsSchema = z.object({
   timeout: integerInput('timeout', 1, 86_400, 'seconds'),
 })
 
+/** How an edge words the problems that depend on where the inputs come from. */
+export interface SettingsMessages {
+  /** The problem line when there is no key and no dry run; the action's wording by default. */
+  missingKey?: string
+}
+
 /** Reads every input through `getInput` (core.getInput in the action) and validates them together. */
-export function readSettings(getInput: (name: InputName) => string): Settings {
+export function readSettings(getInput: (name: InputName) => string, messages: SettingsMessages = {}): Settings {
   const raw = Object.fromEntries(
     INPUT_NAMES.map((name) => {
       const value = getInput(name).trim()
@@ -315,7 +321,7 @@ export function readSettings(getInput: (name: InputName) => string): Settings {
   )
   const problems: string[] = []
   if (raw['api-key'] === '' && !['true', 'True', 'TRUE'].includes(raw['dry-run'] ?? '')) {
-    problems.push("input 'api-key' is required unless 'dry-run' is true (store the key as a secret: api-key: ${{ secrets.DATAGOUV_API_KEY }})")
+    problems.push(messages.missingKey ?? "input 'api-key' is required unless 'dry-run' is true (store the key as a secret: api-key: ${{ secrets.DATAGOUV_API_KEY }})")
   }
   const parsed = SettingsSchema.safeParse(raw)
   if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => issue.message))
