@@ -132,77 +132,71 @@ function parseSchema(value: unknown, errors: FormErrors): SchemaRef | null | und
   return schema
 }
 
+function parseUrl(url: unknown, errors: FormErrors): string | undefined {
+  if (isBlank(url)) errors['url'] = [MESSAGES.required]
+  else if (typeof url !== 'string' || !validUrl(url.trim())) errors['url'] = [MESSAGES.invalidUrl]
+  else return url.trim()
+  return undefined
+}
+
+function parseFilesize(value: unknown, errors: FormErrors): number | null | undefined {
+  if (value === null) return null
+  if (typeof value === 'number' && Number.isInteger(value)) return value
+  if (typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value)) return Number(value)
+  errors['filesize'] = [MESSAGES.notAnInteger]
+  return undefined
+}
+
+function parseExtras(value: unknown, errors: FormErrors): Record<string, unknown> | undefined {
+  if (value === null) return {}
+  if (isPlainObject(value)) return { ...value }
+  errors['extras'] = ['Wrong type: expected an object.']
+  return undefined
+}
+
+/** A field of a form: how a body value is read; undefined means invalid (the error is recorded). */
+type FieldParser = (value: unknown, errors: FormErrors) => unknown
+
+const lowerCased = (text: string | null | undefined): string | null | undefined => (typeof text === 'string' ? text.trim().toLowerCase() : text)
+
+const RESOURCE_FIELDS: ReadonlyArray<readonly [keyof ResourceFormValues, FieldParser]> = [
+  ['title', (v, e) => requiredString(v, TITLE_SIZE_LIMIT, e, 'title')],
+  ['description', (v, e) => optionalString(v, DESCRIPTION_SIZE_LIMIT, e, 'description')],
+  ['filetype', (v, e) => choice<FileType>(v, FILETYPES, e, 'filetype')],
+  ['type', (v, e) => choice<ResourceType>(v, RESOURCE_TYPE_IDS, e, 'type')],
+  ['url', parseUrl],
+  ['format', (v, e) => lowerCased(optionalString(v, undefined, e, 'format'))],
+  ['mime', (v, e) => optionalString(v, undefined, e, 'mime')],
+  ['filesize', parseFilesize],
+  ['checksum', parseChecksum],
+  ['extras', parseExtras],
+  ['schema', parseSchema],
+]
+
+/** Read the fields present in the body; `keys` maps a body key to the values' key. */
+function parseFields<T extends object>(body: Record<string, unknown>, fields: ReadonlyArray<readonly [string, FieldParser, string?]>, errors: FormErrors): T {
+  const values: Record<string, unknown> = {}
+  for (const [key, parse, valueKey] of fields) {
+    if (!has(body, key)) continue
+    const value = parse(body[key], errors)
+    if (value !== undefined) values[valueKey ?? key] = value
+  }
+  return values as T
+}
+
 /**
  * Parse a resource form. `existing` undefined means creation: absent fields take the form
  * defaults (`filetype: file`, `type: other`) and `title`/`url` are required.
  */
 export function parseResourceForm(body: Record<string, unknown>, existing: ResourceState | undefined): { values: ResourceFormValues; errors: FormErrors } {
   const errors: FormErrors = {}
-  const values: ResourceFormValues = {}
-  const creating = existing === undefined
-
-  if (has(body, 'title')) {
-    const title = requiredString(body['title'], TITLE_SIZE_LIMIT, errors, 'title')
-    if (title !== undefined) values.title = title
-  } else if (creating) errors['title'] = [MESSAGES.required]
-
-  if (has(body, 'description')) {
-    const description = optionalString(body['description'], DESCRIPTION_SIZE_LIMIT, errors, 'description')
-    if (description !== undefined) values.description = description
+  const values = parseFields<ResourceFormValues>(body, RESOURCE_FIELDS, errors)
+  if (existing === undefined) {
+    if (!has(body, 'title')) errors['title'] = [MESSAGES.required]
+    if (!has(body, 'url')) errors['url'] = [MESSAGES.required]
+    if (!has(body, 'filetype')) values.filetype = 'file'
+    if (!has(body, 'type')) values.type = 'other'
   }
-
-  if (has(body, 'filetype')) {
-    const filetype = choice<FileType>(body['filetype'], FILETYPES, errors, 'filetype')
-    if (filetype !== undefined) values.filetype = filetype
-  } else if (creating) values.filetype = 'file'
-
-  if (has(body, 'type')) {
-    const type = choice<ResourceType>(body['type'], RESOURCE_TYPE_IDS, errors, 'type')
-    if (type !== undefined) values.type = type
-  } else if (creating) values.type = 'other'
-
-  if (has(body, 'url')) {
-    const url = body['url']
-    if (isBlank(url)) errors['url'] = [MESSAGES.required]
-    else if (typeof url !== 'string' || !validUrl(url.trim())) errors['url'] = [MESSAGES.invalidUrl]
-    else values.url = url.trim()
-  } else if (creating) errors['url'] = [MESSAGES.required]
-
-  if (has(body, 'format')) {
-    const format = optionalString(body['format'], undefined, errors, 'format')
-    if (format !== undefined) values.format = format === null ? null : format.trim().toLowerCase()
-  }
-
-  if (has(body, 'mime')) {
-    const mime = optionalString(body['mime'], undefined, errors, 'mime')
-    if (mime !== undefined) values.mime = mime
-  }
-
-  if (has(body, 'filesize')) {
-    const filesize = body['filesize']
-    if (filesize === null) values.filesize = null
-    else if (typeof filesize === 'number' && Number.isInteger(filesize)) values.filesize = filesize
-    else if (typeof filesize === 'string' && /^\s*[+-]?\d+\s*$/.test(filesize)) values.filesize = Number(filesize)
-    else errors['filesize'] = [MESSAGES.notAnInteger]
-  }
-
-  if (has(body, 'checksum')) {
-    const checksum = parseChecksum(body['checksum'], errors)
-    if (checksum !== undefined) values.checksum = checksum
-  }
-
-  if (has(body, 'extras')) {
-    const extras = body['extras']
-    if (extras === null) values.extras = {}
-    else if (isPlainObject(extras)) values.extras = { ...extras }
-    else errors['extras'] = ['Wrong type: expected an object.']
-  }
-
-  if (has(body, 'schema')) {
-    const schema = parseSchema(body['schema'], errors)
-    if (schema !== undefined) values.schema = schema
-  }
-
   return { values, errors }
 }
 
@@ -247,85 +241,88 @@ function parseDate(value: unknown): Date | undefined {
 const TAG_MIN = 3
 const TAG_MAX = 96
 
+function parsePrivate(value: unknown, errors: FormErrors): boolean | undefined {
+  if (value === null || typeof value === 'boolean') return value === true
+  errors['private'] = ['Not a valid boolean value.']
+  return undefined
+}
+
+function parseTags(raw: unknown, errors: FormErrors): string[] | undefined {
+  const list = raw === null ? [] : typeof raw === 'string' ? raw.split(',') : raw
+  if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) {
+    errors['tags'] = ['Tags must be a list of strings.']
+    return undefined
+  }
+  const tags = list.map((t) => t.trim().toLowerCase()).filter((t) => t !== '')
+  const bad = tags.find((t) => t.length < TAG_MIN || t.length > TAG_MAX)
+  if (bad === undefined) return [...new Set(tags)]
+  errors['tags'] = [`Tag "${bad}" must be between ${TAG_MIN} and ${TAG_MAX} characters long.`]
+  return undefined
+}
+
+function parseFrequency(value: unknown, errors: FormErrors): string | undefined {
+  if (value === null || value === '') return 'unknown'
+  if (typeof value === 'string' && FREQUENCY_IDS.has(value)) return value
+  errors['frequency'] = [MESSAGES.notAChoice]
+  return undefined
+}
+
+function parseLicense(value: unknown, errors: FormErrors): string | null | undefined {
+  if (value === null || value === '') return null
+  if (typeof value === 'string' && LICENSE_IDS.has(value)) return value
+  errors['license'] = [MESSAGES.notAChoice]
+  return undefined
+}
+
+/** A `DateTimeField`: an ISO date or datetime, `null` clears. */
+function dateTimeField(key: string): FieldParser {
+  return (value, errors) => {
+    if (value === null) return null
+    const date = parseDate(value)
+    if (date !== undefined) return date.toISOString().replace('Z', '+00:00')
+    errors[key] = ['Not a valid datetime value.']
+    return undefined
+  }
+}
+
+function parseTemporalCoverage(value: unknown, errors: FormErrors): DatasetFormValues['temporalCoverage'] {
+  if (value === null) return null
+  const end = isPlainObject(value) ? value['end'] : undefined
+  if (isPlainObject(value) && parseDate(value['start']) !== undefined && (end === undefined || end === null || parseDate(end) !== undefined)) {
+    const day = (v: unknown): string => (parseDate(v) as Date).toISOString().slice(0, 10)
+    return { start: day(value['start']), end: end === undefined || end === null ? null : day(end) }
+  }
+  errors['temporal_coverage'] = { start: ['Not a valid date value.'] }
+  return undefined
+}
+
+function parseSpatial(value: unknown, errors: FormErrors): DatasetFormValues['spatial'] {
+  if (value === null) return null
+  const zones = isPlainObject(value) ? value['zones'] : undefined
+  if (isPlainObject(value) && (zones === undefined || (Array.isArray(zones) && zones.every((z) => typeof z === 'string')))) {
+    return { zones: [...(zones ?? [])], granularity: typeof value['granularity'] === 'string' ? value['granularity'] : null }
+  }
+  errors['spatial'] = ['Invalid spatial coverage.']
+  return undefined
+}
+
+/** Body key, parser, values key (when it differs). */
+const DATASET_FIELDS: ReadonlyArray<readonly [string, FieldParser, string?]> = [
+  ['title', (v, e) => requiredString(v, TITLE_SIZE_LIMIT, e, 'title')],
+  ['description', (v, e) => requiredString(v, DESCRIPTION_SIZE_LIMIT, e, 'description')],
+  ['description_short', (v, e) => optionalString(v, DESCRIPTION_SHORT_SIZE_LIMIT, e, 'description_short'), 'descriptionShort'],
+  ['private', parsePrivate],
+  ['tags', parseTags],
+  ['frequency', parseFrequency],
+  ['license', parseLicense],
+  ['frequency_date', dateTimeField('frequency_date'), 'frequencyDate'],
+  ['temporal_coverage', parseTemporalCoverage, 'temporalCoverage'],
+  ['spatial', parseSpatial],
+  ['extras', parseExtras],
+]
+
 /** `DatasetForm` for the fields a publisher touches; `resources` and `deleted` are the caller's. */
 export function parseDatasetForm(body: Record<string, unknown>): { values: DatasetFormValues; errors: FormErrors } {
   const errors: FormErrors = {}
-  const values: DatasetFormValues = {}
-
-  if (has(body, 'title')) {
-    const title = requiredString(body['title'], TITLE_SIZE_LIMIT, errors, 'title')
-    if (title !== undefined) values.title = title
-  }
-  if (has(body, 'description')) {
-    const description = requiredString(body['description'], DESCRIPTION_SIZE_LIMIT, errors, 'description')
-    if (description !== undefined) values.description = description
-  }
-  if (has(body, 'description_short')) {
-    const short = optionalString(body['description_short'], DESCRIPTION_SHORT_SIZE_LIMIT, errors, 'description_short')
-    if (short !== undefined) values.descriptionShort = short
-  }
-  if (has(body, 'private')) {
-    const value = body['private']
-    if (value === null || typeof value === 'boolean') values.private = value === true
-    else errors['private'] = ['Not a valid boolean value.']
-  }
-  if (has(body, 'tags')) {
-    const raw = body['tags']
-    const list = raw === null ? [] : typeof raw === 'string' ? raw.split(',') : raw
-    if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) errors['tags'] = ['Tags must be a list of strings.']
-    else {
-      const tags = list.map((t) => t.trim().toLowerCase()).filter((t) => t !== '')
-      const bad = tags.find((t) => t.length < TAG_MIN || t.length > TAG_MAX)
-      if (bad !== undefined) errors['tags'] = [`Tag "${bad}" must be between ${TAG_MIN} and ${TAG_MAX} characters long.`]
-      else values.tags = [...new Set(tags)]
-    }
-  }
-  if (has(body, 'frequency')) {
-    const value = body['frequency']
-    if (value === null || value === '') values.frequency = 'unknown'
-    else if (typeof value === 'string' && FREQUENCY_IDS.has(value)) values.frequency = value
-    else errors['frequency'] = [MESSAGES.notAChoice]
-  }
-  if (has(body, 'license')) {
-    const value = body['license']
-    if (value === null || value === '') values.license = null
-    else if (typeof value === 'string' && LICENSE_IDS.has(value)) values.license = value
-    else errors['license'] = [MESSAGES.notAChoice]
-  }
-  if (has(body, 'frequency_date')) {
-    const value = body['frequency_date']
-    const date = parseDate(value)
-    if (value === null) values.frequencyDate = null
-    else if (date !== undefined) values.frequencyDate = date.toISOString().replace('Z', '+00:00')
-    else errors['frequency_date'] = ['Not a valid datetime value.']
-  }
-  if (has(body, 'temporal_coverage')) {
-    const value = body['temporal_coverage']
-    if (value === null) values.temporalCoverage = null
-    else if (
-      isPlainObject(value) &&
-      parseDate(value['start']) !== undefined &&
-      (value['end'] === undefined || value['end'] === null || parseDate(value['end']) !== undefined)
-    ) {
-      const day = (v: unknown) => (parseDate(v) as Date).toISOString().slice(0, 10)
-      values.temporalCoverage = { start: day(value['start']), end: value['end'] === undefined || value['end'] === null ? null : day(value['end']) }
-    } else errors['temporal_coverage'] = { start: ['Not a valid date value.'] }
-  }
-  if (has(body, 'spatial')) {
-    const value = body['spatial']
-    if (value === null) values.spatial = null
-    else if (isPlainObject(value) && (value['zones'] === undefined || (Array.isArray(value['zones']) && value['zones'].every((z) => typeof z === 'string')))) {
-      values.spatial = {
-        zones: [...(value['zones'] ?? [])],
-        granularity: typeof value['granularity'] === 'string' ? value['granularity'] : null,
-      }
-    } else errors['spatial'] = ['Invalid spatial coverage.']
-  }
-  if (has(body, 'extras')) {
-    const extras = body['extras']
-    if (extras === null) values.extras = {}
-    else if (isPlainObject(extras)) values.extras = { ...extras }
-    else errors['extras'] = ['Wrong type: expected an object.']
-  }
-  return { values, errors }
+  return { values: parseFields<DatasetFormValues>(body, DATASET_FIELDS, errors), errors }
 }

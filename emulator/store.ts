@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 
-import { fileFormat, normalizeFilename } from '../src/files/normalize.js'
 import { mimeFor } from './constants.js'
 import { UUID_RE, objectId } from './http.js'
+import { fileFormat, normalizeFilename, slugify } from './normalize.js'
 import type { Storage } from './storage.js'
 import type { DatasetSeed, DatasetState, FileResourceSeed, RemoteResourceSeed, ResourceState, UserState } from './types.js'
 
@@ -91,7 +91,7 @@ export class Store {
       description: seed.description ?? null,
       filetype: 'file',
       type: seed.type ?? 'main',
-      format: fileFormat(name, this.extensions) ?? null,
+      format: fileFormat(name, this.extensions),
       url: this.fileUrl(fsFilename),
       checksum: { type: 'sha1', value: createHash('sha1').update(content).digest('hex') },
       filesize: content.length,
@@ -172,22 +172,26 @@ export class Store {
     if (base === dataset.slug) return
     const slug = this.uniqueSlug(title, dataset)
     if (slug === dataset.slug) return
-    dataset.oldSlugs = dataset.oldSlugs.filter((s) => s !== slug)
+    for (const other of this.datasets) other.oldSlugs = other.oldSlugs.filter((s) => s !== slug)
     dataset.oldSlugs.push(dataset.slug)
     dataset.slug = slug
   }
 
+  /**
+   * `populate_slug`: the slug of the title, or `<slug>-1`, `-2`... (the base cut so that the
+   * whole stays within 255 characters) when another dataset has it; `-uuid` appended to a slug
+   * that reads as a UUID.
+   */
   private uniqueSlug(title: string, self?: DatasetState): string {
-    const base = slugify(title)
-    for (let n = 1; ; n++) {
-      const candidate = n === 1 ? base : `${base}-${n}`
-      if (self !== undefined && candidate === self.slug) return candidate
-      if (!this.slugTaken(candidate, self)) return candidate
-    }
+    const base = slugify(title) || 'dataset'
+    let slug = base
+    for (let n = 1; this.slugTaken(slug, self); n++) slug = `${base.slice(0, 255 - String(n).length - 1)}-${n}`
+    return UUID_RE.test(slug) ? `${slug}-uuid` : slug
   }
 
+  /** Only current slugs count: udata drops another dataset's redirect from a slug it reuses. */
   private slugTaken(slug: string, except?: DatasetState): boolean {
-    return this.datasets.some((d) => d !== except && (d.slug === slug || d.oldSlugs.includes(slug) || d.id === slug))
+    return this.datasets.some((d) => d !== except && (d.slug === slug || d.id === slug))
   }
 
   private requireDataset(idOrSlug: string): DatasetState {
@@ -203,9 +207,4 @@ export class Store {
     if (this.findResource(id) !== undefined) throw new Error(`Resource ${id} already exists`)
     return id
   }
-}
-
-/** awesome-slugify as udata's SlugField uses it: dots are separators too. */
-export function slugify(title: string): string {
-  return normalizeFilename(title.replace(/\./g, ' ')).slice(0, 255) || 'dataset'
 }

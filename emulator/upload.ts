@@ -5,11 +5,11 @@ import type { Readable, Writable } from 'node:stream'
 
 import busboy from 'busboy'
 
-import { fileFormat, lastExtension, normalizeFilename } from '../src/files/normalize.js'
 import { intArgument, releaseStoredFile, requireDataset, requirePermission, requireResource, requireUser } from './api.js'
 import { MESSAGES, WERKZEUG, mimeFor } from './constants.js'
 import type { Env } from './env.js'
 import { HttpError, abort, header, internalError, isoDate, json, type Reply, type RequestContext } from './http.js'
+import { fileFormat, lastExtension, normalizeFilename } from './normalize.js'
 import { renderResource } from './render.js'
 import { FileExists, FileNotFound, type Measured } from './storage.js'
 import type { Checksum, DatasetState, ResourceState } from './types.js'
@@ -164,7 +164,7 @@ function infosFor(env: Env, name: string, fsFilename: string, measured: Measured
     checksum: { type: 'sha1', value: measured.sha1 },
     filesize: measured.size,
     mime: mimeFor(name),
-    format: fileFormat(name, env.extensions) ?? null,
+    format: fileFormat(name, env.extensions),
     lastModifiedInternal: now,
   }
 }
