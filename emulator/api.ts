@@ -12,7 +12,7 @@ import {
   type ResourceFormValues,
 } from './forms.js'
 import { HttpError, abort, empty, formErrors, isPlainObject, json, readFlaskJson, readJsonObject, type Reply, type RequestContext } from './http.js'
-import { permissionsFor, renderDataset, renderResource, renderUser } from './render.js'
+import { canRead, permissionsFor, renderDataset, renderResource, renderUser } from './render.js'
 import type { DatasetState, ResourceState, UserState } from './types.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -34,11 +34,14 @@ export function requirePermission(ctx: RequestContext, dataset: DatasetState): v
   if (!permissionsFor(dataset, ctx.user).edit) throw abort(403, MESSAGES.forbidden)
 }
 
-/** Read endpoints: private datasets are 404 to others, deleted ones 410 (reference §2.4). */
+/**
+ * Read endpoints (`if not dataset.permissions["read"].can()`): a deleted public dataset is 410 to
+ * those who cannot read it, a private one 404; its owner reads it, `deleted` set (reference §2.4).
+ */
 function requireVisible(ctx: RequestContext, dataset: DatasetState): void {
-  if (permissionsFor(dataset, ctx.user).edit) return
-  if (dataset.private) throw abort(404, WERKZEUG.notFound)
-  if (dataset.deleted !== null) throw abort(410, MESSAGES.datasetDeleted)
+  if (canRead(dataset, ctx.user)) return
+  if (!dataset.private && dataset.deleted !== null) throw abort(410, MESSAGES.datasetDeleted)
+  throw abort(404, WERKZEUG.notFound)
 }
 
 /** `get_resource_or_404`. */
@@ -142,6 +145,7 @@ export async function putDataset(ctx: RequestContext, env: Env): Promise<Reply> 
   if (values.temporalCoverage !== undefined) dataset.temporalCoverage = values.temporalCoverage
   if (values.spatial !== undefined) dataset.spatial = values.spatial
   if (values.extras !== undefined) dataset.extras = values.extras
+  if (values.archived !== undefined) dataset.archived = values.archived === null ? null : new Date(values.archived)
   if (restoring) dataset.deleted = null
   if (replacement !== undefined) {
     // `NestedModelList.populate_obj`: matched by id, unknown ids get new ones, omitted ones go.
@@ -253,7 +257,7 @@ export async function reorderResources(ctx: RequestContext, env: Env): Promise<R
 
 export async function getResource(ctx: RequestContext, env: Env): Promise<Reply> {
   const dataset = requireDataset(ctx)
-  if (dataset.private && !permissionsFor(dataset, ctx.user).edit) throw abort(404, WERKZEUG.notFound)
+  requireVisible(ctx, dataset)
   const resource = requireResource(dataset, ctx.rid)
   return json(200, renderResource(resource, env.origin()), true)
 }
@@ -291,9 +295,8 @@ export async function deleteResource(ctx: RequestContext, env: Env): Promise<Rep
 
 export async function getResourceV2(ctx: RequestContext, env: Env): Promise<Reply> {
   const found = ctx.rid === undefined ? undefined : env.store.findResource(ctx.rid)
-  if (found === undefined || (found.dataset.private && !permissionsFor(found.dataset, ctx.user).edit)) {
-    throw abort(404, MESSAGES.resourceNotFound)
-  }
+  if (found === undefined) throw abort(404, MESSAGES.resourceMissing)
+  requireVisible(ctx, found.dataset)
   return json(200, { resource: renderResource(found.resource, env.origin()), dataset_id: found.dataset.id }, true)
 }
 
@@ -340,10 +343,23 @@ export async function listResourcesV2(ctx: RequestContext, env: Env): Promise<Re
   )
 }
 
-/** Merge: `null` deletes a key (`update_resource_extras`, no `last_modified` bump). */
-async function mergeExtras(ctx: RequestContext, extras: Record<string, unknown>): Promise<Record<string, unknown>> {
+/**
+ * The v2 extras endpoints check, in order: the payload shape (400), `deleted` (410, even for the
+ * owner), the permission (403), the resource (404).
+ */
+async function extrasPayload<T>(ctx: RequestContext, dataset: DatasetState, check: (data: unknown) => data is T, message: string): Promise<T> {
+  requireUser(ctx)
   const data = await readFlaskJson(ctx)
-  if (!isPlainObject(data)) throw abort(400, 'Wrong payload format, dict expected')
+  if (!check(data)) throw abort(400, message)
+  if (dataset.deleted !== null) throw abort(410, MESSAGES.datasetDeleted)
+  requirePermission(ctx, dataset)
+  return data
+}
+
+const isList = (data: unknown): data is unknown[] => Array.isArray(data)
+
+/** Merge: `null` deletes a key (`update_resource_extras`, no `last_modified` bump). */
+function mergeExtras(extras: Record<string, unknown>, data: Record<string, unknown>): Record<string, unknown> {
   const merged = { ...extras }
   for (const [key, value] of Object.entries(data)) {
     if (value === null) delete merged[key]
@@ -352,47 +368,41 @@ async function mergeExtras(ctx: RequestContext, extras: Record<string, unknown>)
   return merged
 }
 
-async function removeExtras(ctx: RequestContext, extras: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const data = await readFlaskJson(ctx)
-  if (!Array.isArray(data)) throw abort(400, 'Wrong payload format, list expected')
-  const remaining = { ...extras }
-  for (const key of data) {
-    if (typeof key !== 'string' || !has(remaining, key)) throw abort(404, 'Key not found in existing extras')
-    delete remaining[key]
-  }
-  return remaining
-}
-
 export async function putDatasetExtras(ctx: RequestContext): Promise<Reply> {
-  requireUser(ctx)
   const dataset = requireDataset(ctx)
-  requirePermission(ctx, dataset)
-  dataset.extras = await mergeExtras(ctx, dataset.extras)
+  const data = await extrasPayload(ctx, dataset, isPlainObject, 'Wrong payload format, dict expected')
+  dataset.extras = mergeExtras(dataset.extras, data)
   return json(200, { ...dataset.extras })
 }
 
+/** Dataset extras: unknown keys are ignored (`except KeyError: pass`). */
 export async function deleteDatasetExtras(ctx: RequestContext): Promise<Reply> {
-  requireUser(ctx)
   const dataset = requireDataset(ctx)
-  requirePermission(ctx, dataset)
-  dataset.extras = await removeExtras(ctx, dataset.extras)
+  const keys = await extrasPayload(ctx, dataset, isList, 'Wrong payload format, list expected')
+  const remaining = { ...dataset.extras }
+  for (const key of keys) if (typeof key === 'string') delete remaining[key]
+  dataset.extras = remaining
   return empty(204)
 }
 
 export async function putResourceExtras(ctx: RequestContext): Promise<Reply> {
-  requireUser(ctx)
   const dataset = requireDataset(ctx)
-  requirePermission(ctx, dataset)
+  const data = await extrasPayload(ctx, dataset, isPlainObject, 'Wrong payload format, dict expected')
   const resource = requireResource(dataset, ctx.rid)
-  resource.extras = await mergeExtras(ctx, resource.extras)
+  resource.extras = mergeExtras(resource.extras, data)
   return json(200, { ...resource.extras })
 }
 
+/** Resource extras: an unknown key is a 404 and nothing is removed. */
 export async function deleteResourceExtras(ctx: RequestContext): Promise<Reply> {
-  requireUser(ctx)
   const dataset = requireDataset(ctx)
-  requirePermission(ctx, dataset)
+  const keys = await extrasPayload(ctx, dataset, isList, 'Wrong payload format, list expected')
   const resource = requireResource(dataset, ctx.rid)
-  resource.extras = await removeExtras(ctx, resource.extras)
+  const remaining = { ...resource.extras }
+  for (const key of keys) {
+    if (typeof key !== 'string' || !has(remaining, key)) throw abort(404, 'Key not found in existing extras')
+    delete remaining[key]
+  }
+  resource.extras = remaining
   return empty(204)
 }

@@ -19,8 +19,10 @@ const FAULT_KEYS: Readonly<Record<keyof FaultRule, KeyKind>> = {
   times: 'number',
   status: 'number',
   body: 'unknown',
+  contentType: 'string',
   retryAfter: 'string',
   headers: 'headers',
+  maxBodyBytes: 'number',
   dropAfterBytes: 'number',
   delayMs: 'number',
   loseResponse: 'boolean',
@@ -48,6 +50,7 @@ export function parseFaultRule(value: unknown): FaultRule {
 /** What the request record says about the rule applied, e.g. `status:503` or `delayMs:500,loseResponse`. */
 export function describeFault(rule: FaultRule): string {
   const parts: string[] = []
+  if (rule.maxBodyBytes !== undefined) parts.push(`maxBodyBytes:${rule.maxBodyBytes}`)
   if (rule.delayMs !== undefined) parts.push(`delayMs:${rule.delayMs}`)
   if (rule.dropAfterBytes !== undefined) parts.push(`dropAfterBytes:${rule.dropAfterBytes}`)
   else if (rule.status !== undefined) parts.push(`status:${rule.status}`)
@@ -96,7 +99,7 @@ export function sleep(ms: number): Promise<void> {
 export function injectedReply(rule: FaultRule & { status: number }): Reply {
   const headers: Record<string, string> = { ...rule.headers, ...(rule.retryAfter !== undefined ? { 'retry-after': rule.retryAfter } : {}) }
   if (typeof rule.body === 'string') {
-    return { kind: 'text', status: rule.status, body: rule.body, contentType: 'text/plain; charset=utf-8', headers }
+    return { kind: 'text', status: rule.status, body: rule.body, contentType: rule.contentType ?? 'text/plain; charset=utf-8', headers }
   }
   return { kind: 'json', status: rule.status, body: rule.body ?? { message: `Injected fault (${rule.status})` }, headers }
 }

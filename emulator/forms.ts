@@ -229,6 +229,8 @@ export interface DatasetFormValues {
   temporalCoverage?: { start: string; end: string | null } | null
   spatial?: { zones: string[]; granularity: string | null } | null
   extras?: Record<string, unknown>
+  /** ISO date, or null to unarchive. */
+  archived?: string | null
 }
 
 /** A date or datetime udata's `DateField`/`DateTimeField` would parse. */
@@ -318,6 +320,7 @@ const DATASET_FIELDS: ReadonlyArray<readonly [string, FieldParser, string?]> = [
   ['frequency_date', dateTimeField('frequency_date'), 'frequencyDate'],
   ['temporal_coverage', parseTemporalCoverage, 'temporalCoverage'],
   ['spatial', parseSpatial],
+  ['archived', dateTimeField('archived')],
   ['extras', parseExtras],
 ]
 

@@ -45,6 +45,14 @@ export interface Permissions {
   edit_resources: boolean
 }
 
+/**
+ * `OwnableReadPermission`: anyone reads a visible dataset; a private or deleted one only those
+ * with rights on it (reference §2.3, §2.4). Archived datasets stay readable by all.
+ */
+export function canRead(dataset: DatasetState, user: UserState | undefined): boolean {
+  return (!dataset.private && dataset.deleted === null) || permissionsFor(dataset, user).edit
+}
+
 /** Without organisations or admins, every right belongs to the owner (reference §2.3). */
 export function permissionsFor(dataset: DatasetState, user: UserState | undefined): Permissions {
   const owner = user !== undefined && user.active && user.id === dataset.owner
@@ -84,7 +92,7 @@ export function renderDataset(dataset: DatasetState, origin: string, owner: User
     last_modified: isoDate(dataset.lastModifiedInternal),
     last_update: lastUpdate(dataset),
     deleted: dataset.deleted === null ? null : isoDate(dataset.deleted),
-    archived: null,
+    archived: dataset.archived === null ? null : isoDate(dataset.archived),
     featured: false,
     private: dataset.private,
     tags: [...dataset.tags],

@@ -64,6 +64,7 @@ export const seedSchema = z
             description: z.string().optional(),
             private: z.boolean().optional(),
             deleted: z.boolean().optional(),
+            archived: z.union([z.boolean(), z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
             oldSlugs: z.array(z.string()).optional(),
             tags: z.array(z.string()).optional(),
             frequency: z.string().optional(),
@@ -136,8 +137,9 @@ export function applySeed(emulator: Emulator, value: unknown, baseDir = process.
       const { schema: _s, ...rest } = r
       return stripUndefined({ ...rest, schema }) as SeedResource
     })
-    const { resources: _r, ...rest } = d
-    return emulator.addDataset(stripUndefined({ ...rest, owner, resources }))
+    const { resources: _r, archived, ...rest } = d
+    const archivedAt = typeof archived === 'string' ? new Date(archived) : archived === true ? true : undefined
+    return emulator.addDataset(stripUndefined({ ...rest, owner, resources, archived: archivedAt }))
   })
   return {
     url: emulator.url,

@@ -10,6 +10,7 @@ import { dispatch } from './dispatch.js'
 import type { Env } from './env.js'
 import { FaultSet, answerInstead, describeFault, sleep } from './faults.js'
 import type { Reply, RequestContext } from './http.js'
+import { throughProxy } from './proxy.js'
 import { countedBody, finishRecord, startRecord } from './recording.js'
 import { drain, errorReply, writeReply } from './respond.js'
 import { Storage } from './storage.js'
@@ -116,14 +117,17 @@ async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL, met
   try {
     if (fault !== undefined) {
       record.fault = describeFault(fault)
+      const forwarded = await throughProxy(fault, req, res, body, deps.env.storage, finish)
+      if (forwarded === undefined) return
+      ctx.body = forwarded
       if (fault.delayMs !== undefined) await sleep(fault.delayMs)
-      if (await answerInstead(fault, req, res, body, finish)) return
+      if (await answerInstead(fault, req, res, ctx.body, finish)) return
     }
     reply = await dispatch(ctx, deps.env, url.search)
   } catch (error) {
     reply = errorReply(error, ctx)
   }
-  await drain(body)
+  await drain(ctx.body)
   if (fault?.answerDelayMs !== undefined) await sleep(fault.answerDelayMs)
   if (req.socket.destroyed) {
     finish(0) // the client went away: nobody to answer

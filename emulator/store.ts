@@ -58,6 +58,7 @@ export class Store {
       descriptionShort: null,
       private: seed.private ?? false,
       deleted: seed.deleted === true ? now : null,
+      archived: seed.archived === true ? now : seed.archived instanceof Date ? seed.archived : null,
       owner: seed.owner,
       tags: [...(seed.tags ?? [])],
       frequency: seed.frequency ?? 'unknown',

@@ -49,8 +49,10 @@ export interface DatasetState {
   description: string
   descriptionShort: string | null
   private: boolean
-  /** Deletion date; a deleted dataset answers 410 to non-owners. */
+  /** Deletion date; a deleted dataset answers 410 to those who cannot read it (reference §2.4). */
   deleted: Date | null
+  /** Archive date (`archived` in the JSON): the dataset stays readable and writable. */
+  archived: Date | null
   /** Owner user id. */
   owner: string
   tags: string[]
@@ -112,6 +114,8 @@ export interface DatasetSeed {
   frequency?: string
   license?: string
   deleted?: boolean
+  /** A date, or `true` for now. */
+  archived?: boolean | Date
 }
 
 export interface RecordedRequest {
@@ -144,14 +148,26 @@ export interface FaultRule {
   times?: number
   /** Answer this status instead of handling (after consuming the body). */
   status?: number
-  /** Body of the injected answer: a string is sent as text/plain, anything else as JSON. */
+  /** Body of the injected answer: a string is sent as `contentType` (default text/plain), anything else as JSON. */
   body?: unknown
+  /** Content-Type of a string `body`, e.g. `text/html` for a gateway's error page. */
+  contentType?: string
   retryAfter?: string
   /** Extra headers of the injected answer (with `status`), e.g. `{ location: '...' }` for a redirect. */
   headers?: Record<string, string>
+  /**
+   * A reverse proxy's body limit (nginx `client_max_body_size`): a request whose body is larger is
+   * answered 413 with nginx's HTML page as soon as its size is known (from Content-Length, or while
+   * a chunked body is buffered), never handled; the rest of the body is read and discarded.
+   */
+  maxBodyBytes?: number
   /** Destroy the socket after receiving this many body bytes (no answer, nothing handled). */
   dropAfterBytes?: number
-  /** Wait before handling (then handle normally, or apply the rule's other effects). */
+  /**
+   * Wait before handling (then handle normally, or apply the rule's other effects). The body is
+   * received first, as a buffering proxy forwards it; the request is then handled even if the
+   * client has gone meanwhile (an upstream worker keeps running a request whose client left).
+   */
   delayMs?: number
   /** Handle normally (state changes happen) but destroy the socket instead of answering. */
   loseResponse?: boolean
