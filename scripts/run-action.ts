@@ -24,7 +24,7 @@ export interface ActionRun {
 export interface RunOptions {
   cwd: string
   env?: Record<string, string>
-  /** Node binary; defaults to the one running the tests. */
+  /** Node binary; defaults to $ACTION_NODE, else the one running the tests. */
   node?: string
 }
 
@@ -49,7 +49,7 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   })
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   try {
-    const child = spawn(options.node ?? process.execPath, [DIST], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(options.node ?? actionNode(), [DIST], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -65,6 +65,14 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   } finally {
     await rm(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * The Node binary that runs the bundles: $ACTION_NODE when set (CI runs the integration tests a
+ * second time with the runner's Node 24 this way), else the one running this process.
+ */
+export function actionNode(): string {
+  return process.env.ACTION_NODE || process.execPath
 }
 
 /** `name<<DELIMITER\nvalue\nDELIMITER` blocks, as @actions/core writes them. */

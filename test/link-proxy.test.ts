@@ -1,0 +1,159 @@
+/**
+ * The bench's far-link proxy (scripts/link-proxy.ts): its delay and its shared rate are measurably
+ * applied, bytes arrive intact and in order, and a receiver that stops reading pauses the sender.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { afterEach, expect, it } from 'vitest'
+import { parseRate, startLinkProxy, type LinkProxy, type LinkProxyOptions } from '../scripts/link-proxy.js'
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function listen(onConnection: (socket: Socket) => void): Promise<{ host: string; port: number }> {
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => undefined)
+    onConnection(socket)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+  )
+  return { host: '127.0.0.1', port: (server.address() as AddressInfo).port }
+}
+
+async function proxyTo(target: { host: string; port: number }, options: Omit<LinkProxyOptions, 'target'>): Promise<LinkProxy> {
+  const proxy = await startLinkProxy({ target, ...options })
+  cleanups.push(() => proxy.close())
+  return proxy
+}
+
+async function open(proxy: LinkProxy): Promise<Socket> {
+  const socket = connect(proxy.port, '127.0.0.1')
+  cleanups.push(() => void socket.destroy())
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  return socket
+}
+
+/** Writes `message` and resolves with the milliseconds until `length` bytes came back. */
+function roundTrip(socket: Socket, message: Buffer, length = message.length): Promise<number> {
+  return new Promise((resolve) => {
+    const started = performance.now()
+    let received = 0
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length
+      if (received < length) return
+      socket.off('data', onData)
+      resolve(performance.now() - started)
+    }
+    socket.on('data', onData)
+    socket.write(message)
+  })
+}
+
+/** A server that hashes what each connection sends and answers `<bytes> <sha1>\n` when it ends. */
+function hashingServer(): Promise<{ host: string; port: number }> {
+  return listen((socket) => {
+    const hash = createHash('sha1')
+    let bytes = 0
+    socket.on('data', (chunk: Buffer) => {
+      hash.update(chunk)
+      bytes += chunk.length
+    })
+    socket.on('end', () => socket.end(`${bytes} ${hash.digest('hex')}\n`))
+  })
+}
+
+/** Sends `data` through the proxy, half-closes, and resolves with the server's answer and the time it took. */
+async function upload(proxy: LinkProxy, data: Buffer): Promise<{ answer: string; ms: number }> {
+  const socket = await open(proxy)
+  const started = performance.now()
+  let answer = ''
+  socket.setEncoding('utf8').on('data', (text: string) => (answer += text))
+  socket.end(data)
+  await new Promise((resolve) => socket.once('end', resolve))
+  return { answer: answer.trim(), ms: performance.now() - started }
+}
+
+const sha1 = (data: Buffer): string => createHash('sha1').update(data).digest('hex')
+
+it('delays each direction: a round trip takes at least both delays, the first one a handshake more', async () => {
+  const echo = await listen((socket) => socket.pipe(socket))
+  const proxy = await proxyTo(echo, { up: { delayMs: 40 }, down: { delayMs: 60 } })
+  const socket = await open(proxy)
+  const first = await roundTrip(socket, Buffer.from('hello'))
+  const second = await roundTrip(socket, Buffer.from('again'))
+  expect(first).toBeGreaterThanOrEqual(2 * 100 - 2)
+  expect(second).toBeGreaterThanOrEqual(100 - 2)
+  expect(second).toBeLessThan(100 + 300)
+
+  const direct = await proxyTo(echo, { up: { delayMs: 40 }, down: { delayMs: 60 }, handshake: false })
+  expect(await roundTrip(await open(direct), Buffer.from('no handshake'))).toBeLessThan(200)
+})
+
+it('limits the rate: 8 MB at 40 Mbit/s takes at least 1.5 s, and arrives intact', async () => {
+  const data = randomBytes(8_000_000)
+  const proxy = await proxyTo(await hashingServer(), { up: { bitsPerSecond: parseRate('40M') }, handshake: false })
+  const { answer, ms } = await upload(proxy, data)
+  expect(answer).toBe(`${data.length} ${sha1(data)}`)
+  expect(ms).toBeGreaterThanOrEqual(1500)
+  expect(ms).toBeLessThan(4000)
+  expect(proxy.stats().up.bytes).toBe(data.length)
+})
+
+it('shares one rate between connections: two 4 MB uploads at once both take about as long as 8 MB', async () => {
+  const a = randomBytes(4_000_000)
+  const b = randomBytes(4_000_000)
+  const proxy = await proxyTo(await hashingServer(), { up: { bitsPerSecond: 40e6 }, handshake: false })
+  const started = performance.now()
+  const [first, second] = await Promise.all([upload(proxy, a), upload(proxy, b)])
+  const total = performance.now() - started
+  expect(first.answer).toBe(`${a.length} ${sha1(a)}`)
+  expect(second.answer).toBe(`${b.length} ${sha1(b)}`)
+  // Alone, each would take 0.8 s; sharing the link fairly, each takes close to the 1.6 s of both.
+  expect(total).toBeGreaterThanOrEqual(1500)
+  expect(Math.min(first.ms, second.ms)).toBeGreaterThanOrEqual(1200)
+  expect(proxy.stats().connections).toBe(2)
+})
+
+it('bounds its buffers: a receiver that does not read pauses the sender, whose own writes back up', async () => {
+  const stalled: Socket[] = []
+  const target = await listen((socket) => {
+    socket.pause()
+    stalled.push(socket)
+  })
+  const queueBytes = 128 * 1024
+  const proxy = await proxyTo(target, { queueBytes, handshake: false })
+  const socket = await open(proxy)
+  const chunk = Buffer.alloc(1024 * 1024)
+  for (let i = 0; i < 64; i++) socket.write(chunk)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const { up } = proxy.stats()
+  expect(up.pauses).toBeGreaterThan(0)
+  // At most the bound plus one read of the socket in the proxy's queue, whatever the sender wrote.
+  expect(up.maxQueued).toBeLessThanOrEqual(queueBytes + 256 * 1024)
+  // What the proxy did not take waits in the sender's own buffer (the loopback's socket buffers hold a few MiB).
+  expect(socket.writableLength).toBeGreaterThan(32 * 1024 * 1024)
+
+  // Once the receiver reads again, everything arrives.
+  let received = 0
+  const all = new Promise<void>((resolve) =>
+    stalled[0]?.on('data', (c: Buffer) => {
+      received += c.length
+      if (received === 64 * chunk.length) resolve()
+    }),
+  )
+  stalled[0]?.resume()
+  await all
+  expect(received).toBe(64 * chunk.length)
+})
