@@ -135,7 +135,7 @@ describe('the key is never echoed', () => {
     expect(run.code).toBe(1)
     const errors = resourcesOutput(run).map((r) => r.error ?? '')
     expect(errors[0]).toContain('answered 400: bad key ***')
-    expect(errors[1]).toContain('answered 400: <html>key=***</html>')
+    expect(errors[1]).toContain('answered 400: key=***') // a non-JSON body is shown as its text, tags removed
     expectKeyKept(run, f.apiKey)
   })
 })
@@ -239,8 +239,9 @@ describe('redirects', () => {
 
     expect(run.code).toBe(1)
     const results = resourcesOutput(run)
+    // meta.csv's file was stored before its title PUT was redirected: it is reported stored, with the error.
     expect(results.map((r) => [r.source, r.action])).toEqual([
-      ['meta.csv', 'failed'],
+      ['meta.csv', 'uploaded'],
       ['same.csv', 'failed'],
       ['up.csv', 'failed'],
     ])
@@ -249,7 +250,7 @@ describe('redirects', () => {
     expect(results[2]?.error).toContain(`POST /api/1/datasets/${f.dataset.id}/resources/${up.id}/upload/ answered 307`)
     // Each write was sent once, to the instance, and never again anywhere (a redirect is not retried either).
     expect(f.writes().filter((w) => w.path.includes(up.id) || w.path.includes(same.id))).toHaveLength(2)
-    expect(f.writes().filter((w) => w.method === 'PUT')).toHaveLength(1)
+    expect(f.writes().filter((w) => w.method === 'PUT' && w.path.endsWith(`/resources/${meta.id}/`))).toHaveLength(1)
     expect(f.emulator.requests.some((q) => q.path.includes('again=1'))).toBe(false)
     expect(other.requests).toEqual([])
     expectKeyKept(run, f.apiKey)

@@ -1,10 +1,12 @@
 /** The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails the step. */
 import * as core from '@actions/core'
 import { toErrorMessage } from '../datagouv/errors.js'
-import { execute, failureSummary, type Reporter } from '../engine/engine.js'
+import { baseDelayFromEnv } from '../datagouv/retry.js'
+import { BlockedError, execute, failureSummary, type Reporter } from '../engine/engine.js'
 import { readSettings, type Settings } from '../engine/inputs.js'
 import type { FileEntry } from '../engine/manifest.js'
-import { formatBytes } from '../engine/report.js'
+import { formatBytes, type Report } from '../engine/report.js'
+import { VERSION } from '../version.js'
 
 export async function run(): Promise<void> {
   // The key is masked before anything else can print it.
@@ -12,22 +14,30 @@ export async function run(): Promise<void> {
   if (key !== '') core.setSecret(key)
   try {
     const settings = readSettings((name) => core.getInput(name))
+    const { baseDelayMs } = baseDelayFromEnv(process.env)
     const outcome = await execute(settings, runnerReporter(settings), {
       cwd: process.cwd(),
-      userAgent: `datagouv-publish-action (+https://github.com/${process.env.GITHUB_REPOSITORY ?? 'local'})`,
-      ...retryBaseOverride(),
+      userAgent: `datagouv-publish-action/${VERSION} (+https://github.com/${process.env.GITHUB_REPOSITORY ?? 'local'})`,
+      ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
     })
-    for (const [name, value] of Object.entries(outcome.report.outputs)) core.setOutput(name, value)
-    core.info(outcome.report.table)
-    await core.summary.addRaw(outcome.report.summary).write()
+    await writeReport(outcome.report)
     const failed = failureSummary(outcome)
     if (failed !== undefined) {
       for (const failure of outcome.report.failures) core.error(failure)
       core.setFailed(failed)
     }
   } catch (error) {
+    // A stopped preflight still says what it knew: outputs and a summary listing every problem.
+    if (error instanceof BlockedError) await writeReport(error.report).catch(() => undefined)
     core.setFailed(toErrorMessage(error))
   }
+}
+
+/** Outputs, the log table and the job summary: the one place they are written. */
+async function writeReport(report: Report): Promise<void> {
+  for (const [name, value] of Object.entries(report.outputs)) core.setOutput(name, value)
+  if (report.table !== '') core.info(report.table)
+  await core.summary.addRaw(report.summary).write()
 }
 
 function runnerReporter(settings: Settings): Reporter {
@@ -59,11 +69,4 @@ function progressLogger(settings: Settings): (entry: FileEntry, sent: number) =>
       `${entry.source}: ${formatBytes(Math.min(sent, entry.size))} of ${formatBytes(entry.size)} (${percent.toFixed(0)} %), ${formatBytes(Math.round(sent / seconds))}/s`,
     )
   }
-}
-
-/** Test knob: the integration tests shorten the backoff; users have `max-retries`. */
-function retryBaseOverride(): { retryBaseDelayMs?: number } {
-  const raw = process.env.DATAGOUV_PUBLISH_RETRY_BASE_MS
-  const value = Number(raw)
-  return raw !== undefined && raw !== '' && Number.isFinite(value) && value >= 0 ? { retryBaseDelayMs: value } : {}
 }

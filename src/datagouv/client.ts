@@ -8,8 +8,8 @@
 import { Readable } from 'node:stream'
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import type { z } from 'zod'
-import { ApiError, NetworkError, ProtocolError, apiMessageOf, isRetryable } from './errors.js'
-import { DEFAULT_RETRY, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from './retry.js'
+import { ApiError, NetworkError, ProtocolError, apiMessageOf } from './errors.js'
+import { DEFAULT_RETRY, parseRetryAfter, Retrier, type Attempts, type RetryPolicy } from './retry.js'
 import { DatasetSchema, ExtensionsSchema, ExtrasSchema, IdListSchema, ResourceSchema, type Dataset, type Resource } from './schemas.js'
 
 export interface Logger {
@@ -57,14 +57,17 @@ const MAX_REDIRECTS = 3
 export class DatagouvClient {
   readonly origin: string
   readonly apiRoot: string
-  readonly retry: RetryPolicy
+  /** The one retry policy: JSON calls here, upload requests in upload.ts. */
+  readonly retrier: Retrier
   readonly logger: Logger
   private readonly apiKey: string | undefined
-  private readonly timeoutMs: number
+  /** Per request, unless a call gives its own. */
+  readonly timeoutMs: number
   /** Also used for requests to other hosts (remote URL checks), so they go through the same proxy settings. */
   readonly dispatcher: Dispatcher
   private readonly ownsDispatcher: boolean
-  private readonly userAgent: string
+  /** Sent on every request, URL checks included. */
+  readonly userAgent: string
 
   constructor(options: ClientOptions) {
     const { origin, apiRoot } = parseApiUrl(options.apiUrl)
@@ -72,11 +75,11 @@ export class DatagouvClient {
     this.apiRoot = apiRoot
     this.apiKey = options.apiKey === '' ? undefined : options.apiKey
     this.timeoutMs = options.timeoutMs ?? 300_000
-    this.retry = { ...DEFAULT_RETRY, ...options.retry }
+    this.logger = options.logger ?? silentLogger
+    this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger)
     this.ownsDispatcher = options.dispatcher === undefined
     this.dispatcher = options.dispatcher ?? new EnvHttpProxyAgent({ keepAliveTimeout: 10_000 })
     this.userAgent = options.userAgent ?? 'datagouv-publish'
-    this.logger = options.logger ?? silentLogger
   }
 
   /** The text with the key replaced: a server may echo it in an error body or a Location. */
@@ -100,11 +103,7 @@ export class DatagouvClient {
 
   /** Partial PUT of a resource's metadata (reference §6.1): only the given fields change. */
   async updateResource(datasetId: string, resourceId: string, patch: Record<string, unknown>): Promise<Resource> {
-    const path = `/datasets/${datasetId}/resources/${resourceId}/`
-    return this.withRetries(`PUT ${path}`, async () => {
-      const answer = await this.send('PUT', path, { json: patch, expect: [200] })
-      return this.parse(answer, ResourceSchema, 'PUT', path)
-    })
+    return this.call('PUT', `/datasets/${datasetId}/resources/${resourceId}/`, ResourceSchema, { json: patch })
   }
 
   /** Ids accepted for a dataset's `frequency` (reference §6.3). */
@@ -120,8 +119,7 @@ export class DatagouvClient {
   /** Partial PUT of the dataset (reference §6.3); never carries `resources`. */
   async updateDataset(datasetId: string, patch: Record<string, unknown>): Promise<Dataset> {
     if ('resources' in patch) throw new Error('a dataset patch must never carry resources: it would replace the whole list')
-    const path = `/datasets/${datasetId}/`
-    return this.withRetries(`PUT ${path}`, async () => this.parse(await this.send('PUT', path, { json: patch, expect: [200] }), DatasetSchema, 'PUT', path))
+    return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: patch })
   }
 
   /** Merges extras into the dataset's (v2, reference §6.5): `null` deletes a key; the modification date does not move. */
@@ -135,78 +133,89 @@ export class DatagouvClient {
   }
 
   private async putV2Extras(path: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return this.withRetries(`PUT ${path}`, async () =>
-      this.parse(await this.send('PUT', path, { json: patch, expect: [200], absolute: true }), ExtrasSchema, 'PUT', path),
-    )
+    return this.call('PUT', path, ExtrasSchema, { json: patch, absolute: true })
   }
 
   /**
    * Creates a remote resource (reference §6.2). Never repeated blindly: after a failure that may
-   * hide a success, the dataset is read and a new remote resource with this URL is taken as the result.
+   * hide a success, the dataset is read, and a remote resource with this URL that `isNew` accepts
+   * (the run knows which resources it did not see before) is taken as the result.
    */
-  async createRemoteResource(datasetId: string, body: Record<string, unknown> & { url: string }, knownIds: ReadonlySet<string>): Promise<Resource> {
+  async createRemoteResource(
+    datasetId: string,
+    body: Record<string, unknown> & { url: string },
+    isNew: (resource: Resource) => boolean,
+  ): Promise<Resource> {
     const path = `/datasets/${datasetId}/resources/`
-    return this.withRetries(`POST ${path}`, async (attempt) => {
-      if (attempt > 0) {
-        const dataset = await this.getDataset(datasetId)
-        const found = dataset.resources.find((r) => !knownIds.has(r.id) && r.filetype === 'remote' && r.url === body.url)
-        if (found !== undefined) {
-          this.logger.warning(`the server created the remote resource ${found.id} all the same; not creating it again`)
-          return found
+    return this.retrier.run({
+      label: `POST ${this.display(path)}`,
+      send: async (attempt) => {
+        if (attempt > 0) {
+          const dataset = await this.getDataset(datasetId)
+          const found = dataset.resources.find((r) => isNew(r) && r.filetype === 'remote' && r.url === body.url)
+          if (found !== undefined) {
+            this.logger.warning(`the server created the remote resource ${found.id} all the same; not creating it again`)
+            return found
+          }
         }
-      }
-      return this.parse(await this.send('POST', path, { json: { filetype: 'remote', ...body }, expect: [201, 200] }), ResourceSchema, 'POST', path)
+        const answer = await this.send('POST', path, { json: { filetype: 'remote', ...body }, expect: [201, 200] })
+        return this.parse(answer, ResourceSchema, 'POST', path)
+      },
     })
   }
 
   /** Deletes a resource and its stored file (irreversible). A retry that finds it gone counts as done. */
   async deleteResource(datasetId: string, resourceId: string): Promise<void> {
     const path = `/datasets/${datasetId}/resources/${resourceId}/`
-    await this.withRetries(`DELETE ${path}`, async (attempt) => {
-      await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] })
+    await this.retrier.run({
+      label: `DELETE ${this.display(path)}`,
+      send: async (attempt) => {
+        await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] })
+      },
     })
   }
 
   async getJson<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> {
-    return this.withRetries(`GET ${path}`, async () => {
-      const answer = await this.send('GET', path, { expect: [200] })
-      return this.parse(answer, schema, 'GET', path)
-    })
+    return this.call('GET', path, schema, {})
   }
 
-  parse<S extends z.ZodType>(answer: Answer, schema: S, method: string, path: string): z.infer<S> {
+  /** One JSON call through the retry policy: sent again only on what the policy retries. */
+  private async call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    options: { json?: unknown; absolute?: boolean },
+  ): Promise<z.infer<S>> {
+    const attempts: Attempts<z.infer<S>> = {
+      label: `${method} ${this.display(path, options.absolute)}`,
+      send: async () => {
+        const answer = await this.send(method, path, { ...options, expect: [200] })
+        return this.parse(answer, schema, method, path, options.absolute)
+      },
+    }
+    return this.retrier.run(attempts)
+  }
+
+  /** The path as messages show it: from the origin (`/api/1/…`), like every other message. */
+  display(path: string, absolute = false): string {
+    return absolute ? path : displayPath(new URL(this.apiRoot + path))
+  }
+
+  parse<S extends z.ZodType>(answer: Answer, schema: S, method: string, path: string, absolute = false): z.infer<S> {
+    const where = `${method} ${this.display(path, absolute)}`
     let body: unknown
     try {
       body = JSON.parse(answer.text)
     } catch {
-      throw new ProtocolError(`${method} ${path} answered ${answer.status} with a body that is not JSON: ${this.redact(answer.text).slice(0, 120)}`)
+      throw new ProtocolError(`${where} answered ${answer.status} with a body that is not JSON: ${apiMessageOf(this.redact(answer.text)).slice(0, 120)}`)
     }
     const result = schema.safeParse(body)
     if (!result.success) {
       const issue = result.error.issues[0]
-      const where = issue?.path.join('.') || 'body'
-      throw new ProtocolError(`${method} ${path} answered ${answer.status} with an unexpected shape at ${where}: ${issue?.message ?? 'invalid'}`)
+      const at = issue?.path.join('.') || 'body'
+      throw new ProtocolError(`${where} answered ${answer.status} with an unexpected shape at ${at}: ${issue?.message ?? 'invalid'}`)
     }
     return result.data
-  }
-
-  /**
-   * Runs `fn` again on network errors, 408, 429 and 5xx, with backoff and jitter, honouring
-   * `Retry-After`; any other error is thrown at once. Only for requests that are safe to repeat.
-   */
-  async withRetries<T>(label: string, fn: (attempt: number) => Promise<T>, retryable: (error: unknown) => boolean = isRetryable): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn(attempt)
-      } catch (error) {
-        if (attempt >= this.retry.maxRetries || !retryable(error)) throw error
-        const delay = retryDelay(this.retry, attempt + 1, error instanceof ApiError ? error.retryAfterMs : undefined)
-        this.logger.warning(
-          `${error instanceof Error ? error.message : String(error)}; retry ${attempt + 1}/${this.retry.maxRetries} in ${(delay / 1000).toFixed(1)} s`,
-        )
-        await sleep(delay)
-      }
-    }
   }
 
   /** One request, no retry. Reads follow same-origin redirects; nothing else is followed. */

@@ -52,7 +52,7 @@ export function apiMessageOf(body: string): string {
   try {
     parsed = JSON.parse(body)
   } catch {
-    return body.split('\n', 1)[0]?.slice(0, 300).trim() ?? ''
+    return textOf(body)
   }
   if (parsed !== null && typeof parsed === 'object') {
     const record = parsed as Record<string, unknown>
@@ -63,6 +63,17 @@ export function apiMessageOf(body: string): string {
     if (parts.length > 0) return parts.join(' ')
   }
   return body.slice(0, 300)
+}
+
+/**
+ * A non-JSON body in one line: an HTML page (a proxy's 502 or 413) by its title, else the text
+ * without its tags, cut to 300 characters.
+ */
+function textOf(body: string): string {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, ' ').trim()
+  if (title !== undefined && title !== '') return title
+  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()
+  return text.slice(0, 300)
 }
 
 function flattenErrors(errors: unknown, prefix = ''): string {

@@ -1,4 +1,5 @@
 /** Retry policy: exponential backoff with jitter, honouring `Retry-After` (capped). */
+import { ApiError, isRetryable, toErrorMessage } from './errors.js'
 
 export interface RetryPolicy {
   /** Further attempts after the first one. */
@@ -57,3 +58,74 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Where retries report: a warning per retry. */
+export interface RetryLogger {
+  warning(message: string): void
+}
+
+/** What a failed attempt turned out to be, once the server was looked at. */
+export type Settled<T> = { done: T } | undefined
+
+/** How one request (or one part) is retried: everything but the backoff, which the policy owns. */
+export interface Attempts<T> {
+  /** For messages: `PUT /api/1/datasets/…/` or `part 3/12`. */
+  label: string
+  send(attempt: number): Promise<T>
+  /** Whether a failure is worth another try; default: network errors, 408, 429 and 5xx. */
+  retryable?(error: unknown, attempt: number): boolean
+  /**
+   * Looks at the server after a failure that may hide a success (and before any re-send that
+   * follows one): the value the request would have given, or `undefined` to go on retrying.
+   */
+  settle?(error: unknown, attempt: number): Promise<Settled<T>>
+}
+
+/**
+ * The one retry policy of the client: which failures are retried, how long to wait (backoff with
+ * jitter, a server's Retry-After), and when to look at the server before sending again. JSON calls
+ * and upload requests (parts and final requests) all go through `run`.
+ */
+export class Retrier {
+  constructor(
+    readonly policy: RetryPolicy,
+    private readonly logger: RetryLogger,
+  ) {}
+
+  async run<T>(attempts: Attempts<T>): Promise<T> {
+    const retryable = attempts.retryable ?? ((error: unknown) => isRetryable(error))
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await attempts.send(attempt)
+      } catch (error) {
+        const settled = await attempts.settle?.(error, attempt)
+        if (settled !== undefined) return settled.done
+        if (attempt >= this.policy.maxRetries || !retryable(error, attempt)) throw named(error, attempts.label)
+        await this.wait(error, attempt)
+      }
+    }
+  }
+
+  /** Waits before retry `attempt + 1`, saying why and for how long. */
+  async wait(error: unknown, attempt: number): Promise<void> {
+    const delay = retryDelay(this.policy, attempt + 1, error instanceof ApiError ? error.retryAfterMs : undefined)
+    this.logger.warning(`${toErrorMessage(error)}; retry ${attempt + 1}/${this.policy.maxRetries} in ${(delay / 1000).toFixed(1)} s`)
+    await sleep(delay)
+  }
+}
+
+/** The error that ends the attempts, its message starting with what was attempted (`part 3/12: …`). */
+function named(error: unknown, label: string): unknown {
+  if (error instanceof Error && !error.message.startsWith(label)) error.message = `${label}: ${error.message}`
+  return error
+}
+
+/**
+ * The test knob that shortens the backoff (`DATAGOUV_PUBLISH_RETRY_BASE_MS`, milliseconds), read
+ * the same way by both edges; users have `max-retries`.
+ */
+export function baseDelayFromEnv(env: Record<string, string | undefined>): { baseDelayMs?: number } {
+  const raw = env.DATAGOUV_PUBLISH_RETRY_BASE_MS
+  if (raw === undefined || !/^\d+$/.test(raw.trim())) return {}
+  return { baseDelayMs: Number(raw.trim()) }
+}

@@ -50,6 +50,10 @@ export const DatasetSchema = z.looseObject({
   spatial: z.looseObject({ zones: z.array(z.unknown()).nullish(), granularity: z.string().nullish() }).nullish(),
   license: z.string().nullish(),
   extras: z.record(z.string(), z.unknown()).nullish(),
+  /** A date when the dataset was deleted: its owner still reads it (others get 410). */
+  deleted: z.union([z.string(), z.boolean()]).nullish(),
+  /** A date when the dataset was archived. */
+  archived: z.union([z.string(), z.boolean()]).nullish(),
   resources: z.array(ResourceSchema),
   /** Since udata 2025-06; absent on older servers, which means "unknown" (reference §2.3). */
   permissions: z.looseObject({ edit: z.boolean().optional(), edit_resources: z.boolean().optional(), delete: z.boolean().optional() }).nullish(),

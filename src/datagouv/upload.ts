@@ -1,35 +1,40 @@
 /**
- * File uploads (reference §3, §4, §5): one multipart request up to the chunk size, the chunked
- * protocol above it. Bodies stream from disk with an exact Content-Length; the local sha1 is
- * computed from the bytes as they are sent. Every upload ends by comparing the server's size and
- * checksum with the local ones.
+ * File uploads (docs/udata-protocol.md §3, §4, §5): one multipart request up to the chunk size,
+ * the chunked protocol above it. Bodies stream from disk with an exact Content-Length. Every
+ * upload ends by comparing the server's size and checksum with the local ones.
+ *
+ * Retries go through the client's one policy (`client.retrier`); this module only says, for each
+ * request, what a failure means (a part the server may hold already, a final request that may
+ * have stored the file) and where to look before sending again.
  */
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { hashFile, isSupportedChecksum, SequentialHasher } from '../files/hash.js'
-import { normalizeFilename } from '../files/normalize.js'
+import { mapConcurrent } from '../util/concurrency.js'
 import type { DatagouvClient } from './client.js'
 import { ApiError, isRetryable, NetworkError, ProtocolError, toErrorMessage } from './errors.js'
-import { retryDelay, sleep } from './retry.js'
+import { retryDelay, sleep, type Settled } from './retry.js'
 import { ChunkStatusSchema, ResourceSchema, type Resource } from './schemas.js'
 
 export interface UploadRequest {
   datasetId: string
-  /** Existing resource whose file is replaced in place; absent: a new resource is created. */
-  resourceId?: string | undefined
+  /** The resource whose file is replaced in place, with its stored file's URL before the upload; absent: a new resource. */
+  target?: { id: string; url: string } | undefined
   /** Absolute local path. */
   path: string
   size: number
   /** Name sent to the server (it stores, and titles the resource with, its normalised form). */
   uploadName: string
+  /** What the server stores this name as (docs/udata-protocol.md §3.2 step 3). */
+  storedName: string
   chunkSize: number
-  /** Ids the dataset held before, to recognise a new resource the server created without answering. */
-  knownResourceIds: ReadonlySet<string>
+  /** Parts of this file in flight at once. */
+  partConcurrency: number
   /**
-   * New resources the run's uploads already obtained (created, or found after a lost answer),
-   * shared by them all and added to here: a lost answer is never matched to another entry's resource.
+   * For a new resource: whether a resource found in the dataset after a lost answer may be this
+   * upload's (the run knows which resources existed before and which its other uploads obtained).
    */
-  claimedResourceIds: Set<string>
+  isNew: (resource: Resource) => boolean
   /** Called as bytes leave (first sends and re-sends alike). */
   onProgress?: (sentBytes: number) => void
 }
@@ -41,6 +46,8 @@ export interface UploadOutcome {
   requests: number
   /** True when a lost answer was recovered by reading the dataset instead of sending again. */
   recovered: boolean
+  /** The chunk size that worked (smaller than asked after a 413). */
+  chunkSize: number
 }
 
 /** The server stored something other than the local file. */
@@ -55,117 +62,152 @@ export class VerificationError extends Error {
   }
 }
 
+/** The smallest part a 413 makes the upload fall back to. */
+export const MIN_CHUNK_SIZE = 1024 * 1024
+
 const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch'
 
-interface UploadState {
-  requests: number
-  recovered: boolean
-  /** What is being sent: the parts, or the request that creates or replaces the stored file. */
-  phase: 'parts' | 'final'
-  /** That request failed in a way that may hide a success: look before sending it again. */
-  mayHaveActed: boolean
-  /** The last failure of that request. */
-  lastFailure?: unknown
-}
-
-/** One attempt at the whole file: where it goes, and what every request of it shares. */
+/** One attempt at the whole file, with what every request of it shares. */
 interface Round {
   client: DatagouvClient
-  /** The request, with the resource this round replaces (a restart may have one the first round created). */
   upload: UploadRequest
+  /** The resource this round replaces (a restart may have one that the first round created). */
+  target: { id: string; url: string } | undefined
+  chunkSize: number
   endpoint: string
-  expected: number[]
-  hasher: SequentialHasher
-  state: UploadState
+  /** The local sha1: fed by the bytes as they leave when they leave in order, else hashed alongside. */
+  hasher: SequentialHasher | undefined
+  sha1: () => Promise<string | undefined>
+  counts: { requests: number; recovered: boolean }
+  /** What is being sent: the parts, or the request that creates or replaces the stored file. */
+  phase: 'parts' | 'final'
+  /** The final request failed in a way that may hide a success: look before sending it again. */
+  mayHaveActed: boolean
 }
 
 export async function uploadFile(client: DatagouvClient, upload: UploadRequest): Promise<UploadOutcome> {
-  const state: UploadState = { requests: 0, recovered: false, phase: 'parts', mayHaveActed: false }
-  const hasher = new SequentialHasher(upload.size)
-  const chunked = upload.size > upload.chunkSize
-  let resourceId = upload.resourceId
-
+  const counts = { requests: 0, recovered: false }
+  let target = upload.target
+  let chunkSize = upload.chunkSize
+  let parallelHash: Promise<string> | undefined
   for (let round = 0; ; round++) {
-    const endpoint = resourceId === undefined ? `/datasets/${upload.datasetId}/upload/` : `/datasets/${upload.datasetId}/resources/${resourceId}/upload/`
-    const expected = resourceId === undefined ? [201, 200] : [200, 201]
+    const chunked = upload.size > chunkSize
+    const inOrder = !chunked || upload.partConcurrency <= 1
+    const hasher = inOrder ? new SequentialHasher(upload.size) : undefined
+    if (!inOrder) parallelHash ??= hashFile(upload.path, 'sha1')
+    const sha1 = async (): Promise<string | undefined> => (hasher !== undefined ? hasher.digest() : parallelHash)
+    const current: Round = { client, upload, target, chunkSize, endpoint: endpointOf(upload.datasetId, target), hasher, sha1, counts, phase: 'parts', mayHaveActed: false }
     try {
-      const current: Round = { client, upload: { ...upload, resourceId }, endpoint, expected, hasher, state }
       const resource = chunked ? await sendChunked(current) : await sendSingle(current)
-      if (upload.resourceId === undefined) upload.claimedResourceIds.add(resource.id)
-      const sha1 = hasher.digest()
-      if (sha1 === undefined) throw new ProtocolError('the upload finished before the whole file was read')
-      await verify(resource, upload, sha1)
-      return { resource, sha1, requests: state.requests, recovered: state.recovered }
+      const local = await sha1()
+      if (local === undefined) throw new ProtocolError('the upload finished before the whole file was read')
+      await verify(resource, upload, local)
+      return { resource, sha1: local, ...counts, chunkSize }
     } catch (error) {
-      // One restart from scratch with a new uuid, for what a fresh attempt can cure: a stored file
-      // that does not match, or a chunked finalisation answering 500, its parts gone or unreadable
-      // (reference §5.5). A part that keeps failing, or a gateway that keeps answering 502-504, is
-      // not cured by sending every part again.
-      const restartable = error instanceof VerificationError || (chunked && state.phase === 'final' && error instanceof ApiError && error.status === 500)
-      if (round >= 1 || !restartable) throw error
-      // A new resource that received the wrong file is now replaced in place, never created again.
-      if (error instanceof VerificationError) resourceId = error.resource.id
-      client.logger.warning(`${toErrorMessage(error)}; uploading ${upload.uploadName} again from the start`)
+      const restart = round === 0 ? restartFor(error, current, chunked) : undefined
+      if (restart === undefined) throw explain(error, current, chunked)
+      client.logger.warning(`${toErrorMessage(error)}; ${restart.why}`)
+      chunkSize = restart.chunkSize
+      target = restart.target
     }
   }
+}
+
+/**
+ * One restart from scratch with a new uuid, for what a fresh attempt can cure: a stored file that
+ * does not match, a chunked finalisation answering 500 (its parts gone or unreadable, §5.5), or a
+ * request too large for a proxy (413), then in parts half the size. A part that keeps failing, or
+ * a gateway that keeps answering 502-504, is not cured by sending every part again.
+ */
+function restartFor(error: unknown, round: Round, chunked: boolean): { why: string; chunkSize: number; target: Round['target'] } | undefined {
+  const { upload } = round
+  if (error instanceof VerificationError) {
+    // A new resource that received the wrong file is now replaced in place, never created again.
+    return { why: `uploading ${upload.uploadName} again from the start`, chunkSize: round.chunkSize, target: { id: error.resource.id, url: error.resource.url } }
+  }
+  if (error instanceof ApiError && error.status === 413) {
+    const refused = chunked ? round.chunkSize : upload.size
+    const smaller = Math.max(MIN_CHUNK_SIZE, Math.floor(refused / 2))
+    if (smaller >= refused || upload.size <= smaller) return undefined
+    return { why: `the request was too large for the server or a proxy in front of it; uploading ${upload.uploadName} again in parts of ${smaller} bytes`, chunkSize: smaller, target: round.target }
+  }
+  if (chunked && round.phase === 'final' && error instanceof ApiError && error.status === 500) {
+    return { why: `uploading ${upload.uploadName} again from the start`, chunkSize: round.chunkSize, target: round.target }
+  }
+  return undefined
+}
+
+/** Adds to the last error what the user can do about it. */
+function explain(error: unknown, round: Round, chunked: boolean): unknown {
+  if (error instanceof ApiError && error.status === 413 && error instanceof Error) {
+    const size = chunked ? round.chunkSize : round.upload.size
+    error.message += ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`
+  }
+  return error
+}
+
+function endpointOf(datasetId: string, target: Round['target']): string {
+  return target === undefined ? `/datasets/${datasetId}/upload/` : `/datasets/${datasetId}/resources/${target.id}/upload/`
 }
 
 async function sendSingle(round: Round): Promise<Resource> {
   const { upload, hasher } = round
-  return sendFinal(round, () => multipart([], { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName }, hasher, upload.onProgress))
+  const file = { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName }
+  return sendFinal(round, () => multipart([], file, hasher, upload.onProgress))
 }
 
 async function sendChunked(round: Round): Promise<Resource> {
-  const { client, upload, endpoint, hasher, state } = round
-  const uuid = randomUUID()
-  const parts = partRanges(upload.size, upload.chunkSize)
-  state.phase = 'parts'
+  const { upload } = round
+  const parts = partRanges(upload.size, round.chunkSize)
   const common: Array<[string, string]> = [
-    ['uuid', uuid],
+    ['uuid', randomUUID()],
     ['filename', upload.uploadName],
     ['totalparts', String(parts.length)],
   ]
-  for (const [index, part] of parts.entries()) {
-    const fields: Array<[string, string]> = [
-      ...common,
-      ['partindex', String(index)],
-      ['partbyteoffset', String(part.start)],
-      ['chunksize', String(part.end - part.start)],
-    ]
-    let mismatchRetried = false
-    // Whether an earlier attempt of this part may have been stored although it got no answer.
-    let mayBeStored = false
-    for (let attempt = 0; ; attempt++) {
-      state.requests++
-      try {
-        const answer = await client.send('POST', endpoint, {
-          body: () => multipart(fields, { path: upload.path, start: part.start, end: part.end, filename: 'blob' }, hasher, upload.onProgress),
-          expect: [200],
-        })
-        const status = client.parse(answer, ChunkStatusSchema, 'POST', endpoint)
-        if (!status.success) throw new ProtocolError(`part ${index + 1}/${parts.length} refused: ${status.error ?? 'no reason given'}`)
-        break
-      } catch (error) {
-        // A part the server stored before its answer was lost cannot be stored again: a retry
-        // answers 500 (FileExists). After such a loss, that 500 is taken as stored and the final
-        // checksum check has the last word; after an answered failure (a 503), a 500 is a failure.
-        if (mayBeStored && error instanceof ApiError && error.status === 500) {
-          client.logger.debug(`part ${index + 1}/${parts.length} answered 500 on retry after a lost answer: taken as already stored`)
-          break
-        }
-        // A spurious size mismatch (a server-side multipart bug, reference §5.3) is worth one retry.
-        const mismatch = error instanceof ApiError && error.status === 400 && error.apiMessage.includes(CHUNK_SIZE_MISMATCH) && !mismatchRetried
-        if (mismatch) mismatchRetried = true
-        if (!mismatch && (!isRetryable(error) || attempt >= client.retry.maxRetries)) {
-          throw annotate(error, `part ${index + 1}/${parts.length}`)
-        }
-        mayBeStored ||= mayHideSuccess(error)
-        await backoff(client, error, attempt)
+  // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed alongside.
+  await mapConcurrent(parts, round.hasher === undefined ? upload.partConcurrency : 1, (part, index) => sendPart(round, common, part, index, parts.length))
+  return sendFinal(round, () => multipart(common, undefined, undefined, undefined))
+}
+
+async function sendPart(round: Round, common: ReadonlyArray<[string, string]>, part: ByteRange, index: number, total: number): Promise<void> {
+  const { client, upload, endpoint, hasher } = round
+  const fields: Array<[string, string]> = [
+    ...common,
+    ['partindex', String(index)],
+    ['partbyteoffset', String(part.start)],
+    ['chunksize', String(part.end - part.start)],
+  ]
+  const file = { path: upload.path, start: part.start, end: part.end, filename: 'blob' }
+  // Whether an earlier attempt may have been stored although it got no answer.
+  let mayBeStored = false
+  let mismatchRetried = false
+  const label = `part ${index + 1}/${total}`
+  await client.retrier.run({
+    label,
+    send: async () => {
+      round.counts.requests++
+      const answer = await client.send('POST', endpoint, { body: () => multipart(fields, file, hasher, upload.onProgress), expect: [200] })
+      const status = client.parse(answer, ChunkStatusSchema, 'POST', endpoint)
+      if (!status.success) throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`)
+    },
+    // A spurious size mismatch (a server-side multipart bug, §5.3) is worth one retry.
+    retryable: (error) => {
+      const mismatch = error instanceof ApiError && error.status === 400 && error.apiMessage.includes(CHUNK_SIZE_MISMATCH)
+      if (mismatch && !mismatchRetried) return (mismatchRetried = true)
+      return isRetryable(error)
+    },
+    // A part the server stored before its answer was lost cannot be stored again: a retry answers
+    // 500 (FileExists). After such a loss, that 500 is taken as stored and the final checksum
+    // check has the last word; after an answered failure (a 503), a 500 is a failure.
+    settle: async (error) => {
+      if (mayBeStored && error instanceof ApiError && error.status === 500) {
+        client.logger.debug(`${label} answered 500 on retry after a lost answer: taken as already stored`)
+        return { done: undefined }
       }
-    }
-  }
-  state.phase = 'final'
-  return sendFinal(round, () => multipart(common, undefined, hasher, undefined))
+      mayBeStored ||= mayHideSuccess(error)
+      return undefined
+    },
+  })
 }
 
 /**
@@ -177,77 +219,110 @@ function mayHideSuccess(error: unknown): boolean {
 }
 
 /**
- * The request that creates or replaces the stored file (the single upload, or the chunked
- * finalisation). Its answer can be lost after the server acted, or come after the timeout while
- * the server goes on. So after a retryable failure, and again just before a re-send that follows a
- * failure that may hide a success, the dataset is read: when it holds this file (same size and
- * sha1), that is the result. A new resource is never created twice; and a chunked re-send keeps
- * the uuid, whose parts the server deletes once it has stored the file, so a re-send after a
- * finalisation that did succeed answers 500 (missing part) instead of storing the file again.
+ * A failure after which the server may still be at work: the answer did not come in time (our
+ * timeout, or a gateway's 504). A reset connection is different: the server acted already or never
+ * will, and one look tells which.
  */
-async function sendFinal(round: Round, body: () => MultipartBody): Promise<Resource> {
-  const { client, endpoint, expected, state } = round
-  state.phase = 'final'
-  for (let attempt = 0; ; attempt++) {
-    if (state.mayHaveActed) {
-      const found = await lookForUpload(round, state.lastFailure)
-      if (found !== undefined) return found
-    }
-    state.requests++
-    try {
-      const answer = await client.send('POST', endpoint, { body, expect: expected })
-      return client.parse(answer, ResourceSchema, 'POST', endpoint)
-    } catch (error) {
-      if (!isRetryable(error)) throw error
-      state.lastFailure = error
-      const found = await lookForUpload(round, error)
-      if (found !== undefined) return found
-      if (attempt >= client.retry.maxRetries) throw error
-      // Once a request may have acted unseen, it may still do so: every later send is preceded by a look.
-      state.mayHaveActed ||= mayHideSuccess(error)
-      await backoff(client, error, attempt)
-    }
-  }
+function mayStillAct(error: unknown): boolean {
+  if (error instanceof ApiError) return error.status === 504
+  const code = error instanceof NetworkError ? (error.cause as { code?: unknown } | undefined)?.code : undefined
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
 }
 
 /**
- * After `error` on a request that stores the file: the resource holding this exact file, if the
+ * The request that creates or replaces the stored file (the single upload, or the chunked
+ * finalisation). Its answer can be lost after the server acted, or come after the timeout while
+ * the server goes on. So after a retryable failure, and again just before a re-send that follows a
+ * failure that may hide a success, the dataset is read: when it holds this file, that is the
+ * result. For a new resource, after an answer that did not come in time, the dataset is read again
+ * and again, with backoff, for four times the timeout: a slow server is given time to finish
+ * before anything is sent again, so a new resource is never created twice by a server up to five
+ * times slower than the timeout. A chunked re-send keeps the uuid, whose parts the server deletes
+ * once it has stored the file, so a re-send after a finalisation that did succeed answers 500
+ * (missing part) instead of storing the file again.
+ */
+async function sendFinal(round: Round, body: () => MultipartBody): Promise<Resource> {
+  const { client, endpoint } = round
+  round.phase = 'final'
+  const expect = round.target === undefined ? [201, 200] : [200, 201]
+  return client.retrier.run<Resource>({
+    label: `POST ${client.display(endpoint)}`,
+    send: async (attempt) => {
+      if (attempt > 0 && round.mayHaveActed) {
+        const found = await lookForUpload(round, undefined)
+        if (found !== undefined) return found
+      }
+      round.counts.requests++
+      const answer = await client.send('POST', endpoint, { body, expect })
+      return client.parse(answer, ResourceSchema, 'POST', endpoint)
+    },
+    settle: async (error) => settleFinal(round, error),
+  })
+}
+
+async function settleFinal(round: Round, error: unknown): Promise<Settled<Resource>> {
+  if (!isRetryable(error)) return undefined
+  const found = await lookForUpload(round, error)
+  if (found !== undefined) return { done: found }
+  if (!mayHideSuccess(error)) return undefined
+  // Once a request may have acted unseen, it may still do so: every later send is preceded by a look.
+  round.mayHaveActed = true
+  if (round.target !== undefined || !mayStillAct(error) || (await round.sha1()) === undefined) return undefined
+  const later = await keepLooking(round, error)
+  return later === undefined ? undefined : { done: later }
+}
+
+/** Reads the dataset with backoff for four times the timeout, until it holds this upload. */
+async function keepLooking(round: Round, error: unknown): Promise<Resource | undefined> {
+  const { client } = round
+  const until = Date.now() + 4 * client.timeoutMs
+  client.logger.info(`${toErrorMessage(error)}; looking for the new resource for up to ${Math.round((4 * client.timeoutMs) / 1000)} s before sending again`)
+  for (let look = 1; Date.now() < until; look++) {
+    await sleep(Math.min(retryDelay(client.retrier.policy, look), Math.max(0, until - Date.now())))
+    const found = await lookForUpload(round, error)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/**
+ * After a failure of a request that stores the file: the resource holding this exact file, if the
  * server stored it all the same. Nothing to look for before the whole file was read (and so sent).
  */
 async function lookForUpload(round: Round, error: unknown): Promise<Resource | undefined> {
-  const { client, upload, hasher, state } = round
-  const sha1 = hasher.digest()
+  const { client, upload } = round
+  const sha1 = await round.sha1()
   if (sha1 === undefined) return undefined
   let found: Resource | undefined
   try {
-    found = await findUploaded(client, upload, sha1)
+    found = await findUploaded(round, sha1)
   } catch (lookError) {
-    throw new Error(
-      `${toErrorMessage(error)}; then reading the dataset, to see whether the server stored ${upload.uploadName} all the same, failed: ${toErrorMessage(lookError)}`,
-      { cause: lookError },
-    )
+    const before = error === undefined ? 'before sending again' : `${toErrorMessage(error)}; then`
+    throw new Error(`${before} reading the dataset, to see whether the server stored ${upload.uploadName} all the same, failed: ${toErrorMessage(lookError)}`, {
+      cause: lookError,
+    })
   }
   if (found === undefined) return undefined
-  client.logger.warning(`${toErrorMessage(error)}; the server holds the file all the same (resource ${found.id}), not sending it again`)
-  if (upload.resourceId === undefined) upload.claimedResourceIds.add(found.id)
-  state.recovered = true
-  state.mayHaveActed = false
+  const why = error === undefined ? 'before sending again' : `${toErrorMessage(error)};`
+  client.logger.warning(`${why} the server holds the file all the same (resource ${found.id}), not sending it again`)
+  round.counts.recovered = true
+  round.mayHaveActed = false
   return found
 }
 
 /**
- * The resource holding this exact file, if the server stored it. For a new resource: one that was
- * not in the dataset before the run, that no other upload of the run obtained, and that bears the
- * name the server gives this upload (as title or stored file name), so that another entry's new
- * resource with the same content is never taken for this one.
+ * The resource holding this exact file (same size and sha1), if the server stored it. For a
+ * resource replaced in place: only if its stored file changed (every upload gets a new URL), so
+ * that a file equal to the one it held before is never taken for a new upload. For a new resource:
+ * one that the run accepts as new, bearing the name the server gives this upload.
  */
-async function findUploaded(client: DatagouvClient, upload: UploadRequest, sha1: string): Promise<Resource | undefined> {
+async function findUploaded(round: Round, sha1: string): Promise<Resource | undefined> {
+  const { client, upload, target } = round
   const dataset = await client.getDataset(upload.datasetId)
   const holds = (r: Resource): boolean => r.filesize === upload.size && r.checksum?.type === 'sha1' && r.checksum.value.toLowerCase() === sha1
-  if (upload.resourceId !== undefined) return dataset.resources.find((r) => r.id === upload.resourceId && holds(r))
-  const claimed = upload.claimedResourceIds
-  const name = normalizeFilename(upload.uploadName)
-  return dataset.resources.find((r) => !upload.knownResourceIds.has(r.id) && !claimed.has(r.id) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r))
+  if (target !== undefined) return dataset.resources.find((r) => r.id === target.id && r.url !== target.url && holds(r))
+  const name = upload.storedName
+  return dataset.resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r))
 }
 
 async function verify(resource: Resource, upload: UploadRequest, sha1: string): Promise<void> {
@@ -268,23 +343,15 @@ async function verify(resource: Resource, upload: UploadRequest, sha1: string): 
   }
 }
 
-async function backoff(client: DatagouvClient, error: unknown, attempt: number): Promise<void> {
-  const delay = retryDelay(client.retry, attempt + 1, error instanceof ApiError ? error.retryAfterMs : undefined)
-  client.logger.warning(
-    `${error instanceof Error ? error.message : String(error)}; retry ${attempt + 1}/${client.retry.maxRetries} in ${(delay / 1000).toFixed(1)} s`,
-  )
-  await sleep(delay)
-}
-
-function annotate(error: unknown, what: string): unknown {
-  if (error instanceof Error && !error.message.startsWith(what)) error.message = `${what}: ${error.message}`
-  return error
+interface ByteRange {
+  start: number
+  end: number
 }
 
 /** Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file. */
-export function partRanges(size: number, chunkSize: number): Array<{ start: number; end: number }> {
+export function partRanges(size: number, chunkSize: number): ByteRange[] {
   if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`)
-  const parts: Array<{ start: number; end: number }> = []
+  const parts: ByteRange[] = []
   for (let start = 0; start < size; start += chunkSize) parts.push({ start, end: Math.min(size, start + chunkSize) })
   return parts
 }
@@ -303,10 +370,8 @@ interface MultipartBody {
   contentType: string
 }
 
-interface FileRange {
+interface FileRange extends ByteRange {
   path: string
-  start: number
-  end: number
   filename: string
 }
 

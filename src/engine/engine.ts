@@ -7,9 +7,9 @@ import { DatagouvClient, type Logger } from '../datagouv/client.js'
 import type { Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
 import type { DatasetStep, Step } from './plan.js'
-import { preflight } from './preflight.js'
+import { preflight, PreflightError } from './preflight.js'
 import { publish, publishDataset, type DatasetResult, type Result } from './publish.js'
-import { alignedTable, buildReport, describe, type Report } from './report.js'
+import { alignedTable, blockedReport, buildReport, describe, hiddenNote, plural, type Report } from './report.js'
 
 /** How the engine talks to its edge. */
 export interface Reporter extends Logger {
@@ -21,9 +21,20 @@ export interface Reporter extends Logger {
 
 export interface EngineOptions {
   cwd: string
+  /** Sent on every request (API calls and URL checks): the edge's name and the version. */
   userAgent: string
-  /** Shortens the retry backoff (tests); users have `max-retries`. */
+  /** Shortens the retry backoff (tests, through `baseDelayFromEnv`); users have `max-retries`. */
   retryBaseDelayMs?: number
+}
+
+/** A preflight that stopped, with the outputs and summary of what was known (nothing was written). */
+export class BlockedError extends PreflightError {
+  constructor(
+    cause: PreflightError,
+    readonly report: Report,
+  ) {
+    super(cause.problems, cause.entries, cause.dataset)
+  }
 }
 
 export interface Outcome {
@@ -44,44 +55,48 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
   })
   try {
     const plan = await reporter.group('Preflight: dataset, files, matches, checksums', async () => {
-      const result = await preflight(client, settings, options.cwd)
+      const result = await preflight(client, settings, options.cwd).catch((error: unknown) => {
+        throw error instanceof PreflightError ? new BlockedError(error, blockedReport(error, client.origin)) : error
+      })
+      const resources = result.dataset.resources.length
       reporter.info(
-        `Dataset '${result.dataset.title}' (${result.dataset.id}), ${result.dataset.resources.length} resources; ${result.steps.length} entries to consider`,
+        `Dataset '${result.dataset.title}' (${result.dataset.id}), ${plural(resources, 'resource')}; ${plural(result.steps.length, 'entry', 'entries')} to consider`,
       )
       return result
     })
     for (const warning of plan.warnings) reporter.warning(warning)
-    reporter.info(planTable(plan.steps, plan.datasetStep))
+    reporter.info(planTable(plan.steps, plan.datasetStep, plan.hiddenLeftOut))
 
     const results = await reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
       publish(client, plan.steps, {
         datasetId: plan.dataset.id,
         chunkSize: settings.chunkSize,
+        partConcurrency: settings.partConcurrency,
         concurrency: settings.concurrency,
         dryRun: settings.dryRun,
         knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
-        claimedResourceIds: new Set(),
-        checksums: plan.checksums,
         onProgress: (entry, sent) => reporter.progress(entry, sent),
       }),
     )
     const datasetResult = plan.datasetStep && (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun))
-    return { report: buildReport(results, datasetResult, plan.dataset, client.origin, settings.dryRun), results, datasetResult }
+    const report = buildReport(results, datasetResult, plan.dataset, client.origin, settings.dryRun, plan.hiddenLeftOut)
+    return { report, results, datasetResult }
   } finally {
     await client.close()
   }
 }
 
 /** One line per step: action, source, resource, reason. */
-export function planTable(steps: readonly Step[], datasetStep: Pick<DatasetStep, 'action' | 'reason'> | undefined): string {
+export function planTable(steps: readonly Step[], datasetStep: Pick<DatasetStep, 'action' | 'reason'> | undefined, hiddenLeftOut = 0): string {
   const rows = steps.map((s) => [s.action, describe(s).source, s.resource?.id ?? '(new)', s.reason])
   if (datasetStep !== undefined) rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
-  if (rows.length === 0) return 'Plan: nothing to publish'
+  const hidden = hiddenLeftOut > 0 ? `\n  ${hiddenNote(hiddenLeftOut)}` : ''
+  if (rows.length === 0) return `Plan: nothing to publish${hidden}`
   const table = alignedTable(rows)
     .split('\n')
     .map((line) => `  ${line}`)
     .join('\n')
-  return `Plan:\n${table}`
+  return `Plan:\n${table}${hidden}`
 }
 
 /** The failure line of a run whose entries did not all publish; `undefined` when all did. */

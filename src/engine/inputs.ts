@@ -22,6 +22,7 @@ export const INPUT_NAMES = [
   'create-missing',
   'dry-run',
   'chunk-size',
+  'part-concurrency',
   'concurrency',
   'max-retries',
   'timeout',
@@ -92,6 +93,8 @@ export interface Settings {
   createMissing: boolean
   dryRun: boolean
   chunkSize: number
+  /** Parts of one file in flight at once. */
+  partConcurrency: number
   concurrency: number
   maxRetries: number
   timeoutSeconds: number
@@ -106,6 +109,7 @@ export const DEFAULTS = {
   'create-missing': 'false',
   'dry-run': 'false',
   'chunk-size': '20000000',
+  'part-concurrency': '1',
   concurrency: '3',
   'max-retries': '5',
   timeout: '300',
@@ -300,6 +304,7 @@ const SettingsSchema = z.object({
   'create-missing': booleanInput('create-missing'),
   'dry-run': booleanInput('dry-run'),
   'chunk-size': integerInput('chunk-size', 1024, 2 ** 31, 'bytes'),
+  'part-concurrency': integerInput('part-concurrency', 1, 8, 'parts in flight'),
   concurrency: integerInput('concurrency', 1, 16, 'parallel uploads'),
   'max-retries': integerInput('max-retries', 0, 20, 'retries'),
   timeout: integerInput('timeout', 1, 86_400, 'seconds'),
@@ -359,6 +364,7 @@ export function readSettings(getInput: (name: InputName) => string, messages: Se
     createMissing: value['create-missing'],
     dryRun: value['dry-run'],
     chunkSize: value['chunk-size'],
+    partConcurrency: value['part-concurrency'],
     concurrency: value.concurrency,
     maxRetries: value['max-retries'],
     timeoutSeconds: value.timeout,

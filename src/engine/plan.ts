@@ -18,20 +18,44 @@ export interface Target<E extends Entry = Entry> {
 
 export type FileAction = 'upload' | 'create' | 'skip' | 'update'
 export type RemoteAction = 'signal' | 'create' | 'skip' | 'update'
-export type PlannedAction = FileAction | RemoteAction | 'remove'
 
-export interface FileStep extends Target<FileEntry> {
+/** What a step writes besides its main request: everything its execution needs, computed here. */
+export interface Changes {
+  /**
+   * Fields for the v1 partial PUT that follows the main request. After an upload or a creation
+   * it holds every field the entry controls (the title included), and only those that differ
+   * from the server's answer are sent; otherwise only the fields that differ now.
+   */
+  patch: Record<string, unknown>
+  /** Keys for the v2 extras merge (only those that differ). */
+  extras: Record<string, ExtraValue>
+}
+
+export interface FileStep extends Target<FileEntry>, Changes {
   kind: 'file'
   action: FileAction
   reason: string
+  /** The local checksum computed to decide (equal sizes only). */
+  checksum?: { type: string; value: string }
+  /** The title the resource ends with. */
+  title: string
+  /**
+   * The title comes from the resource, not from the entry: if putting it back after the upload
+   * fails, it is recorded (`RECORD_KEYS.title`) so that the next run can put it back.
+   */
+  recordTitle: boolean
+  /** This step puts back a title that an earlier run recorded in the dataset's extras: the key to clear after. */
+  clearsDatasetRecord?: string
 }
 
-export interface RemoteStep extends Target<RemoteEntry> {
+export interface RemoteStep extends Target<RemoteEntry>, Changes {
   kind: 'url'
   action: RemoteAction
   reason: string
   /** What the URL answered, when checked. */
   probe?: UrlProbe
+  /** For a creation: the body of the POST. */
+  create?: Record<string, unknown> & { url: string }
 }
 
 export interface RemovalStep {
@@ -58,6 +82,29 @@ export interface DatasetStep {
 /** Extras keys where the action records what a remote URL answered at the last signal. */
 export const REMOTE_STATE_KEYS = { etag: 'publish:etag', lastModified: 'publish:last-modified', size: 'publish:content-length' } as const
 
+/**
+ * Where a title that could not be put back after an upload is recorded for the next run: the
+ * resource's extras, else (when those cannot be written either) the dataset's, one key per resource.
+ */
+export const RECORD_KEYS = {
+  title: 'publish:title',
+  datasetTitle: (resourceId: string) => `publish:title:${resourceId}`,
+} as const
+
+/**
+ * The title an earlier run meant a resource to carry and could not put back: read only while the
+ * resource still bears the title an upload gives (its stored file name), so a title someone set
+ * since is never overridden.
+ */
+export function recordedTitle(resource: Resource, dataset: Dataset): { title: string; datasetKey?: string } | undefined {
+  if (resource.title !== storedNameOf(resource)) return undefined
+  const own = resource.extras?.[RECORD_KEYS.title]
+  if (typeof own === 'string' && own !== '') return { title: own }
+  const key = RECORD_KEYS.datasetTitle(resource.id)
+  const shared = dataset.extras?.[key]
+  return typeof shared === 'string' && shared !== '' ? { title: shared, datasetKey: key } : undefined
+}
+
 /** The stored file name of a hosted resource: the last segment of its `url`. */
 export function storedNameOf(resource: Resource): string | undefined {
   try {
@@ -77,8 +124,9 @@ export function matchEntries(
   dataset: Dataset,
   extensions: readonly string[],
   createMissing: boolean,
-): { targets: Target[]; problems: string[] } {
+): { targets: Target[]; problems: string[]; blocked: Map<Entry, string> } {
   const problems: string[] = []
+  const blocked = new Map<Entry, string>()
   const targets: Target[] = []
   const claimed = new Map<string, string>()
   const allowed = new Set(extensions.map((e) => e.toLowerCase()))
@@ -88,19 +136,22 @@ export function matchEntries(
     const found = entry.kind === 'file' ? matchFile(entry, dataset, allowed, createMissing) : matchRemote(entry, dataset, createMissing)
     if (typeof found === 'string') {
       problems.push(`${where}: ${found}`)
+      blocked.set(entry, found)
       continue
     }
     if (found !== undefined) {
       const other = claimed.get(found.id)
       if (other !== undefined) {
-        problems.push(`${where}: resource ${found.id} is already the target of ${other}; each resource can receive one entry`)
+        const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one entry`
+        problems.push(`${where}: ${problem}`)
+        blocked.set(entry, problem)
         continue
       }
       claimed.set(found.id, where)
     }
     targets.push(found === undefined ? { entry } : { entry, resource: found })
   }
-  return { targets, problems }
+  return { targets, problems, blocked }
 }
 
 /** The resource for a local file, `undefined` to create one, or the problem. */
@@ -165,22 +216,88 @@ export function checksumNeeded(target: Target<FileEntry>, ifUnchanged: IfUnchang
   return type
 }
 
-/** The step for a local file, given the local checksum that `checksumNeeded` asked for. */
-export function decideFile(target: Target<FileEntry>, ifUnchanged: IfUnchanged, localChecksum?: string): FileStep {
+/** The fields a new resource has before its metadata is put: what udata gives an upload (§4). */
+const NEW_RESOURCE = { description: null, type: 'main', schema: null, extras: {} } as const
+
+/**
+ * The step for a local file, given the local checksum that `checksumNeeded` asked for and the
+ * title an earlier run recorded (`recordedTitle`), if any.
+ */
+export function decideFile(
+  target: Target<FileEntry>,
+  ifUnchanged: IfUnchanged,
+  localChecksum?: string,
+  recorded?: { title: string; datasetKey?: string },
+): FileStep {
   const { resource, entry } = target
-  const step = (action: FileAction, reason: string): FileStep => ({ kind: 'file', ...target, action, reason })
-  if (resource === undefined) return step('create', 'new: no resource matches')
-  if (ifUnchanged === 'upload') return step('upload', 'if-unchanged is upload')
+  const title = entry.title ?? recorded?.title ?? resource?.title ?? entry.name
+  const checksum = localChecksum !== undefined && resource?.checksum ? { checksum: { type: resource.checksum.type.toLowerCase(), value: localChecksum } } : {}
+  const base = { kind: 'file' as const, ...target, ...checksum, title, recordTitle: entry.title === undefined }
+  const clears = recorded?.datasetKey !== undefined && entry.title === undefined ? { clearsDatasetRecord: recorded.datasetKey } : {}
+  // An upload (or a creation) gives the resource its stored name as title and keeps the rest: every
+  // field the entry controls is carried, the executor sends those the server's answer lacks.
+  const afterUpload = (action: FileAction, reason: string): FileStep => ({
+    ...base,
+    action,
+    reason,
+    patch: desiredFields(entry, title),
+    extras: extrasPatch(entry.extras, resource?.extras ?? NEW_RESOURCE.extras),
+    ...clears,
+  })
+  if (resource === undefined) return afterUpload('create', 'new: no resource matches')
+  if (ifUnchanged === 'upload') return afterUpload('upload', 'if-unchanged is upload')
   if (resource.filesize !== undefined && resource.filesize !== null && resource.filesize !== entry.size) {
-    return step('upload', `size differs (${resource.filesize} -> ${entry.size} bytes)`)
+    return afterUpload('upload', `size differs (${resource.filesize} -> ${entry.size} bytes)`)
   }
-  const checksum = resource.checksum
-  if (checksum === undefined || checksum === null) return step('upload', 'the server has no checksum')
-  if (localChecksum === undefined) return step('upload', `the server's checksum type '${checksum.type}' cannot be compared`)
-  if (checksum.value.toLowerCase() !== localChecksum.toLowerCase()) return step('upload', `${checksum.type} differs`)
-  const fields = differing(entry, resource, resource.title)
-  if (fields.length > 0) return step('update', `unchanged file; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`)
-  return step('skip', `unchanged (${checksum.type} and size match)`)
+  const stored = resource.checksum
+  if (stored === undefined || stored === null) return afterUpload('upload', 'the server has no checksum')
+  if (localChecksum === undefined) return afterUpload('upload', `the server's checksum type '${stored.type}' cannot be compared`)
+  if (stored.value.toLowerCase() !== localChecksum.toLowerCase()) return afterUpload('upload', `${stored.type} differs`)
+  const patch = metadataPatch(entry, resource, title)
+  const extras = extrasPatch(entry.extras, resource.extras)
+  const fields = [...Object.keys(patch), ...(Object.keys(extras).length > 0 ? ['extras'] : [])]
+  if (fields.length > 0) {
+    const restoring = recorded !== undefined && patch.title === recorded.title ? ' (a title an earlier run could not put back)' : ''
+    return { ...base, action: 'update', reason: `unchanged file; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}${restoring}`, patch, extras, ...clears }
+  }
+  return { ...base, action: 'skip', reason: `unchanged (${stored.type} and size match)`, patch: {}, extras: {} }
+}
+
+/** Every metadata field the entry controls, with the title to end with. */
+function desiredFields(entry: Entry, title: string): Record<string, unknown> {
+  const fields: Record<string, unknown> = { title }
+  if (entry.description !== undefined) fields.description = entry.description
+  if (entry.type !== undefined) fields.type = entry.type
+  if (entry.schema !== undefined) fields.schema = schemaOf(entry.schema)
+  if (entry.kind === 'url') {
+    fields.url = entry.url
+    if (entry.format !== undefined) fields.format = entry.format
+  }
+  return fields
+}
+
+function schemaOf(schema: NonNullable<Entry['schema']>): Record<string, string> {
+  const want = { name: schema.name ?? null, version: schema.version ?? null, url: schema.url ?? null }
+  return Object.fromEntries(Object.entries(want).filter((pair): pair is [string, string] => pair[1] !== null))
+}
+
+/**
+ * The fields of `patch` that `resource` does not hold yet: what is still to send after the server
+ * answered an upload or a creation.
+ */
+export function unmet(patch: Record<string, unknown>, resource: Resource): Record<string, unknown> {
+  const current = resource as Record<string, unknown>
+  return Object.fromEntries(Object.entries(patch).filter(([key, value]) => !sameField(key, value, current[key])))
+}
+
+function sameField(key: string, wanted: unknown, held: unknown): boolean {
+  if (key === 'schema') {
+    const w = (wanted ?? {}) as Record<string, unknown>
+    const h = (held ?? {}) as Record<string, unknown>
+    return ['name', 'version', 'url'].every((f) => (w[f] ?? null) === (h[f] ?? null))
+  }
+  if (key === 'description') return (wanted ?? '') === (held ?? '')
+  return wanted === held
 }
 
 /**
@@ -190,15 +307,31 @@ export function decideFile(target: Target<FileEntry>, ifUnchanged: IfUnchanged, 
  */
 export function decideRemote(target: Target<RemoteEntry>, ifUnchanged: IfUnchanged, probe: UrlProbe | undefined): RemoteStep {
   const { resource, entry } = target
-  const step = (action: RemoteAction, reason: string): RemoteStep => ({ kind: 'url', ...target, action, reason, ...(probe ? { probe } : {}) })
-  if (resource === undefined) return step('create', 'new: no remote resource has this URL')
+  const state = probe ? remoteState(probe) : {}
+  const wantedExtras = { ...(entry.extras ?? {}), ...state }
+  if (resource === undefined) {
+    const create: RemoteStep['create'] = { url: entry.url, title: entry.title ?? defaultRemoteTitle(entry.url), type: entry.type ?? 'main' }
+    if (entry.description !== undefined) create.description = entry.description
+    if (entry.format !== undefined) create.format = entry.format
+    if (entry.schema !== undefined) create.schema = entry.schema
+    const extras = extrasPatch(wantedExtras, {})
+    return { kind: 'url', ...target, action: 'create', reason: 'new: no remote resource has this URL', ...(probe ? { probe } : {}), create, patch: {}, extras }
+  }
+  const extras = extrasPatch(wantedExtras, resource.extras)
+  const metadata = metadataPatch(entry, resource, resource.title)
+  const step = (action: RemoteAction, reason: string): RemoteStep => {
+    // A signal is a partial PUT, which moves the resource's modification date and asks the analyser
+    // to re-check it (docs/udata-protocol.md §7); it carries the url so that it is never empty.
+    const patch = action === 'signal' ? { url: entry.url, ...metadata } : action === 'update' ? metadata : {}
+    return { kind: 'url', ...target, action, reason, ...(probe ? { probe } : {}), patch, extras: action === 'skip' ? {} : extras }
+  }
   if (resource.url !== entry.url) return step('signal', 'url differs')
   if (ifUnchanged === 'upload') return step('signal', 'if-unchanged is upload')
   if (probe === undefined) return step('signal', 'URL not checked (check-urls is false): a change cannot be ruled out')
   const changes = remoteChanges(resource, probe)
   if (changes === undefined) return step('signal', 'the URL gives no ETag, Last-Modified or size: a change cannot be ruled out')
   if (changes.length > 0) return step('signal', `remote file changed (${changes.join(', ')})`)
-  const fields = differing(entry, resource, resource.title)
+  const fields = [...Object.keys(metadata), ...(Object.keys(extrasPatch(entry.extras, resource.extras)).length > 0 ? ['extras'] : [])]
   if (fields.length > 0) return step('update', `remote unchanged; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`)
   return step('skip', 'remote unchanged (same validators as at the last signal)')
 }
@@ -220,19 +353,12 @@ function remoteChanges(resource: Resource, probe: UrlProbe): string[] | undefine
 }
 
 /** The extras that record what a URL answered. */
-export function remoteState(probe: UrlProbe): Record<string, string> {
+function remoteState(probe: UrlProbe): Record<string, string> {
   const state: Record<string, string> = {}
   if (probe.etag !== undefined) state[REMOTE_STATE_KEYS.etag] = probe.etag
   if (probe.lastModified !== undefined) state[REMOTE_STATE_KEYS.lastModified] = probe.lastModified
   if (probe.size !== undefined) state[REMOTE_STATE_KEYS.size] = String(probe.size)
   return state
-}
-
-/** Names of the metadata fields (and extras) that differ between the entry and the resource. */
-function differing(entry: Entry, resource: Resource, previousTitle: string | undefined): string[] {
-  const fields = Object.keys(metadataPatch(entry, resource, previousTitle))
-  if (Object.keys(extrasPatch(entry.extras, resource.extras)).length > 0) fields.push('extras')
-  return fields
 }
 
 /**
@@ -382,6 +508,13 @@ function sameInstant(a: string, b: unknown): boolean {
 /** Problems with the dataset itself or the key's rights, before any entry is looked at. */
 export function datasetProblems(dataset: Dataset, writing: { resources: boolean; dataset: boolean }): string[] {
   const problems: string[] = []
+  const deleted = dateOf(dataset.deleted)
+  if (deleted !== undefined) {
+    problems.push(
+      `input 'dataset': dataset '${dataset.slug}' (${dataset.id}) has been deleted${deleted}; nothing is published into a deleted dataset: restore it on data.gouv.fr first, or name another dataset`,
+    )
+    return problems
+  }
   if (writing.resources && dataset.permissions?.edit_resources === false) {
     problems.push(`input 'api-key': the key's owner may not edit the resources of dataset '${dataset.slug}' (${dataset.id})`)
   }
@@ -389,4 +522,19 @@ export function datasetProblems(dataset: Dataset, writing: { resources: boolean;
     problems.push(`input 'api-key': the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), so 'dataset-metadata' cannot be applied`)
   }
   return problems
+}
+
+/** What the dataset's state tolerates but the user should know. */
+export function datasetWarnings(dataset: Dataset): string[] {
+  const archived = dateOf(dataset.archived)
+  if (archived !== undefined) {
+    return [`dataset '${dataset.slug}' (${dataset.id}) is archived${archived}: it is published to all the same, but data.gouv.fr shows it as archived`]
+  }
+  return []
+}
+
+/** ` (on <date>)` for a date, `''` for `true`, `undefined` when the flag is not set. */
+function dateOf(flag: string | boolean | null | undefined): string | undefined {
+  if (flag === undefined || flag === null || flag === false || flag === '') return undefined
+  return flag === true ? '' : ` (${flag})`
 }

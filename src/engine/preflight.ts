@@ -5,29 +5,49 @@
  * nothing has been written when this throws.
  */
 import type { DatagouvClient } from '../datagouv/client.js'
-import { ApiError } from '../datagouv/errors.js'
+import { ApiError, toErrorMessage } from '../datagouv/errors.js'
 import type { Dataset } from '../datagouv/schemas.js'
 import { hashFile } from '../files/hash.js'
+import { probeUrl, type UrlProbe } from '../files/probe.js'
+import { mapConcurrent } from '../util/concurrency.js'
 import type { Settings } from './inputs.js'
-import { buildManifest, type FileEntry, type RemoteEntry } from './manifest.js'
+import { buildManifest, type Entry, type FileEntry, type Manifest, type RemoteEntry } from './manifest.js'
 import {
   checksumNeeded,
   datasetProblems,
+  datasetWarnings,
   decideFile,
   decideRemote,
   matchEntries,
   planDataset,
   planRemovals,
+  recordedTitle,
   type DatasetStep,
   type Step,
   type Target,
 } from './plan.js'
-import { probeUrl, type UrlProbe } from '../files/probe.js'
-import { mapConcurrent } from './publish.js'
+
+/** What is known of one entry when the preflight stops: where it would go, and its own problem. */
+export interface BlockedEntry {
+  kind: 'file' | 'url' | 'remove'
+  source: string
+  label: string
+  /** The resource it targets, when matched. */
+  resource?: { id: string; title: string }
+  /** `create` for a new resource, `remove`, `publish` for an existing one (not yet decided: no checksum was computed). */
+  planned?: 'create' | 'publish' | 'remove'
+  problem?: string
+}
 
 export class PreflightError extends Error {
   override readonly name = 'PreflightError'
-  constructor(readonly problems: string[]) {
+  constructor(
+    readonly problems: string[],
+    /** Every entry known when the preflight stopped. */
+    readonly entries: BlockedEntry[] = [],
+    /** The dataset, when it could be read. */
+    readonly dataset?: Dataset,
+  ) {
     super(
       `${problems.length} problem${problems.length > 1 ? 's' : ''} found before publishing; nothing was written:\n${problems.map((p) => `- ${p}`).join('\n')}`,
     )
@@ -39,8 +59,9 @@ export interface Preflight {
   steps: Step[]
   /** Absent when `dataset-metadata` is not given. */
   datasetStep?: DatasetStep
-  checksums: Map<string, { type: string; value: string }>
   warnings: string[]
+  /** Hidden files the patterns matched and left out. */
+  hiddenLeftOut: number
 }
 
 export async function preflight(client: DatagouvClient, settings: Settings, cwd: string): Promise<Preflight> {
@@ -52,8 +73,9 @@ export async function preflight(client: DatagouvClient, settings: Settings, cwd:
     metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
     metadata?.license !== undefined ? client.getLicenses() : undefined,
   ])
-  const problems = [...datasetProblems(dataset, { resources: !settings.dryRun, dataset: !settings.dryRun && metadata !== undefined }), ...manifest.problems]
-  const { targets, problems: matchProblems } = matchEntries(manifest.entries, dataset, extensions, settings.createMissing)
+  const writing = { resources: !settings.dryRun, dataset: !settings.dryRun && metadata !== undefined }
+  const problems = [...datasetProblems(dataset, writing), ...manifest.problems]
+  const { targets, problems: matchProblems, blocked } = matchEntries(manifest.entries, dataset, extensions, settings.createMissing)
   problems.push(...matchProblems)
   const removals = planRemovals(settings.remove, dataset, targets)
   problems.push(...removals.problems)
@@ -63,40 +85,60 @@ export async function preflight(client: DatagouvClient, settings: Settings, cwd:
     problems.push(...planned.problems)
     datasetStep = planned.step
   }
-  const probes = new Map<string, UrlProbe>()
-  if (settings.checkUrls) {
-    const remote = targets.filter((t): t is Target<RemoteEntry> => t.entry.kind === 'url')
-    await mapConcurrent(remote, settings.concurrency, async ({ entry }) => {
-      try {
-        probes.set(
-          entry.url,
-          await probeUrl(entry.url, {
-            dispatcher: client.dispatcher,
-            timeoutMs: Math.min(30_000, settings.timeoutSeconds * 1000),
-            userAgent: 'datagouv-publish-action',
-          }),
-        )
-      } catch (error) {
-        problems.push(
-          `${entry.label} (${entry.url}): the URL does not answer: ${error instanceof Error ? error.message : String(error)} (set check-urls: false for URLs the runner cannot reach)`,
-        )
-      }
-    })
-  }
-  if (problems.length > 0) throw new PreflightError(problems)
+  const probes = settings.checkUrls ? await probeAll(client, settings, targets, problems, blocked) : new Map<string, UrlProbe>()
+  if (problems.length > 0) throw new PreflightError(problems, blockedEntries(manifest, targets, blocked, removals.steps), dataset)
 
-  const checksums = new Map<string, { type: string; value: string }>()
   const steps: Step[] = await mapConcurrent(targets, settings.concurrency, async (target): Promise<Step> => {
     if (target.entry.kind === 'url') return decideRemote(target as Target<RemoteEntry>, settings.ifUnchanged, probes.get(target.entry.url))
     const fileTarget = target as Target<FileEntry>
+    const recorded = fileTarget.resource ? recordedTitle(fileTarget.resource, dataset) : undefined
     const type = checksumNeeded(fileTarget, settings.ifUnchanged)
-    if (type === undefined) return decideFile(fileTarget, settings.ifUnchanged)
-    const value = await hashFile(fileTarget.entry.path, type)
-    checksums.set(fileTarget.entry.path, { type, value })
-    return decideFile(fileTarget, settings.ifUnchanged, value)
+    const value = type === undefined ? undefined : await hashFile(fileTarget.entry.path, type)
+    return decideFile(fileTarget, settings.ifUnchanged, value, recorded)
   })
   steps.push(...removals.steps)
-  return { dataset, steps, ...(datasetStep ? { datasetStep } : {}), checksums, warnings: manifest.warnings }
+  const warnings = [...manifest.warnings, ...datasetWarnings(dataset)]
+  return { dataset, steps, ...(datasetStep ? { datasetStep } : {}), warnings, hiddenLeftOut: manifest.hiddenLeftOut }
+}
+
+/** Checks every remote URL; a URL that does not answer is a problem of its entry. */
+async function probeAll(
+  client: DatagouvClient,
+  settings: Settings,
+  targets: readonly Target[],
+  problems: string[],
+  blocked: Map<Entry, string>,
+): Promise<Map<string, UrlProbe>> {
+  const probes = new Map<string, UrlProbe>()
+  const remote = targets.filter((t): t is Target<RemoteEntry> => t.entry.kind === 'url')
+  await mapConcurrent(remote, settings.concurrency, async ({ entry }) => {
+    try {
+      probes.set(entry.url, await probeUrl(entry.url, { dispatcher: client.dispatcher, timeoutMs: Math.min(30_000, settings.timeoutSeconds * 1000), userAgent: client.userAgent }))
+    } catch (error) {
+      const problem = `the URL does not answer: ${toErrorMessage(error)} (set check-urls: false for URLs the runner cannot reach)`
+      problems.push(`${entry.label} (${entry.url}): ${problem}`)
+      blocked.set(entry, problem)
+    }
+  })
+  return probes
+}
+
+/** Every entry and removal known when the preflight stopped, with its own problem if it has one. */
+function blockedEntries(manifest: Manifest, targets: readonly Target[], blocked: ReadonlyMap<Entry, string>, removals: readonly Step[]): BlockedEntry[] {
+  const matched = new Map(targets.map((t) => [t.entry, t.resource]))
+  const entries: BlockedEntry[] = manifest.entries.map((entry) => {
+    const resource = matched.get(entry)
+    const known: BlockedEntry = { kind: entry.kind, source: entry.source, label: entry.label }
+    if (resource !== undefined) known.resource = { id: resource.id, title: resource.title }
+    if (matched.has(entry)) known.planned = resource === undefined ? 'create' : 'publish'
+    const problem = blocked.get(entry)
+    if (problem !== undefined) known.problem = problem
+    return known
+  })
+  for (const step of removals) {
+    if (step.kind === 'remove') entries.push({ kind: 'remove', source: step.source, label: step.label, resource: { id: step.resource.id, title: step.resource.title }, planned: 'remove' })
+  }
+  return entries
 }
 
 async function fetchDataset(client: DatagouvClient, dataset: string): Promise<Dataset> {

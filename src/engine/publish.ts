@@ -1,23 +1,28 @@
 /**
- * Runs the plan with bounded concurrency and returns one result per step. A failing entry never
- * stops or corrupts the others: each is independent (its own resource, its own upload), so the
- * others go on and every outcome is reported; the step fails at the end if any failed. Removals
- * run last, and only when every other entry succeeded: nothing is deleted while its replacement
- * may be missing. The dataset's metadata is patched last.
+ * Runs the plan with bounded concurrency and returns one result per step. Each step carries what
+ * its execution needs (target, patch, extras, checksum): nothing is planned here. A failing entry
+ * never stops or corrupts the others: each is independent (its own resource, its own upload), so
+ * the others go on and every outcome is reported; the step fails at the end if any failed.
+ * Removals run last, and only when every other entry succeeded: nothing is deleted while its
+ * replacement may be missing. The dataset's metadata is patched last.
+ *
+ * A result always says what the server holds: a file that was stored is reported stored, with the
+ * resource's new id and URL, even when a later request of its step (the title) failed.
  */
 import type { DatagouvClient } from '../datagouv/client.js'
 import { toErrorMessage } from '../datagouv/errors.js'
 import type { Dataset, Resource } from '../datagouv/schemas.js'
 import { uploadFile } from '../datagouv/upload.js'
-import type { Entry, FileEntry } from './manifest.js'
-import { defaultRemoteTitle, extrasPatch, metadataPatch, remoteState, type DatasetStep, type FileStep, type RemoteStep, type Step } from './plan.js'
+import { mapConcurrent } from '../util/concurrency.js'
+import type { FileEntry } from './manifest.js'
+import { RECORD_KEYS, unmet, type DatasetStep, type FileStep, type RemoteStep, type Step } from './plan.js'
 
 export type ResultAction = 'uploaded' | 'created' | 'updated' | 'signalled' | 'removed' | 'skipped' | 'planned' | 'failed'
 
 export interface Result {
   step: Step
   action: ResultAction
-  /** The resource as the server holds it at the end (absent for a failed or planned creation, and after a removal). */
+  /** The resource as the server holds it at the end (absent for a failed or planned creation). */
   resource?: Resource
   /** The local file's checksum, when computed. */
   checksum?: { type: string; value: string }
@@ -25,7 +30,10 @@ export interface Result {
   patched: string[]
   /** Overrides the step's reason when the outcome differs from the plan. */
   reason?: string
+  /** What else the user should know about this outcome (a smaller chunk size after a 413). */
+  notes?: string[]
   durationMs: number
+  /** Set when something failed; `action` still says what the server holds. */
   error?: string
 }
 
@@ -39,143 +47,172 @@ export interface DatasetResult {
 export interface PublishOptions {
   datasetId: string
   chunkSize: number
+  partConcurrency: number
   concurrency: number
   dryRun: boolean
-  /** Ids present before any write: recognises a resource created without an answer. */
+  /** Ids present before any write: a resource found after a lost answer is new only if not among them. */
   knownResourceIds: ReadonlySet<string>
-  /** New resources this run's uploads obtained; filled as they do (see UploadRequest). */
-  claimedResourceIds: Set<string>
-  /** Local checksums computed during planning, by absolute path. */
-  checksums: ReadonlyMap<string, { type: string; value: string }>
   /** Progress of one upload: bytes sent so far (re-sent bytes included). */
   onProgress?: (entry: FileEntry, sentBytes: number) => void
 }
 
+/** What the run knows while it runs: the new resources its requests obtained, so no two entries claim one. */
+interface Run extends PublishOptions {
+  claimed: Set<string>
+  isNew(resource: Resource): boolean
+}
+
+type Outcome = Omit<Result, 'step' | 'durationMs'>
+
 export async function publish(client: DatagouvClient, steps: readonly Step[], options: PublishOptions): Promise<Result[]> {
+  const claimed = new Set<string>()
+  const run: Run = { ...options, claimed, isNew: (r) => !options.knownResourceIds.has(r.id) && !claimed.has(r.id) }
   const writes = steps.filter((s) => s.kind !== 'remove')
   const removals = steps.filter((s) => s.kind === 'remove')
   const limit = options.dryRun ? Math.max(1, steps.length) : options.concurrency
-  const results = await mapConcurrent(writes, limit, (step) => runStep(client, step, options))
-  const failed = results.some((r) => r.action === 'failed')
+  const results = await mapConcurrent(writes, limit, (step) => runStep(client, step, run))
+  const failed = results.some((r) => r.error !== undefined)
   const removed = await mapConcurrent(removals, limit, (step) =>
     failed && !options.dryRun
       ? Promise.resolve<Result>({ step, action: 'skipped', reason: 'not removed: another entry failed', resource: step.resource, patched: [], durationMs: 0 })
-      : runStep(client, step, options),
+      : runStep(client, step, run),
   )
   return [...results, ...removed]
 }
 
-async function runStep(client: DatagouvClient, step: Step, options: PublishOptions): Promise<Result> {
+async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Result> {
   const started = Date.now()
-  const checksum = step.kind === 'file' ? options.checksums.get(step.entry.path) : undefined
-  const done = (result: Omit<Result, 'step' | 'durationMs' | 'patched'> & { patched?: string[] }): Result => ({
-    step,
-    patched: [],
-    ...(checksum ? { checksum } : {}),
-    ...result,
-    durationMs: Date.now() - started,
-  })
-  if (options.dryRun) return done({ action: 'planned', ...(step.resource ? { resource: step.resource } : {}) })
+  const checksum = step.kind === 'file' && step.checksum ? { checksum: step.checksum } : {}
+  const done = (outcome: Outcome): Result => ({ step, ...checksum, ...outcome, durationMs: Date.now() - started })
+  if (run.dryRun) return done({ action: 'planned', patched: [], ...(step.resource ? { resource: step.resource } : {}) })
+  // What the step achieved so far: reported as it stands if a later request fails.
+  const progress: { outcome?: Outcome } = {}
   try {
     switch (step.kind) {
       case 'file':
-        return done(await runFile(client, step, options))
+        return done(await runFile(client, step, run, progress))
       case 'url':
-        return done(await runRemote(client, step, options))
+        return done(await runRemote(client, step, run, progress))
       case 'remove':
-        await client.deleteResource(options.datasetId, step.resource.id)
-        return done({ action: 'removed', resource: step.resource })
+        await client.deleteResource(run.datasetId, step.resource.id)
+        return done({ action: 'removed', resource: step.resource, patched: [] })
     }
   } catch (error) {
     const target = step.resource ? `resource ${step.resource.id}` : 'new resource'
     const where = step.kind === 'remove' ? `input 'remove', ${step.label} '${step.source}'` : `${step.entry.label} (${step.entry.source})`
-    return done({ action: 'failed', ...(step.resource ? { resource: step.resource } : {}), error: `${where} -> ${target}: ${toErrorMessage(error)}` })
+    const failure = `${where} -> ${progress.outcome?.resource ? `resource ${progress.outcome.resource.id}` : target}: ${toErrorMessage(error)}`
+    if (progress.outcome !== undefined) return done({ ...progress.outcome, error: failure })
+    return done({ action: 'failed', patched: [], ...(step.resource ? { resource: step.resource } : {}), error: failure })
   }
 }
 
-type Outcome = Omit<Result, 'step' | 'durationMs' | 'patched'> & { patched: string[] }
-
-async function runFile(client: DatagouvClient, step: FileStep, options: PublishOptions): Promise<Outcome> {
+async function runFile(client: DatagouvClient, step: FileStep, run: Run, progress: { outcome?: Outcome }): Promise<Outcome> {
   if (step.action === 'skip') return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
   if (step.action === 'update' && step.resource !== undefined) {
-    const applied = await applyMetadata(client, options.datasetId, step.entry, step.resource, step.resource.title)
+    const applied = await applyChanges(client, run.datasetId, step.resource, step.patch, step.extras)
+    await clearDatasetRecord(client, run.datasetId, step)
     return { action: 'updated', ...applied }
   }
   const outcome = await uploadFile(client, {
-    datasetId: options.datasetId,
-    resourceId: step.resource?.id,
+    datasetId: run.datasetId,
+    target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
     path: step.entry.path,
     size: step.entry.size,
     uploadName: step.entry.storedName,
-    chunkSize: options.chunkSize,
-    knownResourceIds: options.knownResourceIds,
-    claimedResourceIds: options.claimedResourceIds,
-    ...(options.onProgress ? { onProgress: accumulate(step.entry, options.onProgress) } : {}),
+    storedName: step.entry.storedName,
+    chunkSize: run.chunkSize,
+    partConcurrency: run.partConcurrency,
+    isNew: run.isNew,
+    ...(run.onProgress ? { onProgress: accumulate(step.entry, run.onProgress) } : {}),
   })
-  client.logger.debug(
-    `${step.entry.source}: stored in ${outcome.requests} requests${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`,
-  )
-  // The upload overwrote the title with the normalised file name (reference §3.3): put it back,
-  // with the entry's other metadata, in one partial PUT of the fields that differ.
-  const applied = await applyMetadata(client, options.datasetId, step.entry, outcome.resource, step.resource?.title)
-  return { action: step.action === 'create' ? 'created' : 'uploaded', checksum: { type: 'sha1', value: outcome.sha1 }, ...applied }
-}
-
-async function runRemote(client: DatagouvClient, step: RemoteStep, options: PublishOptions): Promise<Outcome> {
-  const { entry } = step
-  const state = step.probe ? remoteState(step.probe) : {}
-  if (step.action === 'skip') return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
-  if (step.resource === undefined) {
-    const body: Record<string, unknown> & { url: string } = {
-      url: entry.url,
-      title: entry.title ?? defaultRemoteTitle(entry.url),
-      type: entry.type ?? 'main',
-    }
-    if (entry.description !== undefined) body.description = entry.description
-    if (entry.format !== undefined) body.format = entry.format
-    if (entry.schema !== undefined) body.schema = entry.schema
-    const created = await client.createRemoteResource(options.datasetId, body, options.knownResourceIds)
-    const extras = await mergeExtras(client, options.datasetId, created, { ...(entry.extras ?? {}), ...state })
-    return { action: 'created', resource: extras.resource, patched: extras.patched }
+  if (step.resource === undefined) run.claimed.add(outcome.resource.id)
+  const requests = `${outcome.requests} request${outcome.requests === 1 ? '' : 's'}`
+  client.logger.debug(`${step.entry.source}: stored in ${requests}${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`)
+  const notes = outcome.chunkSize < run.chunkSize ? [`stored in parts of ${outcome.chunkSize} bytes: the server or a proxy refused larger requests (413)`] : []
+  const stored: Outcome = {
+    action: step.action === 'create' ? 'created' : 'uploaded',
+    resource: outcome.resource,
+    checksum: { type: 'sha1', value: outcome.sha1 },
+    patched: [],
+    ...(notes.length > 0 ? { notes } : {}),
   }
-  // A signal is a partial PUT, which moves the resource's modification date and asks the analyser
-  // to re-check it (reference §7); it carries the url so that it is never empty.
-  const force = step.action === 'signal' ? { url: entry.url } : undefined
-  const applied = await applyMetadata(client, options.datasetId, entry, step.resource, step.resource.title, force, state)
-  return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied }
+  progress.outcome = stored
+  // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
+  // the title and the entry's metadata in one partial PUT of what the answer lacks.
+  const applied = await restoreMetadata(client, run.datasetId, step, outcome.resource)
+  await clearDatasetRecord(client, run.datasetId, step)
+  return { ...stored, ...applied }
 }
 
 /**
- * Gives a resource the entry's metadata: one partial PUT of the fields that differ (plus `force`),
- * then the extras that differ through the v2 merge endpoint (keeping the analyser's keys).
+ * The metadata after an upload. When the PUT fails, the title the resource should carry is
+ * recorded where the next run reads it before anything else (the resource's extras, else the
+ * dataset's), and the error names it.
  */
-async function applyMetadata(
+async function restoreMetadata(client: DatagouvClient, datasetId: string, step: FileStep, uploaded: Resource): Promise<{ resource: Resource; patched: string[] }> {
+  const patch = unmet(step.patch, uploaded)
+  try {
+    return await applyChanges(client, datasetId, uploaded, patch, step.extras)
+  } catch (error) {
+    if (patch.title === undefined) throw error
+    const recorded = step.recordTitle ? await recordTitle(client, datasetId, uploaded.id, step.title) : 'the entry gives it, so the next run puts it back'
+    throw new Error(`the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ${toErrorMessage(error)}`, { cause: error })
+  }
+}
+
+/** Records the title to put back; says where, or why it could not. */
+async function recordTitle(client: DatagouvClient, datasetId: string, resourceId: string, title: string): Promise<string> {
+  try {
+    await client.updateResourceExtras(datasetId, resourceId, { [RECORD_KEYS.title]: title })
+    return `recorded in the resource's extras as ${RECORD_KEYS.title}: the next run puts it back`
+  } catch (resourceError) {
+    try {
+      await client.updateDatasetExtras(datasetId, { [RECORD_KEYS.datasetTitle(resourceId)]: title })
+      return `recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run puts it back`
+    } catch (datasetError) {
+      return `it could not be recorded for the next run either (${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}): set it by hand, or give 'title' in a 'resources' entry`
+    }
+  }
+}
+
+/** After a title recorded in the dataset's extras was put back: the record goes. */
+async function clearDatasetRecord(client: DatagouvClient, datasetId: string, step: FileStep): Promise<void> {
+  if (step.clearsDatasetRecord === undefined) return
+  try {
+    await client.updateDatasetExtras(datasetId, { [step.clearsDatasetRecord]: null })
+  } catch (error) {
+    client.logger.warning(`the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ${toErrorMessage(error)}`)
+  }
+}
+
+async function runRemote(client: DatagouvClient, step: RemoteStep, run: Run, progress: { outcome?: Outcome }): Promise<Outcome> {
+  if (step.action === 'skip') return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
+  if (step.resource === undefined) {
+    const body = step.create ?? { url: step.entry.url }
+    const created = await client.createRemoteResource(run.datasetId, body, run.isNew)
+    run.claimed.add(created.id)
+    progress.outcome = { action: 'created', resource: created, patched: [] }
+    const applied = await applyChanges(client, run.datasetId, created, {}, step.extras)
+    return { action: 'created', ...applied }
+  }
+  const applied = await applyChanges(client, run.datasetId, step.resource, step.patch, step.extras)
+  return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied }
+}
+
+/** One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's keys). */
+async function applyChanges(
   client: DatagouvClient,
   datasetId: string,
-  entry: Entry,
   current: Resource,
-  previousTitle: string | undefined,
-  force?: Record<string, unknown>,
-  recordedState: Record<string, string> = {},
+  patch: Record<string, unknown>,
+  extras: Record<string, string | number | boolean | null>,
 ): Promise<{ resource: Resource; patched: string[] }> {
-  const patch = { ...force, ...metadataPatch(entry, current, previousTitle) }
   let resource = current
   const patched = Object.keys(patch)
   if (patched.length > 0) resource = await client.updateResource(datasetId, current.id, patch)
-  const extras = await mergeExtras(client, datasetId, resource, { ...(entry.extras ?? {}), ...recordedState })
-  return { resource: extras.resource, patched: [...patched, ...extras.patched] }
-}
-
-async function mergeExtras(
-  client: DatagouvClient,
-  datasetId: string,
-  resource: Resource,
-  wanted: Record<string, string | number | boolean | null>,
-): Promise<{ resource: Resource; patched: string[] }> {
-  const changes = extrasPatch(wanted, resource.extras)
-  if (Object.keys(changes).length === 0) return { resource, patched: [] }
-  const extras = await client.updateResourceExtras(datasetId, resource.id, changes)
-  return { resource: { ...resource, extras }, patched: ['extras'] }
+  if (Object.keys(extras).length === 0) return { resource, patched }
+  const merged = await client.updateResourceExtras(datasetId, resource.id, extras)
+  return { resource: { ...resource, extras: merged }, patched: [...patched, 'extras'] }
 }
 
 /** Applies the dataset metadata step: the v1 partial PUT, then the extras merge. */
@@ -183,12 +220,18 @@ export async function publishDataset(client: DatagouvClient, dataset: Dataset, s
   const fields = [...Object.keys(step.patch), ...(Object.keys(step.extras).length > 0 ? ['extras'] : [])]
   if (dryRun) return { action: 'planned', reason: step.reason, patched: fields }
   if (step.action === 'skip') return { action: 'skipped', reason: step.reason, patched: [] }
+  const sent: string[] = []
   try {
-    if (Object.keys(step.patch).length > 0) await client.updateDataset(dataset.id, step.patch)
+    if (Object.keys(step.patch).length > 0) {
+      await client.updateDataset(dataset.id, step.patch)
+      sent.push(...Object.keys(step.patch))
+    }
     if (Object.keys(step.extras).length > 0) await client.updateDatasetExtras(dataset.id, step.extras)
     return { action: 'updated', reason: step.reason, patched: fields }
   } catch (error) {
-    return { action: 'failed', reason: step.reason, patched: [], error: `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}` }
+    // The PUT may have gone through before the extras failed: say so.
+    const error_ = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`
+    return { action: sent.length > 0 ? 'updated' : 'failed', reason: step.reason, patched: sent, error: error_ }
   }
 }
 
@@ -199,18 +242,4 @@ function accumulate(entry: FileEntry, report: (entry: FileEntry, sentBytes: numb
     sent += bytes
     report(entry, sent)
   }
-}
-
-/** Like Promise.all over `items`, with at most `limit` calls of `fn` running at once; order kept. */
-export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await fn(items[index] as T, index)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
-  return results
 }

@@ -1,7 +1,8 @@
 /** Results -> outputs, job summary and log table. Pure: main.ts writes them through @actions/core. */
 import type { Dataset } from '../datagouv/schemas.js'
-import type { DatasetResult, Result } from './publish.js'
 import type { Step } from './plan.js'
+import type { PreflightError } from './preflight.js'
+import type { DatasetResult, Result } from './publish.js'
 
 export interface Report {
   outputs: Record<(typeof OUTPUT_NAMES)[number], string>
@@ -29,8 +30,15 @@ export function describe(step: Step): { source: string; size?: number; title?: s
   return { source: step.entry.source, size: step.entry.size, title: step.entry.title ?? step.entry.name }
 }
 
-export function buildReport(results: readonly Result[], datasetResult: DatasetResult | undefined, dataset: Dataset, origin: string, dryRun: boolean): Report {
-  const datasetUrl = dataset.page ?? `${origin}/datasets/${dataset.slug}/`
+export function buildReport(
+  results: readonly Result[],
+  datasetResult: DatasetResult | undefined,
+  dataset: Dataset,
+  origin: string,
+  dryRun: boolean,
+  hiddenLeftOut = 0,
+): Report {
+  const datasetUrl = datasetUrlOf(dataset, origin)
   const count = (...actions: string[]) => results.filter((r) => actions.includes(r.action)).length
   const resources = results.map((r) => {
     const { source, size } = describe(r.step)
@@ -38,7 +46,7 @@ export function buildReport(results: readonly Result[], datasetResult: DatasetRe
     const resource = r.action === 'removed' ? undefined : r.resource
     return {
       id: r.resource?.id ?? null,
-      title: resource?.title ?? describe(r.step).title ?? null,
+      title: r.resource?.title ?? describe(r.step).title ?? null,
       kind: r.step.kind,
       source,
       action: r.action,
@@ -50,6 +58,7 @@ export function buildReport(results: readonly Result[], datasetResult: DatasetRe
       filesize: size ?? null,
       ...(probe ? { remote: { status: probe.status, size: probe.size ?? null, etag: probe.etag ?? null, last_modified: probe.lastModified ?? null } } : {}),
       ...(r.patched.length > 0 ? { patched: r.patched } : {}),
+      ...(r.notes !== undefined ? { notes: r.notes } : {}),
       ...(r.error !== undefined ? { error: r.error } : {}),
     }
   })
@@ -69,7 +78,67 @@ export function buildReport(results: readonly Result[], datasetResult: DatasetRe
       datasetResult === undefined ? '' : JSON.stringify({ action: datasetResult.action, reason: datasetResult.reason, fields: datasetResult.patched }),
     'dataset-url': datasetUrl,
   }
-  return { outputs, summary: summaryMarkdown(results, datasetResult, dataset, datasetUrl, dryRun, failures), table: logTable(results, datasetResult), failures }
+  const summary = summaryMarkdown(results, datasetResult, dataset, datasetUrl, dryRun, failures, hiddenLeftOut)
+  return { outputs, summary, table: logTable(results, datasetResult), failures }
+}
+
+function datasetUrlOf(dataset: Dataset, origin: string): string {
+  return dataset.page ?? `${origin}/datasets/${dataset.slug}/`
+}
+
+/**
+ * The report of a run the preflight stopped: nothing was written, so nothing changed; every entry
+ * known is listed with what it would have done and its own problem, and the summary lists every
+ * problem, as the log does.
+ */
+export function blockedReport(error: PreflightError, origin: string): Report {
+  const resources = error.entries.map((e) => ({
+    id: e.resource?.id ?? null,
+    title: e.resource?.title ?? null,
+    kind: e.kind,
+    source: e.source,
+    action: 'not-published',
+    planned: e.planned ?? null,
+    reason: e.problem ?? 'not published: the preflight found problems elsewhere',
+    url: null,
+    latest: null,
+    checksum: null,
+    filesize: null,
+    ...(e.problem !== undefined ? { error: `${e.label} (${e.source}): ${e.problem}` } : {}),
+  }))
+  const datasetUrl = error.dataset ? datasetUrlOf(error.dataset, origin) : ''
+  const outputs = {
+    resources: JSON.stringify(resources),
+    urls: '{}',
+    changed: 'false',
+    'uploaded-count': '0',
+    'skipped-count': '0',
+    'removed-count': '0',
+    'dataset-metadata': '',
+    'dataset-url': datasetUrl,
+  }
+  const target = error.dataset ? `[${cell(error.dataset.title)}](${datasetUrl})` : 'data.gouv.fr'
+  const lines = [`### Nothing published to ${target}: ${plural(error.problems.length, 'problem')} found before publishing`, '']
+  for (const problem of error.problems) lines.push(`- ${cell(problem)}`)
+  if (error.entries.length > 0) {
+    lines.push('', '| Source | Resource | Would | Problem |', '| --- | --- | --- | --- |')
+    for (const e of error.entries) {
+      const resource = e.resource ? `${cell(e.resource.title)} (\`${e.resource.id}\`)` : e.planned === 'create' ? '(new)' : ''
+      lines.push(`| \`${cell(e.source)}\` | ${resource} | ${e.planned ?? ''} | ${cell(e.problem ?? '')} |`)
+    }
+  }
+  lines.push('', '_Nothing was written: fix the problems above and run again._')
+  return { outputs, summary: `${lines.join('\n')}\n`, table: '', failures: error.problems }
+}
+
+/** `1 entry`, `2 entries`. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`
+}
+
+/** The plan's line about hidden files left out. */
+export function hiddenNote(count: number): string {
+  return `${plural(count, 'hidden file')} left out (a name starting with '.'; set include-hidden-files: true to publish ${count === 1 ? 'it' : 'them'})`
 }
 
 function actionText(action: string, planned: string): string {
@@ -83,6 +152,7 @@ function summaryMarkdown(
   datasetUrl: string,
   dryRun: boolean,
   failures: string[],
+  hiddenLeftOut: number,
 ): string {
   const lines: string[] = []
   lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})`, '')
@@ -110,7 +180,7 @@ function summaryMarkdown(
             )
           : ''
       lines.push(
-        `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${cell(r.reason ?? r.step.reason)} | ${size === undefined ? '' : formatBytes(size)} | ${detail} | ${formatDuration(r.durationMs)} |`,
+        `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${cell([r.reason ?? r.step.reason, ...(r.notes ?? [])].join('; '))} | ${size === undefined ? '' : formatBytes(size)} | ${detail} | ${formatDuration(r.durationMs)} |`,
       )
     }
   }
@@ -122,6 +192,7 @@ function summaryMarkdown(
     lines.push('', '#### Failures', '')
     for (const failure of failures) lines.push(`- ${cell(failure)}`)
   }
+  if (hiddenLeftOut > 0) lines.push('', `_${hiddenNote(hiddenLeftOut)}._`)
   if (dryRun) lines.push('', '_Dry run: no write request was sent._')
   return `${lines.join('\n')}\n`
 }
