@@ -4,7 +4,7 @@ import { fileFormat, lastExtension, normalizeFilename } from '../src/files/norma
 
 describe('normalizeFilename (udata utils.normalize)', () => {
   it.each([
-    // udata's own test examples (reference §3.2)
+    // udata's own test examples (docs/udata-protocol.md §3.2)
     ['Test.TXT', 'test.txt'],
     ['test with  spaces.txt', 'test-with-spaces.txt'],
     ['éàü@€.txt', 'eau-eur.txt'],

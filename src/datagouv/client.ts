@@ -91,43 +91,43 @@ export class DatagouvClient {
     if (this.ownsDispatcher) await this.dispatcher.close()
   }
 
-  /** GET the dataset by id or slug, following a slug redirect (reference §1). */
+  /** GET the dataset by id or slug, following a slug redirect (docs/udata-protocol.md §1). */
   async getDataset(idOrSlug: string): Promise<Dataset> {
     return this.getJson(`/datasets/${encodeURIComponent(idOrSlug)}/`, DatasetSchema)
   }
 
-  /** Extensions the instance accepts for uploads (reference §9). */
+  /** Extensions the instance accepts for uploads (docs/udata-protocol.md §9). */
   async getExtensions(): Promise<string[]> {
     return this.getJson('/datasets/extensions/', ExtensionsSchema)
   }
 
-  /** Partial PUT of a resource's metadata (reference §6.1): only the given fields change. */
+  /** Partial PUT of a resource's metadata (docs/udata-protocol.md §6.1): only the given fields change. */
   async updateResource(datasetId: string, resourceId: string, patch: Record<string, unknown>): Promise<Resource> {
     return this.call('PUT', `/datasets/${datasetId}/resources/${resourceId}/`, ResourceSchema, { json: patch })
   }
 
-  /** Ids accepted for a dataset's `frequency` (reference §6.3). */
+  /** Ids accepted for a dataset's `frequency` (docs/udata-protocol.md §6.3). */
   async getFrequencies(): Promise<string[]> {
     return (await this.getJson('/datasets/frequencies/', IdListSchema)).map((f) => f.id)
   }
 
-  /** Ids accepted for a dataset's `license` (reference §6.3). */
+  /** Ids accepted for a dataset's `license` (docs/udata-protocol.md §6.3). */
   async getLicenses(): Promise<string[]> {
     return (await this.getJson('/datasets/licenses/', IdListSchema)).map((l) => l.id)
   }
 
-  /** Partial PUT of the dataset (reference §6.3); never carries `resources`. */
+  /** Partial PUT of the dataset (docs/udata-protocol.md §6.3); never carries `resources`. */
   async updateDataset(datasetId: string, patch: Record<string, unknown>): Promise<Dataset> {
     if ('resources' in patch) throw new Error('a dataset patch must never carry resources: it would replace the whole list')
     return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: patch })
   }
 
-  /** Merges extras into the dataset's (v2, reference §6.5): `null` deletes a key; the modification date does not move. */
+  /** Merges extras into the dataset's (v2, docs/udata-protocol.md §6.5): `null` deletes a key; the modification date does not move. */
   async updateDatasetExtras(datasetId: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
     return this.putV2Extras(`/api/2/datasets/${datasetId}/extras/`, patch)
   }
 
-  /** Merges extras into a resource's (v2, reference §6.5), keeping the analyser's keys. */
+  /** Merges extras into a resource's (v2, docs/udata-protocol.md §6.5), keeping the analyser's keys. */
   async updateResourceExtras(datasetId: string, resourceId: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
     return this.putV2Extras(`/api/2/datasets/${datasetId}/resources/${resourceId}/extras/`, patch)
   }
@@ -137,7 +137,7 @@ export class DatagouvClient {
   }
 
   /**
-   * Creates a remote resource (reference §6.2). Never repeated blindly: after a failure that may
+   * Creates a remote resource (docs/udata-protocol.md §6.2). Never repeated blindly: after a failure that may
    * hide a success, the dataset is read, and a remote resource with this URL that `isNew` accepts
    * (the run knows which resources it did not see before) is taken as the result.
    */

@@ -33,7 +33,7 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError'
 }
 
-/** Statuses worth another try: the request may succeed later unchanged (reference §9). */
+/** Statuses worth another try: the request may succeed later unchanged (docs/udata-protocol.md §9, and its last section: the client also retries 500). */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500
 }
@@ -44,7 +44,7 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
- * The API's own message from an error body (reference §2.4): `message` if present, else the
+ * The API's own message from an error body (docs/udata-protocol.md §2.4): `message` if present, else the
  * `errors` object flattened, else `error`; a non-JSON body is cut to its first line.
  */
 export function apiMessageOf(body: string): string {

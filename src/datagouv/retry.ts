@@ -27,7 +27,7 @@ export function ceilingOf(policy: RetryPolicy): number {
 /**
  * Delay before retry number `retry` (1-based). Backoff is `base * 2^(retry-1)` with jitter in
  * [50 %, 100 %] of it, never below `base`, so two quick failures are at least `base` apart (a
- * same-second re-upload of one name answers 500 on udata, reference §3.2 step 5). A server's
+ * same-second re-upload of one name answers 500 on udata, docs/udata-protocol.md §3.2 step 5). A server's
  * `Retry-After` wins when it is longer, up to the ceiling.
  */
 export function retryDelay(policy: RetryPolicy, retry: number, retryAfterMs?: number): number {

@@ -1,4 +1,4 @@
-/** Response schemas of the data.gouv.fr API v1 (reference Appendix A), validated at the boundary. */
+/** Response schemas of the data.gouv.fr API v1 (docs/udata-protocol.md Appendix A), validated at the boundary. */
 import { z } from 'zod'
 
 export const RESOURCE_TYPES = ['main', 'documentation', 'update', 'api', 'code', 'other'] as const
@@ -55,7 +55,7 @@ export const DatasetSchema = z.looseObject({
   /** A date when the dataset was archived. */
   archived: z.union([z.string(), z.boolean()]).nullish(),
   resources: z.array(ResourceSchema),
-  /** Since udata 2025-06; absent on older servers, which means "unknown" (reference §2.3). */
+  /** Since udata 2025-06; absent on older servers, which means "unknown" (docs/udata-protocol.md §2.3). */
   permissions: z.looseObject({ edit: z.boolean().optional(), edit_resources: z.boolean().optional(), delete: z.boolean().optional() }).nullish(),
 })
 export type Dataset = z.infer<typeof DatasetSchema>
@@ -68,7 +68,7 @@ export const IdListSchema = z.array(z.looseObject({ id: z.string() }))
 /** The v2 extras endpoints answer with the merged extras. */
 export const ExtrasSchema = z.record(z.string(), z.unknown())
 
-/** Answer to a chunk request (reference §5.2): `{"success": true, "error": null, "message": ""}`. */
+/** Answer to a chunk request (docs/udata-protocol.md §5.2): `{"success": true, "error": null, "message": ""}`. */
 export const ChunkStatusSchema = z.looseObject({
   success: z.boolean(),
   error: z.string().nullish(),

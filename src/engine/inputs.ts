@@ -62,7 +62,7 @@ export type ResourceEntrySpec = EntryMetadata & {
       }
   )
 
-/** A partial patch of the dataset (reference §6.3): only these fields, only those given. */
+/** A partial patch of the dataset (docs/udata-protocol.md §6.3): only these fields, only those given. */
 export interface DatasetMetadata {
   title?: string
   description?: string
@@ -230,7 +230,7 @@ const isoDate = z.string().refine((value) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[
   message: 'must be an ISO 8601 date such as 2026-01-31',
 })
 
-/** Writable dataset fields the action manages (reference §6.3); anything else is refused by name. */
+/** Writable dataset fields the action manages (docs/udata-protocol.md §6.3); anything else is refused by name. */
 const DatasetMetadataInput = z.strictObject({
   title: z.string().trim().min(1, 'must not be empty').max(350, 'must be at most 350 characters').optional(),
   description: z.string().trim().min(1, 'must not be empty').max(100_000, 'must be at most 100000 characters').optional(),

@@ -26,7 +26,7 @@ export interface FileEntry extends EntryBase {
   /** Local file name (last segment). */
   name: string
   size: number
-  /** udata's normalised form of the name: what the server stores (reference §3.2). */
+  /** udata's normalised form of the name: what the server stores (docs/udata-protocol.md §3.2). */
   storedName: string
 }
 

@@ -363,7 +363,7 @@ function remoteState(probe: UrlProbe): Record<string, string> {
 
 /**
  * The partial PUT that gives `current` the entry's metadata: only the fields that differ, and
- * never the protected fields of hosted files (reference §6.1). `title` is the title to end with:
+ * never the protected fields of hosted files (docs/udata-protocol.md §6.1). `title` is the title to end with:
  * the entry's, else the resource's previous one (an upload overwrites it), else the file name.
  * For a remote entry: also its url and format, and never a hosted file's fields.
  */

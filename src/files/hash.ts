@@ -2,7 +2,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 
-/** Checksum types udata reports (reference Appendix A) mapped to node's digest names. */
+/** Checksum types udata reports (docs/udata-protocol.md Appendix A) mapped to node's digest names. */
 const ALGORITHMS: Record<string, string> = { sha1: 'sha1', md5: 'md5', sha256: 'sha256', sha2: 'sha256' }
 
 export function isSupportedChecksum(type: string): boolean {

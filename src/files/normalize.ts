@@ -1,7 +1,7 @@
 import anyAscii from 'any-ascii'
 
 /**
- * The file name udata stores for an upload (reference §3.2 step 3).
+ * The file name udata stores for an upload (docs/udata-protocol.md §3.2 step 3).
  *
  * udata runs `Slugify(separator='-', to_lower=True, safe_chars='.')` from awesome-slugify:
  * transliterate to ASCII (unidecode), drop apostrophes, split on every run of characters that are
@@ -22,7 +22,7 @@ export function normalizeFilename(name: string): string {
 
 /**
  * The format udata derives from a stored name: the last extension, plus the preceding ones while
- * the outer one is an archive extension (reference §3.2 step 6: `test.tar.gz` → `tar.gz`,
+ * the outer one is an archive extension (docs/udata-protocol.md §3.2 step 6: `test.tar.gz` → `tar.gz`,
  * `test.2022.csv.tar.gz` → `csv.tar.gz` given the allowed extensions, `test.geojson.csv` → `csv`).
  * `undefined` without a dot.
  */
