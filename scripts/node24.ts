@@ -50,7 +50,7 @@ export async function ensureNode24(log: (line: string) => void = () => undefined
   const scratch = await mkdtemp(path.join(path.dirname(NODE24_DIR), 'node24-'))
   try {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-    await run(npm, ['pack', name, '--pack-destination', scratch, '--silent'], { cwd: scratch, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 })
+    await run(npm, ['pack', name, '--pack-destination', scratch], { cwd: scratch, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 })
     const tarball = (await readdir(scratch)).find((f) => f.endsWith('.tgz'))
     if (tarball === undefined) throw new Error(`npm pack ${name} produced no tarball`)
     const inside = process.platform === 'win32' ? 'package/node.exe' : 'package/bin/node'
