@@ -54,48 +54,61 @@ type ManifestSettings = Pick<Settings, 'files' | 'resources' | 'ifNoFilesFound' 
 export async function buildManifest(settings: ManifestSettings, cwd: string): Promise<Manifest> {
   const manifest: Manifest = { entries: [], problems: [], warnings: [], hiddenLeftOut: 0 }
   const seen = new Map<string, Entry>()
-
   for (const spec of settings.resources) {
-    if (spec.kind === 'url') {
-      const previous = seen.get(spec.url)
-      if (previous !== undefined) {
-        manifest.problems.push(`input 'resources', entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`)
-        continue
-      }
-      const { kind, label, url, ...metadata } = spec
-      const entry: RemoteEntry = { ...metadata, kind, label, url, source: url }
-      if (spec.id !== undefined) entry.id = spec.id.toLowerCase()
-      seen.set(spec.url, entry)
-      manifest.entries.push(entry)
-      continue
-    }
-    const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest)
-    if (typeof files === 'string') {
-      manifest.problems.push(`input 'resources', entry ${spec.label}: ${files}`)
-      continue
-    }
-    if (files.length === 0) {
-      noMatch(manifest, settings.ifNoFilesFound, `input 'resources', entry ${spec.label}: no file matches '${spec.path}'`)
-      continue
-    }
-    if (files.length > 1) {
-      const shown = files.slice(0, 5).map((f) => display(f.path, cwd))
-      manifest.problems.push(
-        `input 'resources', entry ${spec.label}: '${spec.path}' matches ${files.length} files (${shown.join(', ')}${files.length > 5 ? ', ...' : ''}); an entry's path must match exactly one file`,
-      )
-      continue
-    }
-    const file = files[0] as LocalFile
-    const previous = seen.get(file.path)
-    if (previous !== undefined) {
-      manifest.problems.push(`input 'resources', entry ${spec.label}: ${display(file.path, cwd)} is already published by entry ${previous.label}`)
-      continue
-    }
-    const entry = toEntry(file, cwd, spec.label, spec)
-    seen.set(file.path, entry)
-    manifest.entries.push(entry)
+    if (spec.kind === 'url') addRemoteEntry(manifest, seen, spec)
+    else await addFileEntry(manifest, seen, spec, settings, cwd)
   }
+  await addGlobbedFiles(manifest, seen, settings, cwd)
+  manifest.problems.push(...sharedStoredNames(manifest.entries))
+  return manifest
+}
 
+type Seen = Map<string, Entry>
+
+function addRemoteEntry(manifest: Manifest, seen: Seen, spec: ResourceEntrySpec & { kind: 'url' }): void {
+  const previous = seen.get(spec.url)
+  if (previous !== undefined) {
+    manifest.problems.push(`input 'resources', entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`)
+    return
+  }
+  const { kind, label, url, ...metadata } = spec
+  const entry: RemoteEntry = { ...metadata, kind, label, url, source: url }
+  if (spec.id !== undefined) entry.id = spec.id.toLowerCase()
+  seen.set(spec.url, entry)
+  manifest.entries.push(entry)
+}
+
+/** A `resources` entry with a `path`: it must name exactly one file. */
+async function addFileEntry(manifest: Manifest, seen: Seen, spec: ResourceEntrySpec & { kind: 'file' }, settings: ManifestSettings, cwd: string): Promise<void> {
+  const where = `input 'resources', entry ${spec.label}`
+  const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest)
+  if (typeof files === 'string') {
+    manifest.problems.push(`${where}: ${files}`)
+    return
+  }
+  if (files.length === 0) {
+    noMatch(manifest, settings.ifNoFilesFound, `${where}: no file matches '${spec.path}'`)
+    return
+  }
+  if (files.length > 1) {
+    const shown = files.slice(0, 5).map((f) => display(f.path, cwd))
+    const more = files.length > 5 ? ', ...' : ''
+    manifest.problems.push(`${where}: '${spec.path}' matches ${files.length} files (${shown.join(', ')}${more}); an entry's path must match exactly one file`)
+    return
+  }
+  const file = files[0] as LocalFile
+  const previous = seen.get(file.path)
+  if (previous !== undefined) {
+    manifest.problems.push(`${where}: ${display(file.path, cwd)} is already published by entry ${previous.label}`)
+    return
+  }
+  const entry = toEntry(file, cwd, spec.label, spec)
+  seen.set(file.path, entry)
+  manifest.entries.push(entry)
+}
+
+/** The `files` patterns; `!` patterns exclude from all of them; a file already named by an entry keeps that entry. */
+async function addGlobbedFiles(manifest: Manifest, seen: Seen, settings: ManifestSettings, cwd: string): Promise<void> {
   const excludes = settings.files.filter((p) => p.startsWith('!')).map((p) => p.slice(1))
   for (const pattern of settings.files.filter((p) => !p.startsWith('!'))) {
     const found = await findFiles(pattern, { cwd, exclude: excludes, includeHidden: settings.includeHiddenFiles, implicitDescendants: true })
@@ -112,8 +125,6 @@ export async function buildManifest(settings: ManifestSettings, cwd: string): Pr
       manifest.entries.push(entry)
     }
   }
-  manifest.problems.push(...sharedStoredNames(manifest.entries))
-  return manifest
 }
 
 /** An entry's path: the file itself when it exists, else a glob; a message when it is unusable. */

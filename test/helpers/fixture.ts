@@ -66,6 +66,7 @@ export interface ResourceOutput {
   filesize: number | null
   remote?: { status: number; size: number | null; etag: string | null; last_modified: string | null }
   patched?: string[]
+  notes?: string[]
   error?: string
 }
 
