@@ -183,9 +183,21 @@ function machine(): string {
   return [
     `Measured ${started.toISOString()} to ${new Date().toISOString()}${quick ? ' (--quick)' : ''}; ${runs} run${runs > 1 ? 's' : ''} of each measure.`,
     `Machine: \`nproc\` ${os.availableParallelism()} (${cpu}); \`free -h\`: ${memory}; ${os.type()} ${os.release()}; load average ${load(loadBefore)} at the start, ${load(os.loadavg())} at the end.`,
-    `Runtimes: ${runtimes.map((r) => `${r.label} = ${r.version}`).join(', ')}; the bench itself, the emulator and curl's side run on ${process.version}. Bundle: \`dist/index.js\` as committed in the working tree${Object.keys(extraInputs).length > 0 ? `, extra inputs ${JSON.stringify(extraInputs)}` : ''}.`,
+    `Runtimes: ${runtimes.map((r) => `${r.label} = ${r.version}`).join(', ')}; the bench itself, the emulator and curl's side run on ${process.version}. Bundle: \`dist/index.js\` ${bundleVersion()}${Object.keys(extraInputs).length > 0 ? `, extra inputs ${JSON.stringify(extraInputs)}` : ''}.`,
     `Local files in ${work}; the emulator's storage in ${path.dirname(dataDir)}.`,
   ].join('\n')
+}
+
+/** Which bundle was measured: its last commit, and whether the working tree changed it since. */
+function bundleVersion(): string {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim()
+    const commit = git('log', '-1', '--format=%h %cs', '--', 'dist/index.js')
+    const dirty = git('status', '--porcelain', '--', 'dist/index.js') !== ''
+    return `of commit ${commit}${dirty ? ', modified in the working tree' : ''}`
+  } catch {
+    return '(not in a git checkout)'
+  }
 }
 
 /**
