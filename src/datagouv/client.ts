@@ -54,6 +54,9 @@ export interface Answer {
 
 const MAX_REDIRECTS = 3
 
+/** Per request, unless the caller gives another (the `timeout` input's default). */
+export const DEFAULT_TIMEOUT_MS = 300_000
+
 export class DatagouvClient {
   readonly origin: string
   readonly apiRoot: string
@@ -74,7 +77,7 @@ export class DatagouvClient {
     this.origin = origin
     this.apiRoot = apiRoot
     this.apiKey = options.apiKey === '' ? undefined : options.apiKey
-    this.timeoutMs = options.timeoutMs ?? 300_000
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.logger = options.logger ?? silentLogger
     this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger)
     this.ownsDispatcher = options.dispatcher === undefined

@@ -1,4 +1,5 @@
 /** Errors raised by the data.gouv.fr client. Messages never contain the API key. */
+export { toErrorMessage } from '../util/errors.js'
 
 /** The server answered with a status the caller did not accept. */
 export class ApiError extends Error {
@@ -92,15 +93,4 @@ function describeCause(cause: unknown): string {
     return typeof code === 'string' && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message
   }
   return String(cause)
-}
-
-/** One line for any thrown value, so a thrown string still fails the step with its text. */
-export function toErrorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message
-  if (typeof error === 'string') return error
-  try {
-    return JSON.stringify(error) ?? String(error)
-  } catch {
-    return String(error)
-  }
 }

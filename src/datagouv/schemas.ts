@@ -8,14 +8,12 @@ export const ChecksumSchema = z.looseObject({
   type: z.string(),
   value: z.string(),
 })
-export type Checksum = z.infer<typeof ChecksumSchema>
 
 export const SchemaRefSchema = z.looseObject({
   name: z.string().nullish(),
   version: z.string().nullish(),
   url: z.string().nullish(),
 })
-export type SchemaRef = z.infer<typeof SchemaRefSchema>
 
 export const ResourceSchema = z.looseObject({
   id: z.string(),

@@ -62,6 +62,9 @@ export class VerificationError extends Error {
   }
 }
 
+/** Bytes per request, as the data.gouv.fr web front sends them (docs/udata-protocol.md §5.3). */
+export const DEFAULT_CHUNK_SIZE = 20_000_000
+
 /** The smallest part a 413 makes the upload fall back to. */
 export const MIN_CHUNK_SIZE = 1024 * 1024
 

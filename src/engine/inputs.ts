@@ -4,8 +4,11 @@
  */
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { parseApiUrl } from '../datagouv/client.js'
+import { DEFAULT_TIMEOUT_MS, parseApiUrl } from '../datagouv/client.js'
+import { DEFAULT_RETRY } from '../datagouv/retry.js'
 import { RESOURCE_TYPES, type ResourceType } from '../datagouv/schemas.js'
+import { DEFAULT_CHUNK_SIZE } from '../datagouv/upload.js'
+import { toErrorMessage } from '../util/errors.js'
 
 export const INPUT_NAMES = [
   'api-key',
@@ -108,12 +111,14 @@ export const DEFAULTS = {
   'check-urls': 'true',
   'create-missing': 'false',
   'dry-run': 'false',
-  'chunk-size': '20000000',
+  'chunk-size': String(DEFAULT_CHUNK_SIZE),
   'part-concurrency': '1',
   concurrency: '3',
-  'max-retries': '5',
-  timeout: '300',
+  'max-retries': String(DEFAULT_RETRY.maxRetries),
+  timeout: String(DEFAULT_TIMEOUT_MS / 1000),
 } as const satisfies Partial<Record<InputName, string>>
+// The defaults of the client (chunk size, retries, timeout) come from src/datagouv/: one source,
+// checked against action.yml by test/contract.test.ts.
 
 /** Thrown for bad input: its message lists every problem, each naming its input. */
 export class InputError extends Error {
@@ -263,7 +268,7 @@ function parseDocument(input: InputName, text: string): unknown {
   try {
     return parseYaml(text, { logLevel: 'error' })
   } catch (error) {
-    throw new InputError(`input '${input}' is neither YAML nor JSON: ${error instanceof Error ? error.message.split('\n', 1)[0] : String(error)}`)
+    throw new InputError(`input '${input}' is neither YAML nor JSON: ${toErrorMessage(error).split('\n', 1)[0]}`)
   }
 }
 
@@ -289,7 +294,7 @@ const SettingsSchema = z.object({
     try {
       return parseApiUrl(value).origin
     } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `input 'api-url': ${error instanceof Error ? error.message : String(error)}` })
+      ctx.addIssue({ code: 'custom', message: `input 'api-url': ${toErrorMessage(error)}` })
       return z.NEVER
     }
   }),
@@ -335,12 +340,12 @@ export function readSettings(getInput: (name: InputName) => string, messages: Se
   try {
     resources = parseResources(raw.resources ?? '')
   } catch (error) {
-    problems.push(error instanceof Error ? error.message : String(error))
+    problems.push(toErrorMessage(error))
   }
   try {
     datasetMetadata = parseDatasetMetadata(raw['dataset-metadata'] ?? '')
   } catch (error) {
-    problems.push(error instanceof Error ? error.message : String(error))
+    problems.push(toErrorMessage(error))
   }
   if (!parsed.success || problems.length > 0) throw new InputError(problems.join('\n'))
   const value = parsed.data

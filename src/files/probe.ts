@@ -4,6 +4,7 @@
  * credential is ever sent: this talks to the producer's server, not to data.gouv.fr).
  */
 import { request, type Dispatcher } from 'undici'
+import { toErrorMessage } from '../util/errors.js'
 
 export interface UrlProbe {
   status: number
@@ -31,13 +32,13 @@ export async function probeUrl(url: string, options: { dispatcher?: Dispatcher; 
     if (head.status >= 200 && head.status < 300) return head
     headFailure = `HEAD answered ${head.status}`
   } catch (error) {
-    headFailure = `HEAD failed: ${error instanceof Error ? error.message : String(error)}`
+    headFailure = `HEAD failed: ${toErrorMessage(error)}`
   }
   let get: UrlProbe
   try {
     get = await follow('GET', url, options)
   } catch (error) {
-    throw new ProbeError(`${url} does not answer (${headFailure}; GET failed: ${error instanceof Error ? error.message : String(error)})`)
+    throw new ProbeError(`${url} does not answer (${headFailure}; GET failed: ${toErrorMessage(error)})`)
   }
   if (get.status >= 200 && get.status < 300) return get
   throw new ProbeError(`${url} answered ${get.status}${head !== undefined && head.status !== get.status ? ` (HEAD: ${head.status})` : ''}`)
