@@ -25,9 +25,10 @@ function state(admin: AdminState): unknown {
   const { store } = admin
   return {
     users: [...store.users.values()].map((u) => ({ id: u.id, active: u.active })),
+    organizations: store.organizations.map((o) => ({ id: o.id, slug: o.slug, name: o.name, members: o.members.map((m) => ({ user: m.user, role: m.role })) })),
     datasets: store.datasets.map((d) => {
-      const owner = store.users.get(d.owner)
-      return { ...renderDataset(d, admin.origin(), owner, owner), old_slugs: [...d.oldSlugs] }
+      const owner = d.owner === null ? undefined : store.users.get(d.owner)
+      return { ...renderDataset(d, admin.origin(), store, owner), old_slugs: [...d.oldSlugs] }
     }),
   }
 }

@@ -8,11 +8,13 @@ import {
   applyResourceForm,
   parseDatasetForm,
   parseResourceForm,
+  type DatasetFormValues,
   type FormErrors,
   type ResourceFormValues,
 } from './forms.js'
 import { HttpError, abort, empty, formErrors, isPlainObject, json, readFlaskJson, readJsonObject, type Reply, type RequestContext } from './http.js'
-import { canRead, permissionsFor, renderDataset, renderResource, renderUser } from './render.js'
+import { canRead, permissionsFor } from './permissions.js'
+import { renderDataset, renderMe, renderResource } from './render.js'
 import type { DatasetState, ResourceState, UserState } from './types.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -30,16 +32,16 @@ export function requireDataset(ctx: RequestContext): DatasetState {
 }
 
 /** `dataset.permissions[...].test()` → 403 (reference §2.3). */
-export function requirePermission(ctx: RequestContext, dataset: DatasetState): void {
-  if (!permissionsFor(dataset, ctx.user).edit) throw abort(403, MESSAGES.forbidden)
+export function requirePermission(ctx: RequestContext, env: Env, dataset: DatasetState): void {
+  if (!permissionsFor(dataset, ctx.user, env.store).edit) throw abort(403, MESSAGES.forbidden)
 }
 
 /**
  * Read endpoints (`if not dataset.permissions["read"].can()`): a deleted public dataset is 410 to
  * those who cannot read it, a private one 404; its owner reads it, `deleted` set (reference §2.4).
  */
-function requireVisible(ctx: RequestContext, dataset: DatasetState): void {
-  if (canRead(dataset, ctx.user)) return
+function requireVisible(ctx: RequestContext, env: Env, dataset: DatasetState): void {
+  if (canRead(dataset, ctx.user, env.store)) return
   if (!dataset.private && dataset.deleted !== null) throw abort(410, MESSAGES.datasetDeleted)
   throw abort(404, WERKZEUG.notFound)
 }
@@ -51,12 +53,8 @@ export function requireResource(dataset: DatasetState, rid: string | undefined):
   return resource
 }
 
-function owner(env: Env, dataset: DatasetState): UserState | undefined {
-  return env.store.users.get(dataset.owner)
-}
-
-function datasetReply(ctx: RequestContext, env: Env, dataset: DatasetState, status = 200): Reply {
-  return json(status, renderDataset(dataset, env.origin(), owner(env, dataset), ctx.user), true)
+export function datasetReply(ctx: RequestContext, env: Env, dataset: DatasetState, status = 200): Reply {
+  return json(status, renderDataset(dataset, env.origin(), env.store, ctx.user), true)
 }
 
 function has(body: Record<string, unknown>, key: string): boolean {
@@ -107,7 +105,7 @@ export async function resourceRedirect(ctx: RequestContext, env: Env): Promise<R
 
 export async function getMe(ctx: RequestContext, env: Env): Promise<Reply> {
   const user = requireUser(ctx)
-  return json(200, renderUser(user, env.origin()), true)
+  return json(200, renderMe(user, env.origin(), env.store.organizationsOf(user.id)), true)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,25 +113,12 @@ export async function getMe(ctx: RequestContext, env: Env): Promise<Reply> {
 
 export async function getDataset(ctx: RequestContext, env: Env): Promise<Reply> {
   const dataset = requireDataset(ctx)
-  requireVisible(ctx, dataset)
+  requireVisible(ctx, env, dataset)
   return datasetReply(ctx, env, dataset)
 }
 
-/** `PUT /datasets/{dataset}/` (reference §6.3). */
-export async function putDataset(ctx: RequestContext, env: Env): Promise<Reply> {
-  requireUser(ctx)
-  const dataset = requireDataset(ctx)
-  const body = await readJsonObject(ctx)
-  const restoring = has(body, 'deleted') && body['deleted'] === null
-  if (dataset.deleted !== null && !restoring) throw abort(410, MESSAGES.datasetDeleted)
-  requirePermission(ctx, dataset)
-
-  const { values, errors } = parseDatasetForm(body)
-  const replacement = has(body, 'resources') ? parseResourceList(body['resources'], dataset, errors) : undefined
-  if (Object.keys(errors).length > 0) throw formErrors(errors)
-
-  const protectedFields = env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT
-  const now = new Date()
+/** Copy a parsed `DatasetForm` onto a dataset (a new title renames the slug, see `Store.retitle`). */
+export function applyDatasetValues(env: Env, dataset: DatasetState, values: DatasetFormValues): void {
   if (values.title !== undefined) env.store.retitle(dataset, values.title)
   if (values.description !== undefined) dataset.description = values.description
   if (values.descriptionShort !== undefined) dataset.descriptionShort = values.descriptionShort
@@ -146,26 +131,43 @@ export async function putDataset(ctx: RequestContext, env: Env): Promise<Reply> 
   if (values.spatial !== undefined) dataset.spatial = values.spatial
   if (values.extras !== undefined) dataset.extras = values.extras
   if (values.archived !== undefined) dataset.archived = values.archived === null ? null : new Date(values.archived)
+}
+
+/** `NestedModelList.populate_obj`: matched by id, unknown ids get new ones, omitted ones go. */
+export function replaceResources(env: Env, dataset: DatasetState, replacement: ParsedResourceList, now: Date): void {
+  const protectedFields = env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT
+  dataset.resources = replacement.map(({ existing, values: entry }) => {
+    if (existing === undefined) return newResource(entry, now)
+    applyResourceForm(existing, entry, protectedFields)
+    return existing
+  })
+}
+
+/** `PUT /datasets/{dataset}/` (reference §6.3). */
+export async function putDataset(ctx: RequestContext, env: Env): Promise<Reply> {
+  requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  const body = await readJsonObject(ctx)
+  const restoring = has(body, 'deleted') && body['deleted'] === null
+  if (dataset.deleted !== null && !restoring) throw abort(410, MESSAGES.datasetDeleted)
+  requirePermission(ctx, env, dataset)
+
+  const { values, errors } = parseDatasetForm(body)
+  const replacement = has(body, 'resources') ? parseResourceList(body['resources'], dataset, errors) : undefined
+  if (Object.keys(errors).length > 0) throw formErrors(errors)
+
+  const now = new Date()
+  applyDatasetValues(env, dataset, values)
   if (restoring) dataset.deleted = null
-  if (replacement !== undefined) {
-    // `NestedModelList.populate_obj`: matched by id, unknown ids get new ones, omitted ones go.
-    dataset.resources = replacement.map(({ existing, values: entry }) => {
-      if (existing !== undefined) {
-        applyResourceForm(existing, entry, protectedFields)
-        return existing
-      }
-      return newResource(entry, now)
-    })
-  }
+  if (replacement !== undefined) replaceResources(env, dataset, replacement, now)
   dataset.lastModifiedInternal = now
   return datasetReply(ctx, env, dataset)
 }
 
-function parseResourceList(
-  raw: unknown,
-  dataset: DatasetState,
-  errors: FormErrors,
-): Array<{ existing: ResourceState | undefined; values: ResourceFormValues }> | undefined {
+export type ParsedResourceList = Array<{ existing: ResourceState | undefined; values: ResourceFormValues }>
+
+/** The `resources` key of a dataset form: entries matched to the dataset's resources by id. */
+export function parseResourceList(raw: unknown, dataset: DatasetState | undefined, errors: FormErrors): ParsedResourceList | undefined {
   if (!Array.isArray(raw)) {
     errors['resources'] = ['Expected a list of resources.']
     return undefined
@@ -177,7 +179,7 @@ function parseResourceList(
       return { existing: undefined, values: {} }
     }
     const id = typeof item['id'] === 'string' ? item['id'].toLowerCase() : undefined
-    const existing = dataset.resources.find((r) => r.id === id)
+    const existing = dataset?.resources.find((r) => r.id === id)
     const { values, errors: itemErrors } = parseResourceForm(item, existing)
     entryErrors.push(itemErrors)
     return { existing, values }
@@ -186,7 +188,7 @@ function parseResourceList(
   return parsed
 }
 
-function newResource(values: ResourceFormValues, now: Date): ResourceState {
+export function newResource(values: ResourceFormValues, now: Date): ResourceState {
   return {
     id: randomUUID(),
     title: values.title ?? '',
@@ -206,11 +208,11 @@ function newResource(values: ResourceFormValues, now: Date): ResourceState {
   }
 }
 
-export async function deleteDataset(ctx: RequestContext): Promise<Reply> {
+export async function deleteDataset(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
   if (dataset.deleted !== null) throw abort(410, MESSAGES.datasetDeleted)
-  requirePermission(ctx, dataset)
+  requirePermission(ctx, env, dataset)
   dataset.deleted = new Date()
   return empty(204)
 }
@@ -222,7 +224,7 @@ export async function deleteDataset(ctx: RequestContext): Promise<Reply> {
 export async function postResource(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
-  requirePermission(ctx, dataset)
+  requirePermission(ctx, env, dataset)
   const body = await readJsonObject(ctx)
   const { values, errors } = parseResourceForm(body, undefined)
   if (Object.keys(errors).length > 0) throw formErrors(errors)
@@ -238,7 +240,7 @@ export async function postResource(ctx: RequestContext, env: Env): Promise<Reply
 export async function reorderResources(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
-  requirePermission(ctx, dataset)
+  requirePermission(ctx, env, dataset)
   const data = await readFlaskJson(ctx)
   const list: unknown[] = Array.isArray(data) ? data : []
   const ids = list.map((item) => (isPlainObject(item) ? item['id'] : item)).map((id) => (typeof id === 'string' ? id.toLowerCase() : ''))
@@ -257,7 +259,7 @@ export async function reorderResources(ctx: RequestContext, env: Env): Promise<R
 
 export async function getResource(ctx: RequestContext, env: Env): Promise<Reply> {
   const dataset = requireDataset(ctx)
-  requireVisible(ctx, dataset)
+  requireVisible(ctx, env, dataset)
   const resource = requireResource(dataset, ctx.rid)
   return json(200, renderResource(resource, env.origin()), true)
 }
@@ -266,7 +268,7 @@ export async function getResource(ctx: RequestContext, env: Env): Promise<Reply>
 export async function putResource(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
-  requirePermission(ctx, dataset)
+  requirePermission(ctx, env, dataset)
   const resource = requireResource(dataset, ctx.rid)
   const body = await readJsonObject(ctx)
   const { values, errors } = parseResourceForm(body, resource)
@@ -282,7 +284,7 @@ export async function putResource(ctx: RequestContext, env: Env): Promise<Reply>
 export async function deleteResource(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
-  requirePermission(ctx, dataset)
+  requirePermission(ctx, env, dataset)
   const resource = requireResource(dataset, ctx.rid)
   dataset.resources = dataset.resources.filter((r) => r !== resource)
   dataset.lastModifiedInternal = new Date()
@@ -296,7 +298,7 @@ export async function deleteResource(ctx: RequestContext, env: Env): Promise<Rep
 export async function getResourceV2(ctx: RequestContext, env: Env): Promise<Reply> {
   const found = ctx.rid === undefined ? undefined : env.store.findResource(ctx.rid)
   if (found === undefined) throw abort(404, MESSAGES.resourceMissing)
-  requireVisible(ctx, found.dataset)
+  requireVisible(ctx, env, found.dataset)
   return json(200, { resource: renderResource(found.resource, env.origin()), dataset_id: found.dataset.id }, true)
 }
 
@@ -314,7 +316,7 @@ export function intArgument(raw: string | null | undefined, name: string): numbe
 
 export async function listResourcesV2(ctx: RequestContext, env: Env): Promise<Reply> {
   const dataset = requireDataset(ctx)
-  requireVisible(ctx, dataset)
+  requireVisible(ctx, env, dataset)
   const page = Math.max(1, intArgument(ctx.query.get('page'), 'page') ?? 1)
   const pageSize = Math.max(1, intArgument(ctx.query.get('page_size'), 'page_size') ?? 50)
   const type = ctx.query.get('type')
@@ -347,12 +349,12 @@ export async function listResourcesV2(ctx: RequestContext, env: Env): Promise<Re
  * The v2 extras endpoints check, in order: the payload shape (400), `deleted` (410, even for the
  * owner), the permission (403), the resource (404).
  */
-async function extrasPayload<T>(ctx: RequestContext, dataset: DatasetState, check: (data: unknown) => data is T, message: string): Promise<T> {
+async function extrasPayload<T>(ctx: RequestContext, env: Env, dataset: DatasetState, check: (data: unknown) => data is T, message: string): Promise<T> {
   requireUser(ctx)
   const data = await readFlaskJson(ctx)
   if (!check(data)) throw abort(400, message)
   if (dataset.deleted !== null) throw abort(410, MESSAGES.datasetDeleted)
-  requirePermission(ctx, dataset)
+  requirePermission(ctx, env, dataset)
   return data
 }
 
@@ -368,35 +370,35 @@ function mergeExtras(extras: Record<string, unknown>, data: Record<string, unkno
   return merged
 }
 
-export async function putDatasetExtras(ctx: RequestContext): Promise<Reply> {
+export async function putDatasetExtras(ctx: RequestContext, env: Env): Promise<Reply> {
   const dataset = requireDataset(ctx)
-  const data = await extrasPayload(ctx, dataset, isPlainObject, 'Wrong payload format, dict expected')
+  const data = await extrasPayload(ctx, env, dataset, isPlainObject, 'Wrong payload format, dict expected')
   dataset.extras = mergeExtras(dataset.extras, data)
   return json(200, { ...dataset.extras })
 }
 
 /** Dataset extras: unknown keys are ignored (`except KeyError: pass`). */
-export async function deleteDatasetExtras(ctx: RequestContext): Promise<Reply> {
+export async function deleteDatasetExtras(ctx: RequestContext, env: Env): Promise<Reply> {
   const dataset = requireDataset(ctx)
-  const keys = await extrasPayload(ctx, dataset, isList, 'Wrong payload format, list expected')
+  const keys = await extrasPayload(ctx, env, dataset, isList, 'Wrong payload format, list expected')
   const remaining = { ...dataset.extras }
   for (const key of keys) if (typeof key === 'string') delete remaining[key]
   dataset.extras = remaining
   return empty(204)
 }
 
-export async function putResourceExtras(ctx: RequestContext): Promise<Reply> {
+export async function putResourceExtras(ctx: RequestContext, env: Env): Promise<Reply> {
   const dataset = requireDataset(ctx)
-  const data = await extrasPayload(ctx, dataset, isPlainObject, 'Wrong payload format, dict expected')
+  const data = await extrasPayload(ctx, env, dataset, isPlainObject, 'Wrong payload format, dict expected')
   const resource = requireResource(dataset, ctx.rid)
   resource.extras = mergeExtras(resource.extras, data)
   return json(200, { ...resource.extras })
 }
 
 /** Resource extras: an unknown key is a 404 and nothing is removed. */
-export async function deleteResourceExtras(ctx: RequestContext): Promise<Reply> {
+export async function deleteResourceExtras(ctx: RequestContext, env: Env): Promise<Reply> {
   const dataset = requireDataset(ctx)
-  const keys = await extrasPayload(ctx, dataset, isList, 'Wrong payload format, list expected')
+  const keys = await extrasPayload(ctx, env, dataset, isList, 'Wrong payload format, list expected')
   const resource = requireResource(dataset, ctx.rid)
   const remaining = { ...resource.extras }
   for (const key of keys) {

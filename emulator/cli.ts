@@ -1,63 +1,160 @@
 /**
- * Standalone udata emulator:
- *   npx tsx emulator/cli.ts [--port 8080] [--host 127.0.0.1] [--seed seed.json] [--data-dir DIR] [--legacy]
- * Prints `{"url": ..., "users": [...], "datasets": [...]}` on one stdout line, then one line per
- * request on stderr (`METHOD path status`, API keys masked). Stops on SIGINT / SIGTERM.
+ * Standalone udata emulator. From a clone, without installing anything:
+ *   node dist/emulator/index.js [options]        (the bundle built from this file)
+ *   npx tsx emulator/cli.ts [options]            (from the sources, after npm ci)
+ * Prints `{"url": ..., "users": [...], "organizations": [...], "datasets": [...]}` on one stdout
+ * line, then one line per request on stderr. Stops on SIGINT / SIGTERM. `--help` says it all.
  */
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
+import { parseFaultRule } from './faults.js'
 import { DEFAULT_SEED, applySeed } from './seed.js'
-import { startEmulator, type Emulator } from './server.js'
+import { startEmulator, type Emulator, type EmulatorOptions } from './server.js'
 
-const USAGE = 'usage: tsx emulator/cli.ts [--port 8080] [--host 127.0.0.1] [--seed seed.json] [--data-dir DIR] [--legacy]'
+const HELP = `udata emulator: a local stand-in for the data.gouv.fr (udata) HTTP API, in memory, on loopback.
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      seed: { type: 'string' },
-      'data-dir': { type: 'string' },
-      legacy: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`)
-    return
-  }
-  const port = values.port === undefined ? 8080 : Number(values.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`)
+Usage: node dist/emulator/index.js [options]
 
-  let seed: unknown = DEFAULT_SEED
-  let seedDir = process.cwd()
-  if (values.seed !== undefined) {
-    const seedPath = resolve(values.seed)
-    seed = JSON.parse(readFileSync(seedPath, 'utf8')) as unknown
-    seedDir = dirname(seedPath)
-  }
+Options:
+  --port N              port to listen on (default 8080; 0 picks a free one)
+  --host ADDR           address to listen on (default 127.0.0.1)
+  --seed FILE           JSON seed (format below); default: a demo user with the key
+                        "demo-api-key" and a dataset "demo-dataset" with one file and one remote resource
+  --data-dir DIR        where stored files and chunk parts go (default: a temporary folder,
+                        removed on exit)
+  --extensions LIST     allowed extensions, comma-separated (default: udata's list plus parquet)
+  --legacy              behave as udata before v17.6 (no extension check on chunked uploads,
+                        parts deleted while combined, only "url" protected on hosted files,
+                        bad key = "Invalid API Key")
+  --no-same-second-conflict
+                        two uploads of one name into one dataset within a second both succeed
+                        (by default the second is flask-storage's FileExists, a 500, as on udata)
+  --max-body-bytes N    a reverse proxy body limit on every request: larger ones get nginx's 413
+  --fault JSON          add a fault rule (repeatable), e.g. '{"method":"POST","path":"/upload/$","status":503,"times":1}'
+  --quiet               do not log requests on stderr
+  -h, --help            this text
 
-  let keys: string[] = []
-  const mask = (text: string): string => keys.reduce((out, key) => out.split(key).join('***'), text)
-  const emulator: Emulator = await startEmulator({
-    port,
+Output: one JSON line on stdout once listening:
+  {"url": "http://127.0.0.1:8080", "users": [{"id", "apiKey"}], "organizations": [{"id", "slug"}],
+   "datasets": [{"id", "slug", "resources": [{"id", "title", "filetype", "url"}]}]}
+then "METHOD path status" per request on stderr (API keys masked).
+
+API (paths under /api/1 unless said; send X-API-KEY for writes; see emulator/README.md):
+  GET  /me/                                   the caller, with its organizations
+  GET  /me/datasets/                          the caller's datasets
+  GET  /organizations/{org}/                  an organization (id or slug), with members
+  GET  /organizations/{org}/datasets/         its datasets (private ones for members)
+  GET  /datasets/?owner=&organization=&q=     public datasets, paginated
+  POST /datasets/                             create: {"title", "description", "private"?,
+                                              "organization"?, "tags"?, "frequency"?, "license"?, ...} -> 201
+  GET|PUT|DELETE /datasets/{dataset}/         read, partial update, delete (410 once deleted)
+  POST /datasets/{dataset}/upload/            new resource from a multipart "file" (201)
+  POST /datasets/{dataset}/resources/{rid}/upload/   replace a resource's file (200)
+  POST /datasets/{dataset}/resources/         new remote resource (JSON, "filetype": "remote")
+  GET|PUT|DELETE /datasets/{dataset}/resources/{rid}/
+  PUT  /datasets/{dataset}/resources/         reorder
+  GET  /datasets/r/{rid}                      302 to the file
+  GET  /datasets/extensions/ | resource_types/ | frequencies/ | licenses/
+  /api/2/datasets/{dataset}/resources/, /api/2/datasets/resources/{rid}/, .../extras/ (PUT, DELETE)
+  Uploads also take udata's chunked protocol (uuid, partindex, totalparts, chunksize, filename).
+  Stored files are served under /static/<slug>/<YYYYMMDD-HHMMSS>/<name>.
+
+Seed format (--seed FILE; every field optional unless said):
+  {"users": [{"id", "apiKey", "active"}],
+   "organizations": [{"id", "name" (required), "slug", "description", "deleted",
+                      "members": [{"user": "<user id or seeded apiKey>", "role": "admin|editor|partial_editor"}]}],
+   "datasets": [{"owner": "<user id; default the first user>", "organization": "<org id or slug>",
+                 "id", "slug", "title", "description", "private", "deleted", "archived": true|"<date>",
+                 "oldSlugs", "tags", "frequency", "license", "extras",
+                 "resources": [{"filename", "content" | "contentBase64" | "path", "title", "type", ...},
+                               {"url", "title", "type", "format", ...}]}]}
+
+Control endpoints (no authentication, not recorded):
+  GET /__emulator/state          users, organizations, datasets as their owner sees them
+  GET /__emulator/requests       recorded requests (keys masked)
+  POST /__emulator/reset-requests
+  GET|POST|DELETE /__emulator/faults   list, add (a rule or a list), remove all fault rules
+
+Fault rule: {"method", "path" (regex), "nth" | "times" (neither: every match),
+  "status", "body" (JSON, or a string sent as "contentType"), "retryAfter", "headers",
+  "maxBodyBytes" (nginx 413 above it), "dropAfterBytes" (cut the connection),
+  "delayMs" (receive, wait, then handle even if the client left), "loseResponse" (handle, no answer),
+  "answerDelayMs" (handle at once, answer later)}
+`
+
+function parseOptions(argv: string[]): ReturnType<typeof parseArgs<{ options: typeof OPTIONS; args: string[] }>>['values'] {
+  return parseArgs({ args: argv, options: OPTIONS }).values
+}
+
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  seed: { type: 'string' },
+  'data-dir': { type: 'string' },
+  extensions: { type: 'string' },
+  legacy: { type: 'boolean' },
+  'no-same-second-conflict': { type: 'boolean' },
+  'max-body-bytes': { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+function integer(value: string | undefined, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`--${name}: not a valid number: ${value}`)
+  return n
+}
+
+function readSeed(path: string | undefined): { seed: unknown; dir: string } {
+  if (path === undefined) return { seed: DEFAULT_SEED, dir: process.cwd() }
+  const seedPath = resolve(path)
+  return { seed: JSON.parse(readFileSync(seedPath, 'utf8')) as unknown, dir: dirname(seedPath) }
+}
+
+function emulatorOptions(values: ReturnType<typeof parseOptions>, log: (line: string) => void): EmulatorOptions {
+  return {
+    port: integer(values.port, 'port', 8080, 65535),
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+    ...(values.extensions !== undefined
+      ? {
+          extensions: values.extensions
+            .split(',')
+            .map((e) => e.trim())
+            .filter((e) => e !== ''),
+        }
+      : {}),
     ...(values.legacy === true ? { version: 'legacy' as const } : {}),
-    onRequest: (r) => {
-      const fault = r.fault !== undefined ? ` [fault ${r.fault}]` : ''
-      process.stderr.write(`${r.method} ${mask(r.path)} ${r.status === 0 ? 'dropped' : r.status}${fault}\n`)
-    },
-  })
+    ...(values['no-same-second-conflict'] === true ? { sameSecondConflict: false } : {}),
+    onRequest: (r) => log(`${r.method} ${r.path} ${r.status === 0 ? 'dropped' : r.status}${r.fault !== undefined ? ` [fault ${r.fault}]` : ''}`),
+  }
+}
+
+async function main(): Promise<void> {
+  const values = parseOptions(process.argv.slice(2))
+  if (values.help === true) {
+    process.stdout.write(HELP)
+    return
+  }
+  const faults = (values.fault ?? []).map((raw) => parseFaultRule(JSON.parse(raw) as unknown))
+  const maxBody = values['max-body-bytes'] === undefined ? undefined : integer(values['max-body-bytes'], 'max-body-bytes', 0)
+  const { seed, dir } = readSeed(values.seed)
+  let keys: string[] = []
+  const mask = (text: string): string => keys.reduce((out, key) => out.split(key).join('***'), text)
+  const options = emulatorOptions(values, (line) => values.quiet === true || process.stderr.write(`${mask(line)}\n`))
+  const emulator: Emulator = await startEmulator({ ...options, ...(maxBody !== undefined ? { maxBodyBytes: maxBody } : {}) })
   let summary
   try {
-    summary = applySeed(emulator, seed, seedDir)
+    summary = applySeed(emulator, seed, dir)
   } catch (error) {
     await emulator.close()
     throw error
   }
+  emulator.faults.push(...faults)
   keys = summary.users.map((u) => u.apiKey).filter((k) => k.length > 0)
   process.stdout.write(`${JSON.stringify(summary)}\n`)
 
@@ -75,6 +172,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`)
+  process.stderr.write(`udata emulator: ${error instanceof Error ? error.message : String(error)}\n(--help for usage)\n`)
   process.exitCode = 1
 })

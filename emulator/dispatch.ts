@@ -62,6 +62,10 @@ export async function dispatch(ctx: RequestContext, env: Env, search: string): P
     const redirect = resolveDataset(ctx, env, match.dataset, search)
     if (redirect !== undefined) return redirect
   }
+  if (match.org !== undefined) {
+    ctx.org = env.store.organization(match.org)
+    if (ctx.org === undefined) throw abort(404, WERKZEUG.notFound)
+  }
   ctx.rid = match.rid
   authenticate(ctx, env)
   return masked(ctx, await handler(ctx, env))

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 
 import { MESSAGES, WERKZEUG } from './constants.js'
-import type { DatasetState, RecordedRequest, UserState } from './types.js'
+import type { DatasetState, OrganizationState, RecordedRequest, UserState } from './types.js'
 
 export type Headers = Record<string, string>
 
@@ -58,6 +58,8 @@ export interface RequestContext {
   record: RecordedRequest
   user: UserState | undefined
   dataset: DatasetState | undefined
+  /** The `{org}` path parameter, resolved (`OrganizationConverter`). */
+  org: OrganizationState | undefined
   /** Lower-cased `{rid}` path parameter. */
   rid: string | undefined
 }

@@ -1,5 +1,6 @@
 import { isoDate } from './http.js'
-import type { DatasetState, ResourceState, UserState } from './types.js'
+import { isMember, permissionsFor, type Directory } from './permissions.js'
+import type { DatasetState, OrganizationState, ResourceState, UserState } from './types.js'
 
 /**
  * `ResourceMixin.last_modified` (reference §7): for remote resources the analyser's
@@ -39,26 +40,6 @@ export function renderResource(resource: ResourceState, origin: string): Record<
   }
 }
 
-export interface Permissions {
-  delete: boolean
-  edit: boolean
-  edit_resources: boolean
-}
-
-/**
- * `OwnableReadPermission`: anyone reads a visible dataset; a private or deleted one only those
- * with rights on it (reference §2.3, §2.4). Archived datasets stay readable by all.
- */
-export function canRead(dataset: DatasetState, user: UserState | undefined): boolean {
-  return (!dataset.private && dataset.deleted === null) || permissionsFor(dataset, user).edit
-}
-
-/** Without organisations or admins, every right belongs to the owner (reference §2.3). */
-export function permissionsFor(dataset: DatasetState, user: UserState | undefined): Permissions {
-  const owner = user !== undefined && user.active && user.id === dataset.owner
-  return { delete: owner, edit: owner, edit_resources: owner }
-}
-
 function lastUpdate(dataset: DatasetState): string {
   const dates = dataset.resources.map((r) => resourceLastModified(r)).map((d) => new Date(d))
   if (dates.length === 0) return isoDate(dataset.lastModifiedInternal)
@@ -79,8 +60,63 @@ export function renderUser(user: UserState, origin: string): Record<string, unkn
   }
 }
 
+/** `GET /me/`: the user plus `organizations` (references), as `User.__read_fields__` renders it. */
+export function renderMe(user: UserState, origin: string, orgs: readonly OrganizationState[]): Record<string, unknown> {
+  return { ...renderUser(user, origin), active: user.active, roles: [], organizations: orgs.map((o) => renderOrganizationRef(o, origin, user)) }
+}
+
+function organizationPermissions(org: OrganizationState, caller: UserState | undefined): Record<string, boolean> {
+  const admin = org.members.some((m) => m.user === caller?.id && m.role === 'admin' && caller.active)
+  return { edit: admin, delete: admin, members: admin, harvest: admin, private: isMember(org, caller) }
+}
+
+/** `Organization.__ref_fields__`. */
+export function renderOrganizationRef(org: OrganizationState, origin: string, caller: UserState | undefined): Record<string, unknown> {
+  return {
+    id: org.id,
+    name: org.name,
+    acronym: null,
+    slug: org.slug,
+    logo: null,
+    logo_thumbnail: null,
+    badges: [],
+    uri: `${origin}/api/1/organizations/${org.slug}/`,
+    page: `${origin}/organizations/${org.slug}/`,
+    permissions: organizationPermissions(org, caller),
+    class: 'Organization',
+  }
+}
+
+/** `Organization.__read_fields__` (the part a publishing script reads). */
+export function renderOrganization(
+  org: OrganizationState,
+  origin: string,
+  dir: Directory,
+  caller: UserState | undefined,
+  datasets: number,
+): Record<string, unknown> {
+  const members = org.members.flatMap((m) => {
+    const user = dir.users.get(m.user)
+    return user === undefined ? [] : [{ user: renderUser(user, origin), role: m.role, since: isoDate(m.since) }]
+  })
+  return {
+    ...renderOrganizationRef(org, origin, caller),
+    description: org.description,
+    url: null,
+    business_number_id: null,
+    members,
+    created_at: isoDate(org.createdAt),
+    last_modified: isoDate(org.createdAt),
+    deleted: org.deleted === null ? null : isoDate(org.deleted),
+    metrics: { datasets, dataservices: 0, followers: 0, members: members.length, reuses: 0, views: 0 },
+    extras: {},
+  }
+}
+
 /** `dataset_fields` of API v1 (the subset a publishing client can care about). */
-export function renderDataset(dataset: DatasetState, origin: string, owner: UserState | undefined, caller: UserState | undefined): Record<string, unknown> {
+export function renderDataset(dataset: DatasetState, origin: string, dir: Directory, caller: UserState | undefined): Record<string, unknown> {
+  const owner = dataset.owner === null ? undefined : dir.users.get(dataset.owner)
+  const org = dataset.organization === null ? undefined : dir.organization(dataset.organization)
   return {
     id: dataset.id,
     title: dataset.title,
@@ -103,11 +139,11 @@ export function renderDataset(dataset: DatasetState, origin: string, owner: User
     frequency_date: dataset.frequencyDate,
     extras: { ...dataset.extras },
     metrics: { discussions: 0, followers: 0, reuses: 0, views: 0, resources_downloads: 0 },
-    organization: null,
+    organization: org === undefined ? null : renderOrganizationRef(org, origin, caller),
     owner: owner === undefined ? null : renderUser(owner, origin),
     temporal_coverage: dataset.temporalCoverage === null ? null : { ...dataset.temporalCoverage },
     spatial: dataset.spatial === null ? null : { zones: [...dataset.spatial.zones], granularity: dataset.spatial.granularity, geom: null },
-    license: dataset.license,
+    license: dataset.license ?? 'notspecified',
     uri: `${origin}/api/1/datasets/${dataset.slug}/`,
     page: `${origin}/datasets/${dataset.slug}/`,
     contact_points: [],
@@ -116,6 +152,6 @@ export function renderDataset(dataset: DatasetState, origin: string, owner: User
       created_at_internal: isoDate(dataset.createdAt),
       last_modified_internal: isoDate(dataset.lastModifiedInternal),
     },
-    permissions: permissionsFor(dataset, caller),
+    permissions: permissionsFor(dataset, caller, dir),
   }
 }

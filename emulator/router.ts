@@ -1,3 +1,4 @@
+import * as accounts from './accounts.js'
 import * as api from './api.js'
 import type { Env } from './env.js'
 import { UUID_RE, type Reply, type RequestContext } from './http.js'
@@ -6,7 +7,7 @@ import { uploadExisting, uploadNew } from './upload.js'
 export type Handler = (ctx: RequestContext, env: Env) => Promise<Reply>
 
 interface Route {
-  /** Literal segments, `:dataset` (id or slug) or `:rid` (a UUID, Werkzeug's `<uuid:...>`). */
+  /** Literal segments, `:dataset` / `:org` (id or slug) or `:rid` (a UUID, Werkzeug's `<uuid:...>`). */
   segments: readonly string[]
   /** Rule ends with a slash: a request without it is redirected (308), like Werkzeug's strict_slashes. */
   slash: boolean
@@ -25,7 +26,11 @@ const ROUTES: readonly Route[] = [
   route('/api/1/datasets/frequencies/', { GET: api.getFrequencies }),
   route('/api/1/datasets/licenses/', { GET: api.getLicenses }),
   route('/api/1/datasets/r/:rid', { GET: api.resourceRedirect }),
+  route('/api/1/datasets/', { GET: accounts.listDatasets, POST: accounts.postDataset }),
   route('/api/1/me/', { GET: api.getMe }),
+  route('/api/1/me/datasets/', { GET: accounts.myDatasets }),
+  route('/api/1/organizations/:org/', { GET: accounts.getOrganization }),
+  route('/api/1/organizations/:org/datasets/', { GET: accounts.organizationDatasets }),
   route('/api/1/datasets/:dataset/', { GET: api.getDataset, PUT: api.putDataset, DELETE: api.deleteDataset }),
   route('/api/1/datasets/:dataset/upload/', { POST: uploadNew }),
   route('/api/1/datasets/:dataset/resources/', { POST: api.postResource, PUT: api.reorderResources }),
@@ -37,15 +42,24 @@ const ROUTES: readonly Route[] = [
   route('/api/2/datasets/:dataset/resources/:rid/extras/', { PUT: api.putResourceExtras, DELETE: api.deleteResourceExtras }),
 ]
 
-export type RouteMatch =
-  { kind: 'route'; methods: Route['methods']; dataset: string | undefined; rid: string | undefined } | { kind: 'slash' } | { kind: 'none' }
+interface Params {
+  dataset?: string
+  org?: string
+  rid?: string
+}
 
-function matchSegments(route: Route, segments: readonly string[]): { dataset?: string; rid?: string } | undefined {
+export type RouteMatch =
+  | { kind: 'route'; methods: Route['methods']; dataset: string | undefined; org: string | undefined; rid: string | undefined }
+  | { kind: 'slash' }
+  | { kind: 'none' }
+
+function matchSegments(route: Route, segments: readonly string[]): Params | undefined {
   if (route.segments.length !== segments.length) return undefined
-  const params: { dataset?: string; rid?: string } = {}
+  const params: Params = {}
   for (const [index, expected] of route.segments.entries()) {
     const actual = segments[index] as string
     if (expected === ':dataset') params.dataset = actual
+    else if (expected === ':org') params.org = actual
     else if (expected === ':rid') {
       if (!UUID_RE.test(actual)) return undefined
       params.rid = actual.toLowerCase()
@@ -70,7 +84,7 @@ export function matchRoute(pathname: string): RouteMatch {
     const params = matchSegments(candidate, segments)
     if (params === undefined) continue
     if (candidate.slash === trailing) {
-      return { kind: 'route', methods: candidate.methods, dataset: params.dataset, rid: params.rid }
+      return { kind: 'route', methods: candidate.methods, dataset: params.dataset, org: params.org, rid: params.rid }
     }
     if (candidate.slash && !trailing) slashRedirect = true
   }

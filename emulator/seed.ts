@@ -53,11 +53,26 @@ const remoteResource = z
 export const seedSchema = z
   .object({
     users: z.array(z.object({ id: z.string().optional(), apiKey: z.string().min(1).optional(), active: z.boolean().optional() }).strict()).default([]),
+    organizations: z
+      .array(
+        z
+          .object({
+            id: z.string().optional(),
+            name: z.string().min(1),
+            slug: z.string().optional(),
+            description: z.string().optional(),
+            deleted: z.boolean().optional(),
+            members: z.array(z.object({ user: z.string(), role: z.enum(['admin', 'editor', 'partial_editor']).optional() }).strict()).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     datasets: z
       .array(
         z
           .object({
             owner: z.string().optional(),
+            organization: z.string().optional(),
             id: z.string().optional(),
             slug: z.string().optional(),
             title: z.string().optional(),
@@ -83,6 +98,7 @@ export type SeedFile = z.input<typeof seedSchema>
 export interface SeedSummary {
   url: string
   users: Array<{ id: string; apiKey: string }>
+  organizations: Array<{ id: string; slug: string }>
   datasets: Array<{ id: string; slug: string; resources: Array<{ id: string; title: string; filetype: string; url: string }> }>
 }
 
@@ -115,35 +131,48 @@ export function parseSeed(value: unknown): z.output<typeof seedSchema> {
   return result.data
 }
 
+type ParsedSeed = z.output<typeof seedSchema>
+
+function seedResource(r: ParsedSeed['datasets'][number]['resources'] extends (infer R)[] | undefined ? R : never, baseDir: string): SeedResource {
+  const schema = r.schema === undefined ? undefined : r.schema === null ? null : (stripUndefined(r.schema) as SchemaRef)
+  if ('filename' in r) {
+    const content =
+      r.content !== undefined
+        ? r.content
+        : r.contentBase64 !== undefined
+          ? Buffer.from(r.contentBase64, 'base64')
+          : readFileSync(resolve(baseDir, r.path as string))
+    const { content: _c, contentBase64: _b, path: _p, schema: _s, ...rest } = r
+    return stripUndefined({ ...rest, content, schema }) as SeedResource
+  }
+  const { schema: _s, ...rest } = r
+  return stripUndefined({ ...rest, schema }) as SeedResource
+}
+
+/** A member is named by user id or by the API key of a seeded user. */
+function memberId(ref: string, users: ReadonlyArray<{ id: string; apiKey: string }>): string {
+  return users.find((u) => u.apiKey === ref)?.id ?? ref
+}
+
 /** Load a seed into a running emulator. Relative `path`s are resolved against `baseDir`. */
 export function applySeed(emulator: Emulator, value: unknown, baseDir = process.cwd()): SeedSummary {
   const seed = parseSeed(value)
   const users = seed.users.map((u) => emulator.addUser(stripUndefined(u)))
+  const organizations = seed.organizations.map((o) =>
+    emulator.addOrganization(stripUndefined({ ...o, members: o.members?.map((m) => stripUndefined({ ...m, user: memberId(m.user, users) })) })),
+  )
   const datasets = seed.datasets.map((d) => {
-    const owner = d.owner ?? users[0]?.id
-    if (owner === undefined) throw new Error('Invalid seed: a dataset needs an owner and no user is seeded')
-    const resources: SeedResource[] = (d.resources ?? []).map((r) => {
-      const schema = r.schema === undefined ? undefined : r.schema === null ? null : (stripUndefined(r.schema) as SchemaRef)
-      if ('filename' in r) {
-        const content =
-          r.content !== undefined
-            ? r.content
-            : r.contentBase64 !== undefined
-              ? Buffer.from(r.contentBase64, 'base64')
-              : readFileSync(resolve(baseDir, r.path as string))
-        const { content: _c, contentBase64: _b, path: _p, schema: _s, ...rest } = r
-        return stripUndefined({ ...rest, content, schema }) as SeedResource
-      }
-      const { schema: _s, ...rest } = r
-      return stripUndefined({ ...rest, schema }) as SeedResource
-    })
-    const { resources: _r, archived, ...rest } = d
+    const owner = d.organization === undefined ? (d.owner ?? users[0]?.id) : undefined
+    if (owner === undefined && d.organization === undefined) throw new Error('Invalid seed: a dataset needs an owner or an organization and no user is seeded')
+    const resources = (d.resources ?? []).map((r) => seedResource(r, baseDir))
+    const { resources: _r, archived, owner: _o, ...rest } = d
     const archivedAt = typeof archived === 'string' ? new Date(archived) : archived === true ? true : undefined
     return emulator.addDataset(stripUndefined({ ...rest, owner, resources, archived: archivedAt }))
   })
   return {
     url: emulator.url,
     users,
+    organizations: organizations.map((o) => ({ id: o.id, slug: o.slug })),
     datasets: datasets.map((d) => ({
       id: d.id,
       slug: d.slug,

@@ -15,7 +15,17 @@ import { countedBody, finishRecord, startRecord } from './recording.js'
 import { drain, errorReply, writeReply } from './respond.js'
 import { Storage } from './storage.js'
 import { Store } from './store.js'
-import type { DatasetSeed, DatasetState, FaultRule, FileResourceSeed, RecordedRequest, RemoteResourceSeed, ResourceState } from './types.js'
+import type {
+  DatasetSeed,
+  DatasetState,
+  FaultRule,
+  FileResourceSeed,
+  OrganizationSeed,
+  OrganizationState,
+  RecordedRequest,
+  RemoteResourceSeed,
+  ResourceState,
+} from './types.js'
 
 export type {
   Checksum,
@@ -24,6 +34,9 @@ export type {
   FaultRule,
   FileResourceSeed,
   FileType,
+  OrganizationSeed,
+  OrganizationState,
+  OrgRole,
   RecordedRequest,
   RemoteResourceSeed,
   ResourceState,
@@ -56,6 +69,11 @@ export interface EmulatorOptions {
   version?: 'current' | 'legacy'
   /** Called once per API request, when it has been answered (or dropped). */
   onRequest?: (request: RecordedRequest) => void
+  /**
+   * A reverse proxy body limit on every request (nginx `client_max_body_size`): larger bodies get
+   * nginx's 413 page, unhandled. A fault rule's own `maxBodyBytes` takes precedence.
+   */
+  maxBodyBytes?: number
 }
 
 export interface Emulator {
@@ -64,6 +82,7 @@ export interface Emulator {
   readonly dataDir: string
   close(): Promise<void>
   addUser(opts?: { id?: string; apiKey?: string; active?: boolean }): { id: string; apiKey: string }
+  addOrganization(opts: OrganizationSeed): OrganizationState
   addDataset(opts: DatasetSeed): DatasetState
   addFileResource(datasetId: string, opts: FileResourceSeed): ResourceState
   addRemoteResource(datasetId: string, opts: RemoteResourceSeed): ResourceState
@@ -83,6 +102,7 @@ export interface Emulator {
 interface Deps extends AdminState {
   env: Env
   onRequest: EmulatorOptions['onRequest']
+  maxBodyBytes: number | undefined
 }
 
 function hostForUrl(host: string): string {
@@ -108,6 +128,7 @@ async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL, met
     record,
     user: undefined,
     dataset: undefined,
+    org: undefined,
     rid: undefined,
   }
   const finish = (status: number): void => finishRecord(record, status, deps.onRequest)
@@ -115,11 +136,15 @@ async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL, met
   const fault = deps.faults.pick(method, url.pathname, rawPath)
   let reply: Reply
   try {
-    if (fault !== undefined) {
-      record.fault = describeFault(fault)
-      const forwarded = await throughProxy(fault, req, res, body, deps.env.storage, finish)
+    if (fault !== undefined) record.fault = describeFault(fault)
+    const limit = fault?.maxBodyBytes ?? deps.maxBodyBytes
+    const proxyRule: FaultRule = { ...fault, ...(limit !== undefined ? { maxBodyBytes: limit } : {}) }
+    if (fault !== undefined || deps.maxBodyBytes !== undefined) {
+      const forwarded = await throughProxy(proxyRule, req, res, body, deps.env.storage, finish)
       if (forwarded === undefined) return
       ctx.body = forwarded
+    }
+    if (fault !== undefined) {
       if (fault.delayMs !== undefined) await sleep(fault.delayMs)
       if (await answerInstead(fault, req, res, ctx.body, finish)) return
     }
@@ -178,7 +203,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   let origin = ''
   const store = new Store(storage, () => origin, extensions)
   const env: Env = { store, storage, origin: () => origin, extensions, sameSecondConflict: opts.sameSecondConflict ?? true, legacy: opts.version === 'legacy' }
-  const deps: Deps = { env, store, origin: env.origin, requests: [], faults: new FaultSet(), onRequest: opts.onRequest }
+  const deps: Deps = { env, store, origin: env.origin, requests: [], faults: new FaultSet(), onRequest: opts.onRequest, maxBodyBytes: opts.maxBodyBytes }
 
   const server = createServer((req, res) => {
     handle(req, res, deps).catch((error: unknown) => {
@@ -195,6 +220,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     dataDir,
     close: closer(server, dataDir, ownDir),
     addUser: (o) => store.addUser(o),
+    addOrganization: (o) => store.addOrganization(o),
     addDataset: (o) => store.addDataset(o),
     addFileResource: (datasetId, o) => store.addFileResource(datasetId, o),
     addRemoteResource: (datasetId, o) => store.addRemoteResource(datasetId, o),

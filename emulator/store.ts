@@ -4,15 +4,17 @@ import { mimeFor } from './constants.js'
 import { UUID_RE, objectId } from './http.js'
 import { fileFormat, normalizeFilename, slugify } from './normalize.js'
 import type { Storage } from './storage.js'
-import type { DatasetSeed, DatasetState, FileResourceSeed, RemoteResourceSeed, ResourceState, UserState } from './types.js'
+import type { Directory } from './permissions.js'
+import type { DatasetSeed, DatasetState, FileResourceSeed, OrganizationSeed, OrganizationState, RemoteResourceSeed, ResourceState, UserState } from './types.js'
 
 /** Seeded files are stored one hour in the past so that an upload right after seeding never collides. */
 const SEED_STORAGE_AGE_MS = 3600_000
 
 /** The emulator's in-memory database: users (with their API keys) and datasets. */
-export class Store {
+export class Store implements Directory {
   readonly users = new Map<string, UserState>()
   readonly datasets: DatasetState[] = []
+  readonly organizations: OrganizationState[] = []
   private readonly byKey = new Map<string, UserState>()
 
   constructor(
@@ -41,8 +43,45 @@ export class Store {
     return [...this.byKey.keys()]
   }
 
+  addOrganization(seed: OrganizationSeed): OrganizationState {
+    const id = seed.id ?? objectId()
+    if (this.organizations.some((o) => o.id === id)) throw new Error(`Organization ${id} already exists`)
+    const slug = seed.slug ?? uniqueSlug(seed.name, (s) => this.organizations.some((o) => o.slug === s))
+    if (this.organizations.some((o) => o.slug === slug)) throw new Error(`Slug ${slug} already in use`)
+    const now = new Date()
+    const members = (seed.members ?? []).map((m) => {
+      if (!this.users.has(m.user)) throw new Error(`Unknown member ${m.user} of organization ${seed.name}`)
+      return { user: m.user, role: m.role ?? 'editor', since: now }
+    })
+    const org: OrganizationState = {
+      id,
+      name: seed.name,
+      slug,
+      oldSlugs: [],
+      description: seed.description ?? '',
+      members,
+      createdAt: now,
+      deleted: seed.deleted === true ? now : null,
+    }
+    this.organizations.push(org)
+    return org
+  }
+
+  /** By id, current slug or old slug (the `org` converter). */
+  organization(idOrSlug: string): OrganizationState | undefined {
+    return this.organizations.find((o) => o.id === idOrSlug || o.slug === idOrSlug) ?? this.organizations.find((o) => o.oldSlugs.includes(idOrSlug))
+  }
+
+  /** `User.organizations`: those the user belongs to, deleted ones excluded. */
+  organizationsOf(userId: string): OrganizationState[] {
+    return this.organizations.filter((o) => o.deleted === null && o.members.some((m) => m.user === userId))
+  }
+
   addDataset(seed: DatasetSeed): DatasetState {
-    if (!this.users.has(seed.owner)) throw new Error(`Unknown owner ${seed.owner}`)
+    const organization = seed.organization === undefined ? null : (this.organization(seed.organization)?.id ?? null)
+    if (seed.organization !== undefined && organization === null) throw new Error(`Unknown organization ${seed.organization}`)
+    const owner = organization === null ? (seed.owner ?? null) : null
+    if (organization === null && (owner === null || !this.users.has(owner))) throw new Error(`Unknown owner ${seed.owner ?? '(none given)'}`)
     const id = seed.id ?? objectId()
     if (this.datasets.some((d) => d.id === id)) throw new Error(`Dataset ${id} already exists`)
     const title = seed.title ?? (seed.slug !== undefined ? seed.slug.replace(/-/g, ' ') : `Dataset ${this.datasets.length + 1}`)
@@ -59,7 +98,8 @@ export class Store {
       private: seed.private ?? false,
       deleted: seed.deleted === true ? now : null,
       archived: seed.archived === true ? now : seed.archived instanceof Date ? seed.archived : null,
-      owner: seed.owner,
+      owner,
+      organization,
       tags: [...(seed.tags ?? [])],
       frequency: seed.frequency ?? 'unknown',
       license: seed.license ?? 'notspecified',
@@ -178,16 +218,9 @@ export class Store {
     dataset.slug = slug
   }
 
-  /**
-   * `populate_slug`: the slug of the title, or `<slug>-1`, `-2`... (the base cut so that the
-   * whole stays within 255 characters) when another dataset has it; `-uuid` appended to a slug
-   * that reads as a UUID.
-   */
+  /** A free dataset slug for this title (see `uniqueSlug` below). */
   private uniqueSlug(title: string, self?: DatasetState): string {
-    const base = slugify(title) || 'dataset'
-    let slug = base
-    for (let n = 1; this.slugTaken(slug, self); n++) slug = `${base.slice(0, 255 - String(n).length - 1)}-${n}`
-    return UUID_RE.test(slug) ? `${slug}-uuid` : slug
+    return uniqueSlug(title, (slug) => this.slugTaken(slug, self))
   }
 
   /** Only current slugs count: udata drops another dataset's redirect from a slug it reuses. */
@@ -208,4 +241,15 @@ export class Store {
     if (this.findResource(id) !== undefined) throw new Error(`Resource ${id} already exists`)
     return id
   }
+}
+
+/**
+ * `populate_slug`: the slug of the title, or `<slug>-1`, `-2`... (the base cut so that the whole
+ * stays within 255 characters) when taken; `-uuid` appended to a slug that reads as a UUID.
+ */
+function uniqueSlug(title: string, taken: (slug: string) => boolean): string {
+  const base = slugify(title) || 'dataset'
+  let slug = base
+  for (let n = 1; taken(slug); n++) slug = `${base.slice(0, 255 - String(n).length - 1)}-${n}`
+  return UUID_RE.test(slug) ? `${slug}-uuid` : slug
 }

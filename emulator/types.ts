@@ -53,8 +53,10 @@ export interface DatasetState {
   deleted: Date | null
   /** Archive date (`archived` in the JSON): the dataset stays readable and writable. */
   archived: Date | null
-  /** Owner user id. */
-  owner: string
+  /** Owner user id; null when an organization publishes it (udata sets one or the other). */
+  owner: string | null
+  /** Publishing organization id, or null. */
+  organization: string | null
   tags: string[]
   frequency: string
   license: string | null
@@ -98,9 +100,35 @@ export interface RemoteResourceSeed {
 /** A resource given to `addDataset`: a file (has `filename`) or a remote link (has `url`). */
 export type SeedResource = FileResourceSeed | RemoteResourceSeed
 
+/** `ORG_ROLES`: admins and editors edit the organization's datasets; partial editors only read private ones. */
+export type OrgRole = 'admin' | 'editor' | 'partial_editor'
+
+export interface OrganizationState {
+  id: string
+  name: string
+  slug: string
+  oldSlugs: string[]
+  description: string
+  members: Array<{ user: string; role: OrgRole; since: Date }>
+  createdAt: Date
+  deleted: Date | null
+}
+
+export interface OrganizationSeed {
+  id?: string
+  name: string
+  slug?: string
+  description?: string
+  /** `user`: a user id. */
+  members?: Array<{ user: string; role?: OrgRole }>
+  deleted?: boolean
+}
+
 export interface DatasetSeed {
-  /** Owner user id. */
-  owner: string
+  /** Owner user id (required unless `organization` is given). */
+  owner?: string
+  /** Publishing organization id or slug (then the dataset has no owner). */
+  organization?: string
   id?: string
   slug?: string
   title?: string

@@ -244,7 +244,7 @@ function refuseHtml(infos: StoredInfos): void {
 export async function uploadExisting(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
-  requirePermission(ctx, dataset)
+  requirePermission(ctx, env, dataset)
   requireResource(dataset, ctx.rid)
   const result = await handleUpload(ctx, env, dataset)
   if ('kind' in result) return result
@@ -273,7 +273,7 @@ export async function uploadExisting(ctx: RequestContext, env: Env): Promise<Rep
 export async function uploadNew(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
-  requirePermission(ctx, dataset)
+  requirePermission(ctx, env, dataset)
   const result = await handleUpload(ctx, env, dataset)
   if ('kind' in result) return result
   refuseHtml(result)

@@ -1,0 +1,47 @@
+import type { DatasetState, OrganizationState, OrgRole, UserState } from './types.js'
+
+/**
+ * udata's permissions on a dataset (`udata/core/dataset/permissions.py`, reference §2.3): the
+ * owner, or the publishing organization's admins and editors, edit it; its partial editors may
+ * only read it when it is private or deleted (`OwnableReadPermission`; assignments of single
+ * datasets to partial editors are not reproduced). No sysadmins.
+ */
+
+/** What permission checks look up: users and organizations (the Store). */
+export interface Directory {
+  readonly users: ReadonlyMap<string, UserState>
+  organization(idOrSlug: string): OrganizationState | undefined
+}
+
+export interface Permissions {
+  delete: boolean
+  edit: boolean
+  edit_resources: boolean
+}
+
+export function roleIn(org: OrganizationState | undefined, user: UserState | undefined): OrgRole | undefined {
+  if (org === undefined || user === undefined || !user.active) return undefined
+  return org.members.find((m) => m.user === user.id)?.role
+}
+
+export function permissionsFor(dataset: DatasetState, user: UserState | undefined, dir: Directory): Permissions {
+  let edit: boolean
+  if (user === undefined || !user.active) edit = false
+  else if (dataset.organization !== null) {
+    const role = roleIn(dir.organization(dataset.organization), user)
+    edit = role === 'admin' || role === 'editor'
+  } else edit = user.id === dataset.owner
+  return { delete: edit, edit, edit_resources: edit }
+}
+
+/** `OwnableReadPermission`: a visible dataset is read by all; a private or deleted one by those with rights on it. */
+export function canRead(dataset: DatasetState, user: UserState | undefined, dir: Directory): boolean {
+  if (!dataset.private && dataset.deleted === null) return true
+  if (permissionsFor(dataset, user, dir).edit) return true
+  return dataset.organization !== null && roleIn(dir.organization(dataset.organization), user) !== undefined
+}
+
+/** `OrganizationPrivatePermission`: any member sees the organization's private assets. */
+export function isMember(org: OrganizationState, user: UserState | undefined): boolean {
+  return roleIn(org, user) !== undefined
+}
