@@ -1,0 +1,157 @@
+/**
+ * The CLI's Reporter: logs on stderr, and progress. On a terminal, the frame of progress.ts
+ * redrawn in place under the log lines (log-update does the cursor work: it rewrites only the lines
+ * that changed, and wraps the redraw in synchronized-output marks so the terminal never shows a
+ * half-drawn frame). Elsewhere (a CI log, a file), the periodic lines the action prints.
+ */
+import { createLogUpdate } from 'log-update'
+import type { Reporter } from '../engine/engine.js'
+import type { FileEntry } from '../engine/manifest.js'
+import type { Step } from '../engine/plan.js'
+import type { Result } from '../engine/publish.js'
+import { formatBytes } from '../engine/report.js'
+import { interruptReport, ProgressModel, renderFrame, type Phase } from './progress.js'
+
+export interface Output {
+  write(text: string): unknown
+  isTTY?: boolean
+  columns?: number
+  rows?: number
+}
+
+export interface CliReporter extends Reporter {
+  /** The steps about to run (not called by the engine yet: see ProgressModel). */
+  plan(steps: readonly Step[]): void
+  /** One step's outcome (not called by the engine yet: see ProgressModel). */
+  stepDone(result: Result): void
+  /** Stops drawing and removes the progress lines. */
+  done(): void
+  /** What to say when the run is interrupted now. */
+  interrupted(signal: string): string[]
+}
+
+export interface TerminalOptions {
+  stream: Output
+  verbose: boolean
+  dryRun: boolean
+  /** Larger files go in parts: the action's periodic lines are for them only. */
+  chunkSize: number
+  /** Draw in place; by default when the stream is a terminal. */
+  interactive?: boolean
+  clock?: () => number
+  /** Redraw period on a terminal. */
+  redrawMs?: number
+}
+
+export function terminalReporter(options: TerminalOptions): CliReporter {
+  const { stream, verbose, chunkSize } = options
+  const now = options.clock ?? Date.now
+  const model = new ProgressModel()
+  let phase: Phase = options.dryRun ? 'dry-run' : 'preflight'
+  const interactive = options.interactive ?? stream.isTTY === true
+  const frame = interactive ? inPlace(stream, model, now, options.redrawMs ?? 100) : undefined
+  const periodic = interactive ? undefined : periodicLines(chunkSize, now)
+
+  const line = (text: string): void => {
+    if (frame) frame.above(text)
+    else stream.write(`${text}\n`)
+  }
+  return {
+    info: line,
+    debug: (message) => {
+      if (verbose) line(`  ${message}`)
+    },
+    warning: (message) => line(`warning: ${message}`),
+    group: async (name, fn) => {
+      if (!options.dryRun && name.startsWith('Publish')) phase = 'publish'
+      line(`== ${name}`)
+      try {
+        return await fn()
+      } finally {
+        if (phase === 'publish') phase = 'after-publish'
+        frame?.update()
+      }
+    },
+    progress(entry: FileEntry, sent: number) {
+      model.progress(entry, sent, now())
+      if (frame) frame.start()
+      else periodic?.(entry, sent, line)
+    },
+    plan(steps) {
+      model.plan(steps.flatMap((s) => (s.kind === 'file' && (s.action === 'upload' || s.action === 'create') ? [s.entry] : [])))
+    },
+    stepDone(result) {
+      if (result.step.kind === 'file' && result.action !== 'skipped' && result.action !== 'planned' && result.action !== 'updated') {
+        model.ended(result.step.entry, result.action === 'failed', result.action, now())
+        frame?.update()
+      }
+    },
+    done: () => frame?.stop(),
+    interrupted: (signal) => interruptReport(model, phase === 'after-publish' ? 'publish' : phase, chunkSize, signal),
+  }
+}
+
+/** The frame under the log lines, redrawn on a timer while an upload is on screen. */
+function inPlace(stream: Output, model: ProgressModel, now: () => number, redrawMs: number) {
+  const draw = createLogUpdate(stream as NodeJS.WriteStream)
+  let shown = false
+  let timer: NodeJS.Timeout | undefined
+  const update = (): void => {
+    const lines = renderFrame(model, stream.columns || 80)
+    if (lines.length === 0) {
+      if (shown) draw.clear()
+      shown = false
+      if (timer !== undefined) clearInterval(timer)
+      timer = undefined
+      return
+    }
+    draw(lines.join('\n'))
+    shown = true
+  }
+  return {
+    update,
+    start(): void {
+      if (timer !== undefined) return
+      timer = setInterval(() => {
+        model.tick(now())
+        update()
+      }, redrawMs)
+      timer.unref()
+    },
+    above(text: string): void {
+      if (shown) draw.clear()
+      stream.write(`${text}\n`)
+      if (shown) {
+        shown = false
+        update()
+      }
+    },
+    stop(): void {
+      if (timer !== undefined) clearInterval(timer)
+      timer = undefined
+      if (shown) draw.clear()
+      shown = false
+      draw.done()
+    },
+  }
+}
+
+/** The action's progress lines: files larger than a part, every 10 s, and once when all is sent. */
+function periodicLines(chunkSize: number, now: () => number) {
+  const state = new Map<string, { started: number; logged: number; finished: boolean }>()
+  return (entry: FileEntry, sent: number, line: (text: string) => void): void => {
+    if (entry.size <= chunkSize) return
+    const at = now()
+    const s = state.get(entry.path) ?? { started: at, logged: at, finished: false }
+    state.set(entry.path, s)
+    const reachedEnd = sent >= entry.size && !s.finished
+    if (at - s.logged < 10_000 && !reachedEnd) return
+    if (reachedEnd) s.finished = true
+    s.logged = at
+    const seconds = Math.max(0.001, (at - s.started) / 1000)
+    const percent = entry.size === 0 ? 100 : Math.min(100, (100 * sent) / entry.size)
+    line(
+      `${entry.source}: ${formatBytes(Math.min(sent, entry.size))} of ${formatBytes(entry.size)} (${percent.toFixed(0)} %), ${formatBytes(Math.round(sent / seconds))}/s`,
+    )
+  }
+}
