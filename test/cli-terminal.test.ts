@@ -53,11 +53,23 @@ describe('datagouv-publish on a terminal', () => {
     expect(await run.exit).toBe(130)
     const after = plain(run.output())
     expect(after).toContain('Interrupted (Ctrl-C) while publishing.')
-    expect(after).toMatch(/- a\.csv: [\d.]+ (KiB|MiB) of 3\.00 MiB sent; the parts sent were never combined into a file, and the server discards them/)
-    expect(after).toMatch(/- b\.csv: [\d.]+ (KiB|MiB) of 3\.00 MiB sent/)
-    expect(after).toContain('nothing was replaced or created for these files')
+    expect(after).toContain('Uploads cut short: nothing was replaced or created for these files.')
+    expect(after).toMatch(/- a\.csv: [\d.]+ (KiB|MiB) of 3\.00 MiB sent in parts the server never combined; it discards them/)
+    expect(after).toMatch(/- b\.csv: [\d.]+ (KiB|MiB) of 3\.00 MiB sent in parts/)
     expect(after).toContain('Run the same command again to finish')
     untouched()
+  })
+
+  it('on a terminal that cannot move its cursor (TERM=dumb): log lines only', async () => {
+    const { args, env } = await stalledUploads()
+    const run = startCli(args, { cwd: f.workspace, env: { ...env, TERM: 'dumb' }, terminal: { columns: 100, rows: 30 } })
+    await run.waitFor(/== Publish/)
+    await new Promise((r) => setTimeout(r, 1500))
+    run.interrupt()
+    expect(await run.exit).toBe(130)
+    expect(run.output()).not.toContain('Total:')
+    expect(run.output()).not.toContain('\u001b[?2026h')
+    expect(plain(run.output())).toContain('Interrupted (Ctrl-C) while publishing.')
   })
 
   it('without a terminal: no drawing, and SIGINT gets the same report (exit 130)', async () => {

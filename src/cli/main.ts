@@ -57,7 +57,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return fail(error instanceof InputError ? EXIT.usage : EXIT.error, problemsOf(error))
   }
 
-  const reporter = terminalReporter({ stream: io.stderr, verbose: options.verbose === true, dryRun: settings.dryRun, chunkSize: settings.chunkSize })
+  const reporter = terminalReporter({
+    stream: io.stderr,
+    verbose: options.verbose === true,
+    dryRun: settings.dryRun,
+    chunkSize: settings.chunkSize,
+    // A terminal that cannot move its cursor (TERM=dumb: Emacs shells, some CI consoles) gets the log lines.
+    interactive: io.stderr.isTTY === true && io.env.TERM !== 'dumb',
+  })
   const stopOnSignal = onInterrupt(reporter, io.stderr)
   try {
     const { baseDelayMs } = baseDelayFromEnv(io.env)

@@ -274,20 +274,17 @@ export function interruptReport(model: ProgressModel, phase: Phase, chunkSize: n
   const waiting = uploads.filter((u) => u.state === 'sent')
   const published = uploads.filter((u) => u.state === 'published')
   if (cut.length > 0) {
-    lines.push('Uploads cut short (the server keeps nothing of them: nothing was replaced or created for these files):')
+    lines.push('Uploads cut short: nothing was replaced or created for these files.')
     for (const u of cut) {
-      const how =
-        u.size > chunkSize
-          ? 'the parts sent were never combined into a file, and the server discards them'
-          : 'the request was cut before its end, and the server discards it'
-      lines.push(`  - ${u.source}: ${formatBytes(Math.min(u.sent, u.size))} of ${formatBytes(u.size)} sent; ${how}`)
+      const how = u.size > chunkSize ? 'in parts the server never combined; it discards them' : 'in a request cut short; the server discards it'
+      lines.push(`  - ${u.source}: ${formatBytes(Math.min(u.sent, u.size))} of ${formatBytes(u.size)} sent ${how}`)
     }
   }
   if (waiting.length > 0) {
     lines.push(
       model.endEvents
-        ? 'Sent in full, the server had not answered yet (the resource holds either the new file or still the previous one; the next run tells):'
-        : 'Sent in full before the interruption (the server holds them if it had time to answer; the next run skips those it holds):',
+        ? "Sent in full, the server's answer not received (the resource holds the new file or still the previous one):"
+        : 'Sent in full before the interruption (published if the server had time to store them):',
     )
     for (const u of waiting) lines.push(`  - ${u.source} (${formatBytes(u.size)})`)
   }
@@ -300,8 +297,11 @@ export function interruptReport(model: ProgressModel, phase: Phase, chunkSize: n
     lines.push('Failed before the interruption (nothing replaced):')
     for (const u of failed) lines.push(`  - ${u.source}`)
   }
-  if (uploads.length === 0) lines.push('No upload had started; metadata updates, signals or removals under way may or may not have been applied.')
-  else lines.push('Metadata updates, signals and removals under way, if any, may or may not have been applied.')
-  lines.push('Run the same command again to finish: what is already published is skipped as unchanged.')
+  lines.push(
+    uploads.length === 0
+      ? 'No upload had started; metadata updates, signals or removals under way may or may not have been applied.'
+      : 'Metadata updates, signals or removals under way, if any, may or may not have been applied.',
+  )
+  lines.push('Run the same command again to finish (what the server already holds is skipped as unchanged).')
   return lines
 }

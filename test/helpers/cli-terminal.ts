@@ -30,7 +30,7 @@ export function startCli(args: string[], options: { cwd: string; env?: Record<st
   const child = terminal
     ? spawn('script', ['-qfec', `stty cols ${terminal.columns} rows ${terminal.rows}; exec ${[node, CLI, ...args].map(quote).join(' ')}`, '/dev/null'], {
         cwd: options.cwd,
-        env: { ...env, TERM: 'xterm-256color' },
+        env: { TERM: 'xterm-256color', ...env },
         stdio: ['pipe', 'pipe', 'pipe'],
       })
     : spawn(node, [CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
