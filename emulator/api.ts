@@ -20,7 +20,7 @@ import type { DatasetState, ResourceState, UserState } from './types.js'
 // ---------------------------------------------------------------------------------------------
 // Guards, in the order udata applies them: `@api.secure`, then the view's own checks.
 
-/** `@api.secure` without credentials: Werkzeug's 401 text (reference §2.2). */
+/** `@api.secure` without credentials: Werkzeug's 401 text (docs/udata-protocol.md §2.2). */
 export function requireUser(ctx: RequestContext): UserState {
   if (ctx.user === undefined) throw abort(401, WERKZEUG.unauthorized)
   return ctx.user
@@ -31,14 +31,14 @@ export function requireDataset(ctx: RequestContext): DatasetState {
   return ctx.dataset
 }
 
-/** `dataset.permissions[...].test()` → 403 (reference §2.3). */
+/** `dataset.permissions[...].test()` → 403 (docs/udata-protocol.md §2.3). */
 export function requirePermission(ctx: RequestContext, env: Env, dataset: DatasetState): void {
   if (!permissionsFor(dataset, ctx.user, env.store).edit) throw abort(403, MESSAGES.forbidden)
 }
 
 /**
  * Read endpoints (`if not dataset.permissions["read"].can()`): a deleted public dataset is 410 to
- * those who cannot read it, a private one 404; its owner reads it, `deleted` set (reference §2.4).
+ * those who cannot read it, a private one 404; its owner reads it, `deleted` set (docs/udata-protocol.md §2.4).
  */
 function requireVisible(ctx: RequestContext, env: Env, dataset: DatasetState): void {
   if (canRead(dataset, ctx.user, env.store)) return
@@ -96,7 +96,7 @@ export async function getLicenses(): Promise<Reply> {
   )
 }
 
-/** `GET /api/1/datasets/r/{rid}` → 302 to the resource url, no visibility check (reference §8). */
+/** `GET /api/1/datasets/r/{rid}` → 302 to the resource url, no visibility check (docs/udata-protocol.md §8). */
 export async function resourceRedirect(ctx: RequestContext, env: Env): Promise<Reply> {
   const found = ctx.rid === undefined ? undefined : env.store.findResource(ctx.rid)
   if (found === undefined) throw abort(404, MESSAGES.resourceNotFound)
@@ -143,7 +143,7 @@ export function replaceResources(env: Env, dataset: DatasetState, replacement: P
   })
 }
 
-/** `PUT /datasets/{dataset}/` (reference §6.3). */
+/** `PUT /datasets/{dataset}/` (docs/udata-protocol.md §6.3). */
 export async function putDataset(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
@@ -220,7 +220,7 @@ export async function deleteDataset(ctx: RequestContext, env: Env): Promise<Repl
 // ---------------------------------------------------------------------------------------------
 // Resources (API v1)
 
-/** `POST /datasets/{dataset}/resources/`: remote resources only (reference §6.2). */
+/** `POST /datasets/{dataset}/resources/`: remote resources only (docs/udata-protocol.md §6.2). */
 export async function postResource(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
@@ -236,7 +236,7 @@ export async function postResource(ctx: RequestContext, env: Env): Promise<Reply
   return json(201, renderResource(resource, env.origin()), true)
 }
 
-/** `PUT /datasets/{dataset}/resources/` with every id: reorders (reference §6.4). */
+/** `PUT /datasets/{dataset}/resources/` with every id: reorders (docs/udata-protocol.md §6.4). */
 export async function reorderResources(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
@@ -264,7 +264,7 @@ export async function getResource(ctx: RequestContext, env: Env): Promise<Reply>
   return json(200, renderResource(resource, env.origin()), true)
 }
 
-/** `PUT /datasets/{dataset}/resources/{rid}/`: partial update (reference §6.1). */
+/** `PUT /datasets/{dataset}/resources/{rid}/`: partial update (docs/udata-protocol.md §6.1). */
 export async function putResource(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
@@ -293,7 +293,7 @@ export async function deleteResource(ctx: RequestContext, env: Env): Promise<Rep
 }
 
 // ---------------------------------------------------------------------------------------------
-// API v2 helpers (reference §1, §6.5)
+// API v2 helpers (docs/udata-protocol.md §1, §6.5)
 
 export async function getResourceV2(ctx: RequestContext, env: Env): Promise<Reply> {
   const found = ctx.rid === undefined ? undefined : env.store.findResource(ctx.rid)
@@ -302,7 +302,7 @@ export async function getResourceV2(ctx: RequestContext, env: Env): Promise<Repl
   return json(200, { resource: renderResource(found.resource, env.origin()), dataset_id: found.dataset.id }, true)
 }
 
-/** flask-restx reqparse `type=int` (reference §2.4: "Input payload validation failed"). */
+/** flask-restx reqparse `type=int` (docs/udata-protocol.md §2.4: "Input payload validation failed"). */
 export function intArgument(raw: string | null | undefined, name: string): number | undefined {
   if (raw === null || raw === undefined) return undefined
   if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(raw)) {

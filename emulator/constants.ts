@@ -1,9 +1,9 @@
 /**
- * Fixed lists and literal messages of udata (reference §2.4, §6, §9), kept in one place so the
+ * Fixed lists and literal messages of udata (docs/udata-protocol.md §2.4, §6, §9), kept in one place so the
  * emulator's answers can be compared with the reference at a glance.
  */
 
-/** `ALLOWED_RESOURCES_EXTENSIONS` default of `udata/settings.py` (reference §9). */
+/** `ALLOWED_RESOURCES_EXTENSIONS` default of `udata/settings.py` (docs/udata-protocol.md §9). */
 export const UDATA_DEFAULT_EXTENSIONS: readonly string[] = [
   // archives
   'tar',
@@ -140,7 +140,7 @@ export const LICENSES: ReadonlyArray<{ id: string; title: string; url: string | 
 export const FREQUENCY_IDS: ReadonlySet<string> = new Set(FREQUENCIES.map((f) => f.id))
 export const LICENSE_IDS: ReadonlySet<string> = new Set(LICENSES.map((l) => l.id))
 
-/** Form limits of `udata/core/dataset/constants.py` / `forms.py` (reference §6.1, §6.3). */
+/** Form limits of `udata/core/dataset/constants.py` / `forms.py` (docs/udata-protocol.md §6.1, §6.3). */
 export const TITLE_SIZE_LIMIT = 350
 export const DESCRIPTION_SIZE_LIMIT = 100_000
 export const DESCRIPTION_SHORT_SIZE_LIMIT = 200
@@ -179,7 +179,7 @@ export const MESSAGES = {
 } as const
 
 /**
- * Python `mimetypes.guess_type` for the extensions udata accepts (reference §3.2 step 6): derived
+ * Python `mimetypes.guess_type` for the extensions udata accepts (docs/udata-protocol.md §3.2 step 6): derived
  * from the name only, an encoding suffix (`.gz`, `.bz2`, `.xz`) is stripped first, so
  * `x.csv.gz` → `text/csv` and `x.tgz` → `application/x-tar`; unknown → `application/octet-stream`.
  */

@@ -9,7 +9,7 @@ import { serveStatic } from './static.js'
  * converter (404, old-slug 308), authentication, the view, then the `X-Fields` mask.
  */
 
-/** `UDataApi.authentify`: a key, when present, must be valid even on public endpoints (reference §2.2). */
+/** `UDataApi.authentify`: a key, when present, must be valid even on public endpoints (docs/udata-protocol.md §2.2). */
 function authenticate(ctx: RequestContext, env: Env): void {
   const key = header(ctx.headers, 'x-api-key')
   if (key === undefined || key === '') return

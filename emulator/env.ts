@@ -9,6 +9,6 @@ export interface Env {
   origin: () => string
   extensions: ReadonlySet<string>
   sameSecondConflict: boolean
-  /** Pre-v17.6 behaviours (reference §12): see `EmulatorOptions.version`. */
+  /** Pre-v17.6 behaviours (docs/udata-protocol.md §12): see `EmulatorOptions.version`. */
   legacy: boolean
 }

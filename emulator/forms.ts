@@ -14,7 +14,7 @@ import { isPlainObject } from './http.js'
 import type { Checksum, FileType, ResourceState, SchemaRef } from './types.js'
 
 /**
- * WTForms + wtforms-json semantics of udata's forms (reference §6.1–6.3): a key absent from the
+ * WTForms + wtforms-json semantics of udata's forms (docs/udata-protocol.md §6.1–6.3): a key absent from the
  * body keeps the stored value, an explicit `null` clears it, required fields fail on null/"".
  * Only the fields present are parsed; the caller applies them.
  */

@@ -114,7 +114,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** `UDataApi.validate` preamble: Content-Type check, then a JSON object (reference §2.4). */
+/** `UDataApi.validate` preamble: Content-Type check, then a JSON object (docs/udata-protocol.md §2.4). */
 export async function readJsonObject(ctx: RequestContext): Promise<Record<string, unknown>> {
   if (!(header(ctx.headers, 'content-type') ?? '').includes('application/json')) {
     throw formErrors({ 'Content-Type': 'expecting application/json' })

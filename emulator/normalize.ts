@@ -1,7 +1,7 @@
 import anyAscii from 'any-ascii'
 
 /**
- * udata's file-name and slug rules, written from udata's source (reference §3.2) and independent
+ * udata's file-name and slug rules, written from udata's source (docs/udata-protocol.md §3.2) and independent
  * of the Action's own implementation in src/, so that a mistake there is not mirrored here.
  *
  * - `normalizeFilename` = `udata.core.storages.utils.normalize` =

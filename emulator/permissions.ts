@@ -1,7 +1,7 @@
 import type { DatasetState, OrganizationState, OrgRole, UserState } from './types.js'
 
 /**
- * udata's permissions on a dataset (`udata/core/dataset/permissions.py`, reference §2.3): the
+ * udata's permissions on a dataset (`udata/core/dataset/permissions.py`, docs/udata-protocol.md §2.3): the
  * owner, or the publishing organization's admins and editors, edit it; its partial editors may
  * only read it when it is private or deleted (`OwnableReadPermission`; assignments of single
  * datasets to partial editors are not reproduced). No sysadmins.

@@ -3,7 +3,7 @@ import { isMember, permissionsFor, type Directory } from './permissions.js'
 import type { DatasetState, OrganizationState, ResourceState, UserState } from './types.js'
 
 /**
- * `ResourceMixin.last_modified` (reference §7): for remote resources the analyser's
+ * `ResourceMixin.last_modified` (docs/udata-protocol.md §7): for remote resources the analyser's
  * `analysis:last-modified-at` wins, otherwise the last API write.
  */
 function resourceLastModified(resource: ResourceState): string {
@@ -12,7 +12,7 @@ function resourceLastModified(resource: ResourceState): string {
   return isoDate(resource.lastModifiedInternal)
 }
 
-/** `api_fields.resource_fields` (reference Appendix A). */
+/** `api_fields.resource_fields` (docs/udata-protocol.md Appendix A). */
 export function renderResource(resource: ResourceState, origin: string): Record<string, unknown> {
   return {
     id: resource.id,

@@ -23,7 +23,7 @@ export function drain(body: Readable): Promise<void> {
   })
 }
 
-/** An exception from a handler as udata's error handlers render it (reference §2.4). */
+/** An exception from a handler as udata's error handlers render it (docs/udata-protocol.md §2.4). */
 export function errorReply(error: unknown, ctx: RequestContext): Reply {
   let reply: Reply
   if (error instanceof HttpError) {

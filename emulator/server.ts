@@ -55,11 +55,11 @@ export interface EmulatorOptions {
   port?: number
   /** Stored files and chunk parts; default a fresh temporary folder, removed by `close()`. */
   dataDir?: string
-  /** Allowed extensions; default udata's list (reference §9) plus `parquet`. */
+  /** Allowed extensions; default udata's list (docs/udata-protocol.md §9) plus `parquet`. */
   extensions?: string[]
   /**
    * Default true: storing the same normalised name in the same dataset within the same second is
-   * flask-storage's `FileExists` → 500 (reference §3.2 step 5). False: a suffixed folder is used.
+   * flask-storage's `FileExists` → 500 (docs/udata-protocol.md §3.2 step 5). False: a suffixed folder is used.
    */
   sameSecondConflict?: boolean
   /**

@@ -6,7 +6,7 @@ import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 
 /**
- * The two flask-storage storages udata uses, on local disk (reference §3.2, §5):
+ * The two flask-storage storages udata uses, on local disk (docs/udata-protocol.md §3.2, §5):
  * `static/<slug>/<YYYYMMDD-HHMMSS>/<name>` for resources and `chunks/<uuid>/<partindex>` (+ meta.json)
  * for upload parts, plus `tmp/` where request bodies are spooled before the server decides what
  * they are (like Werkzeug's spooled temporary files). Every byte goes through streams.

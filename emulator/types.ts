@@ -49,7 +49,7 @@ export interface DatasetState {
   description: string
   descriptionShort: string | null
   private: boolean
-  /** Deletion date; a deleted dataset answers 410 to those who cannot read it (reference §2.4). */
+  /** Deletion date; a deleted dataset answers 410 to those who cannot read it (docs/udata-protocol.md §2.4). */
   deleted: Date | null
   /** Archive date (`archived` in the JSON): the dataset stays readable and writable. */
   archived: Date | null

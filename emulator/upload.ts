@@ -15,7 +15,7 @@ import { FileExists, FileNotFound, type Measured } from './storage.js'
 import type { Checksum, DatasetState, ResourceState } from './types.js'
 
 /**
- * The two upload endpoints (reference §3, §4) and the chunked protocol they share (§5): multipart
+ * The two upload endpoints (docs/udata-protocol.md §3, §4) and the chunked protocol they share (§5): multipart
  * parsed with busboy, the `file` part streamed to disk while counted (and hashed), never buffered.
  */
 

@@ -1,6 +1,7 @@
 /**
  * Builds the two bundles with ncc: the action (src/action/index.ts -> <out>/index.js) and the CLI
- * (src/cli/index.ts -> <out>/cli/index.js). Unminified ESM, with the licenses of what they include.
+ * (src/cli/index.ts -> <out>/cli/index.js), and the udata emulator as a command of its own
+ * (emulator/cli.ts -> <out>/emulator/index.js). Unminified ESM, with the licenses of what they include.
  *
  *   npm run bundle            # into dist/
  *   tsx scripts/bundle.ts DIR # into DIR (scripts/check-dist.ts)
@@ -15,6 +16,7 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const ENTRIES: ReadonlyArray<readonly [entry: string, out: string]> = [
   ['src/action/index.ts', '.'],
   ['src/cli/index.ts', 'cli'],
+  ['emulator/cli.ts', 'emulator'],
 ]
 
 export async function bundle(outDir: string): Promise<void> {

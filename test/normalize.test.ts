@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fileFormat, lastExtension, normalizeFilename } from '../src/files/normalize.js'
@@ -46,5 +47,25 @@ describe('fileFormat and lastExtension', () => {
     expect(lastExtension('data.csv.gz')).toBe('gz')
     expect(lastExtension('README')).toBeUndefined()
     expect(lastExtension('trailing.')).toBeUndefined()
+  })
+})
+
+// The table the emulator's own implementation is tested against (test/emulator-normalize.test.ts):
+// both sides of the protocol must agree with udata on every case, each written from udata's behaviour.
+describe('the shared table of udata cases (test/fixtures/normalize-cases.json)', () => {
+  const table = JSON.parse(readFileSync(new URL('./fixtures/normalize-cases.json', import.meta.url), 'utf8')) as {
+    allowedExtensions: string[]
+    filenames: Array<{ name: string; stored: string }>
+    formats: Array<{ name: string; format: string | null }>
+    lastExtensions: Array<{ name: string; extension: string | null }>
+  }
+  it.each(table.filenames.map((c) => [c.name, c.stored]))('%j is stored as %j', (name, stored) => {
+    expect(normalizeFilename(name)).toBe(stored)
+  })
+  it.each(table.formats.map((c) => [c.name, c.format]))('%j has the format %j', (name, format) => {
+    expect(fileFormat(name, new Set(table.allowedExtensions)) ?? null).toBe(format)
+  })
+  it.each(table.lastExtensions.map((c) => [c.name, c.extension]))('%j is checked on the extension %j', (name, extension) => {
+    expect(lastExtension(name) ?? null).toBe(extension)
   })
 })

@@ -5,7 +5,7 @@
  * log line or an error, and never to another origin (redirects are followed for reads only, and
  * only within the instance's origin).
  */
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import type { z } from 'zod'
 import { ApiError, NetworkError, ProtocolError, apiMessageOf } from './errors.js'
@@ -257,13 +257,14 @@ export class DatagouvClient {
       ...options.headers,
     }
     if (this.apiKey !== undefined) headers['x-api-key'] = this.apiKey
-    let body: string | Readable | undefined
+    let body: string | AsyncIterable<Uint8Array> | undefined
     if (options.json !== undefined) {
       body = JSON.stringify(options.json)
       headers['content-type'] = 'application/json'
     } else if (options.body !== undefined) {
+      // The generator itself, not a stream around it: nothing may read ahead of the socket (upload.ts reuses its buffers).
       const built = options.body()
-      body = Readable.from(built.stream, { objectMode: false, highWaterMark: 1 << 20 })
+      body = built.stream
       headers['content-type'] = built.contentType
       headers['content-length'] = String(built.length)
     }
@@ -273,7 +274,9 @@ export class DatagouvClient {
       const response = await request(url, {
         method: method,
         headers,
-        body: body ?? null,
+        // undici writes an async iterable chunk by chunk (client-h1 `writeIterable`); its request()
+        // typings list only streams and buffers.
+        body: (body ?? null) as string | Readable | null,
         dispatcher: this.dispatcher,
         headersTimeout: timeout,
         bodyTimeout: timeout,

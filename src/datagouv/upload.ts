@@ -8,7 +8,7 @@
  * have stored the file) and where to look before sending again.
  */
 import { randomUUID } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { hashFile, isSupportedChecksum, SequentialHasher } from '../files/hash.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import type { DatagouvClient } from './client.js'
@@ -360,12 +360,18 @@ export function partRanges(size: number, chunkSize: number): ByteRange[] {
 }
 
 /**
- * Bytes per read of an upload. Every read is a fresh buffer (the HTTP client may still hold the
- * previous ones), which V8 frees only at its next collection. Measured on 1 GiB (BENCHMARKS.md):
- * 64 KiB to 1 MiB reads send equally fast, 1 MiB with the least CPU and about 4 MiB more garbage
- * in flight; only reads of 16 KiB or less keep the peak under 100 MiB, at twice the sending time.
+ * Bytes per read of an upload, and how many read buffers one request body cycles through. The
+ * buffers are allocated once per request and reused: a fresh buffer per read would leave up to
+ * tens of MiB of garbage waiting for V8's next full collection (measured in BENCHMARKS.md).
+ *
+ * Reuse is safe because the HTTP client pulls the next chunk only once the socket has taken the
+ * previous one: undici writes each chunk and, when the socket's queue is above its high-water
+ * mark, waits for 'drain' before pulling again; below the mark, at most the queue's last
+ * kilobytes wait, and those belong to the chunk just written, never to one two reads back.
+ * The body must therefore go to undici as the generator itself, with no stream reading ahead.
  */
-const READ_SIZE = 1024 * 1024
+const READ_SIZE = 256 * 1024
+const RING = 3
 
 interface MultipartBody {
   stream: AsyncIterable<Uint8Array>
@@ -380,7 +386,8 @@ interface FileRange extends ByteRange {
 
 /**
  * A multipart/form-data body (fields first, file part last, as the web front sends it) whose
- * length is known before a byte is read. The file range streams from disk in `READ_SIZE` reads.
+ * length is known before a byte is read. The file range streams from disk through `RING` reused
+ * buffers of `READ_SIZE` bytes.
  */
 export function multipart(
   fields: ReadonlyArray<readonly [string, string]>,
@@ -400,19 +407,33 @@ export function multipart(
   async function* stream(): AsyncGenerator<Uint8Array> {
     yield head
     if (file !== undefined && fileLength > 0) {
-      let offset = file.start
-      for await (const chunk of createReadStream(file.path, { start: file.start, end: file.end - 1, highWaterMark: READ_SIZE })) {
-        const bytes = chunk as Buffer
-        hasher?.feed(offset, bytes)
-        offset += bytes.length
-        onProgress?.(bytes.length)
-        yield bytes
+      for await (const bytes of fileRange(file)) {
+        hasher?.feed(file.start + bytes.offset, bytes.chunk)
+        onProgress?.(bytes.chunk.length)
+        yield bytes.chunk
       }
-      if (offset !== file.end) throw new Error(`${file.path} shrank while it was being sent (${offset - file.start} of ${fileLength} bytes read)`)
     }
     yield tail
   }
   return { stream: stream(), length: head.length + fileLength + tail.length, contentType: `multipart/form-data; boundary=${boundary}` }
+}
+
+/** The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's start. */
+async function* fileRange(file: FileRange): AsyncGenerator<{ chunk: Buffer; offset: number }> {
+  const handle = await open(file.path, 'r')
+  try {
+    const size = file.end - file.start
+    const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () => Buffer.allocUnsafe(Math.min(READ_SIZE, size)))
+    for (let offset = 0, turn = 0; offset < size; turn++) {
+      const buffer = ring[turn % ring.length] as Buffer
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset)
+      if (bytesRead === 0) throw new Error(`${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`)
+      yield { chunk: buffer.subarray(0, bytesRead), offset }
+      offset += bytesRead
+    }
+  } finally {
+    await handle.close()
+  }
 }
 
 /** Quoted-string escaping of the HTML multipart encoding: `"`, CR and LF percent-encoded. */

@@ -4,15 +4,12 @@ import anyAscii from 'any-ascii'
  * The file name udata stores for an upload (docs/udata-protocol.md §3.2 step 3).
  *
  * udata runs `Slugify(separator='-', to_lower=True, safe_chars='.')` from awesome-slugify:
- * transliterate to ASCII (unidecode), drop apostrophes, split on every run of characters that are
- * neither alphanumeric nor `.`, join the words with `-`, lower-case.
- *
- * Transliteration uses any-ascii instead of Python's unidecode: they agree on Latin scripts and
- * symbols (é→e, €→EUR, œ→oe, ß→ss); for CJK, unidecode separates syllables with spaces (hence
- * `-`) where any-ascii does not, so such names may differ. Matching falls back to titles.
+ * transliterate to ASCII (Python's Unidecode), drop apostrophes, split on every run of characters
+ * that are neither alphanumeric nor `.`, join the words with `-`, lower-case. Checked against the
+ * table of cases the emulator's own implementation is tested with (test/fixtures/normalize-cases.json).
  */
 export function normalizeFilename(name: string): string {
-  const ascii = anyAscii(name).replace(/'/g, '').trim()
+  const ascii = unidecode(name).replace(/'/g, '').trim()
   return ascii
     .split(/[^A-Za-z0-9.]+/)
     .filter((word) => word !== '')
@@ -21,14 +18,57 @@ export function normalizeFilename(name: string): string {
 }
 
 /**
+ * Where Unidecode spells a character otherwise than any-ascii, in the scripts file names are
+ * mostly written in (Latin-1 symbols, Russian and Ukrainian).
+ */
+const UNIDECODE_SPELLING = new Map<string, string>([
+  ['¢', 'C/'],
+  ['£', 'PS'],
+  ['¥', 'Y='],
+  ['§', 'SS'],
+  ['¼', ' 1/4'],
+  ['½', ' 1/2'],
+  ['¾', ' 3/4'],
+  ['×', 'x'],
+  ['ĸ', 'k'],
+  ...pairs('ЁёЙйЮюЯяЇї', ['Io', 'io', 'I', 'i', 'Iu', 'iu', 'Ia', 'ia', 'Yi', 'yi']),
+])
+
+function pairs(chars: string, spellings: readonly string[]): Array<[string, string]> {
+  return [...chars].map((char, i) => [char, spellings[i] ?? ''])
+}
+
+/**
+ * ASCII as Python's Unidecode gives it: any-ascii, except that Unidecode writes each CJK
+ * ideograph as a syllable followed by a space, has nothing for emoji, and spells a few characters
+ * otherwise (`UNIDECODE_SPELLING`).
+ */
+function unidecode(text: string): string {
+  return [...text]
+    .map((char) => {
+      if (char.charCodeAt(0) < 0x80) return char
+      const spelled = UNIDECODE_SPELLING.get(char)
+      if (spelled !== undefined) return spelled
+      if (/\p{Script=Han}/u.test(char)) return `${anyAscii(char)} `
+      // Emoji and pictographs (from U+2190 on: ©, ® and ™ below it are spelled out).
+      if (char.codePointAt(0)! >= 0x2190 && /\p{Extended_Pictographic}/u.test(char)) return ''
+      return anyAscii(char)
+    })
+    .join('')
+}
+
+/**
  * The format udata derives from a stored name: the last extension, plus the preceding ones while
  * the outer one is an archive extension (docs/udata-protocol.md §3.2 step 6: `test.tar.gz` → `tar.gz`,
  * `test.2022.csv.tar.gz` → `csv.tar.gz` given the allowed extensions, `test.geojson.csv` → `csv`).
- * `undefined` without a dot.
+ * `undefined` without a dot; `''` for a name that is only dots and an extension (`.csv`), which
+ * Python's `splitext` does not split.
  */
 export function fileFormat(storedName: string, allowed?: ReadonlySet<string>): string | undefined {
-  const parts = storedName.toLowerCase().split('.')
-  if (parts.length < 2) return undefined
+  const base = storedName.slice(storedName.lastIndexOf('/') + 1)
+  if (!base.includes('.')) return undefined
+  const parts = base.toLowerCase().replace(/^\.+/, '').split('.')
+  if (parts.length < 2) return ''
   const last = parts.pop() as string
   let format = last
   let outer = last
@@ -42,11 +82,15 @@ export function fileFormat(storedName: string, allowed?: ReadonlySet<string>): s
   return format
 }
 
-/** The extension udata checks against the allowed list: the last one, lower-cased. */
+/**
+ * The extension udata checks against the allowed list: the last one, lower-cased; none for a name
+ * whose only dots lead it (`.csv`), as Python's `splitext` says.
+ */
 export function lastExtension(name: string): string | undefined {
   const base = name.slice(name.lastIndexOf('/') + 1)
   const dot = base.lastIndexOf('.')
-  return dot >= 0 && dot < base.length - 1 ? base.slice(dot + 1).toLowerCase() : undefined
+  const leading = /^\.*/.exec(base)?.[0].length ?? 0
+  return dot >= leading && dot < base.length - 1 ? base.slice(dot + 1).toLowerCase() : undefined
 }
 
 export const ARCHIVE_EXTENSIONS: ReadonlySet<string> = new Set(['tar', 'gz', 'tgz', 'rar', 'zip', '7z', 'xz', 'bz2'])
