@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { toErrorMessage } from '../datagouv/errors.js'
+import { toErrorMessage } from '../util/errors.js'
 import { DEFAULTS, InputError, type InputName } from '../engine/inputs.js'
 
 /** A mistake on the command line itself (exit 2, with a pointer to --help rather than a wall of usage). */

@@ -4,7 +4,7 @@
  * in shell history and process lists). Logs and progress go to stderr; the result table, or with
  * --json the action's outputs, to stdout.
  */
-import { toErrorMessage } from '../datagouv/errors.js'
+import { toErrorMessage } from '../util/errors.js'
 import { baseDelayFromEnv } from '../datagouv/retry.js'
 import { execute, failureSummary } from '../engine/engine.js'
 import { InputError, readSettings, type Settings } from '../engine/inputs.js'
