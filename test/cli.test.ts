@@ -43,7 +43,7 @@ describe('datagouv-publish CLI', () => {
     expect(typo.code).toBe(2)
     expect(typo.stderr).toContain("unknown option '--datset'; did you mean '--dataset'?")
     expect((await cli(['--dataset', 'x', '--dry_run'], opts)).stderr).toContain("did you mean '--dry-run'?")
-    expect((await cli(['--dataset', 'x', '--create'], opts)).stderr).toContain("did you mean '--create-missing'?")
+    expect((await cli(['--dataset', 'x', '--create-mising'], opts)).stderr).toContain("did you mean '--create-missing'?")
     expect((await cli(['--dataset', 'x', '--check-urls'], opts)).stderr).toContain('--no-check-urls')
     expect((await cli(['--dataset', 'x', '--frobnicate'], opts)).stderr).not.toContain('did you mean')
     // An unquoted glob the shell expanded: the second file arrives as a stray argument.

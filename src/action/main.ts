@@ -7,6 +7,7 @@ import { readSettings, type Settings } from '../engine/inputs.js'
 import type { FileEntry } from '../engine/manifest.js'
 import { formatBytes, type Report } from '../engine/report.js'
 import { VERSION } from '../version.js'
+import { runnerProvenance } from './provenance.js'
 
 export async function run(): Promise<void> {
   // The key is masked before anything else can print it.
@@ -18,6 +19,7 @@ export async function run(): Promise<void> {
     const outcome = await execute(settings, runnerReporter(settings), {
       cwd: process.cwd(),
       userAgent: `datagouv-publish-action/${VERSION} (+https://github.com/${process.env.GITHUB_REPOSITORY ?? 'local'})`,
+      provenance: runnerProvenance(),
       ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
     })
     await writeReport(outcome.report)

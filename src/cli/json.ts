@@ -8,7 +8,7 @@ import { OUTPUT_NAMES, type Report } from '../engine/report.js'
 type OutputName = (typeof OUTPUT_NAMES)[number]
 
 /** Outputs that are text, not a JSON value, in the action. */
-const TEXT_OUTPUTS: ReadonlySet<OutputName> = new Set(['dataset-url'])
+const TEXT_OUTPUTS: ReadonlySet<OutputName> = new Set(['dataset-url', 'dataset-id'])
 
 /** The outputs as one object: `'true'` -> true, `'3'` -> 3, JSON text -> its value, `''` -> null. */
 export function outputsJson(outputs: Report['outputs']): Record<OutputName, unknown> {

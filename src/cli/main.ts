@@ -11,6 +11,7 @@ import { InputError, readSettings, type Settings } from '../engine/inputs.js'
 import { PreflightError } from '../engine/preflight.js'
 import type { Report } from '../engine/report.js'
 import { VERSION } from '../version.js'
+import { gitProvenance } from './provenance.js'
 import { MISSING_KEY, parseCommandLine, toInputs, UsageError, USAGE, type Options } from './args.js'
 import { outputsJson, problemsJson, toJsonText } from './json.js'
 import { terminalReporter, type CliReporter, type Output } from './terminal.js'
@@ -71,6 +72,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const outcome = await execute(settings, reporter, {
       cwd: io.cwd,
       userAgent: `datagouv-publish-cli/${VERSION}`,
+      provenance: gitProvenance(io.cwd),
       ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
     })
     reporter.done()

@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream'
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { ApiError, NetworkError, ProtocolError, apiMessageOf } from './errors.js'
 import { DEFAULT_RETRY, parseRetryAfter, Retrier, type Attempts, type RetryPolicy } from './retry.js'
 import { DatasetSchema, ExtensionsSchema, ExtrasSchema, IdListSchema, ResourceSchema, type Dataset, type Resource } from './schemas.js'
@@ -123,6 +123,34 @@ export class DatagouvClient {
   async updateDataset(datasetId: string, patch: Record<string, unknown>): Promise<Dataset> {
     if ('resources' in patch) throw new Error('a dataset patch must never carry resources: it would replace the whole list')
     return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: patch })
+  }
+
+  /**
+   * Reorders the dataset's resources (docs/udata-protocol.md §6.4): `ids` must list every one of
+   * them; the dataset's modification date does not move.
+   */
+  async reorderResources(datasetId: string, ids: readonly string[]): Promise<Resource[]> {
+    return this.call('PUT', `/datasets/${datasetId}/resources/`, z.array(ResourceSchema), { json: ids.map((id) => ({ id })) })
+  }
+
+  /**
+   * Creates a dataset (docs/udata-protocol.md §6.3 for its fields). Not repeated blindly: after a
+   * failure that may hide a success, the slug is read and a dataset the key's owner can edit
+   * with that slug is taken as the result.
+   */
+  async createDataset(body: Record<string, unknown>, slug: string): Promise<Dataset> {
+    const path = '/datasets/'
+    return this.retrier.run({
+      label: `POST ${this.display(path)}`,
+      send: async (attempt) => {
+        if (attempt > 0) {
+          const found = await this.getDataset(slug).catch(() => undefined)
+          if (found !== undefined && found.permissions?.edit !== false) return found
+        }
+        const answer = await this.send('POST', path, { json: body, expect: [201, 200] })
+        return this.parse(answer, DatasetSchema, 'POST', path)
+      },
+    })
   }
 
   /** Merges extras into the dataset's (v2, docs/udata-protocol.md §6.5): `null` deletes a key; the modification date does not move. */

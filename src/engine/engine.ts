@@ -6,8 +6,10 @@
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
 import type { Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
+import { applyOrder, type OrderResult } from './order.js'
 import type { DatasetStep, Step } from './plan.js'
-import { preflight, PreflightError } from './preflight.js'
+import { preflight, PreflightError, type Preflight } from './preflight.js'
+import type { Provenance } from './provenance.js'
 import { publish, publishDataset, type DatasetResult, type Result } from './publish.js'
 import { alignedTable, blockedReport, buildReport, describe, hiddenNote, plural, type Report } from './report.js'
 
@@ -17,6 +19,10 @@ export interface Reporter extends Logger {
   group<T>(name: string, fn: () => Promise<T>): Promise<T>
   /** Bytes of an upload sent so far (re-sent bytes included). */
   progress(entry: FileEntry, sentBytes: number): void
+  /** The steps about to be executed (not called in a dry run). */
+  plan?(steps: readonly Step[]): void
+  /** One step finished, as the server then holds it. */
+  stepDone?(result: Result): void
 }
 
 export interface EngineOptions {
@@ -25,6 +31,8 @@ export interface EngineOptions {
   userAgent: string
   /** Shortens the retry backoff (tests, through `baseDelayFromEnv`); users have `max-retries`. */
   retryBaseDelayMs?: number
+  /** What the edge knows of where this publication comes from (recorded unless `provenance: false`). */
+  provenance?: Provenance
 }
 
 /** A preflight that stopped, with the outputs and summary of what was known (nothing was written). */
@@ -41,6 +49,7 @@ export interface Outcome {
   report: Report
   results: Result[]
   datasetResult: DatasetResult | undefined
+  order: OrderResult | undefined
 }
 
 /** Runs a whole publication. Throws for bad input and preflight problems (nothing written then). */
@@ -54,19 +63,8 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
     logger: reporter,
   })
   try {
-    const plan = await reporter.group('Preflight: dataset, files, matches, checksums', async () => {
-      const result = await preflight(client, settings, options.cwd).catch((error: unknown) => {
-        throw error instanceof PreflightError ? new BlockedError(error, blockedReport(error, client.origin)) : error
-      })
-      const resources = result.dataset.resources.length
-      reporter.info(
-        `Dataset '${result.dataset.title}' (${result.dataset.id}), ${plural(resources, 'resource')}; ${plural(result.steps.length, 'entry', 'entries')} to consider`,
-      )
-      return result
-    })
-    for (const warning of plan.warnings) reporter.warning(warning)
-    reporter.info(planTable(plan.steps, plan.datasetStep, plan.hiddenLeftOut))
-
+    const plan = await runPreflight(client, settings, reporter, options)
+    if (!settings.dryRun) reporter.plan?.(plan.steps)
     const results = await reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
       publish(client, plan.steps, {
         datasetId: plan.dataset.id,
@@ -76,20 +74,53 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
         dryRun: settings.dryRun,
         knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
         onProgress: (entry, sent) => reporter.progress(entry, sent),
+        onResult: (result) => reporter.stepDone?.(result),
       }),
     )
     const datasetResult = plan.datasetStep && (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun))
-    const report = buildReport(results, datasetResult, plan.dataset, client.origin, settings.dryRun, plan.hiddenLeftOut)
-    return { report, results, datasetResult }
+    const order = settings.order === 'as-listed' ? await applyOrder(client, plan.dataset.id, results, settings.dryRun) : undefined
+    const report = buildReport({
+      results,
+      datasetResult,
+      order,
+      dataset: plan.dataset,
+      origin: client.origin,
+      dryRun: settings.dryRun,
+      hiddenLeftOut: plan.hiddenLeftOut,
+      ...(settings.provenance && options.provenance ? { provenance: options.provenance } : {}),
+    })
+    return { report, results, datasetResult, order }
   } finally {
     await client.close()
   }
 }
 
+async function runPreflight(client: DatagouvClient, settings: Settings, reporter: Reporter, options: EngineOptions): Promise<Preflight> {
+  const plan = await reporter.group('Preflight: dataset, files, matches, checksums', async () => {
+    const context = { cwd: options.cwd, startedAt: new Date(), ...(options.provenance ? { provenance: options.provenance } : {}) }
+    const result = await preflight(client, settings, context).catch((error: unknown) => {
+      throw error instanceof PreflightError ? new BlockedError(error, blockedReport(error, client.origin)) : error
+    })
+    const resources = plural(result.dataset.resources.length, 'resource')
+    const entries = plural(result.steps.length, 'entry', 'entries')
+    reporter.info(`Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`)
+    return result
+  })
+  for (const warning of plan.warnings) reporter.warning(warning)
+  reporter.info(planTable(plan.steps, plan.datasetStep, plan.hiddenLeftOut, settings.order === 'as-listed'))
+  return plan
+}
+
 /** One line per step: action, source, resource, reason. */
-export function planTable(steps: readonly Step[], datasetStep: Pick<DatasetStep, 'action' | 'reason'> | undefined, hiddenLeftOut = 0): string {
+export function planTable(
+  steps: readonly Step[],
+  datasetStep: Pick<DatasetStep, 'action' | 'reason'> | undefined,
+  hiddenLeftOut = 0,
+  ordered = false,
+): string {
   const rows = steps.map((s) => [s.action, describe(s).source, s.resource?.id ?? '(new)', s.reason])
   if (datasetStep !== undefined) rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
+  if (ordered) rows.push(['order', 'as-listed', '(dataset)', 'checked last: the published resources in the order of the entries'])
   const hidden = hiddenLeftOut > 0 ? `\n  ${hiddenNote(hiddenLeftOut)}` : ''
   if (rows.length === 0) return `Plan: nothing to publish${hidden}`
   const table = alignedTable(rows)
@@ -103,6 +134,6 @@ export function planTable(steps: readonly Step[], datasetStep: Pick<DatasetStep,
 export function failureSummary(outcome: Outcome): string | undefined {
   const failures = outcome.report.failures.length
   if (failures === 0) return undefined
-  const total = outcome.results.length + (outcome.datasetResult ? 1 : 0)
+  const total = outcome.results.length + (outcome.datasetResult ? 1 : 0) + (outcome.order ? 1 : 0)
   return `${failures} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`
 }

@@ -14,16 +14,22 @@ export const INPUT_NAMES = [
   'api-key',
   'dataset',
   'api-url',
+  'as',
+  'create-dataset',
   'files',
   'resources',
   'dataset-metadata',
   'remove',
+  'prune',
+  'order',
   'if-no-files-found',
   'include-hidden-files',
   'if-unchanged',
   'check-urls',
   'create-missing',
   'dry-run',
+  'provenance',
+  'wait-for-analysis',
   'chunk-size',
   'part-concurrency',
   'concurrency',
@@ -34,6 +40,16 @@ export type InputName = (typeof INPUT_NAMES)[number]
 
 export type IfNoFilesFound = 'error' | 'warn' | 'ignore'
 export type IfUnchanged = 'skip' | 'upload'
+/** Whose resources are published: the dataset's own (`owner`), or community resources of the key's owner. */
+export type PublishAs = 'owner' | 'community'
+export type Order = 'keep' | 'as-listed'
+
+/** The public data.gouv.fr instances by name, as the official Python client names them. */
+export const INSTANCES = {
+  www: 'https://www.data.gouv.fr',
+  demo: 'https://demo.data.gouv.fr',
+  dev: 'https://dev.data.gouv.fr',
+} as const
 
 /** Metadata an entry may give, for file and remote resources alike. */
 export interface EntryMetadata {
@@ -76,6 +92,8 @@ export interface DatasetMetadata {
   spatial?: { zones?: string[]; granularity?: string }
   license?: string
   private?: boolean
+  /** Only when the dataset is created (`create-dataset`): the owning organisation's id; absent, the key's owner. */
+  organization?: string
   extras?: Record<string, ExtraValue>
 }
 
@@ -83,11 +101,17 @@ export interface Settings {
   apiKey: string | undefined
   dataset: string
   apiUrl: string
+  publishAs: PublishAs
+  /** Create the dataset from `dataset-metadata` when `dataset` (a slug) does not exist. */
+  createDataset: boolean
   files: string[]
   resources: ResourceEntrySpec[]
   datasetMetadata: DatasetMetadata | undefined
   /** Resource ids or stored file names to delete. */
   remove: string[]
+  /** Delete resources this publication wrote before (by their provenance) and no longer publishes. */
+  prune: boolean
+  order: Order
   ifNoFilesFound: IfNoFilesFound
   /** Publish files and folders whose name starts with `.` that the patterns match. */
   includeHiddenFiles: boolean
@@ -95,6 +119,10 @@ export interface Settings {
   checkUrls: boolean
   createMissing: boolean
   dryRun: boolean
+  /** Record where each written resource comes from in its extras. */
+  provenance: boolean
+  /** Seconds to wait for data.gouv.fr's analysis of the published resources; 0: do not wait. */
+  waitForAnalysisSeconds: number
   chunkSize: number
   /** Parts of one file in flight at once. */
   partConcurrency: number
@@ -104,7 +132,13 @@ export interface Settings {
 }
 
 export const DEFAULTS = {
-  'api-url': 'https://www.data.gouv.fr',
+  'api-url': 'www',
+  as: 'owner',
+  'create-dataset': 'false',
+  prune: 'false',
+  order: 'keep',
+  provenance: 'true',
+  'wait-for-analysis': '0',
   'if-no-files-found': 'error',
   'include-hidden-files': 'false',
   'if-unchanged': 'skip',
@@ -147,6 +181,18 @@ const integerInput = (input: InputName, min: number, max: number, unit: string) 
     const number = /^\d+$/.test(value) ? Number(value) : Number.NaN
     if (Number.isSafeInteger(number) && number >= min && number <= max) return number
     ctx.addIssue({ code: 'custom', message: `input '${input}' must be a whole number of ${unit} from ${min} to ${max}, got '${value}'` })
+    return z.NEVER
+  })
+
+/** `90`, `90s`, `15m`, `1h`, `1h30m` -> seconds; `0` or `off` -> 0. At most a day. */
+const durationInput = (input: InputName) =>
+  z.string().transform((value, ctx): number => {
+    const text = value.trim().toLowerCase()
+    if (text === 'off' || text === 'false') return 0
+    const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text)
+    const seconds = match && text !== '' ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0) : Number.NaN
+    if (Number.isFinite(seconds) && seconds <= 86_400) return seconds
+    ctx.addIssue({ code: 'custom', message: `input '${input}' must be a duration such as 90s, 15m or 1h30m (at most 24h), or 0 to not wait, got '${value}'` })
     return z.NEVER
   })
 
@@ -248,6 +294,7 @@ const DatasetMetadataInput = z.strictObject({
   spatial: z.strictObject({ zones: z.array(z.string().min(1)).optional(), granularity: z.string().min(1).optional() }).optional(),
   license: z.string().min(1).optional(),
   private: z.boolean({ error: 'must be true or false' }).optional(),
+  organization: z.string().regex(/^[0-9a-f]{24}$/i, 'must be an organisation id (24 hexadecimal characters)').optional(),
   extras: ExtrasInput.optional(),
 })
 
@@ -292,7 +339,7 @@ const SettingsSchema = z.object({
   dataset: z.string().min(1, "input 'dataset' is required: a dataset id or slug"),
   'api-url': z.string().transform((value, ctx) => {
     try {
-      return parseApiUrl(value).origin
+      return parseApiUrl((INSTANCES as Record<string, string>)[value] ?? value).origin
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: `input 'api-url': ${toErrorMessage(error)}` })
       return z.NEVER
@@ -302,6 +349,12 @@ const SettingsSchema = z.object({
   resources: z.string(),
   'dataset-metadata': z.string(),
   remove: z.string().transform(lines),
+  as: oneOf('as', ['owner', 'community'] as const),
+  'create-dataset': booleanInput('create-dataset'),
+  prune: booleanInput('prune'),
+  order: oneOf('order', ['keep', 'as-listed'] as const),
+  provenance: booleanInput('provenance'),
+  'wait-for-analysis': durationInput('wait-for-analysis'),
   'check-urls': booleanInput('check-urls'),
   'if-no-files-found': oneOf('if-no-files-found', ['error', 'warn', 'ignore'] as const),
   'include-hidden-files': booleanInput('include-hidden-files'),
@@ -358,16 +411,22 @@ export function readSettings(getInput: (name: InputName) => string, messages: Se
     apiKey: value['api-key'] === '' ? undefined : value['api-key'],
     dataset: value.dataset,
     apiUrl: value['api-url'],
+    publishAs: value.as,
+    createDataset: value['create-dataset'],
     files: value.files,
     resources,
     datasetMetadata,
     remove: value.remove,
+    prune: value.prune,
+    order: value.order,
     ifNoFilesFound: value['if-no-files-found'],
     includeHiddenFiles: value['include-hidden-files'],
     ifUnchanged: value['if-unchanged'],
     checkUrls: value['check-urls'],
     createMissing: value['create-missing'],
     dryRun: value['dry-run'],
+    provenance: value.provenance,
+    waitForAnalysisSeconds: value['wait-for-analysis'],
     chunkSize: value['chunk-size'],
     partConcurrency: value['part-concurrency'],
     concurrency: value.concurrency,

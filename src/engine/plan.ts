@@ -505,6 +505,39 @@ function sameInstant(a: string, b: unknown): boolean {
   return typeof b === 'string' && Date.parse(a) === Date.parse(b)
 }
 
+/**
+ * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
+ * so a second identical run sends nothing).
+ */
+export function withProvenance(steps: readonly Step[], extras: Record<string, string> | undefined): Step[] {
+  if (extras === undefined) return [...steps]
+  return steps.map((step) => (step.kind === 'remove' || step.action === 'skip' ? step : { ...step, extras: { ...step.extras, ...extras } }))
+}
+
+/**
+ * `prune`: removal steps for the resources this publication wrote before (its recorded
+ * provenance) that no entry publishes now and no `remove` item already names.
+ */
+export function planPrune(
+  dataset: Dataset,
+  targets: readonly Target[],
+  removals: readonly RemovalStep[],
+  publication: { repository: string; workflow: string },
+  isWrittenBy: (resource: Resource) => boolean,
+): RemovalStep[] {
+  const kept = new Set([...targets.flatMap((t) => (t.resource ? [t.resource.id] : [])), ...removals.map((r) => r.resource.id)])
+  return dataset.resources
+    .filter((r) => !kept.has(r.id) && isWrittenBy(r))
+    .map((resource) => ({
+      kind: 'remove' as const,
+      source: storedNameOf(resource) ?? resource.url,
+      label: 'prune',
+      resource,
+      action: 'remove' as const,
+      reason: `pruned: written by ${publication.repository} (${publication.workflow}) and no longer published`,
+    }))
+}
+
 /** Problems with the dataset itself or the key's rights, before any entry is looked at. */
 export function datasetProblems(dataset: Dataset, writing: { resources: boolean; dataset: boolean }): string[] {
   const problems: string[] = []

@@ -12,6 +12,7 @@ import { probeUrl, type UrlProbe } from '../files/probe.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import type { Settings } from './inputs.js'
 import { buildManifest, type Entry, type FileEntry, type Manifest, type RemoteEntry } from './manifest.js'
+import { provenanceExtras, publicationOf, writtenBy, type Provenance } from './provenance.js'
 import {
   checksumNeeded,
   datasetProblems,
@@ -20,8 +21,11 @@ import {
   decideRemote,
   matchEntries,
   planDataset,
+  planPrune,
   planRemovals,
   recordedTitle,
+  withProvenance,
+  type RemovalStep,
   type DatasetStep,
   type Step,
   type Target,
@@ -64,7 +68,15 @@ export interface Preflight {
   hiddenLeftOut: number
 }
 
-export async function preflight(client: DatagouvClient, settings: Settings, cwd: string): Promise<Preflight> {
+/** What the run knows of itself: where it comes from, and when it started. */
+export interface RunContext {
+  cwd: string
+  provenance?: Provenance
+  startedAt: Date
+}
+
+export async function preflight(client: DatagouvClient, settings: Settings, context: RunContext): Promise<Preflight> {
+  const cwd = context.cwd
   const metadata = settings.datasetMetadata
   const [dataset, extensions, manifest, frequencies, licenses] = await Promise.all([
     fetchDataset(client, settings.dataset),
@@ -79,6 +91,7 @@ export async function preflight(client: DatagouvClient, settings: Settings, cwd:
   problems.push(...matchProblems)
   const removals = planRemovals(settings.remove, dataset, targets)
   problems.push(...removals.problems)
+  const pruned = settings.prune ? prunable(settings, context, dataset, targets, removals.steps, problems) : []
   let datasetStep: DatasetStep | undefined
   if (metadata !== undefined) {
     const planned = planDataset(metadata, dataset, { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) })
@@ -88,7 +101,7 @@ export async function preflight(client: DatagouvClient, settings: Settings, cwd:
   const probes = settings.checkUrls ? await probeAll(client, settings, targets, problems, blocked) : new Map<string, UrlProbe>()
   if (problems.length > 0) throw new PreflightError(problems, blockedEntries(manifest, targets, blocked, removals.steps), dataset)
 
-  const steps: Step[] = await mapConcurrent(targets, settings.concurrency, async (target): Promise<Step> => {
+  const decided: Step[] = await mapConcurrent(targets, settings.concurrency, async (target): Promise<Step> => {
     if (target.entry.kind === 'url') return decideRemote(target as Target<RemoteEntry>, settings.ifUnchanged, probes.get(target.entry.url))
     const fileTarget = target as Target<FileEntry>
     const recorded = fileTarget.resource ? recordedTitle(fileTarget.resource, dataset) : undefined
@@ -96,9 +109,27 @@ export async function preflight(client: DatagouvClient, settings: Settings, cwd:
     const value = type === undefined ? undefined : await hashFile(fileTarget.entry.path, type)
     return decideFile(fileTarget, settings.ifUnchanged, value, recorded)
   })
-  steps.push(...removals.steps)
+  const written = settings.provenance && context.provenance ? provenanceExtras(context.provenance, context.startedAt) : undefined
+  const steps = [...withProvenance(decided, written), ...removals.steps, ...pruned]
   const warnings = [...manifest.warnings, ...datasetWarnings(dataset)]
   return { dataset, steps, ...(datasetStep ? { datasetStep } : {}), warnings, hiddenLeftOut: manifest.hiddenLeftOut }
+}
+
+/** `prune`: what this publication wrote before and no longer publishes; a problem when it cannot tell. */
+function prunable(
+  settings: Settings,
+  context: RunContext,
+  dataset: Dataset,
+  targets: readonly Target[],
+  removals: readonly RemovalStep[],
+  problems: string[],
+): RemovalStep[] {
+  const publication = publicationOf(settings.provenance ? context.provenance : undefined)
+  if (typeof publication === 'string') {
+    problems.push(`input 'prune': ${publication}; nothing can be pruned safely`)
+    return []
+  }
+  return planPrune(dataset, targets, removals, publication, (resource) => writtenBy(resource, publication))
 }
 
 /** Checks every remote URL; a URL that does not answer is a problem of its entry. */

@@ -54,6 +54,8 @@ export interface PublishOptions {
   knownResourceIds: ReadonlySet<string>
   /** Progress of one upload: bytes sent so far (re-sent bytes included). */
   onProgress?: (entry: FileEntry, sentBytes: number) => void
+  /** Each step's result as soon as it is known. */
+  onResult?: (result: Result) => void
 }
 
 /** What the run knows while it runs: the new resources its requests obtained, so no two entries claim one. */
@@ -83,7 +85,11 @@ export async function publish(client: DatagouvClient, steps: readonly Step[], op
 async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Result> {
   const started = Date.now()
   const checksum = step.kind === 'file' && step.checksum ? { checksum: step.checksum } : {}
-  const done = (outcome: Outcome): Result => ({ step, ...checksum, ...outcome, durationMs: Date.now() - started })
+  const done = (outcome: Outcome): Result => {
+    const result: Result = { step, ...checksum, ...outcome, durationMs: Date.now() - started }
+    run.onResult?.(result)
+    return result
+  }
   if (run.dryRun) return done({ action: 'planned', patched: [], ...(step.resource ? { resource: step.resource } : {}) })
   // What the step achieved so far: reported as it stands if a later request fails.
   const progress: { outcome?: Outcome } = {}

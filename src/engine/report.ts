@@ -1,7 +1,9 @@
 /** Results -> outputs, job summary and log table. Pure: main.ts writes them through @actions/core. */
 import type { Dataset } from '../datagouv/schemas.js'
+import type { OrderResult } from './order.js'
 import type { Step } from './plan.js'
 import type { PreflightError } from './preflight.js'
+import type { Provenance } from './provenance.js'
 import type { DatasetResult, Result } from './publish.js'
 
 export interface Report {
@@ -14,7 +16,34 @@ export interface Report {
   failures: string[]
 }
 
-export const OUTPUT_NAMES = ['resources', 'urls', 'changed', 'uploaded-count', 'skipped-count', 'removed-count', 'dataset-metadata', 'dataset-url'] as const
+export const OUTPUT_NAMES = [
+  'resources',
+  'urls',
+  'changed',
+  'uploaded-count',
+  'skipped-count',
+  'removed-count',
+  'dataset-metadata',
+  'dataset-url',
+  'dataset-id',
+  'dataset-created',
+  'analysis',
+] as const
+
+/** Everything a finished run knows, for its report. */
+export interface RunFacts {
+  results: readonly Result[]
+  datasetResult: DatasetResult | undefined
+  order?: OrderResult | undefined
+  dataset: Dataset
+  /** The run created the dataset (`create-dataset`). */
+  datasetCreated?: boolean
+  origin: string
+  dryRun: boolean
+  hiddenLeftOut: number
+  /** Recorded on every written resource; the summary links the run and the dataset both ways. */
+  provenance?: Provenance
+}
 
 const CHANGES = new Set(['uploaded', 'created', 'updated', 'signalled', 'removed'])
 
@@ -30,45 +59,22 @@ export function describe(step: Step): { source: string; size?: number; title?: s
   return { source: step.entry.source, size: step.entry.size, title: step.entry.title ?? step.entry.name }
 }
 
-export function buildReport(
-  results: readonly Result[],
-  datasetResult: DatasetResult | undefined,
-  dataset: Dataset,
-  origin: string,
-  dryRun: boolean,
-  hiddenLeftOut = 0,
-): Report {
-  const datasetUrl = datasetUrlOf(dataset, origin)
+export function buildReport(facts: RunFacts): Report {
+  const { results, datasetResult, order, dataset } = facts
+  const datasetUrl = datasetUrlOf(dataset, facts.origin)
   const count = (...actions: string[]) => results.filter((r) => actions.includes(r.action)).length
-  const resources = results.map((r) => {
-    const { source, size } = describe(r.step)
-    const probe = r.step.kind === 'url' ? r.step.probe : undefined
-    const resource = r.action === 'removed' ? undefined : r.resource
-    return {
-      id: r.resource?.id ?? null,
-      title: r.resource?.title ?? describe(r.step).title ?? null,
-      kind: r.step.kind,
-      source,
-      action: r.action,
-      planned: r.step.action,
-      reason: r.reason ?? r.step.reason,
-      url: resource?.url ?? null,
-      latest: resource?.latest ?? null,
-      checksum: r.checksum ?? (resource?.checksum ? { type: resource.checksum.type, value: resource.checksum.value } : null),
-      filesize: size ?? null,
-      ...(probe ? { remote: { status: probe.status, size: probe.size ?? null, etag: probe.etag ?? null, last_modified: probe.lastModified ?? null } } : {}),
-      ...(r.patched.length > 0 ? { patched: r.patched } : {}),
-      ...(r.notes !== undefined ? { notes: r.notes } : {}),
-      ...(r.error !== undefined ? { error: r.error } : {}),
-    }
-  })
   const urls = Object.fromEntries(
     results.filter((r) => r.step.kind !== 'remove' && r.resource !== undefined).map((r) => [describe(r.step).source, r.resource?.url]),
   )
-  const changed = results.some((r) => CHANGES.has(r.action)) || datasetResult?.action === 'updated'
-  const failures = [...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])), ...(datasetResult?.error !== undefined ? [datasetResult.error] : [])]
+  const changed =
+    results.some((r) => CHANGES.has(r.action)) || datasetResult?.action === 'updated' || order?.action === 'reordered' || facts.datasetCreated === true
+  const failures = [
+    ...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])),
+    ...(datasetResult?.error !== undefined ? [datasetResult.error] : []),
+    ...(order?.error !== undefined ? [order.error] : []),
+  ]
   const outputs = {
-    resources: JSON.stringify(resources),
+    resources: JSON.stringify(results.map(resourceOutput)),
     urls: JSON.stringify(urls),
     changed: String(changed),
     'uploaded-count': String(count('uploaded') + results.filter((r) => r.action === 'created' && r.step.kind === 'file').length),
@@ -77,9 +83,36 @@ export function buildReport(
     'dataset-metadata':
       datasetResult === undefined ? '' : JSON.stringify({ action: datasetResult.action, reason: datasetResult.reason, fields: datasetResult.patched }),
     'dataset-url': datasetUrl,
+    'dataset-id': dataset.id,
+    'dataset-created': String(facts.datasetCreated === true),
+    analysis: '[]',
   }
-  const summary = summaryMarkdown(results, datasetResult, dataset, datasetUrl, dryRun, failures, hiddenLeftOut)
-  return { outputs, summary, table: logTable(results, datasetResult), failures }
+  const summary = summaryMarkdown(facts, datasetUrl, failures)
+  return { outputs, summary, table: logTable(results, datasetResult, order), failures }
+}
+
+/** One item of the `resources` output. */
+function resourceOutput(r: Result): Record<string, unknown> {
+  const { source, size } = describe(r.step)
+  const probe = r.step.kind === 'url' ? r.step.probe : undefined
+  const resource = r.action === 'removed' ? undefined : r.resource
+  return {
+    id: r.resource?.id ?? null,
+    title: r.resource?.title ?? describe(r.step).title ?? null,
+    kind: r.step.kind,
+    source,
+    action: r.action,
+    planned: r.step.action,
+    reason: r.reason ?? r.step.reason,
+    url: resource?.url ?? null,
+    latest: resource?.latest ?? null,
+    checksum: r.checksum ?? (resource?.checksum ? { type: resource.checksum.type, value: resource.checksum.value } : null),
+    filesize: size ?? null,
+    ...(probe ? { remote: { status: probe.status, size: probe.size ?? null, etag: probe.etag ?? null, last_modified: probe.lastModified ?? null } } : {}),
+    ...(r.patched.length > 0 ? { patched: r.patched } : {}),
+    ...(r.notes !== undefined ? { notes: r.notes } : {}),
+    ...(r.error !== undefined ? { error: r.error } : {}),
+  }
 }
 
 function datasetUrlOf(dataset: Dataset, origin: string): string {
@@ -116,6 +149,9 @@ export function blockedReport(error: PreflightError, origin: string): Report {
     'removed-count': '0',
     'dataset-metadata': '',
     'dataset-url': datasetUrl,
+    'dataset-id': error.dataset?.id ?? '',
+    'dataset-created': 'false',
+    analysis: '[]',
   }
   const target = error.dataset ? `[${cell(error.dataset.title)}](${datasetUrl})` : 'data.gouv.fr'
   const lines = [`### Nothing published to ${target}: ${plural(error.problems.length, 'problem')} found before publishing`, '']
@@ -145,17 +181,11 @@ function actionText(action: string, planned: string): string {
   return action === 'planned' ? `planned: ${planned}` : action
 }
 
-function summaryMarkdown(
-  results: readonly Result[],
-  datasetResult: DatasetResult | undefined,
-  dataset: Dataset,
-  datasetUrl: string,
-  dryRun: boolean,
-  failures: string[],
-  hiddenLeftOut: number,
-): string {
+function summaryMarkdown(facts: RunFacts, datasetUrl: string, failures: readonly string[]): string {
+  const { results, datasetResult, order, dataset, dryRun } = facts
   const lines: string[] = []
-  lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})`, '')
+  const created = facts.datasetCreated === true ? ' (created by this run)' : ''
+  lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})${created}`, '')
   const tally = new Map<string, number>()
   for (const r of results) {
     const key = actionText(r.action, r.step.action)
@@ -164,40 +194,50 @@ function summaryMarkdown(
   lines.push([...tally].map(([action, n]) => `${n} ${action}`).join(', ') || 'no resource to publish', '')
   if (results.length > 0) {
     lines.push('| Source | Resource | Action | Reason | Size | Checksum or remote | Duration |', '| --- | --- | --- | --- | ---: | --- | ---: |')
-    for (const r of results) {
-      const { source, size, title } = describe(r.step)
-      const link = r.action === 'removed' ? undefined : (r.resource?.latest ?? r.resource?.url)
-      const name = cell(r.resource?.title ?? title ?? source)
-      const resource = link ? `[${name}](${link})` : r.resource ? name : `${name} (new)`
-      const probe = r.step.kind === 'url' ? r.step.probe : undefined
-      const detail = r.checksum
-        ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\``
-        : probe
-          ? cell(
-              [`${probe.method} ${probe.status}`, probe.etag ? `ETag ${probe.etag}` : '', probe.lastModified ? `Last-Modified ${probe.lastModified}` : '']
-                .filter(Boolean)
-                .join(', '),
-            )
-          : ''
-      lines.push(
-        `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${cell([r.reason ?? r.step.reason, ...(r.notes ?? [])].join('; '))} | ${size === undefined ? '' : formatBytes(size)} | ${detail} | ${formatDuration(r.durationMs)} |`,
-      )
-    }
+    for (const r of results) lines.push(summaryRow(r))
   }
   if (datasetResult !== undefined) {
     const fields = datasetResult.patched.length > 0 ? ` (${datasetResult.patched.join(', ')})` : ''
     lines.push('', `Dataset metadata: **${actionText(datasetResult.action, 'update')}**${fields}: ${cell(datasetResult.reason)}`)
   }
+  if (order !== undefined) lines.push('', `Order: **${actionText(order.action, 'reorder')}**: ${cell(order.reason)}`)
   if (failures.length > 0) {
     lines.push('', '#### Failures', '')
     for (const failure of failures) lines.push(`- ${cell(failure)}`)
   }
-  if (hiddenLeftOut > 0) lines.push('', `_${hiddenNote(hiddenLeftOut)}._`)
+  if (facts.hiddenLeftOut > 0) lines.push('', `_${hiddenNote(facts.hiddenLeftOut)}._`)
+  const provenance = provenanceLine(facts.provenance, datasetUrl, dryRun)
+  if (provenance !== undefined) lines.push('', provenance)
   if (dryRun) lines.push('', '_Dry run: no write request was sent._')
   return `${lines.join('\n')}\n`
 }
 
-function logTable(results: readonly Result[], datasetResult: DatasetResult | undefined): string {
+function summaryRow(r: Result): string {
+  const { source, size, title } = describe(r.step)
+  const link = r.action === 'removed' ? undefined : (r.resource?.latest ?? r.resource?.url)
+  const name = cell(r.resource?.title ?? title ?? source)
+  const resource = link ? `[${name}](${link})` : r.resource ? name : `${name} (new)`
+  const probe = r.step.kind === 'url' ? r.step.probe : undefined
+  const remote = probe
+    ? [`${probe.method} ${probe.status}`, probe.etag ? `ETag ${probe.etag}` : '', probe.lastModified ? `Last-Modified ${probe.lastModified}` : '']
+        .filter(Boolean)
+        .join(', ')
+    : ''
+  const detail = r.checksum ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\`` : cell(remote)
+  const reason = cell([r.reason ?? r.step.reason, ...(r.notes ?? [])].join('; '))
+  const bytes = size === undefined ? '' : formatBytes(size)
+  return `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${reason} | ${bytes} | ${detail} | ${formatDuration(r.durationMs)} |`
+}
+
+/** The run and the dataset, linked both ways: each written resource records the run in its extras. */
+function provenanceLine(provenance: Provenance | undefined, datasetUrl: string, dryRun: boolean): string | undefined {
+  if (provenance === undefined || dryRun) return undefined
+  const run = provenance.runUrl !== undefined ? `[this run](${provenance.runUrl})` : 'this run'
+  const where = [provenance.repository, provenance.commit?.slice(0, 12)].filter((v) => v !== undefined && v !== '').join(' @ ')
+  return `_Each resource written records ${run}${where ? ` (${cell(where)})` : ''} in its extras (\`publish:*\`); the dataset: ${datasetUrl}_`
+}
+
+function logTable(results: readonly Result[], datasetResult: DatasetResult | undefined, order: OrderResult | undefined): string {
   const rows = [['source', 'resource', 'action', 'reason', 'size', 'time']]
   for (const r of results) {
     const { source, size } = describe(r.step)
@@ -211,6 +251,7 @@ function logTable(results: readonly Result[], datasetResult: DatasetResult | und
     ])
   }
   if (datasetResult !== undefined) rows.push(['dataset-metadata', '(dataset)', actionText(datasetResult.action, 'update'), datasetResult.reason, '', ''])
+  if (order !== undefined) rows.push(['order', '(dataset)', actionText(order.action, 'reorder'), order.reason, '', ''])
   return alignedTable(rows)
 }
 

@@ -1,0 +1,56 @@
+/**
+ * Where a written resource comes from, recorded in its extras (merged through the v2 endpoint, so
+ * the platform's own keys stay), and read back to recognise what this publication wrote before
+ * (`prune`). The edges say what they know: the action from the workflow's context, the CLI from
+ * the git repository it runs in.
+ */
+import type { Resource } from '../datagouv/schemas.js'
+
+export interface Provenance {
+  /** `owner/name` on GitHub, or the repository's remote URL for the CLI. */
+  repository?: string
+  commit?: string
+  ref?: string
+  /** The workflow's name (or the CLI's): with `repository`, what identifies one publication. */
+  workflow?: string
+  runUrl?: string
+  /** `datagouv-publish-action/0.2.0` or `datagouv-publish-cli/0.2.0`. */
+  tool: string
+}
+
+export const PROVENANCE_KEYS = {
+  repository: 'publish:repository',
+  commit: 'publish:commit',
+  ref: 'publish:ref',
+  workflow: 'publish:workflow',
+  runUrl: 'publish:run-url',
+  tool: 'publish:tool',
+  at: 'publish:published-at',
+} as const
+
+/** The extras a write records: what is known, and the time. */
+export function provenanceExtras(provenance: Provenance, at: Date): Record<string, string> {
+  const extras: Record<string, string> = {}
+  for (const key of ['repository', 'commit', 'ref', 'workflow', 'runUrl', 'tool'] as const) {
+    const value = provenance[key]
+    if (value !== undefined && value !== '') extras[PROVENANCE_KEYS[key]] = value
+  }
+  extras[PROVENANCE_KEYS.at] = at.toISOString()
+  return extras
+}
+
+/** The identity of one publication (repository and workflow), or why it is unknown. */
+export function publicationOf(provenance: Provenance | undefined): { repository: string; workflow: string } | string {
+  if (provenance === undefined) return 'provenance is off (provenance: false), so nothing tells which resources this publication wrote'
+  const { repository, workflow } = provenance
+  if (repository === undefined || repository === '' || workflow === undefined || workflow === '') {
+    return 'the repository or the workflow of this publication is unknown (outside GitHub Actions, run the CLI in a git repository with a remote)'
+  }
+  return { repository, workflow }
+}
+
+/** Whether a resource was written by this publication, as its recorded provenance says. */
+export function writtenBy(resource: Resource, publication: { repository: string; workflow: string }): boolean {
+  const extras = resource.extras ?? {}
+  return extras[PROVENANCE_KEYS.repository] === publication.repository && extras[PROVENANCE_KEYS.workflow] === publication.workflow
+}
