@@ -117,7 +117,7 @@ async function diagnose(bench: Bench, runtime: Runtime, inputs: Record<string, s
   markChanged()
   const sampled = await runMeasured(runtime, inputs, { cwd: bench.work, sampleMs: 5 })
   markChanged()
-  const liftoff = await runMeasured(runtime, inputs, { cwd: bench.work, sampleMs: 5, v8Flags: '--liftoff-only' })
+  const liftoff = await runMeasured(runtime, inputs, { cwd: bench.work, sampleMs: 5, nodeFlags: ['--liftoff-only'] })
   const bundleOnly = await runMeasured(runtime, {}, { cwd: bench.work, mayFail: true })
   return { bare: await bareNodeRss(runtime), bundleOnly: bundleOnly.rss, sampled, liftoff }
 }
@@ -213,8 +213,15 @@ function memoryTable(bench: Bench, diagnoses: Record<string, Diagnosis>, size: n
         ),
       ),
     ],
-    [`changed ${formatBytes(size)} with V8 \`--liftoff-only\`: peak RSS`, ...labels.map((l) => cell(l, (d) => formatBytes(d.liftoff.rss)))],
-    ['… at its highest sampled rss: rest (code, WebAssembly, native)', ...labels.map((l) => cell(l, (d) => parts(d.liftoff.atPeak)[2] as string))],
+    [
+      'V8 zone memory at its peak (`peak_malloced_memory`: parser, compilers)',
+      ...labels.map((l) => cell(l, (d) => formatBytes(d.sampled.peakMalloced ?? Number.NaN))),
+    ],
+    [
+      `changed ${formatBytes(size)} with \`node --liftoff-only\` (no optimising WebAssembly tier): peak RSS`,
+      ...labels.map((l) => cell(l, (d) => formatBytes(d.liftoff.rss))),
+    ],
+    ['… V8 zone memory at its peak', ...labels.map((l) => cell(l, (d) => formatBytes(d.liftoff.peakMalloced ?? Number.NaN)))],
   )
   return `Where the memory goes (one run each, \`process.memoryUsage()\` sampled every 5 ms by \`scripts/rss-probe.cjs\`):\n\n${table(['', ...bench.runtimes.map((r) => `${r.label} (${r.version})`)], rows)}`
 }

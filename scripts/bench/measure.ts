@@ -4,7 +4,7 @@
  * emulator's request records, and small helpers (median, sizes, formatting).
  */
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -64,6 +64,8 @@ export interface Measured {
   /** With `sampleMs`: the sample with the highest rss, and the highest of each figure. */
   atPeak?: MemorySample
   max?: MemorySample
+  /** With `sampleMs`: V8's peak_malloced_memory (its zones: parser, compilers, WebAssembly tier-up). */
+  peakMalloced?: number
   run: ActionRun
 }
 
@@ -71,8 +73,12 @@ export interface MeasureOptions {
   cwd: string
   /** Sample process.memoryUsage() every so many ms (diagnostic runs only: timed runs are left alone). */
   sampleMs?: number
-  /** V8 flags set from the probe before the bundle loads (`--liftoff-only`). */
-  v8Flags?: string
+  /**
+   * Node or V8 flags on the command line (`--liftoff-only`), through a wrapper script: runAction
+   * runs `node dist/index.js` as the runner does, NODE_OPTIONS refuses most V8 flags, and
+   * v8.setFlagsFromString has no effect on Node 24 (its V8 freezes flags once initialised).
+   */
+  nodeFlags?: readonly string[]
   /** The run is expected to fail (a bundle-only baseline). */
   mayFail?: boolean
 }
@@ -84,16 +90,29 @@ export async function runMeasured(runtime: Runtime, inputs: Record<string, strin
   try {
     const env: Record<string, string> = { NODE_OPTIONS: `--require ${PROBE}`, RSS_PROBE_FILE: probeFile }
     if (options.sampleMs !== undefined) env.RSS_PROBE_SAMPLE_MS = String(options.sampleMs)
-    if (options.v8Flags !== undefined) env.RSS_PROBE_V8_FLAGS = options.v8Flags
+    let node = runtime.node
+    if (options.nodeFlags !== undefined && options.nodeFlags.length > 0) {
+      // bash, not sh: dash drops variables whose names are not identifiers, such as INPUT_API-KEY.
+      node = path.join(scratch, 'node')
+      const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`
+      await writeFile(node, `#!/bin/bash\nexec ${[runtime.node, ...options.nodeFlags].map(quote).join(' ')} "$@"\n`, { mode: 0o755 })
+    }
     const startedAtMs = Date.now()
     const started = process.hrtime.bigint()
-    const result = await runAction(inputs, { cwd: options.cwd, node: runtime.node, env })
+    const result = await runAction(inputs, { cwd: options.cwd, node, env })
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const endedAtMs = Date.now()
     if (result.code !== 0 && options.mayFail !== true) {
       throw new Error(`the action failed on ${runtime.label} (exit ${result.code}):\n${tail(result.stdout + result.stderr, 3000)}`)
     }
-    const probe = JSON.parse(await readFile(probeFile, 'utf8')) as { rss: number; userMs: number; systemMs: number; atPeak?: MemorySample; max?: MemorySample }
+    const probe = JSON.parse(await readFile(probeFile, 'utf8')) as {
+      rss: number
+      userMs: number
+      systemMs: number
+      atPeak?: MemorySample
+      max?: MemorySample
+      v8?: { peak_malloced_memory: number }
+    }
     return {
       seconds,
       startedAtMs,
@@ -102,6 +121,7 @@ export async function runMeasured(runtime: Runtime, inputs: Record<string, strin
       cpu: (probe.userMs + probe.systemMs) / 1000,
       ...(probe.atPeak ? { atPeak: probe.atPeak } : {}),
       ...(probe.max ? { max: probe.max } : {}),
+      ...(probe.v8 ? { peakMalloced: probe.v8.peak_malloced_memory } : {}),
       run: result,
     }
   } finally {
