@@ -1,7 +1,7 @@
 import { MESSAGES, WERKZEUG } from './constants.js'
 import type { Env } from './env.js'
-import { parseDatasetForm, type FormErrors } from './forms.js'
-import { abort, formErrors, isPlainObject, json, readJsonObject, type Reply, type RequestContext } from './http.js'
+import { OBJECT_ID, parseDatasetForm, referencedId, type FormErrors } from './forms.js'
+import { abort, formErrors, json, readJsonObject, type Reply, type RequestContext } from './http.js'
 import { applyDatasetValues, datasetReply, intArgument, parseResourceList, replaceResources, requireUser } from './api.js'
 import { canRead, isMember } from './permissions.js'
 import { renderDataset, renderOrganization } from './render.js'
@@ -15,16 +15,6 @@ import type { DatasetState, OrganizationState, UserState } from './types.js'
 
 function has(body: Record<string, unknown>, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(body, key)
-}
-
-/** `clean_oid`: only an ObjectId is accepted (a slug is an "Unsupported identifier"). */
-const OBJECT_ID = /^[0-9a-f]{24}$/i
-
-/** A `ModelFieldMixin` value: an id string, or an object with an `id`. */
-function referencedId(value: unknown): string | undefined {
-  if (typeof value === 'string' && value !== '') return value
-  if (isPlainObject(value) && typeof value['id'] === 'string') return value['id']
-  return undefined
 }
 
 /**

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
+import { parseAnalyserOptions, type Analyser } from './analyser.js'
 import { WERKZEUG } from './constants.js'
 import type { FaultSet } from './faults.js'
 import { parseFaultRule } from './faults.js'
 import { readBody } from './http.js'
 import { maskedRecords } from './recording.js'
-import { renderDataset } from './render.js'
+import { renderCommunityResource, renderDataset } from './render.js'
 import { sendAdmin } from './respond.js'
 import type { Store } from './store.js'
 import type { RecordedRequest } from './types.js'
@@ -19,6 +20,7 @@ export interface AdminState {
   origin: () => string
   requests: RecordedRequest[]
   faults: FaultSet
+  analyser: Analyser
 }
 
 function state(admin: AdminState): unknown {
@@ -30,6 +32,7 @@ function state(admin: AdminState): unknown {
       const owner = d.owner === null ? undefined : store.users.get(d.owner)
       return { ...renderDataset(d, admin.origin(), store, owner), old_slugs: [...d.oldSlugs] }
     }),
+    community_resources: store.communityResources.map((c) => renderCommunityResource(c, admin.origin(), store, undefined)),
   }
 }
 
@@ -44,7 +47,34 @@ function addFaults(admin: AdminState, raw: Buffer): [number, unknown] {
   }
 }
 
-function route(admin: AdminState, method: string, pathname: string, raw: Buffer): [number, unknown?] {
+/** `POST /__emulator/analyser`: settings merged into the current ones (rules given are appended). */
+function configureAnalyser(admin: AdminState, raw: Buffer): [number, unknown] {
+  try {
+    const value = JSON.parse(raw.toString('utf8')) as unknown
+    const current = admin.analyser.describe()
+    const base = admin.analyser.enabled ? { delayMs: current['delayMs'], parsingDelayMs: current['parsingDelayMs'], outcome: current['outcome'] } : {}
+    admin.analyser.configure(parseAnalyserOptions({ ...base, ...(value as object) }))
+    return [200, admin.analyser.describe()]
+  } catch (error) {
+    return [400, { message: `Invalid analyser settings: ${(error as Error).message}` }]
+  }
+}
+
+/** `POST /__emulator/analyser/check` with `{"resource": "<id>"}`: schedule a check, as hydra's crawl would. */
+function recheck(admin: AdminState, raw: Buffer): [number, unknown] {
+  let value: unknown
+  try {
+    value = JSON.parse(raw.toString('utf8')) as unknown
+  } catch {
+    value = undefined
+  }
+  const rid = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['resource'] : undefined
+  if (typeof rid !== 'string') return [400, { message: 'Expected {"resource": "<resource id>"}' }]
+  admin.analyser.recheck(rid.toLowerCase())
+  return [200, admin.analyser.describe()]
+}
+
+async function route(admin: AdminState, method: string, pathname: string, raw: Buffer): Promise<[number, unknown?]> {
   switch (`${method} ${pathname.replace(/\/?$/, '/')}`) {
     case 'GET /__emulator/state/':
       return [200, state(admin)]
@@ -60,6 +90,18 @@ function route(admin: AdminState, method: string, pathname: string, raw: Buffer)
       return [204]
     case 'POST /__emulator/faults/':
       return addFaults(admin, raw)
+    case 'GET /__emulator/analyser/':
+      return [200, admin.analyser.describe()]
+    case 'POST /__emulator/analyser/':
+      return configureAnalyser(admin, raw)
+    case 'DELETE /__emulator/analyser/':
+      admin.analyser.configure(null)
+      return [204]
+    case 'POST /__emulator/analyser/flush/':
+      await admin.analyser.flush()
+      return [200, admin.analyser.describe()]
+    case 'POST /__emulator/analyser/check/':
+      return recheck(admin, raw)
     default:
       return [404, { message: 'Unknown emulator admin endpoint' }]
   }
@@ -74,6 +116,6 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, met
     req.resume()
     return
   }
-  const [status, value] = route(admin, method, pathname, raw)
+  const [status, value] = await route(admin, method, pathname, raw)
   sendAdmin(res, status, value)
 }

@@ -12,7 +12,19 @@ import {
   type FormErrors,
   type ResourceFormValues,
 } from './forms.js'
-import { HttpError, abort, empty, formErrors, isPlainObject, json, readFlaskJson, readJsonObject, type Reply, type RequestContext } from './http.js'
+import {
+  HttpError,
+  abort,
+  empty,
+  formErrors,
+  internalError,
+  isPlainObject,
+  json,
+  readFlaskJson,
+  readJsonObject,
+  type Reply,
+  type RequestContext,
+} from './http.js'
 import { canRead, permissionsFor } from './permissions.js'
 import { renderDataset, renderMe, renderResource } from './render.js'
 import type { DatasetState, ResourceState, UserState } from './types.js'
@@ -64,8 +76,7 @@ function has(body: Record<string, unknown>, key: string): boolean {
 /** Delete a stored file unless another resource still points at it. */
 export async function releaseStoredFile(env: Env, fsFilename: string | null): Promise<void> {
   if (fsFilename === null) return
-  const stillUsed = env.store.datasets.some((d) => d.resources.some((r) => r.fsFilename === fsFilename))
-  if (!stillUsed) await env.storage.deleteStatic(fsFilename)
+  if (!env.store.fileInUse(fsFilename)) await env.storage.deleteStatic(fsFilename)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,11 +107,14 @@ export async function getLicenses(): Promise<Reply> {
   )
 }
 
-/** `GET /api/1/datasets/r/{rid}` → 302 to the resource url, no visibility check (docs/udata-protocol.md §8). */
+/**
+ * `GET /api/1/datasets/r/{rid}` → 302 to the url (`resource.url.strip()`) of a dataset's resource or
+ * else of a community resource (`get_resource`), no visibility check (docs/udata-protocol.md §8).
+ */
 export async function resourceRedirect(ctx: RequestContext, env: Env): Promise<Reply> {
-  const found = ctx.rid === undefined ? undefined : env.store.findResource(ctx.rid)
+  const found = ctx.rid === undefined ? undefined : env.store.findAnyResource(ctx.rid)
   if (found === undefined) throw abort(404, MESSAGES.resourceNotFound)
-  return empty(302, { location: found.resource.url })
+  return empty(302, { location: found.url.trim() })
 }
 
 export async function getMe(ctx: RequestContext, env: Env): Promise<Reply> {
@@ -233,26 +247,50 @@ export async function postResource(ctx: RequestContext, env: Env): Promise<Reply
   const resource = newResource(values, now)
   dataset.resources.unshift(resource)
   dataset.lastModifiedInternal = now
-  return json(201, renderResource(resource, env.origin()), true)
+  env.analyser.resourceChanged(resource.id) // `add_resource` → `on_resource_added`
+  return json(201, renderResource(resource, env.origin(), env.store.tabularExploreUrl), true)
 }
 
-/** `PUT /datasets/{dataset}/resources/` with every id: reorders (docs/udata-protocol.md §6.4). */
+/** Python's `len()` and iteration of `request.json`: a list's items, a dict's keys, a string's characters. */
+function pythonItems(data: unknown): unknown[] {
+  if (Array.isArray(data)) return data
+  if (isPlainObject(data)) return Object.keys(data)
+  if (typeof data === 'string') return [...data]
+  throw internalError() // `len(None)`, `len(3)`: a TypeError, unhandled
+}
+
+/** A Python `set` of strings as `str()` prints it: `{'a', 'b'}`. */
+function pythonSet(items: readonly string[]): string {
+  return items.length === 0 ? 'set()' : `{${items.map((i) => `'${i}'`).join(', ')}}`
+}
+
+/**
+ * `PUT /datasets/{dataset}/resources/` (`ResourcesAPI.put`, docs/udata-protocol.md §6.4): the complete
+ * list of ids (strings or `{"id": …}` objects, which may carry other fields: the entries go through
+ * `ResourcesListForm`, so they update those resources too) in the new order. Checked in udata's
+ * order: the count, an object without `id`, the exact set of ids. `last_modified` is left alone.
+ */
 export async function reorderResources(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
   requirePermission(ctx, env, dataset)
-  const data = await readFlaskJson(ctx)
-  const list: unknown[] = Array.isArray(data) ? data : []
-  const ids = list.map((item) => (isPlainObject(item) ? item['id'] : item)).map((id) => (typeof id === 'string' ? id.toLowerCase() : ''))
-  const ordered = ids.map((id) => dataset.resources.find((r) => r.id === id))
+  const list = pythonItems(await readFlaskJson(ctx))
   const total = dataset.resources.length
-  if (ordered.length !== total || ordered.some((r) => r === undefined) || new Set(ids).size !== total) {
-    throw abort(400, `All resources must be reordered, you provided ${ordered.length} out of ${total}`)
+  if (list.length !== total) throw abort(400, `All resources must be reordered, you provided ${list.length} out of ${total}`)
+  if (list.some((r) => isPlainObject(r) && !has(r, 'id'))) throw abort(400, "Each resource must have an 'id' field")
+  const given = new Set(list.map((r) => (isPlainObject(r) ? r['id'] : r)))
+  const ids = dataset.resources.map((r) => r.id)
+  if (given.size !== ids.length || ids.some((id) => !given.has(id))) {
+    throw abort(400, `Resource ids must match existing ones in dataset, ie: ${pythonSet(ids)}`)
   }
-  dataset.resources = ordered as ResourceState[]
+  const errors: FormErrors = {}
+  const entries = list.map((r) => (isPlainObject(r) ? r : { id: r }))
+  const parsed = parseResourceList(entries, dataset, errors) as ParsedResourceList
+  if (errors['resources'] !== undefined) throw new HttpError(400, { errors: errors['resources'] })
+  replaceResources(env, dataset, parsed, new Date())
   return json(
     200,
-    dataset.resources.map((r) => renderResource(r, env.origin())),
+    dataset.resources.map((r) => renderResource(r, env.origin(), env.store.tabularExploreUrl)),
     true,
   )
 }
@@ -261,7 +299,7 @@ export async function getResource(ctx: RequestContext, env: Env): Promise<Reply>
   const dataset = requireDataset(ctx)
   requireVisible(ctx, env, dataset)
   const resource = requireResource(dataset, ctx.rid)
-  return json(200, renderResource(resource, env.origin()), true)
+  return json(200, renderResource(resource, env.origin(), env.store.tabularExploreUrl), true)
 }
 
 /** `PUT /datasets/{dataset}/resources/{rid}/`: partial update (docs/udata-protocol.md §6.1). */
@@ -278,7 +316,8 @@ export async function putResource(ctx: RequestContext, env: Env): Promise<Reply>
   const now = new Date()
   resource.lastModifiedInternal = now
   dataset.lastModifiedInternal = now
-  return json(200, renderResource(resource, env.origin()), true)
+  env.analyser.resourceChanged(resource.id) // `update_resource` → `on_resource_updated`
+  return json(200, renderResource(resource, env.origin(), env.store.tabularExploreUrl), true)
 }
 
 export async function deleteResource(ctx: RequestContext, env: Env): Promise<Reply> {
@@ -295,11 +334,16 @@ export async function deleteResource(ctx: RequestContext, env: Env): Promise<Rep
 // ---------------------------------------------------------------------------------------------
 // API v2 helpers (docs/udata-protocol.md §1, §6.5)
 
+/** apiv2 `ResourceAPI.get`: a dataset's resource (visibility checked), else a community resource (not checked). */
 export async function getResourceV2(ctx: RequestContext, env: Env): Promise<Reply> {
-  const found = ctx.rid === undefined ? undefined : env.store.findResource(ctx.rid)
-  if (found === undefined) throw abort(404, MESSAGES.resourceMissing)
-  requireVisible(ctx, env, found.dataset)
-  return json(200, { resource: renderResource(found.resource, env.origin()), dataset_id: found.dataset.id }, true)
+  const rid = ctx.rid ?? ''
+  const found = env.store.findResource(rid)
+  if (found !== undefined) requireVisible(ctx, env, found.dataset)
+  const community = found === undefined ? env.store.getCommunityResource(rid) : undefined
+  const resource = found?.resource ?? community
+  if (resource === undefined) throw abort(404, MESSAGES.resourceMissing)
+  const datasetId = found?.dataset.id ?? community?.dataset ?? null
+  return json(200, { resource: renderResource(resource, env.origin(), env.store.tabularExploreUrl), dataset_id: datasetId }, true)
 }
 
 /** flask-restx reqparse `type=int` (docs/udata-protocol.md §2.4: "Input payload validation failed"). */
@@ -334,7 +378,7 @@ export async function listResourcesV2(ctx: RequestContext, env: Env): Promise<Re
   return json(
     200,
     {
-      data: matching.slice(start, start + pageSize).map((r) => renderResource(r, env.origin())),
+      data: matching.slice(start, start + pageSize).map((r) => renderResource(r, env.origin(), env.store.tabularExploreUrl)),
       next_page: start + pageSize < matching.length ? pageUrl(page + 1) : null,
       page,
       page_size: pageSize,
@@ -385,6 +429,13 @@ export async function deleteDatasetExtras(ctx: RequestContext, env: Env): Promis
   for (const key of keys) if (typeof key === 'string') delete remaining[key]
   dataset.extras = remaining
   return empty(204)
+}
+
+/** `GET /api/2/datasets/{dataset}/resources/{rid}/extras/`: the read checks of a resource GET. */
+export async function getResourceExtras(ctx: RequestContext, env: Env): Promise<Reply> {
+  const dataset = requireDataset(ctx)
+  requireVisible(ctx, env, dataset)
+  return json(200, { ...requireResource(dataset, ctx.rid).extras })
 }
 
 export async function putResourceExtras(ctx: RequestContext, env: Env): Promise<Reply> {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
+import { parseAnalyserOptions } from './analyser.js'
 import { parseFaultRule } from './faults.js'
 import { DEFAULT_SEED, applySeed } from './seed.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from './server.js'
@@ -33,12 +34,23 @@ Options:
                         (by default the second is flask-storage's FileExists, a 500, as on udata)
   --max-body-bytes N    a reverse proxy body limit on every request: larger ones get nginx's 413
   --fault JSON          add a fault rule (repeatable), e.g. '{"method":"POST","path":"/upload/$","status":503,"times":1}'
+  --analyser-delay MS   turn on the simulated resource analyser (hydra): MS after a resource is
+                        created, its file replaced or it is PUT, its check:* and analysis:* extras
+                        are written (default: off, nothing is written)
+  --analyser-parsing-delay MS
+                        further wait before the parsing result of tabular files (default 0)
+  --analyser-outcome X  success (default) | parsing-error | unavailable | timeout, for every resource
+  --analyser-rule JSON  an outcome for some resources (repeatable), by id or URL regex, e.g.
+                        '{"url": "broken[.]csv$", "outcome": {"result": "unavailable", "status": 410}}'
+  --tabular-explore-url URL
+                        udata's TABULAR_EXPLORE_URL: parsed resources get preview_url URL/resources/<id>
   --quiet               do not log requests on stderr
   -h, --help            this text
 
 Output: one JSON line on stdout once listening:
   {"url": "http://127.0.0.1:8080", "users": [{"id", "apiKey"}], "organizations": [{"id", "slug"}],
-   "datasets": [{"id", "slug", "resources": [{"id", "title", "filetype", "url"}]}]}
+   "datasets": [{"id", "slug", "resources": [{"id", "title", "filetype", "url"}]}],
+   "communityResources": [{"id", "dataset", "title", "filetype", "url"}]}
 then "METHOD path status" per request on stderr (API keys masked).
 
 API (paths under /api/1 unless said; send X-API-KEY for writes; see emulator/README.md):
@@ -55,9 +67,14 @@ API (paths under /api/1 unless said; send X-API-KEY for writes; see emulator/REA
   POST /datasets/{dataset}/resources/         new remote resource (JSON, "filetype": "remote")
   GET|PUT|DELETE /datasets/{dataset}/resources/{rid}/
   PUT  /datasets/{dataset}/resources/         reorder
-  GET  /datasets/r/{rid}                      302 to the file
+  GET  /datasets/r/{rid}                      302 to the file (resources and community resources)
+  POST /datasets/{dataset}/upload/community/  new community resource from a file (201, owned by the caller)
+  GET|POST /datasets/community_resources/     list (?dataset=&owner=&organization= ids, page, page_size,
+                                              sort), or create a remote one (JSON with "dataset") -> 201
+  GET|PUT|DELETE /datasets/community_resources/{id}/
+  POST /datasets/community_resources/{id}/upload/    replace its file (200)
   GET  /datasets/extensions/ | resource_types/ | frequencies/ | licenses/
-  /api/2/datasets/{dataset}/resources/, /api/2/datasets/resources/{rid}/, .../extras/ (PUT, DELETE)
+  /api/2/datasets/{dataset}/resources/, /api/2/datasets/resources/{rid}/, .../extras/ (GET, PUT, DELETE)
   Uploads also take udata's chunked protocol (uuid, partindex, totalparts, chunksize, filename).
   Stored files are served under /static/<slug>/<YYYYMMDD-HHMMSS>/<name>.
 
@@ -69,13 +86,25 @@ Seed format (--seed FILE; every field optional unless said):
                  "id", "slug", "title", "description", "private", "deleted", "archived": true|"<date>",
                  "oldSlugs", "tags", "frequency", "license", "extras",
                  "resources": [{"filename", "content" | "contentBase64" | "path", "title", "type", ...},
-                               {"url", "title", "type", "format", ...}]}]}
+                               {"url", "title", "type", "format", ...}]}],
+   "communityResources": [{"dataset": "<id or slug>" (required), "owner": "<user id or seeded apiKey;
+                           default the first user>" | "organization": "<org id or slug>",
+                           and the fields of a file or remote resource}],
+   "analyser": {"delayMs" (required), "parsingDelayMs", "outcome", "rules": [{"id" | "url", "outcome"}]}}
 
 Control endpoints (no authentication, not recorded):
   GET /__emulator/state          users, organizations, datasets as their owner sees them
   GET /__emulator/requests       recorded requests (keys masked)
   POST /__emulator/reset-requests
   GET|POST|DELETE /__emulator/faults   list, add (a rule or a list), remove all fault rules
+  GET|POST|DELETE /__emulator/analyser the analyser: its settings; change them (POST {"delayMs",
+                                 "parsingDelayMs", "outcome", "rules"}: rules are appended); turn it off
+  POST /__emulator/analyser/flush      write every scheduled check and parsing now
+  POST /__emulator/analyser/check      {"resource": "<id>"}: check that resource (after the delay)
+
+Analyser outcome: "success" | "parsing-error" | "unavailable" | "timeout", or {"result", "status"
+  (unavailable: default 404, null = no connection), "error" (check:error, or analysis:parsing:error),
+  "lastModified", "contentType", "contentLength" (what a remote URL answers)}.
 
 Fault rule: {"method", "path" (regex), "nth" | "times" (neither: every match),
   "status", "body" (JSON, or a string sent as "contentType"), "retryAfter", "headers",
@@ -98,6 +127,11 @@ const OPTIONS = {
   'no-same-second-conflict': { type: 'boolean' },
   'max-body-bytes': { type: 'string' },
   fault: { type: 'string', multiple: true },
+  'analyser-delay': { type: 'string' },
+  'analyser-parsing-delay': { type: 'string' },
+  'analyser-outcome': { type: 'string' },
+  'analyser-rule': { type: 'string', multiple: true },
+  'tabular-explore-url': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -130,8 +164,28 @@ function emulatorOptions(values: ReturnType<typeof parseOptions>, log: (line: st
       : {}),
     ...(values.legacy === true ? { version: 'legacy' as const } : {}),
     ...(values['no-same-second-conflict'] === true ? { sameSecondConflict: false } : {}),
+    ...(values['tabular-explore-url'] !== undefined ? { tabularExploreUrl: values['tabular-explore-url'].replace(/\/+$/, '') } : {}),
+    ...analyserOption(values),
     onRequest: (r) => log(`${r.method} ${r.path} ${r.status === 0 ? 'dropped' : r.status}${r.fault !== undefined ? ` [fault ${r.fault}]` : ''}`),
   }
+}
+
+/** `--analyser-*`: the analyser's settings; any of them without `--analyser-delay` is an error. */
+function analyserOption(values: ReturnType<typeof parseOptions>): Pick<EmulatorOptions, 'analyser'> {
+  const delay = values['analyser-delay']
+  const others = [values['analyser-parsing-delay'], values['analyser-outcome'], values['analyser-rule']].some((v) => v !== undefined)
+  if (delay === undefined) {
+    if (others) throw new Error('--analyser-parsing-delay, --analyser-outcome and --analyser-rule need --analyser-delay')
+    return {}
+  }
+  const parsing = values['analyser-parsing-delay']
+  const options = {
+    delayMs: integer(delay, 'analyser-delay', 0),
+    ...(parsing !== undefined ? { parsingDelayMs: integer(parsing, 'analyser-parsing-delay', 0) } : {}),
+    ...(values['analyser-outcome'] !== undefined ? { outcome: values['analyser-outcome'] } : {}),
+    rules: (values['analyser-rule'] ?? []).map((raw) => JSON.parse(raw) as unknown),
+  }
+  return { analyser: parseAnalyserOptions(options) }
 }
 
 async function main(): Promise<void> {

@@ -58,15 +58,20 @@ export async function dispatch(ctx: RequestContext, env: Env, search: string): P
   if (match.kind === 'slash') return empty(308, { location: `${env.origin()}${ctx.pathname}/${search}` })
   const handler = pickHandler(ctx, match.methods)
   if (typeof handler !== 'function') return handler
-  if (match.dataset !== undefined) {
-    const redirect = resolveDataset(ctx, env, match.dataset, search)
+  const { params } = match
+  if (params.dataset !== undefined) {
+    const redirect = resolveDataset(ctx, env, params.dataset, search)
     if (redirect !== undefined) return redirect
   }
-  if (match.org !== undefined) {
-    ctx.org = env.store.organization(match.org)
+  if (params.org !== undefined) {
+    ctx.org = env.store.organization(params.org)
     if (ctx.org === undefined) throw abort(404, WERKZEUG.notFound)
   }
-  ctx.rid = match.rid
+  if (params.crid !== undefined) {
+    ctx.community = env.store.getCommunityResource(params.crid)
+    if (ctx.community === undefined) throw abort(404, WERKZEUG.notFound)
+  }
+  ctx.rid = params.rid
   authenticate(ctx, env)
   return masked(ctx, await handler(ctx, env))
 }

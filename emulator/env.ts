@@ -1,3 +1,4 @@
+import type { Analyser } from './analyser.js'
 import type { Storage } from './storage.js'
 import type { Store } from './store.js'
 
@@ -11,4 +12,6 @@ export interface Env {
   sameSecondConflict: boolean
   /** Pre-v17.6 behaviours (docs/udata-protocol.md §12): see `EmulatorOptions.version`. */
   legacy: boolean
+  /** The simulated resource analyser (hydra): told of every resource creation, file change and PUT. */
+  analyser: Analyser
 }

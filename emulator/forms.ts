@@ -35,6 +35,16 @@ export interface ResourceFormValues {
   schema?: SchemaRef | null
 }
 
+/** `clean_oid`: only an ObjectId is accepted (a slug is an "Unsupported identifier"). */
+export const OBJECT_ID = /^[0-9a-f]{24}$/i
+
+/** A `ModelFieldMixin` value: an id string, or an object with an `id`. */
+export function referencedId(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value
+  if (isPlainObject(value) && typeof value['id'] === 'string') return value['id']
+  return undefined
+}
+
 /** Fields `BaseResourceForm.populate_obj` keeps for hosted files (v17.0.2+; before: url only). */
 export const PROTECTED_CURRENT: ReadonlySet<string> = new Set(['filetype', 'url', 'checksum', 'filesize', 'mime', 'format'])
 export const PROTECTED_LEGACY: ReadonlySet<string> = new Set(['url'])

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 
 import { MESSAGES, WERKZEUG } from './constants.js'
-import type { DatasetState, OrganizationState, RecordedRequest, UserState } from './types.js'
+import type { CommunityResourceState, DatasetState, OrganizationState, RecordedRequest, UserState } from './types.js'
 
 export type Headers = Record<string, string>
 
@@ -62,6 +62,8 @@ export interface RequestContext {
   org: OrganizationState | undefined
   /** Lower-cased `{rid}` path parameter. */
   rid: string | undefined
+  /** The `{community}` path parameter, resolved (`CommunityResourceConverter`). */
+  community: CommunityResourceState | undefined
 }
 
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -1,4 +1,4 @@
-import type { DatasetState, OrganizationState, OrgRole, UserState } from './types.js'
+import type { CommunityResourceState, DatasetState, OrganizationState, OrgRole, UserState } from './types.js'
 
 /**
  * udata's permissions on a dataset (`udata/core/dataset/permissions.py`, docs/udata-protocol.md §2.3): the
@@ -11,6 +11,10 @@ import type { DatasetState, OrganizationState, OrgRole, UserState } from './type
 export interface Directory {
   readonly users: ReadonlyMap<string, UserState>
   organization(idOrSlug: string): OrganizationState | undefined
+  /** By id or current slug. */
+  dataset(idOrSlug: string): DatasetState | undefined
+  /** udata's `TABULAR_EXPLORE_URL` (preview pages of parsed resources), or null. */
+  readonly tabularExploreUrl: string | null
 }
 
 export interface Permissions {
@@ -44,4 +48,17 @@ export function canRead(dataset: DatasetState, user: UserState | undefined, dir:
 /** `OrganizationPrivatePermission`: any member sees the organization's private assets. */
 export function isMember(org: OrganizationState, user: UserState | undefined): boolean {
   return roleIn(org, user) !== undefined
+}
+
+/**
+ * `ResourceEditPermission` of a community resource (an `OwnablePermission`): the admins and editors
+ * of its organization, or else its owner. Both `edit` and `delete` (no sysadmins here).
+ */
+export function communityPermission(community: CommunityResourceState, user: UserState | undefined, dir: Directory): boolean {
+  if (user === undefined || !user.active) return false
+  if (community.organization !== null) {
+    const role = roleIn(dir.organization(community.organization), user)
+    return role === 'admin' || role === 'editor'
+  }
+  return community.owner !== null && user.id === community.owner
 }

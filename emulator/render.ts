@@ -1,6 +1,6 @@
 import { isoDate } from './http.js'
-import { isMember, permissionsFor, type Directory } from './permissions.js'
-import type { DatasetState, OrganizationState, ResourceState, UserState } from './types.js'
+import { communityPermission, isMember, permissionsFor, type Directory } from './permissions.js'
+import type { CommunityResourceState, DatasetState, OrganizationState, ResourceState, UserState } from './types.js'
 
 /**
  * `ResourceMixin.last_modified` (docs/udata-protocol.md §7): for remote resources the analyser's
@@ -12,8 +12,18 @@ function resourceLastModified(resource: ResourceState): string {
   return isoDate(resource.lastModifiedInternal)
 }
 
-/** `api_fields.resource_fields` (docs/udata-protocol.md Appendix A). */
-export function renderResource(resource: ResourceState, origin: string): Record<string, unknown> {
+/**
+ * `TabularAPIPreview.preview_url`: with udata's `TABULAR_EXPLORE_URL` set (`explore`), a resource
+ * the analyser parsed into a table (`analysis:parsing:parsing_table`) has a preview page
+ * (`TABULAR_ALLOW_REMOTE` is true by default, so remote resources too).
+ */
+function previewUrl(resource: ResourceState, explore: string | null): string | null {
+  if (explore === null || explore === '' || !('analysis:parsing:parsing_table' in resource.extras)) return null
+  return `${explore}/resources/${resource.id}`
+}
+
+/** `api_fields.resource_fields` (docs/udata-protocol.md Appendix A); `explore`: udata's `TABULAR_EXPLORE_URL`. */
+export function renderResource(resource: ResourceState, origin: string, explore: string | null): Record<string, unknown> {
   return {
     id: resource.id,
     title: resource.title,
@@ -35,7 +45,7 @@ export function renderResource(resource: ResourceState, origin: string): Record<
     metrics: {},
     harvest: null,
     extras: { ...resource.extras },
-    preview_url: null,
+    preview_url: previewUrl(resource, explore),
     schema: resource.schema === null ? null : { ...resource.schema },
   }
 }
@@ -113,7 +123,10 @@ export function renderOrganization(
   }
 }
 
-/** `dataset_fields` of API v1 (the subset a publishing client can care about). */
+/**
+ * `dataset_fields` of API v1 under its default mask (`DEFAULT_MASK` of `api_fields.py`, which
+ * leaves out `community_resources`): the subset a publishing client can care about.
+ */
 export function renderDataset(dataset: DatasetState, origin: string, dir: Directory, caller: UserState | undefined): Record<string, unknown> {
   const owner = dataset.owner === null ? undefined : dir.users.get(dataset.owner)
   const org = dataset.organization === null ? undefined : dir.organization(dataset.organization)
@@ -133,8 +146,7 @@ export function renderDataset(dataset: DatasetState, origin: string, dir: Direct
     private: dataset.private,
     tags: [...dataset.tags],
     badges: [],
-    resources: dataset.resources.map((r) => renderResource(r, origin)),
-    community_resources: [],
+    resources: dataset.resources.map((r) => renderResource(r, origin, dir.tabularExploreUrl)),
     frequency: dataset.frequency,
     frequency_date: dataset.frequencyDate,
     extras: { ...dataset.extras },
@@ -153,5 +165,37 @@ export function renderDataset(dataset: DatasetState, origin: string, dir: Direct
       last_modified_internal: isoDate(dataset.lastModifiedInternal),
     },
     permissions: permissionsFor(dataset, caller, dir),
+  }
+}
+
+/** `dataset_ref_fields`: what a community resource says of its dataset. */
+function renderDatasetRef(dataset: DatasetState, origin: string): Record<string, unknown> {
+  return {
+    id: dataset.id,
+    class: 'Dataset',
+    title: dataset.title,
+    acronym: null,
+    uri: `${origin}/api/1/datasets/${dataset.slug}/`,
+    page: `${origin}/datasets/${dataset.slug}/`,
+  }
+}
+
+/** `community_resource_fields`: the resource fields, its dataset, owner or organization, and permissions. */
+export function renderCommunityResource(
+  community: CommunityResourceState,
+  origin: string,
+  dir: Directory,
+  caller: UserState | undefined,
+): Record<string, unknown> {
+  const dataset = community.dataset === null ? undefined : dir.dataset(community.dataset)
+  const owner = community.owner === null ? undefined : dir.users.get(community.owner)
+  const org = community.organization === null ? undefined : dir.organization(community.organization)
+  const edit = communityPermission(community, caller, dir)
+  return {
+    ...renderResource(community, origin, dir.tabularExploreUrl),
+    dataset: dataset === undefined ? null : renderDatasetRef(dataset, origin),
+    organization: org === undefined ? null : renderOrganizationRef(org, origin, caller),
+    owner: owner === undefined ? null : renderUser(owner, origin),
+    permissions: { delete: edit, edit },
   }
 }

@@ -2,12 +2,16 @@ import * as accounts from './accounts.js'
 import * as api from './api.js'
 import type { Env } from './env.js'
 import { UUID_RE, type Reply, type RequestContext } from './http.js'
-import { uploadExisting, uploadNew } from './upload.js'
+import * as community from './community.js'
+import { uploadCommunityExisting, uploadCommunityNew, uploadExisting, uploadNew } from './upload.js'
 
 export type Handler = (ctx: RequestContext, env: Env) => Promise<Reply>
 
 interface Route {
-  /** Literal segments, `:dataset` / `:org` (id or slug) or `:rid` (a UUID, Werkzeug's `<uuid:...>`). */
+  /**
+   * Literal segments, `:dataset` / `:org` (id or slug), `:rid` (a UUID, Werkzeug's `<uuid:...>`) or
+   * `:crid` (any segment: udata's `crid` model converter looks it up, a 404 when unknown).
+   */
   segments: readonly string[]
   /** Rule ends with a slash: a request without it is redirected (308), like Werkzeug's strict_slashes. */
   slash: boolean
@@ -27,31 +31,37 @@ const ROUTES: readonly Route[] = [
   route('/api/1/datasets/licenses/', { GET: api.getLicenses }),
   route('/api/1/datasets/r/:rid', { GET: api.resourceRedirect }),
   route('/api/1/datasets/', { GET: accounts.listDatasets, POST: accounts.postDataset }),
+  route('/api/1/datasets/community_resources/', { GET: community.listCommunityResources, POST: community.postCommunityResource }),
+  route('/api/1/datasets/community_resources/:crid/', {
+    GET: community.getCommunityResource,
+    PUT: community.putCommunityResource,
+    DELETE: community.deleteCommunityResource,
+  }),
+  route('/api/1/datasets/community_resources/:crid/upload/', { POST: uploadCommunityExisting }),
   route('/api/1/me/', { GET: api.getMe }),
   route('/api/1/me/datasets/', { GET: accounts.myDatasets }),
   route('/api/1/organizations/:org/', { GET: accounts.getOrganization }),
   route('/api/1/organizations/:org/datasets/', { GET: accounts.organizationDatasets }),
   route('/api/1/datasets/:dataset/', { GET: api.getDataset, PUT: api.putDataset, DELETE: api.deleteDataset }),
   route('/api/1/datasets/:dataset/upload/', { POST: uploadNew }),
+  route('/api/1/datasets/:dataset/upload/community/', { POST: uploadCommunityNew }),
   route('/api/1/datasets/:dataset/resources/', { POST: api.postResource, PUT: api.reorderResources }),
   route('/api/1/datasets/:dataset/resources/:rid/', { GET: api.getResource, PUT: api.putResource, DELETE: api.deleteResource }),
   route('/api/1/datasets/:dataset/resources/:rid/upload/', { POST: uploadExisting }),
   route('/api/2/datasets/resources/:rid/', { GET: api.getResourceV2 }),
   route('/api/2/datasets/:dataset/resources/', { GET: api.listResourcesV2 }),
   route('/api/2/datasets/:dataset/extras/', { PUT: api.putDatasetExtras, DELETE: api.deleteDatasetExtras }),
-  route('/api/2/datasets/:dataset/resources/:rid/extras/', { PUT: api.putResourceExtras, DELETE: api.deleteResourceExtras }),
+  route('/api/2/datasets/:dataset/resources/:rid/extras/', { GET: api.getResourceExtras, PUT: api.putResourceExtras, DELETE: api.deleteResourceExtras }),
 ]
 
 interface Params {
   dataset?: string
   org?: string
   rid?: string
+  crid?: string
 }
 
-export type RouteMatch =
-  | { kind: 'route'; methods: Route['methods']; dataset: string | undefined; org: string | undefined; rid: string | undefined }
-  | { kind: 'slash' }
-  | { kind: 'none' }
+export type RouteMatch = { kind: 'route'; methods: Route['methods']; params: Params } | { kind: 'slash' } | { kind: 'none' }
 
 function matchSegments(route: Route, segments: readonly string[]): Params | undefined {
   if (route.segments.length !== segments.length) return undefined
@@ -60,6 +70,7 @@ function matchSegments(route: Route, segments: readonly string[]): Params | unde
     const actual = segments[index] as string
     if (expected === ':dataset') params.dataset = actual
     else if (expected === ':org') params.org = actual
+    else if (expected === ':crid') params.crid = actual
     else if (expected === ':rid') {
       if (!UUID_RE.test(actual)) return undefined
       params.rid = actual.toLowerCase()
@@ -84,7 +95,7 @@ export function matchRoute(pathname: string): RouteMatch {
     const params = matchSegments(candidate, segments)
     if (params === undefined) continue
     if (candidate.slash === trailing) {
-      return { kind: 'route', methods: candidate.methods, dataset: params.dataset, org: params.org, rid: params.rid }
+      return { kind: 'route', methods: candidate.methods, params }
     }
     if (candidate.slash && !trailing) slashRedirect = true
   }

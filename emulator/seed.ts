@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 
 import { z } from 'zod'
 
+import { parseAnalyserOptions } from './analyser.js'
 import { RESOURCE_TYPES } from './constants.js'
 import type { Emulator } from './server.js'
 import type { SchemaRef, SeedResource } from './types.js'
@@ -25,30 +26,40 @@ const common = {
   schema: schemaRef,
 }
 
-const fileResource = z
-  .object({
-    ...common,
-    filename: z.string().min(1),
-    content: z.string().optional(),
-    contentBase64: z.string().optional(),
-    path: z.string().optional(),
-  })
-  .strict()
-  .refine((r) => [r.content, r.contentBase64, r.path].filter((v) => v !== undefined).length === 1, {
-    message: 'a file resource needs exactly one of content, contentBase64, path',
-  })
+const fileFields = {
+  ...common,
+  filename: z.string().min(1),
+  content: z.string().optional(),
+  contentBase64: z.string().optional(),
+  path: z.string().optional(),
+}
+const oneContent = (r: { content?: string | undefined; contentBase64?: string | undefined; path?: string | undefined }): boolean =>
+  [r.content, r.contentBase64, r.path].filter((v) => v !== undefined).length === 1
+const oneContentMessage = { message: 'a file resource needs exactly one of content, contentBase64, path' }
 
-const remoteResource = z
-  .object({
-    ...common,
-    url: z.string().min(1),
-    title: z.string().min(1),
-    format: z.string().optional(),
-    mime: z.string().optional(),
-    filesize: z.number().int().optional(),
-    checksum: z.object({ type: z.enum(['sha1', 'sha2', 'sha256', 'md5', 'crc']), value: z.string() }).optional(),
-  })
-  .strict()
+const fileResource = z.object(fileFields).strict().refine(oneContent, oneContentMessage)
+
+const remoteFields = {
+  ...common,
+  url: z.string().min(1),
+  title: z.string().min(1),
+  format: z.string().optional(),
+  mime: z.string().optional(),
+  filesize: z.number().int().optional(),
+  checksum: z.object({ type: z.enum(['sha1', 'sha2', 'sha256', 'md5', 'crc']), value: z.string() }).optional(),
+}
+
+const remoteResource = z.object(remoteFields).strict()
+
+/** A community resource: a file or remote resource plus its dataset and its owner or organization. */
+const communityFields = { dataset: z.string().min(1), owner: z.string().optional(), organization: z.string().optional() }
+const communityResource = z.union([
+  z
+    .object({ ...fileFields, ...communityFields })
+    .strict()
+    .refine(oneContent, oneContentMessage),
+  z.object({ ...remoteFields, ...communityFields }).strict(),
+])
 
 export const seedSchema = z
   .object({
@@ -90,6 +101,9 @@ export const seedSchema = z
           .strict(),
       )
       .default([]),
+    communityResources: z.array(communityResource).default([]),
+    /** The simulated analyser's settings (checked by `parseAnalyserOptions`). */
+    analyser: z.unknown().optional(),
   })
   .strict()
 
@@ -100,6 +114,7 @@ export interface SeedSummary {
   users: Array<{ id: string; apiKey: string }>
   organizations: Array<{ id: string; slug: string }>
   datasets: Array<{ id: string; slug: string; resources: Array<{ id: string; title: string; filetype: string; url: string }> }>
+  communityResources: Array<{ id: string; dataset: string | null; title: string; filetype: string; url: string }>
 }
 
 /** The seed used when none is given: one user, one dataset with a file and a remote resource. */
@@ -133,7 +148,11 @@ export function parseSeed(value: unknown): z.output<typeof seedSchema> {
 
 type ParsedSeed = z.output<typeof seedSchema>
 
-function seedResource(r: ParsedSeed['datasets'][number]['resources'] extends (infer R)[] | undefined ? R : never, baseDir: string): SeedResource {
+type ParsedResource =
+  | (ParsedSeed['datasets'][number]['resources'] extends (infer R)[] | undefined ? R : never)
+  | Omit<ParsedSeed['communityResources'][number], 'dataset' | 'owner' | 'organization'>
+
+function seedResource(r: ParsedResource, baseDir: string): SeedResource {
   const schema = r.schema === undefined ? undefined : r.schema === null ? null : (stripUndefined(r.schema) as SchemaRef)
   if ('filename' in r) {
     const content =
@@ -169,6 +188,11 @@ export function applySeed(emulator: Emulator, value: unknown, baseDir = process.
     const archivedAt = typeof archived === 'string' ? new Date(archived) : archived === true ? true : undefined
     return emulator.addDataset(stripUndefined({ ...rest, owner, resources, archived: archivedAt }))
   })
+  const community = seed.communityResources.map(({ dataset, owner, organization, ...resource }) => {
+    const publisher = organization !== undefined ? { organization } : { owner: memberId(owner ?? users[0]?.id ?? '', users) }
+    return emulator.addCommunityResource({ ...seedResource(resource, baseDir), dataset, ...publisher })
+  })
+  if (seed.analyser !== undefined) emulator.analyser.configure(parseAnalyserOptions(seed.analyser))
   return {
     url: emulator.url,
     users,
@@ -178,5 +202,6 @@ export function applySeed(emulator: Emulator, value: unknown, baseDir = process.
       slug: d.slug,
       resources: d.resources.map((r) => ({ id: r.id, title: r.title, filetype: r.filetype, url: r.url })),
     })),
+    communityResources: community.map((c) => ({ id: c.id, dataset: c.dataset, title: c.title, filetype: c.filetype, url: c.url })),
   }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 import { ADMIN_PREFIX, handleAdmin, type AdminState } from './admin.js'
+import { Analyser, type AnalyserOptions, type AnalyserRule } from './analyser.js'
 import { DEFAULT_EXTENSIONS } from './constants.js'
 import { dispatch } from './dispatch.js'
 import type { Env } from './env.js'
@@ -16,6 +17,8 @@ import { drain, errorReply, writeReply } from './respond.js'
 import { Storage } from './storage.js'
 import { Store } from './store.js'
 import type {
+  CommunityResourceSeed,
+  CommunityResourceState,
   DatasetSeed,
   DatasetState,
   FaultRule,
@@ -27,8 +30,11 @@ import type {
   ResourceState,
 } from './types.js'
 
+export type { AnalyserOptions, AnalyserOutcome, AnalyserOutcomeSpec, AnalyserResult, AnalyserRule } from './analyser.js'
 export type {
   Checksum,
+  CommunityResourceSeed,
+  CommunityResourceState,
   DatasetSeed,
   DatasetState,
   FaultRule,
@@ -47,6 +53,7 @@ export type {
 } from './types.js'
 export { DEFAULT_EXTENSIONS, UDATA_DEFAULT_EXTENSIONS } from './constants.js'
 export { parseFaultRule } from './faults.js'
+export { parseAnalyserOptions, parseAnalyserRule } from './analyser.js'
 
 export interface EmulatorOptions {
   /** Default `127.0.0.1`. */
@@ -74,6 +81,26 @@ export interface EmulatorOptions {
    * nginx's 413 page, unhandled. A fault rule's own `maxBodyBytes` takes precedence.
    */
   maxBodyBytes?: number
+  /**
+   * The simulated resource analyser (hydra), off by default: after a resource is created, its file
+   * replaced or it is PUT, `check:*` and `analysis:*` extras are written `delayMs` later.
+   */
+  analyser?: AnalyserOptions
+  /** udata's `TABULAR_EXPLORE_URL`: parsed resources get `preview_url` `<it>/resources/<id>` (default none). */
+  tabularExploreUrl?: string
+}
+
+/** The analyser as a test drives it (`emu.analyser`). */
+export interface AnalyserControl {
+  /** Turn it on or change its settings (rules given are appended), or off with null. */
+  configure(options: AnalyserOptions | null): void
+  readonly enabled: boolean
+  /** Per-resource outcomes, first match wins; push to add. */
+  readonly rules: AnalyserRule[]
+  /** Schedule a check of a resource (the delay, or at once when off), as hydra's periodic crawl would. */
+  recheck(rid: string): void
+  /** Run every scheduled check and parsing now, and wait until they are written. */
+  flush(): Promise<void>
 }
 
 export interface Emulator {
@@ -86,6 +113,10 @@ export interface Emulator {
   addDataset(opts: DatasetSeed): DatasetState
   addFileResource(datasetId: string, opts: FileResourceSeed): ResourceState
   addRemoteResource(datasetId: string, opts: RemoteResourceSeed): ResourceState
+  /** A community resource on `opts.dataset` (id or slug), owned by `owner` or `organization`. */
+  addCommunityResource(opts: CommunityResourceSeed): CommunityResourceState
+  getCommunityResource(id: string): CommunityResourceState | undefined
+  readonly analyser: AnalyserControl
   /** By id or current slug. */
   getDataset(idOrSlug: string): DatasetState | undefined
   getResource(datasetId: string, rid: string): ResourceState | undefined
@@ -130,6 +161,7 @@ async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL, met
     dataset: undefined,
     org: undefined,
     rid: undefined,
+    community: undefined,
   }
   const finish = (status: number): void => finishRecord(record, status, deps.onRequest)
 
@@ -181,10 +213,11 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as AddressInfo).port
 }
 
-function closer(server: Server, dataDir: string, ownDir: boolean): () => Promise<void> {
+function closer(server: Server, dataDir: string, ownDir: boolean, analyser: Analyser): () => Promise<void> {
   let closing: Promise<void> | undefined
   return () => {
     closing ??= (async () => {
+      await analyser.stop()
       await new Promise<void>((done) => {
         server.close(() => done())
         server.closeAllConnections()
@@ -195,15 +228,26 @@ function closer(server: Server, dataDir: string, ownDir: boolean): () => Promise
   }
 }
 
+/** The state a server answers from: store, disk, analyser; `origin` is read once listening. */
+function buildDeps(opts: EmulatorOptions, dataDir: string, origin: () => string): Deps {
+  const storage = new Storage(dataDir)
+  const extensions = new Set((opts.extensions ?? DEFAULT_EXTENSIONS).map((e) => e.toLowerCase().replace(/^\./, '')))
+  const store = new Store(storage, origin, extensions)
+  store.tabularExploreUrl = opts.tabularExploreUrl ?? null
+  const analyser = new Analyser(store, storage)
+  if (opts.analyser !== undefined) analyser.configure(opts.analyser)
+  const legacy = opts.version === 'legacy'
+  const env: Env = { store, storage, origin, extensions, sameSecondConflict: opts.sameSecondConflict ?? true, legacy, analyser }
+  return { env, store, origin, requests: [], faults: new FaultSet(), analyser, onRequest: opts.onRequest, maxBodyBytes: opts.maxBodyBytes }
+}
+
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const ownDir = opts.dataDir === undefined
   const dataDir = resolve(opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'udata-emulator-'))))
-  const storage = new Storage(dataDir)
-  const extensions = new Set((opts.extensions ?? DEFAULT_EXTENSIONS).map((e) => e.toLowerCase().replace(/^\./, '')))
   let origin = ''
-  const store = new Store(storage, () => origin, extensions)
-  const env: Env = { store, storage, origin: () => origin, extensions, sameSecondConflict: opts.sameSecondConflict ?? true, legacy: opts.version === 'legacy' }
-  const deps: Deps = { env, store, origin: env.origin, requests: [], faults: new FaultSet(), onRequest: opts.onRequest, maxBodyBytes: opts.maxBodyBytes }
+  const deps = buildDeps(opts, dataDir, () => origin)
+  const { store, analyser } = deps
+  const { storage } = deps.env
 
   const server = createServer((req, res) => {
     handle(req, res, deps).catch((error: unknown) => {
@@ -218,12 +262,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   return {
     url: origin,
     dataDir,
-    close: closer(server, dataDir, ownDir),
+    close: closer(server, dataDir, ownDir, analyser),
     addUser: (o) => store.addUser(o),
     addOrganization: (o) => store.addOrganization(o),
     addDataset: (o) => store.addDataset(o),
     addFileResource: (datasetId, o) => store.addFileResource(datasetId, o),
     addRemoteResource: (datasetId, o) => store.addRemoteResource(datasetId, o),
+    addCommunityResource: (o) => store.addCommunityResource(o),
+    getCommunityResource: (id) => store.getCommunityResource(id),
+    analyser,
     getDataset: (idOrSlug) => store.getDataset(idOrSlug),
     getResource: (datasetId, rid) => store.getResource(datasetId, rid),
     storedFilePath(datasetId, rid) {

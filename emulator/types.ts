@@ -40,6 +40,28 @@ export interface ResourceState {
   fsFilename: string | null
 }
 
+/**
+ * A community resource (udata `CommunityResource`): a resource document of its own, attached to a
+ * dataset it does not belong to, owned by a user or an organization (`Owned`).
+ */
+export interface CommunityResourceState extends ResourceState {
+  /** The dataset it is about; null once that dataset is gone (`reverse_delete_rule=NULLIFY`). */
+  dataset: string | null
+  /** Owner user id; null when an organization owns it (udata keeps one or the other). */
+  owner: string | null
+  organization: string | null
+}
+
+/** `addCommunityResource`: a file (has `filename`) or a remote link (has `url`), on a dataset. */
+export type CommunityResourceSeed = SeedResource & {
+  /** Dataset id or slug. */
+  dataset: string
+  /** Owner user id (required unless `organization` is given). */
+  owner?: string
+  /** Owning organization id or slug (then there is no owner). */
+  organization?: string
+}
+
 export interface DatasetState {
   id: string
   slug: string

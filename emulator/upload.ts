@@ -6,13 +6,14 @@ import type { Readable, Writable } from 'node:stream'
 import busboy from 'busboy'
 
 import { intArgument, releaseStoredFile, requireDataset, requirePermission, requireResource, requireUser } from './api.js'
+import { communityReply, requireCommunity, requireCommunityPermission } from './community.js'
 import { MESSAGES, WERKZEUG, mimeFor } from './constants.js'
 import type { Env } from './env.js'
 import { HttpError, abort, header, internalError, isoDate, json, type Reply, type RequestContext } from './http.js'
 import { fileFormat, lastExtension, normalizeFilename } from './normalize.js'
 import { renderResource } from './render.js'
 import { FileExists, FileNotFound, type Measured } from './storage.js'
-import type { Checksum, DatasetState, ResourceState } from './types.js'
+import type { Checksum, CommunityResourceState, DatasetState, ResourceState } from './types.js'
 
 /**
  * The two upload endpoints (docs/udata-protocol.md §3, §4) and the chunked protocol they share (§5): multipart
@@ -232,12 +233,45 @@ async function handleUpload(ctx: RequestContext, env: Env, dataset: DatasetState
 }
 
 function uploadedReply(env: Env, resource: ResourceState, status: number): Reply {
-  return json(status, { ...renderResource(resource, env.origin()), success: true }, true)
+  return json(status, { ...renderResource(resource, env.origin(), env.store.tabularExploreUrl), success: true }, true)
 }
 
 /** The HTML check of `UploadMixin.handle_upload` (the stored file stays, as in udata). */
 function refuseHtml(infos: StoredInfos): void {
   if (infos.mime.includes('html')) throw abort(415, MESSAGES.htmlContent)
+}
+
+/** `resource[k] = v` for every info key: filetype, type, description, schema, extras untouched. */
+function applyStored(resource: ResourceState, infos: StoredInfos): void {
+  resource.title = infos.title
+  resource.url = infos.url
+  resource.fsFilename = infos.fsFilename
+  resource.checksum = infos.checksum
+  resource.filesize = infos.filesize
+  resource.mime = infos.mime
+  resource.format = infos.format
+  resource.lastModifiedInternal = infos.lastModifiedInternal
+}
+
+/** A resource made from an upload (`Resource(**infos)`): the model's defaults, `type` main. */
+function storedResource(infos: StoredInfos): ResourceState {
+  return {
+    id: randomUUID(),
+    title: infos.title,
+    description: null,
+    filetype: 'file',
+    type: 'main',
+    format: infos.format,
+    url: infos.url,
+    checksum: infos.checksum,
+    filesize: infos.filesize,
+    mime: infos.mime,
+    extras: {},
+    schema: null,
+    createdAt: infos.lastModifiedInternal,
+    lastModifiedInternal: infos.lastModifiedInternal,
+    fsFilename: infos.fsFilename,
+  }
 }
 
 /** `POST /datasets/{dataset}/resources/{rid}/upload/`: replace the file of a resource in place (§3). */
@@ -255,17 +289,10 @@ export async function uploadExisting(ctx: RequestContext, env: Env): Promise<Rep
     throw abort(404, MESSAGES.resourceMissing)
   }
   const previous = resource.fsFilename
-  // `resource[k] = v` for every info key: filetype, type, description, schema, extras untouched.
-  resource.title = result.title
-  resource.url = result.url
-  resource.fsFilename = result.fsFilename
-  resource.checksum = result.checksum
-  resource.filesize = result.filesize
-  resource.mime = result.mime
-  resource.format = result.format
-  resource.lastModifiedInternal = result.lastModifiedInternal
+  applyStored(resource, result)
   dataset.lastModifiedInternal = result.lastModifiedInternal
   if (previous !== result.fsFilename) await releaseStoredFile(env, previous)
+  env.analyser.resourceChanged(resource.id)
   return uploadedReply(env, resource, 200)
 }
 
@@ -277,24 +304,45 @@ export async function uploadNew(ctx: RequestContext, env: Env): Promise<Reply> {
   const result = await handleUpload(ctx, env, dataset)
   if ('kind' in result) return result
   refuseHtml(result)
-  const resource: ResourceState = {
-    id: randomUUID(),
-    title: result.title,
-    description: null,
-    filetype: 'file',
-    type: 'main',
-    format: result.format,
-    url: result.url,
-    checksum: result.checksum,
-    filesize: result.filesize,
-    mime: result.mime,
-    extras: {},
-    schema: null,
-    createdAt: result.lastModifiedInternal,
-    lastModifiedInternal: result.lastModifiedInternal,
-    fsFilename: result.fsFilename,
-  }
+  const resource = storedResource(result)
   dataset.resources.unshift(resource)
   dataset.lastModifiedInternal = result.lastModifiedInternal
+  env.analyser.resourceChanged(resource.id)
   return uploadedReply(env, resource, 201)
+}
+
+/**
+ * `POST /datasets/{dataset}/upload/community/` (`UploadNewCommunityResources`): a new community
+ * resource owned by the caller (never an organization: a PUT with `organization` moves it there).
+ * Only a key is needed: udata checks no permission on the dataset, nor whether it is private or
+ * deleted. Chunked uploads work as for resources.
+ */
+export async function uploadCommunityNew(ctx: RequestContext, env: Env): Promise<Reply> {
+  const user = requireUser(ctx)
+  const dataset = requireDataset(ctx)
+  const result = await handleUpload(ctx, env, dataset)
+  if ('kind' in result) return result
+  refuseHtml(result)
+  const community: CommunityResourceState = { ...storedResource(result), dataset: dataset.id, owner: user.id, organization: null }
+  env.store.communityResources.push(community)
+  return communityReply(ctx, env, community, 201, { success: true })
+}
+
+/**
+ * `POST /datasets/community_resources/{community}/upload/` (`ReuploadCommunityResource`): its file
+ * replaced in place, stored under its dataset's slug, the old file deleted; 200.
+ */
+export async function uploadCommunityExisting(ctx: RequestContext, env: Env): Promise<Reply> {
+  requireUser(ctx)
+  const community = requireCommunity(ctx)
+  requireCommunityPermission(ctx, env, community)
+  const dataset = community.dataset === null ? undefined : env.store.getDataset(community.dataset)
+  if (dataset === undefined) throw internalError() // `community.dataset.slug` on None
+  const previous = community.fsFilename
+  const result = await handleUpload(ctx, env, dataset)
+  if ('kind' in result) return result
+  refuseHtml(result)
+  applyStored(community, result)
+  if (previous !== null && previous !== result.fsFilename) await releaseStoredFile(env, previous)
+  return communityReply(ctx, env, community, 200, { success: true })
 }
