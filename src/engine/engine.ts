@@ -4,6 +4,7 @@
  * runner, src/cli/index.ts for a terminal) only read options and show what it reports.
  */
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
+import type { Dataset } from '../datagouv/schemas.js'
 import type { Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
 import { applyOrder, type OrderResult } from './order.js'
@@ -64,6 +65,9 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
   })
   try {
     const plan = await runPreflight(client, settings, reporter, options)
+    const creation = plan.creation !== undefined && !settings.dryRun ? await createDataset(client, plan, reporter) : undefined
+    if (creation?.stop !== undefined) return creation.stop
+    if (creation !== undefined) plan.dataset = creation.dataset
     if (!settings.dryRun) reporter.plan?.(plan.steps)
     const results = await reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
       publish(client, plan.steps, {
@@ -84,6 +88,7 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
       datasetResult,
       order,
       dataset: plan.dataset,
+      datasetCreated: creation !== undefined,
       origin: client.origin,
       dryRun: settings.dryRun,
       hiddenLeftOut: plan.hiddenLeftOut,
@@ -93,6 +98,25 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
   } finally {
     await client.close()
   }
+}
+
+/**
+ * `create-dataset`: the dataset first, then everything is published into it. When udata gave it
+ * another slug than asked (a private dataset of someone else holds it), nothing more is done: the
+ * next run would not find it by that slug and would create another.
+ */
+async function createDataset(client: DatagouvClient, plan: Preflight, reporter: Reporter): Promise<{ dataset: Dataset; stop?: Outcome }> {
+  const { body, slug } = plan.creation as NonNullable<Preflight['creation']>
+  const dataset = await reporter.group('Create the dataset', async () => {
+    const created = await client.createDataset(body, slug)
+    reporter.info(`Created dataset '${created.title}' (${created.id}) at ${created.page ?? created.slug}`)
+    return created
+  })
+  if (dataset.slug === slug) return { dataset }
+  const error = `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug '${dataset.slug}', not '${slug}' (the slug is taken, maybe by a private dataset); nothing was published into it: set dataset: ${dataset.slug} and run again`
+  const datasetResult: DatasetResult = { action: 'failed', reason: 'created with another slug', patched: [], error }
+  const report = buildReport({ results: [], datasetResult, dataset, datasetCreated: true, origin: client.origin, dryRun: false, hiddenLeftOut: 0 })
+  return { dataset, stop: { report, results: [], datasetResult, order: undefined } }
 }
 
 async function runPreflight(client: DatagouvClient, settings: Settings, reporter: Reporter, options: EngineOptions): Promise<Preflight> {
@@ -107,7 +131,8 @@ async function runPreflight(client: DatagouvClient, settings: Settings, reporter
     return result
   })
   for (const warning of plan.warnings) reporter.warning(warning)
-  reporter.info(planTable(plan.steps, plan.datasetStep, plan.hiddenLeftOut, settings.order === 'as-listed'))
+  const creation = plan.creation ? `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)` : undefined
+  reporter.info(planTable(plan.steps, plan.datasetStep, plan.hiddenLeftOut, settings.order === 'as-listed', creation))
   return plan
 }
 
@@ -117,8 +142,10 @@ export function planTable(
   datasetStep: Pick<DatasetStep, 'action' | 'reason'> | undefined,
   hiddenLeftOut = 0,
   ordered = false,
+  creation?: string,
 ): string {
   const rows = steps.map((s) => [s.action, describe(s).source, s.resource?.id ?? '(new)', s.reason])
+  if (creation !== undefined) rows.unshift(['create', 'dataset', '(new)', creation])
   if (datasetStep !== undefined) rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
   if (ordered) rows.push(['order', 'as-listed', '(dataset)', 'checked last: the published resources in the order of the entries'])
   const hidden = hiddenLeftOut > 0 ? `\n  ${hiddenNote(hiddenLeftOut)}` : ''

@@ -7,7 +7,7 @@ import type { Dataset, Resource } from '../datagouv/schemas.js'
 import { isSupportedChecksum } from '../files/hash.js'
 import type { DatasetMetadata, ExtraValue, IfUnchanged } from './inputs.js'
 import type { Entry, FileEntry, RemoteEntry } from './manifest.js'
-import { lastExtension, normalizeFilename } from '../files/normalize.js'
+import { lastExtension, normalizeFilename, slugify } from '../files/normalize.js'
 import type { UrlProbe } from '../files/probe.js'
 
 export interface Target<E extends Entry = Entry> {
@@ -461,7 +461,13 @@ export function planDataset(
     problems.push(`input 'dataset-metadata'.license: '${wanted.license}' is not a license of the instance (accepted: ${known.licenses.join(', ')})`)
   }
   const patch: Record<string, unknown> = {}
-  const { extras, ...fields } = wanted
+  const { extras, organization, ...fields } = wanted
+  const owner = (dataset.organization as { id?: unknown } | null | undefined)?.id
+  if (organization !== undefined && organization !== owner) {
+    problems.push(
+      `input 'dataset-metadata'.organization: dataset '${dataset.slug}' belongs to ${typeof owner === 'string' ? `organisation ${owner}` : 'a user'}; udata does not change a dataset's owner through this API (it is a transfer): 'organization' applies only when create-dataset creates the dataset`,
+    )
+  }
   for (const [key, value] of Object.entries(fields)) {
     if (!sameValue(key, value, (dataset as Record<string, unknown>)[key])) patch[key] = value
   }
@@ -472,6 +478,27 @@ export function planDataset(
       ? { action: 'update', reason: `${changed.join(', ')} differ${changed.length === 1 ? 's' : ''}`, patch, extras: extrasChanges }
       : { action: 'skip', reason: 'metadata unchanged', patch, extras: extrasChanges }
   return { step, problems }
+}
+
+/**
+ * `create-dataset`: the body of the dataset creation, from `dataset-metadata` (extras apart: merged
+ * through v2 once it exists). udata derives the slug from the title: it must be the slug asked for,
+ * or the next run would not find the dataset.
+ */
+export function planCreation(wanted: DatasetMetadata | undefined, slug: string): { body: Record<string, unknown>; problems: string[] } {
+  const problems: string[] = []
+  const where = `input 'dataset': no dataset '${slug}' exists; create-dataset`
+  if (/^[0-9a-f]{24}$/i.test(slug)) problems.push(`${where} needs a slug, not an id: give the slug the dataset should have`)
+  if (wanted?.title === undefined || wanted.description === undefined) {
+    problems.push(`${where} needs 'title' and 'description' in 'dataset-metadata' (udata requires both)`)
+    return { body: {}, problems }
+  }
+  const derived = slugify(wanted.title)
+  if (derived !== slug) {
+    problems.push(`${where} would create it with the slug '${derived}' (udata derives it from the title '${wanted.title}'); set dataset: ${derived}, or a title that gives '${slug}'`)
+  }
+  const { extras: _extras, ...body } = wanted
+  return { body, problems }
 }
 
 /** Dataset field equality as udata returns them: tags and zones as sets, dates by instant. */

@@ -20,6 +20,7 @@ import {
   decideFile,
   decideRemote,
   matchEntries,
+  planCreation,
   planDataset,
   planPrune,
   planRemovals,
@@ -66,6 +67,8 @@ export interface Preflight {
   warnings: string[]
   /** Hidden files the patterns matched and left out. */
   hiddenLeftOut: number
+  /** `create-dataset`: the dataset to create before anything else (its slug, the body of the POST). */
+  creation?: { body: Record<string, unknown>; slug: string }
 }
 
 /** What the run knows of itself: where it comes from, and when it started. */
@@ -76,32 +79,52 @@ export interface RunContext {
 }
 
 export async function preflight(client: DatagouvClient, settings: Settings, context: RunContext): Promise<Preflight> {
-  const cwd = context.cwd
   const metadata = settings.datasetMetadata
-  const [dataset, extensions, manifest, frequencies, licenses] = await Promise.all([
-    fetchDataset(client, settings.dataset),
+  const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
+    fetchDataset(client, settings),
     client.getExtensions(),
-    buildManifest(settings, cwd),
+    buildManifest(settings, context.cwd),
     metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
     metadata?.license !== undefined ? client.getLicenses() : undefined,
   ])
+  const problems: string[] = []
+  const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined
+  problems.push(...(creation?.problems ?? []))
+  const dataset = found ?? datasetToCreate(settings.dataset, metadata)
   const writing = { resources: !settings.dryRun, dataset: !settings.dryRun && metadata !== undefined }
-  const problems = [...datasetProblems(dataset, writing), ...manifest.problems]
-  const { targets, problems: matchProblems, blocked } = matchEntries(manifest.entries, dataset, extensions, settings.createMissing)
+  problems.push(...datasetProblems(dataset, writing), ...ownership(settings, found), ...manifest.problems)
+  // A dataset about to be created holds nothing to match: every entry creates its resource.
+  const createMissing = settings.createMissing || creation !== undefined
+  const { targets, problems: matchProblems, blocked } = matchEntries(manifest.entries, dataset, extensions, createMissing)
   problems.push(...matchProblems)
   const removals = planRemovals(settings.remove, dataset, targets)
   problems.push(...removals.problems)
   const pruned = settings.prune ? prunable(settings, context, dataset, targets, removals.steps, problems) : []
-  let datasetStep: DatasetStep | undefined
-  if (metadata !== undefined) {
-    const planned = planDataset(metadata, dataset, { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) })
-    problems.push(...planned.problems)
-    datasetStep = planned.step
-  }
+  const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) }
+  const planned = metadata === undefined ? undefined : planDataset(metadata, dataset, known)
+  problems.push(...(planned?.problems ?? []))
   const probes = settings.checkUrls ? await probeAll(client, settings, targets, problems, blocked) : new Map<string, UrlProbe>()
-  if (problems.length > 0) throw new PreflightError(problems, blockedEntries(manifest, targets, blocked, removals.steps), dataset)
+  if (problems.length > 0) throw new PreflightError(problems, blockedEntries(manifest, targets, blocked, removals.steps), found)
 
-  const decided: Step[] = await mapConcurrent(targets, settings.concurrency, async (target): Promise<Step> => {
+  const decided = await decideAll(targets, settings, dataset, probes)
+  const written = settings.provenance && context.provenance ? provenanceExtras(context.provenance, context.startedAt) : undefined
+  const steps = [...withProvenance(decided, written), ...removals.steps, ...pruned]
+  const warnings = [...manifest.warnings, ...datasetWarnings(dataset)]
+  // The creation carries the fields; what is left for the dataset step is the extras merge.
+  const datasetStep = creation !== undefined && planned !== undefined ? extrasOnly(planned.step) : planned?.step
+  return {
+    dataset,
+    steps,
+    ...(datasetStep ? { datasetStep } : {}),
+    ...(creation ? { creation: { body: creation.body, slug: settings.dataset } } : {}),
+    warnings,
+    hiddenLeftOut: manifest.hiddenLeftOut,
+  }
+}
+
+/** Each target's step; local checksums are computed here, for equal sizes only. */
+async function decideAll(targets: readonly Target[], settings: Settings, dataset: Dataset, probes: ReadonlyMap<string, UrlProbe>): Promise<Step[]> {
+  return mapConcurrent(targets, settings.concurrency, async (target): Promise<Step> => {
     if (target.entry.kind === 'url') return decideRemote(target as Target<RemoteEntry>, settings.ifUnchanged, probes.get(target.entry.url))
     const fileTarget = target as Target<FileEntry>
     const recorded = fileTarget.resource ? recordedTitle(fileTarget.resource, dataset) : undefined
@@ -109,10 +132,33 @@ export async function preflight(client: DatagouvClient, settings: Settings, cont
     const value = type === undefined ? undefined : await hashFile(fileTarget.entry.path, type)
     return decideFile(fileTarget, settings.ifUnchanged, value, recorded)
   })
-  const written = settings.provenance && context.provenance ? provenanceExtras(context.provenance, context.startedAt) : undefined
-  const steps = [...withProvenance(decided, written), ...removals.steps, ...pruned]
-  const warnings = [...manifest.warnings, ...datasetWarnings(dataset)]
-  return { dataset, steps, ...(datasetStep ? { datasetStep } : {}), warnings, hiddenLeftOut: manifest.hiddenLeftOut }
+}
+
+/** The dataset `create-dataset` will create, as the plan sees it: empty, the key's owner's. */
+function datasetToCreate(slug: string, metadata: Settings['datasetMetadata']): Dataset {
+  return {
+    id: '(new)',
+    slug,
+    title: metadata?.title ?? slug,
+    resources: [],
+    extras: {},
+    permissions: { edit: true, edit_resources: true, delete: true },
+  }
+}
+
+/** With create-dataset, a slug answered by a dataset the key's owner cannot edit is someone else's. */
+function ownership(settings: Settings, found: Dataset | undefined): string[] {
+  if (!settings.createDataset || found === undefined || found.permissions?.edit !== false) return []
+  return [
+    `input 'dataset': '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); create-dataset creates a dataset only where none exists: choose another slug`,
+  ]
+}
+
+function extrasOnly(step: DatasetStep): DatasetStep {
+  const extras = Object.keys(step.extras)
+  return extras.length > 0
+    ? { action: 'update', reason: 'extras of the new dataset', patch: {}, extras: step.extras }
+    : { action: 'skip', reason: 'created with its metadata', patch: {}, extras: {} }
 }
 
 /** `prune`: what this publication wrote before and no longer publishes; a problem when it cannot tell. */
@@ -172,14 +218,19 @@ function blockedEntries(manifest: Manifest, targets: readonly Target[], blocked:
   return entries
 }
 
-async function fetchDataset(client: DatagouvClient, dataset: string): Promise<Dataset> {
+/** The dataset, or `undefined` when it does not exist and `create-dataset` will create it. */
+async function fetchDataset(client: DatagouvClient, settings: Settings): Promise<Dataset | undefined> {
+  const dataset = settings.dataset
   try {
     return await client.getDataset(dataset)
   } catch (error) {
     if (error instanceof ApiError) {
       if (error.status === 401) throw new PreflightError([`input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`])
+      if (error.status === 404 && settings.createDataset) return undefined
       if (error.status === 404)
-        throw new PreflightError([`input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the key's owner cannot see it)`])
+        throw new PreflightError([
+          `input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the key's owner cannot see it); set create-dataset: true to create it`,
+        ])
       if (error.status === 410) throw new PreflightError([`input 'dataset': dataset '${dataset}' has been deleted on ${client.origin}`])
     }
     throw error

@@ -18,6 +18,22 @@ export function normalizeFilename(name: string): string {
 }
 
 /**
+ * The slug udata gives a dataset created with this title (`SlugField`: awesome-slugify with its
+ * defaults, so a dot separates words too, at most 255 characters, whole words kept). udata adds
+ * `-1`, `-2`… when the slug is taken, which this cannot know.
+ */
+export function slugify(title: string): string {
+  const words = unidecode(title)
+    .replace(/'/g, '')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word !== '')
+  let slug = words[0] ?? ''
+  for (const word of words.slice(1)) if (slug.length + 1 + word.length <= 255) slug += `-${word}`
+  return slug.slice(0, 255)
+}
+
+/**
  * Where Unidecode spells a character otherwise than any-ascii, in the scripts file names are
  * mostly written in (Latin-1 symbols, Russian and Ukrainian).
  */
