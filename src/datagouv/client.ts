@@ -10,7 +10,7 @@ import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import { z } from 'zod'
 import { ApiError, NetworkError, ProtocolError, apiMessageOf } from './errors.js'
 import { DEFAULT_RETRY, parseRetryAfter, Retrier, type Attempts, type RetryPolicy } from './retry.js'
-import { DatasetSchema, ExtensionsSchema, ExtrasSchema, IdListSchema, ResourceSchema, type Dataset, type Resource } from './schemas.js'
+import { DatasetSchema, ExtensionsSchema, ExtrasSchema, IdListSchema, PageSchema, ResourceSchema, type Dataset, type Resource } from './schemas.js'
 
 export interface Logger {
   info(message: string): void
@@ -191,6 +191,63 @@ export class DatagouvClient {
         }
         const answer = await this.send('POST', path, { json: { filetype: 'remote', ...body }, expect: [201, 200] })
         return this.parse(answer, ResourceSchema, 'POST', path)
+      },
+    })
+  }
+
+  /** The key's owner (`GET /me/`): whose community resources are published. */
+  async getMe(): Promise<{ id: string }> {
+    return this.getJson('/me/', z.looseObject({ id: z.string() }))
+  }
+
+  /** Community resources of `ownerId` on the dataset, every page (udata's `{data, next_page}` pages). */
+  async listCommunityResources(datasetId: string, ownerId: string): Promise<Resource[]> {
+    const all: Resource[] = []
+    const query = new URLSearchParams({ dataset: datasetId, owner: ownerId, page_size: '100' })
+    for (let page = 1; ; page++) {
+      query.set('page', String(page))
+      const answer = await this.getJson(`/datasets/community_resources/?${query.toString()}`, PageSchema)
+      all.push(...answer.data)
+      if (answer.next_page === null || answer.next_page === undefined || answer.data.length === 0) return all
+    }
+  }
+
+  async getCommunityResource(id: string): Promise<Resource> {
+    return this.getJson(`/datasets/community_resources/${id}/`, ResourceSchema)
+  }
+
+  /** Partial PUT of a community resource (as a resource's, docs/udata-protocol.md §6.1). */
+  async updateCommunityResource(id: string, patch: Record<string, unknown>): Promise<Resource> {
+    return this.call('PUT', `/datasets/community_resources/${id}/`, ResourceSchema, { json: patch })
+  }
+
+  /** A remote community resource; after a failure that may hide a success, looked for before any re-send. */
+  async createRemoteCommunityResource(
+    datasetId: string,
+    body: Record<string, unknown> & { url: string },
+    isNew: (resource: Resource) => boolean,
+  ): Promise<Resource> {
+    const path = '/datasets/community_resources/'
+    return this.retrier.run({
+      label: `POST ${this.display(path)}`,
+      send: async (attempt) => {
+        if (attempt > 0) {
+          const me = await this.getMe()
+          const found = (await this.listCommunityResources(datasetId, me.id)).find((r) => isNew(r) && r.url === body.url)
+          if (found !== undefined) return found
+        }
+        const json = { filetype: 'remote', ...body, dataset: { id: datasetId } }
+        return this.parse(await this.send('POST', path, { json, expect: [201, 200] }), ResourceSchema, 'POST', path)
+      },
+    })
+  }
+
+  async deleteCommunityResource(id: string): Promise<void> {
+    const path = `/datasets/community_resources/${id}/`
+    await this.retrier.run({
+      label: `DELETE ${this.display(path)}`,
+      send: async (attempt) => {
+        await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] })
       },
     })
   }

@@ -71,3 +71,10 @@ export const ChunkStatusSchema = z.looseObject({
   success: z.boolean(),
   error: z.string().nullish(),
 })
+
+/** A v1 page of resources (community resources): `{data, page, page_size, total, next_page}`. */
+export const PageSchema = z.looseObject({
+  data: z.array(ResourceSchema),
+  next_page: z.string().nullish(),
+  total: z.number().nullish(),
+})

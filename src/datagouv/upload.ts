@@ -12,12 +12,14 @@ import { open } from 'node:fs/promises'
 import { hashFile, isSupportedChecksum, SequentialHasher } from '../files/hash.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import type { DatagouvClient } from './client.js'
+import type { Scope } from './scope.js'
 import { ApiError, isRetryable, NetworkError, ProtocolError, toErrorMessage } from './errors.js'
 import { retryDelay, sleep, type Settled } from './retry.js'
 import { ChunkStatusSchema, ResourceSchema, type Resource } from './schemas.js'
 
 export interface UploadRequest {
-  datasetId: string
+  /** Where the file goes: the dataset's own resources, or community resources. */
+  scope: Scope
   /** The resource whose file is replaced in place, with its stored file's URL before the upload; absent: a new resource. */
   target?: { id: string; url: string } | undefined
   /** Absolute local path. */
@@ -99,7 +101,7 @@ export async function uploadFile(client: DatagouvClient, upload: UploadRequest):
     const hasher = inOrder ? new SequentialHasher(upload.size) : undefined
     if (!inOrder) parallelHash ??= hashFile(upload.path, 'sha1')
     const sha1 = async (): Promise<string | undefined> => (hasher !== undefined ? hasher.digest() : parallelHash)
-    const current: Round = { client, upload, target, chunkSize, endpoint: endpointOf(upload.datasetId, target), hasher, sha1, counts, phase: 'parts', mayHaveActed: false }
+    const current: Round = { client, upload, target, chunkSize, endpoint: upload.scope.uploadPath(target?.id), hasher, sha1, counts, phase: 'parts', mayHaveActed: false }
     try {
       const resource = chunked ? await sendChunked(current) : await sendSingle(current)
       const local = await sha1()
@@ -147,10 +149,6 @@ function explain(error: unknown, round: Round, chunked: boolean): unknown {
     error.message += ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`
   }
   return error
-}
-
-function endpointOf(datasetId: string, target: Round['target']): string {
-  return target === undefined ? `/datasets/${datasetId}/upload/` : `/datasets/${datasetId}/resources/${target.id}/upload/`
 }
 
 async function sendSingle(round: Round): Promise<Resource> {
@@ -321,11 +319,11 @@ async function lookForUpload(round: Round, error: unknown): Promise<Resource | u
  */
 async function findUploaded(round: Round, sha1: string): Promise<Resource | undefined> {
   const { client, upload, target } = round
-  const dataset = await client.getDataset(upload.datasetId)
+  const resources = await upload.scope.list()
   const holds = (r: Resource): boolean => r.filesize === upload.size && r.checksum?.type === 'sha1' && r.checksum.value.toLowerCase() === sha1
-  if (target !== undefined) return dataset.resources.find((r) => r.id === target.id && r.url !== target.url && holds(r))
+  if (target !== undefined) return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r))
   const name = upload.storedName
-  return dataset.resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r))
+  return resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r))
 }
 
 async function verify(resource: Resource, upload: UploadRequest, sha1: string): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
 import type { Dataset } from '../datagouv/schemas.js'
+import { communityScope, ownerScope } from '../datagouv/scope.js'
 import type { Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
 import { applyOrder, type OrderResult } from './order.js'
@@ -72,6 +73,8 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
     const results = await reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
       publish(client, plan.steps, {
         datasetId: plan.dataset.id,
+        scope:
+          plan.communityOwner === undefined ? ownerScope(client, plan.dataset.id) : communityScope(client, plan.dataset.id, plan.communityOwner),
         chunkSize: settings.chunkSize,
         partConcurrency: settings.partConcurrency,
         concurrency: settings.concurrency,

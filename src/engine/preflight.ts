@@ -69,6 +69,8 @@ export interface Preflight {
   hiddenLeftOut: number
   /** `create-dataset`: the dataset to create before anything else (its slug, the body of the POST). */
   creation?: { body: Record<string, unknown>; slug: string }
+  /** `as: community`: whose community resources are published (the key's owner). */
+  communityOwner?: string
 }
 
 /** What the run knows of itself: where it comes from, and when it started. */
@@ -90,8 +92,9 @@ export async function preflight(client: DatagouvClient, settings: Settings, cont
   const problems: string[] = []
   const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined
   problems.push(...(creation?.problems ?? []))
-  const dataset = found ?? datasetToCreate(settings.dataset, metadata)
-  const writing = { resources: !settings.dryRun, dataset: !settings.dryRun && metadata !== undefined }
+  const community = settings.publishAs === 'community' && found !== undefined ? await communityView(client, settings, found, problems) : undefined
+  const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata)
+  const writing = { resources: !settings.dryRun && community === undefined, dataset: !settings.dryRun && metadata !== undefined }
   problems.push(...datasetProblems(dataset, writing), ...ownership(settings, found), ...manifest.problems)
   // A dataset about to be created holds nothing to match: every entry creates its resource.
   const createMissing = settings.createMissing || creation !== undefined
@@ -117,6 +120,7 @@ export async function preflight(client: DatagouvClient, settings: Settings, cont
     steps,
     ...(datasetStep ? { datasetStep } : {}),
     ...(creation ? { creation: { body: creation.body, slug: settings.dataset } } : {}),
+    ...(community ? { communityOwner: community.ownerId } : {}),
     warnings,
     hiddenLeftOut: manifest.hiddenLeftOut,
   }
@@ -132,6 +136,31 @@ async function decideAll(targets: readonly Target[], settings: Settings, dataset
     const value = type === undefined ? undefined : await hashFile(fileTarget.entry.path, type)
     return decideFile(fileTarget, settings.ifUnchanged, value, recorded)
   })
+}
+
+/**
+ * `as: community`: the dataset as the key's owner publishes into it, its resources being their own
+ * community resources on it. Reading the owner needs the key, even in a dry run; a reuser edits
+ * neither the dataset nor its order, nor creates it.
+ */
+async function communityView(
+  client: DatagouvClient,
+  settings: Settings,
+  dataset: Dataset,
+  problems: string[],
+): Promise<{ view: Dataset; ownerId: string } | undefined> {
+  const refused = (input: string, why: string) => problems.push(`input '${input}': ${why} (as: community publishes the key's owner's community resources)`)
+  if (settings.datasetMetadata !== undefined) refused('dataset-metadata', "the dataset's metadata is its owner's")
+  if (settings.order === 'as-listed') refused('order', "the order of the dataset's resources is its owner's")
+  if (settings.createDataset) refused('create-dataset', 'a community resource is published on an existing dataset')
+  if (settings.apiKey === undefined) {
+    problems.push("input 'api-key' is required with as: community, even in a dry run: the community resources to match are the key's owner's")
+    return undefined
+  }
+  const me = await client.getMe()
+  const resources = await client.listCommunityResources(dataset.id, me.id)
+  const view: Dataset = { ...dataset, resources, extras: {}, permissions: { edit: false, edit_resources: true, delete: false } }
+  return { view, ownerId: me.id }
 }
 
 /** The dataset `create-dataset` will create, as the plan sees it: empty, the key's owner's. */

@@ -12,6 +12,7 @@
 import type { DatagouvClient } from '../datagouv/client.js'
 import { toErrorMessage } from '../datagouv/errors.js'
 import type { Dataset, Resource } from '../datagouv/schemas.js'
+import type { Scope } from '../datagouv/scope.js'
 import { uploadFile } from '../datagouv/upload.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import type { FileEntry } from './manifest.js'
@@ -46,6 +47,8 @@ export interface DatasetResult {
 
 export interface PublishOptions {
   datasetId: string
+  /** Where resources are written: the dataset's own, or the key's owner's community resources. */
+  scope: Scope
   chunkSize: number
   partConcurrency: number
   concurrency: number
@@ -100,7 +103,7 @@ async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Re
       case 'url':
         return done(await runRemote(client, step, run, progress))
       case 'remove':
-        await client.deleteResource(run.datasetId, step.resource.id)
+        await run.scope.remove(step.resource.id)
         return done({ action: 'removed', resource: step.resource, patched: [] })
     }
   } catch (error) {
@@ -115,12 +118,12 @@ async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Re
 async function runFile(client: DatagouvClient, step: FileStep, run: Run, progress: { outcome?: Outcome }): Promise<Outcome> {
   if (step.action === 'skip') return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
   if (step.action === 'update' && step.resource !== undefined) {
-    const applied = await applyChanges(client, run.datasetId, step.resource, step.patch, step.extras)
+    const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras)
     await clearDatasetRecord(client, run.datasetId, step)
     return { action: 'updated', ...applied }
   }
   const outcome = await uploadFile(client, {
-    datasetId: run.datasetId,
+    scope: run.scope,
     target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
     path: step.entry.path,
     size: step.entry.size,
@@ -145,7 +148,7 @@ async function runFile(client: DatagouvClient, step: FileStep, run: Run, progres
   progress.outcome = stored
   // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
   // the title and the entry's metadata in one partial PUT of what the answer lacks.
-  const applied = await restoreMetadata(client, run.datasetId, step, outcome.resource)
+  const applied = await restoreMetadata(client, run.scope, step, outcome.resource)
   await clearDatasetRecord(client, run.datasetId, step)
   return { ...stored, ...applied }
 }
@@ -155,25 +158,30 @@ async function runFile(client: DatagouvClient, step: FileStep, run: Run, progres
  * recorded where the next run reads it before anything else (the resource's extras, else the
  * dataset's), and the error names it.
  */
-async function restoreMetadata(client: DatagouvClient, datasetId: string, step: FileStep, uploaded: Resource): Promise<{ resource: Resource; patched: string[] }> {
+async function restoreMetadata(client: DatagouvClient, scope: Scope, step: FileStep, uploaded: Resource): Promise<{ resource: Resource; patched: string[] }> {
   const patch = unmet(step.patch, uploaded)
   try {
-    return await applyChanges(client, datasetId, uploaded, patch, step.extras)
+    return await applyChanges(scope, uploaded, patch, step.extras)
   } catch (error) {
     if (patch.title === undefined) throw error
-    const recorded = step.recordTitle ? await recordTitle(client, datasetId, uploaded.id, step.title) : 'the entry gives it, so the next run puts it back'
+    const recorded = step.recordTitle ? await recordTitle(client, scope, uploaded, step.title) : 'the entry gives it, so the next run puts it back'
     throw new Error(`the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ${toErrorMessage(error)}`, { cause: error })
   }
 }
 
 /** Records the title to put back; says where, or why it could not. */
-async function recordTitle(client: DatagouvClient, datasetId: string, resourceId: string, title: string): Promise<string> {
+async function recordTitle(client: DatagouvClient, scope: Scope, resource: Resource, title: string): Promise<string> {
+  const resourceId = resource.id
   try {
-    await client.updateResourceExtras(datasetId, resourceId, { [RECORD_KEYS.title]: title })
+    await scope.mergeExtras(resource, { [RECORD_KEYS.title]: title })
     return `recorded in the resource's extras as ${RECORD_KEYS.title}: the next run puts it back`
   } catch (resourceError) {
+    // The dataset's extras are its owner's: a community resource has no second place.
+    if (scope.kind === 'community') {
+      return `it could not be recorded for the next run either (${toErrorMessage(resourceError)}): set it by hand, or give 'title' in a 'resources' entry`
+    }
     try {
-      await client.updateDatasetExtras(datasetId, { [RECORD_KEYS.datasetTitle(resourceId)]: title })
+      await client.updateDatasetExtras(scope.datasetId, { [RECORD_KEYS.datasetTitle(resourceId)]: title })
       return `recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run puts it back`
     } catch (datasetError) {
       return `it could not be recorded for the next run either (${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}): set it by hand, or give 'title' in a 'resources' entry`
@@ -195,29 +203,28 @@ async function runRemote(client: DatagouvClient, step: RemoteStep, run: Run, pro
   if (step.action === 'skip') return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
   if (step.resource === undefined) {
     const body = step.create ?? { url: step.entry.url }
-    const created = await client.createRemoteResource(run.datasetId, body, run.isNew)
+    const created = await run.scope.createRemote(body, run.isNew)
     run.claimed.add(created.id)
     progress.outcome = { action: 'created', resource: created, patched: [] }
-    const applied = await applyChanges(client, run.datasetId, created, {}, step.extras)
+    const applied = await applyChanges(run.scope, created, {}, step.extras)
     return { action: 'created', ...applied }
   }
-  const applied = await applyChanges(client, run.datasetId, step.resource, step.patch, step.extras)
+  const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras)
   return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied }
 }
 
 /** One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's keys). */
 async function applyChanges(
-  client: DatagouvClient,
-  datasetId: string,
+  scope: Scope,
   current: Resource,
   patch: Record<string, unknown>,
   extras: Record<string, string | number | boolean | null>,
 ): Promise<{ resource: Resource; patched: string[] }> {
   let resource = current
   const patched = Object.keys(patch)
-  if (patched.length > 0) resource = await client.updateResource(datasetId, current.id, patch)
+  if (patched.length > 0) resource = await scope.update(current.id, patch)
   if (Object.keys(extras).length === 0) return { resource, patched }
-  const merged = await client.updateResourceExtras(datasetId, resource.id, extras)
+  const merged = await scope.mergeExtras(resource, extras)
   return { resource: { ...resource, extras: merged }, patched: [...patched, 'extras'] }
 }
 
