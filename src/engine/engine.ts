@@ -5,7 +5,8 @@
  */
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
 import type { Dataset } from '../datagouv/schemas.js'
-import { communityScope, ownerScope } from '../datagouv/scope.js'
+import { communityScope, ownerScope, type Scope } from '../datagouv/scope.js'
+import { analysable, waitForAnalysis, type AnalysisReport } from './analysis.js'
 import type { Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
 import { applyOrder, type OrderResult } from './order.js'
@@ -65,16 +66,17 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
     logger: reporter,
   })
   try {
-    const plan = await runPreflight(client, settings, reporter, options)
+    const startedAt = new Date()
+    const plan = await runPreflight(client, settings, reporter, options, startedAt)
     const creation = plan.creation !== undefined && !settings.dryRun ? await createDataset(client, plan, reporter) : undefined
     if (creation?.stop !== undefined) return creation.stop
     if (creation !== undefined) plan.dataset = creation.dataset
     if (!settings.dryRun) reporter.plan?.(plan.steps)
+    const scope = plan.communityOwner === undefined ? ownerScope(client, plan.dataset.id) : communityScope(client, plan.dataset.id, plan.communityOwner)
     const results = await reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
       publish(client, plan.steps, {
         datasetId: plan.dataset.id,
-        scope:
-          plan.communityOwner === undefined ? ownerScope(client, plan.dataset.id) : communityScope(client, plan.dataset.id, plan.communityOwner),
+        scope,
         chunkSize: settings.chunkSize,
         partConcurrency: settings.partConcurrency,
         concurrency: settings.concurrency,
@@ -86,6 +88,7 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
     )
     const datasetResult = plan.datasetStep && (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun))
     const order = settings.order === 'as-listed' ? await applyOrder(client, plan.dataset.id, results, settings.dryRun) : undefined
+    const analysis = await analysisOf(settings, scope, results, startedAt, reporter)
     const report = buildReport({
       results,
       datasetResult,
@@ -95,12 +98,36 @@ export async function execute(settings: Settings, reporter: Reporter, options: E
       origin: client.origin,
       dryRun: settings.dryRun,
       hiddenLeftOut: plan.hiddenLeftOut,
+      ...(analysis ? { analysis } : {}),
       ...(settings.provenance && options.provenance ? { provenance: options.provenance } : {}),
     })
     return { report, results, datasetResult, order }
   } finally {
     await client.close()
   }
+}
+
+/** `wait-for-analysis`: what data.gouv.fr's analyser made of the published resources, if asked. */
+async function analysisOf(
+  settings: Settings,
+  scope: Scope,
+  results: readonly Result[],
+  since: Date,
+  reporter: Reporter,
+): Promise<AnalysisReport[] | undefined> {
+  const seconds = settings.waitForAnalysisSeconds
+  if (seconds <= 0 || settings.dryRun || analysable(results).length === 0) return undefined
+  if (scope.kind === 'community') {
+    reporter.warning('wait-for-analysis: data.gouv.fr does not analyse community resources; not waiting')
+    return undefined
+  }
+  return reporter.group(`Wait up to ${seconds} s for data.gouv.fr's analysis`, async () => {
+    const { reports, timedOut } = await waitForAnalysis(scope, results, seconds, since, reporter)
+    const pending = reports.filter((r) => r.state === 'pending').length
+    if (timedOut) reporter.warning(`wait-for-analysis: ${plural(pending, 'resource')} not analysed after ${seconds} s (reported as pending; the analysis goes on)`)
+    else reporter.info(`data.gouv.fr analysed ${plural(reports.length, 'resource')}`)
+    return reports
+  })
 }
 
 /**
@@ -122,9 +149,15 @@ async function createDataset(client: DatagouvClient, plan: Preflight, reporter: 
   return { dataset, stop: { report, results: [], datasetResult, order: undefined } }
 }
 
-async function runPreflight(client: DatagouvClient, settings: Settings, reporter: Reporter, options: EngineOptions): Promise<Preflight> {
+async function runPreflight(
+  client: DatagouvClient,
+  settings: Settings,
+  reporter: Reporter,
+  options: EngineOptions,
+  startedAt: Date,
+): Promise<Preflight> {
   const plan = await reporter.group('Preflight: dataset, files, matches, checksums', async () => {
-    const context = { cwd: options.cwd, startedAt: new Date(), ...(options.provenance ? { provenance: options.provenance } : {}) }
+    const context = { cwd: options.cwd, startedAt, ...(options.provenance ? { provenance: options.provenance } : {}) }
     const result = await preflight(client, settings, context).catch((error: unknown) => {
       throw error instanceof PreflightError ? new BlockedError(error, blockedReport(error, client.origin)) : error
     })
@@ -134,23 +167,35 @@ async function runPreflight(client: DatagouvClient, settings: Settings, reporter
     return result
   })
   for (const warning of plan.warnings) reporter.warning(warning)
-  const creation = plan.creation ? `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)` : undefined
-  reporter.info(planTable(plan.steps, plan.datasetStep, plan.hiddenLeftOut, settings.order === 'as-listed', creation))
+  reporter.info(
+    planTable(plan.steps, {
+      datasetStep: plan.datasetStep,
+      hiddenLeftOut: plan.hiddenLeftOut,
+      ordered: settings.order === 'as-listed',
+      creation: plan.creation ? `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)` : undefined,
+      waitSeconds: settings.waitForAnalysisSeconds,
+    }),
+  )
   return plan
 }
 
 /** One line per step: action, source, resource, reason. */
 export function planTable(
   steps: readonly Step[],
-  datasetStep: Pick<DatasetStep, 'action' | 'reason'> | undefined,
-  hiddenLeftOut = 0,
-  ordered = false,
-  creation?: string,
+  more: {
+    datasetStep?: Pick<DatasetStep, 'action' | 'reason'> | undefined
+    hiddenLeftOut?: number
+    ordered?: boolean
+    creation?: string | undefined
+    waitSeconds?: number
+  } = {},
 ): string {
+  const { datasetStep, hiddenLeftOut = 0 } = more
   const rows = steps.map((s) => [s.action, describe(s).source, s.resource?.id ?? '(new)', s.reason])
-  if (creation !== undefined) rows.unshift(['create', 'dataset', '(new)', creation])
+  if (more.creation !== undefined) rows.unshift(['create', 'dataset', '(new)', more.creation])
   if (datasetStep !== undefined) rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
-  if (ordered) rows.push(['order', 'as-listed', '(dataset)', 'checked last: the published resources in the order of the entries'])
+  if (more.ordered === true) rows.push(['order', 'as-listed', '(dataset)', 'checked last: the published resources in the order of the entries'])
+  if ((more.waitSeconds ?? 0) > 0) rows.push(['wait', 'analysis', '(dataset)', `up to ${more.waitSeconds} s for data.gouv.fr's analysis of what is published`])
   const hidden = hiddenLeftOut > 0 ? `\n  ${hiddenNote(hiddenLeftOut)}` : ''
   if (rows.length === 0) return `Plan: nothing to publish${hidden}`
   const table = alignedTable(rows)

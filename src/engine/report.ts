@@ -1,5 +1,6 @@
 /** Results -> outputs, job summary and log table. Pure: main.ts writes them through @actions/core. */
 import type { Dataset } from '../datagouv/schemas.js'
+import type { AnalysisReport } from './analysis.js'
 import type { OrderResult } from './order.js'
 import type { Step } from './plan.js'
 import type { PreflightError } from './preflight.js'
@@ -43,6 +44,8 @@ export interface RunFacts {
   hiddenLeftOut: number
   /** Recorded on every written resource; the summary links the run and the dataset both ways. */
   provenance?: Provenance
+  /** `wait-for-analysis`: what the analyser made of the published resources. */
+  analysis?: AnalysisReport[]
 }
 
 const CHANGES = new Set(['uploaded', 'created', 'updated', 'signalled', 'removed'])
@@ -85,7 +88,7 @@ export function buildReport(facts: RunFacts): Report {
     'dataset-url': datasetUrl,
     'dataset-id': dataset.id,
     'dataset-created': String(facts.datasetCreated === true),
-    analysis: '[]',
+    analysis: JSON.stringify(facts.analysis ?? []),
   }
   const summary = summaryMarkdown(facts, datasetUrl, failures)
   return { outputs, summary, table: logTable(results, datasetResult, order), failures }
@@ -201,6 +204,7 @@ function summaryMarkdown(facts: RunFacts, datasetUrl: string, failures: readonly
     lines.push('', `Dataset metadata: **${actionText(datasetResult.action, 'update')}**${fields}: ${cell(datasetResult.reason)}`)
   }
   if (order !== undefined) lines.push('', `Order: **${actionText(order.action, 'reorder')}**: ${cell(order.reason)}`)
+  if (facts.analysis !== undefined) lines.push('', ...analysisLines(facts.analysis))
   if (failures.length > 0) {
     lines.push('', '#### Failures', '')
     for (const failure of failures) lines.push(`- ${cell(failure)}`)
@@ -227,6 +231,19 @@ function summaryRow(r: Result): string {
   const reason = cell([r.reason ?? r.step.reason, ...(r.notes ?? [])].join('; '))
   const bytes = size === undefined ? '' : formatBytes(size)
   return `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${reason} | ${bytes} | ${detail} | ${formatDuration(r.durationMs)} |`
+}
+
+/** What data.gouv.fr made of each published resource (`wait-for-analysis`). */
+function analysisLines(reports: readonly AnalysisReport[]): string[] {
+  const lines = ['#### What data.gouv.fr made of it', '', '| Source | Analysis | Available | Format | Parsing | Preview |', '| --- | --- | --- | --- | --- | --- |']
+  for (const r of reports) {
+    const available = r.available === null ? '' : `${r.available ? 'yes' : 'no'}${r.status !== null ? ` (${r.status})` : ''}`
+    const format = [r.format, r.mime].filter((v) => v !== null && v !== '').join(', ')
+    const parsing = r.parsing === 'error' ? `error: ${cell(r.parsing_error ?? '')}` : r.parsing
+    const preview = r.preview === null ? '' : `[preview](${r.preview})`
+    lines.push(`| \`${cell(r.source)}\` | ${r.state} | ${available} | ${cell(format)} | ${parsing} | ${preview} |`)
+  }
+  return lines
 }
 
 /** The run and the dataset, linked both ways: each written resource records the run in its extras. */
