@@ -4,6 +4,7 @@ import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { DEFAULTS, INPUT_NAMES } from '../src/engine/inputs.js'
 import { OUTPUT_NAMES } from '../src/engine/report.js'
+import { OPTIONS, USAGE } from '../src/cli/args.js'
 
 interface ActionYml {
   inputs: Record<string, { description: string; required?: boolean; default?: string }>
@@ -61,5 +62,26 @@ describe('README tables', () => {
     expect(rows.map((r) => r[0])).toEqual(Object.keys(action.outputs).map((n) => `\`${n}\``))
     for (const [name, description] of rows)
       expect(description, name).toBe(action.outputs[name?.replace(/`/g, '') ?? '']?.description.trim().replace(/\s*\n\s*/g, ' '))
+  })
+})
+
+describe('the CLI', () => {
+  // Switches that turn off a default-on input are spelled --no-<input>.
+  const flagOf = (input: string): string | undefined =>
+    [input, `no-${input}`].find((name) => Object.prototype.hasOwnProperty.call(OPTIONS, name))
+
+  it('has a flag for every input but the key (which only comes from DATAGOUV_API_KEY)', () => {
+    const missing = INPUT_NAMES.filter((name) => name !== 'api-key' && flagOf(name) === undefined)
+    expect(missing).toEqual([])
+    expect(Object.keys(OPTIONS)).not.toContain('api-key')
+  })
+
+  it('states in its help the defaults the code applies (one source: DEFAULTS)', () => {
+    for (const [name, value] of Object.entries(DEFAULTS)) {
+      const flag = flagOf(name) as keyof typeof OPTIONS
+      const help: string = OPTIONS[flag].help
+      if (/\(default /.test(help)) expect(help, name).toContain(`(default ${value}`)
+    }
+    expect(USAGE).toContain('--part-concurrency')
   })
 })
