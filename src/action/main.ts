@@ -4,8 +4,8 @@ import { toErrorMessage } from '../datagouv/errors.js'
 import { baseDelayFromEnv } from '../datagouv/retry.js'
 import { BlockedError, execute, failureSummary, type Reporter } from '../engine/engine.js'
 import { readSettings, type Settings } from '../engine/inputs.js'
-import type { FileEntry } from '../engine/manifest.js'
-import { formatBytes, type Report } from '../engine/report.js'
+import { periodicLines } from '../engine/progress.js'
+import type { Report } from '../engine/report.js'
 import { VERSION } from '../version.js'
 import { runnerProvenance } from './provenance.js'
 
@@ -43,32 +43,12 @@ async function writeReport(report: Report): Promise<void> {
 }
 
 function runnerReporter(settings: Settings): Reporter {
+  const lines = periodicLines(settings.chunkSize)
   return {
     info: core.info,
     debug: core.debug,
     warning: core.warning,
     group: (name, fn) => core.group(name, fn),
-    progress: progressLogger(settings),
-  }
-}
-
-/** Logs an upload's progress at most every 10 s (bytes, percentage, rate); small files stay quiet. */
-function progressLogger(settings: Settings): (entry: FileEntry, sent: number) => void {
-  const state = new Map<string, { started: number; logged: number; finished: boolean }>()
-  return (entry, sent) => {
-    if (entry.size <= settings.chunkSize) return
-    const now = Date.now()
-    const s = state.get(entry.path) ?? { started: now, logged: now, finished: false }
-    state.set(entry.path, s)
-    // Every 10 s, and once when the count first reaches the size (re-sent bytes can carry it past).
-    const reachedEnd = sent >= entry.size && !s.finished
-    if (now - s.logged < 10_000 && !reachedEnd) return
-    if (reachedEnd) s.finished = true
-    s.logged = now
-    const seconds = Math.max(0.001, (now - s.started) / 1000)
-    const percent = entry.size === 0 ? 100 : Math.min(100, (100 * sent) / entry.size)
-    core.info(
-      `${entry.source}: ${formatBytes(Math.min(sent, entry.size))} of ${formatBytes(entry.size)} (${percent.toFixed(0)} %), ${formatBytes(Math.round(sent / seconds))}/s`,
-    )
+    progress: (entry, sent) => lines(entry, sent, core.info),
   }
 }

@@ -58,6 +58,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return fail(error instanceof InputError ? EXIT.usage : EXIT.error, problemsOf(error))
   }
 
+  return publishFromTerminal(settings, options, io, json, fail)
+}
+
+/** The publication itself, with the terminal's progress, and its exit code. */
+async function publishFromTerminal(
+  settings: Settings,
+  options: Options,
+  io: Io,
+  json: boolean,
+  fail: (code: number, problems: string[]) => number,
+): Promise<number> {
   const reporter = terminalReporter({
     stream: io.stderr,
     verbose: options.verbose === true,

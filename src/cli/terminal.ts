@@ -9,7 +9,7 @@ import type { Reporter } from '../engine/engine.js'
 import type { FileEntry } from '../engine/manifest.js'
 import type { Step } from '../engine/plan.js'
 import type { Result } from '../engine/publish.js'
-import { formatBytes } from '../engine/report.js'
+import { periodicLines } from '../engine/progress.js'
 import { interruptReport, ProgressModel, renderFrame, type Phase } from './progress.js'
 
 export interface Output {
@@ -133,25 +133,5 @@ function inPlace(stream: Output, model: ProgressModel, now: () => number, redraw
       shown = false
       draw.done()
     },
-  }
-}
-
-/** The action's progress lines: files larger than a part, every 10 s, and once when all is sent. */
-function periodicLines(chunkSize: number, now: () => number) {
-  const state = new Map<string, { started: number; logged: number; finished: boolean }>()
-  return (entry: FileEntry, sent: number, line: (text: string) => void): void => {
-    if (entry.size <= chunkSize) return
-    const at = now()
-    const s = state.get(entry.path) ?? { started: at, logged: at, finished: false }
-    state.set(entry.path, s)
-    const reachedEnd = sent >= entry.size && !s.finished
-    if (at - s.logged < 10_000 && !reachedEnd) return
-    if (reachedEnd) s.finished = true
-    s.logged = at
-    const seconds = Math.max(0.001, (at - s.started) / 1000)
-    const percent = entry.size === 0 ? 100 : Math.min(100, (100 * sent) / entry.size)
-    line(
-      `${entry.source}: ${formatBytes(Math.min(sent, entry.size))} of ${formatBytes(entry.size)} (${percent.toFixed(0)} %), ${formatBytes(Math.round(sent / seconds))}/s`,
-    )
   }
 }

@@ -71,14 +71,14 @@ export type Settled<T> = { done: T } | undefined
 export interface Attempts<T> {
   /** For messages: `PUT /api/1/datasets/…/` or `part 3/12`. */
   label: string
-  send(attempt: number): Promise<T>
+  send: (attempt: number) => Promise<T>
   /** Whether a failure is worth another try; default: network errors, 408, 429 and 5xx. */
-  retryable?(error: unknown, attempt: number): boolean
+  retryable?: (error: unknown, attempt: number) => boolean
   /**
    * Looks at the server after a failure that may hide a success (and before any re-send that
    * follows one): the value the request would have given, or `undefined` to go on retrying.
    */
-  settle?(error: unknown, attempt: number): Promise<Settled<T>>
+  settle?: (error: unknown, attempt: number) => Promise<Settled<T>>
 }
 
 /**

@@ -318,7 +318,7 @@ async function lookForUpload(round: Round, error: unknown): Promise<Resource | u
  * one that the run accepts as new, bearing the name the server gives this upload.
  */
 async function findUploaded(round: Round, sha1: string): Promise<Resource | undefined> {
-  const { client, upload, target } = round
+  const { upload, target } = round
   const resources = await upload.scope.list()
   const holds = (r: Resource): boolean => r.filesize === upload.size && r.checksum?.type === 'sha1' && r.checksum.value.toLowerCase() === sha1
   if (target !== undefined) return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r))

@@ -64,7 +64,7 @@ export interface PublishOptions {
 /** What the run knows while it runs: the new resources its requests obtained, so no two entries claim one. */
 interface Run extends PublishOptions {
   claimed: Set<string>
-  isNew(resource: Resource): boolean
+  isNew: (resource: Resource) => boolean
 }
 
 type Outcome = Omit<Result, 'step' | 'durationMs'>
