@@ -8,6 +8,9 @@ export default defineConfig({
     // Integration tests spawn the bundled action and move large files: keep the 2-core machine calm.
     maxWorkers: 2,
     // The JSON report lets .ci/run print one closing line of counts (VITEST_JSON_REPORT: the Node 24 run's own file).
-    reporters: ['default', ['json', { outputFile: process.env.VITEST_JSON_REPORT || '.tmp/vitest-report.json' }]],
+    reporters: [
+      'default',
+      ['json', { outputFile: process.env.VITEST_JSON_REPORT || '.tmp/vitest-report.json' }],
+    ],
   },
 })

@@ -2,7 +2,14 @@ import { MESSAGES, WERKZEUG } from './constants.js'
 import type { Env } from './env.js'
 import { OBJECT_ID, parseDatasetForm, referencedId, type FormErrors } from './forms.js'
 import { abort, formErrors, json, readJsonObject, type Reply, type RequestContext } from './http.js'
-import { applyDatasetValues, datasetReply, intArgument, parseResourceList, replaceResources, requireUser } from './api.js'
+import {
+  applyDatasetValues,
+  datasetReply,
+  intArgument,
+  parseResourceList,
+  replaceResources,
+  requireUser,
+} from './api.js'
 import { canRead, isMember } from './permissions.js'
 import { renderDataset, renderOrganization } from './render.js'
 import type { DatasetState, OrganizationState, UserState } from './types.js'
@@ -21,17 +28,26 @@ function has(body: Record<string, unknown>, key: string): boolean {
  * `CurrentUserField` (`owner`, default the caller, only oneself) and `PublishAsField`
  * (`organization`, which the caller must belong to, and which then clears the owner).
  */
-function parsePublisher(body: Record<string, unknown>, user: UserState, env: Env, errors: FormErrors): { owner?: string; organization?: string } {
+function parsePublisher(
+  body: Record<string, unknown>,
+  user: UserState,
+  env: Env,
+  errors: FormErrors,
+): { owner?: string; organization?: string } {
   const ownerId = body['owner'] === null ? undefined : referencedId(body['owner'])
-  if (ownerId !== undefined && !OBJECT_ID.test(ownerId)) errors['owner'] = [`Unsupported identifier: ${ownerId}`]
-  else if (ownerId !== undefined && !env.store.users.has(ownerId)) errors['owner'] = ['User does not exists']
-  else if (ownerId !== undefined && ownerId !== user.id) errors['owner'] = ['You can only set yourself as owner']
+  if (ownerId !== undefined && !OBJECT_ID.test(ownerId))
+    errors['owner'] = [`Unsupported identifier: ${ownerId}`]
+  else if (ownerId !== undefined && !env.store.users.has(ownerId))
+    errors['owner'] = ['User does not exists']
+  else if (ownerId !== undefined && ownerId !== user.id)
+    errors['owner'] = ['You can only set yourself as owner']
   const orgId = referencedId(body['organization'])
   if (orgId === undefined) return { owner: user.id }
   const org = env.store.organizations.find((o) => o.id === orgId)
   if (!OBJECT_ID.test(orgId)) errors['organization'] = [`Unsupported identifier: ${orgId}`]
   else if (org === undefined) errors['organization'] = ['Organization does not exists']
-  else if (!isMember(org, user)) errors['organization'] = ['Permission denied for this organization']
+  else if (!isMember(org, user))
+    errors['organization'] = ['Permission denied for this organization']
   return { organization: orgId }
 }
 
@@ -42,10 +58,16 @@ export async function postDataset(ctx: RequestContext, env: Env): Promise<Reply>
   const { values, errors } = parseDatasetForm(body)
   for (const key of ['title', 'description']) if (!has(body, key)) errors[key] = [MESSAGES.required]
   const publisher = parsePublisher(body, user, env, errors)
-  const resources = has(body, 'resources') ? parseResourceList(body['resources'], undefined, errors) : undefined
+  const resources = has(body, 'resources')
+    ? parseResourceList(body['resources'], undefined, errors)
+    : undefined
   if (Object.keys(errors).length > 0) throw formErrors(errors)
 
-  const dataset = env.store.addDataset({ ...publisher, title: values.title as string, description: values.description as string })
+  const dataset = env.store.addDataset({
+    ...publisher,
+    title: values.title as string,
+    description: values.description as string,
+  })
   dataset.license = null // `license` not given: none (rendered as `notspecified`)
   applyDatasetValues(env, dataset, values)
   if (resources !== undefined) replaceResources(env, dataset, resources, dataset.createdAt)
@@ -65,7 +87,9 @@ function page(ctx: RequestContext, env: Env, datasets: readonly DatasetState[]):
   return json(
     200,
     {
-      data: datasets.slice(start, start + size).map((d) => renderDataset(d, env.origin(), env.store, ctx.user)),
+      data: datasets
+        .slice(start, start + size)
+        .map((d) => renderDataset(d, env.origin(), env.store, ctx.user)),
       next_page: start + size < datasets.length ? link(number + 1) : null,
       page: number,
       page_size: size,
@@ -113,8 +137,11 @@ function requireOrganization(ctx: RequestContext): OrganizationState {
 /** `GET /api/1/organizations/{org}/`: 410 when deleted, except for its members. */
 export async function getOrganization(ctx: RequestContext, env: Env): Promise<Reply> {
   const org = requireOrganization(ctx)
-  if (org.deleted !== null && !isMember(org, ctx.user)) throw abort(410, 'Organization has been deleted')
-  const count = env.store.datasets.filter((d) => d.organization === org.id && !d.private && d.deleted === null).length
+  if (org.deleted !== null && !isMember(org, ctx.user))
+    throw abort(410, 'Organization has been deleted')
+  const count = env.store.datasets.filter(
+    (d) => d.organization === org.id && !d.private && d.deleted === null,
+  ).length
   return json(200, renderOrganization(org, env.origin(), env.store, ctx.user, count), true)
 }
 
@@ -123,7 +150,10 @@ export async function organizationDatasets(ctx: RequestContext, env: Env): Promi
   const org = requireOrganization(ctx)
   const member = isMember(org, ctx.user)
   const datasets = env.store.datasets.filter(
-    (d) => d.organization === org.id && (member || !d.private) && (d.deleted === null || canRead(d, ctx.user, env.store)),
+    (d) =>
+      d.organization === org.id &&
+      (member || !d.private) &&
+      (d.deleted === null || canRead(d, ctx.user, env.store)),
   )
   return page(ctx, env, datasets)
 }

@@ -27,12 +27,19 @@ function state(admin: AdminState): unknown {
   const { store } = admin
   return {
     users: [...store.users.values()].map((u) => ({ id: u.id, active: u.active })),
-    organizations: store.organizations.map((o) => ({ id: o.id, slug: o.slug, name: o.name, members: o.members.map((m) => ({ user: m.user, role: m.role })) })),
+    organizations: store.organizations.map((o) => ({
+      id: o.id,
+      slug: o.slug,
+      name: o.name,
+      members: o.members.map((m) => ({ user: m.user, role: m.role })),
+    })),
     datasets: store.datasets.map((d) => {
       const owner = d.owner === null ? undefined : store.users.get(d.owner)
       return { ...renderDataset(d, admin.origin(), store, owner), old_slugs: [...d.oldSlugs] }
     }),
-    community_resources: store.communityResources.map((c) => renderCommunityResource(c, admin.origin(), store, undefined)),
+    community_resources: store.communityResources.map((c) =>
+      renderCommunityResource(c, admin.origin(), store, undefined),
+    ),
   }
 }
 
@@ -52,7 +59,13 @@ function configureAnalyser(admin: AdminState, raw: Buffer): [number, unknown] {
   try {
     const value = JSON.parse(raw.toString('utf8')) as unknown
     const current = admin.analyser.describe()
-    const base = admin.analyser.enabled ? { delayMs: current['delayMs'], parsingDelayMs: current['parsingDelayMs'], outcome: current['outcome'] } : {}
+    const base = admin.analyser.enabled
+      ? {
+          delayMs: current['delayMs'],
+          parsingDelayMs: current['parsingDelayMs'],
+          outcome: current['outcome'],
+        }
+      : {}
     admin.analyser.configure(parseAnalyserOptions({ ...base, ...(value as object) }))
     return [200, admin.analyser.describe()]
   } catch (error) {
@@ -68,13 +81,21 @@ function recheck(admin: AdminState, raw: Buffer): [number, unknown] {
   } catch {
     value = undefined
   }
-  const rid = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['resource'] : undefined
+  const rid =
+    typeof value === 'object' && value !== null
+      ? (value as Record<string, unknown>)['resource']
+      : undefined
   if (typeof rid !== 'string') return [400, { message: 'Expected {"resource": "<resource id>"}' }]
   admin.analyser.recheck(rid.toLowerCase())
   return [200, admin.analyser.describe()]
 }
 
-async function route(admin: AdminState, method: string, pathname: string, raw: Buffer): Promise<[number, unknown?]> {
+async function route(
+  admin: AdminState,
+  method: string,
+  pathname: string,
+  raw: Buffer,
+): Promise<[number, unknown?]> {
   switch (`${method} ${pathname.replace(/\/?$/, '/')}`) {
     case 'GET /__emulator/state/':
       return [200, state(admin)]
@@ -107,7 +128,13 @@ async function route(admin: AdminState, method: string, pathname: string, raw: B
   }
 }
 
-export async function handleAdmin(req: IncomingMessage, res: ServerResponse, method: string, pathname: string, admin: AdminState): Promise<void> {
+export async function handleAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  pathname: string,
+  admin: AdminState,
+): Promise<void> {
   let raw: Buffer
   try {
     raw = await readBody(req, 1024 * 1024)

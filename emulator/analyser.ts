@@ -73,8 +73,25 @@ const RESULTS: ReadonlySet<string> = new Set(['success', 'parsing-error', 'unava
 const HYDRA_KEYS: Readonly<Record<string, readonly string[]>> = {
   check: ['available', 'date', 'error', 'id', 'status', 'timeout'],
   'check:headers': ['content-type', 'content-length'],
-  'check:cors': ['status', 'error', 'allow-origin', 'allow-methods', 'allow-headers', 'expose-headers', 'max-age', 'allow-credentials'],
-  analysis: ['checksum', 'content-length', 'error', 'check_id', 'last-modified-at', 'last-modified-detection', 'mime-type'],
+  'check:cors': [
+    'status',
+    'error',
+    'allow-origin',
+    'allow-methods',
+    'allow-headers',
+    'expose-headers',
+    'max-age',
+    'allow-credentials',
+  ],
+  analysis: [
+    'checksum',
+    'content-length',
+    'error',
+    'check_id',
+    'last-modified-at',
+    'last-modified-detection',
+    'mime-type',
+  ],
   'analysis:parsing': [
     'error',
     'started_at',
@@ -96,7 +113,8 @@ type Payload = Record<string, unknown>
 function udataPayload(payload: Payload): Payload {
   const out = { ...payload }
   const categories = new Set(Object.keys(payload).map((k) => k.split(':').slice(0, -1).join(':')))
-  for (const category of categories) for (const field of HYDRA_KEYS[category] ?? []) out[`${category}:${field}`] ??= null
+  for (const category of categories)
+    for (const field of HYDRA_KEYS[category] ?? []) out[`${category}:${field}`] ??= null
   return out
 }
 
@@ -135,7 +153,9 @@ function available(status: number | null): boolean | null {
 
 /** Python's `datetime.isoformat()` of an aware UTC datetime (no fraction when it is zero). */
 function pythonIso(date: Date): string {
-  return date.getUTCMilliseconds() === 0 ? date.toISOString().replace('.000Z', '+00:00') : isoDate(date)
+  return date.getUTCMilliseconds() === 0
+    ? date.toISOString().replace('.000Z', '+00:00')
+    : isoDate(date)
 }
 
 function parseDate(value: string | undefined): Date | null {
@@ -149,8 +169,18 @@ function tabular(resource: ResourceState, probe: Probe): boolean {
   const format = resource.format ?? ''
   if (['csv', 'csv.gz', 'xls', 'xlsx', 'parquet'].includes(format)) return true
   if (resource.url.includes('csv.gz') || resource.url.includes('parquet')) return true
-  const types = ['text/csv', 'application/csv', 'text/plain', 'application/gzip', 'application/x-gzip', 'application/vnd.ms-excel']
-  types.push('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'application/vnd.apache.parquet')
+  const types = [
+    'text/csv',
+    'application/csv',
+    'text/plain',
+    'application/gzip',
+    'application/x-gzip',
+    'application/vnd.ms-excel',
+  ]
+  types.push(
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    'application/vnd.apache.parquet',
+  )
   return types.some((t) => probe.contentType.toLowerCase().startsWith(t))
 }
 
@@ -180,7 +210,11 @@ export class Analyser {
       return
     }
     const checked = parseAnalyserOptions(options)
-    this.options = { delayMs: checked.delayMs, parsingDelayMs: checked.parsingDelayMs ?? 0, outcome: checked.outcome ?? 'success' }
+    this.options = {
+      delayMs: checked.delayMs,
+      parsingDelayMs: checked.parsingDelayMs ?? 0,
+      outcome: checked.outcome ?? 'success',
+    }
     this.rules.push(...(checked.rules ?? []))
   }
 
@@ -190,12 +224,18 @@ export class Analyser {
 
   /** Settings, rules and the number of scheduled steps (the control endpoint's view). */
   describe(): Record<string, unknown> {
-    return { enabled: this.enabled, ...(this.options ?? {}), rules: this.rules, pending: this.pending.size }
+    return {
+      enabled: this.enabled,
+      ...(this.options ?? {}),
+      rules: this.rules,
+      pending: this.pending.size,
+    }
   }
 
   /** udata's resource event: a check after the delay, when the analyser is on. */
   resourceChanged(rid: string): void {
-    if (this.options !== null) this.schedule(`check:${rid}`, this.options.delayMs, () => this.check(rid))
+    if (this.options !== null)
+      this.schedule(`check:${rid}`, this.options.delayMs, () => this.check(rid))
   }
 
   /** A check of this resource after the delay (0 when the analyser is off): hydra's periodic crawl. */
@@ -247,7 +287,9 @@ export class Analyser {
 
   private outcomeFor(resource: ResourceState): AnalyserOutcomeSpec {
     const rule = this.rules.find(
-      (r) => (r.id === undefined || r.id.toLowerCase() === resource.id) && (r.url === undefined || new RegExp(r.url).test(resource.url)),
+      (r) =>
+        (r.id === undefined || r.id.toLowerCase() === resource.id) &&
+        (r.url === undefined || new RegExp(r.url).test(resource.url)),
     )
     return spec(rule?.outcome ?? this.options?.outcome ?? 'success')
   }
@@ -275,15 +317,29 @@ export class Analyser {
     const now = new Date()
     const id = ++this.checkId
     if (checkChanged(previous?.probe, probe)) this.write(rid, checkPayload(id, probe, now))
-    const record: CheckRecord = { probe, createdAt: now, checksum: null, detectedLastModifiedAt: null }
+    const record: CheckRecord = {
+      probe,
+      createdAt: now,
+      checksum: null,
+      detectedLastModifiedAt: null,
+    }
     this.history.set(rid, record)
     if (available(probe.status) !== true || probe.content === null) return
     const change = detectChange(previous, record, probe.content.sha1, now)
     record.checksum = probe.content.sha1
-    record.detectedLastModifiedAt = typeof change.payload?.['analysis:last-modified-at'] === 'string' ? change.payload['analysis:last-modified-at'] : null
+    record.detectedLastModifiedAt =
+      typeof change.payload?.['analysis:last-modified-at'] === 'string'
+        ? change.payload['analysis:last-modified-at']
+        : null
     if (change.kind !== 'changed' && previous !== undefined) return // "skipped re-parse and analysis udata notify"
     const { size, sha1, mime } = probe.content
-    this.write(rid, { 'analysis:check_id': id, 'analysis:content-length': size, 'analysis:checksum': sha1, 'analysis:mime-type': mime, ...change.payload })
+    this.write(rid, {
+      'analysis:check_id': id,
+      'analysis:content-length': size,
+      'analysis:checksum': sha1,
+      'analysis:mime-type': mime,
+      ...change.payload,
+    })
     if (tabular(resource, probe)) this.parse(rid, resource.url, outcome, now)
   }
 
@@ -293,10 +349,14 @@ export class Analyser {
       const finished = new Date()
       const failed = outcome.result === 'parsing-error'
       this.write(rid, {
-        'analysis:parsing:error': failed ? (outcome.error ?? 'csv_detective:emulated parsing error') : null,
+        'analysis:parsing:error': failed
+          ? (outcome.error ?? 'csv_detective:emulated parsing error')
+          : null,
         'analysis:parsing:started_at': pythonIso(started),
         'analysis:parsing:finished_at': pythonIso(finished),
-        ...(failed ? {} : { 'analysis:parsing:parsing_table': createHash('md5').update(url).digest('hex') }),
+        ...(failed
+          ? {}
+          : { 'analysis:parsing:parsing_table': createHash('md5').update(url).digest('hex') }),
       })
     }
     const delay = this.options?.parsingDelayMs ?? 0
@@ -313,30 +373,70 @@ export class Analyser {
     if (outcome.result === 'timeout') return { status: null, timeout: true, error: null, ...none }
     if (outcome.result === 'unavailable') {
       const status = outcome.status === undefined ? 404 : outcome.status
-      const error = outcome.error ?? (status === null ? `Cannot connect to host ${hostOf(resource.url)}` : (STATUS_CODES[status] ?? 'Error'))
-      return { status, timeout: false, error, ...none, contentType: status === null ? '' : 'text/html' }
+      const error =
+        outcome.error ??
+        (status === null
+          ? `Cannot connect to host ${hostOf(resource.url)}`
+          : (STATUS_CODES[status] ?? 'Error'))
+      return {
+        status,
+        timeout: false,
+        error,
+        ...none,
+        contentType: status === null ? '' : 'text/html',
+      }
     }
     if (resource.fsFilename !== null) return this.probeStored(resource.fsFilename)
     const size = outcome.contentLength ?? resource.filesize
-    const contentType = outcome.contentType ?? resource.mime ?? (resource.format !== null ? mimeFor(`x.${resource.format}`) : 'application/octet-stream')
+    const contentType =
+      outcome.contentType ??
+      resource.mime ??
+      (resource.format !== null ? mimeFor(`x.${resource.format}`) : 'application/octet-stream')
     // Not downloaded: the resource's own checksum stands for the content, else its URL (a new URL reads as new content).
-    const sha1 = resource.checksum?.type === 'sha1' ? resource.checksum.value : createHash('sha1').update(resource.url).digest('hex')
+    const sha1 =
+      resource.checksum?.type === 'sha1'
+        ? resource.checksum.value
+        : createHash('sha1').update(resource.url).digest('hex')
     const content = { size: size ?? 0, sha1, mime: contentType }
-    return { status: 200, timeout: false, error: null, contentType, contentLength: size, lastModified: parseDate(outcome.lastModified), content }
+    return {
+      status: 200,
+      timeout: false,
+      error: null,
+      contentType,
+      contentLength: size,
+      lastModified: parseDate(outcome.lastModified),
+      content,
+    }
   }
 
   private async probeStored(fsFilename: string): Promise<Probe> {
     const path = this.storage.staticPath(fsFilename)
     const info = path === undefined ? undefined : await stat(path).catch(() => undefined)
     if (path === undefined || info === undefined) {
-      return { status: 404, timeout: false, error: 'Not Found', contentType: 'text/html', contentLength: null, lastModified: null, content: null }
+      return {
+        status: 404,
+        timeout: false,
+        error: 'Not Found',
+        contentType: 'text/html',
+        contentLength: null,
+        lastModified: null,
+        content: null,
+      }
     }
     const digest = createHash('sha1')
     for await (const chunk of createReadStream(path)) digest.update(chunk as Buffer)
     const contentType = mimeFor(path)
     const lastModified = new Date(Math.floor(info.mtimeMs / 1000) * 1000)
     const content = { size: info.size, sha1: digest.digest('hex'), mime: contentType }
-    return { status: 200, timeout: false, error: null, contentType, contentLength: info.size, lastModified, content }
+    return {
+      status: 200,
+      timeout: false,
+      error: null,
+      contentType,
+      contentLength: info.size,
+      lastModified,
+      content,
+    }
   }
 }
 
@@ -372,7 +472,8 @@ function checkPayload(id: number, probe: Probe, now: Date): Payload {
     'check:date': isoDate(now),
     'check:error': probe.error,
     'check:headers:content-type': probe.contentType.split(';')[0] ?? '',
-    'check:headers:content-length': probe.contentLength === null || probe.contentLength === 0 ? null : probe.contentLength,
+    'check:headers:content-length':
+      probe.contentLength === null || probe.contentLength === 0 ? null : probe.contentLength,
   }
 }
 
@@ -380,7 +481,12 @@ function checkPayload(id: number, probe: Probe, now: Date): Payload {
  * `detect_resource_change_on_early_hints` (Last-Modified, then Content-Length against the previous
  * check; harvest dates do not apply) and, when they say nothing, `detect_resource_change_from_checksum`.
  */
-function detectChange(previous: CheckRecord | undefined, current: CheckRecord, sha1: string, now: Date): Change {
+function detectChange(
+  previous: CheckRecord | undefined,
+  current: CheckRecord,
+  sha1: string,
+  now: Date,
+): Change {
   const modified = current.probe.lastModified
   const before = previous?.probe.lastModified ?? null
   const lastModifiedPayload = (date: Date): Payload => ({
@@ -392,25 +498,47 @@ function detectChange(previous: CheckRecord | undefined, current: CheckRecord, s
     return { kind: changed ? 'changed' : 'unchanged', payload: lastModifiedPayload(modified) }
   }
   const length = current.probe.contentLength
-  if (previous !== undefined && length !== null && length !== 0 && previous.probe.contentLength !== null) {
+  if (
+    previous !== undefined &&
+    length !== null &&
+    length !== 0 &&
+    previous.probe.contentLength !== null
+  ) {
     if (previous.probe.contentLength !== length) {
       return {
         kind: 'changed',
-        payload: { 'analysis:last-modified-at': pythonIso(current.createdAt), 'analysis:last-modified-detection': 'content-length-header' },
+        payload: {
+          'analysis:last-modified-at': pythonIso(current.createdAt),
+          'analysis:last-modified-detection': 'content-length-header',
+        },
       }
     }
-    if (previous.detectedLastModifiedAt !== null) return unchangedSince(previous.detectedLastModifiedAt)
+    if (previous.detectedLastModifiedAt !== null)
+      return unchangedSince(previous.detectedLastModifiedAt)
   }
   if (previous?.checksum != null) {
     if (previous.checksum !== sha1)
-      return { kind: 'changed', payload: { 'analysis:last-modified-at': pythonIso(now), 'analysis:last-modified-detection': 'computed-checksum' } }
-    if (previous.detectedLastModifiedAt !== null) return unchangedSince(previous.detectedLastModifiedAt)
+      return {
+        kind: 'changed',
+        payload: {
+          'analysis:last-modified-at': pythonIso(now),
+          'analysis:last-modified-detection': 'computed-checksum',
+        },
+      }
+    if (previous.detectedLastModifiedAt !== null)
+      return unchangedSince(previous.detectedLastModifiedAt)
   }
   return { kind: 'unknown' }
 }
 
 function unchangedSince(date: string): Change {
-  return { kind: 'unchanged', payload: { 'analysis:last-modified-at': date, 'analysis:last-modified-detection': 'previous-check-detection' } }
+  return {
+    kind: 'unchanged',
+    payload: {
+      'analysis:last-modified-at': date,
+      'analysis:last-modified-detection': 'previous-check-detection',
+    },
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -418,7 +546,11 @@ function unchangedSince(date: string): Change {
 
 function parseOutcome(value: unknown, where: string): AnalyserOutcome {
   if (typeof value === 'string' && RESULTS.has(value)) return value as AnalyserResult
-  if (!isPlainObject(value) || typeof value['result'] !== 'string' || !RESULTS.has(value['result'])) {
+  if (
+    !isPlainObject(value) ||
+    typeof value['result'] !== 'string' ||
+    !RESULTS.has(value['result'])
+  ) {
     throw new Error(`${where}: expected one of ${[...RESULTS].join(', ')}, or {"result": ...}`)
   }
   const allowed: Readonly<Record<string, string>> = {
@@ -431,32 +563,44 @@ function parseOutcome(value: unknown, where: string): AnalyserOutcome {
   }
   for (const [key, item] of Object.entries(value)) {
     if (allowed[key] === undefined) throw new Error(`${where}: unknown key "${key}"`)
-    if (typeof item !== allowed[key] && !(key === 'status' && item === null)) throw new Error(`${where}: "${key}" must be a ${allowed[key]}`)
+    if (typeof item !== allowed[key] && !(key === 'status' && item === null))
+      throw new Error(`${where}: "${key}" must be a ${allowed[key]}`)
   }
   return value as unknown as AnalyserOutcomeSpec
 }
 
 export function parseAnalyserRule(value: unknown): AnalyserRule {
   if (!isPlainObject(value)) throw new Error('an analyser rule must be an object')
-  for (const key of Object.keys(value)) if (!['id', 'url', 'outcome'].includes(key)) throw new Error(`unknown analyser rule key "${key}"`)
+  for (const key of Object.keys(value))
+    if (!['id', 'url', 'outcome'].includes(key))
+      throw new Error(`unknown analyser rule key "${key}"`)
   const { id, url, outcome } = value
-  if (id !== undefined && typeof id !== 'string') throw new Error('analyser rule "id" must be a string')
-  if (url !== undefined && typeof url !== 'string') throw new Error('analyser rule "url" must be a string (a regular expression)')
+  if (id !== undefined && typeof id !== 'string')
+    throw new Error('analyser rule "id" must be a string')
+  if (url !== undefined && typeof url !== 'string')
+    throw new Error('analyser rule "url" must be a string (a regular expression)')
   if (typeof url === 'string') new RegExp(url) // throws on a bad pattern
-  return { ...(id !== undefined ? { id } : {}), ...(url !== undefined ? { url } : {}), outcome: parseOutcome(outcome, 'analyser rule "outcome"') }
+  return {
+    ...(id !== undefined ? { id } : {}),
+    ...(url !== undefined ? { url } : {}),
+    outcome: parseOutcome(outcome, 'analyser rule "outcome"'),
+  }
 }
 
 /** Check options given as JSON (seed, CLI, control endpoint) or by a program. */
 export function parseAnalyserOptions(value: unknown): AnalyserOptions {
   if (!isPlainObject(value)) throw new Error('analyser options must be an object')
   for (const key of Object.keys(value)) {
-    if (!['delayMs', 'parsingDelayMs', 'outcome', 'rules'].includes(key)) throw new Error(`unknown analyser option "${key}"`)
+    if (!['delayMs', 'parsingDelayMs', 'outcome', 'rules'].includes(key))
+      throw new Error(`unknown analyser option "${key}"`)
   }
   const { delayMs, parsingDelayMs, outcome, rules } = value
   const isDelay = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
   if (!isDelay(delayMs)) throw new Error('analyser "delayMs" must be a number of milliseconds')
-  if (parsingDelayMs !== undefined && !isDelay(parsingDelayMs)) throw new Error('analyser "parsingDelayMs" must be a number of milliseconds')
-  const ruleList = rules === undefined ? [] : (Array.isArray(rules) ? rules : [rules]).map(parseAnalyserRule)
+  if (parsingDelayMs !== undefined && !isDelay(parsingDelayMs))
+    throw new Error('analyser "parsingDelayMs" must be a number of milliseconds')
+  const ruleList =
+    rules === undefined ? [] : (Array.isArray(rules) ? rules : [rules]).map(parseAnalyserRule)
   return {
     delayMs,
     ...(parsingDelayMs !== undefined ? { parsingDelayMs } : {}),

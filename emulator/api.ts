@@ -65,7 +65,12 @@ export function requireResource(dataset: DatasetState, rid: string | undefined):
   return resource
 }
 
-export function datasetReply(ctx: RequestContext, env: Env, dataset: DatasetState, status = 200): Reply {
+export function datasetReply(
+  ctx: RequestContext,
+  env: Env,
+  dataset: DatasetState,
+  status = 200,
+): Reply {
   return json(status, renderDataset(dataset, env.origin(), env.store, ctx.user), true)
 }
 
@@ -132,7 +137,11 @@ export async function getDataset(ctx: RequestContext, env: Env): Promise<Reply> 
 }
 
 /** Copy a parsed `DatasetForm` onto a dataset (a new title renames the slug, see `Store.retitle`). */
-export function applyDatasetValues(env: Env, dataset: DatasetState, values: DatasetFormValues): void {
+export function applyDatasetValues(
+  env: Env,
+  dataset: DatasetState,
+  values: DatasetFormValues,
+): void {
   if (values.title !== undefined) env.store.retitle(dataset, values.title)
   if (values.description !== undefined) dataset.description = values.description
   if (values.descriptionShort !== undefined) dataset.descriptionShort = values.descriptionShort
@@ -144,11 +153,17 @@ export function applyDatasetValues(env: Env, dataset: DatasetState, values: Data
   if (values.temporalCoverage !== undefined) dataset.temporalCoverage = values.temporalCoverage
   if (values.spatial !== undefined) dataset.spatial = values.spatial
   if (values.extras !== undefined) dataset.extras = values.extras
-  if (values.archived !== undefined) dataset.archived = values.archived === null ? null : new Date(values.archived)
+  if (values.archived !== undefined)
+    dataset.archived = values.archived === null ? null : new Date(values.archived)
 }
 
 /** `NestedModelList.populate_obj`: matched by id, unknown ids get new ones, omitted ones go. */
-export function replaceResources(env: Env, dataset: DatasetState, replacement: ParsedResourceList, now: Date): void {
+export function replaceResources(
+  env: Env,
+  dataset: DatasetState,
+  replacement: ParsedResourceList,
+  now: Date,
+): void {
   const protectedFields = env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT
   dataset.resources = replacement.map(({ existing, values: entry }) => {
     if (existing === undefined) return newResource(entry, now)
@@ -167,7 +182,9 @@ export async function putDataset(ctx: RequestContext, env: Env): Promise<Reply> 
   requirePermission(ctx, env, dataset)
 
   const { values, errors } = parseDatasetForm(body)
-  const replacement = has(body, 'resources') ? parseResourceList(body['resources'], dataset, errors) : undefined
+  const replacement = has(body, 'resources')
+    ? parseResourceList(body['resources'], dataset, errors)
+    : undefined
   if (Object.keys(errors).length > 0) throw formErrors(errors)
 
   const now = new Date()
@@ -178,10 +195,17 @@ export async function putDataset(ctx: RequestContext, env: Env): Promise<Reply> 
   return datasetReply(ctx, env, dataset)
 }
 
-export type ParsedResourceList = Array<{ existing: ResourceState | undefined; values: ResourceFormValues }>
+export type ParsedResourceList = Array<{
+  existing: ResourceState | undefined
+  values: ResourceFormValues
+}>
 
 /** The `resources` key of a dataset form: entries matched to the dataset's resources by id. */
-export function parseResourceList(raw: unknown, dataset: DatasetState | undefined, errors: FormErrors): ParsedResourceList | undefined {
+export function parseResourceList(
+  raw: unknown,
+  dataset: DatasetState | undefined,
+  errors: FormErrors,
+): ParsedResourceList | undefined {
   if (!Array.isArray(raw)) {
     errors['resources'] = ['Expected a list of resources.']
     return undefined
@@ -276,8 +300,10 @@ export async function reorderResources(ctx: RequestContext, env: Env): Promise<R
   requirePermission(ctx, env, dataset)
   const list = pythonItems(await readFlaskJson(ctx))
   const total = dataset.resources.length
-  if (list.length !== total) throw abort(400, `All resources must be reordered, you provided ${list.length} out of ${total}`)
-  if (list.some((r) => isPlainObject(r) && !has(r, 'id'))) throw abort(400, "Each resource must have an 'id' field")
+  if (list.length !== total)
+    throw abort(400, `All resources must be reordered, you provided ${list.length} out of ${total}`)
+  if (list.some((r) => isPlainObject(r) && !has(r, 'id')))
+    throw abort(400, "Each resource must have an 'id' field")
   const given = new Set(list.map((r) => (isPlainObject(r) ? r['id'] : r)))
   const ids = dataset.resources.map((r) => r.id)
   if (given.size !== ids.length || ids.some((id) => !given.has(id))) {
@@ -311,7 +337,8 @@ export async function putResource(ctx: RequestContext, env: Env): Promise<Reply>
   const body = await readJsonObject(ctx)
   const { values, errors } = parseResourceForm(body, resource)
   if (Object.keys(errors).length > 0) throw formErrors(errors)
-  if (values.filetype !== undefined && values.filetype !== resource.filetype) throw abort(400, MESSAGES.filetypeChange)
+  if (values.filetype !== undefined && values.filetype !== resource.filetype)
+    throw abort(400, MESSAGES.filetypeChange)
   applyResourceForm(resource, values, env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT)
   const now = new Date()
   resource.lastModifiedInternal = now
@@ -343,7 +370,14 @@ export async function getResourceV2(ctx: RequestContext, env: Env): Promise<Repl
   const resource = found?.resource ?? community
   if (resource === undefined) throw abort(404, MESSAGES.resourceMissing)
   const datasetId = found?.dataset.id ?? community?.dataset ?? null
-  return json(200, { resource: renderResource(resource, env.origin(), env.store.tabularExploreUrl), dataset_id: datasetId }, true)
+  return json(
+    200,
+    {
+      resource: renderResource(resource, env.origin(), env.store.tabularExploreUrl),
+      dataset_id: datasetId,
+    },
+    true,
+  )
 }
 
 /** flask-restx reqparse `type=int` (docs/udata-protocol.md §2.4: "Input payload validation failed"). */
@@ -366,7 +400,9 @@ export async function listResourcesV2(ctx: RequestContext, env: Env): Promise<Re
   const type = ctx.query.get('type')
   const q = ctx.query.get('q')?.toLowerCase()
   const matching = dataset.resources.filter(
-    (r) => (type === null || type === '' || r.type === type) && (q === undefined || q === '' || r.title.toLowerCase().includes(q)),
+    (r) =>
+      (type === null || type === '' || r.type === type) &&
+      (q === undefined || q === '' || r.title.toLowerCase().includes(q)),
   )
   const pageUrl = (n: number): string => {
     const params = new URLSearchParams(ctx.query)
@@ -378,7 +414,9 @@ export async function listResourcesV2(ctx: RequestContext, env: Env): Promise<Re
   return json(
     200,
     {
-      data: matching.slice(start, start + pageSize).map((r) => renderResource(r, env.origin(), env.store.tabularExploreUrl)),
+      data: matching
+        .slice(start, start + pageSize)
+        .map((r) => renderResource(r, env.origin(), env.store.tabularExploreUrl)),
       next_page: start + pageSize < matching.length ? pageUrl(page + 1) : null,
       page,
       page_size: pageSize,
@@ -393,7 +431,13 @@ export async function listResourcesV2(ctx: RequestContext, env: Env): Promise<Re
  * The v2 extras endpoints check, in order: the payload shape (400), `deleted` (410, even for the
  * owner), the permission (403), the resource (404).
  */
-async function extrasPayload<T>(ctx: RequestContext, env: Env, dataset: DatasetState, check: (data: unknown) => data is T, message: string): Promise<T> {
+async function extrasPayload<T>(
+  ctx: RequestContext,
+  env: Env,
+  dataset: DatasetState,
+  check: (data: unknown) => data is T,
+  message: string,
+): Promise<T> {
   requireUser(ctx)
   const data = await readFlaskJson(ctx)
   if (!check(data)) throw abort(400, message)
@@ -405,7 +449,10 @@ async function extrasPayload<T>(ctx: RequestContext, env: Env, dataset: DatasetS
 const isList = (data: unknown): data is unknown[] => Array.isArray(data)
 
 /** Merge: `null` deletes a key (`update_resource_extras`, no `last_modified` bump). */
-function mergeExtras(extras: Record<string, unknown>, data: Record<string, unknown>): Record<string, unknown> {
+function mergeExtras(
+  extras: Record<string, unknown>,
+  data: Record<string, unknown>,
+): Record<string, unknown> {
   const merged = { ...extras }
   for (const [key, value] of Object.entries(data)) {
     if (value === null) delete merged[key]
@@ -416,7 +463,13 @@ function mergeExtras(extras: Record<string, unknown>, data: Record<string, unkno
 
 export async function putDatasetExtras(ctx: RequestContext, env: Env): Promise<Reply> {
   const dataset = requireDataset(ctx)
-  const data = await extrasPayload(ctx, env, dataset, isPlainObject, 'Wrong payload format, dict expected')
+  const data = await extrasPayload(
+    ctx,
+    env,
+    dataset,
+    isPlainObject,
+    'Wrong payload format, dict expected',
+  )
   dataset.extras = mergeExtras(dataset.extras, data)
   return json(200, { ...dataset.extras })
 }
@@ -440,7 +493,13 @@ export async function getResourceExtras(ctx: RequestContext, env: Env): Promise<
 
 export async function putResourceExtras(ctx: RequestContext, env: Env): Promise<Reply> {
   const dataset = requireDataset(ctx)
-  const data = await extrasPayload(ctx, env, dataset, isPlainObject, 'Wrong payload format, dict expected')
+  const data = await extrasPayload(
+    ctx,
+    env,
+    dataset,
+    isPlainObject,
+    'Wrong payload format, dict expected',
+  )
   const resource = requireResource(dataset, ctx.rid)
   resource.extras = mergeExtras(resource.extras, data)
   return json(200, { ...resource.extras })
@@ -453,7 +512,8 @@ export async function deleteResourceExtras(ctx: RequestContext, env: Env): Promi
   const resource = requireResource(dataset, ctx.rid)
   const remaining = { ...resource.extras }
   for (const key of keys) {
-    if (typeof key !== 'string' || !has(remaining, key)) throw abort(404, 'Key not found in existing extras')
+    if (typeof key !== 'string' || !has(remaining, key))
+      throw abort(404, 'Key not found in existing extras')
     delete remaining[key]
   }
   resource.extras = remaining

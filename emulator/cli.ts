@@ -113,7 +113,9 @@ Fault rule: {"method", "path" (regex), "nth" | "times" (neither: every match),
   "answerDelayMs" (handle at once, answer later)}
 `
 
-function parseOptions(argv: string[]): ReturnType<typeof parseArgs<{ options: typeof OPTIONS; args: string[] }>>['values'] {
+function parseOptions(
+  argv: string[],
+): ReturnType<typeof parseArgs<{ options: typeof OPTIONS; args: string[] }>>['values'] {
   return parseArgs({ args: argv, options: OPTIONS }).values
 }
 
@@ -136,10 +138,16 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const
 
-function integer(value: string | undefined, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+function integer(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`--${name}: not a valid number: ${value}`)
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw new Error(`--${name}: not a valid number: ${value}`)
   return n
 }
 
@@ -149,7 +157,10 @@ function readSeed(path: string | undefined): { seed: unknown; dir: string } {
   return { seed: JSON.parse(readFileSync(seedPath, 'utf8')) as unknown, dir: dirname(seedPath) }
 }
 
-function emulatorOptions(values: ReturnType<typeof parseOptions>, log: (line: string) => void): EmulatorOptions {
+function emulatorOptions(
+  values: ReturnType<typeof parseOptions>,
+  log: (line: string) => void,
+): EmulatorOptions {
   return {
     port: integer(values.port, 'port', 8080, 65535),
     ...(values.host !== undefined ? { host: values.host } : {}),
@@ -164,24 +175,40 @@ function emulatorOptions(values: ReturnType<typeof parseOptions>, log: (line: st
       : {}),
     ...(values.legacy === true ? { version: 'legacy' as const } : {}),
     ...(values['no-same-second-conflict'] === true ? { sameSecondConflict: false } : {}),
-    ...(values['tabular-explore-url'] !== undefined ? { tabularExploreUrl: values['tabular-explore-url'].replace(/\/+$/, '') } : {}),
+    ...(values['tabular-explore-url'] !== undefined
+      ? { tabularExploreUrl: values['tabular-explore-url'].replace(/\/+$/, '') }
+      : {}),
     ...analyserOption(values),
-    onRequest: (r) => log(`${r.method} ${r.path} ${r.status === 0 ? 'dropped' : r.status}${r.fault !== undefined ? ` [fault ${r.fault}]` : ''}`),
+    onRequest: (r) =>
+      log(
+        `${r.method} ${r.path} ${r.status === 0 ? 'dropped' : r.status}${r.fault !== undefined ? ` [fault ${r.fault}]` : ''}`,
+      ),
   }
 }
 
 /** `--analyser-*`: the analyser's settings; any of them without `--analyser-delay` is an error. */
-function analyserOption(values: ReturnType<typeof parseOptions>): Pick<EmulatorOptions, 'analyser'> {
+function analyserOption(
+  values: ReturnType<typeof parseOptions>,
+): Pick<EmulatorOptions, 'analyser'> {
   const delay = values['analyser-delay']
-  const others = [values['analyser-parsing-delay'], values['analyser-outcome'], values['analyser-rule']].some((v) => v !== undefined)
+  const others = [
+    values['analyser-parsing-delay'],
+    values['analyser-outcome'],
+    values['analyser-rule'],
+  ].some((v) => v !== undefined)
   if (delay === undefined) {
-    if (others) throw new Error('--analyser-parsing-delay, --analyser-outcome and --analyser-rule need --analyser-delay')
+    if (others)
+      throw new Error(
+        '--analyser-parsing-delay, --analyser-outcome and --analyser-rule need --analyser-delay',
+      )
     return {}
   }
   const parsing = values['analyser-parsing-delay']
   const options = {
     delayMs: integer(delay, 'analyser-delay', 0),
-    ...(parsing !== undefined ? { parsingDelayMs: integer(parsing, 'analyser-parsing-delay', 0) } : {}),
+    ...(parsing !== undefined
+      ? { parsingDelayMs: integer(parsing, 'analyser-parsing-delay', 0) }
+      : {}),
     ...(values['analyser-outcome'] !== undefined ? { outcome: values['analyser-outcome'] } : {}),
     rules: (values['analyser-rule'] ?? []).map((raw) => JSON.parse(raw) as unknown),
   }
@@ -195,12 +222,21 @@ async function main(): Promise<void> {
     return
   }
   const faults = (values.fault ?? []).map((raw) => parseFaultRule(JSON.parse(raw) as unknown))
-  const maxBody = values['max-body-bytes'] === undefined ? undefined : integer(values['max-body-bytes'], 'max-body-bytes', 0)
+  const maxBody =
+    values['max-body-bytes'] === undefined
+      ? undefined
+      : integer(values['max-body-bytes'], 'max-body-bytes', 0)
   const { seed, dir } = readSeed(values.seed)
   let keys: string[] = []
   const mask = (text: string): string => keys.reduce((out, key) => out.split(key).join('***'), text)
-  const options = emulatorOptions(values, (line) => values.quiet === true || process.stderr.write(`${mask(line)}\n`))
-  const emulator: Emulator = await startEmulator({ ...options, ...(maxBody !== undefined ? { maxBodyBytes: maxBody } : {}) })
+  const options = emulatorOptions(
+    values,
+    (line) => values.quiet === true || process.stderr.write(`${mask(line)}\n`),
+  )
+  const emulator: Emulator = await startEmulator({
+    ...options,
+    ...(maxBody !== undefined ? { maxBodyBytes: maxBody } : {}),
+  })
   let summary
   try {
     summary = applySeed(emulator, seed, dir)
@@ -226,6 +262,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`udata emulator: ${error instanceof Error ? error.message : String(error)}\n(--help for usage)\n`)
+  process.stderr.write(
+    `udata emulator: ${error instanceof Error ? error.message : String(error)}\n(--help for usage)\n`,
+  )
   process.exitCode = 1
 })

@@ -10,7 +10,16 @@ import {
   type FormErrors,
   type ResourceFormValues,
 } from './forms.js'
-import { HttpError, abort, empty, formErrors, json, readJsonObject, type Reply, type RequestContext } from './http.js'
+import {
+  HttpError,
+  abort,
+  empty,
+  formErrors,
+  json,
+  readJsonObject,
+  type Reply,
+  type RequestContext,
+} from './http.js'
 import { newResource, releaseStoredFile, requireUser } from './api.js'
 import { communityPermission, isMember } from './permissions.js'
 import { renderCommunityResource } from './render.js'
@@ -31,21 +40,44 @@ export function requireCommunity(ctx: RequestContext): CommunityResourceState {
 }
 
 /** `community.permissions["edit"|"delete"].test()` → 403. */
-export function requireCommunityPermission(ctx: RequestContext, env: Env, community: CommunityResourceState): void {
+export function requireCommunityPermission(
+  ctx: RequestContext,
+  env: Env,
+  community: CommunityResourceState,
+): void {
   if (!communityPermission(community, ctx.user, env.store)) throw abort(403, MESSAGES.forbidden)
 }
 
-export function communityReply(ctx: RequestContext, env: Env, community: CommunityResourceState, status = 200, extra: Record<string, unknown> = {}): Reply {
-  return json(status, { ...renderCommunityResource(community, env.origin(), env.store, ctx.user), ...extra }, true)
+export function communityReply(
+  ctx: RequestContext,
+  env: Env,
+  community: CommunityResourceState,
+  status = 200,
+  extra: Record<string, unknown> = {},
+): Reply {
+  return json(
+    status,
+    { ...renderCommunityResource(community, env.origin(), env.store, ctx.user), ...extra },
+    true,
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
 // The list: `community_parser` (sort, page, page_size, organization, dataset, owner)
 
 /** flask-restx `inputs.positive` through reqparse: 400 "Input payload validation failed" with the argument's help. */
-function positiveArgument(raw: string | null, name: string, help: string, fallback: number): number {
+function positiveArgument(
+  raw: string | null,
+  name: string,
+  help: string,
+  fallback: number,
+): number {
   if (raw === null) return fallback
-  const invalid = (error: string): HttpError => new HttpError(400, { errors: { [name]: `${help} ${error}` }, message: 'Input payload validation failed' })
+  const invalid = (error: string): HttpError =>
+    new HttpError(400, {
+      errors: { [name]: `${help} ${error}` },
+      message: 'Input payload validation failed',
+    })
   if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(raw)) throw invalid(`${raw} is not a valid integer`)
   const value = Number(raw.replace(/_/g, ''))
   if (value < 1) throw invalid(`Invalid ${name}: ${value}. ${name} must be a positive integer`)
@@ -59,7 +91,10 @@ function positiveArgument(raw: string | null, name: string, help: string, fallba
 function objectIdFilter(raw: string | null): string | undefined {
   if (raw === null || raw === '') return undefined
   if (!OBJECT_ID.test(raw)) {
-    throw new HttpError(400, { errors: {}, message: `'${raw}' is not a valid ObjectId, it must be a 12-byte input or a 24-character hex string` })
+    throw new HttpError(400, {
+      errors: {},
+      message: `'${raw}' is not a valid ObjectId, it must be a 12-byte input or a 24-character hex string`,
+    })
   }
   return raw.toLowerCase()
 }
@@ -88,7 +123,12 @@ function sorted(items: CommunityResourceState[], sort: string): CommunityResourc
 export async function listCommunityResources(ctx: RequestContext, env: Env): Promise<Reply> {
   const sort = ctx.query.get('sort') ?? '-created_at_internal'
   const page = positiveArgument(ctx.query.get('page'), 'page', 'The page to fetch', 1)
-  const pageSize = positiveArgument(ctx.query.get('page_size'), 'page_size', 'The page size to fetch', 20)
+  const pageSize = positiveArgument(
+    ctx.query.get('page_size'),
+    'page_size',
+    'The page size to fetch',
+    20,
+  )
   const organization = objectIdFilter(ctx.query.get('organization'))
   const dataset = objectIdFilter(ctx.query.get('dataset'))
   const owner = objectIdFilter(ctx.query.get('owner'))
@@ -169,16 +209,26 @@ function parsePublisher(
   errors: FormErrors,
 ): Pick<CommunityFormValues, 'owner' | 'organization'> {
   const userExists = (id: string): string | undefined => (env.store.users.has(id) ? id : undefined)
-  const orgExists = (id: string): string | undefined => env.store.organizations.find((o) => o.id === id)?.id
+  const orgExists = (id: string): string | undefined =>
+    env.store.organizations.find((o) => o.id === id)?.id
   let owner =
-    (body['owner'] === null ? undefined : modelReference(body, 'owner', 'User', userExists, errors)) ?? (existing === undefined ? user.id : existing.owner)
-  if (existing?.owner != null && owner !== existing.owner) errors['owner'] = ['Cannot change owner after creation. Please use transfer feature.']
-  else if (owner !== null && owner !== user.id) errors['owner'] = ['You can only set yourself as owner']
-  let organization = modelReference(body, 'organization', 'Organization', orgExists, errors) ?? existing?.organization ?? null
+    (body['owner'] === null
+      ? undefined
+      : modelReference(body, 'owner', 'User', userExists, errors)) ??
+    (existing === undefined ? user.id : existing.owner)
+  if (existing?.owner != null && owner !== existing.owner)
+    errors['owner'] = ['Cannot change owner after creation. Please use transfer feature.']
+  else if (owner !== null && owner !== user.id)
+    errors['owner'] = ['You can only set yourself as owner']
+  let organization =
+    modelReference(body, 'organization', 'Organization', orgExists, errors) ??
+    existing?.organization ??
+    null
   const org = organization === null ? undefined : env.store.organization(organization)
   if (existing?.organization != null && organization !== existing.organization) {
     errors['organization'] = ['Cannot change owner after creation. Please use transfer feature.']
-  } else if (org !== undefined && !isMember(org, user)) errors['organization'] = ['Permission denied for this organization']
+  } else if (org !== undefined && !isMember(org, user))
+    errors['organization'] = ['Permission denied for this organization']
   if (has(body, 'organization')) owner = null
   else if (existing?.organization == null || owner !== null) organization = null
   return { owner, organization }
@@ -191,13 +241,28 @@ function parseCommunityForm(
   env: Env,
 ): { values: CommunityFormValues; errors: FormErrors } {
   const { values, errors } = parseResourceForm(body, existing)
-  const datasetExists = (id: string): string | undefined => env.store.datasets.find((d) => d.id === id)?.id
-  const dataset = modelReference(body, 'dataset', 'Dataset', datasetExists, errors) ?? existing?.dataset ?? undefined
-  return { values: { ...values, ...(dataset !== undefined ? { dataset } : {}), ...parsePublisher(body, existing, user, env, errors) }, errors }
+  const datasetExists = (id: string): string | undefined =>
+    env.store.datasets.find((d) => d.id === id)?.id
+  const dataset =
+    modelReference(body, 'dataset', 'Dataset', datasetExists, errors) ??
+    existing?.dataset ??
+    undefined
+  return {
+    values: {
+      ...values,
+      ...(dataset !== undefined ? { dataset } : {}),
+      ...parsePublisher(body, existing, user, env, errors),
+    },
+    errors,
+  }
 }
 
 /** The API sets the caller as owner when the form left neither owner nor organization. */
-function applyPublisher(community: CommunityResourceState, values: CommunityFormValues, user: UserState): void {
+function applyPublisher(
+  community: CommunityResourceState,
+  values: CommunityFormValues,
+  user: UserState,
+): void {
   community.owner = values.owner
   community.organization = values.organization
   if (community.organization === null && community.owner === null) community.owner = user.id
@@ -212,9 +277,16 @@ export async function postCommunityResource(ctx: RequestContext, env: Env): Prom
   const body = await readJsonObject(ctx)
   const { values, errors } = parseCommunityForm(body, undefined, user, env)
   if (Object.keys(errors).length > 0) throw formErrors(errors)
-  if (values.filetype !== 'remote') throw abort(400, 'This endpoint only supports remote community resources')
-  if (values.dataset === undefined) throw new HttpError(400, { errors: { dataset: 'A dataset identifier is required' } })
-  const community: CommunityResourceState = { ...newResource(values, new Date()), dataset: values.dataset, owner: null, organization: null }
+  if (values.filetype !== 'remote')
+    throw abort(400, 'This endpoint only supports remote community resources')
+  if (values.dataset === undefined)
+    throw new HttpError(400, { errors: { dataset: 'A dataset identifier is required' } })
+  const community: CommunityResourceState = {
+    ...newResource(values, new Date()),
+    dataset: values.dataset,
+    owner: null,
+    organization: null,
+  }
   applyPublisher(community, values, user)
   env.store.communityResources.push(community)
   return communityReply(ctx, env, community, 201)

@@ -123,18 +123,50 @@ export const FREQUENCIES: ReadonlyArray<{ id: string; label: string }> = [
 
 export const LICENSES: ReadonlyArray<{ id: string; title: string; url: string | null }> = [
   { id: 'notspecified', title: 'License Not Specified', url: null },
-  { id: 'lov2', title: 'Licence Ouverte / Open Licence version 2.0', url: 'https://www.etalab.gouv.fr/licence-ouverte-open-licence' },
-  { id: 'odc-odbl', title: 'Open Data Commons Open Database License (ODbL)', url: 'https://opendatacommons.org/licenses/odbl/summary/' },
-  { id: 'odc-pddl', title: 'Open Data Commons Public Domain Dedication and Licence (PDDL)', url: 'https://opendatacommons.org/licenses/pddl/summary/' },
-  { id: 'odc-by', title: 'Open Data Commons Attribution License', url: 'https://opendatacommons.org/licenses/by/summary/' },
-  { id: 'cc-by', title: 'Creative Commons Attribution', url: 'https://opendefinition.org/licenses/cc-by/' },
-  { id: 'cc-by-sa', title: 'Creative Commons Attribution Share-Alike', url: 'https://opendefinition.org/licenses/cc-by-sa/' },
-  { id: 'fr-lo', title: 'Licence Ouverte / Open Licence', url: 'https://www.etalab.gouv.fr/wp-content/uploads/2014/05/Licence_Ouverte.pdf' },
+  {
+    id: 'lov2',
+    title: 'Licence Ouverte / Open Licence version 2.0',
+    url: 'https://www.etalab.gouv.fr/licence-ouverte-open-licence',
+  },
+  {
+    id: 'odc-odbl',
+    title: 'Open Data Commons Open Database License (ODbL)',
+    url: 'https://opendatacommons.org/licenses/odbl/summary/',
+  },
+  {
+    id: 'odc-pddl',
+    title: 'Open Data Commons Public Domain Dedication and Licence (PDDL)',
+    url: 'https://opendatacommons.org/licenses/pddl/summary/',
+  },
+  {
+    id: 'odc-by',
+    title: 'Open Data Commons Attribution License',
+    url: 'https://opendatacommons.org/licenses/by/summary/',
+  },
+  {
+    id: 'cc-by',
+    title: 'Creative Commons Attribution',
+    url: 'https://opendefinition.org/licenses/cc-by/',
+  },
+  {
+    id: 'cc-by-sa',
+    title: 'Creative Commons Attribution Share-Alike',
+    url: 'https://opendefinition.org/licenses/cc-by-sa/',
+  },
+  {
+    id: 'fr-lo',
+    title: 'Licence Ouverte / Open Licence',
+    url: 'https://www.etalab.gouv.fr/wp-content/uploads/2014/05/Licence_Ouverte.pdf',
+  },
   { id: 'other-at', title: 'Other (Attribution)', url: null },
   { id: 'other-open', title: 'Other (Open)', url: null },
   { id: 'other-pd', title: 'Other (Public Domain)', url: null },
   { id: 'other-by', title: 'Other (By)', url: null },
-  { id: 'cc-zero', title: 'Creative Commons CCZero', url: 'https://opendefinition.org/licenses/cc-zero/' },
+  {
+    id: 'cc-zero',
+    title: 'Creative Commons CCZero',
+    url: 'https://opendefinition.org/licenses/cc-zero/',
+  },
 ]
 
 export const FREQUENCY_IDS: ReadonlySet<string> = new Set(FREQUENCIES.map((f) => f.id))
@@ -150,7 +182,8 @@ export const WERKZEUG = {
   badRequest: 'The browser (or proxy) sent a request that this server could not understand.',
   unauthorized:
     "The server could not verify that you are authorized to access the URL requested. You either supplied the wrong credentials (e.g. a bad password), or your browser doesn't understand how to supply the credentials required.",
-  notFound: 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
+  notFound:
+    'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
   methodNotAllowed: 'The method is not allowed for the requested URL.',
   tooLarge: 'The data value transmitted exceeds the capacity limit.',
   internal:
@@ -173,9 +206,11 @@ export const MESSAGES = {
   notAString: 'Not a valid string value.',
   invalidUrl: 'Invalid URL',
   htmlContent: 'Incorrect file content type: HTML',
-  jsonContentType: "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.",
+  jsonContentType:
+    "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.",
   tooLong: (max: number): string => `Field cannot be longer than ${max} characters.`,
-  fileType: (origin: string): string => `This file type is not allowed.The allowed file type list is available at ${origin}/api/1/datasets/extensions/`,
+  fileType: (origin: string): string =>
+    `This file type is not allowed.The allowed file type list is available at ${origin}/api/1/datasets/extensions/`,
 } as const
 
 /**
@@ -232,7 +267,13 @@ const MIME_TYPES: Readonly<Record<string, string>> = {
   htm: 'text/html',
 }
 const ENCODING_SUFFIXES: ReadonlySet<string> = new Set(['gz', 'bz2', 'xz', 'z', 'br'])
-const SUFFIX_MAP: Readonly<Record<string, string>> = { tgz: 'tar', taz: 'tar', tz: 'tar', tbz2: 'tar', txz: 'tar' }
+const SUFFIX_MAP: Readonly<Record<string, string>> = {
+  tgz: 'tar',
+  taz: 'tar',
+  tz: 'tar',
+  tbz2: 'tar',
+  txz: 'tar',
+}
 
 export function mimeFor(name: string): string {
   const parts = name.toLowerCase().split('.').slice(1)

@@ -1,6 +1,15 @@
 import { MESSAGES, WERKZEUG } from './constants.js'
 import type { Env } from './env.js'
-import { HttpError, abort, applyFieldMask, empty, header, parseFieldMask, type Reply, type RequestContext } from './http.js'
+import {
+  HttpError,
+  abort,
+  applyFieldMask,
+  empty,
+  header,
+  parseFieldMask,
+  type Reply,
+  type RequestContext,
+} from './http.js'
 import { matchRoute, replaceDatasetSegment, type Handler } from './router.js'
 import { serveStatic } from './static.js'
 
@@ -14,16 +23,25 @@ function authenticate(ctx: RequestContext, env: Env): void {
   const key = header(ctx.headers, 'x-api-key')
   if (key === undefined || key === '') return
   const user = env.store.userByKey(key)
-  if (user === undefined) throw abort(401, env.legacy ? MESSAGES.invalidKeyLegacy : MESSAGES.invalidToken)
+  if (user === undefined)
+    throw abort(401, env.legacy ? MESSAGES.invalidKeyLegacy : MESSAGES.invalidToken)
   if (!user.active) throw abort(401, MESSAGES.inactiveUser)
   ctx.user = user
 }
 
 /** `DatasetConverter` + `lazy_raise_or_redirect`: before the view, hence before authentication. */
-function resolveDataset(ctx: RequestContext, env: Env, param: string, search: string): Reply | undefined {
+function resolveDataset(
+  ctx: RequestContext,
+  env: Env,
+  param: string,
+  search: string,
+): Reply | undefined {
   const resolved = env.store.resolveDataset(param)
   if (resolved === undefined) throw abort(404, WERKZEUG.notFound)
-  if (resolved.redirect) return empty(308, { location: replaceDatasetSegment(ctx.pathname, param, resolved.dataset.slug) + search })
+  if (resolved.redirect)
+    return empty(308, {
+      location: replaceDatasetSegment(ctx.pathname, param, resolved.dataset.slug) + search,
+    })
   ctx.dataset = resolved.dataset
   return undefined
 }
@@ -31,7 +49,14 @@ function resolveDataset(ctx: RequestContext, env: Env, param: string, search: st
 /** flask-restx `X-Fields` on successful JSON answers of marshalled endpoints. */
 function masked(ctx: RequestContext, reply: Reply): Reply {
   const fieldsHeader = header(ctx.headers, 'x-fields')
-  if (reply.kind !== 'json' || reply.masked !== true || reply.status >= 300 || fieldsHeader === undefined || fieldsHeader.trim() === '') return reply
+  if (
+    reply.kind !== 'json' ||
+    reply.masked !== true ||
+    reply.status >= 300 ||
+    fieldsHeader === undefined ||
+    fieldsHeader.trim() === ''
+  )
+    return reply
   let mask
   try {
     mask = parseFieldMask(fieldsHeader)
@@ -41,13 +66,17 @@ function masked(ctx: RequestContext, reply: Reply): Reply {
   return { ...reply, body: applyFieldMask(reply.body, mask) }
 }
 
-function pickHandler(ctx: RequestContext, methods: Readonly<Partial<Record<string, Handler>>>): Handler | Reply {
+function pickHandler(
+  ctx: RequestContext,
+  methods: Readonly<Partial<Record<string, Handler>>>,
+): Handler | Reply {
   const allowed = Object.keys(methods)
   if (allowed.includes('GET')) allowed.push('HEAD')
   allowed.push('OPTIONS')
   if (ctx.method === 'OPTIONS') return empty(200, { allow: allowed.sort().join(', ') })
   const handler = methods[ctx.method === 'HEAD' ? 'GET' : ctx.method]
-  if (handler === undefined) throw abort(405, WERKZEUG.methodNotAllowed, { allow: allowed.sort().join(', ') })
+  if (handler === undefined)
+    throw abort(405, WERKZEUG.methodNotAllowed, { allow: allowed.sort().join(', ') })
   return handler
 }
 
@@ -55,7 +84,8 @@ export async function dispatch(ctx: RequestContext, env: Env, search: string): P
   if (ctx.pathname.startsWith('/static/')) return serveStatic(ctx, env)
   const match = matchRoute(ctx.pathname)
   if (match.kind === 'none') throw new HttpError(404, { error: WERKZEUG.notFound, status: 404 }) // app-level `page_not_found`
-  if (match.kind === 'slash') return empty(308, { location: `${env.origin()}${ctx.pathname}/${search}` })
+  if (match.kind === 'slash')
+    return empty(308, { location: `${env.origin()}${ctx.pathname}/${search}` })
   const handler = pickHandler(ctx, match.methods)
   if (typeof handler !== 'function') return handler
   const { params } = match

@@ -36,7 +36,8 @@ function checkKey(key: string, item: unknown): void {
     if (!isPlainObject(item) || Object.values(item).some((v) => typeof v !== 'string')) {
       throw new Error(`fault rule key "${key}" must map header names to strings`)
     }
-  } else if (expected !== 'unknown' && typeof item !== expected) throw new Error(`fault rule key "${key}" must be a ${expected}`)
+  } else if (expected !== 'unknown' && typeof item !== expected)
+    throw new Error(`fault rule key "${key}" must be a ${expected}`)
 }
 
 /** Validate a fault rule received by `POST /__emulator/faults`. */
@@ -55,7 +56,12 @@ export function describeFault(rule: FaultRule): string {
   if (rule.dropAfterBytes !== undefined) parts.push(`dropAfterBytes:${rule.dropAfterBytes}`)
   else if (rule.status !== undefined) parts.push(`status:${rule.status}`)
   else if (rule.loseResponse === true) parts.push('loseResponse')
-  if (rule.answerDelayMs !== undefined && rule.dropAfterBytes === undefined && rule.status === undefined) parts.push(`answerDelayMs:${rule.answerDelayMs}`)
+  if (
+    rule.answerDelayMs !== undefined &&
+    rule.dropAfterBytes === undefined &&
+    rule.status === undefined
+  )
+    parts.push(`answerDelayMs:${rule.answerDelayMs}`)
   return parts.join(',') || 'none'
 }
 
@@ -76,13 +82,23 @@ export class FaultSet {
       const count = (this.counts.get(rule) ?? 0) + 1
       this.counts.set(rule, count)
       if (chosen !== undefined) continue
-      const applies = rule.nth !== undefined ? count === rule.nth : rule.times !== undefined ? count <= rule.times : true
+      const applies =
+        rule.nth !== undefined
+          ? count === rule.nth
+          : rule.times !== undefined
+            ? count <= rule.times
+            : true
       if (applies) chosen = rule
     }
     return chosen
   }
 
-  private matches(rule: FaultRule, method: string, pathname: string, pathWithQuery: string): boolean {
+  private matches(
+    rule: FaultRule,
+    method: string,
+    pathname: string,
+    pathWithQuery: string,
+  ): boolean {
     if (rule.method !== undefined && rule.method.toUpperCase() !== method) return false
     if (rule.path === undefined) return true
     let regex = this.regexes.get(rule.path)
@@ -97,15 +113,33 @@ export function sleep(ms: number): Promise<void> {
 
 /** The answer a `status` rule sends instead of handling the request. */
 export function injectedReply(rule: FaultRule & { status: number }): Reply {
-  const headers: Record<string, string> = { ...rule.headers, ...(rule.retryAfter !== undefined ? { 'retry-after': rule.retryAfter } : {}) }
-  if (typeof rule.body === 'string') {
-    return { kind: 'text', status: rule.status, body: rule.body, contentType: rule.contentType ?? 'text/plain; charset=utf-8', headers }
+  const headers: Record<string, string> = {
+    ...rule.headers,
+    ...(rule.retryAfter !== undefined ? { 'retry-after': rule.retryAfter } : {}),
   }
-  return { kind: 'json', status: rule.status, body: rule.body ?? { message: `Injected fault (${rule.status})` }, headers }
+  if (typeof rule.body === 'string') {
+    return {
+      kind: 'text',
+      status: rule.status,
+      body: rule.body,
+      contentType: rule.contentType ?? 'text/plain; charset=utf-8',
+      headers,
+    }
+  }
+  return {
+    kind: 'json',
+    status: rule.status,
+    body: rule.body ?? { message: `Injected fault (${rule.status})` },
+    headers,
+  }
 }
 
 /** Cut the connection once `limit` body bytes have arrived (or at the end of a shorter body). */
-export async function dropAfter(req: IncomingMessage, body: Readable, limit: number): Promise<void> {
+export async function dropAfter(
+  req: IncomingMessage,
+  body: Readable,
+  limit: number,
+): Promise<void> {
   if (limit <= 0) {
     req.socket.destroy()
     return

@@ -46,7 +46,14 @@ export function referencedId(value: unknown): string | undefined {
 }
 
 /** Fields `BaseResourceForm.populate_obj` keeps for hosted files (v17.0.2+; before: url only). */
-export const PROTECTED_CURRENT: ReadonlySet<string> = new Set(['filetype', 'url', 'checksum', 'filesize', 'mime', 'format'])
+export const PROTECTED_CURRENT: ReadonlySet<string> = new Set([
+  'filetype',
+  'url',
+  'checksum',
+  'filesize',
+  'mime',
+  'format',
+])
 export const PROTECTED_LEGACY: ReadonlySet<string> = new Set(['url'])
 
 function has(body: Record<string, unknown>, key: string): boolean {
@@ -64,7 +71,12 @@ function isBlank(value: unknown): boolean {
   return value === null || value === undefined || (typeof value === 'string' && value.trim() === '')
 }
 
-function requiredString(value: unknown, max: number, errors: FormErrors, key: string): string | undefined {
+function requiredString(
+  value: unknown,
+  max: number,
+  errors: FormErrors,
+  key: string,
+): string | undefined {
   if (isBlank(value)) {
     errors[key] = [MESSAGES.required]
     return undefined
@@ -76,7 +88,12 @@ function requiredString(value: unknown, max: number, errors: FormErrors, key: st
   return undefined
 }
 
-function optionalString(value: unknown, max: number | undefined, errors: FormErrors, key: string): string | null | undefined {
+function optionalString(
+  value: unknown,
+  max: number | undefined,
+  errors: FormErrors,
+  key: string,
+): string | null | undefined {
   if (value === null) return null
   const text = asString(value)
   if (text === undefined) errors[key] = [MESSAGES.notAString]
@@ -85,7 +102,12 @@ function optionalString(value: unknown, max: number | undefined, errors: FormErr
   return undefined
 }
 
-function choice<T extends string>(value: unknown, choices: ReadonlySet<string>, errors: FormErrors, key: string): T | undefined {
+function choice<T extends string>(
+  value: unknown,
+  choices: ReadonlySet<string>,
+  errors: FormErrors,
+  key: string,
+): T | undefined {
   if (isBlank(value)) errors[key] = [MESSAGES.required]
   else if (typeof value !== 'string' || !choices.has(value)) errors[key] = [MESSAGES.notAChoice]
   else return value as T
@@ -167,7 +189,8 @@ function parseExtras(value: unknown, errors: FormErrors): Record<string, unknown
 /** A field of a form: how a body value is read; undefined means invalid (the error is recorded). */
 type FieldParser = (value: unknown, errors: FormErrors) => unknown
 
-const lowerCased = (text: string | null | undefined): string | null | undefined => (typeof text === 'string' ? text.trim().toLowerCase() : text)
+const lowerCased = (text: string | null | undefined): string | null | undefined =>
+  typeof text === 'string' ? text.trim().toLowerCase() : text
 
 const RESOURCE_FIELDS: ReadonlyArray<readonly [keyof ResourceFormValues, FieldParser]> = [
   ['title', (v, e) => requiredString(v, TITLE_SIZE_LIMIT, e, 'title')],
@@ -184,7 +207,11 @@ const RESOURCE_FIELDS: ReadonlyArray<readonly [keyof ResourceFormValues, FieldPa
 ]
 
 /** Read the fields present in the body; `keys` maps a body key to the values' key. */
-function parseFields<T extends object>(body: Record<string, unknown>, fields: ReadonlyArray<readonly [string, FieldParser, string?]>, errors: FormErrors): T {
+function parseFields<T extends object>(
+  body: Record<string, unknown>,
+  fields: ReadonlyArray<readonly [string, FieldParser, string?]>,
+  errors: FormErrors,
+): T {
   const values: Record<string, unknown> = {}
   for (const [key, parse, valueKey] of fields) {
     if (!has(body, key)) continue
@@ -198,7 +225,10 @@ function parseFields<T extends object>(body: Record<string, unknown>, fields: Re
  * Parse a resource form. `existing` undefined means creation: absent fields take the form
  * defaults (`filetype: file`, `type: other`) and `title`/`url` are required.
  */
-export function parseResourceForm(body: Record<string, unknown>, existing: ResourceState | undefined): { values: ResourceFormValues; errors: FormErrors } {
+export function parseResourceForm(
+  body: Record<string, unknown>,
+  existing: ResourceState | undefined,
+): { values: ResourceFormValues; errors: FormErrors } {
   const errors: FormErrors = {}
   const values = parseFields<ResourceFormValues>(body, RESOURCE_FIELDS, errors)
   if (existing === undefined) {
@@ -211,7 +241,11 @@ export function parseResourceForm(body: Record<string, unknown>, existing: Resou
 }
 
 /** `populate_obj`: copy the parsed values, keeping the protected fields of hosted files. */
-export function applyResourceForm(resource: ResourceState, values: ResourceFormValues, protectedFields: ReadonlySet<string>): void {
+export function applyResourceForm(
+  resource: ResourceState,
+  values: ResourceFormValues,
+  protectedFields: ReadonlySet<string>,
+): void {
   const hosted = resource.filetype === 'file'
   const keep = (key: string): boolean => hosted && protectedFields.has(key)
   if (values.title !== undefined) resource.title = values.title
@@ -297,10 +331,17 @@ function dateTimeField(key: string): FieldParser {
   }
 }
 
-function parseTemporalCoverage(value: unknown, errors: FormErrors): DatasetFormValues['temporalCoverage'] {
+function parseTemporalCoverage(
+  value: unknown,
+  errors: FormErrors,
+): DatasetFormValues['temporalCoverage'] {
   if (value === null) return null
   const end = isPlainObject(value) ? value['end'] : undefined
-  if (isPlainObject(value) && parseDate(value['start']) !== undefined && (end === undefined || end === null || parseDate(end) !== undefined)) {
+  if (
+    isPlainObject(value) &&
+    parseDate(value['start']) !== undefined &&
+    (end === undefined || end === null || parseDate(end) !== undefined)
+  ) {
     const day = (v: unknown): string => (parseDate(v) as Date).toISOString().slice(0, 10)
     return { start: day(value['start']), end: end === undefined || end === null ? null : day(end) }
   }
@@ -311,8 +352,14 @@ function parseTemporalCoverage(value: unknown, errors: FormErrors): DatasetFormV
 function parseSpatial(value: unknown, errors: FormErrors): DatasetFormValues['spatial'] {
   if (value === null) return null
   const zones = isPlainObject(value) ? value['zones'] : undefined
-  if (isPlainObject(value) && (zones === undefined || (Array.isArray(zones) && zones.every((z) => typeof z === 'string')))) {
-    return { zones: [...(zones ?? [])], granularity: typeof value['granularity'] === 'string' ? value['granularity'] : null }
+  if (
+    isPlainObject(value) &&
+    (zones === undefined || (Array.isArray(zones) && zones.every((z) => typeof z === 'string')))
+  ) {
+    return {
+      zones: [...(zones ?? [])],
+      granularity: typeof value['granularity'] === 'string' ? value['granularity'] : null,
+    }
   }
   errors['spatial'] = ['Invalid spatial coverage.']
   return undefined
@@ -322,7 +369,11 @@ function parseSpatial(value: unknown, errors: FormErrors): DatasetFormValues['sp
 const DATASET_FIELDS: ReadonlyArray<readonly [string, FieldParser, string?]> = [
   ['title', (v, e) => requiredString(v, TITLE_SIZE_LIMIT, e, 'title')],
   ['description', (v, e) => requiredString(v, DESCRIPTION_SIZE_LIMIT, e, 'description')],
-  ['description_short', (v, e) => optionalString(v, DESCRIPTION_SHORT_SIZE_LIMIT, e, 'description_short'), 'descriptionShort'],
+  [
+    'description_short',
+    (v, e) => optionalString(v, DESCRIPTION_SHORT_SIZE_LIMIT, e, 'description_short'),
+    'descriptionShort',
+  ],
   ['private', parsePrivate],
   ['tags', parseTags],
   ['frequency', parseFrequency],
@@ -335,7 +386,10 @@ const DATASET_FIELDS: ReadonlyArray<readonly [string, FieldParser, string?]> = [
 ]
 
 /** `DatasetForm` for the fields a publisher touches; `resources` and `deleted` are the caller's. */
-export function parseDatasetForm(body: Record<string, unknown>): { values: DatasetFormValues; errors: FormErrors } {
+export function parseDatasetForm(body: Record<string, unknown>): {
+  values: DatasetFormValues
+  errors: FormErrors
+} {
   const errors: FormErrors = {}
   return { values: parseFields<DatasetFormValues>(body, DATASET_FIELDS, errors), errors }
 }

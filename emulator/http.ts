@@ -3,7 +3,13 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 
 import { MESSAGES, WERKZEUG } from './constants.js'
-import type { CommunityResourceState, DatasetState, OrganizationState, RecordedRequest, UserState } from './types.js'
+import type {
+  CommunityResourceState,
+  DatasetState,
+  OrganizationState,
+  RecordedRequest,
+  UserState,
+} from './types.js'
 
 export type Headers = Record<string, string>
 

@@ -69,7 +69,8 @@ function awesomeSlugify(text: string, safeChars: string, maxLength?: number): st
   const words = ascii.split(unwanted).filter((word) => word !== '')
   if (maxLength === undefined) return words.join('-')
   let slug = words[0] ?? ''
-  for (const word of words.slice(1)) if (slug.length + 1 + word.length <= maxLength) slug += `-${word}`
+  for (const word of words.slice(1))
+    if (slug.length + 1 + word.length <= maxLength) slug += `-${word}`
   return slug.slice(0, maxLength)
 }
 
@@ -95,7 +96,11 @@ function splitext(name: string): [root: string, ext: string] {
  * previous one is prepended if it is allowed (`test.2022.csv.tar.gz` → `csv.tar.gz`,
  * `test.2022.zip` → `zip`, `test.geojson.csv` → `csv`). `null` without a dot (Python `None`).
  */
-export function fileFormat(storedName: string, allowed: ReadonlySet<string>, archives: ReadonlySet<string> = ARCHIVE_EXTENSIONS): string | null {
+export function fileFormat(
+  storedName: string,
+  allowed: ReadonlySet<string>,
+  archives: ReadonlySet<string> = ARCHIVE_EXTENSIONS,
+): string | null {
   let rest = storedName.slice(storedName.lastIndexOf('/') + 1)
   let format: string | null = null
   while (rest.includes('.')) {
@@ -117,4 +122,13 @@ export function lastExtension(name: string): string | undefined {
 }
 
 /** `ALLOWED_ARCHIVE_EXTENSIONS` of `udata/settings.py`. */
-export const ARCHIVE_EXTENSIONS: ReadonlySet<string> = new Set(['tar', 'gz', 'tgz', 'rar', 'zip', '7z', 'xz', 'bz2'])
+export const ARCHIVE_EXTENSIONS: ReadonlySet<string> = new Set([
+  'tar',
+  'gz',
+  'tgz',
+  'rar',
+  'zip',
+  '7z',
+  'xz',
+  'bz2',
+])

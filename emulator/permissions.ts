@@ -1,4 +1,10 @@
-import type { CommunityResourceState, DatasetState, OrganizationState, OrgRole, UserState } from './types.js'
+import type {
+  CommunityResourceState,
+  DatasetState,
+  OrganizationState,
+  OrgRole,
+  UserState,
+} from './types.js'
 
 /**
  * udata's permissions on a dataset (`udata/core/dataset/permissions.py`, docs/udata-protocol.md §2.3): the
@@ -23,12 +29,19 @@ export interface Permissions {
   edit_resources: boolean
 }
 
-export function roleIn(org: OrganizationState | undefined, user: UserState | undefined): OrgRole | undefined {
+export function roleIn(
+  org: OrganizationState | undefined,
+  user: UserState | undefined,
+): OrgRole | undefined {
   if (org === undefined || user === undefined || !user.active) return undefined
   return org.members.find((m) => m.user === user.id)?.role
 }
 
-export function permissionsFor(dataset: DatasetState, user: UserState | undefined, dir: Directory): Permissions {
+export function permissionsFor(
+  dataset: DatasetState,
+  user: UserState | undefined,
+  dir: Directory,
+): Permissions {
   let edit: boolean
   if (user === undefined || !user.active) edit = false
   else if (dataset.organization !== null) {
@@ -39,10 +52,17 @@ export function permissionsFor(dataset: DatasetState, user: UserState | undefine
 }
 
 /** `OwnableReadPermission`: a visible dataset is read by all; a private or deleted one by those with rights on it. */
-export function canRead(dataset: DatasetState, user: UserState | undefined, dir: Directory): boolean {
+export function canRead(
+  dataset: DatasetState,
+  user: UserState | undefined,
+  dir: Directory,
+): boolean {
   if (!dataset.private && dataset.deleted === null) return true
   if (permissionsFor(dataset, user, dir).edit) return true
-  return dataset.organization !== null && roleIn(dir.organization(dataset.organization), user) !== undefined
+  return (
+    dataset.organization !== null &&
+    roleIn(dir.organization(dataset.organization), user) !== undefined
+  )
 }
 
 /** `OrganizationPrivatePermission`: any member sees the organization's private assets. */
@@ -54,7 +74,11 @@ export function isMember(org: OrganizationState, user: UserState | undefined): b
  * `ResourceEditPermission` of a community resource (an `OwnablePermission`): the admins and editors
  * of its organization, or else its owner. Both `edit` and `delete` (no sysadmins here).
  */
-export function communityPermission(community: CommunityResourceState, user: UserState | undefined, dir: Directory): boolean {
+export function communityPermission(
+  community: CommunityResourceState,
+  user: UserState | undefined,
+  dir: Directory,
+): boolean {
   if (user === undefined || !user.active) return false
   if (community.organization !== null) {
     const role = roleIn(dir.organization(community.organization), user)

@@ -24,7 +24,11 @@ const LINGERING_MS = 30_000
  */
 async function refuse(res: ServerResponse, body: Readable): Promise<void> {
   const page = Buffer.from(NGINX_413)
-  res.writeHead(413, { 'content-type': 'text/html', 'content-length': String(page.length), connection: 'close' })
+  res.writeHead(413, {
+    'content-type': 'text/html',
+    'content-length': String(page.length),
+    connection: 'close',
+  })
   res.write(page) // the whole answer; `end()`, which closes the connection, waits for the body
   await new Promise<void>((done) => {
     const timer = setTimeout(done, LINGERING_MS)
@@ -77,7 +81,9 @@ function bufferBody(body: Readable, path: string, limit: number | undefined): Pr
     body.on('data', onData)
     body.once('end', () => settle({ kind: 'body', path }))
     body.once('error', () => settle({ kind: 'aborted' }))
-    body.once('close', () => settle(body.readableEnded ? { kind: 'body', path } : { kind: 'aborted' }))
+    body.once('close', () =>
+      settle(body.readableEnded ? { kind: 'body', path } : { kind: 'aborted' }),
+    )
   })
 }
 

@@ -8,7 +8,8 @@ import type { RecordedRequest } from './types.js'
 
 export function startRecord(req: IncomingMessage, method: string, path: string): RecordedRequest {
   const headers: Record<string, string | string[]> = {}
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = value
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined) headers[name] = value
   return { method, path, headers, status: 0, bodyBytes: 0, startedAt: Date.now() }
 }
 
@@ -26,7 +27,11 @@ export function countedBody(req: IncomingMessage, record: RecordedRequest): Tran
 }
 
 /** Close a record (status 0: nothing was answered) and tell the `onRequest` callback. */
-export function finishRecord(record: RecordedRequest, status: number, onRequest: ((request: RecordedRequest) => void) | undefined): void {
+export function finishRecord(
+  record: RecordedRequest,
+  status: number,
+  onRequest: ((request: RecordedRequest) => void) | undefined,
+): void {
   record.status = status
   record.finishedAt = Date.now()
   try {
@@ -39,5 +44,10 @@ export function finishRecord(record: RecordedRequest, status: number, onRequest:
 /** Records as the admin endpoint shows them: API keys and bearer tokens masked. */
 export function maskedRecords(requests: readonly RecordedRequest[]): RecordedRequest[] {
   const secret = (name: string): boolean => name === 'x-api-key' || name === 'authorization'
-  return requests.map((r) => ({ ...r, headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, secret(k) ? '***' : v])) }))
+  return requests.map((r) => ({
+    ...r,
+    headers: Object.fromEntries(
+      Object.entries(r.headers).map(([k, v]) => [k, secret(k) ? '***' : v]),
+    ),
+  }))
 }

@@ -1,6 +1,12 @@
 import { isoDate } from './http.js'
 import { communityPermission, isMember, permissionsFor, type Directory } from './permissions.js'
-import type { CommunityResourceState, DatasetState, OrganizationState, ResourceState, UserState } from './types.js'
+import type {
+  CommunityResourceState,
+  DatasetState,
+  OrganizationState,
+  ResourceState,
+  UserState,
+} from './types.js'
 
 /**
  * `ResourceMixin.last_modified` (docs/udata-protocol.md §7): for remote resources the analyser's
@@ -8,7 +14,8 @@ import type { CommunityResourceState, DatasetState, OrganizationState, ResourceS
  */
 function resourceLastModified(resource: ResourceState): string {
   const analysed = resource.extras['analysis:last-modified-at']
-  if (resource.filetype === 'remote' && typeof analysed === 'string' && analysed !== '') return analysed
+  if (resource.filetype === 'remote' && typeof analysed === 'string' && analysed !== '')
+    return analysed
   return isoDate(resource.lastModifiedInternal)
 }
 
@@ -18,12 +25,17 @@ function resourceLastModified(resource: ResourceState): string {
  * (`TABULAR_ALLOW_REMOTE` is true by default, so remote resources too).
  */
 function previewUrl(resource: ResourceState, explore: string | null): string | null {
-  if (explore === null || explore === '' || !('analysis:parsing:parsing_table' in resource.extras)) return null
+  if (explore === null || explore === '' || !('analysis:parsing:parsing_table' in resource.extras))
+    return null
   return `${explore}/resources/${resource.id}`
 }
 
 /** `api_fields.resource_fields` (docs/udata-protocol.md Appendix A); `explore`: udata's `TABULAR_EXPLORE_URL`. */
-export function renderResource(resource: ResourceState, origin: string, explore: string | null): Record<string, unknown> {
+export function renderResource(
+  resource: ResourceState,
+  origin: string,
+  explore: string | null,
+): Record<string, unknown> {
   return {
     id: resource.id,
     title: resource.title,
@@ -71,17 +83,41 @@ export function renderUser(user: UserState, origin: string): Record<string, unkn
 }
 
 /** `GET /me/`: the user plus `organizations` (references), as `User.__read_fields__` renders it. */
-export function renderMe(user: UserState, origin: string, orgs: readonly OrganizationState[]): Record<string, unknown> {
-  return { ...renderUser(user, origin), active: user.active, roles: [], organizations: orgs.map((o) => renderOrganizationRef(o, origin, user)) }
+export function renderMe(
+  user: UserState,
+  origin: string,
+  orgs: readonly OrganizationState[],
+): Record<string, unknown> {
+  return {
+    ...renderUser(user, origin),
+    active: user.active,
+    roles: [],
+    organizations: orgs.map((o) => renderOrganizationRef(o, origin, user)),
+  }
 }
 
-function organizationPermissions(org: OrganizationState, caller: UserState | undefined): Record<string, boolean> {
-  const admin = org.members.some((m) => m.user === caller?.id && m.role === 'admin' && caller.active)
-  return { edit: admin, delete: admin, members: admin, harvest: admin, private: isMember(org, caller) }
+function organizationPermissions(
+  org: OrganizationState,
+  caller: UserState | undefined,
+): Record<string, boolean> {
+  const admin = org.members.some(
+    (m) => m.user === caller?.id && m.role === 'admin' && caller.active,
+  )
+  return {
+    edit: admin,
+    delete: admin,
+    members: admin,
+    harvest: admin,
+    private: isMember(org, caller),
+  }
 }
 
 /** `Organization.__ref_fields__`. */
-export function renderOrganizationRef(org: OrganizationState, origin: string, caller: UserState | undefined): Record<string, unknown> {
+export function renderOrganizationRef(
+  org: OrganizationState,
+  origin: string,
+  caller: UserState | undefined,
+): Record<string, unknown> {
   return {
     id: org.id,
     name: org.name,
@@ -107,7 +143,9 @@ export function renderOrganization(
 ): Record<string, unknown> {
   const members = org.members.flatMap((m) => {
     const user = dir.users.get(m.user)
-    return user === undefined ? [] : [{ user: renderUser(user, origin), role: m.role, since: isoDate(m.since) }]
+    return user === undefined
+      ? []
+      : [{ user: renderUser(user, origin), role: m.role, since: isoDate(m.since) }]
   })
   return {
     ...renderOrganizationRef(org, origin, caller),
@@ -118,7 +156,14 @@ export function renderOrganization(
     created_at: isoDate(org.createdAt),
     last_modified: isoDate(org.createdAt),
     deleted: org.deleted === null ? null : isoDate(org.deleted),
-    metrics: { datasets, dataservices: 0, followers: 0, members: members.length, reuses: 0, views: 0 },
+    metrics: {
+      datasets,
+      dataservices: 0,
+      followers: 0,
+      members: members.length,
+      reuses: 0,
+      views: 0,
+    },
     extras: {},
   }
 }
@@ -127,7 +172,12 @@ export function renderOrganization(
  * `dataset_fields` of API v1 under its default mask (`DEFAULT_MASK` of `api_fields.py`, which
  * leaves out `community_resources`): the subset a publishing client can care about.
  */
-export function renderDataset(dataset: DatasetState, origin: string, dir: Directory, caller: UserState | undefined): Record<string, unknown> {
+export function renderDataset(
+  dataset: DatasetState,
+  origin: string,
+  dir: Directory,
+  caller: UserState | undefined,
+): Record<string, unknown> {
   const owner = dataset.owner === null ? undefined : dir.users.get(dataset.owner)
   const org = dataset.organization === null ? undefined : dir.organization(dataset.organization)
   return {
@@ -154,7 +204,14 @@ export function renderDataset(dataset: DatasetState, origin: string, dir: Direct
     organization: org === undefined ? null : renderOrganizationRef(org, origin, caller),
     owner: owner === undefined ? null : renderUser(owner, origin),
     temporal_coverage: dataset.temporalCoverage === null ? null : { ...dataset.temporalCoverage },
-    spatial: dataset.spatial === null ? null : { zones: [...dataset.spatial.zones], granularity: dataset.spatial.granularity, geom: null },
+    spatial:
+      dataset.spatial === null
+        ? null
+        : {
+            zones: [...dataset.spatial.zones],
+            granularity: dataset.spatial.granularity,
+            geom: null,
+          },
     license: dataset.license ?? 'notspecified',
     uri: `${origin}/api/1/datasets/${dataset.slug}/`,
     page: `${origin}/datasets/${dataset.slug}/`,

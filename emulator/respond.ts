@@ -29,19 +29,37 @@ export function errorReply(error: unknown, ctx: RequestContext): Reply {
   if (error instanceof HttpError) {
     reply = { kind: 'json', status: error.status, body: error.body, headers: { ...error.headers } }
   } else {
-    process.stderr.write(`udata emulator: unhandled error on ${ctx.method} ${ctx.pathname}: ${String((error as Error)?.stack ?? error)}\n`)
+    process.stderr.write(
+      `udata emulator: unhandled error on ${ctx.method} ${ctx.pathname}: ${String((error as Error)?.stack ?? error)}\n`,
+    )
     reply = { kind: 'json', status: 500, body: { message: WERKZEUG.internal }, headers: {} }
   }
-  if (reply.status === 401) reply.headers = { ...reply.headers, 'www-authenticate': 'Bearer realm="uData"' }
+  if (reply.status === 401)
+    reply.headers = { ...reply.headers, 'www-authenticate': 'Bearer realm="uData"' }
   if (reply.status === 404 && prefersHtml(ctx.headers)) {
-    reply = { kind: 'text', status: 404, contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>404 Not Found</title><h1>Not Found</h1>\n' }
+    reply = {
+      kind: 'text',
+      status: 404,
+      contentType: 'text/html; charset=utf-8',
+      body: '<!doctype html><title>404 Not Found</title><h1>Not Found</h1>\n',
+    }
   }
   return reply
 }
 
-function sendBytes(res: ServerResponse, status: number, headers: Record<string, string>, contentType: string, text: string): void {
+function sendBytes(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  contentType: string,
+  text: string,
+): void {
   const body = Buffer.from(text)
-  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': String(body.length) })
+  res.writeHead(status, {
+    ...headers,
+    'content-type': contentType,
+    'content-length': String(body.length),
+  })
   res.end(body)
 }
 
@@ -65,7 +83,9 @@ export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Rep
         res.end()
         return
       }
-      pipeline(createReadStream(reply.path, { start: reply.start, end: reply.end }), res).catch(() => res.destroy())
+      pipeline(createReadStream(reply.path, { start: reply.start, end: reply.end }), res).catch(
+        () => res.destroy(),
+      )
       return
     }
   }

@@ -31,7 +31,10 @@ const ROUTES: readonly Route[] = [
   route('/api/1/datasets/licenses/', { GET: api.getLicenses }),
   route('/api/1/datasets/r/:rid', { GET: api.resourceRedirect }),
   route('/api/1/datasets/', { GET: accounts.listDatasets, POST: accounts.postDataset }),
-  route('/api/1/datasets/community_resources/', { GET: community.listCommunityResources, POST: community.postCommunityResource }),
+  route('/api/1/datasets/community_resources/', {
+    GET: community.listCommunityResources,
+    POST: community.postCommunityResource,
+  }),
   route('/api/1/datasets/community_resources/:crid/', {
     GET: community.getCommunityResource,
     PUT: community.putCommunityResource,
@@ -42,16 +45,34 @@ const ROUTES: readonly Route[] = [
   route('/api/1/me/datasets/', { GET: accounts.myDatasets }),
   route('/api/1/organizations/:org/', { GET: accounts.getOrganization }),
   route('/api/1/organizations/:org/datasets/', { GET: accounts.organizationDatasets }),
-  route('/api/1/datasets/:dataset/', { GET: api.getDataset, PUT: api.putDataset, DELETE: api.deleteDataset }),
+  route('/api/1/datasets/:dataset/', {
+    GET: api.getDataset,
+    PUT: api.putDataset,
+    DELETE: api.deleteDataset,
+  }),
   route('/api/1/datasets/:dataset/upload/', { POST: uploadNew }),
   route('/api/1/datasets/:dataset/upload/community/', { POST: uploadCommunityNew }),
-  route('/api/1/datasets/:dataset/resources/', { POST: api.postResource, PUT: api.reorderResources }),
-  route('/api/1/datasets/:dataset/resources/:rid/', { GET: api.getResource, PUT: api.putResource, DELETE: api.deleteResource }),
+  route('/api/1/datasets/:dataset/resources/', {
+    POST: api.postResource,
+    PUT: api.reorderResources,
+  }),
+  route('/api/1/datasets/:dataset/resources/:rid/', {
+    GET: api.getResource,
+    PUT: api.putResource,
+    DELETE: api.deleteResource,
+  }),
   route('/api/1/datasets/:dataset/resources/:rid/upload/', { POST: uploadExisting }),
   route('/api/2/datasets/resources/:rid/', { GET: api.getResourceV2 }),
   route('/api/2/datasets/:dataset/resources/', { GET: api.listResourcesV2 }),
-  route('/api/2/datasets/:dataset/extras/', { PUT: api.putDatasetExtras, DELETE: api.deleteDatasetExtras }),
-  route('/api/2/datasets/:dataset/resources/:rid/extras/', { GET: api.getResourceExtras, PUT: api.putResourceExtras, DELETE: api.deleteResourceExtras }),
+  route('/api/2/datasets/:dataset/extras/', {
+    PUT: api.putDatasetExtras,
+    DELETE: api.deleteDatasetExtras,
+  }),
+  route('/api/2/datasets/:dataset/resources/:rid/extras/', {
+    GET: api.getResourceExtras,
+    PUT: api.putResourceExtras,
+    DELETE: api.deleteResourceExtras,
+  }),
 ]
 
 interface Params {
@@ -61,7 +82,10 @@ interface Params {
   crid?: string
 }
 
-export type RouteMatch = { kind: 'route'; methods: Route['methods']; params: Params } | { kind: 'slash' } | { kind: 'none' }
+export type RouteMatch =
+  | { kind: 'route'; methods: Route['methods']; params: Params }
+  | { kind: 'slash' }
+  | { kind: 'none' }
 
 function matchSegments(route: Route, segments: readonly string[]): Params | undefined {
   if (route.segments.length !== segments.length) return undefined
@@ -105,7 +129,9 @@ export function matchRoute(pathname: string): RouteMatch {
 /** The same path with `{dataset}` (its first occurrence after `/datasets/`) replaced. */
 export function replaceDatasetSegment(pathname: string, from: string, to: string): string {
   const segments = pathname.split('/')
-  const index = segments.findIndex((s, i) => i > 0 && segments[i - 1] === 'datasets' && safeDecode(s) === from)
+  const index = segments.findIndex(
+    (s, i) => i > 0 && segments[i - 1] === 'datasets' && safeDecode(s) === from,
+  )
   if (index < 0) return pathname
   segments[index] = encodeURIComponent(to)
   return segments.join('/')

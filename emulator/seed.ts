@@ -14,7 +14,11 @@ import type { SchemaRef, SeedResource } from './types.js'
 
 const resourceType = z.enum(RESOURCE_TYPES.map((t) => t.id) as [string, ...string[]])
 const schemaRef = z
-  .object({ name: z.string().nullable().optional(), version: z.string().nullable().optional(), url: z.string().nullable().optional() })
+  .object({
+    name: z.string().nullable().optional(),
+    version: z.string().nullable().optional(),
+    url: z.string().nullable().optional(),
+  })
   .nullable()
   .optional()
 const common = {
@@ -33,9 +37,14 @@ const fileFields = {
   contentBase64: z.string().optional(),
   path: z.string().optional(),
 }
-const oneContent = (r: { content?: string | undefined; contentBase64?: string | undefined; path?: string | undefined }): boolean =>
-  [r.content, r.contentBase64, r.path].filter((v) => v !== undefined).length === 1
-const oneContentMessage = { message: 'a file resource needs exactly one of content, contentBase64, path' }
+const oneContent = (r: {
+  content?: string | undefined
+  contentBase64?: string | undefined
+  path?: string | undefined
+}): boolean => [r.content, r.contentBase64, r.path].filter((v) => v !== undefined).length === 1
+const oneContentMessage = {
+  message: 'a file resource needs exactly one of content, contentBase64, path',
+}
 
 const fileResource = z.object(fileFields).strict().refine(oneContent, oneContentMessage)
 
@@ -46,13 +55,19 @@ const remoteFields = {
   format: z.string().optional(),
   mime: z.string().optional(),
   filesize: z.number().int().optional(),
-  checksum: z.object({ type: z.enum(['sha1', 'sha2', 'sha256', 'md5', 'crc']), value: z.string() }).optional(),
+  checksum: z
+    .object({ type: z.enum(['sha1', 'sha2', 'sha256', 'md5', 'crc']), value: z.string() })
+    .optional(),
 }
 
 const remoteResource = z.object(remoteFields).strict()
 
 /** A community resource: a file or remote resource plus its dataset and its owner or organization. */
-const communityFields = { dataset: z.string().min(1), owner: z.string().optional(), organization: z.string().optional() }
+const communityFields = {
+  dataset: z.string().min(1),
+  owner: z.string().optional(),
+  organization: z.string().optional(),
+}
 const communityResource = z.union([
   z
     .object({ ...fileFields, ...communityFields })
@@ -63,7 +78,17 @@ const communityResource = z.union([
 
 export const seedSchema = z
   .object({
-    users: z.array(z.object({ id: z.string().optional(), apiKey: z.string().min(1).optional(), active: z.boolean().optional() }).strict()).default([]),
+    users: z
+      .array(
+        z
+          .object({
+            id: z.string().optional(),
+            apiKey: z.string().min(1).optional(),
+            active: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     organizations: z
       .array(
         z
@@ -73,7 +98,16 @@ export const seedSchema = z
             slug: z.string().optional(),
             description: z.string().optional(),
             deleted: z.boolean().optional(),
-            members: z.array(z.object({ user: z.string(), role: z.enum(['admin', 'editor', 'partial_editor']).optional() }).strict()).optional(),
+            members: z
+              .array(
+                z
+                  .object({
+                    user: z.string(),
+                    role: z.enum(['admin', 'editor', 'partial_editor']).optional(),
+                  })
+                  .strict(),
+              )
+              .optional(),
           })
           .strict(),
       )
@@ -90,7 +124,9 @@ export const seedSchema = z
             description: z.string().optional(),
             private: z.boolean().optional(),
             deleted: z.boolean().optional(),
-            archived: z.union([z.boolean(), z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
+            archived: z
+              .union([z.boolean(), z.iso.datetime({ offset: true }), z.iso.date()])
+              .optional(),
             oldSlugs: z.array(z.string()).optional(),
             tags: z.array(z.string()).optional(),
             frequency: z.string().optional(),
@@ -113,8 +149,18 @@ export interface SeedSummary {
   url: string
   users: Array<{ id: string; apiKey: string }>
   organizations: Array<{ id: string; slug: string }>
-  datasets: Array<{ id: string; slug: string; resources: Array<{ id: string; title: string; filetype: string; url: string }> }>
-  communityResources: Array<{ id: string; dataset: string | null; title: string; filetype: string; url: string }>
+  datasets: Array<{
+    id: string
+    slug: string
+    resources: Array<{ id: string; title: string; filetype: string; url: string }>
+  }>
+  communityResources: Array<{
+    id: string
+    dataset: string | null
+    title: string
+    filetype: string
+    url: string
+  }>
 }
 
 /** The seed used when none is given: one user, one dataset with a file and a remote resource. */
@@ -126,8 +172,18 @@ export const DEFAULT_SEED: SeedFile = {
       title: 'Demo dataset',
       description: 'A dataset served by the local udata emulator.',
       resources: [
-        { filename: 'demo.csv', content: 'id,value\n1,alpha\n2,beta\n', title: 'Demo CSV', type: 'main' },
-        { url: 'https://example.org/demo-remote.csv', title: 'Remote demo file', type: 'documentation', format: 'csv' },
+        {
+          filename: 'demo.csv',
+          content: 'id,value\n1,alpha\n2,beta\n',
+          title: 'Demo CSV',
+          type: 'main',
+        },
+        {
+          url: 'https://example.org/demo-remote.csv',
+          title: 'Remote demo file',
+          type: 'documentation',
+          format: 'csv',
+        },
       ],
     },
   ],
@@ -136,7 +192,9 @@ export const DEFAULT_SEED: SeedFile = {
 type NoUndefined<T> = { [K in keyof T]: Exclude<T[K], undefined> }
 
 function stripUndefined<T extends object>(value: T): NoUndefined<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as NoUndefined<T>
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined),
+  ) as NoUndefined<T>
 }
 
 /** Parse a seed (throws with a readable message) without touching the emulator. */
@@ -153,7 +211,12 @@ type ParsedResource =
   | Omit<ParsedSeed['communityResources'][number], 'dataset' | 'owner' | 'organization'>
 
 function seedResource(r: ParsedResource, baseDir: string): SeedResource {
-  const schema = r.schema === undefined ? undefined : r.schema === null ? null : (stripUndefined(r.schema) as SchemaRef)
+  const schema =
+    r.schema === undefined
+      ? undefined
+      : r.schema === null
+        ? null
+        : (stripUndefined(r.schema) as SchemaRef)
   if ('filename' in r) {
     const content =
       r.content !== undefined
@@ -174,23 +237,43 @@ function memberId(ref: string, users: ReadonlyArray<{ id: string; apiKey: string
 }
 
 /** Load a seed into a running emulator. Relative `path`s are resolved against `baseDir`. */
-export function applySeed(emulator: Emulator, value: unknown, baseDir = process.cwd()): SeedSummary {
+export function applySeed(
+  emulator: Emulator,
+  value: unknown,
+  baseDir = process.cwd(),
+): SeedSummary {
   const seed = parseSeed(value)
   const users = seed.users.map((u) => emulator.addUser(stripUndefined(u)))
   const organizations = seed.organizations.map((o) =>
-    emulator.addOrganization(stripUndefined({ ...o, members: o.members?.map((m) => stripUndefined({ ...m, user: memberId(m.user, users) })) })),
+    emulator.addOrganization(
+      stripUndefined({
+        ...o,
+        members: o.members?.map((m) => stripUndefined({ ...m, user: memberId(m.user, users) })),
+      }),
+    ),
   )
   const datasets = seed.datasets.map((d) => {
     const owner = d.organization === undefined ? (d.owner ?? users[0]?.id) : undefined
-    if (owner === undefined && d.organization === undefined) throw new Error('Invalid seed: a dataset needs an owner or an organization and no user is seeded')
+    if (owner === undefined && d.organization === undefined)
+      throw new Error(
+        'Invalid seed: a dataset needs an owner or an organization and no user is seeded',
+      )
     const resources = (d.resources ?? []).map((r) => seedResource(r, baseDir))
     const { resources: _r, archived, owner: _o, ...rest } = d
-    const archivedAt = typeof archived === 'string' ? new Date(archived) : archived === true ? true : undefined
+    const archivedAt =
+      typeof archived === 'string' ? new Date(archived) : archived === true ? true : undefined
     return emulator.addDataset(stripUndefined({ ...rest, owner, resources, archived: archivedAt }))
   })
   const community = seed.communityResources.map(({ dataset, owner, organization, ...resource }) => {
-    const publisher = organization !== undefined ? { organization } : { owner: memberId(owner ?? users[0]?.id ?? '', users) }
-    return emulator.addCommunityResource({ ...seedResource(resource, baseDir), dataset, ...publisher })
+    const publisher =
+      organization !== undefined
+        ? { organization }
+        : { owner: memberId(owner ?? users[0]?.id ?? '', users) }
+    return emulator.addCommunityResource({
+      ...seedResource(resource, baseDir),
+      dataset,
+      ...publisher,
+    })
   })
   if (seed.analyser !== undefined) emulator.analyser.configure(parseAnalyserOptions(seed.analyser))
   return {
@@ -200,8 +283,19 @@ export function applySeed(emulator: Emulator, value: unknown, baseDir = process.
     datasets: datasets.map((d) => ({
       id: d.id,
       slug: d.slug,
-      resources: d.resources.map((r) => ({ id: r.id, title: r.title, filetype: r.filetype, url: r.url })),
+      resources: d.resources.map((r) => ({
+        id: r.id,
+        title: r.title,
+        filetype: r.filetype,
+        url: r.url,
+      })),
     })),
-    communityResources: community.map((c) => ({ id: c.id, dataset: c.dataset, title: c.title, filetype: c.filetype, url: c.url })),
+    communityResources: community.map((c) => ({
+      id: c.id,
+      dataset: c.dataset,
+      title: c.title,
+      filetype: c.filetype,
+      url: c.url,
+    })),
   }
 }

@@ -30,7 +30,13 @@ import type {
   ResourceState,
 } from './types.js'
 
-export type { AnalyserOptions, AnalyserOutcome, AnalyserOutcomeSpec, AnalyserResult, AnalyserRule } from './analyser.js'
+export type {
+  AnalyserOptions,
+  AnalyserOutcome,
+  AnalyserOutcomeSpec,
+  AnalyserResult,
+  AnalyserRule,
+} from './analyser.js'
 export type {
   Checksum,
   CommunityResourceSeed,
@@ -145,7 +151,13 @@ function hostForUrl(host: string): string {
  * One API or static request: recorded, matched against the fault rules, handled (unless a rule
  * answers instead), answered once the whole body has been read, as behind a buffering proxy.
  */
-async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL, method: string, deps: Deps): Promise<void> {
+async function serveApi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  method: string,
+  deps: Deps,
+): Promise<void> {
   const rawPath = req.url ?? '/'
   const record = startRecord(req, method, rawPath)
   deps.requests.push(record)
@@ -170,7 +182,10 @@ async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL, met
   try {
     if (fault !== undefined) record.fault = describeFault(fault)
     const limit = fault?.maxBodyBytes ?? deps.maxBodyBytes
-    const proxyRule: FaultRule = { ...fault, ...(limit !== undefined ? { maxBodyBytes: limit } : {}) }
+    const proxyRule: FaultRule = {
+      ...fault,
+      ...(limit !== undefined ? { maxBodyBytes: limit } : {}),
+    }
     if (fault !== undefined || deps.maxBodyBytes !== undefined) {
       const forwarded = await throughProxy(proxyRule, req, res, body, deps.env.storage, finish)
       if (forwarded === undefined) return
@@ -213,7 +228,12 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as AddressInfo).port
 }
 
-function closer(server: Server, dataDir: string, ownDir: boolean, analyser: Analyser): () => Promise<void> {
+function closer(
+  server: Server,
+  dataDir: string,
+  ownDir: boolean,
+  analyser: Analyser,
+): () => Promise<void> {
   let closing: Promise<void> | undefined
   return () => {
     closing ??= (async () => {
@@ -231,14 +251,33 @@ function closer(server: Server, dataDir: string, ownDir: boolean, analyser: Anal
 /** The state a server answers from: store, disk, analyser; `origin` is read once listening. */
 function buildDeps(opts: EmulatorOptions, dataDir: string, origin: () => string): Deps {
   const storage = new Storage(dataDir)
-  const extensions = new Set((opts.extensions ?? DEFAULT_EXTENSIONS).map((e) => e.toLowerCase().replace(/^\./, '')))
+  const extensions = new Set(
+    (opts.extensions ?? DEFAULT_EXTENSIONS).map((e) => e.toLowerCase().replace(/^\./, '')),
+  )
   const store = new Store(storage, origin, extensions)
   store.tabularExploreUrl = opts.tabularExploreUrl ?? null
   const analyser = new Analyser(store, storage)
   if (opts.analyser !== undefined) analyser.configure(opts.analyser)
   const legacy = opts.version === 'legacy'
-  const env: Env = { store, storage, origin, extensions, sameSecondConflict: opts.sameSecondConflict ?? true, legacy, analyser }
-  return { env, store, origin, requests: [], faults: new FaultSet(), analyser, onRequest: opts.onRequest, maxBodyBytes: opts.maxBodyBytes }
+  const env: Env = {
+    store,
+    storage,
+    origin,
+    extensions,
+    sameSecondConflict: opts.sameSecondConflict ?? true,
+    legacy,
+    analyser,
+  }
+  return {
+    env,
+    store,
+    origin,
+    requests: [],
+    faults: new FaultSet(),
+    analyser,
+    onRequest: opts.onRequest,
+    maxBodyBytes: opts.maxBodyBytes,
+  }
 }
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {

@@ -5,7 +5,12 @@ import type { Env } from './env.js'
 import { empty, header, type Reply, type RequestContext } from './http.js'
 
 function notFound(): Reply {
-  return { kind: 'text', status: 404, contentType: 'text/html; charset=utf-8', body: '<html><body><h1>404 Not Found</h1></body></html>\n' }
+  return {
+    kind: 'text',
+    status: 404,
+    contentType: 'text/html; charset=utf-8',
+    body: '<html><body><h1>404 Not Found</h1></body></html>\n',
+  }
 }
 
 /**
@@ -14,7 +19,13 @@ function notFound(): Reply {
  */
 export async function serveStatic(ctx: RequestContext, env: Env): Promise<Reply> {
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-    return { kind: 'text', status: 405, contentType: 'text/plain', body: 'Method Not Allowed\n', headers: { allow: 'GET, HEAD' } }
+    return {
+      kind: 'text',
+      status: 405,
+      contentType: 'text/plain',
+      body: 'Method Not Allowed\n',
+      headers: { allow: 'GET, HEAD' },
+    }
   }
   let relative: string
   try {
@@ -50,9 +61,22 @@ export async function serveStatic(ctx: RequestContext, env: Env): Promise<Reply>
       end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1)
     }
     if (start >= size || end < start || (match[1] === '' && Number(match[2]) === 0)) {
-      return { kind: 'text', status: 416, contentType: 'text/plain', body: '', headers: { ...headers, 'content-range': `bytes */${size}` } }
+      return {
+        kind: 'text',
+        status: 416,
+        contentType: 'text/plain',
+        body: '',
+        headers: { ...headers, 'content-range': `bytes */${size}` },
+      }
     }
-    return { kind: 'file', status: 206, headers: { ...headers, 'content-range': `bytes ${start}-${end}/${size}` }, path, start, end }
+    return {
+      kind: 'file',
+      status: 206,
+      headers: { ...headers, 'content-range': `bytes ${start}-${end}/${size}` },
+      path,
+      start,
+      end,
+    }
   }
   return { kind: 'file', status: 200, headers, path, start: 0, end: size - 1 }
 }

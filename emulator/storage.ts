@@ -69,7 +69,8 @@ export class Storage {
     this.staticRoot = join(root, 'static')
     this.chunksRoot = join(root, 'chunks')
     this.tmpRoot = join(root, 'tmp')
-    for (const dir of [this.staticRoot, this.chunksRoot, this.tmpRoot]) mkdirSync(dir, { recursive: true })
+    for (const dir of [this.staticRoot, this.chunksRoot, this.tmpRoot])
+      mkdirSync(dir, { recursive: true })
   }
 
   tmpPath(): string {
@@ -113,7 +114,13 @@ export class Storage {
    * Find where a new upload goes: `<slug>/<ts>/<name>`. With `conflict`, an existing file is
    * flask-storage's `FileExists`; without, a `-2`, `-3`... suffix is added to the timestamp folder.
    */
-  async placeUpload(slug: string, name: string, now: Date, conflict: boolean, write: (target: string) => Promise<void>): Promise<string> {
+  async placeUpload(
+    slug: string,
+    name: string,
+    now: Date,
+    conflict: boolean,
+    write: (target: string) => Promise<void>,
+  ): Promise<string> {
     const ts = storageTimestamp(now)
     for (let attempt = 1; ; attempt++) {
       const fsFilename = `${slug}/${attempt === 1 ? ts : `${ts}-${attempt}`}/${name}`
@@ -136,7 +143,12 @@ export class Storage {
    * (target opened "wb", each part deleted once copied). On a missing part the partial target is
    * removed and `FileNotFound` is thrown.
    */
-  async combine(uuid: string, totalparts: number, target: string, legacy: boolean): Promise<Measured> {
+  async combine(
+    uuid: string,
+    totalparts: number,
+    target: string,
+    legacy: boolean,
+  ): Promise<Measured> {
     await mkdir(dirname(target), { recursive: true })
     let out
     try {

@@ -38,7 +38,10 @@ export class Store implements Directory {
     private readonly extensions: ReadonlySet<string>,
   ) {}
 
-  addUser(opts: { id?: string; apiKey?: string; active?: boolean } = {}): { id: string; apiKey: string } {
+  addUser(opts: { id?: string; apiKey?: string; active?: boolean } = {}): {
+    id: string
+    apiKey: string
+  } {
     const id = opts.id ?? objectId()
     const apiKey = opts.apiKey ?? `udata_${randomBytes(24).toString('hex')}`
     if (this.users.has(id)) throw new Error(`User ${id} already exists`)
@@ -60,12 +63,16 @@ export class Store implements Directory {
 
   addOrganization(seed: OrganizationSeed): OrganizationState {
     const id = seed.id ?? objectId()
-    if (this.organizations.some((o) => o.id === id)) throw new Error(`Organization ${id} already exists`)
-    const slug = seed.slug ?? uniqueSlug(seed.name, (s) => this.organizations.some((o) => o.slug === s))
-    if (this.organizations.some((o) => o.slug === slug)) throw new Error(`Slug ${slug} already in use`)
+    if (this.organizations.some((o) => o.id === id))
+      throw new Error(`Organization ${id} already exists`)
+    const slug =
+      seed.slug ?? uniqueSlug(seed.name, (s) => this.organizations.some((o) => o.slug === s))
+    if (this.organizations.some((o) => o.slug === slug))
+      throw new Error(`Slug ${slug} already in use`)
     const now = new Date()
     const members = (seed.members ?? []).map((m) => {
-      if (!this.users.has(m.user)) throw new Error(`Unknown member ${m.user} of organization ${seed.name}`)
+      if (!this.users.has(m.user))
+        throw new Error(`Unknown member ${m.user} of organization ${seed.name}`)
       return { user: m.user, role: m.role ?? 'editor', since: now }
     })
     const org: OrganizationState = {
@@ -84,22 +91,34 @@ export class Store implements Directory {
 
   /** By id, current slug or old slug (the `org` converter). */
   organization(idOrSlug: string): OrganizationState | undefined {
-    return this.organizations.find((o) => o.id === idOrSlug || o.slug === idOrSlug) ?? this.organizations.find((o) => o.oldSlugs.includes(idOrSlug))
+    return (
+      this.organizations.find((o) => o.id === idOrSlug || o.slug === idOrSlug) ??
+      this.organizations.find((o) => o.oldSlugs.includes(idOrSlug))
+    )
   }
 
   /** `User.organizations`: those the user belongs to, deleted ones excluded. */
   organizationsOf(userId: string): OrganizationState[] {
-    return this.organizations.filter((o) => o.deleted === null && o.members.some((m) => m.user === userId))
+    return this.organizations.filter(
+      (o) => o.deleted === null && o.members.some((m) => m.user === userId),
+    )
   }
 
   addDataset(seed: DatasetSeed): DatasetState {
-    const organization = seed.organization === undefined ? null : (this.organization(seed.organization)?.id ?? null)
-    if (seed.organization !== undefined && organization === null) throw new Error(`Unknown organization ${seed.organization}`)
+    const organization =
+      seed.organization === undefined ? null : (this.organization(seed.organization)?.id ?? null)
+    if (seed.organization !== undefined && organization === null)
+      throw new Error(`Unknown organization ${seed.organization}`)
     const owner = organization === null ? (seed.owner ?? null) : null
-    if (organization === null && (owner === null || !this.users.has(owner))) throw new Error(`Unknown owner ${seed.owner ?? '(none given)'}`)
+    if (organization === null && (owner === null || !this.users.has(owner)))
+      throw new Error(`Unknown owner ${seed.owner ?? '(none given)'}`)
     const id = seed.id ?? objectId()
     if (this.datasets.some((d) => d.id === id)) throw new Error(`Dataset ${id} already exists`)
-    const title = seed.title ?? (seed.slug !== undefined ? seed.slug.replace(/-/g, ' ') : `Dataset ${this.datasets.length + 1}`)
+    const title =
+      seed.title ??
+      (seed.slug !== undefined
+        ? seed.slug.replace(/-/g, ' ')
+        : `Dataset ${this.datasets.length + 1}`)
     const slug = seed.slug ?? this.uniqueSlug(title)
     if (this.slugTaken(slug)) throw new Error(`Slug ${slug} already in use`)
     const now = new Date()
@@ -130,7 +149,10 @@ export class Store implements Directory {
     // In the order given (built in one go: prepending 20,000 resources one by one is quadratic).
     const taken = new Set<string>()
     dataset.resources = (seed.resources ?? []).map((resource) => {
-      const built = 'filename' in resource ? this.fileResource(dataset.slug, resource, taken) : this.remoteResource(resource, taken)
+      const built =
+        'filename' in resource
+          ? this.fileResource(dataset.slug, resource, taken)
+          : this.remoteResource(resource, taken)
       taken.add(built.id)
       return built
     })
@@ -153,23 +175,37 @@ export class Store implements Directory {
   /** A community resource on a dataset, owned by a user or an organization (udata `CommunityResource`). */
   addCommunityResource(seed: CommunityResourceSeed): CommunityResourceState {
     const dataset = this.requireDataset(seed.dataset)
-    const organization = seed.organization === undefined ? null : (this.organization(seed.organization)?.id ?? null)
-    if (seed.organization !== undefined && organization === null) throw new Error(`Unknown organization ${seed.organization}`)
+    const organization =
+      seed.organization === undefined ? null : (this.organization(seed.organization)?.id ?? null)
+    if (seed.organization !== undefined && organization === null)
+      throw new Error(`Unknown organization ${seed.organization}`)
     const owner = organization === null ? (seed.owner ?? null) : null
-    if (organization === null && (owner === null || !this.users.has(owner))) throw new Error(`Unknown owner ${seed.owner ?? '(none given)'}`)
+    if (organization === null && (owner === null || !this.users.has(owner)))
+      throw new Error(`Unknown owner ${seed.owner ?? '(none given)'}`)
     const { dataset: _d, owner: _o, organization: _g, ...rest } = seed
-    const base = 'filename' in rest ? this.fileResource(dataset.slug, rest) : this.remoteResource(rest)
+    const base =
+      'filename' in rest ? this.fileResource(dataset.slug, rest) : this.remoteResource(rest)
     const community: CommunityResourceState = { ...base, dataset: dataset.id, owner, organization }
     this.communityResources.push(community)
     return community
   }
 
   /** A seeded file resource, stored as if uploaded (not yet attached to anything). */
-  private fileResource(slug: string, seed: FileResourceSeed, taken?: ReadonlySet<string>): ResourceState {
-    const content = typeof seed.content === 'string' ? Buffer.from(seed.content, 'utf8') : seed.content
+  private fileResource(
+    slug: string,
+    seed: FileResourceSeed,
+    taken?: ReadonlySet<string>,
+  ): ResourceState {
+    const content =
+      typeof seed.content === 'string' ? Buffer.from(seed.content, 'utf8') : seed.content
     const name = normalizeFilename(seed.filename)
     const now = new Date()
-    const fsFilename = this.storage.writeSeedFile(slug, name, content, new Date(now.getTime() - SEED_STORAGE_AGE_MS))
+    const fsFilename = this.storage.writeSeedFile(
+      slug,
+      name,
+      content,
+      new Date(now.getTime() - SEED_STORAGE_AGE_MS),
+    )
     return {
       id: this.resourceId(seed.id, taken),
       title: seed.title ?? name,
@@ -217,7 +253,9 @@ export class Store implements Directory {
 
   /** By id or current slug. */
   getDataset(idOrSlug: string): DatasetState | undefined {
-    return this.datasets.find((d) => d.id === idOrSlug) ?? this.datasets.find((d) => d.slug === idOrSlug)
+    return (
+      this.datasets.find((d) => d.id === idOrSlug) ?? this.datasets.find((d) => d.slug === idOrSlug)
+    )
   }
 
   /** The `{dataset}` path converter: id, current slug, or an old slug (then `redirect` is set). */
@@ -246,7 +284,10 @@ export class Store implements Directory {
 
   /** Whether a stored file still backs a resource or a community resource. */
   fileInUse(fsFilename: string): boolean {
-    return this.datasets.some((d) => d.resources.some((r) => r.fsFilename === fsFilename)) || this.communityResources.some((c) => c.fsFilename === fsFilename)
+    return (
+      this.datasets.some((d) => d.resources.some((r) => r.fsFilename === fsFilename)) ||
+      this.communityResources.some((c) => c.fsFilename === fsFilename)
+    )
   }
 
   findResource(rid: string): { dataset: DatasetState; resource: ResourceState } | undefined {
@@ -299,7 +340,8 @@ export class Store implements Directory {
     if (wanted === undefined) return randomUUID()
     if (!UUID_RE.test(wanted)) throw new Error(`Resource id ${wanted} is not a UUID`)
     const id = wanted.toLowerCase()
-    if (taken?.has(id) === true || this.findAnyResource(id) !== undefined) throw new Error(`Resource ${id} already exists`)
+    if (taken?.has(id) === true || this.findAnyResource(id) !== undefined)
+      throw new Error(`Resource ${id} already exists`)
     return id
   }
 }

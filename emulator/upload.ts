@@ -5,11 +5,27 @@ import type { Readable, Writable } from 'node:stream'
 
 import busboy from 'busboy'
 
-import { intArgument, releaseStoredFile, requireDataset, requirePermission, requireResource, requireUser } from './api.js'
+import {
+  intArgument,
+  releaseStoredFile,
+  requireDataset,
+  requirePermission,
+  requireResource,
+  requireUser,
+} from './api.js'
 import { communityReply, requireCommunity, requireCommunityPermission } from './community.js'
 import { MESSAGES, WERKZEUG, mimeFor } from './constants.js'
 import type { Env } from './env.js'
-import { HttpError, abort, header, internalError, isoDate, json, type Reply, type RequestContext } from './http.js'
+import {
+  HttpError,
+  abort,
+  header,
+  internalError,
+  isoDate,
+  json,
+  type Reply,
+  type RequestContext,
+} from './http.js'
 import { fileFormat, lastExtension, normalizeFilename } from './normalize.js'
 import { renderResource } from './render.js'
 import { FileExists, FileNotFound, type Measured } from './storage.js'
@@ -47,7 +63,12 @@ async function parseUploadForm(ctx: RequestContext, env: Env): Promise<UploadFor
   const fields = new Map<string, string>()
   let bb: busboy.Busboy
   try {
-    bb = busboy({ headers: ctx.headers, defParamCharset: 'utf8', preservePath: true, limits: { fieldSize: 1024 * 1024 } })
+    bb = busboy({
+      headers: ctx.headers,
+      defParamCharset: 'utf8',
+      preservePath: true,
+      limits: { fieldSize: 1024 * 1024 },
+    })
   } catch {
     return { fields, file: undefined } // not a form: no fields, no file (the body is drained by the server)
   }
@@ -134,7 +155,8 @@ async function sha1Of(path: string): Promise<string> {
 /** `chunks/<uuid>/...` must stay a single folder name (the real server does not check; we must). */
 function chunkFolder(raw: string | undefined): string {
   const uuid = raw ?? 'None' // `str(None)`, as udata would name it
-  if (uuid === '' || uuid === '.' || uuid === '..' || /[/\\\0]/.test(uuid)) throw abort(400, 'Invalid uuid')
+  if (uuid === '' || uuid === '.' || uuid === '..' || /[/\\\0]/.test(uuid))
+    throw abort(400, 'Invalid uuid')
   return uuid
 }
 
@@ -157,7 +179,13 @@ interface StoredInfos {
   lastModifiedInternal: Date
 }
 
-function infosFor(env: Env, name: string, fsFilename: string, measured: Measured, now: Date): StoredInfos {
+function infosFor(
+  env: Env,
+  name: string,
+  fsFilename: string,
+  measured: Measured,
+  now: Date,
+): StoredInfos {
   return {
     title: name,
     url: env.store.fileUrl(fsFilename),
@@ -174,7 +202,11 @@ function infosFor(env: Env, name: string, fsFilename: string, measured: Measured
  * `storages.api.handle_upload`: a chunk (answered at once), a finalisation, or a single upload.
  * Returns the stored file's infos for the two last cases.
  */
-async function handleUpload(ctx: RequestContext, env: Env, dataset: DatasetState): Promise<StoredInfos | Reply> {
+async function handleUpload(
+  ctx: RequestContext,
+  env: Env,
+  dataset: DatasetState,
+): Promise<StoredInfos | Reply> {
   const form = await parseUploadForm(ctx, env)
   ctx.record.fields = Object.fromEntries(form.fields)
   try {
@@ -207,9 +239,15 @@ async function handleUpload(ctx: RequestContext, env: Env, dataset: DatasetState
       const uuid = chunkFolder(form.fields.get('uuid'))
       const now = new Date()
       let measured: Measured | undefined
-      const fsFilename = await env.storage.placeUpload(dataset.slug, name, now, env.sameSecondConflict, async (target) => {
-        measured = await env.storage.combine(uuid, totalparts, target, env.legacy)
-      })
+      const fsFilename = await env.storage.placeUpload(
+        dataset.slug,
+        name,
+        now,
+        env.sameSecondConflict,
+        async (target) => {
+          measured = await env.storage.combine(uuid, totalparts, target, env.legacy)
+        },
+      )
       await env.storage.discardChunks(uuid)
       return infosFor(env, name, fsFilename, measured as Measured, now)
     }
@@ -220,8 +258,12 @@ async function handleUpload(ctx: RequestContext, env: Env, dataset: DatasetState
     checkExtension(ctx, env, name)
     const sha1 = upload.sha1 ?? (await sha1Of(upload.path))
     const now = new Date()
-    const fsFilename = await env.storage.placeUpload(dataset.slug, name, now, env.sameSecondConflict, (target) =>
-      env.storage.moveNoOverwrite(upload.path, target),
+    const fsFilename = await env.storage.placeUpload(
+      dataset.slug,
+      name,
+      now,
+      env.sameSecondConflict,
+      (target) => env.storage.moveNoOverwrite(upload.path, target),
     )
     return infosFor(env, name, fsFilename, { size: upload.size, sha1 }, now)
   } catch (error) {
@@ -233,7 +275,11 @@ async function handleUpload(ctx: RequestContext, env: Env, dataset: DatasetState
 }
 
 function uploadedReply(env: Env, resource: ResourceState, status: number): Reply {
-  return json(status, { ...renderResource(resource, env.origin(), env.store.tabularExploreUrl), success: true }, true)
+  return json(
+    status,
+    { ...renderResource(resource, env.origin(), env.store.tabularExploreUrl), success: true },
+    true,
+  )
 }
 
 /** The HTML check of `UploadMixin.handle_upload` (the stored file stays, as in udata). */
@@ -323,7 +369,12 @@ export async function uploadCommunityNew(ctx: RequestContext, env: Env): Promise
   const result = await handleUpload(ctx, env, dataset)
   if ('kind' in result) return result
   refuseHtml(result)
-  const community: CommunityResourceState = { ...storedResource(result), dataset: dataset.id, owner: user.id, organization: null }
+  const community: CommunityResourceState = {
+    ...storedResource(result),
+    dataset: dataset.id,
+    owner: user.id,
+    organization: null,
+  }
   env.store.communityResources.push(community)
   return communityReply(ctx, env, community, 201, { success: true })
 }

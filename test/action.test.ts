@@ -18,7 +18,12 @@ const CSV_V2 = 'year,sales\n2023,10\n2024,12\n'
 describe('replacing files in place', () => {
   it('uploads a changed file into the same resource, restores its title, verifies the checksum, reports', async () => {
     f = await fixture()
-    const before = f.emulator.addFileResource(f.dataset.id, { filename: 'sales.csv', content: CSV_V1, title: 'Sales by year', description: 'kept' })
+    const before = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'sales.csv',
+      content: CSV_V1,
+      title: 'Sales by year',
+      description: 'kept',
+    })
     const oldUrl = before.url
     await f.write('out/sales.csv', CSV_V2)
 
@@ -32,7 +37,9 @@ describe('replacing files in place', () => {
     expect(after?.checksum).toEqual({ type: 'sha1', value: sha1(CSV_V2) })
     expect(after?.filesize).toBe(Buffer.byteLength(CSV_V2))
     expect(after?.url).not.toBe(oldUrl)
-    expect(await readFile(f.emulator.storedFilePath(f.dataset.id, before.id) as string, 'utf8')).toBe(CSV_V2)
+    expect(
+      await readFile(f.emulator.storedFilePath(f.dataset.id, before.id) as string, 'utf8'),
+    ).toBe(CSV_V2)
     // one upload, then one partial PUT carrying only the title
     const writes = f.writes()
     expect(writes.map((w) => w.method)).toEqual(['POST', 'PUT'])
@@ -53,7 +60,11 @@ describe('replacing files in place', () => {
       filesize: Buffer.byteLength(CSV_V2),
     })
     expect(JSON.parse(run.outputs.urls ?? '{}')).toEqual({ 'out/sales.csv': after?.url })
-    expect(run.outputs).toMatchObject({ changed: 'true', 'uploaded-count': '1', 'skipped-count': '0' })
+    expect(run.outputs).toMatchObject({
+      changed: 'true',
+      'uploaded-count': '1',
+      'skipped-count': '0',
+    })
     expect(run.outputs['dataset-url']).toContain('test-dataset')
     expect(run.summary).toContain('| `out/sales.csv` | [Sales by year]')
     expect(run.summary).toContain('| uploaded |')
@@ -62,7 +73,11 @@ describe('replacing files in place', () => {
 
   it('uploads when the size is equal but the checksum differs, and skips the same file on the next run with no write', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'data.csv', content: 'a,b\n1,2\n', title: 'Data' })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'data.csv',
+      content: 'a,b\n1,2\n',
+      title: 'Data',
+    })
     await f.write('data.csv', 'a,b\n3,4\n')
 
     const first = await f.run({ files: 'data.csv' })
@@ -78,18 +93,33 @@ describe('replacing files in place', () => {
       reason: 'unchanged (sha1 and size match)',
       checksum: { type: 'sha1', value: sha1('a,b\n3,4\n') },
     })
-    expect(second.outputs).toMatchObject({ changed: 'false', 'uploaded-count': '0', 'skipped-count': '1' })
+    expect(second.outputs).toMatchObject({
+      changed: 'false',
+      'uploaded-count': '0',
+      'skipped-count': '1',
+    })
     expect(f.writes()).toEqual([])
     expect(f.emulator.getResource(f.dataset.id, r.id)?.lastModifiedInternal).toEqual(lastModified)
 
     const forced = await f.run({ files: 'data.csv', 'if-unchanged': 'upload' })
-    expect(resourcesOutput(forced)[0]).toMatchObject({ action: 'uploaded', reason: 'if-unchanged is upload' })
+    expect(resourcesOutput(forced)[0]).toMatchObject({
+      action: 'uploaded',
+      reason: 'if-unchanged is upload',
+    })
   })
 
   it('matches by title when no stored name matches, and maps paths to ids in resources', async () => {
     f = await fixture()
-    const byTitle = f.emulator.addFileResource(f.dataset.id, { filename: 'export-20240101.csv', content: 'x', title: 'latest.csv' })
-    const byId = f.emulator.addFileResource(f.dataset.id, { filename: 'whatever.json', content: '{}', title: 'Config' })
+    const byTitle = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'export-20240101.csv',
+      content: 'x',
+      title: 'latest.csv',
+    })
+    const byId = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'whatever.json',
+      content: '{}',
+      title: 'Config',
+    })
     await f.write('latest.csv', 'y,z')
     await f.write('build/config.json', '{"a":1}')
 
@@ -107,13 +137,22 @@ describe('replacing files in place', () => {
 
   it('sets entry metadata with the upload, and updates metadata alone when the file is unchanged', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: CSV_V1, title: 'A' })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'a.csv',
+      content: CSV_V1,
+      title: 'A',
+    })
     await f.write('a.csv', CSV_V1)
-    const resources = JSON.stringify([{ path: 'a.csv', title: 'A (2024)', description: 'Yearly sales', type: 'documentation' }])
+    const resources = JSON.stringify([
+      { path: 'a.csv', title: 'A (2024)', description: 'Yearly sales', type: 'documentation' },
+    ])
 
     const run = await f.run({ resources })
     expect(run.code, run.stdout).toBe(0)
-    expect(resourcesOutput(run)[0]).toMatchObject({ action: 'updated', patched: ['title', 'description', 'type'] })
+    expect(resourcesOutput(run)[0]).toMatchObject({
+      action: 'updated',
+      patched: ['title', 'description', 'type'],
+    })
     expect(f.writes().map((w) => w.method)).toEqual(['PUT'])
     expect(f.emulator.getResource(f.dataset.id, r.id)).toMatchObject({
       title: 'A (2024)',
@@ -136,7 +175,11 @@ describe('creating resources', () => {
     const run = await f.run({ files: '*.csv', 'create-missing': 'true' })
     expect(run.code, run.stdout).toBe(0)
     const [result] = resourcesOutput(run)
-    expect(result).toMatchObject({ action: 'created', title: 'Données Été 2024.csv', checksum: { value: sha1(CSV_V1) } })
+    expect(result).toMatchObject({
+      action: 'created',
+      title: 'Données Été 2024.csv',
+      checksum: { value: sha1(CSV_V1) },
+    })
     const created = f.emulator.getResource(f.dataset.id, result?.id as string)
     expect(created).toMatchObject({ title: 'Données Été 2024.csv', filetype: 'file', type: 'main' })
     expect(created?.url).toMatch(/\/donnees-ete-2024\.csv$/)
@@ -155,8 +198,15 @@ describe('creating resources', () => {
 describe('preflight: bad input fails before any write, with every problem named', () => {
   it('reports unknown ids, remote targets, double targets, unmatched patterns, refused extensions and unmatched files together', async () => {
     f = await fixture()
-    const file = f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'a', title: 'A' })
-    const remote = f.emulator.addRemoteResource(f.dataset.id, { url: 'https://example.org/api', title: 'API' })
+    const file = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'a.csv',
+      content: 'a',
+      title: 'A',
+    })
+    const remote = f.emulator.addRemoteResource(f.dataset.id, {
+      url: 'https://example.org/api',
+      title: 'API',
+    })
     await f.write('a.csv', 'changed')
     await f.write('b.csv', 'b')
     await f.write('c.csv', 'c')
@@ -176,12 +226,18 @@ describe('preflight: bad input fails before any write, with every problem named'
     expect(f.writes()).toEqual([])
     const error = run.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? ''
     expect(error).toContain('problems found before publishing; nothing was written')
-    expect(error).toContain(`resources[1] (b.csv): resource ${remote.id} ('API') is a remote resource`)
-    expect(error).toContain(`resources[2] (c.csv): resource ${file.id} is already the target of resources[0]`)
+    expect(error).toContain(
+      `resources[1] (b.csv): resource ${remote.id} ('API') is a remote resource`,
+    )
+    expect(error).toContain(
+      `resources[2] (c.csv): resource ${file.id} is already the target of resources[0]`,
+    )
     expect(error).toContain("input 'resources', entry resources[3]: no file matches 'd.csv'")
     expect(error).toContain("resources[4] (tool.exe): the instance does not accept '.exe' files")
     expect(error).toContain("input 'files': no file matches 'missing/*.csv'")
-    expect(error).toContain("orphan.csv): no resource of dataset 'test-dataset' has the stored file name 'orphan.csv'")
+    expect(error).toContain(
+      "orphan.csv): no resource of dataset 'test-dataset' has the stored file name 'orphan.csv'",
+    )
   })
 
   it('applies if-no-files-found per pattern: warn goes on with a warning, ignore stays quiet', async () => {
@@ -202,26 +258,40 @@ describe('preflight: bad input fails before any write, with every problem named'
     const badKey = await f.run({ files: 'a.csv', 'api-key': 'not-a-key' })
     expect(badKey.code).toBe(1)
     expect(badKey.stdout).toContain(
-      "::error::1 problem found before publishing; nothing was written:%0A- input 'api-key': " + f.emulator.url + ' refused the key (401: Invalid API token)',
+      "::error::1 problem found before publishing; nothing was written:%0A- input 'api-key': " +
+        f.emulator.url +
+        ' refused the key (401: Invalid API token)',
     )
 
     const unknown = await f.run({ files: 'a.csv', dataset: 'no-such-dataset' })
-    expect(unknown.stdout).toContain("input 'dataset': no dataset 'no-such-dataset' on " + f.emulator.url)
+    expect(unknown.stdout).toContain(
+      "input 'dataset': no dataset 'no-such-dataset' on " + f.emulator.url,
+    )
 
     const stranger = f.emulator.addUser()
     f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'old' })
     const denied = await f.run({ files: 'a.csv', 'api-key': stranger.apiKey })
     expect(denied.code).toBe(1)
-    expect(denied.stdout).toContain("input 'api-key': the key's owner may not edit the resources of dataset 'test-dataset'")
+    expect(denied.stdout).toContain(
+      "input 'api-key': the key's owner may not edit the resources of dataset 'test-dataset'",
+    )
     expect(f.writes()).toEqual([])
   })
 
   it('fails on bad inputs before any request, naming the input and the accepted values', async () => {
     f = await fixture()
-    const run = await f.run({ files: 'a.csv', 'if-unchanged': 'always', 'api-url': 'http://data.example.org' })
+    const run = await f.run({
+      files: 'a.csv',
+      'if-unchanged': 'always',
+      'api-url': 'http://data.example.org',
+    })
     expect(run.code).toBe(1)
-    expect(run.stdout).toContain("input 'if-unchanged' must be one of 'skip', 'upload', got 'always'")
-    expect(run.stdout).toContain("input 'api-url': plain http:// is only accepted for a loopback host")
+    expect(run.stdout).toContain(
+      "input 'if-unchanged' must be one of 'skip', 'upload', got 'always'",
+    )
+    expect(run.stdout).toContain(
+      "input 'api-url': plain http:// is only accepted for a loopback host",
+    )
     expect(f.emulator.requests).toEqual([])
   })
 })
@@ -229,12 +299,25 @@ describe('preflight: bad input fails before any write, with every problem named'
 describe('dry run', () => {
   it('plans every action with its reason, without a key on a public dataset, and writes nothing', async () => {
     f = await fixture()
-    f.emulator.addFileResource(f.dataset.id, { filename: 'same.csv', content: CSV_V1, title: 'Same' })
-    f.emulator.addFileResource(f.dataset.id, { filename: 'changed.csv', content: CSV_V1, title: 'Changed' })
+    f.emulator.addFileResource(f.dataset.id, {
+      filename: 'same.csv',
+      content: CSV_V1,
+      title: 'Same',
+    })
+    f.emulator.addFileResource(f.dataset.id, {
+      filename: 'changed.csv',
+      content: CSV_V1,
+      title: 'Changed',
+    })
     await f.write('same.csv', CSV_V1)
     await f.write('changed.csv', CSV_V2)
     await f.write('new.csv', 'n')
-    const run = await f.run({ files: '*.csv', 'create-missing': 'true', 'dry-run': 'true', 'api-key': '' })
+    const run = await f.run({
+      files: '*.csv',
+      'create-missing': 'true',
+      'dry-run': 'true',
+      'api-key': '',
+    })
     expect(run.code, run.stdout).toBe(0)
     expect(f.writes()).toEqual([])
     expect(f.emulator.requests.every((r) => r.headers['x-api-key'] === undefined)).toBe(true)
@@ -254,7 +337,11 @@ describe('dry run', () => {
 describe('chunked uploads', () => {
   it('sends a file larger than chunk-size in parts (0-based, exact sizes, one uuid), then finalises and verifies', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'big.bin.csv', content: 'old', title: 'Big' })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'big.bin.csv',
+      content: 'old',
+      title: 'Big',
+    })
     const content = Buffer.alloc(250_000)
     for (let i = 0; i < content.length; i++) content[i] = (i * 7919) % 251
     await f.write('big.bin.csv', content)
@@ -262,26 +349,59 @@ describe('chunked uploads', () => {
     expect(run.code, run.stdout).toBe(0)
     const uploads = f.emulator.requests.filter((q) => q.method === 'POST')
     expect(uploads.map((q) => q.fields)).toEqual([
-      expect.objectContaining({ partindex: '0', partbyteoffset: '0', chunksize: '100000', totalparts: '3', filename: 'big.bin.csv' }),
-      expect.objectContaining({ partindex: '1', partbyteoffset: '100000', chunksize: '100000', totalparts: '3' }),
-      expect.objectContaining({ partindex: '2', partbyteoffset: '200000', chunksize: '50000', totalparts: '3' }),
+      expect.objectContaining({
+        partindex: '0',
+        partbyteoffset: '0',
+        chunksize: '100000',
+        totalparts: '3',
+        filename: 'big.bin.csv',
+      }),
+      expect.objectContaining({
+        partindex: '1',
+        partbyteoffset: '100000',
+        chunksize: '100000',
+        totalparts: '3',
+      }),
+      expect.objectContaining({
+        partindex: '2',
+        partbyteoffset: '200000',
+        chunksize: '50000',
+        totalparts: '3',
+      }),
       expect.objectContaining({ totalparts: '3', filename: 'big.bin.csv' }),
     ])
     expect(new Set(uploads.map((q) => q.fields?.uuid)).size).toBe(1)
     expect(uploads[3]?.fields?.partindex).toBeUndefined()
-    expect(f.emulator.getResource(f.dataset.id, r.id)).toMatchObject({ title: 'Big', filesize: 250_000, checksum: { value: sha1(content) } })
-    expect(resourcesOutput(run)[0]).toMatchObject({ action: 'uploaded', checksum: { value: sha1(content) } })
+    expect(f.emulator.getResource(f.dataset.id, r.id)).toMatchObject({
+      title: 'Big',
+      filesize: 250_000,
+      checksum: { value: sha1(content) },
+    })
+    expect(resourcesOutput(run)[0]).toMatchObject({
+      action: 'uploaded',
+      checksum: { value: sha1(content) },
+    })
   })
 })
 
 describe('retries and failures', () => {
   it('retries a 503 honouring Retry-After, and a part whose answer was lost (500 on re-send) without losing bytes', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'f.csv', content: 'old', title: 'F' })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'f.csv',
+      content: 'old',
+      title: 'F',
+    })
     const content = Buffer.alloc(5000, 65)
     await f.write('f.csv', content)
     f.emulator.faults.push({ method: 'POST', path: '/upload/$', nth: 2, loseResponse: true })
-    f.emulator.faults.push({ method: 'PUT', nth: 1, status: 503, retryAfter: '1', body: { message: 'busy' } })
+    f.emulator.faults.push({
+      method: 'PUT',
+      nth: 1,
+      status: 503,
+      retryAfter: '1',
+      body: { message: 'busy' },
+    })
     const run = await f.run({ files: 'f.csv', 'chunk-size': '2048' })
     expect(run.code, run.stdout).toBe(0)
     expect(run.stdout).toMatch(/answered 503: busy; retry 1\/5 in 1\.0 s/)
@@ -296,13 +416,21 @@ describe('retries and failures', () => {
     const puts = f.emulator.requests.filter((q) => q.method === 'PUT')
     expect(puts.map((q) => q.status)).toEqual([503, 200])
     expect((puts[1]?.startedAt ?? 0) - (puts[0]?.finishedAt ?? 0)).toBeGreaterThanOrEqual(950)
-    expect(f.emulator.getResource(f.dataset.id, r.id)).toMatchObject({ title: 'F', checksum: { value: sha1(content) } })
+    expect(f.emulator.getResource(f.dataset.id, r.id)).toMatchObject({
+      title: 'F',
+      checksum: { value: sha1(content) },
+    })
   })
 
   it('never creates a resource twice when the answer to its creation is lost', async () => {
     f = await fixture()
     await f.write('new.csv', CSV_V2)
-    f.emulator.faults.push({ method: 'POST', path: `/datasets/${f.dataset.id}/upload/$`, nth: 1, loseResponse: true })
+    f.emulator.faults.push({
+      method: 'POST',
+      path: `/datasets/${f.dataset.id}/upload/$`,
+      nth: 1,
+      loseResponse: true,
+    })
     const run = await f.run({ files: 'new.csv', 'create-missing': 'true' })
     expect(run.code, run.stdout).toBe(0)
     expect(f.emulator.getDataset(f.dataset.id)?.resources).toHaveLength(1)
@@ -317,7 +445,12 @@ describe('retries and failures', () => {
     const good = f.emulator.addFileResource(f.dataset.id, { filename: 'good.csv', content: 'x' })
     await f.write('bad.csv', 'bad content')
     await f.write('good.csv', 'good content')
-    f.emulator.faults.push({ method: 'POST', path: `/resources/${bad.id}/upload/$`, status: 400, body: { message: 'Refused by policy' } })
+    f.emulator.faults.push({
+      method: 'POST',
+      path: `/resources/${bad.id}/upload/$`,
+      status: 400,
+      body: { message: 'Refused by policy' },
+    })
     const run = await f.run({ files: '*.csv' })
     expect(run.code).toBe(1)
     const results = resourcesOutput(run)
@@ -328,18 +461,27 @@ describe('retries and failures', () => {
     expect(results[0]?.error).toBe(
       `files '*.csv' (bad.csv) -> resource ${bad.id}: POST /api/1/datasets/${f.dataset.id}/resources/${bad.id}/upload/ answered 400: Refused by policy`,
     )
-    expect(f.emulator.getResource(f.dataset.id, good.id)?.checksum?.value).toBe(sha1('good content'))
+    expect(f.emulator.getResource(f.dataset.id, good.id)?.checksum?.value).toBe(
+      sha1('good content'),
+    )
     expect(run.stdout).toContain('::error::1 of 2 entries failed to publish')
     expect(run.summary).toContain('#### Failures')
     // 400 is not retried
-    expect(f.emulator.requests.filter((q) => q.path.includes(bad.id) && q.method === 'POST')).toHaveLength(1)
+    expect(
+      f.emulator.requests.filter((q) => q.path.includes(bad.id) && q.method === 'POST'),
+    ).toHaveLength(1)
   })
 
   it('gives up after max-retries and names the entry and the last error', async () => {
     f = await fixture()
     const r = f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'x' })
     await f.write('a.csv', 'y')
-    f.emulator.faults.push({ method: 'POST', path: '/upload/$', status: 502, body: '<html>Bad Gateway</html>' })
+    f.emulator.faults.push({
+      method: 'POST',
+      path: '/upload/$',
+      status: 502,
+      body: '<html>Bad Gateway</html>',
+    })
     const run = await f.run({ files: 'a.csv', 'max-retries': '2' })
     expect(run.code).toBe(1)
     expect(resourcesOutput(run)[0]?.error).toContain(
@@ -354,18 +496,30 @@ describe('identity and secrets', () => {
     f = await fixture({ oldSlugs: ['former-name'] })
     f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'x', title: 'A' })
     await f.write('a.csv', 'y')
-    const run = await f.run({ files: 'a.csv', dataset: 'former-name', 'api-url': `${f.emulator.url}/api/1/` })
+    const run = await f.run({
+      files: 'a.csv',
+      dataset: 'former-name',
+      'api-url': `${f.emulator.url}/api/1/`,
+    })
     expect(run.code, run.stdout).toBe(0)
-    expect(f.emulator.requests[0]).toMatchObject({ method: 'GET', path: '/api/1/datasets/former-name/', status: 308 })
+    expect(f.emulator.requests[0]).toMatchObject({
+      method: 'GET',
+      path: '/api/1/datasets/former-name/',
+      status: 308,
+    })
     for (const w of f.writes()) expect(w.path).toContain(`/datasets/${f.dataset.id}/`)
     // The key reaches the runner once, in the command that masks it; nowhere else.
-    expect(run.stdout.split('\n').filter((line) => line.includes(f.apiKey))).toEqual([`::add-mask::${f.apiKey}`])
+    expect(run.stdout.split('\n').filter((line) => line.includes(f.apiKey))).toEqual([
+      `::add-mask::${f.apiKey}`,
+    ])
     expect(run.everything.replace(`::add-mask::${f.apiKey}`, '')).not.toContain(f.apiKey)
     for (const q of f.emulator.requests) expect(q.path).not.toContain(f.apiKey)
 
     const failing = await f.run({ files: 'a.csv', 'api-key': `${f.apiKey}-wrong` })
     expect(failing.code).toBe(1)
-    expect(failing.everything.replace(`::add-mask::${f.apiKey}-wrong`, '')).not.toContain(`${f.apiKey}-wrong`)
+    expect(failing.everything.replace(`::add-mask::${f.apiKey}-wrong`, '')).not.toContain(
+      `${f.apiKey}-wrong`,
+    )
   })
 })
 
@@ -380,9 +534,9 @@ describe('more of the contract', () => {
     await f.write('out/draft.csv', 'draft')
     const run = await f.run({ files: 'out/*.csv\n!out/draft.csv' })
     expect(run.code, run.stdout).toBe(0)
-    expect(resourcesOutput(run).map((r) => [r.source, r.action, r.reason, r.checksum?.type])).toEqual([
-      ['out/kept.csv', 'skipped', 'unchanged (md5 and size match)', 'md5'],
-    ])
+    expect(
+      resourcesOutput(run).map((r) => [r.source, r.action, r.reason, r.checksum?.type]),
+    ).toEqual([['out/kept.csv', 'skipped', 'unchanged (md5 and size match)', 'md5']])
     expect(f.writes()).toEqual([])
   })
 
@@ -391,11 +545,21 @@ describe('more of the contract', () => {
     const r = f.emulator.addFileResource(f.dataset.id, { filename: 'p.csv', content: 'old' })
     const content = Buffer.alloc(3000, 66)
     await f.write('p.csv', content)
-    f.emulator.faults.push({ method: 'POST', path: '/upload/$', nth: 2, status: 400, body: { success: false, error: 'Chunk size mismatch', message: '' } })
+    f.emulator.faults.push({
+      method: 'POST',
+      path: '/upload/$',
+      nth: 2,
+      status: 400,
+      body: { success: false, error: 'Chunk size mismatch', message: '' },
+    })
     const run = await f.run({ files: 'p.csv', 'chunk-size': '1024' })
     expect(run.code, run.stdout).toBe(0)
     // the faulted request is answered before its form is read, hence no fields
-    expect(f.emulator.requests.filter((q) => q.method === 'POST').map((q) => [q.fault ?? q.fields?.partindex ?? 'final', q.status])).toEqual([
+    expect(
+      f.emulator.requests
+        .filter((q) => q.method === 'POST')
+        .map((q) => [q.fault ?? q.fields?.partindex ?? 'final', q.status]),
+    ).toEqual([
       ['0', 200],
       ['status:400', 400],
       ['1', 200],
@@ -407,13 +571,30 @@ describe('more of the contract', () => {
 
   it('starts again from scratch when the stored file does not match, and fails naming both checksums if it persists', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'v.csv', content: 'old', title: 'V' })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'v.csv',
+      content: 'old',
+      title: 'V',
+    })
     await f.write('v.csv', CSV_V2)
     const wrong = (value: string, content: string) => ({
       status: 200,
-      body: { id: r.id, title: 'v.csv', filetype: 'file', type: 'main', url: r.url, filesize: Buffer.byteLength(content), checksum: { type: 'sha1', value } },
+      body: {
+        id: r.id,
+        title: 'v.csv',
+        filetype: 'file',
+        type: 'main',
+        url: r.url,
+        filesize: Buffer.byteLength(content),
+        checksum: { type: 'sha1', value },
+      },
     })
-    f.emulator.faults.push({ method: 'POST', path: '/upload/$', nth: 1, ...wrong('0'.repeat(40), CSV_V2) })
+    f.emulator.faults.push({
+      method: 'POST',
+      path: '/upload/$',
+      nth: 1,
+      ...wrong('0'.repeat(40), CSV_V2),
+    })
     const recovered = await f.run({ files: 'v.csv' })
     expect(recovered.code, recovered.stdout).toBe(0)
     expect(recovered.stdout).toContain(
@@ -425,13 +606,18 @@ describe('more of the contract', () => {
     f.emulator.faults.push({ method: 'POST', path: '/upload/$', ...wrong('1'.repeat(40), CSV_V1) })
     const failed = await f.run({ files: 'v.csv' })
     expect(failed.code).toBe(1)
-    expect(resourcesOutput(failed)[0]?.error).toContain(`the server's sha1 for resource ${r.id} is ${'1'.repeat(40)}, the local file's is ${sha1(CSV_V1)}`)
+    expect(resourcesOutput(failed)[0]?.error).toContain(
+      `the server's sha1 for resource ${r.id} is ${'1'.repeat(40)}, the local file's is ${sha1(CSV_V1)}`,
+    )
   })
 
   it('replaces a new resource that received a wrong file in place, never creating a second one', async () => {
     f = await fixture()
     // Stands for the resource the server created with the wrong bytes (the fault answers in its name).
-    const created = f.emulator.addFileResource(f.dataset.id, { filename: 'placeholder.txt', content: 'zz' })
+    const created = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'placeholder.txt',
+      content: 'zz',
+    })
     await f.write('fresh.csv', CSV_V1)
     f.emulator.faults.push({
       method: 'POST',
@@ -455,19 +641,28 @@ describe('more of the contract', () => {
       `POST /api/1/datasets/${f.dataset.id}/resources/${created.id}/upload/`,
     ]) // the title the upload gives, fresh.csv, is already the one wanted: no PUT
     expect(f.emulator.getDataset(f.dataset.id)?.resources).toHaveLength(1)
-    expect(f.emulator.getResource(f.dataset.id, created.id)).toMatchObject({ title: 'fresh.csv', checksum: { value: sha1(CSV_V1) } })
+    expect(f.emulator.getResource(f.dataset.id, created.id)).toMatchObject({
+      title: 'fresh.csv',
+      checksum: { value: sha1(CSV_V1) },
+    })
     expect(resourcesOutput(run)[0]).toMatchObject({ action: 'created', id: created.id })
   })
 
   it('times out a request that hangs past timeout, and retries it', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 't.csv', content: 'old', title: 'T' })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 't.csv',
+      content: 'old',
+      title: 'T',
+    })
     await f.write('t.csv', CSV_V1)
     f.emulator.faults.push({ method: 'PUT', nth: 1, delayMs: 2500 })
     const started = Date.now()
     const run = await f.run({ files: 't.csv', timeout: '1' })
     expect(run.code, run.stdout).toBe(0)
-    expect(run.stdout).toMatch(/::warning::PUT \/api\/1\/datasets\/\w+\/resources\/[\w-]+\/ failed: .*[Tt]imeout.*; retry 1\/5/)
+    expect(run.stdout).toMatch(
+      /::warning::PUT \/api\/1\/datasets\/\w+\/resources\/[\w-]+\/ failed: .*[Tt]imeout.*; retry 1\/5/,
+    )
     expect(Date.now() - started).toBeLessThan(2500 + 2000)
     expect(f.emulator.getResource(f.dataset.id, r.id)?.title).toBe('T')
   })

@@ -49,7 +49,10 @@ describe('wait-for-analysis', () => {
       parsingDelayMs: 300,
       outcome: 'success',
       rules: [
-        { url: 'bad\\.csv$', outcome: { result: 'parsing-error', error: 'csv_detective: unclosed quote' } },
+        {
+          url: 'bad\\.csv$',
+          outcome: { result: 'parsing-error', error: 'csv_detective: unclosed quote' },
+        },
         { url: 'data\\.json$', outcome: { result: 'unavailable', status: 503 } },
       ],
     })
@@ -60,10 +63,21 @@ describe('wait-for-analysis', () => {
     expect(run.code, run.stdout).toBe(0)
     const analysis = JSON.parse(run.outputs.analysis ?? '[]') as Analysis[]
     const bySource = Object.fromEntries(analysis.map((a) => [a.source, a]))
-    expect(bySource['good.csv']).toMatchObject({ state: 'analysed', available: true, status: 200, format: 'csv', parsing: 'ok', parsing_error: null })
-    expect(bySource['bad.csv']).toMatchObject({ state: 'analysed', parsing: 'error', parsing_error: 'csv_detective: unclosed quote' })
+    expect(bySource['good.csv']).toMatchObject({
+      state: 'analysed',
+      available: true,
+      status: 200,
+      format: 'csv',
+      parsing: 'ok',
+      parsing_error: null,
+    })
+    expect(bySource['bad.csv']).toMatchObject({
+      state: 'analysed',
+      parsing: 'error',
+      parsing_error: 'csv_detective: unclosed quote',
+    })
     expect(bySource[url]).toMatchObject({ state: 'analysed', available: false, status: 503 })
-    expect(run.summary).toContain("#### What data.gouv.fr made of it")
+    expect(run.summary).toContain('#### What data.gouv.fr made of it')
     expect(run.summary).toContain('error: csv_detective: unclosed quote')
     expect(run.stdout).toContain("up to 30 s for data.gouv.fr's analysis")
     expect(resourcesOutput(run).map((r) => r.action)).toEqual(['created', 'created', 'created'])
@@ -74,11 +88,17 @@ describe('wait-for-analysis', () => {
     await f.write('slow.csv', 'a\n1\n')
     f.emulator.analyser.configure({ delayMs: 20_000 })
     const started = Date.now()
-    const run = await f.run({ files: 'slow.csv', 'create-missing': 'true', 'wait-for-analysis': '3s' })
+    const run = await f.run({
+      files: 'slow.csv',
+      'create-missing': 'true',
+      'wait-for-analysis': '3s',
+    })
     expect(run.code, run.stdout).toBe(0)
     expect(Date.now() - started).toBeLessThan(15_000)
     expect(run.stdout).toMatch(/::warning::wait-for-analysis: 1 resource not analysed after 3 s/)
-    expect(JSON.parse(run.outputs.analysis ?? '[]')).toMatchObject([{ source: 'slow.csv', state: 'pending', parsing: 'pending' }])
+    expect(JSON.parse(run.outputs.analysis ?? '[]')).toMatchObject([
+      { source: 'slow.csv', state: 'pending', parsing: 'pending' },
+    ])
   })
 
   it('off by default and in dry-run: nothing is waited for', async () => {

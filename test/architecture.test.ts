@@ -22,12 +22,19 @@ const ALLOWED: Record<string, readonly string[]> = {
 }
 
 /** Packages that belong to one part only. */
-const PACKAGES_ONLY_IN: Record<string, string> = { '@actions/core': 'action', '@actions/github': 'action' }
+const PACKAGES_ONLY_IN: Record<string, string> = {
+  '@actions/core': 'action',
+  '@actions/github': 'action',
+}
 
 async function sources(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true })
   const nested = await Promise.all(
-    entries.map((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : Promise.resolve(e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []))),
+    entries.map((e) =>
+      e.isDirectory()
+        ? sources(path.join(dir, e.name))
+        : Promise.resolve(e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []),
+    ),
   )
   return nested.flat()
 }
@@ -39,8 +46,10 @@ function partOf(file: string, root = SRC): string {
 
 function importsOf(text: string): string[] {
   const specifiers: string[] = []
-  for (const match of text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gm)) specifiers.push(match[1] as string)
-  for (const match of text.matchAll(/import\(\s*'([^']+)'\s*\)/g)) specifiers.push(match[1] as string)
+  for (const match of text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gm))
+    specifiers.push(match[1] as string)
+  for (const match of text.matchAll(/import\(\s*'([^']+)'\s*\)/g))
+    specifiers.push(match[1] as string)
   return specifiers
 }
 
@@ -58,11 +67,15 @@ async function violations(root = SRC): Promise<string[]> {
     for (const specifier of importsOf(await readFile(file, 'utf8'))) {
       if (specifier.startsWith('.')) {
         const target = partOf(path.resolve(path.dirname(file), specifier), root)
-        if (target !== part && !allowed.includes(target)) found.push(`${where} -> ${specifier} (${part} may not import ${target})`)
+        if (target !== part && !allowed.includes(target))
+          found.push(`${where} -> ${specifier} (${part} may not import ${target})`)
         continue
       }
-      const owner = Object.entries(PACKAGES_ONLY_IN).find(([name]) => specifier === name || specifier.startsWith(`${name}/`))?.[1]
-      if (owner !== undefined && owner !== part) found.push(`${where} -> ${specifier} (only ${owner} may use it)`)
+      const owner = Object.entries(PACKAGES_ONLY_IN).find(
+        ([name]) => specifier === name || specifier.startsWith(`${name}/`),
+      )?.[1]
+      if (owner !== undefined && owner !== part)
+        found.push(`${where} -> ${specifier} (only ${owner} may use it)`)
     }
   }
   return found.sort()
@@ -80,10 +93,16 @@ describe('architecture', () => {
       await writeFile(path.join(root, file), text)
     }
     try {
-      await write('engine/a.ts', "import { run } from '../action/main.js'\nimport { x } from './b.js'\n")
+      await write(
+        'engine/a.ts',
+        "import { run } from '../action/main.js'\nimport { x } from './b.js'\n",
+      )
       await write('datagouv/b.ts', "export { plan } from '../engine/plan.js'\n")
       await write('files/c.ts', "import * as core from '@actions/core'\n")
-      await write('cli/d.ts', "import { execute } from '../engine/engine.js'\nconst m = await import('../action/main.js')\n")
+      await write(
+        'cli/d.ts',
+        "import { execute } from '../engine/engine.js'\nconst m = await import('../action/main.js')\n",
+      )
       expect(await violations(root)).toEqual([
         'cli/d.ts -> ../action/main.js (cli may not import action)',
         'datagouv/b.ts -> ../engine/plan.js (datagouv may not import engine)',
@@ -99,7 +118,9 @@ describe('architecture', () => {
     const doc = await readFile(path.join(SRC, '../ARCHITECTURE.md'), 'utf8')
     for (const [part, allowed] of Object.entries(ALLOWED)) {
       if (part === 'version') continue
-      const line = new RegExp(`\\| \`src/${part}/\` \\|[^\\n]*\\| ${allowed.length === 0 ? 'nothing' : allowed.map((a) => `\`${a}\``).join(', ')} \\|`)
+      const line = new RegExp(
+        `\\| \`src/${part}/\` \\|[^\\n]*\\| ${allowed.length === 0 ? 'nothing' : allowed.map((a) => `\`${a}\``).join(', ')} \\|`,
+      )
       expect(doc, part).toMatch(line)
     }
   })

@@ -1,13 +1,26 @@
 /** The CLI's progress display: the frame drawn for a given sequence of events, the smoothed speed, the Ctrl-C report. */
 import { describe, expect, it } from 'vitest'
-import { formatEta, interruptReport, ProgressModel, Rate, renderFrame, type UploadEntry } from '../src/cli/progress.js'
+import {
+  formatEta,
+  interruptReport,
+  ProgressModel,
+  Rate,
+  renderFrame,
+  type UploadEntry,
+} from '../src/cli/progress.js'
 import { terminalReporter } from '../src/cli/terminal.js'
 import type { FileEntry } from '../src/engine/manifest.js'
 
 const MiB = 1024 * 1024
-const entry = (source: string, size: number): UploadEntry => ({ path: `/work/${source}`, source, size })
+const entry = (source: string, size: number): UploadEntry => ({
+  path: `/work/${source}`,
+  source,
+  size,
+})
 const speeds = (line: string | undefined): number[] =>
-  [...(line ?? '').matchAll(/([\d.]+) (B|KiB|MiB|GiB)\/s/g)].map((m) => Number(m[1]) * { B: 1, KiB: 1024, MiB, GiB: 1024 * MiB }[m[2] as 'B'])
+  [...(line ?? '').matchAll(/([\d.]+) (B|KiB|MiB|GiB)\/s/g)].map(
+    (m) => Number(m[1]) * { B: 1, KiB: 1024, MiB, GiB: 1024 * MiB }[m[2] as 'B'],
+  )
 
 describe('Rate', () => {
   it('shows nothing during the first second, then the average over it, not the burst of the first read', () => {
@@ -40,7 +53,10 @@ describe('renderFrame', () => {
   it('draws one line per upload in flight and a total line that fit the terminal', () => {
     const model = new ProgressModel()
     const a = entry('out/ventes-2024.csv', 40 * MiB)
-    const b = entry('exports/a/very/long/folder/name/that/will/not/fit/stations-des-regions.geojson', 100 * MiB)
+    const b = entry(
+      'exports/a/very/long/folder/name/that/will/not/fit/stations-des-regions.geojson',
+      100 * MiB,
+    )
     model.progress(a, 1 * MiB, 0)
     model.progress(b, 2 * MiB, 10)
     for (let t = 100; t <= 3000; t += 100) {
@@ -53,7 +69,9 @@ describe('renderFrame', () => {
       expect(lines).toHaveLength(3)
       for (const line of lines) expect(line.length, `${columns}: ${line}`).toBeLessThan(columns)
       expect(lines[0]).toContain('out/ventes-2024.csv')
-      expect(lines[1]).toMatch(columns >= 120 ? /…\/[\w/-]*\/stations-des-regions\.geojson / : /…[\w/-]*regions\.geojson /)
+      expect(lines[1]).toMatch(
+        columns >= 120 ? /…\/[\w/-]*\/stations-des-regions\.geojson / : /…[\w/-]*regions\.geojson /,
+      )
       expect(lines[2]).toMatch(/^ {2}Total: {2}0 files done, 2 in flight {2}[\d.]+ MiB sent/)
     }
     const [first, second, total] = renderFrame(model, 120)
@@ -91,7 +109,9 @@ describe('renderFrame', () => {
       model.tick(t)
     }
     let lines = renderFrame(model, 100)
-    expect(lines[2]).toMatch(/Total: {2}0\/2 files done {2}[\d.]+ MiB \/ 40\.0 MiB {2}[\d.]+ MiB\/s {2}ETA \d:\d\d/)
+    expect(lines[2]).toMatch(
+      /Total: {2}0\/2 files done {2}[\d.]+ MiB \/ 40\.0 MiB {2}[\d.]+ MiB\/s {2}ETA \d:\d\d/,
+    )
     model.progress(a, 10 * MiB, 2100)
     lines = renderFrame(model, 100)
     expect(lines[0]).toMatch(/a\.csv .*100 % +10\.0 MiB \/ 10\.0 MiB +waiting for the server/)
@@ -125,13 +145,20 @@ describe('renderFrame', () => {
 
 describe('interruptReport', () => {
   it('before publishing, and in a dry run: nothing was written', () => {
-    expect(interruptReport(new ProgressModel(), 'preflight', MiB)).toEqual(['Interrupted (Ctrl-C) before publishing: nothing was written.'])
+    expect(interruptReport(new ProgressModel(), 'preflight', MiB)).toEqual([
+      'Interrupted (Ctrl-C) before publishing: nothing was written.',
+    ])
     expect(interruptReport(new ProgressModel(), 'dry-run', MiB)[0]).toContain('nothing was written')
   })
 
   it('says which uploads were cut and that the server discards their parts, which were sent in full, and what stays published', () => {
     const model = new ProgressModel()
-    model.plan([entry('big.csv', 50 * MiB), entry('small.csv', 100), entry('done.csv', 10), entry('sent.csv', 20)])
+    model.plan([
+      entry('big.csv', 50 * MiB),
+      entry('small.csv', 100),
+      entry('done.csv', 10),
+      entry('sent.csv', 20),
+    ])
     model.progress(entry('big.csv', 50 * MiB), 12 * MiB, 0)
     model.progress(entry('small.csv', 100), 50, 0)
     model.ended(entry('done.csv', 10), false, 'created', 0)
@@ -139,8 +166,12 @@ describe('interruptReport', () => {
     const text = interruptReport(model, 'publish', 20 * MiB).join('\n')
     expect(text).toContain('Interrupted (Ctrl-C) while publishing.')
     expect(text).toContain('Uploads cut short: nothing was replaced or created for these files.')
-    expect(text).toContain('  - big.csv: 12.0 MiB of 50.0 MiB sent in parts the server never combined; it discards them')
-    expect(text).toContain('  - small.csv: 50 B of 100 B sent in a request cut short; the server discards it')
+    expect(text).toContain(
+      '  - big.csv: 12.0 MiB of 50.0 MiB sent in parts the server never combined; it discards them',
+    )
+    expect(text).toContain(
+      '  - small.csv: 50 B of 100 B sent in a request cut short; the server discards it',
+    )
     expect(text).toMatch(/Sent in full, the server's answer not received[^\n]*\n {2}- sent\.csv/)
     expect(text).toMatch(/Already published \(they stay published\):\n {2}- done\.csv \(created\)/)
     expect(text).toContain('Run the same command again to finish')
@@ -161,7 +192,13 @@ describe('terminalReporter', () => {
   it('without a terminal: log lines as they come, and for files larger than a part one line every 10 s and one at the end', () => {
     let now = 0
     const written: string[] = []
-    const reporter = terminalReporter({ stream: { write: (t: string) => written.push(t) }, verbose: false, dryRun: false, chunkSize: MiB, clock: () => now })
+    const reporter = terminalReporter({
+      stream: { write: (t: string) => written.push(t) },
+      verbose: false,
+      dryRun: false,
+      chunkSize: MiB,
+      clock: () => now,
+    })
     reporter.info('hello')
     reporter.debug('hidden')
     const big = file('big.csv', 4 * MiB)
@@ -169,13 +206,21 @@ describe('terminalReporter', () => {
     reporter.progress(big, 4 * MiB)
     reporter.progress(file('small.csv', 10), 10)
     reporter.done()
-    expect(written.join('')).toBe('hello\nbig.csv: 2.50 MiB of 4.00 MiB (63 %), 256.0 KiB/s\nbig.csv: 4.00 MiB of 4.00 MiB (100 %), 315.1 KiB/s\n')
+    expect(written.join('')).toBe(
+      'hello\nbig.csv: 2.50 MiB of 4.00 MiB (63 %), 256.0 KiB/s\nbig.csv: 4.00 MiB of 4.00 MiB (100 %), 315.1 KiB/s\n',
+    )
   })
 
   it('on a terminal: the frame is redrawn in place under the log lines, and removed at the end', async () => {
     let text = ''
     const stream = { isTTY: true, columns: 80, rows: 24, write: (t: string) => (text += t) }
-    const reporter = terminalReporter({ stream, verbose: false, dryRun: false, chunkSize: MiB, redrawMs: 5 })
+    const reporter = terminalReporter({
+      stream,
+      verbose: false,
+      dryRun: false,
+      chunkSize: MiB,
+      redrawMs: 5,
+    })
     await reporter.group('Publish', async () => {
       reporter.progress(file('a.csv', 4 * MiB), MiB)
       reporter.progress(file('b.csv', 4 * MiB), 2 * MiB)
@@ -195,6 +240,8 @@ describe('terminalReporter', () => {
     expect(text.lastIndexOf(erase, before)).toBeGreaterThan(text.indexOf('Total:'))
     expect(text.indexOf('75 %', before)).toBeGreaterThan(before)
     // Ctrl-C now: both uploads were cut.
-    expect(reporter.interrupted('Ctrl-C').join('\n')).toMatch(/a\.csv: 3\.00 MiB of 4\.00 MiB sent[\s\S]*b\.csv: 2\.00 MiB of 4\.00 MiB sent/)
+    expect(reporter.interrupted('Ctrl-C').join('\n')).toMatch(
+      /a\.csv: 3\.00 MiB of 4\.00 MiB sent[\s\S]*b\.csv: 2\.00 MiB of 4\.00 MiB sent/,
+    )
   })
 })

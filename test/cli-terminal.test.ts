@@ -22,7 +22,16 @@ async function stalledUploads() {
   await f.write('a.csv', Buffer.alloc(3 * MiB, 'a'))
   await f.write('b.csv', Buffer.alloc(3 * MiB, 'b'))
   f.emulator.faults.push({ method: 'POST', path: '/upload/$', delayMs: 30_000 })
-  const args = ['--api-url', f.emulator.url, '--dataset', f.dataset.id, '--files', '*.csv', '--chunk-size', String(MiB)]
+  const args = [
+    '--api-url',
+    f.emulator.url,
+    '--dataset',
+    f.dataset.id,
+    '--files',
+    '*.csv',
+    '--chunk-size',
+    String(MiB),
+  ]
   const untouched = (): void => {
     expect(f.emulator.getResource(f.dataset.id, a.id)?.checksum?.value).toBe(sha1('old a'))
     expect(f.emulator.getResource(f.dataset.id, b.id)?.checksum?.value).toBe(sha1('old b'))
@@ -46,7 +55,10 @@ describe('datagouv-publish on a terminal', () => {
     const drawn = run.output().length
     await run.waitFor(/B\/s/)
     const redraw = run.output().slice(drawn)
-    expect(redraw.includes('\u001b[1A') || redraw.includes('\u001b[2K'), JSON.stringify(redraw)).toBe(true)
+    expect(
+      redraw.includes('\u001b[1A') || redraw.includes('\u001b[2K'),
+      JSON.stringify(redraw),
+    ).toBe(true)
     expect(plain(run.output().slice(drawn))).not.toContain('== Publish')
 
     run.interrupt()
@@ -54,7 +66,9 @@ describe('datagouv-publish on a terminal', () => {
     const after = plain(run.output())
     expect(after).toContain('Interrupted (Ctrl-C) while publishing.')
     expect(after).toContain('Uploads cut short: nothing was replaced or created for these files.')
-    expect(after).toMatch(/- a\.csv: [\d.]+ (KiB|MiB) of 3\.00 MiB sent in parts the server never combined; it discards them/)
+    expect(after).toMatch(
+      /- a\.csv: [\d.]+ (KiB|MiB) of 3\.00 MiB sent in parts the server never combined; it discards them/,
+    )
     expect(after).toMatch(/- b\.csv: [\d.]+ (KiB|MiB) of 3\.00 MiB sent in parts/)
     expect(after).toContain('Run the same command again to finish')
     untouched()
@@ -62,7 +76,11 @@ describe('datagouv-publish on a terminal', () => {
 
   it('on a terminal that cannot move its cursor (TERM=dumb): log lines only', async () => {
     const { args, env } = await stalledUploads()
-    const run = startCli(args, { cwd: f.workspace, env: { ...env, TERM: 'dumb' }, terminal: { columns: 100, rows: 30 } })
+    const run = startCli(args, {
+      cwd: f.workspace,
+      env: { ...env, TERM: 'dumb' },
+      terminal: { columns: 100, rows: 30 },
+    })
     await run.waitFor(/== Publish/)
     await new Promise((r) => setTimeout(r, 1500))
     run.interrupt()
@@ -80,7 +98,9 @@ describe('datagouv-publish on a terminal', () => {
     run.interrupt()
     expect(await run.exit).toBe(130)
     expect(run.output()).not.toContain('\x1b[')
-    expect(run.output()).toMatch(/Interrupted \(Ctrl-C\) while publishing\.\nUploads cut short[^\n]*\n {2}- a\.csv: [^\n]*\n {2}- b\.csv: /)
+    expect(run.output()).toMatch(
+      /Interrupted \(Ctrl-C\) while publishing\.\nUploads cut short[^\n]*\n {2}- a\.csv: [^\n]*\n {2}- b\.csv: /,
+    )
     expect(run.stdout()).toBe('')
     untouched()
   })
@@ -89,10 +109,13 @@ describe('datagouv-publish on a terminal', () => {
     f = await fixture()
     await f.write('a.csv', 'a')
     f.emulator.faults.push({ method: 'GET', path: `/datasets/${f.dataset.id}/$`, delayMs: 30_000 })
-    const run = startCli(['--api-url', f.emulator.url, '--dataset', f.dataset.id, '--files', 'a.csv'], {
-      cwd: f.workspace,
-      env: { DATAGOUV_API_KEY: f.apiKey },
-    })
+    const run = startCli(
+      ['--api-url', f.emulator.url, '--dataset', f.dataset.id, '--files', 'a.csv'],
+      {
+        cwd: f.workspace,
+        env: { DATAGOUV_API_KEY: f.apiKey },
+      },
+    )
     await run.waitFor(/== Preflight/)
     await new Promise((r) => setTimeout(r, 300))
     run.interrupt()

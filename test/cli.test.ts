@@ -20,7 +20,13 @@ describe('datagouv-publish CLI', () => {
     for (const line of help.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100)
     const version = await cli(['--version'], { cwd: f.workspace })
     expect(version.stdout.trim()).toBe(VERSION)
-    expect((JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version).toBe(VERSION)
+    expect(
+      (
+        JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+          version: string
+        }
+      ).version,
+    ).toBe(VERSION)
   })
 
   it('says why the key is not a flag, suggests the nearest option, and explains a stray argument (exit 2, no usage dump)', async () => {
@@ -42,10 +48,18 @@ describe('datagouv-publish CLI', () => {
     const typo = await cli(['--datset', 'x'], opts)
     expect(typo.code).toBe(2)
     expect(typo.stderr).toContain("unknown option '--datset'; did you mean '--dataset'?")
-    expect((await cli(['--dataset', 'x', '--dry_run'], opts)).stderr).toContain("did you mean '--dry-run'?")
-    expect((await cli(['--dataset', 'x', '--create-mising'], opts)).stderr).toContain("did you mean '--create-missing'?")
-    expect((await cli(['--dataset', 'x', '--check-urls'], opts)).stderr).toContain('--no-check-urls')
-    expect((await cli(['--dataset', 'x', '--frobnicate'], opts)).stderr).not.toContain('did you mean')
+    expect((await cli(['--dataset', 'x', '--dry_run'], opts)).stderr).toContain(
+      "did you mean '--dry-run'?",
+    )
+    expect((await cli(['--dataset', 'x', '--create-mising'], opts)).stderr).toContain(
+      "did you mean '--create-missing'?",
+    )
+    expect((await cli(['--dataset', 'x', '--check-urls'], opts)).stderr).toContain(
+      '--no-check-urls',
+    )
+    expect((await cli(['--dataset', 'x', '--frobnicate'], opts)).stderr).not.toContain(
+      'did you mean',
+    )
     // An unquoted glob the shell expanded: the second file arrives as a stray argument.
     const expanded = await cli(['--dataset', 'x', '--files', 'out/a.csv', 'out/b.csv'], opts)
     expect(expanded.code).toBe(2)
@@ -56,19 +70,37 @@ describe('datagouv-publish CLI', () => {
     expect(missingValue.stderr).toContain("option '--dataset' needs a value")
     // With --json, stdout still gets one JSON document.
     const json = await cli(['--datset', 'x', '--json'], opts)
-    expect(JSON.parse(json.stdout)).toEqual({ problems: [expect.stringContaining("did you mean '--dataset'?")] })
+    expect(JSON.parse(json.stdout)).toEqual({
+      problems: [expect.stringContaining("did you mean '--dataset'?")],
+    })
   })
 
   it('publishes with the key from DATAGOUV_API_KEY, prints the outputs under their action names as JSON, then finds nothing to do', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'old', title: 'A' })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'a.csv',
+      content: 'old',
+      title: 'A',
+    })
     await f.write('out/a.csv', 'new content')
     await f.write('out/b.csv', 'b')
-    const args = ['--api-url', f.emulator.url, '--dataset', f.dataset.slug, '--files', 'out/*.csv', '--files', '!out/b.csv', '--json']
+    const args = [
+      '--api-url',
+      f.emulator.url,
+      '--dataset',
+      f.dataset.slug,
+      '--files',
+      'out/*.csv',
+      '--files',
+      '!out/b.csv',
+      '--json',
+    ]
     const env = { DATAGOUV_API_KEY: f.apiKey }
     const run = await cli(args, { cwd: f.workspace, env })
     expect(run.code, run.stderr).toBe(0)
-    const result = JSON.parse(run.stdout) as Record<string, unknown> & { resources: Array<{ id: string; action: string; checksum: { value: string } }> }
+    const result = JSON.parse(run.stdout) as Record<string, unknown> & {
+      resources: Array<{ id: string; action: string; checksum: { value: string } }>
+    }
     expect(Object.keys(result)).toEqual([...OUTPUT_NAMES])
     expect(result).toMatchObject({
       changed: true,
@@ -79,7 +111,13 @@ describe('datagouv-publish CLI', () => {
       'dataset-url': expect.stringContaining('/datasets/test-dataset'),
       urls: { 'out/a.csv': expect.stringContaining('a.csv') },
     })
-    expect(result.resources).toEqual([expect.objectContaining({ id: r.id, action: 'uploaded', checksum: { type: 'sha1', value: sha1('new content') } })])
+    expect(result.resources).toEqual([
+      expect.objectContaining({
+        id: r.id,
+        action: 'uploaded',
+        checksum: { type: 'sha1', value: sha1('new content') },
+      }),
+    ])
     expect(f.emulator.getResource(f.dataset.id, r.id)?.title).toBe('A')
     expect(run.stderr).toContain('== Preflight')
     expect(run.stdout + run.stderr).not.toContain(f.apiKey)
@@ -98,10 +136,15 @@ describe('datagouv-publish CLI', () => {
     await f.write('a.csv', 'new')
     const base = ['--api-url', f.emulator.url, '--dataset', f.dataset.id]
     const env = { DATAGOUV_API_KEY: f.apiKey }
-    const bad = await cli([...base, '--files', 'a.csv', '--concurrency', 'lots', '--json'], { cwd: f.workspace, env })
+    const bad = await cli([...base, '--files', 'a.csv', '--concurrency', 'lots', '--json'], {
+      cwd: f.workspace,
+      env,
+    })
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("input 'concurrency' must be a whole number")
-    expect(JSON.parse(bad.stdout)).toEqual({ problems: [expect.stringContaining("input 'concurrency' must be a whole number")] })
+    expect(JSON.parse(bad.stdout)).toEqual({
+      problems: [expect.stringContaining("input 'concurrency' must be a whole number")],
+    })
 
     // Without a key, the CLI speaks of its environment variable, not of the action's secrets.
     const noKey = await cli([...base, '--files', 'a.csv'], { cwd: f.workspace })
@@ -111,14 +154,24 @@ describe('datagouv-publish CLI', () => {
     expect(noKey.stderr).not.toContain('secrets.')
     expect(noKey.stderr).not.toContain('api-key:')
 
-    const missing = await cli([...base, '--files', 'zzz.csv', '--files', 'yyy.csv', '--json'], { cwd: f.workspace, env })
+    const missing = await cli([...base, '--files', 'zzz.csv', '--files', 'yyy.csv', '--json'], {
+      cwd: f.workspace,
+      env,
+    })
     expect(missing.code).toBe(2)
     expect(f.writes()).toEqual([])
     const problems = JSON.parse(missing.stdout) as { problems: string[]; [output: string]: unknown }
-    expect(problems.problems).toEqual([expect.stringContaining("'zzz.csv'"), expect.stringContaining("'yyy.csv'")])
+    expect(problems.problems).toEqual([
+      expect.stringContaining("'zzz.csv'"),
+      expect.stringContaining("'yyy.csv'"),
+    ])
     // With the outputs known when the preflight stopped, under the same names as on success.
     expect(Object.keys(problems)).toEqual(['problems', ...OUTPUT_NAMES])
-    expect(problems).toMatchObject({ changed: false, 'uploaded-count': 0, 'dataset-url': expect.stringContaining('/datasets/test-dataset') })
+    expect(problems).toMatchObject({
+      changed: false,
+      'uploaded-count': 0,
+      'dataset-url': expect.stringContaining('/datasets/test-dataset'),
+    })
 
     f.emulator.faults.push({ method: 'POST', status: 400, body: { message: 'refused' } })
     const failed = await cli([...base, '--files', 'a.csv'], { cwd: f.workspace, env })
@@ -134,13 +187,24 @@ describe('datagouv-publish CLI', () => {
     await f.write('entries.yml', '- path: other.csv\n  title: Autre\n')
     const env = { DATAGOUV_API_KEY: f.apiKey }
     const base = ['--api-url', f.emulator.url, '--dataset', f.dataset.id, '--create-missing']
-    const inline = await cli([...base, '--resources', '- path: new.csv\n  title: Nouveau\n  type: documentation'], { cwd: f.workspace, env })
+    const inline = await cli(
+      [...base, '--resources', '- path: new.csv\n  title: Nouveau\n  type: documentation'],
+      { cwd: f.workspace, env },
+    )
     expect(inline.code, inline.stderr).toBe(0)
-    expect(f.emulator.getDataset(f.dataset.id)?.resources[0]).toMatchObject({ title: 'Nouveau', type: 'documentation' })
+    expect(f.emulator.getDataset(f.dataset.id)?.resources[0]).toMatchObject({
+      title: 'Nouveau',
+      type: 'documentation',
+    })
     // Every option that takes a value takes one that starts with a dash (here refused by the input's own check).
-    const negative = await cli([...base, '--files', 'new.csv', '--timeout', '-5'], { cwd: f.workspace, env })
+    const negative = await cli([...base, '--files', 'new.csv', '--timeout', '-5'], {
+      cwd: f.workspace,
+      env,
+    })
     expect(negative.code).toBe(2)
-    expect(negative.stderr).toContain("input 'timeout' must be a whole number of seconds from 1 to 86400, got '-5'")
+    expect(negative.stderr).toContain(
+      "input 'timeout' must be a whole number of seconds from 1 to 86400, got '-5'",
+    )
     const fromFile = await cli([...base, '--resources', '@entries.yml'], { cwd: f.workspace, env })
     expect(fromFile.code, fromFile.stderr).toBe(0)
     expect(f.emulator.getDataset(f.dataset.id)?.resources.map((r) => r.title)).toContain('Autre')
@@ -150,7 +214,18 @@ describe('datagouv-publish CLI', () => {
     f = await fixture()
     await f.write('out/big.csv', Buffer.alloc(3 * 1024 * 1024, 'x'))
     const run = await cli(
-      ['--api-url', f.emulator.url, '--dataset', f.dataset.id, '--files', 'out/*.csv', '--create-missing', '--chunk-size', String(1024 * 1024), '--verbose'],
+      [
+        '--api-url',
+        f.emulator.url,
+        '--dataset',
+        f.dataset.id,
+        '--files',
+        'out/*.csv',
+        '--create-missing',
+        '--chunk-size',
+        String(1024 * 1024),
+        '--verbose',
+      ],
       { cwd: f.workspace, env: { DATAGOUV_API_KEY: f.apiKey } },
     )
     expect(run.code, run.stderr).toBe(0)

@@ -16,7 +16,9 @@ const action = parse(await readFile(new URL('../action.yml', import.meta.url), '
 const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
 
 function tableRows(marker: string): string[][] {
-  const block = new RegExp(`<!-- ${marker}:start -->\\n([\\s\\S]*?)<!-- ${marker}:end -->`).exec(readme)?.[1] ?? ''
+  const block =
+    new RegExp(`<!-- ${marker}:start -->\\n([\\s\\S]*?)<!-- ${marker}:end -->`).exec(readme)?.[1] ??
+    ''
   return block
     .trim()
     .split('\n')
@@ -36,7 +38,8 @@ describe('action.yml', () => {
 
   it('declares exactly the inputs the code reads, with the defaults the code applies', () => {
     expect(Object.keys(action.inputs).sort()).toEqual([...INPUT_NAMES].sort())
-    for (const [name, value] of Object.entries(DEFAULTS)) expect(action.inputs[name]?.default, name).toBe(value)
+    for (const [name, value] of Object.entries(DEFAULTS))
+      expect(action.inputs[name]?.default, name).toBe(value)
     expect(action.inputs.dataset?.required).toBe(true)
   })
 
@@ -51,7 +54,11 @@ describe('README tables', () => {
     expect(rows.map((r) => r[0])).toEqual(Object.keys(action.inputs).map((n) => `\`${n}\``))
     for (const [name, cell, description] of rows) {
       const input = action.inputs[name?.replace(/`/g, '') ?? '']
-      const expectedDefault = input?.required ? '(required)' : input?.default ? `\`${input.default}\`` : ''
+      const expectedDefault = input?.required
+        ? '(required)'
+        : input?.default
+          ? `\`${input.default}\``
+          : ''
       expect(cell, name).toBe(expectedDefault)
       expect(description, name).toBe(input?.description.trim().replace(/\s*\n\s*/g, ' '))
     }
@@ -61,7 +68,9 @@ describe('README tables', () => {
     const rows = tableRows('outputs')
     expect(rows.map((r) => r[0])).toEqual(Object.keys(action.outputs).map((n) => `\`${n}\``))
     for (const [name, description] of rows)
-      expect(description, name).toBe(action.outputs[name?.replace(/`/g, '') ?? '']?.description.trim().replace(/\s*\n\s*/g, ' '))
+      expect(description, name).toBe(
+        action.outputs[name?.replace(/`/g, '') ?? '']?.description.trim().replace(/\s*\n\s*/g, ' '),
+      )
   })
 })
 

@@ -6,7 +6,12 @@ import { startEmulator, type Emulator, type OrganizationState } from '../emulato
 
 type Json = Record<string, unknown>
 
-async function call(emu: Emulator, method: string, path: string, opts: { key?: string; json?: unknown; body?: FormData } = {}) {
+async function call(
+  emu: Emulator,
+  method: string,
+  path: string,
+  opts: { key?: string; json?: unknown; body?: FormData } = {},
+) {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (opts.key !== undefined) headers['x-api-key'] = opts.key
   let body: RequestInit['body'] = opts.body
@@ -14,7 +19,11 @@ async function call(emu: Emulator, method: string, path: string, opts: { key?: s
     headers['content-type'] = 'application/json'
     body = JSON.stringify(opts.json)
   }
-  const res = await fetch(`${emu.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) })
+  const res = await fetch(`${emu.url}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  })
   const text = await res.text()
   return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as Json }
 }
@@ -61,27 +70,52 @@ describe('dataset creation and organizations', () => {
     })
     expect((res.body['owner'] as Json)['id']).toBeDefined()
     expect(res.body['permissions']).toEqual({ delete: true, edit: true, edit_resources: true })
-    const again = await call(emu, 'POST', '/api/1/datasets/', { key: 'outsider', json: { title: 'Ventes 2024 (brut)', description: 'd' } })
+    const again = await call(emu, 'POST', '/api/1/datasets/', {
+      key: 'outsider',
+      json: { title: 'Ventes 2024 (brut)', description: 'd' },
+    })
     expect(again.body['slug']).toBe('ventes-2024-brut-1')
-    expect((await call(emu, 'GET', `/api/1/datasets/${res.body['id'] as string}/`, { key: 'admin' })).status).toBe(404)
+    expect(
+      (await call(emu, 'GET', `/api/1/datasets/${res.body['id'] as string}/`, { key: 'admin' }))
+        .status,
+    ).toBe(404)
   })
 
   it('validates like DatasetForm', async () => {
-    expect((await call(emu, 'POST', '/api/1/datasets/', { json: { title: 't', description: 'd' } })).status).toBe(401)
+    expect(
+      (await call(emu, 'POST', '/api/1/datasets/', { json: { title: 't', description: 'd' } }))
+        .status,
+    ).toBe(401)
     expect(await call(emu, 'POST', '/api/1/datasets/', { key: 'admin', json: {} })).toEqual({
       status: 400,
-      body: { errors: { title: ['This field is required.'], description: ['This field is required.'] } },
+      body: {
+        errors: { title: ['This field is required.'], description: ['This field is required.'] },
+      },
     })
-    const wrongOrg = await call(emu, 'POST', '/api/1/datasets/', { key: 'outsider', json: { title: 't', description: 'd', organization: org.id } })
-    expect(wrongOrg).toEqual({ status: 400, body: { errors: { organization: ['Permission denied for this organization'] } } })
+    const wrongOrg = await call(emu, 'POST', '/api/1/datasets/', {
+      key: 'outsider',
+      json: { title: 't', description: 'd', organization: org.id },
+    })
+    expect(wrongOrg).toEqual({
+      status: 400,
+      body: { errors: { organization: ['Permission denied for this organization'] } },
+    })
     const unknown = await call(emu, 'POST', '/api/1/datasets/', {
       key: 'admin',
       json: { title: 't', description: 'd', organization: '0123456789abcdef01234567' },
     })
     expect(unknown.body).toEqual({ errors: { organization: ['Organization does not exists'] } })
-    const bySlug = await call(emu, 'POST', '/api/1/datasets/', { key: 'admin', json: { title: 't', description: 'd', organization: org.slug } })
-    expect(bySlug.body).toEqual({ errors: { organization: [`Unsupported identifier: ${org.slug}`] } })
-    const otherOwner = await call(emu, 'POST', '/api/1/datasets/', { key: 'admin', json: { title: 't', description: 'd', owner: partial } })
+    const bySlug = await call(emu, 'POST', '/api/1/datasets/', {
+      key: 'admin',
+      json: { title: 't', description: 'd', organization: org.slug },
+    })
+    expect(bySlug.body).toEqual({
+      errors: { organization: [`Unsupported identifier: ${org.slug}`] },
+    })
+    const otherOwner = await call(emu, 'POST', '/api/1/datasets/', {
+      key: 'admin',
+      json: { title: 't', description: 'd', owner: partial },
+    })
     expect(otherOwner.body).toEqual({ errors: { owner: ['You can only set yourself as owner'] } })
   })
 
@@ -92,40 +126,72 @@ describe('dataset creation and organizations', () => {
     })
     expect(res.status).toBe(201)
     expect(res.body['owner']).toBeNull()
-    expect(res.body['organization']).toMatchObject({ id: org.id, slug: 'ministere-des-donnees', name: 'Ministère des Données' })
+    expect(res.body['organization']).toMatchObject({
+      id: org.id,
+      slug: 'ministere-des-donnees',
+      name: 'Ministère des Données',
+    })
     const id = res.body['id'] as string
     const fd = new FormData()
     fd.append('file', new Blob(['a\n1\n']), 'budget.csv')
-    expect((await call(emu, 'POST', `/api/1/datasets/${id}/upload/`, { key: 'admin', body: fd })).status).toBe(201)
+    expect(
+      (await call(emu, 'POST', `/api/1/datasets/${id}/upload/`, { key: 'admin', body: fd })).status,
+    ).toBe(201)
     const read = await call(emu, 'GET', `/api/1/datasets/${id}/`, { key: 'partial' })
     expect(read.status).toBe(200)
     expect(read.body['permissions']).toEqual({ delete: false, edit: false, edit_resources: false })
-    expect((await call(emu, 'PUT', `/api/1/datasets/${id}/`, { key: 'partial', json: { title: 'x' } })).status).toBe(403)
+    expect(
+      (await call(emu, 'PUT', `/api/1/datasets/${id}/`, { key: 'partial', json: { title: 'x' } }))
+        .status,
+    ).toBe(403)
     expect((await call(emu, 'GET', `/api/1/datasets/${id}/`, { key: 'outsider' })).status).toBe(404)
   })
 
   it('serves the organization, its datasets, /me/ with organizations, and no /me/organizations/', async () => {
     const byslug = await call(emu, 'GET', `/api/1/organizations/${org.slug}/`, { key: 'admin' })
     expect(byslug.status).toBe(200)
-    expect(byslug.body).toMatchObject({ id: org.id, slug: org.slug, permissions: { edit: true, private: true } })
-    expect((byslug.body['members'] as Json[]).map((m) => m['role']).sort()).toEqual(['admin', 'editor', 'partial_editor'])
-    expect((await call(emu, 'GET', `/api/1/organizations/${org.id}/`)).body['permissions']).toMatchObject({ edit: false, private: false })
+    expect(byslug.body).toMatchObject({
+      id: org.id,
+      slug: org.slug,
+      permissions: { edit: true, private: true },
+    })
+    expect((byslug.body['members'] as Json[]).map((m) => m['role']).sort()).toEqual([
+      'admin',
+      'editor',
+      'partial_editor',
+    ])
+    expect(
+      (await call(emu, 'GET', `/api/1/organizations/${org.id}/`)).body['permissions'],
+    ).toMatchObject({ edit: false, private: false })
     expect((await call(emu, 'GET', '/api/1/organizations/nope/')).status).toBe(404)
     const publicList = await call(emu, 'GET', `/api/1/organizations/${org.id}/datasets/`)
-    const memberList = await call(emu, 'GET', `/api/1/organizations/${org.id}/datasets/`, { key: 'partial' })
+    const memberList = await call(emu, 'GET', `/api/1/organizations/${org.id}/datasets/`, {
+      key: 'partial',
+    })
     expect(publicList.body['total']).toBe(0)
     expect(memberList.body['total']).toBe(1)
     const me = await call(emu, 'GET', '/api/1/me/', { key: 'editor' })
     expect((me.body['organizations'] as Json[]).map((o) => o['id'])).toEqual([org.id])
-    expect((await call(emu, 'GET', '/api/1/me/', { key: 'outsider' })).body['organizations']).toEqual([])
-    expect(await call(emu, 'GET', '/api/1/me/organizations/', { key: 'admin' })).toMatchObject({ status: 404, body: { status: 404 } })
+    expect(
+      (await call(emu, 'GET', '/api/1/me/', { key: 'outsider' })).body['organizations'],
+    ).toEqual([])
+    expect(await call(emu, 'GET', '/api/1/me/organizations/', { key: 'admin' })).toMatchObject({
+      status: 404,
+      body: { status: 404 },
+    })
     const mine = await call(emu, 'GET', '/api/1/me/datasets/', { key: 'outsider' })
     expect((mine.body as unknown as Json[]).length).toBe(2)
   })
 
   it('hides a deleted organization (410) except from its members', async () => {
-    const gone = emu.addOrganization({ name: 'Gone', deleted: true, members: [{ user: admin, role: 'admin' }] })
+    const gone = emu.addOrganization({
+      name: 'Gone',
+      deleted: true,
+      members: [{ user: admin, role: 'admin' }],
+    })
     expect((await call(emu, 'GET', `/api/1/organizations/${gone.id}/`)).status).toBe(410)
-    expect((await call(emu, 'GET', `/api/1/organizations/${gone.id}/`, { key: 'admin' })).status).toBe(200)
+    expect(
+      (await call(emu, 'GET', `/api/1/organizations/${gone.id}/`, { key: 'admin' })).status,
+    ).toBe(200)
   })
 })

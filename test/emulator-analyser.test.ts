@@ -15,7 +15,12 @@ import { startEmulator, type DatasetState, type Emulator } from '../emulator/ser
 type Json = Record<string, unknown>
 const KEY = 'analysed-owner'
 
-async function call(emu: Emulator | string, method: string, path: string, opts: { key?: string; json?: unknown; body?: FormData } = {}) {
+async function call(
+  emu: Emulator | string,
+  method: string,
+  path: string,
+  opts: { key?: string; json?: unknown; body?: FormData } = {},
+) {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (opts.key !== undefined) headers['x-api-key'] = opts.key
   let body: RequestInit['body'] = opts.body
@@ -24,7 +29,11 @@ async function call(emu: Emulator | string, method: string, path: string, opts: 
     body = JSON.stringify(opts.json)
   }
   const origin = typeof emu === 'string' ? emu : emu.url
-  const res = await fetch(`${origin}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) })
+  const res = await fetch(`${origin}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  })
   const text = await res.text()
   return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as Json }
 }
@@ -37,7 +46,11 @@ function file(data: string, name: string): FormData {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+async function waitFor<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const value = await read()
@@ -63,13 +76,17 @@ describe('simulated analyser', () => {
     emu.analyser.configure(null)
   })
 
-  const newDataset = (): DatasetState => emu.addDataset({ owner, title: `Analysed ${crypto.randomUUID().slice(0, 8)}` })
+  const newDataset = (): DatasetState =>
+    emu.addDataset({ owner, title: `Analysed ${crypto.randomUUID().slice(0, 8)}` })
   const extras = async (d: DatasetState, rid: string): Promise<Json> =>
     (await call(emu, 'GET', `/api/1/datasets/${d.id}/resources/${rid}/`)).body['extras'] as Json
 
   it('is off by default: nothing is written', async () => {
     const dataset = newDataset()
-    const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: file('a,b\n1,2\n', 'data.csv') })
+    const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+      key: KEY,
+      body: file('a,b\n1,2\n', 'data.csv'),
+    })
     await sleep(50)
     await emu.analyser.flush()
     expect(await extras(dataset, res.body['id'] as string)).toEqual({})
@@ -80,7 +97,10 @@ describe('simulated analyser', () => {
     emu.analyser.configure({ delayMs: 150 })
     const dataset = newDataset()
     const content = 'a,b\n1,2\n'
-    const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: file(content, 'data.csv') })
+    const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+      key: KEY,
+      body: file(content, 'data.csv'),
+    })
     const rid = res.body['id'] as string
     const before = await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`)
     expect(await extras(dataset, rid)).toEqual({})
@@ -120,21 +140,32 @@ describe('simulated analyser', () => {
   it('re-checks a replaced file (new checksum, new check), and writes nothing after a metadata-only PUT', async () => {
     emu.analyser.configure({ delayMs: 0 })
     const dataset = newDataset()
-    const created = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: file('v1\n', 'v.csv') })
+    const created = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+      key: KEY,
+      body: file('v1\n', 'v.csv'),
+    })
     const rid = created.body['id'] as string
     await emu.analyser.flush()
     const first = await extras(dataset, rid)
     await sleep(1000) // a later storage second: a new Last-Modified
-    await call(emu, 'POST', `/api/1/datasets/${dataset.id}/resources/${rid}/upload/`, { key: KEY, body: file('version 2\n', 'v.csv') })
+    await call(emu, 'POST', `/api/1/datasets/${dataset.id}/resources/${rid}/upload/`, {
+      key: KEY,
+      body: file('version 2\n', 'v.csv'),
+    })
     await emu.analyser.flush()
     const second = await extras(dataset, rid)
     expect(second['analysis:checksum']).toBe(createHash('sha1').update('version 2\n').digest('hex'))
     expect(second['check:id']).not.toBe(first['check:id'])
     expect(second['analysis:check_id']).toBe(second['check:id'])
     expect(second['check:headers:content-length']).toBe(10)
-    expect(second['analysis:parsing:parsing_table']).not.toBe(first['analysis:parsing:parsing_table'])
+    expect(second['analysis:parsing:parsing_table']).not.toBe(
+      first['analysis:parsing:parsing_table'],
+    )
 
-    await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${rid}/`, { key: KEY, json: { description: 'only metadata' } })
+    await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${rid}/`, {
+      key: KEY,
+      json: { description: 'only metadata' },
+    })
     await emu.analyser.flush()
     expect(await extras(dataset, rid)).toEqual(second) // same status and headers, same Last-Modified: hydra sends nothing
   })
@@ -144,7 +175,12 @@ describe('simulated analyser', () => {
     const dataset = newDataset()
     const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/resources/`, {
       key: KEY,
-      json: { title: 'Gone', url: 'https://example.org/gone.csv', filetype: 'remote', format: 'csv' },
+      json: {
+        title: 'Gone',
+        url: 'https://example.org/gone.csv',
+        filetype: 'remote',
+        format: 'csv',
+      },
     })
     await emu.analyser.flush()
     expect(await extras(dataset, res.body['id'] as string)).toEqual({
@@ -161,8 +197,14 @@ describe('simulated analyser', () => {
   it('times out, or fails without connection, as configured', async () => {
     emu.analyser.configure({ delayMs: 0, outcome: 'timeout' })
     const dataset = newDataset()
-    const slow = emu.addRemoteResource(dataset.id, { url: 'https://slow.example/api', title: 'Slow' })
-    const refused = emu.addRemoteResource(dataset.id, { url: 'https://down.example/x.json', title: 'Down' })
+    const slow = emu.addRemoteResource(dataset.id, {
+      url: 'https://slow.example/api',
+      title: 'Slow',
+    })
+    const refused = emu.addRemoteResource(dataset.id, {
+      url: 'https://down.example/x.json',
+      title: 'Down',
+    })
     emu.analyser.rules.push({ id: refused.id, outcome: { result: 'unavailable', status: null } })
     emu.analyser.recheck(slow.id)
     emu.analyser.recheck(refused.id)
@@ -174,29 +216,57 @@ describe('simulated analyser', () => {
       'check:date': expect.any(String),
       'check:headers:content-type': '',
     })
-    expect(await extras(dataset, refused.id)).toMatchObject({ 'check:available': false, 'check:error': 'Cannot connect to host down.example:443' })
+    expect(await extras(dataset, refused.id)).toMatchObject({
+      'check:available': false,
+      'check:error': 'Cannot connect to host down.example:443',
+    })
     expect(await extras(dataset, refused.id)).not.toHaveProperty('check:status')
   })
 
   it('writes a parsing error for a tabular file, by resource id', async () => {
     const dataset = newDataset()
     const bad = emu.addFileResource(dataset.id, { filename: 'bad.csv', content: '\u0000\u0001' })
-    emu.analyser.configure({ delayMs: 0, rules: [{ id: bad.id, outcome: { result: 'parsing-error', error: 'csv_detective:not a table' } }] })
-    await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${bad.id}/`, { key: KEY, json: {} })
+    emu.analyser.configure({
+      delayMs: 0,
+      rules: [
+        { id: bad.id, outcome: { result: 'parsing-error', error: 'csv_detective:not a table' } },
+      ],
+    })
+    await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${bad.id}/`, {
+      key: KEY,
+      json: {},
+    })
     await emu.analyser.flush()
     const written = await extras(dataset, bad.id)
-    expect(written).toMatchObject({ 'check:available': true, 'analysis:checksum': expect.any(String), 'analysis:parsing:error': 'csv_detective:not a table' })
+    expect(written).toMatchObject({
+      'check:available': true,
+      'analysis:checksum': expect.any(String),
+      'analysis:parsing:error': 'csv_detective:not a table',
+    })
     expect(written).not.toHaveProperty('analysis:parsing:parsing_table')
-    expect((await call(emu, 'GET', `/api/1/datasets/${dataset.id}/resources/${bad.id}/`)).body['preview_url']).toBeNull()
+    expect(
+      (await call(emu, 'GET', `/api/1/datasets/${dataset.id}/resources/${bad.id}/`)).body[
+        'preview_url'
+      ],
+    ).toBeNull()
   })
 
   it('lets a remote resource’s last_modified follow analysis:last-modified-at, not the dataset’s', async () => {
     emu.analyser.configure({
       delayMs: 0,
-      outcome: { result: 'success', lastModified: 'Tue, 02 Jan 2024 03:04:05 GMT', contentLength: 1234, contentType: 'application/json' },
+      outcome: {
+        result: 'success',
+        lastModified: 'Tue, 02 Jan 2024 03:04:05 GMT',
+        contentLength: 1234,
+        contentType: 'application/json',
+      },
     })
     const dataset = newDataset()
-    const remote = emu.addRemoteResource(dataset.id, { url: 'https://example.org/data.json', title: 'Remote', format: 'json' })
+    const remote = emu.addRemoteResource(dataset.id, {
+      url: 'https://example.org/data.json',
+      title: 'Remote',
+      format: 'json',
+    })
     const before = await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`)
     emu.analyser.recheck(remote.id)
     await emu.analyser.flush()
@@ -216,7 +286,10 @@ describe('simulated analyser', () => {
   it('writes the parsing result later than the check when parsingDelayMs is set', async () => {
     emu.analyser.configure({ delayMs: 0, parsingDelayMs: 300 })
     const dataset = newDataset()
-    const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: file('a\n1\n', 'p.csv') })
+    const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+      key: KEY,
+      body: file('a\n1\n', 'p.csv'),
+    })
     const rid = res.body['id'] as string
     const checked = await waitFor(
       () => extras(dataset, rid),
@@ -227,16 +300,23 @@ describe('simulated analyser', () => {
       () => extras(dataset, rid),
       (e) => 'analysis:parsing:finished_at' in e,
     )
-    expect(Date.parse(parsed['analysis:parsing:finished_at'] as string) - Date.parse(parsed['analysis:parsing:started_at'] as string)).toBeGreaterThanOrEqual(
-      250,
-    )
+    expect(
+      Date.parse(parsed['analysis:parsing:finished_at'] as string) -
+        Date.parse(parsed['analysis:parsing:started_at'] as string),
+    ).toBeGreaterThanOrEqual(250)
   })
 
   it('never analyses community resources, nor writes to a deleted dataset', async () => {
     emu.analyser.configure({ delayMs: 0 })
     const dataset = newDataset()
-    const community = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/community/`, { key: 'reuser', body: file('a\n', 'c.csv') })
-    const gone = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: file('a\n', 'd.csv') })
+    const community = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/community/`, {
+      key: 'reuser',
+      body: file('a\n', 'c.csv'),
+    })
+    const gone = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+      key: KEY,
+      body: file('a\n', 'd.csv'),
+    })
     await call(emu, 'DELETE', `/api/1/datasets/${dataset.id}/`, { key: KEY })
     await emu.analyser.flush()
     expect(emu.getCommunityResource(community.body['id'] as string)!.extras).toEqual({})
@@ -244,19 +324,40 @@ describe('simulated analyser', () => {
   })
 
   it('is driven through /__emulator/analyser', async () => {
-    const admin = (method: string, path: string, json?: unknown) => call(emu, method, `/__emulator/analyser${path}`, json === undefined ? {} : { json })
+    const admin = (method: string, path: string, json?: unknown) =>
+      call(emu, method, `/__emulator/analyser${path}`, json === undefined ? {} : { json })
     expect((await admin('GET', '/')).body).toMatchObject({ enabled: false, pending: 0 })
     expect((await admin('POST', '/', { outcome: 'success' })).status).toBe(400) // delayMs needed to turn it on
-    expect(await admin('POST', '/', { delayMs: 60_000, outcome: 'parsing-error', rules: { url: 'ok', outcome: 'success' } })).toMatchObject({
+    expect(
+      await admin('POST', '/', {
+        delayMs: 60_000,
+        outcome: 'parsing-error',
+        rules: { url: 'ok', outcome: 'success' },
+      }),
+    ).toMatchObject({
       status: 200,
-      body: { enabled: true, delayMs: 60_000, parsingDelayMs: 0, outcome: 'parsing-error', rules: [{ url: 'ok', outcome: 'success' }] },
+      body: {
+        enabled: true,
+        delayMs: 60_000,
+        parsingDelayMs: 0,
+        outcome: 'parsing-error',
+        rules: [{ url: 'ok', outcome: 'success' }],
+      },
     })
-    expect((await admin('POST', '/', { outcome: 'nope' })).body['message']).toMatch(/Invalid analyser settings/)
+    expect((await admin('POST', '/', { outcome: 'nope' })).body['message']).toMatch(
+      /Invalid analyser settings/,
+    )
     const dataset = newDataset()
-    const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: file('a\n1\n', 'f.csv') })
+    const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+      key: KEY,
+      body: file('a\n1\n', 'f.csv'),
+    })
     expect((await admin('GET', '/')).body['pending']).toBe(1)
     expect((await admin('POST', '/flush')).body['pending']).toBe(0)
-    expect(await extras(dataset, res.body['id'] as string)).toHaveProperty('analysis:parsing:error', 'csv_detective:emulated parsing error')
+    expect(await extras(dataset, res.body['id'] as string)).toHaveProperty(
+      'analysis:parsing:error',
+      'csv_detective:emulated parsing error',
+    )
     expect((await admin('POST', '/check', { resource: res.body['id'] })).body['pending']).toBe(1)
     expect((await admin('POST', '/check', {})).status).toBe(400)
     expect((await admin('DELETE', '/')).status).toBe(204)

@@ -25,10 +25,14 @@ function entry(): string {
   if (existsSync(shipped)) return shipped
   const out = join(work, 'bundle')
   const ncc = join(ROOT, 'node_modules/@vercel/ncc/dist/ncc/cli.js')
-  const built = spawnSync(process.execPath, [ncc, 'build', 'emulator/cli.ts', '-o', out, '--target', 'es2022', '--transpile-only', '-q'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  })
+  const built = spawnSync(
+    process.execPath,
+    [ncc, 'build', 'emulator/cli.ts', '-o', out, '--target', 'es2022', '--transpile-only', '-q'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
   if (built.status !== 0) throw new Error(`ncc failed: ${built.stderr}`)
   return join(out, 'index.js')
 }
@@ -56,8 +60,13 @@ curl -fsS "\${H[@]}" "$API/datasets/$id/" > dataset.json
 echo "$id"
 `
 
-async function start(args: string[]): Promise<{ child: ChildProcess; summary: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [entry(), ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] })
+async function start(
+  args: string[],
+): Promise<{ child: ChildProcess; summary: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [entry(), ...args], {
+    cwd: work,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const firstLine = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout })
     lines.once('line', resolve)
@@ -92,7 +101,14 @@ describe('emulator: the bundled command', () => {
     ]) {
       expect(help.stdout).toContain(word)
     }
-    for (const word of ['Seed format', '"organizations"', 'Fault rule', 'maxBodyBytes', '/__emulator/faults', 'POST /datasets/'])
+    for (const word of [
+      'Seed format',
+      '"organizations"',
+      'Fault rule',
+      'maxBodyBytes',
+      '/__emulator/faults',
+      'POST /datasets/',
+    ])
       expect(help.stdout).toContain(word)
   })
 
@@ -116,12 +132,24 @@ describe('emulator: the bundled command', () => {
       try {
         const orgs = summary['organizations'] as Array<{ id: string; slug: string }>
         expect(orgs[0]!.slug).toBe('region-test')
-        const run = spawnSync('bash', ['publish.sh', summary['url'] as string, 'curl-key', orgs[0]!.id], { cwd: work, encoding: 'utf8', timeout: 30_000 })
+        const run = spawnSync(
+          'bash',
+          ['publish.sh', summary['url'] as string, 'curl-key', orgs[0]!.id],
+          { cwd: work, encoding: 'utf8', timeout: 30_000 },
+        )
         expect(run.stderr).toBe('')
         expect(run.status).toBe(0)
-        const dataset = JSON.parse(readFileSync(join(work, 'dataset.json'), 'utf8')) as Record<string, unknown>
+        const dataset = JSON.parse(readFileSync(join(work, 'dataset.json'), 'utf8')) as Record<
+          string,
+          unknown
+        >
         const content = 'region,total\nBretagne,12\n'
-        expect(dataset).toMatchObject({ id: run.stdout.trim(), slug: 'ventes-2024', owner: null, organization: { slug: 'region-test' } })
+        expect(dataset).toMatchObject({
+          id: run.stdout.trim(),
+          slug: 'ventes-2024',
+          owner: null,
+          organization: { slug: 'region-test' },
+        })
         expect(dataset['resources']).toEqual([
           expect.objectContaining({
             title: 'ventes-bretagne.csv',
@@ -130,7 +158,9 @@ describe('emulator: the bundled command', () => {
             checksum: { type: 'sha1', value: createHash('sha1').update(content).digest('hex') },
           }),
         ])
-        const me = JSON.parse(readFileSync(join(work, 'me.json'), 'utf8')) as { organizations: Array<{ slug: string }> }
+        const me = JSON.parse(readFileSync(join(work, 'me.json'), 'utf8')) as {
+          organizations: Array<{ slug: string }>
+        }
         expect(me.organizations.map((o) => o.slug)).toEqual(['region-test'])
         const file = await fetch((dataset['resources'] as Array<{ url: string }>)[0]!.url)
         expect(await file.text()).toBe(content)

@@ -8,7 +8,12 @@ const KEY = 'deleted-owner'
 const OTHER = 'deleted-other'
 type Json = Record<string, unknown>
 
-async function call(emu: Emulator, method: string, path: string, opts: { key?: string; json?: unknown; body?: FormData } = {}) {
+async function call(
+  emu: Emulator,
+  method: string,
+  path: string,
+  opts: { key?: string; json?: unknown; body?: FormData } = {},
+) {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (opts.key !== undefined) headers['x-api-key'] = opts.key
   let body: RequestInit['body'] = opts.body
@@ -16,7 +21,11 @@ async function call(emu: Emulator, method: string, path: string, opts: { key?: s
     headers['content-type'] = 'application/json'
     body = JSON.stringify(opts.json)
   }
-  const res = await fetch(`${emu.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) })
+  const res = await fetch(`${emu.url}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  })
   const text = await res.text()
   return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as Json }
 }
@@ -37,7 +46,12 @@ describe('deleted and archived datasets', () => {
     emu = await startEmulator()
     owner = emu.addUser({ apiKey: KEY }).id
     emu.addUser({ apiKey: OTHER })
-    deleted = emu.addDataset({ owner, title: 'Gone', deleted: true, resources: [{ filename: 'a.csv', content: 'a\n' }] })
+    deleted = emu.addDataset({
+      owner,
+      title: 'Gone',
+      deleted: true,
+      resources: [{ filename: 'a.csv', content: 'a\n' }],
+    })
     rid = deleted.resources[0]!.id
   })
   afterAll(async () => {
@@ -48,57 +62,141 @@ describe('deleted and archived datasets', () => {
     const mine = await call(emu, 'GET', `/api/1/datasets/${deleted.id}/`, { key: KEY })
     expect(mine.status).toBe(200)
     expect(mine.body['deleted']).toMatch(/^\d{4}-\d\d-\d\dT.*\+00:00$/)
-    expect((await call(emu, 'GET', `/api/1/datasets/${deleted.id}/`, { key: OTHER })).body).toEqual({ message: 'Dataset has been deleted' })
+    expect((await call(emu, 'GET', `/api/1/datasets/${deleted.id}/`, { key: OTHER })).body).toEqual(
+      { message: 'Dataset has been deleted' },
+    )
     expect((await call(emu, 'GET', `/api/1/datasets/${deleted.id}/`)).status).toBe(410)
-    expect((await call(emu, 'GET', `/api/1/datasets/${deleted.id}/resources/${rid}/`)).status).toBe(410)
-    expect((await call(emu, 'GET', `/api/1/datasets/${deleted.id}/resources/${rid}/`, { key: KEY })).status).toBe(200)
+    expect((await call(emu, 'GET', `/api/1/datasets/${deleted.id}/resources/${rid}/`)).status).toBe(
+      410,
+    )
+    expect(
+      (await call(emu, 'GET', `/api/1/datasets/${deleted.id}/resources/${rid}/`, { key: KEY }))
+        .status,
+    ).toBe(200)
     expect((await call(emu, 'GET', `/api/2/datasets/resources/${rid}/`)).status).toBe(410)
     expect((await call(emu, 'GET', `/api/2/datasets/${deleted.id}/resources/`)).status).toBe(410)
   })
 
   it('is 404 to others when it is also private', async () => {
     const hidden = emu.addDataset({ owner, title: 'Hidden and gone', deleted: true, private: true })
-    expect((await call(emu, 'GET', `/api/1/datasets/${hidden.id}/`, { key: OTHER })).status).toBe(404)
+    expect((await call(emu, 'GET', `/api/1/datasets/${hidden.id}/`, { key: OTHER })).status).toBe(
+      404,
+    )
     expect((await call(emu, 'GET', `/api/1/datasets/${hidden.id}/`, { key: KEY })).status).toBe(200)
   })
 
   it('refuses a dataset PUT (410) unless it restores, and v2 extras writes even for the owner', async () => {
-    expect((await call(emu, 'PUT', `/api/1/datasets/${deleted.id}/`, { key: KEY, json: { title: 'x' } })).status).toBe(410)
-    expect((await call(emu, 'PUT', `/api/2/datasets/${deleted.id}/extras/`, { key: KEY, json: { a: 1 } })).status).toBe(410)
-    expect((await call(emu, 'PUT', `/api/2/datasets/${deleted.id}/resources/${rid}/extras/`, { key: KEY, json: { a: 1 } })).status).toBe(410)
-    expect((await call(emu, 'DELETE', `/api/2/datasets/${deleted.id}/resources/${rid}/extras/`, { key: KEY, json: ['a'] })).status).toBe(410)
+    expect(
+      (await call(emu, 'PUT', `/api/1/datasets/${deleted.id}/`, { key: KEY, json: { title: 'x' } }))
+        .status,
+    ).toBe(410)
+    expect(
+      (
+        await call(emu, 'PUT', `/api/2/datasets/${deleted.id}/extras/`, {
+          key: KEY,
+          json: { a: 1 },
+        })
+      ).status,
+    ).toBe(410)
+    expect(
+      (
+        await call(emu, 'PUT', `/api/2/datasets/${deleted.id}/resources/${rid}/extras/`, {
+          key: KEY,
+          json: { a: 1 },
+        })
+      ).status,
+    ).toBe(410)
+    expect(
+      (
+        await call(emu, 'DELETE', `/api/2/datasets/${deleted.id}/resources/${rid}/extras/`, {
+          key: KEY,
+          json: ['a'],
+        })
+      ).status,
+    ).toBe(410)
     // payload shape is checked first
-    expect((await call(emu, 'PUT', `/api/2/datasets/${deleted.id}/extras/`, { key: KEY, json: [] })).status).toBe(400)
+    expect(
+      (await call(emu, 'PUT', `/api/2/datasets/${deleted.id}/extras/`, { key: KEY, json: [] }))
+        .status,
+    ).toBe(400)
   })
 
   it('takes uploads and resource writes from its owner, as udata does (no deleted check there)', async () => {
-    const created = await call(emu, 'POST', `/api/1/datasets/${deleted.id}/upload/`, { key: KEY, body: upload('late.csv') })
+    const created = await call(emu, 'POST', `/api/1/datasets/${deleted.id}/upload/`, {
+      key: KEY,
+      body: upload('late.csv'),
+    })
     expect(created.status).toBe(201)
     expect(emu.getDataset(deleted.id)!.resources.map((r) => r.title)).toContain('late.csv')
-    expect((await call(emu, 'POST', `/api/1/datasets/${deleted.id}/resources/${rid}/upload/`, { key: KEY, body: upload('again.csv') })).status).toBe(200)
-    expect((await call(emu, 'PUT', `/api/1/datasets/${deleted.id}/resources/${rid}/`, { key: KEY, json: { title: 'Kept' } })).status).toBe(200)
+    expect(
+      (
+        await call(emu, 'POST', `/api/1/datasets/${deleted.id}/resources/${rid}/upload/`, {
+          key: KEY,
+          body: upload('again.csv'),
+        })
+      ).status,
+    ).toBe(200)
+    expect(
+      (
+        await call(emu, 'PUT', `/api/1/datasets/${deleted.id}/resources/${rid}/`, {
+          key: KEY,
+          json: { title: 'Kept' },
+        })
+      ).status,
+    ).toBe(200)
     expect(emu.getDataset(deleted.id)!.deleted).not.toBeNull()
-    expect((await call(emu, 'POST', `/api/1/datasets/${deleted.id}/upload/`, { key: OTHER, body: upload('intruder.csv') })).status).toBe(403)
+    expect(
+      (
+        await call(emu, 'POST', `/api/1/datasets/${deleted.id}/upload/`, {
+          key: OTHER,
+          body: upload('intruder.csv'),
+        })
+      ).status,
+    ).toBe(403)
   })
 
   it('restores with deleted: null', async () => {
     const other = emu.addDataset({ owner, title: 'Back', deleted: true })
-    const res = await call(emu, 'PUT', `/api/1/datasets/${other.id}/`, { key: KEY, json: { deleted: null } })
+    const res = await call(emu, 'PUT', `/api/1/datasets/${other.id}/`, {
+      key: KEY,
+      json: { deleted: null },
+    })
     expect(res.status).toBe(200)
     expect(res.body['deleted']).toBeNull()
   })
 
   it('renders archived from the seed and through PUT, and stays readable and writable', async () => {
     const now = emu.addDataset({ owner, title: 'Archived now', archived: true })
-    const then = emu.addDataset({ owner, title: 'Archived then', archived: new Date('2024-01-02T03:04:05Z') })
+    const then = emu.addDataset({
+      owner,
+      title: 'Archived then',
+      archived: new Date('2024-01-02T03:04:05Z'),
+    })
     const plain = emu.addDataset({ owner, title: 'Not archived' })
-    expect((await call(emu, 'GET', `/api/1/datasets/${now.id}/`)).body['archived']).toMatch(/^\d{4}-/)
-    expect((await call(emu, 'GET', `/api/1/datasets/${then.id}/`, { key: OTHER })).body['archived']).toBe('2024-01-02T03:04:05.000000+00:00')
+    expect((await call(emu, 'GET', `/api/1/datasets/${now.id}/`)).body['archived']).toMatch(
+      /^\d{4}-/,
+    )
+    expect(
+      (await call(emu, 'GET', `/api/1/datasets/${then.id}/`, { key: OTHER })).body['archived'],
+    ).toBe('2024-01-02T03:04:05.000000+00:00')
     expect((await call(emu, 'GET', `/api/1/datasets/${plain.id}/`)).body['archived']).toBeNull()
-    expect((await call(emu, 'POST', `/api/1/datasets/${then.id}/upload/`, { key: KEY, body: upload('still.csv') })).status).toBe(201)
-    const unarchived = await call(emu, 'PUT', `/api/1/datasets/${then.id}/`, { key: KEY, json: { archived: null } })
+    expect(
+      (
+        await call(emu, 'POST', `/api/1/datasets/${then.id}/upload/`, {
+          key: KEY,
+          body: upload('still.csv'),
+        })
+      ).status,
+    ).toBe(201)
+    const unarchived = await call(emu, 'PUT', `/api/1/datasets/${then.id}/`, {
+      key: KEY,
+      json: { archived: null },
+    })
     expect(unarchived.body['archived']).toBeNull()
-    const archived = await call(emu, 'PUT', `/api/1/datasets/${plain.id}/`, { key: KEY, json: { archived: '2025-05-06T07:08:09+00:00' } })
+    const archived = await call(emu, 'PUT', `/api/1/datasets/${plain.id}/`, {
+      key: KEY,
+      json: { archived: '2025-05-06T07:08:09+00:00' },
+    })
     expect(archived.body['archived']).toBe('2025-05-06T07:08:09.000000+00:00')
   })
 })

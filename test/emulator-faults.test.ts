@@ -30,7 +30,12 @@ async function call(
     headers['content-type'] = 'application/json'
     body = JSON.stringify(opts.json)
   }
-  const res = await fetch(`${emu.url}${path}`, { method, headers, ...(body != null ? { body } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })
+  const res = await fetch(`${emu.url}${path}`, {
+    method,
+    headers,
+    ...(body != null ? { body } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  })
   const text = await res.text()
   let json: Json = {}
   try {
@@ -42,12 +47,22 @@ async function call(
 }
 
 /** A raw request with node:http, to see exactly what a client that is still sending receives. */
-function rawPost(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }))
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString('utf8'),
+          headers: res.headers,
+        }),
+      )
     })
     req.on('error', reject)
     req.end(body)
@@ -71,7 +86,11 @@ describe('emulator fault rules', () => {
     emu.faults.length = 0
   })
   const fresh = (): DatasetState => {
-    dataset = emu.addDataset({ owner, title: `Faults ${Math.random().toString(36).slice(2, 8)}`, resources: [{ filename: 'a.csv', content: 'a\n1\n' }] })
+    dataset = emu.addDataset({
+      owner,
+      title: `Faults ${Math.random().toString(36).slice(2, 8)}`,
+      resources: [{ filename: 'a.csv', content: 'a\n1\n' }],
+    })
     return dataset
   }
 
@@ -79,14 +98,24 @@ describe('emulator fault rules', () => {
     it('answers nginx 413 from Content-Length without handling the request', async () => {
       fresh()
       emu.faults.push({ method: 'POST', path: '/upload/$', maxBodyBytes: 1000 })
-      const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: form(Buffer.alloc(5000, 97), 'big.csv') })
+      const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+        key: KEY,
+        body: form(Buffer.alloc(5000, 97), 'big.csv'),
+      })
       expect(res.status).toBe(413)
       expect(res.headers.get('content-type')).toBe('text/html')
       expect(res.text).toBe(NGINX_413)
       expect(emu.getDataset(dataset.id)!.resources).toHaveLength(1)
       expect(emu.requests.at(-1)).toMatchObject({ status: 413, fault: 'maxBodyBytes:1000' })
       // a small body on the same route goes through
-      expect((await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: form('x\n1\n', 'small.csv') })).status).toBe(201)
+      expect(
+        (
+          await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+            key: KEY,
+            body: form('x\n1\n', 'small.csv'),
+          })
+        ).status,
+      ).toBe(201)
     })
 
     it('lets a client that is still sending a large body read the answer', async () => {
@@ -95,7 +124,11 @@ describe('emulator fault rules', () => {
       const body = Buffer.alloc(8 * 1024 * 1024, 98)
       const res = await rawPost(
         `${emu.url}/api/1/datasets/${dataset.id}/upload/`,
-        { 'x-api-key': KEY, 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
+        {
+          'x-api-key': KEY,
+          'content-type': 'application/octet-stream',
+          'content-length': String(body.length),
+        },
         body,
       )
       expect(res.status).toBe(413)
@@ -106,11 +139,19 @@ describe('emulator fault rules', () => {
 
     it('counts a chunked body as it arrives', async () => {
       fresh()
-      await fetch(`${emu.url}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ method: 'POST', path: '/upload/$', maxBodyBytes: 2000 }) })
+      await fetch(`${emu.url}/__emulator/faults`, {
+        method: 'POST',
+        body: JSON.stringify({ method: 'POST', path: '/upload/$', maxBodyBytes: 2000 }),
+      })
       const multipart = new Response(form(Buffer.alloc(10_000, 99), 'chunked.csv'))
       const stream = multipart.body!
       const headers = { 'x-api-key': KEY, 'content-type': multipart.headers.get('content-type')! }
-      const res = await fetch(`${emu.url}/api/1/datasets/${dataset.id}/upload/`, { method: 'POST', headers, body: stream, duplex: 'half' })
+      const res = await fetch(`${emu.url}/api/1/datasets/${dataset.id}/upload/`, {
+        method: 'POST',
+        headers,
+        body: stream,
+        duplex: 'half',
+      })
       expect(res.status).toBe(413)
       expect(await res.text()).toBe(NGINX_413)
       expect(emu.getDataset(dataset.id)!.resources).toHaveLength(1)
@@ -132,7 +173,11 @@ describe('emulator fault rules', () => {
       emu.faults.push({ method: 'POST', path: '/upload/$', times: 1, delayMs: 4500 })
       const started = Date.now()
       await expect(
-        call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: form('id\n1\n', 'slow.csv'), signal: AbortSignal.timeout(1000) }),
+        call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+          key: KEY,
+          body: form('id\n1\n', 'slow.csv'),
+          signal: AbortSignal.timeout(1000),
+        }),
       ).rejects.toThrow()
       expect(Date.now() - started).toBeLessThan(2500)
       expect(emu.getDataset(dataset.id)!.resources).toHaveLength(1) // not yet
@@ -150,7 +195,14 @@ describe('emulator fault rules', () => {
       const rid = dataset.resources[0]!.id
       emu.faults.push({ method: 'PUT', path: '/resources/[0-9a-f-]{36}/$', status: 500 })
       for (let i = 0; i < 3; i++) {
-        expect((await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${rid}/`, { key: KEY, json: { title: `t${i}` } })).status).toBe(500)
+        expect(
+          (
+            await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${rid}/`, {
+              key: KEY,
+              json: { title: `t${i}` },
+            })
+          ).status,
+        ).toBe(500)
       }
       expect(emu.getResource(dataset.id, rid)!.title).not.toMatch(/^t\d$/)
       const extras = `/api/2/datasets/${dataset.id}/resources/${rid}/extras/`
@@ -165,17 +217,27 @@ describe('emulator fault rules', () => {
   describe('a gateway page instead of JSON', () => {
     it('sends a string body with the content type given', async () => {
       fresh()
-      const page = '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>'
+      const page =
+        '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>'
       const added = await fetch(`${emu.url}/__emulator/faults`, {
         method: 'POST',
-        body: JSON.stringify({ method: 'GET', times: 1, status: 502, body: page, contentType: 'text/html' }),
+        body: JSON.stringify({
+          method: 'GET',
+          times: 1,
+          status: 502,
+          body: page,
+          contentType: 'text/html',
+        }),
       })
       expect(added.status).toBe(200)
       const res = await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`)
       expect(res.status).toBe(502)
       expect(res.headers.get('content-type')).toBe('text/html')
       expect(res.text).toBe(page)
-      const bad = await fetch(`${emu.url}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ maxBodyBytes: '10' }) })
+      const bad = await fetch(`${emu.url}/__emulator/faults`, {
+        method: 'POST',
+        body: JSON.stringify({ maxBodyBytes: '10' }),
+      })
       expect(bad.status).toBe(400)
     })
   })

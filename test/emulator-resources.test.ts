@@ -7,13 +7,26 @@ import { startEmulator, type DatasetState, type Emulator } from '../emulator/ser
 type Json = Record<string, unknown>
 const KEY = 'order-owner'
 
-async function call(emu: Emulator, method: string, path: string, opts: { key?: string; json?: unknown } = {}) {
+async function call(
+  emu: Emulator,
+  method: string,
+  path: string,
+  opts: { key?: string; json?: unknown } = {},
+) {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (opts.key !== undefined) headers['x-api-key'] = opts.key
   if (opts.json !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(`${emu.url}${path}`, { method, headers, ...(opts.json !== undefined ? { body: JSON.stringify(opts.json) } : {}) })
+  const res = await fetch(`${emu.url}${path}`, {
+    method,
+    headers,
+    ...(opts.json !== undefined ? { body: JSON.stringify(opts.json) } : {}),
+  })
   const text = await res.text()
-  return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as Json, bytes: text.length }
+  return {
+    status: res.status,
+    body: (text === '' ? {} : JSON.parse(text)) as Json,
+    bytes: text.length,
+  }
 }
 
 describe('resources: order and size', () => {
@@ -45,7 +58,10 @@ describe('resources: order and size', () => {
     const [a, b, c] = dataset.resources.map((r) => r.id) as [string, string, string]
     const before = await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`)
     await new Promise((r) => setTimeout(r, 5))
-    const res = await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/`, { key: KEY, json: [c, { id: a }, b] })
+    const res = await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/`, {
+      key: KEY,
+      json: [c, { id: a }, b],
+    })
     expect(res.status).toBe(200)
     expect((res.body as unknown as Json[]).map((r) => r['id'])).toEqual([c, a, b])
     const after = await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`)
@@ -53,23 +69,43 @@ describe('resources: order and size', () => {
     expect(after.body['last_modified']).toBe(before.body['last_modified'])
     expect(after.body['internal']).toEqual(before.body['internal'])
     // Objects go through ResourcesListForm: their other fields update the resource.
-    const renamed = await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/`, { key: KEY, json: [{ id: a, title: 'A renamed' }, b, c] })
-    expect((renamed.body as unknown as Json[]).map((r) => r['title'])).toEqual(['A renamed', 'B', 'C'])
+    const renamed = await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/`, {
+      key: KEY,
+      json: [{ id: a, title: 'A renamed' }, b, c],
+    })
+    expect((renamed.body as unknown as Json[]).map((r) => r['title'])).toEqual([
+      'A renamed',
+      'B',
+      'C',
+    ])
   })
 
   it('refuses a partial, padded, duplicated or foreign list with udata’s messages', async () => {
     const dataset = three()
     const ids = dataset.resources.map((r) => r.id)
-    const put = (json: unknown, key = KEY) => call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/`, { key, json })
-    expect(await put(ids.slice(0, 2))).toMatchObject({ status: 400, body: { message: 'All resources must be reordered, you provided 2 out of 3' } })
+    const put = (json: unknown, key = KEY) =>
+      call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/`, { key, json })
+    expect(await put(ids.slice(0, 2))).toMatchObject({
+      status: 400,
+      body: { message: 'All resources must be reordered, you provided 2 out of 3' },
+    })
     expect(await put([...ids, crypto.randomUUID()])).toMatchObject({
       status: 400,
       body: { message: 'All resources must be reordered, you provided 4 out of 3' },
     })
     const mismatch = `Resource ids must match existing ones in dataset, ie: {${ids.map((i) => `'${i}'`).join(', ')}}`
-    expect(await put([ids[0], ids[0], ids[0]])).toMatchObject({ status: 400, body: { message: mismatch } })
-    expect(await put(ids.map(() => crypto.randomUUID()))).toMatchObject({ status: 400, body: { message: mismatch } })
-    expect(await put(ids.map((i) => i.toUpperCase()))).toMatchObject({ status: 400, body: { message: mismatch } })
+    expect(await put([ids[0], ids[0], ids[0]])).toMatchObject({
+      status: 400,
+      body: { message: mismatch },
+    })
+    expect(await put(ids.map(() => crypto.randomUUID()))).toMatchObject({
+      status: 400,
+      body: { message: mismatch },
+    })
+    expect(await put(ids.map((i) => i.toUpperCase()))).toMatchObject({
+      status: 400,
+      body: { message: mismatch },
+    })
     expect(await put([{ title: 'x' }, { title: 'y' }, { title: 'z' }])).toMatchObject({
       status: 400,
       body: { message: "Each resource must have an 'id' field" },
@@ -79,7 +115,9 @@ describe('resources: order and size', () => {
       body: { errors: [{ title: ['This field is required.'] }, {}, {}] },
     })
     expect((await put(ids, 'other')).status).toBe(403)
-    expect((await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/`, { json: ids })).status).toBe(401)
+    expect(
+      (await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/`, { json: ids })).status,
+    ).toBe(401)
     expect(emu.getDataset(dataset.id)!.resources.map((r) => r.id)).toEqual(ids)
   })
 
@@ -89,7 +127,12 @@ describe('resources: order and size', () => {
     const dataset = emu.addDataset({
       owner,
       title: 'Very big',
-      resources: Array.from({ length: count }, (_, i) => ({ url: `https://example.org/files/${i}.csv`, title: `File ${i}`, format: 'csv', filesize: i })),
+      resources: Array.from({ length: count }, (_, i) => ({
+        url: `https://example.org/files/${i}.csv`,
+        title: `File ${i}`,
+        format: 'csv',
+        filesize: i,
+      })),
     })
     const seedMs = performance.now() - started
     expect(dataset.resources).toHaveLength(count)
@@ -101,7 +144,11 @@ describe('resources: order and size', () => {
     expect((full.body['resources'] as Json[]).length).toBe(count)
 
     started = performance.now()
-    const page = await call(emu, 'GET', `/api/2/datasets/${dataset.id}/resources/?page=150&page_size=100`)
+    const page = await call(
+      emu,
+      'GET',
+      `/api/2/datasets/${dataset.id}/resources/?page=150&page_size=100`,
+    )
     const pageMs = performance.now() - started
     expect(page.body).toMatchObject({ page: 150, page_size: 100, total: count })
     expect((page.body['data'] as Json[])[0]!['title']).toBe('File 14900')

@@ -26,8 +26,11 @@ function longFunctions(file: string, text: string): string[] {
     if (ts.isFunctionLike(node) && 'body' in node && node.body !== undefined) {
       const start = source.getLineAndCharacterOfPosition(node.getStart(source)).line
       const end = source.getLineAndCharacterOfPosition(node.getEnd()).line
-      const justified = lines.slice(Math.max(0, start - 4), start).some((line) => /\/\/ Long: |\* Long: /.test(line))
-      if (end - start + 1 > MAX_LINES && !justified) found.push(`${file}:${start + 1} (${end - start + 1} lines)`)
+      const justified = lines
+        .slice(Math.max(0, start - 4), start)
+        .some((line) => /\/\/ Long: |\* Long: /.test(line))
+      if (end - start + 1 > MAX_LINES && !justified)
+        found.push(`${file}:${start + 1} (${end - start + 1} lines)`)
     }
     ts.forEachChild(node, visit)
   }
@@ -41,7 +44,9 @@ describe('emulator structure', () => {
   })
 
   it("imports nothing from the Action's src/", () => {
-    const offenders = sources().filter(({ text }) => /from '\.\.\/src\//.test(text) || /import\('\.\.\/src\//.test(text))
+    const offenders = sources().filter(
+      ({ text }) => /from '\.\.\/src\//.test(text) || /import\('\.\.\/src\//.test(text),
+    )
     expect(offenders.map((s) => s.file)).toEqual([])
   })
 })

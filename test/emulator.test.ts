@@ -20,7 +20,12 @@ async function call(
   emu: Emulator,
   method: string,
   path: string,
-  opts: { key?: string; json?: unknown; body?: NonNullable<RequestInit['body']>; headers?: Record<string, string> } = {},
+  opts: {
+    key?: string
+    json?: unknown
+    body?: NonNullable<RequestInit['body']>
+    headers?: Record<string, string>
+  } = {},
 ): Promise<{ status: number; body: Json; headers: Headers }> {
   const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) }
   if (opts.key !== undefined) headers['x-api-key'] = opts.key
@@ -29,13 +34,25 @@ async function call(
     headers['content-type'] ??= 'application/json'
     body = JSON.stringify(opts.json)
   }
-  const res = await fetch(`${emu.url}${path}`, { method, headers, redirect: 'manual', ...(body !== undefined ? { body } : {}) })
+  const res = await fetch(`${emu.url}${path}`, {
+    method,
+    headers,
+    redirect: 'manual',
+    ...(body !== undefined ? { body } : {}),
+  })
   const text = await res.text()
-  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Json), headers: res.headers }
+  return {
+    status: res.status,
+    body: text === '' ? {} : (JSON.parse(text) as Json),
+    headers: res.headers,
+  }
 }
 
 /** Multipart body: fields first (in order), then the `file` part when given. */
-function form(fields: Record<string, string | number>, file?: { data: string | Buffer; name: string }): FormData {
+function form(
+  fields: Record<string, string | number>,
+  file?: { data: string | Buffer; name: string },
+): FormData {
   const fd = new FormData()
   for (const [name, value] of Object.entries(fields)) fd.append(name, String(value))
   if (file !== undefined) fd.append('file', new Blob([file.data]), file.name)
@@ -43,12 +60,21 @@ function form(fields: Record<string, string | number>, file?: { data: string | B
 }
 
 /** A dataset with a file resource (position 0) and a remote one (position 1). */
-function setup(emu: Emulator, owner: string): { dataset: DatasetState; fileId: string; remoteId: string } {
+function setup(
+  emu: Emulator,
+  owner: string,
+): { dataset: DatasetState; fileId: string; remoteId: string } {
   const dataset = emu.addDataset({
     owner,
     title: `Data ${randomUUID().slice(0, 8)}`,
     resources: [
-      { filename: 'Old Data.csv', content: 'a,b\n1,2\n', title: 'My stable title', description: 'kept', type: 'documentation' },
+      {
+        filename: 'Old Data.csv',
+        content: 'a,b\n1,2\n',
+        title: 'My stable title',
+        description: 'kept',
+        type: 'documentation',
+      },
       { url: 'https://example.org/remote.csv', title: 'Remote', format: 'csv' },
     ],
   })
@@ -81,10 +107,15 @@ describe('udata emulator (current)', () => {
       const before = emu.getDataset(dataset.id)!.lastModifiedInternal.getTime()
       const content = 'x,y\n3,4\n5,6\n'
 
-      const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/resources/${fileId}/upload/`, {
-        key: KEY,
-        body: form({}, { data: content, name: 'Mes Données 2024.CSV' }),
-      })
+      const res = await call(
+        emu,
+        'POST',
+        `/api/1/datasets/${dataset.id}/resources/${fileId}/upload/`,
+        {
+          key: KEY,
+          body: form({}, { data: content, name: 'Mes Données 2024.CSV' }),
+        },
+      )
 
       expect(res.status).toBe(200)
       expect(res.body).toMatchObject({
@@ -100,11 +131,15 @@ describe('udata emulator (current)', () => {
         latest: `${emu.url}/api/1/datasets/r/${fileId}`,
         success: true,
       })
-      expect(res.body['url']).toMatch(new RegExp(`^${emu.url}/static/${dataset.slug}/\\d{8}-\\d{6}/mes-donnees-2024\\.csv$`))
+      expect(res.body['url']).toMatch(
+        new RegExp(`^${emu.url}/static/${dataset.slug}/\\d{8}-\\d{6}/mes-donnees-2024\\.csv$`),
+      )
       expect(existsSync(oldPath)).toBe(false)
       const newPath = emu.storedFilePath(dataset.id, fileId)!
       expect(readFileSync(newPath, 'utf8')).toBe(content)
-      expect(emu.getDataset(dataset.id)!.lastModifiedInternal.getTime()).toBeGreaterThanOrEqual(before)
+      expect(emu.getDataset(dataset.id)!.lastModifiedInternal.getTime()).toBeGreaterThanOrEqual(
+        before,
+      )
       const served = await fetch(res.body['url'] as string)
       expect(await served.text()).toBe(content)
       expect(emu.requests.at(-2)?.bodyBytes).toBeGreaterThan(content.length)
@@ -127,15 +162,29 @@ describe('udata emulator (current)', () => {
         mime: 'application/json',
       })
       const got = await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`)
-      expect((got.body['resources'] as Json[]).map((r) => r['id'])).toEqual([res.body['id'], ...dataset.resources.slice(1).map((r) => r.id)])
+      expect((got.body['resources'] as Json[]).map((r) => r['id'])).toEqual([
+        res.body['id'],
+        ...dataset.resources.slice(1).map((r) => r.id),
+      ])
       expect(got.body['resources']).toHaveLength(3)
     })
 
     it('refuses a missing file part and a disallowed extension', async () => {
       const { dataset, fileId } = setup(emu, owner)
-      const missing = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/resources/${fileId}/upload/`, { key: KEY, body: form({ filename: 'x.csv' }) })
-      expect(missing).toMatchObject({ status: 400, body: { success: false, error: 'Missing file parameter', message: '' } })
-      const exe = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: form({}, { data: 'MZ', name: 'tool.exe' }) })
+      const missing = await call(
+        emu,
+        'POST',
+        `/api/1/datasets/${dataset.id}/resources/${fileId}/upload/`,
+        { key: KEY, body: form({ filename: 'x.csv' }) },
+      )
+      expect(missing).toMatchObject({
+        status: 400,
+        body: { success: false, error: 'Missing file parameter', message: '' },
+      })
+      const exe = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+        key: KEY,
+        body: form({}, { data: 'MZ', name: 'tool.exe' }),
+      })
       expect(exe.status).toBe(400)
       expect(exe.body).toEqual({
         message: `This file type is not allowed.The allowed file type list is available at ${emu.url}/api/1/datasets/extensions/`,
@@ -146,23 +195,37 @@ describe('udata emulator (current)', () => {
       const { dataset } = setup(emu, owner)
       vi.useFakeTimers({ toFake: ['Date'] })
       vi.setSystemTime(new Date('2026-08-21T10:15:30.200Z'))
-      const first = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: form({}, { data: '1', name: 'same.csv' }) })
+      const first = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+        key: KEY,
+        body: form({}, { data: '1', name: 'same.csv' }),
+      })
       vi.setSystemTime(new Date('2026-08-21T10:15:30.900Z'))
-      const second = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: form({}, { data: '2', name: 'same.csv' }) })
+      const second = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+        key: KEY,
+        body: form({}, { data: '2', name: 'same.csv' }),
+      })
       expect(first.status).toBe(201)
       expect(first.body['url']).toContain('/20260821-101530/same.csv')
       expect(second).toMatchObject({ status: 500, body: { message: WERKZEUG.internal } })
       vi.setSystemTime(new Date('2026-08-21T10:15:31.100Z'))
-      const third = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: form({}, { data: '3', name: 'same.csv' }) })
+      const third = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+        key: KEY,
+        body: form({}, { data: '3', name: 'same.csv' }),
+      })
       expect(third.status).toBe(201)
     })
 
     it('accepts an upload into a remote resource, which stays remote', async () => {
       const { dataset, remoteId } = setup(emu, owner)
-      const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/resources/${remoteId}/upload/`, {
-        key: KEY,
-        body: form({}, { data: 'r', name: 'r.csv' }),
-      })
+      const res = await call(
+        emu,
+        'POST',
+        `/api/1/datasets/${dataset.id}/resources/${remoteId}/upload/`,
+        {
+          key: KEY,
+          body: form({}, { data: 'r', name: 'r.csv' }),
+        },
+      )
       expect(res.status).toBe(200)
       expect(res.body).toMatchObject({ id: remoteId, filetype: 'remote', title: 'r.csv' })
       expect(res.body['url']).toContain('/static/')
@@ -170,11 +233,16 @@ describe('udata emulator (current)', () => {
 
     it('honours X-Fields on upload responses', async () => {
       const { dataset, fileId } = setup(emu, owner)
-      const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/resources/${fileId}/upload/`, {
-        key: KEY,
-        body: form({}, { data: 'abc', name: 'masked.csv' }),
-        headers: { 'x-fields': 'id,checksum{value},filesize' },
-      })
+      const res = await call(
+        emu,
+        'POST',
+        `/api/1/datasets/${dataset.id}/resources/${fileId}/upload/`,
+        {
+          key: KEY,
+          body: form({}, { data: 'abc', name: 'masked.csv' }),
+          headers: { 'x-fields': 'id,checksum{value},filesize' },
+        },
+      )
       expect(res.body).toEqual({ id: fileId, checksum: { value: sha1('abc') }, filesize: 3 })
     })
   })
@@ -206,24 +274,49 @@ describe('udata emulator (current)', () => {
       const path = `/api/1/datasets/${dataset.id}/resources/${fileId}/upload/`
       const uuid = randomUUID()
 
-      expect((await sendPart(path, uuid, 2)).body).toEqual({ success: true, error: null, message: '' })
+      expect((await sendPart(path, uuid, 2)).body).toEqual({
+        success: true,
+        error: null,
+        message: '',
+      })
       const mismatch = await sendPart(path, uuid, 0, { chunksize: 99 })
-      expect([mismatch.status, mismatch.body]).toEqual([400, { success: false, error: 'Chunk size mismatch', message: '' }])
+      expect([mismatch.status, mismatch.body]).toEqual([
+        400,
+        { success: false, error: 'Chunk size mismatch', message: '' },
+      ])
       expect((await sendPart(path, uuid, 0)).status).toBe(200)
       expect((await sendPart(path, uuid, 1)).status).toBe(200)
-      expect(await sendPart(path, uuid, 1)).toMatchObject({ status: 500, body: { message: WERKZEUG.internal } })
+      expect(await sendPart(path, uuid, 1)).toMatchObject({
+        status: 500,
+        body: { message: WERKZEUG.internal },
+      })
       const chunkDir = join(emu.dataDir, 'chunks', uuid)
       expect(readdirSync(chunkDir).sort()).toEqual(['0', '1', '2', 'meta.json'])
-      expect(JSON.parse(readFileSync(join(chunkDir, 'meta.json'), 'utf8'))).toMatchObject({ uuid, filename: 'Big File.csv', totalparts: 3 })
+      expect(JSON.parse(readFileSync(join(chunkDir, 'meta.json'), 'utf8'))).toMatchObject({
+        uuid,
+        filename: 'Big File.csv',
+        totalparts: 3,
+      })
       expect(emu.getResource(dataset.id, fileId)!.title).toBe('My stable title') // parts never touch the resource
 
-      const final = await call(emu, 'POST', path, { key: KEY, body: form({ uuid, filename: 'Big File.csv', totalparts: 3 }) })
+      const final = await call(emu, 'POST', path, {
+        key: KEY,
+        body: form({ uuid, filename: 'Big File.csv', totalparts: 3 }),
+      })
       expect(final.status).toBe(200)
-      expect(final.body).toMatchObject({ id: fileId, title: 'big-file.csv', filesize: 250, checksum: { type: 'sha1', value: sha1(content) } })
+      expect(final.body).toMatchObject({
+        id: fileId,
+        title: 'big-file.csv',
+        filesize: 250,
+        checksum: { type: 'sha1', value: sha1(content) },
+      })
       expect(readFileSync(emu.storedFilePath(dataset.id, fileId)!, 'utf8')).toBe(content)
       expect(existsSync(chunkDir)).toBe(false)
 
-      const again = await call(emu, 'POST', path, { key: KEY, body: form({ uuid, filename: 'Big File.csv', totalparts: 3 }) })
+      const again = await call(emu, 'POST', path, {
+        key: KEY,
+        body: form({ uuid, filename: 'Big File.csv', totalparts: 3 }),
+      })
       expect(again.status).toBe(500) // parts consumed by the successful finalisation
     })
 
@@ -234,18 +327,38 @@ describe('udata emulator (current)', () => {
       await sendPart(path, uuid, 0, { filename: 'archive.exe' })
       await sendPart(path, uuid, 2, { filename: 'archive.exe' })
 
-      const missing = await call(emu, 'POST', path, { key: KEY, body: form({ uuid, filename: 'data.csv', totalparts: 3 }) })
+      const missing = await call(emu, 'POST', path, {
+        key: KEY,
+        body: form({ uuid, filename: 'data.csv', totalparts: 3 }),
+      })
       expect(missing).toMatchObject({ status: 500, body: { message: WERKZEUG.internal } })
       await sendPart(path, uuid, 1, { filename: 'archive.exe' })
-      const refused = await call(emu, 'POST', path, { key: KEY, body: form({ uuid, filename: 'archive.exe', totalparts: 3 }) })
+      const refused = await call(emu, 'POST', path, {
+        key: KEY,
+        body: form({ uuid, filename: 'archive.exe', totalparts: 3 }),
+      })
       expect(refused.status).toBe(400)
-      expect(refused.body['message']).toMatch(/^This file type is not allowed\.The allowed file type list is available at /)
-      expect(readdirSync(join(emu.dataDir, 'chunks', uuid)).sort()).toEqual(['0', '1', '2', 'meta.json'])
+      expect(refused.body['message']).toMatch(
+        /^This file type is not allowed\.The allowed file type list is available at /,
+      )
+      expect(readdirSync(join(emu.dataDir, 'chunks', uuid)).sort()).toEqual([
+        '0',
+        '1',
+        '2',
+        'meta.json',
+      ])
       expect(emu.getDataset(dataset.id)!.resources).toHaveLength(2)
 
-      const retried = await call(emu, 'POST', path, { key: KEY, body: form({ uuid, filename: 'archive.csv', totalparts: 3 }) })
+      const retried = await call(emu, 'POST', path, {
+        key: KEY,
+        body: form({ uuid, filename: 'archive.csv', totalparts: 3 }),
+      })
       expect(retried.status).toBe(201)
-      expect(retried.body).toMatchObject({ title: 'archive.csv', filesize: 250, checksum: { value: sha1(content) } })
+      expect(retried.body).toMatchObject({
+        title: 'archive.csv',
+        filesize: 250,
+        checksum: { value: sha1(content) },
+      })
     })
 
     it('checks permissions on every chunk request and validates integer fields', async () => {
@@ -253,12 +366,27 @@ describe('udata emulator (current)', () => {
       const path = `/api/1/datasets/${dataset.id}/resources/${fileId}/upload/`
       const part = await call(emu, 'POST', path, {
         key: OTHER_KEY,
-        body: form({ uuid: randomUUID(), partindex: 0, totalparts: 3, chunksize: 1 }, { data: 'x', name: 'blob' }),
+        body: form(
+          { uuid: randomUUID(), partindex: 0, totalparts: 3, chunksize: 1 },
+          { data: 'x', name: 'blob' },
+        ),
       })
-      expect(part).toMatchObject({ status: 403, body: { message: 'You do not have the permission to modify that object.' } })
-      const bad = await call(emu, 'POST', path, { key: KEY, body: form({ uuid: randomUUID(), partindex: 'abc', totalparts: 3 }, { data: 'x', name: 'blob' }) })
+      expect(part).toMatchObject({
+        status: 403,
+        body: { message: 'You do not have the permission to modify that object.' },
+      })
+      const bad = await call(emu, 'POST', path, {
+        key: KEY,
+        body: form(
+          { uuid: randomUUID(), partindex: 'abc', totalparts: 3 },
+          { data: 'x', name: 'blob' },
+        ),
+      })
       expect(bad.status).toBe(400)
-      expect(bad.body).toMatchObject({ errors: { partindex: expect.any(String) }, message: 'Input payload validation failed' })
+      expect(bad.body).toMatchObject({
+        errors: { partindex: expect.any(String) },
+        message: 'Input payload validation failed',
+      })
     })
   })
 
@@ -268,7 +396,9 @@ describe('udata emulator (current)', () => {
       const bad = await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`, { key: 'nope' })
       expect(bad).toMatchObject({ status: 401, body: { message: 'Invalid API token' } })
       expect(bad.headers.get('www-authenticate')).toBe('Bearer realm="uData"')
-      expect(await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`, { key: 'inactive-key' })).toMatchObject({
+      expect(
+        await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`, { key: 'inactive-key' }),
+      ).toMatchObject({
         status: 401,
         body: { message: 'Inactive user' },
       })
@@ -276,17 +406,36 @@ describe('udata emulator (current)', () => {
 
     it('answers 401 without key on writes, 403 for another user, permissions on GET', async () => {
       const { dataset, fileId } = setup(emu, owner)
-      const anonymous = await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${fileId}/`, { json: { title: 't' } })
+      const anonymous = await call(
+        emu,
+        'PUT',
+        `/api/1/datasets/${dataset.id}/resources/${fileId}/`,
+        { json: { title: 't' } },
+      )
       expect(anonymous).toMatchObject({ status: 401, body: { message: UNAUTHORIZED } })
       expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="uData"')
-      const other = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: OTHER_KEY, body: form({}, { data: 'a', name: 'a.csv' }) })
-      expect(other).toMatchObject({ status: 403, body: { message: 'You do not have the permission to modify that object.' } })
-      expect((await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`, { key: KEY })).body['permissions']).toEqual({
+      const other = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+        key: OTHER_KEY,
+        body: form({}, { data: 'a', name: 'a.csv' }),
+      })
+      expect(other).toMatchObject({
+        status: 403,
+        body: { message: 'You do not have the permission to modify that object.' },
+      })
+      expect(
+        (await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`, { key: KEY })).body[
+          'permissions'
+        ],
+      ).toEqual({
         delete: true,
         edit: true,
         edit_resources: true,
       })
-      expect((await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`, { key: OTHER_KEY })).body['permissions']).toEqual({
+      expect(
+        (await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`, { key: OTHER_KEY })).body[
+          'permissions'
+        ],
+      ).toEqual({
         delete: false,
         edit: false,
         edit_resources: false,
@@ -295,25 +444,45 @@ describe('udata emulator (current)', () => {
 
     it('uses udata 404/405/410 shapes', async () => {
       const { dataset } = setup(emu, owner)
-      expect(await call(emu, 'GET', '/api/1/datasets/does-not-exist/')).toEqual(expect.objectContaining({ status: 404, body: { message: NOT_FOUND } }))
-      expect(await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${randomUUID()}/`, { key: KEY, json: {} })).toMatchObject({
+      expect(await call(emu, 'GET', '/api/1/datasets/does-not-exist/')).toEqual(
+        expect.objectContaining({ status: 404, body: { message: NOT_FOUND } }),
+      )
+      expect(
+        await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${randomUUID()}/`, {
+          key: KEY,
+          json: {},
+        }),
+      ).toMatchObject({
         status: 404,
         body: { message: 'Resource does not exist' },
       })
-      expect(await call(emu, 'GET', `/api/1/datasets/${dataset.id}/resources/not-a-uuid/`)).toMatchObject({
+      expect(
+        await call(emu, 'GET', `/api/1/datasets/${dataset.id}/resources/not-a-uuid/`),
+      ).toMatchObject({
         status: 404,
         body: { error: NOT_FOUND, status: 404 },
       })
-      expect(await call(emu, 'PATCH', `/api/1/datasets/${dataset.id}/`, { key: KEY, json: {} })).toMatchObject({
+      expect(
+        await call(emu, 'PATCH', `/api/1/datasets/${dataset.id}/`, { key: KEY, json: {} }),
+      ).toMatchObject({
         status: 405,
         body: { message: 'The method is not allowed for the requested URL.' },
       })
       const hidden = emu.addDataset({ owner, private: true })
-      expect((await call(emu, 'GET', `/api/1/datasets/${hidden.id}/`, { key: OTHER_KEY })).status).toBe(404)
-      expect((await call(emu, 'GET', `/api/1/datasets/${hidden.id}/`, { key: KEY })).status).toBe(200)
+      expect(
+        (await call(emu, 'GET', `/api/1/datasets/${hidden.id}/`, { key: OTHER_KEY })).status,
+      ).toBe(404)
+      expect((await call(emu, 'GET', `/api/1/datasets/${hidden.id}/`, { key: KEY })).status).toBe(
+        200,
+      )
       const gone = emu.addDataset({ owner, deleted: true })
-      expect(await call(emu, 'GET', `/api/1/datasets/${gone.id}/`)).toMatchObject({ status: 410, body: { message: 'Dataset has been deleted' } })
-      expect(await call(emu, 'PUT', `/api/1/datasets/${gone.id}/`, { key: KEY, json: { title: 'x' } })).toMatchObject({ status: 410 })
+      expect(await call(emu, 'GET', `/api/1/datasets/${gone.id}/`)).toMatchObject({
+        status: 410,
+        body: { message: 'Dataset has been deleted' },
+      })
+      expect(
+        await call(emu, 'PUT', `/api/1/datasets/${gone.id}/`, { key: KEY, json: { title: 'x' } }),
+      ).toMatchObject({ status: 410 })
     })
 
     it('redirects slash-less paths and old slugs with 308', async () => {
@@ -321,7 +490,10 @@ describe('udata emulator (current)', () => {
       const slash = await call(emu, 'GET', `/api/1/datasets/${dataset.id}`)
       expect(slash.status).toBe(308)
       expect(slash.headers.get('location')).toBe(`${emu.url}/api/1/datasets/${dataset.id}/`)
-      const moved = await call(emu, 'POST', '/api/1/datasets/former-slug/upload/', { key: KEY, body: form({}, { data: 'a', name: 'a.csv' }) })
+      const moved = await call(emu, 'POST', '/api/1/datasets/former-slug/upload/', {
+        key: KEY,
+        body: form({}, { data: 'a', name: 'a.csv' }),
+      })
       expect(moved.status).toBe(308)
       expect(moved.headers.get('location')).toBe('/api/1/datasets/current-slug/upload/')
       expect(emu.getDataset(dataset.id)!.resources).toHaveLength(0)
@@ -330,11 +502,20 @@ describe('udata emulator (current)', () => {
     it('checks the Content-Type and the shape of JSON bodies', async () => {
       const { dataset, fileId } = setup(emu, owner)
       const path = `/api/1/datasets/${dataset.id}/resources/${fileId}/`
-      expect(await call(emu, 'PUT', path, { key: KEY, body: '{}', headers: { 'content-type': 'text/plain' } })).toMatchObject({
+      expect(
+        await call(emu, 'PUT', path, {
+          key: KEY,
+          body: '{}',
+          headers: { 'content-type': 'text/plain' },
+        }),
+      ).toMatchObject({
         status: 400,
         body: { errors: { 'Content-Type': 'expecting application/json' } },
       })
-      expect(await call(emu, 'PUT', path, { key: KEY, json: [1] })).toMatchObject({ status: 400, body: { errors: { request: 'expecting a JSON object' } } })
+      expect(await call(emu, 'PUT', path, { key: KEY, json: [1] })).toMatchObject({
+        status: 400,
+        body: { errors: { request: 'expecting a JSON object' } },
+      })
     })
   })
 
@@ -344,9 +525,16 @@ describe('udata emulator (current)', () => {
       const stored = { ...emu.getResource(dataset.id, fileId)! }
       const path = `/api/1/datasets/${dataset.id}/resources/${fileId}/`
 
-      const partial = await call(emu, 'PUT', path, { key: KEY, json: { description: 'new description' } })
+      const partial = await call(emu, 'PUT', path, {
+        key: KEY,
+        json: { description: 'new description' },
+      })
       expect(partial.status).toBe(200)
-      expect(partial.body).toMatchObject({ title: 'My stable title', description: 'new description', type: 'documentation' })
+      expect(partial.body).toMatchObject({
+        title: 'My stable title',
+        description: 'new description',
+        type: 'documentation',
+      })
       expect(partial.body).not.toHaveProperty('success')
 
       const stale = await call(emu, 'PUT', path, {
@@ -373,21 +561,33 @@ describe('udata emulator (current)', () => {
       })
 
       expect(await call(emu, 'PUT', path, { key: KEY, json: { title: null } })).toEqual(
-        expect.objectContaining({ status: 400, body: { errors: { title: ['This field is required.'] } } }),
+        expect.objectContaining({
+          status: 400,
+          body: { errors: { title: ['This field is required.'] } },
+        }),
       )
       expect((await call(emu, 'PUT', path, { key: KEY, json: { title: '' } })).status).toBe(400)
-      expect(await call(emu, 'PUT', path, { key: KEY, json: { filetype: 'remote' } })).toMatchObject({
+      expect(
+        await call(emu, 'PUT', path, { key: KEY, json: { filetype: 'remote' } }),
+      ).toMatchObject({
         status: 400,
         body: { message: 'Cannot modify filetype after creation' },
       })
-      expect(await call(emu, 'PUT', path, { key: KEY, json: { type: 'bogus' } })).toMatchObject({ status: 400, body: { errors: { type: expect.any(Array) } } })
-      expect((await call(emu, 'PUT', path, { key: KEY, json: { title: 'x'.repeat(351) } })).status).toBe(400)
+      expect(await call(emu, 'PUT', path, { key: KEY, json: { type: 'bogus' } })).toMatchObject({
+        status: 400,
+        body: { errors: { type: expect.any(Array) } },
+      })
+      expect(
+        (await call(emu, 'PUT', path, { key: KEY, json: { title: 'x'.repeat(351) } })).status,
+      ).toBe(400)
 
       const before = emu.getResource(dataset.id, fileId)!.lastModifiedInternal.getTime()
       await new Promise((r) => setTimeout(r, 5))
       const touched = await call(emu, 'PUT', path, { key: KEY, json: {} })
       expect(touched.status).toBe(200)
-      expect(Date.parse((touched.body['internal'] as Json)['last_modified_internal'] as string)).toBeGreaterThan(before)
+      expect(
+        Date.parse((touched.body['internal'] as Json)['last_modified_internal'] as string),
+      ).toBeGreaterThan(before)
     })
 
     it('lets remote resources change url, format, checksum and clears with null', async () => {
@@ -395,7 +595,13 @@ describe('udata emulator (current)', () => {
       const path = `/api/1/datasets/${dataset.id}/resources/${remoteId}/`
       const res = await call(emu, 'PUT', path, {
         key: KEY,
-        json: { url: 'https://example.org/v2.csv', format: ' CSV ', checksum: { value: 'abc' }, filesize: 12, description: 'd' },
+        json: {
+          url: 'https://example.org/v2.csv',
+          format: ' CSV ',
+          checksum: { value: 'abc' },
+          filesize: 12,
+          description: 'd',
+        },
       })
       expect(res.body).toMatchObject({
         url: 'https://example.org/v2.csv',
@@ -404,24 +610,42 @@ describe('udata emulator (current)', () => {
         filesize: 12,
         filetype: 'remote',
       })
-      const cleared = await call(emu, 'PUT', path, { key: KEY, json: { checksum: null, description: null } })
+      const cleared = await call(emu, 'PUT', path, {
+        key: KEY,
+        json: { checksum: null, description: null },
+      })
       expect(cleared.body).toMatchObject({ checksum: null, description: null, title: 'Remote' })
     })
 
     it('creates remote resources with the form defaults', async () => {
       const { dataset } = setup(emu, owner)
       const path = `/api/1/datasets/${dataset.id}/resources/`
-      expect(await call(emu, 'POST', path, { key: KEY, json: { title: 'T', url: 'https://example.org/a.csv' } })).toMatchObject({
+      expect(
+        await call(emu, 'POST', path, {
+          key: KEY,
+          json: { title: 'T', url: 'https://example.org/a.csv' },
+        }),
+      ).toMatchObject({
         status: 400,
         body: { message: 'This endpoint only supports remote resources' },
       })
-      expect(await call(emu, 'POST', path, { key: KEY, json: { filetype: 'remote' } })).toMatchObject({
+      expect(
+        await call(emu, 'POST', path, { key: KEY, json: { filetype: 'remote' } }),
+      ).toMatchObject({
         status: 400,
         body: { errors: { title: ['This field is required.'], url: ['This field is required.'] } },
       })
-      const created = await call(emu, 'POST', path, { key: KEY, json: { filetype: 'remote', title: 'T', url: 'https://example.org/a.csv', id: 'ignored' } })
+      const created = await call(emu, 'POST', path, {
+        key: KEY,
+        json: { filetype: 'remote', title: 'T', url: 'https://example.org/a.csv', id: 'ignored' },
+      })
       expect(created.status).toBe(201)
-      expect(created.body).toMatchObject({ filetype: 'remote', type: 'other', title: 'T', url: 'https://example.org/a.csv' })
+      expect(created.body).toMatchObject({
+        filetype: 'remote',
+        type: 'other',
+        title: 'T',
+        url: 'https://example.org/a.csv',
+      })
       expect(created.body['id']).not.toBe('ignored')
       expect(emu.getDataset(dataset.id)!.resources[0]!.id).toBe(created.body['id'])
     })
@@ -434,31 +658,63 @@ describe('udata emulator (current)', () => {
         json: { title: 'Brand New Title', frequency: 'daily', slug: 'ignored' },
       })
       expect(res.status).toBe(200)
-      expect(res.body).toMatchObject({ title: 'Brand New Title', slug: 'brand-new-title', frequency: 'daily', private: false })
+      expect(res.body).toMatchObject({
+        title: 'Brand New Title',
+        slug: 'brand-new-title',
+        frequency: 'daily',
+        private: false,
+      })
       expect(res.body['resources']).toHaveLength(2)
       const redirected = await call(emu, 'GET', `/api/1/datasets/${oldSlug}/`)
       expect(redirected.status).toBe(308)
       expect(redirected.headers.get('location')).toBe('/api/1/datasets/brand-new-title/')
-      expect(await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/`, { key: KEY, json: { frequency: 'sometimes', license: 'nope' } })).toMatchObject({
+      expect(
+        await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/`, {
+          key: KEY,
+          json: { frequency: 'sometimes', license: 'nope' },
+        }),
+      ).toMatchObject({
         status: 400,
         body: { errors: { frequency: expect.any(Array), license: expect.any(Array) } },
       })
-      const replaced = await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/`, { key: KEY, json: { resources: [{ id: dataset.resources[1]!.id }] } })
+      const replaced = await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/`, {
+        key: KEY,
+        json: { resources: [{ id: dataset.resources[1]!.id }] },
+      })
       expect(replaced.body['resources']).toHaveLength(1)
     })
 
     it('merges extras through API v2 without bumping last_modified, and paginates resources', async () => {
       const { dataset, fileId } = setup(emu, owner)
       const before = emu.getResource(dataset.id, fileId)!.lastModifiedInternal.getTime()
-      const merged = await call(emu, 'PUT', `/api/2/datasets/${dataset.id}/resources/${fileId}/extras/`, { key: KEY, json: { a: 1, b: 2 } })
+      const merged = await call(
+        emu,
+        'PUT',
+        `/api/2/datasets/${dataset.id}/resources/${fileId}/extras/`,
+        { key: KEY, json: { a: 1, b: 2 } },
+      )
       expect(merged).toMatchObject({ status: 200, body: { a: 1, b: 2 } })
-      await call(emu, 'PUT', `/api/2/datasets/${dataset.id}/resources/${fileId}/extras/`, { key: KEY, json: { a: null } })
+      await call(emu, 'PUT', `/api/2/datasets/${dataset.id}/resources/${fileId}/extras/`, {
+        key: KEY,
+        json: { a: null },
+      })
       expect(emu.getResource(dataset.id, fileId)!.extras).toEqual({ b: 2 })
-      expect((await call(emu, 'DELETE', `/api/2/datasets/${dataset.id}/resources/${fileId}/extras/`, { key: KEY, json: ['b'] })).status).toBe(204)
+      expect(
+        (
+          await call(emu, 'DELETE', `/api/2/datasets/${dataset.id}/resources/${fileId}/extras/`, {
+            key: KEY,
+            json: ['b'],
+          })
+        ).status,
+      ).toBe(204)
       expect(emu.getResource(dataset.id, fileId)!.extras).toEqual({})
       expect(emu.getResource(dataset.id, fileId)!.lastModifiedInternal.getTime()).toBe(before)
 
-      const page = await call(emu, 'GET', `/api/2/datasets/${dataset.id}/resources/?page=1&page_size=1`)
+      const page = await call(
+        emu,
+        'GET',
+        `/api/2/datasets/${dataset.id}/resources/?page=1&page_size=1`,
+      )
       expect(page.body).toMatchObject({ page: 1, page_size: 1, total: 2 })
       expect(page.body['data']).toHaveLength(1)
       expect(page.body['next_page']).toContain('page=2')
@@ -469,9 +725,17 @@ describe('udata emulator (current)', () => {
       const extensions = await call(emu, 'GET', '/api/1/datasets/extensions/')
       expect(extensions.body).toContain('parquet')
       expect(extensions.body).toEqual([...(extensions.body as unknown as string[])].sort())
-      expect((await call(emu, 'GET', '/api/1/datasets/frequencies/')).body).toContainEqual({ id: 'daily', label: 'Daily' })
-      expect((await call(emu, 'GET', '/api/1/datasets/licenses/')).body).toContainEqual(expect.objectContaining({ id: 'lov2' }))
-      expect((await call(emu, 'GET', '/api/1/datasets/resource_types/')).body).toContainEqual({ id: 'main', label: 'Main file' })
+      expect((await call(emu, 'GET', '/api/1/datasets/frequencies/')).body).toContainEqual({
+        id: 'daily',
+        label: 'Daily',
+      })
+      expect((await call(emu, 'GET', '/api/1/datasets/licenses/')).body).toContainEqual(
+        expect.objectContaining({ id: 'lov2' }),
+      )
+      expect((await call(emu, 'GET', '/api/1/datasets/resource_types/')).body).toContainEqual({
+        id: 'main',
+        label: 'Main file',
+      })
 
       const latest = await call(emu, 'GET', `/api/1/datasets/r/${fileId}`)
       expect(latest.status).toBe(302)
@@ -487,7 +751,12 @@ describe('udata emulator (current)', () => {
       expect(await range.text()).toBe('a')
       expect(range.headers.get('content-range')).toBe('bytes 0-0/8')
 
-      const deleted = await call(emu, 'DELETE', `/api/1/datasets/${dataset.id}/resources/${fileId}/`, { key: KEY })
+      const deleted = await call(
+        emu,
+        'DELETE',
+        `/api/1/datasets/${dataset.id}/resources/${fileId}/`,
+        { key: KEY },
+      )
       expect(deleted.status).toBe(204)
       expect((await fetch(url)).status).toBe(404)
     })
@@ -498,7 +767,10 @@ describe('udata emulator (current)', () => {
       const { dataset } = setup(emu, owner)
       emu.resetRequests()
       await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`, { key: KEY })
-      await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: form({ note: 'n' }, { data: 'a', name: 'r.csv' }) })
+      await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+        key: KEY,
+        body: form({ note: 'n' }, { data: 'a', name: 'r.csv' }),
+      })
       expect(emu.requests.map((r) => [r.method, r.status])).toEqual([
         ['GET', 200],
         ['POST', 201],
@@ -510,7 +782,13 @@ describe('udata emulator (current)', () => {
 
     it('answers an injected status with Retry-After on the n-th match only', async () => {
       const { dataset } = setup(emu, owner)
-      emu.faults.push({ method: 'GET', path: `/datasets/${dataset.id}/$`, nth: 2, status: 503, retryAfter: '1' })
+      emu.faults.push({
+        method: 'GET',
+        path: `/datasets/${dataset.id}/$`,
+        nth: 2,
+        status: 503,
+        retryAfter: '1',
+      })
       expect((await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`)).status).toBe(200)
       const second = await call(emu, 'GET', `/api/1/datasets/${dataset.id}/`)
       expect(second.status).toBe(503)
@@ -523,7 +801,10 @@ describe('udata emulator (current)', () => {
       const { dataset } = setup(emu, owner)
       emu.faults.push({ method: 'POST', path: '/upload/$', dropAfterBytes: 1000 })
       await expect(
-        call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: form({}, { data: Buffer.alloc(256 * 1024, 97), name: 'big.csv' }) }),
+        call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+          key: KEY,
+          body: form({}, { data: Buffer.alloc(256 * 1024, 97), name: 'big.csv' }),
+        }),
       ).rejects.toThrow()
       expect(emu.getDataset(dataset.id)!.resources).toHaveLength(2)
       expect(emu.requests.at(-1)).toMatchObject({ status: 0, fault: 'dropAfterBytes:1000' })
@@ -532,9 +813,21 @@ describe('udata emulator (current)', () => {
     it('loses the response of a request whose effect still happens', async () => {
       const { dataset, fileId } = setup(emu, owner)
       emu.faults.push({ method: 'PUT', times: 1, loseResponse: true })
-      await expect(call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${fileId}/`, { key: KEY, json: { title: 'changed' } })).rejects.toThrow()
+      await expect(
+        call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${fileId}/`, {
+          key: KEY,
+          json: { title: 'changed' },
+        }),
+      ).rejects.toThrow()
       expect(emu.getResource(dataset.id, fileId)!.title).toBe('changed')
-      expect((await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${fileId}/`, { key: KEY, json: {} })).status).toBe(200)
+      expect(
+        (
+          await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/resources/${fileId}/`, {
+            key: KEY,
+            json: {},
+          })
+        ).status,
+      ).toBe(200)
     })
 
     it('takes fault rules and serves state through the admin endpoints', async () => {
@@ -548,7 +841,9 @@ describe('udata emulator (current)', () => {
       expect((await call(emu, 'GET', '/api/1/datasets/extensions/')).status).toBe(200)
       expect((await fetch(`${emu.url}/__emulator/faults`, { method: 'DELETE' })).status).toBe(204)
       expect(emu.faults).toHaveLength(0)
-      const state = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as { datasets: Json[] }
+      const state = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as {
+        datasets: Json[]
+      }
       expect(state.datasets.map((d) => d['id'])).toContain(dataset.id)
       const recorded = (await (await fetch(`${emu.url}/__emulator/requests`)).json()) as Json[]
       expect(recorded.length).toBeGreaterThan(0)
@@ -567,11 +862,17 @@ describe('udata emulator (options)', () => {
       vi.setSystemTime(new Date('2026-08-21T10:15:30.200Z'))
       const urls: unknown[] = []
       for (const data of ['1', '2']) {
-        const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, { key: KEY, body: form({}, { data, name: 'same.csv' }) })
+        const res = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
+          key: KEY,
+          body: form({}, { data, name: 'same.csv' }),
+        })
         expect(res.status).toBe(201)
         urls.push(res.body['url'])
       }
-      expect(urls).toEqual([`${emu.url}/static/same/20260821-101530/same.csv`, `${emu.url}/static/same/20260821-101530-2/same.csv`])
+      expect(urls).toEqual([
+        `${emu.url}/static/same/20260821-101530/same.csv`,
+        `${emu.url}/static/same/20260821-101530-2/same.csv`,
+      ])
     } finally {
       vi.useRealTimers()
       await emu.close()
@@ -600,7 +901,10 @@ describe('udata emulator (legacy)', () => {
   })
 
   it('uses the pre-v16 bad key message', async () => {
-    expect(await call(emu, 'GET', `/api/1/datasets/${datasetId}/`, { key: 'bad' })).toMatchObject({ status: 401, body: { message: 'Invalid API Key' } })
+    expect(await call(emu, 'GET', `/api/1/datasets/${datasetId}/`, { key: 'bad' })).toMatchObject({
+      status: 401,
+      body: { message: 'Invalid API Key' },
+    })
   })
 
   it('combines chunks without extension check, deleting them', async () => {
@@ -609,12 +913,21 @@ describe('udata emulator (legacy)', () => {
     for (const [index, part] of ['abc', 'de'].entries()) {
       const res = await call(emu, 'POST', path, {
         key: KEY,
-        body: form({ uuid, filename: 'tool.exe', partindex: index, totalparts: 2, chunksize: part.length }, { data: part, name: 'blob' }),
+        body: form(
+          { uuid, filename: 'tool.exe', partindex: index, totalparts: 2, chunksize: part.length },
+          { data: part, name: 'blob' },
+        ),
       })
       expect(res.status).toBe(200)
     }
-    const final = await call(emu, 'POST', path, { key: KEY, body: form({ uuid, filename: 'tool.exe', totalparts: 2 }) })
-    expect(final).toMatchObject({ status: 201, body: { title: 'tool.exe', filesize: 5, checksum: { type: 'sha1', value: sha1('abcde') } } })
+    const final = await call(emu, 'POST', path, {
+      key: KEY,
+      body: form({ uuid, filename: 'tool.exe', totalparts: 2 }),
+    })
+    expect(final).toMatchObject({
+      status: 201,
+      body: { title: 'tool.exe', filesize: 5, checksum: { type: 'sha1', value: sha1('abcde') } },
+    })
     expect(existsSync(join(emu.dataDir, 'chunks', uuid))).toBe(false)
   })
 
@@ -622,7 +935,11 @@ describe('udata emulator (legacy)', () => {
     const rid = emu.getDataset(datasetId)!.resources.find((r) => r.title === 'data.csv')!.id
     const res = await call(emu, 'PUT', `/api/1/datasets/${datasetId}/resources/${rid}/`, {
       key: KEY,
-      json: { url: 'https://example.org/x.csv', checksum: { type: 'md5', value: 'stale' }, filesize: 1 },
+      json: {
+        url: 'https://example.org/x.csv',
+        checksum: { type: 'md5', value: 'stale' },
+        filesize: 1,
+      },
     })
     expect(res.body).toMatchObject({ checksum: { type: 'md5', value: 'stale' }, filesize: 1 })
     expect(res.body['url']).toContain('/static/')

@@ -1,7 +1,13 @@
 import * as core from '@actions/core'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { INPUT_NAMES, InputError, parseResources, readSettings, type InputName } from '../src/engine/inputs.js'
+import {
+  INPUT_NAMES,
+  InputError,
+  parseResources,
+  readSettings,
+  type InputName,
+} from '../src/engine/inputs.js'
 
 /** Inputs go through the real core.getInput, as the runner provides them (INPUT_<NAME>, hyphens kept). */
 function settingsFrom(inputs: Partial<Record<InputName, string>>) {
@@ -25,7 +31,11 @@ afterEach(() => {
 
 describe('readSettings', () => {
   it('applies the defaults of action.yml to inputs not given', () => {
-    const settings = settingsFrom({ 'api-key': 'k', dataset: 'my-dataset', files: 'out/*.csv\n!out/tmp.csv\n# comment\n' })
+    const settings = settingsFrom({
+      'api-key': 'k',
+      dataset: 'my-dataset',
+      files: 'out/*.csv\n!out/tmp.csv\n# comment\n',
+    })
     expect(settings).toMatchObject({
       apiKey: 'k',
       dataset: 'my-dataset',
@@ -43,25 +53,60 @@ describe('readSettings', () => {
   })
 
   it('accepts the API URL with or without /api/1 and keeps the origin', () => {
-    expect(settingsFrom({ 'api-key': 'k', dataset: 'd', files: 'a', 'api-url': 'https://demo.data.gouv.fr/api/1/' }).apiUrl).toBe('https://demo.data.gouv.fr')
-    expect(settingsFrom({ 'api-key': 'k', dataset: 'd', files: 'a', 'api-url': 'http://127.0.0.1:8080' }).apiUrl).toBe('http://127.0.0.1:8080')
+    expect(
+      settingsFrom({
+        'api-key': 'k',
+        dataset: 'd',
+        files: 'a',
+        'api-url': 'https://demo.data.gouv.fr/api/1/',
+      }).apiUrl,
+    ).toBe('https://demo.data.gouv.fr')
+    expect(
+      settingsFrom({ 'api-key': 'k', dataset: 'd', files: 'a', 'api-url': 'http://127.0.0.1:8080' })
+        .apiUrl,
+    ).toBe('http://127.0.0.1:8080')
   })
 
   it('refuses plain http to a non-loopback host and non-http schemes', () => {
-    expect(problemsOf({ 'api-key': 'k', dataset: 'd', files: 'a', 'api-url': 'http://www.data.gouv.fr' })).toMatch(
-      /input 'api-url': plain http:\/\/ is only accepted for a loopback host/,
-    )
-    expect(problemsOf({ 'api-key': 'k', dataset: 'd', files: 'a', 'api-url': 'ftp://www.data.gouv.fr' })).toMatch(/input 'api-url': only https/)
-    expect(problemsOf({ 'api-key': 'k', dataset: 'd', files: 'a', 'api-url': 'https://www.data.gouv.fr/fr/datasets' })).toMatch(/input 'api-url'.*origin/)
+    expect(
+      problemsOf({
+        'api-key': 'k',
+        dataset: 'd',
+        files: 'a',
+        'api-url': 'http://www.data.gouv.fr',
+      }),
+    ).toMatch(/input 'api-url': plain http:\/\/ is only accepted for a loopback host/)
+    expect(
+      problemsOf({ 'api-key': 'k', dataset: 'd', files: 'a', 'api-url': 'ftp://www.data.gouv.fr' }),
+    ).toMatch(/input 'api-url': only https/)
+    expect(
+      problemsOf({
+        'api-key': 'k',
+        dataset: 'd',
+        files: 'a',
+        'api-url': 'https://www.data.gouv.fr/fr/datasets',
+      }),
+    ).toMatch(/input 'api-url'.*origin/)
   })
 
   it('reports every bad input at once, naming each and its accepted values', () => {
-    const message = problemsOf({ dataset: 'd', files: 'a', 'if-no-files-found': 'fail', 'dry-run': 'yes', 'chunk-size': '20MB', concurrency: '0' })
+    const message = problemsOf({
+      dataset: 'd',
+      files: 'a',
+      'if-no-files-found': 'fail',
+      'dry-run': 'yes',
+      'chunk-size': '20MB',
+      concurrency: '0',
+    })
     expect(message).toContain("input 'api-key' is required unless 'dry-run' is true")
-    expect(message).toContain("input 'if-no-files-found' must be one of 'error', 'warn', 'ignore', got 'fail'")
+    expect(message).toContain(
+      "input 'if-no-files-found' must be one of 'error', 'warn', 'ignore', got 'fail'",
+    )
     expect(message).toContain("input 'dry-run' must be 'true' or 'false', got 'yes'")
     expect(message).toContain("input 'chunk-size' must be a whole number of bytes from 1024")
-    expect(message).toContain("input 'concurrency' must be a whole number of parallel uploads from 1 to 16, got '0'")
+    expect(message).toContain(
+      "input 'concurrency' must be a whole number of parallel uploads from 1 to 16, got '0'",
+    )
   })
 
   it('needs no key in dry-run, and something to publish', () => {
@@ -71,7 +116,12 @@ describe('readSettings', () => {
   })
 
   it('never echoes the key in an error', () => {
-    const message = problemsOf({ 'api-key': 'secret-key-value', dataset: '', files: '', concurrency: 'many' })
+    const message = problemsOf({
+      'api-key': 'secret-key-value',
+      dataset: '',
+      files: '',
+      concurrency: 'many',
+    })
     expect(message).not.toContain('secret-key-value')
   })
 })
@@ -98,12 +148,19 @@ describe('parseResources', () => {
       },
       { label: 'resources[1]', kind: 'file', path: 'out/other.json' },
     ])
-    expect(parseResources('[{"path": "a.csv", "description": "x"}]')).toEqual([{ label: 'resources[0]', kind: 'file', path: 'a.csv', description: 'x' }])
+    expect(parseResources('[{"path": "a.csv", "description": "x"}]')).toEqual([
+      { label: 'resources[0]', kind: 'file', path: 'a.csv', description: 'x' },
+    ])
   })
 
   it('reads the shorthand mapping path: resource-id', () => {
     expect(parseResources('out/a.csv: 54d47250-1daf-483b-965a-3013f8c76617\nout/b.csv:')).toEqual([
-      { label: "'out/a.csv'", kind: 'file', path: 'out/a.csv', id: '54d47250-1daf-483b-965a-3013f8c76617' },
+      {
+        label: "'out/a.csv'",
+        kind: 'file',
+        path: 'out/a.csv',
+        id: '54d47250-1daf-483b-965a-3013f8c76617',
+      },
       { label: "'out/b.csv'", kind: 'file', path: 'out/b.csv' },
     ])
   })
@@ -123,15 +180,21 @@ describe('parseResources', () => {
       message = (error as Error).message
     }
     expect(message).toContain('entry resources[0].id: must be a resource id (a UUID')
-    expect(message).toContain('entry resources[1].type: must be one of main, documentation, update, api, code, other')
-    expect(message).toContain("entry resources[1]: unknown key 'titel' (accepted: path, id, title, description, type, schema, extras)")
+    expect(message).toContain(
+      'entry resources[1].type: must be one of main, documentation, update, api, code, other',
+    )
+    expect(message).toContain(
+      "entry resources[1]: unknown key 'titel' (accepted: path, id, title, description, type, schema, extras)",
+    )
     expect(message).toContain('entry resources[2].path')
   })
 
   it('refuses what is neither YAML nor a list or mapping', () => {
     expect(() => parseResources('a: [b')).toThrow(/neither YAML nor JSON/)
     expect(() => parseResources('42')).toThrow(/must be a list of entries/)
-    expect(() => parseResources('a.csv: {id: x}')).toThrow(/shorthand form maps a path to a resource id/)
+    expect(() => parseResources('a.csv: {id: x}')).toThrow(
+      /shorthand form maps a path to a resource id/,
+    )
   })
 
   it('never throws anything but an InputError, whatever the text', () => {
@@ -139,7 +202,8 @@ describe('parseResources', () => {
       fc.property(fc.oneof(fc.string(), fc.json()), (text) => {
         try {
           const entries = parseResources(text)
-          for (const entry of entries) expect((entry.kind === 'file' ? entry.path : entry.url).length).toBeGreaterThan(0)
+          for (const entry of entries)
+            expect((entry.kind === 'file' ? entry.path : entry.url).length).toBeGreaterThan(0)
         } catch (error) {
           expect(error).toBeInstanceOf(InputError)
         }

@@ -6,14 +6,21 @@ import { createHash, randomBytes } from 'node:crypto'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { afterEach, expect, it } from 'vitest'
-import { parseRate, startLinkProxy, type LinkProxy, type LinkProxyOptions } from '../scripts/link-proxy.js'
+import {
+  parseRate,
+  startLinkProxy,
+  type LinkProxy,
+  type LinkProxyOptions,
+} from '../scripts/link-proxy.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function listen(onConnection: (socket: Socket) => void): Promise<{ host: string; port: number }> {
+async function listen(
+  onConnection: (socket: Socket) => void,
+): Promise<{ host: string; port: number }> {
   const sockets = new Set<Socket>()
   const server: Server = createServer((socket) => {
     sockets.add(socket)
@@ -32,7 +39,10 @@ async function listen(onConnection: (socket: Socket) => void): Promise<{ host: s
   return { host: '127.0.0.1', port: (server.address() as AddressInfo).port }
 }
 
-async function proxyTo(target: { host: string; port: number }, options: Omit<LinkProxyOptions, 'target'>): Promise<LinkProxy> {
+async function proxyTo(
+  target: { host: string; port: number },
+  options: Omit<LinkProxyOptions, 'target'>,
+): Promise<LinkProxy> {
   const proxy = await startLinkProxy({ target, ...options })
   cleanups.push(() => proxy.close())
   return proxy
@@ -41,7 +51,9 @@ async function proxyTo(target: { host: string; port: number }, options: Omit<Lin
 async function open(proxy: LinkProxy): Promise<Socket> {
   const socket = connect(proxy.port, '127.0.0.1')
   cleanups.push(() => void socket.destroy())
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  await new Promise<void>((resolve, reject) =>
+    socket.once('connect', resolve).once('error', reject),
+  )
   return socket
 }
 
@@ -97,13 +109,20 @@ it('delays each direction: a round trip takes at least both delays, the first on
   expect(second).toBeGreaterThanOrEqual(100 - 2)
   expect(second).toBeLessThan(100 + 300)
 
-  const direct = await proxyTo(echo, { up: { delayMs: 40 }, down: { delayMs: 60 }, handshake: false })
+  const direct = await proxyTo(echo, {
+    up: { delayMs: 40 },
+    down: { delayMs: 60 },
+    handshake: false,
+  })
   expect(await roundTrip(await open(direct), Buffer.from('no handshake'))).toBeLessThan(200)
 })
 
 it('limits the rate: 8 MB at 40 Mbit/s takes at least 1.5 s, and arrives intact', async () => {
   const data = randomBytes(8_000_000)
-  const proxy = await proxyTo(await hashingServer(), { up: { bitsPerSecond: parseRate('40M') }, handshake: false })
+  const proxy = await proxyTo(await hashingServer(), {
+    up: { bitsPerSecond: parseRate('40M') },
+    handshake: false,
+  })
   const { answer, ms } = await upload(proxy, data)
   expect(answer).toBe(`${data.length} ${sha1(data)}`)
   expect(ms).toBeGreaterThanOrEqual(1500)
@@ -114,7 +133,10 @@ it('limits the rate: 8 MB at 40 Mbit/s takes at least 1.5 s, and arrives intact'
 it('shares one rate between connections: two 4 MB uploads at once both take about as long as 8 MB', async () => {
   const a = randomBytes(4_000_000)
   const b = randomBytes(4_000_000)
-  const proxy = await proxyTo(await hashingServer(), { up: { bitsPerSecond: 40e6 }, handshake: false })
+  const proxy = await proxyTo(await hashingServer(), {
+    up: { bitsPerSecond: 40e6 },
+    handshake: false,
+  })
   const started = performance.now()
   const [first, second] = await Promise.all([upload(proxy, a), upload(proxy, b)])
   const total = performance.now() - started

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fileFormat, lastExtension, normalizeFilename } from '../src/files/normalize.js'
+import { fileFormat, lastExtension, normalizeFilename, slugify } from '../src/files/normalize.js'
 
 describe('normalizeFilename (udata utils.normalize)', () => {
   it.each([
@@ -53,11 +53,14 @@ describe('fileFormat and lastExtension', () => {
 // The table the emulator's own implementation is tested against (test/emulator-normalize.test.ts):
 // both sides of the protocol must agree with udata on every case, each written from udata's behaviour.
 describe('the shared table of udata cases (test/fixtures/normalize-cases.json)', () => {
-  const table = JSON.parse(readFileSync(new URL('./fixtures/normalize-cases.json', import.meta.url), 'utf8')) as {
+  const table = JSON.parse(
+    readFileSync(new URL('./fixtures/normalize-cases.json', import.meta.url), 'utf8'),
+  ) as {
     allowedExtensions: string[]
     filenames: Array<{ name: string; stored: string }>
     formats: Array<{ name: string; format: string | null }>
     lastExtensions: Array<{ name: string; extension: string | null }>
+    slugs: Array<{ title: string; slug: string }>
   }
   it.each(table.filenames.map((c) => [c.name, c.stored]))('%j is stored as %j', (name, stored) => {
     expect(normalizeFilename(name)).toBe(stored)
@@ -65,7 +68,17 @@ describe('the shared table of udata cases (test/fixtures/normalize-cases.json)',
   it.each(table.formats.map((c) => [c.name, c.format]))('%j has the format %j', (name, format) => {
     expect(fileFormat(name, new Set(table.allowedExtensions)) ?? null).toBe(format)
   })
-  it.each(table.lastExtensions.map((c) => [c.name, c.extension]))('%j is checked on the extension %j', (name, extension) => {
-    expect(lastExtension(name) ?? null).toBe(extension)
-  })
+  it.each(table.lastExtensions.map((c) => [c.name, c.extension]))(
+    '%j is checked on the extension %j',
+    (name, extension) => {
+      expect(lastExtension(name) ?? null).toBe(extension)
+    },
+  )
+  // create-dataset: the slug udata derives from a title, before any suffix for a taken one.
+  it.each(table.slugs.map((c) => [c.title, c.slug]))(
+    'a dataset titled %j gets the slug %j',
+    (title, slug) => {
+      expect(slugify(title)).toBe(slug)
+    },
+  )
 })

@@ -12,7 +12,12 @@ import busboy from 'busboy'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify as toYaml } from 'yaml'
-import { CEILING_FACTOR, parseRetryAfter, retryDelay, type RetryPolicy } from '../src/datagouv/retry.js'
+import {
+  CEILING_FACTOR,
+  parseRetryAfter,
+  retryDelay,
+  type RetryPolicy,
+} from '../src/datagouv/retry.js'
 import { RESOURCE_TYPES } from '../src/datagouv/schemas.js'
 import { multipart, partRanges } from '../src/datagouv/upload.js'
 import { SequentialHasher } from '../src/files/hash.js'
@@ -23,10 +28,23 @@ import { lastExtension, normalizeFilename } from '../src/files/normalize.js'
 // The `resources` input
 
 /** Keys an entry may have, whatever its kind (file or remote): never drawn as "unknown". */
-const KNOWN_KEYS = new Set(['path', 'id', 'title', 'description', 'type', 'schema', 'extras', 'url', 'format', 'kind'])
+const KNOWN_KEYS = new Set([
+  'path',
+  'id',
+  'title',
+  'description',
+  'type',
+  'schema',
+  'extras',
+  'url',
+  'format',
+  'kind',
+])
 
 /** Text that is a title as given: non-blank, no surrounding whitespace, at most 350 characters. */
-const title = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }).filter((t) => t.trim() === t && t !== '')
+const title = fc
+  .string({ unit: 'grapheme', minLength: 1, maxLength: 60 })
+  .filter((t) => t.trim() === t && t !== '')
 
 const schemaRef = fc.oneof(
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }),
@@ -59,13 +77,20 @@ const listItem = fc.oneof(
   fileEntry.map((e) => e.path),
 )
 
-type Written = string | { path: string; schema?: string | Record<string, string>; [key: string]: unknown }
+type Written =
+  string | { path: string; schema?: string | Record<string, string>; [key: string]: unknown }
 
 /** What parseResources must return for a written item, labelled `label`. */
 function expected(item: Written, label: string): Record<string, unknown> {
   if (typeof item === 'string') return { label, path: item }
   const { schema, ...rest } = item
-  return { label, ...rest, ...(schema === undefined ? {} : { schema: typeof schema === 'string' ? { name: schema } : schema }) }
+  return {
+    label,
+    ...rest,
+    ...(schema === undefined
+      ? {}
+      : { schema: typeof schema === 'string' ? { name: schema } : schema }),
+  }
 }
 
 /** Compares ignoring the entry's `kind` discriminant, which these (file) entries may carry. */
@@ -92,7 +117,10 @@ describe('parseResources (src/engine/inputs.ts)', () => {
   it('round-trips the shorthand mapping path: resource-id, in YAML and JSON, labelled by path', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.uuid()), { selector: ([p]) => p, minLength: 1, maxLength: 6 }),
+        fc.uniqueArray(
+          fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.uuid()),
+          { selector: ([p]) => p, minLength: 1, maxLength: 6 },
+        ),
         (pairs) => {
           const mapping = Object.fromEntries(pairs)
           // In the order a mapping is read: JavaScript puts integer-like keys first.
@@ -105,7 +133,9 @@ describe('parseResources (src/engine/inputs.ts)', () => {
   })
 
   it('refuses an unknown key in any entry, naming that entry and the key, and only the faulty entries', () => {
-    const unknownKey = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((k) => !KNOWN_KEYS.has(k))
+    const unknownKey = fc
+      .string({ unit: 'grapheme', minLength: 1, maxLength: 20 })
+      .filter((k) => !KNOWN_KEYS.has(k))
     fc.assert(
       fc.property(
         fc.array(fileEntry, { minLength: 1, maxLength: 5 }),
@@ -116,7 +146,12 @@ describe('parseResources (src/engine/inputs.ts)', () => {
         (entries, pick, key, value, syntax) => {
           const index = pick % entries.length
           const items: Array<Record<string, unknown>> = entries.map((e) => ({ ...e }))
-          Object.defineProperty(items[index], key, { value, enumerable: true, configurable: true, writable: true })
+          Object.defineProperty(items[index], key, {
+            value,
+            enumerable: true,
+            configurable: true,
+            writable: true,
+          })
           const text = syntax === 'yaml' ? toYaml(items) : JSON.stringify(items)
           let message = ''
           try {
@@ -125,7 +160,9 @@ describe('parseResources (src/engine/inputs.ts)', () => {
             expect(error).toBeInstanceOf(InputError)
             message = (error as Error).message
           }
-          expect(message).toContain(`input 'resources', entry resources[${index}]: unknown key '${key}' (accepted: path, `)
+          expect(message).toContain(
+            `input 'resources', entry resources[${index}]: unknown key '${key}' (accepted: path, `,
+          )
           const others = entries.map((_, i) => i).filter((i) => i !== index)
           for (const i of others) expect(message).not.toContain(`entry resources[${i}]`)
         },
@@ -138,7 +175,10 @@ describe('parseResources (src/engine/inputs.ts)', () => {
 // File name normalisation (src/files/normalize.ts)
 
 const asciiName = fc.string({ unit: 'grapheme-ascii', maxLength: 40 })
-const anyName = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }))
+const anyName = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+)
 const extension = fc.stringMatching(/^[A-Za-z0-9]{1,8}$/)
 
 describe('normalizeFilename (udata utils.normalize)', () => {
@@ -153,7 +193,9 @@ describe('normalizeFilename (udata utils.normalize)', () => {
   it('keeps every letter, digit and dot of an ASCII name, in order, lower-cased; drops everything else but the dashes between words', () => {
     fc.assert(
       fc.property(asciiName, (name) => {
-        expect(normalizeFilename(name).replace(/-/g, '')).toBe(name.replace(/[^A-Za-z0-9.]/g, '').toLowerCase())
+        expect(normalizeFilename(name).replace(/-/g, '')).toBe(
+          name.replace(/[^A-Za-z0-9.]/g, '').toLowerCase(),
+        )
       }),
     )
   })
@@ -183,7 +225,9 @@ describe('normalizeFilename (udata utils.normalize)', () => {
         expect(stored.endsWith(`.${ext.toLowerCase()}`)).toBe(true)
         // A stored name that is only dots and the extension (`.csv`) has none, as Python's splitext
         // says (test/fixtures/normalize-cases.json); any other keeps it.
-        expect(lastExtension(stored)).toBe(/^\.+[^.]+$/.test(stored) ? undefined : ext.toLowerCase())
+        expect(lastExtension(stored)).toBe(
+          /^\.+[^.]+$/.test(stored) ? undefined : ext.toLowerCase(),
+        )
       }),
     )
   })
@@ -218,9 +262,18 @@ describe('parts and multipart bodies', () => {
   })
 
   it('a body parses back (busboy) to exactly the fields and the byte range sent, with the announced length, hashing the range', async () => {
-    const fieldValue = fc.oneof(fc.uuid(), fc.nat().map(String), fc.string({ unit: 'grapheme', maxLength: 30 }).map(normalizeFilename))
-    const fields = fc.uniqueArray(fc.tuple(fc.stringMatching(/^[a-z]{1,14}$/), fieldValue), { selector: ([name]) => name, maxLength: 7 })
-    const range = fc.tuple(fc.nat({ max: content.length }), fc.nat({ max: content.length })).map(([a, b]) => ({ start: Math.min(a, b), end: Math.max(a, b) }))
+    const fieldValue = fc.oneof(
+      fc.uuid(),
+      fc.nat().map(String),
+      fc.string({ unit: 'grapheme', maxLength: 30 }).map(normalizeFilename),
+    )
+    const fields = fc.uniqueArray(fc.tuple(fc.stringMatching(/^[a-z]{1,14}$/), fieldValue), {
+      selector: ([name]) => name,
+      maxLength: 7,
+    })
+    const range = fc
+      .tuple(fc.nat({ max: content.length }), fc.nat({ max: content.length }))
+      .map(([a, b]) => ({ start: Math.min(a, b), end: Math.max(a, b) }))
     const filename = fc.oneof(
       fc.constant('blob'),
       fc
@@ -229,35 +282,44 @@ describe('parts and multipart bodies', () => {
         .filter((n) => n !== ''),
     )
     await fc.assert(
-      fc.asyncProperty(fields, fc.option(fc.tuple(range, filename), { nil: undefined }), async (formFields, filePart) => {
-        const hasher = filePart === undefined ? undefined : new SequentialHasher(filePart[0].end)
-        // Feed the hasher the bytes before the range, so that it can take the range next.
-        if (filePart !== undefined && hasher !== undefined) hasher.feed(0, content.subarray(0, filePart[0].start))
-        let progress = 0
-        const body = multipart(
-          formFields,
-          filePart === undefined ? undefined : { path: file, ...filePart[0], filename: filePart[1] },
-          hasher,
-          (n) => (progress += n),
-        )
-        const chunks: Buffer[] = []
-        for await (const chunk of body.stream) chunks.push(Buffer.from(chunk))
-        const bytes = Buffer.concat(chunks)
-        expect(bytes.length).toBe(body.length)
-        const parsed = await parseForm(bytes, body.contentType)
-        expect(parsed.fields).toEqual(formFields)
-        if (filePart === undefined) {
-          expect(parsed.files).toEqual([])
-          return
-        }
-        const [{ start, end }, name] = filePart
-        expect(parsed.files).toHaveLength(1)
-        expect(parsed.files[0]?.name).toBe('file')
-        expect(parsed.files[0]?.filename).toBe(name)
-        expect(parsed.files[0]?.data.equals(content.subarray(start, end))).toBe(true)
-        expect(progress).toBe(end - start)
-        expect(hasher?.digest()).toBe(createHash('sha1').update(content.subarray(0, end)).digest('hex'))
-      }),
+      fc.asyncProperty(
+        fields,
+        fc.option(fc.tuple(range, filename), { nil: undefined }),
+        async (formFields, filePart) => {
+          const hasher = filePart === undefined ? undefined : new SequentialHasher(filePart[0].end)
+          // Feed the hasher the bytes before the range, so that it can take the range next.
+          if (filePart !== undefined && hasher !== undefined)
+            hasher.feed(0, content.subarray(0, filePart[0].start))
+          let progress = 0
+          const body = multipart(
+            formFields,
+            filePart === undefined
+              ? undefined
+              : { path: file, ...filePart[0], filename: filePart[1] },
+            hasher,
+            (n) => (progress += n),
+          )
+          const chunks: Buffer[] = []
+          for await (const chunk of body.stream) chunks.push(Buffer.from(chunk))
+          const bytes = Buffer.concat(chunks)
+          expect(bytes.length).toBe(body.length)
+          const parsed = await parseForm(bytes, body.contentType)
+          expect(parsed.fields).toEqual(formFields)
+          if (filePart === undefined) {
+            expect(parsed.files).toEqual([])
+            return
+          }
+          const [{ start, end }, name] = filePart
+          expect(parsed.files).toHaveLength(1)
+          expect(parsed.files[0]?.name).toBe('file')
+          expect(parsed.files[0]?.filename).toBe(name)
+          expect(parsed.files[0]?.data.equals(content.subarray(start, end))).toBe(true)
+          expect(progress).toBe(end - start)
+          expect(hasher?.digest()).toBe(
+            createHash('sha1').update(content.subarray(0, end)).digest('hex'),
+          )
+        },
+      ),
       { numRuns: 60 },
     )
   })
@@ -267,16 +329,26 @@ describe('parts and multipart bodies', () => {
 function parseForm(
   bytes: Buffer,
   contentType: string,
-): Promise<{ fields: Array<[string, string]>; files: Array<{ name: string; filename: string | undefined; data: Buffer }> }> {
+): Promise<{
+  fields: Array<[string, string]>
+  files: Array<{ name: string; filename: string | undefined; data: Buffer }>
+}> {
   return new Promise((resolve, reject) => {
     const fields: Array<[string, string]> = []
     const files: Array<{ name: string; filename: string | undefined; data: Buffer }> = []
-    const parser = busboy({ headers: { 'content-type': contentType }, defParamCharset: 'utf8', preservePath: true, limits: { fieldSize: 1 << 20 } })
+    const parser = busboy({
+      headers: { 'content-type': contentType },
+      defParamCharset: 'utf8',
+      preservePath: true,
+      limits: { fieldSize: 1 << 20 },
+    })
     parser.on('field', (name, value) => fields.push([name, value]))
     parser.on('file', (name, stream, info) => {
       const data: Buffer[] = []
       stream.on('data', (chunk: Buffer) => data.push(chunk))
-      stream.on('end', () => files.push({ name, filename: info.filename, data: Buffer.concat(data) }))
+      stream.on('end', () =>
+        files.push({ name, filename: info.filename, data: Buffer.concat(data) }),
+      )
     })
     parser.on('error', reject)
     parser.on('close', () => resolve({ fields, files }))
@@ -310,7 +382,9 @@ describe('parseRetryAfter', () => {
     fc.assert(
       fc.property(seconds, seconds, (dateSeconds, nowSeconds) => {
         const date = new Date(dateSeconds * 1000)
-        expect(parseRetryAfter(date.toUTCString(), nowSeconds * 1000)).toBe(Math.max(0, (dateSeconds - nowSeconds) * 1000))
+        expect(parseRetryAfter(date.toUTCString(), nowSeconds * 1000)).toBe(
+          Math.max(0, (dateSeconds - nowSeconds) * 1000),
+        )
       }),
     )
   })
@@ -318,7 +392,9 @@ describe('parseRetryAfter', () => {
   it('gives undefined for anything that is neither digits nor a date with letters', () => {
     fc.assert(
       fc.property(
-        fc.string({ unit: 'grapheme-ascii', maxLength: 20 }).filter((s) => !/[a-z]/i.test(s) && !/^\s*\d+\s*$/.test(s)),
+        fc
+          .string({ unit: 'grapheme-ascii', maxLength: 20 })
+          .filter((s) => !/[a-z]/i.test(s) && !/^\s*\d+\s*$/.test(s)),
         (value) => {
           expect(parseRetryAfter(value)).toBeUndefined()
         },
@@ -346,23 +422,35 @@ describe('retryDelay', () => {
         expect(Number.isInteger(delay)).toBe(true)
         expect(delay).toBeLessThanOrEqual(ceiling(p))
         expect(delay).toBeGreaterThanOrEqual(Math.min(p.baseDelayMs, ceiling(p)))
-        expect(delay).toBeLessThanOrEqual(Math.max(p.baseDelayMs, Math.min(ceiling(p), p.baseDelayMs * 2 ** Math.min(64, retry - 1))) + 1)
+        expect(delay).toBeLessThanOrEqual(
+          Math.max(
+            p.baseDelayMs,
+            Math.min(ceiling(p), p.baseDelayMs * 2 ** Math.min(64, retry - 1)),
+          ) + 1,
+        )
       }),
     )
   })
 
   it('honours Retry-After up to the ceiling (60 × base unless given), and a longer Retry-After never shortens the wait', () => {
     fc.assert(
-      fc.property(policy, fc.integer({ min: 1, max: 30 }), random, fc.nat({ max: 10 ** 9 }), fc.nat({ max: 10 ** 9 }), (p, retry, r, a, b) => {
-        const fixed = { ...p, random: () => r }
-        const [short, long] = a <= b ? [a, b] : [b, a]
-        const withShort = retryDelay(fixed, retry, short)
-        expect(withShort).toBeGreaterThanOrEqual(Math.min(ceiling(p), short))
-        expect(withShort).toBeLessThanOrEqual(ceiling(p))
-        expect(retryDelay(fixed, retry, long)).toBeGreaterThanOrEqual(withShort)
-        // A Retry-After shorter than the backoff changes nothing.
-        expect(retryDelay(fixed, retry, 0)).toBe(retryDelay(fixed, retry))
-      }),
+      fc.property(
+        policy,
+        fc.integer({ min: 1, max: 30 }),
+        random,
+        fc.nat({ max: 10 ** 9 }),
+        fc.nat({ max: 10 ** 9 }),
+        (p, retry, r, a, b) => {
+          const fixed = { ...p, random: () => r }
+          const [short, long] = a <= b ? [a, b] : [b, a]
+          const withShort = retryDelay(fixed, retry, short)
+          expect(withShort).toBeGreaterThanOrEqual(Math.min(ceiling(p), short))
+          expect(withShort).toBeLessThanOrEqual(ceiling(p))
+          expect(retryDelay(fixed, retry, long)).toBeGreaterThanOrEqual(withShort)
+          // A Retry-After shorter than the backoff changes nothing.
+          expect(retryDelay(fixed, retry, 0)).toBe(retryDelay(fixed, retry))
+        },
+      ),
     )
   })
 })

@@ -26,7 +26,12 @@ const withProvenance = { provenance: 'true' }
 describe('provenance', () => {
   it('records where each written resource comes from, merged into its extras; a second run writes nothing', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'old', title: 'A', extras: { 'analysis:checksum': 'kept' } })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'a.csv',
+      content: 'old',
+      title: 'A',
+      extras: { 'analysis:checksum': 'kept' },
+    })
     await f.write('a.csv', 'new')
 
     const run = await f.run({ files: 'a.csv', ...withProvenance }, RUNNER)
@@ -43,12 +48,16 @@ describe('provenance', () => {
       'publish:tool': expect.stringMatching(/^datagouv-publish-action\/\d+\.\d+\.\d+/),
     })
     expect(Date.parse(String(extras['publish:published-at']))).toBeGreaterThan(Date.now() - 60_000)
-    expect(f.writes().map((w) => w.method + ' ' + w.path.replace(/\/[0-9a-f-]{36}\//, '/<rid>/'))).toEqual([
+    expect(
+      f.writes().map((w) => w.method + ' ' + w.path.replace(/\/[0-9a-f-]{36}\//, '/<rid>/')),
+    ).toEqual([
       `POST /api/1/datasets/${f.dataset.id}/resources/<rid>/upload/`,
       `PUT /api/1/datasets/${f.dataset.id}/resources/<rid>/`,
       `PUT /api/2/datasets/${f.dataset.id}/resources/<rid>/extras/`,
     ])
-    expect(run.summary).toContain('[this run](https://github.com/example/publisher/actions/runs/4242)')
+    expect(run.summary).toContain(
+      '[this run](https://github.com/example/publisher/actions/runs/4242)',
+    )
     expect(run.summary).toContain('example/publisher @ 0123456789ab')
 
     f.emulator.requests.length = 0
@@ -61,7 +70,10 @@ describe('provenance', () => {
   it('provenance: false records nothing', async () => {
     f = await fixture()
     await f.write('b.csv', 'b')
-    const run = await f.run({ files: 'b.csv', 'create-missing': 'true', provenance: 'false' }, RUNNER)
+    const run = await f.run(
+      { files: 'b.csv', 'create-missing': 'true', provenance: 'false' },
+      RUNNER,
+    )
     expect(run.code, run.stdout).toBe(0)
     const created = f.emulator.getDataset(f.dataset.id)?.resources[0]
     expect(Object.keys(created?.extras ?? {}).filter((k) => k.startsWith('publish:'))).toEqual([])
@@ -71,7 +83,11 @@ describe('provenance', () => {
 describe('prune', () => {
   it('deletes only what this publication wrote before and no longer publishes, last, shown in dry-run', async () => {
     f = await fixture()
-    const foreign = f.emulator.addFileResource(f.dataset.id, { filename: 'manual.csv', content: 'm', title: 'By hand' })
+    const foreign = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'manual.csv',
+      content: 'm',
+      title: 'By hand',
+    })
     const other = f.emulator.addFileResource(f.dataset.id, {
       filename: 'other.csv',
       content: 'o',
@@ -80,25 +96,46 @@ describe('prune', () => {
     })
     await f.write('out/a.csv', 'a')
     await f.write('out/b.csv', 'b')
-    const first = await f.run({ files: 'out/*.csv', 'create-missing': 'true', ...withProvenance }, RUNNER)
+    const first = await f.run(
+      { files: 'out/*.csv', 'create-missing': 'true', ...withProvenance },
+      RUNNER,
+    )
     expect(first.code, first.stdout).toBe(0)
     const b = resourcesOutput(first).find((x) => x.source === 'out/b.csv')
 
     // b.csv is gone from the publication.
     const { rm } = await import('node:fs/promises')
     await rm(`${f.workspace}/out/b.csv`)
-    const dry = await f.run({ files: 'out/*.csv', 'create-missing': 'true', prune: 'true', 'dry-run': 'true', ...withProvenance }, RUNNER)
+    const dry = await f.run(
+      {
+        files: 'out/*.csv',
+        'create-missing': 'true',
+        prune: 'true',
+        'dry-run': 'true',
+        ...withProvenance,
+      },
+      RUNNER,
+    )
     expect(dry.code, dry.stdout).toBe(0)
-    expect(dry.stdout).toMatch(new RegExp(`remove\\s+b\\.csv\\s+${b?.id}\\s+pruned: written by example/publisher \\(Publish data\\) and no longer published`))
+    expect(dry.stdout).toMatch(
+      new RegExp(
+        `remove\\s+b\\.csv\\s+${b?.id}\\s+pruned: written by example/publisher \\(Publish data\\) and no longer published`,
+      ),
+    )
     expect(resourcesOutput(dry).map((x) => [x.source, x.action, x.planned])).toEqual([
       ['out/a.csv', 'planned', 'skip'],
       ['b.csv', 'planned', 'remove'],
     ])
 
     f.emulator.requests.length = 0
-    const pruned = await f.run({ files: 'out/*.csv', 'create-missing': 'true', prune: 'true', ...withProvenance }, RUNNER)
+    const pruned = await f.run(
+      { files: 'out/*.csv', 'create-missing': 'true', prune: 'true', ...withProvenance },
+      RUNNER,
+    )
     expect(pruned.code, pruned.stdout).toBe(0)
-    expect(f.writes()).toEqual([{ method: 'DELETE', path: `/api/1/datasets/${f.dataset.id}/resources/${b?.id}/` }])
+    expect(f.writes()).toEqual([
+      { method: 'DELETE', path: `/api/1/datasets/${f.dataset.id}/resources/${b?.id}/` },
+    ])
     const left = f.emulator.getDataset(f.dataset.id)?.resources.map((r) => r.id) ?? []
     expect(left).toContain(foreign.id)
     expect(left).toContain(other.id)
@@ -106,7 +143,10 @@ describe('prune', () => {
     expect(pruned.outputs['removed-count']).toBe('1')
 
     f.emulator.requests.length = 0
-    const again = await f.run({ files: 'out/*.csv', 'create-missing': 'true', prune: 'true', ...withProvenance }, RUNNER)
+    const again = await f.run(
+      { files: 'out/*.csv', 'create-missing': 'true', prune: 'true', ...withProvenance },
+      RUNNER,
+    )
     expect(again.code, again.stdout).toBe(0)
     expect(f.writes()).toEqual([])
   })
@@ -119,9 +159,18 @@ describe('prune', () => {
       title: 'Old',
       extras: { 'publish:repository': 'example/publisher', 'publish:workflow': 'Publish data' },
     })
-    const kept = f.emulator.addFileResource(f.dataset.id, { filename: 'kept.csv', content: 'k', title: 'Kept' })
+    const kept = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'kept.csv',
+      content: 'k',
+      title: 'Kept',
+    })
     await f.write('kept.csv', 'changed')
-    f.emulator.faults.push({ method: 'POST', path: '/upload/$', status: 400, body: { message: 'refused' } })
+    f.emulator.faults.push({
+      method: 'POST',
+      path: '/upload/$',
+      status: 400,
+      body: { message: 'refused' },
+    })
     const run = await f.run({ files: 'kept.csv', prune: 'true', ...withProvenance }, RUNNER)
     expect(run.code).toBe(1)
     expect(resourcesOutput(run).map((x) => [x.id, x.action])).toEqual([
@@ -142,23 +191,48 @@ describe('prune', () => {
 describe('order: as-listed', () => {
   it('puts the published resources in the order of the entries, the others after them; sends nothing when right', async () => {
     f = await fixture()
-    const x = f.emulator.addFileResource(f.dataset.id, { filename: 'x.csv', content: 'x', title: 'X' })
-    const y = f.emulator.addFileResource(f.dataset.id, { filename: 'y.csv', content: 'y', title: 'Y' })
-    const z = f.emulator.addFileResource(f.dataset.id, { filename: 'z.csv', content: 'z', title: 'Z' })
+    const x = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'x.csv',
+      content: 'x',
+      title: 'X',
+    })
+    const y = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'y.csv',
+      content: 'y',
+      title: 'Y',
+    })
+    const z = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'z.csv',
+      content: 'z',
+      title: 'Z',
+    })
     await f.write('z.csv', 'z2')
     await f.write('x.csv', 'x')
     await f.write('new.csv', 'n')
     const resources = '- z.csv\n- x.csv\n- new.csv'
 
-    const dry = await f.run({ resources, 'create-missing': 'true', order: 'as-listed', 'dry-run': 'true' })
+    const dry = await f.run({
+      resources,
+      'create-missing': 'true',
+      order: 'as-listed',
+      'dry-run': 'true',
+    })
     expect(dry.stdout).toMatch(/order\s+as-listed\s+\(dataset\)\s+checked last/)
     expect(f.writes()).toEqual([])
 
     const run = await f.run({ resources, 'create-missing': 'true', order: 'as-listed' })
     expect(run.code, run.stdout).toBe(0)
     const created = resourcesOutput(run)[2]?.id
-    expect(f.emulator.getDataset(f.dataset.id)?.resources.map((r) => r.id)).toEqual([z.id, x.id, created, y.id])
-    expect(f.writes().at(-1)).toEqual({ method: 'PUT', path: `/api/1/datasets/${f.dataset.id}/resources/` })
+    expect(f.emulator.getDataset(f.dataset.id)?.resources.map((r) => r.id)).toEqual([
+      z.id,
+      x.id,
+      created,
+      y.id,
+    ])
+    expect(f.writes().at(-1)).toEqual({
+      method: 'PUT',
+      path: `/api/1/datasets/${f.dataset.id}/resources/`,
+    })
     expect(run.summary).toContain('Order: **reordered**')
     expect(run.outputs.changed).toBe('true')
 
@@ -172,7 +246,10 @@ describe('order: as-listed', () => {
 
 describe('instances by name', () => {
   const settings = (apiUrl: string) =>
-    readSettings((name: InputName) => ({ dataset: 'd', files: 'x', 'dry-run': 'true', 'api-url': apiUrl })[name as string] ?? '')
+    readSettings(
+      (name: InputName) =>
+        ({ dataset: 'd', files: 'x', 'dry-run': 'true', 'api-url': apiUrl })[name as string] ?? '',
+    )
   it('www, demo and dev name the public instances, as the official Python client does', () => {
     expect(settings('www').apiUrl).toBe('https://www.data.gouv.fr')
     expect(settings('demo').apiUrl).toBe('https://demo.data.gouv.fr')

@@ -53,7 +53,11 @@ afterEach(async () => {
 
 it('sends every request of the action through HTTP_PROXY / HTTPS_PROXY, and none when NO_PROXY names the host', async () => {
   f = await fixture()
-  const r = f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'old', title: 'A' })
+  const r = f.emulator.addFileResource(f.dataset.id, {
+    filename: 'a.csv',
+    content: 'old',
+    title: 'A',
+  })
   await f.write('a.csv', 'via proxy')
   const emulatorHost = new URL(f.emulator.url).host
 
@@ -67,7 +71,10 @@ it('sends every request of the action through HTTP_PROXY / HTTPS_PROXY, and none
 
   proxy.tunnels.length = 0
   await f.write('a.csv', 'direct')
-  const direct = await f.run({ files: 'a.csv' }, { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' })
+  const direct = await f.run(
+    { files: 'a.csv' },
+    { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' },
+  )
   expect(direct.code, direct.stdout).toBe(0)
   expect(resourcesOutput(direct)[0]).toMatchObject({ action: 'uploaded' })
   expect(proxy.tunnels).toEqual([])
@@ -77,10 +84,13 @@ it('sends the CLI through the proxy too (the same engine)', async () => {
   f = await fixture()
   f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'old' })
   await f.write('a.csv', 'cli via proxy')
-  const run = await runCli(['--api-url', f.emulator.url, '--dataset', f.dataset.id, '--files', 'a.csv'], {
-    cwd: f.workspace,
-    env: { DATAGOUV_API_KEY: f.apiKey, https_proxy: proxy.url, http_proxy: proxy.url },
-  })
+  const run = await runCli(
+    ['--api-url', f.emulator.url, '--dataset', f.dataset.id, '--files', 'a.csv'],
+    {
+      cwd: f.workspace,
+      env: { DATAGOUV_API_KEY: f.apiKey, https_proxy: proxy.url, http_proxy: proxy.url },
+    },
+  )
   expect(run.code, run.stderr).toBe(0)
   expect(proxy.tunnels.length).toBeGreaterThan(0)
 })

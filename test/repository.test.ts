@@ -10,7 +10,13 @@ import { promisify } from 'node:util'
 import { parseAllDocuments } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { VERSION } from '../src/version.js'
-import { expectedFiles, fillReferences, pinnedMajors, repositoryOf, root } from '../scripts/release-refs.js'
+import {
+  expectedFiles,
+  fillReferences,
+  pinnedMajors,
+  repositoryOf,
+  root,
+} from '../scripts/release-refs.js'
 
 const run = promisify(execFile)
 
@@ -38,12 +44,17 @@ describe('references to the repository', () => {
   })
 
   it('README, CHANGELOG, CONTRIBUTING and src/version.ts are what scripts/release-refs.ts fills in from it', () => {
-    for (const { file, now, expected } of expectedFiles()) expect(now, `${file}: run tsx scripts/release-refs.ts`).toBe(expected)
-    const uses = [...readme.matchAll(/uses:\s*([\w.-]+\/[\w.-]+)@(\S+)/g)].map((m) => `${m[1]}@${m[2]}`)
+    for (const { file, now, expected } of expectedFiles())
+      expect(now, `${file}: run tsx scripts/release-refs.ts`).toBe(expected)
+    const uses = [...readme.matchAll(/uses:\s*([\w.-]+\/[\w.-]+)@(\S+)/g)].map(
+      (m) => `${m[1]}@${m[2]}`,
+    )
     expect(uses).toContain(`${repositoryOf(pkg)}@v${pkg.version.split('.')[0]}`)
     expect(uses.filter((u) => u.startsWith('actions/checkout@'))).not.toHaveLength(0)
     for (const u of uses)
-      expect(u, 'an example older than what the workflows pin').not.toMatch(/^actions\/(checkout|upload-artifact|download-artifact)@v[1-6]$/)
+      expect(u, 'an example older than what the workflows pin').not.toMatch(
+        /^actions\/(checkout|upload-artifact|download-artifact)@v[1-6]$/,
+      )
   })
 
   it('fills in a new name, a new major, and the majors the workflows pin', () => {
@@ -54,7 +65,9 @@ describe('references to the repository', () => {
       '[Unreleased]: https://github.com/old-owner/old-name/commits/main',
       '      - uses: actions/cache@v4',
     ].join('\n')
-    const pinned = pinnedMajors(['      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1'])
+    const pinned = pinnedMajors([
+      '      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1',
+    ])
     expect(fillReferences(text, { repository: 'new/repo', version: '1.2.3', pinned })).toBe(
       [
         '      - uses: actions/checkout@v7',
@@ -74,7 +87,11 @@ describe('README examples', () => {
       if (Array.isArray(node)) node.forEach(walk)
       else if (node !== null && typeof node === 'object') {
         const record = node as Record<string, unknown>
-        if (typeof record.uses === 'string' && !record.uses.startsWith('actions/') && typeof record.with === 'object')
+        if (
+          typeof record.uses === 'string' &&
+          !record.uses.startsWith('actions/') &&
+          typeof record.with === 'object'
+        )
           found.push(record.with as Record<string, unknown>)
         Object.values(record).forEach(walk)
       }
@@ -91,7 +108,9 @@ describe('README examples', () => {
   it('parse, and their plain lists (files, remove) hold no comment after a name', () => {
     const withs = steps()
     expect(withs.length).toBeGreaterThanOrEqual(5)
-    const lists = withs.flatMap((w) => ['files', 'remove'].flatMap((input) => (typeof w[input] === 'string' ? [w[input]] : [])))
+    const lists = withs.flatMap((w) =>
+      ['files', 'remove'].flatMap((input) => (typeof w[input] === 'string' ? [w[input]] : [])),
+    )
     expect(lists.some((l) => l.includes('0f9f5c1e-4b8a-4c39-8a6e-2f3a9b0c1d2e'))).toBe(true)
     for (const list of lists) {
       for (const line of list.split('\n').map((l) => l.trim())) {
@@ -111,10 +130,16 @@ describe('the package', () => {
         const file = path.join(dir, e.name)
         if (e.isDirectory()) await walk(file)
         else if (file.endsWith('.ts')) {
-          for (const m of (await readFile(file, 'utf8')).matchAll(/^import [^'"]*from '([^'.][^']*)'/gm)) {
+          for (const m of (await readFile(file, 'utf8')).matchAll(
+            /^import [^'"]*from '([^'.][^']*)'/gm,
+          )) {
             const spec = m[1] as string
             if (spec.startsWith('node:')) continue
-            imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string))
+            imported.add(
+              spec.startsWith('@')
+                ? spec.split('/').slice(0, 2).join('/')
+                : (spec.split('/')[0] as string),
+            )
           }
         }
       }
@@ -125,7 +150,18 @@ describe('the package', () => {
   })
 
   it('marks dist/ as generated', async () => {
-    const { stdout } = await run('git', ['check-attr', 'linguist-generated', '--', 'dist/index.js', 'dist/cli/index.js', 'src/cli/main.ts'], { cwd: root })
+    const { stdout } = await run(
+      'git',
+      [
+        'check-attr',
+        'linguist-generated',
+        '--',
+        'dist/index.js',
+        'dist/cli/index.js',
+        'src/cli/main.ts',
+      ],
+      { cwd: root },
+    )
     expect(stdout.trim().split('\n')).toEqual([
       'dist/index.js: linguist-generated: true',
       'dist/cli/index.js: linguist-generated: true',
@@ -136,23 +172,47 @@ describe('the package', () => {
   it('packs the bundle and the docs only, and installs into an empty folder without fetching anything; the CLI runs', async () => {
     const out = await mkdtemp(path.join(tmpdir(), 'pack-'))
     try {
-      const packed = JSON.parse((await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: root })).stdout) as Array<{
+      const packed = JSON.parse(
+        (await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: root })).stdout,
+      ) as Array<{
         filename: string
         files: Array<{ path: string }>
       }>
       const files = packed[0]?.files.map((f) => f.path) ?? []
       expect(files).toContain('dist/cli/index.js')
       expect(files).toContain('action.yml')
-      for (const file of files) expect(file).toMatch(/^(dist\/|action\.yml$|README\.md$|LICENSE$|package\.json$)/)
+      for (const file of files)
+        expect(file).toMatch(/^(dist\/|action\.yml$|README\.md$|LICENSE$|package\.json$)/)
 
       const prefix = path.join(out, 'install')
       const tarball = path.join(out, packed[0]?.filename ?? '')
-      await run('npm', ['install', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: out })
+      await run(
+        'npm',
+        [
+          'install',
+          '--prefix',
+          prefix,
+          '--offline',
+          '--no-audit',
+          '--no-fund',
+          '--ignore-scripts',
+          tarball,
+        ],
+        { cwd: out },
+      )
       // Only the package itself: nothing else was (or could have been, offline) installed.
-      expect(await readdir(path.join(prefix, 'node_modules'))).toEqual(expect.arrayContaining([pkg.name]))
-      expect((await readdir(path.join(prefix, 'node_modules'))).filter((d) => !d.startsWith('.') && d !== pkg.name)).toEqual([])
+      expect(await readdir(path.join(prefix, 'node_modules'))).toEqual(
+        expect.arrayContaining([pkg.name]),
+      )
+      expect(
+        (await readdir(path.join(prefix, 'node_modules'))).filter(
+          (d) => !d.startsWith('.') && d !== pkg.name,
+        ),
+      ).toEqual([])
       const bin = Object.keys(pkg.bin)[0] ?? ''
-      const version = await run(path.join(prefix, 'node_modules/.bin', bin), ['--version'], { cwd: out })
+      const version = await run(path.join(prefix, 'node_modules/.bin', bin), ['--version'], {
+        cwd: out,
+      })
       expect(version.stdout.trim()).toBe(VERSION)
     } finally {
       await rm(out, { recursive: true, force: true })

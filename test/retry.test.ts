@@ -30,12 +30,16 @@ describe('retryDelay', () => {
   const policy = { maxRetries: 5, baseDelayMs: 1000, maxDelayMs: 60_000 }
   it('doubles with jitter between half and all of the exponential step, never below the base', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 12 }), fc.double({ min: 0, max: 0.9999, noNaN: true }), (retry, r) => {
-        const delay = retryDelay({ ...policy, random: () => r }, retry)
-        const step = Math.min(60_000, 1000 * 2 ** (retry - 1))
-        expect(delay).toBeGreaterThanOrEqual(Math.max(1000, Math.floor(step / 2)))
-        expect(delay).toBeLessThanOrEqual(step)
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.double({ min: 0, max: 0.9999, noNaN: true }),
+        (retry, r) => {
+          const delay = retryDelay({ ...policy, random: () => r }, retry)
+          const step = Math.min(60_000, 1000 * 2 ** (retry - 1))
+          expect(delay).toBeGreaterThanOrEqual(Math.max(1000, Math.floor(step / 2)))
+          expect(delay).toBeLessThanOrEqual(step)
+        },
+      ),
     )
   })
   it('honours a longer Retry-After, capped at the ceiling', () => {

@@ -30,7 +30,9 @@ async function otherOrigin(): Promise<OtherOrigin> {
   const server: Server = createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers })
     req.resume()
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"id": "attacker", "resources": []}')
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end('{"id": "attacker", "resources": []}')
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
@@ -47,21 +49,35 @@ async function otherOrigin(): Promise<OtherOrigin> {
 
 /** The key reaches the runner once, in the command that masks it, and the server only in X-API-KEY. */
 function expectKeyKept(run: ActionRun, key: string): void {
-  expect(run.stdout.split('\n').filter((line) => line.includes(key))).toEqual([`::add-mask::${key}`])
+  expect(run.stdout.split('\n').filter((line) => line.includes(key))).toEqual([
+    `::add-mask::${key}`,
+  ])
   expect(run.everything.replace(`::add-mask::${key}`, '')).not.toContain(key)
   for (const q of f.emulator.requests) {
     expect(q.path).not.toContain(key)
     expect(q.path).not.toContain(encodeURIComponent(key))
-    for (const [name, value] of Object.entries(q.headers)) if (name !== 'x-api-key') expect(String(value)).not.toContain(key)
+    for (const [name, value] of Object.entries(q.headers))
+      if (name !== 'x-api-key') expect(String(value)).not.toContain(key)
   }
 }
 
 describe('the key is never shown', () => {
   it('through 5xx retries, dropped connections, lost answers, a timeout and an entry that gives up', async () => {
     f = await fixture()
-    const single = f.emulator.addFileResource(f.dataset.id, { filename: 'single.csv', content: 'old', title: 'Single' })
-    const chunked = f.emulator.addFileResource(f.dataset.id, { filename: 'chunked.csv', content: 'old', title: 'Chunked' })
-    const broken = f.emulator.addFileResource(f.dataset.id, { filename: 'broken.csv', content: 'old' })
+    const single = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'single.csv',
+      content: 'old',
+      title: 'Single',
+    })
+    const chunked = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'chunked.csv',
+      content: 'old',
+      title: 'Chunked',
+    })
+    const broken = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'broken.csv',
+      content: 'old',
+    })
     await f.write('single.csv', Buffer.alloc(1000, 1))
     await f.write('chunked.csv', Buffer.alloc(2500, 2))
     await f.write('broken.csv', Buffer.alloc(100, 3))
@@ -69,14 +85,31 @@ describe('the key is never shown', () => {
     f.emulator.faults.push(
       { method: 'GET', path: `^/api/1/datasets/${f.dataset.id}/$`, nth: 1, status: 503 },
       { method: 'POST', path: `/resources/${single.id}/upload/$`, nth: 1, dropAfterBytes: 300 },
-      { method: 'POST', path: `/resources/${single.id}/upload/$`, nth: 2, status: 502, body: 'Bad Gateway' },
+      {
+        method: 'POST',
+        path: `/resources/${single.id}/upload/$`,
+        nth: 2,
+        status: 502,
+        body: 'Bad Gateway',
+      },
       { method: 'POST', path: `/resources/${chunked.id}/upload/$`, nth: 2, loseResponse: true },
       { method: 'POST', path: `/datasets/${f.dataset.id}/upload/$`, nth: 1, loseResponse: true },
-      { method: 'POST', path: `/resources/${broken.id}/upload/$`, status: 500, body: { message: 'Internal Server Error' } },
+      {
+        method: 'POST',
+        path: `/resources/${broken.id}/upload/$`,
+        status: 500,
+        body: { message: 'Internal Server Error' },
+      },
       { method: 'PUT', path: `/resources/${chunked.id}/$`, nth: 1, delayMs: 1500 },
     )
 
-    const run = await f.run({ files: '*.csv', 'create-missing': 'true', 'chunk-size': '1024', 'max-retries': '2', timeout: '1' })
+    const run = await f.run({
+      files: '*.csv',
+      'create-missing': 'true',
+      'chunk-size': '1024',
+      'max-retries': '2',
+      timeout: '1',
+    })
 
     expect(run.code).toBe(1)
     expect(resourcesOutput(run).map((r) => [r.source, r.action])).toEqual([
@@ -87,7 +120,14 @@ describe('the key is never shown', () => {
     ])
     // Every failure path above was taken.
     expect(f.emulator.requests.map((q) => q.fault).filter((x) => x !== undefined)).toEqual(
-      expect.arrayContaining(['status:503', 'dropAfterBytes:300', 'status:502', 'loseResponse', 'status:500', 'delayMs:1500']),
+      expect.arrayContaining([
+        'status:503',
+        'dropAfterBytes:300',
+        'status:502',
+        'loseResponse',
+        'status:500',
+        'delayMs:1500',
+      ]),
     )
     expect(run.stdout).toMatch(/[Tt]imeout/)
     expect(run.stdout).toContain('::debug::') // the request log is in the output too
@@ -114,10 +154,16 @@ describe('the key is never shown', () => {
 
     // A write refused with 403 (rights withdrawn between the preflight and the upload).
     f.emulator.resetRequests()
-    f.emulator.faults.push({ method: 'POST', status: 403, body: { message: 'You do not have the permission to modify that object.' } })
+    f.emulator.faults.push({
+      method: 'POST',
+      status: 403,
+      body: { message: 'You do not have the permission to modify that object.' },
+    })
     const forbidden = await f.run({ files: 'a.csv' })
     expect(forbidden.code).toBe(1)
-    expect(resourcesOutput(forbidden)[0]?.error).toContain('answered 403: You do not have the permission to modify that object.')
+    expect(resourcesOutput(forbidden)[0]?.error).toContain(
+      'answered 403: You do not have the permission to modify that object.',
+    )
     expectKeyKept(forbidden, f.apiKey)
   })
 })
@@ -129,8 +175,18 @@ describe('the key is never echoed', () => {
     const b = f.emulator.addFileResource(f.dataset.id, { filename: 'b.csv', content: 'old' })
     await f.write('a.csv', 'new a')
     await f.write('b.csv', 'new b')
-    f.emulator.faults.push({ method: 'POST', path: `/resources/${a.id}/upload/$`, status: 400, body: { message: `bad key ${f.apiKey}` } })
-    f.emulator.faults.push({ method: 'POST', path: `/resources/${b.id}/upload/$`, status: 400, body: `<html>key=${f.apiKey}</html>` })
+    f.emulator.faults.push({
+      method: 'POST',
+      path: `/resources/${a.id}/upload/$`,
+      status: 400,
+      body: { message: `bad key ${f.apiKey}` },
+    })
+    f.emulator.faults.push({
+      method: 'POST',
+      path: `/resources/${b.id}/upload/$`,
+      status: 400,
+      body: `<html>key=${f.apiKey}</html>`,
+    })
     const run = await f.run({ files: '*.csv' })
     expect(run.code).toBe(1)
     const errors = resourcesOutput(run).map((r) => r.error ?? '')
@@ -171,13 +227,24 @@ describe('redirects', () => {
     f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'old' })
     await f.write('a.csv', 'new')
     const path = `/api/1/datasets/${f.dataset.id}/`
-    for (const location of [`http://localhost:${port}${path}`, `//${new URL(other.url).host}${path}`, `https://127.0.0.1:${port}${path}`]) {
+    for (const location of [
+      `http://localhost:${port}${path}`,
+      `//${new URL(other.url).host}${path}`,
+      `https://127.0.0.1:${port}${path}`,
+    ]) {
       f.emulator.faults.length = 0
       f.emulator.resetRequests()
-      f.emulator.faults.push({ method: 'GET', path: `^${path}$`, status: 308, headers: { location } })
+      f.emulator.faults.push({
+        method: 'GET',
+        path: `^${path}$`,
+        status: 308,
+        headers: { location },
+      })
       const run = await f.run({ files: 'a.csv' })
       expect(run.code).toBe(1)
-      expect(run.stdout).toContain(`answered 308: redirect to another origin (${new URL(location, f.emulator.url).origin}) refused`)
+      expect(run.stdout).toContain(
+        `answered 308: redirect to another origin (${new URL(location, f.emulator.url).origin}) refused`,
+      )
       // The redirect was not followed: the dataset was asked for once, and nothing else reached any server.
       expect(f.emulator.requests.filter((q) => q.path === path)).toHaveLength(1)
       expectKeyKept(run, f.apiKey)
@@ -187,7 +254,11 @@ describe('redirects', () => {
 
   it('a read redirected within the instance is followed, with the key', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'old', title: 'A' })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'a.csv',
+      content: 'old',
+      title: 'A',
+    })
     await f.write('a.csv', 'new')
     f.emulator.faults.push({
       method: 'GET',
@@ -208,9 +279,21 @@ describe('redirects', () => {
   it('a write (POST upload, PUT metadata) is never redirected, to another origin or to its own', async () => {
     f = await fixture()
     other = await otherOrigin()
-    const up = f.emulator.addFileResource(f.dataset.id, { filename: 'up.csv', content: 'old', title: 'Up' })
-    const same = f.emulator.addFileResource(f.dataset.id, { filename: 'same.csv', content: 'old', title: 'Same' })
-    const meta = f.emulator.addFileResource(f.dataset.id, { filename: 'meta.csv', content: 'old', title: 'Meta' })
+    const up = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'up.csv',
+      content: 'old',
+      title: 'Up',
+    })
+    const same = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'same.csv',
+      content: 'old',
+      title: 'Same',
+    })
+    const meta = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'meta.csv',
+      content: 'old',
+      title: 'Meta',
+    })
     await f.write('up.csv', 'new up')
     await f.write('same.csv', 'new same')
     await f.write('meta.csv', 'new meta')
@@ -219,13 +302,17 @@ describe('redirects', () => {
         method: 'POST',
         path: `/resources/${up.id}/upload/$`,
         status: 307,
-        headers: { location: `${other.url}/api/1/datasets/${f.dataset.id}/resources/${up.id}/upload/` },
+        headers: {
+          location: `${other.url}/api/1/datasets/${f.dataset.id}/resources/${up.id}/upload/`,
+        },
       },
       {
         method: 'POST',
         path: `/resources/${same.id}/upload/$`,
         status: 308,
-        headers: { location: `/api/1/datasets/${f.dataset.id}/resources/${same.id}/upload/?again=1` },
+        headers: {
+          location: `/api/1/datasets/${f.dataset.id}/resources/${same.id}/upload/?again=1`,
+        },
       },
       {
         method: 'PUT',
@@ -245,12 +332,22 @@ describe('redirects', () => {
       ['same.csv', 'failed'],
       ['up.csv', 'failed'],
     ])
-    expect(results[0]?.error).toContain(`PUT /api/1/datasets/${f.dataset.id}/resources/${meta.id}/ answered 308`)
-    expect(results[1]?.error).toContain(`POST /api/1/datasets/${f.dataset.id}/resources/${same.id}/upload/ answered 308`)
-    expect(results[2]?.error).toContain(`POST /api/1/datasets/${f.dataset.id}/resources/${up.id}/upload/ answered 307`)
+    expect(results[0]?.error).toContain(
+      `PUT /api/1/datasets/${f.dataset.id}/resources/${meta.id}/ answered 308`,
+    )
+    expect(results[1]?.error).toContain(
+      `POST /api/1/datasets/${f.dataset.id}/resources/${same.id}/upload/ answered 308`,
+    )
+    expect(results[2]?.error).toContain(
+      `POST /api/1/datasets/${f.dataset.id}/resources/${up.id}/upload/ answered 307`,
+    )
     // Each write was sent once, to the instance, and never again anywhere (a redirect is not retried either).
-    expect(f.writes().filter((w) => w.path.includes(up.id) || w.path.includes(same.id))).toHaveLength(2)
-    expect(f.writes().filter((w) => w.method === 'PUT' && w.path.endsWith(`/resources/${meta.id}/`))).toHaveLength(1)
+    expect(
+      f.writes().filter((w) => w.path.includes(up.id) || w.path.includes(same.id)),
+    ).toHaveLength(2)
+    expect(
+      f.writes().filter((w) => w.method === 'PUT' && w.path.endsWith(`/resources/${meta.id}/`)),
+    ).toHaveLength(1)
     expect(f.emulator.requests.some((q) => q.path.includes('again=1'))).toBe(false)
     expect(other.requests).toEqual([])
     expectKeyKept(run, f.apiKey)

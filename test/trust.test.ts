@@ -11,16 +11,26 @@ afterEach(async () => {
   await f?.close()
 })
 
-const uploads = () => f.emulator.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/upload/'))
+const uploads = () =>
+  f.emulator.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/upload/'))
 
 describe('a title that cannot be put back after the file was stored', () => {
   it('existing resource: reported uploaded with its new URL, the step fails naming the title, and the next run puts it back', async () => {
     f = await fixture()
-    const before = f.emulator.addFileResource(f.dataset.id, { filename: 'sales.csv', content: 'v1', title: 'Sales by year' })
+    const before = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'sales.csv',
+      content: 'v1',
+      title: 'Sales by year',
+    })
     const oldUrl = before.url
     await f.write('sales.csv', 'v2,changed')
     // Every PUT to the resource (v1) fails; the v2 extras endpoint works.
-    f.emulator.faults.push({ method: 'PUT', path: `/api/1/datasets/[^/]+/resources/${before.id}/$`, status: 500, body: { message: 'Internal Server Error' } })
+    f.emulator.faults.push({
+      method: 'PUT',
+      path: `/api/1/datasets/[^/]+/resources/${before.id}/$`,
+      status: 500,
+      body: { message: 'Internal Server Error' },
+    })
 
     const run = await f.run({ files: 'sales.csv', 'max-retries': '1' })
 
@@ -29,7 +39,12 @@ describe('a title that cannot be put back after the file was stored', () => {
     expect(after?.checksum?.value).toBe(sha1('v2,changed'))
     expect(after?.title).toBe('sales.csv')
     const [result] = resourcesOutput(run)
-    expect(result).toMatchObject({ id: before.id, action: 'uploaded', url: after?.url, checksum: { value: sha1('v2,changed') } })
+    expect(result).toMatchObject({
+      id: before.id,
+      action: 'uploaded',
+      url: after?.url,
+      checksum: { value: sha1('v2,changed') },
+    })
     expect(result?.url).not.toBe(oldUrl)
     expect(result?.error).toContain("its title could not be put back to 'Sales by year'")
     expect(result?.error).toContain('recorded in the resource')
@@ -53,7 +68,12 @@ describe('a title that cannot be put back after the file was stored', () => {
   it('new resource: reported created with its id and URL; the next run titles it', async () => {
     f = await fixture()
     await f.write('Ventes Été.csv', 'a,b')
-    f.emulator.faults.push({ method: 'PUT', path: '/api/1/datasets/[^/]+/resources/[^/]+/$', status: 500, body: 'Internal Server Error' })
+    f.emulator.faults.push({
+      method: 'PUT',
+      path: '/api/1/datasets/[^/]+/resources/[^/]+/$',
+      status: 500,
+      body: 'Internal Server Error',
+    })
 
     const run = await f.run({ files: '*.csv', 'create-missing': 'true', 'max-retries': '0' })
 
@@ -69,40 +89,67 @@ describe('a title that cannot be put back after the file was stored', () => {
     f.emulator.faults.length = 0
     const again = await f.run({ files: '*.csv', 'create-missing': 'true' })
     expect(again.code, again.stdout).toBe(0)
-    expect(resourcesOutput(again)[0]).toMatchObject({ id: created?.id, action: 'updated', title: 'Ventes Été.csv' })
+    expect(resourcesOutput(again)[0]).toMatchObject({
+      id: created?.id,
+      action: 'updated',
+      title: 'Ventes Été.csv',
+    })
     expect(f.emulator.getDataset(f.dataset.id)?.resources).toHaveLength(1)
   })
 
   it("when the resource's extras refuse too, the title is recorded in the dataset's, put back next run, and the record cleared", async () => {
     f = await fixture()
-    const before = f.emulator.addFileResource(f.dataset.id, { filename: 'x.csv', content: 'v1', title: 'X data' })
+    const before = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'x.csv',
+      content: 'v1',
+      title: 'X data',
+    })
     await f.write('x.csv', 'v2')
-    f.emulator.faults.push({ method: 'PUT', path: `/resources/${before.id}/`, status: 503, body: { message: 'busy' } })
+    f.emulator.faults.push({
+      method: 'PUT',
+      path: `/resources/${before.id}/`,
+      status: 503,
+      body: { message: 'busy' },
+    })
 
     const run = await f.run({ files: 'x.csv', 'max-retries': '0' })
 
     expect(run.code).toBe(1)
-    expect(resourcesOutput(run)[0]?.error).toContain(`recorded in the dataset's extras as publish:title:${before.id}`)
+    expect(resourcesOutput(run)[0]?.error).toContain(
+      `recorded in the dataset's extras as publish:title:${before.id}`,
+    )
     expect(f.emulator.getDataset(f.dataset.id)?.extras[`publish:title:${before.id}`]).toBe('X data')
 
     f.emulator.faults.length = 0
     const again = await f.run({ files: 'x.csv' })
     expect(again.code, again.stdout).toBe(0)
     expect(f.emulator.getResource(f.dataset.id, before.id)?.title).toBe('X data')
-    expect(f.emulator.getDataset(f.dataset.id)?.extras[`publish:title:${before.id}`]).toBeUndefined()
+    expect(
+      f.emulator.getDataset(f.dataset.id)?.extras[`publish:title:${before.id}`],
+    ).toBeUndefined()
   })
 
   it('when nothing can be written after the upload, the error says the title is not recorded and what to do', async () => {
     f = await fixture()
-    const before = f.emulator.addFileResource(f.dataset.id, { filename: 'y.csv', content: 'v1', title: 'Y data' })
+    const before = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'y.csv',
+      content: 'v1',
+      title: 'Y data',
+    })
     await f.write('y.csv', 'v2')
-    f.emulator.faults.push({ method: 'PUT', status: 500, body: { message: 'Internal Server Error' } })
+    f.emulator.faults.push({
+      method: 'PUT',
+      status: 500,
+      body: { message: 'Internal Server Error' },
+    })
 
     const run = await f.run({ files: 'y.csv', 'max-retries': '0' })
 
     expect(run.code).toBe(1)
     expect(resourcesOutput(run)[0]).toMatchObject({ action: 'uploaded', id: before.id })
-    expect(resourcesOutput(run)[0]?.error).toContain("could not be recorded for the next run either")
+    expect(resourcesOutput(run)[0]?.error).toContain(
+      'could not be recorded for the next run either',
+    )
     expect(resourcesOutput(run)[0]?.error).toContain("give 'title' in a 'resources' entry")
   })
 })
@@ -111,7 +158,11 @@ describe('the dataset itself', () => {
   it('a deleted dataset (200 with deleted for its owner) is refused before any write, even with dataset-metadata', async () => {
     f = await fixture({ deleted: true })
     await f.write('a.csv', 'a')
-    const run = await f.run({ files: 'a.csv', 'create-missing': 'true', 'dataset-metadata': 'title: New title' })
+    const run = await f.run({
+      files: 'a.csv',
+      'create-missing': 'true',
+      'dataset-metadata': 'title: New title',
+    })
     expect(run.code).toBe(1)
     expect(run.stdout).toMatch(/::error::.*dataset 'test-dataset' \(\w+\) has been deleted/)
     expect(f.writes()).toEqual([])
@@ -137,13 +188,27 @@ describe('the files people have', () => {
     await f.write('out/sub/a.csv', 'd')
     const run = await f.run({ files: 'out', 'create-missing': 'true' })
     expect(run.code).toBe(1)
-    expect(run.stdout).toContain("'out/Ventes 2024.csv' (files 'out') and 'out/ventes-2024.csv' (files 'out') would both be stored as 'ventes-2024.csv'")
-    expect(run.stdout).toContain("'out/a.csv' (files 'out') and 'out/sub/a.csv' (files 'out') would both be stored as 'a.csv'")
+    expect(run.stdout).toContain(
+      "'out/Ventes 2024.csv' (files 'out') and 'out/ventes-2024.csv' (files 'out') would both be stored as 'ventes-2024.csv'",
+    )
+    expect(run.stdout).toContain(
+      "'out/a.csv' (files 'out') and 'out/sub/a.csv' (files 'out') would both be stored as 'a.csv'",
+    )
     expect(f.writes()).toEqual([])
     // Mapped each to its own resource, they publish.
-    const one = f.emulator.addFileResource(f.dataset.id, { filename: 'one.csv', content: 'x', title: 'One' })
-    const two = f.emulator.addFileResource(f.dataset.id, { filename: 'two.csv', content: 'y', title: 'Two' })
-    const mapped = await f.run({ resources: `- {path: 'out/Ventes 2024.csv', id: ${one.id}}\n- {path: out/ventes-2024.csv, id: ${two.id}}` })
+    const one = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'one.csv',
+      content: 'x',
+      title: 'One',
+    })
+    const two = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'two.csv',
+      content: 'y',
+      title: 'Two',
+    })
+    const mapped = await f.run({
+      resources: `- {path: 'out/Ventes 2024.csv', id: ${one.id}}\n- {path: out/ventes-2024.csv, id: ${two.id}}`,
+    })
     expect(mapped.code, mapped.stdout).toBe(0)
     expect(resourcesOutput(mapped).map((r) => [r.id, r.action])).toEqual([
       [one.id, 'uploaded'],
@@ -159,22 +224,40 @@ describe('the files people have', () => {
     const run = await f.run({ files: 'out/**/*.csv', 'create-missing': 'true', 'dry-run': 'true' })
     expect(run.code, run.stdout).toBe(0)
     expect(resourcesOutput(run).map((r) => r.source)).toEqual(['out/data.csv'])
-    expect(run.stdout).toContain("2 hidden files left out (a name starting with '.'; set include-hidden-files: true to publish them)")
+    expect(run.stdout).toContain(
+      "2 hidden files left out (a name starting with '.'; set include-hidden-files: true to publish them)",
+    )
     expect(run.summary).toContain('2 hidden files left out')
 
-    const spelled = await f.run({ files: 'out/.cache/*.csv', 'create-missing': 'true', 'dry-run': 'true' })
+    const spelled = await f.run({
+      files: 'out/.cache/*.csv',
+      'create-missing': 'true',
+      'dry-run': 'true',
+    })
     expect(resourcesOutput(spelled).map((r) => r.source)).toEqual(['out/.cache/c.csv'])
 
-    const all = await f.run({ files: 'out/**/*.csv', 'create-missing': 'true', 'include-hidden-files': 'true' })
+    const all = await f.run({
+      files: 'out/**/*.csv',
+      'create-missing': 'true',
+      'include-hidden-files': 'true',
+    })
     expect(all.code, all.stdout).toBe(0)
-    expect(resourcesOutput(all).map((r) => r.source).sort()).toEqual(['out/.cache/c.csv', 'out/.hidden.csv', 'out/data.csv'])
+    expect(
+      resourcesOutput(all)
+        .map((r) => r.source)
+        .sort(),
+    ).toEqual(['out/.cache/c.csv', 'out/.hidden.csv', 'out/data.csv'])
   })
 })
 
 describe('a server that misbehaves', () => {
   it("a proxy's 413 on a part: restarted once in parts half the size, said in the log and the outputs", async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'big.csv', content: 'old', title: 'Big' })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'big.csv',
+      content: 'old',
+      title: 'Big',
+    })
     const content = Buffer.alloc(5 * 1024 * 1024, 7)
     await f.write('big.csv', content)
     f.emulator.faults.push({ method: 'POST', path: '/upload/$', maxBodyBytes: 3 * 1024 * 1024 })
@@ -183,9 +266,13 @@ describe('a server that misbehaves', () => {
 
     expect(run.code, run.stdout).toBe(0)
     expect(run.stdout).toContain('413 Request Entity Too Large')
-    expect(run.stdout).toContain(`the request was too large for the server or a proxy in front of it; uploading big.csv again in parts of ${2 * 1024 * 1024} bytes`)
+    expect(run.stdout).toContain(
+      `the request was too large for the server or a proxy in front of it; uploading big.csv again in parts of ${2 * 1024 * 1024} bytes`,
+    )
     expect(f.emulator.getResource(f.dataset.id, r.id)?.checksum?.value).toBe(sha1(content))
-    expect(resourcesOutput(run)[0]?.notes).toEqual([`stored in parts of ${2 * 1024 * 1024} bytes: the server or a proxy refused larger requests (413)`])
+    expect(resourcesOutput(run)[0]?.notes).toEqual([
+      `stored in parts of ${2 * 1024 * 1024} bytes: the server or a proxy refused larger requests (413)`,
+    ])
   })
 
   it('a 413 that half-size parts do not cure: the message names chunk-size', async () => {
@@ -199,14 +286,21 @@ describe('a server that misbehaves', () => {
     expect(run.code).toBe(1)
     const error = resourcesOutput(run)[0]?.error ?? ''
     expect(error).toContain('answered 413: 413 Request Entity Too Large')
-    expect(error).toContain("too large for the server or a proxy in front of it; set a smaller 'chunk-size'")
+    expect(error).toContain(
+      "too large for the server or a proxy in front of it; set a smaller 'chunk-size'",
+    )
     expect(resourcesOutput(run)[0]?.action).toBe('failed')
   })
 
   it('a server 4.5 times slower than a 1 s timeout creates one resource, not two', async () => {
     f = await fixture()
     await f.write('slow.csv', 'a,b\n1,2\n')
-    f.emulator.faults.push({ method: 'POST', path: `/datasets/${f.dataset.id}/upload/$`, nth: 1, delayMs: 4500 })
+    f.emulator.faults.push({
+      method: 'POST',
+      path: `/datasets/${f.dataset.id}/upload/$`,
+      nth: 1,
+      delayMs: 4500,
+    })
 
     const run = await f.run({ files: 'slow.csv', 'create-missing': 'true', timeout: '1' })
 
@@ -214,12 +308,19 @@ describe('a server that misbehaves', () => {
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(f.emulator.getDataset(f.dataset.id)?.resources).toHaveLength(1)
     expect(uploads()).toHaveLength(1)
-    expect(resourcesOutput(run)[0]).toMatchObject({ action: 'created', id: f.emulator.getDataset(f.dataset.id)?.resources[0]?.id })
+    expect(resourcesOutput(run)[0]).toMatchObject({
+      action: 'created',
+      id: f.emulator.getDataset(f.dataset.id)?.resources[0]?.id,
+    })
   })
 
   it('if-unchanged: upload refused with FileExists (same second) is never reported stored; re-sent, it is', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, { filename: 'same.csv', content: 'same', title: 'Same' })
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'same.csv',
+      content: 'same',
+      title: 'Same',
+    })
     const oldUrl = r.url
     await f.write('same.csv', 'same')
     const fileExists = { status: 500, body: 'FileExists: test-dataset/20261201-000000/same.csv' }
@@ -246,7 +347,11 @@ describe('a server that misbehaves', () => {
 describe('what a stopped run says', () => {
   it('a failed preflight lists its problems in the summary, and the outputs carry each entry with its plan and problem', async () => {
     f = await fixture()
-    const known = f.emulator.addFileResource(f.dataset.id, { filename: 'known.csv', content: 'k', title: 'Known' })
+    const known = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'known.csv',
+      content: 'k',
+      title: 'Known',
+    })
     await f.write('known.csv', 'k2')
     await f.write('unknown.csv', 'u')
     await f.write('run.exe', 'x')
@@ -254,7 +359,9 @@ describe('what a stopped run says', () => {
     expect(run.code).toBe(1)
     expect(f.writes()).toEqual([])
     expect(run.summary).toContain('### Nothing published to [Test dataset]')
-    expect(run.summary).toContain("no resource of dataset 'test-dataset' has the stored file name 'unknown.csv'")
+    expect(run.summary).toContain(
+      "no resource of dataset 'test-dataset' has the stored file name 'unknown.csv'",
+    )
     expect(run.summary).toContain("does not accept '.exe' files")
     const outputs = resourcesOutput(run)
     expect(outputs.map((o) => [o.source, o.action, o.planned, o.id])).toEqual([
@@ -274,19 +381,31 @@ describe('messages', () => {
     f = await fixture()
     f.emulator.addFileResource(f.dataset.id, { filename: 'm.csv', content: 'old', title: 'M' })
     await f.write('m.csv', 'new')
-    const page = '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>'
+    const page =
+      '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>'
     f.emulator.faults.push({ method: 'PUT', status: 200, body: page, contentType: 'text/html' })
     const run = await f.run({ files: 'm.csv', 'max-retries': '0' })
     expect(run.code).toBe(1)
     const error = resourcesOutput(run)[0]?.error ?? ''
-    expect(error).toMatch(/PUT \/api\/1\/datasets\/\w+\/resources\/[\w-]+\/ answered 200 with a body that is not JSON: 502 Bad Gateway/)
+    expect(error).toMatch(
+      /PUT \/api\/1\/datasets\/\w+\/resources\/[\w-]+\/ answered 200 with a body that is not JSON: 502 Bad Gateway/,
+    )
   })
 
   it('removed entries carry their title in the outputs', async () => {
     f = await fixture()
-    const old = f.emulator.addFileResource(f.dataset.id, { filename: 'old.csv', content: 'o', title: 'Old data' })
+    const old = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'old.csv',
+      content: 'o',
+      title: 'Old data',
+    })
     const run = await f.run({ remove: old.id })
     expect(run.code, run.stdout).toBe(0)
-    expect(resourcesOutput(run)[0]).toMatchObject({ action: 'removed', id: old.id, title: 'Old data', url: null })
+    expect(resourcesOutput(run)[0]).toMatchObject({
+      action: 'removed',
+      id: old.id,
+      title: 'Old data',
+      url: null,
+    })
   })
 })

@@ -9,8 +9,17 @@ import { SequentialHasher, hashFile } from '../src/files/hash.js'
 
 // At most a few thousand parts per case; exact multiples and the empty file drawn often.
 const sizeAndChunk = fc.oneof(
-  fc.nat({ max: 10_000_000 }).chain((size) => fc.tuple(fc.constant(size), fc.integer({ min: Math.max(1, Math.ceil(size / 4000)), max: size + 10 }))),
-  fc.tuple(fc.nat({ max: 2000 }), fc.integer({ min: 1, max: 5000 })).map(([parts, chunk]): [number, number] => [parts * chunk, chunk]),
+  fc
+    .nat({ max: 10_000_000 })
+    .chain((size) =>
+      fc.tuple(
+        fc.constant(size),
+        fc.integer({ min: Math.max(1, Math.ceil(size / 4000)), max: size + 10 }),
+      ),
+    ),
+  fc
+    .tuple(fc.nat({ max: 2000 }), fc.integer({ min: 1, max: 5000 }))
+    .map(([parts, chunk]): [number, number] => [parts * chunk, chunk]),
   fc.integer({ min: 1, max: 1000 }).map((chunk): [number, number] => [0, chunk]),
 )
 
@@ -78,7 +87,9 @@ describe('multipart', () => {
     expect(progress).toBe(content.length)
     const text = bytes.toString('latin1')
     expect(text).toContain('name="uuid"\r\n\r\nu\r\n')
-    expect(text).toContain('filename="Données %22x%22.csv"'.replace('é', Buffer.from('é').toString('latin1')))
+    expect(text).toContain(
+      'filename="Données %22x%22.csv"'.replace('é', Buffer.from('é').toString('latin1')),
+    )
     const boundary = /boundary=(.+)$/.exec(body.contentType)?.[1]
     expect(text.endsWith(`\r\n--${boundary}--\r\n`)).toBe(true)
     expect(hasher.digest()).toBe(createHash('sha1').update(content).digest('hex'))
@@ -96,20 +107,24 @@ describe('multipart', () => {
 describe('SequentialHasher', () => {
   it('hashes re-sent ranges once, whatever the overlap', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 0, maxLength: 2000 }), fc.array(fc.nat({ max: 300 }), { maxLength: 20 }), (data, rewinds) => {
-        const hasher = new SequentialHasher(data.length)
-        let offset = 0
-        let step = 0
-        while (offset < data.length) {
-          const end = Math.min(data.length, offset + 97)
-          hasher.feed(offset, data.subarray(offset, end))
-          const rewind = rewinds[step++] ?? 0
-          offset = Math.max(0, end - rewind)
-          if (step > 200) offset = end
-        }
-        expect(hasher.complete).toBe(true)
-        expect(hasher.digest()).toBe(createHash('sha1').update(data).digest('hex'))
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 2000 }),
+        fc.array(fc.nat({ max: 300 }), { maxLength: 20 }),
+        (data, rewinds) => {
+          const hasher = new SequentialHasher(data.length)
+          let offset = 0
+          let step = 0
+          while (offset < data.length) {
+            const end = Math.min(data.length, offset + 97)
+            hasher.feed(offset, data.subarray(offset, end))
+            const rewind = rewinds[step++] ?? 0
+            offset = Math.max(0, end - rewind)
+            if (step > 200) offset = end
+          }
+          expect(hasher.complete).toBe(true)
+          expect(hasher.digest()).toBe(createHash('sha1').update(data).digest('hex'))
+        },
+      ),
     )
   })
 

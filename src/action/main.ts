@@ -1,4 +1,7 @@
-/** The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails the step. */
+/**
+ * The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails
+ * the step.
+ */
 import * as core from '@actions/core'
 import { toErrorMessage } from '../datagouv/errors.js'
 import { baseDelayFromEnv } from '../datagouv/retry.js'

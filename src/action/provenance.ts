@@ -11,7 +11,10 @@ export function runnerProvenance(): Provenance {
   if (context.ref) provenance.ref = context.ref
   if (context.workflow) provenance.workflow = context.workflow
   if (repository !== undefined && Number.isFinite(context.runId)) {
-    const attempt = Number.isFinite(context.runAttempt) && context.runAttempt > 1 ? `/attempts/${context.runAttempt}` : ''
+    const attempt =
+      Number.isFinite(context.runAttempt) && context.runAttempt > 1
+        ? `/attempts/${context.runAttempt}`
+        : ''
     provenance.runUrl = `${context.serverUrl}/${repository}/actions/runs/${context.runId}${attempt}`
   }
   return provenance

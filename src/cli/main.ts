@@ -29,7 +29,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const json = argv.includes('--json')
   const fail = (code: number, problems: string[], report?: Pick<Report, 'outputs'>): number => {
     for (const problem of problems) io.stderr.write(`error: ${problem}\n`)
-    if (json) io.stdout.write(toJsonText(code === EXIT.usage ? problemsJson(problems, report) : { error: problems.join('\n') }))
+    if (json)
+      io.stdout.write(
+        toJsonText(
+          code === EXIT.usage ? problemsJson(problems, report) : { error: problems.join('\n') },
+        ),
+      )
     return code
   }
 
@@ -38,7 +43,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     options = parseCommandLine(argv)
   } catch (error) {
     const code = fail(EXIT.usage, [toErrorMessage(error)])
-    if (error instanceof UsageError || error instanceof TypeError) io.stderr.write("Run 'datagouv-publish --help' for the options.\n")
+    if (error instanceof UsageError || error instanceof TypeError)
+      io.stderr.write("Run 'datagouv-publish --help' for the options.\n")
     return code
   }
   if (options.help === true) {
@@ -74,7 +80,8 @@ async function publishFromTerminal(
     verbose: options.verbose === true,
     dryRun: settings.dryRun,
     chunkSize: settings.chunkSize,
-    // A terminal that cannot move its cursor (TERM=dumb: Emacs shells, some CI consoles) gets the log lines.
+    // A terminal that cannot move its cursor (TERM=dumb: Emacs shells, some CI consoles) gets the
+    // log lines.
     interactive: io.stderr.isTTY === true && io.env.TERM !== 'dumb',
   })
   const stopOnSignal = onInterrupt(reporter, io.stderr)
@@ -87,7 +94,9 @@ async function publishFromTerminal(
       ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
     })
     reporter.done()
-    io.stdout.write(json ? toJsonText(outputsJson(outcome.report.outputs)) : `${outcome.report.table}\n`)
+    io.stdout.write(
+      json ? toJsonText(outputsJson(outcome.report.outputs)) : `${outcome.report.table}\n`,
+    )
     const failed = failureSummary(outcome)
     if (failed === undefined) return EXIT.ok
     for (const failure of outcome.report.failures) io.stderr.write(`error: ${failure}\n`)
@@ -115,14 +124,18 @@ function problemsOf(error: unknown): string[] {
 
 /** The outputs known when the preflight stopped, when the error carries them. */
 function reportOf(error: unknown): Pick<Report, 'outputs'> | undefined {
-  const report = error instanceof PreflightError ? (error as { report?: unknown }).report : undefined
-  return report !== null && typeof report === 'object' && 'outputs' in report ? (report as Pick<Report, 'outputs'>) : undefined
+  const report =
+    error instanceof PreflightError ? (error as { report?: unknown }).report : undefined
+  return report !== null && typeof report === 'object' && 'outputs' in report
+    ? (report as Pick<Report, 'outputs'>)
+    : undefined
 }
 
 /**
  * Ctrl-C (SIGINT) or a CI's cancel (SIGTERM): stop drawing, say what was cut and what the server
  * holds, and exit at once with 128 + the signal number (the engine's requests die with the
- * process; the server discards what was not complete). Returns the function that removes the handlers.
+ * process; the server discards what was not complete). Returns the function that removes the
+ * handlers.
  */
 function onInterrupt(reporter: CliReporter, stderr: Output): () => void {
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {

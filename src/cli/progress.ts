@@ -84,7 +84,9 @@ export class ProgressModel {
 
   /** The uploads the run will make, before the first byte (optional). */
   plan(entries: readonly UploadEntry[]): void {
-    this.planned = new Map(entries.map((e) => [e.path, { path: e.path, source: e.source, size: e.size }]))
+    this.planned = new Map(
+      entries.map((e) => [e.path, { path: e.path, source: e.source, size: e.size }]),
+    )
   }
 
   get endEvents(): boolean {
@@ -96,7 +98,15 @@ export class ProgressModel {
     if (upload === undefined) {
       // The speeds start counting at the next tick: what the first reads pushed into socket
       // buffers at disk speed is not counted as sent over the network.
-      upload = { path: entry.path, source: entry.source, size: entry.size, sent: 0, started: now, state: 'sending', rate: new Rate() }
+      upload = {
+        path: entry.path,
+        source: entry.source,
+        size: entry.size,
+        sent: 0,
+        started: now,
+        state: 'sending',
+        rate: new Rate(),
+      }
       this.uploads.set(entry.path, upload)
     }
     upload.sent = sent
@@ -135,11 +145,20 @@ export class ProgressModel {
   }
 
   /** Files done / total, bytes done / total, speed and ETA, over the uploads known. */
-  totals(): { done: number; failed: number; files: number | undefined; bytes: number; size: number | undefined; perSecond: number | undefined } {
+  totals(): {
+    done: number
+    failed: number
+    files: number | undefined
+    bytes: number
+    size: number | undefined
+    perSecond: number | undefined
+  } {
     const uploads = this.all()
     const done = uploads.filter((u) => !this.isActive(u))
     const bytes = uploads.reduce((sum, u) => sum + Math.min(u.sent, u.size), 0)
-    const size = this.planned ? [...this.planned.values()].reduce((sum, e) => sum + e.size, 0) : undefined
+    const size = this.planned
+      ? [...this.planned.values()].reduce((sum, e) => sum + e.size, 0)
+      : undefined
     return {
       done: done.length,
       failed: done.filter((u) => u.state === 'failed').length,
@@ -153,7 +172,8 @@ export class ProgressModel {
 
 /** `0:07`, `12:34`, `1:02:03`; undefined when unknown or beyond a day. */
 export function formatEta(seconds: number | undefined): string | undefined {
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0 || seconds > 86_400) return undefined
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0 || seconds > 86_400)
+    return undefined
   const s = Math.ceil(seconds)
   const h = Math.floor(s / 3600)
   const m = Math.floor((s % 3600) / 60)
@@ -161,14 +181,18 @@ export function formatEta(seconds: number | undefined): string | undefined {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`
 }
 
-const formatRate = (perSecond: number | undefined): string => (perSecond === undefined ? '' : `${formatBytes(Math.round(perSecond))}/s`)
+const formatRate = (perSecond: number | undefined): string =>
+  perSecond === undefined ? '' : `${formatBytes(Math.round(perSecond))}/s`
 
 const eta = (remaining: number, perSecond: number | undefined): string => {
-  const text = perSecond !== undefined && perSecond > 0 ? formatEta(remaining / perSecond) : undefined
+  const text =
+    perSecond !== undefined && perSecond > 0 ? formatEta(remaining / perSecond) : undefined
   return text === undefined ? '' : `ETA ${text}`
 }
 
-/** `…/end/of/a/long/path.csv` in `width` characters: the start goes, at a `/` when one is in reach. */
+/**
+ * `…/end/of/a/long/path.csv` in `width` characters: the start goes, at a `/` when one is in reach.
+ */
 export function fitLeft(text: string, width: number): string {
   if (text.length <= width) return text.padEnd(width)
   if (width <= 1) return '…'.slice(0, width)
@@ -217,7 +241,8 @@ export function renderFrame(model: ProgressModel, columns: number): string[] {
     { bar: false, bytes: true, status: true },
     { bar: false, bytes: false, status: true },
   ]
-  const tailWidth = (l: Layout) => 5 + (l.bytes ? 2 + bytesWidth : 0) + (l.status ? 2 + statusWidth : 0)
+  const tailWidth = (l: Layout) =>
+    5 + (l.bytes ? 2 + bytesWidth : 0) + (l.status ? 2 + statusWidth : 0)
   const room = (l: Layout) => columns - 1 - 2 - 2 - tailWidth(l) - (l.bar ? 2 + MIN_BAR : 0)
   const layout = layouts.find((l) => room(l) >= Math.min(longest, 20)) ?? narrowest
   const nameWidth = Math.max(8, Math.min(longest, 50, room(layout)))
@@ -235,10 +260,22 @@ export function renderFrame(model: ProgressModel, columns: number): string[] {
   })
 
   const t = model.totals()
-  const files = t.files === undefined ? `${plural(t.done, 'file')} done, ${uploads.length} in flight` : `${t.done}/${plural(t.files, 'file')} done`
+  const files =
+    t.files === undefined
+      ? `${plural(t.done, 'file')} done, ${uploads.length} in flight`
+      : `${t.done}/${plural(t.files, 'file')} done`
   const failed = t.failed > 0 ? `, ${t.failed} failed` : ''
-  const bytes = t.size === undefined ? `${formatBytes(t.bytes)} sent` : `${formatBytes(t.bytes)} / ${formatBytes(t.size)}`
-  const total = ['Total:', `${files}${failed}`, bytes, formatRate(t.perSecond), t.size === undefined ? '' : eta(t.size - t.bytes, t.perSecond)]
+  const bytes =
+    t.size === undefined
+      ? `${formatBytes(t.bytes)} sent`
+      : `${formatBytes(t.bytes)} / ${formatBytes(t.size)}`
+  const total = [
+    'Total:',
+    `${files}${failed}`,
+    bytes,
+    formatRate(t.perSecond),
+    t.size === undefined ? '' : eta(t.size - t.bytes, t.perSecond),
+  ]
     .filter(Boolean)
     .join('  ')
   return [...lines, clip(`  ${total}`, columns)]
@@ -251,7 +288,10 @@ const RATE_WIDTH = 12
 /** `ETA 12:34:56` */
 const ETA_WIDTH = 12
 
-/** The line without trailing spaces, within `columns - 1` characters (the last column makes some terminals wrap). */
+/**
+ * The line without trailing spaces, within `columns - 1` characters (the last column makes some
+ * terminals wrap).
+ */
 function clip(line: string, columns: number): string {
   const trimmed = line.trimEnd()
   return trimmed.length < columns ? trimmed : trimmed.slice(0, Math.max(0, columns - 1)).trimEnd()
@@ -265,9 +305,16 @@ export type Phase = 'preflight' | 'dry-run' | 'publish' | 'after-publish'
  * combined are discarded by the server, so nothing was replaced for that file), what was already
  * published (it stays), and that running the same command again finishes the work.
  */
-export function interruptReport(model: ProgressModel, phase: Phase, chunkSize: number, signal = 'Ctrl-C'): string[] {
-  if (phase === 'preflight') return [`Interrupted (${signal}) before publishing: nothing was written.`]
-  if (phase === 'dry-run') return [`Interrupted (${signal}) during the dry run: nothing was written.`]
+export function interruptReport(
+  model: ProgressModel,
+  phase: Phase,
+  chunkSize: number,
+  signal = 'Ctrl-C',
+): string[] {
+  if (phase === 'preflight')
+    return [`Interrupted (${signal}) before publishing: nothing was written.`]
+  if (phase === 'dry-run')
+    return [`Interrupted (${signal}) during the dry run: nothing was written.`]
   const lines = [`Interrupted (${signal}) while publishing.`]
   const uploads = model.all()
   const cut = uploads.filter((u) => u.state === 'sending')
@@ -276,8 +323,14 @@ export function interruptReport(model: ProgressModel, phase: Phase, chunkSize: n
   if (cut.length > 0) {
     lines.push('Uploads cut short: nothing was replaced or created for these files.')
     for (const u of cut) {
-      const how = u.size > chunkSize ? 'in parts the server never combined; it discards them' : 'in a request cut short; the server discards it'
-      lines.push(`  - ${u.source}: ${formatBytes(Math.min(u.sent, u.size))} of ${formatBytes(u.size)} sent ${how}`)
+      const how =
+        u.size > chunkSize
+          ? 'in parts the server never combined; it discards them'
+          : 'in a request cut short; the server discards it'
+      lines.push(
+        `  - ${u.source}: ${formatBytes(Math.min(u.sent, u.size))} of ${formatBytes(u.size)} sent ` +
+          `${how}`,
+      )
     }
   }
   if (waiting.length > 0) {
@@ -302,6 +355,8 @@ export function interruptReport(model: ProgressModel, phase: Phase, chunkSize: n
       ? 'No upload had started; metadata updates, signals or removals under way may or may not have been applied.'
       : 'Metadata updates, signals or removals under way, if any, may or may not have been applied.',
   )
-  lines.push('Run the same command again to finish (what the server already holds is skipped as unchanged).')
+  lines.push(
+    'Run the same command again to finish (what the server already holds is skipped as unchanged).',
+  )
   return lines
 }

@@ -24,7 +24,12 @@ export function gitProvenance(cwd: string): Provenance {
 
 function git(cwd: string, ...args: string[]): string | undefined {
   try {
-    const out = execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim()
+    const out = execFileSync('git', args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    }).trim()
     return out === '' ? undefined : out
   } catch {
     return undefined

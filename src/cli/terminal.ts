@@ -78,16 +78,26 @@ export function terminalReporter(options: TerminalOptions): CliReporter {
       else periodic?.(entry, sent, line)
     },
     plan(steps) {
-      model.plan(steps.flatMap((s) => (s.kind === 'file' && (s.action === 'upload' || s.action === 'create') ? [s.entry] : [])))
+      model.plan(
+        steps.flatMap((s) =>
+          s.kind === 'file' && (s.action === 'upload' || s.action === 'create') ? [s.entry] : [],
+        ),
+      )
     },
     stepDone(result) {
-      if (result.step.kind === 'file' && result.action !== 'skipped' && result.action !== 'planned' && result.action !== 'updated') {
+      if (
+        result.step.kind === 'file' &&
+        result.action !== 'skipped' &&
+        result.action !== 'planned' &&
+        result.action !== 'updated'
+      ) {
         model.ended(result.step.entry, result.action === 'failed', result.action, now())
         frame?.update()
       }
     },
     done: () => frame?.stop(),
-    interrupted: (signal) => interruptReport(model, phase === 'after-publish' ? 'publish' : phase, chunkSize, signal),
+    interrupted: (signal) =>
+      interruptReport(model, phase === 'after-publish' ? 'publish' : phase, chunkSize, signal),
   }
 }
 

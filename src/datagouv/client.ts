@@ -9,8 +9,23 @@ import type { Readable } from 'node:stream'
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import { z } from 'zod'
 import { ApiError, NetworkError, ProtocolError, apiMessageOf } from './errors.js'
-import { DEFAULT_RETRY, parseRetryAfter, Retrier, type Attempts, type RetryPolicy } from './retry.js'
-import { DatasetSchema, ExtensionsSchema, ExtrasSchema, IdListSchema, PageSchema, ResourceSchema, type Dataset, type Resource } from './schemas.js'
+import {
+  DEFAULT_RETRY,
+  parseRetryAfter,
+  Retrier,
+  type Attempts,
+  type RetryPolicy,
+} from './retry.js'
+import {
+  DatasetSchema,
+  ExtensionsSchema,
+  ExtrasSchema,
+  IdListSchema,
+  PageSchema,
+  ResourceSchema,
+  type Dataset,
+  type Resource,
+} from './schemas.js'
 
 export interface Logger {
   info(message: string): void
@@ -24,7 +39,10 @@ export interface ClientOptions {
   /** Instance origin, with or without `/api/1` (e.g. `https://www.data.gouv.fr`). */
   apiUrl: string
   apiKey?: string | undefined
-  /** Per request: time to wait for the answer's headers once the body is sent, and between body reads. */
+  /**
+   * Per request: time to wait for the answer's headers once the body is sent, and between body
+   * reads.
+   */
   timeoutMs?: number
   retry?: Partial<RetryPolicy>
   /** Defaults to an agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY. */
@@ -66,7 +84,10 @@ export class DatagouvClient {
   private readonly apiKey: string | undefined
   /** Per request, unless a call gives its own. */
   readonly timeoutMs: number
-  /** Also used for requests to other hosts (remote URL checks), so they go through the same proxy settings. */
+  /**
+   * Also used for requests to other hosts (remote URL checks), so they go through the same proxy
+   * settings.
+   */
   readonly dispatcher: Dispatcher
   private readonly ownsDispatcher: boolean
   /** Sent on every request, URL checks included. */
@@ -104,9 +125,18 @@ export class DatagouvClient {
     return this.getJson('/datasets/extensions/', ExtensionsSchema)
   }
 
-  /** Partial PUT of a resource's metadata (docs/udata-protocol.md §6.1): only the given fields change. */
-  async updateResource(datasetId: string, resourceId: string, patch: Record<string, unknown>): Promise<Resource> {
-    return this.call('PUT', `/datasets/${datasetId}/resources/${resourceId}/`, ResourceSchema, { json: patch })
+  /**
+   * Partial PUT of a resource's metadata (docs/udata-protocol.md §6.1): only the given fields
+   * change.
+   */
+  async updateResource(
+    datasetId: string,
+    resourceId: string,
+    patch: Record<string, unknown>,
+  ): Promise<Resource> {
+    return this.call('PUT', `/datasets/${datasetId}/resources/${resourceId}/`, ResourceSchema, {
+      json: patch,
+    })
   }
 
   /** Ids accepted for a dataset's `frequency` (docs/udata-protocol.md §6.3). */
@@ -121,7 +151,8 @@ export class DatagouvClient {
 
   /** Partial PUT of the dataset (docs/udata-protocol.md §6.3); never carries `resources`. */
   async updateDataset(datasetId: string, patch: Record<string, unknown>): Promise<Dataset> {
-    if ('resources' in patch) throw new Error('a dataset patch must never carry resources: it would replace the whole list')
+    if ('resources' in patch)
+      throw new Error('a dataset patch must never carry resources: it would replace the whole list')
     return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: patch })
   }
 
@@ -130,7 +161,9 @@ export class DatagouvClient {
    * them; the dataset's modification date does not move.
    */
   async reorderResources(datasetId: string, ids: readonly string[]): Promise<Resource[]> {
-    return this.call('PUT', `/datasets/${datasetId}/resources/`, z.array(ResourceSchema), { json: ids.map((id) => ({ id })) })
+    return this.call('PUT', `/datasets/${datasetId}/resources/`, z.array(ResourceSchema), {
+      json: ids.map((id) => ({ id })),
+    })
   }
 
   /**
@@ -153,22 +186,38 @@ export class DatagouvClient {
     })
   }
 
-  /** Merges extras into the dataset's (v2, docs/udata-protocol.md §6.5): `null` deletes a key; the modification date does not move. */
-  async updateDatasetExtras(datasetId: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * Merges extras into the dataset's (v2, docs/udata-protocol.md §6.5): `null` deletes a key; the
+   * modification date does not move.
+   */
+  async updateDatasetExtras(
+    datasetId: string,
+    patch: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     return this.putV2Extras(`/api/2/datasets/${datasetId}/extras/`, patch)
   }
 
-  /** Merges extras into a resource's (v2, docs/udata-protocol.md §6.5), keeping the analyser's keys. */
-  async updateResourceExtras(datasetId: string, resourceId: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * Merges extras into a resource's (v2, docs/udata-protocol.md §6.5), keeping the analyser's keys.
+   */
+  async updateResourceExtras(
+    datasetId: string,
+    resourceId: string,
+    patch: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     return this.putV2Extras(`/api/2/datasets/${datasetId}/resources/${resourceId}/extras/`, patch)
   }
 
-  private async putV2Extras(path: string, patch: Record<string, unknown>): Promise<Record<string, unknown>> {
+  private async putV2Extras(
+    path: string,
+    patch: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     return this.call('PUT', path, ExtrasSchema, { json: patch, absolute: true })
   }
 
   /**
-   * Creates a remote resource (docs/udata-protocol.md §6.2). Never repeated blindly: after a failure that may
+   * Creates a remote resource (docs/udata-protocol.md §6.2). Never repeated blindly: after a
+   * failure that may
    * hide a success, the dataset is read, and a remote resource with this URL that `isNew` accepts
    * (the run knows which resources it did not see before) is taken as the result.
    */
@@ -183,13 +232,21 @@ export class DatagouvClient {
       send: async (attempt) => {
         if (attempt > 0) {
           const dataset = await this.getDataset(datasetId)
-          const found = dataset.resources.find((r) => isNew(r) && r.filetype === 'remote' && r.url === body.url)
+          const found = dataset.resources.find(
+            (r) => isNew(r) && r.filetype === 'remote' && r.url === body.url,
+          )
           if (found !== undefined) {
-            this.logger.warning(`the server created the remote resource ${found.id} all the same; not creating it again`)
+            this.logger.warning(
+              `the server created the remote resource ${found.id} all the same; not creating it ` +
+                `again`,
+            )
             return found
           }
         }
-        const answer = await this.send('POST', path, { json: { filetype: 'remote', ...body }, expect: [201, 200] })
+        const answer = await this.send('POST', path, {
+          json: { filetype: 'remote', ...body },
+          expect: [201, 200],
+        })
         return this.parse(answer, ResourceSchema, 'POST', path)
       },
     })
@@ -200,15 +257,22 @@ export class DatagouvClient {
     return this.getJson('/me/', z.looseObject({ id: z.string() }))
   }
 
-  /** Community resources of `ownerId` on the dataset, every page (udata's `{data, next_page}` pages). */
+  /**
+   * Community resources of `ownerId` on the dataset, every page (udata's `{data, next_page}`
+   * pages).
+   */
   async listCommunityResources(datasetId: string, ownerId: string): Promise<Resource[]> {
     const all: Resource[] = []
     const query = new URLSearchParams({ dataset: datasetId, owner: ownerId, page_size: '100' })
     for (let page = 1; ; page++) {
       query.set('page', String(page))
-      const answer = await this.getJson(`/datasets/community_resources/?${query.toString()}`, PageSchema)
+      const answer = await this.getJson(
+        `/datasets/community_resources/?${query.toString()}`,
+        PageSchema,
+      )
       all.push(...answer.data)
-      if (answer.next_page === null || answer.next_page === undefined || answer.data.length === 0) return all
+      if (answer.next_page === null || answer.next_page === undefined || answer.data.length === 0)
+        return all
     }
   }
 
@@ -221,7 +285,10 @@ export class DatagouvClient {
     return this.call('PUT', `/datasets/community_resources/${id}/`, ResourceSchema, { json: patch })
   }
 
-  /** A remote community resource; after a failure that may hide a success, looked for before any re-send. */
+  /**
+   * A remote community resource; after a failure that may hide a success, looked for before any
+   * re-send.
+   */
   async createRemoteCommunityResource(
     datasetId: string,
     body: Record<string, unknown> & { url: string },
@@ -233,11 +300,18 @@ export class DatagouvClient {
       send: async (attempt) => {
         if (attempt > 0) {
           const me = await this.getMe()
-          const found = (await this.listCommunityResources(datasetId, me.id)).find((r) => isNew(r) && r.url === body.url)
+          const found = (await this.listCommunityResources(datasetId, me.id)).find(
+            (r) => isNew(r) && r.url === body.url,
+          )
           if (found !== undefined) return found
         }
         const json = { filetype: 'remote', ...body, dataset: { id: datasetId } }
-        return this.parse(await this.send('POST', path, { json, expect: [201, 200] }), ResourceSchema, 'POST', path)
+        return this.parse(
+          await this.send('POST', path, { json, expect: [201, 200] }),
+          ResourceSchema,
+          'POST',
+          path,
+        )
       },
     })
   }
@@ -252,7 +326,10 @@ export class DatagouvClient {
     })
   }
 
-  /** Deletes a resource and its stored file (irreversible). A retry that finds it gone counts as done. */
+  /**
+   * Deletes a resource and its stored file (irreversible). A retry that finds it gone counts as
+   * done.
+   */
   async deleteResource(datasetId: string, resourceId: string): Promise<void> {
     const path = `/datasets/${datasetId}/resources/${resourceId}/`
     await this.retrier.run({
@@ -289,19 +366,29 @@ export class DatagouvClient {
     return absolute ? path : displayPath(new URL(this.apiRoot + path))
   }
 
-  parse<S extends z.ZodType>(answer: Answer, schema: S, method: string, path: string, absolute = false): z.infer<S> {
+  parse<S extends z.ZodType>(
+    answer: Answer,
+    schema: S,
+    method: string,
+    path: string,
+    absolute = false,
+  ): z.infer<S> {
     const where = `${method} ${this.display(path, absolute)}`
     let body: unknown
     try {
       body = JSON.parse(answer.text)
     } catch {
-      throw new ProtocolError(`${where} answered ${answer.status} with a body that is not JSON: ${apiMessageOf(this.redact(answer.text)).slice(0, 120)}`)
+      throw new ProtocolError(
+        `${where} answered ${answer.status} with a body that is not JSON: ${apiMessageOf(this.redact(answer.text)).slice(0, 120)}`,
+      )
     }
     const result = schema.safeParse(body)
     if (!result.success) {
       const issue = result.error.issues[0]
       const at = issue?.path.join('.') || 'body'
-      throw new ProtocolError(`${where} answered ${answer.status} with an unexpected shape at ${at}: ${issue?.message ?? 'invalid'}`)
+      throw new ProtocolError(
+        `${where} answered ${answer.status} with an unexpected shape at ${at}: ${issue?.message ?? 'invalid'}`,
+      )
     }
     return result.data
   }
@@ -312,12 +399,24 @@ export class DatagouvClient {
     for (let hop = 0; ; hop++) {
       const answer = await this.sendOnce(method, url, options)
       const location = answer.headers.location
-      if (method === 'GET' && [301, 302, 303, 307, 308].includes(answer.status) && typeof location === 'string' && hop < MAX_REDIRECTS) {
+      if (
+        method === 'GET' &&
+        [301, 302, 303, 307, 308].includes(answer.status) &&
+        typeof location === 'string' &&
+        hop < MAX_REDIRECTS
+      ) {
         const next = new URL(location, url)
         if (next.origin !== this.origin) {
-          throw new ApiError(method, displayPath(url), answer.status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`)
+          throw new ApiError(
+            method,
+            displayPath(url),
+            answer.status,
+            `redirect to another origin (${next.origin}) refused: the API key is not sent there`,
+          )
         }
-        this.logger.debug(`${method} ${displayPath(url)} redirected to ${this.redact(displayPath(next))}`)
+        this.logger.debug(
+          `${method} ${displayPath(url)} redirected to ${this.redact(displayPath(next))}`,
+        )
         url = next
         continue
       }
@@ -347,7 +446,8 @@ export class DatagouvClient {
       body = JSON.stringify(options.json)
       headers['content-type'] = 'application/json'
     } else if (options.body !== undefined) {
-      // The generator itself, not a stream around it: nothing may read ahead of the socket (upload.ts reuses its buffers).
+      // The generator itself, not a stream around it: nothing may read ahead of the socket
+      // (upload.ts reuses its buffers).
       const built = options.body()
       body = built.stream
       headers['content-type'] = built.contentType
@@ -367,7 +467,9 @@ export class DatagouvClient {
         bodyTimeout: timeout,
       })
       const text = await response.body.text()
-      this.logger.debug(`${method} ${displayPath(url)} -> ${response.statusCode} (${Date.now() - started} ms)`)
+      this.logger.debug(
+        `${method} ${displayPath(url)} -> ${response.statusCode} (${Date.now() - started} ms)`,
+      )
       return { status: response.statusCode, headers: response.headers, text }
     } catch (error) {
       throw new NetworkError(method, displayPath(url), error)
@@ -375,7 +477,9 @@ export class DatagouvClient {
   }
 }
 
-/** Path and query of a URL: what errors and logs show (the origin is known, the key is never in it). */
+/**
+ * Path and query of a URL: what errors and logs show (the origin is known, the key is never in it).
+ */
 export function displayPath(url: URL): string {
   return url.pathname + url.search
 }
@@ -392,21 +496,33 @@ export function parseApiUrl(value: string): { origin: string; apiRoot: string } 
   } catch {
     throw new Error(`not a URL: '${value}'`)
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`only https:// URLs are accepted, not ${url.protocol}`)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error(`only https:// URLs are accepted, not ${url.protocol}`)
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
     throw new Error(
-      `plain http:// is only accepted for a loopback host (localhost, 127.0.0.1, [::1]); use https:// for ${url.hostname}, the API key would travel in clear`,
+      `plain http:// is only accepted for a loopback host (localhost, 127.0.0.1, [::1]); use https:// ` +
+        `for ${url.hostname}, the API key would travel in clear`,
     )
   }
-  if (url.username !== '' || url.password !== '') throw new Error('credentials in the URL are not accepted; give the key in `api-key`')
-  if (url.search !== '' || url.hash !== '') throw new Error('the URL must not have a query or a fragment')
+  if (url.username !== '' || url.password !== '')
+    throw new Error('credentials in the URL are not accepted; give the key in `api-key`')
+  if (url.search !== '' || url.hash !== '')
+    throw new Error('the URL must not have a query or a fragment')
   const path = url.pathname.replace(/\/+$/, '')
   if (path !== '' && path !== '/api/1')
-    throw new Error(`the URL must be the instance origin (e.g. https://www.data.gouv.fr), optionally followed by /api/1, not ${url.pathname}`)
+    throw new Error(
+      `the URL must be the instance origin (e.g. https://www.data.gouv.fr), optionally followed ` +
+        `by /api/1, not ${url.pathname}`,
+    )
   return { origin: url.origin, apiRoot: `${url.origin}/api/1` }
 }
 
 export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '')
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '::1' ||
+    /^127(\.\d{1,3}){3}$/.test(host)
+  )
 }

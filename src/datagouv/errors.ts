@@ -34,7 +34,10 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError'
 }
 
-/** Statuses worth another try: the request may succeed later unchanged (docs/udata-protocol.md §9, and its last section: the client also retries 500). */
+/**
+ * Statuses worth another try: the request may succeed later unchanged (docs/udata-protocol.md §9,
+ * and its last section: the client also retries 500).
+ */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500
 }
@@ -45,7 +48,8 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
- * The API's own message from an error body (docs/udata-protocol.md §2.4): `message` if present, else the
+ * The API's own message from an error body (docs/udata-protocol.md §2.4): `message` if present,
+ * else the
  * `errors` object flattened, else `error`; a non-JSON body is cut to its first line.
  */
 export function apiMessageOf(body: string): string {
@@ -59,8 +63,10 @@ export function apiMessageOf(body: string): string {
     const record = parsed as Record<string, unknown>
     const parts: string[] = []
     if (typeof record.message === 'string' && record.message !== '') parts.push(record.message)
-    if (record.errors !== undefined && record.errors !== null) parts.push(flattenErrors(record.errors))
-    if (parts.length === 0 && typeof record.error === 'string' && record.error !== '') parts.push(record.error)
+    if (record.errors !== undefined && record.errors !== null)
+      parts.push(flattenErrors(record.errors))
+    if (parts.length === 0 && typeof record.error === 'string' && record.error !== '')
+      parts.push(record.error)
     if (parts.length > 0) return parts.join(' ')
   }
   return body.slice(0, 300)
@@ -73,7 +79,10 @@ export function apiMessageOf(body: string): string {
 function textOf(body: string): string {
   const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, ' ').trim()
   if (title !== undefined && title !== '') return title
-  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()
+  const text = body
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
   return text.slice(0, 300)
 }
 
@@ -90,7 +99,9 @@ function flattenErrors(errors: unknown, prefix = ''): string {
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code
-    return typeof code === 'string' && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message
+    return typeof code === 'string' && !cause.message.includes(code)
+      ? `${code} ${cause.message}`
+      : cause.message
   }
   return String(cause)
 }

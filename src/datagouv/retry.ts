@@ -27,13 +27,17 @@ export function ceilingOf(policy: RetryPolicy): number {
 /**
  * Delay before retry number `retry` (1-based). Backoff is `base * 2^(retry-1)` with jitter in
  * [50 %, 100 %] of it, never below `base`, so two quick failures are at least `base` apart (a
- * same-second re-upload of one name answers 500 on udata, docs/udata-protocol.md §3.2 step 5). A server's
+ * same-second re-upload of one name answers 500 on udata, docs/udata-protocol.md §3.2 step 5). A
+ * server's
  * `Retry-After` wins when it is longer, up to the ceiling.
  */
 export function retryDelay(policy: RetryPolicy, retry: number, retryAfterMs?: number): number {
   const random = policy.random ?? Math.random
   const ceiling = ceilingOf(policy)
-  const exponential = Math.min(ceiling, policy.baseDelayMs * 2 ** Math.min(64, Math.max(0, retry - 1)))
+  const exponential = Math.min(
+    ceiling,
+    policy.baseDelayMs * 2 ** Math.min(64, Math.max(0, retry - 1)),
+  )
   const jittered = Math.max(policy.baseDelayMs, exponential * (0.5 + random() * 0.5))
   const backoff = Math.min(ceiling, jittered)
   if (retryAfterMs === undefined) return Math.round(backoff)
@@ -44,7 +48,10 @@ export function retryDelay(policy: RetryPolicy, retry: number, retryAfterMs?: nu
  * `Retry-After` as milliseconds: delta-seconds or an HTTP-date (RFC 9110 §10.2.3). `undefined`
  * when absent or unreadable; a date in the past gives 0.
  */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (value === undefined) return undefined
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) {
@@ -57,7 +64,8 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   return Math.max(0, date - now)
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Where retries report: a warning per retry. */
 export interface RetryLogger {
@@ -100,7 +108,8 @@ export class Retrier {
       } catch (error) {
         const settled = await attempts.settle?.(error, attempt)
         if (settled !== undefined) return settled.done
-        if (attempt >= this.policy.maxRetries || !retryable(error, attempt)) throw named(error, attempts.label)
+        if (attempt >= this.policy.maxRetries || !retryable(error, attempt))
+          throw named(error, attempts.label)
         await this.wait(error, attempt)
       }
     }
@@ -108,15 +117,25 @@ export class Retrier {
 
   /** Waits before retry `attempt + 1`, saying why and for how long. */
   async wait(error: unknown, attempt: number): Promise<void> {
-    const delay = retryDelay(this.policy, attempt + 1, error instanceof ApiError ? error.retryAfterMs : undefined)
-    this.logger.warning(`${toErrorMessage(error)}; retry ${attempt + 1}/${this.policy.maxRetries} in ${(delay / 1000).toFixed(1)} s`)
+    const delay = retryDelay(
+      this.policy,
+      attempt + 1,
+      error instanceof ApiError ? error.retryAfterMs : undefined,
+    )
+    this.logger.warning(
+      `${toErrorMessage(error)}; retry ${attempt + 1}/${this.policy.maxRetries} in ${(delay / 1000).toFixed(1)} ` +
+        `s`,
+    )
     await sleep(delay)
   }
 }
 
-/** The error that ends the attempts, its message starting with what was attempted (`part 3/12: …`). */
+/**
+ * The error that ends the attempts, its message starting with what was attempted (`part 3/12: …`).
+ */
 function named(error: unknown, label: string): unknown {
-  if (error instanceof Error && !error.message.startsWith(label)) error.message = `${label}: ${error.message}`
+  if (error instanceof Error && !error.message.startsWith(label))
+    error.message = `${label}: ${error.message}`
   return error
 }
 
@@ -124,7 +143,9 @@ function named(error: unknown, label: string): unknown {
  * The test knob that shortens the backoff (`DATAGOUV_PUBLISH_RETRY_BASE_MS`, milliseconds), read
  * the same way by both edges; users have `max-retries`.
  */
-export function baseDelayFromEnv(env: Record<string, string | undefined>): { baseDelayMs?: number } {
+export function baseDelayFromEnv(env: Record<string, string | undefined>): {
+  baseDelayMs?: number
+} {
   const raw = env.DATAGOUV_PUBLISH_RETRY_BASE_MS
   if (raw === undefined || !/^\d+$/.test(raw.trim())) return {}
   return { baseDelayMs: Number(raw.trim()) }

@@ -1,4 +1,7 @@
-/** Response schemas of the data.gouv.fr API v1 (docs/udata-protocol.md Appendix A), validated at the boundary. */
+/**
+ * Response schemas of the data.gouv.fr API v1 (docs/udata-protocol.md Appendix A), validated at the
+ * boundary.
+ */
 import { z } from 'zod'
 
 export const RESOURCE_TYPES = ['main', 'documentation', 'update', 'api', 'code', 'other'] as const
@@ -44,8 +47,12 @@ export const DatasetSchema = z.looseObject({
   tags: z.array(z.string()).nullish(),
   frequency: z.string().nullish(),
   frequency_date: z.string().nullish(),
-  temporal_coverage: z.looseObject({ start: z.string().nullish(), end: z.string().nullish() }).nullish(),
-  spatial: z.looseObject({ zones: z.array(z.unknown()).nullish(), granularity: z.string().nullish() }).nullish(),
+  temporal_coverage: z
+    .looseObject({ start: z.string().nullish(), end: z.string().nullish() })
+    .nullish(),
+  spatial: z
+    .looseObject({ zones: z.array(z.unknown()).nullish(), granularity: z.string().nullish() })
+    .nullish(),
   license: z.string().nullish(),
   extras: z.record(z.string(), z.unknown()).nullish(),
   /** A date when the dataset was deleted: its owner still reads it (others get 410). */
@@ -53,8 +60,17 @@ export const DatasetSchema = z.looseObject({
   /** A date when the dataset was archived. */
   archived: z.union([z.string(), z.boolean()]).nullish(),
   resources: z.array(ResourceSchema),
-  /** Since udata 2025-06; absent on older servers, which means "unknown" (docs/udata-protocol.md §2.3). */
-  permissions: z.looseObject({ edit: z.boolean().optional(), edit_resources: z.boolean().optional(), delete: z.boolean().optional() }).nullish(),
+  /**
+   * Since udata 2025-06; absent on older servers, which means "unknown" (docs/udata-protocol.md
+   * §2.3).
+   */
+  permissions: z
+    .looseObject({
+      edit: z.boolean().optional(),
+      edit_resources: z.boolean().optional(),
+      delete: z.boolean().optional(),
+    })
+    .nullish(),
 })
 export type Dataset = z.infer<typeof DatasetSchema>
 
@@ -66,7 +82,10 @@ export const IdListSchema = z.array(z.looseObject({ id: z.string() }))
 /** The v2 extras endpoints answer with the merged extras. */
 export const ExtrasSchema = z.record(z.string(), z.unknown())
 
-/** Answer to a chunk request (docs/udata-protocol.md §5.2): `{"success": true, "error": null, "message": ""}`. */
+/**
+ * Answer to a chunk request (docs/udata-protocol.md §5.2): `{"success": true, "error": null,
+ * "message": ""}`.
+ */
 export const ChunkStatusSchema = z.looseObject({
   success: z.boolean(),
   error: z.string().nullish(),

@@ -16,9 +16,15 @@ export interface Scope {
   /** The resources this scope publishes into, read anew. */
   list(): Promise<Resource[]>
   update(resourceId: string, patch: Record<string, unknown>): Promise<Resource>
-  /** Merges `patch` into the extras (`null` deletes a key); returns the extras the server then holds. */
+  /**
+   * Merges `patch` into the extras (`null` deletes a key); returns the extras the server then
+   * holds.
+   */
   mergeExtras(resource: Resource, patch: Record<string, unknown>): Promise<Record<string, unknown>>
-  createRemote(body: Record<string, unknown> & { url: string }, isNew: (resource: Resource) => boolean): Promise<Resource>
+  createRemote(
+    body: Record<string, unknown> & { url: string },
+    isNew: (resource: Resource) => boolean,
+  ): Promise<Resource>
   remove(resourceId: string): Promise<void>
 }
 
@@ -26,7 +32,10 @@ export function ownerScope(client: DatagouvClient, datasetId: string): Scope {
   return {
     kind: 'owner',
     datasetId,
-    uploadPath: (id) => (id === undefined ? `/datasets/${datasetId}/upload/` : `/datasets/${datasetId}/resources/${id}/upload/`),
+    uploadPath: (id) =>
+      id === undefined
+        ? `/datasets/${datasetId}/upload/`
+        : `/datasets/${datasetId}/resources/${id}/upload/`,
     list: async () => (await client.getDataset(datasetId)).resources,
     update: (id, patch) => client.updateResource(datasetId, id, patch),
     mergeExtras: (resource, patch) => client.updateResourceExtras(datasetId, resource.id, patch),
@@ -37,11 +46,15 @@ export function ownerScope(client: DatagouvClient, datasetId: string): Scope {
 
 /** Community resources of `ownerId` (the key's owner) on the dataset. */
 export function communityScope(client: DatagouvClient, datasetId: string, ownerId: string): Scope {
-  const update = (id: string, patch: Record<string, unknown>) => client.updateCommunityResource(id, patch)
+  const update = (id: string, patch: Record<string, unknown>) =>
+    client.updateCommunityResource(id, patch)
   return {
     kind: 'community',
     datasetId,
-    uploadPath: (id) => (id === undefined ? `/datasets/${datasetId}/upload/community/` : `/datasets/community_resources/${id}/upload/`),
+    uploadPath: (id) =>
+      id === undefined
+        ? `/datasets/${datasetId}/upload/community/`
+        : `/datasets/community_resources/${id}/upload/`,
     list: () => client.listCommunityResources(datasetId, ownerId),
     update,
     // Read, merged, written whole: the analyser's keys written in between could be lost, so the

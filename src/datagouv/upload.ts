@@ -20,7 +20,10 @@ import { ChunkStatusSchema, ResourceSchema, type Resource } from './schemas.js'
 export interface UploadRequest {
   /** Where the file goes: the dataset's own resources, or community resources. */
   scope: Scope
-  /** The resource whose file is replaced in place, with its stored file's URL before the upload; absent: a new resource. */
+  /**
+   * The resource whose file is replaced in place, with its stored file's URL before the upload;
+   * absent: a new resource.
+   */
   target?: { id: string; url: string } | undefined
   /** Absolute local path. */
   path: string
@@ -80,7 +83,9 @@ interface Round {
   target: { id: string; url: string } | undefined
   chunkSize: number
   endpoint: string
-  /** The local sha1: fed by the bytes as they leave when they leave in order, else hashed alongside. */
+  /**
+   * The local sha1: fed by the bytes as they leave when they leave in order, else hashed alongside.
+   */
   hasher: SequentialHasher | undefined
   sha1: () => Promise<string | undefined>
   counts: { requests: number; recovered: boolean }
@@ -90,7 +95,10 @@ interface Round {
   mayHaveActed: boolean
 }
 
-export async function uploadFile(client: DatagouvClient, upload: UploadRequest): Promise<UploadOutcome> {
+export async function uploadFile(
+  client: DatagouvClient,
+  upload: UploadRequest,
+): Promise<UploadOutcome> {
   const counts = { requests: 0, recovered: false }
   let target = upload.target
   let chunkSize = upload.chunkSize
@@ -100,12 +108,25 @@ export async function uploadFile(client: DatagouvClient, upload: UploadRequest):
     const inOrder = !chunked || upload.partConcurrency <= 1
     const hasher = inOrder ? new SequentialHasher(upload.size) : undefined
     if (!inOrder) parallelHash ??= hashFile(upload.path, 'sha1')
-    const sha1 = async (): Promise<string | undefined> => (hasher !== undefined ? hasher.digest() : parallelHash)
-    const current: Round = { client, upload, target, chunkSize, endpoint: upload.scope.uploadPath(target?.id), hasher, sha1, counts, phase: 'parts', mayHaveActed: false }
+    const sha1 = async (): Promise<string | undefined> =>
+      hasher !== undefined ? hasher.digest() : parallelHash
+    const current: Round = {
+      client,
+      upload,
+      target,
+      chunkSize,
+      endpoint: upload.scope.uploadPath(target?.id),
+      hasher,
+      sha1,
+      counts,
+      phase: 'parts',
+      mayHaveActed: false,
+    }
     try {
       const resource = chunked ? await sendChunked(current) : await sendSingle(current)
       const local = await sha1()
-      if (local === undefined) throw new ProtocolError('the upload finished before the whole file was read')
+      if (local === undefined)
+        throw new ProtocolError('the upload finished before the whole file was read')
       await verify(resource, upload, local)
       return { resource, sha1: local, ...counts, chunkSize }
     } catch (error) {
@@ -124,20 +145,38 @@ export async function uploadFile(client: DatagouvClient, upload: UploadRequest):
  * request too large for a proxy (413), then in parts half the size. A part that keeps failing, or
  * a gateway that keeps answering 502-504, is not cured by sending every part again.
  */
-function restartFor(error: unknown, round: Round, chunked: boolean): { why: string; chunkSize: number; target: Round['target'] } | undefined {
+function restartFor(
+  error: unknown,
+  round: Round,
+  chunked: boolean,
+): { why: string; chunkSize: number; target: Round['target'] } | undefined {
   const { upload } = round
   if (error instanceof VerificationError) {
     // A new resource that received the wrong file is now replaced in place, never created again.
-    return { why: `uploading ${upload.uploadName} again from the start`, chunkSize: round.chunkSize, target: { id: error.resource.id, url: error.resource.url } }
+    return {
+      why: `uploading ${upload.uploadName} again from the start`,
+      chunkSize: round.chunkSize,
+      target: { id: error.resource.id, url: error.resource.url },
+    }
   }
   if (error instanceof ApiError && error.status === 413) {
     const refused = chunked ? round.chunkSize : upload.size
     const smaller = Math.max(MIN_CHUNK_SIZE, Math.floor(refused / 2))
     if (smaller >= refused || upload.size <= smaller) return undefined
-    return { why: `the request was too large for the server or a proxy in front of it; uploading ${upload.uploadName} again in parts of ${smaller} bytes`, chunkSize: smaller, target: round.target }
+    return {
+      why:
+        `the request was too large for the server or a proxy in front of it; uploading ${upload.uploadName} ` +
+        `again in parts of ${smaller} bytes`,
+      chunkSize: smaller,
+      target: round.target,
+    }
   }
   if (chunked && round.phase === 'final' && error instanceof ApiError && error.status === 500) {
-    return { why: `uploading ${upload.uploadName} again from the start`, chunkSize: round.chunkSize, target: round.target }
+    return {
+      why: `uploading ${upload.uploadName} again from the start`,
+      chunkSize: round.chunkSize,
+      target: round.target,
+    }
   }
   return undefined
 }
@@ -146,7 +185,9 @@ function restartFor(error: unknown, round: Round, chunked: boolean): { why: stri
 function explain(error: unknown, round: Round, chunked: boolean): unknown {
   if (error instanceof ApiError && error.status === 413 && error instanceof Error) {
     const size = chunked ? round.chunkSize : round.upload.size
-    error.message += ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`
+    error.message +=
+      ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; ` +
+      `set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`
   }
   return error
 }
@@ -165,12 +206,23 @@ async function sendChunked(round: Round): Promise<Resource> {
     ['filename', upload.uploadName],
     ['totalparts', String(parts.length)],
   ]
-  // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed alongside.
-  await mapConcurrent(parts, round.hasher === undefined ? upload.partConcurrency : 1, (part, index) => sendPart(round, common, part, index, parts.length))
+  // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed
+  // alongside.
+  await mapConcurrent(
+    parts,
+    round.hasher === undefined ? upload.partConcurrency : 1,
+    (part, index) => sendPart(round, common, part, index, parts.length),
+  )
   return sendFinal(round, () => multipart(common, undefined, undefined, undefined))
 }
 
-async function sendPart(round: Round, common: ReadonlyArray<[string, string]>, part: ByteRange, index: number, total: number): Promise<void> {
+async function sendPart(
+  round: Round,
+  common: ReadonlyArray<[string, string]>,
+  part: ByteRange,
+  index: number,
+  total: number,
+): Promise<void> {
   const { client, upload, endpoint, hasher } = round
   const fields: Array<[string, string]> = [
     ...common,
@@ -187,13 +239,20 @@ async function sendPart(round: Round, common: ReadonlyArray<[string, string]>, p
     label,
     send: async () => {
       round.counts.requests++
-      const answer = await client.send('POST', endpoint, { body: () => multipart(fields, file, hasher, upload.onProgress), expect: [200] })
+      const answer = await client.send('POST', endpoint, {
+        body: () => multipart(fields, file, hasher, upload.onProgress),
+        expect: [200],
+      })
       const status = client.parse(answer, ChunkStatusSchema, 'POST', endpoint)
-      if (!status.success) throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`)
+      if (!status.success)
+        throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`)
     },
     // A spurious size mismatch (a server-side multipart bug, §5.3) is worth one retry.
     retryable: (error) => {
-      const mismatch = error instanceof ApiError && error.status === 400 && error.apiMessage.includes(CHUNK_SIZE_MISMATCH)
+      const mismatch =
+        error instanceof ApiError &&
+        error.status === 400 &&
+        error.apiMessage.includes(CHUNK_SIZE_MISMATCH)
       if (mismatch && !mismatchRetried) return (mismatchRetried = true)
       return isRetryable(error)
     },
@@ -202,7 +261,9 @@ async function sendPart(round: Round, common: ReadonlyArray<[string, string]>, p
     // check has the last word; after an answered failure (a 503), a 500 is a failure.
     settle: async (error) => {
       if (mayBeStored && error instanceof ApiError && error.status === 500) {
-        client.logger.debug(`${label} answered 500 on retry after a lost answer: taken as already stored`)
+        client.logger.debug(
+          `${label} answered 500 on retry after a lost answer: taken as already stored`,
+        )
         return { done: undefined }
       }
       mayBeStored ||= mayHideSuccess(error)
@@ -216,7 +277,10 @@ async function sendPart(round: Round, common: ReadonlyArray<[string, string]>, p
  * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
  */
 function mayHideSuccess(error: unknown): boolean {
-  return error instanceof NetworkError || (error instanceof ApiError && (error.status === 502 || error.status === 504))
+  return (
+    error instanceof NetworkError ||
+    (error instanceof ApiError && (error.status === 502 || error.status === 504))
+  )
 }
 
 /**
@@ -226,7 +290,10 @@ function mayHideSuccess(error: unknown): boolean {
  */
 function mayStillAct(error: unknown): boolean {
   if (error instanceof ApiError) return error.status === 504
-  const code = error instanceof NetworkError ? (error.cause as { code?: unknown } | undefined)?.code : undefined
+  const code =
+    error instanceof NetworkError
+      ? (error.cause as { code?: unknown } | undefined)?.code
+      : undefined
   return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
 }
 
@@ -266,9 +333,11 @@ async function settleFinal(round: Round, error: unknown): Promise<Settled<Resour
   const found = await lookForUpload(round, error)
   if (found !== undefined) return { done: found }
   if (!mayHideSuccess(error)) return undefined
-  // Once a request may have acted unseen, it may still do so: every later send is preceded by a look.
+  // Once a request may have acted unseen, it may still do so: every later send is preceded by a
+  // look.
   round.mayHaveActed = true
-  if (round.target !== undefined || !mayStillAct(error) || (await round.sha1()) === undefined) return undefined
+  if (round.target !== undefined || !mayStillAct(error) || (await round.sha1()) === undefined)
+    return undefined
   const later = await keepLooking(round, error)
   return later === undefined ? undefined : { done: later }
 }
@@ -277,7 +346,10 @@ async function settleFinal(round: Round, error: unknown): Promise<Settled<Resour
 async function keepLooking(round: Round, error: unknown): Promise<Resource | undefined> {
   const { client } = round
   const until = Date.now() + 4 * client.timeoutMs
-  client.logger.info(`${toErrorMessage(error)}; looking for the new resource for up to ${Math.round((4 * client.timeoutMs) / 1000)} s before sending again`)
+  client.logger.info(
+    `${toErrorMessage(error)}; looking for the new resource for up to ${Math.round((4 * client.timeoutMs) / 1000)} ` +
+      `s before sending again`,
+  )
   for (let look = 1; Date.now() < until; look++) {
     await sleep(Math.min(retryDelay(client.retrier.policy, look), Math.max(0, until - Date.now())))
     const found = await lookForUpload(round, error)
@@ -299,13 +371,19 @@ async function lookForUpload(round: Round, error: unknown): Promise<Resource | u
     found = await findUploaded(round, sha1)
   } catch (lookError) {
     const before = error === undefined ? 'before sending again' : `${toErrorMessage(error)}; then`
-    throw new Error(`${before} reading the dataset, to see whether the server stored ${upload.uploadName} all the same, failed: ${toErrorMessage(lookError)}`, {
-      cause: lookError,
-    })
+    throw new Error(
+      `${before} reading the dataset, to see whether the server stored ${upload.uploadName} all ` +
+        `the same, failed: ${toErrorMessage(lookError)}`,
+      {
+        cause: lookError,
+      },
+    )
   }
   if (found === undefined) return undefined
   const why = error === undefined ? 'before sending again' : `${toErrorMessage(error)};`
-  client.logger.warning(`${why} the server holds the file all the same (resource ${found.id}), not sending it again`)
+  client.logger.warning(
+    `${why} the server holds the file all the same (resource ${found.id}), not sending it again`,
+  )
   round.counts.recovered = true
   round.mayHaveActed = false
   return found
@@ -320,27 +398,49 @@ async function lookForUpload(round: Round, error: unknown): Promise<Resource | u
 async function findUploaded(round: Round, sha1: string): Promise<Resource | undefined> {
   const { upload, target } = round
   const resources = await upload.scope.list()
-  const holds = (r: Resource): boolean => r.filesize === upload.size && r.checksum?.type === 'sha1' && r.checksum.value.toLowerCase() === sha1
-  if (target !== undefined) return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r))
+  const holds = (r: Resource): boolean =>
+    r.filesize === upload.size &&
+    r.checksum?.type === 'sha1' &&
+    r.checksum.value.toLowerCase() === sha1
+  if (target !== undefined)
+    return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r))
   const name = upload.storedName
-  return resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r))
+  return resources.find(
+    (r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r),
+  )
 }
 
 async function verify(resource: Resource, upload: UploadRequest, sha1: string): Promise<void> {
-  if (resource.filesize !== undefined && resource.filesize !== null && resource.filesize !== upload.size) {
-    throw new VerificationError(`the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file has ${upload.size}`, resource)
+  if (
+    resource.filesize !== undefined &&
+    resource.filesize !== null &&
+    resource.filesize !== upload.size
+  ) {
+    throw new VerificationError(
+      `the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file ` +
+        `has ${upload.size}`,
+      resource,
+    )
   }
   const checksum = resource.checksum
   if (checksum === undefined || checksum === null) {
     if (resource.filesize === undefined || resource.filesize === null)
-      throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload cannot be verified`, resource)
+      throw new VerificationError(
+        `the server reported neither size nor checksum for resource ${resource.id}: the upload cannot ` +
+          `be verified`,
+        resource,
+      )
     return
   }
   const type = checksum.type.toLowerCase()
   if (!isSupportedChecksum(type)) return
   const local = type === 'sha1' ? sha1 : await hashFile(upload.path, type)
   if (checksum.value.toLowerCase() !== local) {
-    throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ${local}`, resource)
+    throw new VerificationError(
+      `the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ` +
+        `${local}`,
+      resource,
+    )
   }
 }
 
@@ -349,11 +449,15 @@ interface ByteRange {
   end: number
 }
 
-/** Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file. */
+/**
+ * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
+ */
 export function partRanges(size: number, chunkSize: number): ByteRange[] {
-  if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`)
+  if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0)
+    throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`)
   const parts: ByteRange[] = []
-  for (let start = 0; start < size; start += chunkSize) parts.push({ start, end: Math.min(size, start + chunkSize) })
+  for (let start = 0; start < size; start += chunkSize)
+    parts.push({ start, end: Math.min(size, start + chunkSize) })
   return parts
 }
 
@@ -395,10 +499,16 @@ export function multipart(
 ): MultipartBody {
   const boundary = `----datagouv-publish-${randomUUID()}`
   const head = Buffer.from(
-    fields.map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`).join('') +
+    fields
+      .map(
+        ([name, value]) =>
+          `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`,
+      )
+      .join('') +
       (file === undefined
         ? ''
-        : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+        : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: ` +
+          `application/octet-stream\r\n\r\n`),
   )
   const tail = Buffer.from(`${file === undefined ? '' : '\r\n'}--${boundary}--\r\n`)
   const fileLength = file === undefined ? 0 : file.end - file.start
@@ -413,19 +523,36 @@ export function multipart(
     }
     yield tail
   }
-  return { stream: stream(), length: head.length + fileLength + tail.length, contentType: `multipart/form-data; boundary=${boundary}` }
+  return {
+    stream: stream(),
+    length: head.length + fileLength + tail.length,
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  }
 }
 
-/** The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's start. */
+/**
+ * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
+ * start.
+ */
 async function* fileRange(file: FileRange): AsyncGenerator<{ chunk: Buffer; offset: number }> {
   const handle = await open(file.path, 'r')
   try {
     const size = file.end - file.start
-    const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () => Buffer.allocUnsafe(Math.min(READ_SIZE, size)))
+    const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () =>
+      Buffer.allocUnsafe(Math.min(READ_SIZE, size)),
+    )
     for (let offset = 0, turn = 0; offset < size; turn++) {
       const buffer = ring[turn % ring.length] as Buffer
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset)
-      if (bytesRead === 0) throw new Error(`${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`)
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.length, size - offset),
+        file.start + offset,
+      )
+      if (bytesRead === 0)
+        throw new Error(
+          `${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`,
+        )
       yield { chunk: buffer.subarray(0, bytesRead), offset }
       offset += bytesRead
     }

@@ -34,10 +34,17 @@ export interface AnalysisReport {
 /** Formats hydra parses into a table. */
 const TABULAR = new Set(['csv', 'csv.gz', 'xls', 'xlsx', 'parquet'])
 
-/** Results whose resource the analyser looks at again: a new or replaced file, a created or signalled link. */
-export function analysable(results: readonly Result[]): Array<{ result: Result; resource: Resource }> {
+/**
+ * Results whose resource the analyser looks at again: a new or replaced file, a created or
+ * signalled link.
+ */
+export function analysable(
+  results: readonly Result[],
+): Array<{ result: Result; resource: Resource }> {
   return results.flatMap((result) =>
-    ['uploaded', 'created', 'signalled'].includes(result.action) && result.resource !== undefined ? [{ result, resource: result.resource }] : [],
+    ['uploaded', 'created', 'signalled'].includes(result.action) && result.resource !== undefined
+      ? [{ result, resource: result.resource }]
+      : [],
   )
 }
 
@@ -53,16 +60,22 @@ export async function waitForAnalysis(
   const until = Date.now() + seconds * 1000
   let latest = new Map(watched.map(({ resource }) => [resource.id, resource]))
   for (let poll = 0; ; poll++) {
-    const done = watched.every(({ resource }) => analysed(latest.get(resource.id) ?? resource, before.get(resource.id) ?? {}, since))
+    const done = watched.every(({ resource }) =>
+      analysed(latest.get(resource.id) ?? resource, before.get(resource.id) ?? {}, since),
+    )
     if (done || Date.now() >= until) {
-      const reports = watched.map(({ result, resource }) => report(result, latest.get(resource.id) ?? resource, before.get(resource.id) ?? {}, since))
+      const reports = watched.map(({ result, resource }) =>
+        report(result, latest.get(resource.id) ?? resource, before.get(resource.id) ?? {}, since),
+      )
       return { reports, timedOut: !done }
     }
     await sleep(Math.min(2000 * 2 ** Math.min(poll, 4), Math.max(0, until - Date.now())))
     try {
       latest = new Map((await scope.list()).map((r) => [r.id, r]))
     } catch (error) {
-      logger.warning(`reading the dataset to see the analysis failed: ${toErrorMessage(error)}; trying again`)
+      logger.warning(
+        `reading the dataset to see the analysis failed: ${toErrorMessage(error)}; trying again`,
+      )
     }
   }
 }
@@ -79,19 +92,36 @@ function parsingState(resource: Resource, since: Date): AnalysisReport['parsing'
   return typeof extras['analysis:parsing:error'] === 'string' ? 'error' : 'ok'
 }
 
-/** Whether the resource shows an analysis newer than the publication, parsing included for tabular files. */
+/**
+ * Whether the resource shows an analysis newer than the publication, parsing included for tabular
+ * files.
+ */
 function analysed(resource: Resource, before: Record<string, unknown>, since: Date): boolean {
   const extras = resource.extras ?? {}
   const checked = time(extras['check:date']) >= since.getTime()
-  const newAnalysis = extras['analysis:check_id'] !== undefined && extras['analysis:check_id'] !== before['analysis:check_id']
+  const newAnalysis =
+    extras['analysis:check_id'] !== undefined &&
+    extras['analysis:check_id'] !== before['analysis:check_id']
   const unavailable = extras['check:available'] === false && checked
   if (!checked && !newAnalysis) return false
-  return unavailable || resource.filetype === 'remote' || parsingState(resource, since) !== 'pending'
+  return (
+    unavailable || resource.filetype === 'remote' || parsingState(resource, since) !== 'pending'
+  )
 }
 
-function report(result: Result, resource: Resource, before: Record<string, unknown>, since: Date): AnalysisReport {
+function report(
+  result: Result,
+  resource: Resource,
+  before: Record<string, unknown>,
+  since: Date,
+): AnalysisReport {
   const extras = resource.extras ?? {}
-  const source = result.step.kind === 'remove' ? result.step.source : result.step.kind === 'url' ? result.step.entry.url : result.step.entry.source
+  const source =
+    result.step.kind === 'remove'
+      ? result.step.source
+      : result.step.kind === 'url'
+        ? result.step.entry.url
+        : result.step.entry.source
   const status = extras['check:status']
   return {
     id: resource.id,
@@ -100,9 +130,15 @@ function report(result: Result, resource: Resource, before: Record<string, unkno
     available: typeof extras['check:available'] === 'boolean' ? extras['check:available'] : null,
     status: typeof status === 'number' ? status : null,
     format: resource.format ?? null,
-    mime: typeof extras['analysis:mime-type'] === 'string' ? extras['analysis:mime-type'] : (resource.mime ?? null),
+    mime:
+      typeof extras['analysis:mime-type'] === 'string'
+        ? extras['analysis:mime-type']
+        : (resource.mime ?? null),
     parsing: parsingState(resource, since),
-    parsing_error: typeof extras['analysis:parsing:error'] === 'string' ? extras['analysis:parsing:error'] : null,
+    parsing_error:
+      typeof extras['analysis:parsing:error'] === 'string'
+        ? extras['analysis:parsing:error']
+        : null,
     preview: typeof resource['preview_url'] === 'string' ? resource['preview_url'] : null,
   }
 }

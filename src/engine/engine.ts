@@ -1,6 +1,7 @@
 /**
  * The publishing engine shared by the action and the CLI: settings -> preflight -> plan ->
- * publish -> report. Every line of publishing logic runs here; the edges (src/action/main.ts for the
+ * publish -> report. Every line of publishing logic runs here; the edges (src/action/main.ts for
+ * the
  * runner, src/cli/index.ts for a terminal) only read options and show what it reports.
  */
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
@@ -14,7 +15,15 @@ import type { DatasetStep, Step } from './plan.js'
 import { preflight, PreflightError, type Preflight } from './preflight.js'
 import type { Provenance } from './provenance.js'
 import { publish, publishDataset, type DatasetResult, type Result } from './publish.js'
-import { alignedTable, blockedReport, buildReport, describe, hiddenNote, plural, type Report } from './report.js'
+import {
+  alignedTable,
+  blockedReport,
+  buildReport,
+  describe,
+  hiddenNote,
+  plural,
+  type Report,
+} from './report.js'
 
 /** How the engine talks to its edge. */
 export interface Reporter extends Logger {
@@ -34,11 +43,15 @@ export interface EngineOptions {
   userAgent: string
   /** Shortens the retry backoff (tests, through `baseDelayFromEnv`); users have `max-retries`. */
   retryBaseDelayMs?: number
-  /** What the edge knows of where this publication comes from (recorded unless `provenance: false`). */
+  /**
+   * What the edge knows of where this publication comes from (recorded unless `provenance: false`).
+   */
   provenance?: Provenance
 }
 
-/** A preflight that stopped, with the outputs and summary of what was known (nothing was written). */
+/**
+ * A preflight that stopped, with the outputs and summary of what was known (nothing was written).
+ */
 export class BlockedError extends PreflightError {
   constructor(
     cause: PreflightError,
@@ -56,38 +69,58 @@ export interface Outcome {
 }
 
 /** Runs a whole publication. Throws for bad input and preflight problems (nothing written then). */
-export async function execute(settings: Settings, reporter: Reporter, options: EngineOptions): Promise<Outcome> {
+export async function execute(
+  settings: Settings,
+  reporter: Reporter,
+  options: EngineOptions,
+): Promise<Outcome> {
   const client = new DatagouvClient({
     apiUrl: settings.apiUrl,
     apiKey: settings.apiKey,
     timeoutMs: settings.timeoutSeconds * 1000,
-    retry: { maxRetries: settings.maxRetries, ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}) },
+    retry: {
+      maxRetries: settings.maxRetries,
+      ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
+    },
     userAgent: options.userAgent,
     logger: reporter,
   })
   try {
     const startedAt = new Date()
     const plan = await runPreflight(client, settings, reporter, options, startedAt)
-    const creation = plan.creation !== undefined && !settings.dryRun ? await createDataset(client, plan, reporter) : undefined
+    const creation =
+      plan.creation !== undefined && !settings.dryRun
+        ? await createDataset(client, plan, reporter)
+        : undefined
     if (creation?.stop !== undefined) return creation.stop
     if (creation !== undefined) plan.dataset = creation.dataset
     if (!settings.dryRun) reporter.plan?.(plan.steps)
-    const scope = plan.communityOwner === undefined ? ownerScope(client, plan.dataset.id) : communityScope(client, plan.dataset.id, plan.communityOwner)
-    const results = await reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
-      publish(client, plan.steps, {
-        datasetId: plan.dataset.id,
-        scope,
-        chunkSize: settings.chunkSize,
-        partConcurrency: settings.partConcurrency,
-        concurrency: settings.concurrency,
-        dryRun: settings.dryRun,
-        knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
-        onProgress: (entry, sent) => reporter.progress(entry, sent),
-        onResult: (result) => reporter.stepDone?.(result),
-      }),
+    const scope =
+      plan.communityOwner === undefined
+        ? ownerScope(client, plan.dataset.id)
+        : communityScope(client, plan.dataset.id, plan.communityOwner)
+    const results = await reporter.group(
+      settings.dryRun ? 'Dry run: nothing is written' : 'Publish',
+      () =>
+        publish(client, plan.steps, {
+          datasetId: plan.dataset.id,
+          scope,
+          chunkSize: settings.chunkSize,
+          partConcurrency: settings.partConcurrency,
+          concurrency: settings.concurrency,
+          dryRun: settings.dryRun,
+          knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
+          onProgress: (entry, sent) => reporter.progress(entry, sent),
+          onResult: (result) => reporter.stepDone?.(result),
+        }),
     )
-    const datasetResult = plan.datasetStep && (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun))
-    const order = settings.order === 'as-listed' ? await applyOrder(client, plan.dataset.id, results, settings.dryRun) : undefined
+    const datasetResult =
+      plan.datasetStep &&
+      (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun))
+    const order =
+      settings.order === 'as-listed'
+        ? await applyOrder(client, plan.dataset.id, results, settings.dryRun)
+        : undefined
     const analysis = await analysisOf(settings, scope, results, startedAt, reporter)
     const report = buildReport({
       results,
@@ -118,13 +151,19 @@ async function analysisOf(
   const seconds = settings.waitForAnalysisSeconds
   if (seconds <= 0 || settings.dryRun || analysable(results).length === 0) return undefined
   if (scope.kind === 'community') {
-    reporter.warning('wait-for-analysis: data.gouv.fr does not analyse community resources; not waiting')
+    reporter.warning(
+      'wait-for-analysis: data.gouv.fr does not analyse community resources; not waiting',
+    )
     return undefined
   }
   return reporter.group(`Wait up to ${seconds} s for data.gouv.fr's analysis`, async () => {
     const { reports, timedOut } = await waitForAnalysis(scope, results, seconds, since, reporter)
     const pending = reports.filter((r) => r.state === 'pending').length
-    if (timedOut) reporter.warning(`wait-for-analysis: ${plural(pending, 'resource')} not analysed after ${seconds} s (reported as pending; the analysis goes on)`)
+    if (timedOut)
+      reporter.warning(
+        `wait-for-analysis: ${plural(pending, 'resource')} not analysed after ${seconds} s (reported ` +
+          `as pending; the analysis goes on)`,
+      )
     else reporter.info(`data.gouv.fr analysed ${plural(reports.length, 'resource')}`)
     return reports
   })
@@ -135,17 +174,39 @@ async function analysisOf(
  * another slug than asked (a private dataset of someone else holds it), nothing more is done: the
  * next run would not find it by that slug and would create another.
  */
-async function createDataset(client: DatagouvClient, plan: Preflight, reporter: Reporter): Promise<{ dataset: Dataset; stop?: Outcome }> {
+async function createDataset(
+  client: DatagouvClient,
+  plan: Preflight,
+  reporter: Reporter,
+): Promise<{ dataset: Dataset; stop?: Outcome }> {
   const { body, slug } = plan.creation as NonNullable<Preflight['creation']>
   const dataset = await reporter.group('Create the dataset', async () => {
     const created = await client.createDataset(body, slug)
-    reporter.info(`Created dataset '${created.title}' (${created.id}) at ${created.page ?? created.slug}`)
+    reporter.info(
+      `Created dataset '${created.title}' (${created.id}) at ${created.page ?? created.slug}`,
+    )
     return created
   })
   if (dataset.slug === slug) return { dataset }
-  const error = `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug '${dataset.slug}', not '${slug}' (the slug is taken, maybe by a private dataset); nothing was published into it: set dataset: ${dataset.slug} and run again`
-  const datasetResult: DatasetResult = { action: 'failed', reason: 'created with another slug', patched: [], error }
-  const report = buildReport({ results: [], datasetResult, dataset, datasetCreated: true, origin: client.origin, dryRun: false, hiddenLeftOut: 0 })
+  const error =
+    `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug '${dataset.slug}', ` +
+    `not '${slug}' (the slug is taken, maybe by a private dataset); nothing was published into it: ` +
+    `set dataset: ${dataset.slug} and run again`
+  const datasetResult: DatasetResult = {
+    action: 'failed',
+    reason: 'created with another slug',
+    patched: [],
+    error,
+  }
+  const report = buildReport({
+    results: [],
+    datasetResult,
+    dataset,
+    datasetCreated: true,
+    origin: client.origin,
+    dryRun: false,
+    hiddenLeftOut: 0,
+  })
   return { dataset, stop: { report, results: [], datasetResult, order: undefined } }
 }
 
@@ -157,13 +218,21 @@ async function runPreflight(
   startedAt: Date,
 ): Promise<Preflight> {
   const plan = await reporter.group('Preflight: dataset, files, matches, checksums', async () => {
-    const context = { cwd: options.cwd, startedAt, ...(options.provenance ? { provenance: options.provenance } : {}) }
+    const context = {
+      cwd: options.cwd,
+      startedAt,
+      ...(options.provenance ? { provenance: options.provenance } : {}),
+    }
     const result = await preflight(client, settings, context).catch((error: unknown) => {
-      throw error instanceof PreflightError ? new BlockedError(error, blockedReport(error, client.origin)) : error
+      throw error instanceof PreflightError
+        ? new BlockedError(error, blockedReport(error, client.origin))
+        : error
     })
     const resources = plural(result.dataset.resources.length, 'resource')
     const entries = plural(result.steps.length, 'entry', 'entries')
-    reporter.info(`Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`)
+    reporter.info(
+      `Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`,
+    )
     return result
   })
   for (const warning of plan.warnings) reporter.warning(warning)
@@ -172,7 +241,9 @@ async function runPreflight(
       datasetStep: plan.datasetStep,
       hiddenLeftOut: plan.hiddenLeftOut,
       ordered: settings.order === 'as-listed',
-      creation: plan.creation ? `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)` : undefined,
+      creation: plan.creation
+        ? `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)`
+        : undefined,
       waitSeconds: settings.waitForAnalysisSeconds,
     }),
   )
@@ -193,9 +264,22 @@ export function planTable(
   const { datasetStep, hiddenLeftOut = 0 } = more
   const rows = steps.map((s) => [s.action, describe(s).source, s.resource?.id ?? '(new)', s.reason])
   if (more.creation !== undefined) rows.unshift(['create', 'dataset', '(new)', more.creation])
-  if (datasetStep !== undefined) rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
-  if (more.ordered === true) rows.push(['order', 'as-listed', '(dataset)', 'checked last: the published resources in the order of the entries'])
-  if ((more.waitSeconds ?? 0) > 0) rows.push(['wait', 'analysis', '(dataset)', `up to ${more.waitSeconds} s for data.gouv.fr's analysis of what is published`])
+  if (datasetStep !== undefined)
+    rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
+  if (more.ordered === true)
+    rows.push([
+      'order',
+      'as-listed',
+      '(dataset)',
+      'checked last: the published resources in the order of the entries',
+    ])
+  if ((more.waitSeconds ?? 0) > 0)
+    rows.push([
+      'wait',
+      'analysis',
+      '(dataset)',
+      `up to ${more.waitSeconds} s for data.gouv.fr's analysis of what is published`,
+    ])
   const hidden = hiddenLeftOut > 0 ? `\n  ${hiddenNote(hiddenLeftOut)}` : ''
   if (rows.length === 0) return `Plan: nothing to publish${hidden}`
   const table = alignedTable(rows)

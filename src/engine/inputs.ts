@@ -40,7 +40,10 @@ export type InputName = (typeof INPUT_NAMES)[number]
 
 export type IfNoFilesFound = 'error' | 'warn' | 'ignore'
 export type IfUnchanged = 'skip' | 'upload'
-/** Whose resources are published: the dataset's own (`owner`), or community resources of the key's owner. */
+/**
+ * Whose resources are published: the dataset's own (`owner`), or community resources of the key's
+ * owner.
+ */
 export type PublishAs = 'owner' | 'community'
 export type Order = 'keep' | 'as-listed'
 
@@ -65,7 +68,9 @@ export interface EntryMetadata {
 export type ExtraValue = string | number | boolean | null
 
 export type ResourceEntrySpec = EntryMetadata & {
-  /** Position in the `resources` input, for messages: `resources[2]` or `resources['data/x.csv']`. */
+  /**
+   * Position in the `resources` input, for messages: `resources[2]` or `resources['data/x.csv']`.
+   */
   label: string
 } & (
     | {
@@ -81,7 +86,10 @@ export type ResourceEntrySpec = EntryMetadata & {
       }
   )
 
-/** A partial patch of the dataset (docs/udata-protocol.md §6.3): only these fields, only those given. */
+/**
+ * A partial patch of the dataset (docs/udata-protocol.md §6.3): only these fields, only those
+ * given.
+ */
 export interface DatasetMetadata {
   title?: string
   description?: string
@@ -92,7 +100,10 @@ export interface DatasetMetadata {
   spatial?: { zones?: string[]; granularity?: string }
   license?: string
   private?: boolean
-  /** Only when the dataset is created (`create-dataset`): the owning organisation's id; absent, the key's owner. */
+  /**
+   * Only when the dataset is created (`create-dataset`): the owning organisation's id; absent, the
+   * key's owner.
+   */
   organization?: string
   extras?: Record<string, ExtraValue>
 }
@@ -109,7 +120,9 @@ export interface Settings {
   datasetMetadata: DatasetMetadata | undefined
   /** Resource ids or stored file names to delete. */
   remove: string[]
-  /** Delete resources this publication wrote before (by their provenance) and no longer publishes. */
+  /**
+   * Delete resources this publication wrote before (by their provenance) and no longer publishes.
+   */
   prune: boolean
   order: Order
   ifNoFilesFound: IfNoFilesFound
@@ -164,7 +177,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const oneOf = <T extends string>(input: InputName, values: readonly T[]) =>
   z.string().transform((value, ctx): T => {
     if ((values as readonly string[]).includes(value)) return value as T
-    ctx.addIssue({ code: 'custom', message: `input '${input}' must be one of ${values.map((v) => `'${v}'`).join(', ')}, got '${value}'` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `input '${input}' must be one of ${values.map((v) => `'${v}'`).join(', ')}, got '${value}'`,
+    })
     return z.NEVER
   })
 
@@ -172,7 +188,10 @@ const booleanInput = (input: InputName) =>
   z.string().transform((value, ctx): boolean => {
     if (['true', 'True', 'TRUE'].includes(value)) return true
     if (['false', 'False', 'FALSE'].includes(value)) return false
-    ctx.addIssue({ code: 'custom', message: `input '${input}' must be 'true' or 'false', got '${value}'` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `input '${input}' must be 'true' or 'false', got '${value}'`,
+    })
     return z.NEVER
   })
 
@@ -180,7 +199,10 @@ const integerInput = (input: InputName, min: number, max: number, unit: string) 
   z.string().transform((value, ctx): number => {
     const number = /^\d+$/.test(value) ? Number(value) : Number.NaN
     if (Number.isSafeInteger(number) && number >= min && number <= max) return number
-    ctx.addIssue({ code: 'custom', message: `input '${input}' must be a whole number of ${unit} from ${min} to ${max}, got '${value}'` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `input '${input}' must be a whole number of ${unit} from ${min} to ${max}, got '${value}'`,
+    })
     return z.NEVER
   })
 
@@ -190,9 +212,17 @@ const durationInput = (input: InputName) =>
     const text = value.trim().toLowerCase()
     if (text === 'off' || text === 'false') return 0
     const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text)
-    const seconds = match && text !== '' ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0) : Number.NaN
+    const seconds =
+      match && text !== ''
+        ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
+        : Number.NaN
     if (Number.isFinite(seconds) && seconds <= 86_400) return seconds
-    ctx.addIssue({ code: 'custom', message: `input '${input}' must be a duration such as 90s, 15m or 1h30m (at most 24h), or 0 to not wait, got '${value}'` })
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `input '${input}' must be a duration such as 90s, 15m or 1h30m (at most 24h), or 0 to not ` +
+        `wait, got '${value}'`,
+    })
     return z.NEVER
   })
 
@@ -207,23 +237,42 @@ const SchemaRefInput = z.union([
     .string()
     .min(1)
     .transform((name) => ({ name })),
-  z.strictObject({ name: z.string().min(1).optional(), version: z.string().min(1).optional(), url: z.url().optional() }),
+  z.strictObject({
+    name: z.string().min(1).optional(),
+    version: z.string().min(1).optional(),
+    url: z.url().optional(),
+  }),
 ])
 
-const ExtrasInput = z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean(), z.null()]), {
-  error: 'must be a mapping of keys to strings, numbers, booleans or null',
-})
+const ExtrasInput = z.record(
+  z.string().min(1),
+  z.union([z.string(), z.number(), z.boolean(), z.null()]),
+  {
+    error: 'must be a mapping of keys to strings, numbers, booleans or null',
+  },
+)
 
 const metadataFields = {
-  id: z.string().regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)').optional(),
-  title: z.string().trim().min(1, 'must not be empty').max(350, 'must be at most 350 characters').optional(),
+  id: z
+    .string()
+    .regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)')
+    .optional(),
+  title: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(350, 'must be at most 350 characters')
+    .optional(),
   description: z.string().max(100_000, 'must be at most 100000 characters').optional(),
   type: z.enum(RESOURCE_TYPES, { error: `must be one of ${RESOURCE_TYPES.join(', ')}` }).optional(),
   schema: SchemaRefInput.optional(),
   extras: ExtrasInput.optional(),
 }
 
-const FileEntryInput = z.strictObject({ path: z.string().min(1, 'must not be empty'), ...metadataFields })
+const FileEntryInput = z.strictObject({
+  path: z.string().min(1, 'must not be empty'),
+  ...metadataFields,
+})
 
 const RemoteEntryInput = z.strictObject({
   url: z.url({ protocol: /^(https?|ftps?)$/, error: 'must be an absolute http(s) or ftp(s) URL' }),
@@ -246,16 +295,27 @@ export function parseResources(text: string): ResourceEntrySpec[] {
   const add = (label: string, raw: unknown): void => {
     const remote = raw !== null && typeof raw === 'object' && 'url' in raw
     if (remote && 'path' in raw) {
-      problems.push(`input 'resources', entry ${label}: give either 'path' (a local file) or 'url' (a remote resource), not both`)
+      problems.push(
+        `input 'resources', entry ${label}: give either 'path' (a local file) or 'url' (a remote ` +
+          `resource), not both`,
+      )
       return
     }
     const schema = remote ? RemoteEntryInput : FileEntryInput
     const result = schema.safeParse(raw)
     if (!result.success) {
-      problems.push(...issuesOf(`input 'resources', entry ${label}`, result.error.issues, Object.keys(schema.shape)))
+      problems.push(
+        ...issuesOf(
+          `input 'resources', entry ${label}`,
+          result.error.issues,
+          Object.keys(schema.shape),
+        ),
+      )
       return
     }
-    entries.push(dropUndefined({ label, kind: remote ? 'url' : 'file', ...result.data }) as ResourceEntrySpec)
+    entries.push(
+      dropUndefined({ label, kind: remote ? 'url' : 'file', ...result.data }) as ResourceEntrySpec,
+    )
   }
   if (Array.isArray(document)) {
     document.forEach((item, index) => {
@@ -268,33 +328,80 @@ export function parseResources(text: string): ResourceEntrySpec[] {
       const label = `'${path}'`
       if (typeof value === 'string') add(label, { path, id: value })
       else if (value === null) add(label, { path })
-      else problems.push(`input 'resources', entry ${label}: the shorthand form maps a path to a resource id (path: id); use the list form for more fields`)
+      else
+        problems.push(
+          `input 'resources', entry ${label}: the shorthand form maps a path to a resource id (path: ` +
+            `id); use the list form for more fields`,
+        )
     }
   } else {
-    problems.push(`input 'resources' must be a list of entries ({path, ...} or {url, ...}) or a mapping path: resource-id, got ${typeof document}`)
+    problems.push(
+      `input 'resources' must be a list of entries ({path, ...} or {url, ...}) or a mapping path: ` +
+        `resource-id, got ${typeof document}`,
+    )
   }
   if (problems.length > 0) throw new InputError(problems.join('\n'))
   return entries
 }
 
-const isoDate = z.string().refine((value) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) && !Number.isNaN(Date.parse(value)), {
-  message: 'must be an ISO 8601 date such as 2026-01-31',
-})
+const isoDate = z
+  .string()
+  .refine(
+    (value) =>
+      /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) &&
+      !Number.isNaN(Date.parse(value)),
+    {
+      message: 'must be an ISO 8601 date such as 2026-01-31',
+    },
+  )
 
-/** Writable dataset fields the action manages (docs/udata-protocol.md §6.3); anything else is refused by name. */
+/**
+ * Writable dataset fields the action manages (docs/udata-protocol.md §6.3); anything else is
+ * refused by name.
+ */
 const DatasetMetadataInput = z.strictObject({
-  title: z.string().trim().min(1, 'must not be empty').max(350, 'must be at most 350 characters').optional(),
-  description: z.string().trim().min(1, 'must not be empty').max(100_000, 'must be at most 100000 characters').optional(),
+  title: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(350, 'must be at most 350 characters')
+    .optional(),
+  description: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(100_000, 'must be at most 100000 characters')
+    .optional(),
   tags: z
-    .array(z.string().trim().min(3, 'a tag must be 3 to 96 characters').max(96, 'a tag must be 3 to 96 characters'), { error: 'must be a list of strings' })
+    .array(
+      z
+        .string()
+        .trim()
+        .min(3, 'a tag must be 3 to 96 characters')
+        .max(96, 'a tag must be 3 to 96 characters'),
+      { error: 'must be a list of strings' },
+    )
     .optional(),
   frequency: z.string().min(1).optional(),
   frequency_date: isoDate.optional(),
-  temporal_coverage: z.strictObject({ start: isoDate, end: isoDate.optional() }, { error: 'must be {start, end?} with ISO dates' }).optional(),
-  spatial: z.strictObject({ zones: z.array(z.string().min(1)).optional(), granularity: z.string().min(1).optional() }).optional(),
+  temporal_coverage: z
+    .strictObject(
+      { start: isoDate, end: isoDate.optional() },
+      { error: 'must be {start, end?} with ISO dates' },
+    )
+    .optional(),
+  spatial: z
+    .strictObject({
+      zones: z.array(z.string().min(1)).optional(),
+      granularity: z.string().min(1).optional(),
+    })
+    .optional(),
   license: z.string().min(1).optional(),
   private: z.boolean({ error: 'must be true or false' }).optional(),
-  organization: z.string().regex(/^[0-9a-f]{24}$/i, 'must be an organisation id (24 hexadecimal characters)').optional(),
+  organization: z
+    .string()
+    .regex(/^[0-9a-f]{24}$/i, 'must be an organisation id (24 hexadecimal characters)')
+    .optional(),
   extras: ExtrasInput.optional(),
 })
 
@@ -304,10 +411,19 @@ export function parseDatasetMetadata(text: string): DatasetMetadata | undefined 
   const document = parseDocument('dataset-metadata', text)
   if (document === null || document === undefined) return undefined
   if (typeof document !== 'object' || Array.isArray(document)) {
-    throw new InputError(`input 'dataset-metadata' must be a mapping of dataset fields (${Object.keys(DatasetMetadataInput.shape).join(', ')})`)
+    throw new InputError(
+      `input 'dataset-metadata' must be a mapping of dataset fields (${Object.keys(DatasetMetadataInput.shape).join(', ')})`,
+    )
   }
   const result = DatasetMetadataInput.safeParse(document)
-  if (!result.success) throw new InputError(issuesOf(`input 'dataset-metadata'`, result.error.issues, Object.keys(DatasetMetadataInput.shape)).join('\n'))
+  if (!result.success)
+    throw new InputError(
+      issuesOf(
+        `input 'dataset-metadata'`,
+        result.error.issues,
+        Object.keys(DatasetMetadataInput.shape),
+      ).join('\n'),
+    )
   return dropUndefined(result.data) as DatasetMetadata
 }
 
@@ -315,11 +431,17 @@ function parseDocument(input: InputName, text: string): unknown {
   try {
     return parseYaml(text, { logLevel: 'error' })
   } catch (error) {
-    throw new InputError(`input '${input}' is neither YAML nor JSON: ${toErrorMessage(error).split('\n', 1)[0]}`)
+    throw new InputError(
+      `input '${input}' is neither YAML nor JSON: ${toErrorMessage(error).split('\n', 1)[0]}`,
+    )
   }
 }
 
-function issuesOf(where: string, issues: readonly z.core.$ZodIssue[], accepted: string[]): string[] {
+function issuesOf(
+  where: string,
+  issues: readonly z.core.$ZodIssue[],
+  accepted: string[],
+): string[] {
   return issues.map((issue) => {
     const field = issue.path.length > 0 ? `.${issue.path.join('.')}` : ''
     const message =
@@ -374,8 +496,13 @@ export interface SettingsMessages {
   missingKey?: string
 }
 
-/** Reads every input through `getInput` (core.getInput in the action) and validates them together. */
-export function readSettings(getInput: (name: InputName) => string, messages: SettingsMessages = {}): Settings {
+/**
+ * Reads every input through `getInput` (core.getInput in the action) and validates them together.
+ */
+export function readSettings(
+  getInput: (name: InputName) => string,
+  messages: SettingsMessages = {},
+): Settings {
   const raw = Object.fromEntries(
     INPUT_NAMES.map((name) => {
       const value = getInput(name).trim()
@@ -384,7 +511,10 @@ export function readSettings(getInput: (name: InputName) => string, messages: Se
   )
   const problems: string[] = []
   if (raw['api-key'] === '' && !['true', 'True', 'TRUE'].includes(raw['dry-run'] ?? '')) {
-    problems.push(messages.missingKey ?? "input 'api-key' is required unless 'dry-run' is true (store the key as a secret: api-key: ${{ secrets.DATAGOUV_API_KEY }})")
+    problems.push(
+      messages.missingKey ??
+        "input 'api-key' is required unless 'dry-run' is true (store the key as a secret: api-key: ${{ secrets.DATAGOUV_API_KEY }})",
+    )
   }
   const parsed = SettingsSchema.safeParse(raw)
   if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => issue.message))
@@ -402,7 +532,12 @@ export function readSettings(getInput: (name: InputName) => string, messages: Se
   }
   if (!parsed.success || problems.length > 0) throw new InputError(problems.join('\n'))
   const value = parsed.data
-  if (value.files.length === 0 && resources.length === 0 && datasetMetadata === undefined && value.remove.length === 0) {
+  if (
+    value.files.length === 0 &&
+    resources.length === 0 &&
+    datasetMetadata === undefined &&
+    value.remove.length === 0
+  ) {
     throw new InputError(
       "nothing to publish: give 'files' (newline-separated globs), 'resources' (entries with a path or a url), 'dataset-metadata' or 'remove'",
     )

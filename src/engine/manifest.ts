@@ -49,7 +49,10 @@ export interface Manifest {
   hiddenLeftOut: number
 }
 
-type ManifestSettings = Pick<Settings, 'files' | 'resources' | 'ifNoFilesFound' | 'includeHiddenFiles'>
+type ManifestSettings = Pick<
+  Settings,
+  'files' | 'resources' | 'ifNoFilesFound' | 'includeHiddenFiles'
+>
 
 export async function buildManifest(settings: ManifestSettings, cwd: string): Promise<Manifest> {
   const manifest: Manifest = { entries: [], problems: [], warnings: [], hiddenLeftOut: 0 }
@@ -65,10 +68,16 @@ export async function buildManifest(settings: ManifestSettings, cwd: string): Pr
 
 type Seen = Map<string, Entry>
 
-function addRemoteEntry(manifest: Manifest, seen: Seen, spec: ResourceEntrySpec & { kind: 'url' }): void {
+function addRemoteEntry(
+  manifest: Manifest,
+  seen: Seen,
+  spec: ResourceEntrySpec & { kind: 'url' },
+): void {
   const previous = seen.get(spec.url)
   if (previous !== undefined) {
-    manifest.problems.push(`input 'resources', entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`)
+    manifest.problems.push(
+      `input 'resources', entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`,
+    )
     return
   }
   const { kind, label, url, ...metadata } = spec
@@ -79,7 +88,13 @@ function addRemoteEntry(manifest: Manifest, seen: Seen, spec: ResourceEntrySpec 
 }
 
 /** A `resources` entry with a `path`: it must name exactly one file. */
-async function addFileEntry(manifest: Manifest, seen: Seen, spec: ResourceEntrySpec & { kind: 'file' }, settings: ManifestSettings, cwd: string): Promise<void> {
+async function addFileEntry(
+  manifest: Manifest,
+  seen: Seen,
+  spec: ResourceEntrySpec & { kind: 'file' },
+  settings: ManifestSettings,
+  cwd: string,
+): Promise<void> {
   const where = `input 'resources', entry ${spec.label}`
   const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest)
   if (typeof files === 'string') {
@@ -93,13 +108,18 @@ async function addFileEntry(manifest: Manifest, seen: Seen, spec: ResourceEntryS
   if (files.length > 1) {
     const shown = files.slice(0, 5).map((f) => display(f.path, cwd))
     const more = files.length > 5 ? ', ...' : ''
-    manifest.problems.push(`${where}: '${spec.path}' matches ${files.length} files (${shown.join(', ')}${more}); an entry's path must match exactly one file`)
+    manifest.problems.push(
+      `${where}: '${spec.path}' matches ${files.length} files (${shown.join(', ')}${more}); an entry's ` +
+        `path must match exactly one file`,
+    )
     return
   }
   const file = files[0] as LocalFile
   const previous = seen.get(file.path)
   if (previous !== undefined) {
-    manifest.problems.push(`${where}: ${display(file.path, cwd)} is already published by entry ${previous.label}`)
+    manifest.problems.push(
+      `${where}: ${display(file.path, cwd)} is already published by entry ${previous.label}`,
+    )
     return
   }
   const entry = toEntry(file, cwd, spec.label, spec)
@@ -107,15 +127,36 @@ async function addFileEntry(manifest: Manifest, seen: Seen, spec: ResourceEntryS
   manifest.entries.push(entry)
 }
 
-/** The `files` patterns; `!` patterns exclude from all of them; a file already named by an entry keeps that entry. */
-async function addGlobbedFiles(manifest: Manifest, seen: Seen, settings: ManifestSettings, cwd: string): Promise<void> {
+/**
+ * The `files` patterns; `!` patterns exclude from all of them; a file already named by an entry
+ * keeps that entry.
+ */
+async function addGlobbedFiles(
+  manifest: Manifest,
+  seen: Seen,
+  settings: ManifestSettings,
+  cwd: string,
+): Promise<void> {
   const excludes = settings.files.filter((p) => p.startsWith('!')).map((p) => p.slice(1))
   for (const pattern of settings.files.filter((p) => !p.startsWith('!'))) {
-    const found = await findFiles(pattern, { cwd, exclude: excludes, includeHidden: settings.includeHiddenFiles, implicitDescendants: true })
+    const found = await findFiles(pattern, {
+      cwd,
+      exclude: excludes,
+      includeHidden: settings.includeHiddenFiles,
+      implicitDescendants: true,
+    })
     manifest.hiddenLeftOut += found.hidden
     if (found.files.length === 0) {
-      const hidden = found.hidden > 0 ? ` (${found.hidden} hidden file${found.hidden > 1 ? 's' : ''} left out; set include-hidden-files: true to publish them)` : ''
-      noMatch(manifest, settings.ifNoFilesFound, `input 'files': no file matches '${pattern}'${hidden}`)
+      const hidden =
+        found.hidden > 0
+          ? ` (${found.hidden} hidden file${found.hidden > 1 ? 's' : ''} left out; set include-hidden-files: ` +
+            `true to publish them)`
+          : ''
+      noMatch(
+        manifest,
+        settings.ifNoFilesFound,
+        `input 'files': no file matches '${pattern}'${hidden}`,
+      )
       continue
     }
     for (const file of found.files) {
@@ -128,11 +169,17 @@ async function addGlobbedFiles(manifest: Manifest, seen: Seen, settings: Manifes
 }
 
 /** An entry's path: the file itself when it exists, else a glob; a message when it is unusable. */
-async function resolveEntryPath(pattern: string, cwd: string, includeHidden: boolean, manifest: Manifest): Promise<LocalFile[] | string> {
+async function resolveEntryPath(
+  pattern: string,
+  cwd: string,
+  includeHidden: boolean,
+  manifest: Manifest,
+): Promise<LocalFile[] | string> {
   const literal = path.resolve(cwd, pattern)
   const info = await stat(literal).catch(() => undefined)
   if (info?.isFile() === true) return [{ path: literal, size: info.size }]
-  if (info?.isDirectory() === true) return `'${pattern}' is a directory; an entry's path must name one file`
+  if (info?.isDirectory() === true)
+    return `'${pattern}' is a directory; an entry's path must name one file`
   const found = await findFiles(pattern, { cwd, includeHidden, implicitDescendants: false })
   manifest.hiddenLeftOut += found.hidden
   return found.files
@@ -153,15 +200,27 @@ function sharedStoredNames(entries: readonly Entry[]): string[] {
     if (group.length < 2 || group.every((e) => e.id !== undefined)) continue
     const files = group.map((e) => `'${e.source}' (${e.label})`).join(' and ')
     problems.push(
-      `${files} would both be stored as '${name}' on data.gouv.fr, which normalises file names; rename one, or map each to its own resource with an entry in 'resources' ({path, id})`,
+      `${files} would both be stored as '${name}' on data.gouv.fr, which normalises file names; ` +
+        `rename one, or map each to its own resource with an entry in 'resources' ({path, id})`,
     )
   }
   return problems
 }
 
-function toEntry(file: LocalFile, cwd: string, label: string, spec?: ResourceEntrySpec & { kind: 'file' }): FileEntry {
+function toEntry(
+  file: LocalFile,
+  cwd: string,
+  label: string,
+  spec?: ResourceEntrySpec & { kind: 'file' },
+): FileEntry {
   const name = path.basename(file.path)
-  const { kind: _kind, label: _label, path: _path, id, ...metadata } = spec ?? { kind: 'file', label, path: file.path }
+  const {
+    kind: _kind,
+    label: _label,
+    path: _path,
+    id,
+    ...metadata
+  } = spec ?? { kind: 'file', label, path: file.path }
   const entry: FileEntry = {
     ...metadata,
     kind: 'file',
@@ -177,7 +236,8 @@ function toEntry(file: LocalFile, cwd: string, label: string, spec?: ResourceEnt
 }
 
 function noMatch(manifest: Manifest, mode: IfNoFilesFound, message: string): void {
-  if (mode === 'error') manifest.problems.push(`${message} (set if-no-files-found to 'warn' or 'ignore' to allow this)`)
+  if (mode === 'error')
+    manifest.problems.push(`${message} (set if-no-files-found to 'warn' or 'ignore' to allow this)`)
   else if (mode === 'warn') manifest.warnings.push(message)
 }
 

@@ -13,7 +13,10 @@ export interface OrderResult {
   error?: string
 }
 
-/** The complete list of ids in the wanted order: `listed` first (as given), then the rest as they are. */
+/**
+ * The complete list of ids in the wanted order: `listed` first (as given), then the rest as they
+ * are.
+ */
 export function wantedOrder(current: readonly string[], listed: readonly string[]): string[] {
   const present = new Set(current)
   const first = [...new Set(listed)].filter((id) => present.has(id))
@@ -23,19 +26,41 @@ export function wantedOrder(current: readonly string[], listed: readonly string[
 
 /** The ids of the resources the entries published, in the entries' order (removals excluded). */
 export function listedIds(results: readonly Result[]): string[] {
-  return results.flatMap((r) => (r.step.kind !== 'remove' && r.action !== 'removed' && r.resource !== undefined ? [r.resource.id] : []))
+  return results.flatMap((r) =>
+    r.step.kind !== 'remove' && r.action !== 'removed' && r.resource !== undefined
+      ? [r.resource.id]
+      : [],
+  )
 }
 
-export async function applyOrder(client: DatagouvClient, datasetId: string, results: readonly Result[], dryRun: boolean): Promise<OrderResult> {
-  if (dryRun) return { action: 'planned', reason: 'the published resources in the order of the entries, the others after them' }
-  if (results.some((r) => r.error !== undefined)) return { action: 'skipped', reason: 'not reordered: an entry failed' }
+export async function applyOrder(
+  client: DatagouvClient,
+  datasetId: string,
+  results: readonly Result[],
+  dryRun: boolean,
+): Promise<OrderResult> {
+  if (dryRun)
+    return {
+      action: 'planned',
+      reason: 'the published resources in the order of the entries, the others after them',
+    }
+  if (results.some((r) => r.error !== undefined))
+    return { action: 'skipped', reason: 'not reordered: an entry failed' }
   try {
     const current = (await client.getDataset(datasetId)).resources.map((r) => r.id)
     const wanted = wantedOrder(current, listedIds(results))
-    if (wanted.every((id, i) => id === current[i])) return { action: 'skipped', reason: 'already in the order of the entries' }
+    if (wanted.every((id, i) => id === current[i]))
+      return { action: 'skipped', reason: 'already in the order of the entries' }
     await client.reorderResources(datasetId, wanted)
-    return { action: 'reordered', reason: 'the published resources now in the order of the entries' }
+    return {
+      action: 'reordered',
+      reason: 'the published resources now in the order of the entries',
+    }
   } catch (error) {
-    return { action: 'failed', reason: 'order: as-listed', error: `input 'order' -> dataset ${datasetId}: ${toErrorMessage(error)}` }
+    return {
+      action: 'failed',
+      reason: 'order: as-listed',
+      error: `input 'order' -> dataset ${datasetId}: ${toErrorMessage(error)}`,
+    }
   }
 }

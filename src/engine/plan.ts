@@ -44,7 +44,10 @@ export interface FileStep extends Target<FileEntry>, Changes {
    * fails, it is recorded (`RECORD_KEYS.title`) so that the next run can put it back.
    */
   recordTitle: boolean
-  /** This step puts back a title that an earlier run recorded in the dataset's extras: the key to clear after. */
+  /**
+   * This step puts back a title that an earlier run recorded in the dataset's extras: the key to
+   * clear after.
+   */
   clearsDatasetRecord?: string
 }
 
@@ -80,11 +83,16 @@ export interface DatasetStep {
 }
 
 /** Extras keys where the action records what a remote URL answered at the last signal. */
-export const REMOTE_STATE_KEYS = { etag: 'publish:etag', lastModified: 'publish:last-modified', size: 'publish:content-length' } as const
+export const REMOTE_STATE_KEYS = {
+  etag: 'publish:etag',
+  lastModified: 'publish:last-modified',
+  size: 'publish:content-length',
+} as const
 
 /**
  * Where a title that could not be put back after an upload is recorded for the next run: the
- * resource's extras, else (when those cannot be written either) the dataset's, one key per resource.
+ * resource's extras, else (when those cannot be written either) the dataset's, one key per
+ * resource.
  */
 export const RECORD_KEYS = {
   title: 'publish:title',
@@ -96,13 +104,18 @@ export const RECORD_KEYS = {
  * resource still bears the title an upload gives (its stored file name), so a title someone set
  * since is never overridden.
  */
-export function recordedTitle(resource: Resource, dataset: Dataset): { title: string; datasetKey?: string } | undefined {
+export function recordedTitle(
+  resource: Resource,
+  dataset: Dataset,
+): { title: string; datasetKey?: string } | undefined {
   if (resource.title !== storedNameOf(resource)) return undefined
   const own = resource.extras?.[RECORD_KEYS.title]
   if (typeof own === 'string' && own !== '') return { title: own }
   const key = RECORD_KEYS.datasetTitle(resource.id)
   const shared = dataset.extras?.[key]
-  return typeof shared === 'string' && shared !== '' ? { title: shared, datasetKey: key } : undefined
+  return typeof shared === 'string' && shared !== ''
+    ? { title: shared, datasetKey: key }
+    : undefined
 }
 
 /** The stored file name of a hosted resource: the last segment of its `url`. */
@@ -132,8 +145,12 @@ export function matchEntries(
   const allowed = new Set(extensions.map((e) => e.toLowerCase()))
 
   for (const entry of entries) {
-    const where = entry.kind === 'file' ? `${entry.label} (${entry.source})` : `${entry.label} (${entry.url})`
-    const found = entry.kind === 'file' ? matchFile(entry, dataset, allowed, createMissing) : matchRemote(entry, dataset, createMissing)
+    const where =
+      entry.kind === 'file' ? `${entry.label} (${entry.source})` : `${entry.label} (${entry.url})`
+    const found =
+      entry.kind === 'file'
+        ? matchFile(entry, dataset, allowed, createMissing)
+        : matchRemote(entry, dataset, createMissing)
     if (typeof found === 'string') {
       problems.push(`${where}: ${found}`)
       blocked.set(entry, found)
@@ -142,7 +159,9 @@ export function matchEntries(
     if (found !== undefined) {
       const other = claimed.get(found.id)
       if (other !== undefined) {
-        const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one entry`
+        const problem =
+          `resource ${found.id} is already the target of ${other}; each resource can receive one ` +
+          `entry`
         problems.push(`${where}: ${problem}`)
         blocked.set(entry, problem)
         continue
@@ -155,7 +174,12 @@ export function matchEntries(
 }
 
 /** The resource for a local file, `undefined` to create one, or the problem. */
-function matchFile(entry: FileEntry, dataset: Dataset, allowed: ReadonlySet<string>, createMissing: boolean): Resource | undefined | string {
+function matchFile(
+  entry: FileEntry,
+  dataset: Dataset,
+  allowed: ReadonlySet<string>,
+  createMissing: boolean,
+): Resource | undefined | string {
   const extension = lastExtension(entry.storedName)
   if (allowed.size > 0 && (extension === undefined || !allowed.has(extension))) {
     return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (allowed: ${[...allowed].sort().join(', ')})`
@@ -165,8 +189,13 @@ function matchFile(entry: FileEntry, dataset: Dataset, allowed: ReadonlySet<stri
     resource = dataset.resources.find((r) => r.id === entry.id)
     if (resource === undefined) return `resource ${entry.id} is not in dataset '${dataset.slug}'`
   } else {
-    const byName = dataset.resources.filter((r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName)
-    const byTitle = byName.length > 0 ? [] : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName)
+    const byName = dataset.resources.filter(
+      (r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName,
+    )
+    const byTitle =
+      byName.length > 0
+        ? []
+        : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName)
     const candidates = byName.length > 0 ? byName : byTitle
     if (candidates.length > 1) {
       return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in 'resources' ({path, id})`
@@ -175,44 +204,72 @@ function matchFile(entry: FileEntry, dataset: Dataset, allowed: ReadonlySet<stri
     if (resource === undefined) {
       return createMissing
         ? undefined
-        : `no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' or the title '${entry.name}'; set create-missing: true to create one, or map the file to a resource id in 'resources'`
+        : `no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
+            `or the title '${entry.name}'; set create-missing: true to create one, or map the file ` +
+            `to a resource id in 'resources'`
     }
   }
   if (resource.filetype !== 'file') {
-    return `resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link to ${resource.url}); the action uploads only into file resources`
+    return (
+      `resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
+      `to ${resource.url}); the action uploads only into file resources`
+    )
   }
   return resource
 }
 
 /** The resource for a remote URL, `undefined` to create one, or the problem. */
-function matchRemote(entry: RemoteEntry, dataset: Dataset, createMissing: boolean): Resource | undefined | string {
+function matchRemote(
+  entry: RemoteEntry,
+  dataset: Dataset,
+  createMissing: boolean,
+): Resource | undefined | string {
   let resource: Resource | undefined
   if (entry.id !== undefined) {
     resource = dataset.resources.find((r) => r.id === entry.id)
     if (resource === undefined) return `resource ${entry.id} is not in dataset '${dataset.slug}'`
   } else {
     const byUrl = dataset.resources.filter((r) => r.filetype === 'remote' && r.url === entry.url)
-    if (byUrl.length > 1) return `${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); give the one to update with 'id'`
+    if (byUrl.length > 1)
+      return (
+        `${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); ` +
+        `give the one to update with 'id'`
+      )
     resource = byUrl[0]
     if (resource === undefined) {
       return createMissing
         ? undefined
-        : `no remote resource of dataset '${dataset.slug}' points at this URL; set create-missing: true to create one, or give the resource's 'id'`
+        : `no remote resource of dataset '${dataset.slug}' points at this URL; set create-missing: ` +
+            `true to create one, or give the resource's 'id'`
     }
   }
   if (resource.filetype !== 'remote') {
-    return `resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote resource (its type cannot change on udata), use 'path' to replace the file`
+    return (
+      `resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote ` +
+      `resource (its type cannot change on udata), use 'path' to replace the file`
+    )
   }
   return resource
 }
 
-/** The checksum type to compute locally before deciding, if any (equal sizes only: a size that differs already proves a change). */
-export function checksumNeeded(target: Target<FileEntry>, ifUnchanged: IfUnchanged): string | undefined {
+/**
+ * The checksum type to compute locally before deciding, if any (equal sizes only: a size that
+ * differs already proves a change).
+ */
+export function checksumNeeded(
+  target: Target<FileEntry>,
+  ifUnchanged: IfUnchanged,
+): string | undefined {
   const { resource, entry } = target
   if (resource === undefined || ifUnchanged === 'upload') return undefined
   const type = resource.checksum?.type.toLowerCase()
   if (type === undefined || !isSupportedChecksum(type)) return undefined
-  if (resource.filesize !== undefined && resource.filesize !== null && resource.filesize !== entry.size) return undefined
+  if (
+    resource.filesize !== undefined &&
+    resource.filesize !== null &&
+    resource.filesize !== entry.size
+  )
+    return undefined
   return type
 }
 
@@ -231,9 +288,21 @@ export function decideFile(
 ): FileStep {
   const { resource, entry } = target
   const title = entry.title ?? recorded?.title ?? resource?.title ?? entry.name
-  const checksum = localChecksum !== undefined && resource?.checksum ? { checksum: { type: resource.checksum.type.toLowerCase(), value: localChecksum } } : {}
-  const base = { kind: 'file' as const, ...target, ...checksum, title, recordTitle: entry.title === undefined }
-  const clears = recorded?.datasetKey !== undefined && entry.title === undefined ? { clearsDatasetRecord: recorded.datasetKey } : {}
+  const checksum =
+    localChecksum !== undefined && resource?.checksum
+      ? { checksum: { type: resource.checksum.type.toLowerCase(), value: localChecksum } }
+      : {}
+  const base = {
+    kind: 'file' as const,
+    ...target,
+    ...checksum,
+    title,
+    recordTitle: entry.title === undefined,
+  }
+  const clears =
+    recorded?.datasetKey !== undefined && entry.title === undefined
+      ? { clearsDatasetRecord: recorded.datasetKey }
+      : {}
   // An upload (or a creation) gives the resource its stored name as title and keeps the rest: every
   // field the entry controls is carried, the executor sends those the server's answer lacks.
   const afterUpload = (action: FileAction, reason: string): FileStep => ({
@@ -246,21 +315,44 @@ export function decideFile(
   })
   if (resource === undefined) return afterUpload('create', 'new: no resource matches')
   if (ifUnchanged === 'upload') return afterUpload('upload', 'if-unchanged is upload')
-  if (resource.filesize !== undefined && resource.filesize !== null && resource.filesize !== entry.size) {
+  if (
+    resource.filesize !== undefined &&
+    resource.filesize !== null &&
+    resource.filesize !== entry.size
+  ) {
     return afterUpload('upload', `size differs (${resource.filesize} -> ${entry.size} bytes)`)
   }
   const stored = resource.checksum
-  if (stored === undefined || stored === null) return afterUpload('upload', 'the server has no checksum')
-  if (localChecksum === undefined) return afterUpload('upload', `the server's checksum type '${stored.type}' cannot be compared`)
-  if (stored.value.toLowerCase() !== localChecksum.toLowerCase()) return afterUpload('upload', `${stored.type} differs`)
+  if (stored === undefined || stored === null)
+    return afterUpload('upload', 'the server has no checksum')
+  if (localChecksum === undefined)
+    return afterUpload('upload', `the server's checksum type '${stored.type}' cannot be compared`)
+  if (stored.value.toLowerCase() !== localChecksum.toLowerCase())
+    return afterUpload('upload', `${stored.type} differs`)
   const patch = metadataPatch(entry, resource, title)
   const extras = extrasPatch(entry.extras, resource.extras)
   const fields = [...Object.keys(patch), ...(Object.keys(extras).length > 0 ? ['extras'] : [])]
   if (fields.length > 0) {
-    const restoring = recorded !== undefined && patch.title === recorded.title ? ' (a title an earlier run could not put back)' : ''
-    return { ...base, action: 'update', reason: `unchanged file; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}${restoring}`, patch, extras, ...clears }
+    const restoring =
+      recorded !== undefined && patch.title === recorded.title
+        ? ' (a title an earlier run could not put back)'
+        : ''
+    return {
+      ...base,
+      action: 'update',
+      reason: `unchanged file; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}${restoring}`,
+      patch,
+      extras,
+      ...clears,
+    }
   }
-  return { ...base, action: 'skip', reason: `unchanged (${stored.type} and size match)`, patch: {}, extras: {} }
+  return {
+    ...base,
+    action: 'skip',
+    reason: `unchanged (${stored.type} and size match)`,
+    patch: {},
+    extras: {},
+  }
 }
 
 /** Every metadata field the entry controls, with the title to end with. */
@@ -277,8 +369,14 @@ function desiredFields(entry: Entry, title: string): Record<string, unknown> {
 }
 
 function schemaOf(schema: NonNullable<Entry['schema']>): Record<string, string> {
-  const want = { name: schema.name ?? null, version: schema.version ?? null, url: schema.url ?? null }
-  return Object.fromEntries(Object.entries(want).filter((pair): pair is [string, string] => pair[1] !== null))
+  const want = {
+    name: schema.name ?? null,
+    version: schema.version ?? null,
+    url: schema.url ?? null,
+  }
+  return Object.fromEntries(
+    Object.entries(want).filter((pair): pair is [string, string] => pair[1] !== null),
+  )
 }
 
 /**
@@ -287,7 +385,9 @@ function schemaOf(schema: NonNullable<Entry['schema']>): Record<string, string> 
  */
 export function unmet(patch: Record<string, unknown>, resource: Resource): Record<string, unknown> {
   const current = resource as Record<string, unknown>
-  return Object.fromEntries(Object.entries(patch).filter(([key, value]) => !sameField(key, value, current[key])))
+  return Object.fromEntries(
+    Object.entries(patch).filter(([key, value]) => !sameField(key, value, current[key])),
+  )
 }
 
 function sameField(key: string, wanted: unknown, held: unknown): boolean {
@@ -305,38 +405,78 @@ function sameField(key: string, wanted: unknown, held: unknown): boolean {
  * when what the URL answers differs from what was recorded at the last signal (ETag,
  * Last-Modified, size), when its url changes, or when nothing can tell (no check, no validator).
  */
-export function decideRemote(target: Target<RemoteEntry>, ifUnchanged: IfUnchanged, probe: UrlProbe | undefined): RemoteStep {
+export function decideRemote(
+  target: Target<RemoteEntry>,
+  ifUnchanged: IfUnchanged,
+  probe: UrlProbe | undefined,
+): RemoteStep {
   const { resource, entry } = target
   const state = probe ? remoteState(probe) : {}
   const wantedExtras = { ...(entry.extras ?? {}), ...state }
   if (resource === undefined) {
-    const create: RemoteStep['create'] = { url: entry.url, title: entry.title ?? defaultRemoteTitle(entry.url), type: entry.type ?? 'main' }
+    const create: RemoteStep['create'] = {
+      url: entry.url,
+      title: entry.title ?? defaultRemoteTitle(entry.url),
+      type: entry.type ?? 'main',
+    }
     if (entry.description !== undefined) create.description = entry.description
     if (entry.format !== undefined) create.format = entry.format
     if (entry.schema !== undefined) create.schema = entry.schema
     const extras = extrasPatch(wantedExtras, {})
-    return { kind: 'url', ...target, action: 'create', reason: 'new: no remote resource has this URL', ...(probe ? { probe } : {}), create, patch: {}, extras }
+    return {
+      kind: 'url',
+      ...target,
+      action: 'create',
+      reason: 'new: no remote resource has this URL',
+      ...(probe ? { probe } : {}),
+      create,
+      patch: {},
+      extras,
+    }
   }
   const extras = extrasPatch(wantedExtras, resource.extras)
   const metadata = metadataPatch(entry, resource, resource.title)
   const step = (action: RemoteAction, reason: string): RemoteStep => {
     // A signal is a partial PUT, which moves the resource's modification date and asks the analyser
     // to re-check it (docs/udata-protocol.md §7); it carries the url so that it is never empty.
-    const patch = action === 'signal' ? { url: entry.url, ...metadata } : action === 'update' ? metadata : {}
-    return { kind: 'url', ...target, action, reason, ...(probe ? { probe } : {}), patch, extras: action === 'skip' ? {} : extras }
+    const patch =
+      action === 'signal' ? { url: entry.url, ...metadata } : action === 'update' ? metadata : {}
+    return {
+      kind: 'url',
+      ...target,
+      action,
+      reason,
+      ...(probe ? { probe } : {}),
+      patch,
+      extras: action === 'skip' ? {} : extras,
+    }
   }
   if (resource.url !== entry.url) return step('signal', 'url differs')
   if (ifUnchanged === 'upload') return step('signal', 'if-unchanged is upload')
-  if (probe === undefined) return step('signal', 'URL not checked (check-urls is false): a change cannot be ruled out')
+  if (probe === undefined)
+    return step('signal', 'URL not checked (check-urls is false): a change cannot be ruled out')
   const changes = remoteChanges(resource, probe)
-  if (changes === undefined) return step('signal', 'the URL gives no ETag, Last-Modified or size: a change cannot be ruled out')
+  if (changes === undefined)
+    return step(
+      'signal',
+      'the URL gives no ETag, Last-Modified or size: a change cannot be ruled out',
+    )
   if (changes.length > 0) return step('signal', `remote file changed (${changes.join(', ')})`)
-  const fields = [...Object.keys(metadata), ...(Object.keys(extrasPatch(entry.extras, resource.extras)).length > 0 ? ['extras'] : [])]
-  if (fields.length > 0) return step('update', `remote unchanged; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`)
+  const fields = [
+    ...Object.keys(metadata),
+    ...(Object.keys(extrasPatch(entry.extras, resource.extras)).length > 0 ? ['extras'] : []),
+  ]
+  if (fields.length > 0)
+    return step(
+      'update',
+      `remote unchanged; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`,
+    )
   return step('skip', 'remote unchanged (same validators as at the last signal)')
 }
 
-/** Which recorded validators differ from what the URL answers now; `undefined` when it gives none. */
+/**
+ * Which recorded validators differ from what the URL answers now; `undefined` when it gives none.
+ */
 function remoteChanges(resource: Resource, probe: UrlProbe): string[] | undefined {
   const now = remoteState(probe)
   if (Object.keys(now).length === 0) return undefined
@@ -363,32 +503,53 @@ function remoteState(probe: UrlProbe): Record<string, string> {
 
 /**
  * The partial PUT that gives `current` the entry's metadata: only the fields that differ, and
- * never the protected fields of hosted files (docs/udata-protocol.md §6.1). `title` is the title to end with:
+ * never the protected fields of hosted files (docs/udata-protocol.md §6.1). `title` is the title to
+ * end with:
  * the entry's, else the resource's previous one (an upload overwrites it), else the file name.
  * For a remote entry: also its url and format, and never a hosted file's fields.
  */
-export function metadataPatch(entry: Entry, current: Resource, previousTitle: string | undefined): Record<string, unknown> {
+export function metadataPatch(
+  entry: Entry,
+  current: Resource,
+  previousTitle: string | undefined,
+): Record<string, unknown> {
   const patch: Record<string, unknown> = {}
-  const title = entry.title ?? previousTitle ?? (entry.kind === 'file' ? entry.name : defaultRemoteTitle(entry.url))
+  const title =
+    entry.title ??
+    previousTitle ??
+    (entry.kind === 'file' ? entry.name : defaultRemoteTitle(entry.url))
   if (current.title !== title) patch.title = title
-  if (entry.description !== undefined && (current.description ?? '') !== entry.description) patch.description = entry.description
+  if (entry.description !== undefined && (current.description ?? '') !== entry.description)
+    patch.description = entry.description
   if (entry.type !== undefined && current.type !== entry.type) patch.type = entry.type
   if (entry.schema !== undefined) {
-    const want = { name: entry.schema.name ?? null, version: entry.schema.version ?? null, url: entry.schema.url ?? null }
+    const want = {
+      name: entry.schema.name ?? null,
+      version: entry.schema.version ?? null,
+      url: entry.schema.url ?? null,
+    }
     const have = current.schema ?? {}
-    if ((have.name ?? null) !== want.name || (have.version ?? null) !== want.version || (have.url ?? null) !== want.url) {
+    if (
+      (have.name ?? null) !== want.name ||
+      (have.version ?? null) !== want.version ||
+      (have.url ?? null) !== want.url
+    ) {
       patch.schema = Object.fromEntries(Object.entries(want).filter(([, v]) => v !== null))
     }
   }
   if (entry.kind === 'url') {
     if (current.url !== entry.url) patch.url = entry.url
-    if (entry.format !== undefined && (current.format ?? '') !== entry.format) patch.format = entry.format
+    if (entry.format !== undefined && (current.format ?? '') !== entry.format)
+      patch.format = entry.format
   }
   return patch
 }
 
 /** The extras keys to merge: those whose value differs (a `null` only when the key is present). */
-export function extrasPatch(wanted: Record<string, ExtraValue> | undefined, current: Record<string, unknown> | null | undefined): Record<string, ExtraValue> {
+export function extrasPatch(
+  wanted: Record<string, ExtraValue> | undefined,
+  current: Record<string, unknown> | null | undefined,
+): Record<string, ExtraValue> {
   const patch: Record<string, ExtraValue> = {}
   for (const [key, value] of Object.entries(wanted ?? {})) {
     const have = current?.[key]
@@ -408,10 +569,16 @@ export function defaultRemoteTitle(url: string): string {
  * `remove` items -> removal steps: each an id or a stored file name of the dataset, never also
  * published by this run. Nothing is ever removed that `remove` does not name.
  */
-export function planRemovals(items: readonly string[], dataset: Dataset, targets: readonly Target[]): { steps: RemovalStep[]; problems: string[] } {
+export function planRemovals(
+  items: readonly string[],
+  dataset: Dataset,
+  targets: readonly Target[],
+): { steps: RemovalStep[]; problems: string[] } {
   const steps: RemovalStep[] = []
   const problems: string[] = []
-  const targeted = new Map(targets.flatMap((t) => (t.resource ? [[t.resource.id, t.entry.label] as const] : [])))
+  const targeted = new Map(
+    targets.flatMap((t) => (t.resource ? [[t.resource.id, t.entry.label] as const] : [])),
+  )
   const seen = new Set<string>()
   items.forEach((item, index) => {
     const label = `remove[${index}]`
@@ -419,26 +586,43 @@ export function planRemovals(items: readonly string[], dataset: Dataset, targets
     const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(item)
     const matches = isId
       ? dataset.resources.filter((r) => r.id === item.toLowerCase())
-      : dataset.resources.filter((r) => r.filetype === 'file' && (storedNameOf(r) === item || storedNameOf(r) === normalizeFilename(item)))
+      : dataset.resources.filter(
+          (r) =>
+            r.filetype === 'file' &&
+            (storedNameOf(r) === item || storedNameOf(r) === normalizeFilename(item)),
+        )
     if (matches.length === 0) {
-      problems.push(`${where}: no resource of dataset '${dataset.slug}' has this ${isId ? 'id' : 'stored file name'}`)
+      problems.push(
+        `${where}: no resource of dataset '${dataset.slug}' has this ${isId ? 'id' : 'stored file name'}`,
+      )
       return
     }
     if (matches.length > 1) {
       problems.push(
-        `${where}: ${matches.length} resources have this stored file name (${matches.map((r) => r.id).join(', ')}); give the id of the one to remove`,
+        `${where}: ${matches.length} resources have this stored file name (${matches.map((r) => r.id).join(', ')}); ` +
+          `give the id of the one to remove`,
       )
       return
     }
     const resource = matches[0] as Resource
     const by = targeted.get(resource.id)
     if (by !== undefined) {
-      problems.push(`${where}: resource ${resource.id} is also published by ${by} in this run; remove it from one of them`)
+      problems.push(
+        `${where}: resource ${resource.id} is also published by ${by} in this run; remove it from ` +
+          `one of them`,
+      )
       return
     }
     if (seen.has(resource.id)) return
     seen.add(resource.id)
-    steps.push({ kind: 'remove', source: item, label, resource, action: 'remove', reason: `named in remove (${resource.filetype} '${resource.title}')` })
+    steps.push({
+      kind: 'remove',
+      source: item,
+      label,
+      resource,
+      action: 'remove',
+      reason: `named in remove (${resource.filetype} '${resource.title}')`,
+    })
   })
   return { steps, problems }
 }
@@ -454,11 +638,25 @@ export function planDataset(
   known: { frequencies?: readonly string[]; licenses?: readonly string[] },
 ): { step: DatasetStep; problems: string[] } {
   const problems: string[] = []
-  if (wanted.frequency !== undefined && known.frequencies !== undefined && !known.frequencies.includes(wanted.frequency)) {
-    problems.push(`input 'dataset-metadata'.frequency: '${wanted.frequency}' is not a frequency of the instance (accepted: ${known.frequencies.join(', ')})`)
+  if (
+    wanted.frequency !== undefined &&
+    known.frequencies !== undefined &&
+    !known.frequencies.includes(wanted.frequency)
+  ) {
+    problems.push(
+      `input 'dataset-metadata'.frequency: '${wanted.frequency}' is not a frequency of the instance ` +
+        `(accepted: ${known.frequencies.join(', ')})`,
+    )
   }
-  if (wanted.license !== undefined && known.licenses !== undefined && !known.licenses.includes(wanted.license)) {
-    problems.push(`input 'dataset-metadata'.license: '${wanted.license}' is not a license of the instance (accepted: ${known.licenses.join(', ')})`)
+  if (
+    wanted.license !== undefined &&
+    known.licenses !== undefined &&
+    !known.licenses.includes(wanted.license)
+  ) {
+    problems.push(
+      `input 'dataset-metadata'.license: '${wanted.license}' is not a license of the instance (accepted: ` +
+        `${known.licenses.join(', ')})`,
+    )
   }
   const patch: Record<string, unknown> = {}
   const { extras, organization, ...fields } = wanted
@@ -472,10 +670,18 @@ export function planDataset(
     if (!sameValue(key, value, (dataset as Record<string, unknown>)[key])) patch[key] = value
   }
   const extrasChanges = extrasPatch(extras, dataset.extras)
-  const changed = [...Object.keys(patch), ...(Object.keys(extrasChanges).length > 0 ? ['extras'] : [])]
+  const changed = [
+    ...Object.keys(patch),
+    ...(Object.keys(extrasChanges).length > 0 ? ['extras'] : []),
+  ]
   const step: DatasetStep =
     changed.length > 0
-      ? { action: 'update', reason: `${changed.join(', ')} differ${changed.length === 1 ? 's' : ''}`, patch, extras: extrasChanges }
+      ? {
+          action: 'update',
+          reason: `${changed.join(', ')} differ${changed.length === 1 ? 's' : ''}`,
+          patch,
+          extras: extrasChanges,
+        }
       : { action: 'skip', reason: 'metadata unchanged', patch, extras: extrasChanges }
   return { step, problems }
 }
@@ -485,17 +691,26 @@ export function planDataset(
  * through v2 once it exists). udata derives the slug from the title: it must be the slug asked for,
  * or the next run would not find the dataset.
  */
-export function planCreation(wanted: DatasetMetadata | undefined, slug: string): { body: Record<string, unknown>; problems: string[] } {
+export function planCreation(
+  wanted: DatasetMetadata | undefined,
+  slug: string,
+): { body: Record<string, unknown>; problems: string[] } {
   const problems: string[] = []
   const where = `input 'dataset': no dataset '${slug}' exists; create-dataset`
-  if (/^[0-9a-f]{24}$/i.test(slug)) problems.push(`${where} needs a slug, not an id: give the slug the dataset should have`)
+  if (/^[0-9a-f]{24}$/i.test(slug))
+    problems.push(`${where} needs a slug, not an id: give the slug the dataset should have`)
   if (wanted?.title === undefined || wanted.description === undefined) {
-    problems.push(`${where} needs 'title' and 'description' in 'dataset-metadata' (udata requires both)`)
+    problems.push(
+      `${where} needs 'title' and 'description' in 'dataset-metadata' (udata requires both)`,
+    )
     return { body: {}, problems }
   }
   const derived = slugify(wanted.title)
   if (derived !== slug) {
-    problems.push(`${where} would create it with the slug '${derived}' (udata derives it from the title '${wanted.title}'); set dataset: ${derived}, or a title that gives '${slug}'`)
+    problems.push(
+      `${where} would create it with the slug '${derived}' (udata derives it from the title '${wanted.title}'); ` +
+        `set dataset: ${derived}, or a title that gives '${slug}'`,
+    )
   }
   const { extras: _extras, ...body } = wanted
   return { body, problems }
@@ -511,13 +726,21 @@ function sameValue(key: string, wanted: unknown, live: unknown): boolean {
   if (key === 'temporal_coverage') {
     const w = wanted as { start: string; end?: string }
     const l = (live ?? {}) as { start?: unknown; end?: unknown }
-    return sameInstant(w.start, l.start) && (w.end === undefined ? l.end === undefined || l.end === null : sameInstant(w.end, l.end))
+    return (
+      sameInstant(w.start, l.start) &&
+      (w.end === undefined ? l.end === undefined || l.end === null : sameInstant(w.end, l.end))
+    )
   }
   if (key === 'spatial') {
     const w = wanted as { zones?: string[]; granularity?: string }
     const l = (live ?? {}) as { zones?: unknown[] | null; granularity?: string | null }
-    const liveZones = (l.zones ?? []).map((z) => (typeof z === 'object' && z !== null && 'id' in z ? String(z.id) : String(z)))
-    return (w.zones === undefined || sameSet(w.zones, liveZones)) && (w.granularity === undefined || w.granularity === l.granularity)
+    const liveZones = (l.zones ?? []).map((z) =>
+      typeof z === 'object' && z !== null && 'id' in z ? String(z.id) : String(z),
+    )
+    return (
+      (w.zones === undefined || sameSet(w.zones, liveZones)) &&
+      (w.granularity === undefined || w.granularity === l.granularity)
+    )
   }
   return wanted === live
 }
@@ -536,9 +759,16 @@ function sameInstant(a: string, b: unknown): boolean {
  * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
  * so a second identical run sends nothing).
  */
-export function withProvenance(steps: readonly Step[], extras: Record<string, string> | undefined): Step[] {
+export function withProvenance(
+  steps: readonly Step[],
+  extras: Record<string, string> | undefined,
+): Step[] {
   if (extras === undefined) return [...steps]
-  return steps.map((step) => (step.kind === 'remove' || step.action === 'skip' ? step : { ...step, extras: { ...step.extras, ...extras } }))
+  return steps.map((step) =>
+    step.kind === 'remove' || step.action === 'skip'
+      ? step
+      : { ...step, extras: { ...step.extras, ...extras } },
+  )
 }
 
 /**
@@ -552,7 +782,10 @@ export function planPrune(
   publication: { repository: string; workflow: string },
   isWrittenBy: (resource: Resource) => boolean,
 ): RemovalStep[] {
-  const kept = new Set([...targets.flatMap((t) => (t.resource ? [t.resource.id] : [])), ...removals.map((r) => r.resource.id)])
+  const kept = new Set([
+    ...targets.flatMap((t) => (t.resource ? [t.resource.id] : [])),
+    ...removals.map((r) => r.resource.id),
+  ])
   return dataset.resources
     .filter((r) => !kept.has(r.id) && isWrittenBy(r))
     .map((resource) => ({
@@ -566,20 +799,30 @@ export function planPrune(
 }
 
 /** Problems with the dataset itself or the key's rights, before any entry is looked at. */
-export function datasetProblems(dataset: Dataset, writing: { resources: boolean; dataset: boolean }): string[] {
+export function datasetProblems(
+  dataset: Dataset,
+  writing: { resources: boolean; dataset: boolean },
+): string[] {
   const problems: string[] = []
   const deleted = dateOf(dataset.deleted)
   if (deleted !== undefined) {
     problems.push(
-      `input 'dataset': dataset '${dataset.slug}' (${dataset.id}) has been deleted${deleted}; nothing is published into a deleted dataset: restore it on data.gouv.fr first, or name another dataset`,
+      `input 'dataset': dataset '${dataset.slug}' (${dataset.id}) has been deleted${deleted}; nothing ` +
+        `is published into a deleted dataset: restore it on data.gouv.fr first, or name another dataset`,
     )
     return problems
   }
   if (writing.resources && dataset.permissions?.edit_resources === false) {
-    problems.push(`input 'api-key': the key's owner may not edit the resources of dataset '${dataset.slug}' (${dataset.id})`)
+    problems.push(
+      `input 'api-key': the key's owner may not edit the resources of dataset '${dataset.slug}' ` +
+        `(${dataset.id})`,
+    )
   }
   if (writing.dataset && dataset.permissions?.edit === false) {
-    problems.push(`input 'api-key': the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), so 'dataset-metadata' cannot be applied`)
+    problems.push(
+      `input 'api-key': the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), ` +
+        `so 'dataset-metadata' cannot be applied`,
+    )
   }
   return problems
 }
@@ -588,7 +831,10 @@ export function datasetProblems(dataset: Dataset, writing: { resources: boolean;
 export function datasetWarnings(dataset: Dataset): string[] {
   const archived = dateOf(dataset.archived)
   if (archived !== undefined) {
-    return [`dataset '${dataset.slug}' (${dataset.id}) is archived${archived}: it is published to all the same, but data.gouv.fr shows it as archived`]
+    return [
+      `dataset '${dataset.slug}' (${dataset.id}) is archived${archived}: it is published to all ` +
+        `the same, but data.gouv.fr shows it as archived`,
+    ]
   }
   return []
 }

@@ -11,7 +11,13 @@ import { hashFile } from '../files/hash.js'
 import { probeUrl, type UrlProbe } from '../files/probe.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import type { Settings } from './inputs.js'
-import { buildManifest, type Entry, type FileEntry, type Manifest, type RemoteEntry } from './manifest.js'
+import {
+  buildManifest,
+  type Entry,
+  type FileEntry,
+  type Manifest,
+  type RemoteEntry,
+} from './manifest.js'
 import { provenanceExtras, publicationOf, writtenBy, type Provenance } from './provenance.js'
 import {
   checksumNeeded,
@@ -39,7 +45,10 @@ export interface BlockedEntry {
   label: string
   /** The resource it targets, when matched. */
   resource?: { id: string; title: string }
-  /** `create` for a new resource, `remove`, `publish` for an existing one (not yet decided: no checksum was computed). */
+  /**
+   * `create` for a new resource, `remove`, `publish` for an existing one (not yet decided: no
+   * checksum was computed).
+   */
   planned?: 'create' | 'publish' | 'remove'
   problem?: string
 }
@@ -67,7 +76,9 @@ export interface Preflight {
   warnings: string[]
   /** Hidden files the patterns matched and left out. */
   hiddenLeftOut: number
-  /** `create-dataset`: the dataset to create before anything else (its slug, the body of the POST). */
+  /**
+   * `create-dataset`: the dataset to create before anything else (its slug, the body of the POST).
+   */
   creation?: { body: Record<string, unknown>; slug: string }
   /** `as: community`: whose community resources are published (the key's owner). */
   communityOwner?: string
@@ -80,7 +91,11 @@ export interface RunContext {
   startedAt: Date
 }
 
-export async function preflight(client: DatagouvClient, settings: Settings, context: RunContext): Promise<Preflight> {
+export async function preflight(
+  client: DatagouvClient,
+  settings: Settings,
+  context: RunContext,
+): Promise<Preflight> {
   const metadata = settings.datasetMetadata
   const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
     fetchDataset(client, settings),
@@ -92,29 +107,56 @@ export async function preflight(client: DatagouvClient, settings: Settings, cont
   const problems: string[] = []
   const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined
   problems.push(...(creation?.problems ?? []))
-  const community = settings.publishAs === 'community' && found !== undefined ? await communityView(client, settings, found, problems) : undefined
+  const community =
+    settings.publishAs === 'community' && found !== undefined
+      ? await communityView(client, settings, found, problems)
+      : undefined
   const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata)
-  const writing = { resources: !settings.dryRun && community === undefined, dataset: !settings.dryRun && metadata !== undefined }
-  problems.push(...datasetProblems(dataset, writing), ...ownership(settings, found), ...manifest.problems)
+  const writing = {
+    resources: !settings.dryRun && community === undefined,
+    dataset: !settings.dryRun && metadata !== undefined,
+  }
+  problems.push(
+    ...datasetProblems(dataset, writing),
+    ...ownership(settings, found),
+    ...manifest.problems,
+  )
   // A dataset about to be created holds nothing to match: every entry creates its resource.
   const createMissing = settings.createMissing || creation !== undefined
-  const { targets, problems: matchProblems, blocked } = matchEntries(manifest.entries, dataset, extensions, createMissing)
+  const {
+    targets,
+    problems: matchProblems,
+    blocked,
+  } = matchEntries(manifest.entries, dataset, extensions, createMissing)
   problems.push(...matchProblems)
   const removals = planRemovals(settings.remove, dataset, targets)
   problems.push(...removals.problems)
-  const pruned = settings.prune ? prunable(settings, context, dataset, targets, removals.steps, problems) : []
+  const pruned = settings.prune
+    ? prunable(settings, context, dataset, targets, removals.steps, problems)
+    : []
   const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) }
   const planned = metadata === undefined ? undefined : planDataset(metadata, dataset, known)
   problems.push(...(planned?.problems ?? []))
-  const probes = settings.checkUrls ? await probeAll(client, settings, targets, problems, blocked) : new Map<string, UrlProbe>()
-  if (problems.length > 0) throw new PreflightError(problems, blockedEntries(manifest, targets, blocked, removals.steps), found)
+  const probes = settings.checkUrls
+    ? await probeAll(client, settings, targets, problems, blocked)
+    : new Map<string, UrlProbe>()
+  if (problems.length > 0)
+    throw new PreflightError(
+      problems,
+      blockedEntries(manifest, targets, blocked, removals.steps),
+      found,
+    )
 
   const decided = await decideAll(targets, settings, dataset, probes)
-  const written = settings.provenance && context.provenance ? provenanceExtras(context.provenance, context.startedAt) : undefined
+  const written =
+    settings.provenance && context.provenance
+      ? provenanceExtras(context.provenance, context.startedAt)
+      : undefined
   const steps = [...withProvenance(decided, written), ...removals.steps, ...pruned]
   const warnings = [...manifest.warnings, ...datasetWarnings(dataset)]
   // The creation carries the fields; what is left for the dataset step is the extras merge.
-  const datasetStep = creation !== undefined && planned !== undefined ? extrasOnly(planned.step) : planned?.step
+  const datasetStep =
+    creation !== undefined && planned !== undefined ? extrasOnly(planned.step) : planned?.step
   return {
     dataset,
     steps,
@@ -127,9 +169,19 @@ export async function preflight(client: DatagouvClient, settings: Settings, cont
 }
 
 /** Each target's step; local checksums are computed here, for equal sizes only. */
-async function decideAll(targets: readonly Target[], settings: Settings, dataset: Dataset, probes: ReadonlyMap<string, UrlProbe>): Promise<Step[]> {
+async function decideAll(
+  targets: readonly Target[],
+  settings: Settings,
+  dataset: Dataset,
+  probes: ReadonlyMap<string, UrlProbe>,
+): Promise<Step[]> {
   return mapConcurrent(targets, settings.concurrency, async (target): Promise<Step> => {
-    if (target.entry.kind === 'url') return decideRemote(target as Target<RemoteEntry>, settings.ifUnchanged, probes.get(target.entry.url))
+    if (target.entry.kind === 'url')
+      return decideRemote(
+        target as Target<RemoteEntry>,
+        settings.ifUnchanged,
+        probes.get(target.entry.url),
+      )
     const fileTarget = target as Target<FileEntry>
     const recorded = fileTarget.resource ? recordedTitle(fileTarget.resource, dataset) : undefined
     const type = checksumNeeded(fileTarget, settings.ifUnchanged)
@@ -149,17 +201,30 @@ async function communityView(
   dataset: Dataset,
   problems: string[],
 ): Promise<{ view: Dataset; ownerId: string } | undefined> {
-  const refused = (input: string, why: string) => problems.push(`input '${input}': ${why} (as: community publishes the key's owner's community resources)`)
-  if (settings.datasetMetadata !== undefined) refused('dataset-metadata', "the dataset's metadata is its owner's")
-  if (settings.order === 'as-listed') refused('order', "the order of the dataset's resources is its owner's")
-  if (settings.createDataset) refused('create-dataset', 'a community resource is published on an existing dataset')
+  const refused = (input: string, why: string) =>
+    problems.push(
+      `input '${input}': ${why} (as: community publishes the key's owner's community resources)`,
+    )
+  if (settings.datasetMetadata !== undefined)
+    refused('dataset-metadata', "the dataset's metadata is its owner's")
+  if (settings.order === 'as-listed')
+    refused('order', "the order of the dataset's resources is its owner's")
+  if (settings.createDataset)
+    refused('create-dataset', 'a community resource is published on an existing dataset')
   if (settings.apiKey === undefined) {
-    problems.push("input 'api-key' is required with as: community, even in a dry run: the community resources to match are the key's owner's")
+    problems.push(
+      "input 'api-key' is required with as: community, even in a dry run: the community resources to match are the key's owner's",
+    )
     return undefined
   }
   const me = await client.getMe()
   const resources = await client.listCommunityResources(dataset.id, me.id)
-  const view: Dataset = { ...dataset, resources, extras: {}, permissions: { edit: false, edit_resources: true, delete: false } }
+  const view: Dataset = {
+    ...dataset,
+    resources,
+    extras: {},
+    permissions: { edit: false, edit_resources: true, delete: false },
+  }
   return { view, ownerId: me.id }
 }
 
@@ -175,11 +240,14 @@ function datasetToCreate(slug: string, metadata: Settings['datasetMetadata']): D
   }
 }
 
-/** With create-dataset, a slug answered by a dataset the key's owner cannot edit is someone else's. */
+/**
+ * With create-dataset, a slug answered by a dataset the key's owner cannot edit is someone else's.
+ */
 function ownership(settings: Settings, found: Dataset | undefined): string[] {
   if (!settings.createDataset || found === undefined || found.permissions?.edit !== false) return []
   return [
-    `input 'dataset': '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); create-dataset creates a dataset only where none exists: choose another slug`,
+    `input 'dataset': '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); ` +
+      `create-dataset creates a dataset only where none exists: choose another slug`,
   ]
 }
 
@@ -190,7 +258,10 @@ function extrasOnly(step: DatasetStep): DatasetStep {
     : { action: 'skip', reason: 'created with its metadata', patch: {}, extras: {} }
 }
 
-/** `prune`: what this publication wrote before and no longer publishes; a problem when it cannot tell. */
+/**
+ * `prune`: what this publication wrote before and no longer publishes; a problem when it cannot
+ * tell.
+ */
 function prunable(
   settings: Settings,
   context: RunContext,
@@ -204,7 +275,9 @@ function prunable(
     problems.push(`input 'prune': ${publication}; nothing can be pruned safely`)
     return []
   }
-  return planPrune(dataset, targets, removals, publication, (resource) => writtenBy(resource, publication))
+  return planPrune(dataset, targets, removals, publication, (resource) =>
+    writtenBy(resource, publication),
+  )
 }
 
 /** Checks every remote URL; a URL that does not answer is a problem of its entry. */
@@ -219,9 +292,18 @@ async function probeAll(
   const remote = targets.filter((t): t is Target<RemoteEntry> => t.entry.kind === 'url')
   await mapConcurrent(remote, settings.concurrency, async ({ entry }) => {
     try {
-      probes.set(entry.url, await probeUrl(entry.url, { dispatcher: client.dispatcher, timeoutMs: Math.min(30_000, settings.timeoutSeconds * 1000), userAgent: client.userAgent }))
+      probes.set(
+        entry.url,
+        await probeUrl(entry.url, {
+          dispatcher: client.dispatcher,
+          timeoutMs: Math.min(30_000, settings.timeoutSeconds * 1000),
+          userAgent: client.userAgent,
+        }),
+      )
     } catch (error) {
-      const problem = `the URL does not answer: ${toErrorMessage(error)} (set check-urls: false for URLs the runner cannot reach)`
+      const problem =
+        `the URL does not answer: ${toErrorMessage(error)} (set check-urls: false for URLs the runner ` +
+        `cannot reach)`
       problems.push(`${entry.label} (${entry.url}): ${problem}`)
       blocked.set(entry, problem)
     }
@@ -230,7 +312,12 @@ async function probeAll(
 }
 
 /** Every entry and removal known when the preflight stopped, with its own problem if it has one. */
-function blockedEntries(manifest: Manifest, targets: readonly Target[], blocked: ReadonlyMap<Entry, string>, removals: readonly Step[]): BlockedEntry[] {
+function blockedEntries(
+  manifest: Manifest,
+  targets: readonly Target[],
+  blocked: ReadonlyMap<Entry, string>,
+  removals: readonly Step[],
+): BlockedEntry[] {
   const matched = new Map(targets.map((t) => [t.entry, t.resource]))
   const entries: BlockedEntry[] = manifest.entries.map((entry) => {
     const resource = matched.get(entry)
@@ -242,25 +329,42 @@ function blockedEntries(manifest: Manifest, targets: readonly Target[], blocked:
     return known
   })
   for (const step of removals) {
-    if (step.kind === 'remove') entries.push({ kind: 'remove', source: step.source, label: step.label, resource: { id: step.resource.id, title: step.resource.title }, planned: 'remove' })
+    if (step.kind === 'remove')
+      entries.push({
+        kind: 'remove',
+        source: step.source,
+        label: step.label,
+        resource: { id: step.resource.id, title: step.resource.title },
+        planned: 'remove',
+      })
   }
   return entries
 }
 
 /** The dataset, or `undefined` when it does not exist and `create-dataset` will create it. */
-async function fetchDataset(client: DatagouvClient, settings: Settings): Promise<Dataset | undefined> {
+async function fetchDataset(
+  client: DatagouvClient,
+  settings: Settings,
+): Promise<Dataset | undefined> {
   const dataset = settings.dataset
   try {
     return await client.getDataset(dataset)
   } catch (error) {
     if (error instanceof ApiError) {
-      if (error.status === 401) throw new PreflightError([`input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`])
+      if (error.status === 401)
+        throw new PreflightError([
+          `input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`,
+        ])
       if (error.status === 404 && settings.createDataset) return undefined
       if (error.status === 404)
         throw new PreflightError([
-          `input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the key's owner cannot see it); set create-dataset: true to create it`,
+          `input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the ` +
+            `key's owner cannot see it); set create-dataset: true to create it`,
         ])
-      if (error.status === 410) throw new PreflightError([`input 'dataset': dataset '${dataset}' has been deleted on ${client.origin}`])
+      if (error.status === 410)
+        throw new PreflightError([
+          `input 'dataset': dataset '${dataset}' has been deleted on ${client.origin}`,
+        ])
     }
     throw error
   }

@@ -5,7 +5,10 @@
 import type { FileEntry } from './manifest.js'
 import { formatBytes } from './report.js'
 
-export function periodicLines(chunkSize: number, now: () => number = Date.now): (entry: FileEntry, sent: number, line: (text: string) => void) => void {
+export function periodicLines(
+  chunkSize: number,
+  now: () => number = Date.now,
+): (entry: FileEntry, sent: number, line: (text: string) => void) => void {
   const state = new Map<string, { started: number; logged: number; finished: boolean }>()
   return (entry, sent, line) => {
     if (entry.size <= chunkSize) return
@@ -20,6 +23,9 @@ export function periodicLines(chunkSize: number, now: () => number = Date.now): 
     const seconds = Math.max(0.001, (at - s.started) / 1000)
     const percent = entry.size === 0 ? 100 : Math.min(100, (100 * sent) / entry.size)
     const rate = formatBytes(Math.round(sent / seconds))
-    line(`${entry.source}: ${formatBytes(Math.min(sent, entry.size))} of ${formatBytes(entry.size)} (${percent.toFixed(0)} %), ${rate}/s`)
+    line(
+      `${entry.source}: ${formatBytes(Math.min(sent, entry.size))} of ${formatBytes(entry.size)} ` +
+        `(${percent.toFixed(0)} %), ${rate}/s`,
+    )
   }
 }

@@ -40,8 +40,11 @@ export function provenanceExtras(provenance: Provenance, at: Date): Record<strin
 }
 
 /** The identity of one publication (repository and workflow), or why it is unknown. */
-export function publicationOf(provenance: Provenance | undefined): { repository: string; workflow: string } | string {
-  if (provenance === undefined) return 'provenance is off (provenance: false), so nothing tells which resources this publication wrote'
+export function publicationOf(
+  provenance: Provenance | undefined,
+): { repository: string; workflow: string } | string {
+  if (provenance === undefined)
+    return 'provenance is off (provenance: false), so nothing tells which resources this publication wrote'
   const { repository, workflow } = provenance
   if (repository === undefined || repository === '' || workflow === undefined || workflow === '') {
     return 'the repository or the workflow of this publication is unknown (outside GitHub Actions, run the CLI in a git repository with a remote)'
@@ -50,7 +53,13 @@ export function publicationOf(provenance: Provenance | undefined): { repository:
 }
 
 /** Whether a resource was written by this publication, as its recorded provenance says. */
-export function writtenBy(resource: Resource, publication: { repository: string; workflow: string }): boolean {
+export function writtenBy(
+  resource: Resource,
+  publication: { repository: string; workflow: string },
+): boolean {
   const extras = resource.extras ?? {}
-  return extras[PROVENANCE_KEYS.repository] === publication.repository && extras[PROVENANCE_KEYS.workflow] === publication.workflow
+  return (
+    extras[PROVENANCE_KEYS.repository] === publication.repository &&
+    extras[PROVENANCE_KEYS.workflow] === publication.workflow
+  )
 }

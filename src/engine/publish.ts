@@ -16,9 +16,17 @@ import type { Scope } from '../datagouv/scope.js'
 import { uploadFile } from '../datagouv/upload.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import type { FileEntry } from './manifest.js'
-import { RECORD_KEYS, unmet, type DatasetStep, type FileStep, type RemoteStep, type Step } from './plan.js'
+import {
+  RECORD_KEYS,
+  unmet,
+  type DatasetStep,
+  type FileStep,
+  type RemoteStep,
+  type Step,
+} from './plan.js'
 
-export type ResultAction = 'uploaded' | 'created' | 'updated' | 'signalled' | 'removed' | 'skipped' | 'planned' | 'failed'
+export type ResultAction =
+  'uploaded' | 'created' | 'updated' | 'signalled' | 'removed' | 'skipped' | 'planned' | 'failed'
 
 export interface Result {
   step: Step
@@ -53,7 +61,10 @@ export interface PublishOptions {
   partConcurrency: number
   concurrency: number
   dryRun: boolean
-  /** Ids present before any write: a resource found after a lost answer is new only if not among them. */
+  /**
+   * Ids present before any write: a resource found after a lost answer is new only if not among
+   * them.
+   */
   knownResourceIds: ReadonlySet<string>
   /** Progress of one upload: bytes sent so far (re-sent bytes included). */
   onProgress?: (entry: FileEntry, sentBytes: number) => void
@@ -61,7 +72,10 @@ export interface PublishOptions {
   onResult?: (result: Result) => void
 }
 
-/** What the run knows while it runs: the new resources its requests obtained, so no two entries claim one. */
+/**
+ * What the run knows while it runs: the new resources its requests obtained, so no two entries
+ * claim one.
+ */
 interface Run extends PublishOptions {
   claimed: Set<string>
   isNew: (resource: Resource) => boolean
@@ -69,9 +83,17 @@ interface Run extends PublishOptions {
 
 type Outcome = Omit<Result, 'step' | 'durationMs'>
 
-export async function publish(client: DatagouvClient, steps: readonly Step[], options: PublishOptions): Promise<Result[]> {
+export async function publish(
+  client: DatagouvClient,
+  steps: readonly Step[],
+  options: PublishOptions,
+): Promise<Result[]> {
   const claimed = new Set<string>()
-  const run: Run = { ...options, claimed, isNew: (r) => !options.knownResourceIds.has(r.id) && !claimed.has(r.id) }
+  const run: Run = {
+    ...options,
+    claimed,
+    isNew: (r) => !options.knownResourceIds.has(r.id) && !claimed.has(r.id),
+  }
   const writes = steps.filter((s) => s.kind !== 'remove')
   const removals = steps.filter((s) => s.kind === 'remove')
   const limit = options.dryRun ? Math.max(1, steps.length) : options.concurrency
@@ -79,7 +101,14 @@ export async function publish(client: DatagouvClient, steps: readonly Step[], op
   const failed = results.some((r) => r.error !== undefined)
   const removed = await mapConcurrent(removals, limit, (step) =>
     failed && !options.dryRun
-      ? Promise.resolve<Result>({ step, action: 'skipped', reason: 'not removed: another entry failed', resource: step.resource, patched: [], durationMs: 0 })
+      ? Promise.resolve<Result>({
+          step,
+          action: 'skipped',
+          reason: 'not removed: another entry failed',
+          resource: step.resource,
+          patched: [],
+          durationMs: 0,
+        })
       : runStep(client, step, run),
   )
   return [...results, ...removed]
@@ -93,7 +122,12 @@ async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Re
     run.onResult?.(result)
     return result
   }
-  if (run.dryRun) return done({ action: 'planned', patched: [], ...(step.resource ? { resource: step.resource } : {}) })
+  if (run.dryRun)
+    return done({
+      action: 'planned',
+      patched: [],
+      ...(step.resource ? { resource: step.resource } : {}),
+    })
   // What the step achieved so far: reported as it stands if a later request fails.
   const progress: { outcome?: Outcome } = {}
   try {
@@ -108,15 +142,29 @@ async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Re
     }
   } catch (error) {
     const target = step.resource ? `resource ${step.resource.id}` : 'new resource'
-    const where = step.kind === 'remove' ? `input 'remove', ${step.label} '${step.source}'` : `${step.entry.label} (${step.entry.source})`
+    const where =
+      step.kind === 'remove'
+        ? `input 'remove', ${step.label} '${step.source}'`
+        : `${step.entry.label} (${step.entry.source})`
     const failure = `${where} -> ${progress.outcome?.resource ? `resource ${progress.outcome.resource.id}` : target}: ${toErrorMessage(error)}`
     if (progress.outcome !== undefined) return done({ ...progress.outcome, error: failure })
-    return done({ action: 'failed', patched: [], ...(step.resource ? { resource: step.resource } : {}), error: failure })
+    return done({
+      action: 'failed',
+      patched: [],
+      ...(step.resource ? { resource: step.resource } : {}),
+      error: failure,
+    })
   }
 }
 
-async function runFile(client: DatagouvClient, step: FileStep, run: Run, progress: { outcome?: Outcome }): Promise<Outcome> {
-  if (step.action === 'skip') return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
+async function runFile(
+  client: DatagouvClient,
+  step: FileStep,
+  run: Run,
+  progress: { outcome?: Outcome },
+): Promise<Outcome> {
+  if (step.action === 'skip')
+    return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
   if (step.action === 'update' && step.resource !== undefined) {
     const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras)
     await clearDatasetRecord(client, run.datasetId, step)
@@ -136,8 +184,16 @@ async function runFile(client: DatagouvClient, step: FileStep, run: Run, progres
   })
   if (step.resource === undefined) run.claimed.add(outcome.resource.id)
   const requests = `${outcome.requests} request${outcome.requests === 1 ? '' : 's'}`
-  client.logger.debug(`${step.entry.source}: stored in ${requests}${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`)
-  const notes = outcome.chunkSize < run.chunkSize ? [`stored in parts of ${outcome.chunkSize} bytes: the server or a proxy refused larger requests (413)`] : []
+  client.logger.debug(
+    `${step.entry.source}: stored in ${requests}${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`,
+  )
+  const notes =
+    outcome.chunkSize < run.chunkSize
+      ? [
+          `stored in parts of ${outcome.chunkSize} bytes: the server or a proxy refused larger requests ` +
+            `(413)`,
+        ]
+      : []
   const stored: Outcome = {
     action: step.action === 'create' ? 'created' : 'uploaded',
     resource: outcome.resource,
@@ -158,19 +214,35 @@ async function runFile(client: DatagouvClient, step: FileStep, run: Run, progres
  * recorded where the next run reads it before anything else (the resource's extras, else the
  * dataset's), and the error names it.
  */
-async function restoreMetadata(client: DatagouvClient, scope: Scope, step: FileStep, uploaded: Resource): Promise<{ resource: Resource; patched: string[] }> {
+async function restoreMetadata(
+  client: DatagouvClient,
+  scope: Scope,
+  step: FileStep,
+  uploaded: Resource,
+): Promise<{ resource: Resource; patched: string[] }> {
   const patch = unmet(step.patch, uploaded)
   try {
     return await applyChanges(scope, uploaded, patch, step.extras)
   } catch (error) {
     if (patch.title === undefined) throw error
-    const recorded = step.recordTitle ? await recordTitle(client, scope, uploaded, step.title) : 'the entry gives it, so the next run puts it back'
-    throw new Error(`the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ${toErrorMessage(error)}`, { cause: error })
+    const recorded = step.recordTitle
+      ? await recordTitle(client, scope, uploaded, step.title)
+      : 'the entry gives it, so the next run puts it back'
+    throw new Error(
+      `the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ` +
+        `${toErrorMessage(error)}`,
+      { cause: error },
+    )
   }
 }
 
 /** Records the title to put back; says where, or why it could not. */
-async function recordTitle(client: DatagouvClient, scope: Scope, resource: Resource, title: string): Promise<string> {
+async function recordTitle(
+  client: DatagouvClient,
+  scope: Scope,
+  resource: Resource,
+  title: string,
+): Promise<string> {
   const resourceId = resource.id
   try {
     await scope.mergeExtras(resource, { [RECORD_KEYS.title]: title })
@@ -178,29 +250,53 @@ async function recordTitle(client: DatagouvClient, scope: Scope, resource: Resou
   } catch (resourceError) {
     // The dataset's extras are its owner's: a community resource has no second place.
     if (scope.kind === 'community') {
-      return `it could not be recorded for the next run either (${toErrorMessage(resourceError)}): set it by hand, or give 'title' in a 'resources' entry`
+      return (
+        `it could not be recorded for the next run either (${toErrorMessage(resourceError)}): set ` +
+        `it by hand, or give 'title' in a 'resources' entry`
+      )
     }
     try {
-      await client.updateDatasetExtras(scope.datasetId, { [RECORD_KEYS.datasetTitle(resourceId)]: title })
-      return `recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run puts it back`
+      await client.updateDatasetExtras(scope.datasetId, {
+        [RECORD_KEYS.datasetTitle(resourceId)]: title,
+      })
+      return (
+        `recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
+        `puts it back`
+      )
     } catch (datasetError) {
-      return `it could not be recorded for the next run either (${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}): set it by hand, or give 'title' in a 'resources' entry`
+      return (
+        `it could not be recorded for the next run either (${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}): ` +
+        `set it by hand, or give 'title' in a 'resources' entry`
+      )
     }
   }
 }
 
 /** After a title recorded in the dataset's extras was put back: the record goes. */
-async function clearDatasetRecord(client: DatagouvClient, datasetId: string, step: FileStep): Promise<void> {
+async function clearDatasetRecord(
+  client: DatagouvClient,
+  datasetId: string,
+  step: FileStep,
+): Promise<void> {
   if (step.clearsDatasetRecord === undefined) return
   try {
     await client.updateDatasetExtras(datasetId, { [step.clearsDatasetRecord]: null })
   } catch (error) {
-    client.logger.warning(`the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ${toErrorMessage(error)}`)
+    client.logger.warning(
+      `the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ` +
+        `${toErrorMessage(error)}`,
+    )
   }
 }
 
-async function runRemote(client: DatagouvClient, step: RemoteStep, run: Run, progress: { outcome?: Outcome }): Promise<Outcome> {
-  if (step.action === 'skip') return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
+async function runRemote(
+  client: DatagouvClient,
+  step: RemoteStep,
+  run: Run,
+  progress: { outcome?: Outcome },
+): Promise<Outcome> {
+  if (step.action === 'skip')
+    return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
   if (step.resource === undefined) {
     const body = step.create ?? { url: step.entry.url }
     const created = await run.scope.createRemote(body, run.isNew)
@@ -213,7 +309,10 @@ async function runRemote(client: DatagouvClient, step: RemoteStep, run: Run, pro
   return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied }
 }
 
-/** One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's keys). */
+/**
+ * One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's
+ * keys).
+ */
 async function applyChanges(
   scope: Scope,
   current: Resource,
@@ -229,8 +328,16 @@ async function applyChanges(
 }
 
 /** Applies the dataset metadata step: the v1 partial PUT, then the extras merge. */
-export async function publishDataset(client: DatagouvClient, dataset: Dataset, step: DatasetStep, dryRun: boolean): Promise<DatasetResult> {
-  const fields = [...Object.keys(step.patch), ...(Object.keys(step.extras).length > 0 ? ['extras'] : [])]
+export async function publishDataset(
+  client: DatagouvClient,
+  dataset: Dataset,
+  step: DatasetStep,
+  dryRun: boolean,
+): Promise<DatasetResult> {
+  const fields = [
+    ...Object.keys(step.patch),
+    ...(Object.keys(step.extras).length > 0 ? ['extras'] : []),
+  ]
   if (dryRun) return { action: 'planned', reason: step.reason, patched: fields }
   if (step.action === 'skip') return { action: 'skipped', reason: step.reason, patched: [] }
   const sent: string[] = []
@@ -239,17 +346,26 @@ export async function publishDataset(client: DatagouvClient, dataset: Dataset, s
       await client.updateDataset(dataset.id, step.patch)
       sent.push(...Object.keys(step.patch))
     }
-    if (Object.keys(step.extras).length > 0) await client.updateDatasetExtras(dataset.id, step.extras)
+    if (Object.keys(step.extras).length > 0)
+      await client.updateDatasetExtras(dataset.id, step.extras)
     return { action: 'updated', reason: step.reason, patched: fields }
   } catch (error) {
     // The PUT may have gone through before the extras failed: say so.
     const error_ = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`
-    return { action: sent.length > 0 ? 'updated' : 'failed', reason: step.reason, patched: sent, error: error_ }
+    return {
+      action: sent.length > 0 ? 'updated' : 'failed',
+      reason: step.reason,
+      patched: sent,
+      error: error_,
+    }
   }
 }
 
 /** Sums the bytes an upload reports and passes the running total on. */
-function accumulate(entry: FileEntry, report: (entry: FileEntry, sentBytes: number) => void): (bytes: number) => void {
+function accumulate(
+  entry: FileEntry,
+  report: (entry: FileEntry, sentBytes: number) => void,
+): (bytes: number) => void {
   let sent = 0
   return (bytes) => {
     sent += bytes

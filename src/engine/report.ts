@@ -1,4 +1,6 @@
-/** Results -> outputs, job summary and log table. Pure: main.ts writes them through @actions/core. */
+/**
+ * Results -> outputs, job summary and log table. Pure: main.ts writes them through @actions/core.
+ */
 import type { Dataset } from '../datagouv/schemas.js'
 import type { AnalysisReport } from './analysis.js'
 import type { OrderResult } from './order.js'
@@ -59,7 +61,11 @@ export function describe(step: Step): { source: string; size?: number; title?: s
       ...(step.probe?.size !== undefined ? { size: step.probe.size } : {}),
       ...(step.entry.title ? { title: step.entry.title } : {}),
     }
-  return { source: step.entry.source, size: step.entry.size, title: step.entry.title ?? step.entry.name }
+  return {
+    source: step.entry.source,
+    size: step.entry.size,
+    title: step.entry.title ?? step.entry.name,
+  }
 }
 
 export function buildReport(facts: RunFacts): Report {
@@ -67,10 +73,15 @@ export function buildReport(facts: RunFacts): Report {
   const datasetUrl = datasetUrlOf(dataset, facts.origin)
   const count = (...actions: string[]) => results.filter((r) => actions.includes(r.action)).length
   const urls = Object.fromEntries(
-    results.filter((r) => r.step.kind !== 'remove' && r.resource !== undefined).map((r) => [describe(r.step).source, r.resource?.url]),
+    results
+      .filter((r) => r.step.kind !== 'remove' && r.resource !== undefined)
+      .map((r) => [describe(r.step).source, r.resource?.url]),
   )
   const changed =
-    results.some((r) => CHANGES.has(r.action)) || datasetResult?.action === 'updated' || order?.action === 'reordered' || facts.datasetCreated === true
+    results.some((r) => CHANGES.has(r.action)) ||
+    datasetResult?.action === 'updated' ||
+    order?.action === 'reordered' ||
+    facts.datasetCreated === true
   const failures = [
     ...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])),
     ...(datasetResult?.error !== undefined ? [datasetResult.error] : []),
@@ -80,11 +91,20 @@ export function buildReport(facts: RunFacts): Report {
     resources: JSON.stringify(results.map(resourceOutput)),
     urls: JSON.stringify(urls),
     changed: String(changed),
-    'uploaded-count': String(count('uploaded') + results.filter((r) => r.action === 'created' && r.step.kind === 'file').length),
+    'uploaded-count': String(
+      count('uploaded') +
+        results.filter((r) => r.action === 'created' && r.step.kind === 'file').length,
+    ),
     'skipped-count': String(count('skipped')),
     'removed-count': String(count('removed')),
     'dataset-metadata':
-      datasetResult === undefined ? '' : JSON.stringify({ action: datasetResult.action, reason: datasetResult.reason, fields: datasetResult.patched }),
+      datasetResult === undefined
+        ? ''
+        : JSON.stringify({
+            action: datasetResult.action,
+            reason: datasetResult.reason,
+            fields: datasetResult.patched,
+          }),
     'dataset-url': datasetUrl,
     'dataset-id': dataset.id,
     'dataset-created': String(facts.datasetCreated === true),
@@ -109,9 +129,22 @@ function resourceOutput(r: Result): Record<string, unknown> {
     reason: r.reason ?? r.step.reason,
     url: resource?.url ?? null,
     latest: resource?.latest ?? null,
-    checksum: r.checksum ?? (resource?.checksum ? { type: resource.checksum.type, value: resource.checksum.value } : null),
+    checksum:
+      r.checksum ??
+      (resource?.checksum
+        ? { type: resource.checksum.type, value: resource.checksum.value }
+        : null),
     filesize: size ?? null,
-    ...(probe ? { remote: { status: probe.status, size: probe.size ?? null, etag: probe.etag ?? null, last_modified: probe.lastModified ?? null } } : {}),
+    ...(probe
+      ? {
+          remote: {
+            status: probe.status,
+            size: probe.size ?? null,
+            etag: probe.etag ?? null,
+            last_modified: probe.lastModified ?? null,
+          },
+        }
+      : {}),
     ...(r.patched.length > 0 ? { patched: r.patched } : {}),
     ...(r.notes !== undefined ? { notes: r.notes } : {}),
     ...(r.error !== undefined ? { error: r.error } : {}),
@@ -157,13 +190,23 @@ export function blockedReport(error: PreflightError, origin: string): Report {
     analysis: '[]',
   }
   const target = error.dataset ? `[${cell(error.dataset.title)}](${datasetUrl})` : 'data.gouv.fr'
-  const lines = [`### Nothing published to ${target}: ${plural(error.problems.length, 'problem')} found before publishing`, '']
+  const lines = [
+    `### Nothing published to ${target}: ${plural(error.problems.length, 'problem')} found before ` +
+      `publishing`,
+    '',
+  ]
   for (const problem of error.problems) lines.push(`- ${cell(problem)}`)
   if (error.entries.length > 0) {
     lines.push('', '| Source | Resource | Would | Problem |', '| --- | --- | --- | --- |')
     for (const e of error.entries) {
-      const resource = e.resource ? `${cell(e.resource.title)} (\`${e.resource.id}\`)` : e.planned === 'create' ? '(new)' : ''
-      lines.push(`| \`${cell(e.source)}\` | ${resource} | ${e.planned ?? ''} | ${cell(e.problem ?? '')} |`)
+      const resource = e.resource
+        ? `${cell(e.resource.title)} (\`${e.resource.id}\`)`
+        : e.planned === 'create'
+          ? '(new)'
+          : ''
+      lines.push(
+        `| \`${cell(e.source)}\` | ${resource} | ${e.planned ?? ''} | ${cell(e.problem ?? '')} |`,
+      )
     }
   }
   lines.push('', '_Nothing was written: fix the problems above and run again._')
@@ -177,7 +220,10 @@ export function plural(count: number, one: string, many = `${one}s`): string {
 
 /** The plan's line about hidden files left out. */
 export function hiddenNote(count: number): string {
-  return `${plural(count, 'hidden file')} left out (a name starting with '.'; set include-hidden-files: true to publish ${count === 1 ? 'it' : 'them'})`
+  return (
+    `${plural(count, 'hidden file')} left out (a name starting with '.'; set include-hidden-files: ` +
+    `true to publish ${count === 1 ? 'it' : 'them'})`
+  )
 }
 
 function actionText(action: string, planned: string): string {
@@ -188,22 +234,35 @@ function summaryMarkdown(facts: RunFacts, datasetUrl: string, failures: readonly
   const { results, datasetResult, order, dataset, dryRun } = facts
   const lines: string[] = []
   const created = facts.datasetCreated === true ? ' (created by this run)' : ''
-  lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})${created}`, '')
+  lines.push(
+    `### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})${created}`,
+    '',
+  )
   const tally = new Map<string, number>()
   for (const r of results) {
     const key = actionText(r.action, r.step.action)
     tally.set(key, (tally.get(key) ?? 0) + 1)
   }
-  lines.push([...tally].map(([action, n]) => `${n} ${action}`).join(', ') || 'no resource to publish', '')
+  lines.push(
+    [...tally].map(([action, n]) => `${n} ${action}`).join(', ') || 'no resource to publish',
+    '',
+  )
   if (results.length > 0) {
-    lines.push('| Source | Resource | Action | Reason | Size | Checksum or remote | Duration |', '| --- | --- | --- | --- | ---: | --- | ---: |')
+    lines.push(
+      '| Source | Resource | Action | Reason | Size | Checksum or remote | Duration |',
+      '| --- | --- | --- | --- | ---: | --- | ---: |',
+    )
     for (const r of results) lines.push(summaryRow(r))
   }
   if (datasetResult !== undefined) {
     const fields = datasetResult.patched.length > 0 ? ` (${datasetResult.patched.join(', ')})` : ''
-    lines.push('', `Dataset metadata: **${actionText(datasetResult.action, 'update')}**${fields}: ${cell(datasetResult.reason)}`)
+    lines.push(
+      '',
+      `Dataset metadata: **${actionText(datasetResult.action, 'update')}**${fields}: ${cell(datasetResult.reason)}`,
+    )
   }
-  if (order !== undefined) lines.push('', `Order: **${actionText(order.action, 'reorder')}**: ${cell(order.reason)}`)
+  if (order !== undefined)
+    lines.push('', `Order: **${actionText(order.action, 'reorder')}**: ${cell(order.reason)}`)
   if (facts.analysis !== undefined) lines.push('', ...analysisLines(facts.analysis))
   if (failures.length > 0) {
     lines.push('', '#### Failures', '')
@@ -223,11 +282,17 @@ function summaryRow(r: Result): string {
   const resource = link ? `[${name}](${link})` : r.resource ? name : `${name} (new)`
   const probe = r.step.kind === 'url' ? r.step.probe : undefined
   const remote = probe
-    ? [`${probe.method} ${probe.status}`, probe.etag ? `ETag ${probe.etag}` : '', probe.lastModified ? `Last-Modified ${probe.lastModified}` : '']
+    ? [
+        `${probe.method} ${probe.status}`,
+        probe.etag ? `ETag ${probe.etag}` : '',
+        probe.lastModified ? `Last-Modified ${probe.lastModified}` : '',
+      ]
         .filter(Boolean)
         .join(', ')
     : ''
-  const detail = r.checksum ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\`` : cell(remote)
+  const detail = r.checksum
+    ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\``
+    : cell(remote)
   const reason = cell([r.reason ?? r.step.reason, ...(r.notes ?? [])].join('; '))
   const bytes = size === undefined ? '' : formatBytes(size)
   return `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${reason} | ${bytes} | ${detail} | ${formatDuration(r.durationMs)} |`
@@ -235,26 +300,48 @@ function summaryRow(r: Result): string {
 
 /** What data.gouv.fr made of each published resource (`wait-for-analysis`). */
 function analysisLines(reports: readonly AnalysisReport[]): string[] {
-  const lines = ['#### What data.gouv.fr made of it', '', '| Source | Analysis | Available | Format | Parsing | Preview |', '| --- | --- | --- | --- | --- | --- |']
+  const lines = [
+    '#### What data.gouv.fr made of it',
+    '',
+    '| Source | Analysis | Available | Format | Parsing | Preview |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ]
   for (const r of reports) {
-    const available = r.available === null ? '' : `${r.available ? 'yes' : 'no'}${r.status !== null ? ` (${r.status})` : ''}`
+    const available =
+      r.available === null
+        ? ''
+        : `${r.available ? 'yes' : 'no'}${r.status !== null ? ` (${r.status})` : ''}`
     const format = [r.format, r.mime].filter((v) => v !== null && v !== '').join(', ')
     const parsing = r.parsing === 'error' ? `error: ${cell(r.parsing_error ?? '')}` : r.parsing
     const preview = r.preview === null ? '' : `[preview](${r.preview})`
-    lines.push(`| \`${cell(r.source)}\` | ${r.state} | ${available} | ${cell(format)} | ${parsing} | ${preview} |`)
+    lines.push(
+      `| \`${cell(r.source)}\` | ${r.state} | ${available} | ${cell(format)} | ${parsing} | ${preview} |`,
+    )
   }
   return lines
 }
 
-/** The run and the dataset, linked both ways: each written resource records the run in its extras. */
-function provenanceLine(provenance: Provenance | undefined, datasetUrl: string, dryRun: boolean): string | undefined {
+/**
+ * The run and the dataset, linked both ways: each written resource records the run in its extras.
+ */
+function provenanceLine(
+  provenance: Provenance | undefined,
+  datasetUrl: string,
+  dryRun: boolean,
+): string | undefined {
   if (provenance === undefined || dryRun) return undefined
   const run = provenance.runUrl !== undefined ? `[this run](${provenance.runUrl})` : 'this run'
-  const where = [provenance.repository, provenance.commit?.slice(0, 12)].filter((v) => v !== undefined && v !== '').join(' @ ')
+  const where = [provenance.repository, provenance.commit?.slice(0, 12)]
+    .filter((v) => v !== undefined && v !== '')
+    .join(' @ ')
   return `_Each resource written records ${run}${where ? ` (${cell(where)})` : ''} in its extras (\`publish:*\`); the dataset: ${datasetUrl}_`
 }
 
-function logTable(results: readonly Result[], datasetResult: DatasetResult | undefined, order: OrderResult | undefined): string {
+function logTable(
+  results: readonly Result[],
+  datasetResult: DatasetResult | undefined,
+  order: OrderResult | undefined,
+): string {
   const rows = [['source', 'resource', 'action', 'reason', 'size', 'time']]
   for (const r of results) {
     const { source, size } = describe(r.step)
@@ -267,8 +354,17 @@ function logTable(results: readonly Result[], datasetResult: DatasetResult | und
       formatDuration(r.durationMs),
     ])
   }
-  if (datasetResult !== undefined) rows.push(['dataset-metadata', '(dataset)', actionText(datasetResult.action, 'update'), datasetResult.reason, '', ''])
-  if (order !== undefined) rows.push(['order', '(dataset)', actionText(order.action, 'reorder'), order.reason, '', ''])
+  if (datasetResult !== undefined)
+    rows.push([
+      'dataset-metadata',
+      '(dataset)',
+      actionText(datasetResult.action, 'update'),
+      datasetResult.reason,
+      '',
+      '',
+    ])
+  if (order !== undefined)
+    rows.push(['order', '(dataset)', actionText(order.action, 'reorder'), order.reason, '', ''])
   return alignedTable(rows)
 }
 

@@ -42,16 +42,22 @@ export async function findFiles(pattern: string, options: FindOptions): Promise<
     followSymbolicLinks: true,
   })
   const base = path.resolve(options.cwd, literalBase(pattern))
-  const spelled = new Set(pattern.split(/[\\/]/).filter((s) => s.startsWith('.') && !isDynamicPattern(s)))
+  const spelled = new Set(
+    pattern.split(/[\\/]/).filter((s) => s.startsWith('.') && !isDynamicPattern(s)),
+  )
   const kept: string[] = []
   let hidden = 0
   for (const match of matches.map((m) => path.normalize(m)).sort()) {
     const below = path.relative(base, match).split(path.sep)
-    const isHidden = below.some((segment) => segment.startsWith('.') && segment !== '..' && !spelled.has(segment))
+    const isHidden = below.some(
+      (segment) => segment.startsWith('.') && segment !== '..' && !spelled.has(segment),
+    )
     if (isHidden && !options.includeHidden) hidden++
     else kept.push(match)
   }
-  const files = await Promise.all(kept.map(async (file) => ({ path: file, size: (await stat(file)).size })))
+  const files = await Promise.all(
+    kept.map(async (file) => ({ path: file, size: (await stat(file)).size })),
+  )
   return { files, hidden }
 }
 

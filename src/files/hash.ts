@@ -2,8 +2,15 @@
 import { createHash, type Hash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 
-/** Checksum types udata reports (docs/udata-protocol.md Appendix A) mapped to node's digest names. */
-const ALGORITHMS: Record<string, string> = { sha1: 'sha1', md5: 'md5', sha256: 'sha256', sha2: 'sha256' }
+/**
+ * Checksum types udata reports (docs/udata-protocol.md Appendix A) mapped to node's digest names.
+ */
+const ALGORITHMS: Record<string, string> = {
+  sha1: 'sha1',
+  md5: 'md5',
+  sha256: 'sha256',
+  sha2: 'sha256',
+}
 
 export function isSupportedChecksum(type: string): boolean {
   return type in ALGORITHMS
@@ -15,7 +22,10 @@ export function isSupportedChecksum(type: string): boolean {
  */
 export async function hashFile(path: string, type: string = 'sha1'): Promise<string> {
   const algorithm = ALGORITHMS[type]
-  if (algorithm === undefined) throw new Error(`unsupported checksum type '${type}' (supported: ${Object.keys(ALGORITHMS).join(', ')})`)
+  if (algorithm === undefined)
+    throw new Error(
+      `unsupported checksum type '${type}' (supported: ${Object.keys(ALGORITHMS).join(', ')})`,
+    )
   const hash = createHash(algorithm)
   const buffer = Buffer.allocUnsafe(1 << 20)
   const file = await open(path)

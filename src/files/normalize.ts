@@ -6,7 +6,8 @@ import anyAscii from 'any-ascii'
  * udata runs `Slugify(separator='-', to_lower=True, safe_chars='.')` from awesome-slugify:
  * transliterate to ASCII (Python's Unidecode), drop apostrophes, split on every run of characters
  * that are neither alphanumeric nor `.`, join the words with `-`, lower-case. Checked against the
- * table of cases the emulator's own implementation is tested with (test/fixtures/normalize-cases.json).
+ * table of cases the emulator's own implementation is tested with
+ * (test/fixtures/normalize-cases.json).
  */
 export function normalizeFilename(name: string): string {
   const ascii = unidecode(name).replace(/'/g, '').trim()
@@ -75,7 +76,8 @@ function unidecode(text: string): string {
 
 /**
  * The format udata derives from a stored name: the last extension, plus the preceding ones while
- * the outer one is an archive extension (docs/udata-protocol.md §3.2 step 6: `test.tar.gz` → `tar.gz`,
+ * the outer one is an archive extension (docs/udata-protocol.md §3.2 step 6: `test.tar.gz` →
+ * `tar.gz`,
  * `test.2022.csv.tar.gz` → `csv.tar.gz` given the allowed extensions, `test.geojson.csv` → `csv`).
  * `undefined` without a dot; `''` for a name that is only dots and an extension (`.csv`), which
  * Python's `splitext` does not split.
@@ -109,4 +111,13 @@ export function lastExtension(name: string): string | undefined {
   return dot >= leading && dot < base.length - 1 ? base.slice(dot + 1).toLowerCase() : undefined
 }
 
-export const ARCHIVE_EXTENSIONS: ReadonlySet<string> = new Set(['tar', 'gz', 'tgz', 'rar', 'zip', '7z', 'xz', 'bz2'])
+export const ARCHIVE_EXTENSIONS: ReadonlySet<string> = new Set([
+  'tar',
+  'gz',
+  'tgz',
+  'rar',
+  'zip',
+  '7z',
+  'xz',
+  'bz2',
+])

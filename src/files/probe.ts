@@ -23,8 +23,12 @@ export class ProbeError extends Error {
 
 const MAX_REDIRECTS = 5
 
-export async function probeUrl(url: string, options: { dispatcher?: Dispatcher; timeoutMs: number; userAgent: string }): Promise<UrlProbe> {
-  if (!/^https?:/i.test(url)) throw new ProbeError(`only http(s) URLs can be checked, not ${new URL(url).protocol}`)
+export async function probeUrl(
+  url: string,
+  options: { dispatcher?: Dispatcher; timeoutMs: number; userAgent: string },
+): Promise<UrlProbe> {
+  if (!/^https?:/i.test(url))
+    throw new ProbeError(`only http(s) URLs can be checked, not ${new URL(url).protocol}`)
   let head: UrlProbe | undefined
   let headFailure: string
   try {
@@ -38,13 +42,21 @@ export async function probeUrl(url: string, options: { dispatcher?: Dispatcher; 
   try {
     get = await follow('GET', url, options)
   } catch (error) {
-    throw new ProbeError(`${url} does not answer (${headFailure}; GET failed: ${toErrorMessage(error)})`)
+    throw new ProbeError(
+      `${url} does not answer (${headFailure}; GET failed: ${toErrorMessage(error)})`,
+    )
   }
   if (get.status >= 200 && get.status < 300) return get
-  throw new ProbeError(`${url} answered ${get.status}${head !== undefined && head.status !== get.status ? ` (HEAD: ${head.status})` : ''}`)
+  throw new ProbeError(
+    `${url} answered ${get.status}${head !== undefined && head.status !== get.status ? ` (HEAD: ${head.status})` : ''}`,
+  )
 }
 
-async function follow(method: 'HEAD' | 'GET', start: string, options: { dispatcher?: Dispatcher; timeoutMs: number; userAgent: string }): Promise<UrlProbe> {
+async function follow(
+  method: 'HEAD' | 'GET',
+  start: string,
+  options: { dispatcher?: Dispatcher; timeoutMs: number; userAgent: string },
+): Promise<UrlProbe> {
   let url = start
   for (let hop = 0; ; hop++) {
     const headers: Record<string, string> = { 'user-agent': options.userAgent, accept: '*/*' }
@@ -56,16 +68,26 @@ async function follow(method: 'HEAD' | 'GET', start: string, options: { dispatch
       bodyTimeout: options.timeoutMs,
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     })
-    // Never read a body: a server that ignores Range would send the whole file. dump() reads at most
+    // Never read a body: a server that ignores Range would send the whole file. dump() reads at
+    // most
     // a few kilobytes, then closes the connection.
     await response.body.dump({ limit: 16_384 }).catch(() => undefined)
     const location = header(response.headers, 'location')
-    if (response.statusCode >= 300 && response.statusCode < 400 && location !== undefined && hop < MAX_REDIRECTS) {
+    if (
+      response.statusCode >= 300 &&
+      response.statusCode < 400 &&
+      location !== undefined &&
+      hop < MAX_REDIRECTS
+    ) {
       url = new URL(location, url).toString()
       continue
     }
     const probe: UrlProbe = { status: response.statusCode, finalUrl: url, method }
-    const size = sizeOf(response.statusCode, header(response.headers, 'content-length'), header(response.headers, 'content-range'))
+    const size = sizeOf(
+      response.statusCode,
+      header(response.headers, 'content-length'),
+      header(response.headers, 'content-range'),
+    )
     if (size !== undefined) probe.size = size
     const etag = header(response.headers, 'etag')
     if (etag !== undefined) probe.etag = etag
@@ -75,16 +97,25 @@ async function follow(method: 'HEAD' | 'GET', start: string, options: { dispatch
   }
 }
 
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+function header(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
   const value = headers[name]
   return Array.isArray(value) ? value[0] : value
 }
 
 /** The file's size: Content-Range's total on 206, Content-Length otherwise. */
-export function sizeOf(status: number, contentLength: string | undefined, contentRange: string | undefined): number | undefined {
+export function sizeOf(
+  status: number,
+  contentLength: string | undefined,
+  contentRange: string | undefined,
+): number | undefined {
   if (status === 206) {
     const total = /\/(\d+)\s*$/.exec(contentRange ?? '')?.[1]
     return total === undefined ? undefined : Number(total)
   }
-  return contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined
+  return contentLength !== undefined && /^\d+$/.test(contentLength)
+    ? Number(contentLength)
+    : undefined
 }

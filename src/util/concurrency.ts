@@ -1,4 +1,6 @@
-/** Like Promise.all over `items`, with at most `limit` calls of `fn` running at once; order kept. */
+/**
+ * Like Promise.all over `items`, with at most `limit` calls of `fn` running at once; order kept.
+ */
 export async function mapConcurrent<T, R>(
   items: readonly T[],
   limit: number,

@@ -23,16 +23,35 @@ export interface CliProcess {
 
 const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`
 
-export function startCli(args: string[], options: { cwd: string; env?: Record<string, string>; terminal?: { columns: number; rows: number } }): CliProcess {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', DATAGOUV_PUBLISH_RETRY_BASE_MS: '50', ...options.env }
+export function startCli(
+  args: string[],
+  options: {
+    cwd: string
+    env?: Record<string, string>
+    terminal?: { columns: number; rows: number }
+  },
+): CliProcess {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    DATAGOUV_PUBLISH_RETRY_BASE_MS: '50',
+    ...options.env,
+  }
   const node = process.env.ACTION_NODE || process.execPath
   const { terminal } = options
   const child = terminal
-    ? spawn('script', ['-qfec', `stty cols ${terminal.columns} rows ${terminal.rows}; exec ${[node, CLI, ...args].map(quote).join(' ')}`, '/dev/null'], {
-        cwd: options.cwd,
-        env: { TERM: 'xterm-256color', ...env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      })
+    ? spawn(
+        'script',
+        [
+          '-qfec',
+          `stty cols ${terminal.columns} rows ${terminal.rows}; exec ${[node, CLI, ...args].map(quote).join(' ')}`,
+          '/dev/null',
+        ],
+        {
+          cwd: options.cwd,
+          env: { TERM: 'xterm-256color', ...env },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      )
     : spawn(node, [CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   let stdout = ''
@@ -41,7 +60,9 @@ export function startCli(args: string[], options: { cwd: string; env?: Record<st
     output += chunk
     for (const check of waiters) check()
   }
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => (terminal ? append(c) : (stdout += c)))
+  child.stdout
+    ?.setEncoding('utf8')
+    .on('data', (c: string) => (terminal ? append(c) : (stdout += c)))
   child.stderr?.setEncoding('utf8').on('data', (c: string) => append(c))
   const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
   return {
@@ -58,7 +79,9 @@ export function startCli(args: string[], options: { cwd: string; env?: Record<st
         }
         const timer = setTimeout(() => {
           waiters.delete(check)
-          reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms; the CLI printed:\n${output}`))
+          reject(
+            new Error(`no ${String(pattern)} within ${timeoutMs} ms; the CLI printed:\n${output}`),
+          )
         }, timeoutMs)
         waiters.add(check)
         check()

@@ -23,7 +23,12 @@ export interface Fixture {
 export async function fixture(seed: Omit<DatasetSeed, 'owner'> = {}): Promise<Fixture> {
   const emulator = await startEmulator()
   const user = emulator.addUser()
-  const dataset = emulator.addDataset({ slug: 'test-dataset', title: 'Test dataset', ...seed, owner: user.id })
+  const dataset = emulator.addDataset({
+    slug: 'test-dataset',
+    title: 'Test dataset',
+    ...seed,
+    owner: user.id,
+  })
   const workspace = await mkdtemp(path.join(tmpdir(), 'workspace-'))
   return {
     emulator,
@@ -40,11 +45,19 @@ export async function fixture(seed: Omit<DatasetSeed, 'owner'> = {}): Promise<Fi
     run(inputs, env) {
       // Provenance (on by default in the action) adds one extras merge to every write; the tests of
       // request sequences and extras predate it and leave it out. test/provenance.test.ts covers it.
-      const all = { 'api-url': emulator.url, 'api-key': user.apiKey, dataset: dataset.id, provenance: 'false', ...inputs }
+      const all = {
+        'api-url': emulator.url,
+        'api-key': user.apiKey,
+        dataset: dataset.id,
+        provenance: 'false',
+        ...inputs,
+      }
       return runAction(all, { cwd: workspace, ...(env ? { env } : {}) })
     },
     writes() {
-      return emulator.requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD').map((r) => ({ method: r.method, path: r.path }))
+      return emulator.requests
+        .filter((r) => r.method !== 'GET' && r.method !== 'HEAD')
+        .map((r) => ({ method: r.method, path: r.path }))
     },
     async close() {
       await emulator.close()
@@ -53,7 +66,8 @@ export async function fixture(seed: Omit<DatasetSeed, 'owner'> = {}): Promise<Fi
   }
 }
 
-export const sha1 = (content: string | Buffer): string => createHash('sha1').update(content).digest('hex')
+export const sha1 = (content: string | Buffer): string =>
+  createHash('sha1').update(content).digest('hex')
 
 export interface ResourceOutput {
   id: string | null
@@ -67,7 +81,12 @@ export interface ResourceOutput {
   latest: string | null
   checksum: { type: string; value: string } | null
   filesize: number | null
-  remote?: { status: number; size: number | null; etag: string | null; last_modified: string | null }
+  remote?: {
+    status: number
+    size: number | null
+    etag: string | null
+    last_modified: string | null
+  }
   patched?: string[]
   notes?: string[]
   error?: string
@@ -75,6 +94,7 @@ export interface ResourceOutput {
 
 export function resourcesOutput(run: ActionRun): ResourceOutput[] {
   const text = run.outputs.resources
-  if (text === undefined) throw new Error(`no 'resources' output; the action printed:\n${run.stdout}\n${run.stderr}`)
+  if (text === undefined)
+    throw new Error(`no 'resources' output; the action printed:\n${run.stdout}\n${run.stderr}`)
   return JSON.parse(text) as ResourceOutput[]
 }

@@ -9,9 +9,17 @@ export async function runCli(
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', DATAGOUV_PUBLISH_RETRY_BASE_MS: '50', ...options.env }
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    DATAGOUV_PUBLISH_RETRY_BASE_MS: '50',
+    ...options.env,
+  }
   // $ACTION_NODE: the runtime under test (scripts/run-action.ts), else the one running the tests.
-  const child = spawn(process.env.ACTION_NODE || process.execPath, [CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.env.ACTION_NODE || process.execPath, [CLI, ...args], {
+    cwd: options.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
