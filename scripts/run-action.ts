@@ -28,7 +28,10 @@ export interface RunOptions {
   node?: string
 }
 
-export async function runAction(inputs: Record<string, string>, options: RunOptions): Promise<ActionRun> {
+export async function runAction(
+  inputs: Record<string, string>,
+  options: RunOptions,
+): Promise<ActionRun> {
   const work = await mkdtemp(path.join(tmpdir(), 'action-run-'))
   const outputFile = path.join(work, 'output')
   const summaryFile = path.join(work, 'summary')
@@ -36,7 +39,8 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   await writeFile(summaryFile, '')
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !name.startsWith('INPUT_') && !/^(https?|no|all)_proxy$/i.test(name)) env[name] = value
+    if (value !== undefined && !name.startsWith('INPUT_') && !/^(https?|no|all)_proxy$/i.test(name))
+      env[name] = value
   }
   Object.assign(env, {
     GITHUB_OUTPUT: outputFile,
@@ -49,7 +53,11 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
   })
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   try {
-    const child = spawn(options.node ?? actionNode(), [DIST], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(options.node ?? actionNode(), [DIST], {
+      cwd: options.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -61,7 +69,14 @@ export async function runAction(inputs: Record<string, string>, options: RunOpti
     const outputText = await readFile(outputFile, 'utf8')
     const summary = await readFile(summaryFile, 'utf8')
     const outputs = parseOutputFile(outputText)
-    return { code, stdout, stderr, outputs, summary, everything: [stdout, stderr, outputText, summary].join('\n') }
+    return {
+      code,
+      stdout,
+      stderr,
+      outputs,
+      summary,
+      everything: [stdout, stderr, outputText, summary].join('\n'),
+    }
   } finally {
     await rm(work, { recursive: true, force: true })
   }

@@ -10,7 +10,18 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { formatBytes, inTurn, median, ratio, runMeasured, seconds, timed, writesAndBytes, type Bench, type MemorySample } from './measure.js'
+import {
+  formatBytes,
+  inTurn,
+  median,
+  ratio,
+  runMeasured,
+  seconds,
+  timed,
+  writesAndBytes,
+  type Bench,
+  type MemorySample,
+} from './measure.js'
 import { table, type Section, type Target } from './report.js'
 
 const MATCHED = 10
@@ -21,7 +32,10 @@ interface Figures {
   jsonBytes: number
   /** The dataset's reads at the server, per run (rendering included). */
   serverSeconds: number[]
-  byRuntime: Record<string, { wall: number[]; planning: number[]; rss: number[]; atPeak?: MemorySample }>
+  byRuntime: Record<
+    string,
+    { wall: number[]; planning: number[]; rss: number[]; atPeak?: MemorySample }
+  >
 }
 
 export async function bigDataset(bench: Bench, counts: readonly number[]): Promise<Section> {
@@ -38,7 +52,9 @@ export async function bigDataset(bench: Bench, counts: readonly number[]): Promi
       seconds(median(f.byRuntime[r.label]?.wall ?? [])),
       seconds(net(f, r.label)),
       (f.byRuntime[r.label]?.rss ?? []).map(formatBytes).join(', '),
-      f.byRuntime[r.label]?.atPeak ? `${formatBytes(f.byRuntime[r.label]?.atPeak?.heapUsed ?? Number.NaN)}` : '',
+      f.byRuntime[r.label]?.atPeak
+        ? `${formatBytes(f.byRuntime[r.label]?.atPeak?.heapUsed ?? Number.NaN)}`
+        : '',
     ]),
   ])
   const body = [
@@ -49,12 +65,22 @@ export async function bigDataset(bench: Bench, counts: readonly number[]): Promi
         'Seeding (emulator)',
         'Dataset JSON',
         'Dataset reads at the server',
-        ...bench.runtimes.flatMap((r) => [`${r.label}: wall`, 'planning', 'peak RSS, each run', 'heap used at peak']),
+        ...bench.runtimes.flatMap((r) => [
+          `${r.label}: wall`,
+          'planning',
+          'peak RSS, each run',
+          'heap used at peak',
+        ]),
       ],
       rows,
     ),
   ].join('\n\n')
-  return { id: 'big-dataset', title: 'A dataset with many resources', body, targets: targets(bench, figures, net) }
+  return {
+    id: 'big-dataset',
+    title: 'A dataset with many resources',
+    body,
+    targets: targets(bench, figures, net),
+  }
 }
 
 async function measure(bench: Bench, n: number): Promise<Figures> {
@@ -67,25 +93,51 @@ async function measure(bench: Bench, n: number): Promise<Figures> {
     for (let i = n - 1; i >= 0; i--) {
       const name = `res-${String(i).padStart(6, '0')}.csv`
       const content = `id,value\n${i},${i * 7}\n`
-      bench.emulator.addFileResource(dataset.id, { filename: name, content, title: `Resource ${i}` })
+      bench.emulator.addFileResource(dataset.id, {
+        filename: name,
+        content,
+        title: `Resource ${i}`,
+      })
       if (i % step === 0 && i / step < MATCHED) await writeFile(path.join(folder, name), content)
     }
   })
   const answer = await fetch(`${bench.emulator.url}/api/1/datasets/${dataset.id}/`)
   const jsonBytes = (await answer.arrayBuffer()).byteLength
-  const inputs = { ...bench.extraInputs, 'api-url': bench.emulator.url, 'api-key': bench.user.apiKey, dataset: dataset.id, files: `big-${n}/*.csv` }
-  const figures: Figures = { resources: n, seedSeconds, jsonBytes, serverSeconds: [], byRuntime: {} }
+  const inputs = {
+    ...bench.extraInputs,
+    'api-url': bench.emulator.url,
+    'api-key': bench.user.apiKey,
+    dataset: dataset.id,
+    files: `big-${n}/*.csv`,
+  }
+  const figures: Figures = {
+    resources: n,
+    seedSeconds,
+    jsonBytes,
+    serverSeconds: [],
+    byRuntime: {},
+  }
   try {
     for (let i = 0; i < bench.runs; i++) {
       for (const runtime of inTurn(bench.runtimes, i)) {
         bench.emulator.resetRequests()
         const last = i === bench.runs - 1
-        const measured = await runMeasured(runtime, inputs, { cwd: bench.work, ...(last ? { sampleMs: 5 } : {}) })
+        const measured = await runMeasured(runtime, inputs, {
+          cwd: bench.work,
+          ...(last ? { sampleMs: 5 } : {}),
+        })
         const sent = writesAndBytes(bench.emulator.requests)
-        if (sent.writes > 0) throw new Error(`the planning run on ${runtime.label} sent ${sent.writes} write requests`)
-        if (measured.run.outputs['skipped-count'] !== String(MATCHED)) throw new Error(`skipped-count ${measured.run.outputs['skipped-count']}, not ${MATCHED}`)
-        const reads = bench.emulator.requests.filter((r) => r.method === 'GET' && r.path.includes(`/datasets/${dataset.id}/`))
-        const serving = reads.reduce((sum, r) => sum + ((r.finishedAt ?? Number.NaN) - r.startedAt), 0)
+        if (sent.writes > 0)
+          throw new Error(`the planning run on ${runtime.label} sent ${sent.writes} write requests`)
+        if (measured.run.outputs['skipped-count'] !== String(MATCHED))
+          throw new Error(`skipped-count ${measured.run.outputs['skipped-count']}, not ${MATCHED}`)
+        const reads = bench.emulator.requests.filter(
+          (r) => r.method === 'GET' && r.path.includes(`/datasets/${dataset.id}/`),
+        )
+        const serving = reads.reduce(
+          (sum, r) => sum + ((r.finishedAt ?? Number.NaN) - r.startedAt),
+          0,
+        )
         const firstRead = Math.min(...reads.map((r) => r.startedAt))
         figures.serverSeconds.push(serving / 1000)
         const slot = (figures.byRuntime[runtime.label] ??= { wall: [], planning: [], rss: [] })
@@ -104,9 +156,14 @@ async function measure(bench: Bench, n: number): Promise<Figures> {
   return figures
 }
 
-function targets(bench: Bench, figures: readonly Figures[], net: (f: Figures, label: string) => number): Target[] {
+function targets(
+  bench: Bench,
+  figures: readonly Figures[],
+  net: (f: Figures, label: string) => number,
+): Target[] {
   const biggest = figures[figures.length - 1]
-  const half = biggest === undefined ? undefined : figures.find((f) => f.resources * 2 === biggest.resources)
+  const half =
+    biggest === undefined ? undefined : figures.find((f) => f.resources * 2 === biggest.resources)
   if (biggest === undefined) return []
   const list: Target[] = [
     {
@@ -129,7 +186,13 @@ function targets(bench: Bench, figures: readonly Figures[], net: (f: Figures, la
       results: Object.fromEntries(
         bench.runtimes.map((r) => {
           const growth = net(biggest, r.label) / net(half, r.label)
-          return [r.label, { value: `${ratio(growth)} (${seconds(net(half, r.label))} → ${seconds(net(biggest, r.label))})`, met: growth <= 2.5 }]
+          return [
+            r.label,
+            {
+              value: `${ratio(growth)} (${seconds(net(half, r.label))} → ${seconds(net(biggest, r.label))})`,
+              met: growth <= 2.5,
+            },
+          ]
         }),
       ),
     })

@@ -80,13 +80,26 @@ export async function farLink(bench: Bench, size: number, profile: LinkProfile):
   const linkText = `${profile.delayMs} ms each way, ${profile.bitsPerSecond / 1e6} Mbit/s each way`
   bench.log(`far link (${linkText}), ${formatBytes(size)}: writing ${file}`)
   const sha1 = await generateFile(file, size)
-  const action: Record<string, Array<{ wall: number; parts: number; final: number; gap: number; count: number; rss: number }>> = {}
+  const action: Record<
+    string,
+    Array<{ wall: number; parts: number; final: number; gap: number; count: number; rss: number }>
+  > = {}
   const curl: Array<{ wall: number; server: number }> = []
   const proxy = await startProxyProcess(bench.emulator.url, profile)
   let proxyStats: string
   try {
-    const resource = bench.emulator.addFileResource(dataset.id, { filename: name, content: 'old', title: 'Far' })
-    const inputs = { ...bench.extraInputs, 'api-url': proxy.url, 'api-key': bench.user.apiKey, dataset: dataset.id, files: name }
+    const resource = bench.emulator.addFileResource(dataset.id, {
+      filename: name,
+      content: 'old',
+      title: 'Far',
+    })
+    const inputs = {
+      ...bench.extraInputs,
+      'api-url': proxy.url,
+      'api-key': bench.user.apiKey,
+      dataset: dataset.id,
+      files: name,
+    }
     const markChanged = (): void => {
       const state = bench.emulator.getResource(dataset.id, resource.id)
       if (state === undefined) throw new Error('the benchmark resource disappeared')
@@ -95,7 +108,8 @@ export async function farLink(bench: Bench, size: number, profile: LinkProfile):
     }
     const verify = (what: string): void => {
       const stored = bench.emulator.getResource(dataset.id, resource.id)
-      if (stored?.checksum?.value !== sha1 || stored.filesize !== size) throw new Error(`${what} did not store ${name} through the link`)
+      if (stored?.checksum?.value !== sha1 || stored.filesize !== size)
+        throw new Error(`${what} did not store ${name} through the link`)
     }
     for (let i = 0; i < bench.runs; i++) {
       for (const runtime of inTurn(bench.runtimes, i)) {
@@ -118,10 +132,16 @@ export async function farLink(bench: Bench, size: number, profile: LinkProfile):
       }
       markChanged()
       bench.emulator.resetRequests()
-      const c = await curlUpload(`${proxy.url}/api/1/datasets/${dataset.id}/resources/${resource.id}/upload/`, bench.user.apiKey, file)
+      const c = await curlUpload(
+        `${proxy.url}/api/1/datasets/${dataset.id}/resources/${resource.id}/upload/`,
+        bench.user.apiKey,
+        file,
+      )
       verify('curl')
       curl.push({ wall: c.seconds, server: singleUploadSeconds(bench.emulator.requests) })
-      bench.log(`  run ${i + 1}/${bench.runs} curl -F: wall ${seconds(c.seconds)}, at the server ${seconds(curl.at(-1)?.server ?? Number.NaN)}`)
+      bench.log(
+        `  run ${i + 1}/${bench.runs} curl -F: wall ${seconds(c.seconds)}, at the server ${seconds(curl.at(-1)?.server ?? Number.NaN)}`,
+      )
     }
   } finally {
     proxyStats = await proxy.stop()
@@ -131,7 +151,8 @@ export async function farLink(bench: Bench, size: number, profile: LinkProfile):
   const curlServer = median(curl.map((c) => c.server))
   const curlWall = median(curl.map((c) => c.wall))
   const ideal = (size * 8) / profile.bitsPerSecond
-  const pick = (label: string, key: 'wall' | 'parts' | 'final' | 'gap' | 'count'): number => median((action[label] ?? []).map((r) => r[key]))
+  const pick = (label: string, key: 'wall' | 'parts' | 'final' | 'gap' | 'count'): number =>
+    median((action[label] ?? []).map((r) => r[key]))
   const rows = bench.runtimes.map((r) => [
     r.label,
     String(pick(r.label, 'count')),

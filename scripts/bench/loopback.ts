@@ -34,7 +34,10 @@ interface SizeFigures {
   size: number
   parts: number
   /** By runtime label: every run. */
-  action: Record<string, Array<{ wall: number; parts: number; final: number; gap: number; rss: number; cpu: number }>>
+  action: Record<
+    string,
+    Array<{ wall: number; parts: number; final: number; gap: number; rss: number; cpu: number }>
+  >
   curl: Array<{ wall: number; server: number; cpu: number }>
   progress: string[]
 }
@@ -57,8 +60,18 @@ export async function loopback(bench: Bench, sizes: readonly number[]): Promise<
     bench.log(`loopback ${formatBytes(size)}: writing ${file}`)
     const sha1 = await generateFile(file, size)
     try {
-      const resource = bench.emulator.addFileResource(dataset.id, { filename: name, content: 'old', title: `Bench ${formatBytes(size)}` })
-      const inputs = { ...bench.extraInputs, 'api-url': bench.emulator.url, 'api-key': bench.user.apiKey, dataset: dataset.id, files: name }
+      const resource = bench.emulator.addFileResource(dataset.id, {
+        filename: name,
+        content: 'old',
+        title: `Bench ${formatBytes(size)}`,
+      })
+      const inputs = {
+        ...bench.extraInputs,
+        'api-url': bench.emulator.url,
+        'api-key': bench.user.apiKey,
+        dataset: dataset.id,
+        files: name,
+      }
       const markChanged = (): void => {
         const state = bench.emulator.getResource(dataset.id, resource.id)
         if (state === undefined) throw new Error('the benchmark resource disappeared')
@@ -67,7 +80,8 @@ export async function loopback(bench: Bench, sizes: readonly number[]): Promise<
       }
       const verify = (what: string): void => {
         const stored = bench.emulator.getResource(dataset.id, resource.id)
-        if (stored?.checksum?.value !== sha1 || stored.filesize !== size) throw new Error(`${what} did not store ${name}`)
+        if (stored?.checksum?.value !== sha1 || stored.filesize !== size)
+          throw new Error(`${what} did not store ${name}`)
       }
       const row: SizeFigures = { size, parts: 0, action: {}, curl: [], progress: [] }
       for (let i = 0; i < bench.runs; i++) {
@@ -87,7 +101,9 @@ export async function loopback(bench: Bench, sizes: readonly number[]): Promise<
             rss: measured.rss,
             cpu: measured.cpu,
           })
-          row.progress = measured.run.stdout.split('\n').filter((line) => / of .* \(\d+ %\)/.test(line))
+          row.progress = measured.run.stdout
+            .split('\n')
+            .filter((line) => / of .* \(\d+ %\)/.test(line))
           bench.log(
             `  run ${i + 1}/${bench.runs} ${runtime.label}: wall ${seconds(measured.seconds)}, parts ${seconds(phases.partsSeconds)} (${phases.parts}), finalisation ${seconds(phases.finalSeconds)}, peak RSS ${formatBytes(measured.rss)}`,
           )
@@ -95,14 +111,25 @@ export async function loopback(bench: Bench, sizes: readonly number[]): Promise<
         markChanged()
         await sync()
         bench.emulator.resetRequests()
-        const c = await curlUpload(`${bench.emulator.url}/api/1/datasets/${dataset.id}/resources/${resource.id}/upload/`, bench.user.apiKey, file)
+        const c = await curlUpload(
+          `${bench.emulator.url}/api/1/datasets/${dataset.id}/resources/${resource.id}/upload/`,
+          bench.user.apiKey,
+          file,
+        )
         verify('curl')
-        row.curl.push({ wall: c.seconds, server: singleUploadSeconds(bench.emulator.requests), cpu: c.cpu })
-        bench.log(`  run ${i + 1}/${bench.runs} curl -F: wall ${seconds(c.seconds)}, at the server ${seconds(singleUploadSeconds(bench.emulator.requests))}`)
+        row.curl.push({
+          wall: c.seconds,
+          server: singleUploadSeconds(bench.emulator.requests),
+          cpu: c.cpu,
+        })
+        bench.log(
+          `  run ${i + 1}/${bench.runs} curl -F: wall ${seconds(c.seconds)}, at the server ${seconds(singleUploadSeconds(bench.emulator.requests))}`,
+        )
       }
       figures.push(row)
       if (size === diagnosisSize) {
-        for (const runtime of bench.runtimes) diagnoses[runtime.label] = await diagnose(bench, runtime, inputs, markChanged)
+        for (const runtime of bench.runtimes)
+          diagnoses[runtime.label] = await diagnose(bench, runtime, inputs, markChanged)
       }
     } finally {
       await rm(file, { force: true })
@@ -112,17 +139,33 @@ export async function loopback(bench: Bench, sizes: readonly number[]): Promise<
 }
 
 /** What the peak is made of: a sampled run, the same under --liftoff-only, the bare runtime and the bundle alone. */
-async function diagnose(bench: Bench, runtime: Runtime, inputs: Record<string, string>, markChanged: () => void): Promise<Diagnosis> {
-  bench.log(`  memory probe on ${runtime.label}: sampled run, --liftoff-only run, bare node, bundle alone`)
+async function diagnose(
+  bench: Bench,
+  runtime: Runtime,
+  inputs: Record<string, string>,
+  markChanged: () => void,
+): Promise<Diagnosis> {
+  bench.log(
+    `  memory probe on ${runtime.label}: sampled run, --liftoff-only run, bare node, bundle alone`,
+  )
   markChanged()
   const sampled = await runMeasured(runtime, inputs, { cwd: bench.work, sampleMs: 5 })
   markChanged()
-  const liftoff = await runMeasured(runtime, inputs, { cwd: bench.work, sampleMs: 5, nodeFlags: ['--liftoff-only'] })
+  const liftoff = await runMeasured(runtime, inputs, {
+    cwd: bench.work,
+    sampleMs: 5,
+    nodeFlags: ['--liftoff-only'],
+  })
   const bundleOnly = await runMeasured(runtime, {}, { cwd: bench.work, mayFail: true })
   return { bare: await bareNodeRss(runtime), bundleOnly: bundleOnly.rss, sampled, liftoff }
 }
 
-function report(bench: Bench, figures: readonly SizeFigures[], diagnoses: Record<string, Diagnosis>, diagnosisSize: number | undefined): Section {
+function report(
+  bench: Bench,
+  figures: readonly SizeFigures[],
+  diagnoses: Record<string, Diagnosis>,
+  diagnosisSize: number | undefined,
+): Section {
   const rows: string[][] = []
   for (const f of figures) {
     const curlServer = median(f.curl.map((c) => c.server))
@@ -171,7 +214,12 @@ function report(bench: Bench, figures: readonly SizeFigures[], diagnoses: Record
   ]
     .filter((part) => part !== '')
     .join('\n\n')
-  return { id: 'loopback', title: 'Loopback: changed files, action vs curl -F', body, targets: targets(bench, figures) }
+  return {
+    id: 'loopback',
+    title: 'Loopback: changed files, action vs curl -F',
+    body,
+    targets: targets(bench, figures),
+  }
 }
 
 function memoryTable(bench: Bench, diagnoses: Record<string, Diagnosis>, size: number): string {
@@ -191,9 +239,18 @@ function memoryTable(bench: Bench, diagnoses: Record<string, Diagnosis>, size: n
   const labels = bench.runtimes.map((r) => r.label)
   const rows: string[][] = [
     ['`node -e 0` (the runtime alone)', ...labels.map((l) => cell(l, (d) => formatBytes(d.bare)))],
-    ['`dist/index.js` with no inputs (the bundle loaded; fails at once)', ...labels.map((l) => cell(l, (d) => formatBytes(d.bundleOnly)))],
-    [`changed ${formatBytes(size)}: peak RSS (VmHWM)`, ...labels.map((l) => cell(l, (d) => formatBytes(d.sampled.rss)))],
-    ['at the highest sampled rss: rss', ...labels.map((l) => cell(l, (d) => formatBytes(d.sampled.atPeak?.rss ?? Number.NaN)))],
+    [
+      '`dist/index.js` with no inputs (the bundle loaded; fails at once)',
+      ...labels.map((l) => cell(l, (d) => formatBytes(d.bundleOnly))),
+    ],
+    [
+      `changed ${formatBytes(size)}: peak RSS (VmHWM)`,
+      ...labels.map((l) => cell(l, (d) => formatBytes(d.sampled.rss))),
+    ],
+    [
+      'at the highest sampled rss: rss',
+      ...labels.map((l) => cell(l, (d) => formatBytes(d.sampled.atPeak?.rss ?? Number.NaN))),
+    ],
   ]
   const names = [
     '… V8 heap used / heap total',
@@ -201,7 +258,9 @@ function memoryTable(bench: Bench, diagnoses: Record<string, Diagnosis>, size: n
     '… rest: rss − heap total − external (code, WebAssembly, native)',
     '… when (ms after start)',
   ]
-  names.forEach((name, i) => rows.push([name, ...labels.map((l) => cell(l, (d) => parts(d.sampled.atPeak)[i] as string))]))
+  names.forEach((name, i) =>
+    rows.push([name, ...labels.map((l) => cell(l, (d) => parts(d.sampled.atPeak)[i] as string))]),
+  )
   rows.push(
     [
       'highest over the run: heap used / external / array buffers',
@@ -221,23 +280,31 @@ function memoryTable(bench: Bench, diagnoses: Record<string, Diagnosis>, size: n
       `changed ${formatBytes(size)} with \`node --liftoff-only\` (no optimising WebAssembly tier): peak RSS`,
       ...labels.map((l) => cell(l, (d) => formatBytes(d.liftoff.rss))),
     ],
-    ['… V8 zone memory at its peak', ...labels.map((l) => cell(l, (d) => formatBytes(d.liftoff.peakMalloced ?? Number.NaN)))],
+    [
+      '… V8 zone memory at its peak',
+      ...labels.map((l) => cell(l, (d) => formatBytes(d.liftoff.peakMalloced ?? Number.NaN))),
+    ],
   )
   return `Where the memory goes (one run each, \`process.memoryUsage()\` sampled every 5 ms by \`scripts/rss-probe.cjs\`):\n\n${table(['', ...bench.runtimes.map((r) => `${r.label} (${r.version})`)], rows)}`
 }
 
 function targets(bench: Bench, figures: readonly SizeFigures[]): Target[] {
   const at = (size: number): SizeFigures | undefined => figures.find((f) => f.size === size)
-  const peak = (f: SizeFigures, label: string): number => Math.max(...(f.action[label] ?? []).map((r) => r.rss))
+  const peak = (f: SizeFigures, label: string): number =>
+    Math.max(...(f.action[label] ?? []).map((r) => r.rss))
   const reference = at(GiB) ?? figures[0]
   const biggest = figures[figures.length - 1]
   const list: Target[] = []
   if (reference === undefined || biggest === undefined) return list
-  const perRuntime = (fn: (runtime: Runtime) => Verdict): Record<string, Verdict> => Object.fromEntries(bench.runtimes.map((r) => [r.label, fn(r)]))
+  const perRuntime = (fn: (runtime: Runtime) => Verdict): Record<string, Verdict> =>
+    Object.fromEntries(bench.runtimes.map((r) => [r.label, fn(r)]))
   list.push({
     name: `Peak RSS, changed ${formatBytes(reference.size)} (highest of the runs)`,
     limit: '≤ 100 MiB on Node 24',
-    results: perRuntime((r) => ({ value: formatBytes(peak(reference, r.label)), met: peak(reference, r.label) <= 100 * MiB })),
+    results: perRuntime((r) => ({
+      value: formatBytes(peak(reference, r.label)),
+      met: peak(reference, r.label) <= 100 * MiB,
+    })),
   })
   if (biggest !== reference) {
     list.push({
@@ -245,7 +312,10 @@ function targets(bench: Bench, figures: readonly SizeFigures[]): Target[] {
       limit: 'within 10 MiB',
       results: perRuntime((r) => {
         const spread = peak(biggest, r.label) - peak(reference, r.label)
-        return { value: `${formatBytes(peak(biggest, r.label))}, ${spread >= 0 ? '+' : ''}${formatBytes(spread)}`, met: Math.abs(spread) <= 10 * MiB }
+        return {
+          value: `${formatBytes(peak(biggest, r.label))}, ${spread >= 0 ? '+' : ''}${formatBytes(spread)}`,
+          met: Math.abs(spread) <= 10 * MiB,
+        }
       }),
     })
   }
@@ -256,7 +326,10 @@ function targets(bench: Bench, figures: readonly SizeFigures[]): Target[] {
       limit: f === reference ? '≤ 1.00×' : '≤ 1.00× (the issue names 1 GiB)',
       results: perRuntime((r) => {
         const parts = median((f.action[r.label] ?? []).map((x) => x.parts))
-        return { value: `${ratio(parts / curlServer)} (${seconds(parts)} vs ${seconds(curlServer)})`, met: parts / curlServer <= 1.0 }
+        return {
+          value: `${ratio(parts / curlServer)} (${seconds(parts)} vs ${seconds(curlServer)})`,
+          met: parts / curlServer <= 1.0,
+        }
       }),
     })
   }

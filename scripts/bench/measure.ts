@@ -84,18 +84,29 @@ export interface MeasureOptions {
 }
 
 /** Runs the bundled action once on `runtime`, as the runner does, and measures it. */
-export async function runMeasured(runtime: Runtime, inputs: Record<string, string>, options: MeasureOptions): Promise<Measured> {
+export async function runMeasured(
+  runtime: Runtime,
+  inputs: Record<string, string>,
+  options: MeasureOptions,
+): Promise<Measured> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-probe-'))
   const probeFile = path.join(scratch, 'probe.json')
   try {
-    const env: Record<string, string> = { NODE_OPTIONS: `--require ${PROBE}`, RSS_PROBE_FILE: probeFile }
+    const env: Record<string, string> = {
+      NODE_OPTIONS: `--require ${PROBE}`,
+      RSS_PROBE_FILE: probeFile,
+    }
     if (options.sampleMs !== undefined) env.RSS_PROBE_SAMPLE_MS = String(options.sampleMs)
     let node = runtime.node
     if (options.nodeFlags !== undefined && options.nodeFlags.length > 0) {
       // bash, not sh: dash drops variables whose names are not identifiers, such as INPUT_API-KEY.
       node = path.join(scratch, 'node')
       const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`
-      await writeFile(node, `#!/bin/bash\nexec ${[runtime.node, ...options.nodeFlags].map(quote).join(' ')} "$@"\n`, { mode: 0o755 })
+      await writeFile(
+        node,
+        `#!/bin/bash\nexec ${[runtime.node, ...options.nodeFlags].map(quote).join(' ')} "$@"\n`,
+        { mode: 0o755 },
+      )
     }
     const startedAtMs = Date.now()
     const started = process.hrtime.bigint()
@@ -103,7 +114,9 @@ export async function runMeasured(runtime: Runtime, inputs: Record<string, strin
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const endedAtMs = Date.now()
     if (result.code !== 0 && options.mayFail !== true) {
-      throw new Error(`the action failed on ${runtime.label} (exit ${result.code}):\n${tail(result.stdout + result.stderr, 3000)}`)
+      throw new Error(
+        `the action failed on ${runtime.label} (exit ${result.code}):\n${tail(result.stdout + result.stderr, 3000)}`,
+      )
     }
     const probe = JSON.parse(await readFile(probeFile, 'utf8')) as {
       rss: number
@@ -134,7 +147,9 @@ export async function bareNodeRss(runtime: Runtime): Promise<number> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-probe-'))
   try {
     const file = path.join(scratch, 'probe.json')
-    await run(runtime.node, ['--require', PROBE, '-e', '0'], { env: { ...process.env, RSS_PROBE_FILE: file } })
+    await run(runtime.node, ['--require', PROBE, '-e', '0'], {
+      env: { ...process.env, RSS_PROBE_FILE: file },
+    })
     return (JSON.parse(await readFile(file, 'utf8')) as { rss: number }).rss
   } finally {
     await rm(scratch, { recursive: true, force: true })
@@ -156,9 +171,25 @@ export interface CurlResult {
  */
 export async function curl(args: string[]): Promise<CurlResult> {
   const started = process.hrtime.bigint()
-  const { stdout, stderr } = await run('/usr/bin/time', ['-f', '%U %S', 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Expect:', ...args], {
-    maxBuffer: 16 * MiB,
-  })
+  const { stdout, stderr } = await run(
+    '/usr/bin/time',
+    [
+      '-f',
+      '%U %S',
+      'curl',
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      'Expect:',
+      ...args,
+    ],
+    {
+      maxBuffer: 16 * MiB,
+    },
+  )
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const [user, system] = stderr.trim().split('\n').pop()?.split(' ').map(Number) ?? []
   return { seconds, cpu: (user ?? Number.NaN) + (system ?? Number.NaN), status: stdout }
@@ -167,7 +198,8 @@ export async function curl(args: string[]): Promise<CurlResult> {
 /** `curl -F file=@path` to an upload endpoint, as one request. */
 export async function curlUpload(url: string, apiKey: string, file: string): Promise<CurlResult> {
   const result = await curl(['-H', `X-API-KEY: ${apiKey}`, '-F', `file=@${file}`, url])
-  if (result.status !== '200' && result.status !== '201') throw new Error(`curl -F ${file} got ${result.status}`)
+  if (result.status !== '200' && result.status !== '201')
+    throw new Error(`curl -F ${file} got ${result.status}`)
   return result
 }
 
@@ -186,15 +218,26 @@ export interface UploadPhases {
 export function uploadPhases(requests: readonly RecordedRequest[]): UploadPhases {
   const posts = requests.filter((r) => r.method === 'POST' && r.path.endsWith('/upload/'))
   const parts = posts.filter((r) => r.fields?.partindex !== undefined)
-  const final = posts.filter((r) => r.fields !== undefined && r.fields.partindex === undefined).pop()
-  if (parts.length === 0 || final === undefined) return { parts: parts.length, partsSeconds: Number.NaN, finalSeconds: Number.NaN, gapSeconds: Number.NaN }
+  const final = posts
+    .filter((r) => r.fields !== undefined && r.fields.partindex === undefined)
+    .pop()
+  if (parts.length === 0 || final === undefined)
+    return {
+      parts: parts.length,
+      partsSeconds: Number.NaN,
+      finalSeconds: Number.NaN,
+      gapSeconds: Number.NaN,
+    }
   const first = Math.min(...parts.map((r) => r.startedAt))
   const last = Math.max(...parts.map((r) => r.finishedAt ?? Number.NaN))
   const sorted = [...parts].sort((a, b) => a.startedAt - b.startedAt)
   const gaps: number[] = []
   for (let i = 1; i < sorted.length; i++) {
     const previous = sorted[i - 1] as RecordedRequest
-    gaps.push(Math.max(0, (sorted[i] as RecordedRequest).startedAt - (previous.finishedAt ?? Number.NaN)) / 1000)
+    gaps.push(
+      Math.max(0, (sorted[i] as RecordedRequest).startedAt - (previous.finishedAt ?? Number.NaN)) /
+        1000,
+    )
   }
   return {
     parts: parts.length,
@@ -211,7 +254,10 @@ export function singleUploadSeconds(requests: readonly RecordedRequest[]): numbe
 }
 
 /** Requests that could change something, and the body bytes the server received. */
-export function writesAndBytes(requests: readonly RecordedRequest[]): { writes: number; bytes: number } {
+export function writesAndBytes(requests: readonly RecordedRequest[]): {
+  writes: number
+  bytes: number
+} {
   return {
     writes: requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD').length,
     bytes: requests.reduce((sum, r) => sum + r.bodyBytes, 0),
@@ -233,7 +279,9 @@ export function median(numbers: readonly number[]): number {
   const sorted = numbers.filter((n) => !Number.isNaN(n)).sort((a, b) => a - b)
   if (sorted.length === 0) return Number.NaN
   const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
 export function parseSize(text: string): number {

@@ -24,9 +24,16 @@ export interface Section {
 }
 
 /** A Markdown table; cells are written as given (prettier aligns them in BENCHMARKS.md). */
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>, align?: ReadonlyArray<'l' | 'r'>): string {
-  const line = (cells: readonly string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`
-  const rule = header.map((_, i) => ((align?.[i] ?? (i === 0 ? 'l' : 'r')) === 'r' ? '---:' : '---'))
+export function table(
+  header: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+  align?: ReadonlyArray<'l' | 'r'>,
+): string {
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`
+  const rule = header.map((_, i) =>
+    (align?.[i] ?? (i === 0 ? 'l' : 'r')) === 'r' ? '---:' : '---',
+  )
   return [line(header), `| ${rule.join(' | ')} |`, ...rows.map(line)].join('\n')
 }
 
@@ -38,8 +45,18 @@ export function verdictText(verdict: Verdict | undefined): string {
 
 /** Every target of every section, one row each, a column per runtime. */
 export function targetsTable(sections: readonly Section[], runtimes: readonly Runtime[]): string {
-  const rows = sections.flatMap((s) => s.targets.map((t) => [t.name, t.limit, ...runtimes.map((r) => verdictText(t.results[r.label]))]))
-  return table(['Target', 'Limit', ...runtimes.map((r) => `${r.label} (${r.version})`)], rows, ['l', 'l', ...runtimes.map(() => 'l' as const)])
+  const rows = sections.flatMap((s) =>
+    s.targets.map((t) => [
+      t.name,
+      t.limit,
+      ...runtimes.map((r) => verdictText(t.results[r.label])),
+    ]),
+  )
+  return table(['Target', 'Limit', ...runtimes.map((r) => `${r.label} (${r.version})`)], rows, [
+    'l',
+    'l',
+    ...runtimes.map(() => 'l' as const),
+  ])
 }
 
 /** The same as plain text for the terminal. */
@@ -48,7 +65,10 @@ export function targetsText(sections: readonly Section[], runtimes: readonly Run
   for (const section of sections) {
     for (const target of section.targets) {
       lines.push(`${target.name} (limit: ${target.limit})`)
-      for (const runtime of runtimes) lines.push(`  ${runtime.label}: ${verdictText(target.results[runtime.label]).replace(/\*\*/g, '')}`)
+      for (const runtime of runtimes)
+        lines.push(
+          `  ${runtime.label}: ${verdictText(target.results[runtime.label]).replace(/\*\*/g, '')}`,
+        )
     }
   }
   return lines.join('\n')

@@ -7,10 +7,25 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { formatBytes, inTurn, median, ratio, run, runMeasured, seconds, timed, type Bench } from './measure.js'
+import {
+  formatBytes,
+  inTurn,
+  median,
+  ratio,
+  run,
+  runMeasured,
+  seconds,
+  timed,
+  type Bench,
+} from './measure.js'
 import { table, type Section } from './report.js'
 
-export async function smallFiles(bench: Bench, count: number, size: number, concurrency: number): Promise<Section> {
+export async function smallFiles(
+  bench: Bench,
+  count: number,
+  size: number,
+  concurrency: number,
+): Promise<Section> {
   const dataset = bench.emulator.addDataset({ owner: bench.user.id, slug: 'bench-small-files' })
   const folder = path.join(bench.work, 'small')
   await mkdir(folder, { recursive: true })
@@ -20,7 +35,11 @@ export async function smallFiles(bench: Bench, count: number, size: number, conc
     const name = `small-${String(i).padStart(4, '0')}.csv`
     await writeFile(path.join(folder, name), randomBytes(size))
     const title = `Small file ${i}`
-    files.push({ name, title, id: bench.emulator.addFileResource(dataset.id, { filename: name, content: 'old', title }).id })
+    files.push({
+      name,
+      title,
+      id: bench.emulator.addFileResource(dataset.id, { filename: name, content: 'old', title }).id,
+    })
   }
   const markChanged = (): void => {
     for (const f of files) {
@@ -33,7 +52,8 @@ export async function smallFiles(bench: Bench, count: number, size: number, conc
   const verify = (what: string): void => {
     for (const f of files) {
       const state = bench.emulator.getResource(dataset.id, f.id)
-      if (state?.filesize !== size || state.title !== f.title) throw new Error(`${what}: ${f.name} was not stored with its title`)
+      if (state?.filesize !== size || state.title !== f.title)
+        throw new Error(`${what}: ${f.name} was not stored with its title`)
     }
   }
   const loop = path.join(bench.work, 'curl-loop.sh')
@@ -47,7 +67,10 @@ export async function smallFiles(bench: Bench, count: number, size: number, conc
     files: 'small/*.csv',
     concurrency: String(concurrency),
   }
-  const action: Record<string, Array<{ wall: number; requests: number; rss: number; cpu: number }>> = {}
+  const action: Record<
+    string,
+    Array<{ wall: number; requests: number; rss: number; cpu: number }>
+  > = {}
   const curl: number[] = []
   try {
     for (let i = 0; i < bench.runs; i++) {
@@ -56,15 +79,27 @@ export async function smallFiles(bench: Bench, count: number, size: number, conc
         bench.emulator.resetRequests()
         const measured = await runMeasured(runtime, inputs, { cwd: bench.work })
         verify(`the action on ${runtime.label}`)
-        if (measured.run.outputs['uploaded-count'] !== String(count)) throw new Error(`uploaded-count ${measured.run.outputs['uploaded-count']}, not ${count}`)
-        ;(action[runtime.label] ??= []).push({ wall: measured.seconds, requests: bench.emulator.requests.length, rss: measured.rss, cpu: measured.cpu })
-        bench.log(`  run ${i + 1}/${bench.runs} ${runtime.label}: ${seconds(measured.seconds)}, ${bench.emulator.requests.length} requests`)
+        if (measured.run.outputs['uploaded-count'] !== String(count))
+          throw new Error(`uploaded-count ${measured.run.outputs['uploaded-count']}, not ${count}`)
+        ;(action[runtime.label] ??= []).push({
+          wall: measured.seconds,
+          requests: bench.emulator.requests.length,
+          rss: measured.rss,
+          cpu: measured.cpu,
+        })
+        bench.log(
+          `  run ${i + 1}/${bench.runs} ${runtime.label}: ${seconds(measured.seconds)}, ${bench.emulator.requests.length} requests`,
+        )
       }
       markChanged()
       bench.emulator.resetRequests()
-      curl.push(await timed(() => run('bash', [loop], { cwd: bench.work, maxBuffer: 64 * 1024 * 1024 })))
+      curl.push(
+        await timed(() => run('bash', [loop], { cwd: bench.work, maxBuffer: 64 * 1024 * 1024 })),
+      )
       verify('the curl loop')
-      bench.log(`  run ${i + 1}/${bench.runs} curl loop: ${seconds(curl.at(-1) ?? Number.NaN)}, ${bench.emulator.requests.length} requests`)
+      bench.log(
+        `  run ${i + 1}/${bench.runs} curl loop: ${seconds(curl.at(-1) ?? Number.NaN)}, ${bench.emulator.requests.length} requests`,
+      )
     }
   } finally {
     await rm(folder, { recursive: true, force: true })
@@ -85,7 +120,16 @@ export async function smallFiles(bench: Bench, count: number, size: number, conc
   const body = [
     `${count} files of ${formatBytes(size)}, each replacing the file of its own resource and getting its title back. curl: \`bash curl-loop.sh\`, one \`curl -F\` upload and one \`curl -X PUT\` of the title per file, one after the other (a process per request, as such a loop does).`,
     table(
-      ['Runtime', `Action (concurrency ${concurrency}): wall`, 'requests', 'CPU', 'curl loop: wall', 'requests', 'Action ÷ curl loop', 'Peak RSS, each run'],
+      [
+        'Runtime',
+        `Action (concurrency ${concurrency}): wall`,
+        'requests',
+        'CPU',
+        'curl loop: wall',
+        'requests',
+        'Action ÷ curl loop',
+        'Peak RSS, each run',
+      ],
       rows,
     ),
   ].join('\n\n')
@@ -98,7 +142,12 @@ export async function smallFiles(bench: Bench, count: number, size: number, conc
         name: `${count} files of ${formatBytes(size)} at concurrency ${concurrency} beside a sequential curl loop (uploads and title PUTs)`,
         limit: 'none: both reported',
         results: Object.fromEntries(
-          bench.runtimes.map((r) => [r.label, { value: `${seconds(wall(r.label))} vs ${seconds(curlSeconds)} (${ratio(wall(r.label) / curlSeconds)})` }]),
+          bench.runtimes.map((r) => [
+            r.label,
+            {
+              value: `${seconds(wall(r.label))} vs ${seconds(curlSeconds)} (${ratio(wall(r.label) / curlSeconds)})`,
+            },
+          ]),
         ),
       },
     ],
@@ -106,7 +155,11 @@ export async function smallFiles(bench: Bench, count: number, size: number, conc
 }
 
 /** The shell loop: per file, the upload then the title, as a person would script it with curl. */
-function curlLoop(bench: Bench, datasetId: string, files: ReadonlyArray<{ name: string; title: string; id: string }>): string {
+function curlLoop(
+  bench: Bench,
+  datasetId: string,
+  files: ReadonlyArray<{ name: string; title: string; id: string }>,
+): string {
   const api = `${bench.emulator.url}/api/1/datasets/${datasetId}/resources`
   const lines = [
     '#!/usr/bin/env bash',

@@ -8,7 +8,21 @@
 import { rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { generateFile } from '../generate-file.js'
-import { formatBytes, inTurn, median, rate, ratio, run, runMeasured, seconds, sizeTag, sync, timed, writesAndBytes, type Bench } from './measure.js'
+import {
+  formatBytes,
+  inTurn,
+  median,
+  rate,
+  ratio,
+  run,
+  runMeasured,
+  seconds,
+  sizeTag,
+  sync,
+  timed,
+  writesAndBytes,
+  type Bench,
+} from './measure.js'
 import { table, type Section } from './report.js'
 
 export async function unchanged(bench: Bench, size: number): Promise<Section> {
@@ -20,13 +34,21 @@ export async function unchanged(bench: Bench, size: number): Promise<Section> {
   const tinyContent = 'a,b\n1,2\n'
   await writeFile(path.join(bench.work, 'tiny.csv'), tinyContent)
   try {
-    const big = bench.emulator.addFileResource(dataset.id, { filename: name, content: 'placeholder', title: 'Unchanged' })
+    const big = bench.emulator.addFileResource(dataset.id, {
+      filename: name,
+      content: 'placeholder',
+      title: 'Unchanged',
+    })
     const stored = bench.emulator.getResource(dataset.id, big.id)
     if (stored === undefined) throw new Error('the benchmark resource disappeared')
     // The server holds this very file: same size, same sha1 (its stored bytes are not read by the action).
     stored.filesize = size
     stored.checksum = { type: 'sha1', value: sha1 }
-    bench.emulator.addFileResource(dataset.id, { filename: 'tiny.csv', content: tinyContent, title: 'Tiny' })
+    bench.emulator.addFileResource(dataset.id, {
+      filename: 'tiny.csv',
+      content: tinyContent,
+      title: 'Tiny',
+    })
     const inputs = (files: string): Record<string, string> => ({
       ...bench.extraInputs,
       'api-url': bench.emulator.url,
@@ -37,7 +59,18 @@ export async function unchanged(bench: Bench, size: number): Promise<Section> {
 
     const sha1sum: number[] = []
     /** Per runtime: wall times, and seconds from the last answer to the exit. */
-    const action: Record<string, { big: number[]; tiny: number[]; bigAfter: number[]; tinyAfter: number[]; bytes: number; writes: number; rss: number[] }> = {}
+    const action: Record<
+      string,
+      {
+        big: number[]
+        tiny: number[]
+        bigAfter: number[]
+        tinyAfter: number[]
+        bytes: number
+        writes: number
+        rss: number[]
+      }
+    > = {}
     for (let i = 0; i < bench.runs; i++) {
       await sync()
       sha1sum.push(
@@ -47,7 +80,15 @@ export async function unchanged(bench: Bench, size: number): Promise<Section> {
         }),
       )
       for (const runtime of inTurn(bench.runtimes, i)) {
-        const figures = (action[runtime.label] ??= { big: [], tiny: [], bigAfter: [], tinyAfter: [], bytes: 0, writes: 0, rss: [] })
+        const figures = (action[runtime.label] ??= {
+          big: [],
+          tiny: [],
+          bigAfter: [],
+          tinyAfter: [],
+          bytes: 0,
+          writes: 0,
+          rss: [],
+        })
         for (const [files, into, after] of [
           [name, figures.big, figures.bigAfter],
           ['tiny.csv', figures.tiny, figures.tinyAfter],
@@ -59,9 +100,15 @@ export async function unchanged(bench: Bench, size: number): Promise<Section> {
           figures.bytes += sent.bytes
           figures.writes += sent.writes
           if (!measured.run.outputs.resources?.includes('"skipped"'))
-            throw new Error(`${files} was not skipped on ${runtime.label}: ${measured.run.outputs.resources}`)
+            throw new Error(
+              `${files} was not skipped on ${runtime.label}: ${measured.run.outputs.resources}`,
+            )
           into.push(measured.seconds)
-          after.push((measured.endedAtMs - Math.max(...bench.emulator.requests.map((r) => r.finishedAt ?? Number.NaN))) / 1000)
+          after.push(
+            (measured.endedAtMs -
+              Math.max(...bench.emulator.requests.map((r) => r.finishedAt ?? Number.NaN))) /
+              1000,
+          )
           if (files === name) figures.rss.push(measured.rss)
         }
         bench.log(
@@ -71,7 +118,8 @@ export async function unchanged(bench: Bench, size: number): Promise<Section> {
     }
 
     const sha1sumSeconds = median(sha1sum)
-    const hashing = (label: string): number => median(action[label]?.bigAfter ?? []) - median(action[label]?.tinyAfter ?? [])
+    const hashing = (label: string): number =>
+      median(action[label]?.bigAfter ?? []) - median(action[label]?.tinyAfter ?? [])
     const rows = bench.runtimes.map((r) => {
       const f = action[r.label]
       return [
@@ -111,7 +159,13 @@ export async function unchanged(bench: Bench, size: number): Promise<Section> {
               const speed = sha1sumSeconds / hashing(r.label)
               const f = action[r.label]
               const nothing = f !== undefined && f.writes === 0 && f.bytes === 0
-              return [r.label, { value: `${ratio(speed)}, ${f === undefined ? 'n/a' : formatBytes(f.bytes)} sent`, met: speed >= 0.8 && nothing }]
+              return [
+                r.label,
+                {
+                  value: `${ratio(speed)}, ${f === undefined ? 'n/a' : formatBytes(f.bytes)} sent`,
+                  met: speed >= 0.8 && nothing,
+                },
+              ]
             }),
           ),
         },
