@@ -43,11 +43,12 @@ describe('datagouv-publish on a terminal', () => {
   it('draws a line per upload and a total line in place, and on Ctrl-C says what was cut and exits 130', async () => {
     const { args, env, untouched } = await stalledUploads()
     const run = startCli(args, { cwd: f.workspace, env, terminal: { columns: 100, rows: 30 } })
-    await run.waitFor(/Total:[^\n]*2 in flight/)
+    await run.waitFor(/Total:[^\n]*0\/2 files done/)
     const screen = plain(run.output())
     expect(screen).toMatch(/^ {2}a\.csv +\[[=> ]+\] +\d+ % +[\d.]+ (KiB|MiB) \/ 3\.00 MiB/m)
     expect(screen).toMatch(/^ {2}b\.csv +\[[=> ]+\] +\d+ % +[\d.]+ (KiB|MiB) \/ 3\.00 MiB/m)
-    expect(screen).toMatch(/^ {2}Total: {2}0 files done, 2 in flight {2}[\d.]+ (KiB|MiB) sent/m)
+    // The engine announced the plan: the total counts files and bytes of the whole publication.
+    expect(screen).toMatch(/^ {2}Total: {2}0\/2 files done {2}[\d.]+ (KiB|MiB) \/ 6\.00 MiB/m)
     // Lines fit the terminal (one column spare).
     for (const line of screen.split('\n')) expect(line.length, line).toBeLessThan(100)
     // After a second the speeds appear (0 B/s: the server holds the requests): the frame is
