@@ -6,7 +6,13 @@ import { z } from 'zod'
 import { parseAnalyserOptions } from './analyser.js'
 import { RESOURCE_TYPES } from './constants.js'
 import type { Emulator } from './server.js'
-import type { SchemaRef, SeedResource } from './types.js'
+import type {
+  CommunityResourceState,
+  DatasetState,
+  OrganizationState,
+  SchemaRef,
+  SeedResource,
+} from './types.js'
 
 /**
  * The JSON seed format of the standalone emulator (documented in emulator/README.md).
@@ -231,51 +237,62 @@ function seedResource(r: ParsedResource, baseDir: string): SeedResource {
   return stripUndefined({ ...rest, schema }) as SeedResource
 }
 
+/** A user as `addUser` returns it. */
+interface SeededUser {
+  id: string
+  apiKey: string
+}
+
 /** A member is named by user id or by the API key of a seeded user. */
-function memberId(ref: string, users: ReadonlyArray<{ id: string; apiKey: string }>): string {
+function memberId(ref: string, users: readonly SeededUser[]): string {
   return users.find((u) => u.apiKey === ref)?.id ?? ref
 }
 
-/** Load a seed into a running emulator. Relative `path`s are resolved against `baseDir`. */
-export function applySeed(
+/** Add one seeded dataset, owned by its organization, its `owner` or else the first seeded user. */
+function seedDataset(
   emulator: Emulator,
-  value: unknown,
-  baseDir = process.cwd(),
+  d: ParsedSeed['datasets'][number],
+  users: readonly SeededUser[],
+  baseDir: string,
+): DatasetState {
+  const owner = d.organization === undefined ? (d.owner ?? users[0]?.id) : undefined
+  if (owner === undefined && d.organization === undefined)
+    throw new Error(
+      'Invalid seed: a dataset needs an owner or an organization and no user is seeded',
+    )
+  const resources = (d.resources ?? []).map((r) => seedResource(r, baseDir))
+  const { resources: _r, archived, owner: _o, ...rest } = d
+  const archivedAt =
+    typeof archived === 'string' ? new Date(archived) : archived === true ? true : undefined
+  return emulator.addDataset(stripUndefined({ ...rest, owner, resources, archived: archivedAt }))
+}
+
+/** Add one seeded community resource, published by its organization or else by a user. */
+function seedCommunityResource(
+  emulator: Emulator,
+  { dataset, owner, organization, ...resource }: ParsedSeed['communityResources'][number],
+  users: readonly SeededUser[],
+  baseDir: string,
+): CommunityResourceState {
+  const publisher =
+    organization !== undefined
+      ? { organization }
+      : { owner: memberId(owner ?? users[0]?.id ?? '', users) }
+  return emulator.addCommunityResource({
+    ...seedResource(resource, baseDir),
+    dataset,
+    ...publisher,
+  })
+}
+
+/** What a seed created, as reported to the caller: ids, slugs and URLs. */
+function seedSummary(
+  emulator: Emulator,
+  users: SeededUser[],
+  organizations: OrganizationState[],
+  datasets: DatasetState[],
+  community: CommunityResourceState[],
 ): SeedSummary {
-  const seed = parseSeed(value)
-  const users = seed.users.map((u) => emulator.addUser(stripUndefined(u)))
-  const organizations = seed.organizations.map((o) =>
-    emulator.addOrganization(
-      stripUndefined({
-        ...o,
-        members: o.members?.map((m) => stripUndefined({ ...m, user: memberId(m.user, users) })),
-      }),
-    ),
-  )
-  const datasets = seed.datasets.map((d) => {
-    const owner = d.organization === undefined ? (d.owner ?? users[0]?.id) : undefined
-    if (owner === undefined && d.organization === undefined)
-      throw new Error(
-        'Invalid seed: a dataset needs an owner or an organization and no user is seeded',
-      )
-    const resources = (d.resources ?? []).map((r) => seedResource(r, baseDir))
-    const { resources: _r, archived, owner: _o, ...rest } = d
-    const archivedAt =
-      typeof archived === 'string' ? new Date(archived) : archived === true ? true : undefined
-    return emulator.addDataset(stripUndefined({ ...rest, owner, resources, archived: archivedAt }))
-  })
-  const community = seed.communityResources.map(({ dataset, owner, organization, ...resource }) => {
-    const publisher =
-      organization !== undefined
-        ? { organization }
-        : { owner: memberId(owner ?? users[0]?.id ?? '', users) }
-    return emulator.addCommunityResource({
-      ...seedResource(resource, baseDir),
-      dataset,
-      ...publisher,
-    })
-  })
-  if (seed.analyser !== undefined) emulator.analyser.configure(parseAnalyserOptions(seed.analyser))
   return {
     url: emulator.url,
     users,
@@ -298,4 +315,28 @@ export function applySeed(
       url: c.url,
     })),
   }
+}
+
+/** Load a seed into a running emulator. Relative `path`s are resolved against `baseDir`. */
+export function applySeed(
+  emulator: Emulator,
+  value: unknown,
+  baseDir = process.cwd(),
+): SeedSummary {
+  const seed = parseSeed(value)
+  const users = seed.users.map((u) => emulator.addUser(stripUndefined(u)))
+  const organizations = seed.organizations.map((o) =>
+    emulator.addOrganization(
+      stripUndefined({
+        ...o,
+        members: o.members?.map((m) => stripUndefined({ ...m, user: memberId(m.user, users) })),
+      }),
+    ),
+  )
+  const datasets = seed.datasets.map((d) => seedDataset(emulator, d, users, baseDir))
+  const community = seed.communityResources.map((c) =>
+    seedCommunityResource(emulator, c, users, baseDir),
+  )
+  if (seed.analyser !== undefined) emulator.analyser.configure(parseAnalyserOptions(seed.analyser))
+  return seedSummary(emulator, users, organizations, datasets, community)
 }

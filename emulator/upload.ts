@@ -54,6 +54,54 @@ function uploadStatus(status: number, error: string | null): HttpError {
   return new HttpError(status, { success: status < 400, error, message: '' })
 }
 
+/** A busboy parser for the request, or undefined when the body is not a form. */
+function formParser(ctx: RequestContext): busboy.Busboy | undefined {
+  try {
+    return busboy({
+      headers: ctx.headers,
+      defParamCharset: 'utf8',
+      preservePath: true,
+      limits: { fieldSize: 1024 * 1024 },
+    })
+  } catch {
+    return undefined
+  }
+}
+
+/** An `application/octet-stream` part without filename: a plain field for Werkzeug (1 MiB kept). */
+function readPartAsField(stream: Readable, onValue: (value: string) => void): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  stream.on('data', (chunk: Buffer) => {
+    size += chunk.length
+    if (size <= 1024 * 1024) chunks.push(chunk)
+  })
+  stream.on('end', () => onValue(Buffer.concat(chunks).toString('utf8')))
+}
+
+/**
+ * Stream the upload's `file` part to a fresh temporary file: its path at once, the part once
+ * received. Parts are usually announced (totalparts > 1) before the file part; it is hashed only
+ * when it may be a whole file.
+ */
+function spoolFilePart(
+  env: Env,
+  stream: Readable,
+  filename: string,
+  fields: Map<string, string>,
+): { path: string; received: Promise<UploadedPart> } {
+  const path = env.storage.tmpPath()
+  const totalparts = Number(fields.get('totalparts'))
+  const hash = !(Number.isFinite(totalparts) && totalparts > 1)
+  const received = env.storage.receive(stream, path, hash).then((measured) => ({
+    filename,
+    path,
+    size: measured.size,
+    sha1: hash ? measured.sha1 : undefined,
+  }))
+  return { path, received }
+}
+
 /**
  * Parse `multipart/form-data` (or urlencoded) like Werkzeug: a part with a filename is a file, the
  * first `file` part with a non-empty filename is the upload (`bool(FileStorage)`), other parts are
@@ -61,17 +109,9 @@ function uploadStatus(status: number, error: string | null): HttpError {
  */
 async function parseUploadForm(ctx: RequestContext, env: Env): Promise<UploadForm> {
   const fields = new Map<string, string>()
-  let bb: busboy.Busboy
-  try {
-    bb = busboy({
-      headers: ctx.headers,
-      defParamCharset: 'utf8',
-      preservePath: true,
-      limits: { fieldSize: 1024 * 1024 },
-    })
-  } catch {
-    return { fields, file: undefined } // not a form: no fields, no file (the body is drained by the server)
-  }
+  const bb = formParser(ctx)
+  // Not a form: no fields, no file (the body is drained by the server).
+  if (bb === undefined) return { fields, file: undefined }
   let file: UploadedPart | undefined
   let claimed = false
   const pending: Array<Promise<void>> = []
@@ -83,14 +123,7 @@ async function parseUploadForm(ctx: RequestContext, env: Env): Promise<UploadFor
   bb.on('field', setField)
   bb.on('file', (name, stream, info) => {
     if (info.filename === undefined) {
-      // An application/octet-stream part without filename: a plain field for Werkzeug.
-      const chunks: Buffer[] = []
-      let size = 0
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length
-        if (size <= 1024 * 1024) chunks.push(chunk)
-      })
-      stream.on('end', () => setField(name, Buffer.concat(chunks).toString('utf8')))
+      readPartAsField(stream, (value) => setField(name, value))
       return
     }
     if (name !== 'file' || claimed || info.filename === '') {
@@ -98,15 +131,11 @@ async function parseUploadForm(ctx: RequestContext, env: Env): Promise<UploadFor
       return
     }
     claimed = true
-    const path = env.storage.tmpPath()
-    spooled.push(path)
-    // Parts are usually announced (totalparts > 1) before the file part; hash only when it may be a whole file.
-    const totalparts = Number(fields.get('totalparts'))
-    const hash = !(Number.isFinite(totalparts) && totalparts > 1)
-    const filename = info.filename
+    const spool = spoolFilePart(env, stream, info.filename, fields)
+    spooled.push(spool.path)
     pending.push(
-      env.storage.receive(stream, path, hash).then((measured) => {
-        file = { filename, path, size: measured.size, sha1: hash ? measured.sha1 : undefined }
+      spool.received.then((part) => {
+        file = part
       }),
     )
   })
@@ -198,6 +227,89 @@ function infosFor(
   }
 }
 
+/** The chunk arguments of a chunked upload, as reqparse read them. */
+interface ChunkArguments {
+  partindex: number | undefined
+  totalparts: number
+  chunksize: number | undefined
+}
+
+/**
+ * One chunk of a chunked upload (§5): kept as `chunks/<uuid>/<partindex>` with the upload's
+ * metadata, and answered at once.
+ */
+async function storeChunk(
+  env: Env,
+  fields: Map<string, string>,
+  chunk: UploadedPart,
+  { partindex, totalparts, chunksize }: ChunkArguments,
+): Promise<Reply> {
+  if (chunk.size !== chunksize) throw uploadStatus(400, 'Chunk size mismatch')
+  const uuid = chunkFolder(fields.get('uuid'))
+  const part = partindex === undefined ? 'None' : String(partindex)
+  await env.storage.moveNoOverwrite(chunk.path, env.storage.chunkPath(uuid, part))
+  await env.storage.writeChunkMeta(uuid, {
+    uuid,
+    filename: fields.get('filename') ?? null,
+    totalparts,
+    lastchunk: isoDate(new Date()),
+  })
+  return json(200, { success: true, error: null, message: '' })
+}
+
+/**
+ * The finalisation of a chunked upload (no file part): the chunks combined into the stored file,
+ * then discarded.
+ */
+async function finaliseChunks(
+  ctx: RequestContext,
+  env: Env,
+  dataset: DatasetState,
+  fields: Map<string, string>,
+  totalparts: number,
+): Promise<StoredInfos> {
+  const filename = fields.get('filename')
+  if (filename === undefined || filename === '') throw abort(400, 'filename is required')
+  const name = normalizeFilename(filename)
+  if (!env.legacy) checkExtension(ctx, env, name)
+  const uuid = chunkFolder(fields.get('uuid'))
+  const now = new Date()
+  let measured: Measured | undefined
+  const fsFilename = await env.storage.placeUpload(
+    dataset.slug,
+    name,
+    now,
+    env.sameSecondConflict,
+    async (target) => {
+      measured = await env.storage.combine(uuid, totalparts, target, env.legacy)
+    },
+  )
+  await env.storage.discardChunks(uuid)
+  return infosFor(env, name, fsFilename, measured as Measured, now)
+}
+
+/** A single (not chunked) upload: the spooled file part moved into place as the stored file. */
+async function storeSingleUpload(
+  ctx: RequestContext,
+  env: Env,
+  dataset: DatasetState,
+  upload: UploadedPart | undefined,
+): Promise<StoredInfos> {
+  if (upload === undefined) throw uploadStatus(400, 'Missing file parameter')
+  const name = normalizeFilename(upload.filename)
+  checkExtension(ctx, env, name)
+  const sha1 = upload.sha1 ?? (await sha1Of(upload.path))
+  const now = new Date()
+  const fsFilename = await env.storage.placeUpload(
+    dataset.slug,
+    name,
+    now,
+    env.sameSecondConflict,
+    (target) => env.storage.moveNoOverwrite(upload.path, target),
+  )
+  return infosFor(env, name, fsFilename, { size: upload.size, sha1 }, now)
+}
+
 /**
  * `storages.api.handle_upload`: a chunk (answered at once), a finalisation, or a single upload.
  * Returns the stored file's infos for the two last cases.
@@ -217,55 +329,10 @@ async function handleUpload(
     const chunksize = intArgument(form.fields.get('chunksize'), 'chunksize')
     const isChunk = totalparts !== undefined && totalparts > 1
 
-    if (isChunk && form.file !== undefined) {
-      if (form.file.size !== chunksize) throw uploadStatus(400, 'Chunk size mismatch')
-      const uuid = chunkFolder(form.fields.get('uuid'))
-      const part = partindex === undefined ? 'None' : String(partindex)
-      await env.storage.moveNoOverwrite(form.file.path, env.storage.chunkPath(uuid, part))
-      await env.storage.writeChunkMeta(uuid, {
-        uuid,
-        filename: form.fields.get('filename') ?? null,
-        totalparts,
-        lastchunk: isoDate(new Date()),
-      })
-      return json(200, { success: true, error: null, message: '' })
-    }
-
-    if (isChunk) {
-      const filename = form.fields.get('filename')
-      if (filename === undefined || filename === '') throw abort(400, 'filename is required')
-      const name = normalizeFilename(filename)
-      if (!env.legacy) checkExtension(ctx, env, name)
-      const uuid = chunkFolder(form.fields.get('uuid'))
-      const now = new Date()
-      let measured: Measured | undefined
-      const fsFilename = await env.storage.placeUpload(
-        dataset.slug,
-        name,
-        now,
-        env.sameSecondConflict,
-        async (target) => {
-          measured = await env.storage.combine(uuid, totalparts, target, env.legacy)
-        },
-      )
-      await env.storage.discardChunks(uuid)
-      return infosFor(env, name, fsFilename, measured as Measured, now)
-    }
-
-    if (form.file === undefined) throw uploadStatus(400, 'Missing file parameter')
-    const upload = form.file
-    const name = normalizeFilename(upload.filename)
-    checkExtension(ctx, env, name)
-    const sha1 = upload.sha1 ?? (await sha1Of(upload.path))
-    const now = new Date()
-    const fsFilename = await env.storage.placeUpload(
-      dataset.slug,
-      name,
-      now,
-      env.sameSecondConflict,
-      (target) => env.storage.moveNoOverwrite(upload.path, target),
-    )
-    return infosFor(env, name, fsFilename, { size: upload.size, sha1 }, now)
+    if (isChunk && form.file !== undefined)
+      return await storeChunk(env, form.fields, form.file, { partindex, totalparts, chunksize })
+    if (isChunk) return await finaliseChunks(ctx, env, dataset, form.fields, totalparts)
+    return await storeSingleUpload(ctx, env, dataset, form.file)
   } catch (error) {
     if (error instanceof FileExists || error instanceof FileNotFound) throw internalError()
     throw error
