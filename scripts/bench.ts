@@ -15,7 +15,7 @@
  * tables give medians, peak RSS every run.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -79,9 +79,8 @@ for (const pair of values.input ?? []) {
   extraInputs[pair.slice(0, at)] = pair.slice(at + 1)
 }
 
-const work = path.join(os.tmpdir(), 'datagouv-publish-bench')
-await rm(work, { recursive: true, force: true })
-await mkdir(work, { recursive: true })
+// Folders of this run only: two benches at once (another checkout's) must not delete each other's files.
+const work = await mkdtemp(path.join(os.tmpdir(), 'datagouv-publish-bench-'))
 const sizes =
   values.sizes !== undefined
     ? values.sizes.split(',').map(parseSize)
@@ -100,11 +99,12 @@ const biggest = Math.max(
   chosen('far-link') ? farSize : 0,
   64 * MiB,
 )
-const dataDir = path.join(
-  values['data-dir'] ?? (await memoryDisk(biggest)) ?? work,
-  'datagouv-publish-bench-emulator',
+const dataDir = await mkdtemp(
+  path.join(
+    values['data-dir'] ?? (await memoryDisk(biggest)) ?? work,
+    'datagouv-publish-bench-emulator-',
+  ),
 )
-await rm(dataDir, { recursive: true, force: true })
 
 const log = (line: string): void => console.error(line)
 const runtimes = await chooseRuntimes()

@@ -57,6 +57,9 @@ async function startProxyProcess(target: string, profile: LinkProfile): Promise<
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  // Never left behind, even when the bench dies.
+  const kill = (): void => void child.kill('SIGKILL')
+  process.once('exit', kill)
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve)
@@ -68,6 +71,7 @@ async function startProxyProcess(target: string, profile: LinkProfile): Promise<
     async stop() {
       child.kill('SIGTERM')
       await exited
+      process.off('exit', kill)
       return stderr.trim()
     },
   }
