@@ -226,26 +226,30 @@ async function runtime(node: string): Promise<Runtime> {
 }
 
 function machine(): string {
-  const memory = (() => {
-    try {
-      return (
-        execFileSync('free', ['-h'], { encoding: 'utf8' })
-          .split('\n')[1]
-          ?.replace(/\s+/g, ' ')
-          .trim() ?? ''
-      )
-    } catch {
-      return `${formatBytes(os.totalmem())} total`
-    }
-  })()
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ')
+  const extra =
+    Object.keys(extraInputs).length > 0 ? `, extra inputs ${JSON.stringify(extraInputs)}` : ''
   return [
-    `Measured ${started.toISOString()} to ${new Date().toISOString()}${quick ? ' (--quick)' : ''}; ${runs} run${runs > 1 ? 's' : ''} of each measure.`,
-    `Machine: \`nproc\` ${os.availableParallelism()} (${cpu}); \`free -h\`: ${memory}; ${os.type()} ${os.release()}; load average ${load(loadBefore)} at the start, ${load(os.loadavg())} at the end.`,
-    `Runtimes: ${runtimes.map((r) => `${r.label} = ${r.version}`).join(', ')}; the bench itself, the emulator and curl's side run on ${process.version}. Bundle: \`dist/index.js\` ${bundleVersion()}${Object.keys(extraInputs).length > 0 ? `, extra inputs ${JSON.stringify(extraInputs)}` : ''}.`,
-    `Local files in ${work}; the emulator's storage in ${path.dirname(dataDir)}.`,
+    `- Measured ${started.toISOString()} to ${new Date().toISOString()}${quick ? ' (--quick)' : ''}; ${runs} run${runs > 1 ? 's' : ''} of each measure.`,
+    `- Machine: \`nproc\` ${os.availableParallelism()} (${cpu}), ${os.type()} ${os.release()}; \`free -h\` at the end: ${freeMemory()}.`,
+    `- Load average (1, 5, 15 min): ${load(loadBefore)} at the start, ${load(os.loadavg())} at the end.`,
+    `- Runtimes: ${runtimes.map((r) => `${r.label} = ${r.version}`).join(', ')}; the bench itself, the emulator and curl's side run on ${process.version}.`,
+    `- Bundle: \`dist/index.js\` ${bundleVersion()}${extra}.`,
+    `- Local files in ${work}; the emulator's storage in ${path.dirname(dataDir)}.`,
   ].join('\n')
+}
+
+/** `free -h`'s memory line, each figure named by its column. */
+function freeMemory(): string {
+  try {
+    const [head, mem] = execFileSync('free', ['-h'], { encoding: 'utf8' }).split('\n')
+    const names = head?.trim().split(/\s+/) ?? []
+    const values = mem?.trim().split(/\s+/).slice(1) ?? []
+    return names.map((name, i) => `${name} ${values[i] ?? '?'}`).join(', ')
+  } catch {
+    return `total ${formatBytes(os.totalmem())}`
+  }
 }
 
 /** Which bundle was measured: its last commit, and whether the working tree changed it since. */

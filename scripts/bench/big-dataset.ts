@@ -34,7 +34,14 @@ interface Figures {
   serverSeconds: number[]
   byRuntime: Record<
     string,
-    { wall: number[]; planning: number[]; rss: number[]; atPeak?: MemorySample }
+    {
+      wall: number[]
+      planning: number[]
+      rss: number[]
+      atPeak?: MemorySample
+      /** V8's zone memory peak (parser, compilers, WebAssembly tier-up), last run. */
+      peakMalloced?: number
+    }
   >
 }
 
@@ -52,13 +59,11 @@ export async function bigDataset(bench: Bench, counts: readonly number[]): Promi
       seconds(median(f.byRuntime[r.label]?.wall ?? [])),
       seconds(net(f, r.label)),
       (f.byRuntime[r.label]?.rss ?? []).map(formatBytes).join(', '),
-      f.byRuntime[r.label]?.atPeak
-        ? `${formatBytes(f.byRuntime[r.label]?.atPeak?.heapUsed ?? Number.NaN)}`
-        : '',
+      `${formatBytes(f.byRuntime[r.label]?.atPeak?.heapUsed ?? Number.NaN)} / ${formatBytes(f.byRuntime[r.label]?.peakMalloced ?? Number.NaN)}`,
     ]),
   ])
   const body = [
-    `Each run publishes ${MATCHED} unchanged files matching resources spread through the dataset; "planning" is the time from the first read of the dataset (its arrival at the emulator) to the action's exit, less the emulator's time answering the dataset's reads (every GET naming it, rendering included, reported beside). Node's start and the bundle's load come before and are out; the JSON size is that of \`GET /api/1/datasets/{id}/\`. Heap used is \`process.memoryUsage().heapUsed\` at the highest sampled rss of the last run.`,
+    `Each run publishes ${MATCHED} unchanged files matching resources spread through the dataset; "planning" is the time from the first read of the dataset (its arrival at the emulator) to the action's exit, less the emulator's time answering the dataset's reads (every GET naming it, rendering included, reported beside). Node's start and the bundle's load come before and are out; the JSON size is that of \`GET /api/1/datasets/{id}/\`. Heap used is \`process.memoryUsage().heapUsed\` at the highest sampled rss of the last run; V8 zones is V8's \`peak_malloced_memory\` in that run (parser, compilers, the WebAssembly tier-up).`,
     table(
       [
         'Resources',
@@ -69,7 +74,7 @@ export async function bigDataset(bench: Bench, counts: readonly number[]): Promi
           `${r.label}: wall`,
           'planning',
           'peak RSS, each run',
-          'heap used at peak',
+          'heap used at peak / V8 zones',
         ]),
       ],
       rows,
@@ -145,6 +150,7 @@ async function measure(bench: Bench, n: number): Promise<Figures> {
         slot.planning.push((measured.endedAtMs - firstRead - serving) / 1000)
         slot.rss.push(measured.rss)
         if (measured.atPeak) slot.atPeak = measured.atPeak
+        if (measured.peakMalloced !== undefined) slot.peakMalloced = measured.peakMalloced
         bench.log(
           `  run ${i + 1}/${bench.runs} ${runtime.label}: wall ${seconds(measured.seconds)}, planning ${seconds(slot.planning.at(-1) ?? Number.NaN)}, peak RSS ${formatBytes(measured.rss)}`,
         )
