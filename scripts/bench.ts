@@ -152,12 +152,21 @@ try {
       log(
         `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       )
+      const message = error instanceof Error ? error.message : String(error)
+      const failed = { value: `failed: ${message.split('\n')[0] ?? ''}`, met: false }
       sections.push({
         id: name,
         title: `${name}: failed`,
-        body: `\`\`\`\n${error instanceof Error ? error.message : String(error)}\n\`\`\``,
-        targets: [],
+        body: `\`\`\`\n${message}\n\`\`\``,
+        targets: [
+          {
+            name: `${name}: the scenario ran to its end`,
+            limit: 'no failure',
+            results: Object.fromEntries(runtimes.map((r) => [r.label, failed])),
+          },
+        ],
       })
+      process.exitCode = 1
     }
   }
 } finally {
