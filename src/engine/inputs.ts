@@ -159,7 +159,7 @@ export const DEFAULTS = {
   'create-missing': 'false',
   'dry-run': 'false',
   'chunk-size': String(DEFAULT_CHUNK_SIZE),
-  'part-concurrency': '1',
+  'part-concurrency': '3',
   concurrency: '3',
   'max-retries': String(DEFAULT_RETRY.maxRetries),
   timeout: String(DEFAULT_TIMEOUT_MS / 1000),
