@@ -69897,7 +69897,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3969);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3367);
 /** The action's entry point. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -69907,7 +69907,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3969:
+/***/ 3367:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -72862,8 +72862,24 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** One line for any thrown value, so a thrown string still fails the step with its text. */
+function toErrorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error) ?? String(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/datagouv/errors.ts
 /** Errors raised by the data.gouv.fr client. Messages never contain the API key. */
+
 /** The server answered with a status the caller did not accept. */
 class ApiError extends Error {
     method;
@@ -72900,7 +72916,10 @@ class NetworkError extends Error {
 class ProtocolError extends Error {
     name = 'ProtocolError';
 }
-/** Statuses worth another try: the request may succeed later unchanged (reference §9). */
+/**
+ * Statuses worth another try: the request may succeed later unchanged (docs/udata-protocol.md §9,
+ * and its last section: the client also retries 500).
+ */
 function isRetryableStatus(status) {
     return status === 408 || status === 429 || status >= 500;
 }
@@ -72910,7 +72929,8 @@ function isRetryable(error) {
     return error instanceof ApiError && isRetryableStatus(error.status);
 }
 /**
- * The API's own message from an error body (reference §2.4): `message` if present, else the
+ * The API's own message from an error body (docs/udata-protocol.md §2.4): `message` if present,
+ * else the
  * `errors` object flattened, else `error`; a non-JSON body is cut to its first line.
  */
 function apiMessageOf(body) {
@@ -72919,7 +72939,7 @@ function apiMessageOf(body) {
         parsed = JSON.parse(body);
     }
     catch {
-        return body.split('\n', 1)[0]?.slice(0, 300).trim() ?? '';
+        return textOf(body);
     }
     if (parsed !== null && typeof parsed === 'object') {
         const record = parsed;
@@ -72935,6 +72955,20 @@ function apiMessageOf(body) {
     }
     return body.slice(0, 300);
 }
+/**
+ * A non-JSON body in one line: an HTML page (a proxy's 502 or 413) by its title, else the text
+ * without its tags, cut to 300 characters.
+ */
+function textOf(body) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, ' ').trim();
+    if (title !== undefined && title !== '')
+        return title;
+    const text = body
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+    return text.slice(0, 300);
+}
 function flattenErrors(errors, prefix = '') {
     if (Array.isArray(errors))
         return `${prefix ? `${prefix}: ` : ''}${errors.map(String).join(', ')}`;
@@ -72948,30 +72982,16 @@ function flattenErrors(errors, prefix = '') {
 function describeCause(cause) {
     if (cause instanceof Error) {
         const code = cause.code;
-        return typeof code === 'string' && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
+        return typeof code === 'string' && !cause.message.includes(code)
+            ? `${code} ${cause.message}`
+            : cause.message;
     }
     return String(cause);
 }
-/** One line for any thrown value, so a thrown string still fails the step with its text. */
-function toErrorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error) ?? String(error);
-    }
-    catch {
-        return String(error);
-    }
-}
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var node_modules_undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./src/datagouv/retry.ts
 /** Retry policy: exponential backoff with jitter, honouring `Retry-After` (capped). */
+
 /** The default ceiling, in multiples of the base delay. */
 const CEILING_FACTOR = 60;
 const DEFAULT_RETRY = { maxRetries: 5, baseDelayMs: 1000 };
@@ -72981,7 +73001,8 @@ function ceilingOf(policy) {
 /**
  * Delay before retry number `retry` (1-based). Backoff is `base * 2^(retry-1)` with jitter in
  * [50 %, 100 %] of it, never below `base`, so two quick failures are at least `base` apart (a
- * same-second re-upload of one name answers 500 on udata, reference §3.2 step 5). A server's
+ * same-second re-upload of one name answers 500 on udata, docs/udata-protocol.md §3.2 step 5). A
+ * server's
  * `Retry-After` wins when it is longer, up to the ceiling.
  */
 function retryDelay(policy, retry, retryAfterMs) {
@@ -73014,7 +73035,63 @@ function parseRetryAfter(value, now = Date.now()) {
     return Math.max(0, date - now);
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The one retry policy of the client: which failures are retried, how long to wait (backoff with
+ * jitter, a server's Retry-After), and when to look at the server before sending again. JSON calls
+ * and upload requests (parts and final requests) all go through `run`.
+ */
+class Retrier {
+    policy;
+    logger;
+    constructor(policy, logger) {
+        this.policy = policy;
+        this.logger = logger;
+    }
+    async run(attempts) {
+        const retryable = attempts.retryable ?? ((error) => isRetryable(error));
+        for (let attempt = 0;; attempt++) {
+            try {
+                return await attempts.send(attempt);
+            }
+            catch (error) {
+                const settled = await attempts.settle?.(error, attempt);
+                if (settled !== undefined)
+                    return settled.done;
+                if (attempt >= this.policy.maxRetries || !retryable(error, attempt))
+                    throw named(error, attempts.label);
+                await this.wait(error, attempt);
+            }
+        }
+    }
+    /** Waits before retry `attempt + 1`, saying why and for how long. */
+    async wait(error, attempt) {
+        const delay = retryDelay(this.policy, attempt + 1, error instanceof ApiError ? error.retryAfterMs : undefined);
+        this.logger.warning(`${toErrorMessage(error)}; retry ${attempt + 1}/${this.policy.maxRetries} in ${(delay / 1000).toFixed(1)} ` +
+            `s`);
+        await sleep(delay);
+    }
+}
+/**
+ * The error that ends the attempts, its message starting with what was attempted (`part 3/12: …`).
+ */
+function named(error, label) {
+    if (error instanceof Error && !error.message.startsWith(label))
+        error.message = `${label}: ${error.message}`;
+    return error;
+}
+/**
+ * The test knob that shortens the backoff (`DATAGOUV_PUBLISH_RETRY_BASE_MS`, milliseconds), read
+ * the same way by both edges; users have `max-retries`.
+ */
+function baseDelayFromEnv(env) {
+    const raw = env.DATAGOUV_PUBLISH_RETRY_BASE_MS;
+    if (raw === undefined || !/^\d+$/.test(raw.trim()))
+        return {};
+    return { baseDelayMs: Number(raw.trim()) };
+}
 
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var node_modules_undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -82551,7 +82628,10 @@ function preprocess(fn, schema) {
 }
 
 ;// CONCATENATED MODULE: ./src/datagouv/schemas.ts
-/** Response schemas of the data.gouv.fr API v1 (reference Appendix A), validated at the boundary. */
+/**
+ * Response schemas of the data.gouv.fr API v1 (docs/udata-protocol.md Appendix A), validated at the
+ * boundary.
+ */
 
 const RESOURCE_TYPES = ['main', 'documentation', 'update', 'api', 'code', 'other'];
 const ChecksumSchema = looseObject({
@@ -82590,33 +82670,49 @@ const DatasetSchema = looseObject({
     tags: array(schemas_string()).nullish(),
     frequency: schemas_string().nullish(),
     frequency_date: schemas_string().nullish(),
-    temporal_coverage: looseObject({ start: schemas_string().nullish(), end: schemas_string().nullish() }).nullish(),
-    spatial: looseObject({ zones: array(unknown()).nullish(), granularity: schemas_string().nullish() }).nullish(),
+    temporal_coverage: looseObject({ start: schemas_string().nullish(), end: schemas_string().nullish() })
+        .nullish(),
+    spatial: looseObject({ zones: array(unknown()).nullish(), granularity: schemas_string().nullish() })
+        .nullish(),
     license: schemas_string().nullish(),
     extras: record(schemas_string(), unknown()).nullish(),
+    /** A date when the dataset was deleted: its owner still reads it (others get 410). */
+    deleted: union([schemas_string(), schemas_boolean()]).nullish(),
+    /** A date when the dataset was archived. */
+    archived: union([schemas_string(), schemas_boolean()]).nullish(),
     resources: array(ResourceSchema),
-    /** Since udata 2025-06; absent on older servers, which means "unknown" (reference §2.3). */
-    permissions: looseObject({ edit: schemas_boolean().optional(), edit_resources: schemas_boolean().optional(), delete: schemas_boolean().optional() }).nullish(),
+    /**
+     * Since udata 2025-06; absent on older servers, which means "unknown" (docs/udata-protocol.md
+     * §2.3).
+     */
+    permissions: looseObject({
+        edit: schemas_boolean().optional(),
+        edit_resources: schemas_boolean().optional(),
+        delete: schemas_boolean().optional(),
+    })
+        .nullish(),
 });
 const ExtensionsSchema = array(schemas_string());
 /** `GET /datasets/frequencies/` and `/datasets/licenses/`: lists of `{id, ...}`. */
 const IdListSchema = array(looseObject({ id: schemas_string() }));
 /** The v2 extras endpoints answer with the merged extras. */
 const ExtrasSchema = record(schemas_string(), unknown());
-/** Answer to a chunk request (reference §5.2): `{"success": true, "error": null, "message": ""}`. */
+/**
+ * Answer to a chunk request (docs/udata-protocol.md §5.2): `{"success": true, "error": null,
+ * "message": ""}`.
+ */
 const ChunkStatusSchema = looseObject({
     success: schemas_boolean(),
     error: schemas_string().nullish(),
 });
+/** A v1 page of resources (community resources): `{data, page, page_size, total, next_page}`. */
+const PageSchema = looseObject({
+    data: array(ResourceSchema),
+    next_page: schemas_string().nullish(),
+    total: schemas_number().nullish(),
+});
 
 ;// CONCATENATED MODULE: ./src/datagouv/client.ts
-/**
- * A small typed client for the data.gouv.fr (udata) API v1: one method per endpoint, an explicit
- * policy (base URL, key, timeout, retries, dispatcher) given to the constructor, every answer
- * validated by a zod schema. The key travels only in the `X-API-KEY` header, never in a URL, a
- * log line or an error, and never to another origin (redirects are followed for reads only, and
- * only within the instance's origin).
- */
 
 
 
@@ -82624,28 +82720,36 @@ const ChunkStatusSchema = looseObject({
 
 const silentLogger = { info() { }, debug() { }, warning() { } };
 const MAX_REDIRECTS = 3;
+/** Per request, unless the caller gives another (the `timeout` input's default). */
+const DEFAULT_TIMEOUT_MS = 300_000;
 class DatagouvClient {
     origin;
     apiRoot;
-    retry;
+    /** The one retry policy: JSON calls here, upload requests in upload.ts. */
+    retrier;
     logger;
     apiKey;
+    /** Per request, unless a call gives its own. */
     timeoutMs;
-    /** Also used for requests to other hosts (remote URL checks), so they go through the same proxy settings. */
+    /**
+     * Also used for requests to other hosts (remote URL checks), so they go through the same proxy
+     * settings.
+     */
     dispatcher;
     ownsDispatcher;
+    /** Sent on every request, URL checks included. */
     userAgent;
     constructor(options) {
         const { origin, apiRoot } = parseApiUrl(options.apiUrl);
         this.origin = origin;
         this.apiRoot = apiRoot;
         this.apiKey = options.apiKey === '' ? undefined : options.apiKey;
-        this.timeoutMs = options.timeoutMs ?? 300_000;
-        this.retry = { ...DEFAULT_RETRY, ...options.retry };
+        this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        this.logger = options.logger ?? silentLogger;
+        this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger);
         this.ownsDispatcher = options.dispatcher === undefined;
         this.dispatcher = options.dispatcher ?? new node_modules_undici/* EnvHttpProxyAgent */.J2({ keepAliveTimeout: 10_000 });
         this.userAgent = options.userAgent ?? 'datagouv-publish';
-        this.logger = options.logger ?? silentLogger;
     }
     /** The text with the key replaced: a server may echo it in an error body or a Location. */
     redact(text) {
@@ -82655,112 +82759,212 @@ class DatagouvClient {
         if (this.ownsDispatcher)
             await this.dispatcher.close();
     }
-    /** GET the dataset by id or slug, following a slug redirect (reference §1). */
+    /** GET the dataset by id or slug, following a slug redirect (docs/udata-protocol.md §1). */
     async getDataset(idOrSlug) {
         return this.getJson(`/datasets/${encodeURIComponent(idOrSlug)}/`, DatasetSchema);
     }
-    /** Extensions the instance accepts for uploads (reference §9). */
+    /** Extensions the instance accepts for uploads (docs/udata-protocol.md §9). */
     async getExtensions() {
         return this.getJson('/datasets/extensions/', ExtensionsSchema);
     }
-    /** Partial PUT of a resource's metadata (reference §6.1): only the given fields change. */
+    /**
+     * Partial PUT of a resource's metadata (docs/udata-protocol.md §6.1): only the given fields
+     * change.
+     */
     async updateResource(datasetId, resourceId, patch) {
-        const path = `/datasets/${datasetId}/resources/${resourceId}/`;
-        return this.withRetries(`PUT ${path}`, async () => {
-            const answer = await this.send('PUT', path, { json: patch, expect: [200] });
-            return this.parse(answer, ResourceSchema, 'PUT', path);
+        return this.call('PUT', `/datasets/${datasetId}/resources/${resourceId}/`, ResourceSchema, {
+            json: patch,
         });
     }
-    /** Ids accepted for a dataset's `frequency` (reference §6.3). */
+    /** Ids accepted for a dataset's `frequency` (docs/udata-protocol.md §6.3). */
     async getFrequencies() {
         return (await this.getJson('/datasets/frequencies/', IdListSchema)).map((f) => f.id);
     }
-    /** Ids accepted for a dataset's `license` (reference §6.3). */
+    /** Ids accepted for a dataset's `license` (docs/udata-protocol.md §6.3). */
     async getLicenses() {
         return (await this.getJson('/datasets/licenses/', IdListSchema)).map((l) => l.id);
     }
-    /** Partial PUT of the dataset (reference §6.3); never carries `resources`. */
+    /** Partial PUT of the dataset (docs/udata-protocol.md §6.3); never carries `resources`. */
     async updateDataset(datasetId, patch) {
         if ('resources' in patch)
             throw new Error('a dataset patch must never carry resources: it would replace the whole list');
-        const path = `/datasets/${datasetId}/`;
-        return this.withRetries(`PUT ${path}`, async () => this.parse(await this.send('PUT', path, { json: patch, expect: [200] }), DatasetSchema, 'PUT', path));
+        return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: patch });
     }
-    /** Merges extras into the dataset's (v2, reference §6.5): `null` deletes a key; the modification date does not move. */
+    /**
+     * Reorders the dataset's resources (docs/udata-protocol.md §6.4): `ids` must list every one of
+     * them; the dataset's modification date does not move.
+     */
+    async reorderResources(datasetId, ids) {
+        return this.call('PUT', `/datasets/${datasetId}/resources/`, array(ResourceSchema), {
+            json: ids.map((id) => ({ id })),
+        });
+    }
+    /**
+     * Creates a dataset (docs/udata-protocol.md §6.3 for its fields). Not repeated blindly: after a
+     * failure that may hide a success, the slug is read and a dataset the key's owner can edit
+     * with that slug is taken as the result.
+     */
+    async createDataset(body, slug) {
+        const path = '/datasets/';
+        return this.retrier.run({
+            label: `POST ${this.display(path)}`,
+            send: async (attempt) => {
+                if (attempt > 0) {
+                    const found = await this.getDataset(slug).catch(() => undefined);
+                    if (found !== undefined && found.permissions?.edit !== false)
+                        return found;
+                }
+                const answer = await this.send('POST', path, { json: body, expect: [201, 200] });
+                return this.parse(answer, DatasetSchema, 'POST', path);
+            },
+        });
+    }
+    /**
+     * Merges extras into the dataset's (v2, docs/udata-protocol.md §6.5): `null` deletes a key; the
+     * modification date does not move.
+     */
     async updateDatasetExtras(datasetId, patch) {
         return this.putV2Extras(`/api/2/datasets/${datasetId}/extras/`, patch);
     }
-    /** Merges extras into a resource's (v2, reference §6.5), keeping the analyser's keys. */
+    /**
+     * Merges extras into a resource's (v2, docs/udata-protocol.md §6.5), keeping the analyser's keys.
+     */
     async updateResourceExtras(datasetId, resourceId, patch) {
         return this.putV2Extras(`/api/2/datasets/${datasetId}/resources/${resourceId}/extras/`, patch);
     }
     async putV2Extras(path, patch) {
-        return this.withRetries(`PUT ${path}`, async () => this.parse(await this.send('PUT', path, { json: patch, expect: [200], absolute: true }), ExtrasSchema, 'PUT', path));
+        return this.call('PUT', path, ExtrasSchema, { json: patch, absolute: true });
     }
     /**
-     * Creates a remote resource (reference §6.2). Never repeated blindly: after a failure that may
-     * hide a success, the dataset is read and a new remote resource with this URL is taken as the result.
+     * Creates a remote resource (docs/udata-protocol.md §6.2). Never repeated blindly: after a
+     * failure that may
+     * hide a success, the dataset is read, and a remote resource with this URL that `isNew` accepts
+     * (the run knows which resources it did not see before) is taken as the result.
      */
-    async createRemoteResource(datasetId, body, knownIds) {
+    async createRemoteResource(datasetId, body, isNew) {
         const path = `/datasets/${datasetId}/resources/`;
-        return this.withRetries(`POST ${path}`, async (attempt) => {
-            if (attempt > 0) {
-                const dataset = await this.getDataset(datasetId);
-                const found = dataset.resources.find((r) => !knownIds.has(r.id) && r.filetype === 'remote' && r.url === body.url);
-                if (found !== undefined) {
-                    this.logger.warning(`the server created the remote resource ${found.id} all the same; not creating it again`);
-                    return found;
+        return this.retrier.run({
+            label: `POST ${this.display(path)}`,
+            send: async (attempt) => {
+                if (attempt > 0) {
+                    const dataset = await this.getDataset(datasetId);
+                    const found = dataset.resources.find((r) => isNew(r) && r.filetype === 'remote' && r.url === body.url);
+                    if (found !== undefined) {
+                        this.logger.warning(`the server created the remote resource ${found.id} all the same; not creating it ` +
+                            `again`);
+                        return found;
+                    }
                 }
-            }
-            return this.parse(await this.send('POST', path, { json: { filetype: 'remote', ...body }, expect: [201, 200] }), ResourceSchema, 'POST', path);
+                const answer = await this.send('POST', path, {
+                    json: { filetype: 'remote', ...body },
+                    expect: [201, 200],
+                });
+                return this.parse(answer, ResourceSchema, 'POST', path);
+            },
         });
     }
-    /** Deletes a resource and its stored file (irreversible). A retry that finds it gone counts as done. */
+    /** The key's owner (`GET /me/`): whose community resources are published. */
+    async getMe() {
+        return this.getJson('/me/', looseObject({ id: schemas_string() }));
+    }
+    /**
+     * Community resources of `ownerId` on the dataset, every page (udata's `{data, next_page}`
+     * pages).
+     */
+    async listCommunityResources(datasetId, ownerId) {
+        const all = [];
+        const query = new URLSearchParams({ dataset: datasetId, owner: ownerId, page_size: '100' });
+        for (let page = 1;; page++) {
+            query.set('page', String(page));
+            const answer = await this.getJson(`/datasets/community_resources/?${query.toString()}`, PageSchema);
+            all.push(...answer.data);
+            if (answer.next_page === null || answer.next_page === undefined || answer.data.length === 0)
+                return all;
+        }
+    }
+    async getCommunityResource(id) {
+        return this.getJson(`/datasets/community_resources/${id}/`, ResourceSchema);
+    }
+    /** Partial PUT of a community resource (as a resource's, docs/udata-protocol.md §6.1). */
+    async updateCommunityResource(id, patch) {
+        return this.call('PUT', `/datasets/community_resources/${id}/`, ResourceSchema, { json: patch });
+    }
+    /**
+     * A remote community resource; after a failure that may hide a success, looked for before any
+     * re-send.
+     */
+    async createRemoteCommunityResource(datasetId, body, isNew) {
+        const path = '/datasets/community_resources/';
+        return this.retrier.run({
+            label: `POST ${this.display(path)}`,
+            send: async (attempt) => {
+                if (attempt > 0) {
+                    const me = await this.getMe();
+                    const found = (await this.listCommunityResources(datasetId, me.id)).find((r) => isNew(r) && r.url === body.url);
+                    if (found !== undefined)
+                        return found;
+                }
+                const json = { filetype: 'remote', ...body, dataset: { id: datasetId } };
+                return this.parse(await this.send('POST', path, { json, expect: [201, 200] }), ResourceSchema, 'POST', path);
+            },
+        });
+    }
+    async deleteCommunityResource(id) {
+        const path = `/datasets/community_resources/${id}/`;
+        await this.retrier.run({
+            label: `DELETE ${this.display(path)}`,
+            send: async (attempt) => {
+                await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] });
+            },
+        });
+    }
+    /**
+     * Deletes a resource and its stored file (irreversible). A retry that finds it gone counts as
+     * done.
+     */
     async deleteResource(datasetId, resourceId) {
         const path = `/datasets/${datasetId}/resources/${resourceId}/`;
-        await this.withRetries(`DELETE ${path}`, async (attempt) => {
-            await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] });
+        await this.retrier.run({
+            label: `DELETE ${this.display(path)}`,
+            send: async (attempt) => {
+                await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] });
+            },
         });
     }
     async getJson(path, schema) {
-        return this.withRetries(`GET ${path}`, async () => {
-            const answer = await this.send('GET', path, { expect: [200] });
-            return this.parse(answer, schema, 'GET', path);
-        });
+        return this.call('GET', path, schema, {});
     }
-    parse(answer, schema, method, path) {
+    /** One JSON call through the retry policy: sent again only on what the policy retries. */
+    async call(method, path, schema, options) {
+        const attempts = {
+            label: `${method} ${this.display(path, options.absolute)}`,
+            send: async () => {
+                const answer = await this.send(method, path, { ...options, expect: [200] });
+                return this.parse(answer, schema, method, path, options.absolute);
+            },
+        };
+        return this.retrier.run(attempts);
+    }
+    /** The path as messages show it: from the origin (`/api/1/…`), like every other message. */
+    display(path, absolute = false) {
+        return absolute ? path : displayPath(new URL(this.apiRoot + path));
+    }
+    parse(answer, schema, method, path, absolute = false) {
+        const where = `${method} ${this.display(path, absolute)}`;
         let body;
         try {
             body = JSON.parse(answer.text);
         }
         catch {
-            throw new ProtocolError(`${method} ${path} answered ${answer.status} with a body that is not JSON: ${this.redact(answer.text).slice(0, 120)}`);
+            throw new ProtocolError(`${where} answered ${answer.status} with a body that is not JSON: ${apiMessageOf(this.redact(answer.text)).slice(0, 120)}`);
         }
         const result = schema.safeParse(body);
         if (!result.success) {
             const issue = result.error.issues[0];
-            const where = issue?.path.join('.') || 'body';
-            throw new ProtocolError(`${method} ${path} answered ${answer.status} with an unexpected shape at ${where}: ${issue?.message ?? 'invalid'}`);
+            const at = issue?.path.join('.') || 'body';
+            throw new ProtocolError(`${where} answered ${answer.status} with an unexpected shape at ${at}: ${issue?.message ?? 'invalid'}`);
         }
         return result.data;
-    }
-    /**
-     * Runs `fn` again on network errors, 408, 429 and 5xx, with backoff and jitter, honouring
-     * `Retry-After`; any other error is thrown at once. Only for requests that are safe to repeat.
-     */
-    async withRetries(label, fn, retryable = isRetryable) {
-        for (let attempt = 0;; attempt++) {
-            try {
-                return await fn(attempt);
-            }
-            catch (error) {
-                if (attempt >= this.retry.maxRetries || !retryable(error))
-                    throw error;
-                const delay = retryDelay(this.retry, attempt + 1, error instanceof ApiError ? error.retryAfterMs : undefined);
-                this.logger.warning(`${error instanceof Error ? error.message : String(error)}; retry ${attempt + 1}/${this.retry.maxRetries} in ${(delay / 1000).toFixed(1)} s`);
-                await sleep(delay);
-            }
-        }
     }
     /** One request, no retry. Reads follow same-origin redirects; nothing else is followed. */
     async send(method, path, options) {
@@ -82768,7 +82972,10 @@ class DatagouvClient {
         for (let hop = 0;; hop++) {
             const answer = await this.sendOnce(method, url, options);
             const location = answer.headers.location;
-            if (method === 'GET' && [301, 302, 303, 307, 308].includes(answer.status) && typeof location === 'string' && hop < MAX_REDIRECTS) {
+            if (method === 'GET' &&
+                [301, 302, 303, 307, 308].includes(answer.status) &&
+                typeof location === 'string' &&
+                hop < MAX_REDIRECTS) {
                 const next = new URL(location, url);
                 if (next.origin !== this.origin) {
                     throw new ApiError(method, displayPath(url), answer.status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`);
@@ -82798,8 +83005,10 @@ class DatagouvClient {
             headers['content-type'] = 'application/json';
         }
         else if (options.body !== undefined) {
+            // The generator itself, not a stream around it: nothing may read ahead of the socket
+            // (upload.ts reuses its buffers).
             const built = options.body();
-            body = external_node_stream_.Readable.from(built.stream, { objectMode: false, highWaterMark: 1 << 20 });
+            body = built.stream;
             headers['content-type'] = built.contentType;
             headers['content-length'] = String(built.length);
         }
@@ -82809,7 +83018,9 @@ class DatagouvClient {
             const response = await (0,node_modules_undici/* request */.Em)(url, {
                 method: method,
                 headers,
-                body: body ?? null,
+                // undici writes an async iterable chunk by chunk (client-h1 `writeIterable`); its request()
+                // typings list only streams and buffers.
+                body: (body ?? null),
                 dispatcher: this.dispatcher,
                 headersTimeout: timeout,
                 bodyTimeout: timeout,
@@ -82823,7 +83034,9 @@ class DatagouvClient {
         }
     }
 }
-/** Path and query of a URL: what errors and logs show (the origin is known, the key is never in it). */
+/**
+ * Path and query of a URL: what errors and logs show (the origin is known, the key is never in it).
+ */
 function displayPath(url) {
     return url.pathname + url.search;
 }
@@ -82843,7 +83056,8 @@ function parseApiUrl(value) {
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
         throw new Error(`only https:// URLs are accepted, not ${url.protocol}`);
     if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-        throw new Error(`plain http:// is only accepted for a loopback host (localhost, 127.0.0.1, [::1]); use https:// for ${url.hostname}, the API key would travel in clear`);
+        throw new Error(`plain http:// is only accepted for a loopback host (localhost, 127.0.0.1, [::1]); use https:// ` +
+            `for ${url.hostname}, the API key would travel in clear`);
     }
     if (url.username !== '' || url.password !== '')
         throw new Error('credentials in the URL are not accepted; give the key in `api-key`');
@@ -82851,12 +83065,192 @@ function parseApiUrl(value) {
         throw new Error('the URL must not have a query or a fragment');
     const path = url.pathname.replace(/\/+$/, '');
     if (path !== '' && path !== '/api/1')
-        throw new Error(`the URL must be the instance origin (e.g. https://www.data.gouv.fr), optionally followed by /api/1, not ${url.pathname}`);
+        throw new Error(`the URL must be the instance origin (e.g. https://www.data.gouv.fr), optionally followed ` +
+            `by /api/1, not ${url.pathname}`);
     return { origin: url.origin, apiRoot: `${url.origin}/api/1` };
 }
 function isLoopback(hostname) {
     const host = hostname.replace(/^\[|\]$/g, '');
-    return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+    return (host === 'localhost' ||
+        host.endsWith('.localhost') ||
+        host === '::1' ||
+        /^127(\.\d{1,3}){3}$/.test(host));
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/scope.ts
+function ownerScope(client, datasetId) {
+    return {
+        kind: 'owner',
+        datasetId,
+        uploadPath: (id) => id === undefined
+            ? `/datasets/${datasetId}/upload/`
+            : `/datasets/${datasetId}/resources/${id}/upload/`,
+        list: async () => (await client.getDataset(datasetId)).resources,
+        update: (id, patch) => client.updateResource(datasetId, id, patch),
+        mergeExtras: (resource, patch) => client.updateResourceExtras(datasetId, resource.id, patch),
+        createRemote: (body, isNew) => client.createRemoteResource(datasetId, body, isNew),
+        remove: (id) => client.deleteResource(datasetId, id),
+    };
+}
+/** Community resources of `ownerId` (the key's owner) on the dataset. */
+function communityScope(client, datasetId, ownerId) {
+    const update = (id, patch) => client.updateCommunityResource(id, patch);
+    return {
+        kind: 'community',
+        datasetId,
+        uploadPath: (id) => id === undefined
+            ? `/datasets/${datasetId}/upload/community/`
+            : `/datasets/community_resources/${id}/upload/`,
+        list: () => client.listCommunityResources(datasetId, ownerId),
+        update,
+        // Read, merged, written whole: the analyser's keys written in between could be lost, so the
+        // resource is read just before.
+        mergeExtras: async (resource, patch) => {
+            const current = (await client.getCommunityResource(resource.id)).extras ?? {};
+            const merged = { ...current };
+            for (const [key, value] of Object.entries(patch)) {
+                if (value === null)
+                    delete merged[key];
+                else
+                    merged[key] = value;
+            }
+            return (await update(resource.id, { extras: merged })).extras ?? {};
+        },
+        createRemote: (body, isNew) => client.createRemoteCommunityResource(datasetId, body, isNew),
+        remove: (id) => client.deleteCommunityResource(id),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/analysis.ts
+
+
+/** Formats hydra parses into a table. */
+const TABULAR = new Set(['csv', 'csv.gz', 'xls', 'xlsx', 'parquet']);
+/**
+ * Results whose resource the analyser looks at again: a new or replaced file, a created or
+ * signalled link.
+ */
+function analysable(results) {
+    return results.flatMap((result) => ['uploaded', 'created', 'signalled'].includes(result.action) && result.resource !== undefined
+        ? [{ result, resource: result.resource }]
+        : []);
+}
+async function waitForAnalysis(scope, results, seconds, since, logger) {
+    const watched = analysable(results);
+    const before = new Map(watched.map(({ resource }) => [resource.id, resource.extras ?? {}]));
+    const until = Date.now() + seconds * 1000;
+    let latest = new Map(watched.map(({ resource }) => [resource.id, resource]));
+    for (let poll = 0;; poll++) {
+        const done = watched.every(({ resource }) => analysed(latest.get(resource.id) ?? resource, before.get(resource.id) ?? {}, since));
+        if (done || Date.now() >= until) {
+            const reports = watched.map(({ result, resource }) => report(result, latest.get(resource.id) ?? resource, before.get(resource.id) ?? {}, since));
+            return { reports, timedOut: !done };
+        }
+        await sleep(Math.min(2000 * 2 ** Math.min(poll, 4), Math.max(0, until - Date.now())));
+        try {
+            latest = new Map((await scope.list()).map((r) => [r.id, r]));
+        }
+        catch (error) {
+            logger.warning(`reading the dataset to see the analysis failed: ${toErrorMessage(error)}; trying again`);
+        }
+    }
+}
+function analysis_time(value) {
+    return typeof value === 'string' ? Date.parse(value) : Number.NaN;
+}
+function parsingState(resource, since) {
+    const extras = resource.extras ?? {};
+    if (!TABULAR.has((resource.format ?? '').toLowerCase()))
+        return 'none';
+    const finished = analysis_time(extras['analysis:parsing:finished_at']);
+    if (!(finished >= since.getTime()))
+        return 'pending';
+    return typeof extras['analysis:parsing:error'] === 'string' ? 'error' : 'ok';
+}
+/**
+ * Whether the resource shows an analysis newer than the publication, parsing included for tabular
+ * files.
+ */
+function analysed(resource, before, since) {
+    const extras = resource.extras ?? {};
+    const checked = analysis_time(extras['check:date']) >= since.getTime();
+    const newAnalysis = extras['analysis:check_id'] !== undefined &&
+        extras['analysis:check_id'] !== before['analysis:check_id'];
+    const unavailable = extras['check:available'] === false && checked;
+    if (!checked && !newAnalysis)
+        return false;
+    return (unavailable || resource.filetype === 'remote' || parsingState(resource, since) !== 'pending');
+}
+function report(result, resource, before, since) {
+    const extras = resource.extras ?? {};
+    const source = result.step.kind === 'remove'
+        ? result.step.source
+        : result.step.kind === 'url'
+            ? result.step.entry.url
+            : result.step.entry.source;
+    const status = extras['check:status'];
+    return {
+        id: resource.id,
+        source,
+        state: analysed(resource, before, since) ? 'analysed' : 'pending',
+        available: typeof extras['check:available'] === 'boolean' ? extras['check:available'] : null,
+        status: typeof status === 'number' ? status : null,
+        format: resource.format ?? null,
+        mime: typeof extras['analysis:mime-type'] === 'string'
+            ? extras['analysis:mime-type']
+            : (resource.mime ?? null),
+        parsing: parsingState(resource, since),
+        parsing_error: typeof extras['analysis:parsing:error'] === 'string'
+            ? extras['analysis:parsing:error']
+            : null,
+        preview: typeof resource['preview_url'] === 'string' ? resource['preview_url'] : null,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/order.ts
+
+/**
+ * The complete list of ids in the wanted order: `listed` first (as given), then the rest as they
+ * are.
+ */
+function wantedOrder(current, listed) {
+    const present = new Set(current);
+    const first = [...new Set(listed)].filter((id) => present.has(id));
+    const placed = new Set(first);
+    return [...first, ...current.filter((id) => !placed.has(id))];
+}
+/** The ids of the resources the entries published, in the entries' order (removals excluded). */
+function listedIds(results) {
+    return results.flatMap((r) => r.step.kind !== 'remove' && r.action !== 'removed' && r.resource !== undefined
+        ? [r.resource.id]
+        : []);
+}
+async function applyOrder(client, datasetId, results, dryRun) {
+    if (dryRun)
+        return {
+            action: 'planned',
+            reason: 'the published resources in the order of the entries, the others after them',
+        };
+    if (results.some((r) => r.error !== undefined))
+        return { action: 'skipped', reason: 'not reordered: an entry failed' };
+    try {
+        const current = (await client.getDataset(datasetId)).resources.map((r) => r.id);
+        const wanted = wantedOrder(current, listedIds(results));
+        if (wanted.every((id, i) => id === current[i]))
+            return { action: 'skipped', reason: 'already in the order of the entries' };
+        await client.reorderResources(datasetId, wanted);
+        return {
+            action: 'reordered',
+            reason: 'the published resources now in the order of the entries',
+        };
+    }
+    catch (error) {
+        return {
+            action: 'failed',
+            reason: 'order: as-listed',
+            error: `input 'order' -> dataset ${datasetId}: ${toErrorMessage(error)}`,
+        };
+    }
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -82867,8 +83261,15 @@ var promises_ = __nccwpck_require__(1455);
 /** Streaming checksums: memory stays flat whatever the file size. */
 
 
-/** Checksum types udata reports (reference Appendix A) mapped to node's digest names. */
-const ALGORITHMS = { sha1: 'sha1', md5: 'md5', sha256: 'sha256', sha2: 'sha256' };
+/**
+ * Checksum types udata reports (docs/udata-protocol.md Appendix A) mapped to node's digest names.
+ */
+const ALGORITHMS = {
+    sha1: 'sha1',
+    md5: 'md5',
+    sha256: 'sha256',
+    sha2: 'sha256',
+};
 function isSupportedChecksum(type) {
     return type in ALGORITHMS;
 }
@@ -82929,6 +83330,113 @@ class SequentialHasher {
         return this.value;
     }
     value;
+}
+
+;// CONCATENATED MODULE: ./src/files/probe.ts
+/**
+ * Checks that a remote resource's URL answers, and records what it says about the file: HEAD,
+ * falling back to a one-byte ranged GET for servers that refuse HEAD. Redirects are followed (no
+ * credential is ever sent: this talks to the producer's server, not to data.gouv.fr).
+ */
+
+
+class ProbeError extends Error {
+    name = 'ProbeError';
+}
+const probe_MAX_REDIRECTS = 5;
+async function probeUrl(url, options) {
+    if (!/^https?:/i.test(url))
+        throw new ProbeError(`only http(s) URLs can be checked, not ${new URL(url).protocol}`);
+    let head;
+    let headFailure;
+    try {
+        head = await follow('HEAD', url, options);
+        if (head.status >= 200 && head.status < 300)
+            return head;
+        headFailure = `HEAD answered ${head.status}`;
+    }
+    catch (error) {
+        headFailure = `HEAD failed: ${toErrorMessage(error)}`;
+    }
+    let get;
+    try {
+        get = await follow('GET', url, options);
+    }
+    catch (error) {
+        throw new ProbeError(`${url} does not answer (${headFailure}; GET failed: ${toErrorMessage(error)})`);
+    }
+    if (get.status >= 200 && get.status < 300)
+        return get;
+    throw new ProbeError(`${url} answered ${get.status}${head !== undefined && head.status !== get.status ? ` (HEAD: ${head.status})` : ''}`);
+}
+async function follow(method, start, options) {
+    let url = start;
+    for (let hop = 0;; hop++) {
+        const headers = { 'user-agent': options.userAgent, accept: '*/*' };
+        if (method === 'GET')
+            headers.range = 'bytes=0-0';
+        const response = await (0,node_modules_undici/* request */.Em)(url, {
+            method,
+            headers,
+            headersTimeout: options.timeoutMs,
+            bodyTimeout: options.timeoutMs,
+            ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        });
+        // Never read a body: a server that ignores Range would send the whole file. dump() reads at
+        // most
+        // a few kilobytes, then closes the connection.
+        await response.body.dump({ limit: 16_384 }).catch(() => undefined);
+        const location = header(response.headers, 'location');
+        if (response.statusCode >= 300 &&
+            response.statusCode < 400 &&
+            location !== undefined &&
+            hop < probe_MAX_REDIRECTS) {
+            url = new URL(location, url).toString();
+            continue;
+        }
+        const probe = { status: response.statusCode, finalUrl: url, method };
+        const size = sizeOf(response.statusCode, header(response.headers, 'content-length'), header(response.headers, 'content-range'));
+        if (size !== undefined)
+            probe.size = size;
+        const etag = header(response.headers, 'etag');
+        if (etag !== undefined)
+            probe.etag = etag;
+        const lastModified = header(response.headers, 'last-modified');
+        if (lastModified !== undefined)
+            probe.lastModified = lastModified;
+        return probe;
+    }
+}
+function header(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+/** The file's size: Content-Range's total on 206, Content-Length otherwise. */
+function sizeOf(status, contentLength, contentRange) {
+    if (status === 206) {
+        const total = /\/(\d+)\s*$/.exec(contentRange ?? '')?.[1];
+        return total === undefined ? undefined : Number(total);
+    }
+    return contentLength !== undefined && /^\d+$/.test(contentLength)
+        ? Number(contentLength)
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/util/concurrency.ts
+/**
+ * Like Promise.all over `items`, with at most `limit` calls of `fn` running at once; order kept.
+ */
+async function mapConcurrent(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            results[index] = await fn(items[index], index);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
 }
 
 // EXTERNAL MODULE: external "node:path"
@@ -83134,22 +83642,22 @@ const limitFilesSync = (state) => {
 	return state.paths.slice(0, state.options.maxFiles);
 };
 const onlyCountsAsync = (state, error, callback$1) => {
-	report(error, callback$1, state.counts, state.options.suppressErrors);
+	dist_report(error, callback$1, state.counts, state.options.suppressErrors);
 	return null;
 };
 const defaultAsync = (state, error, callback$1) => {
-	report(error, callback$1, state.paths, state.options.suppressErrors);
+	dist_report(error, callback$1, state.paths, state.options.suppressErrors);
 	return null;
 };
 const limitFilesAsync = (state, error, callback$1) => {
-	report(error, callback$1, state.paths.slice(0, state.options.maxFiles), state.options.suppressErrors);
+	dist_report(error, callback$1, state.paths.slice(0, state.options.maxFiles), state.options.suppressErrors);
 	return null;
 };
 const groupsAsync = (state, error, callback$1) => {
-	report(error, callback$1, state.groups, state.options.suppressErrors);
+	dist_report(error, callback$1, state.groups, state.options.suppressErrors);
 	return null;
 };
-function report(error, callback$1, output, suppressErrors) {
+function dist_report(error, callback$1, output, suppressErrors) {
 	if (error && !suppressErrors) callback$1(error, output);
 	else callback$1(null, output);
 }
@@ -84546,18 +85054,16 @@ function anyAscii(string) {
 ;// CONCATENATED MODULE: ./src/files/normalize.ts
 
 /**
- * The file name udata stores for an upload (reference §3.2 step 3).
+ * The file name udata stores for an upload (docs/udata-protocol.md §3.2 step 3).
  *
  * udata runs `Slugify(separator='-', to_lower=True, safe_chars='.')` from awesome-slugify:
- * transliterate to ASCII (unidecode), drop apostrophes, split on every run of characters that are
- * neither alphanumeric nor `.`, join the words with `-`, lower-case.
- *
- * Transliteration uses any-ascii instead of Python's unidecode: they agree on Latin scripts and
- * symbols (é→e, €→EUR, œ→oe, ß→ss); for CJK, unidecode separates syllables with spaces (hence
- * `-`) where any-ascii does not, so such names may differ. Matching falls back to titles.
+ * transliterate to ASCII (Python's Unidecode), drop apostrophes, split on every run of characters
+ * that are neither alphanumeric nor `.`, join the words with `-`, lower-case. Checked against the
+ * table of cases the emulator's own implementation is tested with
+ * (test/fixtures/normalize-cases.json).
  */
 function normalizeFilename(name) {
-    const ascii = anyAscii(name).replace(/'/g, '').trim();
+    const ascii = unidecode(name).replace(/'/g, '').trim();
     return ascii
         .split(/[^A-Za-z0-9.]+/)
         .filter((word) => word !== '')
@@ -84565,15 +85071,78 @@ function normalizeFilename(name) {
         .toLowerCase();
 }
 /**
+ * The slug udata gives a dataset created with this title (`SlugField`: awesome-slugify with its
+ * defaults, so a dot separates words too, at most 255 characters, whole words kept). udata adds
+ * `-1`, `-2`… when the slug is taken, which this cannot know.
+ */
+function normalize_slugify(title) {
+    const words = unidecode(title)
+        .replace(/'/g, '')
+        .toLowerCase()
+        .split(/[^a-z0-9]+/)
+        .filter((word) => word !== '');
+    let slug = words[0] ?? '';
+    for (const word of words.slice(1))
+        if (slug.length + 1 + word.length <= 255)
+            slug += `-${word}`;
+    return slug.slice(0, 255);
+}
+/**
+ * Where Unidecode spells a character otherwise than any-ascii, in the scripts file names are
+ * mostly written in (Latin-1 symbols, Russian and Ukrainian).
+ */
+const UNIDECODE_SPELLING = new Map([
+    ['¢', 'C/'],
+    ['£', 'PS'],
+    ['¥', 'Y='],
+    ['§', 'SS'],
+    ['¼', ' 1/4'],
+    ['½', ' 1/2'],
+    ['¾', ' 3/4'],
+    ['×', 'x'],
+    ['ĸ', 'k'],
+    ...pairs('ЁёЙйЮюЯяЇї', ['Io', 'io', 'I', 'i', 'Iu', 'iu', 'Ia', 'ia', 'Yi', 'yi']),
+]);
+function pairs(chars, spellings) {
+    return [...chars].map((char, i) => [char, spellings[i] ?? '']);
+}
+/**
+ * ASCII as Python's Unidecode gives it: any-ascii, except that Unidecode writes each CJK
+ * ideograph as a syllable followed by a space, has nothing for emoji, and spells a few characters
+ * otherwise (`UNIDECODE_SPELLING`).
+ */
+function unidecode(text) {
+    return [...text]
+        .map((char) => {
+        if (char.charCodeAt(0) < 0x80)
+            return char;
+        const spelled = UNIDECODE_SPELLING.get(char);
+        if (spelled !== undefined)
+            return spelled;
+        if (/\p{Script=Han}/u.test(char))
+            return `${anyAscii(char)} `;
+        // Emoji and pictographs (from U+2190 on: ©, ® and ™ below it are spelled out).
+        if (char.codePointAt(0) >= 0x2190 && /\p{Extended_Pictographic}/u.test(char))
+            return '';
+        return anyAscii(char);
+    })
+        .join('');
+}
+/**
  * The format udata derives from a stored name: the last extension, plus the preceding ones while
- * the outer one is an archive extension (reference §3.2 step 6: `test.tar.gz` → `tar.gz`,
+ * the outer one is an archive extension (docs/udata-protocol.md §3.2 step 6: `test.tar.gz` →
+ * `tar.gz`,
  * `test.2022.csv.tar.gz` → `csv.tar.gz` given the allowed extensions, `test.geojson.csv` → `csv`).
- * `undefined` without a dot.
+ * `undefined` without a dot; `''` for a name that is only dots and an extension (`.csv`), which
+ * Python's `splitext` does not split.
  */
 function fileFormat(storedName, allowed) {
-    const parts = storedName.toLowerCase().split('.');
-    if (parts.length < 2)
+    const base = storedName.slice(storedName.lastIndexOf('/') + 1);
+    if (!base.includes('.'))
         return undefined;
+    const parts = base.toLowerCase().replace(/^\.+/, '').split('.');
+    if (parts.length < 2)
+        return '';
     const last = parts.pop();
     let format = last;
     let outer = last;
@@ -84587,13 +85156,26 @@ function fileFormat(storedName, allowed) {
     }
     return format;
 }
-/** The extension udata checks against the allowed list: the last one, lower-cased. */
+/**
+ * The extension udata checks against the allowed list: the last one, lower-cased; none for a name
+ * whose only dots lead it (`.csv`), as Python's `splitext` says.
+ */
 function lastExtension(name) {
     const base = name.slice(name.lastIndexOf('/') + 1);
     const dot = base.lastIndexOf('.');
-    return dot >= 0 && dot < base.length - 1 ? base.slice(dot + 1).toLowerCase() : undefined;
+    const leading = /^\.*/.exec(base)?.[0].length ?? 0;
+    return dot >= leading && dot < base.length - 1 ? base.slice(dot + 1).toLowerCase() : undefined;
 }
-const ARCHIVE_EXTENSIONS = new Set(['tar', 'gz', 'tgz', 'rar', 'zip', '7z', 'xz', 'bz2']);
+const ARCHIVE_EXTENSIONS = new Set([
+    'tar',
+    'gz',
+    'tgz',
+    'rar',
+    'zip',
+    '7z',
+    'xz',
+    'bz2',
+]);
 
 ;// CONCATENATED MODULE: ./src/engine/manifest.ts
 /**
@@ -84609,50 +85191,76 @@ async function buildManifest(settings, cwd) {
     const manifest = { entries: [], problems: [], warnings: [], hiddenLeftOut: 0 };
     const seen = new Map();
     for (const spec of settings.resources) {
-        if (spec.kind === 'url') {
-            const previous = seen.get(spec.url);
-            if (previous !== undefined) {
-                manifest.problems.push(`input 'resources', entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`);
-                continue;
-            }
-            const { kind, label, url, ...metadata } = spec;
-            const entry = { ...metadata, kind, label, url, source: url };
-            if (spec.id !== undefined)
-                entry.id = spec.id.toLowerCase();
-            seen.set(spec.url, entry);
-            manifest.entries.push(entry);
-            continue;
-        }
-        const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest);
-        if (typeof files === 'string') {
-            manifest.problems.push(`input 'resources', entry ${spec.label}: ${files}`);
-            continue;
-        }
-        if (files.length === 0) {
-            noMatch(manifest, settings.ifNoFilesFound, `input 'resources', entry ${spec.label}: no file matches '${spec.path}'`);
-            continue;
-        }
-        if (files.length > 1) {
-            const shown = files.slice(0, 5).map((f) => display(f.path, cwd));
-            manifest.problems.push(`input 'resources', entry ${spec.label}: '${spec.path}' matches ${files.length} files (${shown.join(', ')}${files.length > 5 ? ', ...' : ''}); an entry's path must match exactly one file`);
-            continue;
-        }
-        const file = files[0];
-        const previous = seen.get(file.path);
-        if (previous !== undefined) {
-            manifest.problems.push(`input 'resources', entry ${spec.label}: ${display(file.path, cwd)} is already published by entry ${previous.label}`);
-            continue;
-        }
-        const entry = toEntry(file, cwd, spec.label, spec);
-        seen.set(file.path, entry);
-        manifest.entries.push(entry);
+        if (spec.kind === 'url')
+            addRemoteEntry(manifest, seen, spec);
+        else
+            await addFileEntry(manifest, seen, spec, settings, cwd);
     }
+    await addGlobbedFiles(manifest, seen, settings, cwd);
+    manifest.problems.push(...sharedStoredNames(manifest.entries));
+    return manifest;
+}
+function addRemoteEntry(manifest, seen, spec) {
+    const previous = seen.get(spec.url);
+    if (previous !== undefined) {
+        manifest.problems.push(`input 'resources', entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`);
+        return;
+    }
+    const { kind, label, url, ...metadata } = spec;
+    const entry = { ...metadata, kind, label, url, source: url };
+    if (spec.id !== undefined)
+        entry.id = spec.id.toLowerCase();
+    seen.set(spec.url, entry);
+    manifest.entries.push(entry);
+}
+/** A `resources` entry with a `path`: it must name exactly one file. */
+async function addFileEntry(manifest, seen, spec, settings, cwd) {
+    const where = `input 'resources', entry ${spec.label}`;
+    const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest);
+    if (typeof files === 'string') {
+        manifest.problems.push(`${where}: ${files}`);
+        return;
+    }
+    if (files.length === 0) {
+        noMatch(manifest, settings.ifNoFilesFound, `${where}: no file matches '${spec.path}'`);
+        return;
+    }
+    if (files.length > 1) {
+        const shown = files.slice(0, 5).map((f) => display(f.path, cwd));
+        const more = files.length > 5 ? ', ...' : '';
+        manifest.problems.push(`${where}: '${spec.path}' matches ${files.length} files (${shown.join(', ')}${more}); an entry's ` +
+            `path must match exactly one file`);
+        return;
+    }
+    const file = files[0];
+    const previous = seen.get(file.path);
+    if (previous !== undefined) {
+        manifest.problems.push(`${where}: ${display(file.path, cwd)} is already published by entry ${previous.label}`);
+        return;
+    }
+    const entry = toEntry(file, cwd, spec.label, spec);
+    seen.set(file.path, entry);
+    manifest.entries.push(entry);
+}
+/**
+ * The `files` patterns; `!` patterns exclude from all of them; a file already named by an entry
+ * keeps that entry.
+ */
+async function addGlobbedFiles(manifest, seen, settings, cwd) {
     const excludes = settings.files.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
     for (const pattern of settings.files.filter((p) => !p.startsWith('!'))) {
-        const found = await findFiles(pattern, { cwd, exclude: excludes, includeHidden: settings.includeHiddenFiles, implicitDescendants: true });
+        const found = await findFiles(pattern, {
+            cwd,
+            exclude: excludes,
+            includeHidden: settings.includeHiddenFiles,
+            implicitDescendants: true,
+        });
         manifest.hiddenLeftOut += found.hidden;
         if (found.files.length === 0) {
-            const hidden = found.hidden > 0 ? ` (${found.hidden} hidden file${found.hidden > 1 ? 's' : ''} left out; set include-hidden-files: true to publish them)` : '';
+            const hidden = found.hidden > 0
+                ? ` (${found.hidden} hidden file${found.hidden > 1 ? 's' : ''} left out; set include-hidden-files: ` +
+                    `true to publish them)`
+                : '';
             noMatch(manifest, settings.ifNoFilesFound, `input 'files': no file matches '${pattern}'${hidden}`);
             continue;
         }
@@ -84664,8 +85272,6 @@ async function buildManifest(settings, cwd) {
             manifest.entries.push(entry);
         }
     }
-    manifest.problems.push(...sharedStoredNames(manifest.entries));
-    return manifest;
 }
 /** An entry's path: the file itself when it exists, else a glob; a message when it is unusable. */
 async function resolveEntryPath(pattern, cwd, includeHidden, manifest) {
@@ -84695,7 +85301,8 @@ function sharedStoredNames(entries) {
         if (group.length < 2 || group.every((e) => e.id !== undefined))
             continue;
         const files = group.map((e) => `'${e.source}' (${e.label})`).join(' and ');
-        problems.push(`${files} would both be stored as '${name}' on data.gouv.fr, which normalises file names; rename one, or map each to its own resource with an entry in 'resources' ({path, id})`);
+        problems.push(`${files} would both be stored as '${name}' on data.gouv.fr, which normalises file names; ` +
+            `rename one, or map each to its own resource with an entry in 'resources' ({path, id})`);
     }
     return problems;
 }
@@ -84727,11 +85334,79 @@ function display(file, cwd) {
     return (relative.startsWith('..') ? file : relative).split((external_node_path_default()).sep).join('/');
 }
 
+;// CONCATENATED MODULE: ./src/engine/provenance.ts
+const PROVENANCE_KEYS = {
+    repository: 'publish:repository',
+    commit: 'publish:commit',
+    ref: 'publish:ref',
+    workflow: 'publish:workflow',
+    runUrl: 'publish:run-url',
+    tool: 'publish:tool',
+    at: 'publish:published-at',
+};
+/** The extras a write records: what is known, and the time. */
+function provenanceExtras(provenance, at) {
+    const extras = {};
+    for (const key of ['repository', 'commit', 'ref', 'workflow', 'runUrl', 'tool']) {
+        const value = provenance[key];
+        if (value !== undefined && value !== '')
+            extras[PROVENANCE_KEYS[key]] = value;
+    }
+    extras[PROVENANCE_KEYS.at] = at.toISOString();
+    return extras;
+}
+/** The identity of one publication (repository and workflow), or why it is unknown. */
+function publicationOf(provenance) {
+    if (provenance === undefined)
+        return 'provenance is off (provenance: false), so nothing tells which resources this publication wrote';
+    const { repository, workflow } = provenance;
+    if (repository === undefined || repository === '' || workflow === undefined || workflow === '') {
+        return 'the repository or the workflow of this publication is unknown (outside GitHub Actions, run the CLI in a git repository with a remote)';
+    }
+    return { repository, workflow };
+}
+/** Whether a resource was written by this publication, as its recorded provenance says. */
+function writtenBy(resource, publication) {
+    const extras = resource.extras ?? {};
+    return (extras[PROVENANCE_KEYS.repository] === publication.repository &&
+        extras[PROVENANCE_KEYS.workflow] === publication.workflow);
+}
+
 ;// CONCATENATED MODULE: ./src/engine/plan.ts
 
 
 /** Extras keys where the action records what a remote URL answered at the last signal. */
-const REMOTE_STATE_KEYS = { etag: 'publish:etag', lastModified: 'publish:last-modified', size: 'publish:content-length' };
+const REMOTE_STATE_KEYS = {
+    etag: 'publish:etag',
+    lastModified: 'publish:last-modified',
+    size: 'publish:content-length',
+};
+/**
+ * Where a title that could not be put back after an upload is recorded for the next run: the
+ * resource's extras, else (when those cannot be written either) the dataset's, one key per
+ * resource.
+ */
+const RECORD_KEYS = {
+    title: 'publish:title',
+    datasetTitle: (resourceId) => `publish:title:${resourceId}`,
+};
+/**
+ * The title an earlier run meant a resource to carry and could not put back: read only while the
+ * resource still bears the title an upload gives (its stored file name), so a title someone set
+ * since is never overridden.
+ */
+function recordedTitle(resource, dataset) {
+    if (resource.title !== storedNameOf(resource))
+        return undefined;
+    const own = resource.extras?.[RECORD_KEYS.title];
+    if (typeof own === 'string' && own !== '')
+        return { title: own };
+    const key = RECORD_KEYS.datasetTitle(resource.id);
+    const shared = dataset.extras?.[key];
+    return typeof shared === 'string' && shared !== ''
+        ? { title: shared, datasetKey: key }
+        : undefined;
+}
 /** The stored file name of a hosted resource: the last segment of its `url`. */
 function storedNameOf(resource) {
     try {
@@ -84748,27 +85423,34 @@ function storedNameOf(resource) {
  */
 function matchEntries(entries, dataset, extensions, createMissing) {
     const problems = [];
+    const blocked = new Map();
     const targets = [];
     const claimed = new Map();
     const allowed = new Set(extensions.map((e) => e.toLowerCase()));
     for (const entry of entries) {
         const where = entry.kind === 'file' ? `${entry.label} (${entry.source})` : `${entry.label} (${entry.url})`;
-        const found = entry.kind === 'file' ? matchFile(entry, dataset, allowed, createMissing) : matchRemote(entry, dataset, createMissing);
+        const found = entry.kind === 'file'
+            ? matchFile(entry, dataset, allowed, createMissing)
+            : matchRemote(entry, dataset, createMissing);
         if (typeof found === 'string') {
             problems.push(`${where}: ${found}`);
+            blocked.set(entry, found);
             continue;
         }
         if (found !== undefined) {
             const other = claimed.get(found.id);
             if (other !== undefined) {
-                problems.push(`${where}: resource ${found.id} is already the target of ${other}; each resource can receive one entry`);
+                const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one ` +
+                    `entry`;
+                problems.push(`${where}: ${problem}`);
+                blocked.set(entry, problem);
                 continue;
             }
             claimed.set(found.id, where);
         }
         targets.push(found === undefined ? { entry } : { entry, resource: found });
     }
-    return { targets, problems };
+    return { targets, problems, blocked };
 }
 /** The resource for a local file, `undefined` to create one, or the problem. */
 function matchFile(entry, dataset, allowed, createMissing) {
@@ -84784,7 +85466,9 @@ function matchFile(entry, dataset, allowed, createMissing) {
     }
     else {
         const byName = dataset.resources.filter((r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName);
-        const byTitle = byName.length > 0 ? [] : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
+        const byTitle = byName.length > 0
+            ? []
+            : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
         const candidates = byName.length > 0 ? byName : byTitle;
         if (candidates.length > 1) {
             return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in 'resources' ({path, id})`;
@@ -84793,11 +85477,14 @@ function matchFile(entry, dataset, allowed, createMissing) {
         if (resource === undefined) {
             return createMissing
                 ? undefined
-                : `no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' or the title '${entry.name}'; set create-missing: true to create one, or map the file to a resource id in 'resources'`;
+                : `no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
+                    `or the title '${entry.name}'; set create-missing: true to create one, or map the file ` +
+                    `to a resource id in 'resources'`;
         }
     }
     if (resource.filetype !== 'file') {
-        return `resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link to ${resource.url}); the action uploads only into file resources`;
+        return (`resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
+            `to ${resource.url}); the action uploads only into file resources`);
     }
     return resource;
 }
@@ -84812,20 +85499,26 @@ function matchRemote(entry, dataset, createMissing) {
     else {
         const byUrl = dataset.resources.filter((r) => r.filetype === 'remote' && r.url === entry.url);
         if (byUrl.length > 1)
-            return `${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); give the one to update with 'id'`;
+            return (`${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); ` +
+                `give the one to update with 'id'`);
         resource = byUrl[0];
         if (resource === undefined) {
             return createMissing
                 ? undefined
-                : `no remote resource of dataset '${dataset.slug}' points at this URL; set create-missing: true to create one, or give the resource's 'id'`;
+                : `no remote resource of dataset '${dataset.slug}' points at this URL; set create-missing: ` +
+                    `true to create one, or give the resource's 'id'`;
         }
     }
     if (resource.filetype !== 'remote') {
-        return `resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote resource (its type cannot change on udata), use 'path' to replace the file`;
+        return (`resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote ` +
+            `resource (its type cannot change on udata), use 'path' to replace the file`);
     }
     return resource;
 }
-/** The checksum type to compute locally before deciding, if any (equal sizes only: a size that differs already proves a change). */
+/**
+ * The checksum type to compute locally before deciding, if any (equal sizes only: a size that
+ * differs already proves a change).
+ */
 function checksumNeeded(target, ifUnchanged) {
     const { resource, entry } = target;
     if (resource === undefined || ifUnchanged === 'upload')
@@ -84833,32 +85526,125 @@ function checksumNeeded(target, ifUnchanged) {
     const type = resource.checksum?.type.toLowerCase();
     if (type === undefined || !isSupportedChecksum(type))
         return undefined;
-    if (resource.filesize !== undefined && resource.filesize !== null && resource.filesize !== entry.size)
+    if (resource.filesize !== undefined &&
+        resource.filesize !== null &&
+        resource.filesize !== entry.size)
         return undefined;
     return type;
 }
-/** The step for a local file, given the local checksum that `checksumNeeded` asked for. */
-function decideFile(target, ifUnchanged, localChecksum) {
+/** The fields a new resource has before its metadata is put: what udata gives an upload (§4). */
+const NEW_RESOURCE = { description: null, type: 'main', schema: null, extras: {} };
+/**
+ * The step for a local file, given the local checksum that `checksumNeeded` asked for and the
+ * title an earlier run recorded (`recordedTitle`), if any.
+ */
+function decideFile(target, ifUnchanged, localChecksum, recorded) {
     const { resource, entry } = target;
-    const step = (action, reason) => ({ kind: 'file', ...target, action, reason });
+    const title = entry.title ?? recorded?.title ?? resource?.title ?? entry.name;
+    const checksum = localChecksum !== undefined && resource?.checksum
+        ? { checksum: { type: resource.checksum.type.toLowerCase(), value: localChecksum } }
+        : {};
+    const base = {
+        kind: 'file',
+        ...target,
+        ...checksum,
+        title,
+        recordTitle: entry.title === undefined,
+    };
+    const clears = recorded?.datasetKey !== undefined && entry.title === undefined
+        ? { clearsDatasetRecord: recorded.datasetKey }
+        : {};
+    // An upload (or a creation) gives the resource its stored name as title and keeps the rest: every
+    // field the entry controls is carried, the executor sends those the server's answer lacks.
+    const afterUpload = (action, reason) => ({
+        ...base,
+        action,
+        reason,
+        patch: desiredFields(entry, title),
+        extras: extrasPatch(entry.extras, resource?.extras ?? NEW_RESOURCE.extras),
+        ...clears,
+    });
     if (resource === undefined)
-        return step('create', 'new: no resource matches');
+        return afterUpload('create', 'new: no resource matches');
     if (ifUnchanged === 'upload')
-        return step('upload', 'if-unchanged is upload');
-    if (resource.filesize !== undefined && resource.filesize !== null && resource.filesize !== entry.size) {
-        return step('upload', `size differs (${resource.filesize} -> ${entry.size} bytes)`);
+        return afterUpload('upload', 'if-unchanged is upload');
+    if (resource.filesize !== undefined &&
+        resource.filesize !== null &&
+        resource.filesize !== entry.size) {
+        return afterUpload('upload', `size differs (${resource.filesize} -> ${entry.size} bytes)`);
     }
-    const checksum = resource.checksum;
-    if (checksum === undefined || checksum === null)
-        return step('upload', 'the server has no checksum');
+    const stored = resource.checksum;
+    if (stored === undefined || stored === null)
+        return afterUpload('upload', 'the server has no checksum');
     if (localChecksum === undefined)
-        return step('upload', `the server's checksum type '${checksum.type}' cannot be compared`);
-    if (checksum.value.toLowerCase() !== localChecksum.toLowerCase())
-        return step('upload', `${checksum.type} differs`);
-    const fields = differing(entry, resource, resource.title);
-    if (fields.length > 0)
-        return step('update', `unchanged file; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`);
-    return step('skip', `unchanged (${checksum.type} and size match)`);
+        return afterUpload('upload', `the server's checksum type '${stored.type}' cannot be compared`);
+    if (stored.value.toLowerCase() !== localChecksum.toLowerCase())
+        return afterUpload('upload', `${stored.type} differs`);
+    const patch = metadataPatch(entry, resource, title);
+    const extras = extrasPatch(entry.extras, resource.extras);
+    const fields = [...Object.keys(patch), ...(Object.keys(extras).length > 0 ? ['extras'] : [])];
+    if (fields.length > 0) {
+        const restoring = recorded !== undefined && patch.title === recorded.title
+            ? ' (a title an earlier run could not put back)'
+            : '';
+        return {
+            ...base,
+            action: 'update',
+            reason: `unchanged file; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}${restoring}`,
+            patch,
+            extras,
+            ...clears,
+        };
+    }
+    return {
+        ...base,
+        action: 'skip',
+        reason: `unchanged (${stored.type} and size match)`,
+        patch: {},
+        extras: {},
+    };
+}
+/** Every metadata field the entry controls, with the title to end with. */
+function desiredFields(entry, title) {
+    const fields = { title };
+    if (entry.description !== undefined)
+        fields.description = entry.description;
+    if (entry.type !== undefined)
+        fields.type = entry.type;
+    if (entry.schema !== undefined)
+        fields.schema = schemaOf(entry.schema);
+    if (entry.kind === 'url') {
+        fields.url = entry.url;
+        if (entry.format !== undefined)
+            fields.format = entry.format;
+    }
+    return fields;
+}
+function schemaOf(schema) {
+    const want = {
+        name: schema.name ?? null,
+        version: schema.version ?? null,
+        url: schema.url ?? null,
+    };
+    return Object.fromEntries(Object.entries(want).filter((pair) => pair[1] !== null));
+}
+/**
+ * The fields of `patch` that `resource` does not hold yet: what is still to send after the server
+ * answered an upload or a creation.
+ */
+function unmet(patch, resource) {
+    const current = resource;
+    return Object.fromEntries(Object.entries(patch).filter(([key, value]) => !sameField(key, value, current[key])));
+}
+function sameField(key, wanted, held) {
+    if (key === 'schema') {
+        const w = (wanted ?? {});
+        const h = (held ?? {});
+        return ['name', 'version', 'url'].every((f) => (w[f] ?? null) === (h[f] ?? null));
+    }
+    if (key === 'description')
+        return (wanted ?? '') === (held ?? '');
+    return wanted === held;
 }
 /**
  * The step for a remote URL. It is signalled (a PUT that moves the resource's modification date)
@@ -84867,9 +85653,48 @@ function decideFile(target, ifUnchanged, localChecksum) {
  */
 function decideRemote(target, ifUnchanged, probe) {
     const { resource, entry } = target;
-    const step = (action, reason) => ({ kind: 'url', ...target, action, reason, ...(probe ? { probe } : {}) });
-    if (resource === undefined)
-        return step('create', 'new: no remote resource has this URL');
+    const state = probe ? remoteState(probe) : {};
+    const wantedExtras = { ...(entry.extras ?? {}), ...state };
+    if (resource === undefined) {
+        const create = {
+            url: entry.url,
+            title: entry.title ?? defaultRemoteTitle(entry.url),
+            type: entry.type ?? 'main',
+        };
+        if (entry.description !== undefined)
+            create.description = entry.description;
+        if (entry.format !== undefined)
+            create.format = entry.format;
+        if (entry.schema !== undefined)
+            create.schema = entry.schema;
+        const extras = extrasPatch(wantedExtras, {});
+        return {
+            kind: 'url',
+            ...target,
+            action: 'create',
+            reason: 'new: no remote resource has this URL',
+            ...(probe ? { probe } : {}),
+            create,
+            patch: {},
+            extras,
+        };
+    }
+    const extras = extrasPatch(wantedExtras, resource.extras);
+    const metadata = metadataPatch(entry, resource, resource.title);
+    const step = (action, reason) => {
+        // A signal is a partial PUT, which moves the resource's modification date and asks the analyser
+        // to re-check it (docs/udata-protocol.md §7); it carries the url so that it is never empty.
+        const patch = action === 'signal' ? { url: entry.url, ...metadata } : action === 'update' ? metadata : {};
+        return {
+            kind: 'url',
+            ...target,
+            action,
+            reason,
+            ...(probe ? { probe } : {}),
+            patch,
+            extras: action === 'skip' ? {} : extras,
+        };
+    };
     if (resource.url !== entry.url)
         return step('signal', 'url differs');
     if (ifUnchanged === 'upload')
@@ -84881,12 +85706,17 @@ function decideRemote(target, ifUnchanged, probe) {
         return step('signal', 'the URL gives no ETag, Last-Modified or size: a change cannot be ruled out');
     if (changes.length > 0)
         return step('signal', `remote file changed (${changes.join(', ')})`);
-    const fields = differing(entry, resource, resource.title);
+    const fields = [
+        ...Object.keys(metadata),
+        ...(Object.keys(extrasPatch(entry.extras, resource.extras)).length > 0 ? ['extras'] : []),
+    ];
     if (fields.length > 0)
         return step('update', `remote unchanged; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`);
     return step('skip', 'remote unchanged (same validators as at the last signal)');
 }
-/** Which recorded validators differ from what the URL answers now; `undefined` when it gives none. */
+/**
+ * Which recorded validators differ from what the URL answers now; `undefined` when it gives none.
+ */
 function remoteChanges(resource, probe) {
     const now = remoteState(probe);
     if (Object.keys(now).length === 0)
@@ -84914,22 +85744,18 @@ function remoteState(probe) {
         state[REMOTE_STATE_KEYS.size] = String(probe.size);
     return state;
 }
-/** Names of the metadata fields (and extras) that differ between the entry and the resource. */
-function differing(entry, resource, previousTitle) {
-    const fields = Object.keys(metadataPatch(entry, resource, previousTitle));
-    if (Object.keys(extrasPatch(entry.extras, resource.extras)).length > 0)
-        fields.push('extras');
-    return fields;
-}
 /**
  * The partial PUT that gives `current` the entry's metadata: only the fields that differ, and
- * never the protected fields of hosted files (reference §6.1). `title` is the title to end with:
+ * never the protected fields of hosted files (docs/udata-protocol.md §6.1). `title` is the title to
+ * end with:
  * the entry's, else the resource's previous one (an upload overwrites it), else the file name.
  * For a remote entry: also its url and format, and never a hosted file's fields.
  */
 function metadataPatch(entry, current, previousTitle) {
     const patch = {};
-    const title = entry.title ?? previousTitle ?? (entry.kind === 'file' ? entry.name : defaultRemoteTitle(entry.url));
+    const title = entry.title ??
+        previousTitle ??
+        (entry.kind === 'file' ? entry.name : defaultRemoteTitle(entry.url));
     if (current.title !== title)
         patch.title = title;
     if (entry.description !== undefined && (current.description ?? '') !== entry.description)
@@ -84937,9 +85763,15 @@ function metadataPatch(entry, current, previousTitle) {
     if (entry.type !== undefined && current.type !== entry.type)
         patch.type = entry.type;
     if (entry.schema !== undefined) {
-        const want = { name: entry.schema.name ?? null, version: entry.schema.version ?? null, url: entry.schema.url ?? null };
+        const want = {
+            name: entry.schema.name ?? null,
+            version: entry.schema.version ?? null,
+            url: entry.schema.url ?? null,
+        };
         const have = current.schema ?? {};
-        if ((have.name ?? null) !== want.name || (have.version ?? null) !== want.version || (have.url ?? null) !== want.url) {
+        if ((have.name ?? null) !== want.name ||
+            (have.version ?? null) !== want.version ||
+            (have.url ?? null) !== want.url) {
             patch.schema = Object.fromEntries(Object.entries(want).filter(([, v]) => v !== null));
         }
     }
@@ -84982,25 +85814,35 @@ function planRemovals(items, dataset, targets) {
         const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(item);
         const matches = isId
             ? dataset.resources.filter((r) => r.id === item.toLowerCase())
-            : dataset.resources.filter((r) => r.filetype === 'file' && (storedNameOf(r) === item || storedNameOf(r) === normalizeFilename(item)));
+            : dataset.resources.filter((r) => r.filetype === 'file' &&
+                (storedNameOf(r) === item || storedNameOf(r) === normalizeFilename(item)));
         if (matches.length === 0) {
             problems.push(`${where}: no resource of dataset '${dataset.slug}' has this ${isId ? 'id' : 'stored file name'}`);
             return;
         }
         if (matches.length > 1) {
-            problems.push(`${where}: ${matches.length} resources have this stored file name (${matches.map((r) => r.id).join(', ')}); give the id of the one to remove`);
+            problems.push(`${where}: ${matches.length} resources have this stored file name (${matches.map((r) => r.id).join(', ')}); ` +
+                `give the id of the one to remove`);
             return;
         }
         const resource = matches[0];
         const by = targeted.get(resource.id);
         if (by !== undefined) {
-            problems.push(`${where}: resource ${resource.id} is also published by ${by} in this run; remove it from one of them`);
+            problems.push(`${where}: resource ${resource.id} is also published by ${by} in this run; remove it from ` +
+                `one of them`);
             return;
         }
         if (seen.has(resource.id))
             return;
         seen.add(resource.id);
-        steps.push({ kind: 'remove', source: item, label, resource, action: 'remove', reason: `named in remove (${resource.filetype} '${resource.title}')` });
+        steps.push({
+            kind: 'remove',
+            source: item,
+            label,
+            resource,
+            action: 'remove',
+            reason: `named in remove (${resource.filetype} '${resource.title}')`,
+        });
     });
     return { steps, problems };
 }
@@ -85011,24 +85853,64 @@ function planRemovals(items, dataset, targets) {
  */
 function planDataset(wanted, dataset, known) {
     const problems = [];
-    if (wanted.frequency !== undefined && known.frequencies !== undefined && !known.frequencies.includes(wanted.frequency)) {
-        problems.push(`input 'dataset-metadata'.frequency: '${wanted.frequency}' is not a frequency of the instance (accepted: ${known.frequencies.join(', ')})`);
+    if (wanted.frequency !== undefined &&
+        known.frequencies !== undefined &&
+        !known.frequencies.includes(wanted.frequency)) {
+        problems.push(`input 'dataset-metadata'.frequency: '${wanted.frequency}' is not a frequency of the instance ` +
+            `(accepted: ${known.frequencies.join(', ')})`);
     }
-    if (wanted.license !== undefined && known.licenses !== undefined && !known.licenses.includes(wanted.license)) {
-        problems.push(`input 'dataset-metadata'.license: '${wanted.license}' is not a license of the instance (accepted: ${known.licenses.join(', ')})`);
+    if (wanted.license !== undefined &&
+        known.licenses !== undefined &&
+        !known.licenses.includes(wanted.license)) {
+        problems.push(`input 'dataset-metadata'.license: '${wanted.license}' is not a license of the instance (accepted: ` +
+            `${known.licenses.join(', ')})`);
     }
     const patch = {};
-    const { extras, ...fields } = wanted;
+    const { extras, organization, ...fields } = wanted;
+    const owner = dataset.organization?.id;
+    if (organization !== undefined && organization !== owner) {
+        problems.push(`input 'dataset-metadata'.organization: dataset '${dataset.slug}' belongs to ${typeof owner === 'string' ? `organisation ${owner}` : 'a user'}; udata does not change a dataset's owner through this API (it is a transfer): 'organization' applies only when create-dataset creates the dataset`);
+    }
     for (const [key, value] of Object.entries(fields)) {
         if (!sameValue(key, value, dataset[key]))
             patch[key] = value;
     }
     const extrasChanges = extrasPatch(extras, dataset.extras);
-    const changed = [...Object.keys(patch), ...(Object.keys(extrasChanges).length > 0 ? ['extras'] : [])];
+    const changed = [
+        ...Object.keys(patch),
+        ...(Object.keys(extrasChanges).length > 0 ? ['extras'] : []),
+    ];
     const step = changed.length > 0
-        ? { action: 'update', reason: `${changed.join(', ')} differ${changed.length === 1 ? 's' : ''}`, patch, extras: extrasChanges }
+        ? {
+            action: 'update',
+            reason: `${changed.join(', ')} differ${changed.length === 1 ? 's' : ''}`,
+            patch,
+            extras: extrasChanges,
+        }
         : { action: 'skip', reason: 'metadata unchanged', patch, extras: extrasChanges };
     return { step, problems };
+}
+/**
+ * `create-dataset`: the body of the dataset creation, from `dataset-metadata` (extras apart: merged
+ * through v2 once it exists). udata derives the slug from the title: it must be the slug asked for,
+ * or the next run would not find the dataset.
+ */
+function planCreation(wanted, slug) {
+    const problems = [];
+    const where = `input 'dataset': no dataset '${slug}' exists; create-dataset`;
+    if (/^[0-9a-f]{24}$/i.test(slug))
+        problems.push(`${where} needs a slug, not an id: give the slug the dataset should have`);
+    if (wanted?.title === undefined || wanted.description === undefined) {
+        problems.push(`${where} needs 'title' and 'description' in 'dataset-metadata' (udata requires both)`);
+        return { body: {}, problems };
+    }
+    const derived = normalize_slugify(wanted.title);
+    if (derived !== slug) {
+        problems.push(`${where} would create it with the slug '${derived}' (udata derives it from the title '${wanted.title}'); ` +
+            `set dataset: ${derived}, or a title that gives '${slug}'`);
+    }
+    const { extras: _extras, ...body } = wanted;
+    return { body, problems };
 }
 /** Dataset field equality as udata returns them: tags and zones as sets, dates by instant. */
 function sameValue(key, wanted, live) {
@@ -85041,13 +85923,15 @@ function sameValue(key, wanted, live) {
     if (key === 'temporal_coverage') {
         const w = wanted;
         const l = (live ?? {});
-        return sameInstant(w.start, l.start) && (w.end === undefined ? l.end === undefined || l.end === null : sameInstant(w.end, l.end));
+        return (sameInstant(w.start, l.start) &&
+            (w.end === undefined ? l.end === undefined || l.end === null : sameInstant(w.end, l.end)));
     }
     if (key === 'spatial') {
         const w = wanted;
         const l = (live ?? {});
-        const liveZones = (l.zones ?? []).map((z) => (typeof z === 'object' && z !== null && 'id' in z ? String(z.id) : String(z)));
-        return (w.zones === undefined || sameSet(w.zones, liveZones)) && (w.granularity === undefined || w.granularity === l.granularity);
+        const liveZones = (l.zones ?? []).map((z) => typeof z === 'object' && z !== null && 'id' in z ? String(z.id) : String(z));
+        return ((w.zones === undefined || sameSet(w.zones, liveZones)) &&
+            (w.granularity === undefined || w.granularity === l.granularity));
     }
     return wanted === live;
 }
@@ -85059,109 +85943,318 @@ function sameSet(a, b) {
 function sameInstant(a, b) {
     return typeof b === 'string' && Date.parse(a) === Date.parse(b);
 }
+/**
+ * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
+ * so a second identical run sends nothing).
+ */
+function withProvenance(steps, extras) {
+    if (extras === undefined)
+        return [...steps];
+    return steps.map((step) => step.kind === 'remove' || step.action === 'skip'
+        ? step
+        : { ...step, extras: { ...step.extras, ...extras } });
+}
+/**
+ * `prune`: removal steps for the resources this publication wrote before (its recorded
+ * provenance) that no entry publishes now and no `remove` item already names.
+ */
+function planPrune(dataset, targets, removals, publication, isWrittenBy) {
+    const kept = new Set([
+        ...targets.flatMap((t) => (t.resource ? [t.resource.id] : [])),
+        ...removals.map((r) => r.resource.id),
+    ]);
+    return dataset.resources
+        .filter((r) => !kept.has(r.id) && isWrittenBy(r))
+        .map((resource) => ({
+        kind: 'remove',
+        source: storedNameOf(resource) ?? resource.url,
+        label: 'prune',
+        resource,
+        action: 'remove',
+        reason: `pruned: written by ${publication.repository} (${publication.workflow}) and no longer published`,
+    }));
+}
 /** Problems with the dataset itself or the key's rights, before any entry is looked at. */
 function datasetProblems(dataset, writing) {
     const problems = [];
+    const deleted = dateOf(dataset.deleted);
+    if (deleted !== undefined) {
+        problems.push(`input 'dataset': dataset '${dataset.slug}' (${dataset.id}) has been deleted${deleted}; nothing ` +
+            `is published into a deleted dataset: restore it on data.gouv.fr first, or name another dataset`);
+        return problems;
+    }
     if (writing.resources && dataset.permissions?.edit_resources === false) {
-        problems.push(`input 'api-key': the key's owner may not edit the resources of dataset '${dataset.slug}' (${dataset.id})`);
+        problems.push(`input 'api-key': the key's owner may not edit the resources of dataset '${dataset.slug}' ` +
+            `(${dataset.id})`);
     }
     if (writing.dataset && dataset.permissions?.edit === false) {
-        problems.push(`input 'api-key': the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), so 'dataset-metadata' cannot be applied`);
+        problems.push(`input 'api-key': the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), ` +
+            `so 'dataset-metadata' cannot be applied`);
     }
     return problems;
 }
+/** What the dataset's state tolerates but the user should know. */
+function datasetWarnings(dataset) {
+    const archived = dateOf(dataset.archived);
+    if (archived !== undefined) {
+        return [
+            `dataset '${dataset.slug}' (${dataset.id}) is archived${archived}: it is published to all ` +
+                `the same, but data.gouv.fr shows it as archived`,
+        ];
+    }
+    return [];
+}
+/** ` (on <date>)` for a date, `''` for `true`, `undefined` when the flag is not set. */
+function dateOf(flag) {
+    if (flag === undefined || flag === null || flag === false || flag === '')
+        return undefined;
+    return flag === true ? '' : ` (${flag})`;
+}
 
-;// CONCATENATED MODULE: ./src/files/probe.ts
+;// CONCATENATED MODULE: ./src/engine/preflight.ts
+
+
+
+
+
+
+
+class PreflightError extends Error {
+    problems;
+    entries;
+    dataset;
+    name = 'PreflightError';
+    constructor(problems, 
+    /** Every entry known when the preflight stopped. */
+    entries = [], 
+    /** The dataset, when it could be read. */
+    dataset) {
+        super(`${problems.length} problem${problems.length > 1 ? 's' : ''} found before publishing; nothing was written:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+        this.problems = problems;
+        this.entries = entries;
+        this.dataset = dataset;
+    }
+}
+async function preflight(client, settings, context) {
+    const metadata = settings.datasetMetadata;
+    const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
+        fetchDataset(client, settings),
+        client.getExtensions(),
+        buildManifest(settings, context.cwd),
+        metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
+        metadata?.license !== undefined ? client.getLicenses() : undefined,
+    ]);
+    const problems = [];
+    const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined;
+    problems.push(...(creation?.problems ?? []));
+    const community = settings.publishAs === 'community' && found !== undefined
+        ? await communityView(client, settings, found, problems)
+        : undefined;
+    const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata);
+    const writing = {
+        resources: !settings.dryRun && community === undefined,
+        dataset: !settings.dryRun && metadata !== undefined,
+    };
+    problems.push(...datasetProblems(dataset, writing), ...ownership(settings, found), ...manifest.problems);
+    // A dataset about to be created holds nothing to match: every entry creates its resource.
+    const createMissing = settings.createMissing || creation !== undefined;
+    const { targets, problems: matchProblems, blocked, } = matchEntries(manifest.entries, dataset, extensions, createMissing);
+    problems.push(...matchProblems);
+    const removals = planRemovals(settings.remove, dataset, targets);
+    problems.push(...removals.problems);
+    const pruned = settings.prune
+        ? prunable(settings, context, dataset, targets, removals.steps, problems)
+        : [];
+    const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) };
+    const planned = metadata === undefined ? undefined : planDataset(metadata, dataset, known);
+    problems.push(...(planned?.problems ?? []));
+    const probes = settings.checkUrls
+        ? await probeAll(client, settings, targets, problems, blocked)
+        : new Map();
+    if (problems.length > 0)
+        throw new PreflightError(problems, blockedEntries(manifest, targets, blocked, removals.steps), found);
+    const decided = await decideAll(targets, settings, dataset, probes);
+    const written = settings.provenance && context.provenance
+        ? provenanceExtras(context.provenance, context.startedAt)
+        : undefined;
+    const steps = [...withProvenance(decided, written), ...removals.steps, ...pruned];
+    const warnings = [...manifest.warnings, ...datasetWarnings(dataset)];
+    // The creation carries the fields; what is left for the dataset step is the extras merge.
+    const datasetStep = creation !== undefined && planned !== undefined ? extrasOnly(planned.step) : planned?.step;
+    return {
+        dataset,
+        steps,
+        ...(datasetStep ? { datasetStep } : {}),
+        ...(creation ? { creation: { body: creation.body, slug: settings.dataset } } : {}),
+        ...(community ? { communityOwner: community.ownerId } : {}),
+        warnings,
+        hiddenLeftOut: manifest.hiddenLeftOut,
+    };
+}
+/** Each target's step; local checksums are computed here, for equal sizes only. */
+async function decideAll(targets, settings, dataset, probes) {
+    return mapConcurrent(targets, settings.concurrency, async (target) => {
+        if (target.entry.kind === 'url')
+            return decideRemote(target, settings.ifUnchanged, probes.get(target.entry.url));
+        const fileTarget = target;
+        const recorded = fileTarget.resource ? recordedTitle(fileTarget.resource, dataset) : undefined;
+        const type = checksumNeeded(fileTarget, settings.ifUnchanged);
+        const value = type === undefined ? undefined : await hashFile(fileTarget.entry.path, type);
+        return decideFile(fileTarget, settings.ifUnchanged, value, recorded);
+    });
+}
 /**
- * Checks that a remote resource's URL answers, and records what it says about the file: HEAD,
- * falling back to a one-byte ranged GET for servers that refuse HEAD. Redirects are followed (no
- * credential is ever sent: this talks to the producer's server, not to data.gouv.fr).
+ * `as: community`: the dataset as the key's owner publishes into it, its resources being their own
+ * community resources on it. Reading the owner needs the key, even in a dry run; a reuser edits
+ * neither the dataset nor its order, nor creates it.
  */
-
-class ProbeError extends Error {
-    name = 'ProbeError';
+async function communityView(client, settings, dataset, problems) {
+    const refused = (input, why) => problems.push(`input '${input}': ${why} (as: community publishes the key's owner's community resources)`);
+    if (settings.datasetMetadata !== undefined)
+        refused('dataset-metadata', "the dataset's metadata is its owner's");
+    if (settings.order === 'as-listed')
+        refused('order', "the order of the dataset's resources is its owner's");
+    if (settings.createDataset)
+        refused('create-dataset', 'a community resource is published on an existing dataset');
+    if (settings.apiKey === undefined) {
+        problems.push("input 'api-key' is required with as: community, even in a dry run: the community resources to match are the key's owner's");
+        return undefined;
+    }
+    const me = await client.getMe();
+    const resources = await client.listCommunityResources(dataset.id, me.id);
+    const view = {
+        ...dataset,
+        resources,
+        extras: {},
+        permissions: { edit: false, edit_resources: true, delete: false },
+    };
+    return { view, ownerId: me.id };
 }
-const probe_MAX_REDIRECTS = 5;
-async function probeUrl(url, options) {
-    if (!/^https?:/i.test(url))
-        throw new ProbeError(`only http(s) URLs can be checked, not ${new URL(url).protocol}`);
-    let head;
-    let headFailure;
-    try {
-        head = await follow('HEAD', url, options);
-        if (head.status >= 200 && head.status < 300)
-            return head;
-        headFailure = `HEAD answered ${head.status}`;
-    }
-    catch (error) {
-        headFailure = `HEAD failed: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    let get;
-    try {
-        get = await follow('GET', url, options);
-    }
-    catch (error) {
-        throw new ProbeError(`${url} does not answer (${headFailure}; GET failed: ${error instanceof Error ? error.message : String(error)})`);
-    }
-    if (get.status >= 200 && get.status < 300)
-        return get;
-    throw new ProbeError(`${url} answered ${get.status}${head !== undefined && head.status !== get.status ? ` (HEAD: ${head.status})` : ''}`);
+/** The dataset `create-dataset` will create, as the plan sees it: empty, the key's owner's. */
+function datasetToCreate(slug, metadata) {
+    return {
+        id: '(new)',
+        slug,
+        title: metadata?.title ?? slug,
+        resources: [],
+        extras: {},
+        permissions: { edit: true, edit_resources: true, delete: true },
+    };
 }
-async function follow(method, start, options) {
-    let url = start;
-    for (let hop = 0;; hop++) {
-        const headers = { 'user-agent': options.userAgent, accept: '*/*' };
-        if (method === 'GET')
-            headers.range = 'bytes=0-0';
-        const response = await (0,node_modules_undici/* request */.Em)(url, {
-            method,
-            headers,
-            headersTimeout: options.timeoutMs,
-            bodyTimeout: options.timeoutMs,
-            ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-        });
-        // Never read a body: a server that ignores Range would send the whole file. dump() reads at most
-        // a few kilobytes, then closes the connection.
-        await response.body.dump({ limit: 16_384 }).catch(() => undefined);
-        const location = header(response.headers, 'location');
-        if (response.statusCode >= 300 && response.statusCode < 400 && location !== undefined && hop < probe_MAX_REDIRECTS) {
-            url = new URL(location, url).toString();
-            continue;
+/**
+ * With create-dataset, a slug answered by a dataset the key's owner cannot edit is someone else's.
+ */
+function ownership(settings, found) {
+    if (!settings.createDataset || found === undefined || found.permissions?.edit !== false)
+        return [];
+    return [
+        `input 'dataset': '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); ` +
+            `create-dataset creates a dataset only where none exists: choose another slug`,
+    ];
+}
+function extrasOnly(step) {
+    const extras = Object.keys(step.extras);
+    return extras.length > 0
+        ? { action: 'update', reason: 'extras of the new dataset', patch: {}, extras: step.extras }
+        : { action: 'skip', reason: 'created with its metadata', patch: {}, extras: {} };
+}
+/**
+ * `prune`: what this publication wrote before and no longer publishes; a problem when it cannot
+ * tell.
+ */
+function prunable(settings, context, dataset, targets, removals, problems) {
+    const publication = publicationOf(settings.provenance ? context.provenance : undefined);
+    if (typeof publication === 'string') {
+        problems.push(`input 'prune': ${publication}; nothing can be pruned safely`);
+        return [];
+    }
+    return planPrune(dataset, targets, removals, publication, (resource) => writtenBy(resource, publication));
+}
+/** Checks every remote URL; a URL that does not answer is a problem of its entry. */
+async function probeAll(client, settings, targets, problems, blocked) {
+    const probes = new Map();
+    const remote = targets.filter((t) => t.entry.kind === 'url');
+    await mapConcurrent(remote, settings.concurrency, async ({ entry }) => {
+        try {
+            probes.set(entry.url, await probeUrl(entry.url, {
+                dispatcher: client.dispatcher,
+                timeoutMs: Math.min(30_000, settings.timeoutSeconds * 1000),
+                userAgent: client.userAgent,
+            }));
         }
-        const probe = { status: response.statusCode, finalUrl: url, method };
-        const size = sizeOf(response.statusCode, header(response.headers, 'content-length'), header(response.headers, 'content-range'));
-        if (size !== undefined)
-            probe.size = size;
-        const etag = header(response.headers, 'etag');
-        if (etag !== undefined)
-            probe.etag = etag;
-        const lastModified = header(response.headers, 'last-modified');
-        if (lastModified !== undefined)
-            probe.lastModified = lastModified;
-        return probe;
-    }
+        catch (error) {
+            const problem = `the URL does not answer: ${toErrorMessage(error)} (set check-urls: false for URLs the runner ` +
+                `cannot reach)`;
+            problems.push(`${entry.label} (${entry.url}): ${problem}`);
+            blocked.set(entry, problem);
+        }
+    });
+    return probes;
 }
-function header(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
-/** The file's size: Content-Range's total on 206, Content-Length otherwise. */
-function sizeOf(status, contentLength, contentRange) {
-    if (status === 206) {
-        const total = /\/(\d+)\s*$/.exec(contentRange ?? '')?.[1];
-        return total === undefined ? undefined : Number(total);
+/** Every entry and removal known when the preflight stopped, with its own problem if it has one. */
+function blockedEntries(manifest, targets, blocked, removals) {
+    const matched = new Map(targets.map((t) => [t.entry, t.resource]));
+    const entries = manifest.entries.map((entry) => {
+        const resource = matched.get(entry);
+        const known = { kind: entry.kind, source: entry.source, label: entry.label };
+        if (resource !== undefined)
+            known.resource = { id: resource.id, title: resource.title };
+        if (matched.has(entry))
+            known.planned = resource === undefined ? 'create' : 'publish';
+        const problem = blocked.get(entry);
+        if (problem !== undefined)
+            known.problem = problem;
+        return known;
+    });
+    for (const step of removals) {
+        if (step.kind === 'remove')
+            entries.push({
+                kind: 'remove',
+                source: step.source,
+                label: step.label,
+                resource: { id: step.resource.id, title: step.resource.title },
+                planned: 'remove',
+            });
     }
-    return contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
+    return entries;
+}
+/** The dataset, or `undefined` when it does not exist and `create-dataset` will create it. */
+async function fetchDataset(client, settings) {
+    const dataset = settings.dataset;
+    try {
+        return await client.getDataset(dataset);
+    }
+    catch (error) {
+        if (error instanceof ApiError) {
+            if (error.status === 401)
+                throw new PreflightError([
+                    `input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`,
+                ]);
+            if (error.status === 404 && settings.createDataset)
+                return undefined;
+            if (error.status === 404)
+                throw new PreflightError([
+                    `input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the ` +
+                        `key's owner cannot see it); set create-dataset: true to create it`,
+                ]);
+            if (error.status === 410)
+                throw new PreflightError([
+                    `input 'dataset': dataset '${dataset}' has been deleted on ${client.origin}`,
+                ]);
+        }
+        throw error;
+    }
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/datagouv/upload.ts
 /**
- * File uploads (reference §3, §4, §5): one multipart request up to the chunk size, the chunked
- * protocol above it. Bodies stream from disk with an exact Content-Length; the local sha1 is
- * computed from the bytes as they are sent. Every upload ends by comparing the server's size and
- * checksum with the local ones.
+ * File uploads (docs/udata-protocol.md §3, §4, §5): one multipart request up to the chunk size,
+ * the chunked protocol above it. Bodies stream from disk with an exact Content-Length. Every
+ * upload ends by comparing the server's size and checksum with the local ones.
+ *
+ * Retries go through the client's one policy (`client.retrier`); this module only says, for each
+ * request, what a failure means (a part the server may hold already, a final request that may
+ * have stored the file) and where to look before sending again.
  */
 
 
@@ -85181,193 +86274,304 @@ class VerificationError extends Error {
         this.resource = resource;
     }
 }
+/** Bytes per request, as the data.gouv.fr web front sends them (docs/udata-protocol.md §5.3). */
+const DEFAULT_CHUNK_SIZE = 20_000_000;
+/** The smallest part a 413 makes the upload fall back to. */
+const MIN_CHUNK_SIZE = 1024 * 1024;
 const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch';
 async function uploadFile(client, upload) {
-    const state = { requests: 0, recovered: false, phase: 'parts', mayHaveActed: false };
-    const hasher = new SequentialHasher(upload.size);
-    const chunked = upload.size > upload.chunkSize;
-    let resourceId = upload.resourceId;
+    const counts = { requests: 0, recovered: false };
+    let target = upload.target;
+    let chunkSize = upload.chunkSize;
+    let parallelHash;
     for (let round = 0;; round++) {
-        const endpoint = resourceId === undefined ? `/datasets/${upload.datasetId}/upload/` : `/datasets/${upload.datasetId}/resources/${resourceId}/upload/`;
-        const expected = resourceId === undefined ? [201, 200] : [200, 201];
+        const chunked = upload.size > chunkSize;
+        const inOrder = !chunked || upload.partConcurrency <= 1;
+        const hasher = inOrder ? new SequentialHasher(upload.size) : undefined;
+        if (!inOrder)
+            parallelHash ??= hashFile(upload.path, 'sha1');
+        const sha1 = async () => hasher !== undefined ? hasher.digest() : parallelHash;
+        const current = {
+            client,
+            upload,
+            target,
+            chunkSize,
+            endpoint: upload.scope.uploadPath(target?.id),
+            hasher,
+            sha1,
+            counts,
+            phase: 'parts',
+            mayHaveActed: false,
+        };
         try {
-            const current = { client, upload: { ...upload, resourceId }, endpoint, expected, hasher, state };
             const resource = chunked ? await sendChunked(current) : await sendSingle(current);
-            if (upload.resourceId === undefined)
-                upload.claimedResourceIds.add(resource.id);
-            const sha1 = hasher.digest();
-            if (sha1 === undefined)
+            const local = await sha1();
+            if (local === undefined)
                 throw new ProtocolError('the upload finished before the whole file was read');
-            await verify(resource, upload, sha1);
-            return { resource, sha1, requests: state.requests, recovered: state.recovered };
+            await verify(resource, upload, local);
+            return { resource, sha1: local, ...counts, chunkSize };
         }
         catch (error) {
-            // One restart from scratch with a new uuid, for what a fresh attempt can cure: a stored file
-            // that does not match, or a chunked finalisation answering 500, its parts gone or unreadable
-            // (reference §5.5). A part that keeps failing, or a gateway that keeps answering 502-504, is
-            // not cured by sending every part again.
-            const restartable = error instanceof VerificationError || (chunked && state.phase === 'final' && error instanceof ApiError && error.status === 500);
-            if (round >= 1 || !restartable)
-                throw error;
-            // A new resource that received the wrong file is now replaced in place, never created again.
-            if (error instanceof VerificationError)
-                resourceId = error.resource.id;
-            client.logger.warning(`${toErrorMessage(error)}; uploading ${upload.uploadName} again from the start`);
+            const restart = round === 0 ? restartFor(error, current, chunked) : undefined;
+            if (restart === undefined)
+                throw explain(error, current, chunked);
+            client.logger.warning(`${toErrorMessage(error)}; ${restart.why}`);
+            chunkSize = restart.chunkSize;
+            target = restart.target;
         }
     }
+}
+/**
+ * One restart from scratch with a new uuid, for what a fresh attempt can cure: a stored file that
+ * does not match, a chunked finalisation answering 500 (its parts gone or unreadable, §5.5), or a
+ * request too large for a proxy (413), then in parts half the size. A part that keeps failing, or
+ * a gateway that keeps answering 502-504, is not cured by sending every part again.
+ */
+function restartFor(error, round, chunked) {
+    const { upload } = round;
+    if (error instanceof VerificationError) {
+        // A new resource that received the wrong file is now replaced in place, never created again.
+        return {
+            why: `uploading ${upload.uploadName} again from the start`,
+            chunkSize: round.chunkSize,
+            target: { id: error.resource.id, url: error.resource.url },
+        };
+    }
+    if (error instanceof ApiError && error.status === 413) {
+        const refused = chunked ? round.chunkSize : upload.size;
+        const smaller = Math.max(MIN_CHUNK_SIZE, Math.floor(refused / 2));
+        if (smaller >= refused || upload.size <= smaller)
+            return undefined;
+        return {
+            why: `the request was too large for the server or a proxy in front of it; uploading ${upload.uploadName} ` +
+                `again in parts of ${smaller} bytes`,
+            chunkSize: smaller,
+            target: round.target,
+        };
+    }
+    if (chunked && round.phase === 'final' && error instanceof ApiError && error.status === 500) {
+        return {
+            why: `uploading ${upload.uploadName} again from the start`,
+            chunkSize: round.chunkSize,
+            target: round.target,
+        };
+    }
+    return undefined;
+}
+/** Adds to the last error what the user can do about it. */
+function explain(error, round, chunked) {
+    if (error instanceof ApiError && error.status === 413 && error instanceof Error) {
+        const size = chunked ? round.chunkSize : round.upload.size;
+        error.message +=
+            ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; ` +
+                `set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`;
+    }
+    return error;
 }
 async function sendSingle(round) {
     const { upload, hasher } = round;
-    return sendFinal(round, () => multipart([], { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName }, hasher, upload.onProgress));
+    const file = { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName };
+    return sendFinal(round, () => multipart([], file, hasher, upload.onProgress));
 }
 async function sendChunked(round) {
-    const { client, upload, endpoint, hasher, state } = round;
-    const uuid = (0,external_node_crypto_.randomUUID)();
-    const parts = partRanges(upload.size, upload.chunkSize);
-    state.phase = 'parts';
+    const { upload } = round;
+    const parts = partRanges(upload.size, round.chunkSize);
     const common = [
-        ['uuid', uuid],
+        ['uuid', (0,external_node_crypto_.randomUUID)()],
         ['filename', upload.uploadName],
         ['totalparts', String(parts.length)],
     ];
-    for (const [index, part] of parts.entries()) {
-        const fields = [
-            ...common,
-            ['partindex', String(index)],
-            ['partbyteoffset', String(part.start)],
-            ['chunksize', String(part.end - part.start)],
-        ];
-        let mismatchRetried = false;
-        // Whether an earlier attempt of this part may have been stored although it got no answer.
-        let mayBeStored = false;
-        for (let attempt = 0;; attempt++) {
-            state.requests++;
-            try {
-                const answer = await client.send('POST', endpoint, {
-                    body: () => multipart(fields, { path: upload.path, start: part.start, end: part.end, filename: 'blob' }, hasher, upload.onProgress),
-                    expect: [200],
-                });
-                const status = client.parse(answer, ChunkStatusSchema, 'POST', endpoint);
-                if (!status.success)
-                    throw new ProtocolError(`part ${index + 1}/${parts.length} refused: ${status.error ?? 'no reason given'}`);
-                break;
+    // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed
+    // alongside.
+    await mapConcurrent(parts, round.hasher === undefined ? upload.partConcurrency : 1, (part, index) => sendPart(round, common, part, index, parts.length));
+    return sendFinal(round, () => multipart(common, undefined, undefined, undefined));
+}
+async function sendPart(round, common, part, index, total) {
+    const { client, upload, endpoint, hasher } = round;
+    const fields = [
+        ...common,
+        ['partindex', String(index)],
+        ['partbyteoffset', String(part.start)],
+        ['chunksize', String(part.end - part.start)],
+    ];
+    const file = { path: upload.path, start: part.start, end: part.end, filename: 'blob' };
+    // Whether an earlier attempt may have been stored although it got no answer.
+    let mayBeStored = false;
+    let mismatchRetried = false;
+    const label = `part ${index + 1}/${total}`;
+    await client.retrier.run({
+        label,
+        send: async () => {
+            round.counts.requests++;
+            const answer = await client.send('POST', endpoint, {
+                body: () => multipart(fields, file, hasher, upload.onProgress),
+                expect: [200],
+            });
+            const status = client.parse(answer, ChunkStatusSchema, 'POST', endpoint);
+            if (!status.success)
+                throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`);
+        },
+        // A spurious size mismatch (a server-side multipart bug, §5.3) is worth one retry.
+        retryable: (error) => {
+            const mismatch = error instanceof ApiError &&
+                error.status === 400 &&
+                error.apiMessage.includes(CHUNK_SIZE_MISMATCH);
+            if (mismatch && !mismatchRetried)
+                return (mismatchRetried = true);
+            return isRetryable(error);
+        },
+        // A part the server stored before its answer was lost cannot be stored again: a retry answers
+        // 500 (FileExists). After such a loss, that 500 is taken as stored and the final checksum
+        // check has the last word; after an answered failure (a 503), a 500 is a failure.
+        settle: async (error) => {
+            if (mayBeStored && error instanceof ApiError && error.status === 500) {
+                client.logger.debug(`${label} answered 500 on retry after a lost answer: taken as already stored`);
+                return { done: undefined };
             }
-            catch (error) {
-                // A part the server stored before its answer was lost cannot be stored again: a retry
-                // answers 500 (FileExists). After such a loss, that 500 is taken as stored and the final
-                // checksum check has the last word; after an answered failure (a 503), a 500 is a failure.
-                if (mayBeStored && error instanceof ApiError && error.status === 500) {
-                    client.logger.debug(`part ${index + 1}/${parts.length} answered 500 on retry after a lost answer: taken as already stored`);
-                    break;
-                }
-                // A spurious size mismatch (a server-side multipart bug, reference §5.3) is worth one retry.
-                const mismatch = error instanceof ApiError && error.status === 400 && error.apiMessage.includes(CHUNK_SIZE_MISMATCH) && !mismatchRetried;
-                if (mismatch)
-                    mismatchRetried = true;
-                if (!mismatch && (!isRetryable(error) || attempt >= client.retry.maxRetries)) {
-                    throw annotate(error, `part ${index + 1}/${parts.length}`);
-                }
-                mayBeStored ||= mayHideSuccess(error);
-                await backoff(client, error, attempt);
-            }
-        }
-    }
-    state.phase = 'final';
-    return sendFinal(round, () => multipart(common, undefined, hasher, undefined));
+            mayBeStored ||= mayHideSuccess(error);
+            return undefined;
+        },
+    });
 }
 /**
  * A failure after which the server may have acted, or may still be acting: no answer at all
  * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
  */
 function mayHideSuccess(error) {
-    return error instanceof NetworkError || (error instanceof ApiError && (error.status === 502 || error.status === 504));
+    return (error instanceof NetworkError ||
+        (error instanceof ApiError && (error.status === 502 || error.status === 504)));
+}
+/**
+ * A failure after which the server may still be at work: the answer did not come in time (our
+ * timeout, or a gateway's 504). A reset connection is different: the server acted already or never
+ * will, and one look tells which.
+ */
+function mayStillAct(error) {
+    if (error instanceof ApiError)
+        return error.status === 504;
+    const code = error instanceof NetworkError
+        ? error.cause?.code
+        : undefined;
+    return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 /**
  * The request that creates or replaces the stored file (the single upload, or the chunked
  * finalisation). Its answer can be lost after the server acted, or come after the timeout while
  * the server goes on. So after a retryable failure, and again just before a re-send that follows a
- * failure that may hide a success, the dataset is read: when it holds this file (same size and
- * sha1), that is the result. A new resource is never created twice; and a chunked re-send keeps
- * the uuid, whose parts the server deletes once it has stored the file, so a re-send after a
- * finalisation that did succeed answers 500 (missing part) instead of storing the file again.
+ * failure that may hide a success, the dataset is read: when it holds this file, that is the
+ * result. For a new resource, after an answer that did not come in time, the dataset is read again
+ * and again, with backoff, for four times the timeout: a slow server is given time to finish
+ * before anything is sent again, so a new resource is never created twice by a server up to five
+ * times slower than the timeout. A chunked re-send keeps the uuid, whose parts the server deletes
+ * once it has stored the file, so a re-send after a finalisation that did succeed answers 500
+ * (missing part) instead of storing the file again.
  */
 async function sendFinal(round, body) {
-    const { client, endpoint, expected, state } = round;
-    state.phase = 'final';
-    for (let attempt = 0;; attempt++) {
-        if (state.mayHaveActed) {
-            const found = await lookForUpload(round, state.lastFailure);
-            if (found !== undefined)
-                return found;
-        }
-        state.requests++;
-        try {
-            const answer = await client.send('POST', endpoint, { body, expect: expected });
+    const { client, endpoint } = round;
+    round.phase = 'final';
+    const expect = round.target === undefined ? [201, 200] : [200, 201];
+    return client.retrier.run({
+        label: `POST ${client.display(endpoint)}`,
+        send: async (attempt) => {
+            if (attempt > 0 && round.mayHaveActed) {
+                const found = await lookForUpload(round, undefined);
+                if (found !== undefined)
+                    return found;
+            }
+            round.counts.requests++;
+            const answer = await client.send('POST', endpoint, { body, expect });
             return client.parse(answer, ResourceSchema, 'POST', endpoint);
-        }
-        catch (error) {
-            if (!isRetryable(error))
-                throw error;
-            state.lastFailure = error;
-            const found = await lookForUpload(round, error);
-            if (found !== undefined)
-                return found;
-            if (attempt >= client.retry.maxRetries)
-                throw error;
-            // Once a request may have acted unseen, it may still do so: every later send is preceded by a look.
-            state.mayHaveActed ||= mayHideSuccess(error);
-            await backoff(client, error, attempt);
-        }
+        },
+        settle: async (error) => settleFinal(round, error),
+    });
+}
+async function settleFinal(round, error) {
+    if (!isRetryable(error))
+        return undefined;
+    const found = await lookForUpload(round, error);
+    if (found !== undefined)
+        return { done: found };
+    if (!mayHideSuccess(error))
+        return undefined;
+    // Once a request may have acted unseen, it may still do so: every later send is preceded by a
+    // look.
+    round.mayHaveActed = true;
+    if (round.target !== undefined || !mayStillAct(error) || (await round.sha1()) === undefined)
+        return undefined;
+    const later = await keepLooking(round, error);
+    return later === undefined ? undefined : { done: later };
+}
+/** Reads the dataset with backoff for four times the timeout, until it holds this upload. */
+async function keepLooking(round, error) {
+    const { client } = round;
+    const until = Date.now() + 4 * client.timeoutMs;
+    client.logger.info(`${toErrorMessage(error)}; looking for the new resource for up to ${Math.round((4 * client.timeoutMs) / 1000)} ` +
+        `s before sending again`);
+    for (let look = 1; Date.now() < until; look++) {
+        await sleep(Math.min(retryDelay(client.retrier.policy, look), Math.max(0, until - Date.now())));
+        const found = await lookForUpload(round, error);
+        if (found !== undefined)
+            return found;
     }
+    return undefined;
 }
 /**
- * After `error` on a request that stores the file: the resource holding this exact file, if the
+ * After a failure of a request that stores the file: the resource holding this exact file, if the
  * server stored it all the same. Nothing to look for before the whole file was read (and so sent).
  */
 async function lookForUpload(round, error) {
-    const { client, upload, hasher, state } = round;
-    const sha1 = hasher.digest();
+    const { client, upload } = round;
+    const sha1 = await round.sha1();
     if (sha1 === undefined)
         return undefined;
     let found;
     try {
-        found = await findUploaded(client, upload, sha1);
+        found = await findUploaded(round, sha1);
     }
     catch (lookError) {
-        throw new Error(`${toErrorMessage(error)}; then reading the dataset, to see whether the server stored ${upload.uploadName} all the same, failed: ${toErrorMessage(lookError)}`, { cause: lookError });
+        const before = error === undefined ? 'before sending again' : `${toErrorMessage(error)}; then`;
+        throw new Error(`${before} reading the dataset, to see whether the server stored ${upload.uploadName} all ` +
+            `the same, failed: ${toErrorMessage(lookError)}`, {
+            cause: lookError,
+        });
     }
     if (found === undefined)
         return undefined;
-    client.logger.warning(`${toErrorMessage(error)}; the server holds the file all the same (resource ${found.id}), not sending it again`);
-    if (upload.resourceId === undefined)
-        upload.claimedResourceIds.add(found.id);
-    state.recovered = true;
-    state.mayHaveActed = false;
+    const why = error === undefined ? 'before sending again' : `${toErrorMessage(error)};`;
+    client.logger.warning(`${why} the server holds the file all the same (resource ${found.id}), not sending it again`);
+    round.counts.recovered = true;
+    round.mayHaveActed = false;
     return found;
 }
 /**
- * The resource holding this exact file, if the server stored it. For a new resource: one that was
- * not in the dataset before the run, that no other upload of the run obtained, and that bears the
- * name the server gives this upload (as title or stored file name), so that another entry's new
- * resource with the same content is never taken for this one.
+ * The resource holding this exact file (same size and sha1), if the server stored it. For a
+ * resource replaced in place: only if its stored file changed (every upload gets a new URL), so
+ * that a file equal to the one it held before is never taken for a new upload. For a new resource:
+ * one that the run accepts as new, bearing the name the server gives this upload.
  */
-async function findUploaded(client, upload, sha1) {
-    const dataset = await client.getDataset(upload.datasetId);
-    const holds = (r) => r.filesize === upload.size && r.checksum?.type === 'sha1' && r.checksum.value.toLowerCase() === sha1;
-    if (upload.resourceId !== undefined)
-        return dataset.resources.find((r) => r.id === upload.resourceId && holds(r));
-    const claimed = upload.claimedResourceIds;
-    const name = normalizeFilename(upload.uploadName);
-    return dataset.resources.find((r) => !upload.knownResourceIds.has(r.id) && !claimed.has(r.id) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
+async function findUploaded(round, sha1) {
+    const { upload, target } = round;
+    const resources = await upload.scope.list();
+    const holds = (r) => r.filesize === upload.size &&
+        r.checksum?.type === 'sha1' &&
+        r.checksum.value.toLowerCase() === sha1;
+    if (target !== undefined)
+        return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r));
+    const name = upload.storedName;
+    return resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
 }
 async function verify(resource, upload, sha1) {
-    if (resource.filesize !== undefined && resource.filesize !== null && resource.filesize !== upload.size) {
-        throw new VerificationError(`the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file has ${upload.size}`, resource);
+    if (resource.filesize !== undefined &&
+        resource.filesize !== null &&
+        resource.filesize !== upload.size) {
+        throw new VerificationError(`the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file ` +
+            `has ${upload.size}`, resource);
     }
     const checksum = resource.checksum;
     if (checksum === undefined || checksum === null) {
         if (resource.filesize === undefined || resource.filesize === null)
-            throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload cannot be verified`, resource);
+            throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload cannot ` +
+                `be verified`, resource);
         return;
     }
     const type = checksum.type.toLowerCase();
@@ -85375,20 +86579,13 @@ async function verify(resource, upload, sha1) {
         return;
     const local = type === 'sha1' ? sha1 : await hashFile(upload.path, type);
     if (checksum.value.toLowerCase() !== local) {
-        throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ${local}`, resource);
+        throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ` +
+            `${local}`, resource);
     }
 }
-async function backoff(client, error, attempt) {
-    const delay = retryDelay(client.retry, attempt + 1, error instanceof ApiError ? error.retryAfterMs : undefined);
-    client.logger.warning(`${error instanceof Error ? error.message : String(error)}; retry ${attempt + 1}/${client.retry.maxRetries} in ${(delay / 1000).toFixed(1)} s`);
-    await sleep(delay);
-}
-function annotate(error, what) {
-    if (error instanceof Error && !error.message.startsWith(what))
-        error.message = `${what}: ${error.message}`;
-    return error;
-}
-/** Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file. */
+/**
+ * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
+ */
 function partRanges(size, chunkSize) {
     if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0)
         throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
@@ -85398,41 +86595,72 @@ function partRanges(size, chunkSize) {
     return parts;
 }
 /**
- * Bytes per read of an upload. Every read is a fresh buffer (the HTTP client may still hold the
- * previous ones), which V8 frees only at its next collection. Measured on 1 GiB (BENCHMARKS.md):
- * 64 KiB to 1 MiB reads send equally fast, 1 MiB with the least CPU and about 4 MiB more garbage
- * in flight; only reads of 16 KiB or less keep the peak under 100 MiB, at twice the sending time.
+ * Bytes per read of an upload, and how many read buffers one request body cycles through. The
+ * buffers are allocated once per request and reused: a fresh buffer per read would leave up to
+ * tens of MiB of garbage waiting for V8's next full collection (measured in BENCHMARKS.md).
+ *
+ * Reuse is safe because the HTTP client pulls the next chunk only once the socket has taken the
+ * previous one: undici writes each chunk and, when the socket's queue is above its high-water
+ * mark, waits for 'drain' before pulling again; below the mark, at most the queue's last
+ * kilobytes wait, and those belong to the chunk just written, never to one two reads back.
+ * The body must therefore go to undici as the generator itself, with no stream reading ahead.
  */
-const READ_SIZE = 1024 * 1024;
+const READ_SIZE = 256 * 1024;
+const RING = 3;
 /**
  * A multipart/form-data body (fields first, file part last, as the web front sends it) whose
- * length is known before a byte is read. The file range streams from disk in `READ_SIZE` reads.
+ * length is known before a byte is read. The file range streams from disk through `RING` reused
+ * buffers of `READ_SIZE` bytes.
  */
 function multipart(fields, file, hasher, onProgress) {
     const boundary = `----datagouv-publish-${(0,external_node_crypto_.randomUUID)()}`;
-    const head = Buffer.from(fields.map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`).join('') +
+    const head = Buffer.from(fields
+        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`)
+        .join('') +
         (file === undefined
             ? ''
-            : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+            : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: ` +
+                `application/octet-stream\r\n\r\n`));
     const tail = Buffer.from(`${file === undefined ? '' : '\r\n'}--${boundary}--\r\n`);
     const fileLength = file === undefined ? 0 : file.end - file.start;
     async function* stream() {
         yield head;
         if (file !== undefined && fileLength > 0) {
-            let offset = file.start;
-            for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file.path, { start: file.start, end: file.end - 1, highWaterMark: READ_SIZE })) {
-                const bytes = chunk;
-                hasher?.feed(offset, bytes);
-                offset += bytes.length;
-                onProgress?.(bytes.length);
-                yield bytes;
+            for await (const bytes of fileRange(file)) {
+                hasher?.feed(file.start + bytes.offset, bytes.chunk);
+                onProgress?.(bytes.chunk.length);
+                yield bytes.chunk;
             }
-            if (offset !== file.end)
-                throw new Error(`${file.path} shrank while it was being sent (${offset - file.start} of ${fileLength} bytes read)`);
         }
         yield tail;
     }
-    return { stream: stream(), length: head.length + fileLength + tail.length, contentType: `multipart/form-data; boundary=${boundary}` };
+    return {
+        stream: stream(),
+        length: head.length + fileLength + tail.length,
+        contentType: `multipart/form-data; boundary=${boundary}`,
+    };
+}
+/**
+ * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
+ * start.
+ */
+async function* fileRange(file) {
+    const handle = await (0,promises_.open)(file.path, 'r');
+    try {
+        const size = file.end - file.start;
+        const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () => Buffer.allocUnsafe(Math.min(READ_SIZE, size)));
+        for (let offset = 0, turn = 0; offset < size; turn++) {
+            const buffer = ring[turn % ring.length];
+            const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset);
+            if (bytesRead === 0)
+                throw new Error(`${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`);
+            yield { chunk: buffer.subarray(0, bytesRead), offset };
+            offset += bytesRead;
+        }
+    }
+    finally {
+        await handle.close();
+    }
 }
 /** Quoted-string escaping of the HTML multipart encoding: `"`, CR and LF percent-encoded. */
 function quote(value) {
@@ -85443,133 +86671,233 @@ function quote(value) {
 
 
 
+
 async function publish(client, steps, options) {
+    const claimed = new Set();
+    const run = {
+        ...options,
+        claimed,
+        isNew: (r) => !options.knownResourceIds.has(r.id) && !claimed.has(r.id),
+    };
     const writes = steps.filter((s) => s.kind !== 'remove');
     const removals = steps.filter((s) => s.kind === 'remove');
     const limit = options.dryRun ? Math.max(1, steps.length) : options.concurrency;
-    const results = await mapConcurrent(writes, limit, (step) => runStep(client, step, options));
-    const failed = results.some((r) => r.action === 'failed');
+    const results = await mapConcurrent(writes, limit, (step) => runStep(client, step, run));
+    const failed = results.some((r) => r.error !== undefined);
     const removed = await mapConcurrent(removals, limit, (step) => failed && !options.dryRun
-        ? Promise.resolve({ step, action: 'skipped', reason: 'not removed: another entry failed', resource: step.resource, patched: [], durationMs: 0 })
-        : runStep(client, step, options));
+        ? Promise.resolve({
+            step,
+            action: 'skipped',
+            reason: 'not removed: another entry failed',
+            resource: step.resource,
+            patched: [],
+            durationMs: 0,
+        })
+        : runStep(client, step, run));
     return [...results, ...removed];
 }
-async function runStep(client, step, options) {
+async function runStep(client, step, run) {
     const started = Date.now();
-    const checksum = step.kind === 'file' ? options.checksums.get(step.entry.path) : undefined;
-    const done = (result) => ({
-        step,
-        patched: [],
-        ...(checksum ? { checksum } : {}),
-        ...result,
-        durationMs: Date.now() - started,
-    });
-    if (options.dryRun)
-        return done({ action: 'planned', ...(step.resource ? { resource: step.resource } : {}) });
+    const checksum = step.kind === 'file' && step.checksum ? { checksum: step.checksum } : {};
+    const done = (outcome) => {
+        const result = { step, ...checksum, ...outcome, durationMs: Date.now() - started };
+        run.onResult?.(result);
+        return result;
+    };
+    if (run.dryRun)
+        return done({
+            action: 'planned',
+            patched: [],
+            ...(step.resource ? { resource: step.resource } : {}),
+        });
+    // What the step achieved so far: reported as it stands if a later request fails.
+    const progress = {};
     try {
         switch (step.kind) {
             case 'file':
-                return done(await runFile(client, step, options));
+                return done(await runFile(client, step, run, progress));
             case 'url':
-                return done(await runRemote(client, step, options));
+                return done(await runRemote(client, step, run, progress));
             case 'remove':
-                await client.deleteResource(options.datasetId, step.resource.id);
-                return done({ action: 'removed', resource: step.resource });
+                await run.scope.remove(step.resource.id);
+                return done({ action: 'removed', resource: step.resource, patched: [] });
         }
     }
     catch (error) {
         const target = step.resource ? `resource ${step.resource.id}` : 'new resource';
-        const where = step.kind === 'remove' ? `input 'remove', ${step.label} '${step.source}'` : `${step.entry.label} (${step.entry.source})`;
-        return done({ action: 'failed', ...(step.resource ? { resource: step.resource } : {}), error: `${where} -> ${target}: ${toErrorMessage(error)}` });
+        const where = step.kind === 'remove'
+            ? `input 'remove', ${step.label} '${step.source}'`
+            : `${step.entry.label} (${step.entry.source})`;
+        const failure = `${where} -> ${progress.outcome?.resource ? `resource ${progress.outcome.resource.id}` : target}: ${toErrorMessage(error)}`;
+        if (progress.outcome !== undefined)
+            return done({ ...progress.outcome, error: failure });
+        return done({
+            action: 'failed',
+            patched: [],
+            ...(step.resource ? { resource: step.resource } : {}),
+            error: failure,
+        });
     }
 }
-async function runFile(client, step, options) {
+async function runFile(client, step, run, progress) {
     if (step.action === 'skip')
         return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) };
     if (step.action === 'update' && step.resource !== undefined) {
-        const applied = await applyMetadata(client, options.datasetId, step.entry, step.resource, step.resource.title);
+        const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
+        await clearDatasetRecord(client, run.datasetId, step);
         return { action: 'updated', ...applied };
     }
     const outcome = await uploadFile(client, {
-        datasetId: options.datasetId,
-        resourceId: step.resource?.id,
+        scope: run.scope,
+        target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
         path: step.entry.path,
         size: step.entry.size,
         uploadName: step.entry.storedName,
-        chunkSize: options.chunkSize,
-        knownResourceIds: options.knownResourceIds,
-        claimedResourceIds: options.claimedResourceIds,
-        ...(options.onProgress ? { onProgress: accumulate(step.entry, options.onProgress) } : {}),
+        storedName: step.entry.storedName,
+        chunkSize: run.chunkSize,
+        partConcurrency: run.partConcurrency,
+        isNew: run.isNew,
+        ...(run.onProgress ? { onProgress: accumulate(step.entry, run.onProgress) } : {}),
     });
-    client.logger.debug(`${step.entry.source}: stored in ${outcome.requests} requests${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`);
-    // The upload overwrote the title with the normalised file name (reference §3.3): put it back,
-    // with the entry's other metadata, in one partial PUT of the fields that differ.
-    const applied = await applyMetadata(client, options.datasetId, step.entry, outcome.resource, step.resource?.title);
-    return { action: step.action === 'create' ? 'created' : 'uploaded', checksum: { type: 'sha1', value: outcome.sha1 }, ...applied };
+    if (step.resource === undefined)
+        run.claimed.add(outcome.resource.id);
+    const requests = `${outcome.requests} request${outcome.requests === 1 ? '' : 's'}`;
+    client.logger.debug(`${step.entry.source}: stored in ${requests}${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`);
+    const notes = outcome.chunkSize < run.chunkSize
+        ? [
+            `stored in parts of ${outcome.chunkSize} bytes: the server or a proxy refused larger requests ` +
+                `(413)`,
+        ]
+        : [];
+    const stored = {
+        action: step.action === 'create' ? 'created' : 'uploaded',
+        resource: outcome.resource,
+        checksum: { type: 'sha1', value: outcome.sha1 },
+        patched: [],
+        ...(notes.length > 0 ? { notes } : {}),
+    };
+    progress.outcome = stored;
+    // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
+    // the title and the entry's metadata in one partial PUT of what the answer lacks.
+    const applied = await restoreMetadata(client, run.scope, step, outcome.resource);
+    await clearDatasetRecord(client, run.datasetId, step);
+    return { ...stored, ...applied };
 }
-async function runRemote(client, step, options) {
-    const { entry } = step;
-    const state = step.probe ? remoteState(step.probe) : {};
+/**
+ * The metadata after an upload. When the PUT fails, the title the resource should carry is
+ * recorded where the next run reads it before anything else (the resource's extras, else the
+ * dataset's), and the error names it.
+ */
+async function restoreMetadata(client, scope, step, uploaded) {
+    const patch = unmet(step.patch, uploaded);
+    try {
+        return await applyChanges(scope, uploaded, patch, step.extras);
+    }
+    catch (error) {
+        if (patch.title === undefined)
+            throw error;
+        const recorded = step.recordTitle
+            ? await recordTitle(client, scope, uploaded, step.title)
+            : 'the entry gives it, so the next run puts it back';
+        throw new Error(`the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ` +
+            `${toErrorMessage(error)}`, { cause: error });
+    }
+}
+/** Records the title to put back; says where, or why it could not. */
+async function recordTitle(client, scope, resource, title) {
+    const resourceId = resource.id;
+    try {
+        await scope.mergeExtras(resource, { [RECORD_KEYS.title]: title });
+        return `recorded in the resource's extras as ${RECORD_KEYS.title}: the next run puts it back`;
+    }
+    catch (resourceError) {
+        // The dataset's extras are its owner's: a community resource has no second place.
+        if (scope.kind === 'community') {
+            return (`it could not be recorded for the next run either (${toErrorMessage(resourceError)}): set ` +
+                `it by hand, or give 'title' in a 'resources' entry`);
+        }
+        try {
+            await client.updateDatasetExtras(scope.datasetId, {
+                [RECORD_KEYS.datasetTitle(resourceId)]: title,
+            });
+            return (`recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
+                `puts it back`);
+        }
+        catch (datasetError) {
+            return (`it could not be recorded for the next run either (${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}): ` +
+                `set it by hand, or give 'title' in a 'resources' entry`);
+        }
+    }
+}
+/** After a title recorded in the dataset's extras was put back: the record goes. */
+async function clearDatasetRecord(client, datasetId, step) {
+    if (step.clearsDatasetRecord === undefined)
+        return;
+    try {
+        await client.updateDatasetExtras(datasetId, { [step.clearsDatasetRecord]: null });
+    }
+    catch (error) {
+        client.logger.warning(`the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ` +
+            `${toErrorMessage(error)}`);
+    }
+}
+async function runRemote(client, step, run, progress) {
     if (step.action === 'skip')
         return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) };
     if (step.resource === undefined) {
-        const body = {
-            url: entry.url,
-            title: entry.title ?? defaultRemoteTitle(entry.url),
-            type: entry.type ?? 'main',
-        };
-        if (entry.description !== undefined)
-            body.description = entry.description;
-        if (entry.format !== undefined)
-            body.format = entry.format;
-        if (entry.schema !== undefined)
-            body.schema = entry.schema;
-        const created = await client.createRemoteResource(options.datasetId, body, options.knownResourceIds);
-        const extras = await mergeExtras(client, options.datasetId, created, { ...(entry.extras ?? {}), ...state });
-        return { action: 'created', resource: extras.resource, patched: extras.patched };
+        const body = step.create ?? { url: step.entry.url };
+        const created = await run.scope.createRemote(body, run.isNew);
+        run.claimed.add(created.id);
+        progress.outcome = { action: 'created', resource: created, patched: [] };
+        const applied = await applyChanges(run.scope, created, {}, step.extras);
+        return { action: 'created', ...applied };
     }
-    // A signal is a partial PUT, which moves the resource's modification date and asks the analyser
-    // to re-check it (reference §7); it carries the url so that it is never empty.
-    const force = step.action === 'signal' ? { url: entry.url } : undefined;
-    const applied = await applyMetadata(client, options.datasetId, entry, step.resource, step.resource.title, force, state);
+    const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
     return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied };
 }
 /**
- * Gives a resource the entry's metadata: one partial PUT of the fields that differ (plus `force`),
- * then the extras that differ through the v2 merge endpoint (keeping the analyser's keys).
+ * One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's
+ * keys).
  */
-async function applyMetadata(client, datasetId, entry, current, previousTitle, force, recordedState = {}) {
-    const patch = { ...force, ...metadataPatch(entry, current, previousTitle) };
+async function applyChanges(scope, current, patch, extras) {
     let resource = current;
     const patched = Object.keys(patch);
     if (patched.length > 0)
-        resource = await client.updateResource(datasetId, current.id, patch);
-    const extras = await mergeExtras(client, datasetId, resource, { ...(entry.extras ?? {}), ...recordedState });
-    return { resource: extras.resource, patched: [...patched, ...extras.patched] };
-}
-async function mergeExtras(client, datasetId, resource, wanted) {
-    const changes = extrasPatch(wanted, resource.extras);
-    if (Object.keys(changes).length === 0)
-        return { resource, patched: [] };
-    const extras = await client.updateResourceExtras(datasetId, resource.id, changes);
-    return { resource: { ...resource, extras }, patched: ['extras'] };
+        resource = await scope.update(current.id, patch);
+    if (Object.keys(extras).length === 0)
+        return { resource, patched };
+    const merged = await scope.mergeExtras(resource, extras);
+    return { resource: { ...resource, extras: merged }, patched: [...patched, 'extras'] };
 }
 /** Applies the dataset metadata step: the v1 partial PUT, then the extras merge. */
 async function publishDataset(client, dataset, step, dryRun) {
-    const fields = [...Object.keys(step.patch), ...(Object.keys(step.extras).length > 0 ? ['extras'] : [])];
+    const fields = [
+        ...Object.keys(step.patch),
+        ...(Object.keys(step.extras).length > 0 ? ['extras'] : []),
+    ];
     if (dryRun)
         return { action: 'planned', reason: step.reason, patched: fields };
     if (step.action === 'skip')
         return { action: 'skipped', reason: step.reason, patched: [] };
+    const sent = [];
     try {
-        if (Object.keys(step.patch).length > 0)
+        if (Object.keys(step.patch).length > 0) {
             await client.updateDataset(dataset.id, step.patch);
+            sent.push(...Object.keys(step.patch));
+        }
         if (Object.keys(step.extras).length > 0)
             await client.updateDatasetExtras(dataset.id, step.extras);
         return { action: 'updated', reason: step.reason, patched: fields };
     }
     catch (error) {
-        return { action: 'failed', reason: step.reason, patched: [], error: `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}` };
+        // The PUT may have gone through before the extras failed: say so.
+        const error_ = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`;
+        return {
+            action: sent.length > 0 ? 'updated' : 'failed',
+            reason: step.reason,
+            patched: sent,
+            error: error_,
+        };
     }
 }
 /** Sums the bytes an upload reports and passes the running total on. */
@@ -85580,107 +86908,21 @@ function accumulate(entry, report) {
         report(entry, sent);
     };
 }
-/** Like Promise.all over `items`, with at most `limit` calls of `fn` running at once; order kept. */
-async function mapConcurrent(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index], index);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/engine/preflight.ts
-
-
-
-
-
-
-class PreflightError extends Error {
-    problems;
-    name = 'PreflightError';
-    constructor(problems) {
-        super(`${problems.length} problem${problems.length > 1 ? 's' : ''} found before publishing; nothing was written:\n${problems.map((p) => `- ${p}`).join('\n')}`);
-        this.problems = problems;
-    }
-}
-async function preflight(client, settings, cwd) {
-    const metadata = settings.datasetMetadata;
-    const [dataset, extensions, manifest, frequencies, licenses] = await Promise.all([
-        fetchDataset(client, settings.dataset),
-        client.getExtensions(),
-        buildManifest(settings, cwd),
-        metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
-        metadata?.license !== undefined ? client.getLicenses() : undefined,
-    ]);
-    const problems = [...datasetProblems(dataset, { resources: !settings.dryRun, dataset: !settings.dryRun && metadata !== undefined }), ...manifest.problems];
-    const { targets, problems: matchProblems } = matchEntries(manifest.entries, dataset, extensions, settings.createMissing);
-    problems.push(...matchProblems);
-    const removals = planRemovals(settings.remove, dataset, targets);
-    problems.push(...removals.problems);
-    let datasetStep;
-    if (metadata !== undefined) {
-        const planned = planDataset(metadata, dataset, { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) });
-        problems.push(...planned.problems);
-        datasetStep = planned.step;
-    }
-    const probes = new Map();
-    if (settings.checkUrls) {
-        const remote = targets.filter((t) => t.entry.kind === 'url');
-        await mapConcurrent(remote, settings.concurrency, async ({ entry }) => {
-            try {
-                probes.set(entry.url, await probeUrl(entry.url, {
-                    dispatcher: client.dispatcher,
-                    timeoutMs: Math.min(30_000, settings.timeoutSeconds * 1000),
-                    userAgent: 'datagouv-publish-action',
-                }));
-            }
-            catch (error) {
-                problems.push(`${entry.label} (${entry.url}): the URL does not answer: ${error instanceof Error ? error.message : String(error)} (set check-urls: false for URLs the runner cannot reach)`);
-            }
-        });
-    }
-    if (problems.length > 0)
-        throw new PreflightError(problems);
-    const checksums = new Map();
-    const steps = await mapConcurrent(targets, settings.concurrency, async (target) => {
-        if (target.entry.kind === 'url')
-            return decideRemote(target, settings.ifUnchanged, probes.get(target.entry.url));
-        const fileTarget = target;
-        const type = checksumNeeded(fileTarget, settings.ifUnchanged);
-        if (type === undefined)
-            return decideFile(fileTarget, settings.ifUnchanged);
-        const value = await hashFile(fileTarget.entry.path, type);
-        checksums.set(fileTarget.entry.path, { type, value });
-        return decideFile(fileTarget, settings.ifUnchanged, value);
-    });
-    steps.push(...removals.steps);
-    return { dataset, steps, ...(datasetStep ? { datasetStep } : {}), checksums, warnings: manifest.warnings };
-}
-async function fetchDataset(client, dataset) {
-    try {
-        return await client.getDataset(dataset);
-    }
-    catch (error) {
-        if (error instanceof ApiError) {
-            if (error.status === 401)
-                throw new PreflightError([`input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`]);
-            if (error.status === 404)
-                throw new PreflightError([`input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the key's owner cannot see it)`]);
-            if (error.status === 410)
-                throw new PreflightError([`input 'dataset': dataset '${dataset}' has been deleted on ${client.origin}`]);
-        }
-        throw error;
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/engine/report.ts
-const OUTPUT_NAMES = (/* unused pure expression or super */ null && (['resources', 'urls', 'changed', 'uploaded-count', 'skipped-count', 'removed-count', 'dataset-metadata', 'dataset-url']));
+const OUTPUT_NAMES = (/* unused pure expression or super */ null && ([
+    'resources',
+    'urls',
+    'changed',
+    'uploaded-count',
+    'skipped-count',
+    'removed-count',
+    'dataset-metadata',
+    'dataset-url',
+    'dataset-id',
+    'dataset-created',
+    'analysis',
+]));
 const CHANGES = new Set(['uploaded', 'created', 'updated', 'signalled', 'removed']);
 /** What a step's entry looks like in reports: its source and, for files, its size. */
 function report_describe(step) {
@@ -85692,53 +86934,162 @@ function report_describe(step) {
             ...(step.probe?.size !== undefined ? { size: step.probe.size } : {}),
             ...(step.entry.title ? { title: step.entry.title } : {}),
         };
-    return { source: step.entry.source, size: step.entry.size, title: step.entry.title ?? step.entry.name };
+    return {
+        source: step.entry.source,
+        size: step.entry.size,
+        title: step.entry.title ?? step.entry.name,
+    };
 }
-function buildReport(results, datasetResult, dataset, origin, dryRun) {
-    const datasetUrl = dataset.page ?? `${origin}/datasets/${dataset.slug}/`;
+function buildReport(facts) {
+    const { results, datasetResult, order, dataset } = facts;
+    const datasetUrl = datasetUrlOf(dataset, facts.origin);
     const count = (...actions) => results.filter((r) => actions.includes(r.action)).length;
-    const resources = results.map((r) => {
-        const { source, size } = report_describe(r.step);
-        const probe = r.step.kind === 'url' ? r.step.probe : undefined;
-        const resource = r.action === 'removed' ? undefined : r.resource;
-        return {
-            id: r.resource?.id ?? null,
-            title: resource?.title ?? report_describe(r.step).title ?? null,
-            kind: r.step.kind,
-            source,
-            action: r.action,
-            planned: r.step.action,
-            reason: r.reason ?? r.step.reason,
-            url: resource?.url ?? null,
-            latest: resource?.latest ?? null,
-            checksum: r.checksum ?? (resource?.checksum ? { type: resource.checksum.type, value: resource.checksum.value } : null),
-            filesize: size ?? null,
-            ...(probe ? { remote: { status: probe.status, size: probe.size ?? null, etag: probe.etag ?? null, last_modified: probe.lastModified ?? null } } : {}),
-            ...(r.patched.length > 0 ? { patched: r.patched } : {}),
-            ...(r.error !== undefined ? { error: r.error } : {}),
-        };
-    });
-    const urls = Object.fromEntries(results.filter((r) => r.step.kind !== 'remove' && r.resource !== undefined).map((r) => [report_describe(r.step).source, r.resource?.url]));
-    const changed = results.some((r) => CHANGES.has(r.action)) || datasetResult?.action === 'updated';
-    const failures = [...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])), ...(datasetResult?.error !== undefined ? [datasetResult.error] : [])];
+    const urls = Object.fromEntries(results
+        .filter((r) => r.step.kind !== 'remove' && r.resource !== undefined)
+        .map((r) => [report_describe(r.step).source, r.resource?.url]));
+    const changed = results.some((r) => CHANGES.has(r.action)) ||
+        datasetResult?.action === 'updated' ||
+        order?.action === 'reordered' ||
+        facts.datasetCreated === true;
+    const failures = [
+        ...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])),
+        ...(datasetResult?.error !== undefined ? [datasetResult.error] : []),
+        ...(order?.error !== undefined ? [order.error] : []),
+    ];
     const outputs = {
-        resources: JSON.stringify(resources),
+        resources: JSON.stringify(results.map(resourceOutput)),
         urls: JSON.stringify(urls),
         changed: String(changed),
-        'uploaded-count': String(count('uploaded') + results.filter((r) => r.action === 'created' && r.step.kind === 'file').length),
+        'uploaded-count': String(count('uploaded') +
+            results.filter((r) => r.action === 'created' && r.step.kind === 'file').length),
         'skipped-count': String(count('skipped')),
         'removed-count': String(count('removed')),
-        'dataset-metadata': datasetResult === undefined ? '' : JSON.stringify({ action: datasetResult.action, reason: datasetResult.reason, fields: datasetResult.patched }),
+        'dataset-metadata': datasetResult === undefined
+            ? ''
+            : JSON.stringify({
+                action: datasetResult.action,
+                reason: datasetResult.reason,
+                fields: datasetResult.patched,
+            }),
         'dataset-url': datasetUrl,
+        'dataset-id': dataset.id,
+        'dataset-created': String(facts.datasetCreated === true),
+        analysis: JSON.stringify(facts.analysis ?? []),
     };
-    return { outputs, summary: summaryMarkdown(results, datasetResult, dataset, datasetUrl, dryRun, failures), table: logTable(results, datasetResult), failures };
+    const summary = summaryMarkdown(facts, datasetUrl, failures);
+    return { outputs, summary, table: logTable(results, datasetResult, order), failures };
+}
+/** One item of the `resources` output. */
+function resourceOutput(r) {
+    const { source, size } = report_describe(r.step);
+    const probe = r.step.kind === 'url' ? r.step.probe : undefined;
+    const resource = r.action === 'removed' ? undefined : r.resource;
+    return {
+        id: r.resource?.id ?? null,
+        title: r.resource?.title ?? report_describe(r.step).title ?? null,
+        kind: r.step.kind,
+        source,
+        action: r.action,
+        planned: r.step.action,
+        reason: r.reason ?? r.step.reason,
+        url: resource?.url ?? null,
+        latest: resource?.latest ?? null,
+        checksum: r.checksum ??
+            (resource?.checksum
+                ? { type: resource.checksum.type, value: resource.checksum.value }
+                : null),
+        filesize: size ?? null,
+        ...(probe
+            ? {
+                remote: {
+                    status: probe.status,
+                    size: probe.size ?? null,
+                    etag: probe.etag ?? null,
+                    last_modified: probe.lastModified ?? null,
+                },
+            }
+            : {}),
+        ...(r.patched.length > 0 ? { patched: r.patched } : {}),
+        ...(r.notes !== undefined ? { notes: r.notes } : {}),
+        ...(r.error !== undefined ? { error: r.error } : {}),
+    };
+}
+function datasetUrlOf(dataset, origin) {
+    return dataset.page ?? `${origin}/datasets/${dataset.slug}/`;
+}
+/**
+ * The report of a run the preflight stopped: nothing was written, so nothing changed; every entry
+ * known is listed with what it would have done and its own problem, and the summary lists every
+ * problem, as the log does.
+ */
+function blockedReport(error, origin) {
+    const resources = error.entries.map((e) => ({
+        id: e.resource?.id ?? null,
+        title: e.resource?.title ?? null,
+        kind: e.kind,
+        source: e.source,
+        action: 'not-published',
+        planned: e.planned ?? null,
+        reason: e.problem ?? 'not published: the preflight found problems elsewhere',
+        url: null,
+        latest: null,
+        checksum: null,
+        filesize: null,
+        ...(e.problem !== undefined ? { error: `${e.label} (${e.source}): ${e.problem}` } : {}),
+    }));
+    const datasetUrl = error.dataset ? datasetUrlOf(error.dataset, origin) : '';
+    const outputs = {
+        resources: JSON.stringify(resources),
+        urls: '{}',
+        changed: 'false',
+        'uploaded-count': '0',
+        'skipped-count': '0',
+        'removed-count': '0',
+        'dataset-metadata': '',
+        'dataset-url': datasetUrl,
+        'dataset-id': error.dataset?.id ?? '',
+        'dataset-created': 'false',
+        analysis: '[]',
+    };
+    const target = error.dataset ? `[${cell(error.dataset.title)}](${datasetUrl})` : 'data.gouv.fr';
+    const lines = [
+        `### Nothing published to ${target}: ${plural(error.problems.length, 'problem')} found before ` +
+            `publishing`,
+        '',
+    ];
+    for (const problem of error.problems)
+        lines.push(`- ${cell(problem)}`);
+    if (error.entries.length > 0) {
+        lines.push('', '| Source | Resource | Would | Problem |', '| --- | --- | --- | --- |');
+        for (const e of error.entries) {
+            const resource = e.resource
+                ? `${cell(e.resource.title)} (\`${e.resource.id}\`)`
+                : e.planned === 'create'
+                    ? '(new)'
+                    : '';
+            lines.push(`| \`${cell(e.source)}\` | ${resource} | ${e.planned ?? ''} | ${cell(e.problem ?? '')} |`);
+        }
+    }
+    lines.push('', '_Nothing was written: fix the problems above and run again._');
+    return { outputs, summary: `${lines.join('\n')}\n`, table: '', failures: error.problems };
+}
+/** `1 entry`, `2 entries`. */
+function plural(count, one, many = `${one}s`) {
+    return `${count} ${count === 1 ? one : many}`;
+}
+/** The plan's line about hidden files left out. */
+function hiddenNote(count) {
+    return (`${plural(count, 'hidden file')} left out (a name starting with '.'; set include-hidden-files: ` +
+        `true to publish ${count === 1 ? 'it' : 'them'})`);
 }
 function actionText(action, planned) {
     return action === 'planned' ? `planned: ${planned}` : action;
 }
-function summaryMarkdown(results, datasetResult, dataset, datasetUrl, dryRun, failures) {
+function summaryMarkdown(facts, datasetUrl, failures) {
+    const { results, datasetResult, order, dataset, dryRun } = facts;
     const lines = [];
-    lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})`, '');
+    const created = facts.datasetCreated === true ? ' (created by this run)' : '';
+    lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})${created}`, '');
     const tally = new Map();
     for (const r of results) {
         const key = actionText(r.action, r.step.action);
@@ -85747,36 +87098,85 @@ function summaryMarkdown(results, datasetResult, dataset, datasetUrl, dryRun, fa
     lines.push([...tally].map(([action, n]) => `${n} ${action}`).join(', ') || 'no resource to publish', '');
     if (results.length > 0) {
         lines.push('| Source | Resource | Action | Reason | Size | Checksum or remote | Duration |', '| --- | --- | --- | --- | ---: | --- | ---: |');
-        for (const r of results) {
-            const { source, size, title } = report_describe(r.step);
-            const link = r.action === 'removed' ? undefined : (r.resource?.latest ?? r.resource?.url);
-            const name = cell(r.resource?.title ?? title ?? source);
-            const resource = link ? `[${name}](${link})` : r.resource ? name : `${name} (new)`;
-            const probe = r.step.kind === 'url' ? r.step.probe : undefined;
-            const detail = r.checksum
-                ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\``
-                : probe
-                    ? cell([`${probe.method} ${probe.status}`, probe.etag ? `ETag ${probe.etag}` : '', probe.lastModified ? `Last-Modified ${probe.lastModified}` : '']
-                        .filter(Boolean)
-                        .join(', '))
-                    : '';
-            lines.push(`| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${cell(r.reason ?? r.step.reason)} | ${size === undefined ? '' : formatBytes(size)} | ${detail} | ${formatDuration(r.durationMs)} |`);
-        }
+        for (const r of results)
+            lines.push(summaryRow(r));
     }
     if (datasetResult !== undefined) {
         const fields = datasetResult.patched.length > 0 ? ` (${datasetResult.patched.join(', ')})` : '';
         lines.push('', `Dataset metadata: **${actionText(datasetResult.action, 'update')}**${fields}: ${cell(datasetResult.reason)}`);
     }
+    if (order !== undefined)
+        lines.push('', `Order: **${actionText(order.action, 'reorder')}**: ${cell(order.reason)}`);
+    if (facts.analysis !== undefined)
+        lines.push('', ...analysisLines(facts.analysis));
     if (failures.length > 0) {
         lines.push('', '#### Failures', '');
         for (const failure of failures)
             lines.push(`- ${cell(failure)}`);
     }
+    if (facts.hiddenLeftOut > 0)
+        lines.push('', `_${hiddenNote(facts.hiddenLeftOut)}._`);
+    const provenance = provenanceLine(facts.provenance, datasetUrl, dryRun);
+    if (provenance !== undefined)
+        lines.push('', provenance);
     if (dryRun)
         lines.push('', '_Dry run: no write request was sent._');
     return `${lines.join('\n')}\n`;
 }
-function logTable(results, datasetResult) {
+function summaryRow(r) {
+    const { source, size, title } = report_describe(r.step);
+    const link = r.action === 'removed' ? undefined : (r.resource?.latest ?? r.resource?.url);
+    const name = cell(r.resource?.title ?? title ?? source);
+    const resource = link ? `[${name}](${link})` : r.resource ? name : `${name} (new)`;
+    const probe = r.step.kind === 'url' ? r.step.probe : undefined;
+    const remote = probe
+        ? [
+            `${probe.method} ${probe.status}`,
+            probe.etag ? `ETag ${probe.etag}` : '',
+            probe.lastModified ? `Last-Modified ${probe.lastModified}` : '',
+        ]
+            .filter(Boolean)
+            .join(', ')
+        : '';
+    const detail = r.checksum
+        ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\``
+        : cell(remote);
+    const reason = cell([r.reason ?? r.step.reason, ...(r.notes ?? [])].join('; '));
+    const bytes = size === undefined ? '' : formatBytes(size);
+    return `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${reason} | ${bytes} | ${detail} | ${formatDuration(r.durationMs)} |`;
+}
+/** What data.gouv.fr made of each published resource (`wait-for-analysis`). */
+function analysisLines(reports) {
+    const lines = [
+        '#### What data.gouv.fr made of it',
+        '',
+        '| Source | Analysis | Available | Format | Parsing | Preview |',
+        '| --- | --- | --- | --- | --- | --- |',
+    ];
+    for (const r of reports) {
+        const available = r.available === null
+            ? ''
+            : `${r.available ? 'yes' : 'no'}${r.status !== null ? ` (${r.status})` : ''}`;
+        const format = [r.format, r.mime].filter((v) => v !== null && v !== '').join(', ');
+        const parsing = r.parsing === 'error' ? `error: ${cell(r.parsing_error ?? '')}` : r.parsing;
+        const preview = r.preview === null ? '' : `[preview](${r.preview})`;
+        lines.push(`| \`${cell(r.source)}\` | ${r.state} | ${available} | ${cell(format)} | ${parsing} | ${preview} |`);
+    }
+    return lines;
+}
+/**
+ * The run and the dataset, linked both ways: each written resource records the run in its extras.
+ */
+function provenanceLine(provenance, datasetUrl, dryRun) {
+    if (provenance === undefined || dryRun)
+        return undefined;
+    const run = provenance.runUrl !== undefined ? `[this run](${provenance.runUrl})` : 'this run';
+    const where = [provenance.repository, provenance.commit?.slice(0, 12)]
+        .filter((v) => v !== undefined && v !== '')
+        .join(' @ ');
+    return `_Each resource written records ${run}${where ? ` (${cell(where)})` : ''} in its extras (\`publish:*\`); the dataset: ${datasetUrl}_`;
+}
+function logTable(results, datasetResult, order) {
     const rows = [['source', 'resource', 'action', 'reason', 'size', 'time']];
     for (const r of results) {
         const { source, size } = report_describe(r.step);
@@ -85790,7 +87190,16 @@ function logTable(results, datasetResult) {
         ]);
     }
     if (datasetResult !== undefined)
-        rows.push(['dataset-metadata', '(dataset)', actionText(datasetResult.action, 'update'), datasetResult.reason, '', '']);
+        rows.push([
+            'dataset-metadata',
+            '(dataset)',
+            actionText(datasetResult.action, 'update'),
+            datasetResult.reason,
+            '',
+            '',
+        ]);
+    if (order !== undefined)
+        rows.push(['order', '(dataset)', actionText(order.action, 'reorder'), order.reason, '', '']);
     return alignedTable(rows);
 }
 /** Columns padded to their widest cell. */
@@ -85826,68 +87235,211 @@ function formatDuration(ms) {
 ;// CONCATENATED MODULE: ./src/engine/engine.ts
 /**
  * The publishing engine shared by the action and the CLI: settings -> preflight -> plan ->
- * publish -> report. Every line of publishing logic runs here; the edges (src/action/main.ts for the
+ * publish -> report. Every line of publishing logic runs here; the edges (src/action/main.ts for
+ * the
  * runner, src/cli/index.ts for a terminal) only read options and show what it reports.
  */
 
 
 
 
+
+
+
+/**
+ * A preflight that stopped, with the outputs and summary of what was known (nothing was written).
+ */
+class BlockedError extends PreflightError {
+    report;
+    constructor(cause, report) {
+        super(cause.problems, cause.entries, cause.dataset);
+        this.report = report;
+    }
+}
 /** Runs a whole publication. Throws for bad input and preflight problems (nothing written then). */
 async function execute(settings, reporter, options) {
     const client = new DatagouvClient({
         apiUrl: settings.apiUrl,
         apiKey: settings.apiKey,
         timeoutMs: settings.timeoutSeconds * 1000,
-        retry: { maxRetries: settings.maxRetries, ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}) },
+        retry: {
+            maxRetries: settings.maxRetries,
+            ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
+        },
         userAgent: options.userAgent,
         logger: reporter,
     });
     try {
-        const plan = await reporter.group('Preflight: dataset, files, matches, checksums', async () => {
-            const result = await preflight(client, settings, options.cwd);
-            reporter.info(`Dataset '${result.dataset.title}' (${result.dataset.id}), ${result.dataset.resources.length} resources; ${result.steps.length} entries to consider`);
-            return result;
-        });
-        for (const warning of plan.warnings)
-            reporter.warning(warning);
-        reporter.info(planTable(plan.steps, plan.datasetStep));
+        const startedAt = new Date();
+        const plan = await runPreflight(client, settings, reporter, options, startedAt);
+        const creation = plan.creation !== undefined && !settings.dryRun
+            ? await createDataset(client, plan, reporter)
+            : undefined;
+        if (creation?.stop !== undefined)
+            return creation.stop;
+        if (creation !== undefined)
+            plan.dataset = creation.dataset;
+        if (!settings.dryRun)
+            reporter.plan?.(plan.steps);
+        const scope = plan.communityOwner === undefined
+            ? ownerScope(client, plan.dataset.id)
+            : communityScope(client, plan.dataset.id, plan.communityOwner);
         const results = await reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () => publish(client, plan.steps, {
             datasetId: plan.dataset.id,
+            scope,
             chunkSize: settings.chunkSize,
+            partConcurrency: settings.partConcurrency,
             concurrency: settings.concurrency,
             dryRun: settings.dryRun,
             knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
-            claimedResourceIds: new Set(),
-            checksums: plan.checksums,
             onProgress: (entry, sent) => reporter.progress(entry, sent),
+            onResult: (result) => reporter.stepDone?.(result),
         }));
-        const datasetResult = plan.datasetStep && (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun));
-        return { report: buildReport(results, datasetResult, plan.dataset, client.origin, settings.dryRun), results, datasetResult };
+        const datasetResult = plan.datasetStep &&
+            (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun));
+        const order = settings.order === 'as-listed'
+            ? await applyOrder(client, plan.dataset.id, results, settings.dryRun)
+            : undefined;
+        const analysis = await analysisOf(settings, scope, results, startedAt, reporter);
+        const report = buildReport({
+            results,
+            datasetResult,
+            order,
+            dataset: plan.dataset,
+            datasetCreated: creation !== undefined,
+            origin: client.origin,
+            dryRun: settings.dryRun,
+            hiddenLeftOut: plan.hiddenLeftOut,
+            ...(analysis ? { analysis } : {}),
+            ...(settings.provenance && options.provenance ? { provenance: options.provenance } : {}),
+        });
+        return { report, results, datasetResult, order };
     }
     finally {
         await client.close();
     }
 }
+/** `wait-for-analysis`: what data.gouv.fr's analyser made of the published resources, if asked. */
+async function analysisOf(settings, scope, results, since, reporter) {
+    const seconds = settings.waitForAnalysisSeconds;
+    if (seconds <= 0 || settings.dryRun || analysable(results).length === 0)
+        return undefined;
+    if (scope.kind === 'community') {
+        reporter.warning('wait-for-analysis: data.gouv.fr does not analyse community resources; not waiting');
+        return undefined;
+    }
+    return reporter.group(`Wait up to ${seconds} s for data.gouv.fr's analysis`, async () => {
+        const { reports, timedOut } = await waitForAnalysis(scope, results, seconds, since, reporter);
+        const pending = reports.filter((r) => r.state === 'pending').length;
+        if (timedOut)
+            reporter.warning(`wait-for-analysis: ${plural(pending, 'resource')} not analysed after ${seconds} s (reported ` +
+                `as pending; the analysis goes on)`);
+        else
+            reporter.info(`data.gouv.fr analysed ${plural(reports.length, 'resource')}`);
+        return reports;
+    });
+}
+/**
+ * `create-dataset`: the dataset first, then everything is published into it. When udata gave it
+ * another slug than asked (a private dataset of someone else holds it), nothing more is done: the
+ * next run would not find it by that slug and would create another.
+ */
+async function createDataset(client, plan, reporter) {
+    const { body, slug } = plan.creation;
+    const dataset = await reporter.group('Create the dataset', async () => {
+        const created = await client.createDataset(body, slug);
+        reporter.info(`Created dataset '${created.title}' (${created.id}) at ${created.page ?? created.slug}`);
+        return created;
+    });
+    if (dataset.slug === slug)
+        return { dataset };
+    const error = `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug '${dataset.slug}', ` +
+        `not '${slug}' (the slug is taken, maybe by a private dataset); nothing was published into it: ` +
+        `set dataset: ${dataset.slug} and run again`;
+    const datasetResult = {
+        action: 'failed',
+        reason: 'created with another slug',
+        patched: [],
+        error,
+    };
+    const report = buildReport({
+        results: [],
+        datasetResult,
+        dataset,
+        datasetCreated: true,
+        origin: client.origin,
+        dryRun: false,
+        hiddenLeftOut: 0,
+    });
+    return { dataset, stop: { report, results: [], datasetResult, order: undefined } };
+}
+async function runPreflight(client, settings, reporter, options, startedAt) {
+    const plan = await reporter.group('Preflight: dataset, files, matches, checksums', async () => {
+        const context = {
+            cwd: options.cwd,
+            startedAt,
+            ...(options.provenance ? { provenance: options.provenance } : {}),
+        };
+        const result = await preflight(client, settings, context).catch((error) => {
+            throw error instanceof PreflightError
+                ? new BlockedError(error, blockedReport(error, client.origin))
+                : error;
+        });
+        const resources = plural(result.dataset.resources.length, 'resource');
+        const entries = plural(result.steps.length, 'entry', 'entries');
+        reporter.info(`Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`);
+        return result;
+    });
+    for (const warning of plan.warnings)
+        reporter.warning(warning);
+    reporter.info(planTable(plan.steps, {
+        datasetStep: plan.datasetStep,
+        hiddenLeftOut: plan.hiddenLeftOut,
+        ordered: settings.order === 'as-listed',
+        creation: plan.creation
+            ? `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)`
+            : undefined,
+        waitSeconds: settings.waitForAnalysisSeconds,
+    }));
+    return plan;
+}
 /** One line per step: action, source, resource, reason. */
-function planTable(steps, datasetStep) {
+function planTable(steps, more = {}) {
+    const { datasetStep, hiddenLeftOut = 0 } = more;
     const rows = steps.map((s) => [s.action, report_describe(s).source, s.resource?.id ?? '(new)', s.reason]);
+    if (more.creation !== undefined)
+        rows.unshift(['create', 'dataset', '(new)', more.creation]);
     if (datasetStep !== undefined)
         rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason]);
+    if (more.ordered === true)
+        rows.push([
+            'order',
+            'as-listed',
+            '(dataset)',
+            'checked last: the published resources in the order of the entries',
+        ]);
+    if ((more.waitSeconds ?? 0) > 0)
+        rows.push([
+            'wait',
+            'analysis',
+            '(dataset)',
+            `up to ${more.waitSeconds} s for data.gouv.fr's analysis of what is published`,
+        ]);
+    const hidden = hiddenLeftOut > 0 ? `\n  ${hiddenNote(hiddenLeftOut)}` : '';
     if (rows.length === 0)
-        return 'Plan: nothing to publish';
+        return `Plan: nothing to publish${hidden}`;
     const table = alignedTable(rows)
         .split('\n')
         .map((line) => `  ${line}`)
         .join('\n');
-    return `Plan:\n${table}`;
+    return `Plan:\n${table}${hidden}`;
 }
 /** The failure line of a run whose entries did not all publish; `undefined` when all did. */
 function failureSummary(outcome) {
     const failures = outcome.report.failures.length;
     if (failures === 0)
         return undefined;
-    const total = outcome.results.length + (outcome.datasetResult ? 1 : 0);
+    const total = outcome.results.length + (outcome.datasetResult ? 1 : 0) + (outcome.order ? 1 : 0);
     return `${failures} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`;
 }
 
@@ -85902,38 +87454,63 @@ var dist = __nccwpck_require__(8815);
 
 
 
+
+
+
 const INPUT_NAMES = [
     'api-key',
     'dataset',
     'api-url',
+    'as',
+    'create-dataset',
     'files',
     'resources',
     'dataset-metadata',
     'remove',
+    'prune',
+    'order',
     'if-no-files-found',
     'include-hidden-files',
     'if-unchanged',
     'check-urls',
     'create-missing',
     'dry-run',
+    'provenance',
+    'wait-for-analysis',
     'chunk-size',
+    'part-concurrency',
     'concurrency',
     'max-retries',
     'timeout',
 ];
+/** The public data.gouv.fr instances by name, as the official Python client names them. */
+const INSTANCES = {
+    www: 'https://www.data.gouv.fr',
+    demo: 'https://demo.data.gouv.fr',
+    dev: 'https://dev.data.gouv.fr',
+};
 const DEFAULTS = {
-    'api-url': 'https://www.data.gouv.fr',
+    'api-url': 'www',
+    as: 'owner',
+    'create-dataset': 'false',
+    prune: 'false',
+    order: 'keep',
+    provenance: 'true',
+    'wait-for-analysis': '0',
     'if-no-files-found': 'error',
     'include-hidden-files': 'false',
     'if-unchanged': 'skip',
     'check-urls': 'true',
     'create-missing': 'false',
     'dry-run': 'false',
-    'chunk-size': '20000000',
+    'chunk-size': String(DEFAULT_CHUNK_SIZE),
+    'part-concurrency': '3',
     concurrency: '3',
-    'max-retries': '5',
-    timeout: '300',
+    'max-retries': String(DEFAULT_RETRY.maxRetries),
+    timeout: String(DEFAULT_TIMEOUT_MS / 1000),
 };
+// The defaults of the client (chunk size, retries, timeout) come from src/datagouv/: one source,
+// checked against action.yml by test/contract.test.ts.
 /** Thrown for bad input: its message lists every problem, each naming its input. */
 class InputError extends Error {
     name = 'InputError';
@@ -85942,7 +87519,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const oneOf = (input, values) => schemas_string().transform((value, ctx) => {
     if (values.includes(value))
         return value;
-    ctx.addIssue({ code: 'custom', message: `input '${input}' must be one of ${values.map((v) => `'${v}'`).join(', ')}, got '${value}'` });
+    ctx.addIssue({
+        code: 'custom',
+        message: `input '${input}' must be one of ${values.map((v) => `'${v}'`).join(', ')}, got '${value}'`,
+    });
     return NEVER;
 });
 const booleanInput = (input) => schemas_string().transform((value, ctx) => {
@@ -85950,14 +87530,38 @@ const booleanInput = (input) => schemas_string().transform((value, ctx) => {
         return true;
     if (['false', 'False', 'FALSE'].includes(value))
         return false;
-    ctx.addIssue({ code: 'custom', message: `input '${input}' must be 'true' or 'false', got '${value}'` });
+    ctx.addIssue({
+        code: 'custom',
+        message: `input '${input}' must be 'true' or 'false', got '${value}'`,
+    });
     return NEVER;
 });
 const integerInput = (input, min, max, unit) => schemas_string().transform((value, ctx) => {
     const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
     if (Number.isSafeInteger(number) && number >= min && number <= max)
         return number;
-    ctx.addIssue({ code: 'custom', message: `input '${input}' must be a whole number of ${unit} from ${min} to ${max}, got '${value}'` });
+    ctx.addIssue({
+        code: 'custom',
+        message: `input '${input}' must be a whole number of ${unit} from ${min} to ${max}, got '${value}'`,
+    });
+    return NEVER;
+});
+/** `90`, `90s`, `15m`, `1h`, `1h30m` -> seconds; `0` or `off` -> 0. At most a day. */
+const durationInput = (input) => schemas_string().transform((value, ctx) => {
+    const text = value.trim().toLowerCase();
+    if (text === 'off' || text === 'false')
+        return 0;
+    const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text);
+    const seconds = match && text !== ''
+        ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
+        : Number.NaN;
+    if (Number.isFinite(seconds) && seconds <= 86_400)
+        return seconds;
+    ctx.addIssue({
+        code: 'custom',
+        message: `input '${input}' must be a duration such as 90s, 15m or 1h30m (at most 24h), or 0 to not ` +
+            `wait, got '${value}'`,
+    });
     return NEVER;
 });
 const lines = (value) => value
@@ -85968,20 +87572,33 @@ const SchemaRefInput = union([
     schemas_string()
         .min(1)
         .transform((name) => ({ name })),
-    strictObject({ name: schemas_string().min(1).optional(), version: schemas_string().min(1).optional(), url: url().optional() }),
+    strictObject({
+        name: schemas_string().min(1).optional(),
+        version: schemas_string().min(1).optional(),
+        url: url().optional(),
+    }),
 ]);
 const ExtrasInput = record(schemas_string().min(1), union([schemas_string(), schemas_number(), schemas_boolean(), schemas_null()]), {
     error: 'must be a mapping of keys to strings, numbers, booleans or null',
 });
 const metadataFields = {
-    id: schemas_string().regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)').optional(),
-    title: schemas_string().trim().min(1, 'must not be empty').max(350, 'must be at most 350 characters').optional(),
+    id: schemas_string()
+        .regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)')
+        .optional(),
+    title: schemas_string()
+        .trim()
+        .min(1, 'must not be empty')
+        .max(350, 'must be at most 350 characters')
+        .optional(),
     description: schemas_string().max(100_000, 'must be at most 100000 characters').optional(),
     type: schemas_enum(RESOURCE_TYPES, { error: `must be one of ${RESOURCE_TYPES.join(', ')}` }).optional(),
     schema: SchemaRefInput.optional(),
     extras: ExtrasInput.optional(),
 };
-const FileEntryInput = strictObject({ path: schemas_string().min(1, 'must not be empty'), ...metadataFields });
+const FileEntryInput = strictObject({
+    path: schemas_string().min(1, 'must not be empty'),
+    ...metadataFields,
+});
 const RemoteEntryInput = strictObject({
     url: url({ protocol: /^(https?|ftps?)$/, error: 'must be an absolute http(s) or ftp(s) URL' }),
     format: schemas_string()
@@ -86003,7 +87620,8 @@ function parseResources(text) {
     const add = (label, raw) => {
         const remote = raw !== null && typeof raw === 'object' && 'url' in raw;
         if (remote && 'path' in raw) {
-            problems.push(`input 'resources', entry ${label}: give either 'path' (a local file) or 'url' (a remote resource), not both`);
+            problems.push(`input 'resources', entry ${label}: give either 'path' (a local file) or 'url' (a remote ` +
+                `resource), not both`);
             return;
         }
         const schema = remote ? RemoteEntryInput : FileEntryInput;
@@ -86031,31 +87649,57 @@ function parseResources(text) {
             else if (value === null)
                 add(label, { path });
             else
-                problems.push(`input 'resources', entry ${label}: the shorthand form maps a path to a resource id (path: id); use the list form for more fields`);
+                problems.push(`input 'resources', entry ${label}: the shorthand form maps a path to a resource id (path: ` +
+                    `id); use the list form for more fields`);
         }
     }
     else {
-        problems.push(`input 'resources' must be a list of entries ({path, ...} or {url, ...}) or a mapping path: resource-id, got ${typeof document}`);
+        problems.push(`input 'resources' must be a list of entries ({path, ...} or {url, ...}) or a mapping path: ` +
+            `resource-id, got ${typeof document}`);
     }
     if (problems.length > 0)
         throw new InputError(problems.join('\n'));
     return entries;
 }
-const isoDate = schemas_string().refine((value) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) && !Number.isNaN(Date.parse(value)), {
+const isoDate = schemas_string()
+    .refine((value) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) &&
+    !Number.isNaN(Date.parse(value)), {
     message: 'must be an ISO 8601 date such as 2026-01-31',
 });
-/** Writable dataset fields the action manages (reference §6.3); anything else is refused by name. */
+/**
+ * Writable dataset fields the action manages (docs/udata-protocol.md §6.3); anything else is
+ * refused by name.
+ */
 const DatasetMetadataInput = strictObject({
-    title: schemas_string().trim().min(1, 'must not be empty').max(350, 'must be at most 350 characters').optional(),
-    description: schemas_string().trim().min(1, 'must not be empty').max(100_000, 'must be at most 100000 characters').optional(),
-    tags: array(schemas_string().trim().min(3, 'a tag must be 3 to 96 characters').max(96, 'a tag must be 3 to 96 characters'), { error: 'must be a list of strings' })
+    title: schemas_string()
+        .trim()
+        .min(1, 'must not be empty')
+        .max(350, 'must be at most 350 characters')
+        .optional(),
+    description: schemas_string()
+        .trim()
+        .min(1, 'must not be empty')
+        .max(100_000, 'must be at most 100000 characters')
+        .optional(),
+    tags: array(schemas_string()
+        .trim()
+        .min(3, 'a tag must be 3 to 96 characters')
+        .max(96, 'a tag must be 3 to 96 characters'), { error: 'must be a list of strings' })
         .optional(),
     frequency: schemas_string().min(1).optional(),
     frequency_date: isoDate.optional(),
-    temporal_coverage: strictObject({ start: isoDate, end: isoDate.optional() }, { error: 'must be {start, end?} with ISO dates' }).optional(),
-    spatial: strictObject({ zones: array(schemas_string().min(1)).optional(), granularity: schemas_string().min(1).optional() }).optional(),
+    temporal_coverage: strictObject({ start: isoDate, end: isoDate.optional() }, { error: 'must be {start, end?} with ISO dates' })
+        .optional(),
+    spatial: strictObject({
+        zones: array(schemas_string().min(1)).optional(),
+        granularity: schemas_string().min(1).optional(),
+    })
+        .optional(),
     license: schemas_string().min(1).optional(),
     private: schemas_boolean({ error: 'must be true or false' }).optional(),
+    organization: schemas_string()
+        .regex(/^[0-9a-f]{24}$/i, 'must be an organisation id (24 hexadecimal characters)')
+        .optional(),
     extras: ExtrasInput.optional(),
 });
 /** The `dataset-metadata` input: a partial patch of the dataset. */
@@ -86078,7 +87722,7 @@ function parseDocument(input, text) {
         return (0,dist/* parse */.qg)(text, { logLevel: 'error' });
     }
     catch (error) {
-        throw new InputError(`input '${input}' is neither YAML nor JSON: ${error instanceof Error ? error.message.split('\n', 1)[0] : String(error)}`);
+        throw new InputError(`input '${input}' is neither YAML nor JSON: ${toErrorMessage(error).split('\n', 1)[0]}`);
     }
 }
 function issuesOf(where, issues, accepted) {
@@ -86098,10 +87742,10 @@ const SettingsSchema = object({
     dataset: schemas_string().min(1, "input 'dataset' is required: a dataset id or slug"),
     'api-url': schemas_string().transform((value, ctx) => {
         try {
-            return parseApiUrl(value).origin;
+            return parseApiUrl(INSTANCES[value] ?? value).origin;
         }
         catch (error) {
-            ctx.addIssue({ code: 'custom', message: `input 'api-url': ${error instanceof Error ? error.message : String(error)}` });
+            ctx.addIssue({ code: 'custom', message: `input 'api-url': ${toErrorMessage(error)}` });
             return NEVER;
         }
     }),
@@ -86109,6 +87753,12 @@ const SettingsSchema = object({
     resources: schemas_string(),
     'dataset-metadata': schemas_string(),
     remove: schemas_string().transform(lines),
+    as: oneOf('as', ['owner', 'community']),
+    'create-dataset': booleanInput('create-dataset'),
+    prune: booleanInput('prune'),
+    order: oneOf('order', ['keep', 'as-listed']),
+    provenance: booleanInput('provenance'),
+    'wait-for-analysis': durationInput('wait-for-analysis'),
     'check-urls': booleanInput('check-urls'),
     'if-no-files-found': oneOf('if-no-files-found', ['error', 'warn', 'ignore']),
     'include-hidden-files': booleanInput('include-hidden-files'),
@@ -86116,19 +87766,23 @@ const SettingsSchema = object({
     'create-missing': booleanInput('create-missing'),
     'dry-run': booleanInput('dry-run'),
     'chunk-size': integerInput('chunk-size', 1024, 2 ** 31, 'bytes'),
+    'part-concurrency': integerInput('part-concurrency', 1, 8, 'parts in flight'),
     concurrency: integerInput('concurrency', 1, 16, 'parallel uploads'),
     'max-retries': integerInput('max-retries', 0, 20, 'retries'),
     timeout: integerInput('timeout', 1, 86_400, 'seconds'),
 });
-/** Reads every input through `getInput` (core.getInput in the action) and validates them together. */
-function readSettings(getInput) {
+/**
+ * Reads every input through `getInput` (core.getInput in the action) and validates them together.
+ */
+function readSettings(getInput, messages = {}) {
     const raw = Object.fromEntries(INPUT_NAMES.map((name) => {
         const value = getInput(name).trim();
         return [name, value === '' ? (DEFAULTS[name] ?? '') : value];
     }));
     const problems = [];
     if (raw['api-key'] === '' && !['true', 'True', 'TRUE'].includes(raw['dry-run'] ?? '')) {
-        problems.push("input 'api-key' is required unless 'dry-run' is true (store the key as a secret: api-key: ${{ secrets.DATAGOUV_API_KEY }})");
+        problems.push(messages.missingKey ??
+            "input 'api-key' is required unless 'dry-run' is true (store the key as a secret: api-key: ${{ secrets.DATAGOUV_API_KEY }})");
     }
     const parsed = SettingsSchema.safeParse(raw);
     if (!parsed.success)
@@ -86139,43 +87793,117 @@ function readSettings(getInput) {
         resources = parseResources(raw.resources ?? '');
     }
     catch (error) {
-        problems.push(error instanceof Error ? error.message : String(error));
+        problems.push(toErrorMessage(error));
     }
     try {
         datasetMetadata = parseDatasetMetadata(raw['dataset-metadata'] ?? '');
     }
     catch (error) {
-        problems.push(error instanceof Error ? error.message : String(error));
+        problems.push(toErrorMessage(error));
     }
     if (!parsed.success || problems.length > 0)
         throw new InputError(problems.join('\n'));
     const value = parsed.data;
-    if (value.files.length === 0 && resources.length === 0 && datasetMetadata === undefined && value.remove.length === 0) {
+    if (value.files.length === 0 &&
+        resources.length === 0 &&
+        datasetMetadata === undefined &&
+        value.remove.length === 0) {
         throw new InputError("nothing to publish: give 'files' (newline-separated globs), 'resources' (entries with a path or a url), 'dataset-metadata' or 'remove'");
     }
     return {
         apiKey: value['api-key'] === '' ? undefined : value['api-key'],
         dataset: value.dataset,
         apiUrl: value['api-url'],
+        publishAs: value.as,
+        createDataset: value['create-dataset'],
         files: value.files,
         resources,
         datasetMetadata,
         remove: value.remove,
+        prune: value.prune,
+        order: value.order,
         ifNoFilesFound: value['if-no-files-found'],
         includeHiddenFiles: value['include-hidden-files'],
         ifUnchanged: value['if-unchanged'],
         checkUrls: value['check-urls'],
         createMissing: value['create-missing'],
         dryRun: value['dry-run'],
+        provenance: value.provenance,
+        waitForAnalysisSeconds: value['wait-for-analysis'],
         chunkSize: value['chunk-size'],
+        partConcurrency: value['part-concurrency'],
         concurrency: value.concurrency,
         maxRetries: value['max-retries'],
         timeoutSeconds: value.timeout,
     };
 }
 
+;// CONCATENATED MODULE: ./src/engine/progress.ts
+
+function periodicLines(chunkSize, now = Date.now) {
+    const state = new Map();
+    return (entry, sent, line) => {
+        if (entry.size <= chunkSize)
+            return;
+        const at = now();
+        const s = state.get(entry.path) ?? { started: at, logged: at, finished: false };
+        state.set(entry.path, s);
+        // Every 10 s, and once when the count first reaches the size (re-sent bytes can carry it past).
+        const reachedEnd = sent >= entry.size && !s.finished;
+        if (at - s.logged < 10_000 && !reachedEnd)
+            return;
+        if (reachedEnd)
+            s.finished = true;
+        s.logged = at;
+        const seconds = Math.max(0.001, (at - s.started) / 1000);
+        const percent = entry.size === 0 ? 100 : Math.min(100, (100 * sent) / entry.size);
+        const rate = formatBytes(Math.round(sent / seconds));
+        line(`${entry.source}: ${formatBytes(Math.min(sent, entry.size))} of ${formatBytes(entry.size)} ` +
+            `(${percent.toFixed(0)} %), ${rate}/s`);
+    };
+}
+
+;// CONCATENATED MODULE: ./src/version.ts
+/** The package version, checked against package.json by test/contract.test.ts. */
+const VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./src/action/provenance.ts
+
+function runnerProvenance(env = process.env) {
+    const provenance = { tool: `datagouv-publish-action/${VERSION}` };
+    const given = (name) => {
+        const value = env[name]?.trim();
+        return value === undefined || value === '' ? undefined : value;
+    };
+    const repository = given('GITHUB_REPOSITORY');
+    if (repository !== undefined)
+        provenance.repository = repository;
+    const commit = given('GITHUB_SHA');
+    if (commit !== undefined)
+        provenance.commit = commit;
+    const ref = given('GITHUB_REF');
+    if (ref !== undefined)
+        provenance.ref = ref;
+    const workflow = given('GITHUB_WORKFLOW');
+    if (workflow !== undefined)
+        provenance.workflow = workflow;
+    const runId = given('GITHUB_RUN_ID');
+    if (repository !== undefined && runId !== undefined && /^\d+$/.test(runId)) {
+        const server = given('GITHUB_SERVER_URL') ?? 'https://github.com';
+        const attempt = Number(given('GITHUB_RUN_ATTEMPT') ?? '1');
+        provenance.runUrl = `${server}/${repository}/actions/runs/${runId}${attempt > 1 ? `/attempts/${attempt}` : ''}`;
+    }
+    return provenance;
+}
+
 ;// CONCATENATED MODULE: ./src/action/main.ts
-/** The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails the step. */
+/**
+ * The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails
+ * the step.
+ */
+
+
+
 
 
 
@@ -86188,15 +87916,14 @@ async function run() {
         core_setSecret(key);
     try {
         const settings = readSettings((name) => getInput(name));
+        const { baseDelayMs } = baseDelayFromEnv(process.env);
         const outcome = await execute(settings, runnerReporter(settings), {
             cwd: process.cwd(),
-            userAgent: `datagouv-publish-action (+https://github.com/${process.env.GITHUB_REPOSITORY ?? 'local'})`,
-            ...retryBaseOverride(),
+            userAgent: `datagouv-publish-action/${VERSION} (+https://github.com/${process.env.GITHUB_REPOSITORY ?? 'local'})`,
+            provenance: runnerProvenance(),
+            ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
         });
-        for (const [name, value] of Object.entries(outcome.report.outputs))
-            setOutput(name, value);
-        info(outcome.report.table);
-        await summary.addRaw(outcome.report.summary).write();
+        await writeReport(outcome.report);
         const failed = failureSummary(outcome);
         if (failed !== undefined) {
             for (const failure of outcome.report.failures)
@@ -86205,44 +87932,29 @@ async function run() {
         }
     }
     catch (error) {
+        // A stopped preflight still says what it knew: outputs and a summary listing every problem.
+        if (error instanceof BlockedError)
+            await writeReport(error.report).catch(() => undefined);
         setFailed(toErrorMessage(error));
     }
 }
+/** Outputs, the log table and the job summary: the one place they are written. */
+async function writeReport(report) {
+    for (const [name, value] of Object.entries(report.outputs))
+        setOutput(name, value);
+    if (report.table !== '')
+        info(report.table);
+    await summary.addRaw(report.summary).write();
+}
 function runnerReporter(settings) {
+    const lines = periodicLines(settings.chunkSize);
     return {
         info: info,
         debug: core_debug,
         warning: warning,
         group: (name, fn) => group(name, fn),
-        progress: progressLogger(settings),
+        progress: (entry, sent) => lines(entry, sent, info),
     };
-}
-/** Logs an upload's progress at most every 10 s (bytes, percentage, rate); small files stay quiet. */
-function progressLogger(settings) {
-    const state = new Map();
-    return (entry, sent) => {
-        if (entry.size <= settings.chunkSize)
-            return;
-        const now = Date.now();
-        const s = state.get(entry.path) ?? { started: now, logged: now, finished: false };
-        state.set(entry.path, s);
-        // Every 10 s, and once when the count first reaches the size (re-sent bytes can carry it past).
-        const reachedEnd = sent >= entry.size && !s.finished;
-        if (now - s.logged < 10_000 && !reachedEnd)
-            return;
-        if (reachedEnd)
-            s.finished = true;
-        s.logged = now;
-        const seconds = Math.max(0.001, (now - s.started) / 1000);
-        const percent = entry.size === 0 ? 100 : Math.min(100, (100 * sent) / entry.size);
-        info(`${entry.source}: ${formatBytes(Math.min(sent, entry.size))} of ${formatBytes(entry.size)} (${percent.toFixed(0)} %), ${formatBytes(Math.round(sent / seconds))}/s`);
-    };
-}
-/** Test knob: the integration tests shorten the backoff; users have `max-retries`. */
-function retryBaseOverride() {
-    const raw = process.env.DATAGOUV_PUBLISH_RETRY_BASE_MS;
-    const value = Number(raw);
-    return raw !== undefined && raw !== '' && Number.isFinite(value) && value >= 0 ? { retryBaseDelayMs: value } : {};
 }
 
 

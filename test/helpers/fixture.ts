@@ -43,13 +43,15 @@ export async function fixture(seed: Omit<DatasetSeed, 'owner'> = {}): Promise<Fi
       return file
     },
     run(inputs, env) {
-      // Provenance (on by default in the action) adds one extras merge to every write; the tests of
-      // request sequences and extras predate it and leave it out. test/provenance.test.ts covers it.
+      // Provenance (on by default in the action) adds one extras merge to every write, and parts go
+      // three at a time by default: the tests of request sequences, extras and part order predate
+      // both and leave them out. test/provenance.test.ts and test/parallel-parts.test.ts cover them.
       const all = {
         'api-url': emulator.url,
         'api-key': user.apiKey,
         dataset: dataset.id,
         provenance: 'false',
+        'part-concurrency': '1',
         ...inputs,
       }
       return runAction(all, { cwd: workspace, ...(env ? { env } : {}) })
