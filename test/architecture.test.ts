@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { longFunctions } from './helpers/long-functions.js'
 
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src')
 
@@ -112,6 +113,16 @@ describe('architecture', () => {
     } finally {
       await rm(root, { recursive: true, force: true })
     }
+  })
+
+  it('no function in src/ is longer than 60 lines without a written reason (`Long:`)', async () => {
+    const files = await sources(SRC)
+    const long = await Promise.all(
+      files.map(async (file) =>
+        longFunctions(path.relative(SRC, file), await readFile(file, 'utf8')),
+      ),
+    )
+    expect(long.flat()).toEqual([])
   })
 
   it('ARCHITECTURE.md states the same rules', async () => {

@@ -259,17 +259,22 @@ export function renderFrame(model: ProgressModel, columns: number): string[] {
     return clip(`  ${parts.join('  ')}`, columns)
   })
 
+  return [...lines, clip(`  ${totalLine(model, uploads.length)}`, columns)]
+}
+
+/** `Total:  1/3 files done  12.0 MiB / 60.0 MiB  8.00 MiB/s  ETA 0:06`. */
+function totalLine(model: ProgressModel, inFlight: number): string {
   const t = model.totals()
   const files =
     t.files === undefined
-      ? `${plural(t.done, 'file')} done, ${uploads.length} in flight`
+      ? `${plural(t.done, 'file')} done, ${inFlight} in flight`
       : `${t.done}/${plural(t.files, 'file')} done`
   const failed = t.failed > 0 ? `, ${t.failed} failed` : ''
   const bytes =
     t.size === undefined
       ? `${formatBytes(t.bytes)} sent`
       : `${formatBytes(t.bytes)} / ${formatBytes(t.size)}`
-  const total = [
+  return [
     'Total:',
     `${files}${failed}`,
     bytes,
@@ -278,7 +283,6 @@ export function renderFrame(model: ProgressModel, columns: number): string[] {
   ]
     .filter(Boolean)
     .join('  ')
-  return [...lines, clip(`  ${total}`, columns)]
 }
 
 /** Cells of the narrowest bar worth drawing. */

@@ -457,7 +457,7 @@ export class DatagouvClient {
     const started = Date.now()
     try {
       const response = await request(url, {
-        method: method as Dispatcher.HttpMethod,
+        method,
         headers,
         // undici writes an async iterable chunk by chunk (client-h1 `writeIterable`); its request()
         // typings list only streams and buffers.

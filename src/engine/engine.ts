@@ -99,21 +99,7 @@ export async function execute(
       plan.communityOwner === undefined
         ? ownerScope(client, plan.dataset.id)
         : communityScope(client, plan.dataset.id, plan.communityOwner)
-    const results = await reporter.group(
-      settings.dryRun ? 'Dry run: nothing is written' : 'Publish',
-      () =>
-        publish(client, plan.steps, {
-          datasetId: plan.dataset.id,
-          scope,
-          chunkSize: settings.chunkSize,
-          partConcurrency: settings.partConcurrency,
-          concurrency: settings.concurrency,
-          dryRun: settings.dryRun,
-          knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
-          onProgress: (entry, sent) => reporter.progress(entry, sent),
-          onResult: (result) => reporter.stepDone?.(result),
-        }),
-    )
+    const results = await runSteps(client, scope, plan, settings, reporter)
     const datasetResult =
       plan.datasetStep &&
       (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun))
@@ -138,6 +124,29 @@ export async function execute(
   } finally {
     await client.close()
   }
+}
+
+/** The plan's steps, executed (or, in a dry run, reported as planned). */
+async function runSteps(
+  client: DatagouvClient,
+  scope: Scope,
+  plan: Preflight,
+  settings: Settings,
+  reporter: Reporter,
+): Promise<Result[]> {
+  return reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
+    publish(client, plan.steps, {
+      datasetId: plan.dataset.id,
+      scope,
+      chunkSize: settings.chunkSize,
+      partConcurrency: settings.partConcurrency,
+      concurrency: settings.concurrency,
+      dryRun: settings.dryRun,
+      knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
+      onProgress: (entry, sent) => reporter.progress(entry, sent),
+      onResult: (result) => reporter.stepDone?.(result),
+    }),
+  )
 }
 
 /** `wait-for-analysis`: what data.gouv.fr's analyser made of the published resources, if asked. */

@@ -252,17 +252,19 @@ const ExtrasInput = z.record(
   },
 )
 
+/** A title, of a resource or of the dataset: udata's `TITLE_SIZE_LIMIT`. */
+const TitleInput = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(350, 'must be at most 350 characters')
+
 const metadataFields = {
   id: z
     .string()
     .regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)')
     .optional(),
-  title: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(350, 'must be at most 350 characters')
-    .optional(),
+  title: TitleInput.optional(),
   description: z.string().max(100_000, 'must be at most 100000 characters').optional(),
   type: z.enum(RESOURCE_TYPES, { error: `must be one of ${RESOURCE_TYPES.join(', ')}` }).optional(),
   schema: SchemaRefInput.optional(),
@@ -360,12 +362,7 @@ const isoDate = z
  * refused by name.
  */
 const DatasetMetadataInput = z.strictObject({
-  title: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(350, 'must be at most 350 characters')
-    .optional(),
+  title: TitleInput.optional(),
   description: z
     .string()
     .trim()
@@ -542,6 +539,15 @@ export function readSettings(
       "nothing to publish: give 'files' (newline-separated globs), 'resources' (entries with a path or a url), 'dataset-metadata' or 'remove'",
     )
   }
+  return settingsOf(value, resources, datasetMetadata)
+}
+
+/** The validated inputs as the engine's `Settings`. */
+function settingsOf(
+  value: z.infer<typeof SettingsSchema>,
+  resources: ResourceEntrySpec[],
+  datasetMetadata: DatasetMetadata | undefined,
+): Settings {
   return {
     apiKey: value['api-key'] === '' ? undefined : value['api-key'],
     dataset: value.dataset,

@@ -83,8 +83,7 @@ function addRemoteEntry(
   const { kind, label, url, ...metadata } = spec
   const entry: RemoteEntry = { ...metadata, kind, label, url, source: url }
   if (spec.id !== undefined) entry.id = spec.id.toLowerCase()
-  seen.set(spec.url, entry)
-  manifest.entries.push(entry)
+  add(manifest, seen, spec.url, entry)
 }
 
 /** A `resources` entry with a `path`: it must name exactly one file. */
@@ -122,8 +121,11 @@ async function addFileEntry(
     )
     return
   }
-  const entry = toEntry(file, cwd, spec.label, spec)
-  seen.set(file.path, entry)
+  add(manifest, seen, file.path, toEntry(file, cwd, spec.label, spec))
+}
+
+function add(manifest: Manifest, seen: Seen, key: string, entry: Entry): void {
+  seen.set(key, entry)
   manifest.entries.push(entry)
 }
 
@@ -161,9 +163,7 @@ async function addGlobbedFiles(
     }
     for (const file of found.files) {
       if (seen.has(file.path)) continue
-      const entry = toEntry(file, cwd, `files '${pattern}'`)
-      seen.set(file.path, entry)
-      manifest.entries.push(entry)
+      add(manifest, seen, file.path, toEntry(file, cwd, `files '${pattern}'`))
     }
   }
 }

@@ -329,29 +329,40 @@ export function decideFile(
     return afterUpload('upload', `the server's checksum type '${stored.type}' cannot be compared`)
   if (stored.value.toLowerCase() !== localChecksum.toLowerCase())
     return afterUpload('upload', `${stored.type} differs`)
-  const patch = metadataPatch(entry, resource, title)
-  const extras = extrasPatch(entry.extras, resource.extras)
+  return unchangedFile({ ...base, ...clears }, resource, recorded, stored.type)
+}
+
+/** An unchanged file: only its metadata, if the entry's differs, else nothing. */
+function unchangedFile(
+  base: Omit<FileStep, 'action' | 'reason' | 'patch' | 'extras'>,
+  resource: Resource,
+  recorded: { title: string } | undefined,
+  checksumType: string,
+): FileStep {
+  const patch = metadataPatch(base.entry, resource, base.title)
+  const extras = extrasPatch(base.entry.extras, resource.extras)
   const fields = [...Object.keys(patch), ...(Object.keys(extras).length > 0 ? ['extras'] : [])]
-  if (fields.length > 0) {
-    const restoring =
-      recorded !== undefined && patch.title === recorded.title
-        ? ' (a title an earlier run could not put back)'
-        : ''
+  if (fields.length === 0) {
+    const { clearsDatasetRecord: _clears, ...rest } = base
     return {
-      ...base,
-      action: 'update',
-      reason: `unchanged file; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}${restoring}`,
-      patch,
-      extras,
-      ...clears,
+      ...rest,
+      action: 'skip',
+      reason: `unchanged (${checksumType} and size match)`,
+      patch: {},
+      extras: {},
     }
   }
+  const restoring =
+    recorded !== undefined && patch.title === recorded.title
+      ? ' (a title an earlier run could not put back)'
+      : ''
+  const differ = `${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`
   return {
     ...base,
-    action: 'skip',
-    reason: `unchanged (${stored.type} and size match)`,
-    patch: {},
-    extras: {},
+    action: 'update',
+    reason: `unchanged file; ${differ}${restoring}`,
+    patch,
+    extras,
   }
 }
 
@@ -413,27 +424,7 @@ export function decideRemote(
   const { resource, entry } = target
   const state = probe ? remoteState(probe) : {}
   const wantedExtras = { ...(entry.extras ?? {}), ...state }
-  if (resource === undefined) {
-    const create: RemoteStep['create'] = {
-      url: entry.url,
-      title: entry.title ?? defaultRemoteTitle(entry.url),
-      type: entry.type ?? 'main',
-    }
-    if (entry.description !== undefined) create.description = entry.description
-    if (entry.format !== undefined) create.format = entry.format
-    if (entry.schema !== undefined) create.schema = entry.schema
-    const extras = extrasPatch(wantedExtras, {})
-    return {
-      kind: 'url',
-      ...target,
-      action: 'create',
-      reason: 'new: no remote resource has this URL',
-      ...(probe ? { probe } : {}),
-      create,
-      patch: {},
-      extras,
-    }
-  }
+  if (resource === undefined) return remoteCreation(target, probe, wantedExtras)
   const extras = extrasPatch(wantedExtras, resource.extras)
   const metadata = metadataPatch(entry, resource, resource.title)
   const step = (action: RemoteAction, reason: string): RemoteStep => {
@@ -472,6 +463,33 @@ export function decideRemote(
       `remote unchanged; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`,
     )
   return step('skip', 'remote unchanged (same validators as at the last signal)')
+}
+
+/** A new remote resource: the body of its creation, then its extras. */
+function remoteCreation(
+  target: Target<RemoteEntry>,
+  probe: UrlProbe | undefined,
+  wantedExtras: Record<string, ExtraValue>,
+): RemoteStep {
+  const { entry } = target
+  const create: RemoteStep['create'] = {
+    url: entry.url,
+    title: entry.title ?? defaultRemoteTitle(entry.url),
+    type: entry.type ?? 'main',
+  }
+  if (entry.description !== undefined) create.description = entry.description
+  if (entry.format !== undefined) create.format = entry.format
+  if (entry.schema !== undefined) create.schema = entry.schema
+  return {
+    kind: 'url',
+    ...target,
+    action: 'create',
+    reason: 'new: no remote resource has this URL',
+    ...(probe ? { probe } : {}),
+    create,
+    patch: {},
+    extras: extrasPatch(wantedExtras, {}),
+  }
 }
 
 /**

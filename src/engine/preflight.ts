@@ -97,44 +97,29 @@ export async function preflight(
   context: RunContext,
 ): Promise<Preflight> {
   const metadata = settings.datasetMetadata
-  const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
-    fetchDataset(client, settings),
-    client.getExtensions(),
-    buildManifest(settings, context.cwd),
-    metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
-    metadata?.license !== undefined ? client.getLicenses() : undefined,
-  ])
   const problems: string[] = []
-  const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined
-  problems.push(...(creation?.problems ?? []))
-  const community =
-    settings.publishAs === 'community' && found !== undefined
-      ? await communityView(client, settings, found, problems)
-      : undefined
-  const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata)
+  const { found, extensions, manifest, known, creation, community, dataset } = await readAll(
+    client,
+    settings,
+    context,
+    problems,
+  )
+  // A reuser needs no right on the dataset; a dry run writes nothing.
   const writing = {
-    resources: !settings.dryRun && community === undefined,
-    dataset: !settings.dryRun && metadata !== undefined,
+    resources: !settings.dryRun && !community,
+    dataset: !settings.dryRun && !!metadata,
   }
   problems.push(
     ...datasetProblems(dataset, writing),
     ...ownership(settings, found),
     ...manifest.problems,
   )
-  // A dataset about to be created holds nothing to match: every entry creates its resource.
-  const createMissing = settings.createMissing || creation !== undefined
-  const {
-    targets,
-    problems: matchProblems,
-    blocked,
-  } = matchEntries(manifest.entries, dataset, extensions, createMissing)
-  problems.push(...matchProblems)
-  const removals = planRemovals(settings.remove, dataset, targets)
-  problems.push(...removals.problems)
-  const pruned = settings.prune
-    ? prunable(settings, context, dataset, targets, removals.steps, problems)
-    : []
-  const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) }
+  const { targets, blocked, removals, pruned } = planEntries(settings, context, dataset, {
+    manifest,
+    extensions,
+    creating: creation !== undefined,
+    problems,
+  })
   const planned = metadata === undefined ? undefined : planDataset(metadata, dataset, known)
   problems.push(...(planned?.problems ?? []))
   const probes = settings.checkUrls
@@ -152,20 +137,77 @@ export async function preflight(
     settings.provenance && context.provenance
       ? provenanceExtras(context.provenance, context.startedAt)
       : undefined
-  const steps = [...withProvenance(decided, written), ...removals.steps, ...pruned]
-  const warnings = [...manifest.warnings, ...datasetWarnings(dataset)]
-  // The creation carries the fields; what is left for the dataset step is the extras merge.
-  const datasetStep =
-    creation !== undefined && planned !== undefined ? extrasOnly(planned.step) : planned?.step
   return {
     dataset,
-    steps,
-    ...(datasetStep ? { datasetStep } : {}),
-    ...(creation ? { creation: { body: creation.body, slug: settings.dataset } } : {}),
+    steps: [...withProvenance(decided, written), ...removals.steps, ...pruned],
+    // The creation carries the fields; what is left for the dataset step is the extras merge.
+    ...datasetSteps(creation, planned?.step, settings.dataset),
     ...(community ? { communityOwner: community.ownerId } : {}),
-    warnings,
+    warnings: [...manifest.warnings, ...datasetWarnings(dataset)],
     hiddenLeftOut: manifest.hiddenLeftOut,
   }
+}
+
+function datasetSteps(
+  creation: { body: Record<string, unknown> } | undefined,
+  step: DatasetStep | undefined,
+  slug: string,
+): Pick<Preflight, 'datasetStep' | 'creation'> {
+  const datasetStep = creation !== undefined && step !== undefined ? extrasOnly(step) : step
+  return {
+    ...(datasetStep ? { datasetStep } : {}),
+    ...(creation ? { creation: { body: creation.body, slug } } : {}),
+  }
+}
+
+/** Where each entry goes, what `remove` and `prune` delete; their problems added to `problems`. */
+function planEntries(
+  settings: Settings,
+  context: RunContext,
+  dataset: Dataset,
+  read: { manifest: Manifest; extensions: string[]; creating: boolean; problems: string[] },
+) {
+  const { manifest, problems } = read
+  // A dataset about to be created holds nothing to match: every entry creates its resource.
+  const createMissing = settings.createMissing || read.creating
+  const matched = matchEntries(manifest.entries, dataset, read.extensions, createMissing)
+  problems.push(...matched.problems)
+  const removals = planRemovals(settings.remove, dataset, matched.targets)
+  problems.push(...removals.problems)
+  const pruned = settings.prune
+    ? prunable(settings, context, dataset, matched.targets, removals.steps, problems)
+    : []
+  return { targets: matched.targets, blocked: matched.blocked, removals, pruned }
+}
+
+/**
+ * What the preflight reads before it checks: the dataset (or, with create-dataset, the one to
+ * create; with as: community, the key's owner's community resources on it), the instance's lists
+ * and the local files.
+ */
+async function readAll(
+  client: DatagouvClient,
+  settings: Settings,
+  context: RunContext,
+  problems: string[],
+) {
+  const metadata = settings.datasetMetadata
+  const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
+    fetchDataset(client, settings),
+    client.getExtensions(),
+    buildManifest(settings, context.cwd),
+    metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
+    metadata?.license !== undefined ? client.getLicenses() : undefined,
+  ])
+  const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined
+  problems.push(...(creation?.problems ?? []))
+  const community =
+    settings.publishAs === 'community' && found !== undefined
+      ? await communityView(client, settings, found, problems)
+      : undefined
+  const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata)
+  const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) }
+  return { found, extensions, manifest, known, creation, community, dataset }
 }
 
 /** Each target's step; local checksums are computed here, for equal sizes only. */

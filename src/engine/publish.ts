@@ -122,6 +122,12 @@ async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Re
     run.onResult?.(result)
     return result
   }
+  if (step.kind !== 'remove' && step.action === 'skip')
+    return done({
+      action: 'skipped',
+      patched: [],
+      ...(step.resource ? { resource: step.resource } : {}),
+    })
   if (run.dryRun)
     return done({
       action: 'planned',
@@ -163,8 +169,6 @@ async function runFile(
   run: Run,
   progress: { outcome?: Outcome },
 ): Promise<Outcome> {
-  if (step.action === 'skip')
-    return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
   if (step.action === 'update' && step.resource !== undefined) {
     const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras)
     await clearDatasetRecord(client, run.datasetId, step)
@@ -295,8 +299,6 @@ async function runRemote(
   run: Run,
   progress: { outcome?: Outcome },
 ): Promise<Outcome> {
-  if (step.action === 'skip')
-    return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) }
   if (step.resource === undefined) {
     const body = step.create ?? { url: step.entry.url }
     const created = await run.scope.createRemote(body, run.isNew)
