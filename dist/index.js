@@ -83016,7 +83016,7 @@ class DatagouvClient {
         const started = Date.now();
         try {
             const response = await (0,node_modules_undici/* request */.Em)(url, {
-                method: method,
+                method,
                 headers,
                 // undici writes an async iterable chunk by chunk (client-h1 `writeIterable`); its request()
                 // typings list only streams and buffers.
@@ -85210,8 +85210,7 @@ function addRemoteEntry(manifest, seen, spec) {
     const entry = { ...metadata, kind, label, url, source: url };
     if (spec.id !== undefined)
         entry.id = spec.id.toLowerCase();
-    seen.set(spec.url, entry);
-    manifest.entries.push(entry);
+    add(manifest, seen, spec.url, entry);
 }
 /** A `resources` entry with a `path`: it must name exactly one file. */
 async function addFileEntry(manifest, seen, spec, settings, cwd) {
@@ -85238,8 +85237,10 @@ async function addFileEntry(manifest, seen, spec, settings, cwd) {
         manifest.problems.push(`${where}: ${display(file.path, cwd)} is already published by entry ${previous.label}`);
         return;
     }
-    const entry = toEntry(file, cwd, spec.label, spec);
-    seen.set(file.path, entry);
+    add(manifest, seen, file.path, toEntry(file, cwd, spec.label, spec));
+}
+function add(manifest, seen, key, entry) {
+    seen.set(key, entry);
     manifest.entries.push(entry);
 }
 /**
@@ -85267,9 +85268,7 @@ async function addGlobbedFiles(manifest, seen, settings, cwd) {
         for (const file of found.files) {
             if (seen.has(file.path))
                 continue;
-            const entry = toEntry(file, cwd, `files '${pattern}'`);
-            seen.set(file.path, entry);
-            manifest.entries.push(entry);
+            add(manifest, seen, file.path, toEntry(file, cwd, `files '${pattern}'`));
         }
     }
 }
@@ -85580,28 +85579,33 @@ function decideFile(target, ifUnchanged, localChecksum, recorded) {
         return afterUpload('upload', `the server's checksum type '${stored.type}' cannot be compared`);
     if (stored.value.toLowerCase() !== localChecksum.toLowerCase())
         return afterUpload('upload', `${stored.type} differs`);
-    const patch = metadataPatch(entry, resource, title);
-    const extras = extrasPatch(entry.extras, resource.extras);
+    return unchangedFile({ ...base, ...clears }, resource, recorded, stored.type);
+}
+/** An unchanged file: only its metadata, if the entry's differs, else nothing. */
+function unchangedFile(base, resource, recorded, checksumType) {
+    const patch = metadataPatch(base.entry, resource, base.title);
+    const extras = extrasPatch(base.entry.extras, resource.extras);
     const fields = [...Object.keys(patch), ...(Object.keys(extras).length > 0 ? ['extras'] : [])];
-    if (fields.length > 0) {
-        const restoring = recorded !== undefined && patch.title === recorded.title
-            ? ' (a title an earlier run could not put back)'
-            : '';
+    if (fields.length === 0) {
+        const { clearsDatasetRecord: _clears, ...rest } = base;
         return {
-            ...base,
-            action: 'update',
-            reason: `unchanged file; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}${restoring}`,
-            patch,
-            extras,
-            ...clears,
+            ...rest,
+            action: 'skip',
+            reason: `unchanged (${checksumType} and size match)`,
+            patch: {},
+            extras: {},
         };
     }
+    const restoring = recorded !== undefined && patch.title === recorded.title
+        ? ' (a title an earlier run could not put back)'
+        : '';
+    const differ = `${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`;
     return {
         ...base,
-        action: 'skip',
-        reason: `unchanged (${stored.type} and size match)`,
-        patch: {},
-        extras: {},
+        action: 'update',
+        reason: `unchanged file; ${differ}${restoring}`,
+        patch,
+        extras,
     };
 }
 /** Every metadata field the entry controls, with the title to end with. */
@@ -85655,30 +85659,8 @@ function decideRemote(target, ifUnchanged, probe) {
     const { resource, entry } = target;
     const state = probe ? remoteState(probe) : {};
     const wantedExtras = { ...(entry.extras ?? {}), ...state };
-    if (resource === undefined) {
-        const create = {
-            url: entry.url,
-            title: entry.title ?? defaultRemoteTitle(entry.url),
-            type: entry.type ?? 'main',
-        };
-        if (entry.description !== undefined)
-            create.description = entry.description;
-        if (entry.format !== undefined)
-            create.format = entry.format;
-        if (entry.schema !== undefined)
-            create.schema = entry.schema;
-        const extras = extrasPatch(wantedExtras, {});
-        return {
-            kind: 'url',
-            ...target,
-            action: 'create',
-            reason: 'new: no remote resource has this URL',
-            ...(probe ? { probe } : {}),
-            create,
-            patch: {},
-            extras,
-        };
-    }
+    if (resource === undefined)
+        return remoteCreation(target, probe, wantedExtras);
     const extras = extrasPatch(wantedExtras, resource.extras);
     const metadata = metadataPatch(entry, resource, resource.title);
     const step = (action, reason) => {
@@ -85713,6 +85695,31 @@ function decideRemote(target, ifUnchanged, probe) {
     if (fields.length > 0)
         return step('update', `remote unchanged; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`);
     return step('skip', 'remote unchanged (same validators as at the last signal)');
+}
+/** A new remote resource: the body of its creation, then its extras. */
+function remoteCreation(target, probe, wantedExtras) {
+    const { entry } = target;
+    const create = {
+        url: entry.url,
+        title: entry.title ?? defaultRemoteTitle(entry.url),
+        type: entry.type ?? 'main',
+    };
+    if (entry.description !== undefined)
+        create.description = entry.description;
+    if (entry.format !== undefined)
+        create.format = entry.format;
+    if (entry.schema !== undefined)
+        create.schema = entry.schema;
+    return {
+        kind: 'url',
+        ...target,
+        action: 'create',
+        reason: 'new: no remote resource has this URL',
+        ...(probe ? { probe } : {}),
+        create,
+        patch: {},
+        extras: extrasPatch(wantedExtras, {}),
+    };
 }
 /**
  * Which recorded validators differ from what the URL answers now; `undefined` when it gives none.
@@ -86037,35 +86044,20 @@ class PreflightError extends Error {
 }
 async function preflight(client, settings, context) {
     const metadata = settings.datasetMetadata;
-    const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
-        fetchDataset(client, settings),
-        client.getExtensions(),
-        buildManifest(settings, context.cwd),
-        metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
-        metadata?.license !== undefined ? client.getLicenses() : undefined,
-    ]);
     const problems = [];
-    const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined;
-    problems.push(...(creation?.problems ?? []));
-    const community = settings.publishAs === 'community' && found !== undefined
-        ? await communityView(client, settings, found, problems)
-        : undefined;
-    const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata);
+    const { found, extensions, manifest, known, creation, community, dataset } = await readAll(client, settings, context, problems);
+    // A reuser needs no right on the dataset; a dry run writes nothing.
     const writing = {
-        resources: !settings.dryRun && community === undefined,
-        dataset: !settings.dryRun && metadata !== undefined,
+        resources: !settings.dryRun && !community,
+        dataset: !settings.dryRun && !!metadata,
     };
     problems.push(...datasetProblems(dataset, writing), ...ownership(settings, found), ...manifest.problems);
-    // A dataset about to be created holds nothing to match: every entry creates its resource.
-    const createMissing = settings.createMissing || creation !== undefined;
-    const { targets, problems: matchProblems, blocked, } = matchEntries(manifest.entries, dataset, extensions, createMissing);
-    problems.push(...matchProblems);
-    const removals = planRemovals(settings.remove, dataset, targets);
-    problems.push(...removals.problems);
-    const pruned = settings.prune
-        ? prunable(settings, context, dataset, targets, removals.steps, problems)
-        : [];
-    const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) };
+    const { targets, blocked, removals, pruned } = planEntries(settings, context, dataset, {
+        manifest,
+        extensions,
+        creating: creation !== undefined,
+        problems,
+    });
     const planned = metadata === undefined ? undefined : planDataset(metadata, dataset, known);
     problems.push(...(planned?.problems ?? []));
     const probes = settings.checkUrls
@@ -86077,19 +86069,59 @@ async function preflight(client, settings, context) {
     const written = settings.provenance && context.provenance
         ? provenanceExtras(context.provenance, context.startedAt)
         : undefined;
-    const steps = [...withProvenance(decided, written), ...removals.steps, ...pruned];
-    const warnings = [...manifest.warnings, ...datasetWarnings(dataset)];
-    // The creation carries the fields; what is left for the dataset step is the extras merge.
-    const datasetStep = creation !== undefined && planned !== undefined ? extrasOnly(planned.step) : planned?.step;
     return {
         dataset,
-        steps,
-        ...(datasetStep ? { datasetStep } : {}),
-        ...(creation ? { creation: { body: creation.body, slug: settings.dataset } } : {}),
+        steps: [...withProvenance(decided, written), ...removals.steps, ...pruned],
+        // The creation carries the fields; what is left for the dataset step is the extras merge.
+        ...datasetSteps(creation, planned?.step, settings.dataset),
         ...(community ? { communityOwner: community.ownerId } : {}),
-        warnings,
+        warnings: [...manifest.warnings, ...datasetWarnings(dataset)],
         hiddenLeftOut: manifest.hiddenLeftOut,
     };
+}
+function datasetSteps(creation, step, slug) {
+    const datasetStep = creation !== undefined && step !== undefined ? extrasOnly(step) : step;
+    return {
+        ...(datasetStep ? { datasetStep } : {}),
+        ...(creation ? { creation: { body: creation.body, slug } } : {}),
+    };
+}
+/** Where each entry goes, what `remove` and `prune` delete; their problems added to `problems`. */
+function planEntries(settings, context, dataset, read) {
+    const { manifest, problems } = read;
+    // A dataset about to be created holds nothing to match: every entry creates its resource.
+    const createMissing = settings.createMissing || read.creating;
+    const matched = matchEntries(manifest.entries, dataset, read.extensions, createMissing);
+    problems.push(...matched.problems);
+    const removals = planRemovals(settings.remove, dataset, matched.targets);
+    problems.push(...removals.problems);
+    const pruned = settings.prune
+        ? prunable(settings, context, dataset, matched.targets, removals.steps, problems)
+        : [];
+    return { targets: matched.targets, blocked: matched.blocked, removals, pruned };
+}
+/**
+ * What the preflight reads before it checks: the dataset (or, with create-dataset, the one to
+ * create; with as: community, the key's owner's community resources on it), the instance's lists
+ * and the local files.
+ */
+async function readAll(client, settings, context, problems) {
+    const metadata = settings.datasetMetadata;
+    const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
+        fetchDataset(client, settings),
+        client.getExtensions(),
+        buildManifest(settings, context.cwd),
+        metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
+        metadata?.license !== undefined ? client.getLicenses() : undefined,
+    ]);
+    const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined;
+    problems.push(...(creation?.problems ?? []));
+    const community = settings.publishAs === 'community' && found !== undefined
+        ? await communityView(client, settings, found, problems)
+        : undefined;
+    const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata);
+    const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) };
+    return { found, extensions, manifest, known, creation, community, dataset };
 }
 /** Each target's step; local checksums are computed here, for equal sizes only. */
 async function decideAll(targets, settings, dataset, probes) {
@@ -86704,6 +86736,12 @@ async function runStep(client, step, run) {
         run.onResult?.(result);
         return result;
     };
+    if (step.kind !== 'remove' && step.action === 'skip')
+        return done({
+            action: 'skipped',
+            patched: [],
+            ...(step.resource ? { resource: step.resource } : {}),
+        });
     if (run.dryRun)
         return done({
             action: 'planned',
@@ -86740,8 +86778,6 @@ async function runStep(client, step, run) {
     }
 }
 async function runFile(client, step, run, progress) {
-    if (step.action === 'skip')
-        return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) };
     if (step.action === 'update' && step.resource !== undefined) {
         const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
         await clearDatasetRecord(client, run.datasetId, step);
@@ -86842,8 +86878,6 @@ async function clearDatasetRecord(client, datasetId, step) {
     }
 }
 async function runRemote(client, step, run, progress) {
-    if (step.action === 'skip')
-        return { action: 'skipped', patched: [], ...(step.resource ? { resource: step.resource } : {}) };
     if (step.resource === undefined) {
         const body = step.create ?? { url: step.entry.url };
         const created = await run.scope.createRemote(body, run.isNew);
@@ -87284,17 +87318,7 @@ async function execute(settings, reporter, options) {
         const scope = plan.communityOwner === undefined
             ? ownerScope(client, plan.dataset.id)
             : communityScope(client, plan.dataset.id, plan.communityOwner);
-        const results = await reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () => publish(client, plan.steps, {
-            datasetId: plan.dataset.id,
-            scope,
-            chunkSize: settings.chunkSize,
-            partConcurrency: settings.partConcurrency,
-            concurrency: settings.concurrency,
-            dryRun: settings.dryRun,
-            knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
-            onProgress: (entry, sent) => reporter.progress(entry, sent),
-            onResult: (result) => reporter.stepDone?.(result),
-        }));
+        const results = await runSteps(client, scope, plan, settings, reporter);
         const datasetResult = plan.datasetStep &&
             (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun));
         const order = settings.order === 'as-listed'
@@ -87318,6 +87342,20 @@ async function execute(settings, reporter, options) {
     finally {
         await client.close();
     }
+}
+/** The plan's steps, executed (or, in a dry run, reported as planned). */
+async function runSteps(client, scope, plan, settings, reporter) {
+    return reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () => publish(client, plan.steps, {
+        datasetId: plan.dataset.id,
+        scope,
+        chunkSize: settings.chunkSize,
+        partConcurrency: settings.partConcurrency,
+        concurrency: settings.concurrency,
+        dryRun: settings.dryRun,
+        knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
+        onProgress: (entry, sent) => reporter.progress(entry, sent),
+        onResult: (result) => reporter.stepDone?.(result),
+    }));
 }
 /** `wait-for-analysis`: what data.gouv.fr's analyser made of the published resources, if asked. */
 async function analysisOf(settings, scope, results, since, reporter) {
@@ -87581,15 +87619,16 @@ const SchemaRefInput = union([
 const ExtrasInput = record(schemas_string().min(1), union([schemas_string(), schemas_number(), schemas_boolean(), schemas_null()]), {
     error: 'must be a mapping of keys to strings, numbers, booleans or null',
 });
+/** A title, of a resource or of the dataset: udata's `TITLE_SIZE_LIMIT`. */
+const TitleInput = schemas_string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(350, 'must be at most 350 characters');
 const metadataFields = {
     id: schemas_string()
         .regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)')
         .optional(),
-    title: schemas_string()
-        .trim()
-        .min(1, 'must not be empty')
-        .max(350, 'must be at most 350 characters')
-        .optional(),
+    title: TitleInput.optional(),
     description: schemas_string().max(100_000, 'must be at most 100000 characters').optional(),
     type: schemas_enum(RESOURCE_TYPES, { error: `must be one of ${RESOURCE_TYPES.join(', ')}` }).optional(),
     schema: SchemaRefInput.optional(),
@@ -87671,11 +87710,7 @@ const isoDate = schemas_string()
  * refused by name.
  */
 const DatasetMetadataInput = strictObject({
-    title: schemas_string()
-        .trim()
-        .min(1, 'must not be empty')
-        .max(350, 'must be at most 350 characters')
-        .optional(),
+    title: TitleInput.optional(),
     description: schemas_string()
         .trim()
         .min(1, 'must not be empty')
@@ -87810,6 +87845,10 @@ function readSettings(getInput, messages = {}) {
         value.remove.length === 0) {
         throw new InputError("nothing to publish: give 'files' (newline-separated globs), 'resources' (entries with a path or a url), 'dataset-metadata' or 'remove'");
     }
+    return settingsOf(value, resources, datasetMetadata);
+}
+/** The validated inputs as the engine's `Settings`. */
+function settingsOf(value, resources, datasetMetadata) {
     return {
         apiKey: value['api-key'] === '' ? undefined : value['api-key'],
         dataset: value.dataset,
