@@ -55434,15 +55434,16 @@ async function runStep(client, step, run) {
         run.onResult?.(result);
         return result;
     };
-    if (step.kind !== 'remove' && step.action === 'skip')
-        return done({
-            action: 'skipped',
-            patched: [],
-            ...(step.resource ? { resource: step.resource } : {}),
-        });
     if (run.dryRun)
         return done({
             action: 'planned',
+            patched: [],
+            ...(step.resource ? { resource: step.resource } : {}),
+        });
+    // A dry run reports every step as planned; a skip writes nothing.
+    if (step.kind !== 'remove' && step.action === 'skip')
+        return done({
+            action: 'skipped',
             patched: [],
             ...(step.resource ? { resource: step.resource } : {}),
         });
