@@ -103,8 +103,11 @@ describe('datagouv-publish on a terminal', () => {
     expect(await run.exit).toBe(130)
     expect(run.output()).not.toContain('\x1b[')
     expect(run.output()).toMatch(
-      /Interrupted \(Ctrl-C\) while publishing\.\nUploads cut short[^\n]*\n {2}- a\.csv: [^\n]*\n {2}- b\.csv: /,
+      /Interrupted \(Ctrl-C\) while publishing\.\nUploads cut short[^\n]*\n {2}- [ab]\.csv: [^\n]*\n {2}- [ab]\.csv: /,
     )
+    // Both uploads, in the order they started (they start together: either may come first).
+    expect(run.output()).toContain('  - a.csv: ')
+    expect(run.output()).toContain('  - b.csv: ')
     expect(run.stdout()).toBe('')
     untouched()
   })
