@@ -87151,7 +87151,9 @@ function summaryMarkdown(facts, datasetUrl, failures) {
     }
     if (facts.hiddenLeftOut > 0)
         lines.push('', `_${hiddenNote(facts.hiddenLeftOut)}._`);
-    const provenance = provenanceLine(facts.provenance, datasetUrl, dryRun);
+    // Only when something was written: a run that wrote nothing recorded nothing.
+    const wrote = results.some((r) => CHANGES.has(r.action));
+    const provenance = wrote ? provenanceLine(facts.provenance, datasetUrl, dryRun) : undefined;
     if (provenance !== undefined)
         lines.push('', provenance);
     if (dryRun)

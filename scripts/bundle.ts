@@ -23,13 +23,31 @@ export async function bundle(outDir: string): Promise<void> {
   await rm(outDir, { recursive: true, force: true })
   const ncc = path.join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js')
   for (const [entry, out] of ENTRIES) {
-    execFileSync(process.execPath, [ncc, 'build', entry, '-o', path.join(outDir, out), '--license', 'licenses.txt', '--target', 'es2022', '-q'], {
-      cwd: root,
-      stdio: 'inherit',
-    })
+    execFileSync(
+      process.execPath,
+      [
+        ncc,
+        'build',
+        entry,
+        '-o',
+        path.join(outDir, out),
+        '--license',
+        'licenses.txt',
+        '--target',
+        'es2022',
+        '-q',
+      ],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    )
   }
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+) {
   await bundle(path.resolve(root, process.argv[2] ?? 'dist'))
 }

@@ -19,12 +19,18 @@ const problems: string[] = []
 for (const file of new Set([...built, ...committed])) {
   if (!built.includes(file)) problems.push(`dist/${file} is not produced by the build any more`)
   else if (!committed.includes(file)) problems.push(`dist/${file} is built but missing from dist/`)
-  else if (!(await readFile(path.join(scratch, file))).equals(await readFile(path.join(root, 'dist', file))))
+  else if (
+    !(await readFile(path.join(scratch, file))).equals(
+      await readFile(path.join(root, 'dist', file)),
+    )
+  )
     problems.push(`dist/${file} differs from the build`)
 }
 await rm(scratch, { recursive: true, force: true })
 if (problems.length > 0) {
-  console.error(`dist/ is out of date: run 'npm run bundle' and commit dist/.\n${problems.map((p) => `- ${p}`).join('\n')}`)
+  console.error(
+    `dist/ is out of date: run 'npm run bundle' and commit dist/.\n${problems.map((p) => `- ${p}`).join('\n')}`,
+  )
   process.exit(1)
 }
 console.log(`dist/ matches the build of src/ (${built.length} files)`)

@@ -35,7 +35,9 @@ try {
   // A remote resource the demo signals: the producer's file, here served by the emulator itself.
   const stationsId = dataset.resources.find((r) => r.title === 'Stations')?.id ?? ''
   const remoteUrl = `${emulator.url}/api/1/datasets/r/${stationsId}`
-  console.log(`Emulator at ${emulator.url}; dataset '${dataset.slug}' (${dataset.id}) with ${dataset.resources.length} resources.\n`)
+  console.log(
+    `Emulator at ${emulator.url}; dataset '${dataset.slug}' (${dataset.id}) with ${dataset.resources.length} resources.\n`,
+  )
 
   const inputs = {
     'api-url': emulator.url,
@@ -50,16 +52,22 @@ try {
       '  title: Stations (lien permanent)',
       '  format: geojson',
     ].join('\n'),
-    'dataset-metadata': 'tags: [ventes, stations, demo]\nfrequency: monthly\nextras: {pipeline: demo}',
+    'dataset-metadata':
+      'tags: [ventes, stations, demo]\nfrequency: monthly\nextras: {pipeline: demo}',
     'create-missing': 'true',
   }
 
-  show('First run: publish demo/data/*, the notice, a remote link and the dataset metadata', await runAction(inputs, { cwd: root }))
+  show(
+    'First run: publish demo/data/*, the notice, a remote link and the dataset metadata',
+    await runAction(inputs, { cwd: root }),
+  )
   emulator.resetRequests()
   const second = await runAction(inputs, { cwd: root })
   show('Second run: same files, nothing to send', second)
   const writes = emulator.requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD')
-  console.log(`Requests received during the second run: ${emulator.requests.length}, of which ${writes.length} could change anything.`)
+  console.log(
+    `Requests received during the second run: ${emulator.requests.length}, of which ${writes.length} could change anything.`,
+  )
   if (second.code !== 0) process.exitCode = 1
 } finally {
   await emulator.close()
@@ -72,10 +80,15 @@ function show(title: string, run: ActionRun): void {
     if (line.startsWith('::debug::') || line.startsWith('::add-mask::')) continue
     if (line === '::endgroup::') continue
     const group = /^::group::(.*)$/.exec(line)
-    console.log(group ? `▸ ${group[1]}` : `  ${line.replace(/^::(warning|error)::/, (_, level: string) => `${level.toUpperCase()}: `)}`)
+    console.log(
+      group
+        ? `▸ ${group[1]}`
+        : `  ${line.replace(/^::(warning|error)::/, (_, level: string) => `${level.toUpperCase()}: `)}`,
+    )
   }
   console.log('Outputs:')
-  for (const [name, value] of Object.entries(run.outputs)) console.log(`  ${name} = ${value.length > 200 ? `${value.slice(0, 200)}…` : value}`)
+  for (const [name, value] of Object.entries(run.outputs))
+    console.log(`  ${name} = ${value.length > 200 ? `${value.slice(0, 200)}…` : value}`)
   console.log('\nJob summary:\n')
   console.log(run.summary)
 }

@@ -15,6 +15,8 @@ export async function generateFile(file: string, size: number): Promise<string> 
     if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
     written += piece.length
   }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  )
   return hash.digest('hex')
 }

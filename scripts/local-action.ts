@@ -34,16 +34,22 @@ const env = parseEnv(readFileSync(path.resolve(root, envFile), 'utf8'))
 const apiUrl = env['INPUT_API-URL'] ?? ''
 if (/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/.test(apiUrl)) {
   const origin = new URL(apiUrl).origin
-  const reachable = await fetch(`${origin}/api/1/datasets/extensions/`, { signal: AbortSignal.timeout(3000) }).then(
+  const reachable = await fetch(`${origin}/api/1/datasets/extensions/`, {
+    signal: AbortSignal.timeout(3000),
+  }).then(
     (response) => response.ok,
     () => false,
   )
-  if (!reachable) fail(`Nothing answers at ${origin}: start the emulator in another terminal with \`npm run emulator\`.`)
+  if (!reachable)
+    fail(
+      `Nothing answers at ${origin}: start the emulator in another terminal with \`npm run emulator\`.`,
+    )
 }
 
 // local-action fails the summary write when GITHUB_STEP_SUMMARY is unset: give it a fresh file.
 const summary = path.join(root, '.tmp', 'local-action-summary.md')
-const ownSummary = env['GITHUB_STEP_SUMMARY'] === undefined && process.env['GITHUB_STEP_SUMMARY'] === undefined
+const ownSummary =
+  env['GITHUB_STEP_SUMMARY'] === undefined && process.env['GITHUB_STEP_SUMMARY'] === undefined
 if (ownSummary) {
   mkdirSync(path.dirname(summary), { recursive: true })
   writeFileSync(summary, '')

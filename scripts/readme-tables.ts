@@ -32,7 +32,9 @@ const inputs = [
 const outputs = [
   '| Output | Description |',
   '| --- | --- |',
-  ...Object.entries(action.outputs).map(([name, output]) => `| \`${name}\` | ${oneLine(output.description)} |`),
+  ...Object.entries(action.outputs).map(
+    ([name, output]) => `| \`${name}\` | ${oneLine(output.description)} |`,
+  ),
 ].join('\n')
 
 for (const [marker, table] of [

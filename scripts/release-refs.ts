@@ -29,8 +29,12 @@ export interface References {
 /** `git+https://github.com/owner/name.git` (or the `owner/name` shorthand) -> `owner/name`. */
 export function repositoryOf(pkg: { repository?: string | { url?: string } }): string {
   const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url
-  const match = /^(?:(?:git\+)?https:\/\/github\.com\/|github:)?([\w.-]+\/[\w.-]+?)(?:\.git)?$/.exec(url ?? '')
-  if (!match?.[1]) throw new Error(`package.json: repository must name a GitHub repository, got ${JSON.stringify(pkg.repository)}`)
+  const match =
+    /^(?:(?:git\+)?https:\/\/github\.com\/|github:)?([\w.-]+\/[\w.-]+?)(?:\.git)?$/.exec(url ?? '')
+  if (!match?.[1])
+    throw new Error(
+      `package.json: repository must name a GitHub repository, got ${JSON.stringify(pkg.repository)}`,
+    )
   return match[1]
 }
 
@@ -38,7 +42,10 @@ export function repositoryOf(pkg: { repository?: string | { url?: string } }): s
 export function pinnedMajors(workflows: readonly string[]): Map<string, string> {
   const pinned = new Map<string, string>()
   for (const text of workflows) {
-    for (const m of text.matchAll(/uses:\s*actions\/([\w.-]+)@[0-9a-f]{40}\s*#\s*(v\d+)(?:\.\d+)*/g)) pinned.set(m[1] as string, m[2] as string)
+    for (const m of text.matchAll(
+      /uses:\s*actions\/([\w.-]+)@[0-9a-f]{40}\s*#\s*(v\d+)(?:\.\d+)*/g,
+    ))
+      pinned.set(m[1] as string, m[2] as string)
   }
   return pinned
 }
@@ -47,7 +54,9 @@ const ACTION_USES = /(uses:\s*)(?!actions\/)([\w.-]+\/[\w.-]+)@v\d+\b/g
 
 /** The repositories the texts' `uses:` lines name for this action (GitHub's own `actions/` left out). */
 export function namedRepositories(texts: readonly string[]): Set<string> {
-  return new Set(texts.flatMap((text) => [...text.matchAll(ACTION_USES)].map((m) => m[2] as string)))
+  return new Set(
+    texts.flatMap((text) => [...text.matchAll(ACTION_USES)].map((m) => m[2] as string)),
+  )
 }
 
 /**
@@ -55,11 +64,16 @@ export function namedRepositories(texts: readonly string[]): Set<string> {
  * and any GitHub URL of a repository in `previous`, the names those lines held) pointing at
  * `repository` and the version's major tag, and every `actions/x@vN` at the major the workflows pin.
  */
-export function fillReferences(text: string, refs: References, previous: ReadonlySet<string> = namedRepositories([text])): string {
+export function fillReferences(
+  text: string,
+  refs: References,
+  previous: ReadonlySet<string> = namedRepositories([text]),
+): string {
   const major = `v${refs.version.split('.')[0] ?? '0'}`
   let out = text.replace(ACTION_USES, (_, lead: string) => `${lead}${refs.repository}@${major}`)
   for (const repo of previous) {
-    if (repo !== refs.repository) out = out.split(`github.com/${repo}`).join(`github.com/${refs.repository}`)
+    if (repo !== refs.repository)
+      out = out.split(`github.com/${repo}`).join(`github.com/${refs.repository}`)
   }
   // `npm install -g git+https://github.com/owner/name.git#v1`: the CLI of the same release.
   out = out.replace(/(github\.com\/[\w.-]+\/[\w.-]+\.git)#v\d+\b/g, `$1#${major}`)
@@ -70,7 +84,10 @@ export function fillReferences(text: string, refs: References, previous: Readonl
 }
 
 export function currentReferences(): References {
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; repository?: string | { url?: string } }
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    version: string
+    repository?: string | { url?: string }
+  }
   const dir = path.join(root, '.github/workflows')
   const workflows = readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
@@ -79,20 +96,39 @@ export function currentReferences(): References {
 }
 
 /** Every file this fills in, with its text now and as it should be. */
-export function expectedFiles(refs = currentReferences()): Array<{ file: string; now: string; expected: string }> {
-  const texts = DOCUMENTS.map((file): { file: string; now: string } => ({ file, now: readFileSync(path.join(root, file), 'utf8') }))
+export function expectedFiles(
+  refs = currentReferences(),
+): Array<{ file: string; now: string; expected: string }> {
+  const texts = DOCUMENTS.map((file): { file: string; now: string } => ({
+    file,
+    now: readFileSync(path.join(root, file), 'utf8'),
+  }))
   const previous = namedRepositories(texts.map((t) => t.now))
-  const files = texts.map(({ file, now }) => ({ file, now, expected: fillReferences(now, refs, previous) }))
+  const files = texts.map(({ file, now }) => ({
+    file,
+    now,
+    expected: fillReferences(now, refs, previous),
+  }))
   const versionFile = 'src/version.ts'
   const now = readFileSync(path.join(root, versionFile), 'utf8')
-  files.push({ file: versionFile, now, expected: now.replace(/(export const VERSION = )'[^']*'/, `$1'${refs.version}'`) })
+  files.push({
+    file: versionFile,
+    now,
+    expected: now.replace(/(export const VERSION = )'[^']*'/, `$1'${refs.version}'`),
+  })
   return files
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+) {
   const differing = expectedFiles().filter((f) => f.now !== f.expected)
   if (process.argv.includes('--check')) {
-    for (const f of differing) console.error(`${f.file} does not match package.json and the workflows: run tsx scripts/release-refs.ts`)
+    for (const f of differing)
+      console.error(
+        `${f.file} does not match package.json and the workflows: run tsx scripts/release-refs.ts`,
+      )
     process.exitCode = differing.length > 0 ? 1 : 0
   } else {
     for (const f of differing) {

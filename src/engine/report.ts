@@ -269,7 +269,9 @@ function summaryMarkdown(facts: RunFacts, datasetUrl: string, failures: readonly
     for (const failure of failures) lines.push(`- ${cell(failure)}`)
   }
   if (facts.hiddenLeftOut > 0) lines.push('', `_${hiddenNote(facts.hiddenLeftOut)}._`)
-  const provenance = provenanceLine(facts.provenance, datasetUrl, dryRun)
+  // Only when something was written: a run that wrote nothing recorded nothing.
+  const wrote = results.some((r) => CHANGES.has(r.action))
+  const provenance = wrote ? provenanceLine(facts.provenance, datasetUrl, dryRun) : undefined
   if (provenance !== undefined) lines.push('', provenance)
   if (dryRun) lines.push('', '_Dry run: no write request was sent._')
   return `${lines.join('\n')}\n`
