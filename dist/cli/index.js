@@ -52118,14 +52118,23 @@ function sizeOf(status, contentLength, contentRange) {
 ;// CONCATENATED MODULE: ./src/util/concurrency.ts
 /**
  * Like Promise.all over `items`, with at most `limit` calls of `fn` running at once; order kept.
+ * Once a call fails, no further item is started (those running finish), and the first failure is
+ * thrown: a failed part of an upload does not let the other workers send the rest of the file.
  */
 async function mapConcurrent(items, limit, fn) {
     const results = new Array(items.length);
     let next = 0;
+    let failed = false;
     const worker = async () => {
-        while (next < items.length) {
+        while (next < items.length && !failed) {
             const index = next++;
-            results[index] = await fn(items[index], index);
+            try {
+                results[index] = await fn(items[index], index);
+            }
+            catch (error) {
+                failed = true;
+                throw error;
+            }
         }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
