@@ -152,6 +152,39 @@ describe('a title that cannot be put back after the file was stored', () => {
     )
     expect(resourcesOutput(run)[0]?.error).toContain("give 'title' in a 'resources' entry")
   })
+  it('the title put back, then the extras merge fails: reported uploaded with its title, the error names the extras', async () => {
+    f = await fixture()
+    const before = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'e.csv',
+      content: 'v1',
+      title: 'E data',
+    })
+    await f.write('e.csv', 'v2')
+    f.emulator.faults.push({
+      method: 'PUT',
+      path: '/extras/$',
+      status: 500,
+      body: { message: 'down' },
+    })
+
+    const run = await f.run({
+      resources: '- {path: e.csv, extras: {source: pipeline}}',
+      'max-retries': '0',
+    })
+
+    expect(run.code).toBe(1)
+    const after = f.emulator.getResource(f.dataset.id, before.id)
+    expect(after?.title).toBe('E data')
+    const [result] = resourcesOutput(run)
+    expect(result).toMatchObject({
+      action: 'uploaded',
+      title: 'E data',
+      url: after?.url,
+      patched: ['title'],
+    })
+    expect(result?.error).toContain('/extras/ answered 500')
+    expect(result?.error).not.toContain('title could not be put back')
+  })
 })
 
 describe('the dataset itself', () => {
