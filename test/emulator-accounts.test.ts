@@ -1,32 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { call, type Json } from './helpers/emulator-call.js'
+
 import { startEmulator, type Emulator, type OrganizationState } from '../emulator/server.js'
 
 /** Dataset creation, organizations and membership (udata DatasetListAPI.post, OrganizationAPI, /me/). */
-
-type Json = Record<string, unknown>
-
-async function call(
-  emu: Emulator,
-  method: string,
-  path: string,
-  opts: { key?: string; json?: unknown; body?: FormData } = {},
-) {
-  const headers: Record<string, string> = { accept: 'application/json' }
-  if (opts.key !== undefined) headers['x-api-key'] = opts.key
-  let body: RequestInit['body'] = opts.body
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json'
-    body = JSON.stringify(opts.json)
-  }
-  const res = await fetch(`${emu.url}${path}`, {
-    method,
-    headers,
-    ...(body !== undefined ? { body } : {}),
-  })
-  const text = await res.text()
-  return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as Json }
-}
 
 describe('dataset creation and organizations', () => {
   let emu: Emulator

@@ -5,6 +5,8 @@ import { createInterface } from 'node:readline'
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 
+import { call, type Json } from './helpers/emulator-call.js'
+
 import { startEmulator, type DatasetState, type Emulator } from '../emulator/server.js'
 
 /**
@@ -12,31 +14,7 @@ import { startEmulator, type DatasetState, type Emulator } from '../emulator/ser
  * event, through the same merge as udata's v2 extras endpoint (no date moved).
  */
 
-type Json = Record<string, unknown>
 const KEY = 'analysed-owner'
-
-async function call(
-  emu: Emulator | string,
-  method: string,
-  path: string,
-  opts: { key?: string; json?: unknown; body?: FormData } = {},
-) {
-  const headers: Record<string, string> = { accept: 'application/json' }
-  if (opts.key !== undefined) headers['x-api-key'] = opts.key
-  let body: RequestInit['body'] = opts.body
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json'
-    body = JSON.stringify(opts.json)
-  }
-  const origin = typeof emu === 'string' ? emu : emu.url
-  const res = await fetch(`${origin}${path}`, {
-    method,
-    headers,
-    ...(body !== undefined ? { body } : {}),
-  })
-  const text = await res.text()
-  return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as Json }
-}
 
 function file(data: string, name: string): FormData {
   const fd = new FormData()

@@ -1,34 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { call } from './helpers/emulator-call.js'
+
 import { startEmulator, type DatasetState, type Emulator } from '../emulator/server.js'
 
 /** Deleted and archived datasets, as udata's views treat them (emulator/README.md). */
 
 const KEY = 'deleted-owner'
 const OTHER = 'deleted-other'
-type Json = Record<string, unknown>
-
-async function call(
-  emu: Emulator,
-  method: string,
-  path: string,
-  opts: { key?: string; json?: unknown; body?: FormData } = {},
-) {
-  const headers: Record<string, string> = { accept: 'application/json' }
-  if (opts.key !== undefined) headers['x-api-key'] = opts.key
-  let body: RequestInit['body'] = opts.body
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json'
-    body = JSON.stringify(opts.json)
-  }
-  const res = await fetch(`${emu.url}${path}`, {
-    method,
-    headers,
-    ...(body !== undefined ? { body } : {}),
-  })
-  const text = await res.text()
-  return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as Json }
-}
 
 function upload(name: string): FormData {
   const fd = new FormData()
