@@ -86825,19 +86825,26 @@ async function runFile(client, step, run, progress) {
     progress.outcome = stored;
     // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
     // the title and the entry's metadata in one partial PUT of what the answer lacks.
-    const applied = await restoreMetadata(client, run.scope, step, outcome.resource);
+    const restored = await restoreMetadata(client, run.scope, step, outcome.resource);
+    // From here the title is back: a failing extras merge reports the resource as it now stands.
+    progress.outcome = { ...stored, ...restored };
     await clearDatasetRecord(client, run.datasetId, step);
-    return { ...stored, ...applied };
+    const applied = await applyChanges(run.scope, restored.resource, {}, step.extras);
+    return {
+        ...stored,
+        resource: applied.resource,
+        patched: [...restored.patched, ...applied.patched],
+    };
 }
 /**
- * The metadata after an upload. When the PUT fails, the title the resource should carry is
+ * The metadata after an upload (the extras follow, apart). When the PUT fails, the title the resource should carry is
  * recorded where the next run reads it before anything else (the resource's extras, else the
  * dataset's), and the error names it.
  */
 async function restoreMetadata(client, scope, step, uploaded) {
     const patch = unmet(step.patch, uploaded);
     try {
-        return await applyChanges(scope, uploaded, patch, step.extras);
+        return await applyChanges(scope, uploaded, patch, {});
     }
     catch (error) {
         if (patch.title === undefined)
