@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The conformance suite against real udata runs apart: npm run test:udata (vitest.udata.config.ts).
+    exclude: ['test/udata/**', 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests spawn the bundled action and move large files: keep the 2-core machine calm.
