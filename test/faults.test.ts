@@ -479,7 +479,8 @@ describe('giving up', () => {
     expect(error).toContain(
       `(z.csv) -> resource ${r.id}: POST /api/1/datasets/${f.dataset.id}/resources/${r.id}/upload/ failed: `,
     )
-    // Three finalisations (1 + max-retries), each followed by a read of the dataset before anything else.
+    // Three finalisations (1 + max-retries), each followed by a read of the dataset before anything
+    // else; then the one read-back of every run that wrote or tried to (engine.ts `readBack`).
     const sequence = f.emulator.requests
       .slice(f.emulator.requests.indexOf(uploadPosts()[3] as RecordedRequest))
       .map((q) =>
@@ -489,7 +490,17 @@ describe('giving up', () => {
             ? 'look'
             : q.method,
       )
-    expect(sequence).toEqual(['final', 'look', 'look', 'final', 'look', 'look', 'final', 'look'])
+    expect(sequence).toEqual([
+      'final',
+      'look',
+      'look',
+      'final',
+      'look',
+      'look',
+      'final',
+      'look',
+      'look',
+    ])
     expect(f.emulator.getResource(f.dataset.id, r.id)?.checksum?.value).toBe(sha1('old'))
   })
 })

@@ -41529,7 +41529,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7218);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5753);
 /** Entry of the datagouv-publish bundle (dist/cli/index.js): runs main() and sets the exit code. */
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), {
@@ -41544,7 +41544,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7218:
+/***/ 5753:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -51320,6 +51320,34 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/datagouv/dataset-form.ts
+/** The fields sent back as they stand with every dataset PUT (when the dataset has a value). */
+const ECHOED_FIELDS = [
+    'title',
+    'acronym',
+    'description',
+    'description_short',
+    'license',
+    'frequency',
+    'frequency_date',
+    'temporal_coverage',
+    'tags',
+    'private',
+];
+/** `patch` over the echoed fields of `live`; a field `live` holds no value for is left out. */
+function datasetPutBody(live, patch) {
+    if ('resources' in patch)
+        throw new Error('a dataset patch must never carry resources: it would replace the whole list');
+    const state = {};
+    const fields = live;
+    for (const field of ECHOED_FIELDS) {
+        const value = fields[field];
+        if (value !== undefined && value !== null)
+            state[field] = value;
+    }
+    return { ...state, ...patch };
+}
+
 ;// CONCATENATED MODULE: ./src/datagouv/schemas.ts
 /**
  * Response schemas of the data.gouv.fr API v1 (docs/udata-protocol.md Appendix A), validated at the
@@ -51411,6 +51439,7 @@ const PageSchema = looseObject({
 
 
 
+
 const silentLogger = { info() { }, debug() { }, warning() { } };
 const MAX_REDIRECTS = 3;
 /** Per request, unless the caller gives another (the `timeout` input's default). */
@@ -51477,11 +51506,13 @@ class DatagouvClient {
     async getLicenses() {
         return (await this.getJson('/datasets/licenses/', IdListSchema)).map((l) => l.id);
     }
-    /** Partial PUT of the dataset (docs/udata-protocol.md §6.3); never carries `resources`. */
+    /**
+     * Changes the fields of `patch` and no other: read, merge, write (`datasetPutBody`: udata resets
+     * some fields a PUT leaves out, docs/udata-protocol.md §6.3). Never carries `resources`.
+     */
     async updateDataset(datasetId, patch) {
-        if ('resources' in patch)
-            throw new Error('a dataset patch must never carry resources: it would replace the whole list');
-        return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: patch });
+        const body = datasetPutBody(await this.getDataset(datasetId), patch);
+        return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: body });
     }
     /**
      * Reorders the dataset's resources (docs/udata-protocol.md §6.4): `ids` must list every one of
@@ -51770,27 +51801,100 @@ function isLoopback(hostname) {
         /^127(\.\d{1,3}){3}$/.test(host));
 }
 
+;// CONCATENATED MODULE: ./src/util/gate.ts
+/**
+ * A readers-writer gate, first come first served: any number of `shared` sections run together,
+ * an `exclusive` section runs alone. A section waits for every section asked before it that it
+ * cannot run beside, so neither kind starves the other.
+ */
+class Gate {
+    queue = [];
+    sharedRunning = 0;
+    exclusiveRunning = false;
+    /** Runs `fn` beside other shared sections, never beside an exclusive one. */
+    shared(fn) {
+        return this.enter(false, fn);
+    }
+    /** Runs `fn` alone. */
+    exclusive(fn) {
+        return this.enter(true, fn);
+    }
+    async enter(exclusive, fn) {
+        await new Promise((start) => {
+            this.queue.push({ exclusive, start });
+            this.admit();
+        });
+        try {
+            return await fn();
+        }
+        finally {
+            if (exclusive)
+                this.exclusiveRunning = false;
+            else
+                this.sharedRunning--;
+            this.admit();
+        }
+    }
+    /** Starts the waiting sections at the head of the queue that may run now. */
+    admit() {
+        for (;;) {
+            const next = this.queue[0];
+            if (next === undefined || this.exclusiveRunning)
+                return;
+            if (next.exclusive && this.sharedRunning > 0)
+                return;
+            this.queue.shift();
+            if (next.exclusive)
+                this.exclusiveRunning = true;
+            else
+                this.sharedRunning++;
+            next.start();
+            if (next.exclusive)
+                return;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/datagouv/scope.ts
+/**
+ * Where resources are published: the dataset's own resources (its owner's), or community
+ * resources (a reuser's, on a dataset they need not own). Both take the same upload protocol and
+ * the same partial PUT (docs/udata-protocol.md §3–§6); they differ in their endpoints, in how they
+ * are listed, and in extras: a resource's merge through v2, a community resource's by a PUT of the
+ * whole dict (no v2 endpoint exists for them).
+ */
+
 function ownerScope(client, datasetId) {
+    const write = gated();
     return {
         kind: 'owner',
         datasetId,
+        write,
         uploadPath: (id) => id === undefined
             ? `/datasets/${datasetId}/upload/`
             : `/datasets/${datasetId}/resources/${id}/upload/`,
         list: async () => (await client.getDataset(datasetId)).resources,
-        update: (id, patch) => client.updateResource(datasetId, id, patch),
-        mergeExtras: (resource, patch) => client.updateResourceExtras(datasetId, resource.id, patch),
-        createRemote: (body, isNew) => client.createRemoteResource(datasetId, body, isNew),
-        remove: (id) => client.deleteResource(datasetId, id),
+        update: (id, patch) => write('in-place', () => client.updateResource(datasetId, id, patch)),
+        mergeExtras: (resource, patch) => write('in-place', () => client.updateResourceExtras(datasetId, resource.id, patch)),
+        createRemote: (body, isNew) => write('structure', () => client.createRemoteResource(datasetId, body, isNew)),
+        remove: (id) => write('structure', () => client.deleteResource(datasetId, id)),
     };
+}
+/** One gate per scope: the rule of `WriteKind` for the writes of one run to one dataset. */
+function gated() {
+    const gate = new Gate();
+    return (kind, fn) => (kind === 'structure' ? gate.exclusive(fn) : gate.shared(fn));
 }
 /** Community resources of `ownerId` (the key's owner) on the dataset. */
 function communityScope(client, datasetId, ownerId) {
-    const update = (id, patch) => client.updateCommunityResource(id, patch);
+    // Community resources are documents of their own, not a list in the dataset: the rule costs
+    // little and keeps one behaviour for both scopes.
+    const write = gated();
+    const update = (id, patch) => write('in-place', () => client.updateCommunityResource(id, patch));
     return {
         kind: 'community',
         datasetId,
+        write,
         uploadPath: (id) => id === undefined
             ? `/datasets/${datasetId}/upload/community/`
             : `/datasets/community_resources/${id}/upload/`,
@@ -51809,8 +51913,8 @@ function communityScope(client, datasetId, ownerId) {
             }
             return (await update(resource.id, { extras: merged })).extras ?? {};
         },
-        createRemote: (body, isNew) => client.createRemoteCommunityResource(datasetId, body, isNew),
-        remove: (id) => client.deleteCommunityResource(id),
+        createRemote: (body, isNew) => write('structure', () => client.createRemoteCommunityResource(datasetId, body, isNew)),
+        remove: (id) => write('structure', () => client.deleteCommunityResource(id)),
     };
 }
 
@@ -54078,1586 +54182,6 @@ function writtenBy(resource, publication) {
         extras[PROVENANCE_KEYS.workflow] === publication.workflow);
 }
 
-;// CONCATENATED MODULE: ./src/engine/plan.ts
-
-
-/** Extras keys where the action records what a remote URL answered at the last signal. */
-const REMOTE_STATE_KEYS = {
-    etag: 'publish:etag',
-    lastModified: 'publish:last-modified',
-    size: 'publish:content-length',
-};
-/**
- * Where a title that could not be put back after an upload is recorded for the next run: the
- * resource's extras, else (when those cannot be written either) the dataset's, one key per
- * resource.
- */
-const RECORD_KEYS = {
-    title: 'publish:title',
-    datasetTitle: (resourceId) => `publish:title:${resourceId}`,
-};
-/**
- * The title an earlier run meant a resource to carry and could not put back: read only while the
- * resource still bears the title an upload gives (its stored file name), so a title someone set
- * since is never overridden.
- */
-function recordedTitle(resource, dataset) {
-    if (resource.title !== storedNameOf(resource))
-        return undefined;
-    const own = resource.extras?.[RECORD_KEYS.title];
-    if (typeof own === 'string' && own !== '')
-        return { title: own };
-    const key = RECORD_KEYS.datasetTitle(resource.id);
-    const shared = dataset.extras?.[key];
-    return typeof shared === 'string' && shared !== ''
-        ? { title: shared, datasetKey: key }
-        : undefined;
-}
-/** The stored file name of a hosted resource: the last segment of its `url`. */
-function storedNameOf(resource) {
-    try {
-        const segment = new URL(resource.url).pathname.split('/').pop();
-        return segment === undefined || segment === '' ? undefined : decodeURIComponent(segment);
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Where each entry goes. Collects every problem: unknown ids, wrong kinds of target, ambiguous or
- * missing matches, a resource targeted twice, extensions the instance refuses.
- */
-function matchEntries(entries, dataset, extensions, createMissing) {
-    const problems = [];
-    const blocked = new Map();
-    const targets = [];
-    const claimed = new Map();
-    const allowed = new Set(extensions.map((e) => e.toLowerCase()));
-    for (const entry of entries) {
-        const where = entry.kind === 'file' ? `${entry.label} (${entry.source})` : `${entry.label} (${entry.url})`;
-        const found = entry.kind === 'file'
-            ? matchFile(entry, dataset, allowed, createMissing)
-            : matchRemote(entry, dataset, createMissing);
-        if (typeof found === 'string') {
-            problems.push(`${where}: ${found}`);
-            blocked.set(entry, found);
-            continue;
-        }
-        if (found !== undefined) {
-            const other = claimed.get(found.id);
-            if (other !== undefined) {
-                const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one ` +
-                    `entry`;
-                problems.push(`${where}: ${problem}`);
-                blocked.set(entry, problem);
-                continue;
-            }
-            claimed.set(found.id, where);
-        }
-        targets.push(found === undefined ? { entry } : { entry, resource: found });
-    }
-    return { targets, problems, blocked };
-}
-/** The resource for a local file, `undefined` to create one, or the problem. */
-function matchFile(entry, dataset, allowed, createMissing) {
-    const extension = lastExtension(entry.storedName);
-    if (allowed.size > 0 && (extension === undefined || !allowed.has(extension))) {
-        return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (allowed: ${[...allowed].sort().join(', ')})`;
-    }
-    let resource;
-    if (entry.id !== undefined) {
-        resource = dataset.resources.find((r) => r.id === entry.id);
-        if (resource === undefined)
-            return `resource ${entry.id} is not in dataset '${dataset.slug}'`;
-    }
-    else {
-        const byName = dataset.resources.filter((r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName);
-        const byTitle = byName.length > 0
-            ? []
-            : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
-        const candidates = byName.length > 0 ? byName : byTitle;
-        if (candidates.length > 1) {
-            return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in 'resources' ({path, id})`;
-        }
-        resource = candidates[0];
-        if (resource === undefined) {
-            return createMissing
-                ? undefined
-                : `no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
-                    `or the title '${entry.name}'; set create-missing: true to create one, or map the file ` +
-                    `to a resource id in 'resources'`;
-        }
-    }
-    if (resource.filetype !== 'file') {
-        return (`resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
-            `to ${resource.url}); the action uploads only into file resources`);
-    }
-    return resource;
-}
-/** The resource for a remote URL, `undefined` to create one, or the problem. */
-function matchRemote(entry, dataset, createMissing) {
-    let resource;
-    if (entry.id !== undefined) {
-        resource = dataset.resources.find((r) => r.id === entry.id);
-        if (resource === undefined)
-            return `resource ${entry.id} is not in dataset '${dataset.slug}'`;
-    }
-    else {
-        const byUrl = dataset.resources.filter((r) => r.filetype === 'remote' && r.url === entry.url);
-        if (byUrl.length > 1)
-            return (`${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); ` +
-                `give the one to update with 'id'`);
-        resource = byUrl[0];
-        if (resource === undefined) {
-            return createMissing
-                ? undefined
-                : `no remote resource of dataset '${dataset.slug}' points at this URL; set create-missing: ` +
-                    `true to create one, or give the resource's 'id'`;
-        }
-    }
-    if (resource.filetype !== 'remote') {
-        return (`resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote ` +
-            `resource (its type cannot change on udata), use 'path' to replace the file`);
-    }
-    return resource;
-}
-/**
- * The checksum type to compute locally before deciding, if any (equal sizes only: a size that
- * differs already proves a change).
- */
-function checksumNeeded(target, ifUnchanged) {
-    const { resource, entry } = target;
-    if (resource === undefined || ifUnchanged === 'upload')
-        return undefined;
-    const type = resource.checksum?.type.toLowerCase();
-    if (type === undefined || !isSupportedChecksum(type))
-        return undefined;
-    if (resource.filesize !== undefined &&
-        resource.filesize !== null &&
-        resource.filesize !== entry.size)
-        return undefined;
-    return type;
-}
-/** The fields a new resource has before its metadata is put: what udata gives an upload (§4). */
-const NEW_RESOURCE = { description: null, type: 'main', schema: null, extras: {} };
-/**
- * The step for a local file, given the local checksum that `checksumNeeded` asked for and the
- * title an earlier run recorded (`recordedTitle`), if any.
- */
-function decideFile(target, ifUnchanged, localChecksum, recorded) {
-    const { resource, entry } = target;
-    const title = entry.title ?? recorded?.title ?? resource?.title ?? entry.name;
-    const checksum = localChecksum !== undefined && resource?.checksum
-        ? { checksum: { type: resource.checksum.type.toLowerCase(), value: localChecksum } }
-        : {};
-    const base = {
-        kind: 'file',
-        ...target,
-        ...checksum,
-        title,
-        recordTitle: entry.title === undefined,
-    };
-    const clears = recorded?.datasetKey !== undefined && entry.title === undefined
-        ? { clearsDatasetRecord: recorded.datasetKey }
-        : {};
-    // An upload (or a creation) gives the resource its stored name as title and keeps the rest: every
-    // field the entry controls is carried, the executor sends those the server's answer lacks.
-    const afterUpload = (action, reason) => ({
-        ...base,
-        action,
-        reason,
-        patch: desiredFields(entry, title),
-        extras: extrasPatch(entry.extras, resource?.extras ?? NEW_RESOURCE.extras),
-        ...clears,
-    });
-    if (resource === undefined)
-        return afterUpload('create', 'new: no resource matches');
-    if (ifUnchanged === 'upload')
-        return afterUpload('upload', 'if-unchanged is upload');
-    if (resource.filesize !== undefined &&
-        resource.filesize !== null &&
-        resource.filesize !== entry.size) {
-        return afterUpload('upload', `size differs (${resource.filesize} -> ${entry.size} bytes)`);
-    }
-    const stored = resource.checksum;
-    if (stored === undefined || stored === null)
-        return afterUpload('upload', 'the server has no checksum');
-    if (localChecksum === undefined)
-        return afterUpload('upload', `the server's checksum type '${stored.type}' cannot be compared`);
-    if (stored.value.toLowerCase() !== localChecksum.toLowerCase())
-        return afterUpload('upload', `${stored.type} differs`);
-    return unchangedFile({ ...base, ...clears }, resource, recorded, stored.type);
-}
-/** An unchanged file: only its metadata, if the entry's differs, else nothing. */
-function unchangedFile(base, resource, recorded, checksumType) {
-    const patch = metadataPatch(base.entry, resource, base.title);
-    const extras = extrasPatch(base.entry.extras, resource.extras);
-    const fields = [...Object.keys(patch), ...(Object.keys(extras).length > 0 ? ['extras'] : [])];
-    if (fields.length === 0) {
-        const { clearsDatasetRecord: _clears, ...rest } = base;
-        return {
-            ...rest,
-            action: 'skip',
-            reason: `unchanged (${checksumType} and size match)`,
-            patch: {},
-            extras: {},
-        };
-    }
-    const restoring = recorded !== undefined && patch.title === recorded.title
-        ? ' (a title an earlier run could not put back)'
-        : '';
-    const differ = `${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`;
-    return {
-        ...base,
-        action: 'update',
-        reason: `unchanged file; ${differ}${restoring}`,
-        patch,
-        extras,
-    };
-}
-/** Every metadata field the entry controls, with the title to end with. */
-function desiredFields(entry, title) {
-    const fields = { title };
-    if (entry.description !== undefined)
-        fields.description = entry.description;
-    if (entry.type !== undefined)
-        fields.type = entry.type;
-    if (entry.schema !== undefined)
-        fields.schema = schemaOf(entry.schema);
-    if (entry.kind === 'url') {
-        fields.url = entry.url;
-        if (entry.format !== undefined)
-            fields.format = entry.format;
-    }
-    return fields;
-}
-function schemaOf(schema) {
-    const want = {
-        name: schema.name ?? null,
-        version: schema.version ?? null,
-        url: schema.url ?? null,
-    };
-    return Object.fromEntries(Object.entries(want).filter((pair) => pair[1] !== null));
-}
-/**
- * The fields of `patch` that `resource` does not hold yet: what is still to send after the server
- * answered an upload or a creation.
- */
-function unmet(patch, resource) {
-    const current = resource;
-    return Object.fromEntries(Object.entries(patch).filter(([key, value]) => !sameField(key, value, current[key])));
-}
-function sameField(key, wanted, held) {
-    if (key === 'schema') {
-        const w = (wanted ?? {});
-        const h = (held ?? {});
-        return ['name', 'version', 'url'].every((f) => (w[f] ?? null) === (h[f] ?? null));
-    }
-    if (key === 'description')
-        return (wanted ?? '') === (held ?? '');
-    return wanted === held;
-}
-/**
- * The step for a remote URL. It is signalled (a PUT that moves the resource's modification date)
- * when what the URL answers differs from what was recorded at the last signal (ETag,
- * Last-Modified, size), when its url changes, or when nothing can tell (no check, no validator).
- */
-function decideRemote(target, ifUnchanged, probe) {
-    const { resource, entry } = target;
-    const state = probe ? remoteState(probe) : {};
-    const wantedExtras = { ...(entry.extras ?? {}), ...state };
-    if (resource === undefined)
-        return remoteCreation(target, probe, wantedExtras);
-    const extras = extrasPatch(wantedExtras, resource.extras);
-    const metadata = metadataPatch(entry, resource, resource.title);
-    const step = (action, reason) => {
-        // A signal is a partial PUT, which moves the resource's modification date and asks the analyser
-        // to re-check it (docs/udata-protocol.md §7); it carries the url so that it is never empty.
-        const patch = action === 'signal' ? { url: entry.url, ...metadata } : action === 'update' ? metadata : {};
-        return {
-            kind: 'url',
-            ...target,
-            action,
-            reason,
-            ...(probe ? { probe } : {}),
-            patch,
-            extras: action === 'skip' ? {} : extras,
-        };
-    };
-    if (resource.url !== entry.url)
-        return step('signal', 'url differs');
-    if (ifUnchanged === 'upload')
-        return step('signal', 'if-unchanged is upload');
-    if (probe === undefined)
-        return step('signal', 'URL not checked (check-urls is false): a change cannot be ruled out');
-    const changes = remoteChanges(resource, probe);
-    if (changes === undefined)
-        return step('signal', 'the URL gives no ETag, Last-Modified or size: a change cannot be ruled out');
-    if (changes.length > 0)
-        return step('signal', `remote file changed (${changes.join(', ')})`);
-    const fields = [
-        ...Object.keys(metadata),
-        ...(Object.keys(extrasPatch(entry.extras, resource.extras)).length > 0 ? ['extras'] : []),
-    ];
-    if (fields.length > 0)
-        return step('update', `remote unchanged; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`);
-    return step('skip', 'remote unchanged (same validators as at the last signal)');
-}
-/** A new remote resource: the body of its creation, then its extras. */
-function remoteCreation(target, probe, wantedExtras) {
-    const { entry } = target;
-    const create = {
-        url: entry.url,
-        title: entry.title ?? defaultRemoteTitle(entry.url),
-        type: entry.type ?? 'main',
-    };
-    if (entry.description !== undefined)
-        create.description = entry.description;
-    if (entry.format !== undefined)
-        create.format = entry.format;
-    if (entry.schema !== undefined)
-        create.schema = entry.schema;
-    return {
-        kind: 'url',
-        ...target,
-        action: 'create',
-        reason: 'new: no remote resource has this URL',
-        ...(probe ? { probe } : {}),
-        create,
-        patch: {},
-        extras: extrasPatch(wantedExtras, {}),
-    };
-}
-/**
- * Which recorded validators differ from what the URL answers now; `undefined` when it gives none.
- */
-function remoteChanges(resource, probe) {
-    const now = remoteState(probe);
-    if (Object.keys(now).length === 0)
-        return undefined;
-    const recorded = resource.extras ?? {};
-    const names = {
-        [REMOTE_STATE_KEYS.etag]: 'ETag',
-        [REMOTE_STATE_KEYS.lastModified]: 'Last-Modified',
-        [REMOTE_STATE_KEYS.size]: 'size',
-    };
-    if (Object.keys(now).every((key) => recorded[key] === undefined))
-        return ['first check'];
-    return Object.entries(now)
-        .filter(([key, value]) => recorded[key] !== value)
-        .map(([key]) => names[key] ?? key);
-}
-/** The extras that record what a URL answered. */
-function remoteState(probe) {
-    const state = {};
-    if (probe.etag !== undefined)
-        state[REMOTE_STATE_KEYS.etag] = probe.etag;
-    if (probe.lastModified !== undefined)
-        state[REMOTE_STATE_KEYS.lastModified] = probe.lastModified;
-    if (probe.size !== undefined)
-        state[REMOTE_STATE_KEYS.size] = String(probe.size);
-    return state;
-}
-/**
- * The partial PUT that gives `current` the entry's metadata: only the fields that differ, and
- * never the protected fields of hosted files (docs/udata-protocol.md §6.1). `title` is the title to
- * end with:
- * the entry's, else the resource's previous one (an upload overwrites it), else the file name.
- * For a remote entry: also its url and format, and never a hosted file's fields.
- */
-function metadataPatch(entry, current, previousTitle) {
-    const patch = {};
-    const title = entry.title ??
-        previousTitle ??
-        (entry.kind === 'file' ? entry.name : defaultRemoteTitle(entry.url));
-    if (current.title !== title)
-        patch.title = title;
-    if (entry.description !== undefined && (current.description ?? '') !== entry.description)
-        patch.description = entry.description;
-    if (entry.type !== undefined && current.type !== entry.type)
-        patch.type = entry.type;
-    if (entry.schema !== undefined) {
-        const want = {
-            name: entry.schema.name ?? null,
-            version: entry.schema.version ?? null,
-            url: entry.schema.url ?? null,
-        };
-        const have = current.schema ?? {};
-        if ((have.name ?? null) !== want.name ||
-            (have.version ?? null) !== want.version ||
-            (have.url ?? null) !== want.url) {
-            patch.schema = Object.fromEntries(Object.entries(want).filter(([, v]) => v !== null));
-        }
-    }
-    if (entry.kind === 'url') {
-        if (current.url !== entry.url)
-            patch.url = entry.url;
-        if (entry.format !== undefined && (current.format ?? '') !== entry.format)
-            patch.format = entry.format;
-    }
-    return patch;
-}
-/** The extras keys to merge: those whose value differs (a `null` only when the key is present). */
-function extrasPatch(wanted, current) {
-    const patch = {};
-    for (const [key, value] of Object.entries(wanted ?? {})) {
-        const have = current?.[key];
-        if (value === null ? have !== undefined && have !== null : have !== value)
-            patch[key] = value;
-    }
-    return patch;
-}
-/** A title for a new remote resource given none: the URL's last path segment, else its host. */
-function defaultRemoteTitle(url) {
-    const parsed = new URL(url);
-    const last = parsed.pathname.split('/').filter(Boolean).pop();
-    return last !== undefined ? decodeURIComponent(last) : parsed.host;
-}
-/**
- * `remove` items -> removal steps: each an id or a stored file name of the dataset, never also
- * published by this run. Nothing is ever removed that `remove` does not name.
- */
-function planRemovals(items, dataset, targets) {
-    const steps = [];
-    const problems = [];
-    const targeted = new Map(targets.flatMap((t) => (t.resource ? [[t.resource.id, t.entry.label]] : [])));
-    const seen = new Set();
-    items.forEach((item, index) => {
-        const label = `remove[${index}]`;
-        const where = `input 'remove', ${label} '${item}'`;
-        const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(item);
-        const matches = isId
-            ? dataset.resources.filter((r) => r.id === item.toLowerCase())
-            : dataset.resources.filter((r) => r.filetype === 'file' &&
-                (storedNameOf(r) === item || storedNameOf(r) === normalizeFilename(item)));
-        if (matches.length === 0) {
-            problems.push(`${where}: no resource of dataset '${dataset.slug}' has this ${isId ? 'id' : 'stored file name'}`);
-            return;
-        }
-        if (matches.length > 1) {
-            problems.push(`${where}: ${matches.length} resources have this stored file name (${matches.map((r) => r.id).join(', ')}); ` +
-                `give the id of the one to remove`);
-            return;
-        }
-        const resource = matches[0];
-        const by = targeted.get(resource.id);
-        if (by !== undefined) {
-            problems.push(`${where}: resource ${resource.id} is also published by ${by} in this run; remove it from ` +
-                `one of them`);
-            return;
-        }
-        if (seen.has(resource.id))
-            return;
-        seen.add(resource.id);
-        steps.push({
-            kind: 'remove',
-            source: item,
-            label,
-            resource,
-            action: 'remove',
-            reason: `named in remove (${resource.filetype} '${resource.title}')`,
-        });
-    });
-    return { steps, problems };
-}
-/**
- * The dataset's metadata step: the fields of `dataset-metadata` whose value differs from the live
- * dataset, extras apart (merged through v2 so that the analyser's keys stay). `problems` names the
- * values the instance does not know (frequency, license).
- */
-function planDataset(wanted, dataset, known) {
-    const problems = [];
-    if (wanted.frequency !== undefined &&
-        known.frequencies !== undefined &&
-        !known.frequencies.includes(wanted.frequency)) {
-        problems.push(`input 'dataset-metadata'.frequency: '${wanted.frequency}' is not a frequency of the instance ` +
-            `(accepted: ${known.frequencies.join(', ')})`);
-    }
-    if (wanted.license !== undefined &&
-        known.licenses !== undefined &&
-        !known.licenses.includes(wanted.license)) {
-        problems.push(`input 'dataset-metadata'.license: '${wanted.license}' is not a license of the instance (accepted: ` +
-            `${known.licenses.join(', ')})`);
-    }
-    const patch = {};
-    const { extras, organization, ...fields } = wanted;
-    const owner = dataset.organization?.id;
-    if (organization !== undefined && organization !== owner) {
-        problems.push(`input 'dataset-metadata'.organization: dataset '${dataset.slug}' belongs to ${typeof owner === 'string' ? `organisation ${owner}` : 'a user'}; udata does not change a dataset's owner through this API (it is a transfer): 'organization' applies only when create-dataset creates the dataset`);
-    }
-    for (const [key, value] of Object.entries(fields)) {
-        if (!sameValue(key, value, dataset[key]))
-            patch[key] = value;
-    }
-    const extrasChanges = extrasPatch(extras, dataset.extras);
-    const changed = [
-        ...Object.keys(patch),
-        ...(Object.keys(extrasChanges).length > 0 ? ['extras'] : []),
-    ];
-    const step = changed.length > 0
-        ? {
-            action: 'update',
-            reason: `${changed.join(', ')} differ${changed.length === 1 ? 's' : ''}`,
-            patch,
-            extras: extrasChanges,
-        }
-        : { action: 'skip', reason: 'metadata unchanged', patch, extras: extrasChanges };
-    return { step, problems };
-}
-/**
- * `create-dataset`: the body of the dataset creation, from `dataset-metadata` (extras apart: merged
- * through v2 once it exists). udata derives the slug from the title: it must be the slug asked for,
- * or the next run would not find the dataset.
- */
-function planCreation(wanted, slug) {
-    const problems = [];
-    const where = `input 'dataset': no dataset '${slug}' exists; create-dataset`;
-    if (/^[0-9a-f]{24}$/i.test(slug))
-        problems.push(`${where} needs a slug, not an id: give the slug the dataset should have`);
-    if (wanted?.title === undefined || wanted.description === undefined) {
-        problems.push(`${where} needs 'title' and 'description' in 'dataset-metadata' (udata requires both)`);
-        return { body: {}, problems };
-    }
-    const derived = normalize_slugify(wanted.title);
-    if (derived !== slug) {
-        problems.push(`${where} would create it with the slug '${derived}' (udata derives it from the title '${wanted.title}'); ` +
-            `set dataset: ${derived}, or a title that gives '${slug}'`);
-    }
-    const { extras: _extras, ...body } = wanted;
-    return { body, problems };
-}
-/** Dataset field equality as udata returns them: tags and zones as sets, dates by instant. */
-function sameValue(key, wanted, live) {
-    if (key === 'tags') {
-        const lower = (tags) => tags.map((t) => t.toLowerCase());
-        return sameSet(lower(wanted), lower(live ?? []));
-    }
-    if (key === 'frequency_date')
-        return sameInstant(wanted, live);
-    if (key === 'temporal_coverage') {
-        const w = wanted;
-        const l = (live ?? {});
-        return (sameInstant(w.start, l.start) &&
-            (w.end === undefined ? l.end === undefined || l.end === null : sameInstant(w.end, l.end)));
-    }
-    if (key === 'spatial') {
-        const w = wanted;
-        const l = (live ?? {});
-        const liveZones = (l.zones ?? []).map((z) => typeof z === 'object' && z !== null && 'id' in z ? String(z.id) : String(z));
-        return ((w.zones === undefined || sameSet(w.zones, liveZones)) &&
-            (w.granularity === undefined || w.granularity === l.granularity));
-    }
-    return wanted === live;
-}
-function sameSet(a, b) {
-    const left = [...new Set(a)].sort();
-    const right = [...new Set(b)].sort();
-    return left.length === right.length && left.every((v, i) => v === right[i]);
-}
-function sameInstant(a, b) {
-    return typeof b === 'string' && Date.parse(a) === Date.parse(b);
-}
-/**
- * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
- * so a second identical run sends nothing).
- */
-function withProvenance(steps, extras) {
-    if (extras === undefined)
-        return [...steps];
-    return steps.map((step) => step.kind === 'remove' || step.action === 'skip'
-        ? step
-        : { ...step, extras: { ...step.extras, ...extras } });
-}
-/**
- * `prune`: removal steps for the resources this publication wrote before (its recorded
- * provenance) that no entry publishes now and no `remove` item already names.
- */
-function planPrune(dataset, targets, removals, publication, isWrittenBy) {
-    const kept = new Set([
-        ...targets.flatMap((t) => (t.resource ? [t.resource.id] : [])),
-        ...removals.map((r) => r.resource.id),
-    ]);
-    return dataset.resources
-        .filter((r) => !kept.has(r.id) && isWrittenBy(r))
-        .map((resource) => ({
-        kind: 'remove',
-        source: storedNameOf(resource) ?? resource.url,
-        label: 'prune',
-        resource,
-        action: 'remove',
-        reason: `pruned: written by ${publication.repository} (${publication.workflow}) and no longer published`,
-    }));
-}
-/** Problems with the dataset itself or the key's rights, before any entry is looked at. */
-function datasetProblems(dataset, writing) {
-    const problems = [];
-    const deleted = dateOf(dataset.deleted);
-    if (deleted !== undefined) {
-        problems.push(`input 'dataset': dataset '${dataset.slug}' (${dataset.id}) has been deleted${deleted}; nothing ` +
-            `is published into a deleted dataset: restore it on data.gouv.fr first, or name another dataset`);
-        return problems;
-    }
-    if (writing.resources && dataset.permissions?.edit_resources === false) {
-        problems.push(`input 'api-key': the key's owner may not edit the resources of dataset '${dataset.slug}' ` +
-            `(${dataset.id})`);
-    }
-    if (writing.dataset && dataset.permissions?.edit === false) {
-        problems.push(`input 'api-key': the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), ` +
-            `so 'dataset-metadata' cannot be applied`);
-    }
-    return problems;
-}
-/** What the dataset's state tolerates but the user should know. */
-function datasetWarnings(dataset) {
-    const archived = dateOf(dataset.archived);
-    if (archived !== undefined) {
-        return [
-            `dataset '${dataset.slug}' (${dataset.id}) is archived${archived}: it is published to all ` +
-                `the same, but data.gouv.fr shows it as archived`,
-        ];
-    }
-    return [];
-}
-/** ` (on <date>)` for a date, `''` for `true`, `undefined` when the flag is not set. */
-function dateOf(flag) {
-    if (flag === undefined || flag === null || flag === false || flag === '')
-        return undefined;
-    return flag === true ? '' : ` (${flag})`;
-}
-
-;// CONCATENATED MODULE: ./src/engine/preflight.ts
-
-
-
-
-
-
-
-class PreflightError extends Error {
-    problems;
-    entries;
-    dataset;
-    name = 'PreflightError';
-    constructor(problems, 
-    /** Every entry known when the preflight stopped. */
-    entries = [], 
-    /** The dataset, when it could be read. */
-    dataset) {
-        super(`${problems.length} problem${problems.length > 1 ? 's' : ''} found before publishing; nothing was written:\n${problems.map((p) => `- ${p}`).join('\n')}`);
-        this.problems = problems;
-        this.entries = entries;
-        this.dataset = dataset;
-    }
-}
-async function preflight(client, settings, context) {
-    const metadata = settings.datasetMetadata;
-    const problems = [];
-    const { found, extensions, manifest, known, creation, community, dataset } = await readAll(client, settings, context, problems);
-    // A reuser needs no right on the dataset; a dry run writes nothing.
-    const writing = {
-        resources: !settings.dryRun && !community,
-        dataset: !settings.dryRun && !!metadata,
-    };
-    problems.push(...datasetProblems(dataset, writing), ...ownership(settings, found), ...manifest.problems);
-    const { targets, blocked, removals, pruned } = planEntries(settings, context, dataset, {
-        manifest,
-        extensions,
-        creating: creation !== undefined,
-        problems,
-    });
-    const planned = metadata === undefined ? undefined : planDataset(metadata, dataset, known);
-    problems.push(...(planned?.problems ?? []));
-    const probes = settings.checkUrls
-        ? await probeAll(client, settings, targets, problems, blocked)
-        : new Map();
-    if (problems.length > 0)
-        throw new PreflightError(problems, blockedEntries(manifest, targets, blocked, removals.steps), found);
-    const decided = await decideAll(targets, settings, dataset, probes);
-    const written = settings.provenance && context.provenance
-        ? provenanceExtras(context.provenance, context.startedAt)
-        : undefined;
-    return {
-        dataset,
-        steps: [...withProvenance(decided, written), ...removals.steps, ...pruned],
-        // The creation carries the fields; what is left for the dataset step is the extras merge.
-        ...datasetSteps(creation, planned?.step, settings.dataset),
-        ...(community ? { communityOwner: community.ownerId } : {}),
-        warnings: [...manifest.warnings, ...datasetWarnings(dataset)],
-        hiddenLeftOut: manifest.hiddenLeftOut,
-    };
-}
-function datasetSteps(creation, step, slug) {
-    const datasetStep = creation !== undefined && step !== undefined ? extrasOnly(step) : step;
-    return {
-        ...(datasetStep ? { datasetStep } : {}),
-        ...(creation ? { creation: { body: creation.body, slug } } : {}),
-    };
-}
-/** Where each entry goes, what `remove` and `prune` delete; their problems added to `problems`. */
-function planEntries(settings, context, dataset, read) {
-    const { manifest, problems } = read;
-    // A dataset about to be created holds nothing to match: every entry creates its resource.
-    const createMissing = settings.createMissing || read.creating;
-    const matched = matchEntries(manifest.entries, dataset, read.extensions, createMissing);
-    problems.push(...matched.problems);
-    const removals = planRemovals(settings.remove, dataset, matched.targets);
-    problems.push(...removals.problems);
-    const pruned = settings.prune
-        ? prunable(settings, context, dataset, matched.targets, removals.steps, problems)
-        : [];
-    return { targets: matched.targets, blocked: matched.blocked, removals, pruned };
-}
-/**
- * What the preflight reads before it checks: the dataset (or, with create-dataset, the one to
- * create; with as: community, the key's owner's community resources on it), the instance's lists
- * and the local files.
- */
-async function readAll(client, settings, context, problems) {
-    const metadata = settings.datasetMetadata;
-    const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
-        fetchDataset(client, settings),
-        client.getExtensions(),
-        buildManifest(settings, context.cwd),
-        metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
-        metadata?.license !== undefined ? client.getLicenses() : undefined,
-    ]);
-    const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined;
-    problems.push(...(creation?.problems ?? []));
-    const community = settings.publishAs === 'community' && found !== undefined
-        ? await communityView(client, settings, found, problems)
-        : undefined;
-    const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata);
-    const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) };
-    return { found, extensions, manifest, known, creation, community, dataset };
-}
-/** Each target's step; local checksums are computed here, for equal sizes only. */
-async function decideAll(targets, settings, dataset, probes) {
-    return mapConcurrent(targets, settings.concurrency, async (target) => {
-        if (target.entry.kind === 'url')
-            return decideRemote(target, settings.ifUnchanged, probes.get(target.entry.url));
-        const fileTarget = target;
-        const recorded = fileTarget.resource ? recordedTitle(fileTarget.resource, dataset) : undefined;
-        const type = checksumNeeded(fileTarget, settings.ifUnchanged);
-        const value = type === undefined ? undefined : await hashFile(fileTarget.entry.path, type);
-        return decideFile(fileTarget, settings.ifUnchanged, value, recorded);
-    });
-}
-/**
- * `as: community`: the dataset as the key's owner publishes into it, its resources being their own
- * community resources on it. Reading the owner needs the key, even in a dry run; a reuser edits
- * neither the dataset nor its order, nor creates it.
- */
-async function communityView(client, settings, dataset, problems) {
-    const refused = (input, why) => problems.push(`input '${input}': ${why} (as: community publishes the key's owner's community resources)`);
-    if (settings.datasetMetadata !== undefined)
-        refused('dataset-metadata', "the dataset's metadata is its owner's");
-    if (settings.order === 'as-listed')
-        refused('order', "the order of the dataset's resources is its owner's");
-    if (settings.createDataset)
-        refused('create-dataset', 'a community resource is published on an existing dataset');
-    if (settings.apiKey === undefined) {
-        problems.push("input 'api-key' is required with as: community, even in a dry run: the community resources to match are the key's owner's");
-        return undefined;
-    }
-    const me = await client.getMe();
-    const resources = await client.listCommunityResources(dataset.id, me.id);
-    const view = {
-        ...dataset,
-        resources,
-        extras: {},
-        permissions: { edit: false, edit_resources: true, delete: false },
-    };
-    return { view, ownerId: me.id };
-}
-/** The dataset `create-dataset` will create, as the plan sees it: empty, the key's owner's. */
-function datasetToCreate(slug, metadata) {
-    return {
-        id: '(new)',
-        slug,
-        title: metadata?.title ?? slug,
-        resources: [],
-        extras: {},
-        permissions: { edit: true, edit_resources: true, delete: true },
-    };
-}
-/**
- * With create-dataset, a slug answered by a dataset the key's owner cannot edit is someone else's.
- */
-function ownership(settings, found) {
-    if (!settings.createDataset || found === undefined || found.permissions?.edit !== false)
-        return [];
-    return [
-        `input 'dataset': '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); ` +
-            `create-dataset creates a dataset only where none exists: choose another slug`,
-    ];
-}
-function extrasOnly(step) {
-    const extras = Object.keys(step.extras);
-    return extras.length > 0
-        ? { action: 'update', reason: 'extras of the new dataset', patch: {}, extras: step.extras }
-        : { action: 'skip', reason: 'created with its metadata', patch: {}, extras: {} };
-}
-/**
- * `prune`: what this publication wrote before and no longer publishes; a problem when it cannot
- * tell.
- */
-function prunable(settings, context, dataset, targets, removals, problems) {
-    const publication = publicationOf(settings.provenance ? context.provenance : undefined);
-    if (typeof publication === 'string') {
-        problems.push(`input 'prune': ${publication}; nothing can be pruned safely`);
-        return [];
-    }
-    return planPrune(dataset, targets, removals, publication, (resource) => writtenBy(resource, publication));
-}
-/** Checks every remote URL; a URL that does not answer is a problem of its entry. */
-async function probeAll(client, settings, targets, problems, blocked) {
-    const probes = new Map();
-    const remote = targets.filter((t) => t.entry.kind === 'url');
-    await mapConcurrent(remote, settings.concurrency, async ({ entry }) => {
-        try {
-            probes.set(entry.url, await probeUrl(entry.url, {
-                dispatcher: client.dispatcher,
-                timeoutMs: Math.min(30_000, settings.timeoutSeconds * 1000),
-                userAgent: client.userAgent,
-            }));
-        }
-        catch (error) {
-            const problem = `the URL does not answer: ${toErrorMessage(error)} (set check-urls: false for URLs the runner ` +
-                `cannot reach)`;
-            problems.push(`${entry.label} (${entry.url}): ${problem}`);
-            blocked.set(entry, problem);
-        }
-    });
-    return probes;
-}
-/** Every entry and removal known when the preflight stopped, with its own problem if it has one. */
-function blockedEntries(manifest, targets, blocked, removals) {
-    const matched = new Map(targets.map((t) => [t.entry, t.resource]));
-    const entries = manifest.entries.map((entry) => {
-        const resource = matched.get(entry);
-        const known = { kind: entry.kind, source: entry.source, label: entry.label };
-        if (resource !== undefined)
-            known.resource = { id: resource.id, title: resource.title };
-        if (matched.has(entry))
-            known.planned = resource === undefined ? 'create' : 'publish';
-        const problem = blocked.get(entry);
-        if (problem !== undefined)
-            known.problem = problem;
-        return known;
-    });
-    for (const step of removals) {
-        if (step.kind === 'remove')
-            entries.push({
-                kind: 'remove',
-                source: step.source,
-                label: step.label,
-                resource: { id: step.resource.id, title: step.resource.title },
-                planned: 'remove',
-            });
-    }
-    return entries;
-}
-/** The dataset, or `undefined` when it does not exist and `create-dataset` will create it. */
-async function fetchDataset(client, settings) {
-    const dataset = settings.dataset;
-    try {
-        return await client.getDataset(dataset);
-    }
-    catch (error) {
-        if (error instanceof ApiError) {
-            if (error.status === 401)
-                throw new PreflightError([
-                    `input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`,
-                ]);
-            if (error.status === 404 && settings.createDataset)
-                return undefined;
-            if (error.status === 404)
-                throw new PreflightError([
-                    `input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the ` +
-                        `key's owner cannot see it); set create-dataset: true to create it`,
-                ]);
-            if (error.status === 410)
-                throw new PreflightError([
-                    `input 'dataset': dataset '${dataset}' has been deleted on ${client.origin}`,
-                ]);
-        }
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/datagouv/upload.ts
-/**
- * File uploads (docs/udata-protocol.md §3, §4, §5): one multipart request up to the chunk size,
- * the chunked protocol above it. Bodies stream from disk with an exact Content-Length. Every
- * upload ends by comparing the server's size and checksum with the local ones.
- *
- * Retries go through the client's one policy (`client.retrier`); this module only says, for each
- * request, what a failure means (a part the server may hold already, a final request that may
- * have stored the file) and where to look before sending again.
- */
-
-
-
-
-
-
-
-/** The server stored something other than the local file. */
-class VerificationError extends Error {
-    resource;
-    name = 'VerificationError';
-    constructor(message, 
-    /** The resource as the server answered, holding the wrong file. */
-    resource) {
-        super(message);
-        this.resource = resource;
-    }
-}
-/** Bytes per request, as the data.gouv.fr web front sends them (docs/udata-protocol.md §5.3). */
-const DEFAULT_CHUNK_SIZE = 20_000_000;
-/** The smallest part a 413 makes the upload fall back to. */
-const MIN_CHUNK_SIZE = 1024 * 1024;
-const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch';
-async function uploadFile(client, upload) {
-    const counts = { requests: 0, recovered: false };
-    let target = upload.target;
-    let chunkSize = upload.chunkSize;
-    let parallelHash;
-    for (let round = 0;; round++) {
-        const chunked = upload.size > chunkSize;
-        const inOrder = !chunked || upload.partConcurrency <= 1;
-        const hasher = inOrder ? new SequentialHasher(upload.size) : undefined;
-        if (!inOrder)
-            parallelHash ??= hashFile(upload.path, 'sha1');
-        const sha1 = async () => hasher !== undefined ? hasher.digest() : parallelHash;
-        const current = {
-            client,
-            upload,
-            target,
-            chunkSize,
-            endpoint: upload.scope.uploadPath(target?.id),
-            hasher,
-            sha1,
-            counts,
-            phase: 'parts',
-            mayHaveActed: false,
-        };
-        try {
-            const resource = chunked ? await sendChunked(current) : await sendSingle(current);
-            const local = await sha1();
-            if (local === undefined)
-                throw new ProtocolError('the upload finished before the whole file was read');
-            await verify(resource, upload, local);
-            return { resource, sha1: local, ...counts, chunkSize };
-        }
-        catch (error) {
-            const restart = round === 0 ? restartFor(error, current, chunked) : undefined;
-            if (restart === undefined)
-                throw explain(error, current, chunked);
-            client.logger.warning(`${toErrorMessage(error)}; ${restart.why}`);
-            chunkSize = restart.chunkSize;
-            target = restart.target;
-        }
-    }
-}
-/**
- * One restart from scratch with a new uuid, for what a fresh attempt can cure: a stored file that
- * does not match, a chunked finalisation answering 500 (its parts gone or unreadable, §5.5), or a
- * request too large for a proxy (413), then in parts half the size. A part that keeps failing, or
- * a gateway that keeps answering 502-504, is not cured by sending every part again.
- */
-function restartFor(error, round, chunked) {
-    const { upload } = round;
-    if (error instanceof VerificationError) {
-        // A new resource that received the wrong file is now replaced in place, never created again.
-        return {
-            why: `uploading ${upload.uploadName} again from the start`,
-            chunkSize: round.chunkSize,
-            target: { id: error.resource.id, url: error.resource.url },
-        };
-    }
-    if (error instanceof ApiError && error.status === 413) {
-        const refused = chunked ? round.chunkSize : upload.size;
-        const smaller = Math.max(MIN_CHUNK_SIZE, Math.floor(refused / 2));
-        if (smaller >= refused || upload.size <= smaller)
-            return undefined;
-        return {
-            why: `the request was too large for the server or a proxy in front of it; uploading ${upload.uploadName} ` +
-                `again in parts of ${smaller} bytes`,
-            chunkSize: smaller,
-            target: round.target,
-        };
-    }
-    if (chunked && round.phase === 'final' && error instanceof ApiError && error.status === 500) {
-        return {
-            why: `uploading ${upload.uploadName} again from the start`,
-            chunkSize: round.chunkSize,
-            target: round.target,
-        };
-    }
-    return undefined;
-}
-/** Adds to the last error what the user can do about it. */
-function explain(error, round, chunked) {
-    if (error instanceof ApiError && error.status === 413 && error instanceof Error) {
-        const size = chunked ? round.chunkSize : round.upload.size;
-        error.message +=
-            ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; ` +
-                `set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`;
-    }
-    return error;
-}
-async function sendSingle(round) {
-    const { upload, hasher } = round;
-    const file = { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName };
-    return sendFinal(round, () => multipart([], file, hasher, upload.onProgress));
-}
-async function sendChunked(round) {
-    const { upload } = round;
-    const parts = partRanges(upload.size, round.chunkSize);
-    const common = [
-        ['uuid', (0,external_node_crypto_.randomUUID)()],
-        ['filename', upload.uploadName],
-        ['totalparts', String(parts.length)],
-    ];
-    // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed
-    // alongside.
-    await mapConcurrent(parts, round.hasher === undefined ? upload.partConcurrency : 1, (part, index) => sendPart(round, common, part, index, parts.length));
-    return sendFinal(round, () => multipart(common, undefined, undefined, undefined));
-}
-async function sendPart(round, common, part, index, total) {
-    const { client, upload, endpoint, hasher } = round;
-    const fields = [
-        ...common,
-        ['partindex', String(index)],
-        ['partbyteoffset', String(part.start)],
-        ['chunksize', String(part.end - part.start)],
-    ];
-    const file = { path: upload.path, start: part.start, end: part.end, filename: 'blob' };
-    // Whether an earlier attempt may have been stored although it got no answer.
-    let mayBeStored = false;
-    let mismatchRetried = false;
-    const label = `part ${index + 1}/${total}`;
-    await client.retrier.run({
-        label,
-        send: async () => {
-            round.counts.requests++;
-            const answer = await client.send('POST', endpoint, {
-                body: () => multipart(fields, file, hasher, upload.onProgress),
-                expect: [200],
-            });
-            const status = client.parse(answer, ChunkStatusSchema, 'POST', endpoint);
-            if (!status.success)
-                throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`);
-        },
-        // A spurious size mismatch (a server-side multipart bug, §5.3) is worth one retry.
-        retryable: (error) => {
-            const mismatch = error instanceof ApiError &&
-                error.status === 400 &&
-                error.apiMessage.includes(CHUNK_SIZE_MISMATCH);
-            if (mismatch && !mismatchRetried)
-                return (mismatchRetried = true);
-            return isRetryable(error);
-        },
-        // A part the server stored before its answer was lost cannot be stored again: a retry answers
-        // 500 (FileExists). After such a loss, that 500 is taken as stored and the final checksum
-        // check has the last word; after an answered failure (a 503), a 500 is a failure.
-        settle: async (error) => {
-            if (mayBeStored && error instanceof ApiError && error.status === 500) {
-                client.logger.debug(`${label} answered 500 on retry after a lost answer: taken as already stored`);
-                return { done: undefined };
-            }
-            mayBeStored ||= mayHideSuccess(error);
-            return undefined;
-        },
-    });
-}
-/**
- * A failure after which the server may have acted, or may still be acting: no answer at all
- * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
- */
-function mayHideSuccess(error) {
-    return (error instanceof NetworkError ||
-        (error instanceof ApiError && (error.status === 502 || error.status === 504)));
-}
-/**
- * A failure after which the server may still be at work: the answer did not come in time (our
- * timeout, or a gateway's 504). A reset connection is different: the server acted already or never
- * will, and one look tells which.
- */
-function mayStillAct(error) {
-    if (error instanceof ApiError)
-        return error.status === 504;
-    const code = error instanceof NetworkError
-        ? error.cause?.code
-        : undefined;
-    return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-}
-/**
- * The request that creates or replaces the stored file (the single upload, or the chunked
- * finalisation). Its answer can be lost after the server acted, or come after the timeout while
- * the server goes on. So after a retryable failure, and again just before a re-send that follows a
- * failure that may hide a success, the dataset is read: when it holds this file, that is the
- * result. For a new resource, after an answer that did not come in time, the dataset is read again
- * and again, with backoff, for four times the timeout: a slow server is given time to finish
- * before anything is sent again, so a new resource is never created twice by a server up to five
- * times slower than the timeout. A chunked re-send keeps the uuid, whose parts the server deletes
- * once it has stored the file, so a re-send after a finalisation that did succeed answers 500
- * (missing part) instead of storing the file again.
- */
-async function sendFinal(round, body) {
-    const { client, endpoint } = round;
-    round.phase = 'final';
-    const expect = round.target === undefined ? [201, 200] : [200, 201];
-    return client.retrier.run({
-        label: `POST ${client.display(endpoint)}`,
-        send: async (attempt) => {
-            if (attempt > 0 && round.mayHaveActed) {
-                const found = await lookForUpload(round, undefined);
-                if (found !== undefined)
-                    return found;
-            }
-            round.counts.requests++;
-            const answer = await client.send('POST', endpoint, { body, expect });
-            return client.parse(answer, ResourceSchema, 'POST', endpoint);
-        },
-        settle: async (error) => settleFinal(round, error),
-    });
-}
-async function settleFinal(round, error) {
-    if (!isRetryable(error))
-        return undefined;
-    const found = await lookForUpload(round, error);
-    if (found !== undefined)
-        return { done: found };
-    if (!mayHideSuccess(error))
-        return undefined;
-    // Once a request may have acted unseen, it may still do so: every later send is preceded by a
-    // look.
-    round.mayHaveActed = true;
-    if (round.target !== undefined || !mayStillAct(error) || (await round.sha1()) === undefined)
-        return undefined;
-    const later = await keepLooking(round, error);
-    return later === undefined ? undefined : { done: later };
-}
-/** Reads the dataset with backoff for four times the timeout, until it holds this upload. */
-async function keepLooking(round, error) {
-    const { client } = round;
-    const until = Date.now() + 4 * client.timeoutMs;
-    client.logger.info(`${toErrorMessage(error)}; looking for the new resource for up to ${Math.round((4 * client.timeoutMs) / 1000)} ` +
-        `s before sending again`);
-    for (let look = 1; Date.now() < until; look++) {
-        await sleep(Math.min(retryDelay(client.retrier.policy, look), Math.max(0, until - Date.now())));
-        const found = await lookForUpload(round, error);
-        if (found !== undefined)
-            return found;
-    }
-    return undefined;
-}
-/**
- * After a failure of a request that stores the file: the resource holding this exact file, if the
- * server stored it all the same. Nothing to look for before the whole file was read (and so sent).
- */
-async function lookForUpload(round, error) {
-    const { client, upload } = round;
-    const sha1 = await round.sha1();
-    if (sha1 === undefined)
-        return undefined;
-    let found;
-    try {
-        found = await findUploaded(round, sha1);
-    }
-    catch (lookError) {
-        const before = error === undefined ? 'before sending again' : `${toErrorMessage(error)}; then`;
-        throw new Error(`${before} reading the dataset, to see whether the server stored ${upload.uploadName} all ` +
-            `the same, failed: ${toErrorMessage(lookError)}`, {
-            cause: lookError,
-        });
-    }
-    if (found === undefined)
-        return undefined;
-    const why = error === undefined ? 'before sending again' : `${toErrorMessage(error)};`;
-    client.logger.warning(`${why} the server holds the file all the same (resource ${found.id}), not sending it again`);
-    round.counts.recovered = true;
-    round.mayHaveActed = false;
-    return found;
-}
-/**
- * The resource holding this exact file (same size and sha1), if the server stored it. For a
- * resource replaced in place: only if its stored file changed (every upload gets a new URL), so
- * that a file equal to the one it held before is never taken for a new upload. For a new resource:
- * one that the run accepts as new, bearing the name the server gives this upload.
- */
-async function findUploaded(round, sha1) {
-    const { upload, target } = round;
-    const resources = await upload.scope.list();
-    const holds = (r) => r.filesize === upload.size &&
-        r.checksum?.type === 'sha1' &&
-        r.checksum.value.toLowerCase() === sha1;
-    if (target !== undefined)
-        return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r));
-    const name = upload.storedName;
-    return resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
-}
-async function verify(resource, upload, sha1) {
-    if (resource.filesize !== undefined &&
-        resource.filesize !== null &&
-        resource.filesize !== upload.size) {
-        throw new VerificationError(`the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file ` +
-            `has ${upload.size}`, resource);
-    }
-    const checksum = resource.checksum;
-    if (checksum === undefined || checksum === null) {
-        if (resource.filesize === undefined || resource.filesize === null)
-            throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload cannot ` +
-                `be verified`, resource);
-        return;
-    }
-    const type = checksum.type.toLowerCase();
-    if (!isSupportedChecksum(type))
-        return;
-    const local = type === 'sha1' ? sha1 : await hashFile(upload.path, type);
-    if (checksum.value.toLowerCase() !== local) {
-        throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ` +
-            `${local}`, resource);
-    }
-}
-/**
- * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
- */
-function partRanges(size, chunkSize) {
-    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0)
-        throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
-    const parts = [];
-    for (let start = 0; start < size; start += chunkSize)
-        parts.push({ start, end: Math.min(size, start + chunkSize) });
-    return parts;
-}
-/**
- * Bytes per read of an upload, and how many read buffers one request body cycles through. The
- * buffers are allocated once per request and reused: a fresh buffer per read would leave up to
- * tens of MiB of garbage waiting for V8's next full collection (measured in BENCHMARKS.md).
- *
- * Reuse is safe because the HTTP client pulls the next chunk only once the socket has taken the
- * previous one: undici writes each chunk and, when the socket's queue is above its high-water
- * mark, waits for 'drain' before pulling again; below the mark, at most the queue's last
- * kilobytes wait, and those belong to the chunk just written, never to one two reads back.
- * The body must therefore go to undici as the generator itself, with no stream reading ahead.
- */
-const READ_SIZE = 256 * 1024;
-const RING = 3;
-/**
- * A multipart/form-data body (fields first, file part last, as the web front sends it) whose
- * length is known before a byte is read. The file range streams from disk through `RING` reused
- * buffers of `READ_SIZE` bytes.
- */
-function multipart(fields, file, hasher, onProgress) {
-    const boundary = `----datagouv-publish-${(0,external_node_crypto_.randomUUID)()}`;
-    const head = Buffer.from(fields
-        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`)
-        .join('') +
-        (file === undefined
-            ? ''
-            : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: ` +
-                `application/octet-stream\r\n\r\n`));
-    const tail = Buffer.from(`${file === undefined ? '' : '\r\n'}--${boundary}--\r\n`);
-    const fileLength = file === undefined ? 0 : file.end - file.start;
-    async function* stream() {
-        yield head;
-        if (file !== undefined && fileLength > 0) {
-            for await (const bytes of fileRange(file)) {
-                hasher?.feed(file.start + bytes.offset, bytes.chunk);
-                onProgress?.(bytes.chunk.length);
-                yield bytes.chunk;
-            }
-        }
-        yield tail;
-    }
-    return {
-        stream: stream(),
-        length: head.length + fileLength + tail.length,
-        contentType: `multipart/form-data; boundary=${boundary}`,
-    };
-}
-/**
- * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
- * start.
- */
-async function* fileRange(file) {
-    const handle = await (0,promises_.open)(file.path, 'r');
-    try {
-        const size = file.end - file.start;
-        const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () => Buffer.allocUnsafe(Math.min(READ_SIZE, size)));
-        for (let offset = 0, turn = 0; offset < size; turn++) {
-            const buffer = ring[turn % ring.length];
-            const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset);
-            if (bytesRead === 0)
-                throw new Error(`${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`);
-            yield { chunk: buffer.subarray(0, bytesRead), offset };
-            offset += bytesRead;
-        }
-    }
-    finally {
-        await handle.close();
-    }
-}
-/** Quoted-string escaping of the HTML multipart encoding: `"`, CR and LF percent-encoded. */
-function quote(value) {
-    return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-
-;// CONCATENATED MODULE: ./src/engine/publish.ts
-
-
-
-
-async function publish(client, steps, options) {
-    const claimed = new Set();
-    const run = {
-        ...options,
-        claimed,
-        isNew: (r) => !options.knownResourceIds.has(r.id) && !claimed.has(r.id),
-    };
-    const writes = steps.filter((s) => s.kind !== 'remove');
-    const removals = steps.filter((s) => s.kind === 'remove');
-    const limit = options.dryRun ? Math.max(1, steps.length) : options.concurrency;
-    const results = await mapConcurrent(writes, limit, (step) => runStep(client, step, run));
-    const failed = results.some((r) => r.error !== undefined);
-    const removed = await mapConcurrent(removals, limit, (step) => failed && !options.dryRun
-        ? Promise.resolve({
-            step,
-            action: 'skipped',
-            reason: 'not removed: another entry failed',
-            resource: step.resource,
-            patched: [],
-            durationMs: 0,
-        })
-        : runStep(client, step, run));
-    return [...results, ...removed];
-}
-async function runStep(client, step, run) {
-    const started = Date.now();
-    const checksum = step.kind === 'file' && step.checksum ? { checksum: step.checksum } : {};
-    const done = (outcome) => {
-        const result = { step, ...checksum, ...outcome, durationMs: Date.now() - started };
-        run.onResult?.(result);
-        return result;
-    };
-    if (run.dryRun)
-        return done({
-            action: 'planned',
-            patched: [],
-            ...(step.resource ? { resource: step.resource } : {}),
-        });
-    // A dry run reports every step as planned; a skip writes nothing.
-    if (step.kind !== 'remove' && step.action === 'skip')
-        return done({
-            action: 'skipped',
-            patched: [],
-            ...(step.resource ? { resource: step.resource } : {}),
-        });
-    // What the step achieved so far: reported as it stands if a later request fails.
-    const progress = {};
-    try {
-        switch (step.kind) {
-            case 'file':
-                return done(await runFile(client, step, run, progress));
-            case 'url':
-                return done(await runRemote(client, step, run, progress));
-            case 'remove':
-                await run.scope.remove(step.resource.id);
-                return done({ action: 'removed', resource: step.resource, patched: [] });
-        }
-    }
-    catch (error) {
-        const target = step.resource ? `resource ${step.resource.id}` : 'new resource';
-        const where = step.kind === 'remove'
-            ? `input 'remove', ${step.label} '${step.source}'`
-            : `${step.entry.label} (${step.entry.source})`;
-        const failure = `${where} -> ${progress.outcome?.resource ? `resource ${progress.outcome.resource.id}` : target}: ${toErrorMessage(error)}`;
-        if (progress.outcome !== undefined)
-            return done({ ...progress.outcome, error: failure });
-        return done({
-            action: 'failed',
-            patched: [],
-            ...(step.resource ? { resource: step.resource } : {}),
-            error: failure,
-        });
-    }
-}
-async function runFile(client, step, run, progress) {
-    if (step.action === 'update' && step.resource !== undefined) {
-        const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
-        await clearDatasetRecord(client, run.datasetId, step);
-        return { action: 'updated', ...applied };
-    }
-    const outcome = await uploadFile(client, {
-        scope: run.scope,
-        target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
-        path: step.entry.path,
-        size: step.entry.size,
-        uploadName: step.entry.storedName,
-        storedName: step.entry.storedName,
-        chunkSize: run.chunkSize,
-        partConcurrency: run.partConcurrency,
-        isNew: run.isNew,
-        ...(run.onProgress ? { onProgress: accumulate(step.entry, run.onProgress) } : {}),
-    });
-    if (step.resource === undefined)
-        run.claimed.add(outcome.resource.id);
-    const requests = `${outcome.requests} request${outcome.requests === 1 ? '' : 's'}`;
-    client.logger.debug(`${step.entry.source}: stored in ${requests}${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`);
-    const notes = outcome.chunkSize < run.chunkSize
-        ? [
-            `stored in parts of ${outcome.chunkSize} bytes: the server or a proxy refused larger requests ` +
-                `(413)`,
-        ]
-        : [];
-    const stored = {
-        action: step.action === 'create' ? 'created' : 'uploaded',
-        resource: outcome.resource,
-        checksum: { type: 'sha1', value: outcome.sha1 },
-        patched: [],
-        ...(notes.length > 0 ? { notes } : {}),
-    };
-    progress.outcome = stored;
-    // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
-    // the title and the entry's metadata in one partial PUT of what the answer lacks.
-    const restored = await restoreMetadata(client, run.scope, step, outcome.resource);
-    // From here the title is back: a failing extras merge reports the resource as it now stands.
-    progress.outcome = { ...stored, ...restored };
-    await clearDatasetRecord(client, run.datasetId, step);
-    const applied = await applyChanges(run.scope, restored.resource, {}, step.extras);
-    return {
-        ...stored,
-        resource: applied.resource,
-        patched: [...restored.patched, ...applied.patched],
-    };
-}
-/**
- * The metadata after an upload (the extras follow, apart). When the PUT fails, the title the resource should carry is
- * recorded where the next run reads it before anything else (the resource's extras, else the
- * dataset's), and the error names it.
- */
-async function restoreMetadata(client, scope, step, uploaded) {
-    const patch = unmet(step.patch, uploaded);
-    try {
-        return await applyChanges(scope, uploaded, patch, {});
-    }
-    catch (error) {
-        if (patch.title === undefined)
-            throw error;
-        const recorded = step.recordTitle
-            ? await recordTitle(client, scope, uploaded, step.title)
-            : 'the entry gives it, so the next run puts it back';
-        throw new Error(`the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ` +
-            `${toErrorMessage(error)}`, { cause: error });
-    }
-}
-/** Records the title to put back; says where, or why it could not. */
-async function recordTitle(client, scope, resource, title) {
-    const resourceId = resource.id;
-    try {
-        await scope.mergeExtras(resource, { [RECORD_KEYS.title]: title });
-        return `recorded in the resource's extras as ${RECORD_KEYS.title}: the next run puts it back`;
-    }
-    catch (resourceError) {
-        // The dataset's extras are its owner's: a community resource has no second place.
-        if (scope.kind === 'community') {
-            return (`it could not be recorded for the next run either (${toErrorMessage(resourceError)}): set ` +
-                `it by hand, or give 'title' in a 'resources' entry`);
-        }
-        try {
-            await client.updateDatasetExtras(scope.datasetId, {
-                [RECORD_KEYS.datasetTitle(resourceId)]: title,
-            });
-            return (`recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
-                `puts it back`);
-        }
-        catch (datasetError) {
-            return (`it could not be recorded for the next run either (${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}): ` +
-                `set it by hand, or give 'title' in a 'resources' entry`);
-        }
-    }
-}
-/** After a title recorded in the dataset's extras was put back: the record goes. */
-async function clearDatasetRecord(client, datasetId, step) {
-    if (step.clearsDatasetRecord === undefined)
-        return;
-    try {
-        await client.updateDatasetExtras(datasetId, { [step.clearsDatasetRecord]: null });
-    }
-    catch (error) {
-        client.logger.warning(`the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ` +
-            `${toErrorMessage(error)}`);
-    }
-}
-async function runRemote(client, step, run, progress) {
-    if (step.resource === undefined) {
-        const body = step.create ?? { url: step.entry.url };
-        const created = await run.scope.createRemote(body, run.isNew);
-        run.claimed.add(created.id);
-        progress.outcome = { action: 'created', resource: created, patched: [] };
-        const applied = await applyChanges(run.scope, created, {}, step.extras);
-        return { action: 'created', ...applied };
-    }
-    const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
-    return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied };
-}
-/**
- * One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's
- * keys).
- */
-async function applyChanges(scope, current, patch, extras) {
-    let resource = current;
-    const patched = Object.keys(patch);
-    if (patched.length > 0)
-        resource = await scope.update(current.id, patch);
-    if (Object.keys(extras).length === 0)
-        return { resource, patched };
-    const merged = await scope.mergeExtras(resource, extras);
-    return { resource: { ...resource, extras: merged }, patched: [...patched, 'extras'] };
-}
-/** Applies the dataset metadata step: the v1 partial PUT, then the extras merge. */
-async function publishDataset(client, dataset, step, dryRun) {
-    const fields = [
-        ...Object.keys(step.patch),
-        ...(Object.keys(step.extras).length > 0 ? ['extras'] : []),
-    ];
-    if (dryRun)
-        return { action: 'planned', reason: step.reason, patched: fields };
-    if (step.action === 'skip')
-        return { action: 'skipped', reason: step.reason, patched: [] };
-    const sent = [];
-    try {
-        if (Object.keys(step.patch).length > 0) {
-            await client.updateDataset(dataset.id, step.patch);
-            sent.push(...Object.keys(step.patch));
-        }
-        if (Object.keys(step.extras).length > 0)
-            await client.updateDatasetExtras(dataset.id, step.extras);
-        return { action: 'updated', reason: step.reason, patched: fields };
-    }
-    catch (error) {
-        // The PUT may have gone through before the extras failed: say so.
-        const error_ = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`;
-        return {
-            action: sent.length > 0 ? 'updated' : 'failed',
-            reason: step.reason,
-            patched: sent,
-            error: error_,
-        };
-    }
-}
-/** Sums the bytes an upload reports and passes the running total on. */
-function accumulate(entry, report) {
-    let sent = 0;
-    return (bytes) => {
-        sent += bytes;
-        report(entry, sent);
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/engine/report.ts
 const OUTPUT_NAMES = [
     'resources',
@@ -55704,6 +54228,7 @@ function buildReport(facts) {
         ...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])),
         ...(datasetResult?.error !== undefined ? [datasetResult.error] : []),
         ...(order?.error !== undefined ? [order.error] : []),
+        ...(facts.problems ?? []),
     ];
     const outputs = {
         resources: JSON.stringify(results.map(resourceOutput)),
@@ -55983,6 +54508,1806 @@ function formatDuration(ms) {
     return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+;// CONCATENATED MODULE: ./src/engine/plan.ts
+
+
+
+/** Extras keys where the action records what a remote URL answered at the last signal. */
+const REMOTE_STATE_KEYS = {
+    etag: 'publish:etag',
+    lastModified: 'publish:last-modified',
+    size: 'publish:content-length',
+};
+/**
+ * Where a title that could not be put back after an upload is recorded for the next run: the
+ * resource's extras, else (when those cannot be written either) the dataset's, one key per
+ * resource.
+ */
+const RECORD_KEYS = {
+    title: 'publish:title',
+    datasetTitle: (resourceId) => `publish:title:${resourceId}`,
+};
+/**
+ * The title an earlier run meant a resource to carry and could not put back: read only while the
+ * resource still bears the title an upload gives (its stored file name), so a title someone set
+ * since is never overridden.
+ */
+function recordedTitle(resource, dataset) {
+    if (resource.title !== storedNameOf(resource))
+        return undefined;
+    const own = resource.extras?.[RECORD_KEYS.title];
+    if (typeof own === 'string' && own !== '')
+        return { title: own };
+    const key = RECORD_KEYS.datasetTitle(resource.id);
+    const shared = dataset.extras?.[key];
+    return typeof shared === 'string' && shared !== ''
+        ? { title: shared, datasetKey: key }
+        : undefined;
+}
+/** The stored file name of a hosted resource: the last segment of its `url`. */
+function storedNameOf(resource) {
+    try {
+        const segment = new URL(resource.url).pathname.split('/').pop();
+        return segment === undefined || segment === '' ? undefined : decodeURIComponent(segment);
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Where each entry goes. Collects every problem: unknown ids, wrong kinds of target, ambiguous or
+ * missing matches, a resource targeted twice, extensions the instance refuses.
+ */
+function matchEntries(entries, dataset, extensions, createMissing) {
+    const problems = [];
+    const blocked = new Map();
+    const targets = [];
+    const claimed = new Map();
+    const allowed = new Set(extensions.map((e) => e.toLowerCase()));
+    // Each resource once, however many times a damaged list holds it (listedTwice says so).
+    const view = { ...dataset, resources: uniqueById(dataset.resources) };
+    const counts = listings(dataset);
+    for (const entry of entries) {
+        const where = entry.kind === 'file' ? `${entry.label} (${entry.source})` : `${entry.label} (${entry.url})`;
+        const matched = entry.kind === 'file'
+            ? matchFile(entry, view, allowed, createMissing)
+            : matchRemote(entry, view, createMissing);
+        const found = typeof matched === 'object' && (counts.get(matched.id) ?? 0) > 1
+            ? listedTwice(matched, counts.get(matched.id) ?? 0, dataset)
+            : matched;
+        if (typeof found === 'string') {
+            problems.push(`${where}: ${found}`);
+            blocked.set(entry, found);
+            continue;
+        }
+        if (found !== undefined) {
+            const other = claimed.get(found.id);
+            if (other !== undefined) {
+                const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one ` +
+                    `entry`;
+                problems.push(`${where}: ${problem}`);
+                blocked.set(entry, problem);
+                continue;
+            }
+            claimed.set(found.id, where);
+        }
+        targets.push(found === undefined ? { entry } : { entry, resource: found });
+    }
+    return { targets, problems, blocked };
+}
+/** The resources, each id once (its first listing). */
+function uniqueById(resources) {
+    const seen = new Set();
+    return resources.filter((r) => !seen.has(r.id) && seen.add(r.id));
+}
+/** How many times the dataset lists each resource id. */
+function listings(dataset) {
+    const counts = new Map();
+    for (const r of dataset.resources)
+        counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
+    return counts;
+}
+/** The problem of an entry whose resource a damaged list holds more than once. */
+function listedTwice(resource, times, dataset) {
+    return (`resource ${resource.id} ('${resource.title}') is listed ${times} times in dataset ` +
+        `'${dataset.slug}': its list of resources is damaged (udata before 10.4.3 does this when writes ` +
+        `to one dataset race); nothing is written into it until the list is repaired on the instance`);
+}
+/** The warning for a dataset whose list holds some resource more than once. */
+function duplicateListings(dataset) {
+    const twice = [...listings(dataset)].filter(([, n]) => n > 1).map(([id]) => id);
+    if (twice.length === 0)
+        return [];
+    return [
+        `dataset '${dataset.slug}' lists ${plural(twice.length, 'resource')} more than once ` +
+            `(${twice.join(', ')}): its list of resources is damaged (udata before 10.4.3 does this when ` +
+            `writes to one dataset race); repair it on the instance`,
+    ];
+}
+/** The resource for a local file, `undefined` to create one, or the problem. */
+function matchFile(entry, dataset, allowed, createMissing) {
+    const extension = lastExtension(entry.storedName);
+    if (allowed.size > 0 && (extension === undefined || !allowed.has(extension))) {
+        return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (allowed: ${[...allowed].sort().join(', ')})`;
+    }
+    let resource;
+    if (entry.id !== undefined) {
+        resource = dataset.resources.find((r) => r.id === entry.id);
+        if (resource === undefined)
+            return `resource ${entry.id} is not in dataset '${dataset.slug}'`;
+    }
+    else {
+        const byName = dataset.resources.filter((r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName);
+        const byTitle = byName.length > 0
+            ? []
+            : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
+        const candidates = byName.length > 0 ? byName : byTitle;
+        if (candidates.length > 1) {
+            return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in 'resources' ({path, id})`;
+        }
+        resource = candidates[0];
+        if (resource === undefined) {
+            return createMissing
+                ? undefined
+                : `no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
+                    `or the title '${entry.name}'; set create-missing: true to create one, or map the file ` +
+                    `to a resource id in 'resources'`;
+        }
+    }
+    if (resource.filetype !== 'file') {
+        return (`resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
+            `to ${resource.url}); the action uploads only into file resources`);
+    }
+    return resource;
+}
+/** The resource for a remote URL, `undefined` to create one, or the problem. */
+function matchRemote(entry, dataset, createMissing) {
+    let resource;
+    if (entry.id !== undefined) {
+        resource = dataset.resources.find((r) => r.id === entry.id);
+        if (resource === undefined)
+            return `resource ${entry.id} is not in dataset '${dataset.slug}'`;
+    }
+    else {
+        const byUrl = dataset.resources.filter((r) => r.filetype === 'remote' && r.url === entry.url);
+        if (byUrl.length > 1)
+            return (`${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); ` +
+                `give the one to update with 'id'`);
+        resource = byUrl[0];
+        if (resource === undefined) {
+            return createMissing
+                ? undefined
+                : `no remote resource of dataset '${dataset.slug}' points at this URL; set create-missing: ` +
+                    `true to create one, or give the resource's 'id'`;
+        }
+    }
+    if (resource.filetype !== 'remote') {
+        return (`resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote ` +
+            `resource (its type cannot change on udata), use 'path' to replace the file`);
+    }
+    return resource;
+}
+/**
+ * The checksum type to compute locally before deciding, if any (equal sizes only: a size that
+ * differs already proves a change).
+ */
+function checksumNeeded(target, ifUnchanged) {
+    const { resource, entry } = target;
+    if (resource === undefined || ifUnchanged === 'upload')
+        return undefined;
+    const type = resource.checksum?.type.toLowerCase();
+    if (type === undefined || !isSupportedChecksum(type))
+        return undefined;
+    if (resource.filesize !== undefined &&
+        resource.filesize !== null &&
+        resource.filesize !== entry.size)
+        return undefined;
+    return type;
+}
+/** The fields a new resource has before its metadata is put: what udata gives an upload (§4). */
+const NEW_RESOURCE = { description: null, type: 'main', schema: null, extras: {} };
+/**
+ * The step for a local file, given the local checksum that `checksumNeeded` asked for and the
+ * title an earlier run recorded (`recordedTitle`), if any.
+ */
+function decideFile(target, ifUnchanged, localChecksum, recorded) {
+    const { resource, entry } = target;
+    const title = entry.title ?? recorded?.title ?? resource?.title ?? entry.name;
+    const checksum = localChecksum !== undefined && resource?.checksum
+        ? { checksum: { type: resource.checksum.type.toLowerCase(), value: localChecksum } }
+        : {};
+    const base = {
+        kind: 'file',
+        ...target,
+        ...checksum,
+        title,
+        recordTitle: entry.title === undefined,
+    };
+    const clears = recorded?.datasetKey !== undefined && entry.title === undefined
+        ? { clearsDatasetRecord: recorded.datasetKey }
+        : {};
+    // An upload (or a creation) gives the resource its stored name as title and keeps the rest: every
+    // field the entry controls is carried, the executor sends those the server's answer lacks.
+    const afterUpload = (action, reason) => ({
+        ...base,
+        action,
+        reason,
+        patch: desiredFields(entry, title),
+        extras: extrasPatch(entry.extras, resource?.extras ?? NEW_RESOURCE.extras),
+        ...clears,
+    });
+    if (resource === undefined)
+        return afterUpload('create', 'new: no resource matches');
+    if (ifUnchanged === 'upload')
+        return afterUpload('upload', 'if-unchanged is upload');
+    if (resource.filesize !== undefined &&
+        resource.filesize !== null &&
+        resource.filesize !== entry.size) {
+        return afterUpload('upload', `size differs (${resource.filesize} -> ${entry.size} bytes)`);
+    }
+    const stored = resource.checksum;
+    if (stored === undefined || stored === null)
+        return afterUpload('upload', 'the server has no checksum');
+    if (localChecksum === undefined)
+        return afterUpload('upload', `the server's checksum type '${stored.type}' cannot be compared`);
+    if (stored.value.toLowerCase() !== localChecksum.toLowerCase())
+        return afterUpload('upload', `${stored.type} differs`);
+    return unchangedFile({ ...base, ...clears }, resource, recorded, stored.type);
+}
+/** An unchanged file: only its metadata, if the entry's differs, else nothing. */
+function unchangedFile(base, resource, recorded, checksumType) {
+    const patch = metadataPatch(base.entry, resource, base.title);
+    const extras = extrasPatch(base.entry.extras, resource.extras);
+    const fields = [...Object.keys(patch), ...(Object.keys(extras).length > 0 ? ['extras'] : [])];
+    if (fields.length === 0) {
+        const { clearsDatasetRecord: _clears, ...rest } = base;
+        return {
+            ...rest,
+            action: 'skip',
+            reason: `unchanged (${checksumType} and size match)`,
+            patch: {},
+            extras: {},
+        };
+    }
+    const restoring = recorded !== undefined && patch.title === recorded.title
+        ? ' (a title an earlier run could not put back)'
+        : '';
+    const differ = `${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`;
+    return {
+        ...base,
+        action: 'update',
+        reason: `unchanged file; ${differ}${restoring}`,
+        patch,
+        extras,
+    };
+}
+/** Every metadata field the entry controls, with the title to end with. */
+function desiredFields(entry, title) {
+    const fields = { title };
+    if (entry.description !== undefined)
+        fields.description = entry.description;
+    if (entry.type !== undefined)
+        fields.type = entry.type;
+    if (entry.schema !== undefined)
+        fields.schema = schemaOf(entry.schema);
+    if (entry.kind === 'url') {
+        fields.url = entry.url;
+        if (entry.format !== undefined)
+            fields.format = entry.format;
+    }
+    return fields;
+}
+function schemaOf(schema) {
+    const want = {
+        name: schema.name ?? null,
+        version: schema.version ?? null,
+        url: schema.url ?? null,
+    };
+    return Object.fromEntries(Object.entries(want).filter((pair) => pair[1] !== null));
+}
+/**
+ * The fields of `patch` that `resource` does not hold yet: what is still to send after the server
+ * answered an upload or a creation.
+ */
+function unmet(patch, resource) {
+    const current = resource;
+    return Object.fromEntries(Object.entries(patch).filter(([key, value]) => !sameField(key, value, current[key])));
+}
+function sameField(key, wanted, held) {
+    if (key === 'schema') {
+        const w = (wanted ?? {});
+        const h = (held ?? {});
+        return ['name', 'version', 'url'].every((f) => (w[f] ?? null) === (h[f] ?? null));
+    }
+    if (key === 'description')
+        return (wanted ?? '') === (held ?? '');
+    // udata stores a format stripped and lower-cased (udata/core/dataset/forms.py `normalize_format`).
+    if (key === 'format' && typeof wanted === 'string')
+        return wanted.trim().toLowerCase() === (typeof held === 'string' ? held : '');
+    return wanted === held;
+}
+/**
+ * The step for a remote URL. It is signalled (a PUT that moves the resource's modification date)
+ * when what the URL answers differs from what was recorded at the last signal (ETag,
+ * Last-Modified, size), when its url changes, or when nothing can tell (no check, no validator).
+ */
+function decideRemote(target, ifUnchanged, probe) {
+    const { resource, entry } = target;
+    const state = probe ? remoteState(probe) : {};
+    const wantedExtras = { ...(entry.extras ?? {}), ...state };
+    if (resource === undefined)
+        return remoteCreation(target, probe, wantedExtras);
+    const extras = extrasPatch(wantedExtras, resource.extras);
+    const metadata = metadataPatch(entry, resource, resource.title);
+    const step = (action, reason) => {
+        // A signal is a partial PUT, which moves the resource's modification date and asks the analyser
+        // to re-check it (docs/udata-protocol.md §7); it carries the url so that it is never empty.
+        const patch = action === 'signal' ? { url: entry.url, ...metadata } : action === 'update' ? metadata : {};
+        return {
+            kind: 'url',
+            ...target,
+            action,
+            reason,
+            ...(probe ? { probe } : {}),
+            patch,
+            extras: action === 'skip' ? {} : extras,
+        };
+    };
+    if (resource.url !== entry.url)
+        return step('signal', 'url differs');
+    if (ifUnchanged === 'upload')
+        return step('signal', 'if-unchanged is upload');
+    if (probe === undefined)
+        return step('signal', 'URL not checked (check-urls is false): a change cannot be ruled out');
+    const changes = remoteChanges(resource, probe);
+    if (changes === undefined)
+        return step('signal', 'the URL gives no ETag, Last-Modified or size: a change cannot be ruled out');
+    if (changes.length > 0)
+        return step('signal', `remote file changed (${changes.join(', ')})`);
+    const fields = [
+        ...Object.keys(metadata),
+        ...(Object.keys(extrasPatch(entry.extras, resource.extras)).length > 0 ? ['extras'] : []),
+    ];
+    if (fields.length > 0)
+        return step('update', `remote unchanged; ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`);
+    return step('skip', 'remote unchanged (same validators as at the last signal)');
+}
+/** A new remote resource: the body of its creation, then its extras. */
+function remoteCreation(target, probe, wantedExtras) {
+    const { entry } = target;
+    const create = {
+        url: entry.url,
+        title: entry.title ?? defaultRemoteTitle(entry.url),
+        type: entry.type ?? 'main',
+    };
+    if (entry.description !== undefined)
+        create.description = entry.description;
+    if (entry.format !== undefined)
+        create.format = entry.format;
+    if (entry.schema !== undefined)
+        create.schema = entry.schema;
+    return {
+        kind: 'url',
+        ...target,
+        action: 'create',
+        reason: 'new: no remote resource has this URL',
+        ...(probe ? { probe } : {}),
+        create,
+        patch: {},
+        extras: extrasPatch(wantedExtras, {}),
+    };
+}
+/**
+ * Which recorded validators differ from what the URL answers now; `undefined` when it gives none.
+ */
+function remoteChanges(resource, probe) {
+    const now = remoteState(probe);
+    if (Object.keys(now).length === 0)
+        return undefined;
+    const recorded = resource.extras ?? {};
+    const names = {
+        [REMOTE_STATE_KEYS.etag]: 'ETag',
+        [REMOTE_STATE_KEYS.lastModified]: 'Last-Modified',
+        [REMOTE_STATE_KEYS.size]: 'size',
+    };
+    if (Object.keys(now).every((key) => recorded[key] === undefined))
+        return ['first check'];
+    return Object.entries(now)
+        .filter(([key, value]) => recorded[key] !== value)
+        .map(([key]) => names[key] ?? key);
+}
+/** The extras that record what a URL answered. */
+function remoteState(probe) {
+    const state = {};
+    if (probe.etag !== undefined)
+        state[REMOTE_STATE_KEYS.etag] = probe.etag;
+    if (probe.lastModified !== undefined)
+        state[REMOTE_STATE_KEYS.lastModified] = probe.lastModified;
+    if (probe.size !== undefined)
+        state[REMOTE_STATE_KEYS.size] = String(probe.size);
+    return state;
+}
+/**
+ * The partial PUT that gives `current` the entry's metadata: only the fields that differ, and
+ * never the protected fields of hosted files (docs/udata-protocol.md §6.1). `title` is the title to
+ * end with:
+ * the entry's, else the resource's previous one (an upload overwrites it), else the file name.
+ * For a remote entry: also its url and format, and never a hosted file's fields.
+ */
+function metadataPatch(entry, current, previousTitle) {
+    const patch = {};
+    const title = entry.title ??
+        previousTitle ??
+        (entry.kind === 'file' ? entry.name : defaultRemoteTitle(entry.url));
+    if (current.title !== title)
+        patch.title = title;
+    if (entry.description !== undefined && (current.description ?? '') !== entry.description)
+        patch.description = entry.description;
+    if (entry.type !== undefined && current.type !== entry.type)
+        patch.type = entry.type;
+    if (entry.schema !== undefined) {
+        const want = {
+            name: entry.schema.name ?? null,
+            version: entry.schema.version ?? null,
+            url: entry.schema.url ?? null,
+        };
+        const have = current.schema ?? {};
+        if ((have.name ?? null) !== want.name ||
+            (have.version ?? null) !== want.version ||
+            (have.url ?? null) !== want.url) {
+            patch.schema = Object.fromEntries(Object.entries(want).filter(([, v]) => v !== null));
+        }
+    }
+    if (entry.kind === 'url') {
+        if (current.url !== entry.url)
+            patch.url = entry.url;
+        if (entry.format !== undefined && (current.format ?? '') !== entry.format)
+            patch.format = entry.format;
+    }
+    return patch;
+}
+/** The extras keys to merge: those whose value differs (a `null` only when the key is present). */
+function extrasPatch(wanted, current) {
+    const patch = {};
+    for (const [key, value] of Object.entries(wanted ?? {})) {
+        const have = current?.[key];
+        if (value === null ? have !== undefined && have !== null : have !== value)
+            patch[key] = value;
+    }
+    return patch;
+}
+/** A title for a new remote resource given none: the URL's last path segment, else its host. */
+function defaultRemoteTitle(url) {
+    const parsed = new URL(url);
+    const last = parsed.pathname.split('/').filter(Boolean).pop();
+    return last !== undefined ? decodeURIComponent(last) : parsed.host;
+}
+/**
+ * `remove` items -> removal steps: each an id or a stored file name of the dataset, never also
+ * published by this run. Nothing is ever removed that `remove` does not name.
+ */
+function planRemovals(items, dataset, targets) {
+    const steps = [];
+    const problems = [];
+    const targeted = new Map(targets.flatMap((t) => (t.resource ? [[t.resource.id, t.entry.label]] : [])));
+    const seen = new Set();
+    const unique = uniqueById(dataset.resources);
+    items.forEach((item, index) => {
+        const label = `remove[${index}]`;
+        const where = `input 'remove', ${label} '${item}'`;
+        const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(item);
+        const matches = isId
+            ? unique.filter((r) => r.id === item.toLowerCase())
+            : unique.filter((r) => r.filetype === 'file' &&
+                (storedNameOf(r) === item || storedNameOf(r) === normalizeFilename(item)));
+        if (matches.length === 0) {
+            problems.push(`${where}: no resource of dataset '${dataset.slug}' has this ${isId ? 'id' : 'stored file name'}`);
+            return;
+        }
+        if (matches.length > 1) {
+            problems.push(`${where}: ${matches.length} resources have this stored file name (${matches.map((r) => r.id).join(', ')}); ` +
+                `give the id of the one to remove`);
+            return;
+        }
+        const resource = matches[0];
+        const by = targeted.get(resource.id);
+        if (by !== undefined) {
+            problems.push(`${where}: resource ${resource.id} is also published by ${by} in this run; remove it from ` +
+                `one of them`);
+            return;
+        }
+        if (seen.has(resource.id))
+            return;
+        seen.add(resource.id);
+        steps.push({
+            kind: 'remove',
+            source: item,
+            label,
+            resource,
+            action: 'remove',
+            reason: `named in remove (${resource.filetype} '${resource.title}')`,
+        });
+    });
+    return { steps, problems };
+}
+/**
+ * The dataset's metadata step: the fields of `dataset-metadata` whose value differs from the live
+ * dataset, extras apart (merged through v2 so that the analyser's keys stay). `problems` names the
+ * values the instance does not know (frequency, license).
+ */
+function planDataset(wanted, dataset, known) {
+    const problems = [];
+    if (wanted.frequency !== undefined &&
+        known.frequencies !== undefined &&
+        !known.frequencies.includes(wanted.frequency)) {
+        problems.push(`input 'dataset-metadata'.frequency: '${wanted.frequency}' is not a frequency of the instance ` +
+            `(accepted: ${known.frequencies.join(', ')})`);
+    }
+    if (wanted.license !== undefined &&
+        known.licenses !== undefined &&
+        !known.licenses.includes(wanted.license)) {
+        problems.push(`input 'dataset-metadata'.license: '${wanted.license}' is not a license of the instance (accepted: ` +
+            `${known.licenses.join(', ')})`);
+    }
+    problems.push(...tagProblems(wanted.tags));
+    const patch = {};
+    const { extras, organization, ...fields } = wanted;
+    const owner = dataset.organization?.id;
+    if (organization !== undefined && organization !== owner) {
+        problems.push(`input 'dataset-metadata'.organization: dataset '${dataset.slug}' belongs to ${typeof owner === 'string' ? `organisation ${owner}` : 'a user'}; udata does not change a dataset's owner through this API (it is a transfer): 'organization' applies only when create-dataset creates the dataset`);
+    }
+    for (const [key, value] of Object.entries(fields)) {
+        if (!sameValue(key, value, dataset[key]))
+            patch[key] = key === 'tags' ? [...new Set(value.map(normalize_slugify))] : value;
+    }
+    const extrasChanges = extrasPatch(extras, dataset.extras);
+    const changed = [
+        ...Object.keys(patch),
+        ...(Object.keys(extrasChanges).length > 0 ? ['extras'] : []),
+    ];
+    const step = changed.length > 0
+        ? {
+            action: 'update',
+            reason: `${changed.join(', ')} differ${changed.length === 1 ? 's' : ''}`,
+            patch,
+            extras: extrasChanges,
+        }
+        : { action: 'skip', reason: 'metadata unchanged', patch, extras: extrasChanges };
+    return { step, problems };
+}
+/** udata's default `TAG_MIN_LENGTH` and `TAG_MAX_LENGTH`, on the slugified tag (udata/forms/fields.py `TagField`). */
+const TAG_LENGTH = { min: 3, max: 96 };
+/** Tags udata would refuse (400), named with what udata would store. */
+function tagProblems(tags) {
+    return (tags ?? []).flatMap((tag) => {
+        const stored = normalize_slugify(tag);
+        if (stored.length >= TAG_LENGTH.min && stored.length <= TAG_LENGTH.max)
+            return [];
+        return [
+            `input 'dataset-metadata'.tags: '${tag}' is stored by udata as '${stored}', which must be ` +
+                `${TAG_LENGTH.min} to ${TAG_LENGTH.max} characters long (udata slugifies tags: lower case, ` +
+                `words joined by '-')`,
+        ];
+    });
+}
+/**
+ * `create-dataset`: the body of the dataset creation, from `dataset-metadata` (extras apart: merged
+ * through v2 once it exists). udata derives the slug from the title: it must be the slug asked for,
+ * or the next run would not find the dataset.
+ */
+function planCreation(wanted, slug) {
+    const problems = [];
+    const where = `input 'dataset': no dataset '${slug}' exists; create-dataset`;
+    if (/^[0-9a-f]{24}$/i.test(slug))
+        problems.push(`${where} needs a slug, not an id: give the slug the dataset should have`);
+    if (wanted?.title === undefined || wanted.description === undefined) {
+        problems.push(`${where} needs 'title' and 'description' in 'dataset-metadata' (udata requires both)`);
+        return { body: {}, problems };
+    }
+    const derived = normalize_slugify(wanted.title);
+    if (derived !== slug) {
+        problems.push(`${where} would create it with the slug '${derived}' (udata derives it from the title '${wanted.title}'); ` +
+            `set dataset: ${derived}, or a title that gives '${slug}'`);
+    }
+    const { extras: _extras, ...body } = wanted;
+    return { body, problems };
+}
+/** Dataset field equality as udata returns them: tags and zones as sets, dates by instant. */
+function sameValue(key, wanted, live) {
+    // udata stores each tag slugified (udata/tags.py `slug`): 'Eau Potable' is 'eau-potable'.
+    if (key === 'tags')
+        return sameSet(wanted.map(normalize_slugify), live ?? []);
+    if (key === 'frequency_date')
+        return sameInstant(wanted, live);
+    if (key === 'temporal_coverage') {
+        const w = wanted;
+        const l = (live ?? {});
+        return (sameInstant(w.start, l.start) &&
+            (w.end === undefined ? l.end === undefined || l.end === null : sameInstant(w.end, l.end)));
+    }
+    if (key === 'spatial') {
+        const w = wanted;
+        const l = (live ?? {});
+        const liveZones = (l.zones ?? []).map((z) => typeof z === 'object' && z !== null && 'id' in z ? String(z.id) : String(z));
+        return ((w.zones === undefined || sameSet(w.zones, liveZones)) &&
+            (w.granularity === undefined || w.granularity === l.granularity));
+    }
+    return wanted === live;
+}
+function sameSet(a, b) {
+    const left = [...new Set(a)].sort();
+    const right = [...new Set(b)].sort();
+    return left.length === right.length && left.every((v, i) => v === right[i]);
+}
+function sameInstant(a, b) {
+    return typeof b === 'string' && Date.parse(a) === Date.parse(b);
+}
+/**
+ * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
+ * so a second identical run sends nothing).
+ */
+function withProvenance(steps, extras) {
+    if (extras === undefined)
+        return [...steps];
+    return steps.map((step) => step.kind === 'remove' || step.action === 'skip'
+        ? step
+        : { ...step, extras: { ...step.extras, ...extras } });
+}
+/**
+ * `prune`: removal steps for the resources this publication wrote before (its recorded
+ * provenance) that no entry publishes now and no `remove` item already names.
+ */
+function planPrune(dataset, targets, removals, publication, isWrittenBy) {
+    const kept = new Set([
+        ...targets.flatMap((t) => (t.resource ? [t.resource.id] : [])),
+        ...removals.map((r) => r.resource.id),
+    ]);
+    return dataset.resources
+        .filter((r) => !kept.has(r.id) && isWrittenBy(r))
+        .map((resource) => ({
+        kind: 'remove',
+        source: storedNameOf(resource) ?? resource.url,
+        label: 'prune',
+        resource,
+        action: 'remove',
+        reason: `pruned: written by ${publication.repository} (${publication.workflow}) and no longer published`,
+    }));
+}
+/** Problems with the dataset itself or the key's rights, before any entry is looked at. */
+function datasetProblems(dataset, writing) {
+    const problems = [];
+    const deleted = dateOf(dataset.deleted);
+    if (deleted !== undefined) {
+        problems.push(`input 'dataset': dataset '${dataset.slug}' (${dataset.id}) has been deleted${deleted}; nothing ` +
+            `is published into a deleted dataset: restore it on data.gouv.fr first, or name another dataset`);
+        return problems;
+    }
+    if (writing.resources && dataset.permissions?.edit_resources === false) {
+        problems.push(`input 'api-key': the key's owner may not edit the resources of dataset '${dataset.slug}' ` +
+            `(${dataset.id})`);
+    }
+    if (writing.dataset && dataset.permissions?.edit === false) {
+        problems.push(`input 'api-key': the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), ` +
+            `so 'dataset-metadata' cannot be applied`);
+    }
+    return problems;
+}
+/**
+ * What a dataset step changes beyond its fields: a new title gives the dataset a new slug
+ * (udata's `SlugField(populate_from='title', update=True)`; the old slug answers with a redirect).
+ */
+function datasetStepWarnings(step, dataset) {
+    const title = step?.patch.title;
+    if (step?.action !== 'update' || typeof title !== 'string')
+        return [];
+    return [
+        `dataset-metadata changes the title of dataset '${dataset.slug}': udata then gives it the slug ` +
+            `'${normalize_slugify(title)}' (or that slug followed by a number when it is taken); the old slug keeps ` +
+            `leading to it (a redirect), so links and 'dataset: ${dataset.slug}' keep working`,
+    ];
+}
+/** What the dataset's state tolerates but the user should know. */
+function datasetWarnings(dataset) {
+    const archived = dateOf(dataset.archived);
+    if (archived !== undefined) {
+        return [
+            `dataset '${dataset.slug}' (${dataset.id}) is archived${archived}: it is published to all ` +
+                `the same, but data.gouv.fr shows it as archived`,
+        ];
+    }
+    return [];
+}
+/** ` (on <date>)` for a date, `''` for `true`, `undefined` when the flag is not set. */
+function dateOf(flag) {
+    if (flag === undefined || flag === null || flag === false || flag === '')
+        return undefined;
+    return flag === true ? '' : ` (${flag})`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/preflight.ts
+
+
+
+
+
+
+
+class PreflightError extends Error {
+    problems;
+    entries;
+    dataset;
+    name = 'PreflightError';
+    constructor(problems, 
+    /** Every entry known when the preflight stopped. */
+    entries = [], 
+    /** The dataset, when it could be read. */
+    dataset) {
+        super(`${problems.length} problem${problems.length > 1 ? 's' : ''} found before publishing; nothing was written:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+        this.problems = problems;
+        this.entries = entries;
+        this.dataset = dataset;
+    }
+}
+async function preflight(client, settings, context) {
+    const metadata = settings.datasetMetadata;
+    const problems = [];
+    const { found, extensions, manifest, known, creation, community, dataset } = await readAll(client, settings, context, problems);
+    // A reuser needs no right on the dataset; a dry run writes nothing.
+    const writing = {
+        resources: !settings.dryRun && !community,
+        dataset: !settings.dryRun && !!metadata,
+    };
+    problems.push(...datasetProblems(dataset, writing), ...ownership(settings, found), ...manifest.problems);
+    const { targets, blocked, removals, pruned } = planEntries(settings, context, dataset, {
+        manifest,
+        extensions,
+        creating: creation !== undefined,
+        problems,
+    });
+    const planned = metadata === undefined ? undefined : planDataset(metadata, dataset, known);
+    problems.push(...(planned?.problems ?? []));
+    const probes = settings.checkUrls
+        ? await probeAll(client, settings, targets, problems, blocked)
+        : new Map();
+    if (problems.length > 0)
+        throw new PreflightError(problems, blockedEntries(manifest, targets, blocked, removals.steps), found);
+    const decided = await decideAll(targets, settings, dataset, probes);
+    const written = settings.provenance && context.provenance
+        ? provenanceExtras(context.provenance, context.startedAt)
+        : undefined;
+    return {
+        dataset,
+        steps: [...withProvenance(decided, written), ...removals.steps, ...pruned],
+        // The creation carries the fields; what is left for the dataset step is the extras merge.
+        ...datasetSteps(creation, planned?.step, settings.dataset),
+        ...(community ? { communityOwner: community.ownerId } : {}),
+        warnings: [
+            ...manifest.warnings,
+            ...warningsOf(dataset, creation === undefined ? planned?.step : undefined),
+        ],
+        hiddenLeftOut: manifest.hiddenLeftOut,
+    };
+}
+/** What the dataset's state, and the change of its metadata, tolerate but the user should know. */
+function warningsOf(dataset, step) {
+    return [
+        ...datasetWarnings(dataset),
+        ...duplicateListings(dataset),
+        ...datasetStepWarnings(step, dataset),
+    ];
+}
+function datasetSteps(creation, step, slug) {
+    const datasetStep = creation !== undefined && step !== undefined ? extrasOnly(step) : step;
+    return {
+        ...(datasetStep ? { datasetStep } : {}),
+        ...(creation ? { creation: { body: creation.body, slug } } : {}),
+    };
+}
+/** Where each entry goes, what `remove` and `prune` delete; their problems added to `problems`. */
+function planEntries(settings, context, dataset, read) {
+    const { manifest, problems } = read;
+    // A dataset about to be created holds nothing to match: every entry creates its resource.
+    const createMissing = settings.createMissing || read.creating;
+    const matched = matchEntries(manifest.entries, dataset, read.extensions, createMissing);
+    problems.push(...matched.problems);
+    const removals = planRemovals(settings.remove, dataset, matched.targets);
+    problems.push(...removals.problems);
+    const pruned = settings.prune
+        ? prunable(settings, context, dataset, matched.targets, removals.steps, problems)
+        : [];
+    return { targets: matched.targets, blocked: matched.blocked, removals, pruned };
+}
+/**
+ * What the preflight reads before it checks: the dataset (or, with create-dataset, the one to
+ * create; with as: community, the key's owner's community resources on it), the instance's lists
+ * and the local files.
+ */
+async function readAll(client, settings, context, problems) {
+    const metadata = settings.datasetMetadata;
+    // udata checks a key on every request, reads included: whichever read is refused first, the
+    // run stops on the same problem.
+    const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
+        fetchDataset(client, settings),
+        client.getExtensions(),
+        buildManifest(settings, context.cwd),
+        metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
+        metadata?.license !== undefined ? client.getLicenses() : undefined,
+    ]).catch((error) => {
+        throw keyRefused(client, error) ?? error;
+    });
+    const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined;
+    problems.push(...(creation?.problems ?? []));
+    const community = settings.publishAs === 'community' && found !== undefined
+        ? await communityView(client, settings, found, problems)
+        : undefined;
+    const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata);
+    const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) };
+    return { found, extensions, manifest, known, creation, community, dataset };
+}
+/** Each target's step; local checksums are computed here, for equal sizes only. */
+async function decideAll(targets, settings, dataset, probes) {
+    return mapConcurrent(targets, settings.concurrency, async (target) => {
+        if (target.entry.kind === 'url')
+            return decideRemote(target, settings.ifUnchanged, probes.get(target.entry.url));
+        const fileTarget = target;
+        const recorded = fileTarget.resource ? recordedTitle(fileTarget.resource, dataset) : undefined;
+        const type = checksumNeeded(fileTarget, settings.ifUnchanged);
+        const value = type === undefined ? undefined : await hashFile(fileTarget.entry.path, type);
+        return decideFile(fileTarget, settings.ifUnchanged, value, recorded);
+    });
+}
+/**
+ * `as: community`: the dataset as the key's owner publishes into it, its resources being their own
+ * community resources on it. Reading the owner needs the key, even in a dry run; a reuser edits
+ * neither the dataset nor its order, nor creates it.
+ */
+async function communityView(client, settings, dataset, problems) {
+    const refused = (input, why) => problems.push(`input '${input}': ${why} (as: community publishes the key's owner's community resources)`);
+    if (settings.datasetMetadata !== undefined)
+        refused('dataset-metadata', "the dataset's metadata is its owner's");
+    if (settings.order === 'as-listed')
+        refused('order', "the order of the dataset's resources is its owner's");
+    if (settings.createDataset)
+        refused('create-dataset', 'a community resource is published on an existing dataset');
+    if (settings.apiKey === undefined) {
+        problems.push("input 'api-key' is required with as: community, even in a dry run: the community resources to match are the key's owner's");
+        return undefined;
+    }
+    const me = await client.getMe();
+    const resources = await client.listCommunityResources(dataset.id, me.id);
+    const view = {
+        ...dataset,
+        resources,
+        extras: {},
+        permissions: { edit: false, edit_resources: true, delete: false },
+    };
+    return { view, ownerId: me.id };
+}
+/** The dataset `create-dataset` will create, as the plan sees it: empty, the key's owner's. */
+function datasetToCreate(slug, metadata) {
+    return {
+        id: '(new)',
+        slug,
+        title: metadata?.title ?? slug,
+        resources: [],
+        extras: {},
+        permissions: { edit: true, edit_resources: true, delete: true },
+    };
+}
+/**
+ * With create-dataset, a slug answered by a dataset the key's owner cannot edit is someone else's.
+ */
+function ownership(settings, found) {
+    if (!settings.createDataset || found === undefined || found.permissions?.edit !== false)
+        return [];
+    return [
+        `input 'dataset': '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); ` +
+            `create-dataset creates a dataset only where none exists: choose another slug`,
+    ];
+}
+function extrasOnly(step) {
+    const extras = Object.keys(step.extras);
+    return extras.length > 0
+        ? { action: 'update', reason: 'extras of the new dataset', patch: {}, extras: step.extras }
+        : { action: 'skip', reason: 'created with its metadata', patch: {}, extras: {} };
+}
+/**
+ * `prune`: what this publication wrote before and no longer publishes; a problem when it cannot
+ * tell.
+ */
+function prunable(settings, context, dataset, targets, removals, problems) {
+    const publication = publicationOf(settings.provenance ? context.provenance : undefined);
+    if (typeof publication === 'string') {
+        problems.push(`input 'prune': ${publication}; nothing can be pruned safely`);
+        return [];
+    }
+    return planPrune(dataset, targets, removals, publication, (resource) => writtenBy(resource, publication));
+}
+/** Checks every remote URL; a URL that does not answer is a problem of its entry. */
+async function probeAll(client, settings, targets, problems, blocked) {
+    const probes = new Map();
+    const remote = targets.filter((t) => t.entry.kind === 'url');
+    await mapConcurrent(remote, settings.concurrency, async ({ entry }) => {
+        try {
+            probes.set(entry.url, await probeUrl(entry.url, {
+                dispatcher: client.dispatcher,
+                timeoutMs: Math.min(30_000, settings.timeoutSeconds * 1000),
+                userAgent: client.userAgent,
+            }));
+        }
+        catch (error) {
+            const problem = `the URL does not answer: ${toErrorMessage(error)} (set check-urls: false for URLs the runner ` +
+                `cannot reach)`;
+            problems.push(`${entry.label} (${entry.url}): ${problem}`);
+            blocked.set(entry, problem);
+        }
+    });
+    return probes;
+}
+/** Every entry and removal known when the preflight stopped, with its own problem if it has one. */
+function blockedEntries(manifest, targets, blocked, removals) {
+    const matched = new Map(targets.map((t) => [t.entry, t.resource]));
+    const entries = manifest.entries.map((entry) => {
+        const resource = matched.get(entry);
+        const known = { kind: entry.kind, source: entry.source, label: entry.label };
+        if (resource !== undefined)
+            known.resource = { id: resource.id, title: resource.title };
+        if (matched.has(entry))
+            known.planned = resource === undefined ? 'create' : 'publish';
+        const problem = blocked.get(entry);
+        if (problem !== undefined)
+            known.problem = problem;
+        return known;
+    });
+    for (const step of removals) {
+        if (step.kind === 'remove')
+            entries.push({
+                kind: 'remove',
+                source: step.source,
+                label: step.label,
+                resource: { id: step.resource.id, title: step.resource.title },
+                planned: 'remove',
+            });
+    }
+    return entries;
+}
+/** The preflight's problem when `error` is the server refusing the key (any request, 401). */
+function keyRefused(client, error) {
+    if (!(error instanceof ApiError) || error.status !== 401)
+        return undefined;
+    return new PreflightError([
+        `input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`,
+    ]);
+}
+/** The dataset, or `undefined` when it does not exist and `create-dataset` will create it. */
+async function fetchDataset(client, settings) {
+    const dataset = settings.dataset;
+    try {
+        return await client.getDataset(dataset);
+    }
+    catch (error) {
+        if (error instanceof ApiError) {
+            if (error.status === 404 && settings.createDataset)
+                return undefined;
+            if (error.status === 404)
+                throw new PreflightError([
+                    `input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the ` +
+                        `key's owner cannot see it); set create-dataset: true to create it`,
+                ]);
+            if (error.status === 410)
+                throw new PreflightError([
+                    `input 'dataset': dataset '${dataset}' has been deleted on ${client.origin}`,
+                ]);
+        }
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/upload.ts
+/**
+ * File uploads (docs/udata-protocol.md §3, §4, §5): one multipart request up to the chunk size,
+ * the chunked protocol above it. Bodies stream from disk with an exact Content-Length. Every
+ * upload ends by comparing the server's size and checksum with the local ones.
+ *
+ * Retries go through the client's one policy (`client.retrier`); this module only says, for each
+ * request, what a failure means (a part the server may hold already, a final request that may
+ * have stored the file) and where to look before sending again.
+ */
+
+
+
+
+
+
+
+/** The server stored something other than the local file. */
+class VerificationError extends Error {
+    resource;
+    name = 'VerificationError';
+    constructor(message, 
+    /** The resource as the server answered, holding the wrong file. */
+    resource) {
+        super(message);
+        this.resource = resource;
+    }
+}
+/** Bytes per request, as the data.gouv.fr web front sends them (docs/udata-protocol.md §5.3). */
+const DEFAULT_CHUNK_SIZE = 20_000_000;
+/** The smallest part a 413 makes the upload fall back to. */
+const MIN_CHUNK_SIZE = 1024 * 1024;
+const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch';
+async function uploadFile(client, upload) {
+    const counts = { requests: 0, recovered: false };
+    let target = upload.target;
+    let chunkSize = upload.chunkSize;
+    let parallelHash;
+    for (let round = 0;; round++) {
+        const chunked = upload.size > chunkSize;
+        const inOrder = !chunked || upload.partConcurrency <= 1;
+        const hasher = inOrder ? new SequentialHasher(upload.size) : undefined;
+        if (!inOrder)
+            parallelHash ??= hashFile(upload.path, 'sha1');
+        const sha1 = async () => hasher !== undefined ? hasher.digest() : parallelHash;
+        const current = {
+            client,
+            upload,
+            target,
+            chunkSize,
+            endpoint: upload.scope.uploadPath(target?.id),
+            hasher,
+            sha1,
+            counts,
+            phase: 'parts',
+            mayHaveActed: false,
+        };
+        try {
+            const resource = chunked ? await sendChunked(current) : await sendSingle(current);
+            const local = await sha1();
+            if (local === undefined)
+                throw new ProtocolError('the upload finished before the whole file was read');
+            await verify(resource, upload, local);
+            return { resource, sha1: local, ...counts, chunkSize };
+        }
+        catch (error) {
+            const restart = round === 0 ? restartFor(error, current, chunked) : undefined;
+            if (restart === undefined)
+                throw explain(error, current, chunked);
+            client.logger.warning(`${toErrorMessage(error)}; ${restart.why}`);
+            chunkSize = restart.chunkSize;
+            target = restart.target;
+        }
+    }
+}
+/**
+ * One restart from scratch with a new uuid, for what a fresh attempt can cure: a stored file that
+ * does not match, a chunked finalisation answering 500 (its parts gone or unreadable, §5.5), or a
+ * request too large for a proxy (413), then in parts half the size. A part that keeps failing, or
+ * a gateway that keeps answering 502-504, is not cured by sending every part again.
+ */
+function restartFor(error, round, chunked) {
+    const { upload } = round;
+    if (error instanceof VerificationError) {
+        // A new resource that received the wrong file is now replaced in place, never created again.
+        return {
+            why: `uploading ${upload.uploadName} again from the start`,
+            chunkSize: round.chunkSize,
+            target: { id: error.resource.id, url: error.resource.url },
+        };
+    }
+    if (error instanceof ApiError && error.status === 413) {
+        const refused = chunked ? round.chunkSize : upload.size;
+        const smaller = Math.max(MIN_CHUNK_SIZE, Math.floor(refused / 2));
+        if (smaller >= refused || upload.size <= smaller)
+            return undefined;
+        return {
+            why: `the request was too large for the server or a proxy in front of it; uploading ${upload.uploadName} ` +
+                `again in parts of ${smaller} bytes`,
+            chunkSize: smaller,
+            target: round.target,
+        };
+    }
+    if (chunked && round.phase === 'final' && error instanceof ApiError && error.status === 500) {
+        return {
+            why: `uploading ${upload.uploadName} again from the start`,
+            chunkSize: round.chunkSize,
+            target: round.target,
+        };
+    }
+    return undefined;
+}
+/** Adds to the last error what the user can do about it. */
+function explain(error, round, chunked) {
+    if (error instanceof ApiError && error.status === 413 && error instanceof Error) {
+        const size = chunked ? round.chunkSize : round.upload.size;
+        error.message +=
+            ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; ` +
+                `set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`;
+    }
+    return error;
+}
+async function sendSingle(round) {
+    const { upload, hasher } = round;
+    const file = { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName };
+    return sendFinal(round, () => multipart([], file, hasher, upload.onProgress));
+}
+async function sendChunked(round) {
+    const { upload } = round;
+    const parts = partRanges(upload.size, round.chunkSize);
+    const common = [
+        ['uuid', (0,external_node_crypto_.randomUUID)()],
+        ['filename', upload.uploadName],
+        ['totalparts', String(parts.length)],
+    ];
+    // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed
+    // alongside.
+    await mapConcurrent(parts, round.hasher === undefined ? upload.partConcurrency : 1, (part, index) => sendPart(round, common, part, index, parts.length));
+    return sendFinal(round, () => multipart(common, undefined, undefined, undefined));
+}
+async function sendPart(round, common, part, index, total) {
+    const { client, upload, endpoint, hasher } = round;
+    const fields = [
+        ...common,
+        ['partindex', String(index)],
+        ['partbyteoffset', String(part.start)],
+        ['chunksize', String(part.end - part.start)],
+    ];
+    const file = { path: upload.path, start: part.start, end: part.end, filename: 'blob' };
+    // Whether an earlier attempt may have been stored although it got no answer.
+    let mayBeStored = false;
+    let mismatchRetried = false;
+    const label = `part ${index + 1}/${total}`;
+    await client.retrier.run({
+        label,
+        send: async () => {
+            round.counts.requests++;
+            const answer = await client.send('POST', endpoint, {
+                body: () => multipart(fields, file, hasher, upload.onProgress),
+                expect: [200],
+            });
+            const status = client.parse(answer, ChunkStatusSchema, 'POST', endpoint);
+            if (!status.success)
+                throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`);
+        },
+        // A spurious size mismatch (a server-side multipart bug, §5.3) is worth one retry.
+        retryable: (error) => {
+            const mismatch = error instanceof ApiError &&
+                error.status === 400 &&
+                error.apiMessage.includes(CHUNK_SIZE_MISMATCH);
+            if (mismatch && !mismatchRetried)
+                return (mismatchRetried = true);
+            return isRetryable(error);
+        },
+        // A part the server stored before its answer was lost cannot be stored again: a retry answers
+        // 500 (FileExists). After such a loss, that 500 is taken as stored and the final checksum
+        // check has the last word; after an answered failure (a 503), a 500 is a failure.
+        settle: async (error) => {
+            if (mayBeStored && error instanceof ApiError && error.status === 500) {
+                client.logger.debug(`${label} answered 500 on retry after a lost answer: taken as already stored`);
+                return { done: undefined };
+            }
+            mayBeStored ||= mayHideSuccess(error);
+            return undefined;
+        },
+    });
+}
+/**
+ * A failure after which the server may have acted, or may still be acting: no answer at all
+ * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
+ */
+function mayHideSuccess(error) {
+    return (error instanceof NetworkError ||
+        (error instanceof ApiError && (error.status === 502 || error.status === 504)));
+}
+/**
+ * A failure after which the server may still be at work: the answer did not come in time (our
+ * timeout, or a gateway's 504). A reset connection is different: the server acted already or never
+ * will, and one look tells which.
+ */
+function mayStillAct(error) {
+    if (error instanceof ApiError)
+        return error.status === 504;
+    const code = error instanceof NetworkError
+        ? error.cause?.code
+        : undefined;
+    return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+/**
+ * The request that creates or replaces the stored file (the single upload, or the chunked
+ * finalisation). Its answer can be lost after the server acted, or come after the timeout while
+ * the server goes on. So after a retryable failure, and again just before a re-send that follows a
+ * failure that may hide a success, the dataset is read: when it holds this file, that is the
+ * result. For a new resource, after an answer that did not come in time, the dataset is read again
+ * and again, with backoff, for four times the timeout: a slow server is given time to finish
+ * before anything is sent again, so a new resource is never created twice by a server up to five
+ * times slower than the timeout. A chunked re-send keeps the uuid, whose parts the server deletes
+ * once it has stored the file, so a re-send after a finalisation that did succeed answers 500
+ * (missing part) instead of storing the file again.
+ */
+async function sendFinal(round, body) {
+    const { client, endpoint } = round;
+    round.phase = 'final';
+    const expect = round.target === undefined ? [201, 200] : [200, 201];
+    // The request that adds the resource, or changes it in place, under the scope's rule for writes
+    // to the dataset's list (scope.ts `WriteKind`), held until its outcome is known: a request whose
+    // answer was lost may still be at work on the server.
+    const kind = round.target === undefined ? 'structure' : 'in-place';
+    return round.upload.scope.write(kind, () => storeOnce(round, body, expect));
+}
+async function storeOnce(round, body, expect) {
+    const { client, endpoint } = round;
+    return client.retrier.run({
+        label: `POST ${client.display(endpoint)}`,
+        send: async (attempt) => {
+            if (attempt > 0 && round.mayHaveActed) {
+                const found = await lookForUpload(round, undefined);
+                if (found !== undefined)
+                    return found;
+            }
+            round.counts.requests++;
+            const answer = await client.send('POST', endpoint, { body, expect });
+            return client.parse(answer, ResourceSchema, 'POST', endpoint);
+        },
+        settle: async (error) => settleFinal(round, error),
+    });
+}
+async function settleFinal(round, error) {
+    if (!isRetryable(error))
+        return undefined;
+    const found = await lookForUpload(round, error);
+    if (found !== undefined)
+        return { done: found };
+    if (!mayHideSuccess(error))
+        return undefined;
+    // Once a request may have acted unseen, it may still do so: every later send is preceded by a
+    // look.
+    round.mayHaveActed = true;
+    if (round.target !== undefined || !mayStillAct(error) || (await round.sha1()) === undefined)
+        return undefined;
+    const later = await keepLooking(round, error);
+    return later === undefined ? undefined : { done: later };
+}
+/** Reads the dataset with backoff for four times the timeout, until it holds this upload. */
+async function keepLooking(round, error) {
+    const { client } = round;
+    const until = Date.now() + 4 * client.timeoutMs;
+    client.logger.info(`${toErrorMessage(error)}; looking for the new resource for up to ${Math.round((4 * client.timeoutMs) / 1000)} ` +
+        `s before sending again`);
+    for (let look = 1; Date.now() < until; look++) {
+        await sleep(Math.min(retryDelay(client.retrier.policy, look), Math.max(0, until - Date.now())));
+        const found = await lookForUpload(round, error);
+        if (found !== undefined)
+            return found;
+    }
+    return undefined;
+}
+/**
+ * After a failure of a request that stores the file: the resource holding this exact file, if the
+ * server stored it all the same. Nothing to look for before the whole file was read (and so sent).
+ */
+async function lookForUpload(round, error) {
+    const { client, upload } = round;
+    const sha1 = await round.sha1();
+    if (sha1 === undefined)
+        return undefined;
+    let found;
+    try {
+        found = await findUploaded(round, sha1);
+    }
+    catch (lookError) {
+        const before = error === undefined ? 'before sending again' : `${toErrorMessage(error)}; then`;
+        throw new Error(`${before} reading the dataset, to see whether the server stored ${upload.uploadName} all ` +
+            `the same, failed: ${toErrorMessage(lookError)}`, {
+            cause: lookError,
+        });
+    }
+    if (found === undefined)
+        return undefined;
+    const why = error === undefined ? 'before sending again' : `${toErrorMessage(error)};`;
+    client.logger.warning(`${why} the server holds the file all the same (resource ${found.id}), not sending it again`);
+    round.counts.recovered = true;
+    round.mayHaveActed = false;
+    return found;
+}
+/**
+ * The resource holding this exact file (same size and sha1), if the server stored it. For a
+ * resource replaced in place: only if its stored file changed (every upload gets a new URL), so
+ * that a file equal to the one it held before is never taken for a new upload. For a new resource:
+ * one that the run accepts as new, bearing the name the server gives this upload.
+ */
+async function findUploaded(round, sha1) {
+    const { upload, target } = round;
+    const resources = await upload.scope.list();
+    const holds = (r) => r.filesize === upload.size &&
+        r.checksum?.type === 'sha1' &&
+        r.checksum.value.toLowerCase() === sha1;
+    if (target !== undefined)
+        return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r));
+    const name = upload.storedName;
+    return resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
+}
+async function verify(resource, upload, sha1) {
+    if (resource.filesize !== undefined &&
+        resource.filesize !== null &&
+        resource.filesize !== upload.size) {
+        throw new VerificationError(`the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file ` +
+            `has ${upload.size}`, resource);
+    }
+    const checksum = resource.checksum;
+    if (checksum === undefined || checksum === null) {
+        if (resource.filesize === undefined || resource.filesize === null)
+            throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload cannot ` +
+                `be verified`, resource);
+        return;
+    }
+    const type = checksum.type.toLowerCase();
+    if (!isSupportedChecksum(type))
+        return;
+    const local = type === 'sha1' ? sha1 : await hashFile(upload.path, type);
+    if (checksum.value.toLowerCase() !== local) {
+        throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ` +
+            `${local}`, resource);
+    }
+}
+/**
+ * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
+ */
+function partRanges(size, chunkSize) {
+    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0)
+        throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
+    const parts = [];
+    for (let start = 0; start < size; start += chunkSize)
+        parts.push({ start, end: Math.min(size, start + chunkSize) });
+    return parts;
+}
+/**
+ * Bytes per read of an upload, and how many read buffers one request body cycles through. The
+ * buffers are allocated once per request and reused: a fresh buffer per read would leave up to
+ * tens of MiB of garbage waiting for V8's next full collection (measured in BENCHMARKS.md).
+ *
+ * Reuse is safe because the HTTP client pulls the next chunk only once the socket has taken the
+ * previous one: undici writes each chunk and, when the socket's queue is above its high-water
+ * mark, waits for 'drain' before pulling again; below the mark, at most the queue's last
+ * kilobytes wait, and those belong to the chunk just written, never to one two reads back.
+ * The body must therefore go to undici as the generator itself, with no stream reading ahead.
+ */
+const READ_SIZE = 256 * 1024;
+const RING = 3;
+/**
+ * A multipart/form-data body (fields first, file part last, as the web front sends it) whose
+ * length is known before a byte is read. The file range streams from disk through `RING` reused
+ * buffers of `READ_SIZE` bytes.
+ */
+function multipart(fields, file, hasher, onProgress) {
+    const boundary = `----datagouv-publish-${(0,external_node_crypto_.randomUUID)()}`;
+    const head = Buffer.from(fields
+        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`)
+        .join('') +
+        (file === undefined
+            ? ''
+            : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: ` +
+                `application/octet-stream\r\n\r\n`));
+    const tail = Buffer.from(`${file === undefined ? '' : '\r\n'}--${boundary}--\r\n`);
+    const fileLength = file === undefined ? 0 : file.end - file.start;
+    async function* stream() {
+        yield head;
+        if (file !== undefined && fileLength > 0) {
+            for await (const bytes of fileRange(file)) {
+                hasher?.feed(file.start + bytes.offset, bytes.chunk);
+                onProgress?.(bytes.chunk.length);
+                yield bytes.chunk;
+            }
+        }
+        yield tail;
+    }
+    return {
+        stream: stream(),
+        length: head.length + fileLength + tail.length,
+        contentType: `multipart/form-data; boundary=${boundary}`,
+    };
+}
+/**
+ * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
+ * start.
+ */
+async function* fileRange(file) {
+    const handle = await (0,promises_.open)(file.path, 'r');
+    try {
+        const size = file.end - file.start;
+        const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () => Buffer.allocUnsafe(Math.min(READ_SIZE, size)));
+        for (let offset = 0, turn = 0; offset < size; turn++) {
+            const buffer = ring[turn % ring.length];
+            const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset);
+            if (bytesRead === 0)
+                throw new Error(`${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`);
+            yield { chunk: buffer.subarray(0, bytesRead), offset };
+            offset += bytesRead;
+        }
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** Quoted-string escaping of the HTML multipart encoding: `"`, CR and LF percent-encoded. */
+function quote(value) {
+    return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+;// CONCATENATED MODULE: ./src/engine/verify.ts
+/**
+ * After the writes, the dataset read once and every reported outcome checked against it, so the
+ * report stays the truth even when a server's answer was not: udata before 10.4.3 answers 2xx to
+ * writes that another concurrent write then undoes (docs/udata-protocol.md §15). A result the
+ * dataset contradicts becomes an error naming its entry, and carries the resource as the dataset
+ * holds it; a resource the run did not touch that vanished or is listed twice is a problem of its
+ * own. Pure: the caller reads the dataset.
+ */
+
+
+/** Where a step comes from, as every message of the run names it. */
+function whereOf(step) {
+    return step.kind === 'remove'
+        ? `input 'remove', ${step.label} '${step.source}'`
+        : `${step.entry.label} (${step.entry.source})`;
+}
+/**
+ * `held`: the resources as read after every write; `before`: the ids the dataset listed before
+ * the run.
+ */
+function checkResults(results, held, before) {
+    const byId = new Map();
+    for (const r of held)
+        byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
+    const accounted = new Set();
+    const checked = results.map((result) => {
+        if (result.resource !== undefined)
+            accounted.add(result.resource.id);
+        return checkOne(result, byId);
+    });
+    const problems = [];
+    for (const id of before) {
+        if (accounted.has(id))
+            continue;
+        const listed = byId.get(id)?.length ?? 0;
+        if (listed === 0)
+            problems.push(`resource ${id}, which this run did not write, is no longer listed in the dataset ` +
+                `(a concurrent write on the server may have overwritten it)`);
+        else if (listed > 1)
+            problems.push(`resource ${id} is listed ${listed} times in the dataset`);
+    }
+    return { results: checked, problems };
+}
+function checkOne(result, byId) {
+    const id = result.resource?.id;
+    if (id === undefined || result.action === 'failed' || result.action === 'planned')
+        return result;
+    const listed = byId.get(id) ?? [];
+    const holding = listed[0];
+    if (result.action === 'removed') {
+        if (holding === undefined)
+            return result;
+        return contradicted({ ...result, action: 'failed', resource: holding }, 'udata answered the removal, but the dataset still lists it');
+    }
+    if (holding === undefined)
+        return contradicted({ ...result, action: result.action === 'skipped' ? 'skipped' : 'failed' }, 'the dataset no longer lists it');
+    const now = { ...result, resource: holding };
+    const differences = [
+        ...(listed.length > 1 ? [`it is listed ${listed.length} times`] : []),
+        ...(result.action === 'skipped' || result.error !== undefined ? [] : written(result, holding)),
+    ];
+    return differences.length === 0 ? now : contradicted(now, differences.join('; '));
+}
+/** What the dataset holds of a written resource that differs from what the step wrote. */
+function written(result, holding) {
+    const { step } = result;
+    if (step.kind === 'remove')
+        return [];
+    const differences = [];
+    if (step.kind === 'file' && step.action !== 'update' && result.checksum !== undefined) {
+        const same = holding.checksum?.value.toLowerCase() === result.checksum.value.toLowerCase() &&
+            (holding.filesize === undefined ||
+                holding.filesize === null ||
+                holding.filesize === step.entry.size);
+        if (!same)
+            differences.push(`it holds another file (${holding.checksum?.type ?? 'checksum'} ` +
+                `${holding.checksum?.value ?? 'none'}, ${holding.filesize ?? '?'} bytes)`);
+    }
+    const fields = step.kind === 'url' && step.create !== undefined ? step.create : step.patch;
+    const missed = Object.keys(unmet(fields, holding));
+    if (missed.length > 0)
+        differences.push(`its ${missed.join(', ')} ${missed.length === 1 ? 'is' : 'are'} not as sent`);
+    const extras = holding.extras ?? {};
+    const lost = Object.entries(step.extras).filter(([key, value]) => value === null ? extras[key] !== undefined && extras[key] !== null : extras[key] !== value);
+    if (lost.length > 0)
+        differences.push(`its extras ${lost.map(([key]) => key).join(', ')} are not as sent`);
+    return differences;
+}
+function contradicted(result, what) {
+    const id = result.resource?.id ?? '(new)';
+    const message = `${whereOf(result.step)} -> resource ${id}: read back after the writes, ${what} ` +
+        `(the report shows what the dataset holds)`;
+    return { ...result, error: result.error === undefined ? message : `${result.error}; ${message}` };
+}
+/**
+ * The dataset step against the dataset read back: every field sent holds its value, and every
+ * field udata could reset (`ECHOED_FIELDS`) that the step did not mean to change is as it was.
+ */
+function checkDataset(result, step, before, after) {
+    if (result.action !== 'updated')
+        return result;
+    const live = after;
+    const old = before;
+    const missed = Object.entries(step.patch)
+        .filter(([key, value]) => !sameValue(key, value, live[key]))
+        .map(([key]) => key);
+    const moved = ECHOED_FIELDS.filter((key) => !(key in step.patch) && JSON.stringify(old[key]) !== JSON.stringify(live[key]));
+    const extras = after.extras ?? {};
+    const lost = Object.entries(step.extras).filter(([key, value]) => value === null ? extras[key] !== undefined && extras[key] !== null : extras[key] !== value);
+    const differences = [
+        ...(missed.length > 0 ? [`${missed.join(', ')} not as sent`] : []),
+        ...moved.map((key) => `${key} changed, which the run did not mean to change (${JSON.stringify(old[key])} -> ${JSON.stringify(live[key])})`),
+        ...(lost.length > 0 ? [`extras ${lost.map(([key]) => key).join(', ')} not as sent`] : []),
+    ];
+    if (differences.length === 0)
+        return result;
+    const message = `input 'dataset-metadata' -> dataset ${after.id}: read back after the writes, ` +
+        differences.join('; ');
+    return {
+        ...result,
+        error: result.error === undefined ? message : `${result.error}; ${message}`,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/publish.ts
+
+
+
+
+
+async function publish(client, steps, options) {
+    const claimed = new Set();
+    const run = {
+        ...options,
+        claimed,
+        isNew: (r) => !options.knownResourceIds.has(r.id) && !claimed.has(r.id),
+    };
+    const writes = steps.filter((s) => s.kind !== 'remove');
+    const removals = steps.filter((s) => s.kind === 'remove');
+    const limit = options.dryRun ? Math.max(1, steps.length) : options.concurrency;
+    const results = await mapConcurrent(writes, limit, (step) => runStep(client, step, run));
+    const failed = results.some((r) => r.error !== undefined);
+    const removed = await mapConcurrent(removals, limit, (step) => failed && !options.dryRun
+        ? Promise.resolve({
+            step,
+            action: 'skipped',
+            reason: 'not removed: another entry failed',
+            resource: step.resource,
+            patched: [],
+            durationMs: 0,
+        })
+        : runStep(client, step, run));
+    return [...results, ...removed];
+}
+async function runStep(client, step, run) {
+    const started = Date.now();
+    const checksum = step.kind === 'file' && step.checksum ? { checksum: step.checksum } : {};
+    const done = (outcome) => {
+        const result = { step, ...checksum, ...outcome, durationMs: Date.now() - started };
+        run.onResult?.(result);
+        return result;
+    };
+    if (run.dryRun)
+        return done({
+            action: 'planned',
+            patched: [],
+            ...(step.resource ? { resource: step.resource } : {}),
+        });
+    // A dry run reports every step as planned; a skip writes nothing.
+    if (step.kind !== 'remove' && step.action === 'skip')
+        return done({
+            action: 'skipped',
+            patched: [],
+            ...(step.resource ? { resource: step.resource } : {}),
+        });
+    // What the step achieved so far: reported as it stands if a later request fails.
+    const progress = {};
+    try {
+        switch (step.kind) {
+            case 'file':
+                return done(await runFile(client, step, run, progress));
+            case 'url':
+                return done(await runRemote(client, step, run, progress));
+            case 'remove':
+                await run.scope.remove(step.resource.id);
+                return done({ action: 'removed', resource: step.resource, patched: [] });
+        }
+    }
+    catch (error) {
+        const target = step.resource ? `resource ${step.resource.id}` : 'new resource';
+        const failure = `${whereOf(step)} -> ${progress.outcome?.resource ? `resource ${progress.outcome.resource.id}` : target}: ${toErrorMessage(error)}`;
+        if (progress.outcome !== undefined)
+            return done({ ...progress.outcome, error: failure });
+        return done({
+            action: 'failed',
+            patched: [],
+            ...(step.resource ? { resource: step.resource } : {}),
+            error: failure,
+        });
+    }
+}
+async function runFile(client, step, run, progress) {
+    if (step.action === 'update' && step.resource !== undefined) {
+        const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
+        await clearDatasetRecord(client, run.scope, step);
+        return { action: 'updated', ...applied };
+    }
+    const outcome = await uploadFile(client, {
+        scope: run.scope,
+        target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
+        path: step.entry.path,
+        size: step.entry.size,
+        uploadName: step.entry.storedName,
+        storedName: step.entry.storedName,
+        chunkSize: run.chunkSize,
+        partConcurrency: run.partConcurrency,
+        isNew: run.isNew,
+        ...(run.onProgress ? { onProgress: accumulate(step.entry, run.onProgress) } : {}),
+    });
+    if (step.resource === undefined)
+        run.claimed.add(outcome.resource.id);
+    const requests = `${outcome.requests} request${outcome.requests === 1 ? '' : 's'}`;
+    client.logger.debug(`${step.entry.source}: stored in ${requests}${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`);
+    const notes = outcome.chunkSize < run.chunkSize
+        ? [
+            `stored in parts of ${outcome.chunkSize} bytes: the server or a proxy refused larger requests ` +
+                `(413)`,
+        ]
+        : [];
+    const stored = {
+        action: step.action === 'create' ? 'created' : 'uploaded',
+        resource: outcome.resource,
+        checksum: { type: 'sha1', value: outcome.sha1 },
+        patched: [],
+        ...(notes.length > 0 ? { notes } : {}),
+    };
+    progress.outcome = stored;
+    // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
+    // the title and the entry's metadata in one partial PUT of what the answer lacks.
+    const restored = await restoreMetadata(client, run.scope, step, outcome.resource);
+    // From here the title is back: a failing extras merge reports the resource as it now stands.
+    progress.outcome = { ...stored, ...restored };
+    await clearDatasetRecord(client, run.scope, step);
+    const applied = await applyChanges(run.scope, restored.resource, {}, step.extras);
+    return {
+        ...stored,
+        resource: applied.resource,
+        patched: [...restored.patched, ...applied.patched],
+    };
+}
+/**
+ * The metadata after an upload (the extras follow, apart). When the PUT fails, the title the resource should carry is
+ * recorded where the next run reads it before anything else (the resource's extras, else the
+ * dataset's), and the error names it.
+ */
+async function restoreMetadata(client, scope, step, uploaded) {
+    const patch = unmet(step.patch, uploaded);
+    try {
+        return await applyChanges(scope, uploaded, patch, {});
+    }
+    catch (error) {
+        if (patch.title === undefined)
+            throw error;
+        const recorded = step.recordTitle
+            ? await recordTitle(client, scope, uploaded, step.title)
+            : 'the entry gives it, so the next run puts it back';
+        throw new Error(`the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ` +
+            `${toErrorMessage(error)}`, { cause: error });
+    }
+}
+/** Records the title to put back; says where, or why it could not. */
+async function recordTitle(client, scope, resource, title) {
+    const resourceId = resource.id;
+    try {
+        await scope.mergeExtras(resource, { [RECORD_KEYS.title]: title });
+        return `recorded in the resource's extras as ${RECORD_KEYS.title}: the next run puts it back`;
+    }
+    catch (resourceError) {
+        // The dataset's extras are its owner's: a community resource has no second place.
+        if (scope.kind === 'community') {
+            return (`it could not be recorded for the next run either (${toErrorMessage(resourceError)}): set ` +
+                `it by hand, or give 'title' in a 'resources' entry`);
+        }
+        try {
+            await scope.write('structure', () => client.updateDatasetExtras(scope.datasetId, {
+                [RECORD_KEYS.datasetTitle(resourceId)]: title,
+            }));
+            return (`recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
+                `puts it back`);
+        }
+        catch (datasetError) {
+            return (`it could not be recorded for the next run either (${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}): ` +
+                `set it by hand, or give 'title' in a 'resources' entry`);
+        }
+    }
+}
+/** After a title recorded in the dataset's extras was put back: the record goes. */
+async function clearDatasetRecord(client, scope, step) {
+    const key = step.clearsDatasetRecord;
+    if (key === undefined)
+        return;
+    try {
+        await scope.write('structure', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }));
+    }
+    catch (error) {
+        client.logger.warning(`the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ` +
+            `${toErrorMessage(error)}`);
+    }
+}
+async function runRemote(client, step, run, progress) {
+    if (step.resource === undefined) {
+        const body = step.create ?? { url: step.entry.url };
+        const created = await run.scope.createRemote(body, run.isNew);
+        run.claimed.add(created.id);
+        progress.outcome = { action: 'created', resource: created, patched: [] };
+        const applied = await applyChanges(run.scope, created, {}, step.extras);
+        return { action: 'created', ...applied };
+    }
+    const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
+    return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied };
+}
+/**
+ * One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's
+ * keys).
+ */
+async function applyChanges(scope, current, patch, extras) {
+    let resource = current;
+    const patched = Object.keys(patch);
+    if (patched.length > 0)
+        resource = await scope.update(current.id, patch);
+    if (Object.keys(extras).length === 0)
+        return { resource, patched };
+    const merged = await scope.mergeExtras(resource, extras);
+    return { resource: { ...resource, extras: merged }, patched: [...patched, 'extras'] };
+}
+/** Applies the dataset metadata step: the v1 partial PUT, then the extras merge. */
+async function publishDataset(client, dataset, step, dryRun) {
+    const fields = [
+        ...Object.keys(step.patch),
+        ...(Object.keys(step.extras).length > 0 ? ['extras'] : []),
+    ];
+    if (dryRun)
+        return { action: 'planned', reason: step.reason, patched: fields };
+    if (step.action === 'skip')
+        return { action: 'skipped', reason: step.reason, patched: [] };
+    const sent = [];
+    try {
+        if (Object.keys(step.patch).length > 0) {
+            await client.updateDataset(dataset.id, step.patch);
+            sent.push(...Object.keys(step.patch));
+        }
+        if (Object.keys(step.extras).length > 0)
+            await client.updateDatasetExtras(dataset.id, step.extras);
+        return { action: 'updated', reason: step.reason, patched: fields };
+    }
+    catch (error) {
+        // The PUT may have gone through before the extras failed: say so.
+        const error_ = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`;
+        return {
+            action: sent.length > 0 ? 'updated' : 'failed',
+            reason: step.reason,
+            patched: sent,
+            error: error_,
+        };
+    }
+}
+/** Sums the bytes an upload reports and passes the running total on. */
+function accumulate(entry, report) {
+    let sent = 0;
+    return (bytes) => {
+        sent += bytes;
+        report(entry, sent);
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/engine/engine.ts
 /**
  * The publishing engine shared by the action and the CLI: settings -> preflight -> plan ->
@@ -55990,6 +56315,8 @@ function formatDuration(ms) {
  * the
  * runner, src/cli/index.ts for a terminal) only read options and show what it reports.
  */
+
+
 
 
 
@@ -56035,16 +56362,20 @@ async function execute(settings, reporter, options) {
         const scope = plan.communityOwner === undefined
             ? ownerScope(client, plan.dataset.id)
             : communityScope(client, plan.dataset.id, plan.communityOwner);
-        const results = await runSteps(client, scope, plan, settings, reporter);
-        const datasetResult = plan.datasetStep &&
+        const written = await runSteps(client, scope, plan, settings, reporter);
+        const published = plan.datasetStep &&
             (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun));
         const order = settings.order === 'as-listed'
-            ? await applyOrder(client, plan.dataset.id, results, settings.dryRun)
+            ? await applyOrder(client, plan.dataset.id, written, settings.dryRun)
             : undefined;
+        const { results, datasetResult, problems } = settings.dryRun
+            ? { results: written, datasetResult: published, problems: [] }
+            : await readBack(client, scope, plan, { results: written, datasetResult: published }, reporter);
         const analysis = await analysisOf(settings, scope, results, startedAt, reporter);
         const report = buildReport({
             results,
             datasetResult,
+            problems,
             order,
             dataset: plan.dataset,
             datasetCreated: creation !== undefined,
@@ -56058,6 +56389,36 @@ async function execute(settings, reporter, options) {
     }
     finally {
         await client.close();
+    }
+}
+/**
+ * The dataset read once after every write, and each outcome checked against it (verify.ts): what
+ * the report then says is what the dataset holds. When it cannot be read, the report keeps the
+ * server's answers, and says so.
+ */
+async function readBack(client, scope, plan, outcome, reporter) {
+    const wrote = outcome.results.some((r) => r.action !== 'skipped') || outcome.datasetResult;
+    if (!wrote)
+        return { ...outcome, problems: [] };
+    try {
+        const after = scope.kind === 'owner' ? await client.getDataset(plan.dataset.id) : undefined;
+        const held = after?.resources ?? (await scope.list());
+        const before = new Set(plan.dataset.resources.map((r) => r.id));
+        const checked = checkResults(outcome.results, held, before);
+        const { datasetResult } = outcome;
+        const step = plan.datasetStep;
+        return {
+            results: checked.results,
+            datasetResult: datasetResult && step && after && plan.creation === undefined
+                ? checkDataset(datasetResult, step, plan.dataset, after)
+                : datasetResult,
+            problems: checked.problems,
+        };
+    }
+    catch (error) {
+        reporter.warning(`reading the dataset back after the writes failed (${toErrorMessage(error)}): the report ` +
+            `shows udata's answers, not checked against what the dataset holds`);
+        return { ...outcome, problems: [] };
     }
 }
 /** The plan's steps, executed (or, in a dry run, reported as planned). */
@@ -56191,11 +56552,16 @@ function planTable(steps, more = {}) {
 }
 /** The failure line of a run whose entries did not all publish; `undefined` when all did. */
 function failureSummary(outcome) {
-    const failures = outcome.report.failures.length;
-    if (failures === 0)
+    const failed = outcome.results.filter((r) => r.error !== undefined).length +
+        (outcome.datasetResult?.error !== undefined ? 1 : 0) +
+        (outcome.order?.error !== undefined ? 1 : 0);
+    const problems = outcome.report.failures.length - failed;
+    if (failed === 0 && problems === 0)
         return undefined;
     const total = outcome.results.length + (outcome.datasetResult ? 1 : 0) + (outcome.order ? 1 : 0);
-    return `${failures} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`;
+    const entries = `${failed} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`;
+    const more = `${plural(problems, 'problem')} found reading the dataset back`;
+    return failed === 0 ? more : problems === 0 ? entries : `${entries}; ${more}`;
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js

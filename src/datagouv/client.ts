@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream'
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import { z } from 'zod'
+import { datasetPutBody } from './dataset-form.js'
 import { ApiError, NetworkError, ProtocolError, apiMessageOf } from './errors.js'
 import {
   DEFAULT_RETRY,
@@ -149,11 +150,13 @@ export class DatagouvClient {
     return (await this.getJson('/datasets/licenses/', IdListSchema)).map((l) => l.id)
   }
 
-  /** Partial PUT of the dataset (docs/udata-protocol.md §6.3); never carries `resources`. */
+  /**
+   * Changes the fields of `patch` and no other: read, merge, write (`datasetPutBody`: udata resets
+   * some fields a PUT leaves out, docs/udata-protocol.md §6.3). Never carries `resources`.
+   */
   async updateDataset(datasetId: string, patch: Record<string, unknown>): Promise<Dataset> {
-    if ('resources' in patch)
-      throw new Error('a dataset patch must never carry resources: it would replace the whole list')
-    return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: patch })
+    const body = datasetPutBody(await this.getDataset(datasetId), patch)
+    return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: body })
   }
 
   /**

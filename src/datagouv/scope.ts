@@ -5,12 +5,28 @@
  * are listed, and in extras: a resource's merge through v2, a community resource's by a PUT of the
  * whole dict (no v2 endpoint exists for them).
  */
+import { Gate } from '../util/gate.js'
 import type { DatagouvClient } from './client.js'
 import type { Resource } from './schemas.js'
+
+/**
+ * How a write touches the dataset's list of resources: `in-place` changes one listed resource (its
+ * file, metadata or extras), `structure` adds or removes one, or writes the dataset itself. udata
+ * before 10.4.3 writes a changed resource at the list position it read when its request started,
+ * and saves a removal as the whole list it read: a structural write beside any other write to the
+ * same dataset loses or duplicates resources (docs/udata-protocol.md §15). So a structural write
+ * runs alone, and in-place writes run together.
+ */
+export type WriteKind = 'in-place' | 'structure'
 
 export interface Scope {
   readonly kind: 'owner' | 'community'
   readonly datasetId: string
+  /**
+   * Runs a write to the dataset (`fn`, its retries and its looks included) under the rule of
+   * `WriteKind`. The scope's own writes below go through it; uploads wrap their storing request.
+   */
+  write<T>(kind: WriteKind, fn: () => Promise<T>): Promise<T>
   /** The upload endpoint: a new resource, or the file of `resourceId` replaced in place. */
   uploadPath(resourceId?: string): string
   /** The resources this scope publishes into, read anew. */
@@ -29,28 +45,42 @@ export interface Scope {
 }
 
 export function ownerScope(client: DatagouvClient, datasetId: string): Scope {
+  const write = gated()
   return {
     kind: 'owner',
     datasetId,
+    write,
     uploadPath: (id) =>
       id === undefined
         ? `/datasets/${datasetId}/upload/`
         : `/datasets/${datasetId}/resources/${id}/upload/`,
     list: async () => (await client.getDataset(datasetId)).resources,
-    update: (id, patch) => client.updateResource(datasetId, id, patch),
-    mergeExtras: (resource, patch) => client.updateResourceExtras(datasetId, resource.id, patch),
-    createRemote: (body, isNew) => client.createRemoteResource(datasetId, body, isNew),
-    remove: (id) => client.deleteResource(datasetId, id),
+    update: (id, patch) => write('in-place', () => client.updateResource(datasetId, id, patch)),
+    mergeExtras: (resource, patch) =>
+      write('in-place', () => client.updateResourceExtras(datasetId, resource.id, patch)),
+    createRemote: (body, isNew) =>
+      write('structure', () => client.createRemoteResource(datasetId, body, isNew)),
+    remove: (id) => write('structure', () => client.deleteResource(datasetId, id)),
   }
+}
+
+/** One gate per scope: the rule of `WriteKind` for the writes of one run to one dataset. */
+function gated(): Scope['write'] {
+  const gate = new Gate()
+  return (kind, fn) => (kind === 'structure' ? gate.exclusive(fn) : gate.shared(fn))
 }
 
 /** Community resources of `ownerId` (the key's owner) on the dataset. */
 export function communityScope(client: DatagouvClient, datasetId: string, ownerId: string): Scope {
+  // Community resources are documents of their own, not a list in the dataset: the rule costs
+  // little and keeps one behaviour for both scopes.
+  const write = gated()
   const update = (id: string, patch: Record<string, unknown>) =>
-    client.updateCommunityResource(id, patch)
+    write('in-place', () => client.updateCommunityResource(id, patch))
   return {
     kind: 'community',
     datasetId,
+    write,
     uploadPath: (id) =>
       id === undefined
         ? `/datasets/${datasetId}/upload/community/`
@@ -68,7 +98,8 @@ export function communityScope(client: DatagouvClient, datasetId: string, ownerI
       }
       return (await update(resource.id, { extras: merged })).extras ?? {}
     },
-    createRemote: (body, isNew) => client.createRemoteCommunityResource(datasetId, body, isNew),
-    remove: (id) => client.deleteCommunityResource(id),
+    createRemote: (body, isNew) =>
+      write('structure', () => client.createRemoteCommunityResource(datasetId, body, isNew)),
+    remove: (id) => write('structure', () => client.deleteCommunityResource(id)),
   }
 }

@@ -313,6 +313,19 @@ async function sendFinal(round: Round, body: () => MultipartBody): Promise<Resou
   const { client, endpoint } = round
   round.phase = 'final'
   const expect = round.target === undefined ? [201, 200] : [200, 201]
+  // The request that adds the resource, or changes it in place, under the scope's rule for writes
+  // to the dataset's list (scope.ts `WriteKind`), held until its outcome is known: a request whose
+  // answer was lost may still be at work on the server.
+  const kind = round.target === undefined ? 'structure' : 'in-place'
+  return round.upload.scope.write(kind, () => storeOnce(round, body, expect))
+}
+
+async function storeOnce(
+  round: Round,
+  body: () => MultipartBody,
+  expect: number[],
+): Promise<Resource> {
+  const { client, endpoint } = round
   return client.retrier.run<Resource>({
     label: `POST ${client.display(endpoint)}`,
     send: async (attempt) => {

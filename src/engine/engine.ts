@@ -5,6 +5,7 @@
  * runner, src/cli/index.ts for a terminal) only read options and show what it reports.
  */
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
+import { toErrorMessage } from '../datagouv/errors.js'
 import type { Dataset } from '../datagouv/schemas.js'
 import { communityScope, ownerScope, type Scope } from '../datagouv/scope.js'
 import { analysable, waitForAnalysis, type AnalysisReport } from './analysis.js'
@@ -15,6 +16,7 @@ import type { DatasetStep, Step } from './plan.js'
 import { preflight, PreflightError, type Preflight } from './preflight.js'
 import type { Provenance } from './provenance.js'
 import { publish, publishDataset, type DatasetResult, type Result } from './publish.js'
+import { checkDataset, checkResults } from './verify.js'
 import {
   alignedTable,
   blockedReport,
@@ -99,18 +101,28 @@ export async function execute(
       plan.communityOwner === undefined
         ? ownerScope(client, plan.dataset.id)
         : communityScope(client, plan.dataset.id, plan.communityOwner)
-    const results = await runSteps(client, scope, plan, settings, reporter)
-    const datasetResult =
+    const written = await runSteps(client, scope, plan, settings, reporter)
+    const published =
       plan.datasetStep &&
       (await publishDataset(client, plan.dataset, plan.datasetStep, settings.dryRun))
     const order =
       settings.order === 'as-listed'
-        ? await applyOrder(client, plan.dataset.id, results, settings.dryRun)
+        ? await applyOrder(client, plan.dataset.id, written, settings.dryRun)
         : undefined
+    const { results, datasetResult, problems } = settings.dryRun
+      ? { results: written, datasetResult: published, problems: [] }
+      : await readBack(
+          client,
+          scope,
+          plan,
+          { results: written, datasetResult: published },
+          reporter,
+        )
     const analysis = await analysisOf(settings, scope, results, startedAt, reporter)
     const report = buildReport({
       results,
       datasetResult,
+      problems,
       order,
       dataset: plan.dataset,
       datasetCreated: creation !== undefined,
@@ -123,6 +135,44 @@ export async function execute(
     return { report, results, datasetResult, order }
   } finally {
     await client.close()
+  }
+}
+
+/**
+ * The dataset read once after every write, and each outcome checked against it (verify.ts): what
+ * the report then says is what the dataset holds. When it cannot be read, the report keeps the
+ * server's answers, and says so.
+ */
+async function readBack(
+  client: DatagouvClient,
+  scope: Scope,
+  plan: Preflight,
+  outcome: { results: Result[]; datasetResult: DatasetResult | undefined },
+  reporter: Reporter,
+): Promise<{ results: Result[]; datasetResult: DatasetResult | undefined; problems: string[] }> {
+  const wrote = outcome.results.some((r) => r.action !== 'skipped') || outcome.datasetResult
+  if (!wrote) return { ...outcome, problems: [] }
+  try {
+    const after = scope.kind === 'owner' ? await client.getDataset(plan.dataset.id) : undefined
+    const held = after?.resources ?? (await scope.list())
+    const before = new Set(plan.dataset.resources.map((r) => r.id))
+    const checked = checkResults(outcome.results, held, before)
+    const { datasetResult } = outcome
+    const step = plan.datasetStep
+    return {
+      results: checked.results,
+      datasetResult:
+        datasetResult && step && after && plan.creation === undefined
+          ? checkDataset(datasetResult, step, plan.dataset, after)
+          : datasetResult,
+      problems: checked.problems,
+    }
+  } catch (error) {
+    reporter.warning(
+      `reading the dataset back after the writes failed (${toErrorMessage(error)}): the report ` +
+        `shows udata's answers, not checked against what the dataset holds`,
+    )
+    return { ...outcome, problems: [] }
   }
 }
 
@@ -300,8 +350,14 @@ export function planTable(
 
 /** The failure line of a run whose entries did not all publish; `undefined` when all did. */
 export function failureSummary(outcome: Outcome): string | undefined {
-  const failures = outcome.report.failures.length
-  if (failures === 0) return undefined
+  const failed =
+    outcome.results.filter((r) => r.error !== undefined).length +
+    (outcome.datasetResult?.error !== undefined ? 1 : 0) +
+    (outcome.order?.error !== undefined ? 1 : 0)
+  const problems = outcome.report.failures.length - failed
+  if (failed === 0 && problems === 0) return undefined
   const total = outcome.results.length + (outcome.datasetResult ? 1 : 0) + (outcome.order ? 1 : 0)
-  return `${failures} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`
+  const entries = `${failed} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`
+  const more = `${plural(problems, 'problem')} found reading the dataset back`
+  return failed === 0 ? more : problems === 0 ? entries : `${entries}; ${more}`
 }

@@ -9,6 +9,7 @@ import type { DatasetMetadata, ExtraValue, IfUnchanged } from './inputs.js'
 import type { Entry, FileEntry, RemoteEntry } from './manifest.js'
 import { lastExtension, normalizeFilename, slugify } from '../files/normalize.js'
 import type { UrlProbe } from '../files/probe.js'
+import { plural } from './report.js'
 
 export interface Target<E extends Entry = Entry> {
   entry: E
@@ -143,14 +144,21 @@ export function matchEntries(
   const targets: Target[] = []
   const claimed = new Map<string, string>()
   const allowed = new Set(extensions.map((e) => e.toLowerCase()))
+  // Each resource once, however many times a damaged list holds it (listedTwice says so).
+  const view = { ...dataset, resources: uniqueById(dataset.resources) }
+  const counts = listings(dataset)
 
   for (const entry of entries) {
     const where =
       entry.kind === 'file' ? `${entry.label} (${entry.source})` : `${entry.label} (${entry.url})`
-    const found =
+    const matched =
       entry.kind === 'file'
-        ? matchFile(entry, dataset, allowed, createMissing)
-        : matchRemote(entry, dataset, createMissing)
+        ? matchFile(entry, view, allowed, createMissing)
+        : matchRemote(entry, view, createMissing)
+    const found =
+      typeof matched === 'object' && (counts.get(matched.id) ?? 0) > 1
+        ? listedTwice(matched, counts.get(matched.id) ?? 0, dataset)
+        : matched
     if (typeof found === 'string') {
       problems.push(`${where}: ${found}`)
       blocked.set(entry, found)
@@ -171,6 +179,39 @@ export function matchEntries(
     targets.push(found === undefined ? { entry } : { entry, resource: found })
   }
   return { targets, problems, blocked }
+}
+
+/** The resources, each id once (its first listing). */
+export function uniqueById(resources: readonly Resource[]): Resource[] {
+  const seen = new Set<string>()
+  return resources.filter((r) => !seen.has(r.id) && seen.add(r.id))
+}
+
+/** How many times the dataset lists each resource id. */
+function listings(dataset: Dataset): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const r of dataset.resources) counts.set(r.id, (counts.get(r.id) ?? 0) + 1)
+  return counts
+}
+
+/** The problem of an entry whose resource a damaged list holds more than once. */
+function listedTwice(resource: Resource, times: number, dataset: Dataset): string {
+  return (
+    `resource ${resource.id} ('${resource.title}') is listed ${times} times in dataset ` +
+    `'${dataset.slug}': its list of resources is damaged (udata before 10.4.3 does this when writes ` +
+    `to one dataset race); nothing is written into it until the list is repaired on the instance`
+  )
+}
+
+/** The warning for a dataset whose list holds some resource more than once. */
+export function duplicateListings(dataset: Dataset): string[] {
+  const twice = [...listings(dataset)].filter(([, n]) => n > 1).map(([id]) => id)
+  if (twice.length === 0) return []
+  return [
+    `dataset '${dataset.slug}' lists ${plural(twice.length, 'resource')} more than once ` +
+      `(${twice.join(', ')}): its list of resources is damaged (udata before 10.4.3 does this when ` +
+      `writes to one dataset race); repair it on the instance`,
+  ]
 }
 
 /** The resource for a local file, `undefined` to create one, or the problem. */
@@ -408,6 +449,9 @@ function sameField(key: string, wanted: unknown, held: unknown): boolean {
     return ['name', 'version', 'url'].every((f) => (w[f] ?? null) === (h[f] ?? null))
   }
   if (key === 'description') return (wanted ?? '') === (held ?? '')
+  // udata stores a format stripped and lower-cased (udata/core/dataset/forms.py `normalize_format`).
+  if (key === 'format' && typeof wanted === 'string')
+    return wanted.trim().toLowerCase() === (typeof held === 'string' ? held : '')
   return wanted === held
 }
 
@@ -598,13 +642,14 @@ export function planRemovals(
     targets.flatMap((t) => (t.resource ? [[t.resource.id, t.entry.label] as const] : [])),
   )
   const seen = new Set<string>()
+  const unique = uniqueById(dataset.resources)
   items.forEach((item, index) => {
     const label = `remove[${index}]`
     const where = `input 'remove', ${label} '${item}'`
     const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(item)
     const matches = isId
-      ? dataset.resources.filter((r) => r.id === item.toLowerCase())
-      : dataset.resources.filter(
+      ? unique.filter((r) => r.id === item.toLowerCase())
+      : unique.filter(
           (r) =>
             r.filetype === 'file' &&
             (storedNameOf(r) === item || storedNameOf(r) === normalizeFilename(item)),
@@ -676,6 +721,7 @@ export function planDataset(
         `${known.licenses.join(', ')})`,
     )
   }
+  problems.push(...tagProblems(wanted.tags))
   const patch: Record<string, unknown> = {}
   const { extras, organization, ...fields } = wanted
   const owner = (dataset.organization as { id?: unknown } | null | undefined)?.id
@@ -685,7 +731,8 @@ export function planDataset(
     )
   }
   for (const [key, value] of Object.entries(fields)) {
-    if (!sameValue(key, value, (dataset as Record<string, unknown>)[key])) patch[key] = value
+    if (!sameValue(key, value, (dataset as Record<string, unknown>)[key]))
+      patch[key] = key === 'tags' ? [...new Set((value as string[]).map(slugify))] : value
   }
   const extrasChanges = extrasPatch(extras, dataset.extras)
   const changed = [
@@ -702,6 +749,22 @@ export function planDataset(
         }
       : { action: 'skip', reason: 'metadata unchanged', patch, extras: extrasChanges }
   return { step, problems }
+}
+
+/** udata's default `TAG_MIN_LENGTH` and `TAG_MAX_LENGTH`, on the slugified tag (udata/forms/fields.py `TagField`). */
+const TAG_LENGTH = { min: 3, max: 96 } as const
+
+/** Tags udata would refuse (400), named with what udata would store. */
+function tagProblems(tags: readonly string[] | undefined): string[] {
+  return (tags ?? []).flatMap((tag) => {
+    const stored = slugify(tag)
+    if (stored.length >= TAG_LENGTH.min && stored.length <= TAG_LENGTH.max) return []
+    return [
+      `input 'dataset-metadata'.tags: '${tag}' is stored by udata as '${stored}', which must be ` +
+        `${TAG_LENGTH.min} to ${TAG_LENGTH.max} characters long (udata slugifies tags: lower case, ` +
+        `words joined by '-')`,
+    ]
+  })
 }
 
 /**
@@ -735,11 +798,10 @@ export function planCreation(
 }
 
 /** Dataset field equality as udata returns them: tags and zones as sets, dates by instant. */
-function sameValue(key: string, wanted: unknown, live: unknown): boolean {
-  if (key === 'tags') {
-    const lower = (tags: readonly string[]) => tags.map((t) => t.toLowerCase())
-    return sameSet(lower(wanted as string[]), lower((live as string[] | null | undefined) ?? []))
-  }
+export function sameValue(key: string, wanted: unknown, live: unknown): boolean {
+  // udata stores each tag slugified (udata/tags.py `slug`): 'Eau Potable' is 'eau-potable'.
+  if (key === 'tags')
+    return sameSet((wanted as string[]).map(slugify), (live as string[] | null | undefined) ?? [])
   if (key === 'frequency_date') return sameInstant(wanted as string, live)
   if (key === 'temporal_coverage') {
     const w = wanted as { start: string; end?: string }
@@ -843,6 +905,20 @@ export function datasetProblems(
     )
   }
   return problems
+}
+
+/**
+ * What a dataset step changes beyond its fields: a new title gives the dataset a new slug
+ * (udata's `SlugField(populate_from='title', update=True)`; the old slug answers with a redirect).
+ */
+export function datasetStepWarnings(step: DatasetStep | undefined, dataset: Dataset): string[] {
+  const title = step?.patch.title
+  if (step?.action !== 'update' || typeof title !== 'string') return []
+  return [
+    `dataset-metadata changes the title of dataset '${dataset.slug}': udata then gives it the slug ` +
+      `'${slugify(title)}' (or that slug followed by a number when it is taken); the old slug keeps ` +
+      `leading to it (a redirect), so links and 'dataset: ${dataset.slug}' keep working`,
+  ]
 }
 
 /** What the dataset's state tolerates but the user should know. */

@@ -22,6 +22,8 @@ import { provenanceExtras, publicationOf, writtenBy, type Provenance } from './p
 import {
   checksumNeeded,
   datasetProblems,
+  datasetStepWarnings,
+  duplicateListings,
   datasetWarnings,
   decideFile,
   decideRemote,
@@ -143,9 +145,21 @@ export async function preflight(
     // The creation carries the fields; what is left for the dataset step is the extras merge.
     ...datasetSteps(creation, planned?.step, settings.dataset),
     ...(community ? { communityOwner: community.ownerId } : {}),
-    warnings: [...manifest.warnings, ...datasetWarnings(dataset)],
+    warnings: [
+      ...manifest.warnings,
+      ...warningsOf(dataset, creation === undefined ? planned?.step : undefined),
+    ],
     hiddenLeftOut: manifest.hiddenLeftOut,
   }
+}
+
+/** What the dataset's state, and the change of its metadata, tolerate but the user should know. */
+function warningsOf(dataset: Dataset, step: DatasetStep | undefined): string[] {
+  return [
+    ...datasetWarnings(dataset),
+    ...duplicateListings(dataset),
+    ...datasetStepWarnings(step, dataset),
+  ]
 }
 
 function datasetSteps(
@@ -192,13 +206,17 @@ async function readAll(
   problems: string[],
 ) {
   const metadata = settings.datasetMetadata
+  // udata checks a key on every request, reads included: whichever read is refused first, the
+  // run stops on the same problem.
   const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
     fetchDataset(client, settings),
     client.getExtensions(),
     buildManifest(settings, context.cwd),
     metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
     metadata?.license !== undefined ? client.getLicenses() : undefined,
-  ])
+  ]).catch((error: unknown) => {
+    throw keyRefused(client, error) ?? error
+  })
   const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined
   problems.push(...(creation?.problems ?? []))
   const community =
@@ -383,6 +401,14 @@ function blockedEntries(
   return entries
 }
 
+/** The preflight's problem when `error` is the server refusing the key (any request, 401). */
+function keyRefused(client: DatagouvClient, error: unknown): PreflightError | undefined {
+  if (!(error instanceof ApiError) || error.status !== 401) return undefined
+  return new PreflightError([
+    `input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`,
+  ])
+}
+
 /** The dataset, or `undefined` when it does not exist and `create-dataset` will create it. */
 async function fetchDataset(
   client: DatagouvClient,
@@ -393,10 +419,6 @@ async function fetchDataset(
     return await client.getDataset(dataset)
   } catch (error) {
     if (error instanceof ApiError) {
-      if (error.status === 401)
-        throw new PreflightError([
-          `input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`,
-        ])
       if (error.status === 404 && settings.createDataset) return undefined
       if (error.status === 404)
         throw new PreflightError([

@@ -16,6 +16,7 @@ import type { Scope } from '../datagouv/scope.js'
 import { uploadFile } from '../datagouv/upload.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import type { FileEntry } from './manifest.js'
+import { whereOf } from './verify.js'
 import {
   RECORD_KEYS,
   unmet,
@@ -149,11 +150,7 @@ async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Re
     }
   } catch (error) {
     const target = step.resource ? `resource ${step.resource.id}` : 'new resource'
-    const where =
-      step.kind === 'remove'
-        ? `input 'remove', ${step.label} '${step.source}'`
-        : `${step.entry.label} (${step.entry.source})`
-    const failure = `${where} -> ${progress.outcome?.resource ? `resource ${progress.outcome.resource.id}` : target}: ${toErrorMessage(error)}`
+    const failure = `${whereOf(step)} -> ${progress.outcome?.resource ? `resource ${progress.outcome.resource.id}` : target}: ${toErrorMessage(error)}`
     if (progress.outcome !== undefined) return done({ ...progress.outcome, error: failure })
     return done({
       action: 'failed',
@@ -172,7 +169,7 @@ async function runFile(
 ): Promise<Outcome> {
   if (step.action === 'update' && step.resource !== undefined) {
     const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras)
-    await clearDatasetRecord(client, run.datasetId, step)
+    await clearDatasetRecord(client, run.scope, step)
     return { action: 'updated', ...applied }
   }
   const outcome = await uploadFile(client, {
@@ -212,7 +209,7 @@ async function runFile(
   const restored = await restoreMetadata(client, run.scope, step, outcome.resource)
   // From here the title is back: a failing extras merge reports the resource as it now stands.
   progress.outcome = { ...stored, ...restored }
-  await clearDatasetRecord(client, run.datasetId, step)
+  await clearDatasetRecord(client, run.scope, step)
   const applied = await applyChanges(run.scope, restored.resource, {}, step.extras)
   return {
     ...stored,
@@ -268,9 +265,11 @@ async function recordTitle(
       )
     }
     try {
-      await client.updateDatasetExtras(scope.datasetId, {
-        [RECORD_KEYS.datasetTitle(resourceId)]: title,
-      })
+      await scope.write('structure', () =>
+        client.updateDatasetExtras(scope.datasetId, {
+          [RECORD_KEYS.datasetTitle(resourceId)]: title,
+        }),
+      )
       return (
         `recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
         `puts it back`
@@ -287,12 +286,15 @@ async function recordTitle(
 /** After a title recorded in the dataset's extras was put back: the record goes. */
 async function clearDatasetRecord(
   client: DatagouvClient,
-  datasetId: string,
+  scope: Scope,
   step: FileStep,
 ): Promise<void> {
-  if (step.clearsDatasetRecord === undefined) return
+  const key = step.clearsDatasetRecord
+  if (key === undefined) return
   try {
-    await client.updateDatasetExtras(datasetId, { [step.clearsDatasetRecord]: null })
+    await scope.write('structure', () =>
+      client.updateDatasetExtras(scope.datasetId, { [key]: null }),
+    )
   } catch (error) {
     client.logger.warning(
       `the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ` +

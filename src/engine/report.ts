@@ -37,6 +37,8 @@ export const OUTPUT_NAMES = [
 export interface RunFacts {
   results: readonly Result[]
   datasetResult: DatasetResult | undefined
+  /** What reading the dataset back showed that no entry accounts for (verify.ts). */
+  problems?: readonly string[]
   order?: OrderResult | undefined
   dataset: Dataset
   /** The run created the dataset (`create-dataset`). */
@@ -86,6 +88,7 @@ export function buildReport(facts: RunFacts): Report {
     ...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])),
     ...(datasetResult?.error !== undefined ? [datasetResult.error] : []),
     ...(order?.error !== undefined ? [order.error] : []),
+    ...(facts.problems ?? []),
   ]
   const outputs = {
     resources: JSON.stringify(results.map(resourceOutput)),
