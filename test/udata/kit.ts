@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -69,7 +69,25 @@ export interface RealUdata {
   api: UdataApi
   /** What the server printed so far (its request log and tracebacks). */
   log(): string
+  /** A point in the log: `requestsSince(mark)` lists the requests served after it. */
+  mark(): number
+  /**
+   * The requests the server logged after `mark` (werkzeug's access log: method, path, status),
+   * once the log has been quiet for a moment, so that the last answer's line is in.
+   */
+  requestsSince(mark: number): Promise<LoggedRequest[]>
   close(): Promise<void>
+}
+
+export interface LoggedRequest {
+  method: string
+  path: string
+  status: number
+}
+
+/** Requests that may change something: anything but GET, HEAD and OPTIONS. */
+export function writesOf(requests: readonly LoggedRequest[]): LoggedRequest[] {
+  return requests.filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
 }
 
 /** Starts one real udata; resolves once it printed READY (its seed done). */
@@ -89,6 +107,8 @@ export async function startUdata(version: UdataVersion, timeoutMs = 90_000): Pro
   }
   try {
     const seed = await waitForReady(child, () => output, timeoutMs)
+    // serve.py prints READY before Flask binds the port: the first request could be refused.
+    await waitForListening(port, timeoutMs)
     const url = `http://127.0.0.1:${port}`
     return {
       version: version.name,
@@ -96,12 +116,23 @@ export async function startUdata(version: UdataVersion, timeoutMs = 90_000): Pro
       seed,
       api: new UdataApi(url, seed.api_key),
       log: () => output,
+      mark: () => output.length,
+      requestsSince: async (mark) => {
+        // werkzeug logs a request once its answer is sent: wait until nothing more comes.
+        let length = -1
+        while (length !== output.length) {
+          length = output.length
+          await new Promise((resolve) => setTimeout(resolve, 150))
+        }
+        return parseRequests(output.slice(mark))
+      },
       close,
     }
   } catch (error) {
     await close()
     throw new Error(
       `real udata ${version.name} did not start: ${(error as Error).message}\n${output.slice(-3000)}`,
+      { cause: error },
     )
   }
 }
@@ -129,6 +160,34 @@ function waitForReady(child: ChildProcess, output: () => string, timeoutMs: numb
     child.stderr?.on('data', check)
     child.on('exit', exited)
   })
+}
+
+/** Resolves once a TCP connection to the port succeeds. */
+async function waitForListening(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const connected = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1')
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.once('error', () => resolve(false))
+    })
+    if (connected) return
+    if (Date.now() > deadline) throw new Error(`port ${port} still refused after READY`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** `127.0.0.1 - - [02/Dec/2026 00:18:57] "PUT /api/1/datasets/x/ HTTP/1.1" 200 -` lines. */
+function parseRequests(log: string): LoggedRequest[] {
+  const requests: LoggedRequest[] = []
+  for (const match of log.matchAll(/\] "([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) /g)) {
+    const [, method, requestPath, status] = match as unknown as [string, string, string, string]
+    requests.push({ method, path: requestPath, status: Number(status) })
+  }
+  return requests
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -254,6 +313,32 @@ export class UdataApi {
     })
   }
 
+  /** The community resources of a dataset (every owner's), as udata lists them. */
+  async communityResources(datasetId: string): Promise<UdataResource[]> {
+    const page = await this.get<{ data: UdataResource[] }>(
+      `/api/1/datasets/community_resources/?dataset=${datasetId}&page_size=100`,
+    )
+    return page.data
+  }
+
+  /** A partial update of a dataset (v1 PUT). */
+  updateDataset(datasetId: string, fields: Record<string, unknown>): Promise<UdataDataset> {
+    return this.ok<UdataDataset>('PUT', `/api/1/datasets/${datasetId}/`, fields)
+  }
+
+  /** A partial update of a resource (v1 PUT). */
+  updateResource(
+    datasetId: string,
+    resourceId: string,
+    fields: Record<string, unknown>,
+  ): Promise<UdataResource> {
+    return this.ok<UdataResource>(
+      'PUT',
+      `/api/1/datasets/${datasetId}/resources/${resourceId}/`,
+      fields,
+    )
+  }
+
   /** A new remote resource. */
   addRemote(datasetId: string, fields: Record<string, unknown>): Promise<UdataResource> {
     return this.ok<UdataResource>('POST', `/api/1/datasets/${datasetId}/resources/`, {
@@ -293,6 +378,10 @@ export interface UdataResource {
   mime: string | null
   extras: Record<string, unknown>
   schema: Record<string, unknown> | null
+  last_modified: string
+  internal?: { created_at_internal?: string; last_modified_internal?: string }
+  /** Community resources: their owner. */
+  owner?: { id: string } | null
   [field: string]: unknown
 }
 
@@ -305,6 +394,10 @@ export interface UdataDataset {
   private: boolean
   extras: Record<string, unknown>
   resources: UdataResource[]
+  last_modified: string
+  internal?: { created_at_internal?: string; last_modified_internal?: string }
+  organization: { id: string } | null
+  owner: { id: string } | null
   [field: string]: unknown
 }
 
