@@ -87026,7 +87026,6 @@ function mayStillAct(error) {
  * (missing part) instead of storing the file again.
  */
 async function sendFinal(round, body) {
-    const { client, endpoint } = round;
     round.phase = 'final';
     const expect = round.target === undefined ? [201, 200] : [200, 201];
     // The request that adds the resource, or changes it in place, under the scope's rule for writes

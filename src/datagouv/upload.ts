@@ -310,7 +310,6 @@ function mayStillAct(error: unknown): boolean {
  * (missing part) instead of storing the file again.
  */
 async function sendFinal(round: Round, body: () => MultipartBody): Promise<Resource> {
-  const { client, endpoint } = round
   round.phase = 'final'
   const expect = round.target === undefined ? [201, 200] : [200, 201]
   // The request that adds the resource, or changes it in place, under the scope's rule for writes
