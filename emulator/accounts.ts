@@ -1,7 +1,16 @@
 import { MESSAGES, WERKZEUG } from './constants.js'
 import type { Env } from './env.js'
-import { OBJECT_ID, parseDatasetForm, referencedId, type FormErrors } from './forms.js'
-import { abort, formErrors, json, readJsonObject, type Reply, type RequestContext } from './http.js'
+import { modelValidationError, parseDatasetForm } from './dataset-form.js'
+import { OBJECT_ID, referencedId, type FormErrors } from './forms.js'
+import {
+  HttpError,
+  abort,
+  formErrors,
+  json,
+  readJsonObject,
+  type Reply,
+  type RequestContext,
+} from './http.js'
 import {
   applyDatasetValues,
   datasetReply,
@@ -55,21 +64,22 @@ function parsePublisher(
 export async function postDataset(ctx: RequestContext, env: Env): Promise<Reply> {
   const user = requireUser(ctx)
   const body = await readJsonObject(ctx)
-  const { values, errors } = parseDatasetForm(body)
+  const { values, errors, modelErrors } = parseDatasetForm(body, { legacy: env.legacy })
   for (const key of ['title', 'description']) if (!has(body, key)) errors[key] = [MESSAGES.required]
   const publisher = parsePublisher(body, user, env, errors)
   const resources = has(body, 'resources')
     ? parseResourceList(body['resources'], undefined, errors)
     : undefined
   if (Object.keys(errors).length > 0) throw formErrors(errors)
+  if (Object.keys(modelErrors).length > 0)
+    throw new HttpError(400, modelValidationError('None', modelErrors))
 
   const dataset = env.store.addDataset({
     ...publisher,
     title: values.title as string,
     description: values.description as string,
   })
-  dataset.license = null // `license` not given: none (rendered as `notspecified`)
-  applyDatasetValues(env, dataset, values)
+  applyDatasetValues(env, dataset, values, dataset.createdAt)
   if (resources !== undefined) replaceResources(env, dataset, resources, dataset.createdAt)
   return datasetReply(ctx, env, dataset, 201)
 }

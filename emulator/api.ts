@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto'
 
-import { FREQUENCIES, LICENSES, MESSAGES, RESOURCE_TYPES, WERKZEUG } from './constants.js'
+import {
+  FREQUENCIES,
+  LEGACY_FREQUENCIES,
+  LICENSES,
+  MESSAGES,
+  RESOURCE_TYPES,
+  WERKZEUG,
+} from './constants.js'
 import type { Env } from './env.js'
+import { modelValidationError, parseDatasetForm, type DatasetFormValues } from './dataset-form.js'
 import {
   PROTECTED_CURRENT,
   PROTECTED_LEGACY,
   applyResourceForm,
-  parseDatasetForm,
   parseResourceForm,
-  type DatasetFormValues,
   type FormErrors,
   type ResourceFormValues,
 } from './forms.js'
@@ -98,10 +104,12 @@ export async function getResourceTypes(): Promise<Reply> {
   )
 }
 
-export async function getFrequencies(): Promise<Reply> {
+/** `FrequenciesAPI`: v17's `UpdateFrequency` (ids and labels), or v7's list in `legacy`. */
+export async function getFrequencies(_ctx: RequestContext, env: Env): Promise<Reply> {
+  const list = env.legacy ? LEGACY_FREQUENCIES : FREQUENCIES
   return json(
     200,
-    FREQUENCIES.map((f) => ({ ...f })),
+    list.map(({ id, label }) => ({ id, label })),
   )
 }
 
@@ -136,25 +144,26 @@ export async function getDataset(ctx: RequestContext, env: Env): Promise<Reply> 
   return datasetReply(ctx, env, dataset)
 }
 
-/** Copy a parsed `DatasetForm` onto a dataset (a new title renames the slug, see `Store.retitle`). */
+/**
+ * Copy a parsed `DatasetForm` onto a dataset (a new title renames the slug, see `Store.retitle`),
+ * then what `Dataset.clean` enforces on save: an access other than `open` has no license. `now`
+ * is the save's time, the dataset's new `last_modified`.
+ */
 export function applyDatasetValues(
   env: Env,
   dataset: DatasetState,
   values: DatasetFormValues,
+  now: Date,
 ): void {
-  if (values.title !== undefined) env.store.retitle(dataset, values.title)
-  if (values.description !== undefined) dataset.description = values.description
-  if (values.descriptionShort !== undefined) dataset.descriptionShort = values.descriptionShort
-  if (values.private !== undefined) dataset.private = values.private
-  if (values.tags !== undefined) dataset.tags = values.tags
-  if (values.frequency !== undefined) dataset.frequency = values.frequency
-  if (values.license !== undefined) dataset.license = values.license
-  if (values.frequencyDate !== undefined) dataset.frequencyDate = values.frequencyDate
-  if (values.temporalCoverage !== undefined) dataset.temporalCoverage = values.temporalCoverage
-  if (values.spatial !== undefined) dataset.spatial = values.spatial
-  if (values.extras !== undefined) dataset.extras = values.extras
-  if (values.archived !== undefined)
-    dataset.archived = values.archived === null ? null : new Date(values.archived)
+  const { title, archived, ...rest } = values
+  if (title !== undefined) env.store.retitle(dataset, title)
+  Object.assign(dataset, rest) // the other keys are named as the state's, never undefined
+  if (archived !== undefined) dataset.archived = archived === null ? null : new Date(archived)
+  dataset.lastModifiedInternal = now
+  if (!env.legacy && dataset.accessType !== 'open' && dataset.license !== null) {
+    dataset.license = null
+    dataset.licenseDroppedAt = now
+  }
 }
 
 /** `NestedModelList.populate_obj`: matched by id, unknown ids get new ones, omitted ones go. */
@@ -176,22 +185,29 @@ export function replaceResources(
 export async function putDataset(ctx: RequestContext, env: Env): Promise<Reply> {
   requireUser(ctx)
   const dataset = requireDataset(ctx)
-  const body = await readJsonObject(ctx)
+  // `request.json.get("deleted", True)` before the form: Flask's 415 / 400, then a JSON list is
+  // an AttributeError (500); the form's own checks (`api.validate`) come after.
+  const body = await readFlaskJson(ctx)
+  if (!isPlainObject(body)) throw internalError()
   const restoring = has(body, 'deleted') && body['deleted'] === null
   if (dataset.deleted !== null && !restoring) throw abort(410, MESSAGES.datasetDeleted)
   requirePermission(ctx, env, dataset)
 
-  const { values, errors } = parseDatasetForm(body)
+  const { values, errors, modelErrors } = parseDatasetForm(body, {
+    legacy: env.legacy,
+    existing: dataset,
+  })
   const replacement = has(body, 'resources')
     ? parseResourceList(body['resources'], dataset, errors)
     : undefined
   if (Object.keys(errors).length > 0) throw formErrors(errors)
+  if (Object.keys(modelErrors).length > 0)
+    throw new HttpError(400, modelValidationError(dataset.id, modelErrors))
 
   const now = new Date()
-  applyDatasetValues(env, dataset, values)
+  applyDatasetValues(env, dataset, values, now)
   if (restoring) dataset.deleted = null
   if (replacement !== undefined) replaceResources(env, dataset, replacement, now)
-  dataset.lastModifiedInternal = now
   return datasetReply(ctx, env, dataset)
 }
 

@@ -93,7 +93,8 @@ export const FILETYPES: ReadonlySet<string> = new Set(['file', 'remote'])
 
 export const CHECKSUM_TYPES: ReadonlySet<string> = new Set(['sha1', 'sha2', 'sha256', 'md5', 'crc'])
 
-export const FREQUENCIES: ReadonlyArray<{ id: string; label: string }> = [
+/** udata before v17 (`UPDATE_FREQUENCIES` of `core/dataset/models.py`, v7): the `legacy` list. */
+export const LEGACY_FREQUENCIES: ReadonlyArray<{ id: string; label: string }> = [
   { id: 'unknown', label: 'Unknown' },
   { id: 'punctual', label: 'Punctual' },
   { id: 'continuous', label: 'Real time' },
@@ -120,6 +121,111 @@ export const FREQUENCIES: ReadonlyArray<{ id: string; label: string }> = [
   { id: 'quinquennial', label: 'Quinquennial' },
   { id: 'irregular', label: 'Irregular' },
 ]
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
+
+/**
+ * udata v17's `UpdateFrequency` (`udata/core/dataset/constants.py`), in its order: id, label, and the
+ * expected delay between two updates (`delta`, null when none is expected), which the dataset's
+ * `quality.update_fulfilled_in_time` reads.
+ */
+export const FREQUENCIES: ReadonlyArray<{ id: string; label: string; deltaMs: number | null }> = [
+  { id: 'continuous', label: 'Real time', deltaMs: null },
+  { id: 'oneMinute', label: 'Every minute', deltaMs: MINUTE },
+  { id: 'fiveMinutes', label: 'Every five minutes', deltaMs: 5 * MINUTE },
+  { id: 'tenMinutes', label: 'Every ten minutes', deltaMs: 10 * MINUTE },
+  { id: 'fifteenMinutes', label: 'Every fifteen minutes', deltaMs: 15 * MINUTE },
+  { id: 'thirtyMinutes', label: 'Every thirty minute', deltaMs: 30 * MINUTE },
+  { id: 'hourly', label: 'Every hour', deltaMs: HOUR },
+  { id: 'bihourly', label: 'Every two hours', deltaMs: 2 * HOUR },
+  { id: 'trihourly', label: 'Every three hours', deltaMs: 3 * HOUR },
+  { id: 'twelveHours', label: 'Every twelve hours', deltaMs: 12 * HOUR },
+  { id: 'severalTimesADay', label: 'Several times a day', deltaMs: DAY },
+  { id: 'threeTimesADay', label: 'Three times a day', deltaMs: DAY },
+  { id: 'semidaily', label: 'Twice a day', deltaMs: DAY },
+  { id: 'daily', label: 'Daily', deltaMs: DAY },
+  { id: 'fiveTimesAWeek', label: 'Five times a week', deltaMs: 7 * DAY },
+  { id: 'threeTimesAWeek', label: 'Three times a week', deltaMs: 7 * DAY },
+  { id: 'semiweekly', label: 'Twice a week', deltaMs: 7 * DAY },
+  { id: 'weekly', label: 'Weekly', deltaMs: 7 * DAY },
+  { id: 'biweekly', label: 'Every two weeks', deltaMs: 14 * DAY },
+  { id: 'threeTimesAMonth', label: 'Three times a month', deltaMs: 31 * DAY },
+  { id: 'semimonthly', label: 'Twice a month', deltaMs: 31 * DAY },
+  { id: 'monthly', label: 'Monthly', deltaMs: 31 * DAY },
+  { id: 'bimonthly', label: 'Every two months', deltaMs: 62 * DAY },
+  { id: 'quarterly', label: 'Quarterly', deltaMs: 93 * DAY },
+  { id: 'threeTimesAYear', label: 'Three times a year', deltaMs: 365 * DAY },
+  { id: 'semiannual', label: 'Twice a year', deltaMs: 365 * DAY },
+  { id: 'annual', label: 'Annually', deltaMs: 365 * DAY },
+  { id: 'biennial', label: 'Every two years', deltaMs: 2 * 365 * DAY },
+  { id: 'triennial', label: 'Every three years', deltaMs: 3 * 365 * DAY },
+  { id: 'quadrennial', label: 'Every four years', deltaMs: 4 * 365 * DAY },
+  { id: 'quinquennial', label: 'Every five years', deltaMs: 5 * 365 * DAY },
+  { id: 'decennial', label: 'Every ten years', deltaMs: 10 * 365 * DAY },
+  { id: 'bidecennial', label: 'Every twenty years', deltaMs: 20 * 365 * DAY },
+  { id: 'tridecennial', label: 'Every thirty years', deltaMs: 30 * 365 * DAY },
+  { id: 'punctual', label: 'Punctual', deltaMs: null },
+  { id: 'irregular', label: 'Irregular', deltaMs: null },
+  { id: 'never', label: 'Never', deltaMs: null },
+  { id: 'notPlanned', label: 'Not planned', deltaMs: null },
+  { id: 'other', label: 'Other', deltaMs: null },
+  { id: 'unknown', label: 'Unknown', deltaMs: null },
+]
+
+/** `UpdateFrequency._missing_`: former ids v17 still accepts, stored as their successor. */
+export const FREQUENCY_ALIASES: Readonly<Record<string, string>> = {
+  realtime: 'continuous',
+  fourTimesADay: 'severalTimesADay',
+  fourTimesAWeek: 'other',
+  fortnighly: 'biweekly',
+  biannual: 'semiannual',
+}
+
+/** v7 (`LEGACY_FREQUENCIES`, applied on save): the same idea, fewer entries. */
+export const LEGACY_FREQUENCY_ALIASES: Readonly<Record<string, string>> = {
+  fortnighly: 'biweekly',
+  biannual: 'semiannual',
+  realtime: 'continuous',
+}
+
+/** `AccessType` (`udata/core/access_type/constants.py`): anything but `open` drops the license. */
+export const ACCESS_TYPES: readonly string[] = ['open', 'open_with_account', 'restricted']
+
+/** `AccessAudienceType` and `AccessAudienceCondition`. */
+export const AUDIENCE_ROLES: readonly string[] = [
+  'local_authority_and_administration',
+  'company_and_association',
+  'private',
+]
+export const AUDIENCE_CONDITIONS: readonly string[] = ['yes', 'no', 'under_condition']
+
+/** `InspireLimitationCategory` ids, in their order. */
+export const ACCESS_REASON_CATEGORIES: readonly string[] = [
+  'confidentiality_of_proceedings_of_public_authorities',
+  'international_relations_public_security_or_national_defence',
+  'course_of_justice_or_fair_trial',
+  'confidentiality_of_commercial_or_industrial_information',
+  'intellectual_property_rights',
+  'confidentiality_of_personal_data',
+  'protection_of_voluntary_information_suppliers',
+  'protection_of_environment',
+]
+
+/** `CLOSED_FORMATS`: a resource in one of these (or without format) is no open format for `quality`. */
+export const CLOSED_FORMATS: ReadonlySet<string> = new Set([
+  'pdf',
+  'doc',
+  'docx',
+  'word',
+  'xls',
+  'excel',
+  'xlsx',
+])
+
+/** `QUALITY_DESCRIPTION_LENGTH` of `udata/settings.py`. */
+export const QUALITY_DESCRIPTION_LENGTH = 100
 
 export const LICENSES: ReadonlyArray<{ id: string; title: string; url: string | null }> = [
   { id: 'notspecified', title: 'License Not Specified', url: null },
@@ -170,6 +276,9 @@ export const LICENSES: ReadonlyArray<{ id: string; title: string; url: string | 
 ]
 
 export const FREQUENCY_IDS: ReadonlySet<string> = new Set(FREQUENCIES.map((f) => f.id))
+export const LEGACY_FREQUENCY_IDS: ReadonlySet<string> = new Set(
+  LEGACY_FREQUENCIES.map((f) => f.id),
+)
 export const LICENSE_IDS: ReadonlySet<string> = new Set(LICENSES.map((l) => l.id))
 
 /** Form limits of `udata/core/dataset/constants.py` / `forms.py` (docs/udata-protocol.md §6.1, §6.3). */
@@ -191,6 +300,8 @@ export const WERKZEUG = {
 } as const
 
 export const MESSAGES = {
+  /** flask-restx `handle_error` for an unhandled exception: `HTTPStatus(500).phrase`. */
+  internal: 'Internal Server Error',
   invalidToken: 'Invalid API token',
   invalidKeyLegacy: 'Invalid API Key',
   inactiveUser: 'Inactive user',
@@ -204,7 +315,9 @@ export const MESSAGES = {
   notAChoice: 'Not a valid choice.',
   notAnInteger: 'Not a valid integer value.',
   notAString: 'Not a valid string value.',
-  invalidUrl: 'Invalid URL',
+  /** `udata/uris.py` `error`: the URL, then the reason when there is one. */
+  invalidUrl: (url: string, reason?: string): string =>
+    reason === undefined ? `Invalid URL "${url}"` : `Invalid URL "${url}": ${reason}`,
   htmlContent: 'Incorrect file content type: HTML',
   jsonContentType:
     "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.",

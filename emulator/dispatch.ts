@@ -7,6 +7,7 @@ import {
   empty,
   header,
   parseFieldMask,
+  redirect,
   type Reply,
   type RequestContext,
 } from './http.js'
@@ -39,9 +40,7 @@ function resolveDataset(
   const resolved = env.store.resolveDataset(param)
   if (resolved === undefined) throw abort(404, WERKZEUG.notFound)
   if (resolved.redirect)
-    return empty(308, {
-      location: replaceDatasetSegment(ctx.pathname, param, resolved.dataset.slug) + search,
-    })
+    return redirect(308, replaceDatasetSegment(ctx.pathname, param, resolved.dataset.slug) + search)
   ctx.dataset = resolved.dataset
   return undefined
 }
@@ -84,8 +83,7 @@ export async function dispatch(ctx: RequestContext, env: Env, search: string): P
   if (ctx.pathname.startsWith('/static/')) return serveStatic(ctx, env)
   const match = matchRoute(ctx.pathname)
   if (match.kind === 'none') throw new HttpError(404, { error: WERKZEUG.notFound, status: 404 }) // app-level `page_not_found`
-  if (match.kind === 'slash')
-    return empty(308, { location: `${env.origin()}${ctx.pathname}/${search}` })
+  if (match.kind === 'slash') return redirect(308, `${env.origin()}${ctx.pathname}/${search}`)
   const handler = pickHandler(ctx, match.methods)
   if (typeof handler !== 'function') return handler
   const { params } = match

@@ -1,10 +1,7 @@
 import {
   CHECKSUM_TYPES,
-  DESCRIPTION_SHORT_SIZE_LIMIT,
   DESCRIPTION_SIZE_LIMIT,
   FILETYPES,
-  FREQUENCY_IDS,
-  LICENSE_IDS,
   MESSAGES,
   RESOURCE_TYPE_IDS,
   TITLE_SIZE_LIMIT,
@@ -71,7 +68,7 @@ function isBlank(value: unknown): boolean {
   return value === null || value === undefined || (typeof value === 'string' && value.trim() === '')
 }
 
-function requiredString(
+export function requiredString(
   value: unknown,
   max: number,
   errors: FormErrors,
@@ -88,7 +85,7 @@ function requiredString(
   return undefined
 }
 
-function optionalString(
+export function optionalString(
   value: unknown,
   max: number | undefined,
   errors: FormErrors,
@@ -114,12 +111,24 @@ function choice<T extends string>(
   return undefined
 }
 
-function validUrl(value: string): boolean {
+const ALLOWED_SCHEMES = ['http', 'https', 'ftp', 'ftps']
+
+/**
+ * `udata/uris.py` `validate` (`URLS_ALLOWED_SCHEMES`): the error message for a URL, or undefined
+ * when it is accepted. Hosts, TLDs and private addresses are not checked here (see the README).
+ */
+function urlProblem(url: string): string | undefined {
+  let scheme: string
   try {
-    return ['http:', 'https:', 'ftp:', 'ftps:'].includes(new URL(value).protocol)
+    const parsed = new URL(url)
+    if (!/^[a-z0-9.-]*:\/\//i.test(url) || parsed.host === '') return MESSAGES.invalidUrl(url)
+    scheme = parsed.protocol.slice(0, -1).toLowerCase()
   } catch {
-    return false
+    return MESSAGES.invalidUrl(url)
   }
+  if (ALLOWED_SCHEMES.includes(scheme)) return undefined
+  const reason = `Invalid scheme ${scheme}, allowed schemes: ${ALLOWED_SCHEMES.join(', ')}`
+  return MESSAGES.invalidUrl(url, reason)
 }
 
 function parseChecksum(value: unknown, errors: FormErrors): Checksum | null | undefined {
@@ -165,9 +174,14 @@ function parseSchema(value: unknown, errors: FormErrors): SchemaRef | null | und
 }
 
 function parseUrl(url: unknown, errors: FormErrors): string | undefined {
-  if (isBlank(url)) errors['url'] = [MESSAGES.required]
-  else if (typeof url !== 'string' || !validUrl(url.trim())) errors['url'] = [MESSAGES.invalidUrl]
-  else return url.trim()
+  if (isBlank(url)) {
+    errors['url'] = [MESSAGES.required]
+    return undefined
+  }
+  const text = typeof url === 'string' ? url.trim() : String(url)
+  const problem = urlProblem(text)
+  if (problem === undefined) return text
+  errors['url'] = [problem]
   return undefined
 }
 
@@ -179,7 +193,10 @@ function parseFilesize(value: unknown, errors: FormErrors): number | null | unde
   return undefined
 }
 
-function parseExtras(value: unknown, errors: FormErrors): Record<string, unknown> | undefined {
+export function parseExtras(
+  value: unknown,
+  errors: FormErrors,
+): Record<string, unknown> | undefined {
   if (value === null) return {}
   if (isPlainObject(value)) return { ...value }
   errors['extras'] = ['Wrong type: expected an object.']
@@ -259,137 +276,4 @@ export function applyResourceForm(
   if (values.checksum !== undefined && !keep('checksum')) resource.checksum = values.checksum
   if (values.extras !== undefined) resource.extras = values.extras
   if (values.schema !== undefined) resource.schema = values.schema
-}
-
-export interface DatasetFormValues {
-  title?: string
-  description?: string
-  descriptionShort?: string | null
-  private?: boolean
-  tags?: string[]
-  frequency?: string
-  license?: string | null
-  frequencyDate?: string | null
-  temporalCoverage?: { start: string; end: string | null } | null
-  spatial?: { zones: string[]; granularity: string | null } | null
-  extras?: Record<string, unknown>
-  /** ISO date, or null to unarchive. */
-  archived?: string | null
-}
-
-/** A date or datetime udata's `DateField`/`DateTimeField` would parse. */
-function parseDate(value: unknown): Date | undefined {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined
-  const date = new Date(value)
-  return Number.isNaN(date.getTime()) ? undefined : date
-}
-
-const TAG_MIN = 3
-const TAG_MAX = 96
-
-function parsePrivate(value: unknown, errors: FormErrors): boolean | undefined {
-  if (value === null || typeof value === 'boolean') return value === true
-  errors['private'] = ['Not a valid boolean value.']
-  return undefined
-}
-
-function parseTags(raw: unknown, errors: FormErrors): string[] | undefined {
-  const list = raw === null ? [] : typeof raw === 'string' ? raw.split(',') : raw
-  if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) {
-    errors['tags'] = ['Tags must be a list of strings.']
-    return undefined
-  }
-  const tags = list.map((t) => t.trim().toLowerCase()).filter((t) => t !== '')
-  const bad = tags.find((t) => t.length < TAG_MIN || t.length > TAG_MAX)
-  if (bad === undefined) return [...new Set(tags)]
-  errors['tags'] = [`Tag "${bad}" must be between ${TAG_MIN} and ${TAG_MAX} characters long.`]
-  return undefined
-}
-
-function parseFrequency(value: unknown, errors: FormErrors): string | undefined {
-  if (value === null || value === '') return 'unknown'
-  if (typeof value === 'string' && FREQUENCY_IDS.has(value)) return value
-  errors['frequency'] = [MESSAGES.notAChoice]
-  return undefined
-}
-
-function parseLicense(value: unknown, errors: FormErrors): string | null | undefined {
-  if (value === null || value === '') return null
-  if (typeof value === 'string' && LICENSE_IDS.has(value)) return value
-  errors['license'] = [MESSAGES.notAChoice]
-  return undefined
-}
-
-/** A `DateTimeField`: an ISO date or datetime, `null` clears. */
-function dateTimeField(key: string): FieldParser {
-  return (value, errors) => {
-    if (value === null) return null
-    const date = parseDate(value)
-    if (date !== undefined) return date.toISOString().replace('Z', '+00:00')
-    errors[key] = ['Not a valid datetime value.']
-    return undefined
-  }
-}
-
-function parseTemporalCoverage(
-  value: unknown,
-  errors: FormErrors,
-): DatasetFormValues['temporalCoverage'] {
-  if (value === null) return null
-  const end = isPlainObject(value) ? value['end'] : undefined
-  if (
-    isPlainObject(value) &&
-    parseDate(value['start']) !== undefined &&
-    (end === undefined || end === null || parseDate(end) !== undefined)
-  ) {
-    const day = (v: unknown): string => (parseDate(v) as Date).toISOString().slice(0, 10)
-    return { start: day(value['start']), end: end === undefined || end === null ? null : day(end) }
-  }
-  errors['temporal_coverage'] = { start: ['Not a valid date value.'] }
-  return undefined
-}
-
-function parseSpatial(value: unknown, errors: FormErrors): DatasetFormValues['spatial'] {
-  if (value === null) return null
-  const zones = isPlainObject(value) ? value['zones'] : undefined
-  if (
-    isPlainObject(value) &&
-    (zones === undefined || (Array.isArray(zones) && zones.every((z) => typeof z === 'string')))
-  ) {
-    return {
-      zones: [...(zones ?? [])],
-      granularity: typeof value['granularity'] === 'string' ? value['granularity'] : null,
-    }
-  }
-  errors['spatial'] = ['Invalid spatial coverage.']
-  return undefined
-}
-
-/** Body key, parser, values key (when it differs). */
-const DATASET_FIELDS: ReadonlyArray<readonly [string, FieldParser, string?]> = [
-  ['title', (v, e) => requiredString(v, TITLE_SIZE_LIMIT, e, 'title')],
-  ['description', (v, e) => requiredString(v, DESCRIPTION_SIZE_LIMIT, e, 'description')],
-  [
-    'description_short',
-    (v, e) => optionalString(v, DESCRIPTION_SHORT_SIZE_LIMIT, e, 'description_short'),
-    'descriptionShort',
-  ],
-  ['private', parsePrivate],
-  ['tags', parseTags],
-  ['frequency', parseFrequency],
-  ['license', parseLicense],
-  ['frequency_date', dateTimeField('frequency_date'), 'frequencyDate'],
-  ['temporal_coverage', parseTemporalCoverage, 'temporalCoverage'],
-  ['spatial', parseSpatial],
-  ['archived', dateTimeField('archived')],
-  ['extras', parseExtras],
-]
-
-/** `DatasetForm` for the fields a publisher touches; `resources` and `deleted` are the caller's. */
-export function parseDatasetForm(body: Record<string, unknown>): {
-  values: DatasetFormValues
-  errors: FormErrors
-} {
-  const errors: FormErrors = {}
-  return { values: parseFields<DatasetFormValues>(body, DATASET_FIELDS, errors), errors }
 }

@@ -39,14 +39,41 @@ export function empty(status: number, headers: Headers = {}): Reply {
   return { kind: 'empty', status, headers }
 }
 
+/** `&`, `<`, `>`, `"` and `'` as markupsafe's `escape` writes them. */
+function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&#34;')
+    .replace(/'/g, '&#39;')
+}
+
+/** Werkzeug's `redirect()`: the `Location` header and its small HTML page. */
+export function redirect(status: number, location: string): Reply {
+  const target = escapeHtml(location)
+  return {
+    kind: 'text',
+    status,
+    contentType: 'text/html; charset=utf-8',
+    headers: { location },
+    body:
+      '<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n' +
+      `<p>You should be redirected automatically to the target URL: <a href="${target}">${target}</a>. If not, click the link.\n`,
+  }
+}
+
 /** flask-restx `api.abort(code, message)`. */
 export function abort(status: number, message: string, headers: Headers = {}): HttpError {
   return new HttpError(status, { message }, headers)
 }
 
-/** An unhandled exception in udata (FileExists, FileNotFound...). */
+/**
+ * An unhandled exception in udata (FileExists, FileNotFound...): flask-restx's `handle_error`
+ * answers the status's phrase.
+ */
 export function internalError(): HttpError {
-  return new HttpError(500, { message: WERKZEUG.internal })
+  return new HttpError(500, { message: MESSAGES.internal })
 }
 
 /** `UDataApi.validate` failure: `{"errors": ...}` without a message. */
@@ -141,9 +168,13 @@ export async function readFlaskJson(ctx: RequestContext): Promise<unknown> {
   return parseJson(await readBody(ctx.body))
 }
 
-/** `2025-04-07T08:15:26.421000+00:00`, the shape udata serialises dates with. */
+/**
+ * `2025-04-07T08:15:26.421000+00:00`, the shape udata serialises dates with (Python's
+ * `isoformat()`, which leaves the fraction out when it is zero: `2030-01-02T03:04:05+00:00`).
+ */
 export function isoDate(date: Date): string {
-  return date.toISOString().replace('Z', '000+00:00')
+  const iso = date.toISOString()
+  return iso.endsWith('.000Z') ? iso.replace('.000Z', '+00:00') : iso.replace('Z', '000+00:00')
 }
 
 /** A MongoDB-style ObjectId: 4 bytes of seconds, 8 random bytes, as 24 hex digits. */

@@ -84,6 +84,14 @@ export function slugify(title: string): string {
   return awesomeSlugify(title, '', 255)
 }
 
+/**
+ * A dataset tag (`udata/tags.py` `slug`): awesome-slugify's default `slugify` of the lower-cased
+ * text, with no safe character (`Eau Potable` → `eau-potable`, `a_b.c` → `a-b-c`).
+ */
+export function tagSlug(tag: string): string {
+  return awesomeSlugify(tag.toLowerCase(), '')
+}
+
 /** Python's `os.path.splitext` on a base name: a leading run of dots is not an extension. */
 function splitext(name: string): [root: string, ext: string] {
   const dot = name.lastIndexOf('.')

@@ -1,4 +1,5 @@
 import { isoDate } from './http.js'
+import { renderQuality } from './quality.js'
 import { communityPermission, isMember, permissionsFor, type Directory } from './permissions.js'
 import type {
   CommunityResourceState,
@@ -62,22 +63,26 @@ export function renderResource(
   }
 }
 
-function lastUpdate(dataset: DatasetState): string {
-  const dates = dataset.resources.map((r) => resourceLastModified(r)).map((d) => new Date(d))
-  if (dates.length === 0) return isoDate(dataset.lastModifiedInternal)
-  return isoDate(new Date(Math.max(...dates.map((d) => d.getTime()))))
+/** `Dataset.compute_last_update`: the latest resource modification, else the dataset's. */
+function lastUpdate(dataset: DatasetState): Date {
+  let latest: number | undefined
+  for (const r of dataset.resources) {
+    const t = new Date(resourceLastModified(r)).getTime()
+    if (latest === undefined || t > latest) latest = t
+  }
+  return latest === undefined ? dataset.lastModifiedInternal : new Date(latest)
 }
 
 export function renderUser(user: UserState, origin: string): Record<string, unknown> {
   return {
     id: user.id,
-    slug: `user-${user.id}`,
-    first_name: 'Emulated',
-    last_name: 'User',
+    slug: user.slug,
+    first_name: user.firstName,
+    last_name: user.lastName,
     avatar: null,
     avatar_thumbnail: null,
-    page: `${origin}/users/user-${user.id}/`,
-    uri: `${origin}/api/1/users/user-${user.id}/`,
+    page: `${origin}/users/${user.slug}/`,
+    uri: `${origin}/api/1/users/${user.slug}/`,
     class: 'User',
   }
 }
@@ -168,9 +173,45 @@ export function renderOrganization(
   }
 }
 
+/** The `WithAccessType` fields of a dataset (v17). */
+function renderAccess(dataset: DatasetState): Record<string, unknown> {
+  return {
+    access_type: dataset.accessType,
+    access_audiences: dataset.accessAudiences.map((a) => ({ ...a })),
+    authorization_request_url: dataset.authorizationRequestUrl,
+    access_type_reason_category: dataset.accessTypeReasonCategory,
+    access_type_reason: dataset.accessTypeReason,
+  }
+}
+
+/** Temporal and spatial coverage. */
+function renderCoverage(dataset: DatasetState): Record<string, unknown> {
+  const { spatial, temporalCoverage } = dataset
+  return {
+    temporal_coverage: temporalCoverage === null ? null : { ...temporalCoverage },
+    spatial:
+      spatial === null
+        ? null
+        : { zones: [...spatial.zones], granularity: spatial.granularity, geom: null },
+  }
+}
+
+/** `Dataset.__metrics_keys__` (v17), all zero here. */
+const DATASET_METRICS = [
+  'discussions',
+  'discussions_open',
+  'reuses',
+  'reuses_by_months',
+  'dataservices',
+  'followers',
+  'followers_by_months',
+  'views',
+  'resources_downloads',
+]
+
 /**
  * `dataset_fields` of API v1 under its default mask (`DEFAULT_MASK` of `api_fields.py`, which
- * leaves out `community_resources`): the subset a publishing client can care about.
+ * leaves out `community_resources`), as udata v17 answers it.
  */
 export function renderDataset(
   dataset: DatasetState,
@@ -180,16 +221,17 @@ export function renderDataset(
 ): Record<string, unknown> {
   const owner = dataset.owner === null ? undefined : dir.users.get(dataset.owner)
   const org = dataset.organization === null ? undefined : dir.organization(dataset.organization)
+  const updated = lastUpdate(dataset)
   return {
     id: dataset.id,
     title: dataset.title,
-    acronym: null,
+    acronym: dataset.acronym,
     slug: dataset.slug,
     description: dataset.description,
     description_short: dataset.descriptionShort,
     created_at: isoDate(dataset.createdAt),
     last_modified: isoDate(dataset.lastModifiedInternal),
-    last_update: lastUpdate(dataset),
+    last_update: isoDate(updated),
     deleted: dataset.deleted === null ? null : isoDate(dataset.deleted),
     archived: dataset.archived === null ? null : isoDate(dataset.archived),
     featured: false,
@@ -200,21 +242,16 @@ export function renderDataset(
     frequency: dataset.frequency,
     frequency_date: dataset.frequencyDate,
     extras: { ...dataset.extras },
-    metrics: { discussions: 0, followers: 0, reuses: 0, views: 0, resources_downloads: 0 },
+    metrics: Object.fromEntries(DATASET_METRICS.map((k) => [k, 0])),
     organization: org === undefined ? null : renderOrganizationRef(org, origin, caller),
     owner: owner === undefined ? null : renderUser(owner, origin),
-    temporal_coverage: dataset.temporalCoverage === null ? null : { ...dataset.temporalCoverage },
-    spatial:
-      dataset.spatial === null
-        ? null
-        : {
-            zones: [...dataset.spatial.zones],
-            granularity: dataset.spatial.granularity,
-            geom: null,
-          },
+    schema: null,
+    ...renderCoverage(dataset),
     license: dataset.license ?? 'notspecified',
+    ...renderAccess(dataset),
     uri: `${origin}/api/1/datasets/${dataset.slug}/`,
     page: `${origin}/datasets/${dataset.slug}/`,
+    quality: renderQuality(dataset, updated),
     contact_points: [],
     harvest: null,
     internal: {
@@ -231,7 +268,7 @@ function renderDatasetRef(dataset: DatasetState, origin: string): Record<string,
     id: dataset.id,
     class: 'Dataset',
     title: dataset.title,
-    acronym: null,
+    acronym: dataset.acronym,
     uri: `${origin}/api/1/datasets/${dataset.slug}/`,
     page: `${origin}/datasets/${dataset.slug}/`,
   }

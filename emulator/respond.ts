@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 
-import { WERKZEUG } from './constants.js'
+import { MESSAGES } from './constants.js'
 import { HttpError, prefersHtml, type Reply, type RequestContext } from './http.js'
 
 /** Writing replies: the one place that turns a `Reply` into bytes on the socket. */
@@ -32,7 +32,7 @@ export function errorReply(error: unknown, ctx: RequestContext): Reply {
     process.stderr.write(
       `udata emulator: unhandled error on ${ctx.method} ${ctx.pathname}: ${String((error as Error)?.stack ?? error)}\n`,
     )
-    reply = { kind: 'json', status: 500, body: { message: WERKZEUG.internal }, headers: {} }
+    reply = { kind: 'json', status: 500, body: { message: MESSAGES.internal }, headers: {} }
   }
   if (reply.status === 401)
     reply.headers = { ...reply.headers, 'www-authenticate': 'Bearer realm="uData"' }

@@ -91,6 +91,8 @@ export const seedSchema = z
             id: z.string().optional(),
             apiKey: z.string().min(1).optional(),
             active: z.boolean().optional(),
+            firstName: z.string().optional(),
+            lastName: z.string().optional(),
           })
           .strict(),
       )

@@ -15,7 +15,7 @@ import { throughProxy } from './proxy.js'
 import { countedBody, finishRecord, startRecord } from './recording.js'
 import { drain, errorReply, writeReply } from './respond.js'
 import { Storage } from './storage.js'
-import { Store } from './store.js'
+import { Store, type UserSeed } from './store.js'
 import type {
   CommunityResourceSeed,
   CommunityResourceState,
@@ -57,6 +57,7 @@ export type {
   SeedResource,
   UserState,
 } from './types.js'
+export type { UserSeed } from './store.js'
 export { DEFAULT_EXTENSIONS, UDATA_DEFAULT_EXTENSIONS } from './constants.js'
 export { parseFaultRule } from './faults.js'
 export { parseAnalyserOptions, parseAnalyserRule } from './analyser.js'
@@ -114,7 +115,7 @@ export interface Emulator {
   readonly url: string
   readonly dataDir: string
   close(): Promise<void>
-  addUser(opts?: { id?: string; apiKey?: string; active?: boolean }): { id: string; apiKey: string }
+  addUser(opts?: UserSeed): { id: string; apiKey: string }
   addOrganization(opts: OrganizationSeed): OrganizationState
   addDataset(opts: DatasetSeed): DatasetState
   addFileResource(datasetId: string, opts: FileResourceSeed): ResourceState

@@ -18,6 +18,35 @@ import type {
   UserState,
 } from './types.js'
 
+/** `addUser`: a fixed id or key, inactive, or named (the slug then follows the name, as udata's). */
+export interface UserSeed {
+  id?: string
+  apiKey?: string
+  active?: boolean
+  firstName?: string
+  lastName?: string
+}
+
+/** The v17 access fields of a dataset anyone may use (`WithAccessType` defaults). */
+function openAccess(): Pick<
+  DatasetState,
+  | 'accessType'
+  | 'accessAudiences'
+  | 'authorizationRequestUrl'
+  | 'accessTypeReasonCategory'
+  | 'accessTypeReason'
+  | 'licenseDroppedAt'
+> {
+  return {
+    accessType: 'open',
+    accessAudiences: [],
+    authorizationRequestUrl: null,
+    accessTypeReasonCategory: null,
+    accessTypeReason: null,
+    licenseDroppedAt: null,
+  }
+}
+
 /** Seeded files are stored one hour in the past so that an upload right after seeding never collides. */
 const SEED_STORAGE_AGE_MS = 3600_000
 
@@ -38,15 +67,17 @@ export class Store implements Directory {
     private readonly extensions: ReadonlySet<string>,
   ) {}
 
-  addUser(opts: { id?: string; apiKey?: string; active?: boolean } = {}): {
-    id: string
-    apiKey: string
-  } {
+  addUser(opts: UserSeed = {}): { id: string; apiKey: string } {
     const id = opts.id ?? objectId()
     const apiKey = opts.apiKey ?? `udata_${randomBytes(24).toString('hex')}`
     if (this.users.has(id)) throw new Error(`User ${id} already exists`)
     if (this.byKey.has(apiKey)) throw new Error('API key already in use')
-    const user: UserState = { id, apiKey, active: opts.active ?? true }
+    const named = opts.firstName !== undefined || opts.lastName !== undefined
+    const firstName = opts.firstName ?? 'Emulated'
+    const lastName = opts.lastName ?? 'User'
+    const taken = (slug: string): boolean => [...this.users.values()].some((u) => u.slug === slug)
+    const slug = named ? uniqueSlug(`${firstName} ${lastName}`, taken) : `user-${id}`
+    const user: UserState = { id, apiKey, active: opts.active ?? true, firstName, lastName, slug }
     this.users.set(id, user)
     this.byKey.set(apiKey, user)
     return { id, apiKey }
@@ -127,6 +158,7 @@ export class Store implements Directory {
       slug,
       oldSlugs: [...(seed.oldSlugs ?? [])],
       title,
+      acronym: null,
       description: seed.description ?? '',
       descriptionShort: null,
       private: seed.private ?? false,
@@ -136,11 +168,12 @@ export class Store implements Directory {
       organization,
       tags: [...(seed.tags ?? [])],
       frequency: seed.frequency ?? 'unknown',
-      license: seed.license ?? 'notspecified',
+      license: seed.license ?? null,
       frequencyDate: null,
       temporalCoverage: null,
       spatial: null,
       extras: { ...(seed.extras ?? {}) },
+      ...openAccess(),
       resources: [],
       createdAt: now,
       lastModifiedInternal: now,

@@ -18,6 +18,16 @@ export interface UserState {
   id: string
   apiKey: string
   active: boolean
+  firstName: string
+  lastName: string
+  /** udata's user slug follows the full name (`SlugField(populate_from="fullname")`). */
+  slug: string
+}
+
+/** `AccessAudience`: who may access a dataset whose access is not open, and on what condition. */
+export interface AccessAudience {
+  role: string
+  condition: string
 }
 
 /** A resource as the emulator stores it (rendered to udata's JSON shape by `render.ts`). */
@@ -68,6 +78,7 @@ export interface DatasetState {
   /** Previous slugs: a request naming one is redirected (308) to the current slug. */
   oldSlugs: string[]
   title: string
+  acronym: string | null
   description: string
   descriptionShort: string | null
   private: boolean
@@ -88,6 +99,17 @@ export interface DatasetState {
   temporalCoverage: { start: string; end: string | null } | null
   spatial: { zones: string[]; granularity: string | null } | null
   extras: Record<string, unknown>
+  /** `WithAccessType` (v17): `open`, `open_with_account` or `restricted` (then no license). */
+  accessType: string
+  accessAudiences: AccessAudience[]
+  authorizationRequestUrl: string | null
+  accessTypeReasonCategory: string | null
+  accessTypeReason: string | null
+  /**
+   * When a save dropped the license (an access other than `open`): `Dataset.clean` computes the
+   * cached quality before it drops the license, so `quality.license` stays true until the next save.
+   */
+  licenseDroppedAt: Date | null
   /** Position 0 first: uploads and creations prepend, as `dataset.add_resource` does. */
   resources: ResourceState[]
   createdAt: Date

@@ -41,7 +41,7 @@ async function call(
   const text = await res.text()
   return {
     status: res.status,
-    body: (text === '' ? {} : JSON.parse(text)) as Json,
+    body: jsonOrEmpty(text),
     headers: res.headers,
   }
 }
@@ -569,3 +569,12 @@ describe('community resources', () => {
     }
   })
 })
+
+/** The answer's JSON, or `{}` for an empty body or a page (a redirect's HTML). */
+function jsonOrEmpty(text: string): Json {
+  try {
+    return text === '' ? {} : (JSON.parse(text) as Json)
+  } catch {
+    return {}
+  }
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 
-import { WERKZEUG } from '../emulator/constants.js'
+import { MESSAGES, WERKZEUG } from '../emulator/constants.js'
 import { startEmulator, type DatasetState, type Emulator } from '../emulator/server.js'
 
 const KEY = 'owner-key'
@@ -43,7 +43,7 @@ async function call(
   const text = await res.text()
   return {
     status: res.status,
-    body: text === '' ? {} : (JSON.parse(text) as Json),
+    body: jsonOrEmpty(text),
     headers: res.headers,
   }
 }
@@ -206,7 +206,7 @@ describe('udata emulator (current)', () => {
       })
       expect(first.status).toBe(201)
       expect(first.body['url']).toContain('/20260821-101530/same.csv')
-      expect(second).toMatchObject({ status: 500, body: { message: WERKZEUG.internal } })
+      expect(second).toMatchObject({ status: 500, body: { message: MESSAGES.internal } })
       vi.setSystemTime(new Date('2026-08-21T10:15:31.100Z'))
       const third = await call(emu, 'POST', `/api/1/datasets/${dataset.id}/upload/`, {
         key: KEY,
@@ -288,7 +288,7 @@ describe('udata emulator (current)', () => {
       expect((await sendPart(path, uuid, 1)).status).toBe(200)
       expect(await sendPart(path, uuid, 1)).toMatchObject({
         status: 500,
-        body: { message: WERKZEUG.internal },
+        body: { message: MESSAGES.internal },
       })
       const chunkDir = join(emu.dataDir, 'chunks', uuid)
       expect(readdirSync(chunkDir).sort()).toEqual(['0', '1', '2', 'meta.json'])
@@ -331,7 +331,7 @@ describe('udata emulator (current)', () => {
         key: KEY,
         body: form({ uuid, filename: 'data.csv', totalparts: 3 }),
       })
-      expect(missing).toMatchObject({ status: 500, body: { message: WERKZEUG.internal } })
+      expect(missing).toMatchObject({ status: 500, body: { message: MESSAGES.internal } })
       await sendPart(path, uuid, 1, { filename: 'archive.exe' })
       const refused = await call(emu, 'POST', path, {
         key: KEY,
@@ -668,6 +668,7 @@ describe('udata emulator (current)', () => {
       const redirected = await call(emu, 'GET', `/api/1/datasets/${oldSlug}/`)
       expect(redirected.status).toBe(308)
       expect(redirected.headers.get('location')).toBe('/api/1/datasets/brand-new-title/')
+      // v17: an unknown frequency is a ValueError answered before the form; an unknown license is none.
       expect(
         await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/`, {
           key: KEY,
@@ -675,13 +676,67 @@ describe('udata emulator (current)', () => {
         }),
       ).toMatchObject({
         status: 400,
-        body: { errors: { frequency: expect.any(Array), license: expect.any(Array) } },
+        body: { message: "'sometimes' is not a valid UpdateFrequency" },
       })
+      const unknownLicense = await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/`, {
+        key: KEY,
+        json: { license: 'nope' },
+      })
+      expect(unknownLicense.status).toBe(200)
+      expect(unknownLicense.body['license']).toBe('notspecified')
+      expect(unknownLicense.body['quality']).toMatchObject({ license: false })
       const replaced = await call(emu, 'PUT', `/api/1/datasets/${dataset.id}/`, {
         key: KEY,
         json: { resources: [{ id: dataset.resources[1]!.id }] },
       })
       expect(replaced.body['resources']).toHaveLength(1)
+    })
+
+    it('wipes tags and temporal coverage a body leaves out, as the udata form does', async () => {
+      const { dataset } = setup(emu, owner)
+      const path = `/api/1/datasets/${dataset.id}/`
+      const full = await call(emu, 'PUT', path, {
+        key: KEY,
+        json: {
+          tags: ['Eau Potable', 'données', 'a_b.c', 'eau-potable'],
+          temporal_coverage: { start: '2020-01-01', end: '2020-12-31' },
+          private: true,
+          acronym: 'EP',
+          frequency: 'monthly',
+          frequency_date: '2030-01-02T03:04:05',
+        },
+      })
+      expect(full.body).toMatchObject({
+        tags: ['a-b-c', 'donnees', 'eau-potable'],
+        temporal_coverage: { start: '2020-01-01', end: '2020-12-31' },
+        acronym: 'EP',
+        frequency_date: '2030-01-02T03:04:05+00:00',
+      })
+      expect(full.body['quality']).toMatchObject({
+        temporal_coverage: true,
+        update_frequency: true,
+        update_fulfilled_in_time: true,
+      })
+      // An empty body is no form data: nothing changes.
+      expect((await call(emu, 'PUT', path, { key: KEY, json: {} })).body['tags']).toHaveLength(3)
+      const partial = await call(emu, 'PUT', path, { key: KEY, json: { description: 'Again' } })
+      expect(partial.body).toMatchObject({
+        tags: [],
+        temporal_coverage: null,
+        private: true,
+        acronym: 'EP',
+        frequency: 'monthly',
+      })
+      expect(
+        await call(emu, 'PUT', path, { key: KEY, json: { tags: ['ok-tag', 'b'] } }),
+      ).toMatchObject({
+        status: 400,
+        body: { errors: { tags: ['Tag "b" must be between 3 and 96 characters long.'] } },
+      })
+      expect(await call(emu, 'PUT', path, { key: KEY, json: { frequency: '' } })).toMatchObject({
+        status: 400,
+        body: { message: "'' is not a valid UpdateFrequency" },
+      })
     })
 
     it('merges extras through API v2 without bumping last_modified, and paginates resources', async () => {
@@ -931,6 +986,16 @@ describe('udata emulator (legacy)', () => {
     expect(existsSync(join(emu.dataDir, 'chunks', uuid))).toBe(false)
   })
 
+  it('resets private when a dataset PUT leaves it out, and fails on an empty frequency (v7)', async () => {
+    const path = `/api/1/datasets/${datasetId}/`
+    await call(emu, 'PUT', path, { key: KEY, json: { private: true } })
+    const partial = await call(emu, 'PUT', path, { key: KEY, json: { description: 'd' } })
+    expect(partial.body['private']).toBe(false)
+    expect((await call(emu, 'PUT', path, { key: KEY, json: { frequency: '' } })).status).toBe(500)
+    const frequencies = await call(emu, 'GET', '/api/1/datasets/frequencies/')
+    expect(frequencies.body).toContainEqual({ id: 'fourTimesADay', label: 'Four times a day' })
+  })
+
   it('protects only the url of hosted files', async () => {
     const rid = emu.getDataset(datasetId)!.resources.find((r) => r.title === 'data.csv')!.id
     const res = await call(emu, 'PUT', `/api/1/datasets/${datasetId}/resources/${rid}/`, {
@@ -945,3 +1010,12 @@ describe('udata emulator (legacy)', () => {
     expect(res.body['url']).toContain('/static/')
   })
 })
+
+/** The answer's JSON, or `{}` for an empty body or a page (a redirect's HTML). */
+function jsonOrEmpty(text: string): Json {
+  try {
+    return text === '' ? {} : (JSON.parse(text) as Json)
+  } catch {
+    return {}
+  }
+}
