@@ -149,10 +149,11 @@ export async function getOrganization(ctx: RequestContext, env: Env): Promise<Re
   const org = requireOrganization(ctx)
   if (org.deleted !== null && !isMember(org, ctx.user))
     throw abort(410, 'Organization has been deleted')
-  const count = env.store.datasets.filter(
-    (d) => d.organization === org.id && !d.private && d.deleted === null,
-  ).length
-  return json(200, renderOrganization(org, env.origin(), env.store, ctx.user, count), true)
+  // `Dataset.objects(organization=org).visible()`: neither private, deleted nor archived.
+  const visible = env.store.datasets.filter(
+    (d) => d.organization === org.id && !d.private && d.deleted === null && d.archived === null,
+  )
+  return json(200, renderOrganization(org, env.origin(), env.store, ctx.user, visible), true)
 }
 
 /** `GET /api/1/organizations/{org}/datasets/`: its datasets, private ones only for members (a page). */

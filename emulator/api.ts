@@ -132,7 +132,9 @@ export async function resourceRedirect(ctx: RequestContext, env: Env): Promise<R
 
 export async function getMe(ctx: RequestContext, env: Env): Promise<Reply> {
   const user = requireUser(ctx)
-  return json(200, renderMe(user, env.origin(), env.store.organizationsOf(user.id)), true)
+  const owned = env.store.datasets.filter((d) => d.owner === user.id && d.deleted === null).length
+  const orgs = env.store.organizationsOf(user.id)
+  return json(200, renderMe(user, env.origin(), orgs, owned), true)
 }
 
 // ---------------------------------------------------------------------------------------------

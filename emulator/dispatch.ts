@@ -27,6 +27,7 @@ function authenticate(ctx: RequestContext, env: Env): void {
   if (user === undefined)
     throw abort(401, env.legacy ? MESSAGES.invalidKeyLegacy : MESSAGES.invalidToken)
   if (!user.active) throw abort(401, MESSAGES.inactiveUser)
+  user.lastLoginAt = new Date()
   ctx.user = user
 }
 

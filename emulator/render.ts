@@ -87,18 +87,50 @@ export function renderUser(user: UserState, origin: string): Record<string, unkn
   }
 }
 
-/** `GET /me/`: the user plus `organizations` (references), as `User.__read_fields__` renders it. */
+/**
+ * `GET /me/` (`me_fields`): the user as its owner sees it, its `organizations` (references) and
+ * `metrics` (the counters udata's jobs keep; `datasets` = those it owns).
+ */
 export function renderMe(
   user: UserState,
   origin: string,
   orgs: readonly OrganizationState[],
+  owned: number,
 ): Record<string, unknown> {
+  const { class: _class, ...ref } = renderUser(user, origin)
   return {
-    ...renderUser(user, origin),
+    ...ref,
+    about: null,
+    website: null,
+    email: user.email,
     active: user.active,
     roles: [],
+    since: isoDate(user.createdAt),
+    last_login_at: user.lastLoginAt === null ? null : isoDate(user.lastLoginAt),
+    password_rotation_demanded: null,
+    password_rotation_performed: null,
+    metrics: { dataservices: 0, datasets: owned, followers: 0, following: 0, reuses: 0 },
     organizations: orgs.map((o) => renderOrganizationRef(o, origin, user)),
   }
+}
+
+/**
+ * A member as an organization's page shows it: the email half hidden (`_visible_email` in an
+ * organization's private context: two characters, then stars), the last login.
+ */
+function renderMemberUser(user: UserState, origin: string): Record<string, unknown> {
+  const [name = '', domain = ''] = user.email.split('@')
+  return {
+    ...renderUser(user, origin),
+    email: `${name.slice(0, 2)}${'*'.repeat(Math.max(0, name.length - 2))}@${domain}`,
+    last_login_at: user.lastLoginAt === null ? null : isoDate(user.lastLoginAt),
+  }
+}
+
+const ROLE_LABELS: Readonly<Record<string, string>> = {
+  admin: 'Administrator',
+  editor: 'Editor',
+  partial_editor: 'Partial editor',
 }
 
 function organizationPermissions(
@@ -144,16 +176,17 @@ export function renderOrganization(
   origin: string,
   dir: Directory,
   caller: UserState | undefined,
-  datasets: number,
+  visible: readonly DatasetState[],
 ): Record<string, unknown> {
   const members = org.members.flatMap((m) => {
     const user = dir.users.get(m.user)
-    return user === undefined
-      ? []
-      : [{ user: renderUser(user, origin), role: m.role, since: isoDate(m.since) }]
+    if (user === undefined) return []
+    const label = ROLE_LABELS[m.role]
+    return [{ user: renderMemberUser(user, origin), role: m.role, label, since: isoDate(m.since) }]
   })
+  const { class: _class, ...ref } = renderOrganizationRef(org, origin, caller)
   return {
-    ...renderOrganizationRef(org, origin, caller),
+    ...ref,
     description: org.description,
     url: null,
     business_number_id: null,
@@ -161,15 +194,56 @@ export function renderOrganization(
     created_at: isoDate(org.createdAt),
     last_modified: isoDate(org.createdAt),
     deleted: org.deleted === null ? null : isoDate(org.deleted),
-    metrics: {
-      datasets,
-      dataservices: 0,
-      followers: 0,
-      members: members.length,
-      reuses: 0,
-      views: 0,
-    },
+    metrics: organizationMetrics(visible, members.length),
     extras: {},
+    ext: {},
+    image_url: null,
+    teams: [],
+    zone: null,
+    presentation_blocs_published_at: null,
+  }
+}
+
+/** `get_last_13_months`: `YYYY-MM` of this month and the twelve before, oldest first. */
+function last13Months(now: Date): string[] {
+  return Array.from({ length: 13 }, (_, i) => {
+    const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 12 + i, 1))
+    return month.toISOString().slice(0, 7)
+  })
+}
+
+/**
+ * `Organization.get_metrics` as udata's jobs leave it: counters, and `*_by_months` for the last 13
+ * months (`get_stock_metrics`: the visible datasets created each month). No reuses, followers or
+ * dataservices here: their monthly series are never computed, so udata answers 0.
+ */
+function organizationMetrics(
+  visible: readonly DatasetState[],
+  members: number,
+): Record<string, unknown> {
+  const now = new Date()
+  const months = last13Months(now)
+  const zeros = (): Record<string, number> => Object.fromEntries(months.map((m) => [m, 0]))
+  const created = zeros()
+  const yearAgo = now.getTime() - 365 * 86_400_000
+  for (const d of visible) {
+    const month = d.createdAt.toISOString().slice(0, 7)
+    if (d.createdAt.getTime() >= yearAgo && month in created)
+      created[month] = (created[month] ?? 0) + 1
+  }
+  return {
+    dataservices: 0,
+    dataservices_by_months: 0,
+    datasets: visible.length,
+    datasets_by_months: created,
+    datasets_followers_by_months: zeros(),
+    datasets_reuses_by_months: zeros(),
+    members,
+    reuses: 0,
+    reuses_by_months: 0,
+    reuses_followers_by_months: 0,
+    followers: 0,
+    views: 0,
   }
 }
 

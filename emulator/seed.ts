@@ -93,6 +93,7 @@ export const seedSchema = z
             active: z.boolean().optional(),
             firstName: z.string().optional(),
             lastName: z.string().optional(),
+            email: z.string().optional(),
           })
           .strict(),
       )

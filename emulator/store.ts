@@ -25,6 +25,8 @@ export interface UserSeed {
   active?: boolean
   firstName?: string
   lastName?: string
+  /** Default `<slug>@example.org`. */
+  email?: string
 }
 
 /** The v17 access fields of a dataset anyone may use (`WithAccessType` defaults). */
@@ -77,7 +79,17 @@ export class Store implements Directory {
     const lastName = opts.lastName ?? 'User'
     const taken = (slug: string): boolean => [...this.users.values()].some((u) => u.slug === slug)
     const slug = named ? uniqueSlug(`${firstName} ${lastName}`, taken) : `user-${id}`
-    const user: UserState = { id, apiKey, active: opts.active ?? true, firstName, lastName, slug }
+    const user: UserState = {
+      id,
+      apiKey,
+      active: opts.active ?? true,
+      firstName,
+      lastName,
+      slug,
+      email: opts.email ?? `${slug}@example.org`,
+      createdAt: new Date(),
+      lastLoginAt: null,
+    }
     this.users.set(id, user)
     this.byKey.set(apiKey, user)
     return { id, apiKey }

@@ -22,6 +22,10 @@ export interface UserState {
   lastName: string
   /** udata's user slug follows the full name (`SlugField(populate_from="fullname")`). */
   slug: string
+  email: string
+  createdAt: Date
+  /** Set by each authenticated request, as Flask-Security's login tracking does. */
+  lastLoginAt: Date | null
 }
 
 /** `AccessAudience`: who may access a dataset whose access is not open, and on what condition. */
