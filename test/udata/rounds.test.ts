@@ -12,6 +12,7 @@ import {
   context,
   duplicateIds,
   outputResources,
+  outputUrls,
   scenarioWorkspace,
   sha1,
   useUdata,
@@ -86,11 +87,21 @@ describe.each(kitVersions())('udata $name: rounds', (version) => {
             ? 'uploaded'
             : 'skipped'
         expect(out?.action, `${storedName(r)} in round ${round}`).toBe(action)
-        if (action !== 'skipped') expect(out?.url).toBe(r.url)
+        expect(out).toMatchObject({ title: r.title, checksum: r.checksum, url: r.url })
       }
-      expect(run.outputs['uploaded-count']).toBe(String(replaced.length + created.length))
-      expect(run.outputs['skipped-count']).toBe(
-        String(expected.size - replaced.length - created.length),
+      expect(outputs).toHaveLength(after.resources.length)
+      expect(outputUrls(run)).toEqual(
+        Object.fromEntries(after.resources.map((r) => [`out/${storedName(r)}`, r.url])),
+      )
+      const skipped = expected.size - replaced.length - created.length
+      expect(run.outputs).toMatchObject({
+        changed: 'true',
+        'uploaded-count': String(replaced.length + created.length),
+        'skipped-count': String(skipped),
+      })
+      const tally = run.summary.split('\n').find((line) => /^\d+ \w+(, \d+ \w+)*$/.test(line))
+      expect(tally?.split(', ').sort()).toEqual(
+        [`${replaced.length} uploaded`, `${skipped} skipped`, `${created.length} created`].sort(),
       )
     }
   })
