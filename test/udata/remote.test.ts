@@ -12,6 +12,7 @@ import {
   outputUrls,
   remoteFiles,
   scenarioWorkspace,
+  stableResource,
   useUdata,
   writeDates,
   type RemoteFiles,
@@ -164,5 +165,48 @@ describe.each(kitVersions())('udata $name: remote resources', (version) => {
     expect(still.resources.map((r) => r.id)).toEqual([created?.id])
     expect(still.resources[0]?.last_modified).not.toBe(created?.last_modified)
     expect(outputResources(again)[0]).toMatchObject({ id: created?.id, action: 'signalled' })
+  })
+
+  it("a remote entry that changes only the description leaves the resource's title, type, format, schema and extras", async () => {
+    const u = udata()
+    const ds = await u.api.createDataset(u.seed.org_id)
+    const existing = await u.api.addRemote(ds.id, {
+      url: remote.url('/api.json'),
+      title: 'API des ventes',
+      type: 'api',
+      format: 'json',
+      description: 'Ancienne.',
+    })
+    await u.api.updateResource(ds.id, existing.id, {
+      extras: { 'analysis:checksum': 'kept', owner: 'team' },
+      ...(version.name === 'v17' ? { schema: { name: 'etalab/schema-irve' } } : {}),
+    })
+    const [before] = (await u.api.dataset(ds.id)).resources
+    const ws = await scenarioWorkspace()
+
+    const run = await ws.run(u, {
+      dataset: ds.id,
+      provenance: 'false',
+      resources: `- {url: '${remote.url('/api.json')}', description: Nouvelle.}`,
+    })
+
+    expect.soft(run.code, context(run, u)).toBe(0)
+    const after = await u.api.dataset(ds.id)
+    expect(after.resources).toHaveLength(1)
+    const [res] = after.resources
+    expect(res?.description).toBe('Nouvelle.')
+    // The action records what the URL answered; everything else stays as it was.
+    expect(res?.extras).toEqual({
+      ...before?.extras,
+      'publish:etag': '"v1"',
+      'publish:last-modified': 'Mon, 02 Nov 2026 10:00:00 GMT',
+      'publish:content-length': String(Buffer.byteLength(remote.body)),
+    })
+    expect(stableResource(res!, 'description', 'extras')).toEqual(
+      stableResource(before!, 'description', 'extras'),
+    )
+    expect(outputResources(run)).toEqual([
+      expect.objectContaining({ id: existing.id, action: 'signalled', title: 'API des ventes' }),
+    ])
   })
 })
