@@ -308,4 +308,85 @@ describe.each(kitVersions())('udata $name: publishing files', (version) => {
     )
     expect(again.outputs.changed).toBe('false')
   })
+
+  it("goes to the resource titled with the file's name when no stored name matches, and stores it under that name", async () => {
+    const u = udata()
+    const ds = await u.api.createDataset(u.seed.org_id)
+    const titled = await u.api.addFile(ds.id, 'export-v1.csv', 'v1\n', 'export.csv')
+    const ws = await scenarioWorkspace()
+    await ws.write('out/export.csv', 'v2\n')
+
+    const run = await ws.run(u, { dataset: ds.id, files: 'out/export.csv' })
+
+    expect.soft(run.code, context(run, u)).toBe(0)
+    const after = await u.api.dataset(ds.id)
+    expect(after.resources).toHaveLength(1)
+    expect(byStoredName(after, 'export.csv')).toMatchObject({
+      id: titled.id,
+      title: 'export.csv',
+      checksum: { type: 'sha1', value: sha1('v2\n') },
+    })
+    expect(outputResources(run)).toEqual([
+      expect.objectContaining({ id: titled.id, action: 'uploaded', url: after.resources[0]?.url }),
+    ])
+  })
+
+  it('if-unchanged: upload sends an unchanged file again: a new stored file, same resource, title kept', async () => {
+    const u = udata()
+    const ds = await u.api.createDataset(u.seed.org_id)
+    const res = await u.api.addFile(ds.id, 'same.csv', 's\n1\n', 'Toujours le même')
+    const before = byStoredName(await u.api.dataset(ds.id), 'same.csv')
+    const ws = await scenarioWorkspace()
+    await ws.write('out/same.csv', 's\n1\n')
+    // udata refuses a second upload of one name within a second (FileExists).
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+
+    const run = await ws.run(u, { dataset: ds.id, files: 'out/same.csv', 'if-unchanged': 'upload' })
+
+    expect.soft(run.code, context(run, u)).toBe(0)
+    const after = await u.api.dataset(ds.id)
+    expect(after.resources).toHaveLength(1)
+    const again = byStoredName(after, 'same.csv')
+    expect(again).toMatchObject({
+      id: res.id,
+      title: 'Toujours le même',
+      checksum: { type: 'sha1', value: sha1('s\n1\n') },
+    })
+    expect(again.url).not.toBe(before.url)
+    expect(outputResources(run)).toEqual([
+      expect.objectContaining({ id: res.id, action: 'uploaded', url: again.url }),
+    ])
+  })
+
+  it('dry-run plans every entry and sends no write request', async () => {
+    const u = udata()
+    const ds = await u.api.createDataset(u.seed.org_id)
+    const a = await u.api.addFile(ds.id, 'a.csv', 'a\n', 'A')
+    const gone = await u.api.addFile(ds.id, 'gone.csv', 'g\n')
+    const before = await u.api.dataset(ds.id)
+    const ws = await scenarioWorkspace()
+    await ws.write('out/a.csv', 'a\nchanged\n')
+    await ws.write('out/b.csv', 'b\n')
+    const mark = u.mark()
+
+    const run = await ws.run(u, {
+      dataset: ds.id,
+      files: 'out/*.csv',
+      'create-missing': 'true',
+      remove: 'gone.csv',
+      'dataset-metadata': 'description: Pas encore.',
+      'dry-run': 'true',
+    })
+
+    expect.soft(run.code, context(run, u)).toBe(0)
+    expect(writesOf(await u.requestsSince(mark))).toEqual([])
+    expect(await u.api.dataset(ds.id)).toEqual(before)
+    expect(outputResources(run).map((r) => [r.source, r.id, r.action, r.planned])).toEqual([
+      ['out/a.csv', a.id, 'planned', 'upload'],
+      ['out/b.csv', null, 'planned', 'create'],
+      ['gone.csv', gone.id, 'planned', 'remove'],
+    ])
+    expect(run.outputs.changed).toBe('false')
+    expect(run.summary).toContain('_Dry run: no write request was sent._')
+  })
 })
