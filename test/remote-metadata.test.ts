@@ -233,7 +233,7 @@ describe('dataset metadata', () => {
       'dataset-metadata': 'frequency: sometimes\nlicense: wtfpl',
     })
     expect(unknownValues.stdout).toContain(
-      "input 'dataset-metadata'.frequency: 'sometimes' is not a frequency of the instance (accepted: unknown, punctual",
+      "input 'dataset-metadata'.frequency: 'sometimes' is not a frequency of the instance (accepted: continuous, oneMinute",
     )
     expect(unknownValues.stdout).toContain(
       "input 'dataset-metadata'.license: 'wtfpl' is not a license of the instance (accepted: ",

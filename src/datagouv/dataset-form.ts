@@ -28,7 +28,10 @@ export const ECHOED_FIELDS = [
   'private',
 ] as const
 
-/** `patch` over the echoed fields of `live`; a field `live` holds no value for is left out. */
+/**
+ * `patch` over the echoed fields of `live`; a field `live` holds no value for (null, or an empty
+ * text, which udata's required fields refuse) is left out.
+ */
 export function datasetPutBody(
   live: Dataset,
   patch: Readonly<Record<string, unknown>>,
@@ -39,7 +42,7 @@ export function datasetPutBody(
   const fields = live as Record<string, unknown>
   for (const field of ECHOED_FIELDS) {
     const value = fields[field]
-    if (value !== undefined && value !== null) state[field] = value
+    if (value !== undefined && value !== null && value !== '') state[field] = value
   }
   return { ...state, ...patch }
 }
