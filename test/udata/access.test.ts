@@ -94,6 +94,45 @@ describe.each(kitVersions())('udata $name: access', (version) => {
     expect(await u.api.dataset(created.id)).toEqual(created)
   })
 
+  it("create-dataset without an organization creates the key owner's own dataset and publishes into it", async () => {
+    const u = udata()
+    const suffix = Math.random().toString(36).slice(2, 8)
+    const slug = `releves-personnels-${suffix}`
+    const ws = await scenarioWorkspace()
+    await ws.write('out/releves.csv', 'jour,valeur\n1,2\n')
+    const inputs = {
+      dataset: slug,
+      'create-dataset': 'true',
+      'dataset-metadata': `title: Relevés personnels ${suffix}\ndescription: Les miens.`,
+      files: 'out/*.csv',
+    }
+
+    const run = await ws.run(u, inputs)
+
+    expect.soft(run.code, context(run, u)).toBe(0)
+    const created = await u.api.dataset(slug)
+    expect(created).toMatchObject({
+      slug,
+      title: `Relevés personnels ${suffix}`,
+      description: 'Les miens.',
+      organization: null,
+      owner: expect.objectContaining({ id: u.seed.user_id }),
+    })
+    expect(created.resources).toEqual([
+      expect.objectContaining({
+        title: 'releves.csv',
+        checksum: { type: 'sha1', value: sha1('jour,valeur\n1,2\n') },
+      }),
+    ])
+    expect(run.outputs).toMatchObject({ 'dataset-created': 'true', 'dataset-id': created.id })
+
+    const mark = u.mark()
+    const again = await ws.run(u, inputs)
+    expect.soft(again.code, context(again, u)).toBe(0)
+    expect(writesOf(await u.requestsSince(mark))).toEqual([])
+    expect(again.outputs).toMatchObject({ 'dataset-created': 'false', changed: 'false' })
+  })
+
   it('a bad key fails before any write, with a message naming the key input, the same at every run', async () => {
     const u = udata()
     const ds = await u.api.createDataset(u.seed.org_id)
