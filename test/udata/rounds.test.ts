@@ -38,15 +38,16 @@ describe.each(kitVersions())('udata $name: rounds', (version) => {
     }
 
     for (let round = 1; round <= ROUNDS; round++) {
-      // About half the files change, and three new ones come: replacements and creations
-      // overlap at the default concurrency.
+      // About half the files change, and four new ones come.
       const replaced = [...expected.keys()].filter((_, i) => (i + round) % 2 === 0)
       for (const name of replaced) {
         const content = `${name}\nround,${round}\n`
         await ws.write(`out/${name}`, content)
         expected.set(name, { content, title: expected.get(name)?.title ?? name })
       }
-      const created = [`n${round}a.csv`, `n${round}b.csv`, `n${round}c.csv`]
+      // Named to sort among the existing files, so that the files in flight together mix
+      // creations and replacements.
+      const created = [0, 2, 4, 6].map((k) => `f${k}-r${round}.csv`)
       for (const name of created) {
         const content = `${name}\nround,${round}\n`
         await ws.write(`out/${name}`, content)
