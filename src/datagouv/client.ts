@@ -22,9 +22,11 @@ import {
   ExtensionsSchema,
   ExtrasSchema,
   IdListSchema,
+  MeSchema,
   PageSchema,
   ResourceSchema,
   type Dataset,
+  type Me,
   type Resource,
 } from './schemas.js'
 
@@ -255,9 +257,12 @@ export class DatagouvClient {
     })
   }
 
-  /** The key's owner (`GET /me/`): whose community resources are published. */
-  async getMe(): Promise<{ id: string }> {
-    return this.getJson('/me/', z.looseObject({ id: z.string() }))
+  /**
+   * The key's owner (`GET /me/`): whose community resources are published, and, on servers that
+   * do not answer a dataset's `permissions`, what the key may edit.
+   */
+  async getMe(): Promise<Me> {
+    return this.getJson('/me/', MeSchema)
   }
 
   /**

@@ -55,6 +55,9 @@ export const DatasetSchema = z.looseObject({
     .nullish(),
   license: z.string().nullish(),
   extras: z.record(z.string(), z.unknown()).nullish(),
+  /** The owning organization, or (when none) the owning user. */
+  organization: z.looseObject({ id: z.string() }).nullish(),
+  owner: z.looseObject({ id: z.string() }).nullish(),
   /** A date when the dataset was deleted: its owner still reads it (others get 410). */
   deleted: z.union([z.string(), z.boolean()]).nullish(),
   /** A date when the dataset was archived. */
@@ -97,3 +100,28 @@ export const PageSchema = z.looseObject({
   next_page: z.string().nullish(),
   total: z.number().nullish(),
 })
+
+/** `GET /me/`: the key's owner, their organizations and their site roles (`admin`: a sysadmin). */
+export const MeSchema = z.looseObject({
+  id: z.string(),
+  organizations: z.array(z.looseObject({ id: z.string() })).nullish(),
+  roles: z.array(z.string()).nullish(),
+})
+export type Me = z.infer<typeof MeSchema>
+
+/**
+ * What the key's owner may do on `dataset`, for servers that do not answer its `permissions`
+ * (udata before 2025-06): the rule of udata's `OwnablePermission` (udata/core/dataset/
+ * permissions.py): a member of the owning organization (admin or editor), else the owning user;
+ * a sysadmin (role `admin`) may do anything.
+ */
+export function permissionsOf(dataset: Dataset, me: Me): NonNullable<Dataset['permissions']> {
+  const sysadmin = me.roles?.includes('admin') === true
+  const organization = dataset.organization?.id
+  const mine =
+    organization !== undefined
+      ? (me.organizations ?? []).some((o) => o.id === organization)
+      : dataset.owner?.id === me.id
+  const edit = sysadmin || mine
+  return { edit, edit_resources: edit, delete: edit }
+}

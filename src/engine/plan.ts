@@ -724,7 +724,7 @@ export function planDataset(
   problems.push(...tagProblems(wanted.tags))
   const patch: Record<string, unknown> = {}
   const { extras, organization, ...fields } = wanted
-  const owner = (dataset.organization as { id?: unknown } | null | undefined)?.id
+  const owner = dataset.organization?.id
   if (organization !== undefined && organization !== owner) {
     problems.push(
       `input 'dataset-metadata'.organization: dataset '${dataset.slug}' belongs to ${typeof owner === 'string' ? `organisation ${owner}` : 'a user'}; udata does not change a dataset's owner through this API (it is a transfer): 'organization' applies only when create-dataset creates the dataset`,

@@ -6,7 +6,7 @@
  */
 import type { DatagouvClient } from '../datagouv/client.js'
 import { ApiError, toErrorMessage } from '../datagouv/errors.js'
-import type { Dataset } from '../datagouv/schemas.js'
+import { permissionsOf, type Dataset } from '../datagouv/schemas.js'
 import { hashFile } from '../files/hash.js'
 import { probeUrl, type UrlProbe } from '../files/probe.js'
 import { mapConcurrent } from '../util/concurrency.js'
@@ -218,14 +218,15 @@ async function readAll(
     throw keyRefused(client, error) ?? error
   })
   const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined
+  const checked = found && (await withPermissions(client, settings, found))
   problems.push(...(creation?.problems ?? []))
   const community =
-    settings.publishAs === 'community' && found !== undefined
-      ? await communityView(client, settings, found, problems)
+    settings.publishAs === 'community' && checked !== undefined
+      ? await communityView(client, settings, checked, problems)
       : undefined
-  const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata)
+  const dataset = community?.view ?? checked ?? datasetToCreate(settings.dataset, metadata)
   const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) }
-  return { found, extensions, manifest, known, creation, community, dataset }
+  return { found: checked, extensions, manifest, known, creation, community, dataset }
 }
 
 /** Each target's step; local checksums are computed here, for equal sizes only. */
@@ -288,7 +289,10 @@ async function communityView(
   return { view, ownerId: me.id }
 }
 
-/** The dataset `create-dataset` will create, as the plan sees it: empty, the key's owner's. */
+/**
+ * The dataset `create-dataset` will create, as the plan sees it: empty, the organization's that
+ * `dataset-metadata` names, else the key's owner's.
+ */
 function datasetToCreate(slug: string, metadata: Settings['datasetMetadata']): Dataset {
   return {
     id: '(new)',
@@ -296,8 +300,26 @@ function datasetToCreate(slug: string, metadata: Settings['datasetMetadata']): D
     title: metadata?.title ?? slug,
     resources: [],
     extras: {},
+    ...(metadata?.organization !== undefined
+      ? { organization: { id: metadata.organization } }
+      : {}),
     permissions: { edit: true, edit_resources: true, delete: true },
   }
+}
+
+/**
+ * The dataset with what the key may do on it: as the server answers (`permissions`, udata since
+ * 2025-06), else worked out from the key's owner (`GET /me/`, `permissionsOf`) when the run will
+ * write with a key; otherwise unknown, as before.
+ */
+async function withPermissions(
+  client: DatagouvClient,
+  settings: Settings,
+  dataset: Dataset,
+): Promise<Dataset> {
+  if (dataset.permissions != null || settings.apiKey === undefined || settings.dryRun)
+    return dataset
+  return { ...dataset, permissions: permissionsOf(dataset, await client.getMe()) }
 }
 
 /**
