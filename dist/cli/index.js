@@ -51334,7 +51334,10 @@ const ECHOED_FIELDS = [
     'tags',
     'private',
 ];
-/** `patch` over the echoed fields of `live`; a field `live` holds no value for is left out. */
+/**
+ * `patch` over the echoed fields of `live`; a field `live` holds no value for (null, or an empty
+ * text, which udata's required fields refuse) is left out.
+ */
 function datasetPutBody(live, patch) {
     if ('resources' in patch)
         throw new Error('a dataset patch must never carry resources: it would replace the whole list');
@@ -51342,7 +51345,7 @@ function datasetPutBody(live, patch) {
     const fields = live;
     for (const field of ECHOED_FIELDS) {
         const value = fields[field];
-        if (value !== undefined && value !== null)
+        if (value !== undefined && value !== null && value !== '')
             state[field] = value;
     }
     return { ...state, ...patch };
@@ -51442,6 +51445,20 @@ const PageSchema = looseObject({
 
 const silentLogger = { info() { }, debug() { }, warning() { } };
 const MAX_REDIRECTS = 3;
+/**
+ * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
+ * first), read from `env` once. Not undici's default, which reads the process's: only the entry
+ * points read the process, and a run in a test keeps an environment of its own.
+ */
+function proxyAgent(env) {
+    const variable = (name) => env[name] ?? env[name.toUpperCase()] ?? '';
+    return new undici/* EnvHttpProxyAgent */.J2({
+        keepAliveTimeout: 10_000,
+        httpProxy: variable('http_proxy'),
+        httpsProxy: variable('https_proxy'),
+        noProxy: variable('no_proxy'),
+    });
+}
 /** Per request, unless the caller gives another (the `timeout` input's default). */
 const DEFAULT_TIMEOUT_MS = 300_000;
 class DatagouvClient {
@@ -51470,7 +51487,7 @@ class DatagouvClient {
         this.logger = options.logger ?? silentLogger;
         this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger);
         this.ownsDispatcher = options.dispatcher === undefined;
-        this.dispatcher = options.dispatcher ?? new undici/* EnvHttpProxyAgent */.J2({ keepAliveTimeout: 10_000 });
+        this.dispatcher = options.dispatcher ?? proxyAgent(options.env);
         this.userAgent = options.userAgent ?? 'datagouv-publish';
     }
     /** The text with the key replaced: a server may echo it in an error body or a Location. */
@@ -56308,12 +56325,6 @@ function accumulate(entry, report) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/engine.ts
-/**
- * The publishing engine shared by the action and the CLI: settings -> preflight -> plan ->
- * publish -> report. Every line of publishing logic runs here; the edges (src/action/main.ts for
- * the
- * runner, src/cli/index.ts for a terminal) only read options and show what it reports.
- */
 
 
 
@@ -56335,17 +56346,7 @@ class BlockedError extends PreflightError {
 }
 /** Runs a whole publication. Throws for bad input and preflight problems (nothing written then). */
 async function execute(settings, reporter, options) {
-    const client = new DatagouvClient({
-        apiUrl: settings.apiUrl,
-        apiKey: settings.apiKey,
-        timeoutMs: settings.timeoutSeconds * 1000,
-        retry: {
-            maxRetries: settings.maxRetries,
-            ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
-        },
-        userAgent: options.userAgent,
-        logger: reporter,
-    });
+    const client = clientFor(settings, reporter, options);
     try {
         const startedAt = new Date();
         const plan = await runPreflight(client, settings, reporter, options, startedAt);
@@ -56389,6 +56390,22 @@ async function execute(settings, reporter, options) {
     finally {
         await client.close();
     }
+}
+/** The client of one run: the settings' instance, key and policy, the edge's network. */
+function clientFor(settings, reporter, options) {
+    return new DatagouvClient({
+        apiUrl: settings.apiUrl,
+        apiKey: settings.apiKey,
+        timeoutMs: settings.timeoutSeconds * 1000,
+        retry: {
+            maxRetries: settings.maxRetries,
+            ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
+        },
+        userAgent: options.userAgent,
+        logger: reporter,
+        env: options.env,
+        ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {}),
+    });
 }
 /**
  * The dataset read once after every write, and each outcome checked against it (verify.ts): what
@@ -57030,6 +57047,7 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 
 
+
 /**
  * A mistake on the command line itself (exit 2, with a pointer to --help rather than a wall of
  * usage).
@@ -57317,7 +57335,7 @@ function editDistance(a, b) {
     return at(a.length, b.length);
 }
 /** Options -> the action's inputs, so that the same validation (and messages) apply. */
-function toInputs(values, env) {
+function toInputs(values, env, cwd) {
     const inputs = {
         'api-key': env[KEY_VARIABLE] ?? '',
         dataset: values.dataset,
@@ -57325,8 +57343,8 @@ function toInputs(values, env) {
         as: values.as,
         'create-dataset': switchInput(values['create-dataset']),
         files: values.files?.join('\n'),
-        resources: fromFile(values.resources, 'resources'),
-        'dataset-metadata': fromFile(values['dataset-metadata'], 'dataset-metadata'),
+        resources: fromFile(values.resources, 'resources', cwd),
+        'dataset-metadata': fromFile(values['dataset-metadata'], 'dataset-metadata', cwd),
         remove: values.remove?.join('\n'),
         prune: switchInput(values.prune),
         order: values.order,
@@ -57347,12 +57365,12 @@ function toInputs(values, env) {
     return Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined));
 }
 const switchInput = (value) => value === true ? 'true' : undefined;
-/** `@path` reads the value from a file; anything else is the value itself. */
-function fromFile(value, flag) {
+/** `@path` reads the value from a file (relative to `cwd`); anything else is the value itself. */
+function fromFile(value, flag, cwd) {
     if (value === undefined || !value.startsWith('@'))
         return value;
     try {
-        return (0,external_node_fs_namespaceObject.readFileSync)(value.slice(1), 'utf8');
+        return (0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().resolve(cwd, value.slice(1)), 'utf8');
     }
     catch (error) {
         throw new InputError(`--${flag}: cannot read ${value.slice(1)}: ${toErrorMessage(error)}`);
@@ -61243,12 +61261,6 @@ function inPlace(stream, model, now, redrawMs) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
-/**
- * datagouv-publish: the same engine as the action, from a terminal, GitLab CI or cron. Flags
- * mirror the action's inputs; the key comes from DATAGOUV_API_KEY (never a flag, which would land
- * in shell history and process lists). Logs and progress go to stderr; the result table, or with
- * --json the action's outputs, to stdout.
- */
 
 
 
@@ -61289,7 +61301,7 @@ async function main(argv, io) {
     }
     let settings;
     try {
-        const inputs = toInputs(options, io.env);
+        const inputs = toInputs(options, io.env, io.cwd);
         settings = readSettings((name) => inputs[name] ?? '', { missingKey: MISSING_KEY });
     }
     catch (error) {
@@ -61315,6 +61327,8 @@ async function publishFromTerminal(settings, options, io, json, fail) {
             cwd: io.cwd,
             userAgent: `datagouv-publish-cli/${VERSION}`,
             provenance: gitProvenance(io.cwd),
+            env: io.env,
+            ...(io.dispatcher !== undefined ? { dispatcher: io.dispatcher } : {}),
             ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
         });
         reporter.done();

@@ -1,4 +1,5 @@
-/** The action's entry point. */
+/** The action's entry point: `run()` on the runner of this step. */
 import { run } from './main.js'
+import { actionsRunner } from './runner.js'
 
-await run()
+await run(actionsRunner())

@@ -1,8 +1,8 @@
 /**
  * The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails
- * the step.
+ * the step. Everything it takes from the runner or gives to it goes through a `Runner`
+ * (runner.ts): @actions/core on a real step, a recording runner in the tests.
  */
-import * as core from '@actions/core'
 import { toErrorMessage } from '../datagouv/errors.js'
 import { baseDelayFromEnv } from '../datagouv/retry.js'
 import { BlockedError, execute, failureSummary, type Reporter } from '../engine/engine.js'
@@ -11,47 +11,52 @@ import { periodicLines } from '../engine/progress.js'
 import type { Report } from '../engine/report.js'
 import { VERSION } from '../version.js'
 import { runnerProvenance } from './provenance.js'
+import type { Runner } from './runner.js'
 
-export async function run(): Promise<void> {
+export async function run(runner: Runner): Promise<void> {
   // The key is masked before anything else can print it.
-  const key = core.getInput('api-key').trim()
-  if (key !== '') core.setSecret(key)
+  const key = runner.getInput('api-key')
+  if (key !== '') runner.setSecret(key)
   try {
-    const settings = readSettings((name) => core.getInput(name))
-    const { baseDelayMs } = baseDelayFromEnv(process.env)
-    const outcome = await execute(settings, runnerReporter(settings), {
-      cwd: process.cwd(),
-      userAgent: `datagouv-publish-action/${VERSION} (+https://github.com/${process.env.GITHUB_REPOSITORY ?? 'local'})`,
-      provenance: runnerProvenance(),
+    const settings = readSettings((name) => runner.getInput(name))
+    const { baseDelayMs } = baseDelayFromEnv(runner.env)
+    const outcome = await execute(settings, runnerReporter(runner, settings), {
+      cwd: runner.cwd,
+      userAgent: `datagouv-publish-action/${VERSION} (+https://github.com/${runner.env.GITHUB_REPOSITORY ?? 'local'})`,
+      provenance: runnerProvenance(runner.env),
+      env: runner.env,
+      ...(runner.dispatcher !== undefined ? { dispatcher: runner.dispatcher } : {}),
       ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
     })
-    await writeReport(outcome.report)
+    await writeReport(runner, outcome.report)
     const failed = failureSummary(outcome)
     if (failed !== undefined) {
-      for (const failure of outcome.report.failures) core.error(failure)
-      core.setFailed(failed)
+      for (const failure of outcome.report.failures) runner.error(failure)
+      runner.setFailed(failed)
     }
   } catch (error) {
     // A stopped preflight still says what it knew: outputs and a summary listing every problem.
-    if (error instanceof BlockedError) await writeReport(error.report).catch(() => undefined)
-    core.setFailed(toErrorMessage(error))
+    if (error instanceof BlockedError)
+      await writeReport(runner, error.report).catch(() => undefined)
+    runner.setFailed(toErrorMessage(error), error)
   }
 }
 
 /** Outputs, the log table and the job summary: the one place they are written. */
-async function writeReport(report: Report): Promise<void> {
-  for (const [name, value] of Object.entries(report.outputs)) core.setOutput(name, value)
-  if (report.table !== '') core.info(report.table)
-  await core.summary.addRaw(report.summary).write()
+async function writeReport(runner: Runner, report: Report): Promise<void> {
+  for (const [name, value] of Object.entries(report.outputs)) runner.setOutput(name, value)
+  if (report.table !== '') runner.info(report.table)
+  await runner.appendSummary(report.summary)
 }
 
-function runnerReporter(settings: Settings): Reporter {
+function runnerReporter(runner: Runner, settings: Settings): Reporter {
   const lines = periodicLines(settings.chunkSize)
+  const info = (message: string): void => runner.info(message)
   return {
-    info: core.info,
-    debug: core.debug,
-    warning: core.warning,
-    group: (name, fn) => core.group(name, fn),
-    progress: (entry, sent) => lines(entry, sent, core.info),
+    info,
+    debug: (message) => runner.debug(message),
+    warning: (message) => runner.warning(message),
+    group: (name, fn) => runner.group(name, fn),
+    progress: (entry, sent) => lines(entry, sent, info),
   }
 }

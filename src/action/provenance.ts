@@ -7,7 +7,7 @@
 import type { Provenance } from '../engine/provenance.js'
 import { VERSION } from '../version.js'
 
-export function runnerProvenance(env: NodeJS.ProcessEnv = process.env): Provenance {
+export function runnerProvenance(env: Readonly<Record<string, string | undefined>>): Provenance {
   const provenance: Provenance = { tool: `datagouv-publish-action/${VERSION}` }
   const given = (name: string): string | undefined => {
     const value = env[name]?.trim()

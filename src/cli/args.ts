@@ -4,6 +4,7 @@
  * (readSettings), so a bad value reads the same from both edges.
  */
 import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { toErrorMessage } from '../util/errors.js'
 import { DEFAULTS, InputError, type InputName } from '../engine/inputs.js'
@@ -329,7 +330,8 @@ export function editDistance(a: string, b: string): number {
 /** Options -> the action's inputs, so that the same validation (and messages) apply. */
 export function toInputs(
   values: Options,
-  env: NodeJS.ProcessEnv,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
 ): Partial<Record<InputName, string>> {
   const inputs: Record<InputName, string | undefined> = {
     'api-key': env[KEY_VARIABLE] ?? '',
@@ -338,8 +340,8 @@ export function toInputs(
     as: values.as,
     'create-dataset': switchInput(values['create-dataset']),
     files: values.files?.join('\n'),
-    resources: fromFile(values.resources, 'resources'),
-    'dataset-metadata': fromFile(values['dataset-metadata'], 'dataset-metadata'),
+    resources: fromFile(values.resources, 'resources', cwd),
+    'dataset-metadata': fromFile(values['dataset-metadata'], 'dataset-metadata', cwd),
     remove: values.remove?.join('\n'),
     prune: switchInput(values.prune),
     order: values.order,
@@ -363,11 +365,11 @@ export function toInputs(
 const switchInput = (value: boolean | undefined): string | undefined =>
   value === true ? 'true' : undefined
 
-/** `@path` reads the value from a file; anything else is the value itself. */
-function fromFile(value: string | undefined, flag: OptionName): string | undefined {
+/** `@path` reads the value from a file (relative to `cwd`); anything else is the value itself. */
+function fromFile(value: string | undefined, flag: OptionName, cwd: string): string | undefined {
   if (value === undefined || !value.startsWith('@')) return value
   try {
-    return readFileSync(value.slice(1), 'utf8')
+    return readFileSync(path.resolve(cwd, value.slice(1)), 'utf8')
   } catch (error) {
     throw new InputError(`--${flag}: cannot read ${value.slice(1)}: ${toErrorMessage(error)}`)
   }

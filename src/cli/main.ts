@@ -4,6 +4,7 @@
  * in shell history and process lists). Logs and progress go to stderr; the result table, or with
  * --json the action's outputs, to stdout.
  */
+import type { Dispatcher } from 'undici'
 import { toErrorMessage } from '../util/errors.js'
 import { baseDelayFromEnv } from '../datagouv/retry.js'
 import { execute, failureSummary } from '../engine/engine.js'
@@ -18,11 +19,15 @@ import { terminalReporter, type CliReporter, type Output } from './terminal.js'
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, error: 3, interrupted: 130 } as const
 
+/** What the CLI takes from its process: index.ts passes the real ones, tests their own. */
 export interface Io {
   stdout: Output
   stderr: Output
-  env: NodeJS.ProcessEnv
+  /** The key, the proxy variables, TERM, the retry knob of the tests. */
+  env: Readonly<Record<string, string | undefined>>
   cwd: string
+  /** Every request goes through it instead of the proxy agent built from `env` (tests). */
+  dispatcher?: Dispatcher
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -58,7 +63,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
   let settings: Settings
   try {
-    const inputs = toInputs(options, io.env)
+    const inputs = toInputs(options, io.env, io.cwd)
     settings = readSettings((name) => inputs[name] ?? '', { missingKey: MISSING_KEY })
   } catch (error) {
     return fail(error instanceof InputError ? EXIT.usage : EXIT.error, problemsOf(error))
@@ -91,6 +96,8 @@ async function publishFromTerminal(
       cwd: io.cwd,
       userAgent: `datagouv-publish-cli/${VERSION}`,
       provenance: gitProvenance(io.cwd),
+      env: io.env,
+      ...(io.dispatcher !== undefined ? { dispatcher: io.dispatcher } : {}),
       ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
     })
     reporter.done()

@@ -48,8 +48,10 @@ export interface ClientOptions {
    */
   timeoutMs?: number
   retry?: Partial<RetryPolicy>
-  /** Defaults to an agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY. */
+  /** Defaults to `proxyAgent(env)`. */
   dispatcher?: Dispatcher
+  /** The caller's environment, where the default dispatcher reads the proxy variables. */
+  env: Readonly<Record<string, string | undefined>>
   userAgent?: string
   logger?: Logger
 }
@@ -74,6 +76,21 @@ export interface Answer {
 }
 
 const MAX_REDIRECTS = 3
+
+/**
+ * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
+ * first), read from `env` once. Not undici's default, which reads the process's: only the entry
+ * points read the process, and a run in a test keeps an environment of its own.
+ */
+function proxyAgent(env: Readonly<Record<string, string | undefined>>): Dispatcher {
+  const variable = (name: string): string => env[name] ?? env[name.toUpperCase()] ?? ''
+  return new EnvHttpProxyAgent({
+    keepAliveTimeout: 10_000,
+    httpProxy: variable('http_proxy'),
+    httpsProxy: variable('https_proxy'),
+    noProxy: variable('no_proxy'),
+  })
+}
 
 /** Per request, unless the caller gives another (the `timeout` input's default). */
 export const DEFAULT_TIMEOUT_MS = 300_000
@@ -105,7 +122,7 @@ export class DatagouvClient {
     this.logger = options.logger ?? silentLogger
     this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger)
     this.ownsDispatcher = options.dispatcher === undefined
-    this.dispatcher = options.dispatcher ?? new EnvHttpProxyAgent({ keepAliveTimeout: 10_000 })
+    this.dispatcher = options.dispatcher ?? proxyAgent(options.env)
     this.userAgent = options.userAgent ?? 'datagouv-publish'
   }
 

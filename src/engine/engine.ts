@@ -4,6 +4,7 @@
  * the
  * runner, src/cli/index.ts for a terminal) only read options and show what it reports.
  */
+import type { Dispatcher } from 'undici'
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
 import { toErrorMessage } from '../datagouv/errors.js'
 import type { Dataset } from '../datagouv/schemas.js'
@@ -49,6 +50,10 @@ export interface EngineOptions {
    * What the edge knows of where this publication comes from (recorded unless `provenance: false`).
    */
   provenance?: Provenance
+  /** The edge's environment: the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) are read here. */
+  env: Readonly<Record<string, string | undefined>>
+  /** Every request goes through it instead of the proxy agent built from `env`; its owner closes it. */
+  dispatcher?: Dispatcher
 }
 
 /**
@@ -76,17 +81,7 @@ export async function execute(
   reporter: Reporter,
   options: EngineOptions,
 ): Promise<Outcome> {
-  const client = new DatagouvClient({
-    apiUrl: settings.apiUrl,
-    apiKey: settings.apiKey,
-    timeoutMs: settings.timeoutSeconds * 1000,
-    retry: {
-      maxRetries: settings.maxRetries,
-      ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
-    },
-    userAgent: options.userAgent,
-    logger: reporter,
-  })
+  const client = clientFor(settings, reporter, options)
   try {
     const startedAt = new Date()
     const plan = await runPreflight(client, settings, reporter, options, startedAt)
@@ -136,6 +131,23 @@ export async function execute(
   } finally {
     await client.close()
   }
+}
+
+/** The client of one run: the settings' instance, key and policy, the edge's network. */
+function clientFor(settings: Settings, reporter: Reporter, options: EngineOptions): DatagouvClient {
+  return new DatagouvClient({
+    apiUrl: settings.apiUrl,
+    apiKey: settings.apiKey,
+    timeoutMs: settings.timeoutSeconds * 1000,
+    retry: {
+      maxRetries: settings.maxRetries,
+      ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
+    },
+    userAgent: options.userAgent,
+    logger: reporter,
+    env: options.env,
+    ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {}),
+  })
 }
 
 /**
