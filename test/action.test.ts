@@ -1,6 +1,7 @@
 /**
- * The bundled action (dist/index.js), run as the GitHub runner runs it, against the local udata
- * emulator. Every behaviour of the publishing contract is exercised here end to end.
+ * The action (`run()` of src/action/main.ts, in process on a recording runner: helpers/runner.ts)
+ * against the local udata emulator. Every behaviour of the publishing contract is exercised here
+ * end to end; test/bundle/action.test.ts runs the bundle as the GitHub runner does.
  */
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'

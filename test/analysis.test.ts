@@ -1,5 +1,5 @@
 /**
- * `wait-for-analysis`, through the bundled action against the emulator's simulated analyser
+ * `wait-for-analysis`, through the action against the emulator's simulated analyser
  * (hydra): availability, detected format, parsing into a table or its error, per resource in the
  * summary and the `analysis` output; a timeout is a warning.
  */

@@ -1,6 +1,7 @@
 /**
  * The import rules of ARCHITECTURE.md, checked on every file of src/: a part imports only the
- * parts below it, and only the action's edge knows the runner (@actions/*).
+ * parts below it, and only the action's edge knows the runner (@actions/*); only the entry points
+ * read the process; only test/bundle/ spawns the bundles.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -125,6 +126,19 @@ describe('architecture', () => {
     expect(long.flat()).toEqual([])
   })
 
+  it("only the entry points read the process's environment and working directory", async () => {
+    // The rest takes them as arguments (a Runner, the CLI's Io, EngineOptions): a run in a test
+    // has its own, and tests in one worker cannot leak into each other through them.
+    const entries = new Set(['action/runner.ts', 'cli/index.ts'])
+    const readers: string[] = []
+    for (const file of await sources(SRC)) {
+      const name = path.relative(SRC, file).split(path.sep).join('/')
+      if (!entries.has(name) && /process\.(env|cwd\(|argv)/.test(await readFile(file, 'utf8')))
+        readers.push(name)
+    }
+    expect(readers).toEqual([])
+  })
+
   it('ARCHITECTURE.md states the same rules', async () => {
     const doc = await readFile(path.join(SRC, '../ARCHITECTURE.md'), 'utf8')
     for (const [part, allowed] of Object.entries(ALLOWED)) {
@@ -134,5 +148,22 @@ describe('architecture', () => {
       const line = new RegExp(`\\|\\s*\`src/${part}/\`\\s*\\|[^\\n]*\\|\\s*${imports}\\s*\\|`)
       expect(doc, part).toMatch(line)
     }
+  })
+})
+
+describe('tests', () => {
+  it('only test/bundle/ runs the bundles, which scripts/test-node24.sh runs again on Node 24', async () => {
+    const tests = path.resolve(SRC, '../test')
+    const spawners: string[] = []
+    for (const entry of await readdir(tests, { withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.test.ts')) continue
+      if (entry.name === path.basename(fileURLToPath(import.meta.url))) continue // names them
+      const text = await readFile(path.join(tests, entry.name), 'utf8')
+      if (/\b(runAction|runBundle|runCliBundle|startCli)\(/.test(text)) spawners.push(entry.name)
+    }
+    expect(spawners).toEqual([])
+    expect(await readFile(path.resolve(SRC, '../scripts/test-node24.sh'), 'utf8')).toContain(
+      'test/bundle/*.test.ts',
+    )
   })
 })

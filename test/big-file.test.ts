@@ -1,5 +1,5 @@
 /**
- * A file of several hundred MB published by the bundled action in parts of the default size
+ * A file of several hundred MB published by the action in parts of the default size
  * (20 MB), then checked byte for byte by checksum against what the emulator stored.
  */
 import path from 'node:path'

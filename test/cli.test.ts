@@ -1,4 +1,7 @@
-/** The bundled CLI (dist/cli/index.js) run as a user would, against the emulator. */
+/**
+ * The CLI (`main()` of src/cli/main.ts, in process) run as a user would, against the emulator;
+ * test/bundle/cli.test.ts runs the bundle (dist/cli/index.js).
+ */
 import { readFile } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { OUTPUT_NAMES } from '../src/engine/report.js'

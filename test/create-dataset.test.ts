@@ -1,5 +1,5 @@
 /**
- * `create-dataset`: a dataset from nothing, through the bundled action against the emulator;
+ * `create-dataset`: a dataset from nothing, through the action against the emulator;
  * idempotent by slug, refused where the slug is someone else's, shown in dry-run.
  */
 import { afterEach, describe, expect, it } from 'vitest'

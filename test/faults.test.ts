@@ -1,8 +1,7 @@
 /**
- * Faults in the middle of uploads, injected by the emulator, survived by the bundled action
- * (dist/index.js run as the runner runs it): nothing lost, nothing duplicated, every outcome
- * reported. The backoff base is 50 ms here (DATAGOUV_PUBLISH_RETRY_BASE_MS), so the retry ceiling
- * is 60 × 50 ms = 3 s.
+ * Faults in the middle of uploads, injected by the emulator, survived by the action: nothing lost,
+ * nothing duplicated, every outcome reported. The backoff base is 50 ms here
+ * (DATAGOUV_PUBLISH_RETRY_BASE_MS), so the retry ceiling is 60 × 50 ms = 3 s.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RecordedRequest } from '../emulator/server.js'

@@ -1,5 +1,5 @@
 /**
- * Parts of one file in flight at once (`part-concurrency`, 3 by default), through the bundled
+ * Parts of one file in flight at once (`part-concurrency`, 3 by default), through the
  * action against the emulator: udata stores each part under its index, so they may arrive in any
  * order; the checksum is computed alongside and verified; a failed part is retried alone.
  */

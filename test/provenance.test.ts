@@ -1,5 +1,5 @@
 /**
- * Provenance, pruning and order, through the bundled action against the emulator: each shows in the
+ * Provenance, pruning and order, through the action against the emulator: each shows in the
  * plan and in dry-run, and a second identical run writes nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest'

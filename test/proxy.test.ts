@@ -1,45 +1,13 @@
 /**
  * HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as runners and curl honour them: a real CONNECT proxy on
- * loopback in the test, counting the tunnels it opens.
+ * loopback in the test, counting the tunnels it opens. The variables are the run's own (the
+ * runner's environment, the CLI's), never this process's: test/bundle/action.test.ts checks that
+ * the bundle reads them from its process.
  */
-import { createServer, type Server } from 'node:http'
-import { connect, type AddressInfo } from 'node:net'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { fixture, resourcesOutput, type Fixture } from './helpers/fixture.js'
+import { connectProxy, type Proxy } from './helpers/proxy.js'
 import { runCli } from './helpers/run-cli.js'
-
-interface Proxy {
-  url: string
-  tunnels: string[]
-  close(): Promise<void>
-}
-
-async function connectProxy(): Promise<Proxy> {
-  const tunnels: string[] = []
-  const server: Server = createServer((_req, res) => res.writeHead(405).end('CONNECT only'))
-  server.on('connect', (req, client, head) => {
-    tunnels.push(req.url ?? '')
-    const [host, port] = (req.url ?? '').split(':')
-    const upstream = connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-      upstream.write(head)
-      upstream.pipe(client)
-      client.pipe(upstream)
-    })
-    upstream.on('error', () => client.destroy())
-    client.on('error', () => upstream.destroy())
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    tunnels,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
 
 let f: Fixture
 let proxy: Proxy
@@ -93,4 +61,25 @@ it('sends the CLI through the proxy too (the same engine)', async () => {
   )
   expect(run.code, run.stderr).toBe(0)
   expect(proxy.tunnels.length).toBeGreaterThan(0)
+})
+
+it("ignores this process's proxy variables: a run reads its own environment only", async () => {
+  f = await fixture()
+  f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'old' })
+  await f.write('a.csv', 'direct')
+  vi.stubEnv('HTTP_PROXY', proxy.url)
+  vi.stubEnv('http_proxy', proxy.url)
+  try {
+    const action = await f.run({ files: 'a.csv' })
+    expect(action.code, action.stdout).toBe(0)
+    await f.write('a.csv', 'direct again')
+    const cli = await runCli(
+      ['--api-url', f.emulator.url, '--dataset', f.dataset.id, '--files', 'a.csv'],
+      { cwd: f.workspace, env: { DATAGOUV_API_KEY: f.apiKey } },
+    )
+    expect(cli.code, cli.stderr).toBe(0)
+  } finally {
+    vi.unstubAllEnvs()
+  }
+  expect(proxy.tunnels).toEqual([])
 })

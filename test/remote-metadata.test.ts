@@ -1,5 +1,5 @@
 /**
- * Remote resources, resource and dataset metadata, removals and the plan, through the bundled
+ * Remote resources, resource and dataset metadata, removals and the plan, through the
  * action against the emulator. Remote URLs are served by a small loopback server whose validators
  * (ETag, Last-Modified) the tests change between runs.
  */
@@ -442,7 +442,10 @@ describe('the plan', () => {
     expect(second.code, second.stdout).toBe(0)
     expect(second.outputs.changed).toBe('false')
     expect(resourcesOutput(second).map((r) => r.action)).toEqual(['skipped', 'skipped', 'skipped'])
-    expect(f.emulator.requests.map((r) => r.method)).toEqual(['GET', 'GET'])
+    expect(
+      f.emulator.requests.map((r) => r.method),
+      f.emulator.requests.map((r) => `${r.method} ${r.path}`).join('\n'),
+    ).toEqual(['GET', 'GET'])
     expect(sha1('b')).toBe(resourcesOutput(second)[2]?.checksum?.value)
   })
 })

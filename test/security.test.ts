@@ -1,5 +1,5 @@
 /**
- * The API key, through the bundled action: it appears in no log line, error, output, summary or
+ * The API key, through the action: it appears in no log line, error, output, summary or
  * URL the emulator sees, on the happy path and on every failure path (401, 403, 5xx retries,
  * network errors, timeouts, giving up); and redirects never carry it to another origin: reads
  * follow redirects within the instance's origin only, writes follow none.
@@ -7,7 +7,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ActionRun } from '../scripts/run-action.js'
+import type { ActionRun } from './helpers/fixture.js'
 import { fixture, resourcesOutput, sha1, type Fixture } from './helpers/fixture.js'
 
 let f: Fixture

@@ -1,7 +1,7 @@
 /**
- * The report is the truth: what the bundled action (dist/index.js, run as the runner runs it)
- * reports is what the emulator then holds, when a step half-fails, when the server is slow, when
- * the input or the dataset cannot be published; and the next run repairs what it can.
+ * The report is the truth: what the action reports is what the emulator then holds, when a step
+ * half-fails, when the server is slow, when the input or the dataset cannot be published; and the
+ * next run repairs what it can.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { fixture, resourcesOutput, sha1, type Fixture } from './helpers/fixture.js'

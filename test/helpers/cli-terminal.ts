@@ -1,11 +1,14 @@
 /**
  * The bundled CLI (dist/cli/index.js) as a long-running process: on a pseudo-terminal (util-linux
  * `script`, so that stderr is a TTY of a known size and Ctrl-C goes through the terminal's line
- * discipline as a user's would), or with plain pipes. The test waits for output, then interrupts.
+ * discipline as a user's would), or with plain pipes. The test waits for output, then interrupts
+ * (test/bundle/ only).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { onTestFailed } from 'vitest'
+import { actionNode } from '../../scripts/run-action.js'
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/index.js')
 
@@ -14,8 +17,8 @@ export interface CliProcess {
   /** Everything printed so far: stdout and stderr interleaved on a terminal, stderr alone with pipes. */
   output(): string
   stdout(): string
-  /** Resolves once `pattern` appears in the output (rejects after `timeoutMs`). */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>
+  /** Resolves once `pattern` appears in the output (the test's own timeout is the only limit). */
+  waitFor(pattern: RegExp): Promise<void>
   /** Ctrl-C: the interrupt character on a terminal, SIGINT with pipes. */
   interrupt(): void
   exit: Promise<number | null>
@@ -36,7 +39,7 @@ export function startCli(
     DATAGOUV_PUBLISH_RETRY_BASE_MS: '50',
     ...options.env,
   }
-  const node = process.env.ACTION_NODE || process.execPath
+  const node = actionNode()
   const { terminal } = options
   const child = terminal
     ? spawn(
@@ -65,24 +68,20 @@ export function startCli(
     .on('data', (c: string) => (terminal ? append(c) : (stdout += c)))
   child.stderr?.setEncoding('utf8').on('data', (c: string) => append(c))
   const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  // A test that fails (its own timeout included, waiting for output that never came) shows what
+  // the CLI printed.
+  onTestFailed(() => console.error(`the CLI printed:\n${output}`))
   return {
     child,
     output: () => output,
     stdout: () => (terminal ? output : stdout),
-    waitFor(pattern, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
+    waitFor(pattern) {
+      return new Promise((resolve) => {
         const check = (): void => {
           if (!pattern.test(output)) return
           waiters.delete(check)
-          clearTimeout(timer)
           resolve()
         }
-        const timer = setTimeout(() => {
-          waiters.delete(check)
-          reject(
-            new Error(`no ${String(pattern)} within ${timeoutMs} ms; the CLI printed:\n${output}`),
-          )
-        }, timeoutMs)
         waiters.add(check)
         check()
       })

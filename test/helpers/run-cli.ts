@@ -1,21 +1,57 @@
-/** Runs the bundled CLI (dist/cli/index.js) as a user would: a clean environment, arguments, a working directory. */
+/**
+ * The CLI as a user runs it: arguments, an environment, a working directory; its exit code and
+ * what it printed. `runCli` calls `main()` (src/cli/main.ts) in this process with an environment
+ * of its own; `runCliBundle` runs the bundle (dist/cli/index.js) as a child process with a clean
+ * environment (test/bundle/ only).
+ */
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Dispatcher } from 'undici'
+import { actionNode } from '../../scripts/run-action.js'
+import { main } from '../../src/cli/main.js'
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/index.js')
 
-export async function runCli(
+export interface CliRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+export interface CliOptions {
+  cwd: string
+  env?: Record<string, string>
+  /** In process only: every request through it instead of the proxy agent built from `env`. */
+  dispatcher?: Dispatcher
+}
+
+/** A short backoff unless the test says otherwise. */
+const TEST_ENV = { DATAGOUV_PUBLISH_RETRY_BASE_MS: '50' }
+
+export async function runCli(args: string[], options: CliOptions): Promise<CliRun> {
+  let stdout = ''
+  let stderr = ''
+  const code = await main(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { ...TEST_ENV, ...options.env },
+    cwd: options.cwd,
+    ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {}),
+  })
+  return { code, stdout, stderr }
+}
+
+export async function runCliBundle(
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+): Promise<CliRun> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    DATAGOUV_PUBLISH_RETRY_BASE_MS: '50',
+    ...TEST_ENV,
     ...options.env,
   }
-  // $ACTION_NODE: the runtime under test (scripts/run-action.ts), else the one running the tests.
-  const child = spawn(process.env.ACTION_NODE || process.execPath, [CLI, ...args], {
+  const child = spawn(actionNode(), [CLI, ...args], {
     cwd: options.cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -24,6 +60,9 @@ export async function runCli(
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', resolve)
+  })
   return { code, stdout, stderr }
 }

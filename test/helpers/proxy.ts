@@ -1,0 +1,37 @@
+/** A real CONNECT proxy on loopback, as runners and curl use one, counting the tunnels it opens. */
+import { createServer, type Server } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
+
+export interface Proxy {
+  url: string
+  /** `host:port` of every tunnel opened, in order. */
+  tunnels: string[]
+  close(): Promise<void>
+}
+
+export async function connectProxy(): Promise<Proxy> {
+  const tunnels: string[] = []
+  const server: Server = createServer((_req, res) => res.writeHead(405).end('CONNECT only'))
+  server.on('connect', (req, client, head) => {
+    tunnels.push(req.url ?? '')
+    const [host, port] = (req.url ?? '').split(':')
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      upstream.write(head)
+      upstream.pipe(client)
+      client.pipe(upstream)
+    })
+    upstream.on('error', () => client.destroy())
+    client.on('error', () => upstream.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    tunnels,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
