@@ -1,5 +1,5 @@
 /** The CLI's progress display: the frame drawn for a given sequence of events, the smoothed speed, the Ctrl-C report. */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
   formatEta,
   interruptReport,
@@ -212,6 +212,8 @@ describe('terminalReporter', () => {
   })
 
   it('on a terminal: the frame is redrawn in place under the log lines, and removed at the end', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    onTestFinished(() => void vi.useRealTimers())
     let text = ''
     const stream = { isTTY: true, columns: 80, rows: 24, write: (t: string) => (text += t) }
     const reporter = terminalReporter({
@@ -224,10 +226,10 @@ describe('terminalReporter', () => {
     await reporter.group('Publish', async () => {
       reporter.progress(file('a.csv', 4 * MiB), MiB)
       reporter.progress(file('b.csv', 4 * MiB), 2 * MiB)
-      await new Promise((r) => setTimeout(r, 40))
+      vi.advanceTimersByTime(40)
       reporter.info('a line in between')
       reporter.progress(file('a.csv', 4 * MiB), 3 * MiB)
-      await new Promise((r) => setTimeout(r, 40))
+      vi.advanceTimersByTime(40)
     })
     reporter.done()
     expect(text).toContain('== Publish\n')

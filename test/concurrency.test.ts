@@ -1,34 +1,53 @@
 import { describe, expect, it } from 'vitest'
 import { mapConcurrent } from '../src/util/concurrency.js'
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 5))
+/** One turn of the event loop: every call that could start has started. */
+const turn = () => new Promise((resolve) => setImmediate(resolve))
+
+/** Calls that end when the test says so. */
+function controlledCalls() {
+  const started: number[] = []
+  const pending = new Map<number, { resolve(value: number): void; reject(error: Error): void }>()
+  const fn = (n: number): Promise<number> => {
+    started.push(n)
+    return new Promise((resolve, reject) => pending.set(n, { resolve, reject }))
+  }
+  const end = (n: number, outcome: number | Error): void => {
+    const call = pending.get(n)
+    if (call === undefined) throw new Error(`call ${n} is not running`)
+    pending.delete(n)
+    if (outcome instanceof Error) call.reject(outcome)
+    else call.resolve(outcome)
+  }
+  return { started, pending, fn, end }
+}
 
 describe('mapConcurrent', () => {
   it('keeps the order of the results and never runs more than the limit at once', async () => {
-    let running = 0
+    const calls = controlledCalls()
+    const run = mapConcurrent([1, 2, 3, 4, 5, 6, 7], 3, calls.fn)
     let highest = 0
-    const results = await mapConcurrent([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
-      running++
-      highest = Math.max(highest, running)
-      await tick()
-      running--
-      return n * 10
-    })
-    expect(results).toEqual([10, 20, 30, 40, 50, 60, 70])
+    // Ended from the last started: results come back out of order.
+    while (calls.started.length < 7 || calls.pending.size > 0) {
+      await turn()
+      highest = Math.max(highest, calls.pending.size)
+      const last = [...calls.pending.keys()].at(-1)
+      if (last !== undefined) calls.end(last, last * 10)
+    }
+    expect(await run).toEqual([10, 20, 30, 40, 50, 60, 70])
     expect(highest).toBe(3)
   })
 
   it('starts nothing more once a call failed, and throws that failure', async () => {
-    const started: number[] = []
-    const run = mapConcurrent([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 2, async (n) => {
-      started.push(n)
-      await tick()
-      if (n === 1) throw new Error('part 2 refused')
-      return n
-    })
+    const calls = controlledCalls()
+    const run = mapConcurrent([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 2, calls.fn)
+    await turn()
+    expect(calls.started).toEqual([0, 1])
+    calls.end(1, new Error('part 2 refused'))
     await expect(run).rejects.toThrow('part 2 refused')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    // Items 0 and 1 ran together; 2 may have started when 0 ended, before 1 failed; nothing after.
-    expect(started.length).toBeLessThanOrEqual(3)
+    // The other call ends after the failure: its worker takes no further item.
+    calls.end(0, 0)
+    await turn()
+    expect(calls.started).toEqual([0, 1])
   })
 })

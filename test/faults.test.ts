@@ -29,15 +29,6 @@ const shape = (requests: RecordedRequest[]): Array<[string, string | number]> =>
     q.fault ?? q.status,
   ])
 
-/** Resolves once every request the emulator received has been answered or dropped (delayed ones included). */
-async function settled(timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (f.emulator.requests.some((q) => q.finishedAt === undefined)) {
-    if (Date.now() > until) throw new Error('the emulator still has requests in flight')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
 describe('retries', () => {
   it('retries a failed part alone, with backoff, never the whole file; a 500 after an answered 503 is a failure, not "stored"', async () => {
     f = await fixture()
@@ -160,7 +151,7 @@ describe('retries', () => {
 
     expect(run.code, run.stdout).toBe(0)
     expect(run.stdout).toMatch(/::warning::POST \S+\/upload\/ failed: .*[Tt]imeout.*; retry 1\/5/)
-    await settled()
+    await f.settled()
     const posts = uploadPosts()
     expect(
       posts.map((q) =>
@@ -376,7 +367,7 @@ describe('a finalisation that succeeded on the server, its answer lost or late',
 
     expect(run.code, run.stdout).toBe(0)
     expect(run.stdout).toMatch(/failed: .*[Tt]imeout.*; the server holds the file all the same/)
-    await settled()
+    await f.settled()
     expect(shape(uploadPosts())).toEqual([
       ['0', 200],
       ['1', 200],
@@ -409,7 +400,7 @@ describe('a finalisation that succeeded on the server, its answer lost or late',
     })
 
     expect(run.code, run.stdout).toBe(0)
-    await settled()
+    await f.settled()
     // The finalisation timed out after 1 s; the server created the resource at 2.5 s, and the run,
     // still looking, found it: no second finalisation, one resource.
     const finals = uploadPosts().filter((q) => q.fields?.partindex === undefined)

@@ -1,11 +1,14 @@
 /**
  * The bench's far-link proxy (scripts/link-proxy.ts): its delay and its shared rate are measurably
  * applied, bytes arrive intact and in order, and a receiver that stops reading pauses the sender.
+ *
+ * Its delays and rates are measured on a fake clock: the proxy's timers and `performance.now()`
+ * are vitest's, and `drive` moves them forward a millisecond at a time once the loopback I/O of
+ * the moment is done, so a measure is what the proxy models, whatever the machine's load.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
-import { performance } from 'node:perf_hooks'
-import { afterEach, expect, it } from 'vitest'
+import { afterEach, expect, it, vi } from 'vitest'
 import {
   parseRate,
   startLinkProxy,
@@ -13,10 +16,35 @@ import {
   type LinkProxyOptions,
 } from '../scripts/link-proxy.js'
 
+// The proxy's clock: the global `performance`, which vitest's fake timers replace.
+vi.mock('node:perf_hooks', () => ({ performance: { now: () => globalThis.performance.now() } }))
+
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
+  vi.useRealTimers()
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
+
+/** The proxy's timers and clock faked from now on; `setImmediate` and the sockets stay real. */
+function fakeClock(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
+}
+
+/** One turn of the event loop, in which the loopback I/O that is ready happens. */
+const turn = () => new Promise((resolve) => setImmediate(resolve))
+
+/** Fake time moved forward `stepMs` at a time, with the I/O of each moment done, until `done` settles. */
+async function drive<T>(done: Promise<T>, stepMs = 1): Promise<T> {
+  let settled = false
+  const result = done.finally(() => (settled = true))
+  for (;;) {
+    for (let i = 0; i < 4; i++) await turn()
+    if (settled) return result
+    await vi.advanceTimersByTimeAsync(stepMs)
+  }
+}
+
+const now = (): number => globalThis.performance.now()
 
 async function listen(
   onConnection: (socket: Socket) => void,
@@ -59,18 +87,20 @@ async function open(proxy: LinkProxy): Promise<Socket> {
 
 /** Writes `message` and resolves with the milliseconds until `length` bytes came back. */
 function roundTrip(socket: Socket, message: Buffer, length = message.length): Promise<number> {
-  return new Promise((resolve) => {
-    const started = performance.now()
-    let received = 0
-    const onData = (chunk: Buffer): void => {
-      received += chunk.length
-      if (received < length) return
-      socket.off('data', onData)
-      resolve(performance.now() - started)
-    }
-    socket.on('data', onData)
-    socket.write(message)
-  })
+  return drive(
+    new Promise((resolve) => {
+      const started = now()
+      let received = 0
+      const onData = (chunk: Buffer): void => {
+        received += chunk.length
+        if (received < length) return
+        socket.off('data', onData)
+        resolve(now() - started)
+      }
+      socket.on('data', onData)
+      socket.write(message)
+    }),
+  )
 }
 
 /** A server that hashes what each connection sends and answers `<bytes> <sha1>\n` when it ends. */
@@ -89,12 +119,12 @@ function hashingServer(): Promise<{ host: string; port: number }> {
 /** Sends `data` through the proxy, half-closes, and resolves with the server's answer and the time it took. */
 async function upload(proxy: LinkProxy, data: Buffer): Promise<{ answer: string; ms: number }> {
   const socket = await open(proxy)
-  const started = performance.now()
+  const started = now()
   let answer = ''
   socket.setEncoding('utf8').on('data', (text: string) => (answer += text))
   socket.end(data)
   await new Promise((resolve) => socket.once('end', resolve))
-  return { answer: answer.trim(), ms: performance.now() - started }
+  return { answer: answer.trim(), ms: now() - started }
 }
 
 const sha1 = (data: Buffer): string => createHash('sha1').update(data).digest('hex')
@@ -102,19 +132,23 @@ const sha1 = (data: Buffer): string => createHash('sha1').update(data).digest('h
 it('delays each direction: a round trip takes at least both delays, the first one a handshake more', async () => {
   const echo = await listen((socket) => socket.pipe(socket))
   const proxy = await proxyTo(echo, { up: { delayMs: 40 }, down: { delayMs: 60 } })
+  fakeClock()
   const socket = await open(proxy)
   const first = await roundTrip(socket, Buffer.from('hello'))
   const second = await roundTrip(socket, Buffer.from('again'))
   expect(first).toBeGreaterThanOrEqual(2 * 100 - 2)
+  expect(first).toBeLessThan(2 * 100 + 10)
   expect(second).toBeGreaterThanOrEqual(100 - 2)
-  expect(second).toBeLessThan(100 + 300)
+  expect(second).toBeLessThan(100 + 10)
 
   const direct = await proxyTo(echo, {
     up: { delayMs: 40 },
     down: { delayMs: 60 },
     handshake: false,
   })
-  expect(await roundTrip(await open(direct), Buffer.from('no handshake'))).toBeLessThan(200)
+  const noHandshake = await roundTrip(await open(direct), Buffer.from('no handshake'))
+  expect(noHandshake).toBeGreaterThanOrEqual(100 - 2)
+  expect(noHandshake).toBeLessThan(100 + 10)
 })
 
 it('limits the rate: 8 MB at 40 Mbit/s takes at least 1.5 s, and arrives intact', async () => {
@@ -123,10 +157,11 @@ it('limits the rate: 8 MB at 40 Mbit/s takes at least 1.5 s, and arrives intact'
     up: { bitsPerSecond: parseRate('40M') },
     handshake: false,
   })
-  const { answer, ms } = await upload(proxy, data)
+  fakeClock()
+  const { answer, ms } = await drive(upload(proxy, data), 5)
   expect(answer).toBe(`${data.length} ${sha1(data)}`)
   expect(ms).toBeGreaterThanOrEqual(1500)
-  expect(ms).toBeLessThan(4000)
+  expect(ms).toBeLessThan(1700)
   expect(proxy.stats().up.bytes).toBe(data.length)
 })
 
@@ -137,13 +172,15 @@ it('shares one rate between connections: two 4 MB uploads at once both take abou
     up: { bitsPerSecond: 40e6 },
     handshake: false,
   })
-  const started = performance.now()
-  const [first, second] = await Promise.all([upload(proxy, a), upload(proxy, b)])
-  const total = performance.now() - started
+  fakeClock()
+  const started = now()
+  const [first, second] = await drive(Promise.all([upload(proxy, a), upload(proxy, b)]), 5)
+  const total = now() - started
   expect(first.answer).toBe(`${a.length} ${sha1(a)}`)
   expect(second.answer).toBe(`${b.length} ${sha1(b)}`)
   // Alone, each would take 0.8 s; sharing the link fairly, each takes close to the 1.6 s of both.
   expect(total).toBeGreaterThanOrEqual(1500)
+  expect(total).toBeLessThan(1700)
   expect(Math.min(first.ms, second.ms)).toBeGreaterThanOrEqual(1200)
   expect(proxy.stats().connections).toBe(2)
 })
@@ -159,7 +196,9 @@ it('bounds its buffers: a receiver that does not read pauses the sender, whose o
   const socket = await open(proxy)
   const chunk = Buffer.alloc(1024 * 1024)
   for (let i = 0; i < 64; i++) socket.write(chunk)
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // The proxy's queue fills and it stops reading; whatever it would still read comes in a few turns.
+  while (proxy.stats().up.pauses === 0) await turn()
+  for (let i = 0; i < 20; i++) await turn()
   const { up } = proxy.stats()
   expect(up.pauses).toBeGreaterThan(0)
   // At most the bound plus one read of the socket in the proxy's queue, whatever the sender wrote.

@@ -338,7 +338,7 @@ describe('a server that misbehaves', () => {
     const run = await f.run({ files: 'slow.csv', 'create-missing': 'true', timeout: '1' })
 
     expect(run.code, run.stdout).toBe(0)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await f.settled() // a creation still held by the server would show now
     expect(f.emulator.getDataset(f.dataset.id)?.resources).toHaveLength(1)
     expect(uploads()).toHaveLength(1)
     expect(resourcesOutput(run)[0]).toMatchObject({
