@@ -11,13 +11,14 @@ import type { Resource } from './schemas.js'
 
 /**
  * How a write touches the dataset's list of resources: `in-place` changes one listed resource (its
- * file, metadata or extras), `structure` adds or removes one, or writes the dataset itself. udata
- * before 10.4.3 writes a changed resource at the list position it read when its request started,
- * and saves a removal as the whole list it read: a structural write beside any other write to the
- * same dataset loses or duplicates resources (docs/udata-protocol.md §15). So a structural write
- * runs alone, and in-place writes run together.
+ * file, metadata or extras), `create` adds one, `alone` removes one or writes the dataset itself.
+ * udata before 10.4.3 writes a changed resource at the list position it read when its request
+ * started, and saves a removal as the whole list it read: a creation beside an in-place write, or
+ * a removal beside any write, loses or duplicates resources (docs/udata-protocol.md §15, measured
+ * on udata 7). Writes of one kind run together (two creations, two in-place writes are safe);
+ * writes of different kinds never overlap; `alone` runs by itself.
  */
-export type WriteKind = 'in-place' | 'structure'
+export type WriteKind = 'in-place' | 'create' | 'alone'
 
 export interface Scope {
   readonly kind: 'owner' | 'community'
@@ -59,15 +60,15 @@ export function ownerScope(client: DatagouvClient, datasetId: string): Scope {
     mergeExtras: (resource, patch) =>
       write('in-place', () => client.updateResourceExtras(datasetId, resource.id, patch)),
     createRemote: (body, isNew) =>
-      write('structure', () => client.createRemoteResource(datasetId, body, isNew)),
-    remove: (id) => write('structure', () => client.deleteResource(datasetId, id)),
+      write('create', () => client.createRemoteResource(datasetId, body, isNew)),
+    remove: (id) => write('alone', () => client.deleteResource(datasetId, id)),
   }
 }
 
 /** One gate per scope: the rule of `WriteKind` for the writes of one run to one dataset. */
 function gated(): Scope['write'] {
-  const gate = new Gate()
-  return (kind, fn) => (kind === 'structure' ? gate.exclusive(fn) : gate.shared(fn))
+  const gate = new Gate<Exclude<WriteKind, 'alone'>>()
+  return (kind, fn) => gate.run(kind, fn)
 }
 
 /** Community resources of `ownerId` (the key's owner) on the dataset. */
@@ -99,7 +100,7 @@ export function communityScope(client: DatagouvClient, datasetId: string, ownerI
       return (await update(resource.id, { extras: merged })).extras ?? {}
     },
     createRemote: (body, isNew) =>
-      write('structure', () => client.createRemoteCommunityResource(datasetId, body, isNew)),
-    remove: (id) => write('structure', () => client.deleteCommunityResource(id)),
+      write('create', () => client.createRemoteCommunityResource(datasetId, body, isNew)),
+    remove: (id) => write('alone', () => client.deleteCommunityResource(id)),
   }
 }

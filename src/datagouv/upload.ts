@@ -315,7 +315,7 @@ async function sendFinal(round: Round, body: () => MultipartBody): Promise<Resou
   // The request that adds the resource, or changes it in place, under the scope's rule for writes
   // to the dataset's list (scope.ts `WriteKind`), held until its outcome is known: a request whose
   // answer was lost may still be at work on the server.
-  const kind = round.target === undefined ? 'structure' : 'in-place'
+  const kind = round.target === undefined ? 'create' : 'in-place'
   return round.upload.scope.write(kind, () => storeOnce(round, body, expect))
 }
 

@@ -265,7 +265,7 @@ async function recordTitle(
       )
     }
     try {
-      await scope.write('structure', () =>
+      await scope.write('alone', () =>
         client.updateDatasetExtras(scope.datasetId, {
           [RECORD_KEYS.datasetTitle(resourceId)]: title,
         }),
@@ -292,7 +292,7 @@ async function clearDatasetRecord(
   const key = step.clearsDatasetRecord
   if (key === undefined) return
   try {
-    await scope.write('structure', () =>
+    await scope.write('alone', () =>
       client.updateDatasetExtras(scope.datasetId, { [key]: null }),
     )
   } catch (error) {

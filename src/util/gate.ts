@@ -1,33 +1,29 @@
 /**
- * A readers-writer gate, first come first served: any number of `shared` sections run together,
- * an `exclusive` section runs alone. A section waits for every section asked before it that it
- * cannot run beside, so neither kind starves the other.
+ * A gate for sections of named kinds, first come first served: sections of one kind run together,
+ * sections of different kinds never overlap, and a section of the kind `alone` runs by itself. A
+ * section waits for every section asked before it that it cannot run beside, so no kind starves
+ * another.
  */
-export class Gate {
-  private readonly queue: Array<{ exclusive: boolean; start: () => void }> = []
-  private sharedRunning = 0
-  private exclusiveRunning = false
+export class Gate<Kind extends string> {
+  private readonly queue: Array<{ kind: Kind | 'alone'; start: () => void }> = []
+  private running: { kind: Kind | 'alone'; count: number } | undefined
 
-  /** Runs `fn` beside other shared sections, never beside an exclusive one. */
-  shared<T>(fn: () => Promise<T>): Promise<T> {
-    return this.enter(false, fn)
+  /** Runs `fn` beside other sections of `kind` only (`alone`: beside none). */
+  run<T>(kind: Kind | 'alone', fn: () => Promise<T>): Promise<T> {
+    return this.enter(kind, fn)
   }
 
-  /** Runs `fn` alone. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return this.enter(true, fn)
-  }
-
-  private async enter<T>(exclusive: boolean, fn: () => Promise<T>): Promise<T> {
+  private async enter<T>(kind: Kind | 'alone', fn: () => Promise<T>): Promise<T> {
     await new Promise<void>((start) => {
-      this.queue.push({ exclusive, start })
+      this.queue.push({ kind, start })
       this.admit()
     })
     try {
       return await fn()
     } finally {
-      if (exclusive) this.exclusiveRunning = false
-      else this.sharedRunning--
+      const running = this.running as { count: number }
+      running.count--
+      if (running.count === 0) this.running = undefined
       this.admit()
     }
   }
@@ -36,13 +32,13 @@ export class Gate {
   private admit(): void {
     for (;;) {
       const next = this.queue[0]
-      if (next === undefined || this.exclusiveRunning) return
-      if (next.exclusive && this.sharedRunning > 0) return
+      if (next === undefined) return
+      const running = this.running
+      if (running !== undefined && (running.kind !== next.kind || next.kind === 'alone')) return
       this.queue.shift()
-      if (next.exclusive) this.exclusiveRunning = true
-      else this.sharedRunning++
+      if (running === undefined) this.running = { kind: next.kind, count: 1 }
+      else running.count++
       next.start()
-      if (next.exclusive) return
     }
   }
 }
