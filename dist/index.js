@@ -69897,19 +69897,17 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7528);
-/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5938);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7018);
 /** The action's entry point: `run()` on the runner of this step. */
 
-
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)((0,_runner_js__WEBPACK_IMPORTED_MODULE_1__/* .actionsRunner */ .A)());
+await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 7528:
+/***/ 7018:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -79763,6 +79761,9 @@ const DatasetSchema = looseObject({
         .nullish(),
     license: schemas_string().nullish(),
     extras: record(schemas_string(), unknown()).nullish(),
+    /** The owning organization, or (when none) the owning user. */
+    organization: looseObject({ id: schemas_string() }).nullish(),
+    owner: looseObject({ id: schemas_string() }).nullish(),
     /** A date when the dataset was deleted: its owner still reads it (others get 410). */
     deleted: union([schemas_string(), schemas_boolean()]).nullish(),
     /** A date when the dataset was archived. */
@@ -79798,6 +79799,27 @@ const PageSchema = looseObject({
     next_page: schemas_string().nullish(),
     total: schemas_number().nullish(),
 });
+/** `GET /me/`: the key's owner, their organizations and their site roles (`admin`: a sysadmin). */
+const MeSchema = looseObject({
+    id: schemas_string(),
+    organizations: array(looseObject({ id: schemas_string() })).nullish(),
+    roles: array(schemas_string()).nullish(),
+});
+/**
+ * What the key's owner may do on `dataset`, for servers that do not answer its `permissions`
+ * (udata before 2025-06): the rule of udata's `OwnablePermission` (udata/core/dataset/
+ * permissions.py): a member of the owning organization (admin or editor), else the owning user;
+ * a sysadmin (role `admin`) may do anything.
+ */
+function permissionsOf(dataset, me) {
+    const sysadmin = me.roles?.includes('admin') === true;
+    const organization = dataset.organization?.id;
+    const mine = organization !== undefined
+        ? (me.organizations ?? []).some((o) => o.id === organization)
+        : dataset.owner?.id === me.id;
+    const edit = sysadmin || mine;
+    return { edit, edit_resources: edit, delete: edit };
+}
 
 ;// CONCATENATED MODULE: ./src/datagouv/client.ts
 
@@ -79967,9 +79989,12 @@ class DatagouvClient {
             },
         });
     }
-    /** The key's owner (`GET /me/`): whose community resources are published. */
+    /**
+     * The key's owner (`GET /me/`): whose community resources are published, and, on servers that
+     * do not answer a dataset's `permissions`, what the key may edit.
+     */
     async getMe() {
-        return this.getJson('/me/', looseObject({ id: schemas_string() }));
+        return this.getJson('/me/', MeSchema);
     }
     /**
      * Community resources of `ownerId` on the dataset, every page (udata's `{data, next_page}`
@@ -80183,35 +80208,31 @@ function isLoopback(hostname) {
 
 ;// CONCATENATED MODULE: ./src/util/gate.ts
 /**
- * A readers-writer gate, first come first served: any number of `shared` sections run together,
- * an `exclusive` section runs alone. A section waits for every section asked before it that it
- * cannot run beside, so neither kind starves the other.
+ * A gate for sections of named kinds, first come first served: sections of one kind run together,
+ * sections of different kinds never overlap, and a section of the kind `alone` runs by itself. A
+ * section waits for every section asked before it that it cannot run beside, so no kind starves
+ * another.
  */
 class Gate {
     queue = [];
-    sharedRunning = 0;
-    exclusiveRunning = false;
-    /** Runs `fn` beside other shared sections, never beside an exclusive one. */
-    shared(fn) {
-        return this.enter(false, fn);
+    running;
+    /** Runs `fn` beside other sections of `kind` only (`alone`: beside none). */
+    run(kind, fn) {
+        return this.enter(kind, fn);
     }
-    /** Runs `fn` alone. */
-    exclusive(fn) {
-        return this.enter(true, fn);
-    }
-    async enter(exclusive, fn) {
+    async enter(kind, fn) {
         await new Promise((start) => {
-            this.queue.push({ exclusive, start });
+            this.queue.push({ kind, start });
             this.admit();
         });
         try {
             return await fn();
         }
         finally {
-            if (exclusive)
-                this.exclusiveRunning = false;
-            else
-                this.sharedRunning--;
+            const running = this.running;
+            running.count--;
+            if (running.count === 0)
+                this.running = undefined;
             this.admit();
         }
     }
@@ -80219,18 +80240,17 @@ class Gate {
     admit() {
         for (;;) {
             const next = this.queue[0];
-            if (next === undefined || this.exclusiveRunning)
+            if (next === undefined)
                 return;
-            if (next.exclusive && this.sharedRunning > 0)
+            const running = this.running;
+            if (running !== undefined && (running.kind !== next.kind || next.kind === 'alone'))
                 return;
             this.queue.shift();
-            if (next.exclusive)
-                this.exclusiveRunning = true;
+            if (running === undefined)
+                this.running = { kind: next.kind, count: 1 };
             else
-                this.sharedRunning++;
+                running.count++;
             next.start();
-            if (next.exclusive)
-                return;
         }
     }
 }
@@ -80256,14 +80276,14 @@ function ownerScope(client, datasetId) {
         list: async () => (await client.getDataset(datasetId)).resources,
         update: (id, patch) => write('in-place', () => client.updateResource(datasetId, id, patch)),
         mergeExtras: (resource, patch) => write('in-place', () => client.updateResourceExtras(datasetId, resource.id, patch)),
-        createRemote: (body, isNew) => write('structure', () => client.createRemoteResource(datasetId, body, isNew)),
-        remove: (id) => write('structure', () => client.deleteResource(datasetId, id)),
+        createRemote: (body, isNew) => write('create', () => client.createRemoteResource(datasetId, body, isNew)),
+        remove: (id) => write('alone', () => client.deleteResource(datasetId, id)),
     };
 }
 /** One gate per scope: the rule of `WriteKind` for the writes of one run to one dataset. */
 function gated() {
     const gate = new Gate();
-    return (kind, fn) => (kind === 'structure' ? gate.exclusive(fn) : gate.shared(fn));
+    return (kind, fn) => gate.run(kind, fn);
 }
 /** Community resources of `ownerId` (the key's owner) on the dataset. */
 function communityScope(client, datasetId, ownerId) {
@@ -80293,8 +80313,8 @@ function communityScope(client, datasetId, ownerId) {
             }
             return (await update(resource.id, { extras: merged })).extras ?? {};
         },
-        createRemote: (body, isNew) => write('structure', () => client.createRemoteCommunityResource(datasetId, body, isNew)),
-        remove: (id) => write('structure', () => client.deleteCommunityResource(id)),
+        createRemote: (body, isNew) => write('create', () => client.createRemoteCommunityResource(datasetId, body, isNew)),
+        remove: (id) => write('alone', () => client.deleteCommunityResource(id)),
     };
 }
 
@@ -80628,11 +80648,11 @@ async function mapConcurrent(items, limit, fn) {
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-var external_fs_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_fs_, 2);
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
+;// CONCATENATED MODULE: external "fs"
+const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+var external_fs_namespaceObject_0 = /*#__PURE__*/__nccwpck_require__.t(external_fs_namespaceObject, 2);
+;// CONCATENATED MODULE: external "path"
+const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 ;// CONCATENATED MODULE: external "url"
 const external_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 ;// CONCATENATED MODULE: external "module"
@@ -80648,8 +80668,8 @@ var __require = /* @__PURE__ */ (0,external_module_namespaceObject.createRequire
 //#endregion
 //#region src/utils.ts
 function cleanPath(path) {
-	let normalized = (0,external_path_.normalize)(path);
-	if (normalized.length > 1 && normalized[normalized.length - 1] === external_path_.sep) normalized = normalized.substring(0, normalized.length - 1);
+	let normalized = (0,external_path_namespaceObject.normalize)(path);
+	if (normalized.length > 1 && normalized[normalized.length - 1] === external_path_namespaceObject.sep) normalized = normalized.substring(0, normalized.length - 1);
 	return normalized;
 }
 const SLASHES_REGEX = /[\\/]/g;
@@ -80663,7 +80683,7 @@ function isRootDirectory(path) {
 function normalizePath(path, options) {
 	const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
 	const pathNeedsCleaning = process.platform === "win32" && path.includes("/") || path.startsWith(".");
-	if (resolvePaths) path = (0,external_path_.resolve)(path);
+	if (resolvePaths) path = (0,external_path_namespaceObject.resolve)(path);
 	if (normalizePath$1 || pathNeedsCleaning) path = cleanPath(path);
 	if (path === ".") return "";
 	const needsSeperator = path[path.length - 1] !== pathSeparator;
@@ -80679,7 +80699,7 @@ function joinPathWithRelativePath(root, options) {
 	return function(filename, directoryPath) {
 		const sameRoot = directoryPath.startsWith(root);
 		if (sameRoot) return directoryPath.slice(root.length) + filename;
-		else return convertSlashes((0,external_path_.relative)(root, directoryPath), options.pathSeparator) + options.pathSeparator + filename;
+		else return convertSlashes((0,external_path_namespaceObject.relative)(root, directoryPath), options.pathSeparator) + options.pathSeparator + filename;
 	};
 }
 function joinPath(filename) {
@@ -80803,13 +80823,13 @@ function build$2(options, isSynchronous) {
 }
 function dist_isRecursive(path, resolved, state) {
 	if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-	let parent = (0,external_path_.dirname)(path);
+	let parent = (0,external_path_namespaceObject.dirname)(path);
 	let depth = 1;
 	while (parent !== state.root && depth < 2) {
 		const resolvedPath = state.symlinks.get(parent);
 		const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
 		if (isSameRoot) depth++;
-		else parent = (0,external_path_.dirname)(parent);
+		else parent = (0,external_path_namespaceObject.dirname)(parent);
 	}
 	state.symlinks.set(path, resolved);
 	return depth > 1;
@@ -80985,7 +81005,7 @@ var Walker = class {
 			symlinks: /* @__PURE__ */ new Map(),
 			visited: [""].slice(0, 0),
 			controller: new Aborter(),
-			fs: options.fs || external_fs_namespaceObject
+			fs: options.fs || external_fs_namespaceObject_0
 		};
 		this.joinPath = build$7(this.root, options);
 		this.pushDirectory = build$6(this.root, options);
@@ -81023,8 +81043,8 @@ var Walker = class {
 						this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
 					} else {
 						resolvedPath = useRealPaths ? resolvedPath : path;
-						const filename = (0,external_path_.basename)(resolvedPath);
-						const directoryPath$1 = normalizePath((0,external_path_.dirname)(resolvedPath), this.state.options);
+						const filename = (0,external_path_namespaceObject.basename)(resolvedPath);
+						const directoryPath$1 = normalizePath((0,external_path_namespaceObject.dirname)(resolvedPath), this.state.options);
 						resolvedPath = this.joinPath(filename, directoryPath$1);
 						this.pushFile(resolvedPath, files, this.state.counts, filters);
 					}
@@ -81077,18 +81097,18 @@ var APIBuilder = class {
 
 //#endregion
 //#region src/builder/index.ts
-let pm = null;
+let dist_pm = null;
 /* c8 ignore next 6 */
 try {
 	__require.resolve("picomatch");
-	pm = __require("picomatch");
+	dist_pm = __require("picomatch");
 } catch {}
 var Builder = class {
 	globCache = {};
 	options = {
 		maxDepth: Infinity,
 		suppressErrors: true,
-		pathSeparator: external_path_.sep,
+		pathSeparator: external_path_namespaceObject.sep,
 		filters: []
 	};
 	globFunction;
@@ -81193,7 +81213,7 @@ var Builder = class {
 		return this.globWithOptions(patterns, ...[{ dot: true }]);
 	}
 	globWithOptions(patterns, ...options) {
-		const globFn = this.globFunction || pm;
+		const globFn = this.globFunction || dist_pm;
 		/* c8 ignore next 5 */
 		if (!globFn) throw new Error("Please specify a glob function to use glob matching.");
 		var isMatch = this.globCache[patterns.join("\0")];
@@ -81273,8 +81293,8 @@ function buildFormat(cwd, root, absolute) {
 		};
 		return (p, isDir) => isDir && p !== "." ? p.slice(0, -1) : p;
 	}
-	if (absolute) return (p) => external_path_.posix.relative(cwd, p) || ".";
-	return (p) => external_path_.posix.relative(cwd, `${root}/${p}`) || ".";
+	if (absolute) return (p) => external_path_namespaceObject.posix.relative(cwd, p) || ".";
+	return (p) => external_path_namespaceObject.posix.relative(cwd, `${root}/${p}`) || ".";
 }
 function buildRelative(cwd, root) {
 	if (root.startsWith(`${cwd}/`)) {
@@ -81282,7 +81302,7 @@ function buildRelative(cwd, root) {
 		return (p) => `${prefix}/${p}`;
 	}
 	return (p) => {
-		const result = external_path_.posix.relative(cwd, `${root}/${p}`);
+		const result = external_path_namespaceObject.posix.relative(cwd, `${root}/${p}`);
 		return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
 	};
 }
@@ -81353,7 +81373,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
 	if (pattern[pattern.length - 1] === "/") result = pattern.slice(0, -1);
 	if (result[result.length - 1] !== "*" && opts.expandDirectories) result += "/**";
 	const escapedCwd = escapePath(cwd);
-	result = (0,external_path_.isAbsolute)(result.replace(ESCAPING_BACKSLASHES, "")) ? external_path_.posix.relative(escapedCwd, result) : external_path_.posix.normalize(result);
+	result = (0,external_path_namespaceObject.isAbsolute)(result.replace(ESCAPING_BACKSLASHES, "")) ? external_path_namespaceObject.posix.relative(escapedCwd, result) : external_path_namespaceObject.posix.normalize(result);
 	const parentDir = (_PARENT_DIRECTORY$exe = PARENT_DIRECTORY.exec(result)) === null || _PARENT_DIRECTORY$exe === void 0 ? void 0 : _PARENT_DIRECTORY$exe[0];
 	const parts = splitPattern(result);
 	if (parentDir) {
@@ -81364,7 +81384,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
 			result = result.slice(0, (n - i - 1) * 3) + result.slice((n - i) * 3 + parts[i + n].length + 1) || ".";
 			i++;
 		}
-		const potentialRoot = external_path_.posix.join(cwd, parentDir.slice(i * 3));
+		const potentialRoot = external_path_namespaceObject.posix.join(cwd, parentDir.slice(i * 3));
 		if (potentialRoot[0] !== "." && props.root.length > potentialRoot.length) {
 			props.root = ensureNonDriveRelativePath(potentialRoot);
 			props.depthOffset = -n + i;
@@ -81386,7 +81406,7 @@ function normalizePattern(pattern, opts, props, isIgnore) {
 		}
 		props.depthOffset = newCommonPath.length;
 		props.commonPath = newCommonPath;
-		props.root = ensureNonDriveRelativePath(newCommonPath.length > 0 ? external_path_.posix.join(cwd, ...newCommonPath) : cwd);
+		props.root = ensureNonDriveRelativePath(newCommonPath.length > 0 ? external_path_namespaceObject.posix.join(cwd, ...newCommonPath) : cwd);
 	}
 	return result;
 }
@@ -81487,15 +81507,15 @@ const defaultOptions = {
 function getOptions(options) {
 	const opts = Object.assign({}, options);
 	for (const key in defaultOptions) if (opts[key] === void 0) Object.assign(opts, { [key]: defaultOptions[key] });
-	opts.cwd = (opts.cwd instanceof URL ? (0,external_url_namespaceObject.fileURLToPath)(opts.cwd) : (0,external_path_.resolve)(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
+	opts.cwd = (opts.cwd instanceof URL ? (0,external_url_namespaceObject.fileURLToPath)(opts.cwd) : (0,external_path_namespaceObject.resolve)(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
 	opts.ignore = ensureStringArray(opts.ignore);
 	opts.fs && (opts.fs = {
-		readdir: opts.fs.readdir || external_fs_.readdir,
-		readdirSync: opts.fs.readdirSync || external_fs_.readdirSync,
-		realpath: opts.fs.realpath || external_fs_.realpath,
-		realpathSync: opts.fs.realpathSync || external_fs_.realpathSync,
-		stat: opts.fs.stat || external_fs_.stat,
-		statSync: opts.fs.statSync || external_fs_.statSync
+		readdir: opts.fs.readdir || external_fs_namespaceObject.readdir,
+		readdirSync: opts.fs.readdirSync || external_fs_namespaceObject.readdirSync,
+		realpath: opts.fs.realpath || external_fs_namespaceObject.realpath,
+		realpathSync: opts.fs.realpathSync || external_fs_namespaceObject.realpathSync,
+		stat: opts.fs.stat || external_fs_namespaceObject.stat,
+		statSync: opts.fs.statSync || external_fs_namespaceObject.statSync
 	});
 	if (opts.debug) log("globbing with options:", opts);
 	return opts;
@@ -83612,6 +83632,7 @@ function dateOf(flag) {
 
 
 
+
 class PreflightError extends Error {
     problems;
     entries;
@@ -83716,13 +83737,14 @@ async function readAll(client, settings, context, problems) {
         throw keyRefused(client, error) ?? error;
     });
     const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined;
+    const checked = found && (await withPermissions(client, settings, found));
     problems.push(...(creation?.problems ?? []));
-    const community = settings.publishAs === 'community' && found !== undefined
-        ? await communityView(client, settings, found, problems)
+    const community = settings.publishAs === 'community' && checked !== undefined
+        ? await communityView(client, settings, checked, problems)
         : undefined;
-    const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata);
+    const dataset = community?.view ?? checked ?? datasetToCreate(settings.dataset, metadata);
     const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) };
-    return { found, extensions, manifest, known, creation, community, dataset };
+    return { found: checked, extensions, manifest, known, creation, community, dataset };
 }
 /** Each target's step; local checksums are computed here, for equal sizes only. */
 async function decideAll(targets, settings, dataset, probes) {
@@ -83763,7 +83785,10 @@ async function communityView(client, settings, dataset, problems) {
     };
     return { view, ownerId: me.id };
 }
-/** The dataset `create-dataset` will create, as the plan sees it: empty, the key's owner's. */
+/**
+ * The dataset `create-dataset` will create, as the plan sees it: empty, the organization's that
+ * `dataset-metadata` names, else the key's owner's.
+ */
 function datasetToCreate(slug, metadata) {
     return {
         id: '(new)',
@@ -83771,8 +83796,21 @@ function datasetToCreate(slug, metadata) {
         title: metadata?.title ?? slug,
         resources: [],
         extras: {},
+        ...(metadata?.organization !== undefined
+            ? { organization: { id: metadata.organization } }
+            : {}),
         permissions: { edit: true, edit_resources: true, delete: true },
     };
+}
+/**
+ * The dataset with what the key may do on it: as the server answers (`permissions`, udata since
+ * 2025-06), else worked out from the key's owner (`GET /me/`, `permissionsOf`) when the run will
+ * write with a key; otherwise unknown, as before.
+ */
+async function withPermissions(client, settings, dataset) {
+    if (dataset.permissions != null || settings.apiKey === undefined || settings.dryRun)
+        return dataset;
+    return { ...dataset, permissions: permissionsOf(dataset, await client.getMe()) };
 }
 /**
  * With create-dataset, a slug answered by a dataset the key's owner cannot edit is someone else's.
@@ -84109,7 +84147,7 @@ async function sendFinal(round, body) {
     // The request that adds the resource, or changes it in place, under the scope's rule for writes
     // to the dataset's list (scope.ts `WriteKind`), held until its outcome is known: a request whose
     // answer was lost may still be at work on the server.
-    const kind = round.target === undefined ? 'structure' : 'in-place';
+    const kind = round.target === undefined ? 'create' : 'in-place';
     return round.upload.scope.write(kind, () => storeOnce(round, body, expect));
 }
 async function storeOnce(round, body, expect) {
@@ -84596,7 +84634,7 @@ async function recordTitle(client, scope, resource, title) {
                 `it by hand, or give 'title' in a 'resources' entry`);
         }
         try {
-            await scope.write('structure', () => client.updateDatasetExtras(scope.datasetId, {
+            await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, {
                 [RECORD_KEYS.datasetTitle(resourceId)]: title,
             }));
             return (`recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
@@ -84614,7 +84652,7 @@ async function clearDatasetRecord(client, scope, step) {
     if (key === undefined)
         return;
     try {
-        await scope.write('structure', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }));
+        await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }));
     }
     catch (error) {
         client.logger.warning(`the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ` +
@@ -85397,82 +85435,6 @@ function runnerProvenance(env) {
     return provenance;
 }
 
-;// CONCATENATED MODULE: ./src/action/main.ts
-/**
- * The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails
- * the step. Everything it takes from the runner or gives to it goes through a `Runner`
- * (runner.ts): @actions/core on a real step, a recording runner in the tests.
- */
-
-
-
-
-
-
-
-async function run(runner) {
-    // The key is masked before anything else can print it.
-    const key = runner.getInput('api-key');
-    if (key !== '')
-        runner.setSecret(key);
-    try {
-        const settings = readSettings((name) => runner.getInput(name));
-        const { baseDelayMs } = baseDelayFromEnv(runner.env);
-        const outcome = await execute(settings, runnerReporter(runner, settings), {
-            cwd: runner.cwd,
-            userAgent: `datagouv-publish-action/${VERSION} (+https://github.com/${runner.env.GITHUB_REPOSITORY ?? 'local'})`,
-            provenance: runnerProvenance(runner.env),
-            env: runner.env,
-            ...(runner.dispatcher !== undefined ? { dispatcher: runner.dispatcher } : {}),
-            ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
-        });
-        await writeReport(runner, outcome.report);
-        const failed = failureSummary(outcome);
-        if (failed !== undefined) {
-            for (const failure of outcome.report.failures)
-                runner.error(failure);
-            runner.setFailed(failed);
-        }
-    }
-    catch (error) {
-        // A stopped preflight still says what it knew: outputs and a summary listing every problem.
-        if (error instanceof BlockedError)
-            await writeReport(runner, error.report).catch(() => undefined);
-        runner.setFailed(toErrorMessage(error), error);
-    }
-}
-/** Outputs, the log table and the job summary: the one place they are written. */
-async function writeReport(runner, report) {
-    for (const [name, value] of Object.entries(report.outputs))
-        runner.setOutput(name, value);
-    if (report.table !== '')
-        runner.info(report.table);
-    await runner.appendSummary(report.summary);
-}
-function runnerReporter(runner, settings) {
-    const lines = periodicLines(settings.chunkSize);
-    const info = (message) => runner.info(message);
-    return {
-        info,
-        debug: (message) => runner.debug(message),
-        warning: (message) => runner.warning(message),
-        group: (name, fn) => runner.group(name, fn),
-        progress: (entry, sent) => lines(entry, sent, info),
-    };
-}
-
-
-/***/ }),
-
-/***/ 5938:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  A: () => (/* binding */ actionsRunner)
-});
-
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -85605,8 +85567,6 @@ function escapeProperty(s) {
 //# sourceMappingURL=command.js.map
 ;// CONCATENATED MODULE: external "crypto"
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -85620,10 +85580,10 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_.existsSync(filePath)) {
+    if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
@@ -85642,8 +85602,6 @@ function file_command_prepareKeyValueMessage(key, value) {
     return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
@@ -85742,7 +85700,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/node_modules/undici/index.js
-var undici = __nccwpck_require__(3368);
+var node_modules_undici = __nccwpck_require__(3368);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -86602,7 +86560,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_.promises;
+const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -86625,7 +86583,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -86925,7 +86883,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -86952,7 +86910,7 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
+const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
@@ -87010,7 +86968,7 @@ function tryGetExecutablePath(filePath, extensions) {
         if (stats && stats.isFile()) {
             if (IS_WINDOWS) {
                 // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
+                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
                 if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
                     return filePath;
                 }
@@ -87039,11 +86997,11 @@ function tryGetExecutablePath(filePath, extensions) {
                 if (IS_WINDOWS) {
                     // preserve the case of the actual file (since an extension was appended)
                     try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
+                        const directory = external_path_namespaceObject.dirname(filePath);
+                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
                         for (const actualName of yield readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
+                                filePath = external_path_namespaceObject.join(directory, actualName);
                                 break;
                             }
                         }
@@ -87263,7 +87221,7 @@ function findInPath(tool) {
         // build the list of extensions to try
         const extensions = [];
         if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
+            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
                 if (extension) {
                     extensions.push(extension);
                 }
@@ -87278,7 +87236,7 @@ function findInPath(tool) {
             return [];
         }
         // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
+        if (tool.includes(external_path_namespaceObject.sep)) {
             return [];
         }
         // build the list of directories
@@ -87289,7 +87247,7 @@ function findInPath(tool) {
         // across platforms.
         const directories = [];
         if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
+            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
                 if (p) {
                     directories.push(p);
                 }
@@ -87298,7 +87256,7 @@ function findInPath(tool) {
         // find all matches
         const matches = [];
         for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
+            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
             if (filePath) {
                 matches.push(filePath);
             }
@@ -87729,7 +87687,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 (this.toolPath.includes('/') ||
                     (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
                 // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
             }
             // if the tool is only a file name, then resolve it from the PATH
             // otherwise verify it exists (add extension on Windows if necessary)
@@ -88284,7 +88242,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    error(message);
+    core_error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -88307,7 +88265,7 @@ function core_debug(message) {
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function error(message, properties = {}) {
+function core_error(message, properties = {}) {
     command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -88435,7 +88393,7 @@ function actionsRunner() {
         info: (message) => info(message),
         debug: (message) => core_debug(message),
         warning: (message) => warning(message),
-        error: (message) => error(message),
+        error: (message) => core_error(message),
         group: (name, fn) => group(name, fn),
         appendSummary: async (markdown) => {
             await summary.addRaw(markdown).write();
@@ -88443,6 +88401,75 @@ function actionsRunner() {
         setFailed: (message) => setFailed(message),
         env: process.env,
         cwd: process.cwd(),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/main.ts
+/**
+ * The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails
+ * the step. Everything it takes from the runner or gives to it goes through a `Runner`
+ * (runner.ts): @actions/core on a real step, a recording runner in the tests.
+ */
+
+
+
+
+
+
+
+
+/**
+ * One publication, on `runner`: the step's own by default (index.ts, and @github/local-action,
+ * which imports this module and calls `run()`); a recording one in the tests.
+ */
+async function run(runner = actionsRunner()) {
+    // The key is masked before anything else can print it.
+    const key = runner.getInput('api-key');
+    if (key !== '')
+        runner.setSecret(key);
+    try {
+        const settings = readSettings((name) => runner.getInput(name));
+        const { baseDelayMs } = baseDelayFromEnv(runner.env);
+        const outcome = await execute(settings, runnerReporter(runner, settings), {
+            cwd: runner.cwd,
+            userAgent: `datagouv-publish-action/${VERSION} (+https://github.com/${runner.env.GITHUB_REPOSITORY ?? 'local'})`,
+            provenance: runnerProvenance(runner.env),
+            env: runner.env,
+            ...(runner.dispatcher !== undefined ? { dispatcher: runner.dispatcher } : {}),
+            ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
+        });
+        await writeReport(runner, outcome.report);
+        const failed = failureSummary(outcome);
+        if (failed !== undefined) {
+            for (const failure of outcome.report.failures)
+                runner.error(failure);
+            runner.setFailed(failed);
+        }
+    }
+    catch (error) {
+        // A stopped preflight still says what it knew: outputs and a summary listing every problem.
+        if (error instanceof BlockedError)
+            await writeReport(runner, error.report).catch(() => undefined);
+        runner.setFailed(toErrorMessage(error), error);
+    }
+}
+/** Outputs, the log table and the job summary: the one place they are written. */
+async function writeReport(runner, report) {
+    for (const [name, value] of Object.entries(report.outputs))
+        runner.setOutput(name, value);
+    if (report.table !== '')
+        runner.info(report.table);
+    await runner.appendSummary(report.summary);
+}
+function runnerReporter(runner, settings) {
+    const lines = periodicLines(settings.chunkSize);
+    const info = (message) => runner.info(message);
+    return {
+        info,
+        debug: (message) => runner.debug(message),
+        warning: (message) => runner.warning(message),
+        group: (name, fn) => runner.group(name, fn),
+        progress: (entry, sent) => lines(entry, sent, info),
     };
 }
 
@@ -88467,13 +88494,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 9896:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
@@ -88663,13 +88683,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 6928:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 
 /***/ }),
 

@@ -51400,6 +51400,9 @@ const DatasetSchema = looseObject({
         .nullish(),
     license: schemas_string().nullish(),
     extras: record(schemas_string(), unknown()).nullish(),
+    /** The owning organization, or (when none) the owning user. */
+    organization: looseObject({ id: schemas_string() }).nullish(),
+    owner: looseObject({ id: schemas_string() }).nullish(),
     /** A date when the dataset was deleted: its owner still reads it (others get 410). */
     deleted: union([schemas_string(), schemas_boolean()]).nullish(),
     /** A date when the dataset was archived. */
@@ -51435,6 +51438,27 @@ const PageSchema = looseObject({
     next_page: schemas_string().nullish(),
     total: schemas_number().nullish(),
 });
+/** `GET /me/`: the key's owner, their organizations and their site roles (`admin`: a sysadmin). */
+const MeSchema = looseObject({
+    id: schemas_string(),
+    organizations: array(looseObject({ id: schemas_string() })).nullish(),
+    roles: array(schemas_string()).nullish(),
+});
+/**
+ * What the key's owner may do on `dataset`, for servers that do not answer its `permissions`
+ * (udata before 2025-06): the rule of udata's `OwnablePermission` (udata/core/dataset/
+ * permissions.py): a member of the owning organization (admin or editor), else the owning user;
+ * a sysadmin (role `admin`) may do anything.
+ */
+function permissionsOf(dataset, me) {
+    const sysadmin = me.roles?.includes('admin') === true;
+    const organization = dataset.organization?.id;
+    const mine = organization !== undefined
+        ? (me.organizations ?? []).some((o) => o.id === organization)
+        : dataset.owner?.id === me.id;
+    const edit = sysadmin || mine;
+    return { edit, edit_resources: edit, delete: edit };
+}
 
 ;// CONCATENATED MODULE: ./src/datagouv/client.ts
 
@@ -51604,9 +51628,12 @@ class DatagouvClient {
             },
         });
     }
-    /** The key's owner (`GET /me/`): whose community resources are published. */
+    /**
+     * The key's owner (`GET /me/`): whose community resources are published, and, on servers that
+     * do not answer a dataset's `permissions`, what the key may edit.
+     */
     async getMe() {
-        return this.getJson('/me/', looseObject({ id: schemas_string() }));
+        return this.getJson('/me/', MeSchema);
     }
     /**
      * Community resources of `ownerId` on the dataset, every page (udata's `{data, next_page}`
@@ -51820,35 +51847,31 @@ function isLoopback(hostname) {
 
 ;// CONCATENATED MODULE: ./src/util/gate.ts
 /**
- * A readers-writer gate, first come first served: any number of `shared` sections run together,
- * an `exclusive` section runs alone. A section waits for every section asked before it that it
- * cannot run beside, so neither kind starves the other.
+ * A gate for sections of named kinds, first come first served: sections of one kind run together,
+ * sections of different kinds never overlap, and a section of the kind `alone` runs by itself. A
+ * section waits for every section asked before it that it cannot run beside, so no kind starves
+ * another.
  */
 class Gate {
     queue = [];
-    sharedRunning = 0;
-    exclusiveRunning = false;
-    /** Runs `fn` beside other shared sections, never beside an exclusive one. */
-    shared(fn) {
-        return this.enter(false, fn);
+    running;
+    /** Runs `fn` beside other sections of `kind` only (`alone`: beside none). */
+    run(kind, fn) {
+        return this.enter(kind, fn);
     }
-    /** Runs `fn` alone. */
-    exclusive(fn) {
-        return this.enter(true, fn);
-    }
-    async enter(exclusive, fn) {
+    async enter(kind, fn) {
         await new Promise((start) => {
-            this.queue.push({ exclusive, start });
+            this.queue.push({ kind, start });
             this.admit();
         });
         try {
             return await fn();
         }
         finally {
-            if (exclusive)
-                this.exclusiveRunning = false;
-            else
-                this.sharedRunning--;
+            const running = this.running;
+            running.count--;
+            if (running.count === 0)
+                this.running = undefined;
             this.admit();
         }
     }
@@ -51856,18 +51879,17 @@ class Gate {
     admit() {
         for (;;) {
             const next = this.queue[0];
-            if (next === undefined || this.exclusiveRunning)
+            if (next === undefined)
                 return;
-            if (next.exclusive && this.sharedRunning > 0)
+            const running = this.running;
+            if (running !== undefined && (running.kind !== next.kind || next.kind === 'alone'))
                 return;
             this.queue.shift();
-            if (next.exclusive)
-                this.exclusiveRunning = true;
+            if (running === undefined)
+                this.running = { kind: next.kind, count: 1 };
             else
-                this.sharedRunning++;
+                running.count++;
             next.start();
-            if (next.exclusive)
-                return;
         }
     }
 }
@@ -51893,14 +51915,14 @@ function ownerScope(client, datasetId) {
         list: async () => (await client.getDataset(datasetId)).resources,
         update: (id, patch) => write('in-place', () => client.updateResource(datasetId, id, patch)),
         mergeExtras: (resource, patch) => write('in-place', () => client.updateResourceExtras(datasetId, resource.id, patch)),
-        createRemote: (body, isNew) => write('structure', () => client.createRemoteResource(datasetId, body, isNew)),
-        remove: (id) => write('structure', () => client.deleteResource(datasetId, id)),
+        createRemote: (body, isNew) => write('create', () => client.createRemoteResource(datasetId, body, isNew)),
+        remove: (id) => write('alone', () => client.deleteResource(datasetId, id)),
     };
 }
 /** One gate per scope: the rule of `WriteKind` for the writes of one run to one dataset. */
 function gated() {
     const gate = new Gate();
-    return (kind, fn) => (kind === 'structure' ? gate.exclusive(fn) : gate.shared(fn));
+    return (kind, fn) => gate.run(kind, fn);
 }
 /** Community resources of `ownerId` (the key's owner) on the dataset. */
 function communityScope(client, datasetId, ownerId) {
@@ -51930,8 +51952,8 @@ function communityScope(client, datasetId, ownerId) {
             }
             return (await update(resource.id, { extras: merged })).extras ?? {};
         },
-        createRemote: (body, isNew) => write('structure', () => client.createRemoteCommunityResource(datasetId, body, isNew)),
-        remove: (id) => write('structure', () => client.deleteCommunityResource(id)),
+        createRemote: (body, isNew) => write('create', () => client.createRemoteCommunityResource(datasetId, body, isNew)),
+        remove: (id) => write('alone', () => client.deleteCommunityResource(id)),
     };
 }
 
@@ -55249,6 +55271,7 @@ function dateOf(flag) {
 
 
 
+
 class PreflightError extends Error {
     problems;
     entries;
@@ -55353,13 +55376,14 @@ async function readAll(client, settings, context, problems) {
         throw keyRefused(client, error) ?? error;
     });
     const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined;
+    const checked = found && (await withPermissions(client, settings, found));
     problems.push(...(creation?.problems ?? []));
-    const community = settings.publishAs === 'community' && found !== undefined
-        ? await communityView(client, settings, found, problems)
+    const community = settings.publishAs === 'community' && checked !== undefined
+        ? await communityView(client, settings, checked, problems)
         : undefined;
-    const dataset = community?.view ?? found ?? datasetToCreate(settings.dataset, metadata);
+    const dataset = community?.view ?? checked ?? datasetToCreate(settings.dataset, metadata);
     const known = { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) };
-    return { found, extensions, manifest, known, creation, community, dataset };
+    return { found: checked, extensions, manifest, known, creation, community, dataset };
 }
 /** Each target's step; local checksums are computed here, for equal sizes only. */
 async function decideAll(targets, settings, dataset, probes) {
@@ -55400,7 +55424,10 @@ async function communityView(client, settings, dataset, problems) {
     };
     return { view, ownerId: me.id };
 }
-/** The dataset `create-dataset` will create, as the plan sees it: empty, the key's owner's. */
+/**
+ * The dataset `create-dataset` will create, as the plan sees it: empty, the organization's that
+ * `dataset-metadata` names, else the key's owner's.
+ */
 function datasetToCreate(slug, metadata) {
     return {
         id: '(new)',
@@ -55408,8 +55435,21 @@ function datasetToCreate(slug, metadata) {
         title: metadata?.title ?? slug,
         resources: [],
         extras: {},
+        ...(metadata?.organization !== undefined
+            ? { organization: { id: metadata.organization } }
+            : {}),
         permissions: { edit: true, edit_resources: true, delete: true },
     };
+}
+/**
+ * The dataset with what the key may do on it: as the server answers (`permissions`, udata since
+ * 2025-06), else worked out from the key's owner (`GET /me/`, `permissionsOf`) when the run will
+ * write with a key; otherwise unknown, as before.
+ */
+async function withPermissions(client, settings, dataset) {
+    if (dataset.permissions != null || settings.apiKey === undefined || settings.dryRun)
+        return dataset;
+    return { ...dataset, permissions: permissionsOf(dataset, await client.getMe()) };
 }
 /**
  * With create-dataset, a slug answered by a dataset the key's owner cannot edit is someone else's.
@@ -55746,7 +55786,7 @@ async function sendFinal(round, body) {
     // The request that adds the resource, or changes it in place, under the scope's rule for writes
     // to the dataset's list (scope.ts `WriteKind`), held until its outcome is known: a request whose
     // answer was lost may still be at work on the server.
-    const kind = round.target === undefined ? 'structure' : 'in-place';
+    const kind = round.target === undefined ? 'create' : 'in-place';
     return round.upload.scope.write(kind, () => storeOnce(round, body, expect));
 }
 async function storeOnce(round, body, expect) {
@@ -56233,7 +56273,7 @@ async function recordTitle(client, scope, resource, title) {
                 `it by hand, or give 'title' in a 'resources' entry`);
         }
         try {
-            await scope.write('structure', () => client.updateDatasetExtras(scope.datasetId, {
+            await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, {
                 [RECORD_KEYS.datasetTitle(resourceId)]: title,
             }));
             return (`recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
@@ -56251,7 +56291,7 @@ async function clearDatasetRecord(client, scope, step) {
     if (key === undefined)
         return;
     try {
-        await scope.write('structure', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }));
+        await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }));
     }
     catch (error) {
         client.logger.warning(`the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ` +

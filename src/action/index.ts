@@ -1,5 +1,4 @@
 /** The action's entry point: `run()` on the runner of this step. */
 import { run } from './main.js'
-import { actionsRunner } from './runner.js'
 
-await run(actionsRunner())
+await run()

@@ -11,9 +11,13 @@ import { periodicLines } from '../engine/progress.js'
 import type { Report } from '../engine/report.js'
 import { VERSION } from '../version.js'
 import { runnerProvenance } from './provenance.js'
-import type { Runner } from './runner.js'
+import { actionsRunner, type Runner } from './runner.js'
 
-export async function run(runner: Runner): Promise<void> {
+/**
+ * One publication, on `runner`: the step's own by default (index.ts, and @github/local-action,
+ * which imports this module and calls `run()`); a recording one in the tests.
+ */
+export async function run(runner: Runner = actionsRunner()): Promise<void> {
   // The key is masked before anything else can print it.
   const key = runner.getInput('api-key')
   if (key !== '') runner.setSecret(key)
