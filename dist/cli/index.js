@@ -56453,7 +56453,8 @@ function clientFor(settings, reporter, options) {
  * server's answers, and says so.
  */
 async function readBack(client, scope, plan, outcome, reporter) {
-    const wrote = outcome.results.some((r) => r.action !== 'skipped') || outcome.datasetResult;
+    const wrote = outcome.results.some((r) => r.action !== 'skipped') ||
+        (outcome.datasetResult !== undefined && outcome.datasetResult.action !== 'skipped');
     if (!wrote)
         return { ...outcome, problems: [] };
     try {

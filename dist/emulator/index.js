@@ -2133,7 +2133,8 @@ const RESOURCE_TYPES = [
 const RESOURCE_TYPE_IDS = new Set(RESOURCE_TYPES.map((t) => t.id));
 const FILETYPES = new Set(['file', 'remote']);
 const CHECKSUM_TYPES = new Set(['sha1', 'sha2', 'sha256', 'md5', 'crc']);
-const FREQUENCIES = [
+/** udata before v17 (`UPDATE_FREQUENCIES` of `core/dataset/models.py`, v7): the `legacy` list. */
+const LEGACY_FREQUENCIES = [
     { id: 'unknown', label: 'Unknown' },
     { id: 'punctual', label: 'Punctual' },
     { id: 'continuous', label: 'Real time' },
@@ -2160,6 +2161,102 @@ const FREQUENCIES = [
     { id: 'quinquennial', label: 'Quinquennial' },
     { id: 'irregular', label: 'Irregular' },
 ];
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/**
+ * udata v17's `UpdateFrequency` (`udata/core/dataset/constants.py`), in its order: id, label, and the
+ * expected delay between two updates (`delta`, null when none is expected), which the dataset's
+ * `quality.update_fulfilled_in_time` reads.
+ */
+const FREQUENCIES = [
+    { id: 'continuous', label: 'Real time', deltaMs: null },
+    { id: 'oneMinute', label: 'Every minute', deltaMs: MINUTE },
+    { id: 'fiveMinutes', label: 'Every five minutes', deltaMs: 5 * MINUTE },
+    { id: 'tenMinutes', label: 'Every ten minutes', deltaMs: 10 * MINUTE },
+    { id: 'fifteenMinutes', label: 'Every fifteen minutes', deltaMs: 15 * MINUTE },
+    { id: 'thirtyMinutes', label: 'Every thirty minute', deltaMs: 30 * MINUTE },
+    { id: 'hourly', label: 'Every hour', deltaMs: HOUR },
+    { id: 'bihourly', label: 'Every two hours', deltaMs: 2 * HOUR },
+    { id: 'trihourly', label: 'Every three hours', deltaMs: 3 * HOUR },
+    { id: 'twelveHours', label: 'Every twelve hours', deltaMs: 12 * HOUR },
+    { id: 'severalTimesADay', label: 'Several times a day', deltaMs: DAY },
+    { id: 'threeTimesADay', label: 'Three times a day', deltaMs: DAY },
+    { id: 'semidaily', label: 'Twice a day', deltaMs: DAY },
+    { id: 'daily', label: 'Daily', deltaMs: DAY },
+    { id: 'fiveTimesAWeek', label: 'Five times a week', deltaMs: 7 * DAY },
+    { id: 'threeTimesAWeek', label: 'Three times a week', deltaMs: 7 * DAY },
+    { id: 'semiweekly', label: 'Twice a week', deltaMs: 7 * DAY },
+    { id: 'weekly', label: 'Weekly', deltaMs: 7 * DAY },
+    { id: 'biweekly', label: 'Every two weeks', deltaMs: 14 * DAY },
+    { id: 'threeTimesAMonth', label: 'Three times a month', deltaMs: 31 * DAY },
+    { id: 'semimonthly', label: 'Twice a month', deltaMs: 31 * DAY },
+    { id: 'monthly', label: 'Monthly', deltaMs: 31 * DAY },
+    { id: 'bimonthly', label: 'Every two months', deltaMs: 62 * DAY },
+    { id: 'quarterly', label: 'Quarterly', deltaMs: 93 * DAY },
+    { id: 'threeTimesAYear', label: 'Three times a year', deltaMs: 365 * DAY },
+    { id: 'semiannual', label: 'Twice a year', deltaMs: 365 * DAY },
+    { id: 'annual', label: 'Annually', deltaMs: 365 * DAY },
+    { id: 'biennial', label: 'Every two years', deltaMs: 2 * 365 * DAY },
+    { id: 'triennial', label: 'Every three years', deltaMs: 3 * 365 * DAY },
+    { id: 'quadrennial', label: 'Every four years', deltaMs: 4 * 365 * DAY },
+    { id: 'quinquennial', label: 'Every five years', deltaMs: 5 * 365 * DAY },
+    { id: 'decennial', label: 'Every ten years', deltaMs: 10 * 365 * DAY },
+    { id: 'bidecennial', label: 'Every twenty years', deltaMs: 20 * 365 * DAY },
+    { id: 'tridecennial', label: 'Every thirty years', deltaMs: 30 * 365 * DAY },
+    { id: 'punctual', label: 'Punctual', deltaMs: null },
+    { id: 'irregular', label: 'Irregular', deltaMs: null },
+    { id: 'never', label: 'Never', deltaMs: null },
+    { id: 'notPlanned', label: 'Not planned', deltaMs: null },
+    { id: 'other', label: 'Other', deltaMs: null },
+    { id: 'unknown', label: 'Unknown', deltaMs: null },
+];
+/** `UpdateFrequency._missing_`: former ids v17 still accepts, stored as their successor. */
+const FREQUENCY_ALIASES = {
+    realtime: 'continuous',
+    fourTimesADay: 'severalTimesADay',
+    fourTimesAWeek: 'other',
+    fortnighly: 'biweekly',
+    biannual: 'semiannual',
+};
+/** v7 (`LEGACY_FREQUENCIES`, applied on save): the same idea, fewer entries. */
+const LEGACY_FREQUENCY_ALIASES = {
+    fortnighly: 'biweekly',
+    biannual: 'semiannual',
+    realtime: 'continuous',
+};
+/** `AccessType` (`udata/core/access_type/constants.py`): anything but `open` drops the license. */
+const ACCESS_TYPES = ['open', 'open_with_account', 'restricted'];
+/** `AccessAudienceType` and `AccessAudienceCondition`. */
+const AUDIENCE_ROLES = [
+    'local_authority_and_administration',
+    'company_and_association',
+    'private',
+];
+const AUDIENCE_CONDITIONS = ['yes', 'no', 'under_condition'];
+/** `InspireLimitationCategory` ids, in their order. */
+const ACCESS_REASON_CATEGORIES = [
+    'confidentiality_of_proceedings_of_public_authorities',
+    'international_relations_public_security_or_national_defence',
+    'course_of_justice_or_fair_trial',
+    'confidentiality_of_commercial_or_industrial_information',
+    'intellectual_property_rights',
+    'confidentiality_of_personal_data',
+    'protection_of_voluntary_information_suppliers',
+    'protection_of_environment',
+];
+/** `CLOSED_FORMATS`: a resource in one of these (or without format) is no open format for `quality`. */
+const CLOSED_FORMATS = new Set([
+    'pdf',
+    'doc',
+    'docx',
+    'word',
+    'xls',
+    'excel',
+    'xlsx',
+]);
+/** `QUALITY_DESCRIPTION_LENGTH` of `udata/settings.py`. */
+const QUALITY_DESCRIPTION_LENGTH = 100;
 const LICENSES = [
     { id: 'notspecified', title: 'License Not Specified', url: null },
     {
@@ -2208,6 +2305,7 @@ const LICENSES = [
     },
 ];
 const FREQUENCY_IDS = new Set(FREQUENCIES.map((f) => f.id));
+const LEGACY_FREQUENCY_IDS = new Set(LEGACY_FREQUENCIES.map((f) => f.id));
 const LICENSE_IDS = new Set(LICENSES.map((l) => l.id));
 /** Form limits of `udata/core/dataset/constants.py` / `forms.py` (docs/udata-protocol.md §6.1, §6.3). */
 const TITLE_SIZE_LIMIT = 350;
@@ -2223,6 +2321,8 @@ const WERKZEUG = {
     internal: 'The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.',
 };
 const MESSAGES = {
+    /** flask-restx `handle_error` for an unhandled exception: `HTTPStatus(500).phrase`. */
+    internal: 'Internal Server Error',
     invalidToken: 'Invalid API token',
     invalidKeyLegacy: 'Invalid API Key',
     inactiveUser: 'Inactive user',
@@ -2236,7 +2336,8 @@ const MESSAGES = {
     notAChoice: 'Not a valid choice.',
     notAnInteger: 'Not a valid integer value.',
     notAString: 'Not a valid string value.',
-    invalidUrl: 'Invalid URL',
+    /** `udata/uris.py` `error`: the URL, then the reason when there is one. */
+    invalidUrl: (url, reason) => reason === undefined ? `Invalid URL "${url}"` : `Invalid URL "${url}": ${reason}`,
     htmlContent: 'Incorrect file content type: HTML',
     jsonContentType: "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.",
     tooLong: (max) => `Field cannot be longer than ${max} characters.`,
@@ -2335,13 +2436,37 @@ function json(status, body, masked = false) {
 function empty(status, headers = {}) {
     return { kind: 'empty', status, headers };
 }
+/** `&`, `<`, `>`, `"` and `'` as markupsafe's `escape` writes them. */
+function escapeHtml(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&#34;')
+        .replace(/'/g, '&#39;');
+}
+/** Werkzeug's `redirect()`: the `Location` header and its small HTML page. */
+function redirect(status, location) {
+    const target = escapeHtml(location);
+    return {
+        kind: 'text',
+        status,
+        contentType: 'text/html; charset=utf-8',
+        headers: { location },
+        body: '<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n' +
+            `<p>You should be redirected automatically to the target URL: <a href="${target}">${target}</a>. If not, click the link.\n`,
+    };
+}
 /** flask-restx `api.abort(code, message)`. */
 function abort(status, message, headers = {}) {
     return new HttpError(status, { message }, headers);
 }
-/** An unhandled exception in udata (FileExists, FileNotFound...). */
+/**
+ * An unhandled exception in udata (FileExists, FileNotFound...): flask-restx's `handle_error`
+ * answers the status's phrase.
+ */
 function internalError() {
-    return new HttpError(500, { message: WERKZEUG.internal });
+    return new HttpError(500, { message: MESSAGES.internal });
 }
 /** `UDataApi.validate` failure: `{"errors": ...}` without a message. */
 function formErrors(errors) {
@@ -2412,9 +2537,13 @@ async function readFlaskJson(ctx) {
     }
     return parseJson(await readBody(ctx.body));
 }
-/** `2025-04-07T08:15:26.421000+00:00`, the shape udata serialises dates with. */
+/**
+ * `2025-04-07T08:15:26.421000+00:00`, the shape udata serialises dates with (Python's
+ * `isoformat()`, which leaves the fraction out when it is zero: `2030-01-02T03:04:05+00:00`).
+ */
 function isoDate(date) {
-    return date.toISOString().replace('Z', '000+00:00');
+    const iso = date.toISOString();
+    return iso.endsWith('.000Z') ? iso.replace('.000Z', '+00:00') : iso.replace('Z', '000+00:00');
 }
 /** A MongoDB-style ObjectId: 4 bytes of seconds, 8 random bytes, as 24 hex digits. */
 function objectId() {
@@ -3025,7 +3154,7 @@ function errorReply(error, ctx) {
     }
     else {
         process.stderr.write(`udata emulator: unhandled error on ${ctx.method} ${ctx.pathname}: ${String(error?.stack ?? error)}\n`);
-        reply = { kind: 'json', status: 500, body: { message: WERKZEUG.internal }, headers: {} };
+        reply = { kind: 'json', status: 500, body: { message: MESSAGES.internal }, headers: {} };
     }
     if (reply.status === 401)
         reply.headers = { ...reply.headers, 'www-authenticate': 'Bearer realm="uData"' };
@@ -12864,6 +12993,9 @@ const seedSchema = object({
         id: schemas_string().optional(),
         apiKey: schemas_string().min(1).optional(),
         active: schemas_boolean().optional(),
+        firstName: schemas_string().optional(),
+        lastName: schemas_string().optional(),
+        email: schemas_string().optional(),
     })
         .strict())
         .default([]),
@@ -13072,6 +13204,83 @@ function maskedRecords(requests) {
     }));
 }
 
+;// CONCATENATED MODULE: ./emulator/quality.ts
+
+/**
+ * A dataset's `quality` (udata v17 `Dataset.quality`, `compute_quality` and
+ * `compute_quality_score` in `udata/core/dataset/models.py`): nine criteria, each worth one ninth
+ * of `score`. udata caches it on save and finishes it on read (`update_fulfilled_in_time` depends
+ * on the clock); the emulator computes it whole on each read, which comes to the same since every
+ * write that can change it saves the dataset.
+ */
+/** Python's truth value of a JSON value. */
+function truthy(value) {
+    if (Array.isArray(value))
+        return value.length > 0;
+    if (value !== null && typeof value === 'object')
+        return Object.keys(value).length > 0;
+    return Boolean(value);
+}
+/** `Resource.closed_or_no_format`. */
+function closedOrNoFormat(resource) {
+    return !resource.format || CLOSED_FORMATS.has(resource.format.toLowerCase());
+}
+/** The resources' part: only when the dataset has some (`has_resources`). */
+function resourceCriteria(resources) {
+    if (resources.length === 0)
+        return {};
+    return {
+        has_resources: true,
+        has_open_format: !resources.every(closedOrNoFormat),
+        // `check_availability`: remote resources only, `check:available` when hydra wrote it.
+        all_resources_available: resources
+            .filter((r) => r.filetype === 'remote')
+            .every((r) => truthy(r.extras['check:available'] ?? 'unknown')),
+        resources_documentation: resources.some((r) => r.type === 'documentation' || truthy(r.description)),
+    };
+}
+/**
+ * `update_fulfilled_in_time`: with a frequency that expects updates, whether `last_update` plus
+ * its delay is at most one day late (`timedelta.days >= -1`); true for frequencies without a
+ * delay; absent when there is no frequency.
+ */
+function fulfilledInTime(frequency, lastUpdate, now) {
+    if (frequency === 'unknown')
+        return undefined;
+    const delta = FREQUENCIES.find((f) => f.id === frequency)?.deltaMs ?? null;
+    if (delta === null)
+        return true;
+    const late = lastUpdate.getTime() + delta - now.getTime();
+    return Math.floor(late / 86_400_000) >= -1;
+}
+function renderQuality(dataset, lastUpdate, now = new Date()) {
+    const quality = {
+        license: dataset.license !== null ||
+            dataset.licenseDroppedAt?.getTime() === dataset.lastModifiedInternal.getTime(),
+        temporal_coverage: dataset.temporalCoverage !== null,
+        spatial: dataset.spatial !== null,
+        update_frequency: dataset.frequency !== 'unknown',
+        dataset_description_quality: [...dataset.description].length > QUALITY_DESCRIPTION_LENGTH,
+        ...resourceCriteria(dataset.resources),
+    };
+    const fulfilled = fulfilledInTime(dataset.frequency, lastUpdate, now);
+    if (fulfilled !== undefined)
+        quality['update_fulfilled_in_time'] = fulfilled;
+    const points = [
+        'license',
+        'temporal_coverage',
+        'spatial',
+        'update_frequency',
+        'update_fulfilled_in_time',
+        'dataset_description_quality',
+        'has_open_format',
+        'all_resources_available',
+        'resources_documentation',
+    ].filter((key) => quality[key] === true).length;
+    quality['score'] = points / 9;
+    return quality;
+}
+
 ;// CONCATENATED MODULE: ./emulator/permissions.ts
 function roleIn(org, user) {
     if (org === undefined || user === undefined || !user.active)
@@ -13118,6 +13327,7 @@ function communityPermission(community, user, dir) {
 }
 
 ;// CONCATENATED MODULE: ./emulator/render.ts
+
 
 
 /**
@@ -13167,34 +13377,67 @@ function renderResource(resource, origin, explore) {
         schema: resource.schema === null ? null : { ...resource.schema },
     };
 }
+/** `Dataset.compute_last_update`: the latest resource modification, else the dataset's. */
 function lastUpdate(dataset) {
-    const dates = dataset.resources.map((r) => resourceLastModified(r)).map((d) => new Date(d));
-    if (dates.length === 0)
-        return isoDate(dataset.lastModifiedInternal);
-    return isoDate(new Date(Math.max(...dates.map((d) => d.getTime()))));
+    let latest;
+    for (const r of dataset.resources) {
+        const t = new Date(resourceLastModified(r)).getTime();
+        if (latest === undefined || t > latest)
+            latest = t;
+    }
+    return latest === undefined ? dataset.lastModifiedInternal : new Date(latest);
 }
 function renderUser(user, origin) {
     return {
         id: user.id,
-        slug: `user-${user.id}`,
-        first_name: 'Emulated',
-        last_name: 'User',
+        slug: user.slug,
+        first_name: user.firstName,
+        last_name: user.lastName,
         avatar: null,
         avatar_thumbnail: null,
-        page: `${origin}/users/user-${user.id}/`,
-        uri: `${origin}/api/1/users/user-${user.id}/`,
+        page: `${origin}/users/${user.slug}/`,
+        uri: `${origin}/api/1/users/${user.slug}/`,
         class: 'User',
     };
 }
-/** `GET /me/`: the user plus `organizations` (references), as `User.__read_fields__` renders it. */
-function renderMe(user, origin, orgs) {
+/**
+ * `GET /me/` (`me_fields`): the user as its owner sees it, its `organizations` (references) and
+ * `metrics` (the counters udata's jobs keep; `datasets` = those it owns).
+ */
+function renderMe(user, origin, orgs, owned) {
+    const { class: _class, ...ref } = renderUser(user, origin);
     return {
-        ...renderUser(user, origin),
+        ...ref,
+        about: null,
+        website: null,
+        email: user.email,
         active: user.active,
         roles: [],
+        since: isoDate(user.createdAt),
+        last_login_at: user.lastLoginAt === null ? null : isoDate(user.lastLoginAt),
+        password_rotation_demanded: null,
+        password_rotation_performed: null,
+        metrics: { dataservices: 0, datasets: owned, followers: 0, following: 0, reuses: 0 },
         organizations: orgs.map((o) => renderOrganizationRef(o, origin, user)),
     };
 }
+/**
+ * A member as an organization's page shows it: the email half hidden (`_visible_email` in an
+ * organization's private context: two characters, then stars), the last login.
+ */
+function renderMemberUser(user, origin) {
+    const [name = '', domain = ''] = user.email.split('@');
+    return {
+        ...renderUser(user, origin),
+        email: `${name.slice(0, 2)}${'*'.repeat(Math.max(0, name.length - 2))}@${domain}`,
+        last_login_at: user.lastLoginAt === null ? null : isoDate(user.lastLoginAt),
+    };
+}
+const ROLE_LABELS = {
+    admin: 'Administrator',
+    editor: 'Editor',
+    partial_editor: 'Partial editor',
+};
 function organizationPermissions(org, caller) {
     const admin = org.members.some((m) => m.user === caller?.id && m.role === 'admin' && caller.active);
     return {
@@ -13222,15 +13465,17 @@ function renderOrganizationRef(org, origin, caller) {
     };
 }
 /** `Organization.__read_fields__` (the part a publishing script reads). */
-function renderOrganization(org, origin, dir, caller, datasets) {
+function renderOrganization(org, origin, dir, caller, visible) {
     const members = org.members.flatMap((m) => {
         const user = dir.users.get(m.user);
-        return user === undefined
-            ? []
-            : [{ user: renderUser(user, origin), role: m.role, since: isoDate(m.since) }];
+        if (user === undefined)
+            return [];
+        const label = ROLE_LABELS[m.role];
+        return [{ user: renderMemberUser(user, origin), role: m.role, label, since: isoDate(m.since) }];
     });
+    const { class: _class, ...ref } = renderOrganizationRef(org, origin, caller);
     return {
-        ...renderOrganizationRef(org, origin, caller),
+        ...ref,
         description: org.description,
         url: null,
         business_number_id: null,
@@ -13238,34 +13483,103 @@ function renderOrganization(org, origin, dir, caller, datasets) {
         created_at: isoDate(org.createdAt),
         last_modified: isoDate(org.createdAt),
         deleted: org.deleted === null ? null : isoDate(org.deleted),
-        metrics: {
-            datasets,
-            dataservices: 0,
-            followers: 0,
-            members: members.length,
-            reuses: 0,
-            views: 0,
-        },
+        metrics: organizationMetrics(visible, members.length),
         extras: {},
+        ext: {},
+        image_url: null,
+        teams: [],
+        zone: null,
+        presentation_blocs_published_at: null,
     };
 }
+/** `get_last_13_months`: `YYYY-MM` of this month and the twelve before, oldest first. */
+function last13Months(now) {
+    return Array.from({ length: 13 }, (_, i) => {
+        const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 12 + i, 1));
+        return month.toISOString().slice(0, 7);
+    });
+}
+/**
+ * `Organization.get_metrics` as udata's jobs leave it: counters, and `*_by_months` for the last 13
+ * months (`get_stock_metrics`: the visible datasets created each month). No reuses, followers or
+ * dataservices here: their monthly series are never computed, so udata answers 0.
+ */
+function organizationMetrics(visible, members) {
+    const now = new Date();
+    const months = last13Months(now);
+    const zeros = () => Object.fromEntries(months.map((m) => [m, 0]));
+    const created = zeros();
+    const yearAgo = now.getTime() - 365 * 86_400_000;
+    for (const d of visible) {
+        const month = d.createdAt.toISOString().slice(0, 7);
+        if (d.createdAt.getTime() >= yearAgo && month in created)
+            created[month] = (created[month] ?? 0) + 1;
+    }
+    return {
+        dataservices: 0,
+        dataservices_by_months: 0,
+        datasets: visible.length,
+        datasets_by_months: created,
+        datasets_followers_by_months: zeros(),
+        datasets_reuses_by_months: zeros(),
+        members,
+        reuses: 0,
+        reuses_by_months: 0,
+        reuses_followers_by_months: 0,
+        followers: 0,
+        views: 0,
+    };
+}
+/** The `WithAccessType` fields of a dataset (v17). */
+function renderAccess(dataset) {
+    return {
+        access_type: dataset.accessType,
+        access_audiences: dataset.accessAudiences.map((a) => ({ ...a })),
+        authorization_request_url: dataset.authorizationRequestUrl,
+        access_type_reason_category: dataset.accessTypeReasonCategory,
+        access_type_reason: dataset.accessTypeReason,
+    };
+}
+/** Temporal and spatial coverage. */
+function renderCoverage(dataset) {
+    const { spatial, temporalCoverage } = dataset;
+    return {
+        temporal_coverage: temporalCoverage === null ? null : { ...temporalCoverage },
+        spatial: spatial === null
+            ? null
+            : { zones: [...spatial.zones], granularity: spatial.granularity, geom: null },
+    };
+}
+/** `Dataset.__metrics_keys__` (v17), all zero here. */
+const DATASET_METRICS = [
+    'discussions',
+    'discussions_open',
+    'reuses',
+    'reuses_by_months',
+    'dataservices',
+    'followers',
+    'followers_by_months',
+    'views',
+    'resources_downloads',
+];
 /**
  * `dataset_fields` of API v1 under its default mask (`DEFAULT_MASK` of `api_fields.py`, which
- * leaves out `community_resources`): the subset a publishing client can care about.
+ * leaves out `community_resources`), as udata v17 answers it.
  */
 function renderDataset(dataset, origin, dir, caller) {
     const owner = dataset.owner === null ? undefined : dir.users.get(dataset.owner);
     const org = dataset.organization === null ? undefined : dir.organization(dataset.organization);
+    const updated = lastUpdate(dataset);
     return {
         id: dataset.id,
         title: dataset.title,
-        acronym: null,
+        acronym: dataset.acronym,
         slug: dataset.slug,
         description: dataset.description,
         description_short: dataset.descriptionShort,
         created_at: isoDate(dataset.createdAt),
         last_modified: isoDate(dataset.lastModifiedInternal),
-        last_update: lastUpdate(dataset),
+        last_update: isoDate(updated),
         deleted: dataset.deleted === null ? null : isoDate(dataset.deleted),
         archived: dataset.archived === null ? null : isoDate(dataset.archived),
         featured: false,
@@ -13276,20 +13590,16 @@ function renderDataset(dataset, origin, dir, caller) {
         frequency: dataset.frequency,
         frequency_date: dataset.frequencyDate,
         extras: { ...dataset.extras },
-        metrics: { discussions: 0, followers: 0, reuses: 0, views: 0, resources_downloads: 0 },
+        metrics: Object.fromEntries(DATASET_METRICS.map((k) => [k, 0])),
         organization: org === undefined ? null : renderOrganizationRef(org, origin, caller),
         owner: owner === undefined ? null : renderUser(owner, origin),
-        temporal_coverage: dataset.temporalCoverage === null ? null : { ...dataset.temporalCoverage },
-        spatial: dataset.spatial === null
-            ? null
-            : {
-                zones: [...dataset.spatial.zones],
-                granularity: dataset.spatial.granularity,
-                geom: null,
-            },
+        schema: null,
+        ...renderCoverage(dataset),
         license: dataset.license ?? 'notspecified',
+        ...renderAccess(dataset),
         uri: `${origin}/api/1/datasets/${dataset.slug}/`,
         page: `${origin}/datasets/${dataset.slug}/`,
+        quality: renderQuality(dataset, updated),
         contact_points: [],
         harvest: null,
         internal: {
@@ -13305,7 +13615,7 @@ function renderDatasetRef(dataset, origin) {
         id: dataset.id,
         class: 'Dataset',
         title: dataset.title,
-        acronym: null,
+        acronym: dataset.acronym,
         uri: `${origin}/api/1/datasets/${dataset.slug}/`,
         page: `${origin}/datasets/${dataset.slug}/`,
     };
@@ -13517,13 +13827,26 @@ function choice(value, choices, errors, key) {
         return value;
     return undefined;
 }
-function validUrl(value) {
+const ALLOWED_SCHEMES = ['http', 'https', 'ftp', 'ftps'];
+/**
+ * `udata/uris.py` `validate` (`URLS_ALLOWED_SCHEMES`): the error message for a URL, or undefined
+ * when it is accepted. Hosts, TLDs and private addresses are not checked here (see the README).
+ */
+function urlProblem(url) {
+    let scheme;
     try {
-        return ['http:', 'https:', 'ftp:', 'ftps:'].includes(new URL(value).protocol);
+        const parsed = new URL(url);
+        if (!/^[a-z0-9.-]*:\/\//i.test(url) || parsed.host === '')
+            return MESSAGES.invalidUrl(url);
+        scheme = parsed.protocol.slice(0, -1).toLowerCase();
     }
     catch {
-        return false;
+        return MESSAGES.invalidUrl(url);
     }
+    if (ALLOWED_SCHEMES.includes(scheme))
+        return undefined;
+    const reason = `Invalid scheme ${scheme}, allowed schemes: ${ALLOWED_SCHEMES.join(', ')}`;
+    return MESSAGES.invalidUrl(url, reason);
 }
 function parseChecksum(value, errors) {
     if (value === null)
@@ -13573,12 +13896,15 @@ function parseSchema(value, errors) {
     return schema;
 }
 function parseUrl(url, errors) {
-    if (isBlank(url))
+    if (isBlank(url)) {
         errors['url'] = [MESSAGES.required];
-    else if (typeof url !== 'string' || !validUrl(url.trim()))
-        errors['url'] = [MESSAGES.invalidUrl];
-    else
-        return url.trim();
+        return undefined;
+    }
+    const text = typeof url === 'string' ? url.trim() : String(url);
+    const problem = urlProblem(text);
+    if (problem === undefined)
+        return text;
+    errors['url'] = [problem];
     return undefined;
 }
 function parseFilesize(value, errors) {
@@ -13671,909 +13997,7 @@ function applyResourceForm(resource, values, protectedFields) {
     if (values.schema !== undefined)
         resource.schema = values.schema;
 }
-/** A date or datetime udata's `DateField`/`DateTimeField` would parse. */
-function forms_parseDate(value) {
-    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value))
-        return undefined;
-    const date = new Date(value);
-    return Number.isNaN(date.getTime()) ? undefined : date;
-}
-const TAG_MIN = 3;
-const TAG_MAX = 96;
-function parsePrivate(value, errors) {
-    if (value === null || typeof value === 'boolean')
-        return value === true;
-    errors['private'] = ['Not a valid boolean value.'];
-    return undefined;
-}
-function parseTags(raw, errors) {
-    const list = raw === null ? [] : typeof raw === 'string' ? raw.split(',') : raw;
-    if (!Array.isArray(list) || !list.every((t) => typeof t === 'string')) {
-        errors['tags'] = ['Tags must be a list of strings.'];
-        return undefined;
-    }
-    const tags = list.map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
-    const bad = tags.find((t) => t.length < TAG_MIN || t.length > TAG_MAX);
-    if (bad === undefined)
-        return [...new Set(tags)];
-    errors['tags'] = [`Tag "${bad}" must be between ${TAG_MIN} and ${TAG_MAX} characters long.`];
-    return undefined;
-}
-function parseFrequency(value, errors) {
-    if (value === null || value === '')
-        return 'unknown';
-    if (typeof value === 'string' && FREQUENCY_IDS.has(value))
-        return value;
-    errors['frequency'] = [MESSAGES.notAChoice];
-    return undefined;
-}
-function parseLicense(value, errors) {
-    if (value === null || value === '')
-        return null;
-    if (typeof value === 'string' && LICENSE_IDS.has(value))
-        return value;
-    errors['license'] = [MESSAGES.notAChoice];
-    return undefined;
-}
-/** A `DateTimeField`: an ISO date or datetime, `null` clears. */
-function dateTimeField(key) {
-    return (value, errors) => {
-        if (value === null)
-            return null;
-        const date = forms_parseDate(value);
-        if (date !== undefined)
-            return date.toISOString().replace('Z', '+00:00');
-        errors[key] = ['Not a valid datetime value.'];
-        return undefined;
-    };
-}
-function parseTemporalCoverage(value, errors) {
-    if (value === null)
-        return null;
-    const end = isPlainObject(value) ? value['end'] : undefined;
-    if (isPlainObject(value) &&
-        forms_parseDate(value['start']) !== undefined &&
-        (end === undefined || end === null || forms_parseDate(end) !== undefined)) {
-        const day = (v) => forms_parseDate(v).toISOString().slice(0, 10);
-        return { start: day(value['start']), end: end === undefined || end === null ? null : day(end) };
-    }
-    errors['temporal_coverage'] = { start: ['Not a valid date value.'] };
-    return undefined;
-}
-function parseSpatial(value, errors) {
-    if (value === null)
-        return null;
-    const zones = isPlainObject(value) ? value['zones'] : undefined;
-    if (isPlainObject(value) &&
-        (zones === undefined || (Array.isArray(zones) && zones.every((z) => typeof z === 'string')))) {
-        return {
-            zones: [...(zones ?? [])],
-            granularity: typeof value['granularity'] === 'string' ? value['granularity'] : null,
-        };
-    }
-    errors['spatial'] = ['Invalid spatial coverage.'];
-    return undefined;
-}
-/** Body key, parser, values key (when it differs). */
-const DATASET_FIELDS = [
-    ['title', (v, e) => requiredString(v, TITLE_SIZE_LIMIT, e, 'title')],
-    ['description', (v, e) => requiredString(v, DESCRIPTION_SIZE_LIMIT, e, 'description')],
-    [
-        'description_short',
-        (v, e) => optionalString(v, DESCRIPTION_SHORT_SIZE_LIMIT, e, 'description_short'),
-        'descriptionShort',
-    ],
-    ['private', parsePrivate],
-    ['tags', parseTags],
-    ['frequency', parseFrequency],
-    ['license', parseLicense],
-    ['frequency_date', dateTimeField('frequency_date'), 'frequencyDate'],
-    ['temporal_coverage', parseTemporalCoverage, 'temporalCoverage'],
-    ['spatial', parseSpatial],
-    ['archived', dateTimeField('archived')],
-    ['extras', parseExtras],
-];
-/** `DatasetForm` for the fields a publisher touches; `resources` and `deleted` are the caller's. */
-function parseDatasetForm(body) {
-    const errors = {};
-    return { values: parseFields(body, DATASET_FIELDS, errors), errors };
-}
 
-;// CONCATENATED MODULE: ./emulator/api.ts
-
-
-
-
-
-
-// ---------------------------------------------------------------------------------------------
-// Guards, in the order udata applies them: `@api.secure`, then the view's own checks.
-/** `@api.secure` without credentials: Werkzeug's 401 text (docs/udata-protocol.md §2.2). */
-function requireUser(ctx) {
-    if (ctx.user === undefined)
-        throw abort(401, WERKZEUG.unauthorized);
-    return ctx.user;
-}
-function requireDataset(ctx) {
-    if (ctx.dataset === undefined)
-        throw new Error('route without {dataset}');
-    return ctx.dataset;
-}
-/** `dataset.permissions[...].test()` → 403 (docs/udata-protocol.md §2.3). */
-function requirePermission(ctx, env, dataset) {
-    if (!permissionsFor(dataset, ctx.user, env.store).edit)
-        throw abort(403, MESSAGES.forbidden);
-}
-/**
- * Read endpoints (`if not dataset.permissions["read"].can()`): a deleted public dataset is 410 to
- * those who cannot read it, a private one 404; its owner reads it, `deleted` set (docs/udata-protocol.md §2.4).
- */
-function requireVisible(ctx, env, dataset) {
-    if (canRead(dataset, ctx.user, env.store))
-        return;
-    if (!dataset.private && dataset.deleted !== null)
-        throw abort(410, MESSAGES.datasetDeleted);
-    throw abort(404, WERKZEUG.notFound);
-}
-/** `get_resource_or_404`. */
-function requireResource(dataset, rid) {
-    const resource = dataset.resources.find((r) => r.id === rid);
-    if (resource === undefined)
-        throw abort(404, MESSAGES.resourceMissing);
-    return resource;
-}
-function datasetReply(ctx, env, dataset, status = 200) {
-    return json(status, renderDataset(dataset, env.origin(), env.store, ctx.user), true);
-}
-function api_has(body, key) {
-    return Object.prototype.hasOwnProperty.call(body, key);
-}
-/** Delete a stored file unless another resource still points at it. */
-async function releaseStoredFile(env, fsFilename) {
-    if (fsFilename === null)
-        return;
-    if (!env.store.fileInUse(fsFilename))
-        await env.storage.deleteStatic(fsFilename);
-}
-// ---------------------------------------------------------------------------------------------
-// Reference lists
-async function getExtensions(_ctx, env) {
-    return json(200, [...env.extensions].sort());
-}
-async function getResourceTypes() {
-    return json(200, RESOURCE_TYPES.map((t) => ({ ...t })));
-}
-async function getFrequencies() {
-    return json(200, FREQUENCIES.map((f) => ({ ...f })));
-}
-async function getLicenses() {
-    return json(200, LICENSES.map((l) => ({ ...l })));
-}
-/**
- * `GET /api/1/datasets/r/{rid}` → 302 to the url (`resource.url.strip()`) of a dataset's resource or
- * else of a community resource (`get_resource`), no visibility check (docs/udata-protocol.md §8).
- */
-async function resourceRedirect(ctx, env) {
-    const found = ctx.rid === undefined ? undefined : env.store.findAnyResource(ctx.rid);
-    if (found === undefined)
-        throw abort(404, MESSAGES.resourceNotFound);
-    return empty(302, { location: found.url.trim() });
-}
-async function getMe(ctx, env) {
-    const user = requireUser(ctx);
-    return json(200, renderMe(user, env.origin(), env.store.organizationsOf(user.id)), true);
-}
-// ---------------------------------------------------------------------------------------------
-// Datasets
-async function getDataset(ctx, env) {
-    const dataset = requireDataset(ctx);
-    requireVisible(ctx, env, dataset);
-    return datasetReply(ctx, env, dataset);
-}
-/** Copy a parsed `DatasetForm` onto a dataset (a new title renames the slug, see `Store.retitle`). */
-function applyDatasetValues(env, dataset, values) {
-    if (values.title !== undefined)
-        env.store.retitle(dataset, values.title);
-    if (values.description !== undefined)
-        dataset.description = values.description;
-    if (values.descriptionShort !== undefined)
-        dataset.descriptionShort = values.descriptionShort;
-    if (values.private !== undefined)
-        dataset.private = values.private;
-    if (values.tags !== undefined)
-        dataset.tags = values.tags;
-    if (values.frequency !== undefined)
-        dataset.frequency = values.frequency;
-    if (values.license !== undefined)
-        dataset.license = values.license;
-    if (values.frequencyDate !== undefined)
-        dataset.frequencyDate = values.frequencyDate;
-    if (values.temporalCoverage !== undefined)
-        dataset.temporalCoverage = values.temporalCoverage;
-    if (values.spatial !== undefined)
-        dataset.spatial = values.spatial;
-    if (values.extras !== undefined)
-        dataset.extras = values.extras;
-    if (values.archived !== undefined)
-        dataset.archived = values.archived === null ? null : new Date(values.archived);
-}
-/** `NestedModelList.populate_obj`: matched by id, unknown ids get new ones, omitted ones go. */
-function replaceResources(env, dataset, replacement, now) {
-    const protectedFields = env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT;
-    dataset.resources = replacement.map(({ existing, values: entry }) => {
-        if (existing === undefined)
-            return newResource(entry, now);
-        applyResourceForm(existing, entry, protectedFields);
-        return existing;
-    });
-}
-/** `PUT /datasets/{dataset}/` (docs/udata-protocol.md §6.3). */
-async function putDataset(ctx, env) {
-    requireUser(ctx);
-    const dataset = requireDataset(ctx);
-    const body = await readJsonObject(ctx);
-    const restoring = api_has(body, 'deleted') && body['deleted'] === null;
-    if (dataset.deleted !== null && !restoring)
-        throw abort(410, MESSAGES.datasetDeleted);
-    requirePermission(ctx, env, dataset);
-    const { values, errors } = parseDatasetForm(body);
-    const replacement = api_has(body, 'resources')
-        ? parseResourceList(body['resources'], dataset, errors)
-        : undefined;
-    if (Object.keys(errors).length > 0)
-        throw formErrors(errors);
-    const now = new Date();
-    applyDatasetValues(env, dataset, values);
-    if (restoring)
-        dataset.deleted = null;
-    if (replacement !== undefined)
-        replaceResources(env, dataset, replacement, now);
-    dataset.lastModifiedInternal = now;
-    return datasetReply(ctx, env, dataset);
-}
-/** The `resources` key of a dataset form: entries matched to the dataset's resources by id. */
-function parseResourceList(raw, dataset, errors) {
-    if (!Array.isArray(raw)) {
-        errors['resources'] = ['Expected a list of resources.'];
-        return undefined;
-    }
-    const entryErrors = [];
-    const parsed = raw.map((item) => {
-        if (!isPlainObject(item)) {
-            entryErrors.push({ resource: ['Expected an object.'] });
-            return { existing: undefined, values: {} };
-        }
-        const id = typeof item['id'] === 'string' ? item['id'].toLowerCase() : undefined;
-        const existing = dataset?.resources.find((r) => r.id === id);
-        const { values, errors: itemErrors } = parseResourceForm(item, existing);
-        entryErrors.push(itemErrors);
-        return { existing, values };
-    });
-    if (entryErrors.some((e) => Object.keys(e).length > 0))
-        errors['resources'] = entryErrors;
-    return parsed;
-}
-function newResource(values, now) {
-    return {
-        id: (0,external_node_crypto_namespaceObject.randomUUID)(),
-        title: values.title ?? '',
-        description: values.description ?? null,
-        filetype: values.filetype ?? 'file',
-        type: values.type ?? 'other',
-        format: values.format ?? null,
-        url: values.url ?? '',
-        checksum: values.checksum ?? null,
-        filesize: values.filesize ?? null,
-        mime: values.mime ?? null,
-        extras: values.extras ?? {},
-        schema: values.schema ?? null,
-        createdAt: now,
-        lastModifiedInternal: now,
-        fsFilename: null,
-    };
-}
-async function deleteDataset(ctx, env) {
-    requireUser(ctx);
-    const dataset = requireDataset(ctx);
-    if (dataset.deleted !== null)
-        throw abort(410, MESSAGES.datasetDeleted);
-    requirePermission(ctx, env, dataset);
-    dataset.deleted = new Date();
-    return empty(204);
-}
-// ---------------------------------------------------------------------------------------------
-// Resources (API v1)
-/** `POST /datasets/{dataset}/resources/`: remote resources only (docs/udata-protocol.md §6.2). */
-async function postResource(ctx, env) {
-    requireUser(ctx);
-    const dataset = requireDataset(ctx);
-    requirePermission(ctx, env, dataset);
-    const body = await readJsonObject(ctx);
-    const { values, errors } = parseResourceForm(body, undefined);
-    if (Object.keys(errors).length > 0)
-        throw formErrors(errors);
-    if (values.filetype !== 'remote')
-        throw abort(400, MESSAGES.remoteOnly);
-    const now = new Date();
-    const resource = newResource(values, now);
-    dataset.resources.unshift(resource);
-    dataset.lastModifiedInternal = now;
-    env.analyser.resourceChanged(resource.id); // `add_resource` → `on_resource_added`
-    return json(201, renderResource(resource, env.origin(), env.store.tabularExploreUrl), true);
-}
-/** Python's `len()` and iteration of `request.json`: a list's items, a dict's keys, a string's characters. */
-function pythonItems(data) {
-    if (Array.isArray(data))
-        return data;
-    if (isPlainObject(data))
-        return Object.keys(data);
-    if (typeof data === 'string')
-        return [...data];
-    throw internalError(); // `len(None)`, `len(3)`: a TypeError, unhandled
-}
-/** A Python `set` of strings as `str()` prints it: `{'a', 'b'}`. */
-function pythonSet(items) {
-    return items.length === 0 ? 'set()' : `{${items.map((i) => `'${i}'`).join(', ')}}`;
-}
-/**
- * `PUT /datasets/{dataset}/resources/` (`ResourcesAPI.put`, docs/udata-protocol.md §6.4): the complete
- * list of ids (strings or `{"id": …}` objects, which may carry other fields: the entries go through
- * `ResourcesListForm`, so they update those resources too) in the new order. Checked in udata's
- * order: the count, an object without `id`, the exact set of ids. `last_modified` is left alone.
- */
-async function reorderResources(ctx, env) {
-    requireUser(ctx);
-    const dataset = requireDataset(ctx);
-    requirePermission(ctx, env, dataset);
-    const list = pythonItems(await readFlaskJson(ctx));
-    const total = dataset.resources.length;
-    if (list.length !== total)
-        throw abort(400, `All resources must be reordered, you provided ${list.length} out of ${total}`);
-    if (list.some((r) => isPlainObject(r) && !api_has(r, 'id')))
-        throw abort(400, "Each resource must have an 'id' field");
-    const given = new Set(list.map((r) => (isPlainObject(r) ? r['id'] : r)));
-    const ids = dataset.resources.map((r) => r.id);
-    if (given.size !== ids.length || ids.some((id) => !given.has(id))) {
-        throw abort(400, `Resource ids must match existing ones in dataset, ie: ${pythonSet(ids)}`);
-    }
-    const errors = {};
-    const entries = list.map((r) => (isPlainObject(r) ? r : { id: r }));
-    const parsed = parseResourceList(entries, dataset, errors);
-    if (errors['resources'] !== undefined)
-        throw new HttpError(400, { errors: errors['resources'] });
-    replaceResources(env, dataset, parsed, new Date());
-    return json(200, dataset.resources.map((r) => renderResource(r, env.origin(), env.store.tabularExploreUrl)), true);
-}
-async function getResource(ctx, env) {
-    const dataset = requireDataset(ctx);
-    requireVisible(ctx, env, dataset);
-    const resource = requireResource(dataset, ctx.rid);
-    return json(200, renderResource(resource, env.origin(), env.store.tabularExploreUrl), true);
-}
-/** `PUT /datasets/{dataset}/resources/{rid}/`: partial update (docs/udata-protocol.md §6.1). */
-async function putResource(ctx, env) {
-    requireUser(ctx);
-    const dataset = requireDataset(ctx);
-    requirePermission(ctx, env, dataset);
-    const resource = requireResource(dataset, ctx.rid);
-    const body = await readJsonObject(ctx);
-    const { values, errors } = parseResourceForm(body, resource);
-    if (Object.keys(errors).length > 0)
-        throw formErrors(errors);
-    if (values.filetype !== undefined && values.filetype !== resource.filetype)
-        throw abort(400, MESSAGES.filetypeChange);
-    applyResourceForm(resource, values, env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT);
-    const now = new Date();
-    resource.lastModifiedInternal = now;
-    dataset.lastModifiedInternal = now;
-    env.analyser.resourceChanged(resource.id); // `update_resource` → `on_resource_updated`
-    return json(200, renderResource(resource, env.origin(), env.store.tabularExploreUrl), true);
-}
-async function deleteResource(ctx, env) {
-    requireUser(ctx);
-    const dataset = requireDataset(ctx);
-    requirePermission(ctx, env, dataset);
-    const resource = requireResource(dataset, ctx.rid);
-    dataset.resources = dataset.resources.filter((r) => r !== resource);
-    dataset.lastModifiedInternal = new Date();
-    await releaseStoredFile(env, resource.fsFilename);
-    return empty(204);
-}
-// ---------------------------------------------------------------------------------------------
-// API v2 helpers (docs/udata-protocol.md §1, §6.5)
-/** apiv2 `ResourceAPI.get`: a dataset's resource (visibility checked), else a community resource (not checked). */
-async function getResourceV2(ctx, env) {
-    const rid = ctx.rid ?? '';
-    const found = env.store.findResource(rid);
-    if (found !== undefined)
-        requireVisible(ctx, env, found.dataset);
-    const community = found === undefined ? env.store.getCommunityResource(rid) : undefined;
-    const resource = found?.resource ?? community;
-    if (resource === undefined)
-        throw abort(404, MESSAGES.resourceMissing);
-    const datasetId = found?.dataset.id ?? community?.dataset ?? null;
-    return json(200, {
-        resource: renderResource(resource, env.origin(), env.store.tabularExploreUrl),
-        dataset_id: datasetId,
-    }, true);
-}
-/** flask-restx reqparse `type=int` (docs/udata-protocol.md §2.4: "Input payload validation failed"). */
-function intArgument(raw, name) {
-    if (raw === null || raw === undefined)
-        return undefined;
-    if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(raw)) {
-        throw new HttpError(400, {
-            errors: { [name]: `invalid literal for int() with base 10: '${raw}'` },
-            message: 'Input payload validation failed',
-        });
-    }
-    return Number(raw.replace(/_/g, ''));
-}
-async function listResourcesV2(ctx, env) {
-    const dataset = requireDataset(ctx);
-    requireVisible(ctx, env, dataset);
-    const page = Math.max(1, intArgument(ctx.query.get('page'), 'page') ?? 1);
-    const pageSize = Math.max(1, intArgument(ctx.query.get('page_size'), 'page_size') ?? 50);
-    const type = ctx.query.get('type');
-    const q = ctx.query.get('q')?.toLowerCase();
-    const matching = dataset.resources.filter((r) => (type === null || type === '' || r.type === type) &&
-        (q === undefined || q === '' || r.title.toLowerCase().includes(q)));
-    const pageUrl = (n) => {
-        const params = new URLSearchParams(ctx.query);
-        params.set('page', String(n));
-        params.set('page_size', String(pageSize));
-        return `${env.origin()}${ctx.pathname}?${params.toString()}`;
-    };
-    const start = (page - 1) * pageSize;
-    return json(200, {
-        data: matching
-            .slice(start, start + pageSize)
-            .map((r) => renderResource(r, env.origin(), env.store.tabularExploreUrl)),
-        next_page: start + pageSize < matching.length ? pageUrl(page + 1) : null,
-        page,
-        page_size: pageSize,
-        previous_page: page > 1 ? pageUrl(page - 1) : null,
-        total: matching.length,
-    }, true);
-}
-/**
- * The v2 extras endpoints check, in order: the payload shape (400), `deleted` (410, even for the
- * owner), the permission (403), the resource (404).
- */
-async function extrasPayload(ctx, env, dataset, check, message) {
-    requireUser(ctx);
-    const data = await readFlaskJson(ctx);
-    if (!check(data))
-        throw abort(400, message);
-    if (dataset.deleted !== null)
-        throw abort(410, MESSAGES.datasetDeleted);
-    requirePermission(ctx, env, dataset);
-    return data;
-}
-const isList = (data) => Array.isArray(data);
-/** Merge: `null` deletes a key (`update_resource_extras`, no `last_modified` bump). */
-function mergeExtras(extras, data) {
-    const merged = { ...extras };
-    for (const [key, value] of Object.entries(data)) {
-        if (value === null)
-            delete merged[key];
-        else
-            merged[key] = value;
-    }
-    return merged;
-}
-async function putDatasetExtras(ctx, env) {
-    const dataset = requireDataset(ctx);
-    const data = await extrasPayload(ctx, env, dataset, isPlainObject, 'Wrong payload format, dict expected');
-    dataset.extras = mergeExtras(dataset.extras, data);
-    return json(200, { ...dataset.extras });
-}
-/** Dataset extras: unknown keys are ignored (`except KeyError: pass`). */
-async function deleteDatasetExtras(ctx, env) {
-    const dataset = requireDataset(ctx);
-    const keys = await extrasPayload(ctx, env, dataset, isList, 'Wrong payload format, list expected');
-    const remaining = { ...dataset.extras };
-    for (const key of keys)
-        if (typeof key === 'string')
-            delete remaining[key];
-    dataset.extras = remaining;
-    return empty(204);
-}
-/** `GET /api/2/datasets/{dataset}/resources/{rid}/extras/`: the read checks of a resource GET. */
-async function getResourceExtras(ctx, env) {
-    const dataset = requireDataset(ctx);
-    requireVisible(ctx, env, dataset);
-    return json(200, { ...requireResource(dataset, ctx.rid).extras });
-}
-async function putResourceExtras(ctx, env) {
-    const dataset = requireDataset(ctx);
-    const data = await extrasPayload(ctx, env, dataset, isPlainObject, 'Wrong payload format, dict expected');
-    const resource = requireResource(dataset, ctx.rid);
-    resource.extras = mergeExtras(resource.extras, data);
-    return json(200, { ...resource.extras });
-}
-/** Resource extras: an unknown key is a 404 and nothing is removed. */
-async function deleteResourceExtras(ctx, env) {
-    const dataset = requireDataset(ctx);
-    const keys = await extrasPayload(ctx, env, dataset, isList, 'Wrong payload format, list expected');
-    const resource = requireResource(dataset, ctx.rid);
-    const remaining = { ...resource.extras };
-    for (const key of keys) {
-        if (typeof key !== 'string' || !api_has(remaining, key))
-            throw abort(404, 'Key not found in existing extras');
-        delete remaining[key];
-    }
-    resource.extras = remaining;
-    return empty(204);
-}
-
-;// CONCATENATED MODULE: ./emulator/accounts.ts
-
-
-
-
-
-
-/**
- * What a publishing script calls before uploading (udata `DatasetListAPI`, `OrganizationAPI`,
- * `OrgDatasetsAPI`, `MyDatasetsAPI`): create a dataset as oneself or as an organization, read
- * organizations and one's datasets.
- */
-function accounts_has(body, key) {
-    return Object.prototype.hasOwnProperty.call(body, key);
-}
-/**
- * `CurrentUserField` (`owner`, default the caller, only oneself) and `PublishAsField`
- * (`organization`, which the caller must belong to, and which then clears the owner).
- */
-function parsePublisher(body, user, env, errors) {
-    const ownerId = body['owner'] === null ? undefined : referencedId(body['owner']);
-    if (ownerId !== undefined && !OBJECT_ID.test(ownerId))
-        errors['owner'] = [`Unsupported identifier: ${ownerId}`];
-    else if (ownerId !== undefined && !env.store.users.has(ownerId))
-        errors['owner'] = ['User does not exists'];
-    else if (ownerId !== undefined && ownerId !== user.id)
-        errors['owner'] = ['You can only set yourself as owner'];
-    const orgId = referencedId(body['organization']);
-    if (orgId === undefined)
-        return { owner: user.id };
-    const org = env.store.organizations.find((o) => o.id === orgId);
-    if (!OBJECT_ID.test(orgId))
-        errors['organization'] = [`Unsupported identifier: ${orgId}`];
-    else if (org === undefined)
-        errors['organization'] = ['Organization does not exists'];
-    else if (!isMember(org, user))
-        errors['organization'] = ['Permission denied for this organization'];
-    return { organization: orgId };
-}
-/** `POST /api/1/datasets/` (`DatasetListAPI.post`): `DatasetForm` validated, 201 with the dataset. */
-async function postDataset(ctx, env) {
-    const user = requireUser(ctx);
-    const body = await readJsonObject(ctx);
-    const { values, errors } = parseDatasetForm(body);
-    for (const key of ['title', 'description'])
-        if (!accounts_has(body, key))
-            errors[key] = [MESSAGES.required];
-    const publisher = parsePublisher(body, user, env, errors);
-    const resources = accounts_has(body, 'resources')
-        ? parseResourceList(body['resources'], undefined, errors)
-        : undefined;
-    if (Object.keys(errors).length > 0)
-        throw formErrors(errors);
-    const dataset = env.store.addDataset({
-        ...publisher,
-        title: values.title,
-        description: values.description,
-    });
-    dataset.license = null; // `license` not given: none (rendered as `notspecified`)
-    applyDatasetValues(env, dataset, values);
-    if (resources !== undefined)
-        replaceResources(env, dataset, resources, dataset.createdAt);
-    return datasetReply(ctx, env, dataset, 201);
-}
-/** A v1 page (`dataset_page_fields`): `data`, `page`, `page_size`, `total`, `next_page`, `previous_page`. */
-function page(ctx, env, datasets) {
-    const number = Math.max(1, intArgument(ctx.query.get('page'), 'page') ?? 1);
-    const size = Math.max(1, intArgument(ctx.query.get('page_size'), 'page_size') ?? 20);
-    const link = (n) => {
-        const params = new URLSearchParams(ctx.query);
-        params.set('page', String(n));
-        return `${env.origin()}${ctx.pathname}?${params.toString()}`;
-    };
-    const start = (number - 1) * size;
-    return json(200, {
-        data: datasets
-            .slice(start, start + size)
-            .map((d) => renderDataset(d, env.origin(), env.store, ctx.user)),
-        next_page: start + size < datasets.length ? link(number + 1) : null,
-        page: number,
-        page_size: size,
-        previous_page: number > 1 ? link(number - 1) : null,
-        total: datasets.length,
-    }, true);
-}
-/** `GET /api/1/datasets/`: visible datasets (not private, deleted nor archived); `owner`, `organization`, `q` filters. */
-async function listDatasets(ctx, env) {
-    const owner = ctx.query.get('owner');
-    const organization = ctx.query.get('organization');
-    const q = ctx.query.get('q')?.toLowerCase();
-    const org = organization === null ? undefined : env.store.organization(organization);
-    const datasets = env.store.datasets.filter((d) => !d.private &&
-        d.deleted === null &&
-        d.archived === null &&
-        (owner === null || d.owner === owner) &&
-        (organization === null || d.organization === (org?.id ?? organization)) &&
-        (q === undefined || q === '' || d.title.toLowerCase().includes(q)));
-    return page(ctx, env, datasets);
-}
-/** `GET /api/1/me/datasets/`: every dataset the caller owns, private and deleted ones included (a list). */
-async function myDatasets(ctx, env) {
-    const user = requireUser(ctx);
-    const mine = env.store.datasets.filter((d) => d.owner === user.id);
-    return json(200, mine.map((d) => renderDataset(d, env.origin(), env.store, user)), true);
-}
-function requireOrganization(ctx) {
-    if (ctx.org === undefined)
-        throw abort(404, WERKZEUG.notFound);
-    return ctx.org;
-}
-/** `GET /api/1/organizations/{org}/`: 410 when deleted, except for its members. */
-async function getOrganization(ctx, env) {
-    const org = requireOrganization(ctx);
-    if (org.deleted !== null && !isMember(org, ctx.user))
-        throw abort(410, 'Organization has been deleted');
-    const count = env.store.datasets.filter((d) => d.organization === org.id && !d.private && d.deleted === null).length;
-    return json(200, renderOrganization(org, env.origin(), env.store, ctx.user, count), true);
-}
-/** `GET /api/1/organizations/{org}/datasets/`: its datasets, private ones only for members (a page). */
-async function organizationDatasets(ctx, env) {
-    const org = requireOrganization(ctx);
-    const member = isMember(org, ctx.user);
-    const datasets = env.store.datasets.filter((d) => d.organization === org.id &&
-        (member || !d.private) &&
-        (d.deleted === null || canRead(d, ctx.user, env.store)));
-    return page(ctx, env, datasets);
-}
-
-;// CONCATENATED MODULE: ./emulator/community.ts
-
-
-
-
-
-
-/**
- * Community resources (udata `CommunityResourcesAPI`, `CommunityResourceAPI` in
- * `udata/core/dataset/api.py`; `CommunityResourceForm` in `forms.py`; `CommunityResource` and
- * `ResourceEditPermission`): files or links a user publishes about a dataset they need not own.
- * Reading them needs no key and checks nothing (not even the dataset's visibility); writing them
- * needs the owner, or an admin or editor of the owning organization. The two upload endpoints are
- * in `upload.ts`.
- */
-function requireCommunity(ctx) {
-    if (ctx.community === undefined)
-        throw new Error('route without {community}');
-    return ctx.community;
-}
-/** `community.permissions["edit"|"delete"].test()` → 403. */
-function requireCommunityPermission(ctx, env, community) {
-    if (!communityPermission(community, ctx.user, env.store))
-        throw abort(403, MESSAGES.forbidden);
-}
-function communityReply(ctx, env, community, status = 200, extra = {}) {
-    return json(status, { ...renderCommunityResource(community, env.origin(), env.store, ctx.user), ...extra }, true);
-}
-// ---------------------------------------------------------------------------------------------
-// The list: `community_parser` (sort, page, page_size, organization, dataset, owner)
-/** flask-restx `inputs.positive` through reqparse: 400 "Input payload validation failed" with the argument's help. */
-function positiveArgument(raw, name, help, fallback) {
-    if (raw === null)
-        return fallback;
-    const invalid = (error) => new HttpError(400, {
-        errors: { [name]: `${help} ${error}` },
-        message: 'Input payload validation failed',
-    });
-    if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(raw))
-        throw invalid(`${raw} is not a valid integer`);
-    const value = Number(raw.replace(/_/g, ''));
-    if (value < 1)
-        throw invalid(`Invalid ${name}: ${value}. ${name} must be a positive integer`);
-    return value;
-}
-/**
- * A reference filter (`owner`, `dataset`, `organization`): MongoEngine turns it into an ObjectId, so
- * anything else (a slug) is its `ValidationError`, a 400 (`handle_validation_error`).
- */
-function objectIdFilter(raw) {
-    if (raw === null || raw === '')
-        return undefined;
-    if (!OBJECT_ID.test(raw)) {
-        throw new HttpError(400, {
-            errors: {},
-            message: `'${raw}' is not a valid ObjectId, it must be a 12-byte input or a 24-character hex string`,
-        });
-    }
-    return raw.toLowerCase();
-}
-const SORT_KEYS = {
-    created_at_internal: (c) => c.createdAt.getTime(),
-    last_modified_internal: (c) => c.lastModifiedInternal.getTime(),
-    title: (c) => c.title,
-    id: (c) => c.id,
-};
-/** `order_by(sort, "id")`: an unknown field sorts nothing (all equal), leaving the order to `id`. */
-function sorted(items, sort) {
-    const descending = sort.startsWith('-');
-    const key = SORT_KEYS[sort.replace(/^[-+]/, '')];
-    const compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-    return items.sort((a, b) => {
-        const first = key === undefined ? 0 : compare(key(a), key(b)) * (descending ? -1 : 1);
-        return first !== 0 ? first : compare(a.id, b.id);
-    });
-}
-/** `GET /api/1/datasets/community_resources/`: every community resource (no visibility check), paginated. */
-async function listCommunityResources(ctx, env) {
-    const sort = ctx.query.get('sort') ?? '-created_at_internal';
-    const page = positiveArgument(ctx.query.get('page'), 'page', 'The page to fetch', 1);
-    const pageSize = positiveArgument(ctx.query.get('page_size'), 'page_size', 'The page size to fetch', 20);
-    const organization = objectIdFilter(ctx.query.get('organization'));
-    const dataset = objectIdFilter(ctx.query.get('dataset'));
-    const owner = objectIdFilter(ctx.query.get('owner'));
-    const matching = sorted(env.store.communityResources.filter((c) => (owner === undefined || c.owner === owner) &&
-        (dataset === undefined || c.dataset === dataset) &&
-        (organization === undefined || c.organization === organization)), sort);
-    const start = (page - 1) * pageSize;
-    const items = matching.slice(start, start + pageSize);
-    if (items.length === 0 && page !== 1)
-        throw abort(404, WERKZEUG.notFound); // flask-mongoengine `Pagination`
-    const link = (n) => {
-        const params = new URLSearchParams(ctx.query);
-        params.set('page', String(n));
-        return `${env.origin()}${ctx.pathname}?${params.toString()}`;
-    };
-    return json(200, {
-        data: items.map((c) => renderCommunityResource(c, env.origin(), env.store, ctx.user)),
-        next_page: start + pageSize < matching.length ? link(page + 1) : null,
-        page,
-        page_size: pageSize,
-        previous_page: page > 1 ? link(page - 1) : null,
-        total: matching.length,
-    }, true);
-}
-function community_has(body, key) {
-    return Object.prototype.hasOwnProperty.call(body, key);
-}
-/** A `ModelFieldMixin` field: `clean_oid` then a lookup ("Unsupported identifier", "<Model> does not exists"). */
-function modelReference(body, key, model, exists, errors) {
-    const ref = referencedId(body[key]);
-    if (ref === undefined)
-        return undefined;
-    if (!OBJECT_ID.test(ref))
-        errors[key] = [`Unsupported identifier: ${ref}`];
-    else {
-        const found = exists(ref.toLowerCase());
-        if (found !== undefined)
-            return found;
-        errors[key] = [`${model} does not exists`];
-    }
-    return undefined;
-}
-/**
- * `CurrentUserField` (`owner`: defaults to the caller on creation, cannot change afterwards, only
- * oneself) and `PublishAsField` (`organization`: one the caller belongs to; sending the key clears the
- * owner; left out, an organization-owned resource stays so unless an owner is given). An existing
- * organization cannot be swapped for another ("Please use transfer feature").
- */
-function community_parsePublisher(body, existing, user, env, errors) {
-    const userExists = (id) => (env.store.users.has(id) ? id : undefined);
-    const orgExists = (id) => env.store.organizations.find((o) => o.id === id)?.id;
-    let owner = (body['owner'] === null
-        ? undefined
-        : modelReference(body, 'owner', 'User', userExists, errors)) ??
-        (existing === undefined ? user.id : existing.owner);
-    if (existing?.owner != null && owner !== existing.owner)
-        errors['owner'] = ['Cannot change owner after creation. Please use transfer feature.'];
-    else if (owner !== null && owner !== user.id)
-        errors['owner'] = ['You can only set yourself as owner'];
-    let organization = modelReference(body, 'organization', 'Organization', orgExists, errors) ??
-        existing?.organization ??
-        null;
-    const org = organization === null ? undefined : env.store.organization(organization);
-    if (existing?.organization != null && organization !== existing.organization) {
-        errors['organization'] = ['Cannot change owner after creation. Please use transfer feature.'];
-    }
-    else if (org !== undefined && !isMember(org, user))
-        errors['organization'] = ['Permission denied for this organization'];
-    if (community_has(body, 'organization'))
-        owner = null;
-    else if (existing?.organization == null || owner !== null)
-        organization = null;
-    return { owner, organization };
-}
-function parseCommunityForm(body, existing, user, env) {
-    const { values, errors } = parseResourceForm(body, existing);
-    const datasetExists = (id) => env.store.datasets.find((d) => d.id === id)?.id;
-    const dataset = modelReference(body, 'dataset', 'Dataset', datasetExists, errors) ??
-        existing?.dataset ??
-        undefined;
-    return {
-        values: {
-            ...values,
-            ...(dataset !== undefined ? { dataset } : {}),
-            ...community_parsePublisher(body, existing, user, env, errors),
-        },
-        errors,
-    };
-}
-/** The API sets the caller as owner when the form left neither owner nor organization. */
-function applyPublisher(community, values, user) {
-    community.owner = values.owner;
-    community.organization = values.organization;
-    if (community.organization === null && community.owner === null)
-        community.owner = user.id;
-}
-// ---------------------------------------------------------------------------------------------
-// Views
-/** `POST /api/1/datasets/community_resources/`: remote community resources only, `dataset` required. */
-async function postCommunityResource(ctx, env) {
-    const user = requireUser(ctx);
-    const body = await readJsonObject(ctx);
-    const { values, errors } = parseCommunityForm(body, undefined, user, env);
-    if (Object.keys(errors).length > 0)
-        throw formErrors(errors);
-    if (values.filetype !== 'remote')
-        throw abort(400, 'This endpoint only supports remote community resources');
-    if (values.dataset === undefined)
-        throw new HttpError(400, { errors: { dataset: 'A dataset identifier is required' } });
-    const community = {
-        ...newResource(values, new Date()),
-        dataset: values.dataset,
-        owner: null,
-        organization: null,
-    };
-    applyPublisher(community, values, user);
-    env.store.communityResources.push(community);
-    return communityReply(ctx, env, community, 201);
-}
-async function getCommunityResource(ctx, env) {
-    return communityReply(ctx, env, requireCommunity(ctx));
-}
-/**
- * `PUT /api/1/datasets/community_resources/{community}/`: a partial update like a resource's (absent
- * keys kept, hosted-file fields protected), but without the resource PUT's extras: no "Cannot modify
- * filetype" check (a remote one may become `file`), and `"checksum": null` / `"schema": null` clear
- * nothing (udata's workaround for `populate_obj` is in `ResourceAPI.put` only). `dataset` may change.
- */
-async function putCommunityResource(ctx, env) {
-    const user = requireUser(ctx);
-    const community = requireCommunity(ctx);
-    requireCommunityPermission(ctx, env, community);
-    const body = await readJsonObject(ctx);
-    const { values, errors } = parseCommunityForm(body, community, user, env);
-    if (Object.keys(errors).length > 0)
-        throw formErrors(errors);
-    const { checksum, schema, ...rest } = values;
-    applyResourceForm(community, { ...rest, ...(checksum !== null ? { checksum } : {}), ...(schema !== null ? { schema } : {}) }, env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT);
-    if (values.dataset !== undefined)
-        community.dataset = values.dataset;
-    applyPublisher(community, values, user);
-    community.lastModifiedInternal = new Date();
-    return communityReply(ctx, env, community);
-}
-/** `DELETE …/community_resources/{community}/`: 204, its stored file deleted. */
-async function deleteCommunityResource(ctx, env) {
-    requireUser(ctx);
-    const community = requireCommunity(ctx);
-    requireCommunityPermission(ctx, env, community);
-    const list = env.store.communityResources;
-    list.splice(list.indexOf(community), 1);
-    await releaseStoredFile(env, community.fsFilename);
-    return empty(204);
-}
-
-// EXTERNAL MODULE: ./node_modules/busboy/lib/index.js
-var lib = __nccwpck_require__(680);
-var lib_default = /*#__PURE__*/__nccwpck_require__.n(lib);
 ;// CONCATENATED MODULE: ./node_modules/any-ascii/block.js
 function block(blockNum) {
 switch (blockNum) {
@@ -15339,6 +14763,13 @@ function normalizeFilename(name) {
 function normalize_slugify(title) {
     return awesomeSlugify(title, '', 255);
 }
+/**
+ * A dataset tag (`udata/tags.py` `slug`): awesome-slugify's default `slugify` of the lower-cased
+ * text, with no safe character (`Eau Potable` → `eau-potable`, `a_b.c` → `a-b-c`).
+ */
+function tagSlug(tag) {
+    return awesomeSlugify(tag.toLowerCase(), '');
+}
 /** Python's `os.path.splitext` on a base name: a leading run of dots is not an extension. */
 function splitext(name) {
     const dot = name.lastIndexOf('.');
@@ -15385,6 +14816,1117 @@ const ARCHIVE_EXTENSIONS = new Set([
     'bz2',
 ]);
 
+;// CONCATENATED MODULE: ./emulator/dataset-form.ts
+
+
+
+
+/**
+ * udata's `DatasetForm` (`udata/core/dataset/forms.py`) as `api.validate` runs it on a JSON body:
+ * wtforms-json flattens the body, every field of the form is then processed, present in the body
+ * or not. Most fields keep the stored value when their key is absent, but not all:
+ *
+ * - `tags` (`udata/forms/fields.py` `TagField.process_formdata`) becomes `[]` and
+ *   `temporal_coverage` (`DateRangeField`) null when absent;
+ * - `private`: v17's `BooleanField` keeps it when absent (its `process_formdata` returns early);
+ *   v7's (WTForms' own) resets it to false, which `legacy` follows;
+ * - an empty body `{}` is no form data at all (`from_json` passes `None`): nothing changes.
+ *
+ * An explicit `null` is wtforms-json's "no value" (the field's data set to None), an empty string
+ * goes through the field's own parsing (`StringField`s store None for it, `EmptyNone`).
+ */
+/** The stored value stays (e.g. `spatial: null`, a `FormField`, which null cannot clear). */
+const KEEP = Symbol('keep');
+const ISO_DATE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/;
+/**
+ * dateutil's `parse` on the shapes a client sends: ISO dates and datetimes, with an offset or not
+ * (a naive one is stored as UTC, as udata does).
+ */
+function dataset_form_parseDate(value) {
+    const match = ISO_DATE.exec(value.trim());
+    if (match === null)
+        return undefined;
+    const [, day, time, offset] = match;
+    const date = new Date(`${day}T${time ?? '00:00:00'}${offset ?? 'Z'}`);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+}
+/** dateutil's `ParserError`: WTForms keeps its first argument, the unformatted message. */
+function dateError(value) {
+    return value.trim() === '' ? 'String does not contain a date: %s' : 'Unknown string format: %s';
+}
+/** `DateTimeField.process_formdata`: a string is parsed (null clears, `''` is an error). */
+function dateTimeField(key) {
+    return (value, errors) => {
+        if (value === null)
+            return null;
+        const date = typeof value === 'string' ? dataset_form_parseDate(value) : undefined;
+        if (date !== undefined)
+            return isoDate(date);
+        errors[key] = [dateError(typeof value === 'string' ? value : 'x')];
+        return undefined;
+    };
+}
+const TAG_MIN = 3;
+const TAG_MAX = 96;
+/**
+ * `TagField`: several values are slugified one by one (`tags.slug`); a single one is a
+ * comma-separated list (`tags.tags_list`, blanks dropped, duplicates merged); then each slug must
+ * be 3 to 96 characters long (`pre_validate`). The model stores them sorted and unique
+ * (`TagListField.clean`).
+ */
+function parseTags(raw, errors) {
+    if (raw === null || raw === '')
+        return [];
+    const values = Array.isArray(raw) ? raw : [raw];
+    if (!values.every((v) => typeof v === 'string'))
+        throw internalError(); // `value.lower()` on a non-string
+    const first = values[0];
+    const tags = values.length > 1
+        ? values.map(tagSlug)
+        : first === undefined
+            ? []
+            : [
+                ...new Set(first
+                    .split(',')
+                    .filter((t) => t.trim() !== '')
+                    .map(tagSlug)),
+            ];
+    const bad = tags.find((t) => t.length < TAG_MIN || t.length > TAG_MAX);
+    if (bad === undefined)
+        return [...new Set(tags)].sort();
+    errors['tags'] = [`Tag "${bad}" must be between ${TAG_MIN} and ${TAG_MAX} characters long.`];
+    return undefined;
+}
+/** v17's `BooleanField`: `False`, `"false"`, `""` (and 0, equal to False in Python) are false, anything else true. */
+function parsePrivate(value) {
+    return !(value === null || value === false || value === 'false' || value === '' || value === 0);
+}
+/**
+ * `frequency`: a `SelectField` whose preprocessor builds an `UpdateFrequency` (v17): an unknown id,
+ * `''` included, is a `ValueError` that skips the form and answers `{"message": "'x' is not a valid
+ * UpdateFrequency"}`; former ids are mapped to their successor. v7: an unknown id is "Not a valid
+ * choice.", `''` fails on save (500).
+ */
+function parseFrequency(value, errors, ctx) {
+    if (value === null)
+        return 'unknown';
+    const id = typeof value === 'string' ? value : JSON.stringify(value);
+    if (ctx.legacy) {
+        if (id === '')
+            throw internalError();
+        if (LEGACY_FREQUENCY_IDS.has(id))
+            return id;
+        if (LEGACY_FREQUENCY_ALIASES[id] !== undefined)
+            return LEGACY_FREQUENCY_ALIASES[id];
+        errors['frequency'] = [MESSAGES.notAChoice];
+        return undefined;
+    }
+    if (FREQUENCY_IDS.has(id))
+        return id;
+    if (FREQUENCY_ALIASES[id] !== undefined)
+        return FREQUENCY_ALIASES[id];
+    throw abort(400, `'${id}' is not a valid UpdateFrequency`);
+}
+/** `ModelSelectField(allow_blank=True)`: an unknown id, `''` or null is no license (rendered `notspecified`). */
+function parseLicense(value) {
+    return typeof value === 'string' && LICENSE_IDS.has(value) ? value : null;
+}
+/** A `StringField` (`EmptyNone`): `''` and null store None. */
+function emptyNone(key, max) {
+    return (value, errors) => {
+        const text = optionalString(value, max, errors, key);
+        return text === '' ? null : text;
+    };
+}
+/**
+ * A `SelectField` with `validators.optional()` over a model field with choices: an unknown value is
+ * the form's "Not a valid choice."; `''` passes the form and fails MongoEngine's validation on save.
+ */
+function choiceField(key, choices, onNull) {
+    return (value, errors, ctx) => {
+        if (value === null)
+            return onNull;
+        if (value === '') {
+            ctx.modelErrors[key] =
+                key === 'access_type'
+                    ? `Value must be one of [${choices.map((c) => `<AccessType.${c.toUpperCase()}: '${c}'>`).join(', ')}]`
+                    : `Value must be one of [${choices.map((c) => `'${c}'`).join(', ')}]`;
+            return KEEP;
+        }
+        if (typeof value === 'string' && choices.includes(value))
+            return value;
+        errors[key] = [MESSAGES.notAChoice];
+        return undefined;
+    };
+}
+/**
+ * `DateRangeField`: `"start - end"` or `{start, end?}` (strings); `''`, `{}` and null clear it; an
+ * object without `start` is "Unable to parse date range".
+ */
+function parseTemporalCoverage(value, errors) {
+    if (value === null || value === '' || (isPlainObject(value) && Object.keys(value).length === 0))
+        return null;
+    let start;
+    let end;
+    if (typeof value === 'string') {
+        const parts = value.split(' - ');
+        if (parts.length !== 2) {
+            errors['temporal_coverage'] = [
+                `not enough values to unpack (expected 2, got ${parts.length})`,
+            ];
+            return undefined;
+        }
+        ;
+        [start, end] = parts;
+    }
+    else if (isPlainObject(value) && 'start' in value) {
+        ;
+        ({ start, end } = value);
+        if (typeof start !== 'string' || (end && typeof end !== 'string')) {
+            errors['temporal_coverage'] = ['Date must be a string'];
+            return undefined;
+        }
+    }
+    else {
+        errors['temporal_coverage'] = ['Unable to parse date range'];
+        return undefined;
+    }
+    const day = (text) => dataset_form_parseDate(text)?.toISOString().slice(0, 10);
+    const from = day(start);
+    const to = typeof end === 'string' && end !== '' ? day(end) : null;
+    if (from !== undefined && to !== undefined)
+        return { start: from, end: to };
+    errors['temporal_coverage'] = [dateError(from === undefined ? start : 'x')];
+    return undefined;
+}
+/**
+ * `SpatialCoverageField`, a `FormField`: only an object changes it (null or a string leave it as it
+ * is); a key it lacks keeps the stored one, else the defaults (`zones: []`, `granularity: "other"`).
+ * Zones and granularities are not checked against a geographic referential here.
+ */
+function parseSpatial(value, errors, ctx) {
+    if (!isPlainObject(value))
+        return KEEP;
+    const stored = ctx.existing?.spatial ?? null;
+    const zones = value['zones'];
+    if (zones !== undefined && !(Array.isArray(zones) && zones.every((z) => typeof z === 'string'))) {
+        errors['spatial'] = { zones: ['Unknown geoid(s)'] };
+        return undefined;
+    }
+    const granularity = value['granularity'];
+    return {
+        zones: [...(zones ?? stored?.zones ?? [])],
+        granularity: typeof granularity === 'string' ? granularity : (stored?.granularity ?? 'other'),
+    };
+}
+/** `ExtrasField.process_formdata`: an object, or null (then nothing); anything else is refused. */
+function parseDatasetExtras(value, errors) {
+    if (Array.isArray(value) && value.length === 0)
+        return KEEP;
+    if (value !== null && !isPlainObject(value)) {
+        errors['extras'] = ['Unsupported data type'];
+        return undefined;
+    }
+    return parseExtras(value, errors);
+}
+/** `NestedModelList(AccessAudienceForm)`: `{role, condition}` entries, each a choice. */
+function parseAudiences(value, errors) {
+    if (value === null)
+        return [];
+    const list = Array.isArray(value) ? value : [];
+    const entries = list.map((item) => {
+        const entry = isPlainObject(item) ? item : {};
+        const role = entry['role'];
+        const condition = entry['condition'];
+        const problems = {};
+        if (typeof role !== 'string' || !AUDIENCE_ROLES.includes(role))
+            problems['role'] = [MESSAGES.notAChoice];
+        if (typeof condition !== 'string' || !AUDIENCE_CONDITIONS.includes(condition))
+            problems['condition'] = [MESSAGES.notAChoice];
+        return { audience: { role, condition }, problems };
+    });
+    if (!Array.isArray(value) || entries.some((e) => Object.keys(e.problems).length > 0)) {
+        errors['access_audiences'] = entries.map((e) => e.problems);
+        return undefined;
+    }
+    return entries.map((e) => e.audience);
+}
+const DATASET_FIELDS = [
+    { key: 'title', to: 'title', parse: (v, e) => requiredString(v, TITLE_SIZE_LIMIT, e, 'title') },
+    { key: 'acronym', to: 'acronym', parse: emptyNone('acronym') },
+    {
+        key: 'description',
+        to: 'description',
+        parse: (v, e) => requiredString(v, DESCRIPTION_SIZE_LIMIT, e, 'description'),
+    },
+    {
+        key: 'description_short',
+        to: 'descriptionShort',
+        parse: emptyNone('description_short', DESCRIPTION_SHORT_SIZE_LIMIT),
+    },
+    { key: 'license', to: 'license', parse: parseLicense },
+    { key: 'access_type', to: 'accessType', parse: choiceField('access_type', ACCESS_TYPES, 'open') },
+    { key: 'access_audiences', to: 'accessAudiences', parse: parseAudiences },
+    {
+        key: 'authorization_request_url',
+        to: 'authorizationRequestUrl',
+        parse: emptyNone('authorization_request_url'),
+    },
+    {
+        key: 'access_type_reason_category',
+        to: 'accessTypeReasonCategory',
+        parse: choiceField('access_type_reason_category', ACCESS_REASON_CATEGORIES, null),
+    },
+    { key: 'access_type_reason', to: 'accessTypeReason', parse: emptyNone('access_type_reason') },
+    { key: 'frequency', to: 'frequency', parse: parseFrequency },
+    { key: 'frequency_date', to: 'frequencyDate', parse: dateTimeField('frequency_date') },
+    { key: 'archived', to: 'archived', parse: dateTimeField('archived') },
+    {
+        key: 'temporal_coverage',
+        to: 'temporalCoverage',
+        parse: parseTemporalCoverage,
+        absent: () => null,
+    },
+    { key: 'spatial', to: 'spatial', parse: parseSpatial },
+    { key: 'tags', to: 'tags', parse: parseTags, absent: () => [] },
+    {
+        key: 'private',
+        to: 'private',
+        parse: parsePrivate,
+        absent: (ctx) => (ctx.legacy ? false : KEEP),
+    },
+    { key: 'extras', to: 'extras', parse: parseDatasetExtras },
+];
+/**
+ * Parse a dataset form: the values to store (a key missing from `values` keeps the stored value),
+ * the form's errors (400 `{"errors": …}`), then the model's (see `modelValidationError`).
+ * `resources`, `deleted`, `owner` and `organization` are the caller's.
+ */
+function parseDatasetForm(body, opts) {
+    const ctx = { legacy: opts.legacy, existing: opts.existing, modelErrors: {} };
+    const errors = {};
+    const values = {};
+    const formdata = Object.keys(body).length > 0;
+    for (const field of DATASET_FIELDS) {
+        let value = KEEP;
+        if (Object.prototype.hasOwnProperty.call(body, field.key))
+            value = field.parse(body[field.key], errors, ctx);
+        else if (formdata && field.absent !== undefined)
+            value = field.absent(ctx);
+        if (value !== KEEP && value !== undefined)
+            values[field.to] = value;
+    }
+    return { values, errors, modelErrors: ctx.modelErrors };
+}
+/** MongoEngine's `ValidationError` on save, as udata's handler answers it (400). */
+function modelValidationError(dataset, modelErrors) {
+    const keys = Object.keys(modelErrors);
+    const detail = keys.map((k) => `${modelErrors[k]}: ['${k}']`).join(', ');
+    return { errors: modelErrors, message: `ValidationError (Dataset:${dataset}) (${detail})` };
+}
+
+;// CONCATENATED MODULE: ./emulator/api.ts
+
+
+
+
+
+
+
+// ---------------------------------------------------------------------------------------------
+// Guards, in the order udata applies them: `@api.secure`, then the view's own checks.
+/** `@api.secure` without credentials: Werkzeug's 401 text (docs/udata-protocol.md §2.2). */
+function requireUser(ctx) {
+    if (ctx.user === undefined)
+        throw abort(401, WERKZEUG.unauthorized);
+    return ctx.user;
+}
+function requireDataset(ctx) {
+    if (ctx.dataset === undefined)
+        throw new Error('route without {dataset}');
+    return ctx.dataset;
+}
+/** `dataset.permissions[...].test()` → 403 (docs/udata-protocol.md §2.3). */
+function requirePermission(ctx, env, dataset) {
+    if (!permissionsFor(dataset, ctx.user, env.store).edit)
+        throw abort(403, MESSAGES.forbidden);
+}
+/**
+ * Read endpoints (`if not dataset.permissions["read"].can()`): a deleted public dataset is 410 to
+ * those who cannot read it, a private one 404; its owner reads it, `deleted` set (docs/udata-protocol.md §2.4).
+ */
+function requireVisible(ctx, env, dataset) {
+    if (canRead(dataset, ctx.user, env.store))
+        return;
+    if (!dataset.private && dataset.deleted !== null)
+        throw abort(410, MESSAGES.datasetDeleted);
+    throw abort(404, WERKZEUG.notFound);
+}
+/** `get_resource_or_404`. */
+function requireResource(dataset, rid) {
+    const resource = dataset.resources.find((r) => r.id === rid);
+    if (resource === undefined)
+        throw abort(404, MESSAGES.resourceMissing);
+    return resource;
+}
+function datasetReply(ctx, env, dataset, status = 200) {
+    return json(status, renderDataset(dataset, env.origin(), env.store, ctx.user), true);
+}
+function api_has(body, key) {
+    return Object.prototype.hasOwnProperty.call(body, key);
+}
+/** Delete a stored file unless another resource still points at it. */
+async function releaseStoredFile(env, fsFilename) {
+    if (fsFilename === null)
+        return;
+    if (!env.store.fileInUse(fsFilename))
+        await env.storage.deleteStatic(fsFilename);
+}
+// ---------------------------------------------------------------------------------------------
+// Reference lists
+async function getExtensions(_ctx, env) {
+    return json(200, [...env.extensions].sort());
+}
+async function getResourceTypes() {
+    return json(200, RESOURCE_TYPES.map((t) => ({ ...t })));
+}
+/** `FrequenciesAPI`: v17's `UpdateFrequency` (ids and labels), or v7's list in `legacy`. */
+async function getFrequencies(_ctx, env) {
+    const list = env.legacy ? LEGACY_FREQUENCIES : FREQUENCIES;
+    return json(200, list.map(({ id, label }) => ({ id, label })));
+}
+async function getLicenses() {
+    return json(200, LICENSES.map((l) => ({ ...l })));
+}
+/**
+ * `GET /api/1/datasets/r/{rid}` → 302 to the url (`resource.url.strip()`) of a dataset's resource or
+ * else of a community resource (`get_resource`), no visibility check (docs/udata-protocol.md §8).
+ */
+async function resourceRedirect(ctx, env) {
+    const found = ctx.rid === undefined ? undefined : env.store.findAnyResource(ctx.rid);
+    if (found === undefined)
+        throw abort(404, MESSAGES.resourceNotFound);
+    return empty(302, { location: found.url.trim() });
+}
+async function getMe(ctx, env) {
+    const user = requireUser(ctx);
+    const owned = env.store.datasets.filter((d) => d.owner === user.id && d.deleted === null).length;
+    const orgs = env.store.organizationsOf(user.id);
+    return json(200, renderMe(user, env.origin(), orgs, owned), true);
+}
+// ---------------------------------------------------------------------------------------------
+// Datasets
+async function getDataset(ctx, env) {
+    const dataset = requireDataset(ctx);
+    requireVisible(ctx, env, dataset);
+    return datasetReply(ctx, env, dataset);
+}
+/**
+ * Copy a parsed `DatasetForm` onto a dataset (a new title renames the slug, see `Store.retitle`),
+ * then what `Dataset.clean` enforces on save: an access other than `open` has no license. `now`
+ * is the save's time, the dataset's new `last_modified`.
+ */
+function applyDatasetValues(env, dataset, values, now) {
+    const { title, archived, ...rest } = values;
+    if (title !== undefined)
+        env.store.retitle(dataset, title);
+    Object.assign(dataset, rest); // the other keys are named as the state's, never undefined
+    if (archived !== undefined)
+        dataset.archived = archived === null ? null : new Date(archived);
+    dataset.lastModifiedInternal = now;
+    if (!env.legacy && dataset.accessType !== 'open' && dataset.license !== null) {
+        dataset.license = null;
+        dataset.licenseDroppedAt = now;
+    }
+}
+/** `NestedModelList.populate_obj`: matched by id, unknown ids get new ones, omitted ones go. */
+function replaceResources(env, dataset, replacement, now) {
+    const protectedFields = env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT;
+    dataset.resources = replacement.map(({ existing, values: entry }) => {
+        if (existing === undefined)
+            return newResource(entry, now);
+        applyResourceForm(existing, entry, protectedFields);
+        return existing;
+    });
+}
+/** `PUT /datasets/{dataset}/` (docs/udata-protocol.md §6.3). */
+async function putDataset(ctx, env) {
+    requireUser(ctx);
+    const dataset = requireDataset(ctx);
+    // `request.json.get("deleted", True)` before the form: Flask's 415 / 400, then a JSON list is
+    // an AttributeError (500); the form's own checks (`api.validate`) come after.
+    const body = await readFlaskJson(ctx);
+    if (!isPlainObject(body))
+        throw internalError();
+    const restoring = api_has(body, 'deleted') && body['deleted'] === null;
+    if (dataset.deleted !== null && !restoring)
+        throw abort(410, MESSAGES.datasetDeleted);
+    requirePermission(ctx, env, dataset);
+    const { values, errors, modelErrors } = parseDatasetForm(body, {
+        legacy: env.legacy,
+        existing: dataset,
+    });
+    const replacement = api_has(body, 'resources')
+        ? parseResourceList(body['resources'], dataset, errors)
+        : undefined;
+    if (Object.keys(errors).length > 0)
+        throw formErrors(errors);
+    if (Object.keys(modelErrors).length > 0)
+        throw new HttpError(400, modelValidationError(dataset.id, modelErrors));
+    const now = new Date();
+    applyDatasetValues(env, dataset, values, now);
+    if (restoring)
+        dataset.deleted = null;
+    if (replacement !== undefined)
+        replaceResources(env, dataset, replacement, now);
+    return datasetReply(ctx, env, dataset);
+}
+/** The `resources` key of a dataset form: entries matched to the dataset's resources by id. */
+function parseResourceList(raw, dataset, errors) {
+    if (!Array.isArray(raw)) {
+        errors['resources'] = ['Expected a list of resources.'];
+        return undefined;
+    }
+    const entryErrors = [];
+    const parsed = raw.map((item) => {
+        if (!isPlainObject(item)) {
+            entryErrors.push({ resource: ['Expected an object.'] });
+            return { existing: undefined, values: {} };
+        }
+        const id = typeof item['id'] === 'string' ? item['id'].toLowerCase() : undefined;
+        const existing = dataset?.resources.find((r) => r.id === id);
+        const { values, errors: itemErrors } = parseResourceForm(item, existing);
+        entryErrors.push(itemErrors);
+        return { existing, values };
+    });
+    if (entryErrors.some((e) => Object.keys(e).length > 0))
+        errors['resources'] = entryErrors;
+    return parsed;
+}
+function newResource(values, now) {
+    return {
+        id: (0,external_node_crypto_namespaceObject.randomUUID)(),
+        title: values.title ?? '',
+        description: values.description ?? null,
+        filetype: values.filetype ?? 'file',
+        type: values.type ?? 'other',
+        format: values.format ?? null,
+        url: values.url ?? '',
+        checksum: values.checksum ?? null,
+        filesize: values.filesize ?? null,
+        mime: values.mime ?? null,
+        extras: values.extras ?? {},
+        schema: values.schema ?? null,
+        createdAt: now,
+        lastModifiedInternal: now,
+        fsFilename: null,
+    };
+}
+async function deleteDataset(ctx, env) {
+    requireUser(ctx);
+    const dataset = requireDataset(ctx);
+    if (dataset.deleted !== null)
+        throw abort(410, MESSAGES.datasetDeleted);
+    requirePermission(ctx, env, dataset);
+    dataset.deleted = new Date();
+    return empty(204);
+}
+// ---------------------------------------------------------------------------------------------
+// Resources (API v1)
+/** `POST /datasets/{dataset}/resources/`: remote resources only (docs/udata-protocol.md §6.2). */
+async function postResource(ctx, env) {
+    requireUser(ctx);
+    const dataset = requireDataset(ctx);
+    requirePermission(ctx, env, dataset);
+    const body = await readJsonObject(ctx);
+    const { values, errors } = parseResourceForm(body, undefined);
+    if (Object.keys(errors).length > 0)
+        throw formErrors(errors);
+    if (values.filetype !== 'remote')
+        throw abort(400, MESSAGES.remoteOnly);
+    const now = new Date();
+    const resource = newResource(values, now);
+    dataset.resources.unshift(resource);
+    dataset.lastModifiedInternal = now;
+    env.analyser.resourceChanged(resource.id); // `add_resource` → `on_resource_added`
+    return json(201, renderResource(resource, env.origin(), env.store.tabularExploreUrl), true);
+}
+/** Python's `len()` and iteration of `request.json`: a list's items, a dict's keys, a string's characters. */
+function pythonItems(data) {
+    if (Array.isArray(data))
+        return data;
+    if (isPlainObject(data))
+        return Object.keys(data);
+    if (typeof data === 'string')
+        return [...data];
+    throw internalError(); // `len(None)`, `len(3)`: a TypeError, unhandled
+}
+/** A Python `set` of strings as `str()` prints it: `{'a', 'b'}`. */
+function pythonSet(items) {
+    return items.length === 0 ? 'set()' : `{${items.map((i) => `'${i}'`).join(', ')}}`;
+}
+/**
+ * `PUT /datasets/{dataset}/resources/` (`ResourcesAPI.put`, docs/udata-protocol.md §6.4): the complete
+ * list of ids (strings or `{"id": …}` objects, which may carry other fields: the entries go through
+ * `ResourcesListForm`, so they update those resources too) in the new order. Checked in udata's
+ * order: the count, an object without `id`, the exact set of ids. `last_modified` is left alone.
+ */
+async function reorderResources(ctx, env) {
+    requireUser(ctx);
+    const dataset = requireDataset(ctx);
+    requirePermission(ctx, env, dataset);
+    const list = pythonItems(await readFlaskJson(ctx));
+    const total = dataset.resources.length;
+    if (list.length !== total)
+        throw abort(400, `All resources must be reordered, you provided ${list.length} out of ${total}`);
+    if (list.some((r) => isPlainObject(r) && !api_has(r, 'id')))
+        throw abort(400, "Each resource must have an 'id' field");
+    const given = new Set(list.map((r) => (isPlainObject(r) ? r['id'] : r)));
+    const ids = dataset.resources.map((r) => r.id);
+    if (given.size !== ids.length || ids.some((id) => !given.has(id))) {
+        throw abort(400, `Resource ids must match existing ones in dataset, ie: ${pythonSet(ids)}`);
+    }
+    const errors = {};
+    const entries = list.map((r) => (isPlainObject(r) ? r : { id: r }));
+    const parsed = parseResourceList(entries, dataset, errors);
+    if (errors['resources'] !== undefined)
+        throw new HttpError(400, { errors: errors['resources'] });
+    replaceResources(env, dataset, parsed, new Date());
+    return json(200, dataset.resources.map((r) => renderResource(r, env.origin(), env.store.tabularExploreUrl)), true);
+}
+async function getResource(ctx, env) {
+    const dataset = requireDataset(ctx);
+    requireVisible(ctx, env, dataset);
+    const resource = requireResource(dataset, ctx.rid);
+    return json(200, renderResource(resource, env.origin(), env.store.tabularExploreUrl), true);
+}
+/** `PUT /datasets/{dataset}/resources/{rid}/`: partial update (docs/udata-protocol.md §6.1). */
+async function putResource(ctx, env) {
+    requireUser(ctx);
+    const dataset = requireDataset(ctx);
+    requirePermission(ctx, env, dataset);
+    const resource = requireResource(dataset, ctx.rid);
+    const body = await readJsonObject(ctx);
+    const { values, errors } = parseResourceForm(body, resource);
+    if (Object.keys(errors).length > 0)
+        throw formErrors(errors);
+    if (values.filetype !== undefined && values.filetype !== resource.filetype)
+        throw abort(400, MESSAGES.filetypeChange);
+    applyResourceForm(resource, values, env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT);
+    const now = new Date();
+    resource.lastModifiedInternal = now;
+    dataset.lastModifiedInternal = now;
+    env.analyser.resourceChanged(resource.id); // `update_resource` → `on_resource_updated`
+    return json(200, renderResource(resource, env.origin(), env.store.tabularExploreUrl), true);
+}
+async function deleteResource(ctx, env) {
+    requireUser(ctx);
+    const dataset = requireDataset(ctx);
+    requirePermission(ctx, env, dataset);
+    const resource = requireResource(dataset, ctx.rid);
+    dataset.resources = dataset.resources.filter((r) => r !== resource);
+    dataset.lastModifiedInternal = new Date();
+    await releaseStoredFile(env, resource.fsFilename);
+    return empty(204);
+}
+// ---------------------------------------------------------------------------------------------
+// API v2 helpers (docs/udata-protocol.md §1, §6.5)
+/** apiv2 `ResourceAPI.get`: a dataset's resource (visibility checked), else a community resource (not checked). */
+async function getResourceV2(ctx, env) {
+    const rid = ctx.rid ?? '';
+    const found = env.store.findResource(rid);
+    if (found !== undefined)
+        requireVisible(ctx, env, found.dataset);
+    const community = found === undefined ? env.store.getCommunityResource(rid) : undefined;
+    const resource = found?.resource ?? community;
+    if (resource === undefined)
+        throw abort(404, MESSAGES.resourceMissing);
+    const datasetId = found?.dataset.id ?? community?.dataset ?? null;
+    return json(200, {
+        resource: renderResource(resource, env.origin(), env.store.tabularExploreUrl),
+        dataset_id: datasetId,
+    }, true);
+}
+/** flask-restx reqparse `type=int` (docs/udata-protocol.md §2.4: "Input payload validation failed"). */
+function intArgument(raw, name) {
+    if (raw === null || raw === undefined)
+        return undefined;
+    if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(raw)) {
+        throw new HttpError(400, {
+            errors: { [name]: `invalid literal for int() with base 10: '${raw}'` },
+            message: 'Input payload validation failed',
+        });
+    }
+    return Number(raw.replace(/_/g, ''));
+}
+async function listResourcesV2(ctx, env) {
+    const dataset = requireDataset(ctx);
+    requireVisible(ctx, env, dataset);
+    const page = Math.max(1, intArgument(ctx.query.get('page'), 'page') ?? 1);
+    const pageSize = Math.max(1, intArgument(ctx.query.get('page_size'), 'page_size') ?? 50);
+    const type = ctx.query.get('type');
+    const q = ctx.query.get('q')?.toLowerCase();
+    const matching = dataset.resources.filter((r) => (type === null || type === '' || r.type === type) &&
+        (q === undefined || q === '' || r.title.toLowerCase().includes(q)));
+    const pageUrl = (n) => {
+        const params = new URLSearchParams(ctx.query);
+        params.set('page', String(n));
+        params.set('page_size', String(pageSize));
+        return `${env.origin()}${ctx.pathname}?${params.toString()}`;
+    };
+    const start = (page - 1) * pageSize;
+    return json(200, {
+        data: matching
+            .slice(start, start + pageSize)
+            .map((r) => renderResource(r, env.origin(), env.store.tabularExploreUrl)),
+        next_page: start + pageSize < matching.length ? pageUrl(page + 1) : null,
+        page,
+        page_size: pageSize,
+        previous_page: page > 1 ? pageUrl(page - 1) : null,
+        total: matching.length,
+    }, true);
+}
+/**
+ * The v2 extras endpoints check, in order: the payload shape (400), `deleted` (410, even for the
+ * owner), the permission (403), the resource (404).
+ */
+async function extrasPayload(ctx, env, dataset, check, message) {
+    requireUser(ctx);
+    const data = await readFlaskJson(ctx);
+    if (!check(data))
+        throw abort(400, message);
+    if (dataset.deleted !== null)
+        throw abort(410, MESSAGES.datasetDeleted);
+    requirePermission(ctx, env, dataset);
+    return data;
+}
+const isList = (data) => Array.isArray(data);
+/** Merge: `null` deletes a key (`update_resource_extras`, no `last_modified` bump). */
+function mergeExtras(extras, data) {
+    const merged = { ...extras };
+    for (const [key, value] of Object.entries(data)) {
+        if (value === null)
+            delete merged[key];
+        else
+            merged[key] = value;
+    }
+    return merged;
+}
+async function putDatasetExtras(ctx, env) {
+    const dataset = requireDataset(ctx);
+    const data = await extrasPayload(ctx, env, dataset, isPlainObject, 'Wrong payload format, dict expected');
+    dataset.extras = mergeExtras(dataset.extras, data);
+    return json(200, { ...dataset.extras });
+}
+/** Dataset extras: unknown keys are ignored (`except KeyError: pass`). */
+async function deleteDatasetExtras(ctx, env) {
+    const dataset = requireDataset(ctx);
+    const keys = await extrasPayload(ctx, env, dataset, isList, 'Wrong payload format, list expected');
+    const remaining = { ...dataset.extras };
+    for (const key of keys)
+        if (typeof key === 'string')
+            delete remaining[key];
+    dataset.extras = remaining;
+    return empty(204);
+}
+/** `GET /api/2/datasets/{dataset}/resources/{rid}/extras/`: the read checks of a resource GET. */
+async function getResourceExtras(ctx, env) {
+    const dataset = requireDataset(ctx);
+    requireVisible(ctx, env, dataset);
+    return json(200, { ...requireResource(dataset, ctx.rid).extras });
+}
+async function putResourceExtras(ctx, env) {
+    const dataset = requireDataset(ctx);
+    const data = await extrasPayload(ctx, env, dataset, isPlainObject, 'Wrong payload format, dict expected');
+    const resource = requireResource(dataset, ctx.rid);
+    resource.extras = mergeExtras(resource.extras, data);
+    return json(200, { ...resource.extras });
+}
+/** Resource extras: an unknown key is a 404 and nothing is removed. */
+async function deleteResourceExtras(ctx, env) {
+    const dataset = requireDataset(ctx);
+    const keys = await extrasPayload(ctx, env, dataset, isList, 'Wrong payload format, list expected');
+    const resource = requireResource(dataset, ctx.rid);
+    const remaining = { ...resource.extras };
+    for (const key of keys) {
+        if (typeof key !== 'string' || !api_has(remaining, key))
+            throw abort(404, 'Key not found in existing extras');
+        delete remaining[key];
+    }
+    resource.extras = remaining;
+    return empty(204);
+}
+
+;// CONCATENATED MODULE: ./emulator/accounts.ts
+
+
+
+
+
+
+
+/**
+ * What a publishing script calls before uploading (udata `DatasetListAPI`, `OrganizationAPI`,
+ * `OrgDatasetsAPI`, `MyDatasetsAPI`): create a dataset as oneself or as an organization, read
+ * organizations and one's datasets.
+ */
+function accounts_has(body, key) {
+    return Object.prototype.hasOwnProperty.call(body, key);
+}
+/**
+ * `CurrentUserField` (`owner`, default the caller, only oneself) and `PublishAsField`
+ * (`organization`, which the caller must belong to, and which then clears the owner).
+ */
+function parsePublisher(body, user, env, errors) {
+    const ownerId = body['owner'] === null ? undefined : referencedId(body['owner']);
+    if (ownerId !== undefined && !OBJECT_ID.test(ownerId))
+        errors['owner'] = [`Unsupported identifier: ${ownerId}`];
+    else if (ownerId !== undefined && !env.store.users.has(ownerId))
+        errors['owner'] = ['User does not exists'];
+    else if (ownerId !== undefined && ownerId !== user.id)
+        errors['owner'] = ['You can only set yourself as owner'];
+    const orgId = referencedId(body['organization']);
+    if (orgId === undefined)
+        return { owner: user.id };
+    const org = env.store.organizations.find((o) => o.id === orgId);
+    if (!OBJECT_ID.test(orgId))
+        errors['organization'] = [`Unsupported identifier: ${orgId}`];
+    else if (org === undefined)
+        errors['organization'] = ['Organization does not exists'];
+    else if (!isMember(org, user))
+        errors['organization'] = ['Permission denied for this organization'];
+    return { organization: orgId };
+}
+/** `POST /api/1/datasets/` (`DatasetListAPI.post`): `DatasetForm` validated, 201 with the dataset. */
+async function postDataset(ctx, env) {
+    const user = requireUser(ctx);
+    const body = await readJsonObject(ctx);
+    const { values, errors, modelErrors } = parseDatasetForm(body, { legacy: env.legacy });
+    for (const key of ['title', 'description'])
+        if (!accounts_has(body, key))
+            errors[key] = [MESSAGES.required];
+    const publisher = parsePublisher(body, user, env, errors);
+    const resources = accounts_has(body, 'resources')
+        ? parseResourceList(body['resources'], undefined, errors)
+        : undefined;
+    if (Object.keys(errors).length > 0)
+        throw formErrors(errors);
+    if (Object.keys(modelErrors).length > 0)
+        throw new HttpError(400, modelValidationError('None', modelErrors));
+    const dataset = env.store.addDataset({
+        ...publisher,
+        title: values.title,
+        description: values.description,
+    });
+    applyDatasetValues(env, dataset, values, dataset.createdAt);
+    if (resources !== undefined)
+        replaceResources(env, dataset, resources, dataset.createdAt);
+    return datasetReply(ctx, env, dataset, 201);
+}
+/** A v1 page (`dataset_page_fields`): `data`, `page`, `page_size`, `total`, `next_page`, `previous_page`. */
+function page(ctx, env, datasets) {
+    const number = Math.max(1, intArgument(ctx.query.get('page'), 'page') ?? 1);
+    const size = Math.max(1, intArgument(ctx.query.get('page_size'), 'page_size') ?? 20);
+    const link = (n) => {
+        const params = new URLSearchParams(ctx.query);
+        params.set('page', String(n));
+        return `${env.origin()}${ctx.pathname}?${params.toString()}`;
+    };
+    const start = (number - 1) * size;
+    return json(200, {
+        data: datasets
+            .slice(start, start + size)
+            .map((d) => renderDataset(d, env.origin(), env.store, ctx.user)),
+        next_page: start + size < datasets.length ? link(number + 1) : null,
+        page: number,
+        page_size: size,
+        previous_page: number > 1 ? link(number - 1) : null,
+        total: datasets.length,
+    }, true);
+}
+/** `GET /api/1/datasets/`: visible datasets (not private, deleted nor archived); `owner`, `organization`, `q` filters. */
+async function listDatasets(ctx, env) {
+    const owner = ctx.query.get('owner');
+    const organization = ctx.query.get('organization');
+    const q = ctx.query.get('q')?.toLowerCase();
+    const org = organization === null ? undefined : env.store.organization(organization);
+    const datasets = env.store.datasets.filter((d) => !d.private &&
+        d.deleted === null &&
+        d.archived === null &&
+        (owner === null || d.owner === owner) &&
+        (organization === null || d.organization === (org?.id ?? organization)) &&
+        (q === undefined || q === '' || d.title.toLowerCase().includes(q)));
+    return page(ctx, env, datasets);
+}
+/** `GET /api/1/me/datasets/`: every dataset the caller owns, private and deleted ones included (a list). */
+async function myDatasets(ctx, env) {
+    const user = requireUser(ctx);
+    const mine = env.store.datasets.filter((d) => d.owner === user.id);
+    return json(200, mine.map((d) => renderDataset(d, env.origin(), env.store, user)), true);
+}
+function requireOrganization(ctx) {
+    if (ctx.org === undefined)
+        throw abort(404, WERKZEUG.notFound);
+    return ctx.org;
+}
+/** `GET /api/1/organizations/{org}/`: 410 when deleted, except for its members. */
+async function getOrganization(ctx, env) {
+    const org = requireOrganization(ctx);
+    if (org.deleted !== null && !isMember(org, ctx.user))
+        throw abort(410, 'Organization has been deleted');
+    // `Dataset.objects(organization=org).visible()`: neither private, deleted nor archived.
+    const visible = env.store.datasets.filter((d) => d.organization === org.id && !d.private && d.deleted === null && d.archived === null);
+    return json(200, renderOrganization(org, env.origin(), env.store, ctx.user, visible), true);
+}
+/** `GET /api/1/organizations/{org}/datasets/`: its datasets, private ones only for members (a page). */
+async function organizationDatasets(ctx, env) {
+    const org = requireOrganization(ctx);
+    const member = isMember(org, ctx.user);
+    const datasets = env.store.datasets.filter((d) => d.organization === org.id &&
+        (member || !d.private) &&
+        (d.deleted === null || canRead(d, ctx.user, env.store)));
+    return page(ctx, env, datasets);
+}
+
+;// CONCATENATED MODULE: ./emulator/community.ts
+
+
+
+
+
+
+/**
+ * Community resources (udata `CommunityResourcesAPI`, `CommunityResourceAPI` in
+ * `udata/core/dataset/api.py`; `CommunityResourceForm` in `forms.py`; `CommunityResource` and
+ * `ResourceEditPermission`): files or links a user publishes about a dataset they need not own.
+ * Reading them needs no key and checks nothing (not even the dataset's visibility); writing them
+ * needs the owner, or an admin or editor of the owning organization. The two upload endpoints are
+ * in `upload.ts`.
+ */
+function requireCommunity(ctx) {
+    if (ctx.community === undefined)
+        throw new Error('route without {community}');
+    return ctx.community;
+}
+/** `community.permissions["edit"|"delete"].test()` → 403. */
+function requireCommunityPermission(ctx, env, community) {
+    if (!communityPermission(community, ctx.user, env.store))
+        throw abort(403, MESSAGES.forbidden);
+}
+function communityReply(ctx, env, community, status = 200, extra = {}) {
+    return json(status, { ...renderCommunityResource(community, env.origin(), env.store, ctx.user), ...extra }, true);
+}
+// ---------------------------------------------------------------------------------------------
+// The list: `community_parser` (sort, page, page_size, organization, dataset, owner)
+/** flask-restx `inputs.positive` through reqparse: 400 "Input payload validation failed" with the argument's help. */
+function positiveArgument(raw, name, help, fallback) {
+    if (raw === null)
+        return fallback;
+    const invalid = (error) => new HttpError(400, {
+        errors: { [name]: `${help} ${error}` },
+        message: 'Input payload validation failed',
+    });
+    if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(raw))
+        throw invalid(`${raw} is not a valid integer`);
+    const value = Number(raw.replace(/_/g, ''));
+    if (value < 1)
+        throw invalid(`Invalid ${name}: ${value}. ${name} must be a positive integer`);
+    return value;
+}
+/**
+ * A reference filter (`owner`, `dataset`, `organization`): MongoEngine turns it into an ObjectId, so
+ * anything else (a slug) is its `ValidationError`, a 400 (`handle_validation_error`).
+ */
+function objectIdFilter(raw) {
+    if (raw === null || raw === '')
+        return undefined;
+    if (!OBJECT_ID.test(raw)) {
+        throw new HttpError(400, {
+            errors: {},
+            message: `'${raw}' is not a valid ObjectId, it must be a 12-byte input or a 24-character hex string`,
+        });
+    }
+    return raw.toLowerCase();
+}
+const SORT_KEYS = {
+    created_at_internal: (c) => c.createdAt.getTime(),
+    last_modified_internal: (c) => c.lastModifiedInternal.getTime(),
+    title: (c) => c.title,
+    id: (c) => c.id,
+};
+/** `order_by(sort, "id")`: an unknown field sorts nothing (all equal), leaving the order to `id`. */
+function sorted(items, sort) {
+    const descending = sort.startsWith('-');
+    const key = SORT_KEYS[sort.replace(/^[-+]/, '')];
+    const compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+    return items.sort((a, b) => {
+        const first = key === undefined ? 0 : compare(key(a), key(b)) * (descending ? -1 : 1);
+        return first !== 0 ? first : compare(a.id, b.id);
+    });
+}
+/** `GET /api/1/datasets/community_resources/`: every community resource (no visibility check), paginated. */
+async function listCommunityResources(ctx, env) {
+    const sort = ctx.query.get('sort') ?? '-created_at_internal';
+    const page = positiveArgument(ctx.query.get('page'), 'page', 'The page to fetch', 1);
+    const pageSize = positiveArgument(ctx.query.get('page_size'), 'page_size', 'The page size to fetch', 20);
+    const organization = objectIdFilter(ctx.query.get('organization'));
+    const dataset = objectIdFilter(ctx.query.get('dataset'));
+    const owner = objectIdFilter(ctx.query.get('owner'));
+    const matching = sorted(env.store.communityResources.filter((c) => (owner === undefined || c.owner === owner) &&
+        (dataset === undefined || c.dataset === dataset) &&
+        (organization === undefined || c.organization === organization)), sort);
+    const start = (page - 1) * pageSize;
+    const items = matching.slice(start, start + pageSize);
+    if (items.length === 0 && page !== 1)
+        throw abort(404, WERKZEUG.notFound); // flask-mongoengine `Pagination`
+    const link = (n) => {
+        const params = new URLSearchParams(ctx.query);
+        params.set('page', String(n));
+        return `${env.origin()}${ctx.pathname}?${params.toString()}`;
+    };
+    return json(200, {
+        data: items.map((c) => renderCommunityResource(c, env.origin(), env.store, ctx.user)),
+        next_page: start + pageSize < matching.length ? link(page + 1) : null,
+        page,
+        page_size: pageSize,
+        previous_page: page > 1 ? link(page - 1) : null,
+        total: matching.length,
+    }, true);
+}
+function community_has(body, key) {
+    return Object.prototype.hasOwnProperty.call(body, key);
+}
+/** A `ModelFieldMixin` field: `clean_oid` then a lookup ("Unsupported identifier", "<Model> does not exists"). */
+function modelReference(body, key, model, exists, errors) {
+    const ref = referencedId(body[key]);
+    if (ref === undefined)
+        return undefined;
+    if (!OBJECT_ID.test(ref))
+        errors[key] = [`Unsupported identifier: ${ref}`];
+    else {
+        const found = exists(ref.toLowerCase());
+        if (found !== undefined)
+            return found;
+        errors[key] = [`${model} does not exists`];
+    }
+    return undefined;
+}
+/**
+ * `CurrentUserField` (`owner`: defaults to the caller on creation, cannot change afterwards, only
+ * oneself) and `PublishAsField` (`organization`: one the caller belongs to; sending the key clears the
+ * owner; left out, an organization-owned resource stays so unless an owner is given). An existing
+ * organization cannot be swapped for another ("Please use transfer feature").
+ */
+function community_parsePublisher(body, existing, user, env, errors) {
+    const userExists = (id) => (env.store.users.has(id) ? id : undefined);
+    const orgExists = (id) => env.store.organizations.find((o) => o.id === id)?.id;
+    let owner = (body['owner'] === null
+        ? undefined
+        : modelReference(body, 'owner', 'User', userExists, errors)) ??
+        (existing === undefined ? user.id : existing.owner);
+    if (existing?.owner != null && owner !== existing.owner)
+        errors['owner'] = ['Cannot change owner after creation. Please use transfer feature.'];
+    else if (owner !== null && owner !== user.id)
+        errors['owner'] = ['You can only set yourself as owner'];
+    let organization = modelReference(body, 'organization', 'Organization', orgExists, errors) ??
+        existing?.organization ??
+        null;
+    const org = organization === null ? undefined : env.store.organization(organization);
+    if (existing?.organization != null && organization !== existing.organization) {
+        errors['organization'] = ['Cannot change owner after creation. Please use transfer feature.'];
+    }
+    else if (org !== undefined && !isMember(org, user))
+        errors['organization'] = ['Permission denied for this organization'];
+    if (community_has(body, 'organization'))
+        owner = null;
+    else if (existing?.organization == null || owner !== null)
+        organization = null;
+    return { owner, organization };
+}
+function parseCommunityForm(body, existing, user, env) {
+    const { values, errors } = parseResourceForm(body, existing);
+    const datasetExists = (id) => env.store.datasets.find((d) => d.id === id)?.id;
+    const dataset = modelReference(body, 'dataset', 'Dataset', datasetExists, errors) ??
+        existing?.dataset ??
+        undefined;
+    return {
+        values: {
+            ...values,
+            ...(dataset !== undefined ? { dataset } : {}),
+            ...community_parsePublisher(body, existing, user, env, errors),
+        },
+        errors,
+    };
+}
+/** The API sets the caller as owner when the form left neither owner nor organization. */
+function applyPublisher(community, values, user) {
+    community.owner = values.owner;
+    community.organization = values.organization;
+    if (community.organization === null && community.owner === null)
+        community.owner = user.id;
+}
+// ---------------------------------------------------------------------------------------------
+// Views
+/** `POST /api/1/datasets/community_resources/`: remote community resources only, `dataset` required. */
+async function postCommunityResource(ctx, env) {
+    const user = requireUser(ctx);
+    const body = await readJsonObject(ctx);
+    const { values, errors } = parseCommunityForm(body, undefined, user, env);
+    if (Object.keys(errors).length > 0)
+        throw formErrors(errors);
+    if (values.filetype !== 'remote')
+        throw abort(400, 'This endpoint only supports remote community resources');
+    if (values.dataset === undefined)
+        throw new HttpError(400, { errors: { dataset: 'A dataset identifier is required' } });
+    const community = {
+        ...newResource(values, new Date()),
+        dataset: values.dataset,
+        owner: null,
+        organization: null,
+    };
+    applyPublisher(community, values, user);
+    env.store.communityResources.push(community);
+    return communityReply(ctx, env, community, 201);
+}
+async function getCommunityResource(ctx, env) {
+    return communityReply(ctx, env, requireCommunity(ctx));
+}
+/**
+ * `PUT /api/1/datasets/community_resources/{community}/`: a partial update like a resource's (absent
+ * keys kept, hosted-file fields protected), but without the resource PUT's extras: no "Cannot modify
+ * filetype" check (a remote one may become `file`), and `"checksum": null` / `"schema": null` clear
+ * nothing (udata's workaround for `populate_obj` is in `ResourceAPI.put` only). `dataset` may change.
+ */
+async function putCommunityResource(ctx, env) {
+    const user = requireUser(ctx);
+    const community = requireCommunity(ctx);
+    requireCommunityPermission(ctx, env, community);
+    const body = await readJsonObject(ctx);
+    const { values, errors } = parseCommunityForm(body, community, user, env);
+    if (Object.keys(errors).length > 0)
+        throw formErrors(errors);
+    const { checksum, schema, ...rest } = values;
+    applyResourceForm(community, { ...rest, ...(checksum !== null ? { checksum } : {}), ...(schema !== null ? { schema } : {}) }, env.legacy ? PROTECTED_LEGACY : PROTECTED_CURRENT);
+    if (values.dataset !== undefined)
+        community.dataset = values.dataset;
+    applyPublisher(community, values, user);
+    community.lastModifiedInternal = new Date();
+    return communityReply(ctx, env, community);
+}
+/** `DELETE …/community_resources/{community}/`: 204, its stored file deleted. */
+async function deleteCommunityResource(ctx, env) {
+    requireUser(ctx);
+    const community = requireCommunity(ctx);
+    requireCommunityPermission(ctx, env, community);
+    const list = env.store.communityResources;
+    list.splice(list.indexOf(community), 1);
+    await releaseStoredFile(env, community.fsFilename);
+    return empty(204);
+}
+
+// EXTERNAL MODULE: ./node_modules/busboy/lib/index.js
+var lib = __nccwpck_require__(680);
+var lib_default = /*#__PURE__*/__nccwpck_require__.n(lib);
 ;// CONCATENATED MODULE: ./emulator/storage.ts
 
 
@@ -16223,6 +16765,7 @@ function authenticate(ctx, env) {
         throw abort(401, env.legacy ? MESSAGES.invalidKeyLegacy : MESSAGES.invalidToken);
     if (!user.active)
         throw abort(401, MESSAGES.inactiveUser);
+    user.lastLoginAt = new Date();
     ctx.user = user;
 }
 /** `DatasetConverter` + `lazy_raise_or_redirect`: before the view, hence before authentication. */
@@ -16231,9 +16774,7 @@ function resolveDataset(ctx, env, param, search) {
     if (resolved === undefined)
         throw abort(404, WERKZEUG.notFound);
     if (resolved.redirect)
-        return empty(308, {
-            location: replaceDatasetSegment(ctx.pathname, param, resolved.dataset.slug) + search,
-        });
+        return redirect(308, replaceDatasetSegment(ctx.pathname, param, resolved.dataset.slug) + search);
     ctx.dataset = resolved.dataset;
     return undefined;
 }
@@ -16274,7 +16815,7 @@ async function dispatch(ctx, env, search) {
     if (match.kind === 'none')
         throw new HttpError(404, { error: WERKZEUG.notFound, status: 404 }); // app-level `page_not_found`
     if (match.kind === 'slash')
-        return empty(308, { location: `${env.origin()}${ctx.pathname}/${search}` });
+        return redirect(308, `${env.origin()}${ctx.pathname}/${search}`);
     const handler = pickHandler(ctx, match.methods);
     if (typeof handler !== 'function')
         return handler;
@@ -16418,6 +16959,17 @@ async function throughProxy(rule, req, res, body, storage, finish) {
 
 
 
+/** The v17 access fields of a dataset anyone may use (`WithAccessType` defaults). */
+function openAccess() {
+    return {
+        accessType: 'open',
+        accessAudiences: [],
+        authorizationRequestUrl: null,
+        accessTypeReasonCategory: null,
+        accessTypeReason: null,
+        licenseDroppedAt: null,
+    };
+}
 /** Seeded files are stored one hour in the past so that an upload right after seeding never collides. */
 const SEED_STORAGE_AGE_MS = 3600_000;
 /** The emulator's in-memory database: users (with their API keys) and datasets. */
@@ -16445,7 +16997,22 @@ class Store {
             throw new Error(`User ${id} already exists`);
         if (this.byKey.has(apiKey))
             throw new Error('API key already in use');
-        const user = { id, apiKey, active: opts.active ?? true };
+        const named = opts.firstName !== undefined || opts.lastName !== undefined;
+        const firstName = opts.firstName ?? 'Emulated';
+        const lastName = opts.lastName ?? 'User';
+        const taken = (slug) => [...this.users.values()].some((u) => u.slug === slug);
+        const slug = named ? uniqueSlug(`${firstName} ${lastName}`, taken) : `user-${id}`;
+        const user = {
+            id,
+            apiKey,
+            active: opts.active ?? true,
+            firstName,
+            lastName,
+            slug,
+            email: opts.email ?? `${slug}@example.org`,
+            createdAt: new Date(),
+            lastLoginAt: null,
+        };
         this.users.set(id, user);
         this.byKey.set(apiKey, user);
         return { id, apiKey };
@@ -16515,6 +17082,7 @@ class Store {
             slug,
             oldSlugs: [...(seed.oldSlugs ?? [])],
             title,
+            acronym: null,
             description: seed.description ?? '',
             descriptionShort: null,
             private: seed.private ?? false,
@@ -16524,11 +17092,12 @@ class Store {
             organization,
             tags: [...(seed.tags ?? [])],
             frequency: seed.frequency ?? 'unknown',
-            license: seed.license ?? 'notspecified',
+            license: seed.license ?? null,
             frequencyDate: null,
             temporalCoverage: null,
             spatial: null,
             extras: { ...(seed.extras ?? {}) },
+            ...openAccess(),
             resources: [],
             createdAt: now,
             lastModifiedInternal: now,

@@ -162,7 +162,9 @@ async function readBack(
   outcome: { results: Result[]; datasetResult: DatasetResult | undefined },
   reporter: Reporter,
 ): Promise<{ results: Result[]; datasetResult: DatasetResult | undefined; problems: string[] }> {
-  const wrote = outcome.results.some((r) => r.action !== 'skipped') || outcome.datasetResult
+  const wrote =
+    outcome.results.some((r) => r.action !== 'skipped') ||
+    (outcome.datasetResult !== undefined && outcome.datasetResult.action !== 'skipped')
   if (!wrote) return { ...outcome, problems: [] }
   try {
     const after = scope.kind === 'owner' ? await client.getDataset(plan.dataset.id) : undefined
