@@ -56490,7 +56490,7 @@ async function runSteps(client, scope, plan, settings, reporter) {
         knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
         onProgress: (entry, sent) => reporter.progress(entry, sent),
         onResult: (result) => reporter.stepDone?.(result),
-    }));
+    }), 'publish');
 }
 /** `wait-for-analysis`: what data.gouv.fr's analyser made of the published resources, if asked. */
 async function analysisOf(settings, scope, results, since, reporter) {
@@ -56510,7 +56510,7 @@ async function analysisOf(settings, scope, results, since, reporter) {
         else
             reporter.info(`data.gouv.fr analysed ${plural(reports.length, 'resource')}`);
         return reports;
-    });
+    }, 'analysis');
 }
 /**
  * `create-dataset`: the dataset first, then everything is published into it. When udata gave it
@@ -56523,7 +56523,7 @@ async function createDataset(client, plan, reporter) {
         const created = await client.createDataset(body, slug);
         reporter.info(`Created dataset '${created.title}' (${created.id}) at ${created.page ?? created.slug}`);
         return created;
-    });
+    }, 'create-dataset');
     if (dataset.slug === slug)
         return { dataset };
     const error = `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug '${dataset.slug}', ` +
@@ -56562,7 +56562,7 @@ async function runPreflight(client, settings, reporter, options, startedAt) {
         const entries = plural(result.steps.length, 'entry', 'entries');
         reporter.info(`Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`);
         return result;
-    });
+    }, 'preflight');
     for (const warning of plan.warnings)
         reporter.warning(warning);
     reporter.info(planTable(plan.steps, {

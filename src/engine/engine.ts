@@ -28,10 +28,19 @@ import {
   type Report,
 } from './report.js'
 
+/**
+ * The phases of a run, in their order: what a group is, for an edge that acts on it (the CLI's
+ * Ctrl-C report) rather than on its title. `publish` runs the steps, in a dry run too.
+ */
+export type Phase = 'preflight' | 'create-dataset' | 'publish' | 'analysis'
+
 /** How the engine talks to its edge. */
 export interface Reporter extends Logger {
-  /** A phase of the run: a collapsible group on the runner, a heading in a terminal. */
-  group<T>(name: string, fn: () => Promise<T>): Promise<T>
+  /**
+   * A phase of the run: a collapsible group on the runner, a heading in a terminal. `name` is for
+   * people; `phase` says which one it is.
+   */
+  group<T>(name: string, fn: () => Promise<T>, phase?: Phase): Promise<T>
   /** Bytes of an upload sent so far (re-sent bytes included). */
   progress(entry: FileEntry, sentBytes: number): void
   /** The steps about to be executed (not called in a dry run). */
@@ -198,18 +207,21 @@ async function runSteps(
   settings: Settings,
   reporter: Reporter,
 ): Promise<Result[]> {
-  return reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () =>
-    publish(client, plan.steps, {
-      datasetId: plan.dataset.id,
-      scope,
-      chunkSize: settings.chunkSize,
-      partConcurrency: settings.partConcurrency,
-      concurrency: settings.concurrency,
-      dryRun: settings.dryRun,
-      knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
-      onProgress: (entry, sent) => reporter.progress(entry, sent),
-      onResult: (result) => reporter.stepDone?.(result),
-    }),
+  return reporter.group(
+    settings.dryRun ? 'Dry run: nothing is written' : 'Publish',
+    () =>
+      publish(client, plan.steps, {
+        datasetId: plan.dataset.id,
+        scope,
+        chunkSize: settings.chunkSize,
+        partConcurrency: settings.partConcurrency,
+        concurrency: settings.concurrency,
+        dryRun: settings.dryRun,
+        knownResourceIds: new Set(plan.dataset.resources.map((r) => r.id)),
+        onProgress: (entry, sent) => reporter.progress(entry, sent),
+        onResult: (result) => reporter.stepDone?.(result),
+      }),
+    'publish',
   )
 }
 
@@ -229,17 +241,21 @@ async function analysisOf(
     )
     return undefined
   }
-  return reporter.group(`Wait up to ${seconds} s for data.gouv.fr's analysis`, async () => {
-    const { reports, timedOut } = await waitForAnalysis(scope, results, seconds, since, reporter)
-    const pending = reports.filter((r) => r.state === 'pending').length
-    if (timedOut)
-      reporter.warning(
-        `wait-for-analysis: ${plural(pending, 'resource')} not analysed after ${seconds} s (reported ` +
-          `as pending; the analysis goes on)`,
-      )
-    else reporter.info(`data.gouv.fr analysed ${plural(reports.length, 'resource')}`)
-    return reports
-  })
+  return reporter.group(
+    `Wait up to ${seconds} s for data.gouv.fr's analysis`,
+    async () => {
+      const { reports, timedOut } = await waitForAnalysis(scope, results, seconds, since, reporter)
+      const pending = reports.filter((r) => r.state === 'pending').length
+      if (timedOut)
+        reporter.warning(
+          `wait-for-analysis: ${plural(pending, 'resource')} not analysed after ${seconds} s (reported ` +
+            `as pending; the analysis goes on)`,
+        )
+      else reporter.info(`data.gouv.fr analysed ${plural(reports.length, 'resource')}`)
+      return reports
+    },
+    'analysis',
+  )
 }
 
 /**
@@ -253,13 +269,17 @@ async function createDataset(
   reporter: Reporter,
 ): Promise<{ dataset: Dataset; stop?: Outcome }> {
   const { body, slug } = plan.creation as NonNullable<Preflight['creation']>
-  const dataset = await reporter.group('Create the dataset', async () => {
-    const created = await client.createDataset(body, slug)
-    reporter.info(
-      `Created dataset '${created.title}' (${created.id}) at ${created.page ?? created.slug}`,
-    )
-    return created
-  })
+  const dataset = await reporter.group(
+    'Create the dataset',
+    async () => {
+      const created = await client.createDataset(body, slug)
+      reporter.info(
+        `Created dataset '${created.title}' (${created.id}) at ${created.page ?? created.slug}`,
+      )
+      return created
+    },
+    'create-dataset',
+  )
   if (dataset.slug === slug) return { dataset }
   const error =
     `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug '${dataset.slug}', ` +
@@ -290,24 +310,28 @@ async function runPreflight(
   options: EngineOptions,
   startedAt: Date,
 ): Promise<Preflight> {
-  const plan = await reporter.group('Preflight: dataset, files, matches, checksums', async () => {
-    const context = {
-      cwd: options.cwd,
-      startedAt,
-      ...(options.provenance ? { provenance: options.provenance } : {}),
-    }
-    const result = await preflight(client, settings, context).catch((error: unknown) => {
-      throw error instanceof PreflightError
-        ? new BlockedError(error, blockedReport(error, client.origin))
-        : error
-    })
-    const resources = plural(result.dataset.resources.length, 'resource')
-    const entries = plural(result.steps.length, 'entry', 'entries')
-    reporter.info(
-      `Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`,
-    )
-    return result
-  })
+  const plan = await reporter.group(
+    'Preflight: dataset, files, matches, checksums',
+    async () => {
+      const context = {
+        cwd: options.cwd,
+        startedAt,
+        ...(options.provenance ? { provenance: options.provenance } : {}),
+      }
+      const result = await preflight(client, settings, context).catch((error: unknown) => {
+        throw error instanceof PreflightError
+          ? new BlockedError(error, blockedReport(error, client.origin))
+          : error
+      })
+      const resources = plural(result.dataset.resources.length, 'resource')
+      const entries = plural(result.steps.length, 'entry', 'entries')
+      reporter.info(
+        `Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`,
+      )
+      return result
+    },
+    'preflight',
+  )
   for (const warning of plan.warnings) reporter.warning(warning)
   reporter.info(
     planTable(plan.steps, {
