@@ -2,9 +2,10 @@
 import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
-import { DEFAULTS, INPUT_NAMES } from '../src/engine/inputs.js'
+import { INPUT_NAMES, INPUTS, type InputSpec } from '../src/engine/inputs.js'
 import { OUTPUT_NAMES } from '../src/engine/report.js'
-import { OPTIONS, USAGE } from '../src/cli/args.js'
+import { OPTIONS } from '../src/cli/flags.js'
+import { USAGE } from '../src/cli/usage.js'
 
 interface ActionYml {
   inputs: Record<string, { description: string; required?: boolean; default?: string }>
@@ -36,10 +37,12 @@ describe('action.yml', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
   })
 
-  it('declares exactly the inputs the code reads, with the defaults the code applies', () => {
-    expect(Object.keys(action.inputs).sort()).toEqual([...INPUT_NAMES].sort())
-    for (const [name, value] of Object.entries(DEFAULTS))
-      expect(action.inputs[name]?.default, name).toBe(value)
+  it('declares exactly the inputs of the table (src/engine/inputs/table.ts), in its order, with its defaults', () => {
+    expect(Object.keys(action.inputs)).toEqual(INPUT_NAMES)
+    for (const name of INPUT_NAMES) {
+      const spec: InputSpec = INPUTS[name]
+      expect(action.inputs[name]?.default, name).toBe(spec.default)
+    }
     expect(action.inputs.dataset?.required).toBe(true)
   })
 
@@ -85,11 +88,22 @@ describe('the CLI', () => {
     expect(Object.keys(OPTIONS)).not.toContain('api-key')
   })
 
-  it('states in its help the defaults the code applies (one source: DEFAULTS)', () => {
-    for (const [name, value] of Object.entries(DEFAULTS)) {
-      const flag = flagOf(name) as keyof typeof OPTIONS
-      const help: string = OPTIONS[flag].help
-      if (/\(default /.test(help)) expect(help, name).toContain(`(default ${value}`)
+  it('turns a boolean input around with a switch: --<input> when off by default, --no-<input> when on', () => {
+    for (const name of INPUT_NAMES) {
+      const spec: InputSpec = INPUTS[name]
+      if (spec.cli === undefined || !('switch' in spec.cli)) continue
+      expect(['true', 'false'], name).toContain(spec.default)
+      const flag = spec.default === 'true' ? `no-${name}` : name
+      expect(OPTIONS[flag]?.type, name).toBe('boolean')
+    }
+  })
+
+  it('states in its help the defaults the code applies (one source: the table)', () => {
+    for (const name of INPUT_NAMES) {
+      const spec: InputSpec = INPUTS[name]
+      const help = OPTIONS[flagOf(name) ?? '']?.help ?? ''
+      if (/\(default /.test(help)) expect(help, name).toContain(`(default ${spec.default}`)
+      expect(help, name).not.toContain('{default}')
     }
     expect(USAGE).toContain('--part-concurrency')
   })

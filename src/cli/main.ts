@@ -13,9 +13,11 @@ import { PreflightError } from '../engine/preflight.js'
 import type { Report } from '../engine/report.js'
 import { VERSION } from '../version.js'
 import { gitProvenance } from './provenance.js'
-import { MISSING_KEY, parseCommandLine, toInputs, UsageError, USAGE, type Options } from './args.js'
+import { parseCommandLine, UsageError } from './args.js'
+import { MISSING_KEY, toInputs, type Options } from './flags.js'
 import { outputsJson, problemsJson, toJsonText } from './json.js'
 import { terminalReporter, type CliReporter, type Output } from './terminal.js'
+import { USAGE } from './usage.js'
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, error: 3, interrupted: 130 } as const
 

@@ -1,0 +1,287 @@
+/**
+ * The two inputs that hold a YAML or JSON document: `resources` (the entries to publish) and
+ * `dataset-metadata` (a partial patch of the dataset). Every problem names the input, the entry
+ * and the field, and an unknown key lists the accepted ones.
+ */
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { RESOURCE_TYPES, type ResourceType } from '../../datagouv/schemas.js'
+import { toErrorMessage } from '../../util/errors.js'
+import { InputError } from './error.js'
+
+/** Metadata an entry may give, for file and remote resources alike. */
+export interface EntryMetadata {
+  id?: string
+  title?: string
+  description?: string
+  type?: ResourceType
+  schema?: { name?: string; version?: string; url?: string }
+  /** Merged into the resource's extras (v2 endpoint); `null` deletes a key. */
+  extras?: Record<string, ExtraValue>
+}
+
+export type ExtraValue = string | number | boolean | null
+
+export type ResourceEntrySpec = EntryMetadata & {
+  /**
+   * Position in the `resources` input, for messages: `resources[2]` or `resources['data/x.csv']`.
+   */
+  label: string
+} & (
+    | {
+        kind: 'file'
+        /** A path or a glob that must match exactly one file. */
+        path: string
+      }
+    | {
+        kind: 'url'
+        /** The remote file or API the resource points at. */
+        url: string
+        format?: string
+      }
+  )
+
+/**
+ * A partial patch of the dataset (docs/udata-protocol.md §6.3): only these fields, only those
+ * given.
+ */
+export interface DatasetMetadata {
+  title?: string
+  description?: string
+  tags?: string[]
+  frequency?: string
+  frequency_date?: string
+  temporal_coverage?: { start: string; end?: string }
+  spatial?: { zones?: string[]; granularity?: string }
+  license?: string
+  private?: boolean
+  /**
+   * Only when the dataset is created (`create-dataset`): the owning organisation's id; absent, the
+   * key's owner.
+   */
+  organization?: string
+  extras?: Record<string, ExtraValue>
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+const SchemaRefInput = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((name) => ({ name })),
+  z.strictObject({
+    name: z.string().min(1).optional(),
+    version: z.string().min(1).optional(),
+    url: z.url().optional(),
+  }),
+])
+
+const ExtrasInput = z.record(
+  z.string().min(1),
+  z.union([z.string(), z.number(), z.boolean(), z.null()]),
+  {
+    error: 'must be a mapping of keys to strings, numbers, booleans or null',
+  },
+)
+
+/** A title, of a resource or of the dataset: udata's `TITLE_SIZE_LIMIT`. */
+const TitleInput = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(350, 'must be at most 350 characters')
+
+const metadataFields = {
+  id: z
+    .string()
+    .regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)')
+    .optional(),
+  title: TitleInput.optional(),
+  description: z.string().max(100_000, 'must be at most 100000 characters').optional(),
+  type: z.enum(RESOURCE_TYPES, { error: `must be one of ${RESOURCE_TYPES.join(', ')}` }).optional(),
+  schema: SchemaRefInput.optional(),
+  extras: ExtrasInput.optional(),
+}
+
+const FileEntryInput = z.strictObject({
+  path: z.string().min(1, 'must not be empty'),
+  ...metadataFields,
+})
+
+const RemoteEntryInput = z.strictObject({
+  url: z.url({ protocol: /^(https?|ftps?)$/, error: 'must be an absolute http(s) or ftp(s) URL' }),
+  format: z
+    .string()
+    .trim()
+    .min(1)
+    .transform((f) => f.toLowerCase())
+    .optional(),
+  ...metadataFields,
+})
+
+/** The `resources` input: a list of entries, or the shorthand mapping `path: resource-id`. */
+export function parseResources(text: string): ResourceEntrySpec[] {
+  if (text.trim() === '') return []
+  const document = parseDocument('resources', text)
+  if (document === null || document === undefined) return []
+  const problems: string[] = []
+  const entries: ResourceEntrySpec[] = []
+  const add = (label: string, raw: unknown): void => {
+    const remote = raw !== null && typeof raw === 'object' && 'url' in raw
+    if (remote && 'path' in raw) {
+      problems.push(
+        `input 'resources', entry ${label}: give either 'path' (a local file) or 'url' (a remote ` +
+          `resource), not both`,
+      )
+      return
+    }
+    const schema = remote ? RemoteEntryInput : FileEntryInput
+    const result = schema.safeParse(raw)
+    if (!result.success) {
+      problems.push(
+        ...issuesOf(
+          `input 'resources', entry ${label}`,
+          result.error.issues,
+          Object.keys(schema.shape),
+        ),
+      )
+      return
+    }
+    entries.push(
+      dropUndefined({ label, kind: remote ? 'url' : 'file', ...result.data }) as ResourceEntrySpec,
+    )
+  }
+  if (Array.isArray(document)) {
+    document.forEach((item, index) => {
+      const label = `resources[${index}]`
+      if (typeof item === 'string') add(label, { path: item })
+      else add(label, item)
+    })
+  } else if (typeof document === 'object') {
+    for (const [path, value] of Object.entries(document as Record<string, unknown>)) {
+      const label = `'${path}'`
+      if (typeof value === 'string') add(label, { path, id: value })
+      else if (value === null) add(label, { path })
+      else
+        problems.push(
+          `input 'resources', entry ${label}: the shorthand form maps a path to a resource id (path: ` +
+            `id); use the list form for more fields`,
+        )
+    }
+  } else {
+    problems.push(
+      `input 'resources' must be a list of entries ({path, ...} or {url, ...}) or a mapping path: ` +
+        `resource-id, got ${typeof document}`,
+    )
+  }
+  if (problems.length > 0) throw new InputError(problems.join('\n'))
+  return entries
+}
+
+const isoDate = z
+  .string()
+  .refine(
+    (value) =>
+      /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) &&
+      !Number.isNaN(Date.parse(value)),
+    {
+      message: 'must be an ISO 8601 date such as 2026-01-31',
+    },
+  )
+
+/**
+ * Writable dataset fields the action manages (docs/udata-protocol.md §6.3); anything else is
+ * refused by name.
+ */
+const DatasetMetadataInput = z.strictObject({
+  title: TitleInput.optional(),
+  description: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(100_000, 'must be at most 100000 characters')
+    .optional(),
+  tags: z
+    .array(
+      z
+        .string()
+        .trim()
+        .min(3, 'a tag must be 3 to 96 characters')
+        .max(96, 'a tag must be 3 to 96 characters'),
+      { error: 'must be a list of strings' },
+    )
+    .optional(),
+  frequency: z.string().min(1).optional(),
+  frequency_date: isoDate.optional(),
+  temporal_coverage: z
+    .strictObject(
+      { start: isoDate, end: isoDate.optional() },
+      { error: 'must be {start, end?} with ISO dates' },
+    )
+    .optional(),
+  spatial: z
+    .strictObject({
+      zones: z.array(z.string().min(1)).optional(),
+      granularity: z.string().min(1).optional(),
+    })
+    .optional(),
+  license: z.string().min(1).optional(),
+  private: z.boolean({ error: 'must be true or false' }).optional(),
+  organization: z
+    .string()
+    .regex(/^[0-9a-f]{24}$/i, 'must be an organisation id (24 hexadecimal characters)')
+    .optional(),
+  extras: ExtrasInput.optional(),
+})
+
+/** The `dataset-metadata` input: a partial patch of the dataset. */
+export function parseDatasetMetadata(text: string): DatasetMetadata | undefined {
+  if (text.trim() === '') return undefined
+  const document = parseDocument('dataset-metadata', text)
+  if (document === null || document === undefined) return undefined
+  if (typeof document !== 'object' || Array.isArray(document)) {
+    throw new InputError(
+      `input 'dataset-metadata' must be a mapping of dataset fields (${Object.keys(DatasetMetadataInput.shape).join(', ')})`,
+    )
+  }
+  const result = DatasetMetadataInput.safeParse(document)
+  if (!result.success)
+    throw new InputError(
+      issuesOf(
+        `input 'dataset-metadata'`,
+        result.error.issues,
+        Object.keys(DatasetMetadataInput.shape),
+      ).join('\n'),
+    )
+  return dropUndefined(result.data) as DatasetMetadata
+}
+
+function parseDocument(input: string, text: string): unknown {
+  try {
+    return parseYaml(text, { logLevel: 'error' })
+  } catch (error) {
+    throw new InputError(
+      `input '${input}' is neither YAML nor JSON: ${toErrorMessage(error).split('\n', 1)[0]}`,
+    )
+  }
+}
+
+function issuesOf(
+  where: string,
+  issues: readonly z.core.$ZodIssue[],
+  accepted: string[],
+): string[] {
+  return issues.map((issue) => {
+    const field = issue.path.length > 0 ? `.${issue.path.join('.')}` : ''
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (accepted: ${accepted.join(', ')})`
+        : issue.message
+    return `${where}${field}: ${message}`
+  })
+}
+
+function dropUndefined<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+}
