@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { findFiles, type LocalFile } from '../files/find.js'
 import { normalizeFilename } from '../files/normalize.js'
+import { plural } from '../util/text.js'
 import type { EntryMetadata, IfNoFilesFound, ResourceEntrySpec, Settings } from './inputs.js'
 
 interface EntryBase extends Omit<EntryMetadata, 'id'> {
@@ -151,7 +152,7 @@ async function addGlobbedFiles(
     if (found.files.length === 0) {
       const hidden =
         found.hidden > 0
-          ? ` (${found.hidden} hidden file${found.hidden > 1 ? 's' : ''} left out; set include-hidden-files: ` +
+          ? ` (${plural(found.hidden, 'hidden file')} left out; set include-hidden-files: ` +
             `true to publish them)`
           : ''
       noMatch(

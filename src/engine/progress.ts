@@ -3,7 +3,7 @@
  * than a part, one line every 10 s, and one when every byte is sent. Both edges use it.
  */
 import type { FileEntry } from './manifest.js'
-import { formatBytes } from './report.js'
+import { formatBytes } from '../util/text.js'
 
 export function periodicLines(
   chunkSize: number,

@@ -8,6 +8,10 @@ import type { Step } from './plan.js'
 import type { PreflightError } from './preflight.js'
 import type { Provenance } from './provenance.js'
 import type { DatasetResult, Result } from './publish.js'
+import { formatBytes, formatDuration, plural } from '../util/text.js'
+
+/** src/cli/progress.ts takes these from here; they live in util/text.ts. */
+export { formatBytes, plural } from '../util/text.js'
 
 export interface Report {
   outputs: Record<(typeof OUTPUT_NAMES)[number], string>
@@ -216,11 +220,6 @@ export function blockedReport(error: PreflightError, origin: string): Report {
   return { outputs, summary: `${lines.join('\n')}\n`, table: '', failures: error.problems }
 }
 
-/** `1 entry`, `2 entries`. */
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`
-}
-
 /** The plan's line about hidden files left out. */
 export function hiddenNote(count: number): string {
   return (
@@ -389,20 +388,4 @@ export function alignedTable(rows: readonly string[][]): string {
 /** Escapes what would break a table cell or inject markup. */
 function cell(text: string): string {
   return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;')
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`
-}
-
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
 }
