@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { Dataset, Resource } from '../src/datagouv/schemas.js'
 import type { FileEntry } from '../src/engine/manifest.js'
-import {
-  checksumNeeded,
-  datasetProblems,
-  decideFile,
-  matchEntries,
-  metadataPatch,
-  storedNameOf,
-} from '../src/engine/plan.js'
+import { datasetProblems } from '../src/engine/plan/dataset.js'
+import { metadataPatch } from '../src/engine/plan/fields.js'
+import { checksumNeeded, decideFile } from '../src/engine/plan/files.js'
+import { matchEntries, storedNameOf } from '../src/engine/plan/match.js'
 
 const RID = [
   '11111111-1111-4111-8111-111111111111',

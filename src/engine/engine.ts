@@ -6,23 +6,21 @@
  */
 import type { Dispatcher } from 'undici'
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
-import { toErrorMessage } from '../datagouv/errors.js'
 import type { Dataset } from '../datagouv/schemas.js'
 import { communityScope, ownerScope, type Scope } from '../datagouv/scope.js'
 import { analysable, waitForAnalysis, type AnalysisReport } from './analysis.js'
 import type { Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
 import { applyOrder, type OrderResult } from './order.js'
-import type { DatasetStep, Step } from './plan.js'
-import { preflight, PreflightError, type Preflight } from './preflight.js'
+import { describe, type DatasetStep, type Plan, type Step } from './plan.js'
+import { preflight, PreflightError } from './preflight.js'
 import type { Provenance } from './provenance.js'
 import { publish, publishDataset, type DatasetResult, type Result } from './publish.js'
-import { checkDataset, checkResults } from './verify.js'
+import { readBack } from './verify.js'
 import {
   alignedTable,
   blockedReport,
   buildReport,
-  describe,
   hiddenNote,
   plural,
   type Report,
@@ -159,51 +157,11 @@ function clientFor(settings: Settings, reporter: Reporter, options: EngineOption
   })
 }
 
-/**
- * The dataset read once after every write, and each outcome checked against it (verify.ts): what
- * the report then says is what the dataset holds. When it cannot be read, the report keeps the
- * server's answers, and says so.
- */
-async function readBack(
-  client: DatagouvClient,
-  scope: Scope,
-  plan: Preflight,
-  outcome: { results: Result[]; datasetResult: DatasetResult | undefined },
-  reporter: Reporter,
-): Promise<{ results: Result[]; datasetResult: DatasetResult | undefined; problems: string[] }> {
-  const wrote =
-    outcome.results.some((r) => r.action !== 'skipped') ||
-    (outcome.datasetResult !== undefined && outcome.datasetResult.action !== 'skipped')
-  if (!wrote) return { ...outcome, problems: [] }
-  try {
-    const after = scope.kind === 'owner' ? await client.getDataset(plan.dataset.id) : undefined
-    const held = after?.resources ?? (await scope.list())
-    const before = new Set(plan.dataset.resources.map((r) => r.id))
-    const checked = checkResults(outcome.results, held, before)
-    const { datasetResult } = outcome
-    const step = plan.datasetStep
-    return {
-      results: checked.results,
-      datasetResult:
-        datasetResult && step && after && plan.creation === undefined
-          ? checkDataset(datasetResult, step, plan.dataset, after)
-          : datasetResult,
-      problems: checked.problems,
-    }
-  } catch (error) {
-    reporter.warning(
-      `reading the dataset back after the writes failed (${toErrorMessage(error)}): the report ` +
-        `shows udata's answers, not checked against what the dataset holds`,
-    )
-    return { ...outcome, problems: [] }
-  }
-}
-
 /** The plan's steps, executed (or, in a dry run, reported as planned). */
 async function runSteps(
   client: DatagouvClient,
   scope: Scope,
-  plan: Preflight,
+  plan: Plan,
   settings: Settings,
   reporter: Reporter,
 ): Promise<Result[]> {
@@ -265,10 +223,10 @@ async function analysisOf(
  */
 async function createDataset(
   client: DatagouvClient,
-  plan: Preflight,
+  plan: Plan,
   reporter: Reporter,
 ): Promise<{ dataset: Dataset; stop?: Outcome }> {
-  const { body, slug } = plan.creation as NonNullable<Preflight['creation']>
+  const { body, slug } = plan.creation as NonNullable<Plan['creation']>
   const dataset = await reporter.group(
     'Create the dataset',
     async () => {
@@ -309,7 +267,7 @@ async function runPreflight(
   reporter: Reporter,
   options: EngineOptions,
   startedAt: Date,
-): Promise<Preflight> {
+): Promise<Plan> {
   const plan = await reporter.group(
     'Preflight: dataset, files, matches, checksums',
     async () => {

@@ -5,6 +5,7 @@
  * the git repository it runs in.
  */
 import type { Resource } from '../datagouv/schemas.js'
+import type { Step } from './plan.js'
 
 export interface Provenance {
   /** `owner/name` on GitHub, or the repository's remote URL for the CLI. */
@@ -61,5 +62,21 @@ export function writtenBy(
   return (
     extras[PROVENANCE_KEYS.repository] === publication.repository &&
     extras[PROVENANCE_KEYS.workflow] === publication.workflow
+  )
+}
+
+/**
+ * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
+ * so a second identical run sends nothing).
+ */
+export function withProvenance(
+  steps: readonly Step[],
+  extras: Record<string, string> | undefined,
+): Step[] {
+  if (extras === undefined) return [...steps]
+  return steps.map((step) =>
+    step.kind === 'remove' || step.action === 'skip'
+      ? step
+      : { ...step, extras: { ...step.extras, ...extras } },
   )
 }

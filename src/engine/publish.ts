@@ -16,15 +16,15 @@ import type { Scope } from '../datagouv/scope.js'
 import { uploadFile } from '../datagouv/upload.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import type { FileEntry } from './manifest.js'
-import { whereOf } from './verify.js'
 import {
   RECORD_KEYS,
-  unmet,
+  whereOf,
   type DatasetStep,
   type FileStep,
   type RemoteStep,
   type Step,
 } from './plan.js'
+import { unmet } from './plan/fields.js'
 
 export type ResultAction =
   'uploaded' | 'created' | 'updated' | 'signalled' | 'removed' | 'skipped' | 'planned' | 'failed'
@@ -292,9 +292,7 @@ async function clearDatasetRecord(
   const key = step.clearsDatasetRecord
   if (key === undefined) return
   try {
-    await scope.write('alone', () =>
-      client.updateDatasetExtras(scope.datasetId, { [key]: null }),
-    )
+    await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }))
   } catch (error) {
     client.logger.warning(
       `the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ` +

@@ -4,7 +4,7 @@
 import type { Dataset } from '../datagouv/schemas.js'
 import type { AnalysisReport } from './analysis.js'
 import type { OrderResult } from './order.js'
-import type { Step } from './plan.js'
+import { describe } from './plan.js'
 import type { PreflightError } from './preflight.js'
 import type { Provenance } from './provenance.js'
 import type { DatasetResult, Result } from './publish.js'
@@ -57,22 +57,6 @@ export interface RunFacts {
 }
 
 const CHANGES = new Set(['uploaded', 'created', 'updated', 'signalled', 'removed'])
-
-/** What a step's entry looks like in reports: its source and, for files, its size. */
-export function describe(step: Step): { source: string; size?: number; title?: string } {
-  if (step.kind === 'remove') return { source: step.source }
-  if (step.kind === 'url')
-    return {
-      source: step.entry.url,
-      ...(step.probe?.size !== undefined ? { size: step.probe.size } : {}),
-      ...(step.entry.title ? { title: step.entry.title } : {}),
-    }
-  return {
-    source: step.entry.source,
-    size: step.entry.size,
-    title: step.entry.title ?? step.entry.name,
-  }
-}
 
 export function buildReport(facts: RunFacts): Report {
   const { results, datasetResult, order, dataset } = facts

@@ -4,24 +4,66 @@
  * writes that another concurrent write then undoes (docs/udata-protocol.md §15). A result the
  * dataset contradicts becomes an error naming its entry, and carries the resource as the dataset
  * holds it; a resource the run did not touch that vanished or is listed twice is a problem of its
- * own. Pure: the caller reads the dataset.
+ * own. `readBack` reads the dataset; the checks are pure.
  */
+import type { DatagouvClient, Logger } from '../datagouv/client.js'
 import { ECHOED_FIELDS } from '../datagouv/dataset-form.js'
+import { toErrorMessage } from '../datagouv/errors.js'
 import type { Dataset, Resource } from '../datagouv/schemas.js'
-import { sameValue, unmet, type DatasetStep, type Step } from './plan.js'
+import type { Scope } from '../datagouv/scope.js'
+import { whereOf, type DatasetStep, type Plan, type WithProblems } from './plan.js'
+import { extrasPatch, sameValue, sizeDiffers, unmet } from './plan/fields.js'
 import type { DatasetResult, Result } from './publish.js'
 
-export interface Checked {
+/** The results as the dataset holds them; `problems`: what it shows that no entry accounts for. */
+export interface Checked extends WithProblems {
   results: Result[]
-  /** What the dataset shows that no entry accounts for. */
-  problems: string[]
 }
 
-/** Where a step comes from, as every message of the run names it. */
-export function whereOf(step: Step): string {
-  return step.kind === 'remove'
-    ? `input 'remove', ${step.label} '${step.source}'`
-    : `${step.entry.label} (${step.entry.source})`
+/** What the run wrote, as the server answered each write (or, once read back, as the dataset holds it). */
+export interface Written {
+  results: Result[]
+  datasetResult: DatasetResult | undefined
+}
+
+/**
+ * The dataset read once after every write, and each result checked against it: what the report
+ * then says is what the dataset holds. A run that wrote nothing reads nothing. When the dataset
+ * cannot be read, the report keeps the server's answers, and says so.
+ */
+export async function readBack(
+  client: DatagouvClient,
+  scope: Scope,
+  plan: Plan,
+  written: Written,
+  logger: Logger,
+): Promise<Written & WithProblems> {
+  const wrote =
+    written.results.some((r) => r.action !== 'skipped') ||
+    (written.datasetResult !== undefined && written.datasetResult.action !== 'skipped')
+  if (!wrote) return { ...written, problems: [] }
+  try {
+    const after = scope.kind === 'owner' ? await client.getDataset(plan.dataset.id) : undefined
+    const held = after?.resources ?? (await scope.list())
+    const before = new Set(plan.dataset.resources.map((r) => r.id))
+    const checked = checkResults(written.results, held, before)
+    const { datasetResult } = written
+    const step = plan.datasetStep
+    return {
+      results: checked.results,
+      datasetResult:
+        datasetResult && step && after && plan.creation === undefined
+          ? checkDataset(datasetResult, step, plan.dataset, after)
+          : datasetResult,
+      problems: checked.problems,
+    }
+  } catch (error) {
+    logger.warning(
+      `reading the dataset back after the writes failed (${toErrorMessage(error)}): the report ` +
+        `shows udata's answers, not checked against what the dataset holds`,
+    )
+    return { ...written, problems: [] }
+  }
 }
 
 /**
@@ -87,9 +129,7 @@ function written(result: Result, holding: Resource): string[] {
   if (step.kind === 'file' && step.action !== 'update' && result.checksum !== undefined) {
     const same =
       holding.checksum?.value.toLowerCase() === result.checksum.value.toLowerCase() &&
-      (holding.filesize === undefined ||
-        holding.filesize === null ||
-        holding.filesize === step.entry.size)
+      !sizeDiffers(holding, step.entry.size)
     if (!same)
       differences.push(
         `it holds another file (${holding.checksum?.type ?? 'checksum'} ` +
@@ -100,12 +140,8 @@ function written(result: Result, holding: Resource): string[] {
   const missed = Object.keys(unmet(fields, holding))
   if (missed.length > 0)
     differences.push(`its ${missed.join(', ')} ${missed.length === 1 ? 'is' : 'are'} not as sent`)
-  const extras = holding.extras ?? {}
-  const lost = Object.entries(step.extras).filter(([key, value]) =>
-    value === null ? extras[key] !== undefined && extras[key] !== null : extras[key] !== value,
-  )
-  if (lost.length > 0)
-    differences.push(`its extras ${lost.map(([key]) => key).join(', ')} are not as sent`)
+  const lost = Object.keys(extrasPatch(step.extras, holding.extras))
+  if (lost.length > 0) differences.push(`its extras ${lost.join(', ')} are not as sent`)
   return differences
 }
 
@@ -136,17 +172,14 @@ export function checkDataset(
   const moved = ECHOED_FIELDS.filter(
     (key) => !(key in step.patch) && JSON.stringify(old[key]) !== JSON.stringify(live[key]),
   )
-  const extras = after.extras ?? {}
-  const lost = Object.entries(step.extras).filter(([key, value]) =>
-    value === null ? extras[key] !== undefined && extras[key] !== null : extras[key] !== value,
-  )
+  const lost = Object.keys(extrasPatch(step.extras, after.extras))
   const differences = [
     ...(missed.length > 0 ? [`${missed.join(', ')} not as sent`] : []),
     ...moved.map(
       (key) =>
         `${key} changed, which the run did not mean to change (${JSON.stringify(old[key])} -> ${JSON.stringify(live[key])})`,
     ),
-    ...(lost.length > 0 ? [`extras ${lost.map(([key]) => key).join(', ')} not as sent`] : []),
+    ...(lost.length > 0 ? [`extras ${lost.join(', ')} not as sent`] : []),
   ]
   if (differences.length === 0) return result
   const message =

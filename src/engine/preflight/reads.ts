@@ -1,0 +1,187 @@
+/**
+ * What the preflight reads before it checks anything: the dataset (or, with create-dataset, the
+ * one to create; with as: community, the key's owner's community resources on it) and what the
+ * key may do on it, the instance's lists, and the local files (manifest.ts).
+ */
+import type { DatagouvClient } from '../../datagouv/client.js'
+import { ApiError } from '../../datagouv/errors.js'
+import { permissionsOf, type Dataset } from '../../datagouv/schemas.js'
+import type { Settings } from '../inputs.js'
+import { buildManifest, type Manifest } from '../manifest.js'
+import type { WithProblems } from '../plan.js'
+import { planCreation, type CreationPlan } from '../plan/dataset.js'
+import { PreflightError } from './blocked.js'
+
+/** Everything read, and the problems reading showed (create-dataset's, as: community's). */
+export interface Reads extends WithProblems {
+  /** The dataset as read, with what the key may do on it; absent when it is to be created. */
+  found: Dataset | undefined
+  /** The dataset as the plan sees it: as read, the key's owner's community view, or the new one. */
+  dataset: Dataset
+  /** The file extensions the instance accepts. */
+  extensions: string[]
+  manifest: Manifest
+  /** The instance's lists, read when `dataset-metadata` names one of their values. */
+  known: { frequencies?: string[]; licenses?: string[] }
+  /** `create-dataset`, when no dataset has the slug. */
+  creation: CreationPlan | undefined
+  /** `as: community`: the key's owner's view of the dataset. */
+  community: Community | undefined
+}
+
+/** The dataset as the key's owner sees it with as: community, and who that owner is. */
+export interface Community {
+  view: Dataset
+  ownerId: string
+}
+
+export async function readAll(
+  client: DatagouvClient,
+  settings: Settings,
+  cwd: string,
+): Promise<Reads> {
+  const metadata = settings.datasetMetadata
+  // udata checks a key on every request, reads included: whichever read is refused first, the
+  // run stops on the same problem.
+  const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
+    fetchDataset(client, settings),
+    client.getExtensions(),
+    buildManifest(settings, cwd),
+    metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
+    metadata?.license !== undefined ? client.getLicenses() : undefined,
+  ]).catch((error: unknown) => {
+    throw keyRefused(client, error) ?? error
+  })
+  const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined
+  const checked = found && (await withPermissions(client, settings, found))
+  const asCommunity =
+    settings.publishAs === 'community' && checked !== undefined
+      ? await communityView(client, settings, checked)
+      : undefined
+  const community = asCommunity?.community
+  return {
+    found: checked,
+    dataset: community?.view ?? checked ?? datasetToCreate(settings.dataset, metadata),
+    extensions,
+    manifest,
+    known: { ...(frequencies ? { frequencies } : {}), ...(licenses ? { licenses } : {}) },
+    creation,
+    community,
+    problems: [...(creation?.problems ?? []), ...(asCommunity?.problems ?? [])],
+  }
+}
+
+/**
+ * `as: community`: the dataset as the key's owner publishes into it, its resources being their own
+ * community resources on it. Reading the owner needs the key, even in a dry run; a reuser edits
+ * neither the dataset nor its order, nor creates it.
+ */
+async function communityView(
+  client: DatagouvClient,
+  settings: Settings,
+  dataset: Dataset,
+): Promise<WithProblems & { community?: Community }> {
+  const problems: string[] = []
+  const refused = (input: string, why: string) =>
+    problems.push(
+      `input '${input}': ${why} (as: community publishes the key's owner's community resources)`,
+    )
+  if (settings.datasetMetadata !== undefined)
+    refused('dataset-metadata', "the dataset's metadata is its owner's")
+  if (settings.order === 'as-listed')
+    refused('order', "the order of the dataset's resources is its owner's")
+  if (settings.createDataset)
+    refused('create-dataset', 'a community resource is published on an existing dataset')
+  if (settings.apiKey === undefined) {
+    problems.push(
+      "input 'api-key' is required with as: community, even in a dry run: the community resources to match are the key's owner's",
+    )
+    return { problems }
+  }
+  const me = await client.getMe()
+  const resources = await client.listCommunityResources(dataset.id, me.id)
+  const view: Dataset = {
+    ...dataset,
+    resources,
+    extras: {},
+    permissions: { edit: false, edit_resources: true, delete: false },
+  }
+  return { community: { view, ownerId: me.id }, problems }
+}
+
+/**
+ * The dataset `create-dataset` will create, as the plan sees it: empty, the organization's that
+ * `dataset-metadata` names, else the key's owner's.
+ */
+function datasetToCreate(slug: string, metadata: Settings['datasetMetadata']): Dataset {
+  return {
+    id: '(new)',
+    slug,
+    title: metadata?.title ?? slug,
+    resources: [],
+    extras: {},
+    ...(metadata?.organization !== undefined
+      ? { organization: { id: metadata.organization } }
+      : {}),
+    permissions: { edit: true, edit_resources: true, delete: true },
+  }
+}
+
+/**
+ * The dataset with what the key may do on it: as the server answers (`permissions`, udata since
+ * 2025-06), else worked out from the key's owner (`GET /me/`, `permissionsOf`) when the run will
+ * write with a key; otherwise unknown, as before.
+ */
+async function withPermissions(
+  client: DatagouvClient,
+  settings: Settings,
+  dataset: Dataset,
+): Promise<Dataset> {
+  if (dataset.permissions != null || settings.apiKey === undefined || settings.dryRun)
+    return dataset
+  return { ...dataset, permissions: permissionsOf(dataset, await client.getMe()) }
+}
+
+/**
+ * With create-dataset, a slug answered by a dataset the key's owner cannot edit is someone else's.
+ */
+export function ownership(settings: Settings, found: Dataset | undefined): string[] {
+  if (!settings.createDataset || found === undefined || found.permissions?.edit !== false) return []
+  return [
+    `input 'dataset': '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); ` +
+      `create-dataset creates a dataset only where none exists: choose another slug`,
+  ]
+}
+
+/** The preflight's problem when `error` is the server refusing the key (any request, 401). */
+function keyRefused(client: DatagouvClient, error: unknown): PreflightError | undefined {
+  if (!(error instanceof ApiError) || error.status !== 401) return undefined
+  return new PreflightError([
+    `input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`,
+  ])
+}
+
+/** The dataset, or `undefined` when it does not exist and `create-dataset` will create it. */
+async function fetchDataset(
+  client: DatagouvClient,
+  settings: Settings,
+): Promise<Dataset | undefined> {
+  const dataset = settings.dataset
+  try {
+    return await client.getDataset(dataset)
+  } catch (error) {
+    if (error instanceof ApiError) {
+      if (error.status === 404 && settings.createDataset) return undefined
+      if (error.status === 404)
+        throw new PreflightError([
+          `input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the ` +
+            `key's owner cannot see it); set create-dataset: true to create it`,
+        ])
+      if (error.status === 410)
+        throw new PreflightError([
+          `input 'dataset': dataset '${dataset}' has been deleted on ${client.origin}`,
+        ])
+    }
+    throw error
+  }
+}
