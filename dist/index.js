@@ -84580,7 +84580,7 @@ function cell(text) {
 
 
 
-/** src/cli/progress.ts takes these from here; they live in util/text.ts. */
+/** The CLI takes these from here (its progress and interrupt lines); they live in util/text.ts. */
 
 const OUTPUT_NAMES = (/* unused pure expression or super */ null && ([
     'resources',

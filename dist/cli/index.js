@@ -56219,7 +56219,7 @@ function cell(text) {
 
 
 
-/** src/cli/progress.ts takes these from here; they live in util/text.ts. */
+/** The CLI takes these from here (its progress and interrupt lines); they live in util/text.ts. */
 
 const OUTPUT_NAMES = [
     'resources',

@@ -1,8 +1,8 @@
 /**
  * The publishing engine shared by the action and the CLI: settings -> preflight -> plan ->
- * publish -> report. Every line of publishing logic runs here; the edges (src/action/main.ts for
- * the
- * runner, src/cli/index.ts for a terminal) only read options and show what it reports.
+ * publish -> report, each phase in a group of its own. Every line of publishing logic runs here;
+ * the edges (src/action/main.ts for the runner, src/cli/main.ts for a terminal) only read options
+ * and show what it reports.
  */
 import type { Dispatcher } from 'undici'
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
@@ -12,19 +12,17 @@ import { analysable, waitForAnalysis, type AnalysisReport } from './analysis.js'
 import type { Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
 import { applyOrder, type OrderResult } from './order.js'
-import { describe, type DatasetStep, type Plan, type Step } from './plan.js'
+import type { Plan, Step } from './plan.js'
 import { preflight, PreflightError } from './preflight.js'
 import type { Provenance } from './provenance.js'
 import { publish, publishDataset, type DatasetResult, type Result } from './publish.js'
+import { blockedReport, buildReport, type Report } from './report.js'
+import { planTable } from './report/tables.js'
 import { readBack } from './verify.js'
-import {
-  alignedTable,
-  blockedReport,
-  buildReport,
-  hiddenNote,
-  plural,
-  type Report,
-} from './report.js'
+import { plural } from '../util/text.js'
+
+/** For the edges, beside `execute`: the failure line of a run (report.ts). */
+export { failureSummary } from './report.js'
 
 /**
  * The phases of a run, in their order: what a group is, for an edge that acts on it (the CLI's
@@ -75,7 +73,8 @@ export class BlockedError extends PreflightError {
   }
 }
 
-export interface Outcome {
+/** What a whole run did: its report, and the results it is made from. */
+export interface RunResult {
   report: Report
   results: Result[]
   datasetResult: DatasetResult | undefined
@@ -87,7 +86,7 @@ export async function execute(
   settings: Settings,
   reporter: Reporter,
   options: EngineOptions,
-): Promise<Outcome> {
+): Promise<RunResult> {
   const client = clientFor(settings, reporter, options)
   try {
     const startedAt = new Date()
@@ -169,7 +168,6 @@ async function runSteps(
     settings.dryRun ? 'Dry run: nothing is written' : 'Publish',
     () =>
       publish(client, plan.steps, {
-        datasetId: plan.dataset.id,
         scope,
         chunkSize: settings.chunkSize,
         partConcurrency: settings.partConcurrency,
@@ -225,7 +223,7 @@ async function createDataset(
   client: DatagouvClient,
   plan: Plan,
   reporter: Reporter,
-): Promise<{ dataset: Dataset; stop?: Outcome }> {
+): Promise<{ dataset: Dataset; stop?: RunResult }> {
   const { body, slug } = plan.creation as NonNullable<Plan['creation']>
   const dataset = await reporter.group(
     'Create the dataset',
@@ -239,15 +237,14 @@ async function createDataset(
     'create-dataset',
   )
   if (dataset.slug === slug) return { dataset }
-  const error =
-    `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug '${dataset.slug}', ` +
-    `not '${slug}' (the slug is taken, maybe by a private dataset); nothing was published into it: ` +
-    `set dataset: ${dataset.slug} and run again`
   const datasetResult: DatasetResult = {
     action: 'failed',
     reason: 'created with another slug',
     patched: [],
-    error,
+    error:
+      `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug ` +
+      `'${dataset.slug}', not '${slug}' (the slug is taken, maybe by a private dataset); nothing ` +
+      `was published into it: set dataset: ${dataset.slug} and run again`,
   }
   const report = buildReport({
     results: [],
@@ -291,69 +288,6 @@ async function runPreflight(
     'preflight',
   )
   for (const warning of plan.warnings) reporter.warning(warning)
-  reporter.info(
-    planTable(plan.steps, {
-      datasetStep: plan.datasetStep,
-      hiddenLeftOut: plan.hiddenLeftOut,
-      ordered: settings.order === 'as-listed',
-      creation: plan.creation
-        ? `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)`
-        : undefined,
-      waitSeconds: settings.waitForAnalysisSeconds,
-    }),
-  )
+  reporter.info(planTable(plan, settings))
   return plan
-}
-
-/** One line per step: action, source, resource, reason. */
-export function planTable(
-  steps: readonly Step[],
-  more: {
-    datasetStep?: Pick<DatasetStep, 'action' | 'reason'> | undefined
-    hiddenLeftOut?: number
-    ordered?: boolean
-    creation?: string | undefined
-    waitSeconds?: number
-  } = {},
-): string {
-  const { datasetStep, hiddenLeftOut = 0 } = more
-  const rows = steps.map((s) => [s.action, describe(s).source, s.resource?.id ?? '(new)', s.reason])
-  if (more.creation !== undefined) rows.unshift(['create', 'dataset', '(new)', more.creation])
-  if (datasetStep !== undefined)
-    rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
-  if (more.ordered === true)
-    rows.push([
-      'order',
-      'as-listed',
-      '(dataset)',
-      'checked last: the published resources in the order of the entries',
-    ])
-  if ((more.waitSeconds ?? 0) > 0)
-    rows.push([
-      'wait',
-      'analysis',
-      '(dataset)',
-      `up to ${more.waitSeconds} s for data.gouv.fr's analysis of what is published`,
-    ])
-  const hidden = hiddenLeftOut > 0 ? `\n  ${hiddenNote(hiddenLeftOut)}` : ''
-  if (rows.length === 0) return `Plan: nothing to publish${hidden}`
-  const table = alignedTable(rows)
-    .split('\n')
-    .map((line) => `  ${line}`)
-    .join('\n')
-  return `Plan:\n${table}${hidden}`
-}
-
-/** The failure line of a run whose entries did not all publish; `undefined` when all did. */
-export function failureSummary(outcome: Outcome): string | undefined {
-  const failed =
-    outcome.results.filter((r) => r.error !== undefined).length +
-    (outcome.datasetResult?.error !== undefined ? 1 : 0) +
-    (outcome.order?.error !== undefined ? 1 : 0)
-  const problems = outcome.report.failures.length - failed
-  if (failed === 0 && problems === 0) return undefined
-  const total = outcome.results.length + (outcome.datasetResult ? 1 : 0) + (outcome.order ? 1 : 0)
-  const entries = `${failed} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`
-  const more = `${plural(problems, 'problem')} found reading the dataset back`
-  return failed === 0 ? more : problems === 0 ? entries : `${entries}; ${more}`
 }

@@ -7,27 +7,31 @@
  * replacement may be missing. The dataset's metadata is patched last.
  *
  * A result always says what the server holds: a file that was stored is reported stored, with the
- * resource's new id and URL, even when a later request of its step (the title) failed.
+ * resource's new id and URL, even when a later request of its step (the title) failed. The
+ * requests of a resource's step are in publish/writes.ts, the title kept for the next run in
+ * publish/title-record.ts.
  */
 import type { DatagouvClient } from '../datagouv/client.js'
 import { toErrorMessage } from '../datagouv/errors.js'
 import type { Dataset, Resource } from '../datagouv/schemas.js'
 import type { Scope } from '../datagouv/scope.js'
-import { uploadFile } from '../datagouv/upload.js'
 import { mapConcurrent } from '../util/concurrency.js'
 import type { FileEntry } from './manifest.js'
-import {
-  RECORD_KEYS,
-  whereOf,
-  type DatasetStep,
-  type FileStep,
-  type RemoteStep,
-  type Step,
-} from './plan.js'
-import { unmet } from './plan/fields.js'
+import { whereOf, type DatasetStep, type Step } from './plan.js'
+import { changedFields } from './plan/fields.js'
+import { runFile, runRemote } from './publish/writes.js'
 
 export type ResultAction =
   'uploaded' | 'created' | 'updated' | 'signalled' | 'removed' | 'skipped' | 'planned' | 'failed'
+
+/** The actions that changed something on the server. */
+export const CHANGES: ReadonlySet<ResultAction> = new Set<ResultAction>([
+  'uploaded',
+  'created',
+  'updated',
+  'signalled',
+  'removed',
+])
 
 export interface Result {
   step: Step
@@ -55,7 +59,6 @@ export interface DatasetResult {
 }
 
 export interface PublishOptions {
-  datasetId: string
   /** Where resources are written: the dataset's own, or the key's owner's community resources. */
   scope: Scope
   chunkSize: number
@@ -77,12 +80,18 @@ export interface PublishOptions {
  * What the run knows while it runs: the new resources its requests obtained, so no two entries
  * claim one.
  */
-interface Run extends PublishOptions {
+export interface Run extends PublishOptions {
   claimed: Set<string>
   isNew: (resource: Resource) => boolean
 }
 
-type Outcome = Omit<Result, 'step' | 'durationMs'>
+/** What a step did, as the server holds it, before its duration is known. */
+export type StepOutcome = Omit<Result, 'step' | 'durationMs'>
+
+/** How far a step got: set as each request succeeds, reported as it stands if a later one fails. */
+export interface Achieved {
+  outcome?: StepOutcome
+}
 
 export async function publish(
   client: DatagouvClient,
@@ -118,40 +127,40 @@ export async function publish(
 async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Result> {
   const started = Date.now()
   const checksum = step.kind === 'file' && step.checksum ? { checksum: step.checksum } : {}
-  const done = (outcome: Outcome): Result => {
+  const done = (outcome: StepOutcome): Result => {
     const result: Result = { step, ...checksum, ...outcome, durationMs: Date.now() - started }
     run.onResult?.(result)
     return result
   }
+  // A dry run reports every step as planned; a skip writes nothing.
   if (run.dryRun)
     return done({
       action: 'planned',
       patched: [],
       ...(step.resource ? { resource: step.resource } : {}),
     })
-  // A dry run reports every step as planned; a skip writes nothing.
   if (step.kind !== 'remove' && step.action === 'skip')
     return done({
       action: 'skipped',
       patched: [],
       ...(step.resource ? { resource: step.resource } : {}),
     })
-  // What the step achieved so far: reported as it stands if a later request fails.
-  const progress: { outcome?: Outcome } = {}
+  const achieved: Achieved = {}
   try {
     switch (step.kind) {
       case 'file':
-        return done(await runFile(client, step, run, progress))
+        return done(await runFile(client, step, run, achieved))
       case 'url':
-        return done(await runRemote(client, step, run, progress))
+        return done(await runRemote(step, run, achieved))
       case 'remove':
         await run.scope.remove(step.resource.id)
         return done({ action: 'removed', resource: step.resource, patched: [] })
     }
   } catch (error) {
     const target = step.resource ? `resource ${step.resource.id}` : 'new resource'
-    const failure = `${whereOf(step)} -> ${progress.outcome?.resource ? `resource ${progress.outcome.resource.id}` : target}: ${toErrorMessage(error)}`
-    if (progress.outcome !== undefined) return done({ ...progress.outcome, error: failure })
+    const reached = achieved.outcome?.resource
+    const failure = `${whereOf(step)} -> ${reached ? `resource ${reached.id}` : target}: ${toErrorMessage(error)}`
+    if (achieved.outcome !== undefined) return done({ ...achieved.outcome, error: failure })
     return done({
       action: 'failed',
       patched: [],
@@ -161,182 +170,6 @@ async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Re
   }
 }
 
-async function runFile(
-  client: DatagouvClient,
-  step: FileStep,
-  run: Run,
-  progress: { outcome?: Outcome },
-): Promise<Outcome> {
-  if (step.action === 'update' && step.resource !== undefined) {
-    const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras)
-    await clearDatasetRecord(client, run.scope, step)
-    return { action: 'updated', ...applied }
-  }
-  const outcome = await uploadFile(client, {
-    scope: run.scope,
-    target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
-    path: step.entry.path,
-    size: step.entry.size,
-    uploadName: step.entry.storedName,
-    storedName: step.entry.storedName,
-    chunkSize: run.chunkSize,
-    partConcurrency: run.partConcurrency,
-    isNew: run.isNew,
-    ...(run.onProgress ? { onProgress: accumulate(step.entry, run.onProgress) } : {}),
-  })
-  if (step.resource === undefined) run.claimed.add(outcome.resource.id)
-  const requests = `${outcome.requests} request${outcome.requests === 1 ? '' : 's'}`
-  client.logger.debug(
-    `${step.entry.source}: stored in ${requests}${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`,
-  )
-  const notes =
-    outcome.chunkSize < run.chunkSize
-      ? [
-          `stored in parts of ${outcome.chunkSize} bytes: the server or a proxy refused larger requests ` +
-            `(413)`,
-        ]
-      : []
-  const stored: Outcome = {
-    action: step.action === 'create' ? 'created' : 'uploaded',
-    resource: outcome.resource,
-    checksum: { type: 'sha1', value: outcome.sha1 },
-    patched: [],
-    ...(notes.length > 0 ? { notes } : {}),
-  }
-  progress.outcome = stored
-  // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
-  // the title and the entry's metadata in one partial PUT of what the answer lacks.
-  const restored = await restoreMetadata(client, run.scope, step, outcome.resource)
-  // From here the title is back: a failing extras merge reports the resource as it now stands.
-  progress.outcome = { ...stored, ...restored }
-  await clearDatasetRecord(client, run.scope, step)
-  const applied = await applyChanges(run.scope, restored.resource, {}, step.extras)
-  return {
-    ...stored,
-    resource: applied.resource,
-    patched: [...restored.patched, ...applied.patched],
-  }
-}
-
-/**
- * The metadata after an upload (the extras follow, apart). When the PUT fails, the title the resource should carry is
- * recorded where the next run reads it before anything else (the resource's extras, else the
- * dataset's), and the error names it.
- */
-async function restoreMetadata(
-  client: DatagouvClient,
-  scope: Scope,
-  step: FileStep,
-  uploaded: Resource,
-): Promise<{ resource: Resource; patched: string[] }> {
-  const patch = unmet(step.patch, uploaded)
-  try {
-    return await applyChanges(scope, uploaded, patch, {})
-  } catch (error) {
-    if (patch.title === undefined) throw error
-    const recorded = step.recordTitle
-      ? await recordTitle(client, scope, uploaded, step.title)
-      : 'the entry gives it, so the next run puts it back'
-    throw new Error(
-      `the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ` +
-        `${toErrorMessage(error)}`,
-      { cause: error },
-    )
-  }
-}
-
-/** Records the title to put back; says where, or why it could not. */
-async function recordTitle(
-  client: DatagouvClient,
-  scope: Scope,
-  resource: Resource,
-  title: string,
-): Promise<string> {
-  const resourceId = resource.id
-  try {
-    await scope.mergeExtras(resource, { [RECORD_KEYS.title]: title })
-    return `recorded in the resource's extras as ${RECORD_KEYS.title}: the next run puts it back`
-  } catch (resourceError) {
-    // The dataset's extras are its owner's: a community resource has no second place.
-    if (scope.kind === 'community') {
-      return (
-        `it could not be recorded for the next run either (${toErrorMessage(resourceError)}): set ` +
-        `it by hand, or give 'title' in a 'resources' entry`
-      )
-    }
-    try {
-      await scope.write('alone', () =>
-        client.updateDatasetExtras(scope.datasetId, {
-          [RECORD_KEYS.datasetTitle(resourceId)]: title,
-        }),
-      )
-      return (
-        `recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
-        `puts it back`
-      )
-    } catch (datasetError) {
-      return (
-        `it could not be recorded for the next run either (${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}): ` +
-        `set it by hand, or give 'title' in a 'resources' entry`
-      )
-    }
-  }
-}
-
-/** After a title recorded in the dataset's extras was put back: the record goes. */
-async function clearDatasetRecord(
-  client: DatagouvClient,
-  scope: Scope,
-  step: FileStep,
-): Promise<void> {
-  const key = step.clearsDatasetRecord
-  if (key === undefined) return
-  try {
-    await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }))
-  } catch (error) {
-    client.logger.warning(
-      `the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ` +
-        `${toErrorMessage(error)}`,
-    )
-  }
-}
-
-async function runRemote(
-  client: DatagouvClient,
-  step: RemoteStep,
-  run: Run,
-  progress: { outcome?: Outcome },
-): Promise<Outcome> {
-  if (step.resource === undefined) {
-    const body = step.create ?? { url: step.entry.url }
-    const created = await run.scope.createRemote(body, run.isNew)
-    run.claimed.add(created.id)
-    progress.outcome = { action: 'created', resource: created, patched: [] }
-    const applied = await applyChanges(run.scope, created, {}, step.extras)
-    return { action: 'created', ...applied }
-  }
-  const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras)
-  return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied }
-}
-
-/**
- * One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's
- * keys).
- */
-async function applyChanges(
-  scope: Scope,
-  current: Resource,
-  patch: Record<string, unknown>,
-  extras: Record<string, string | number | boolean | null>,
-): Promise<{ resource: Resource; patched: string[] }> {
-  let resource = current
-  const patched = Object.keys(patch)
-  if (patched.length > 0) resource = await scope.update(current.id, patch)
-  if (Object.keys(extras).length === 0) return { resource, patched }
-  const merged = await scope.mergeExtras(resource, extras)
-  return { resource: { ...resource, extras: merged }, patched: [...patched, 'extras'] }
-}
-
 /** Applies the dataset metadata step: the v1 partial PUT, then the extras merge. */
 export async function publishDataset(
   client: DatagouvClient,
@@ -344,10 +177,7 @@ export async function publishDataset(
   step: DatasetStep,
   dryRun: boolean,
 ): Promise<DatasetResult> {
-  const fields = [
-    ...Object.keys(step.patch),
-    ...(Object.keys(step.extras).length > 0 ? ['extras'] : []),
-  ]
+  const fields = changedFields(step.patch, step.extras)
   if (dryRun) return { action: 'planned', reason: step.reason, patched: fields }
   if (step.action === 'skip') return { action: 'skipped', reason: step.reason, patched: [] }
   const sent: string[] = []
@@ -361,24 +191,12 @@ export async function publishDataset(
     return { action: 'updated', reason: step.reason, patched: fields }
   } catch (error) {
     // The PUT may have gone through before the extras failed: say so.
-    const error_ = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`
+    const message = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`
     return {
       action: sent.length > 0 ? 'updated' : 'failed',
       reason: step.reason,
       patched: sent,
-      error: error_,
+      error: message,
     }
-  }
-}
-
-/** Sums the bytes an upload reports and passes the running total on. */
-function accumulate(
-  entry: FileEntry,
-  report: (entry: FileEntry, sentBytes: number) => void,
-): (bytes: number) => void {
-  let sent = 0
-  return (bytes) => {
-    sent += bytes
-    report(entry, sent)
   }
 }
