@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fileFormat, lastExtension, normalizeFilename, slugify } from '../src/files/normalize.js'
+import { lastExtension, normalizeFilename, slugify } from '../src/files/normalize.js'
 
 describe('normalizeFilename (udata utils.normalize)', () => {
   it.each([
@@ -30,18 +30,7 @@ describe('normalizeFilename (udata utils.normalize)', () => {
   })
 })
 
-describe('fileFormat and lastExtension', () => {
-  const allowed = new Set(['csv', 'tar', 'gz', 'geojson'])
-  it.each([
-    ['test.tar.gz', 'tar.gz'],
-    ['test.2022.csv.tar.gz', 'csv.tar.gz'],
-    ['test.geojson.csv', 'csv'],
-    ['data.csv', 'csv'],
-    ['noextension', undefined],
-  ])('format of %s is %s', (name, format) => {
-    expect(fileFormat(name, allowed)).toBe(format)
-  })
-
+describe('lastExtension', () => {
   it('takes the last extension, lower-cased', () => {
     expect(lastExtension('a/b.CSV')).toBe('csv')
     expect(lastExtension('data.csv.gz')).toBe('gz')
@@ -51,22 +40,18 @@ describe('fileFormat and lastExtension', () => {
 })
 
 // The table the emulator's own implementation is tested against (test/emulator-normalize.test.ts):
-// both sides of the protocol must agree with udata on every case, each written from udata's behaviour.
+// both sides of the protocol must agree with udata on every case, each written from udata's behaviour
+// (its formats are the emulator's alone: the client never derives a format).
 describe('the shared table of udata cases (test/fixtures/normalize-cases.json)', () => {
   const table = JSON.parse(
     readFileSync(new URL('./fixtures/normalize-cases.json', import.meta.url), 'utf8'),
   ) as {
-    allowedExtensions: string[]
     filenames: Array<{ name: string; stored: string }>
-    formats: Array<{ name: string; format: string | null }>
     lastExtensions: Array<{ name: string; extension: string | null }>
     slugs: Array<{ title: string; slug: string }>
   }
   it.each(table.filenames.map((c) => [c.name, c.stored]))('%j is stored as %j', (name, stored) => {
     expect(normalizeFilename(name)).toBe(stored)
-  })
-  it.each(table.formats.map((c) => [c.name, c.format]))('%j has the format %j', (name, format) => {
-    expect(fileFormat(name, new Set(table.allowedExtensions)) ?? null).toBe(format)
   })
   it.each(table.lastExtensions.map((c) => [c.name, c.extension]))(
     '%j is checked on the extension %j',

@@ -49,8 +49,7 @@ export function isRetryable(error: unknown): boolean {
 
 /**
  * The API's own message from an error body (docs/udata-protocol.md §2.4): `message` if present,
- * else the
- * `errors` object flattened, else `error`; a non-JSON body is cut to its first line.
+ * else the `errors` object flattened, else `error`; a non-JSON body in one line (`textOf`).
  */
 export function apiMessageOf(body: string): string {
   let parsed: unknown

@@ -75,32 +75,6 @@ function unidecode(text: string): string {
 }
 
 /**
- * The format udata derives from a stored name: the last extension, plus the preceding ones while
- * the outer one is an archive extension (docs/udata-protocol.md §3.2 step 6: `test.tar.gz` →
- * `tar.gz`,
- * `test.2022.csv.tar.gz` → `csv.tar.gz` given the allowed extensions, `test.geojson.csv` → `csv`).
- * `undefined` without a dot; `''` for a name that is only dots and an extension (`.csv`), which
- * Python's `splitext` does not split.
- */
-export function fileFormat(storedName: string, allowed?: ReadonlySet<string>): string | undefined {
-  const base = storedName.slice(storedName.lastIndexOf('/') + 1)
-  if (!base.includes('.')) return undefined
-  const parts = base.toLowerCase().replace(/^\.+/, '').split('.')
-  if (parts.length < 2) return ''
-  const last = parts.pop() as string
-  let format = last
-  let outer = last
-  while (ARCHIVE_EXTENSIONS.has(outer) && parts.length > 1) {
-    const inner = parts[parts.length - 1] as string
-    if (allowed !== undefined && !allowed.has(inner)) break
-    parts.pop()
-    format = `${inner}.${format}`
-    outer = inner
-  }
-  return format
-}
-
-/**
  * The extension udata checks against the allowed list: the last one, lower-cased; none for a name
  * whose only dots lead it (`.csv`), as Python's `splitext` says.
  */
@@ -110,14 +84,3 @@ export function lastExtension(name: string): string | undefined {
   const leading = /^\.*/.exec(base)?.[0].length ?? 0
   return dot >= leading && dot < base.length - 1 ? base.slice(dot + 1).toLowerCase() : undefined
 }
-
-export const ARCHIVE_EXTENSIONS: ReadonlySet<string> = new Set([
-  'tar',
-  'gz',
-  'tgz',
-  'rar',
-  'zip',
-  '7z',
-  'xz',
-  'bz2',
-])

@@ -69,8 +69,7 @@ async function follow(
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     })
     // Never read a body: a server that ignores Range would send the whole file. dump() reads at
-    // most
-    // a few kilobytes, then closes the connection.
+    // most a few kilobytes, then closes the connection.
     await response.body.dump({ limit: 16_384 }).catch(() => undefined)
     const location = header(response.headers, 'location')
     if (
