@@ -1,14 +1,11 @@
 /** The CLI's progress display: the frame drawn for a given sequence of events, the smoothed speed, the Ctrl-C report. */
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
-import {
-  formatEta,
-  interruptReport,
-  ProgressModel,
-  Rate,
-  renderFrame,
-  type UploadEntry,
-} from '../src/cli/progress.js'
+import { formatEta, renderFrame } from '../src/cli/frame.js'
+import { interruptReport } from '../src/cli/interrupt.js'
+import { ProgressModel, type UploadEntry } from '../src/cli/progress.js'
+import { Rate } from '../src/cli/rate.js'
 import { terminalReporter } from '../src/cli/terminal.js'
+import type { Phase } from '../src/engine/engine.js'
 import type { FileEntry } from '../src/engine/manifest.js'
 
 const MiB = 1024 * 1024
@@ -223,14 +220,18 @@ describe('terminalReporter', () => {
       chunkSize: MiB,
       redrawMs: 5,
     })
-    await reporter.group('Publish', async () => {
-      reporter.progress(file('a.csv', 4 * MiB), MiB)
-      reporter.progress(file('b.csv', 4 * MiB), 2 * MiB)
-      vi.advanceTimersByTime(40)
-      reporter.info('a line in between')
-      reporter.progress(file('a.csv', 4 * MiB), 3 * MiB)
-      vi.advanceTimersByTime(40)
-    })
+    await reporter.group(
+      'Publish',
+      async () => {
+        reporter.progress(file('a.csv', 4 * MiB), MiB)
+        reporter.progress(file('b.csv', 4 * MiB), 2 * MiB)
+        vi.advanceTimersByTime(40)
+        reporter.info('a line in between')
+        reporter.progress(file('a.csv', 4 * MiB), 3 * MiB)
+        vi.advanceTimersByTime(40)
+      },
+      'publish',
+    )
     reporter.done()
     expect(text).toContain('== Publish\n')
     expect(text).toMatch(/a\.csv .* 25 % +1\.00 MiB \/ 4\.00 MiB/)
@@ -244,6 +245,27 @@ describe('terminalReporter', () => {
     // Ctrl-C now: both uploads were cut.
     expect(reporter.interrupted('Ctrl-C').join('\n')).toMatch(
       /a\.csv: 3\.00 MiB of 4\.00 MiB sent[\s\S]*b\.csv: 2\.00 MiB of 4\.00 MiB sent/,
+    )
+  })
+
+  it("knows it is publishing from the engine's phase, not from a group's title", async () => {
+    const interrupted = async (name: string, phase?: Phase, dryRun = false) => {
+      const reporter = terminalReporter({
+        stream: { write: () => true },
+        verbose: false,
+        dryRun,
+        chunkSize: MiB,
+      })
+      await reporter.group(name, async () => undefined, phase)
+      return reporter.interrupted('Ctrl-C')[0]
+    }
+    expect(await interrupted('Preflight: dataset, files, matches, checksums', 'preflight')).toBe(
+      'Interrupted (Ctrl-C) before publishing: nothing was written.',
+    )
+    expect(await interrupted('Publish')).toContain('before publishing')
+    expect(await interrupted('Envoi', 'publish')).toBe('Interrupted (Ctrl-C) while publishing.')
+    expect(await interrupted('Dry run: nothing is written', 'publish', true)).toContain(
+      'during the dry run',
     )
   })
 })

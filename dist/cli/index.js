@@ -41529,7 +41529,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3231);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6091);
 /** Entry of the datagouv-publish bundle (dist/cli/index.js): runs main() and sets the exit code. */
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), {
@@ -41544,7 +41544,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3231:
+/***/ 6091:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -52089,6 +52089,39 @@ async function applyOrder(client, datasetId, results, dryRun) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/engine/plan.ts
+/**
+ * Where a title that could not be put back after an upload is recorded for the next run: the
+ * resource's extras, else (when those cannot be written either) the dataset's, one key per
+ * resource.
+ */
+const RECORD_KEYS = {
+    title: 'publish:title',
+    datasetTitle: (resourceId) => `publish:title:${resourceId}`,
+};
+/** Where a step comes from, as every message of the run names it. */
+function whereOf(step) {
+    return step.kind === 'remove'
+        ? `input 'remove', ${step.label} '${step.source}'`
+        : `${step.entry.label} (${step.entry.source})`;
+}
+/** What a step's entry looks like in reports: its source and, for files, its size. */
+function plan_describe(step) {
+    if (step.kind === 'remove')
+        return { source: step.source };
+    if (step.kind === 'url')
+        return {
+            source: step.entry.url,
+            ...(step.probe?.size !== undefined ? { size: step.probe.size } : {}),
+            ...(step.entry.title ? { title: step.entry.title } : {}),
+        };
+    return {
+        source: step.entry.source,
+        size: step.entry.size,
+        title: step.entry.title ?? step.entry.name,
+    };
+}
+
 ;// CONCATENATED MODULE: ./node_modules/any-ascii/block.js
 function block(blockNum) {
 switch (blockNum) {
@@ -53683,39 +53716,6 @@ async function mapConcurrent(items, limit, fn) {
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
     return results;
-}
-
-;// CONCATENATED MODULE: ./src/engine/plan.ts
-/**
- * Where a title that could not be put back after an upload is recorded for the next run: the
- * resource's extras, else (when those cannot be written either) the dataset's, one key per
- * resource.
- */
-const RECORD_KEYS = {
-    title: 'publish:title',
-    datasetTitle: (resourceId) => `publish:title:${resourceId}`,
-};
-/** Where a step comes from, as every message of the run names it. */
-function whereOf(step) {
-    return step.kind === 'remove'
-        ? `input 'remove', ${step.label} '${step.source}'`
-        : `${step.entry.label} (${step.entry.source})`;
-}
-/** What a step's entry looks like in reports: its source and, for files, its size. */
-function plan_describe(step) {
-    if (step.kind === 'remove')
-        return { source: step.source };
-    if (step.kind === 'url')
-        return {
-            source: step.entry.url,
-            ...(step.probe?.size !== undefined ? { size: step.probe.size } : {}),
-            ...(step.entry.title ? { title: step.entry.title } : {}),
-        };
-    return {
-        source: step.entry.source,
-        size: step.entry.size,
-        title: step.entry.title ?? step.entry.name,
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/engine/plan/files.ts
@@ -55722,177 +55722,12 @@ function quote(value) {
     return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
-;// CONCATENATED MODULE: ./src/engine/publish/title-record.ts
-
-
-
-/**
- * The metadata after an upload, in one partial PUT of what the server's answer lacks (the extras
- * follow, apart). When the PUT fails, the title the resource should carry is recorded where the
- * next run reads it before anything else (the resource's extras, else the dataset's), and the
- * error names it.
- */
-async function restoreMetadata(client, scope, step, uploaded) {
-    const patch = unmet(step.patch, uploaded);
-    const patched = Object.keys(patch);
-    if (patched.length === 0)
-        return { resource: uploaded, patched };
-    try {
-        return { resource: await scope.update(uploaded.id, patch), patched };
-    }
-    catch (error) {
-        if (patch.title === undefined)
-            throw error;
-        const recorded = step.recordTitle
-            ? await recordTitle(client, scope, uploaded, step.title)
-            : 'the entry gives it, so the next run puts it back';
-        throw new Error(`the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ` +
-            `${toErrorMessage(error)}`, { cause: error });
-    }
-}
-/** Records the title to put back; says where, or why it could not. */
-async function recordTitle(client, scope, resource, title) {
-    const resourceId = resource.id;
-    try {
-        await scope.mergeExtras(resource, { [RECORD_KEYS.title]: title });
-        return `recorded in the resource's extras as ${RECORD_KEYS.title}: the next run puts it back`;
-    }
-    catch (resourceError) {
-        // The dataset's extras are its owner's: a community resource has no second place.
-        if (scope.kind === 'community') {
-            return notRecorded(toErrorMessage(resourceError));
-        }
-        try {
-            await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, {
-                [RECORD_KEYS.datasetTitle(resourceId)]: title,
-            }));
-            return (`recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
-                `puts it back`);
-        }
-        catch (datasetError) {
-            return notRecorded(`${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}`);
-        }
-    }
-}
-function notRecorded(why) {
-    return (`it could not be recorded for the next run either (${why}): set it by hand, or give 'title' ` +
-        `in a 'resources' entry`);
-}
-/** After a title recorded in the dataset's extras was put back: the record goes. */
-async function clearDatasetRecord(client, scope, step) {
-    const key = step.clearsDatasetRecord;
-    if (key === undefined)
-        return;
-    try {
-        await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }));
-    }
-    catch (error) {
-        client.logger.warning(`the title is back, but the record ${key} stays in the dataset's extras: ` +
-            `${toErrorMessage(error)}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/publish/writes.ts
-
-
-
-async function runFile(client, step, run, achieved) {
-    if (step.action === 'update' && step.resource !== undefined) {
-        const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
-        await clearDatasetRecord(client, run.scope, step);
-        return { action: 'updated', ...applied };
-    }
-    const upload = await uploadFile(client, {
-        scope: run.scope,
-        target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
-        path: step.entry.path,
-        size: step.entry.size,
-        uploadName: step.entry.storedName,
-        storedName: step.entry.storedName,
-        chunkSize: run.chunkSize,
-        partConcurrency: run.partConcurrency,
-        isNew: run.isNew,
-        ...(run.onProgress ? { onProgress: accumulate(step.entry, run.onProgress) } : {}),
-    });
-    if (step.resource === undefined)
-        run.claimed.add(upload.resource.id);
-    client.logger.debug(`${step.entry.source}: stored in ${plural(upload.requests, 'request')}${upload.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`);
-    const notes = upload.chunkSize < run.chunkSize
-        ? [
-            `stored in parts of ${upload.chunkSize} bytes: the server or a proxy refused larger requests ` +
-                `(413)`,
-        ]
-        : [];
-    const stored = {
-        action: step.action === 'create' ? 'created' : 'uploaded',
-        resource: upload.resource,
-        checksum: { type: 'sha1', value: upload.sha1 },
-        patched: [],
-        ...(notes.length > 0 ? { notes } : {}),
-    };
-    achieved.outcome = stored;
-    // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
-    // the title and the entry's metadata in one partial PUT of what the answer lacks.
-    const restored = await restoreMetadata(client, run.scope, step, upload.resource);
-    // From here the title is back: a failing extras merge reports the resource as it now stands.
-    achieved.outcome = { ...stored, ...restored };
-    await clearDatasetRecord(client, run.scope, step);
-    const applied = await applyChanges(run.scope, restored.resource, {}, step.extras);
-    return {
-        ...stored,
-        resource: applied.resource,
-        patched: [...restored.patched, ...applied.patched],
-    };
-}
-async function runRemote(step, run, achieved) {
-    if (step.resource === undefined) {
-        const body = step.create ?? { url: step.entry.url };
-        const created = await run.scope.createRemote(body, run.isNew);
-        run.claimed.add(created.id);
-        achieved.outcome = { action: 'created', resource: created, patched: [] };
-        const applied = await applyChanges(run.scope, created, {}, step.extras);
-        return { action: 'created', ...applied };
-    }
-    const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
-    return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied };
-}
-/**
- * One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's
- * keys).
- */
-async function applyChanges(scope, current, patch, extras) {
-    let resource = current;
-    const patched = Object.keys(patch);
-    if (patched.length > 0)
-        resource = await scope.update(current.id, patch);
-    if (Object.keys(extras).length === 0)
-        return { resource, patched };
-    const merged = await scope.mergeExtras(resource, extras);
-    return { resource: { ...resource, extras: merged }, patched: [...patched, 'extras'] };
-}
-/** Sums the bytes an upload reports and passes the running total on. */
-function accumulate(entry, report) {
-    let sent = 0;
-    return (bytes) => {
-        sent += bytes;
-        report(entry, sent);
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/engine/publish.ts
 
 
 
 
 
-/** The actions that changed something on the server. */
-const CHANGES = new Set([
-    'uploaded',
-    'created',
-    'updated',
-    'signalled',
-    'removed',
-]);
 async function publish(client, steps, options) {
     const claimed = new Set();
     const run = {
@@ -55925,26 +55760,27 @@ async function runStep(client, step, run) {
         run.onResult?.(result);
         return result;
     };
-    // A dry run reports every step as planned; a skip writes nothing.
     if (run.dryRun)
         return done({
             action: 'planned',
             patched: [],
             ...(step.resource ? { resource: step.resource } : {}),
         });
+    // A dry run reports every step as planned; a skip writes nothing.
     if (step.kind !== 'remove' && step.action === 'skip')
         return done({
             action: 'skipped',
             patched: [],
             ...(step.resource ? { resource: step.resource } : {}),
         });
-    const achieved = {};
+    // What the step achieved so far: reported as it stands if a later request fails.
+    const progress = {};
     try {
         switch (step.kind) {
             case 'file':
-                return done(await runFile(client, step, run, achieved));
+                return done(await runFile(client, step, run, progress));
             case 'url':
-                return done(await runRemote(step, run, achieved));
+                return done(await runRemote(client, step, run, progress));
             case 'remove':
                 await run.scope.remove(step.resource.id);
                 return done({ action: 'removed', resource: step.resource, patched: [] });
@@ -55952,10 +55788,9 @@ async function runStep(client, step, run) {
     }
     catch (error) {
         const target = step.resource ? `resource ${step.resource.id}` : 'new resource';
-        const reached = achieved.outcome?.resource;
-        const failure = `${whereOf(step)} -> ${reached ? `resource ${reached.id}` : target}: ${toErrorMessage(error)}`;
-        if (achieved.outcome !== undefined)
-            return done({ ...achieved.outcome, error: failure });
+        const failure = `${whereOf(step)} -> ${progress.outcome?.resource ? `resource ${progress.outcome.resource.id}` : target}: ${toErrorMessage(error)}`;
+        if (progress.outcome !== undefined)
+            return done({ ...progress.outcome, error: failure });
         return done({
             action: 'failed',
             patched: [],
@@ -55964,9 +55799,146 @@ async function runStep(client, step, run) {
         });
     }
 }
+async function runFile(client, step, run, progress) {
+    if (step.action === 'update' && step.resource !== undefined) {
+        const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
+        await clearDatasetRecord(client, run.scope, step);
+        return { action: 'updated', ...applied };
+    }
+    const outcome = await uploadFile(client, {
+        scope: run.scope,
+        target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
+        path: step.entry.path,
+        size: step.entry.size,
+        uploadName: step.entry.storedName,
+        storedName: step.entry.storedName,
+        chunkSize: run.chunkSize,
+        partConcurrency: run.partConcurrency,
+        isNew: run.isNew,
+        ...(run.onProgress ? { onProgress: accumulate(step.entry, run.onProgress) } : {}),
+    });
+    if (step.resource === undefined)
+        run.claimed.add(outcome.resource.id);
+    const requests = `${outcome.requests} request${outcome.requests === 1 ? '' : 's'}`;
+    client.logger.debug(`${step.entry.source}: stored in ${requests}${outcome.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`);
+    const notes = outcome.chunkSize < run.chunkSize
+        ? [
+            `stored in parts of ${outcome.chunkSize} bytes: the server or a proxy refused larger requests ` +
+                `(413)`,
+        ]
+        : [];
+    const stored = {
+        action: step.action === 'create' ? 'created' : 'uploaded',
+        resource: outcome.resource,
+        checksum: { type: 'sha1', value: outcome.sha1 },
+        patched: [],
+        ...(notes.length > 0 ? { notes } : {}),
+    };
+    progress.outcome = stored;
+    // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
+    // the title and the entry's metadata in one partial PUT of what the answer lacks.
+    const restored = await restoreMetadata(client, run.scope, step, outcome.resource);
+    // From here the title is back: a failing extras merge reports the resource as it now stands.
+    progress.outcome = { ...stored, ...restored };
+    await clearDatasetRecord(client, run.scope, step);
+    const applied = await applyChanges(run.scope, restored.resource, {}, step.extras);
+    return {
+        ...stored,
+        resource: applied.resource,
+        patched: [...restored.patched, ...applied.patched],
+    };
+}
+/**
+ * The metadata after an upload (the extras follow, apart). When the PUT fails, the title the resource should carry is
+ * recorded where the next run reads it before anything else (the resource's extras, else the
+ * dataset's), and the error names it.
+ */
+async function restoreMetadata(client, scope, step, uploaded) {
+    const patch = unmet(step.patch, uploaded);
+    try {
+        return await applyChanges(scope, uploaded, patch, {});
+    }
+    catch (error) {
+        if (patch.title === undefined)
+            throw error;
+        const recorded = step.recordTitle
+            ? await recordTitle(client, scope, uploaded, step.title)
+            : 'the entry gives it, so the next run puts it back';
+        throw new Error(`the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ` +
+            `${toErrorMessage(error)}`, { cause: error });
+    }
+}
+/** Records the title to put back; says where, or why it could not. */
+async function recordTitle(client, scope, resource, title) {
+    const resourceId = resource.id;
+    try {
+        await scope.mergeExtras(resource, { [RECORD_KEYS.title]: title });
+        return `recorded in the resource's extras as ${RECORD_KEYS.title}: the next run puts it back`;
+    }
+    catch (resourceError) {
+        // The dataset's extras are its owner's: a community resource has no second place.
+        if (scope.kind === 'community') {
+            return (`it could not be recorded for the next run either (${toErrorMessage(resourceError)}): set ` +
+                `it by hand, or give 'title' in a 'resources' entry`);
+        }
+        try {
+            await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, {
+                [RECORD_KEYS.datasetTitle(resourceId)]: title,
+            }));
+            return (`recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
+                `puts it back`);
+        }
+        catch (datasetError) {
+            return (`it could not be recorded for the next run either (${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}): ` +
+                `set it by hand, or give 'title' in a 'resources' entry`);
+        }
+    }
+}
+/** After a title recorded in the dataset's extras was put back: the record goes. */
+async function clearDatasetRecord(client, scope, step) {
+    const key = step.clearsDatasetRecord;
+    if (key === undefined)
+        return;
+    try {
+        await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }));
+    }
+    catch (error) {
+        client.logger.warning(`the title is back, but the record ${step.clearsDatasetRecord} stays in the dataset's extras: ` +
+            `${toErrorMessage(error)}`);
+    }
+}
+async function runRemote(client, step, run, progress) {
+    if (step.resource === undefined) {
+        const body = step.create ?? { url: step.entry.url };
+        const created = await run.scope.createRemote(body, run.isNew);
+        run.claimed.add(created.id);
+        progress.outcome = { action: 'created', resource: created, patched: [] };
+        const applied = await applyChanges(run.scope, created, {}, step.extras);
+        return { action: 'created', ...applied };
+    }
+    const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
+    return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied };
+}
+/**
+ * One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's
+ * keys).
+ */
+async function applyChanges(scope, current, patch, extras) {
+    let resource = current;
+    const patched = Object.keys(patch);
+    if (patched.length > 0)
+        resource = await scope.update(current.id, patch);
+    if (Object.keys(extras).length === 0)
+        return { resource, patched };
+    const merged = await scope.mergeExtras(resource, extras);
+    return { resource: { ...resource, extras: merged }, patched: [...patched, 'extras'] };
+}
 /** Applies the dataset metadata step: the v1 partial PUT, then the extras merge. */
 async function publishDataset(client, dataset, step, dryRun) {
-    const fields = changedFields(step.patch, step.extras);
+    const fields = [
+        ...Object.keys(step.patch),
+        ...(Object.keys(step.extras).length > 0 ? ['extras'] : []),
+    ];
     if (dryRun)
         return { action: 'planned', reason: step.reason, patched: fields };
     if (step.action === 'skip')
@@ -55983,388 +55955,22 @@ async function publishDataset(client, dataset, step, dryRun) {
     }
     catch (error) {
         // The PUT may have gone through before the extras failed: say so.
-        const message = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`;
+        const error_ = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`;
         return {
             action: sent.length > 0 ? 'updated' : 'failed',
             reason: step.reason,
             patched: sent,
-            error: message,
+            error: error_,
         };
     }
 }
-
-;// CONCATENATED MODULE: ./src/engine/report/tables.ts
-
-
-/**
- * The plan as the log shows it before the writes: one line per step (action, source, resource,
- * reason), the dataset's own steps around them.
- */
-function planTable(plan, settings) {
-    const rows = plan.steps.map((s) => [
-        s.action,
-        plan_describe(s).source,
-        s.resource?.id ?? '(new)',
-        s.reason,
-    ]);
-    if (plan.creation !== undefined) {
-        const why = `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)`;
-        rows.unshift(['create', 'dataset', '(new)', why]);
-    }
-    const { datasetStep } = plan;
-    if (datasetStep !== undefined)
-        rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason]);
-    if (settings.order === 'as-listed')
-        rows.push([
-            'order',
-            'as-listed',
-            '(dataset)',
-            'checked last: the published resources in the order of the entries',
-        ]);
-    const seconds = settings.waitForAnalysisSeconds;
-    if (seconds > 0)
-        rows.push([
-            'wait',
-            'analysis',
-            '(dataset)',
-            `up to ${seconds} s for data.gouv.fr's analysis of what is published`,
-        ]);
-    const hidden = plan.hiddenLeftOut > 0 ? `\n  ${hiddenNote(plan.hiddenLeftOut)}` : '';
-    if (rows.length === 0)
-        return `Plan: nothing to publish${hidden}`;
-    const table = alignedTable(rows)
-        .split('\n')
-        .map((line) => `  ${line}`)
-        .join('\n');
-    return `Plan:\n${table}${hidden}`;
-}
-/** One line per result: source, resource, action, reason, size, time. */
-function logTable(results, datasetResult, order) {
-    const rows = [['source', 'resource', 'action', 'reason', 'size', 'time']];
-    for (const r of results) {
-        const { source, size } = plan_describe(r.step);
-        rows.push([
-            source,
-            r.resource?.id ?? '(new)',
-            actionText(r.action, r.step.action),
-            r.reason ?? r.step.reason,
-            size === undefined ? '' : formatBytes(size),
-            formatDuration(r.durationMs),
-        ]);
-    }
-    if (datasetResult !== undefined)
-        rows.push([
-            'dataset-metadata',
-            '(dataset)',
-            actionText(datasetResult.action, 'update'),
-            datasetResult.reason,
-            '',
-            '',
-        ]);
-    if (order !== undefined)
-        rows.push(['order', '(dataset)', actionText(order.action, 'reorder'), order.reason, '', '']);
-    return alignedTable(rows);
-}
-/** Columns padded to their widest cell. */
-function alignedTable(rows) {
-    const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
-    return rows
-        .map((row) => row
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd())
-        .join('\n');
-}
-/** The plan's line about hidden files left out. */
-function hiddenNote(count) {
-    return (`${plural(count, 'hidden file')} left out (a name starting with '.'; set include-hidden-files: ` +
-        `true to publish ${count === 1 ? 'it' : 'them'})`);
-}
-/** An action as the tables show it: a planned one with what it would do. */
-function actionText(action, planned) {
-    return action === 'planned' ? `planned: ${planned}` : action;
-}
-
-;// CONCATENATED MODULE: ./src/engine/report/summary.ts
-
-
-
-
-/** The summary of a finished run (or a dry run). */
-function summaryMarkdown(facts, datasetUrl, failures) {
-    const { results, datasetResult, order, dataset, dryRun } = facts;
-    const lines = [];
-    const created = facts.datasetCreated === true ? ' (created by this run)' : '';
-    lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})${created}`, '');
-    const tally = new Map();
-    for (const r of results) {
-        const key = actionText(r.action, r.step.action);
-        tally.set(key, (tally.get(key) ?? 0) + 1);
-    }
-    lines.push([...tally].map(([action, n]) => `${n} ${action}`).join(', ') || 'no resource to publish', '');
-    if (results.length > 0) {
-        lines.push('| Source | Resource | Action | Reason | Size | Checksum or remote | Duration |', '| --- | --- | --- | --- | ---: | --- | ---: |');
-        for (const r of results)
-            lines.push(summaryRow(r));
-    }
-    if (datasetResult !== undefined) {
-        const fields = datasetResult.patched.length > 0 ? ` (${datasetResult.patched.join(', ')})` : '';
-        lines.push('', `Dataset metadata: **${actionText(datasetResult.action, 'update')}**${fields}: ${cell(datasetResult.reason)}`);
-    }
-    if (order !== undefined)
-        lines.push('', `Order: **${actionText(order.action, 'reorder')}**: ${cell(order.reason)}`);
-    if (facts.analysis !== undefined)
-        lines.push('', ...analysisLines(facts.analysis));
-    if (failures.length > 0) {
-        lines.push('', '#### Failures', '');
-        for (const failure of failures)
-            lines.push(`- ${cell(failure)}`);
-    }
-    if (facts.hiddenLeftOut > 0)
-        lines.push('', `_${hiddenNote(facts.hiddenLeftOut)}._`);
-    // Only when something was written: a run that wrote nothing recorded nothing.
-    const wrote = results.some((r) => CHANGES.has(r.action));
-    const provenance = wrote ? provenanceLine(facts.provenance, datasetUrl, dryRun) : undefined;
-    if (provenance !== undefined)
-        lines.push('', provenance);
-    if (dryRun)
-        lines.push('', '_Dry run: no write request was sent._');
-    return `${lines.join('\n')}\n`;
-}
-function summaryRow(r) {
-    const { source, size, title } = plan_describe(r.step);
-    const link = r.action === 'removed' ? undefined : (r.resource?.latest ?? r.resource?.url);
-    const name = cell(r.resource?.title ?? title ?? source);
-    const resource = link ? `[${name}](${link})` : r.resource ? name : `${name} (new)`;
-    const probe = r.step.kind === 'url' ? r.step.probe : undefined;
-    const remote = probe
-        ? [
-            `${probe.method} ${probe.status}`,
-            probe.etag ? `ETag ${probe.etag}` : '',
-            probe.lastModified ? `Last-Modified ${probe.lastModified}` : '',
-        ]
-            .filter(Boolean)
-            .join(', ')
-        : '';
-    const detail = r.checksum
-        ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\``
-        : cell(remote);
-    const reason = cell([r.reason ?? r.step.reason, ...(r.notes ?? [])].join('; '));
-    const bytes = size === undefined ? '' : formatBytes(size);
-    return `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${reason} | ${bytes} | ${detail} | ${formatDuration(r.durationMs)} |`;
-}
-/** What data.gouv.fr made of each published resource (`wait-for-analysis`). */
-function analysisLines(reports) {
-    const lines = [
-        '#### What data.gouv.fr made of it',
-        '',
-        '| Source | Analysis | Available | Format | Parsing | Preview |',
-        '| --- | --- | --- | --- | --- | --- |',
-    ];
-    for (const r of reports) {
-        const available = r.available === null
-            ? ''
-            : `${r.available ? 'yes' : 'no'}${r.status !== null ? ` (${r.status})` : ''}`;
-        const format = [r.format, r.mime].filter((v) => v !== null && v !== '').join(', ');
-        const parsing = r.parsing === 'error' ? `error: ${cell(r.parsing_error ?? '')}` : r.parsing;
-        const preview = r.preview === null ? '' : `[preview](${r.preview})`;
-        lines.push(`| \`${cell(r.source)}\` | ${r.state} | ${available} | ${cell(format)} | ${parsing} | ${preview} |`);
-    }
-    return lines;
-}
-/**
- * The run and the dataset, linked both ways: each written resource records the run in its extras.
- */
-function provenanceLine(provenance, datasetUrl, dryRun) {
-    if (provenance === undefined || dryRun)
-        return undefined;
-    const run = provenance.runUrl !== undefined ? `[this run](${provenance.runUrl})` : 'this run';
-    const where = [provenance.repository, provenance.commit?.slice(0, 12)]
-        .filter((v) => v !== undefined && v !== '')
-        .join(' @ ');
-    return `_Each resource written records ${run}${where ? ` (${cell(where)})` : ''} in its extras (\`publish:*\`); the dataset: ${datasetUrl}_`;
-}
-/** The summary of a run the preflight stopped: every problem, and what each entry would have done. */
-function blockedSummary(error, datasetUrl) {
-    const target = error.dataset ? `[${cell(error.dataset.title)}](${datasetUrl})` : 'data.gouv.fr';
-    const lines = [
-        `### Nothing published to ${target}: ${plural(error.problems.length, 'problem')} found before ` +
-            `publishing`,
-        '',
-    ];
-    for (const problem of error.problems)
-        lines.push(`- ${cell(problem)}`);
-    if (error.entries.length > 0) {
-        lines.push('', '| Source | Resource | Would | Problem |', '| --- | --- | --- | --- |');
-        for (const e of error.entries) {
-            const resource = e.resource
-                ? `${cell(e.resource.title)} (\`${e.resource.id}\`)`
-                : e.planned === 'create'
-                    ? '(new)'
-                    : '';
-            lines.push(`| \`${cell(e.source)}\` | ${resource} | ${e.planned ?? ''} | ${cell(e.problem ?? '')} |`);
-        }
-    }
-    lines.push('', '_Nothing was written: fix the problems above and run again._');
-    return `${lines.join('\n')}\n`;
-}
-/** Escapes what would break a table cell or inject markup. */
-function cell(text) {
-    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
-}
-
-;// CONCATENATED MODULE: ./src/engine/report.ts
-
-
-
-
-
-/** The CLI takes these from here (its progress and interrupt lines); they live in util/text.ts. */
-
-const OUTPUT_NAMES = [
-    'resources',
-    'urls',
-    'changed',
-    'uploaded-count',
-    'skipped-count',
-    'removed-count',
-    'dataset-metadata',
-    'dataset-url',
-    'dataset-id',
-    'dataset-created',
-    'analysis',
-];
-function buildReport(facts) {
-    const { results, datasetResult, order, dataset } = facts;
-    const datasetUrl = datasetUrlOf(dataset, facts.origin);
-    const count = (...actions) => results.filter((r) => actions.includes(r.action)).length;
-    const urls = Object.fromEntries(results
-        .filter((r) => r.step.kind !== 'remove' && r.resource !== undefined)
-        .map((r) => [plan_describe(r.step).source, r.resource?.url]));
-    const changed = results.some((r) => CHANGES.has(r.action)) ||
-        datasetResult?.action === 'updated' ||
-        order?.action === 'reordered' ||
-        facts.datasetCreated === true;
-    const failures = [
-        ...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])),
-        ...(datasetResult?.error !== undefined ? [datasetResult.error] : []),
-        ...(order?.error !== undefined ? [order.error] : []),
-        ...(facts.problems ?? []),
-    ];
-    const outputs = {
-        resources: JSON.stringify(results.map(resourceOutput)),
-        urls: JSON.stringify(urls),
-        changed: String(changed),
-        'uploaded-count': String(count('uploaded') +
-            results.filter((r) => r.action === 'created' && r.step.kind === 'file').length),
-        'skipped-count': String(count('skipped')),
-        'removed-count': String(count('removed')),
-        'dataset-metadata': datasetResult === undefined
-            ? ''
-            : JSON.stringify({
-                action: datasetResult.action,
-                reason: datasetResult.reason,
-                fields: datasetResult.patched,
-            }),
-        'dataset-url': datasetUrl,
-        'dataset-id': dataset.id,
-        'dataset-created': String(facts.datasetCreated === true),
-        analysis: JSON.stringify(facts.analysis ?? []),
+/** Sums the bytes an upload reports and passes the running total on. */
+function accumulate(entry, report) {
+    let sent = 0;
+    return (bytes) => {
+        sent += bytes;
+        report(entry, sent);
     };
-    const summary = summaryMarkdown(facts, datasetUrl, failures);
-    return { outputs, summary, table: logTable(results, datasetResult, order), failures };
-}
-/** One item of the `resources` output. */
-function resourceOutput(r) {
-    const { source, size } = plan_describe(r.step);
-    const probe = r.step.kind === 'url' ? r.step.probe : undefined;
-    const resource = r.action === 'removed' ? undefined : r.resource;
-    return {
-        id: r.resource?.id ?? null,
-        title: r.resource?.title ?? plan_describe(r.step).title ?? null,
-        kind: r.step.kind,
-        source,
-        action: r.action,
-        planned: r.step.action,
-        reason: r.reason ?? r.step.reason,
-        url: resource?.url ?? null,
-        latest: resource?.latest ?? null,
-        checksum: r.checksum ??
-            (resource?.checksum
-                ? { type: resource.checksum.type, value: resource.checksum.value }
-                : null),
-        filesize: size ?? null,
-        ...(probe
-            ? {
-                remote: {
-                    status: probe.status,
-                    size: probe.size ?? null,
-                    etag: probe.etag ?? null,
-                    last_modified: probe.lastModified ?? null,
-                },
-            }
-            : {}),
-        ...(r.patched.length > 0 ? { patched: r.patched } : {}),
-        ...(r.notes !== undefined ? { notes: r.notes } : {}),
-        ...(r.error !== undefined ? { error: r.error } : {}),
-    };
-}
-function datasetUrlOf(dataset, origin) {
-    return dataset.page ?? `${origin}/datasets/${dataset.slug}/`;
-}
-/**
- * The report of a run the preflight stopped: nothing was written, so nothing changed; every entry
- * known is listed with what it would have done and its own problem, and the summary lists every
- * problem, as the log does.
- */
-function blockedReport(error, origin) {
-    const resources = error.entries.map((e) => ({
-        id: e.resource?.id ?? null,
-        title: e.resource?.title ?? null,
-        kind: e.kind,
-        source: e.source,
-        action: 'not-published',
-        planned: e.planned ?? null,
-        reason: e.problem ?? 'not published: the preflight found problems elsewhere',
-        url: null,
-        latest: null,
-        checksum: null,
-        filesize: null,
-        ...(e.problem !== undefined ? { error: `${e.label} (${e.source}): ${e.problem}` } : {}),
-    }));
-    const datasetUrl = error.dataset ? datasetUrlOf(error.dataset, origin) : '';
-    const outputs = {
-        resources: JSON.stringify(resources),
-        urls: '{}',
-        changed: 'false',
-        'uploaded-count': '0',
-        'skipped-count': '0',
-        'removed-count': '0',
-        'dataset-metadata': '',
-        'dataset-url': datasetUrl,
-        'dataset-id': error.dataset?.id ?? '',
-        'dataset-created': 'false',
-        analysis: '[]',
-    };
-    return {
-        outputs,
-        summary: blockedSummary(error, datasetUrl),
-        table: '',
-        failures: error.problems,
-    };
-}
-/** The failure line of a run whose entries did not all publish; `undefined` when all did. */
-function failureSummary(run) {
-    const failed = run.results.filter((r) => r.error !== undefined).length +
-        (run.datasetResult?.error !== undefined ? 1 : 0) +
-        (run.order?.error !== undefined ? 1 : 0);
-    const problems = run.report.failures.length - failed;
-    if (failed === 0 && problems === 0)
-        return undefined;
-    const total = run.results.length + (run.datasetResult ? 1 : 0) + (run.order ? 1 : 0);
-    const entries = `${failed} of ${plural(total, 'entry', 'entries')} failed to publish`;
-    const more = `${plural(problems, 'problem')} found reading the dataset back`;
-    return failed === 0 ? more : problems === 0 ? entries : `${entries}; ${more}`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/verify.ts
@@ -56507,6 +56113,301 @@ function checkDataset(result, step, before, after) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/engine/report.ts
+
+
+/** src/cli/progress.ts takes these from here; they live in util/text.ts. */
+
+const OUTPUT_NAMES = [
+    'resources',
+    'urls',
+    'changed',
+    'uploaded-count',
+    'skipped-count',
+    'removed-count',
+    'dataset-metadata',
+    'dataset-url',
+    'dataset-id',
+    'dataset-created',
+    'analysis',
+];
+const CHANGES = new Set(['uploaded', 'created', 'updated', 'signalled', 'removed']);
+function buildReport(facts) {
+    const { results, datasetResult, order, dataset } = facts;
+    const datasetUrl = datasetUrlOf(dataset, facts.origin);
+    const count = (...actions) => results.filter((r) => actions.includes(r.action)).length;
+    const urls = Object.fromEntries(results
+        .filter((r) => r.step.kind !== 'remove' && r.resource !== undefined)
+        .map((r) => [plan_describe(r.step).source, r.resource?.url]));
+    const changed = results.some((r) => CHANGES.has(r.action)) ||
+        datasetResult?.action === 'updated' ||
+        order?.action === 'reordered' ||
+        facts.datasetCreated === true;
+    const failures = [
+        ...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])),
+        ...(datasetResult?.error !== undefined ? [datasetResult.error] : []),
+        ...(order?.error !== undefined ? [order.error] : []),
+        ...(facts.problems ?? []),
+    ];
+    const outputs = {
+        resources: JSON.stringify(results.map(resourceOutput)),
+        urls: JSON.stringify(urls),
+        changed: String(changed),
+        'uploaded-count': String(count('uploaded') +
+            results.filter((r) => r.action === 'created' && r.step.kind === 'file').length),
+        'skipped-count': String(count('skipped')),
+        'removed-count': String(count('removed')),
+        'dataset-metadata': datasetResult === undefined
+            ? ''
+            : JSON.stringify({
+                action: datasetResult.action,
+                reason: datasetResult.reason,
+                fields: datasetResult.patched,
+            }),
+        'dataset-url': datasetUrl,
+        'dataset-id': dataset.id,
+        'dataset-created': String(facts.datasetCreated === true),
+        analysis: JSON.stringify(facts.analysis ?? []),
+    };
+    const summary = summaryMarkdown(facts, datasetUrl, failures);
+    return { outputs, summary, table: logTable(results, datasetResult, order), failures };
+}
+/** One item of the `resources` output. */
+function resourceOutput(r) {
+    const { source, size } = plan_describe(r.step);
+    const probe = r.step.kind === 'url' ? r.step.probe : undefined;
+    const resource = r.action === 'removed' ? undefined : r.resource;
+    return {
+        id: r.resource?.id ?? null,
+        title: r.resource?.title ?? plan_describe(r.step).title ?? null,
+        kind: r.step.kind,
+        source,
+        action: r.action,
+        planned: r.step.action,
+        reason: r.reason ?? r.step.reason,
+        url: resource?.url ?? null,
+        latest: resource?.latest ?? null,
+        checksum: r.checksum ??
+            (resource?.checksum
+                ? { type: resource.checksum.type, value: resource.checksum.value }
+                : null),
+        filesize: size ?? null,
+        ...(probe
+            ? {
+                remote: {
+                    status: probe.status,
+                    size: probe.size ?? null,
+                    etag: probe.etag ?? null,
+                    last_modified: probe.lastModified ?? null,
+                },
+            }
+            : {}),
+        ...(r.patched.length > 0 ? { patched: r.patched } : {}),
+        ...(r.notes !== undefined ? { notes: r.notes } : {}),
+        ...(r.error !== undefined ? { error: r.error } : {}),
+    };
+}
+function datasetUrlOf(dataset, origin) {
+    return dataset.page ?? `${origin}/datasets/${dataset.slug}/`;
+}
+/**
+ * The report of a run the preflight stopped: nothing was written, so nothing changed; every entry
+ * known is listed with what it would have done and its own problem, and the summary lists every
+ * problem, as the log does.
+ */
+function blockedReport(error, origin) {
+    const resources = error.entries.map((e) => ({
+        id: e.resource?.id ?? null,
+        title: e.resource?.title ?? null,
+        kind: e.kind,
+        source: e.source,
+        action: 'not-published',
+        planned: e.planned ?? null,
+        reason: e.problem ?? 'not published: the preflight found problems elsewhere',
+        url: null,
+        latest: null,
+        checksum: null,
+        filesize: null,
+        ...(e.problem !== undefined ? { error: `${e.label} (${e.source}): ${e.problem}` } : {}),
+    }));
+    const datasetUrl = error.dataset ? datasetUrlOf(error.dataset, origin) : '';
+    const outputs = {
+        resources: JSON.stringify(resources),
+        urls: '{}',
+        changed: 'false',
+        'uploaded-count': '0',
+        'skipped-count': '0',
+        'removed-count': '0',
+        'dataset-metadata': '',
+        'dataset-url': datasetUrl,
+        'dataset-id': error.dataset?.id ?? '',
+        'dataset-created': 'false',
+        analysis: '[]',
+    };
+    const target = error.dataset ? `[${cell(error.dataset.title)}](${datasetUrl})` : 'data.gouv.fr';
+    const lines = [
+        `### Nothing published to ${target}: ${plural(error.problems.length, 'problem')} found before ` +
+            `publishing`,
+        '',
+    ];
+    for (const problem of error.problems)
+        lines.push(`- ${cell(problem)}`);
+    if (error.entries.length > 0) {
+        lines.push('', '| Source | Resource | Would | Problem |', '| --- | --- | --- | --- |');
+        for (const e of error.entries) {
+            const resource = e.resource
+                ? `${cell(e.resource.title)} (\`${e.resource.id}\`)`
+                : e.planned === 'create'
+                    ? '(new)'
+                    : '';
+            lines.push(`| \`${cell(e.source)}\` | ${resource} | ${e.planned ?? ''} | ${cell(e.problem ?? '')} |`);
+        }
+    }
+    lines.push('', '_Nothing was written: fix the problems above and run again._');
+    return { outputs, summary: `${lines.join('\n')}\n`, table: '', failures: error.problems };
+}
+/** The plan's line about hidden files left out. */
+function hiddenNote(count) {
+    return (`${plural(count, 'hidden file')} left out (a name starting with '.'; set include-hidden-files: ` +
+        `true to publish ${count === 1 ? 'it' : 'them'})`);
+}
+function actionText(action, planned) {
+    return action === 'planned' ? `planned: ${planned}` : action;
+}
+function summaryMarkdown(facts, datasetUrl, failures) {
+    const { results, datasetResult, order, dataset, dryRun } = facts;
+    const lines = [];
+    const created = facts.datasetCreated === true ? ' (created by this run)' : '';
+    lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})${created}`, '');
+    const tally = new Map();
+    for (const r of results) {
+        const key = actionText(r.action, r.step.action);
+        tally.set(key, (tally.get(key) ?? 0) + 1);
+    }
+    lines.push([...tally].map(([action, n]) => `${n} ${action}`).join(', ') || 'no resource to publish', '');
+    if (results.length > 0) {
+        lines.push('| Source | Resource | Action | Reason | Size | Checksum or remote | Duration |', '| --- | --- | --- | --- | ---: | --- | ---: |');
+        for (const r of results)
+            lines.push(summaryRow(r));
+    }
+    if (datasetResult !== undefined) {
+        const fields = datasetResult.patched.length > 0 ? ` (${datasetResult.patched.join(', ')})` : '';
+        lines.push('', `Dataset metadata: **${actionText(datasetResult.action, 'update')}**${fields}: ${cell(datasetResult.reason)}`);
+    }
+    if (order !== undefined)
+        lines.push('', `Order: **${actionText(order.action, 'reorder')}**: ${cell(order.reason)}`);
+    if (facts.analysis !== undefined)
+        lines.push('', ...analysisLines(facts.analysis));
+    if (failures.length > 0) {
+        lines.push('', '#### Failures', '');
+        for (const failure of failures)
+            lines.push(`- ${cell(failure)}`);
+    }
+    if (facts.hiddenLeftOut > 0)
+        lines.push('', `_${hiddenNote(facts.hiddenLeftOut)}._`);
+    // Only when something was written: a run that wrote nothing recorded nothing.
+    const wrote = results.some((r) => CHANGES.has(r.action));
+    const provenance = wrote ? provenanceLine(facts.provenance, datasetUrl, dryRun) : undefined;
+    if (provenance !== undefined)
+        lines.push('', provenance);
+    if (dryRun)
+        lines.push('', '_Dry run: no write request was sent._');
+    return `${lines.join('\n')}\n`;
+}
+function summaryRow(r) {
+    const { source, size, title } = plan_describe(r.step);
+    const link = r.action === 'removed' ? undefined : (r.resource?.latest ?? r.resource?.url);
+    const name = cell(r.resource?.title ?? title ?? source);
+    const resource = link ? `[${name}](${link})` : r.resource ? name : `${name} (new)`;
+    const probe = r.step.kind === 'url' ? r.step.probe : undefined;
+    const remote = probe
+        ? [
+            `${probe.method} ${probe.status}`,
+            probe.etag ? `ETag ${probe.etag}` : '',
+            probe.lastModified ? `Last-Modified ${probe.lastModified}` : '',
+        ]
+            .filter(Boolean)
+            .join(', ')
+        : '';
+    const detail = r.checksum
+        ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\``
+        : cell(remote);
+    const reason = cell([r.reason ?? r.step.reason, ...(r.notes ?? [])].join('; '));
+    const bytes = size === undefined ? '' : formatBytes(size);
+    return `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${reason} | ${bytes} | ${detail} | ${formatDuration(r.durationMs)} |`;
+}
+/** What data.gouv.fr made of each published resource (`wait-for-analysis`). */
+function analysisLines(reports) {
+    const lines = [
+        '#### What data.gouv.fr made of it',
+        '',
+        '| Source | Analysis | Available | Format | Parsing | Preview |',
+        '| --- | --- | --- | --- | --- | --- |',
+    ];
+    for (const r of reports) {
+        const available = r.available === null
+            ? ''
+            : `${r.available ? 'yes' : 'no'}${r.status !== null ? ` (${r.status})` : ''}`;
+        const format = [r.format, r.mime].filter((v) => v !== null && v !== '').join(', ');
+        const parsing = r.parsing === 'error' ? `error: ${cell(r.parsing_error ?? '')}` : r.parsing;
+        const preview = r.preview === null ? '' : `[preview](${r.preview})`;
+        lines.push(`| \`${cell(r.source)}\` | ${r.state} | ${available} | ${cell(format)} | ${parsing} | ${preview} |`);
+    }
+    return lines;
+}
+/**
+ * The run and the dataset, linked both ways: each written resource records the run in its extras.
+ */
+function provenanceLine(provenance, datasetUrl, dryRun) {
+    if (provenance === undefined || dryRun)
+        return undefined;
+    const run = provenance.runUrl !== undefined ? `[this run](${provenance.runUrl})` : 'this run';
+    const where = [provenance.repository, provenance.commit?.slice(0, 12)]
+        .filter((v) => v !== undefined && v !== '')
+        .join(' @ ');
+    return `_Each resource written records ${run}${where ? ` (${cell(where)})` : ''} in its extras (\`publish:*\`); the dataset: ${datasetUrl}_`;
+}
+function logTable(results, datasetResult, order) {
+    const rows = [['source', 'resource', 'action', 'reason', 'size', 'time']];
+    for (const r of results) {
+        const { source, size } = plan_describe(r.step);
+        rows.push([
+            source,
+            r.resource?.id ?? '(new)',
+            actionText(r.action, r.step.action),
+            r.reason ?? r.step.reason,
+            size === undefined ? '' : formatBytes(size),
+            formatDuration(r.durationMs),
+        ]);
+    }
+    if (datasetResult !== undefined)
+        rows.push([
+            'dataset-metadata',
+            '(dataset)',
+            actionText(datasetResult.action, 'update'),
+            datasetResult.reason,
+            '',
+            '',
+        ]);
+    if (order !== undefined)
+        rows.push(['order', '(dataset)', actionText(order.action, 'reorder'), order.reason, '', '']);
+    return alignedTable(rows);
+}
+/** Columns padded to their widest cell. */
+function alignedTable(rows) {
+    const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
+    return rows
+        .map((row) => row
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd())
+        .join('\n');
+}
+/** Escapes what would break a table cell or inject markup. */
+function cell(text) {
+    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}
+
 ;// CONCATENATED MODULE: ./src/engine/engine.ts
 
 
@@ -56516,9 +56417,6 @@ function checkDataset(result, step, before, after) {
 
 
 
-
-
-/** For the edges, beside `execute`: the failure line of a run (report.ts). */
 
 /**
  * A preflight that stopped, with the outputs and summary of what was known (nothing was written).
@@ -56596,6 +56494,7 @@ function clientFor(settings, reporter, options) {
 /** The plan's steps, executed (or, in a dry run, reported as planned). */
 async function runSteps(client, scope, plan, settings, reporter) {
     return reporter.group(settings.dryRun ? 'Dry run: nothing is written' : 'Publish', () => publish(client, plan.steps, {
+        datasetId: plan.dataset.id,
         scope,
         chunkSize: settings.chunkSize,
         partConcurrency: settings.partConcurrency,
@@ -56640,13 +56539,14 @@ async function createDataset(client, plan, reporter) {
     }, 'create-dataset');
     if (dataset.slug === slug)
         return { dataset };
+    const error = `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug '${dataset.slug}', ` +
+        `not '${slug}' (the slug is taken, maybe by a private dataset); nothing was published into it: ` +
+        `set dataset: ${dataset.slug} and run again`;
     const datasetResult = {
         action: 'failed',
         reason: 'created with another slug',
         patched: [],
-        error: `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug ` +
-            `'${dataset.slug}', not '${slug}' (the slug is taken, maybe by a private dataset); nothing ` +
-            `was published into it: set dataset: ${dataset.slug} and run again`,
+        error,
     };
     const report = buildReport({
         results: [],
@@ -56678,8 +56578,60 @@ async function runPreflight(client, settings, reporter, options, startedAt) {
     }, 'preflight');
     for (const warning of plan.warnings)
         reporter.warning(warning);
-    reporter.info(planTable(plan, settings));
+    reporter.info(planTable(plan.steps, {
+        datasetStep: plan.datasetStep,
+        hiddenLeftOut: plan.hiddenLeftOut,
+        ordered: settings.order === 'as-listed',
+        creation: plan.creation
+            ? `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)`
+            : undefined,
+        waitSeconds: settings.waitForAnalysisSeconds,
+    }));
     return plan;
+}
+/** One line per step: action, source, resource, reason. */
+function planTable(steps, more = {}) {
+    const { datasetStep, hiddenLeftOut = 0 } = more;
+    const rows = steps.map((s) => [s.action, plan_describe(s).source, s.resource?.id ?? '(new)', s.reason]);
+    if (more.creation !== undefined)
+        rows.unshift(['create', 'dataset', '(new)', more.creation]);
+    if (datasetStep !== undefined)
+        rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason]);
+    if (more.ordered === true)
+        rows.push([
+            'order',
+            'as-listed',
+            '(dataset)',
+            'checked last: the published resources in the order of the entries',
+        ]);
+    if ((more.waitSeconds ?? 0) > 0)
+        rows.push([
+            'wait',
+            'analysis',
+            '(dataset)',
+            `up to ${more.waitSeconds} s for data.gouv.fr's analysis of what is published`,
+        ]);
+    const hidden = hiddenLeftOut > 0 ? `\n  ${hiddenNote(hiddenLeftOut)}` : '';
+    if (rows.length === 0)
+        return `Plan: nothing to publish${hidden}`;
+    const table = alignedTable(rows)
+        .split('\n')
+        .map((line) => `  ${line}`)
+        .join('\n');
+    return `Plan:\n${table}${hidden}`;
+}
+/** The failure line of a run whose entries did not all publish; `undefined` when all did. */
+function failureSummary(outcome) {
+    const failed = outcome.results.filter((r) => r.error !== undefined).length +
+        (outcome.datasetResult?.error !== undefined ? 1 : 0) +
+        (outcome.order?.error !== undefined ? 1 : 0);
+    const problems = outcome.report.failures.length - failed;
+    if (failed === 0 && problems === 0)
+        return undefined;
+    const total = outcome.results.length + (outcome.datasetResult ? 1 : 0) + (outcome.order ? 1 : 0);
+    const entries = `${failed} of ${total} ${total === 1 ? 'entry' : 'entries'} failed to publish`;
+    const more = `${plural(problems, 'problem')} found reading the dataset back`;
+    return failed === 0 ? more : problems === 0 ? entries : `${entries}; ${more}`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/inputs/error.ts
@@ -60962,142 +60914,12 @@ function periodicLines(chunkSize, now = Date.now) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/cli/progress.ts
+;// CONCATENATED MODULE: ./src/cli/frame.ts
 /**
- * What the progress display knows, and the lines it draws: one line per upload in flight and a
- * total line (files done, bytes, smoothed speed, ETA), as `docker push` shows layers. Pure: events
- * in, lines out, time passed in, so that tests give a sequence of events and read the frame.
- * Drawing in place is terminal.ts's job.
+ * The lines the progress display draws: one line per upload in flight and a total line (files
+ * done, bytes, smoothed speed, ETA), as `docker push` shows layers. Pure: the model in, lines out.
  */
 
-/**
- * Bytes per second as an exponential moving average over time, whose weight halves every
- * `halfLifeMs`. Nothing is shown during the first `warmupMs`: the first reads of a file fill
- * socket buffers at disk speed, and a rate over them says nothing of the network (the
- * `953.7 MiB/s after 1 MiB` of a naive bytes / elapsed). The first reading is the plain average
- * over that first second; each later sample moves it by a weight that grows with the time elapsed,
- * so irregular samples count for their duration, and a stall pulls it down to zero.
- */
-class Rate {
-    halfLifeMs;
-    warmupMs;
-    first;
-    last;
-    value;
-    constructor(halfLifeMs = 3000, warmupMs = 1000) {
-        this.halfLifeMs = halfLifeMs;
-        this.warmupMs = warmupMs;
-    }
-    /** Records the running total of bytes at time `at` (ms). */
-    sample(bytes, at) {
-        if (this.first === undefined || this.last === undefined) {
-            this.first = this.last = { at, bytes };
-            return;
-        }
-        if (this.value === undefined) {
-            const elapsed = at - this.first.at;
-            if (elapsed < this.warmupMs)
-                return;
-            this.value = ((bytes - this.first.bytes) / elapsed) * 1000;
-            this.last = { at, bytes };
-            return;
-        }
-        const dt = at - this.last.at;
-        if (dt <= 0)
-            return;
-        const rate = ((bytes - this.last.bytes) / dt) * 1000;
-        this.value += (1 - 2 ** (-dt / this.halfLifeMs)) * (rate - this.value);
-        this.last = { at, bytes };
-    }
-    /** Bytes per second; undefined until the warm-up is over. */
-    get perSecond() {
-        return this.value;
-    }
-}
-/**
- * The uploads of a run. `progress` is all the engine reports today; `plan` (the uploads to come)
- * and `ended` (an upload's outcome) make the total exact and keep a fully sent upload on screen
- * until the server has answered. Without them, the total counts the uploads seen so far, and an
- * upload whose bytes are all sent counts as done.
- */
-class ProgressModel {
-    uploads = new Map();
-    planned;
-    total = new Rate();
-    /** The uploads the run will make, before the first byte (optional). */
-    plan(entries) {
-        this.planned = new Map(entries.map((e) => [e.path, { path: e.path, source: e.source, size: e.size }]));
-    }
-    get endEvents() {
-        return this.planned !== undefined;
-    }
-    progress(entry, sent, now) {
-        let upload = this.uploads.get(entry.path);
-        if (upload === undefined) {
-            // The speeds start counting at the next tick: what the first reads pushed into socket
-            // buffers at disk speed is not counted as sent over the network.
-            upload = {
-                path: entry.path,
-                source: entry.source,
-                size: entry.size,
-                sent: 0,
-                started: now,
-                state: 'sending',
-                rate: new Rate(),
-            };
-            this.uploads.set(entry.path, upload);
-        }
-        upload.sent = sent;
-        if (upload.state === 'sending' && sent >= entry.size)
-            upload.state = 'sent';
-    }
-    /** An upload's outcome, when the engine reports it (optional). */
-    ended(entry, failed, action, now) {
-        if (!this.uploads.has(entry.path))
-            this.progress(entry, failed ? 0 : entry.size, now);
-        const upload = this.uploads.get(entry.path);
-        upload.state = failed ? 'failed' : 'published';
-        upload.action = action;
-    }
-    /** Samples the speeds: call it on a steady clock (the redraw timer), so a stall reads as one. */
-    tick(now) {
-        let sent = 0;
-        for (const upload of this.uploads.values()) {
-            sent += upload.sent;
-            if (this.isActive(upload))
-                upload.rate.sample(upload.sent, now);
-        }
-        if (this.uploads.size > 0)
-            this.total.sample(sent, now);
-    }
-    /** Uploads on screen: still sending, or (with end events) sent and waiting for the answer. */
-    active() {
-        return [...this.uploads.values()].filter((u) => this.isActive(u));
-    }
-    all() {
-        return [...this.uploads.values()];
-    }
-    isActive(upload) {
-        return upload.state === 'sending' || (upload.state === 'sent' && this.endEvents);
-    }
-    /** Files done / total, bytes done / total, speed and ETA, over the uploads known. */
-    totals() {
-        const uploads = this.all();
-        const done = uploads.filter((u) => !this.isActive(u));
-        const bytes = uploads.reduce((sum, u) => sum + Math.min(u.sent, u.size), 0);
-        const size = this.planned
-            ? [...this.planned.values()].reduce((sum, e) => sum + e.size, 0)
-            : undefined;
-        return {
-            done: done.length,
-            failed: done.filter((u) => u.state === 'failed').length,
-            files: this.planned?.size,
-            bytes,
-            size,
-            perSecond: this.total.perSecond,
-        };
-    }
-}
 /** `0:07`, `12:34`, `1:02:03`; undefined when unknown or beyond a day. */
 function formatEta(seconds) {
     if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0 || seconds > 86_400)
@@ -61214,15 +61036,19 @@ function clip(line, columns) {
     const trimmed = line.trimEnd();
     return trimmed.length < columns ? trimmed : trimmed.slice(0, Math.max(0, columns - 1)).trimEnd();
 }
+
+;// CONCATENATED MODULE: ./src/cli/interrupt.ts
+/** What the CLI says when a run is interrupted (Ctrl-C, SIGTERM): what was cut, what stays. */
+
 /**
  * What to tell a user who pressed Ctrl-C: what was cut, what the server holds (parts sent but not
  * combined are discarded by the server, so nothing was replaced for that file), what was already
  * published (it stays), and that running the same command again finishes the work.
  */
-function interruptReport(model, phase, chunkSize, signal = 'Ctrl-C') {
-    if (phase === 'preflight')
+function interruptReport(model, stage, chunkSize, signal = 'Ctrl-C') {
+    if (stage === 'preflight')
         return [`Interrupted (${signal}) before publishing: nothing was written.`];
-    if (phase === 'dry-run')
+    if (stage === 'dry-run')
         return [`Interrupted (${signal}) during the dry run: nothing was written.`];
     const lines = [`Interrupted (${signal}) while publishing.`];
     const uploads = model.all();
@@ -61264,9 +61090,148 @@ function interruptReport(model, phase, chunkSize, signal = 'Ctrl-C') {
     return lines;
 }
 
+;// CONCATENATED MODULE: ./src/cli/rate.ts
+/**
+ * Bytes per second as an exponential moving average over time, whose weight halves every
+ * `halfLifeMs`. Nothing is shown during the first `warmupMs`: the first reads of a file fill
+ * socket buffers at disk speed, and a rate over them says nothing of the network (the
+ * `953.7 MiB/s after 1 MiB` of a naive bytes / elapsed). The first reading is the plain average
+ * over that first second; each later sample moves it by a weight that grows with the time elapsed,
+ * so irregular samples count for their duration, and a stall pulls it down to zero.
+ */
+class Rate {
+    halfLifeMs;
+    warmupMs;
+    first;
+    last;
+    value;
+    constructor(halfLifeMs = 3000, warmupMs = 1000) {
+        this.halfLifeMs = halfLifeMs;
+        this.warmupMs = warmupMs;
+    }
+    /** Records the running total of bytes at time `at` (ms). */
+    sample(bytes, at) {
+        if (this.first === undefined || this.last === undefined) {
+            this.first = this.last = { at, bytes };
+            return;
+        }
+        if (this.value === undefined) {
+            const elapsed = at - this.first.at;
+            if (elapsed < this.warmupMs)
+                return;
+            this.value = ((bytes - this.first.bytes) / elapsed) * 1000;
+            this.last = { at, bytes };
+            return;
+        }
+        const dt = at - this.last.at;
+        if (dt <= 0)
+            return;
+        const rate = ((bytes - this.last.bytes) / dt) * 1000;
+        this.value += (1 - 2 ** (-dt / this.halfLifeMs)) * (rate - this.value);
+        this.last = { at, bytes };
+    }
+    /** Bytes per second; undefined until the warm-up is over. */
+    get perSecond() {
+        return this.value;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/progress.ts
+/**
+ * What the progress display knows: the uploads of a run, each with its bytes sent, its state and
+ * its speed, and the totals over them. Pure: events in, time passed in, so that tests give a
+ * sequence of events and read the state; frame.ts draws it, terminal.ts in place.
+ */
+
+/**
+ * The uploads of a run. `progress` gives the bytes sent; `plan` (the uploads to come, which the
+ * engine reports before the first byte) and `ended` (an upload's outcome) make the total exact and
+ * keep a fully sent upload on screen until the server has answered. Without them (a model fed by
+ * `progress` alone), the total counts the uploads seen so far, and an upload whose bytes are all
+ * sent counts as done.
+ */
+class ProgressModel {
+    uploads = new Map();
+    planned;
+    total = new Rate();
+    /** The uploads the run will make, before the first byte (optional). */
+    plan(entries) {
+        this.planned = new Map(entries.map((e) => [e.path, { path: e.path, source: e.source, size: e.size }]));
+    }
+    get endEvents() {
+        return this.planned !== undefined;
+    }
+    progress(entry, sent, now) {
+        let upload = this.uploads.get(entry.path);
+        if (upload === undefined) {
+            // The speeds start counting at the next tick: what the first reads pushed into socket
+            // buffers at disk speed is not counted as sent over the network.
+            upload = {
+                path: entry.path,
+                source: entry.source,
+                size: entry.size,
+                sent: 0,
+                started: now,
+                state: 'sending',
+                rate: new Rate(),
+            };
+            this.uploads.set(entry.path, upload);
+        }
+        upload.sent = sent;
+        if (upload.state === 'sending' && sent >= entry.size)
+            upload.state = 'sent';
+    }
+    /** An upload's outcome, when the engine reports it (optional). */
+    ended(entry, failed, action, now) {
+        if (!this.uploads.has(entry.path))
+            this.progress(entry, failed ? 0 : entry.size, now);
+        const upload = this.uploads.get(entry.path);
+        upload.state = failed ? 'failed' : 'published';
+        upload.action = action;
+    }
+    /** Samples the speeds: call it on a steady clock (the redraw timer), so a stall reads as one. */
+    tick(now) {
+        let sent = 0;
+        for (const upload of this.uploads.values()) {
+            sent += upload.sent;
+            if (this.isActive(upload))
+                upload.rate.sample(upload.sent, now);
+        }
+        if (this.uploads.size > 0)
+            this.total.sample(sent, now);
+    }
+    /** Uploads on screen: still sending, or (with end events) sent and waiting for the answer. */
+    active() {
+        return [...this.uploads.values()].filter((u) => this.isActive(u));
+    }
+    all() {
+        return [...this.uploads.values()];
+    }
+    isActive(upload) {
+        return upload.state === 'sending' || (upload.state === 'sent' && this.endEvents);
+    }
+    /** Files done / total, bytes done / total, speed and ETA, over the uploads known. */
+    totals() {
+        const uploads = this.all();
+        const done = uploads.filter((u) => !this.isActive(u));
+        const bytes = uploads.reduce((sum, u) => sum + Math.min(u.sent, u.size), 0);
+        const size = this.planned
+            ? [...this.planned.values()].reduce((sum, e) => sum + e.size, 0)
+            : undefined;
+        return {
+            done: done.length,
+            failed: done.filter((u) => u.state === 'failed').length,
+            files: this.planned?.size,
+            bytes,
+            size,
+            perSecond: this.total.perSecond,
+        };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/cli/terminal.ts
 /**
- * The CLI's Reporter: logs on stderr, and progress. On a terminal, the frame of progress.ts
+ * The CLI's Reporter: logs on stderr, and progress. On a terminal, the frame of frame.ts
  * redrawn in place under the log lines (log-update does the cursor work: it rewrites only the lines
  * that changed, and wraps the redraw in synchronized-output marks so the terminal never shows a
  * half-drawn frame). Elsewhere (a CI log, a file), the periodic lines the action prints.
@@ -61274,11 +61239,13 @@ function interruptReport(model, phase, chunkSize, signal = 'Ctrl-C') {
 
 
 
+
+
 function terminalReporter(options) {
     const { stream, verbose, chunkSize } = options;
     const now = options.clock ?? Date.now;
     const model = new ProgressModel();
-    let phase = options.dryRun ? 'dry-run' : 'preflight';
+    let stage = options.dryRun ? 'dry-run' : 'preflight';
     const interactive = options.interactive ?? stream.isTTY === true;
     const frame = interactive ? inPlace(stream, model, now, options.redrawMs ?? 100) : undefined;
     const periodic = interactive ? undefined : periodicLines(chunkSize, now);
@@ -61295,16 +61262,14 @@ function terminalReporter(options) {
                 line(`  ${message}`);
         },
         warning: (message) => line(`warning: ${message}`),
-        group: async (name, fn) => {
-            if (!options.dryRun && name.startsWith('Publish'))
-                phase = 'publish';
+        group: async (name, fn, phase) => {
+            if (!options.dryRun && phase === 'publish')
+                stage = 'publish';
             line(`== ${name}`);
             try {
                 return await fn();
             }
             finally {
-                if (phase === 'publish')
-                    phase = 'after-publish';
                 frame?.update();
             }
         },
@@ -61328,7 +61293,7 @@ function terminalReporter(options) {
             }
         },
         done: () => frame?.stop(),
-        interrupted: (signal) => interruptReport(model, phase === 'after-publish' ? 'publish' : phase, chunkSize, signal),
+        interrupted: (signal) => interruptReport(model, stage, chunkSize, signal),
     };
 }
 /** The frame under the log lines, redrawn on a timer while an upload is on screen. */

@@ -1,5 +1,5 @@
 /**
- * The CLI's Reporter: logs on stderr, and progress. On a terminal, the frame of progress.ts
+ * The CLI's Reporter: logs on stderr, and progress. On a terminal, the frame of frame.ts
  * redrawn in place under the log lines (log-update does the cursor work: it rewrites only the lines
  * that changed, and wraps the redraw in synchronized-output marks so the terminal never shows a
  * half-drawn frame). Elsewhere (a CI log, a file), the periodic lines the action prints.
@@ -10,7 +10,9 @@ import type { FileEntry } from '../engine/manifest.js'
 import type { Step } from '../engine/plan.js'
 import type { Result } from '../engine/publish.js'
 import { periodicLines } from '../engine/progress.js'
-import { interruptReport, ProgressModel, renderFrame, type Phase } from './progress.js'
+import { renderFrame } from './frame.js'
+import { interruptReport, type Stage } from './interrupt.js'
+import { ProgressModel } from './progress.js'
 
 export interface Output {
   write(text: string): unknown
@@ -20,9 +22,9 @@ export interface Output {
 }
 
 export interface CliReporter extends Reporter {
-  /** The steps about to run (not called by the engine yet: see ProgressModel). */
+  /** The steps about to run: the uploads to come. */
   plan(steps: readonly Step[]): void
-  /** One step's outcome (not called by the engine yet: see ProgressModel). */
+  /** One step's outcome: an upload's end. */
   stepDone(result: Result): void
   /** Stops drawing and removes the progress lines. */
   done(): void
@@ -47,7 +49,7 @@ export function terminalReporter(options: TerminalOptions): CliReporter {
   const { stream, verbose, chunkSize } = options
   const now = options.clock ?? Date.now
   const model = new ProgressModel()
-  let phase: Phase = options.dryRun ? 'dry-run' : 'preflight'
+  let stage: Stage = options.dryRun ? 'dry-run' : 'preflight'
   const interactive = options.interactive ?? stream.isTTY === true
   const frame = interactive ? inPlace(stream, model, now, options.redrawMs ?? 100) : undefined
   const periodic = interactive ? undefined : periodicLines(chunkSize, now)
@@ -62,13 +64,12 @@ export function terminalReporter(options: TerminalOptions): CliReporter {
       if (verbose) line(`  ${message}`)
     },
     warning: (message) => line(`warning: ${message}`),
-    group: async (name, fn) => {
-      if (!options.dryRun && name.startsWith('Publish')) phase = 'publish'
+    group: async (name, fn, phase) => {
+      if (!options.dryRun && phase === 'publish') stage = 'publish'
       line(`== ${name}`)
       try {
         return await fn()
       } finally {
-        if (phase === 'publish') phase = 'after-publish'
         frame?.update()
       }
     },
@@ -96,8 +97,7 @@ export function terminalReporter(options: TerminalOptions): CliReporter {
       }
     },
     done: () => frame?.stop(),
-    interrupted: (signal) =>
-      interruptReport(model, phase === 'after-publish' ? 'publish' : phase, chunkSize, signal),
+    interrupted: (signal) => interruptReport(model, stage, chunkSize, signal),
   }
 }
 
