@@ -19,7 +19,7 @@ import {
   type RetryPolicy,
 } from '../src/datagouv/retry.js'
 import { RESOURCE_TYPES } from '../src/datagouv/schemas.js'
-import { multipart, partRanges } from '../src/datagouv/upload.js'
+import { multipart, partRanges } from '../src/datagouv/multipart.js'
 import { SequentialHasher } from '../src/files/hash.js'
 import { InputError, parseResources } from '../src/engine/inputs.js'
 import { lastExtension, normalizeFilename } from '../src/files/normalize.js'
@@ -234,7 +234,7 @@ describe('normalizeFilename (udata utils.normalize)', () => {
 })
 
 // ---------------------------------------------------------------------------------------------
-// Parts and multipart bodies (src/datagouv/upload.ts)
+// Parts and multipart bodies (src/datagouv/multipart.ts)
 
 describe('parts and multipart bodies', () => {
   let dir = ''

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { multipart, partRanges } from '../src/datagouv/upload.js'
+import { multipart, partRanges } from '../src/datagouv/multipart.js'
 import { SequentialHasher, hashFile } from '../src/files/hash.js'
 
 // At most a few thousand parts per case; exact multiples and the empty file drawn often.

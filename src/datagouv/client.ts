@@ -1,22 +1,14 @@
 /**
- * A small typed client for the data.gouv.fr (udata) API v1: one method per endpoint, an explicit
- * policy (base URL, key, timeout, retries, dispatcher) given to the constructor, every answer
- * validated by a zod schema. The key travels only in the `X-API-KEY` header, never in a URL, a
- * log line or an error, and never to another origin (redirects are followed for reads only, and
- * only within the instance's origin).
+ * A small typed client for the data.gouv.fr (udata) API v1: one method per endpoint, every answer
+ * validated by a zod schema. The requests go through `http` (transport.ts: the policy given to the
+ * constructor, the key only in its header, redirects, errors); creations are never repeated
+ * blindly (recovery.ts `createOnce`).
  */
-import type { Readable } from 'node:stream'
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { z } from 'zod'
 import { datasetPutBody } from './dataset-form.js'
-import { ApiError, NetworkError, ProtocolError, apiMessageOf } from './errors.js'
-import {
-  DEFAULT_RETRY,
-  parseRetryAfter,
-  Retrier,
-  type Attempts,
-  type RetryPolicy,
-} from './retry.js'
+import { ApiError } from './errors.js'
+import { createOnce, type Once } from './recovery.js'
 import {
   DatasetSchema,
   ExtensionsSchema,
@@ -29,144 +21,80 @@ import {
   type Me,
   type Resource,
 } from './schemas.js'
+import { Transport, type ClientOptions, type Logger } from './transport.js'
 
-export interface Logger {
-  info(message: string): void
-  debug(message: string): void
-  warning(message: string): void
-}
+// What the engine takes from the client along with it.
+export { parseApiUrl } from './api-url.js'
+export { DEFAULT_TIMEOUT_MS, type Logger } from './transport.js'
 
-export const silentLogger: Logger = { info() {}, debug() {}, warning() {} }
-
-export interface ClientOptions {
-  /** Instance origin, with or without `/api/1` (e.g. `https://www.data.gouv.fr`). */
-  apiUrl: string
-  apiKey?: string | undefined
-  /**
-   * Per request: time to wait for the answer's headers once the body is sent, and between body
-   * reads.
-   */
-  timeoutMs?: number
-  retry?: Partial<RetryPolicy>
-  /** Defaults to `proxyAgent(env)`. */
-  dispatcher?: Dispatcher
-  /** The caller's environment, where the default dispatcher reads the proxy variables. */
-  env: Readonly<Record<string, string | undefined>>
-  userAgent?: string
-  logger?: Logger
-}
-
-export interface SendOptions {
-  /** JSON body, sent with `Content-Type: application/json`. */
-  json?: unknown
-  /** A streamed body, built anew for every attempt, with its exact length. */
-  body?: () => { stream: AsyncIterable<Uint8Array>; length: number; contentType: string }
-  /** Statuses that count as success; others raise ApiError. */
-  expect: readonly number[]
-  headers?: Record<string, string>
-  /** Full URL override (for the v2 API); otherwise `path` is relative to `/api/1`. */
-  absolute?: boolean
-  timeoutMs?: number
-}
-
-export interface Answer {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  text: string
-}
-
-const MAX_REDIRECTS = 3
-
-/**
- * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
- * first), read from `env` once. Not undici's default, which reads the process's: only the entry
- * points read the process, and a run in a test keeps an environment of its own.
- */
-function proxyAgent(env: Readonly<Record<string, string | undefined>>): Dispatcher {
-  const variable = (name: string): string => env[name] ?? env[name.toUpperCase()] ?? ''
-  return new EnvHttpProxyAgent({
-    keepAliveTimeout: 10_000,
-    httpProxy: variable('http_proxy'),
-    httpsProxy: variable('https_proxy'),
-    noProxy: variable('no_proxy'),
-  })
-}
-
-/** Per request, unless the caller gives another (the `timeout` input's default). */
-export const DEFAULT_TIMEOUT_MS = 300_000
+/** What a creation needs besides its request: where its result would be if an answer is lost. */
+type Look<T> = Pick<Once<T>, 'find' | 'what' | 'where' | 'nameOf' | 'creation'>
 
 export class DatagouvClient {
+  /** The requests: JSON calls, streamed bodies (upload.ts), the retry policy, the timeout. */
+  readonly http: Transport
   readonly origin: string
-  readonly apiRoot: string
-  /** The one retry policy: JSON calls here, upload requests in upload.ts. */
-  readonly retrier: Retrier
   readonly logger: Logger
-  private readonly apiKey: string | undefined
-  /** Per request, unless a call gives its own. */
-  readonly timeoutMs: number
-  /**
-   * Also used for requests to other hosts (remote URL checks), so they go through the same proxy
-   * settings.
-   */
+  /** Also for requests to other hosts (remote URL checks): the same proxy settings. */
   readonly dispatcher: Dispatcher
-  private readonly ownsDispatcher: boolean
   /** Sent on every request, URL checks included. */
   readonly userAgent: string
 
   constructor(options: ClientOptions) {
-    const { origin, apiRoot } = parseApiUrl(options.apiUrl)
-    this.origin = origin
-    this.apiRoot = apiRoot
-    this.apiKey = options.apiKey === '' ? undefined : options.apiKey
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    this.logger = options.logger ?? silentLogger
-    this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger)
-    this.ownsDispatcher = options.dispatcher === undefined
-    this.dispatcher = options.dispatcher ?? proxyAgent(options.env)
-    this.userAgent = options.userAgent ?? 'datagouv-publish'
-  }
-
-  /** The text with the key replaced: a server may echo it in an error body or a Location. */
-  redact(text: string): string {
-    return this.apiKey === undefined ? text : text.split(this.apiKey).join('***')
+    this.http = new Transport(options)
+    this.origin = this.http.origin
+    this.logger = this.http.logger
+    this.dispatcher = this.http.dispatcher
+    this.userAgent = this.http.userAgent
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close()
+    await this.http.close()
   }
 
   /** GET the dataset by id or slug, following a slug redirect (docs/udata-protocol.md §1). */
   async getDataset(idOrSlug: string): Promise<Dataset> {
-    return this.getJson(`/datasets/${encodeURIComponent(idOrSlug)}/`, DatasetSchema)
+    return this.http.call('GET', `/datasets/${encodeURIComponent(idOrSlug)}/`, DatasetSchema)
   }
 
   /** Extensions the instance accepts for uploads (docs/udata-protocol.md §9). */
   async getExtensions(): Promise<string[]> {
-    return this.getJson('/datasets/extensions/', ExtensionsSchema)
-  }
-
-  /**
-   * Partial PUT of a resource's metadata (docs/udata-protocol.md §6.1): only the given fields
-   * change.
-   */
-  async updateResource(
-    datasetId: string,
-    resourceId: string,
-    patch: Record<string, unknown>,
-  ): Promise<Resource> {
-    return this.call('PUT', `/datasets/${datasetId}/resources/${resourceId}/`, ResourceSchema, {
-      json: patch,
-    })
+    return this.http.call('GET', '/datasets/extensions/', ExtensionsSchema)
   }
 
   /** Ids accepted for a dataset's `frequency` (docs/udata-protocol.md §6.3). */
   async getFrequencies(): Promise<string[]> {
-    return (await this.getJson('/datasets/frequencies/', IdListSchema)).map((f) => f.id)
+    return (await this.http.call('GET', '/datasets/frequencies/', IdListSchema)).map((f) => f.id)
   }
 
   /** Ids accepted for a dataset's `license` (docs/udata-protocol.md §6.3). */
   async getLicenses(): Promise<string[]> {
-    return (await this.getJson('/datasets/licenses/', IdListSchema)).map((l) => l.id)
+    return (await this.http.call('GET', '/datasets/licenses/', IdListSchema)).map((l) => l.id)
+  }
+
+  /**
+   * The key's owner (`GET /me/`): whose community resources are published, and, on servers that
+   * do not answer a dataset's `permissions`, what the key may edit.
+   */
+  async getMe(): Promise<Me> {
+    return this.http.call('GET', '/me/', MeSchema)
+  }
+
+  /**
+   * Creates a dataset (docs/udata-protocol.md §6.3 for its fields). After a failure, the slug is
+   * read: a dataset the key's owner can edit with that slug is the result.
+   */
+  async createDataset(body: Record<string, unknown>, slug: string): Promise<Dataset> {
+    return this.create('/datasets/', body, DatasetSchema, {
+      find: async () => {
+        const found = await this.getDataset(slug).catch(absentIf404)
+        return found?.permissions?.edit === false ? undefined : found
+      },
+      what: `the dataset '${slug}'`,
+      where: `reading the dataset '${slug}'`,
+      nameOf: (dataset) => `dataset ${dataset.id}`,
+      creation: `the dataset '${slug}'`,
+    })
   }
 
   /**
@@ -175,37 +103,7 @@ export class DatagouvClient {
    */
   async updateDataset(datasetId: string, patch: Record<string, unknown>): Promise<Dataset> {
     const body = datasetPutBody(await this.getDataset(datasetId), patch)
-    return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: body })
-  }
-
-  /**
-   * Reorders the dataset's resources (docs/udata-protocol.md §6.4): `ids` must list every one of
-   * them; the dataset's modification date does not move.
-   */
-  async reorderResources(datasetId: string, ids: readonly string[]): Promise<Resource[]> {
-    return this.call('PUT', `/datasets/${datasetId}/resources/`, z.array(ResourceSchema), {
-      json: ids.map((id) => ({ id })),
-    })
-  }
-
-  /**
-   * Creates a dataset (docs/udata-protocol.md §6.3 for its fields). Not repeated blindly: after a
-   * failure that may hide a success, the slug is read and a dataset the key's owner can edit
-   * with that slug is taken as the result.
-   */
-  async createDataset(body: Record<string, unknown>, slug: string): Promise<Dataset> {
-    const path = '/datasets/'
-    return this.retrier.run({
-      label: `POST ${this.display(path)}`,
-      send: async (attempt) => {
-        if (attempt > 0) {
-          const found = await this.getDataset(slug).catch(() => undefined)
-          if (found !== undefined && found.permissions?.edit !== false) return found
-        }
-        const answer = await this.send('POST', path, { json: body, expect: [201, 200] })
-        return this.parse(answer, DatasetSchema, 'POST', path)
-      },
-    })
+    return this.http.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: body })
   }
 
   /**
@@ -220,6 +118,19 @@ export class DatagouvClient {
   }
 
   /**
+   * Partial PUT of a resource's metadata (docs/udata-protocol.md §6.1): only the given fields
+   * change.
+   */
+  async updateResource(
+    datasetId: string,
+    resourceId: string,
+    patch: Record<string, unknown>,
+  ): Promise<Resource> {
+    const path = `/datasets/${datasetId}/resources/${resourceId}/`
+    return this.http.call('PUT', path, ResourceSchema, { json: patch })
+  }
+
+  /**
    * Merges extras into a resource's (v2, docs/udata-protocol.md §6.5), keeping the analyser's keys.
    */
   async updateResourceExtras(
@@ -230,56 +141,39 @@ export class DatagouvClient {
     return this.putV2Extras(`/api/2/datasets/${datasetId}/resources/${resourceId}/extras/`, patch)
   }
 
-  private async putV2Extras(
-    path: string,
-    patch: Record<string, unknown>,
-  ): Promise<Record<string, unknown>> {
-    return this.call('PUT', path, ExtrasSchema, { json: patch, absolute: true })
+  /**
+   * Reorders the dataset's resources (docs/udata-protocol.md §6.4): `ids` must list every one of
+   * them; the dataset's modification date does not move.
+   */
+  async reorderResources(datasetId: string, ids: readonly string[]): Promise<Resource[]> {
+    return this.http.call('PUT', `/datasets/${datasetId}/resources/`, z.array(ResourceSchema), {
+      json: ids.map((id) => ({ id })),
+    })
   }
 
   /**
-   * Creates a remote resource (docs/udata-protocol.md §6.2). Never repeated blindly: after a
-   * failure that may
-   * hide a success, the dataset is read, and a remote resource with this URL that `isNew` accepts
-   * (the run knows which resources it did not see before) is taken as the result.
+   * Creates a remote resource (docs/udata-protocol.md §6.2). After a failure, the dataset is read:
+   * a remote resource with this URL that `isNew` accepts (the run knows which resources it did not
+   * see before) is the result.
    */
   async createRemoteResource(
     datasetId: string,
     body: Record<string, unknown> & { url: string },
     isNew: (resource: Resource) => boolean,
   ): Promise<Resource> {
-    const path = `/datasets/${datasetId}/resources/`
-    return this.retrier.run({
-      label: `POST ${this.display(path)}`,
-      send: async (attempt) => {
-        if (attempt > 0) {
-          const dataset = await this.getDataset(datasetId)
-          const found = dataset.resources.find(
-            (r) => isNew(r) && r.filetype === 'remote' && r.url === body.url,
-          )
-          if (found !== undefined) {
-            this.logger.warning(
-              `the server created the remote resource ${found.id} all the same; not creating it ` +
-                `again`,
-            )
-            return found
-          }
-        }
-        const answer = await this.send('POST', path, {
-          json: { filetype: 'remote', ...body },
-          expect: [201, 200],
-        })
-        return this.parse(answer, ResourceSchema, 'POST', path)
-      },
+    const json = { filetype: 'remote', ...body }
+    return this.create(`/datasets/${datasetId}/resources/`, json, ResourceSchema, {
+      find: async () =>
+        (await this.getDataset(datasetId)).resources.find(
+          (r) => isNew(r) && r.filetype === 'remote' && r.url === body.url,
+        ),
+      ...remoteLook(body.url, 'reading the dataset'),
     })
   }
 
-  /**
-   * The key's owner (`GET /me/`): whose community resources are published, and, on servers that
-   * do not answer a dataset's `permissions`, what the key may edit.
-   */
-  async getMe(): Promise<Me> {
-    return this.getJson('/me/', MeSchema)
+  /** Deletes a resource and its stored file (irreversible). */
+  async deleteResource(datasetId: string, resourceId: string): Promise<void> {
+    await this.delete(`/datasets/${datasetId}/resources/${resourceId}/`)
   }
 
   /**
@@ -291,10 +185,8 @@ export class DatagouvClient {
     const query = new URLSearchParams({ dataset: datasetId, owner: ownerId, page_size: '100' })
     for (let page = 1; ; page++) {
       query.set('page', String(page))
-      const answer = await this.getJson(
-        `/datasets/community_resources/?${query.toString()}`,
-        PageSchema,
-      )
+      const path = `/datasets/community_resources/?${query.toString()}`
+      const answer = await this.http.call('GET', path, PageSchema)
       all.push(...answer.data)
       if (answer.next_page === null || answer.next_page === undefined || answer.data.length === 0)
         return all
@@ -302,252 +194,89 @@ export class DatagouvClient {
   }
 
   async getCommunityResource(id: string): Promise<Resource> {
-    return this.getJson(`/datasets/community_resources/${id}/`, ResourceSchema)
+    return this.http.call('GET', `/datasets/community_resources/${id}/`, ResourceSchema)
   }
 
   /** Partial PUT of a community resource (as a resource's, docs/udata-protocol.md §6.1). */
   async updateCommunityResource(id: string, patch: Record<string, unknown>): Promise<Resource> {
-    return this.call('PUT', `/datasets/community_resources/${id}/`, ResourceSchema, { json: patch })
+    const path = `/datasets/community_resources/${id}/`
+    return this.http.call('PUT', path, ResourceSchema, { json: patch })
   }
 
   /**
-   * A remote community resource; after a failure that may hide a success, looked for before any
-   * re-send.
+   * A remote community resource. After a failure, the key owner's community resources on the
+   * dataset are read: one with this URL that `isNew` accepts is the result.
    */
   async createRemoteCommunityResource(
     datasetId: string,
     body: Record<string, unknown> & { url: string },
     isNew: (resource: Resource) => boolean,
   ): Promise<Resource> {
-    const path = '/datasets/community_resources/'
-    return this.retrier.run({
-      label: `POST ${this.display(path)}`,
-      send: async (attempt) => {
-        if (attempt > 0) {
-          const me = await this.getMe()
-          const found = (await this.listCommunityResources(datasetId, me.id)).find(
-            (r) => isNew(r) && r.url === body.url,
-          )
-          if (found !== undefined) return found
-        }
-        const json = { filetype: 'remote', ...body, dataset: { id: datasetId } }
-        return this.parse(
-          await this.send('POST', path, { json, expect: [201, 200] }),
-          ResourceSchema,
-          'POST',
-          path,
+    const json = { filetype: 'remote', ...body, dataset: { id: datasetId } }
+    return this.create('/datasets/community_resources/', json, ResourceSchema, {
+      find: async () => {
+        const me = await this.getMe()
+        return (await this.listCommunityResources(datasetId, me.id)).find(
+          (r) => isNew(r) && r.url === body.url,
         )
       },
+      ...remoteLook(body.url, 'reading your community resources on the dataset'),
     })
   }
 
   async deleteCommunityResource(id: string): Promise<void> {
-    const path = `/datasets/community_resources/${id}/`
-    await this.retrier.run({
-      label: `DELETE ${this.display(path)}`,
-      send: async (attempt) => {
-        await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] })
-      },
-    })
+    await this.delete(`/datasets/community_resources/${id}/`)
   }
 
-  /**
-   * Deletes a resource and its stored file (irreversible). A retry that finds it gone counts as
-   * done.
-   */
-  async deleteResource(datasetId: string, resourceId: string): Promise<void> {
-    const path = `/datasets/${datasetId}/resources/${resourceId}/`
-    await this.retrier.run({
-      label: `DELETE ${this.display(path)}`,
-      send: async (attempt) => {
-        await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] })
-      },
-    })
-  }
-
-  async getJson<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> {
-    return this.call('GET', path, schema, {})
-  }
-
-  /** One JSON call through the retry policy: sent again only on what the policy retries. */
-  private async call<S extends z.ZodType>(
-    method: string,
+  private async putV2Extras(
     path: string,
+    patch: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    return this.http.call('PUT', path, ExtrasSchema, { json: patch, absolute: true })
+  }
+
+  /** A POST that creates something, sent once (recovery.ts `createOnce`). */
+  private async create<S extends z.ZodType>(
+    path: string,
+    json: unknown,
     schema: S,
-    options: { json?: unknown; absolute?: boolean },
+    look: Look<z.infer<S>>,
   ): Promise<z.infer<S>> {
-    const attempts: Attempts<z.infer<S>> = {
-      label: `${method} ${this.display(path, options.absolute)}`,
+    const { http } = this
+    const created = await createOnce(http, {
+      label: `POST ${http.display(path)}`,
       send: async () => {
-        const answer = await this.send(method, path, { ...options, expect: [200] })
-        return this.parse(answer, schema, method, path, options.absolute)
+        const answer = await http.send('POST', path, { json, expect: [201, 200] })
+        return http.parse(answer, schema, 'POST', path)
       },
-    }
-    return this.retrier.run(attempts)
+      ...look,
+    })
+    return created.value
   }
 
-  /** The path as messages show it: from the origin (`/api/1/…`), like every other message. */
-  display(path: string, absolute = false): string {
-    return absolute ? path : displayPath(new URL(this.apiRoot + path))
-  }
-
-  parse<S extends z.ZodType>(
-    answer: Answer,
-    schema: S,
-    method: string,
-    path: string,
-    absolute = false,
-  ): z.infer<S> {
-    const where = `${method} ${this.display(path, absolute)}`
-    let body: unknown
-    try {
-      body = JSON.parse(answer.text)
-    } catch {
-      throw new ProtocolError(
-        `${where} answered ${answer.status} with a body that is not JSON: ${apiMessageOf(this.redact(answer.text)).slice(0, 120)}`,
-      )
-    }
-    const result = schema.safeParse(body)
-    if (!result.success) {
-      const issue = result.error.issues[0]
-      const at = issue?.path.join('.') || 'body'
-      throw new ProtocolError(
-        `${where} answered ${answer.status} with an unexpected shape at ${at}: ${issue?.message ?? 'invalid'}`,
-      )
-    }
-    return result.data
-  }
-
-  /** One request, no retry. Reads follow same-origin redirects; nothing else is followed. */
-  async send(method: string, path: string, options: SendOptions): Promise<Answer> {
-    let url = options.absolute === true ? new URL(path, this.origin) : new URL(this.apiRoot + path)
-    for (let hop = 0; ; hop++) {
-      const answer = await this.sendOnce(method, url, options)
-      const location = answer.headers.location
-      if (
-        method === 'GET' &&
-        [301, 302, 303, 307, 308].includes(answer.status) &&
-        typeof location === 'string' &&
-        hop < MAX_REDIRECTS
-      ) {
-        const next = new URL(location, url)
-        if (next.origin !== this.origin) {
-          throw new ApiError(
-            method,
-            displayPath(url),
-            answer.status,
-            `redirect to another origin (${next.origin}) refused: the API key is not sent there`,
-          )
-        }
-        this.logger.debug(
-          `${method} ${displayPath(url)} redirected to ${this.redact(displayPath(next))}`,
-        )
-        url = next
-        continue
-      }
-      if (!options.expect.includes(answer.status)) {
-        const retryAfter = answer.headers['retry-after']
-        throw new ApiError(
-          method,
-          displayPath(url),
-          answer.status,
-          apiMessageOf(this.redact(answer.text)),
-          parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined),
-        )
-      }
-      return answer
-    }
-  }
-
-  private async sendOnce(method: string, url: URL, options: SendOptions): Promise<Answer> {
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'user-agent': this.userAgent,
-      ...options.headers,
-    }
-    if (this.apiKey !== undefined) headers['x-api-key'] = this.apiKey
-    let body: string | AsyncIterable<Uint8Array> | undefined
-    if (options.json !== undefined) {
-      body = JSON.stringify(options.json)
-      headers['content-type'] = 'application/json'
-    } else if (options.body !== undefined) {
-      // The generator itself, not a stream around it: nothing may read ahead of the socket
-      // (upload.ts reuses its buffers).
-      const built = options.body()
-      body = built.stream
-      headers['content-type'] = built.contentType
-      headers['content-length'] = String(built.length)
-    }
-    const timeout = options.timeoutMs ?? this.timeoutMs
-    const started = Date.now()
-    try {
-      const response = await request(url, {
-        method,
-        headers,
-        // undici writes an async iterable chunk by chunk (client-h1 `writeIterable`); its request()
-        // typings list only streams and buffers.
-        body: (body ?? null) as string | Readable | null,
-        dispatcher: this.dispatcher,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      })
-      const text = await response.body.text()
-      this.logger.debug(
-        `${method} ${displayPath(url)} -> ${response.statusCode} (${Date.now() - started} ms)`,
-      )
-      return { status: response.statusCode, headers: response.headers, text }
-    } catch (error) {
-      throw new NetworkError(method, displayPath(url), error)
-    }
+  /** A DELETE; a retry that finds it gone counts as done. */
+  private async delete(path: string): Promise<void> {
+    await this.http.retrier.run({
+      label: `DELETE ${this.http.display(path)}`,
+      send: async (attempt) => {
+        const expect = attempt.number > 0 ? [204, 200, 404] : [204, 200]
+        await this.http.send('DELETE', path, { expect })
+      },
+    })
   }
 }
 
-/**
- * Path and query of a URL: what errors and logs show (the origin is known, the key is never in it).
- */
-export function displayPath(url: URL): string {
-  return url.pathname + url.search
+/** What `find` says of a 404: not there. */
+function absentIf404(error: unknown): undefined {
+  if (error instanceof ApiError && error.status === 404) return undefined
+  throw error
 }
 
-/**
- * Accepts `https://host`, `https://host/`, `https://host/api/1` and `https://host/api/1/`; returns
- * the origin and the v1 root. Only http(s); plain http only to a loopback host (the key would
- * otherwise travel in clear).
- */
-export function parseApiUrl(value: string): { origin: string; apiRoot: string } {
-  let url: URL
-  try {
-    url = new URL(value.trim())
-  } catch {
-    throw new Error(`not a URL: '${value}'`)
+function remoteLook(url: string, where: string): Omit<Look<Resource>, 'find'> {
+  return {
+    what: `the remote resource ${url}`,
+    where,
+    nameOf: (resource) => `resource ${resource.id}`,
+    creation: `the remote resource ${url}`,
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new Error(`only https:// URLs are accepted, not ${url.protocol}`)
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    throw new Error(
-      `plain http:// is only accepted for a loopback host (localhost, 127.0.0.1, [::1]); use https:// ` +
-        `for ${url.hostname}, the API key would travel in clear`,
-    )
-  }
-  if (url.username !== '' || url.password !== '')
-    throw new Error('credentials in the URL are not accepted; give the key in `api-key`')
-  if (url.search !== '' || url.hash !== '')
-    throw new Error('the URL must not have a query or a fragment')
-  const path = url.pathname.replace(/\/+$/, '')
-  if (path !== '' && path !== '/api/1')
-    throw new Error(
-      `the URL must be the instance origin (e.g. https://www.data.gouv.fr), optionally followed ` +
-        `by /api/1, not ${url.pathname}`,
-    )
-  return { origin: url.origin, apiRoot: `${url.origin}/api/1` }
-}
-
-export function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '')
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '::1' ||
-    /^127(\.\d{1,3}){3}$/.test(host)
-  )
 }

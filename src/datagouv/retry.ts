@@ -28,8 +28,7 @@ export function ceilingOf(policy: RetryPolicy): number {
  * Delay before retry number `retry` (1-based). Backoff is `base * 2^(retry-1)` with jitter in
  * [50 %, 100 %] of it, never below `base`, so two quick failures are at least `base` apart (a
  * same-second re-upload of one name answers 500 on udata, docs/udata-protocol.md §3.2 step 5). A
- * server's
- * `Retry-After` wins when it is longer, up to the ceiling.
+ * server's `Retry-After` wins when it is longer, up to the ceiling.
  */
 export function retryDelay(policy: RetryPolicy, retry: number, retryAfterMs?: number): number {
   const random = policy.random ?? Math.random
@@ -56,7 +55,8 @@ export function parseRetryAfter(
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) {
     const ms = Number(trimmed) * 1000
-    return Number.isSafeInteger(ms) ? ms : Number.MAX_SAFE_INTEGER // absurdly long: the ceiling applies anyway
+    // Absurdly long: the ceiling applies anyway.
+    return Number.isSafeInteger(ms) ? ms : Number.MAX_SAFE_INTEGER
   }
   if (!/[a-z]/i.test(trimmed)) return undefined
   const date = Date.parse(trimmed)
@@ -75,18 +75,26 @@ export interface RetryLogger {
 /** What a failed attempt turned out to be, once the server was looked at. */
 export type Settled<T> = { done: T } | undefined
 
+/** One attempt, as its `send`, `retryable` and `settle` see it: which one, and what came before. */
+export interface Attempt {
+  /** 0 for the first send. */
+  number: number
+  /** The failures of the attempts before this one, oldest first. */
+  failures: readonly unknown[]
+}
+
 /** How one request (or one part) is retried: everything but the backoff, which the policy owns. */
 export interface Attempts<T> {
   /** For messages: `PUT /api/1/datasets/…/` or `part 3/12`. */
   label: string
-  send: (attempt: number) => Promise<T>
+  send: (attempt: Attempt) => Promise<T>
   /** Whether a failure is worth another try; default: network errors, 408, 429 and 5xx. */
-  retryable?: (error: unknown, attempt: number) => boolean
+  retryable?: (error: unknown, attempt: Attempt) => boolean
   /**
-   * Looks at the server after a failure that may hide a success (and before any re-send that
-   * follows one): the value the request would have given, or `undefined` to go on retrying.
+   * Looks at the server after a failure (recovery.ts): the value the request would have given, if
+   * the server acted all the same, or `undefined` to go on retrying.
    */
-  settle?: (error: unknown, attempt: number) => Promise<Settled<T>>
+  settle?: (error: unknown, attempt: Attempt) => Promise<Settled<T>>
 }
 
 /**
@@ -102,15 +110,18 @@ export class Retrier {
 
   async run<T>(attempts: Attempts<T>): Promise<T> {
     const retryable = attempts.retryable ?? ((error: unknown) => isRetryable(error))
-    for (let attempt = 0; ; attempt++) {
+    const failures: unknown[] = []
+    for (;;) {
+      const attempt: Attempt = { number: failures.length, failures: [...failures] }
       try {
         return await attempts.send(attempt)
       } catch (error) {
         const settled = await attempts.settle?.(error, attempt)
         if (settled !== undefined) return settled.done
-        if (attempt >= this.policy.maxRetries || !retryable(error, attempt))
+        if (attempt.number >= this.policy.maxRetries || !retryable(error, attempt))
           throw named(error, attempts.label)
-        await this.wait(error, attempt)
+        failures.push(error)
+        await this.wait(error, attempt.number)
       }
     }
   }

@@ -30,7 +30,6 @@ export async function runFile(
     target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
     path: step.entry.path,
     size: step.entry.size,
-    uploadName: step.entry.storedName,
     storedName: step.entry.storedName,
     chunkSize: run.chunkSize,
     partConcurrency: run.partConcurrency,

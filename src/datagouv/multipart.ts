@@ -1,0 +1,126 @@
+/**
+ * The bodies of upload requests (docs/udata-protocol.md §3, §5): multipart/form-data, the fields
+ * first and the file part last as the web front sends them, with a length known before a byte is
+ * read; and the byte ranges of a chunked upload's parts.
+ */
+import { randomUUID } from 'node:crypto'
+import { open } from 'node:fs/promises'
+import type { SequentialHasher } from '../files/hash.js'
+import type { StreamedBody } from './transport.js'
+
+export interface ByteRange {
+  start: number
+  end: number
+}
+
+/**
+ * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
+ */
+export function partRanges(size: number, chunkSize: number): ByteRange[] {
+  if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0)
+    throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`)
+  const parts: ByteRange[] = []
+  for (let start = 0; start < size; start += chunkSize)
+    parts.push({ start, end: Math.min(size, start + chunkSize) })
+  return parts
+}
+
+/**
+ * Bytes per read of an upload, and how many read buffers one request body cycles through. The
+ * buffers are allocated once per request and reused: a fresh buffer per read would leave up to
+ * tens of MiB of garbage waiting for V8's next full collection (measured in BENCHMARKS.md).
+ *
+ * Reuse is safe because the HTTP client pulls the next chunk only once the socket has taken the
+ * previous one: undici writes each chunk and, when the socket's queue is above its high-water
+ * mark, waits for 'drain' before pulling again; below the mark, at most the queue's last
+ * kilobytes wait, and those belong to the chunk just written, never to one two reads back.
+ * The body must therefore go to undici as the generator itself, with no stream reading ahead.
+ */
+const READ_SIZE = 256 * 1024
+const RING = 3
+
+/** A range of a local file, sent as the form's `file` part under `filename`. */
+export interface FileRange extends ByteRange {
+  path: string
+  filename: string
+}
+
+/**
+ * A multipart/form-data body: `fields`, then the file range if any, streamed from disk through
+ * `RING` reused buffers of `READ_SIZE` bytes. The bytes of the range feed `hasher` and
+ * `onProgress` as they leave.
+ */
+export function multipart(
+  fields: ReadonlyArray<readonly [string, string]>,
+  file: FileRange | undefined,
+  hasher: SequentialHasher | undefined,
+  onProgress: ((bytes: number) => void) | undefined,
+): StreamedBody {
+  const boundary = `----datagouv-publish-${randomUUID()}`
+  const head = Buffer.from(
+    fields
+      .map(
+        ([name, value]) =>
+          `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`,
+      )
+      .join('') +
+      (file === undefined
+        ? ''
+        : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: ` +
+          `application/octet-stream\r\n\r\n`),
+  )
+  const tail = Buffer.from(`${file === undefined ? '' : '\r\n'}--${boundary}--\r\n`)
+  const fileLength = file === undefined ? 0 : file.end - file.start
+  async function* stream(): AsyncGenerator<Uint8Array> {
+    yield head
+    if (file !== undefined && fileLength > 0) {
+      for await (const bytes of fileRange(file)) {
+        hasher?.feed(file.start + bytes.offset, bytes.chunk)
+        onProgress?.(bytes.chunk.length)
+        yield bytes.chunk
+      }
+    }
+    yield tail
+  }
+  return {
+    stream: stream(),
+    length: head.length + fileLength + tail.length,
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  }
+}
+
+/**
+ * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
+ * start.
+ */
+async function* fileRange(file: FileRange): AsyncGenerator<{ chunk: Buffer; offset: number }> {
+  const handle = await open(file.path, 'r')
+  try {
+    const size = file.end - file.start
+    const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () =>
+      Buffer.allocUnsafe(Math.min(READ_SIZE, size)),
+    )
+    for (let offset = 0, turn = 0; offset < size; turn++) {
+      const buffer = ring[turn % ring.length] as Buffer
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.length, size - offset),
+        file.start + offset,
+      )
+      if (bytesRead === 0)
+        throw new Error(
+          `${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`,
+        )
+      yield { chunk: buffer.subarray(0, bytesRead), offset }
+      offset += bytesRead
+    }
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Quoted-string escaping of the HTML multipart encoding: `"`, CR and LF percent-encoded. */
+function quote(value: string): string {
+  return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+}

@@ -1,0 +1,145 @@
+/**
+ * What a failed request means, and looking at the server before sending again.
+ *
+ * A request that creates something (a dataset, a resource) or stores a file may have acted
+ * although it failed: its answer lost with the connection, a gateway's 502 or 504 while the
+ * application behind it goes on, an answer later than the timeout. Sent again blindly, it would
+ * create a second dataset or resource. `createOnce` sends such a request through the client's one
+ * retry policy and, after every failure worth a retry, looks at the server (`find`): when the
+ * server holds the result, that is the result, and a warning says so. A look that fails fails the
+ * request, saying so: a write whose outcome is unknown is not sent again.
+ */
+import { ApiError, isRetryable, NetworkError, toErrorMessage } from './errors.js'
+import { retryDelay, sleep, type Attempt } from './retry.js'
+import type { Transport } from './transport.js'
+
+/**
+ * A failure after which the server may have acted, or may still be acting: no answer at all
+ * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
+ */
+function mayHideSuccess(error: unknown): boolean {
+  return (
+    error instanceof NetworkError ||
+    (error instanceof ApiError && (error.status === 502 || error.status === 504))
+  )
+}
+
+/** An earlier attempt failed in a way that may hide a success: the server may hold its result. */
+export function mayHaveActed(attempt: Attempt): boolean {
+  return attempt.failures.some(mayHideSuccess)
+}
+
+/**
+ * A failure after which the server may still be at work: the answer did not come in time (our
+ * timeout, or a gateway's 504). A reset connection is different: the server acted already or never
+ * will, and one look tells which.
+ */
+function mayStillAct(error: unknown): boolean {
+  if (error instanceof ApiError) return error.status === 504
+  const code =
+    error instanceof NetworkError
+      ? (error.cause as { code?: unknown } | undefined)?.code
+      : undefined
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+}
+
+/** A request that must not be repeated blindly, and where its result would be. */
+export interface Once<T> {
+  /** For messages: `POST /api/1/datasets/`. */
+  label: string
+  /** Sends the request once. */
+  send: () => Promise<T>
+  /** The result, if the server holds it although the request failed; `undefined`: not there. */
+  find: () => Promise<T | undefined>
+  /** Whether there can be anything to find yet (default: yes). */
+  findable?: () => Promise<boolean>
+  /** For messages: what the request stores (`the file`, `the dataset 'sales'`). */
+  what: string
+  /** For messages: how `find` looks (`reading the dataset`). */
+  where: string
+  /** For messages: the result found (`resource 1f2e…`). */
+  nameOf: (found: T) => string
+  /**
+   * A creation, named for messages (`the new resource`): after an answer that did not come in
+   * time, the server is looked at again and again, with backoff, for four times the timeout before
+   * anything is sent again, so that a server up to five times slower than the timeout never
+   * creates it twice. Absent: a change in place, looked at once after each failure.
+   */
+  creation?: string
+}
+
+export interface Created<T> {
+  value: T
+  /** The server was found to hold the result of a request whose answer was lost. */
+  recovered: boolean
+}
+
+/**
+ * Sends `once` through the retry policy; after a failure worth a retry, looks before anything else
+ * (and again just before the re-send, after a failure that may hide a success: the server may act
+ * late), and takes what it finds as the result.
+ */
+export async function createOnce<T>(http: Transport, once: Once<T>): Promise<Created<T>> {
+  let recovered = false
+  const look = async (error: unknown): Promise<{ done: T } | undefined> => {
+    const found = await lookFor(once, error)
+    if (found === undefined) return undefined
+    http.logger.warning(
+      `${error === undefined ? 'before sending again' : `${toErrorMessage(error)};`} the server ` +
+        `holds ${once.what} all the same (${once.nameOf(found)}), not sending it again`,
+    )
+    recovered = true
+    return { done: found }
+  }
+  const value = await http.retrier.run<T>({
+    label: once.label,
+    send: async (attempt) => {
+      const found = mayHaveActed(attempt) ? await look(undefined) : undefined
+      return found !== undefined ? found.done : once.send()
+    },
+    settle: async (error) => {
+      if (!isRetryable(error)) return undefined
+      const found = await look(error)
+      if (found !== undefined || once.creation === undefined || !mayStillAct(error)) return found
+      if (!(await (once.findable?.() ?? true))) return undefined
+      return keepLooking(http, once.creation, error, look)
+    },
+  })
+  return { value, recovered }
+}
+
+/** `once.find`, unless there is nothing to find yet; a failure to look fails with its reason. */
+async function lookFor<T>(once: Once<T>, error: unknown): Promise<T | undefined> {
+  if (!(await (once.findable?.() ?? true))) return undefined
+  try {
+    return await once.find()
+  } catch (lookError) {
+    const before = error === undefined ? 'before sending again' : `${toErrorMessage(error)}; then`
+    throw new Error(
+      `${before} ${once.where}, to see whether the server stored ${once.what} all the same, ` +
+        `failed: ${toErrorMessage(lookError)}`,
+      { cause: lookError },
+    )
+  }
+}
+
+/** Looks with backoff for four times the timeout, until the server holds the creation. */
+async function keepLooking<T>(
+  http: Transport,
+  creation: string,
+  error: unknown,
+  lookAgain: (error: unknown) => Promise<{ done: T } | undefined>,
+): Promise<{ done: T } | undefined> {
+  const patience = 4 * http.timeoutMs
+  const until = Date.now() + patience
+  http.logger.info(
+    `${toErrorMessage(error)}; looking for ${creation} for up to ${Math.round(patience / 1000)} s ` +
+      `before sending again`,
+  )
+  for (let look = 1; Date.now() < until; look++) {
+    await sleep(Math.min(retryDelay(http.retrier.policy, look), Math.max(0, until - Date.now())))
+    const found = await lookAgain(error)
+    if (found !== undefined) return found
+  }
+  return undefined
+}

@@ -1,0 +1,265 @@
+/**
+ * The client's transport: one request to the data.gouv.fr API (`send`), its answer read whole and
+ * checked against the statuses the caller accepts (`ApiError` otherwise), answers validated by a
+ * zod schema (`parse`), and JSON calls through the one retry policy (`call`). The policy (base
+ * URL, key, timeout, retries, dispatcher) is given to the constructor. The key travels only in
+ * the `X-API-KEY` header, never in a URL, a log line or an error, and never to another origin:
+ * redirects are followed for reads only, and only within the instance's origin.
+ */
+import type { Readable } from 'node:stream'
+import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import type { z } from 'zod'
+import { parseApiUrl } from './api-url.js'
+import { ApiError, NetworkError, ProtocolError, apiMessageOf } from './errors.js'
+import { DEFAULT_RETRY, parseRetryAfter, Retrier, type RetryPolicy } from './retry.js'
+
+export interface Logger {
+  info(message: string): void
+  debug(message: string): void
+  warning(message: string): void
+}
+
+const silentLogger: Logger = { info() {}, debug() {}, warning() {} }
+
+export interface ClientOptions {
+  /** Instance origin, with or without `/api/1` (e.g. `https://www.data.gouv.fr`). */
+  apiUrl: string
+  apiKey?: string | undefined
+  /**
+   * Per request: time to wait for the answer's headers once the body is sent, and between body
+   * reads.
+   */
+  timeoutMs?: number
+  retry?: Partial<RetryPolicy>
+  /** Defaults to `proxyAgent(env)`. */
+  dispatcher?: Dispatcher
+  /** The caller's environment, where the default dispatcher reads the proxy variables. */
+  env: Readonly<Record<string, string | undefined>>
+  userAgent?: string
+  logger?: Logger
+}
+
+/** A body streamed to the server, built anew for every attempt, with its exact length. */
+export interface StreamedBody {
+  stream: AsyncIterable<Uint8Array>
+  length: number
+  contentType: string
+}
+
+export interface SendOptions {
+  /** JSON body, sent with `Content-Type: application/json`. */
+  json?: unknown
+  body?: () => StreamedBody
+  /** Statuses that count as success; others raise ApiError. */
+  expect: readonly number[]
+  /** `path` is from the origin (`/api/2/…`); otherwise it is relative to `/api/1`. */
+  absolute?: boolean
+}
+
+export interface Answer {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  text: string
+}
+
+const MAX_REDIRECTS = 3
+
+/** Per request, unless the caller gives another (the `timeout` input's default). */
+export const DEFAULT_TIMEOUT_MS = 300_000
+
+/**
+ * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
+ * first), read from `env` once. Not undici's default, which reads the process's: only the entry
+ * points read the process, and a run in a test keeps an environment of its own.
+ */
+function proxyAgent(env: Readonly<Record<string, string | undefined>>): Dispatcher {
+  const variable = (name: string): string => env[name] ?? env[name.toUpperCase()] ?? ''
+  return new EnvHttpProxyAgent({
+    keepAliveTimeout: 10_000,
+    httpProxy: variable('http_proxy'),
+    httpsProxy: variable('https_proxy'),
+    noProxy: variable('no_proxy'),
+  })
+}
+
+export class Transport {
+  readonly origin: string
+  readonly apiRoot: string
+  /** The one retry policy: JSON calls here, creations in recovery.ts, upload requests. */
+  readonly retrier: Retrier
+  readonly logger: Logger
+  private readonly apiKey: string | undefined
+  /** Per request. */
+  readonly timeoutMs: number
+  /**
+   * Also used for requests to other hosts (remote URL checks), so they go through the same proxy
+   * settings.
+   */
+  readonly dispatcher: Dispatcher
+  private readonly ownsDispatcher: boolean
+  /** Sent on every request, URL checks included. */
+  readonly userAgent: string
+
+  constructor(options: ClientOptions) {
+    const { origin, apiRoot } = parseApiUrl(options.apiUrl)
+    this.origin = origin
+    this.apiRoot = apiRoot
+    this.apiKey = options.apiKey === '' ? undefined : options.apiKey
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.logger = options.logger ?? silentLogger
+    this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger)
+    this.ownsDispatcher = options.dispatcher === undefined
+    this.dispatcher = options.dispatcher ?? proxyAgent(options.env)
+    this.userAgent = options.userAgent ?? 'datagouv-publish'
+  }
+
+  /** The text with the key replaced: a server may echo it in an error body or a Location. */
+  redact(text: string): string {
+    return this.apiKey === undefined ? text : text.split(this.apiKey).join('***')
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close()
+  }
+
+  /** One JSON call through the retry policy: sent again only on what the policy retries. */
+  async call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    options: { json?: unknown; absolute?: boolean } = {},
+  ): Promise<z.infer<S>> {
+    return this.retrier.run({
+      label: `${method} ${this.display(path, options.absolute)}`,
+      send: async () => {
+        const answer = await this.send(method, path, { ...options, expect: [200] })
+        return this.parse(answer, schema, method, path, options.absolute)
+      },
+    })
+  }
+
+  /** The path as messages show it: from the origin (`/api/1/…`), like every other message. */
+  display(path: string, absolute = false): string {
+    return absolute ? path : displayPath(new URL(this.apiRoot + path))
+  }
+
+  parse<S extends z.ZodType>(
+    answer: Answer,
+    schema: S,
+    method: string,
+    path: string,
+    absolute = false,
+  ): z.infer<S> {
+    const where = `${method} ${this.display(path, absolute)}`
+    let body: unknown
+    try {
+      body = JSON.parse(answer.text)
+    } catch {
+      throw new ProtocolError(
+        `${where} answered ${answer.status} with a body that is not JSON: ${apiMessageOf(this.redact(answer.text)).slice(0, 120)}`,
+      )
+    }
+    const result = schema.safeParse(body)
+    if (!result.success) {
+      const issue = result.error.issues[0]
+      const at = issue?.path.join('.') || 'body'
+      throw new ProtocolError(
+        `${where} answered ${answer.status} with an unexpected shape at ${at}: ${issue?.message ?? 'invalid'}`,
+      )
+    }
+    return result.data
+  }
+
+  /** One request, no retry. Reads follow same-origin redirects; nothing else is followed. */
+  async send(method: string, path: string, options: SendOptions): Promise<Answer> {
+    let url = options.absolute === true ? new URL(path, this.origin) : new URL(this.apiRoot + path)
+    for (let hop = 0; ; hop++) {
+      const answer = await this.sendOnce(method, url, options)
+      const location = answer.headers.location
+      if (
+        method === 'GET' &&
+        [301, 302, 303, 307, 308].includes(answer.status) &&
+        typeof location === 'string' &&
+        hop < MAX_REDIRECTS
+      ) {
+        url = this.redirect(method, url, answer.status, location)
+        continue
+      }
+      if (!options.expect.includes(answer.status)) {
+        const retryAfter = answer.headers['retry-after']
+        throw new ApiError(
+          method,
+          displayPath(url),
+          answer.status,
+          apiMessageOf(this.redact(answer.text)),
+          parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined),
+        )
+      }
+      return answer
+    }
+  }
+
+  /** Where a redirect leads, if it stays within the instance's origin. */
+  private redirect(method: string, url: URL, status: number, location: string): URL {
+    const next = new URL(location, url)
+    if (next.origin !== this.origin) {
+      throw new ApiError(
+        method,
+        displayPath(url),
+        status,
+        `redirect to another origin (${next.origin}) refused: the API key is not sent there`,
+      )
+    }
+    this.logger.debug(
+      `${method} ${displayPath(url)} redirected to ${this.redact(displayPath(next))}`,
+    )
+    return next
+  }
+
+  private async sendOnce(method: string, url: URL, options: SendOptions): Promise<Answer> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': this.userAgent,
+    }
+    if (this.apiKey !== undefined) headers['x-api-key'] = this.apiKey
+    let body: string | AsyncIterable<Uint8Array> | undefined
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json)
+      headers['content-type'] = 'application/json'
+    } else if (options.body !== undefined) {
+      // The generator itself, not a stream around it: nothing may read ahead of the socket
+      // (multipart.ts reuses its buffers).
+      const built = options.body()
+      body = built.stream
+      headers['content-type'] = built.contentType
+      headers['content-length'] = String(built.length)
+    }
+    const started = Date.now()
+    try {
+      const response = await request(url, {
+        method,
+        headers,
+        // undici writes an async iterable chunk by chunk (client-h1 `writeIterable`); its request()
+        // typings list only streams and buffers.
+        body: (body ?? null) as string | Readable | null,
+        dispatcher: this.dispatcher,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      })
+      const text = await response.body.text()
+      this.logger.debug(
+        `${method} ${displayPath(url)} -> ${response.statusCode} (${Date.now() - started} ms)`,
+      )
+      return { status: response.statusCode, headers: response.headers, text }
+    } catch (error) {
+      throw new NetworkError(method, displayPath(url), error)
+    }
+  }
+}
+
+/**
+ * Path and query of a URL: what errors and logs show (the origin is known, the key is never in it).
+ */
+function displayPath(url: URL): string {
+  return url.pathname + url.search
+}
