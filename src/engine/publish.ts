@@ -132,19 +132,17 @@ async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Re
     run.onResult?.(result)
     return result
   }
+  // Nothing sent: the resource as the plan found it.
+  const unwritten = (action: ResultAction, error?: string): Result =>
+    done({
+      action,
+      patched: [],
+      ...(step.resource ? { resource: step.resource } : {}),
+      ...(error !== undefined ? { error } : {}),
+    })
   // A dry run reports every step as planned; a skip writes nothing.
-  if (run.dryRun)
-    return done({
-      action: 'planned',
-      patched: [],
-      ...(step.resource ? { resource: step.resource } : {}),
-    })
-  if (step.kind !== 'remove' && step.action === 'skip')
-    return done({
-      action: 'skipped',
-      patched: [],
-      ...(step.resource ? { resource: step.resource } : {}),
-    })
+  if (run.dryRun) return unwritten('planned')
+  if (step.kind !== 'remove' && step.action === 'skip') return unwritten('skipped')
   const achieved: Achieved = {}
   try {
     switch (step.kind) {
@@ -161,12 +159,7 @@ async function runStep(client: DatagouvClient, step: Step, run: Run): Promise<Re
     const reached = achieved.outcome?.resource
     const failure = `${whereOf(step)} -> ${reached ? `resource ${reached.id}` : target}: ${toErrorMessage(error)}`
     if (achieved.outcome !== undefined) return done({ ...achieved.outcome, error: failure })
-    return done({
-      action: 'failed',
-      patched: [],
-      ...(step.resource ? { resource: step.resource } : {}),
-      error: failure,
-    })
+    return unwritten('failed', failure)
   }
 }
 
