@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   INPUT_NAMES,
+  INPUTS,
   InputError,
   parseResources,
   readSettings,
@@ -113,6 +114,30 @@ describe('readSettings', () => {
     expect(settingsFrom({ dataset: 'd', files: 'a', 'dry-run': 'true' }).apiKey).toBeUndefined()
     expect(problemsOf({ 'api-key': 'k', dataset: 'd' })).toMatch(/nothing to publish/)
     expect(problemsOf({ 'api-key': 'k', files: 'a' })).toMatch(/input 'dataset' is required/)
+  })
+
+  it('fills one field of the settings per input, each its own (the table of inputs)', () => {
+    const settings = settingsFrom({ 'api-key': 'k', dataset: 'd', files: 'a' })
+    const fields = INPUT_NAMES.map((name) => INPUTS[name].field)
+    expect(new Set(fields).size).toBe(INPUT_NAMES.length)
+    expect(Object.keys(settings)).toEqual(fields)
+  })
+
+  it('lists the problems in the order of the inputs in action.yml', () => {
+    const message = problemsOf({
+      'api-key': 'k',
+      dataset: 'd',
+      timeout: '0',
+      resources: '42',
+      order: 'random',
+      'api-url': 'ftp://x',
+    })
+    expect(message.split('\n').map((line) => /input '([a-z-]+)'/.exec(line)?.[1])).toEqual([
+      'api-url',
+      'resources',
+      'order',
+      'timeout',
+    ])
   })
 
   it('never echoes the key in an error', () => {
