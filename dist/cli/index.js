@@ -41529,7 +41529,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7682);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1316);
 /** Entry of the datagouv-publish bundle (dist/cli/index.js): runs main() and sets the exit code. */
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), {
@@ -41544,7 +41544,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7682:
+/***/ 1316:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41694,8 +41694,7 @@ function ceilingOf(policy) {
  * Delay before retry number `retry` (1-based). Backoff is `base * 2^(retry-1)` with jitter in
  * [50 %, 100 %] of it, never below `base`, so two quick failures are at least `base` apart (a
  * same-second re-upload of one name answers 500 on udata, docs/udata-protocol.md §3.2 step 5). A
- * server's
- * `Retry-After` wins when it is longer, up to the ceiling.
+ * server's `Retry-After` wins when it is longer, up to the ceiling.
  */
 function retryDelay(policy, retry, retryAfterMs) {
     const random = policy.random ?? Math.random;
@@ -41717,7 +41716,8 @@ function parseRetryAfter(value, now = Date.now()) {
     const trimmed = value.trim();
     if (/^\d+$/.test(trimmed)) {
         const ms = Number(trimmed) * 1000;
-        return Number.isSafeInteger(ms) ? ms : Number.MAX_SAFE_INTEGER; // absurdly long: the ceiling applies anyway
+        // Absurdly long: the ceiling applies anyway.
+        return Number.isSafeInteger(ms) ? ms : Number.MAX_SAFE_INTEGER;
     }
     if (!/[a-z]/i.test(trimmed))
         return undefined;
@@ -41741,7 +41741,9 @@ class Retrier {
     }
     async run(attempts) {
         const retryable = attempts.retryable ?? ((error) => isRetryable(error));
-        for (let attempt = 0;; attempt++) {
+        const failures = [];
+        for (;;) {
+            const attempt = { number: failures.length, failures: [...failures] };
             try {
                 return await attempts.send(attempt);
             }
@@ -41749,9 +41751,10 @@ class Retrier {
                 const settled = await attempts.settle?.(error, attempt);
                 if (settled !== undefined)
                     return settled.done;
-                if (attempt >= this.policy.maxRetries || !retryable(error, attempt))
+                if (attempt.number >= this.policy.maxRetries || !retryable(error, attempt))
                     throw named(error, attempts.label);
-                await this.wait(error, attempt);
+                failures.push(error);
+                await this.wait(error, attempt.number);
             }
         }
     }
@@ -41782,8 +41785,6 @@ function baseDelayFromEnv(env) {
     return { baseDelayMs: Number(raw.trim()) };
 }
 
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -51350,6 +51351,108 @@ function datasetPutBody(live, patch) {
     return { ...state, ...patch };
 }
 
+;// CONCATENATED MODULE: ./src/datagouv/recovery.ts
+/**
+ * What a failed request means, and looking at the server before sending again.
+ *
+ * A request that creates something (a dataset, a resource) or stores a file may have acted
+ * although it failed: its answer lost with the connection, a gateway's 502 or 504 while the
+ * application behind it goes on, an answer later than the timeout. Sent again blindly, it would
+ * create a second dataset or resource. `createOnce` sends such a request through the client's one
+ * retry policy and, after every failure worth a retry, looks at the server (`find`): when the
+ * server holds the result, that is the result, and a warning says so. A look that fails fails the
+ * request, saying so: a write whose outcome is unknown is not sent again.
+ */
+
+
+/**
+ * A failure after which the server may have acted, or may still be acting: no answer at all
+ * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
+ */
+function mayHideSuccess(error) {
+    return (error instanceof NetworkError ||
+        (error instanceof ApiError && (error.status === 502 || error.status === 504)));
+}
+/** An earlier attempt failed in a way that may hide a success: the server may hold its result. */
+function mayHaveActed(attempt) {
+    return attempt.failures.some(mayHideSuccess);
+}
+/**
+ * A failure after which the server may still be at work: the answer did not come in time (our
+ * timeout, or a gateway's 504). A reset connection is different: the server acted already or never
+ * will, and one look tells which.
+ */
+function mayStillAct(error) {
+    if (error instanceof ApiError)
+        return error.status === 504;
+    const code = error instanceof NetworkError
+        ? error.cause?.code
+        : undefined;
+    return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+/**
+ * Sends `once` through the retry policy; after a failure worth a retry, looks before anything else
+ * (and again just before the re-send, after a failure that may hide a success: the server may act
+ * late), and takes what it finds as the result.
+ */
+async function createOnce(http, once) {
+    let recovered = false;
+    const look = async (error) => {
+        const found = await lookFor(once, error);
+        if (found === undefined)
+            return undefined;
+        http.logger.warning(`${error === undefined ? 'before sending again' : `${toErrorMessage(error)};`} the server ` +
+            `holds ${once.what} all the same (${once.nameOf(found)}), not sending it again`);
+        recovered = true;
+        return { done: found };
+    };
+    const value = await http.retrier.run({
+        label: once.label,
+        send: async (attempt) => {
+            const found = mayHaveActed(attempt) ? await look(undefined) : undefined;
+            return found !== undefined ? found.done : once.send();
+        },
+        settle: async (error) => {
+            if (!isRetryable(error))
+                return undefined;
+            const found = await look(error);
+            if (found !== undefined || once.creation === undefined || !mayStillAct(error))
+                return found;
+            if (!(await (once.findable?.() ?? true)))
+                return undefined;
+            return keepLooking(http, once.creation, error, look);
+        },
+    });
+    return { value, recovered };
+}
+/** `once.find`, unless there is nothing to find yet; a failure to look fails with its reason. */
+async function lookFor(once, error) {
+    if (!(await (once.findable?.() ?? true)))
+        return undefined;
+    try {
+        return await once.find();
+    }
+    catch (lookError) {
+        const before = error === undefined ? 'before sending again' : `${toErrorMessage(error)}; then`;
+        throw new Error(`${before} ${once.where}, to see whether the server stored ${once.what} all the same, ` +
+            `failed: ${toErrorMessage(lookError)}`, { cause: lookError });
+    }
+}
+/** Looks with backoff for four times the timeout, until the server holds the creation. */
+async function keepLooking(http, creation, error, lookAgain) {
+    const patience = 4 * http.timeoutMs;
+    const until = Date.now() + patience;
+    http.logger.info(`${toErrorMessage(error)}; looking for ${creation} for up to ${Math.round(patience / 1000)} s ` +
+        `before sending again`);
+    for (let look = 1; Date.now() < until; look++) {
+        await sleep(Math.min(retryDelay(http.retrier.policy, look), Math.max(0, until - Date.now())));
+        const found = await lookAgain(error);
+        if (found !== undefined)
+            return found;
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/datagouv/schemas.ts
 /**
  * Response schemas of the data.gouv.fr API v1 (docs/udata-protocol.md Appendix A), validated at the
@@ -51459,354 +51562,10 @@ function permissionsOf(dataset, me) {
     return { edit, edit_resources: edit, delete: edit };
 }
 
-;// CONCATENATED MODULE: ./src/datagouv/client.ts
-
-
-
-
-
-
-const silentLogger = { info() { }, debug() { }, warning() { } };
-const MAX_REDIRECTS = 3;
-/**
- * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
- * first), read from `env` once. Not undici's default, which reads the process's: only the entry
- * points read the process, and a run in a test keeps an environment of its own.
- */
-function proxyAgent(env) {
-    const variable = (name) => env[name] ?? env[name.toUpperCase()] ?? '';
-    return new undici/* EnvHttpProxyAgent */.J2({
-        keepAliveTimeout: 10_000,
-        httpProxy: variable('http_proxy'),
-        httpsProxy: variable('https_proxy'),
-        noProxy: variable('no_proxy'),
-    });
-}
-/** Per request, unless the caller gives another (the `timeout` input's default). */
-const DEFAULT_TIMEOUT_MS = 300_000;
-class DatagouvClient {
-    origin;
-    apiRoot;
-    /** The one retry policy: JSON calls here, upload requests in upload.ts. */
-    retrier;
-    logger;
-    apiKey;
-    /** Per request, unless a call gives its own. */
-    timeoutMs;
-    /**
-     * Also used for requests to other hosts (remote URL checks), so they go through the same proxy
-     * settings.
-     */
-    dispatcher;
-    ownsDispatcher;
-    /** Sent on every request, URL checks included. */
-    userAgent;
-    constructor(options) {
-        const { origin, apiRoot } = parseApiUrl(options.apiUrl);
-        this.origin = origin;
-        this.apiRoot = apiRoot;
-        this.apiKey = options.apiKey === '' ? undefined : options.apiKey;
-        this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-        this.logger = options.logger ?? silentLogger;
-        this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger);
-        this.ownsDispatcher = options.dispatcher === undefined;
-        this.dispatcher = options.dispatcher ?? proxyAgent(options.env);
-        this.userAgent = options.userAgent ?? 'datagouv-publish';
-    }
-    /** The text with the key replaced: a server may echo it in an error body or a Location. */
-    redact(text) {
-        return this.apiKey === undefined ? text : text.split(this.apiKey).join('***');
-    }
-    async close() {
-        if (this.ownsDispatcher)
-            await this.dispatcher.close();
-    }
-    /** GET the dataset by id or slug, following a slug redirect (docs/udata-protocol.md §1). */
-    async getDataset(idOrSlug) {
-        return this.getJson(`/datasets/${encodeURIComponent(idOrSlug)}/`, DatasetSchema);
-    }
-    /** Extensions the instance accepts for uploads (docs/udata-protocol.md §9). */
-    async getExtensions() {
-        return this.getJson('/datasets/extensions/', ExtensionsSchema);
-    }
-    /**
-     * Partial PUT of a resource's metadata (docs/udata-protocol.md §6.1): only the given fields
-     * change.
-     */
-    async updateResource(datasetId, resourceId, patch) {
-        return this.call('PUT', `/datasets/${datasetId}/resources/${resourceId}/`, ResourceSchema, {
-            json: patch,
-        });
-    }
-    /** Ids accepted for a dataset's `frequency` (docs/udata-protocol.md §6.3). */
-    async getFrequencies() {
-        return (await this.getJson('/datasets/frequencies/', IdListSchema)).map((f) => f.id);
-    }
-    /** Ids accepted for a dataset's `license` (docs/udata-protocol.md §6.3). */
-    async getLicenses() {
-        return (await this.getJson('/datasets/licenses/', IdListSchema)).map((l) => l.id);
-    }
-    /**
-     * Changes the fields of `patch` and no other: read, merge, write (`datasetPutBody`: udata resets
-     * some fields a PUT leaves out, docs/udata-protocol.md §6.3). Never carries `resources`.
-     */
-    async updateDataset(datasetId, patch) {
-        const body = datasetPutBody(await this.getDataset(datasetId), patch);
-        return this.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: body });
-    }
-    /**
-     * Reorders the dataset's resources (docs/udata-protocol.md §6.4): `ids` must list every one of
-     * them; the dataset's modification date does not move.
-     */
-    async reorderResources(datasetId, ids) {
-        return this.call('PUT', `/datasets/${datasetId}/resources/`, array(ResourceSchema), {
-            json: ids.map((id) => ({ id })),
-        });
-    }
-    /**
-     * Creates a dataset (docs/udata-protocol.md §6.3 for its fields). Not repeated blindly: after a
-     * failure that may hide a success, the slug is read and a dataset the key's owner can edit
-     * with that slug is taken as the result.
-     */
-    async createDataset(body, slug) {
-        const path = '/datasets/';
-        return this.retrier.run({
-            label: `POST ${this.display(path)}`,
-            send: async (attempt) => {
-                if (attempt > 0) {
-                    const found = await this.getDataset(slug).catch(() => undefined);
-                    if (found !== undefined && found.permissions?.edit !== false)
-                        return found;
-                }
-                const answer = await this.send('POST', path, { json: body, expect: [201, 200] });
-                return this.parse(answer, DatasetSchema, 'POST', path);
-            },
-        });
-    }
-    /**
-     * Merges extras into the dataset's (v2, docs/udata-protocol.md §6.5): `null` deletes a key; the
-     * modification date does not move.
-     */
-    async updateDatasetExtras(datasetId, patch) {
-        return this.putV2Extras(`/api/2/datasets/${datasetId}/extras/`, patch);
-    }
-    /**
-     * Merges extras into a resource's (v2, docs/udata-protocol.md §6.5), keeping the analyser's keys.
-     */
-    async updateResourceExtras(datasetId, resourceId, patch) {
-        return this.putV2Extras(`/api/2/datasets/${datasetId}/resources/${resourceId}/extras/`, patch);
-    }
-    async putV2Extras(path, patch) {
-        return this.call('PUT', path, ExtrasSchema, { json: patch, absolute: true });
-    }
-    /**
-     * Creates a remote resource (docs/udata-protocol.md §6.2). Never repeated blindly: after a
-     * failure that may
-     * hide a success, the dataset is read, and a remote resource with this URL that `isNew` accepts
-     * (the run knows which resources it did not see before) is taken as the result.
-     */
-    async createRemoteResource(datasetId, body, isNew) {
-        const path = `/datasets/${datasetId}/resources/`;
-        return this.retrier.run({
-            label: `POST ${this.display(path)}`,
-            send: async (attempt) => {
-                if (attempt > 0) {
-                    const dataset = await this.getDataset(datasetId);
-                    const found = dataset.resources.find((r) => isNew(r) && r.filetype === 'remote' && r.url === body.url);
-                    if (found !== undefined) {
-                        this.logger.warning(`the server created the remote resource ${found.id} all the same; not creating it ` +
-                            `again`);
-                        return found;
-                    }
-                }
-                const answer = await this.send('POST', path, {
-                    json: { filetype: 'remote', ...body },
-                    expect: [201, 200],
-                });
-                return this.parse(answer, ResourceSchema, 'POST', path);
-            },
-        });
-    }
-    /**
-     * The key's owner (`GET /me/`): whose community resources are published, and, on servers that
-     * do not answer a dataset's `permissions`, what the key may edit.
-     */
-    async getMe() {
-        return this.getJson('/me/', MeSchema);
-    }
-    /**
-     * Community resources of `ownerId` on the dataset, every page (udata's `{data, next_page}`
-     * pages).
-     */
-    async listCommunityResources(datasetId, ownerId) {
-        const all = [];
-        const query = new URLSearchParams({ dataset: datasetId, owner: ownerId, page_size: '100' });
-        for (let page = 1;; page++) {
-            query.set('page', String(page));
-            const answer = await this.getJson(`/datasets/community_resources/?${query.toString()}`, PageSchema);
-            all.push(...answer.data);
-            if (answer.next_page === null || answer.next_page === undefined || answer.data.length === 0)
-                return all;
-        }
-    }
-    async getCommunityResource(id) {
-        return this.getJson(`/datasets/community_resources/${id}/`, ResourceSchema);
-    }
-    /** Partial PUT of a community resource (as a resource's, docs/udata-protocol.md §6.1). */
-    async updateCommunityResource(id, patch) {
-        return this.call('PUT', `/datasets/community_resources/${id}/`, ResourceSchema, { json: patch });
-    }
-    /**
-     * A remote community resource; after a failure that may hide a success, looked for before any
-     * re-send.
-     */
-    async createRemoteCommunityResource(datasetId, body, isNew) {
-        const path = '/datasets/community_resources/';
-        return this.retrier.run({
-            label: `POST ${this.display(path)}`,
-            send: async (attempt) => {
-                if (attempt > 0) {
-                    const me = await this.getMe();
-                    const found = (await this.listCommunityResources(datasetId, me.id)).find((r) => isNew(r) && r.url === body.url);
-                    if (found !== undefined)
-                        return found;
-                }
-                const json = { filetype: 'remote', ...body, dataset: { id: datasetId } };
-                return this.parse(await this.send('POST', path, { json, expect: [201, 200] }), ResourceSchema, 'POST', path);
-            },
-        });
-    }
-    async deleteCommunityResource(id) {
-        const path = `/datasets/community_resources/${id}/`;
-        await this.retrier.run({
-            label: `DELETE ${this.display(path)}`,
-            send: async (attempt) => {
-                await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] });
-            },
-        });
-    }
-    /**
-     * Deletes a resource and its stored file (irreversible). A retry that finds it gone counts as
-     * done.
-     */
-    async deleteResource(datasetId, resourceId) {
-        const path = `/datasets/${datasetId}/resources/${resourceId}/`;
-        await this.retrier.run({
-            label: `DELETE ${this.display(path)}`,
-            send: async (attempt) => {
-                await this.send('DELETE', path, { expect: attempt > 0 ? [204, 200, 404] : [204, 200] });
-            },
-        });
-    }
-    async getJson(path, schema) {
-        return this.call('GET', path, schema, {});
-    }
-    /** One JSON call through the retry policy: sent again only on what the policy retries. */
-    async call(method, path, schema, options) {
-        const attempts = {
-            label: `${method} ${this.display(path, options.absolute)}`,
-            send: async () => {
-                const answer = await this.send(method, path, { ...options, expect: [200] });
-                return this.parse(answer, schema, method, path, options.absolute);
-            },
-        };
-        return this.retrier.run(attempts);
-    }
-    /** The path as messages show it: from the origin (`/api/1/…`), like every other message. */
-    display(path, absolute = false) {
-        return absolute ? path : displayPath(new URL(this.apiRoot + path));
-    }
-    parse(answer, schema, method, path, absolute = false) {
-        const where = `${method} ${this.display(path, absolute)}`;
-        let body;
-        try {
-            body = JSON.parse(answer.text);
-        }
-        catch {
-            throw new ProtocolError(`${where} answered ${answer.status} with a body that is not JSON: ${apiMessageOf(this.redact(answer.text)).slice(0, 120)}`);
-        }
-        const result = schema.safeParse(body);
-        if (!result.success) {
-            const issue = result.error.issues[0];
-            const at = issue?.path.join('.') || 'body';
-            throw new ProtocolError(`${where} answered ${answer.status} with an unexpected shape at ${at}: ${issue?.message ?? 'invalid'}`);
-        }
-        return result.data;
-    }
-    /** One request, no retry. Reads follow same-origin redirects; nothing else is followed. */
-    async send(method, path, options) {
-        let url = options.absolute === true ? new URL(path, this.origin) : new URL(this.apiRoot + path);
-        for (let hop = 0;; hop++) {
-            const answer = await this.sendOnce(method, url, options);
-            const location = answer.headers.location;
-            if (method === 'GET' &&
-                [301, 302, 303, 307, 308].includes(answer.status) &&
-                typeof location === 'string' &&
-                hop < MAX_REDIRECTS) {
-                const next = new URL(location, url);
-                if (next.origin !== this.origin) {
-                    throw new ApiError(method, displayPath(url), answer.status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`);
-                }
-                this.logger.debug(`${method} ${displayPath(url)} redirected to ${this.redact(displayPath(next))}`);
-                url = next;
-                continue;
-            }
-            if (!options.expect.includes(answer.status)) {
-                const retryAfter = answer.headers['retry-after'];
-                throw new ApiError(method, displayPath(url), answer.status, apiMessageOf(this.redact(answer.text)), parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined));
-            }
-            return answer;
-        }
-    }
-    async sendOnce(method, url, options) {
-        const headers = {
-            accept: 'application/json',
-            'user-agent': this.userAgent,
-            ...options.headers,
-        };
-        if (this.apiKey !== undefined)
-            headers['x-api-key'] = this.apiKey;
-        let body;
-        if (options.json !== undefined) {
-            body = JSON.stringify(options.json);
-            headers['content-type'] = 'application/json';
-        }
-        else if (options.body !== undefined) {
-            // The generator itself, not a stream around it: nothing may read ahead of the socket
-            // (upload.ts reuses its buffers).
-            const built = options.body();
-            body = built.stream;
-            headers['content-type'] = built.contentType;
-            headers['content-length'] = String(built.length);
-        }
-        const timeout = options.timeoutMs ?? this.timeoutMs;
-        const started = Date.now();
-        try {
-            const response = await (0,undici/* request */.Em)(url, {
-                method,
-                headers,
-                // undici writes an async iterable chunk by chunk (client-h1 `writeIterable`); its request()
-                // typings list only streams and buffers.
-                body: (body ?? null),
-                dispatcher: this.dispatcher,
-                headersTimeout: timeout,
-                bodyTimeout: timeout,
-            });
-            const text = await response.body.text();
-            this.logger.debug(`${method} ${displayPath(url)} -> ${response.statusCode} (${Date.now() - started} ms)`);
-            return { status: response.statusCode, headers: response.headers, text };
-        }
-        catch (error) {
-            throw new NetworkError(method, displayPath(url), error);
-        }
-    }
-}
-/**
- * Path and query of a URL: what errors and logs show (the origin is known, the key is never in it).
- */
-function displayPath(url) {
-    return url.pathname + url.search;
-}
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/datagouv/api-url.ts
+/** The `api-url` a run is given: which instance, and whether the key may travel to it. */
 /**
  * Accepts `https://host`, `https://host/`, `https://host/api/1` and `https://host/api/1/`; returns
  * the origin and the v1 root. Only http(s); plain http only to a loopback host (the key would
@@ -51842,6 +51601,379 @@ function isLoopback(hostname) {
         host.endsWith('.localhost') ||
         host === '::1' ||
         /^127(\.\d{1,3}){3}$/.test(host));
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/transport.ts
+
+
+
+
+const silentLogger = { info() { }, debug() { }, warning() { } };
+const MAX_REDIRECTS = 3;
+/** Per request, unless the caller gives another (the `timeout` input's default). */
+const DEFAULT_TIMEOUT_MS = 300_000;
+/**
+ * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
+ * first), read from `env` once. Not undici's default, which reads the process's: only the entry
+ * points read the process, and a run in a test keeps an environment of its own.
+ */
+function proxyAgent(env) {
+    const variable = (name) => env[name] ?? env[name.toUpperCase()] ?? '';
+    return new undici/* EnvHttpProxyAgent */.J2({
+        keepAliveTimeout: 10_000,
+        httpProxy: variable('http_proxy'),
+        httpsProxy: variable('https_proxy'),
+        noProxy: variable('no_proxy'),
+    });
+}
+class Transport {
+    origin;
+    apiRoot;
+    /** The one retry policy: JSON calls here, creations in recovery.ts, upload requests. */
+    retrier;
+    logger;
+    apiKey;
+    /** Per request. */
+    timeoutMs;
+    /**
+     * Also used for requests to other hosts (remote URL checks), so they go through the same proxy
+     * settings.
+     */
+    dispatcher;
+    ownsDispatcher;
+    /** Sent on every request, URL checks included. */
+    userAgent;
+    constructor(options) {
+        const { origin, apiRoot } = parseApiUrl(options.apiUrl);
+        this.origin = origin;
+        this.apiRoot = apiRoot;
+        this.apiKey = options.apiKey === '' ? undefined : options.apiKey;
+        this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        this.logger = options.logger ?? silentLogger;
+        this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger);
+        this.ownsDispatcher = options.dispatcher === undefined;
+        this.dispatcher = options.dispatcher ?? proxyAgent(options.env);
+        this.userAgent = options.userAgent ?? 'datagouv-publish';
+    }
+    /** The text with the key replaced: a server may echo it in an error body or a Location. */
+    redact(text) {
+        return this.apiKey === undefined ? text : text.split(this.apiKey).join('***');
+    }
+    async close() {
+        if (this.ownsDispatcher)
+            await this.dispatcher.close();
+    }
+    /** One JSON call through the retry policy: sent again only on what the policy retries. */
+    async call(method, path, schema, options = {}) {
+        return this.retrier.run({
+            label: `${method} ${this.display(path, options.absolute)}`,
+            send: async () => {
+                const answer = await this.send(method, path, { ...options, expect: [200] });
+                return this.parse(answer, schema, method, path, options.absolute);
+            },
+        });
+    }
+    /** The path as messages show it: from the origin (`/api/1/…`), like every other message. */
+    display(path, absolute = false) {
+        return absolute ? path : displayPath(new URL(this.apiRoot + path));
+    }
+    parse(answer, schema, method, path, absolute = false) {
+        const where = `${method} ${this.display(path, absolute)}`;
+        let body;
+        try {
+            body = JSON.parse(answer.text);
+        }
+        catch {
+            throw new ProtocolError(`${where} answered ${answer.status} with a body that is not JSON: ${apiMessageOf(this.redact(answer.text)).slice(0, 120)}`);
+        }
+        const result = schema.safeParse(body);
+        if (!result.success) {
+            const issue = result.error.issues[0];
+            const at = issue?.path.join('.') || 'body';
+            throw new ProtocolError(`${where} answered ${answer.status} with an unexpected shape at ${at}: ${issue?.message ?? 'invalid'}`);
+        }
+        return result.data;
+    }
+    /** One request, no retry. Reads follow same-origin redirects; nothing else is followed. */
+    async send(method, path, options) {
+        let url = options.absolute === true ? new URL(path, this.origin) : new URL(this.apiRoot + path);
+        for (let hop = 0;; hop++) {
+            const answer = await this.sendOnce(method, url, options);
+            const location = answer.headers.location;
+            if (method === 'GET' &&
+                [301, 302, 303, 307, 308].includes(answer.status) &&
+                typeof location === 'string' &&
+                hop < MAX_REDIRECTS) {
+                url = this.redirect(method, url, answer.status, location);
+                continue;
+            }
+            if (!options.expect.includes(answer.status)) {
+                const retryAfter = answer.headers['retry-after'];
+                throw new ApiError(method, displayPath(url), answer.status, apiMessageOf(this.redact(answer.text)), parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined));
+            }
+            return answer;
+        }
+    }
+    /** Where a redirect leads, if it stays within the instance's origin. */
+    redirect(method, url, status, location) {
+        const next = new URL(location, url);
+        if (next.origin !== this.origin) {
+            throw new ApiError(method, displayPath(url), status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`);
+        }
+        this.logger.debug(`${method} ${displayPath(url)} redirected to ${this.redact(displayPath(next))}`);
+        return next;
+    }
+    async sendOnce(method, url, options) {
+        const headers = {
+            accept: 'application/json',
+            'user-agent': this.userAgent,
+        };
+        if (this.apiKey !== undefined)
+            headers['x-api-key'] = this.apiKey;
+        let body;
+        if (options.json !== undefined) {
+            body = JSON.stringify(options.json);
+            headers['content-type'] = 'application/json';
+        }
+        else if (options.body !== undefined) {
+            // The generator itself, not a stream around it: nothing may read ahead of the socket
+            // (multipart.ts reuses its buffers).
+            const built = options.body();
+            body = built.stream;
+            headers['content-type'] = built.contentType;
+            headers['content-length'] = String(built.length);
+        }
+        const started = Date.now();
+        try {
+            const response = await (0,undici/* request */.Em)(url, {
+                method,
+                headers,
+                // undici writes an async iterable chunk by chunk (client-h1 `writeIterable`); its request()
+                // typings list only streams and buffers.
+                body: (body ?? null),
+                dispatcher: this.dispatcher,
+                headersTimeout: this.timeoutMs,
+                bodyTimeout: this.timeoutMs,
+            });
+            const text = await response.body.text();
+            this.logger.debug(`${method} ${displayPath(url)} -> ${response.statusCode} (${Date.now() - started} ms)`);
+            return { status: response.statusCode, headers: response.headers, text };
+        }
+        catch (error) {
+            throw new NetworkError(method, displayPath(url), error);
+        }
+    }
+}
+/**
+ * Path and query of a URL: what errors and logs show (the origin is known, the key is never in it).
+ */
+function displayPath(url) {
+    return url.pathname + url.search;
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/client.ts
+
+
+
+
+
+
+// What the engine takes from the client along with it.
+
+
+class DatagouvClient {
+    /** The requests: JSON calls, streamed bodies (upload.ts), the retry policy, the timeout. */
+    http;
+    origin;
+    logger;
+    /** Also for requests to other hosts (remote URL checks): the same proxy settings. */
+    dispatcher;
+    /** Sent on every request, URL checks included. */
+    userAgent;
+    constructor(options) {
+        this.http = new Transport(options);
+        this.origin = this.http.origin;
+        this.logger = this.http.logger;
+        this.dispatcher = this.http.dispatcher;
+        this.userAgent = this.http.userAgent;
+    }
+    async close() {
+        await this.http.close();
+    }
+    /** GET the dataset by id or slug, following a slug redirect (docs/udata-protocol.md §1). */
+    async getDataset(idOrSlug) {
+        return this.http.call('GET', `/datasets/${encodeURIComponent(idOrSlug)}/`, DatasetSchema);
+    }
+    /** Extensions the instance accepts for uploads (docs/udata-protocol.md §9). */
+    async getExtensions() {
+        return this.http.call('GET', '/datasets/extensions/', ExtensionsSchema);
+    }
+    /** Ids accepted for a dataset's `frequency` (docs/udata-protocol.md §6.3). */
+    async getFrequencies() {
+        return (await this.http.call('GET', '/datasets/frequencies/', IdListSchema)).map((f) => f.id);
+    }
+    /** Ids accepted for a dataset's `license` (docs/udata-protocol.md §6.3). */
+    async getLicenses() {
+        return (await this.http.call('GET', '/datasets/licenses/', IdListSchema)).map((l) => l.id);
+    }
+    /**
+     * The key's owner (`GET /me/`): whose community resources are published, and, on servers that
+     * do not answer a dataset's `permissions`, what the key may edit.
+     */
+    async getMe() {
+        return this.http.call('GET', '/me/', MeSchema);
+    }
+    /**
+     * Creates a dataset (docs/udata-protocol.md §6.3 for its fields). After a failure, the slug is
+     * read: a dataset the key's owner can edit with that slug is the result.
+     */
+    async createDataset(body, slug) {
+        return this.create('/datasets/', body, DatasetSchema, {
+            find: async () => {
+                const found = await this.getDataset(slug).catch(absentIf404);
+                return found?.permissions?.edit === false ? undefined : found;
+            },
+            what: `the dataset '${slug}'`,
+            where: `reading the dataset '${slug}'`,
+            nameOf: (dataset) => `dataset ${dataset.id}`,
+            creation: `the dataset '${slug}'`,
+        });
+    }
+    /**
+     * Changes the fields of `patch` and no other: read, merge, write (`datasetPutBody`: udata resets
+     * some fields a PUT leaves out, docs/udata-protocol.md §6.3). Never carries `resources`.
+     */
+    async updateDataset(datasetId, patch) {
+        const body = datasetPutBody(await this.getDataset(datasetId), patch);
+        return this.http.call('PUT', `/datasets/${datasetId}/`, DatasetSchema, { json: body });
+    }
+    /**
+     * Merges extras into the dataset's (v2, docs/udata-protocol.md §6.5): `null` deletes a key; the
+     * modification date does not move.
+     */
+    async updateDatasetExtras(datasetId, patch) {
+        return this.putV2Extras(`/api/2/datasets/${datasetId}/extras/`, patch);
+    }
+    /**
+     * Partial PUT of a resource's metadata (docs/udata-protocol.md §6.1): only the given fields
+     * change.
+     */
+    async updateResource(datasetId, resourceId, patch) {
+        const path = `/datasets/${datasetId}/resources/${resourceId}/`;
+        return this.http.call('PUT', path, ResourceSchema, { json: patch });
+    }
+    /**
+     * Merges extras into a resource's (v2, docs/udata-protocol.md §6.5), keeping the analyser's keys.
+     */
+    async updateResourceExtras(datasetId, resourceId, patch) {
+        return this.putV2Extras(`/api/2/datasets/${datasetId}/resources/${resourceId}/extras/`, patch);
+    }
+    /**
+     * Reorders the dataset's resources (docs/udata-protocol.md §6.4): `ids` must list every one of
+     * them; the dataset's modification date does not move.
+     */
+    async reorderResources(datasetId, ids) {
+        return this.http.call('PUT', `/datasets/${datasetId}/resources/`, array(ResourceSchema), {
+            json: ids.map((id) => ({ id })),
+        });
+    }
+    /**
+     * Creates a remote resource (docs/udata-protocol.md §6.2). After a failure, the dataset is read:
+     * a remote resource with this URL that `isNew` accepts (the run knows which resources it did not
+     * see before) is the result.
+     */
+    async createRemoteResource(datasetId, body, isNew) {
+        const json = { filetype: 'remote', ...body };
+        return this.create(`/datasets/${datasetId}/resources/`, json, ResourceSchema, {
+            find: async () => (await this.getDataset(datasetId)).resources.find((r) => isNew(r) && r.filetype === 'remote' && r.url === body.url),
+            ...remoteLook(body.url, 'reading the dataset'),
+        });
+    }
+    /** Deletes a resource and its stored file (irreversible). */
+    async deleteResource(datasetId, resourceId) {
+        await this.delete(`/datasets/${datasetId}/resources/${resourceId}/`);
+    }
+    /**
+     * Community resources of `ownerId` on the dataset, every page (udata's `{data, next_page}`
+     * pages).
+     */
+    async listCommunityResources(datasetId, ownerId) {
+        const all = [];
+        const query = new URLSearchParams({ dataset: datasetId, owner: ownerId, page_size: '100' });
+        for (let page = 1;; page++) {
+            query.set('page', String(page));
+            const path = `/datasets/community_resources/?${query.toString()}`;
+            const answer = await this.http.call('GET', path, PageSchema);
+            all.push(...answer.data);
+            if (answer.next_page === null || answer.next_page === undefined || answer.data.length === 0)
+                return all;
+        }
+    }
+    async getCommunityResource(id) {
+        return this.http.call('GET', `/datasets/community_resources/${id}/`, ResourceSchema);
+    }
+    /** Partial PUT of a community resource (as a resource's, docs/udata-protocol.md §6.1). */
+    async updateCommunityResource(id, patch) {
+        const path = `/datasets/community_resources/${id}/`;
+        return this.http.call('PUT', path, ResourceSchema, { json: patch });
+    }
+    /**
+     * A remote community resource. After a failure, the key owner's community resources on the
+     * dataset are read: one with this URL that `isNew` accepts is the result.
+     */
+    async createRemoteCommunityResource(datasetId, body, isNew) {
+        const json = { filetype: 'remote', ...body, dataset: { id: datasetId } };
+        return this.create('/datasets/community_resources/', json, ResourceSchema, {
+            find: async () => {
+                const me = await this.getMe();
+                return (await this.listCommunityResources(datasetId, me.id)).find((r) => isNew(r) && r.url === body.url);
+            },
+            ...remoteLook(body.url, 'reading your community resources on the dataset'),
+        });
+    }
+    async deleteCommunityResource(id) {
+        await this.delete(`/datasets/community_resources/${id}/`);
+    }
+    async putV2Extras(path, patch) {
+        return this.http.call('PUT', path, ExtrasSchema, { json: patch, absolute: true });
+    }
+    /** A POST that creates something, sent once (recovery.ts `createOnce`). */
+    async create(path, json, schema, look) {
+        const { http } = this;
+        const created = await createOnce(http, {
+            label: `POST ${http.display(path)}`,
+            send: async () => {
+                const answer = await http.send('POST', path, { json, expect: [201, 200] });
+                return http.parse(answer, schema, 'POST', path);
+            },
+            ...look,
+        });
+        return created.value;
+    }
+    /** A DELETE; a retry that finds it gone counts as done. */
+    async delete(path) {
+        await this.http.retrier.run({
+            label: `DELETE ${this.http.display(path)}`,
+            send: async (attempt) => {
+                const expect = attempt.number > 0 ? [204, 200, 404] : [204, 200];
+                await this.http.send('DELETE', path, { expect });
+            },
+        });
+    }
+}
+/** What `find` says of a 404: not there. */
+function absentIf404(error) {
+    if (error instanceof ApiError && error.status === 404)
+        return undefined;
+    throw error;
+}
+function remoteLook(url, where) {
+    return {
+        what: `the remote resource ${url}`,
+        where,
+        nameOf: (resource) => `resource ${resource.id}`,
+        creation: `the remote resource ${url}`,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/util/gate.ts
@@ -55254,350 +55386,14 @@ function warningsOf(dataset, step) {
     ];
 }
 
-;// CONCATENATED MODULE: ./src/datagouv/upload.ts
+;// CONCATENATED MODULE: ./src/datagouv/multipart.ts
 /**
- * File uploads (docs/udata-protocol.md §3, §4, §5): one multipart request up to the chunk size,
- * the chunked protocol above it. Bodies stream from disk with an exact Content-Length. Every
- * upload ends by comparing the server's size and checksum with the local ones.
- *
- * Retries go through the client's one policy (`client.retrier`); this module only says, for each
- * request, what a failure means (a part the server may hold already, a final request that may
- * have stored the file) and where to look before sending again.
+ * The bodies of upload requests (docs/udata-protocol.md §3, §5): multipart/form-data, the fields
+ * first and the file part last as the web front sends them, with a length known before a byte is
+ * read; and the byte ranges of a chunked upload's parts.
  */
 
 
-
-
-
-
-
-/** The server stored something other than the local file. */
-class VerificationError extends Error {
-    resource;
-    name = 'VerificationError';
-    constructor(message, 
-    /** The resource as the server answered, holding the wrong file. */
-    resource) {
-        super(message);
-        this.resource = resource;
-    }
-}
-/** Bytes per request, as the data.gouv.fr web front sends them (docs/udata-protocol.md §5.3). */
-const DEFAULT_CHUNK_SIZE = 20_000_000;
-/** The smallest part a 413 makes the upload fall back to. */
-const MIN_CHUNK_SIZE = 1024 * 1024;
-const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch';
-async function uploadFile(client, upload) {
-    const counts = { requests: 0, recovered: false };
-    let target = upload.target;
-    let chunkSize = upload.chunkSize;
-    let parallelHash;
-    for (let round = 0;; round++) {
-        const chunked = upload.size > chunkSize;
-        const inOrder = !chunked || upload.partConcurrency <= 1;
-        const hasher = inOrder ? new SequentialHasher(upload.size) : undefined;
-        if (!inOrder)
-            parallelHash ??= hashFile(upload.path, 'sha1');
-        const sha1 = async () => hasher !== undefined ? hasher.digest() : parallelHash;
-        const current = {
-            client,
-            upload,
-            target,
-            chunkSize,
-            endpoint: upload.scope.uploadPath(target?.id),
-            hasher,
-            sha1,
-            counts,
-            phase: 'parts',
-            mayHaveActed: false,
-        };
-        try {
-            const resource = chunked ? await sendChunked(current) : await sendSingle(current);
-            const local = await sha1();
-            if (local === undefined)
-                throw new ProtocolError('the upload finished before the whole file was read');
-            await verify(resource, upload, local);
-            return { resource, sha1: local, ...counts, chunkSize };
-        }
-        catch (error) {
-            const restart = round === 0 ? restartFor(error, current, chunked) : undefined;
-            if (restart === undefined)
-                throw explain(error, current, chunked);
-            client.logger.warning(`${toErrorMessage(error)}; ${restart.why}`);
-            chunkSize = restart.chunkSize;
-            target = restart.target;
-        }
-    }
-}
-/**
- * One restart from scratch with a new uuid, for what a fresh attempt can cure: a stored file that
- * does not match, a chunked finalisation answering 500 (its parts gone or unreadable, §5.5), or a
- * request too large for a proxy (413), then in parts half the size. A part that keeps failing, or
- * a gateway that keeps answering 502-504, is not cured by sending every part again.
- */
-function restartFor(error, round, chunked) {
-    const { upload } = round;
-    if (error instanceof VerificationError) {
-        // A new resource that received the wrong file is now replaced in place, never created again.
-        return {
-            why: `uploading ${upload.uploadName} again from the start`,
-            chunkSize: round.chunkSize,
-            target: { id: error.resource.id, url: error.resource.url },
-        };
-    }
-    if (error instanceof ApiError && error.status === 413) {
-        const refused = chunked ? round.chunkSize : upload.size;
-        const smaller = Math.max(MIN_CHUNK_SIZE, Math.floor(refused / 2));
-        if (smaller >= refused || upload.size <= smaller)
-            return undefined;
-        return {
-            why: `the request was too large for the server or a proxy in front of it; uploading ${upload.uploadName} ` +
-                `again in parts of ${smaller} bytes`,
-            chunkSize: smaller,
-            target: round.target,
-        };
-    }
-    if (chunked && round.phase === 'final' && error instanceof ApiError && error.status === 500) {
-        return {
-            why: `uploading ${upload.uploadName} again from the start`,
-            chunkSize: round.chunkSize,
-            target: round.target,
-        };
-    }
-    return undefined;
-}
-/** Adds to the last error what the user can do about it. */
-function explain(error, round, chunked) {
-    if (error instanceof ApiError && error.status === 413 && error instanceof Error) {
-        const size = chunked ? round.chunkSize : round.upload.size;
-        error.message +=
-            ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; ` +
-                `set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`;
-    }
-    return error;
-}
-async function sendSingle(round) {
-    const { upload, hasher } = round;
-    const file = { path: upload.path, start: 0, end: upload.size, filename: upload.uploadName };
-    return sendFinal(round, () => multipart([], file, hasher, upload.onProgress));
-}
-async function sendChunked(round) {
-    const { upload } = round;
-    const parts = partRanges(upload.size, round.chunkSize);
-    const common = [
-        ['uuid', (0,external_node_crypto_.randomUUID)()],
-        ['filename', upload.uploadName],
-        ['totalparts', String(parts.length)],
-    ];
-    // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed
-    // alongside.
-    await mapConcurrent(parts, round.hasher === undefined ? upload.partConcurrency : 1, (part, index) => sendPart(round, common, part, index, parts.length));
-    return sendFinal(round, () => multipart(common, undefined, undefined, undefined));
-}
-async function sendPart(round, common, part, index, total) {
-    const { client, upload, endpoint, hasher } = round;
-    const fields = [
-        ...common,
-        ['partindex', String(index)],
-        ['partbyteoffset', String(part.start)],
-        ['chunksize', String(part.end - part.start)],
-    ];
-    const file = { path: upload.path, start: part.start, end: part.end, filename: 'blob' };
-    // Whether an earlier attempt may have been stored although it got no answer.
-    let mayBeStored = false;
-    let mismatchRetried = false;
-    const label = `part ${index + 1}/${total}`;
-    await client.retrier.run({
-        label,
-        send: async () => {
-            round.counts.requests++;
-            const answer = await client.send('POST', endpoint, {
-                body: () => multipart(fields, file, hasher, upload.onProgress),
-                expect: [200],
-            });
-            const status = client.parse(answer, ChunkStatusSchema, 'POST', endpoint);
-            if (!status.success)
-                throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`);
-        },
-        // A spurious size mismatch (a server-side multipart bug, §5.3) is worth one retry.
-        retryable: (error) => {
-            const mismatch = error instanceof ApiError &&
-                error.status === 400 &&
-                error.apiMessage.includes(CHUNK_SIZE_MISMATCH);
-            if (mismatch && !mismatchRetried)
-                return (mismatchRetried = true);
-            return isRetryable(error);
-        },
-        // A part the server stored before its answer was lost cannot be stored again: a retry answers
-        // 500 (FileExists). After such a loss, that 500 is taken as stored and the final checksum
-        // check has the last word; after an answered failure (a 503), a 500 is a failure.
-        settle: async (error) => {
-            if (mayBeStored && error instanceof ApiError && error.status === 500) {
-                client.logger.debug(`${label} answered 500 on retry after a lost answer: taken as already stored`);
-                return { done: undefined };
-            }
-            mayBeStored ||= mayHideSuccess(error);
-            return undefined;
-        },
-    });
-}
-/**
- * A failure after which the server may have acted, or may still be acting: no answer at all
- * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
- */
-function mayHideSuccess(error) {
-    return (error instanceof NetworkError ||
-        (error instanceof ApiError && (error.status === 502 || error.status === 504)));
-}
-/**
- * A failure after which the server may still be at work: the answer did not come in time (our
- * timeout, or a gateway's 504). A reset connection is different: the server acted already or never
- * will, and one look tells which.
- */
-function mayStillAct(error) {
-    if (error instanceof ApiError)
-        return error.status === 504;
-    const code = error instanceof NetworkError
-        ? error.cause?.code
-        : undefined;
-    return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-}
-/**
- * The request that creates or replaces the stored file (the single upload, or the chunked
- * finalisation). Its answer can be lost after the server acted, or come after the timeout while
- * the server goes on. So after a retryable failure, and again just before a re-send that follows a
- * failure that may hide a success, the dataset is read: when it holds this file, that is the
- * result. For a new resource, after an answer that did not come in time, the dataset is read again
- * and again, with backoff, for four times the timeout: a slow server is given time to finish
- * before anything is sent again, so a new resource is never created twice by a server up to five
- * times slower than the timeout. A chunked re-send keeps the uuid, whose parts the server deletes
- * once it has stored the file, so a re-send after a finalisation that did succeed answers 500
- * (missing part) instead of storing the file again.
- */
-async function sendFinal(round, body) {
-    round.phase = 'final';
-    const expect = round.target === undefined ? [201, 200] : [200, 201];
-    // The request that adds the resource, or changes it in place, under the scope's rule for writes
-    // to the dataset's list (scope.ts `WriteKind`), held until its outcome is known: a request whose
-    // answer was lost may still be at work on the server.
-    const kind = round.target === undefined ? 'create' : 'in-place';
-    return round.upload.scope.write(kind, () => storeOnce(round, body, expect));
-}
-async function storeOnce(round, body, expect) {
-    const { client, endpoint } = round;
-    return client.retrier.run({
-        label: `POST ${client.display(endpoint)}`,
-        send: async (attempt) => {
-            if (attempt > 0 && round.mayHaveActed) {
-                const found = await lookForUpload(round, undefined);
-                if (found !== undefined)
-                    return found;
-            }
-            round.counts.requests++;
-            const answer = await client.send('POST', endpoint, { body, expect });
-            return client.parse(answer, ResourceSchema, 'POST', endpoint);
-        },
-        settle: async (error) => settleFinal(round, error),
-    });
-}
-async function settleFinal(round, error) {
-    if (!isRetryable(error))
-        return undefined;
-    const found = await lookForUpload(round, error);
-    if (found !== undefined)
-        return { done: found };
-    if (!mayHideSuccess(error))
-        return undefined;
-    // Once a request may have acted unseen, it may still do so: every later send is preceded by a
-    // look.
-    round.mayHaveActed = true;
-    if (round.target !== undefined || !mayStillAct(error) || (await round.sha1()) === undefined)
-        return undefined;
-    const later = await keepLooking(round, error);
-    return later === undefined ? undefined : { done: later };
-}
-/** Reads the dataset with backoff for four times the timeout, until it holds this upload. */
-async function keepLooking(round, error) {
-    const { client } = round;
-    const until = Date.now() + 4 * client.timeoutMs;
-    client.logger.info(`${toErrorMessage(error)}; looking for the new resource for up to ${Math.round((4 * client.timeoutMs) / 1000)} ` +
-        `s before sending again`);
-    for (let look = 1; Date.now() < until; look++) {
-        await sleep(Math.min(retryDelay(client.retrier.policy, look), Math.max(0, until - Date.now())));
-        const found = await lookForUpload(round, error);
-        if (found !== undefined)
-            return found;
-    }
-    return undefined;
-}
-/**
- * After a failure of a request that stores the file: the resource holding this exact file, if the
- * server stored it all the same. Nothing to look for before the whole file was read (and so sent).
- */
-async function lookForUpload(round, error) {
-    const { client, upload } = round;
-    const sha1 = await round.sha1();
-    if (sha1 === undefined)
-        return undefined;
-    let found;
-    try {
-        found = await findUploaded(round, sha1);
-    }
-    catch (lookError) {
-        const before = error === undefined ? 'before sending again' : `${toErrorMessage(error)}; then`;
-        throw new Error(`${before} reading the dataset, to see whether the server stored ${upload.uploadName} all ` +
-            `the same, failed: ${toErrorMessage(lookError)}`, {
-            cause: lookError,
-        });
-    }
-    if (found === undefined)
-        return undefined;
-    const why = error === undefined ? 'before sending again' : `${toErrorMessage(error)};`;
-    client.logger.warning(`${why} the server holds the file all the same (resource ${found.id}), not sending it again`);
-    round.counts.recovered = true;
-    round.mayHaveActed = false;
-    return found;
-}
-/**
- * The resource holding this exact file (same size and sha1), if the server stored it. For a
- * resource replaced in place: only if its stored file changed (every upload gets a new URL), so
- * that a file equal to the one it held before is never taken for a new upload. For a new resource:
- * one that the run accepts as new, bearing the name the server gives this upload.
- */
-async function findUploaded(round, sha1) {
-    const { upload, target } = round;
-    const resources = await upload.scope.list();
-    const holds = (r) => r.filesize === upload.size &&
-        r.checksum?.type === 'sha1' &&
-        r.checksum.value.toLowerCase() === sha1;
-    if (target !== undefined)
-        return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r));
-    const name = upload.storedName;
-    return resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
-}
-async function verify(resource, upload, sha1) {
-    if (resource.filesize !== undefined &&
-        resource.filesize !== null &&
-        resource.filesize !== upload.size) {
-        throw new VerificationError(`the server stored ${resource.filesize} bytes for resource ${resource.id}, the local file ` +
-            `has ${upload.size}`, resource);
-    }
-    const checksum = resource.checksum;
-    if (checksum === undefined || checksum === null) {
-        if (resource.filesize === undefined || resource.filesize === null)
-            throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload cannot ` +
-                `be verified`, resource);
-        return;
-    }
-    const type = checksum.type.toLowerCase();
-    if (!isSupportedChecksum(type))
-        return;
-    const local = type === 'sha1' ? sha1 : await hashFile(upload.path, type);
-    if (checksum.value.toLowerCase() !== local) {
-        throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ` +
-            `${local}`, resource);
-    }
-}
 /**
  * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
  */
@@ -55623,9 +55419,9 @@ function partRanges(size, chunkSize) {
 const READ_SIZE = 256 * 1024;
 const RING = 3;
 /**
- * A multipart/form-data body (fields first, file part last, as the web front sends it) whose
- * length is known before a byte is read. The file range streams from disk through `RING` reused
- * buffers of `READ_SIZE` bytes.
+ * A multipart/form-data body: `fields`, then the file range if any, streamed from disk through
+ * `RING` reused buffers of `READ_SIZE` bytes. The bytes of the range feed `hasher` and
+ * `onProgress` as they leave.
  */
 function multipart(fields, file, hasher, onProgress) {
     const boundary = `----datagouv-publish-${(0,external_node_crypto_.randomUUID)()}`;
@@ -55680,6 +55476,269 @@ async function* fileRange(file) {
 /** Quoted-string escaping of the HTML multipart encoding: `"`, CR and LF percent-encoded. */
 function quote(value) {
     return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/upload-requests.ts
+/**
+ * The requests of one upload round (docs/udata-protocol.md §3–§5): the parts of the chunked
+ * protocol, and the request that stores the file (the single upload, or the chunked
+ * finalisation); for each, what a failure means and where to look before sending it again.
+ */
+
+
+
+
+
+
+const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch';
+/** The parts of a chunked upload; returns the fields that the finalisation repeats. */
+async function sendParts(round) {
+    const { upload } = round;
+    const parts = partRanges(upload.size, round.chunkSize);
+    const common = [
+        ['uuid', (0,external_node_crypto_.randomUUID)()],
+        ['filename', upload.storedName],
+        ['totalparts', String(parts.length)],
+    ];
+    // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed
+    // alongside.
+    await mapConcurrent(parts, round.hasher === undefined ? upload.partConcurrency : 1, (part, index) => sendPart(round, common, part, `part ${index + 1}/${parts.length}`, index));
+    return common;
+}
+async function sendPart(round, common, part, label, index) {
+    const { client, upload, endpoint, hasher } = round;
+    const fields = [
+        ...common,
+        ['partindex', String(index)],
+        ['partbyteoffset', String(part.start)],
+        ['chunksize', String(part.end - part.start)],
+    ];
+    const file = { path: upload.path, start: part.start, end: part.end, filename: 'blob' };
+    await client.http.retrier.run({
+        label,
+        send: async () => {
+            round.tally.requests++;
+            const answer = await client.http.send('POST', endpoint, {
+                body: () => multipart(fields, file, hasher, upload.onProgress),
+                expect: [200],
+            });
+            const status = client.http.parse(answer, ChunkStatusSchema, 'POST', endpoint);
+            if (!status.success)
+                throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`);
+        },
+        retryable: (error, attempt) => isMismatch(error) ? !attempt.failures.some(isMismatch) : isRetryable(error),
+        settle: async (error, attempt) => {
+            if (!storedBefore(error, attempt))
+                return undefined;
+            client.logger.debug(`${label} answered 500 on retry after a lost answer: taken as already stored`);
+            return { done: undefined };
+        },
+    });
+}
+/** A spurious size mismatch (a server-side multipart bug, §5.3): worth one retry. */
+function isMismatch(error) {
+    return (error instanceof ApiError &&
+        error.status === 400 &&
+        error.apiMessage.includes(CHUNK_SIZE_MISMATCH));
+}
+/**
+ * A part the server stored before its answer was lost cannot be stored again: a retry answers 500
+ * (FileExists). After such a loss, that 500 is taken as stored and the final checksum check has
+ * the last word; after an answered failure (a 503), a 500 is a failure.
+ */
+function storedBefore(error, attempt) {
+    return error instanceof ApiError && error.status === 500 && mayHaveActed(attempt);
+}
+/**
+ * The request that creates or replaces the stored file: the single upload (`common` absent), or
+ * the chunked finalisation. Sent once (recovery.ts): its answer can be lost after the server
+ * acted, or come after the timeout while the server goes on, so the server is looked at before
+ * anything is sent again. A chunked re-send keeps the uuid, whose parts the server deletes once it
+ * has stored the file, so a re-send after a finalisation that did succeed answers 500 (missing
+ * part) instead of storing the file again. It runs under the scope's rule for writes to the
+ * dataset's list (scope.ts `WriteKind`), held until its outcome is known.
+ */
+async function storeFile(round, common) {
+    const { client, upload, target, endpoint } = round;
+    const { http } = client;
+    const file = { path: upload.path, start: 0, end: upload.size, filename: upload.storedName };
+    const body = () => common === undefined
+        ? multipart([], file, round.hasher, upload.onProgress)
+        : multipart(common, undefined, undefined, undefined);
+    const expect = target === undefined ? [201, 200] : [200, 201];
+    const store = () => createOnce(http, {
+        label: `POST ${http.display(endpoint)}`,
+        send: async () => {
+            round.tally.requests++;
+            const answer = await http.send('POST', endpoint, { body, expect });
+            return http.parse(answer, ResourceSchema, 'POST', endpoint);
+        },
+        // Nothing to look for before the whole file was read (and so sent).
+        findable: async () => (await round.sha1()) !== undefined,
+        find: async () => {
+            const sha1 = await round.sha1();
+            return sha1 === undefined ? undefined : findUploaded(round, sha1);
+        },
+        what: 'the file',
+        where: 'reading the dataset',
+        nameOf: (resource) => `resource ${resource.id}`,
+        ...(target === undefined ? { creation: 'the new resource' } : {}),
+    });
+    return upload.scope.write(target === undefined ? 'create' : 'in-place', store);
+}
+/**
+ * The resource holding this exact file (same size and sha1), if the server stored it. For a
+ * resource replaced in place: only if its stored file changed (every upload gets a new URL), so
+ * that a file equal to the one it held before is never taken for a new upload. For a new resource:
+ * one that the run accepts as new, bearing the name the server gives this upload.
+ */
+async function findUploaded(round, sha1) {
+    const { upload, target } = round;
+    const resources = await upload.scope.list();
+    const holds = (r) => r.filesize === upload.size &&
+        r.checksum?.type === 'sha1' &&
+        r.checksum.value.toLowerCase() === sha1;
+    if (target !== undefined)
+        return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r));
+    const name = upload.storedName;
+    return resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/upload.ts
+/**
+ * File uploads (docs/udata-protocol.md §3, §4, §5): one multipart request up to the chunk size,
+ * the chunked protocol above it (upload-requests.ts), bodies streamed from disk with an exact
+ * length (multipart.ts). Every upload ends by comparing the server's size and checksum with the
+ * local ones.
+ *
+ * Each request is retried through the client's one policy; what a retry of one request cannot
+ * cure, one restart of the whole upload may (`restartFor`).
+ */
+
+
+
+/** The server stored something other than the local file. */
+class VerificationError extends Error {
+    resource;
+    name = 'VerificationError';
+    constructor(message, 
+    /** The resource as the server answered, holding the wrong file. */
+    resource) {
+        super(message);
+        this.resource = resource;
+    }
+}
+/** Bytes per request, as the data.gouv.fr web front sends them (docs/udata-protocol.md §5.3). */
+const DEFAULT_CHUNK_SIZE = 20_000_000;
+/** The smallest part a 413 makes the upload fall back to. */
+const MIN_CHUNK_SIZE = 1024 * 1024;
+async function uploadFile(client, upload) {
+    const tally = { requests: 0 };
+    // Hashed alongside once, whatever the rounds, when parts go in parallel.
+    let alongside;
+    const hashAlongside = () => (alongside ??= hashFile(upload.path, 'sha1'));
+    let plan = { target: upload.target, chunkSize: upload.chunkSize };
+    let recovered = false;
+    for (let round = 0;; round++) {
+        const end = await sendRound(client, upload, plan, tally, hashAlongside);
+        recovered ||= end.recovered;
+        if (end.ok) {
+            const { resource, sha1 } = end;
+            return { resource, sha1, requests: tally.requests, recovered, chunkSize: plan.chunkSize };
+        }
+        const restart = round === 0 ? restartFor(end, upload, plan) : undefined;
+        if (restart === undefined)
+            throw explain(end.error, upload, plan);
+        client.logger.warning(`${toErrorMessage(end.error)}; ${restart.why}`);
+        plan = restart.plan;
+    }
+}
+/** The whole file once: the parts if it is larger than a part, the final request, the check. */
+async function sendRound(client, upload, plan, tally, hashAlongside) {
+    const chunked = upload.size > plan.chunkSize;
+    const inOrder = !chunked || upload.partConcurrency <= 1;
+    const hasher = inOrder ? new SequentialHasher(upload.size) : undefined;
+    const sha1 = async () => hasher !== undefined ? hasher.digest() : hashAlongside();
+    const endpoint = upload.scope.uploadPath(plan.target?.id);
+    const round = { client, upload, ...plan, endpoint, hasher, sha1, tally };
+    let final = false;
+    let recovered = false;
+    try {
+        const common = chunked ? await sendParts(round) : undefined;
+        final = true;
+        const stored = await storeFile(round, common);
+        recovered = stored.recovered;
+        const local = await sha1();
+        if (local === undefined)
+            throw new ProtocolError('the upload finished before the whole file was read');
+        await verify(stored.value, upload, local);
+        return { ok: true, resource: stored.value, sha1: local, recovered };
+    }
+    catch (error) {
+        return { ok: false, error, final, recovered };
+    }
+}
+/**
+ * One restart from scratch with a new uuid, for what a fresh attempt can cure: a stored file that
+ * does not match, a chunked finalisation answering 500 (its parts gone or unreadable, §5.5), or a
+ * request too large for a proxy (413), then in parts half the size. A part that keeps failing, or
+ * a gateway that keeps answering 502-504, is not cured by sending every part again.
+ */
+function restartFor(end, upload, plan) {
+    const { error } = end;
+    const chunked = upload.size > plan.chunkSize;
+    const again = `uploading ${upload.storedName} again from the start`;
+    if (error instanceof VerificationError) {
+        // A new resource that received the wrong file is now replaced in place, never created again.
+        const { id, url } = error.resource;
+        return { why: again, plan: { ...plan, target: { id, url } } };
+    }
+    if (error instanceof ApiError && error.status === 413) {
+        const refused = chunked ? plan.chunkSize : upload.size;
+        const smaller = Math.max(MIN_CHUNK_SIZE, Math.floor(refused / 2));
+        if (smaller >= refused || upload.size <= smaller)
+            return undefined;
+        return {
+            why: `the request was too large for the server or a proxy in front of it; uploading ` +
+                `${upload.storedName} again in parts of ${smaller} bytes`,
+            plan: { ...plan, chunkSize: smaller },
+        };
+    }
+    if (chunked && end.final && error instanceof ApiError && error.status === 500)
+        return { why: again, plan };
+    return undefined;
+}
+/** Adds to the last error what the user can do about it. */
+function explain(error, upload, plan) {
+    if (error instanceof ApiError && error.status === 413) {
+        const size = upload.size > plan.chunkSize ? plan.chunkSize : upload.size;
+        error.message +=
+            ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; ` +
+                `set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`;
+    }
+    return error;
+}
+async function verify(resource, upload, sha1) {
+    const size = resource.filesize ?? undefined;
+    if (size !== undefined && size !== upload.size) {
+        throw new VerificationError(`the server stored ${size} bytes for resource ${resource.id}, the local file has ` +
+            `${upload.size}`, resource);
+    }
+    const checksum = resource.checksum;
+    if (checksum === undefined || checksum === null) {
+        if (size === undefined)
+            throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload ` +
+                `cannot be verified`, resource);
+        return;
+    }
+    const type = checksum.type.toLowerCase();
+    if (!isSupportedChecksum(type))
+        return;
+    const local = type === 'sha1' ? sha1 : await hashFile(upload.path, type);
+    if (checksum.value.toLowerCase() !== local) {
+        throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ` +
+            `${local}`, resource);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/engine/publish/title-record.ts
@@ -55767,7 +55826,6 @@ async function runFile(client, step, run, achieved) {
         target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
         path: step.entry.path,
         size: step.entry.size,
-        uploadName: step.entry.storedName,
         storedName: step.entry.storedName,
         chunkSize: run.chunkSize,
         partConcurrency: run.partConcurrency,
@@ -56951,13 +57009,14 @@ const INPUTS = {
         },
     },
     as: {
-        /** Whose resources are published: the dataset's own, or community resources of the key's owner. */
+        /** Whose resources are published: the dataset's own, or community ones of the key's owner. */
         field: 'publishAs',
         default: 'owner',
         parse: oneOf(PUBLISH_AS),
         cli: {
             value: '<owner|community>',
-            help: "publish the dataset's own resources, or community resources of the key's owner (default {default})",
+            help: "publish the dataset's own resources, or community resources of the key's owner " +
+                '(default {default})',
         },
     },
     'create-dataset': {
@@ -56987,7 +57046,8 @@ const INPUTS = {
         cli: {
             value: '<yaml|@file>',
             fromFile: true,
-            help: 'entries {path|url, id?, title?, description?, type?, format?, schema?, extras?}, inline or from a file',
+            help: 'entries {path|url, id?, title?, description?, type?, format?, schema?, extras?}, inline ' +
+                'or from a file',
         },
     },
     'dataset-metadata': {
@@ -57012,7 +57072,7 @@ const INPUTS = {
         },
     },
     prune: {
-        /** Delete resources this publication wrote before (by their provenance) and no longer publishes. */
+        /** Delete what this publication wrote before (by its provenance) and no longer publishes. */
         field: 'prune',
         default: 'false',
         parse: values_boolean,
@@ -57084,7 +57144,8 @@ const INPUTS = {
         parse: values_duration,
         cli: {
             value: '<duration>',
-            help: "wait for data.gouv.fr's analysis of what was published, e.g. 10m (default {default}: do not wait)",
+            help: "wait for data.gouv.fr's analysis of what was published, e.g. 10m (default {default}: " +
+                'do not wait)',
         },
     },
     'chunk-size': {
@@ -61350,7 +61411,7 @@ function inPlace(stream, model, now, redrawMs) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/usage.ts
-/** The text of `datagouv-publish --help`: what the CLI is, every flag, the environment, exit codes. */
+/** `datagouv-publish --help`: what the CLI is, every flag, the environment, the exit codes. */
 
 const USAGE = `Usage: datagouv-publish --dataset <id-or-slug> [options]
 

@@ -1,4 +1,4 @@
-/** The text of `datagouv-publish --help`: what the CLI is, every flag, the environment, exit codes. */
+/** `datagouv-publish --help`: what the CLI is, every flag, the environment, the exit codes. */
 import { KEY_VARIABLE, OPTIONS } from './flags.js'
 
 export const USAGE = `Usage: datagouv-publish --dataset <id-or-slug> [options]

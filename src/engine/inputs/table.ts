@@ -65,13 +65,15 @@ export const INPUTS = {
     },
   },
   as: {
-    /** Whose resources are published: the dataset's own, or community resources of the key's owner. */
+    /** Whose resources are published: the dataset's own, or community ones of the key's owner. */
     field: 'publishAs',
     default: 'owner',
     parse: oneOf(PUBLISH_AS),
     cli: {
       value: '<owner|community>',
-      help: "publish the dataset's own resources, or community resources of the key's owner (default {default})",
+      help:
+        "publish the dataset's own resources, or community resources of the key's owner " +
+        '(default {default})',
     },
   },
   'create-dataset': {
@@ -101,7 +103,9 @@ export const INPUTS = {
     cli: {
       value: '<yaml|@file>',
       fromFile: true,
-      help: 'entries {path|url, id?, title?, description?, type?, format?, schema?, extras?}, inline or from a file',
+      help:
+        'entries {path|url, id?, title?, description?, type?, format?, schema?, extras?}, inline ' +
+        'or from a file',
     },
   },
   'dataset-metadata': {
@@ -126,7 +130,7 @@ export const INPUTS = {
     },
   },
   prune: {
-    /** Delete resources this publication wrote before (by their provenance) and no longer publishes. */
+    /** Delete what this publication wrote before (by its provenance) and no longer publishes. */
     field: 'prune',
     default: 'false',
     parse: boolean,
@@ -198,7 +202,9 @@ export const INPUTS = {
     parse: duration,
     cli: {
       value: '<duration>',
-      help: "wait for data.gouv.fr's analysis of what was published, e.g. 10m (default {default}: do not wait)",
+      help:
+        "wait for data.gouv.fr's analysis of what was published, e.g. 10m (default {default}: " +
+        'do not wait)',
     },
   },
   'chunk-size': {
@@ -243,7 +249,7 @@ export const INPUTS = {
 
 type Inputs = typeof INPUTS
 export type InputName = keyof Inputs
-export const INPUT_NAMES = Object.keys(INPUTS) as InputName[]
+export const INPUT_NAMES = Object.keys(INPUTS) as readonly InputName[]
 
 /** The validated inputs, one field per input (the table's `field`), as the engine reads them. */
 export type Settings = {
