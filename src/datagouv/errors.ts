@@ -38,7 +38,7 @@ export class ProtocolError extends Error {
  * Statuses worth another try: the request may succeed later unchanged (docs/udata-protocol.md §9,
  * and its last section: the client also retries 500).
  */
-export function isRetryableStatus(status: number): boolean {
+function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500
 }
 

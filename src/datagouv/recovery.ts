@@ -10,7 +10,7 @@
  * request, saying so: a write whose outcome is unknown is not sent again.
  */
 import { ApiError, isRetryable, NetworkError, toErrorMessage } from './errors.js'
-import { retryDelay, sleep, type Attempt } from './retry.js'
+import { retryDelay, sleep, type Attempt, type Settled } from './retry.js'
 import type { Transport } from './transport.js'
 
 /**
@@ -81,7 +81,7 @@ export interface Created<T> {
  */
 export async function createOnce<T>(http: Transport, once: Once<T>): Promise<Created<T>> {
   let recovered = false
-  const look = async (error: unknown): Promise<{ done: T } | undefined> => {
+  const look = async (error: unknown): Promise<Settled<T>> => {
     const found = await lookFor(once, error)
     if (found === undefined) return undefined
     http.logger.warning(
@@ -128,8 +128,8 @@ async function keepLooking<T>(
   http: Transport,
   creation: string,
   error: unknown,
-  lookAgain: (error: unknown) => Promise<{ done: T } | undefined>,
-): Promise<{ done: T } | undefined> {
+  lookAgain: (error: unknown) => Promise<Settled<T>>,
+): Promise<Settled<T>> {
   const patience = 4 * http.timeoutMs
   const until = Date.now() + patience
   http.logger.info(

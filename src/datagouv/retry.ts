@@ -20,7 +20,7 @@ export const CEILING_FACTOR = 60
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 1000 }
 
-export function ceilingOf(policy: RetryPolicy): number {
+function ceilingOf(policy: RetryPolicy): number {
   return policy.maxDelayMs ?? CEILING_FACTOR * policy.baseDelayMs
 }
 

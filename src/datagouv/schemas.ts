@@ -7,12 +7,12 @@ import { z } from 'zod'
 export const RESOURCE_TYPES = ['main', 'documentation', 'update', 'api', 'code', 'other'] as const
 export type ResourceType = (typeof RESOURCE_TYPES)[number]
 
-export const ChecksumSchema = z.looseObject({
+const ChecksumSchema = z.looseObject({
   type: z.string(),
   value: z.string(),
 })
 
-export const SchemaRefSchema = z.looseObject({
+const SchemaRefSchema = z.looseObject({
   name: z.string().nullish(),
   version: z.string().nullish(),
   url: z.string().nullish(),

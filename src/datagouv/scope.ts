@@ -18,7 +18,7 @@ import type { Resource } from './schemas.js'
  * on udata 7). Writes of one kind run together (two creations, two in-place writes are safe);
  * writes of different kinds never overlap; `alone` runs by itself.
  */
-export type WriteKind = 'in-place' | 'create' | 'alone'
+type WriteKind = 'in-place' | 'create' | 'alone'
 
 export interface Scope {
   readonly kind: 'owner' | 'community'

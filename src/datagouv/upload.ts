@@ -54,7 +54,7 @@ export interface UploadOutcome {
 }
 
 /** The server stored something other than the local file. */
-export class VerificationError extends Error {
+class VerificationError extends Error {
   override readonly name = 'VerificationError'
   constructor(
     message: string,

@@ -17,7 +17,7 @@ export interface UrlProbe {
   method: 'HEAD' | 'GET'
 }
 
-export class ProbeError extends Error {
+class ProbeError extends Error {
   override readonly name = 'ProbeError'
 }
 
@@ -105,7 +105,7 @@ function header(
 }
 
 /** The file's size: Content-Range's total on 206, Content-Length otherwise. */
-export function sizeOf(
+function sizeOf(
   status: number,
   contentLength: string | undefined,
   contentRange: string | undefined,
