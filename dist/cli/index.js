@@ -51425,10 +51425,8 @@ async function createOnce(http, once) {
     });
     return { value, recovered };
 }
-/** `once.find`, unless there is nothing to find yet; a failure to look fails with its reason. */
+/** `once.find`; a failure to look fails with its reason. */
 async function lookFor(once, error) {
-    if (!(await (once.findable?.() ?? true)))
-        return undefined;
     try {
         return await once.find();
     }
@@ -55574,11 +55572,11 @@ async function storeFile(round, common) {
             return http.parse(answer, ResourceSchema, 'POST', endpoint);
         },
         // Nothing to look for before the whole file was read (and so sent).
-        findable: async () => (await round.sha1()) !== undefined,
         find: async () => {
             const sha1 = await round.sha1();
             return sha1 === undefined ? undefined : findUploaded(round, sha1);
         },
+        findable: async () => (await round.sha1()) !== undefined,
         what: 'the file',
         where: 'reading the dataset',
         nameOf: (resource) => `resource ${resource.id}`,

@@ -51,7 +51,10 @@ export interface Once<T> {
   send: () => Promise<T>
   /** The result, if the server holds it although the request failed; `undefined`: not there. */
   find: () => Promise<T | undefined>
-  /** Whether there can be anything to find yet (default: yes). */
+  /**
+   * Whether the request can have acted at all, for `creation` (default: yes): an upload whose bytes
+   * did not all leave stored nothing, and is not waited for.
+   */
   findable?: () => Promise<boolean>
   /** For messages: what the request stores (`the file`, `the dataset 'sales'`). */
   what: string
@@ -108,9 +111,8 @@ export async function createOnce<T>(http: Transport, once: Once<T>): Promise<Cre
   return { value, recovered }
 }
 
-/** `once.find`, unless there is nothing to find yet; a failure to look fails with its reason. */
+/** `once.find`; a failure to look fails with its reason. */
 async function lookFor<T>(once: Once<T>, error: unknown): Promise<T | undefined> {
-  if (!(await (once.findable?.() ?? true))) return undefined
   try {
     return await once.find()
   } catch (lookError) {

@@ -143,11 +143,11 @@ export async function storeFile(
         return http.parse(answer, ResourceSchema, 'POST', endpoint)
       },
       // Nothing to look for before the whole file was read (and so sent).
-      findable: async () => (await round.sha1()) !== undefined,
       find: async () => {
         const sha1 = await round.sha1()
         return sha1 === undefined ? undefined : findUploaded(round, sha1)
       },
+      findable: async () => (await round.sha1()) !== undefined,
       what: 'the file',
       where: 'reading the dataset',
       nameOf: (resource) => `resource ${resource.id}`,
