@@ -57470,7 +57470,6 @@ const INPUT_NAMES = Object.keys(INPUTS);
 
 
 
-
 /**
  * Reads every input through `getInput` (core.getInput in the action) and validates them together.
  */

@@ -34,7 +34,7 @@ import type { AccessAudience, DatasetState } from './types.js'
  */
 
 /** The stored value stays (e.g. `spatial: null`, a `FormField`, which null cannot clear). */
-export const KEEP: unique symbol = Symbol('keep')
+const KEEP: unique symbol = Symbol('keep')
 
 export interface DatasetFormValues {
   title?: string

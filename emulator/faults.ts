@@ -112,7 +112,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** The answer a `status` rule sends instead of handling the request. */
-export function injectedReply(rule: FaultRule & { status: number }): Reply {
+function injectedReply(rule: FaultRule & { status: number }): Reply {
   const headers: Record<string, string> = {
     ...rule.headers,
     ...(rule.retryAfter !== undefined ? { 'retry-after': rule.retryAfter } : {}),
@@ -135,11 +135,7 @@ export function injectedReply(rule: FaultRule & { status: number }): Reply {
 }
 
 /** Cut the connection once `limit` body bytes have arrived (or at the end of a shorter body). */
-export async function dropAfter(
-  req: IncomingMessage,
-  body: Readable,
-  limit: number,
-): Promise<void> {
+async function dropAfter(req: IncomingMessage, body: Readable, limit: number): Promise<void> {
   if (limit <= 0) {
     req.socket.destroy()
     return

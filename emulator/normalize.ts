@@ -44,7 +44,7 @@ const CJK_IDEOGRAPH = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{2fff
 const PICTOGRAPH = /\p{Extended_Pictographic}/u
 
 /** Unidecode-like transliteration to ASCII, one character at a time. */
-export function transliterate(text: string): string {
+function transliterate(text: string): string {
   let out = ''
   for (const char of text) {
     const code = char.codePointAt(0) as number
@@ -130,7 +130,7 @@ export function lastExtension(name: string): string | undefined {
 }
 
 /** `ALLOWED_ARCHIVE_EXTENSIONS` of `udata/settings.py`. */
-export const ARCHIVE_EXTENSIONS: ReadonlySet<string> = new Set([
+const ARCHIVE_EXTENSIONS: ReadonlySet<string> = new Set([
   'tar',
   'gz',
   'tgz',

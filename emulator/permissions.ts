@@ -29,7 +29,7 @@ export interface Permissions {
   edit_resources: boolean
 }
 
-export function roleIn(
+function roleIn(
   org: OrganizationState | undefined,
   user: UserState | undefined,
 ): OrgRole | undefined {

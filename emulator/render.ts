@@ -73,7 +73,7 @@ function lastUpdate(dataset: DatasetState): Date {
   return latest === undefined ? dataset.lastModifiedInternal : new Date(latest)
 }
 
-export function renderUser(user: UserState, origin: string): Record<string, unknown> {
+function renderUser(user: UserState, origin: string): Record<string, unknown> {
   return {
     id: user.id,
     slug: user.slug,
@@ -150,7 +150,7 @@ function organizationPermissions(
 }
 
 /** `Organization.__ref_fields__`. */
-export function renderOrganizationRef(
+function renderOrganizationRef(
   org: OrganizationState,
   origin: string,
   caller: UserState | undefined,

@@ -82,7 +82,7 @@ const communityResource = z.union([
   z.object({ ...remoteFields, ...communityFields }).strict(),
 ])
 
-export const seedSchema = z
+const seedSchema = z
   .object({
     users: z
       .array(
@@ -207,7 +207,7 @@ function stripUndefined<T extends object>(value: T): NoUndefined<T> {
 }
 
 /** Parse a seed (throws with a readable message) without touching the emulator. */
-export function parseSeed(value: unknown): z.output<typeof seedSchema> {
+function parseSeed(value: unknown): z.output<typeof seedSchema> {
   const result = seedSchema.safeParse(value)
   if (!result.success) throw new Error(`Invalid seed:\n${z.prettifyError(result.error)}`)
   return result.data

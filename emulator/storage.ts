@@ -55,7 +55,7 @@ function isCode(error: unknown, code: string): boolean {
 }
 
 /** `YYYYMMDD-HHMMSS` in UTC, the second-resolution prefix udata stores uploads under. */
-export function storageTimestamp(date: Date): string {
+function storageTimestamp(date: Date): string {
   const iso = date.toISOString()
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`
 }

@@ -41553,8 +41553,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   i: () => (/* binding */ main)
 });
 
-// UNUSED EXPORTS: EXIT
-
 ;// CONCATENATED MODULE: ./src/util/errors.ts
 /** One line for any thrown value, so a thrown string still fails the step with its text. */
 function toErrorMessage(error) {
@@ -57192,7 +57190,6 @@ const INPUT_NAMES = Object.keys(INPUTS);
  * `''` means "not given", so defaults apply; every problem names its input (and the entry) and the
  * accepted values, and all are reported together.
  */
-
 
 
 

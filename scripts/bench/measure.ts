@@ -169,7 +169,7 @@ export interface CurlResult {
  * server's interim answer (a round trip on a far link) before sending a big body, and the
  * baseline is the file's bytes in one request, as fast as curl sends them.
  */
-export async function curl(args: string[]): Promise<CurlResult> {
+async function curl(args: string[]): Promise<CurlResult> {
   const started = process.hrtime.bigint()
   const { stdout, stderr } = await run(
     '/usr/bin/time',
@@ -314,7 +314,7 @@ export const seconds = (s: number): string => (Number.isNaN(s) ? 'n/a' : `${s.to
 export const ratio = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a')
 export const rate = (bytes: number, s: number): string => `${formatBytes(bytes / s)}/s`
 
-export function tail(text: string, max: number): string {
+function tail(text: string, max: number): string {
   return text.length <= max ? text : `…${text.slice(-max)}`
 }
 

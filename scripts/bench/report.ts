@@ -37,7 +37,7 @@ export function table(
   return [line(header), `| ${rule.join(' | ')} |`, ...rows.map(line)].join('\n')
 }
 
-export function verdictText(verdict: Verdict | undefined): string {
+function verdictText(verdict: Verdict | undefined): string {
   if (verdict === undefined) return 'not measured'
   const word = verdict.met === undefined ? 'reported' : verdict.met ? '**met**' : '**missed**'
   return `${word}: ${verdict.value}`

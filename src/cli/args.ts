@@ -28,7 +28,7 @@ export function parseCommandLine(argv: readonly string[]): Options {
  * refused as ambiguous. Only a token shaped like a flag (`--word`, `-h`) is never taken as a value:
  * `--dataset --dry-run` is a missing value, not a dataset called `--dry-run`.
  */
-export function normalize(argv: readonly string[]): string[] {
+function normalize(argv: readonly string[]): string[] {
   const out: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i] as string

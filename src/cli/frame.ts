@@ -28,7 +28,7 @@ const eta = (remaining: number, perSecond: number | undefined): string => {
 /**
  * `…/end/of/a/long/path.csv` in `width` characters: the start goes, at a `/` when one is in reach.
  */
-export function fitLeft(text: string, width: number): string {
+function fitLeft(text: string, width: number): string {
   if (text.length <= width) return text.padEnd(width)
   if (width <= 1) return '…'.slice(0, width)
   const kept = text.slice(text.length - width + 1)

@@ -19,7 +19,7 @@ import { outputsJson, problemsJson, toJsonText } from './json.js'
 import { terminalReporter, type CliReporter, type Output } from './terminal.js'
 import { USAGE } from './usage.js'
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, error: 3, interrupted: 130 } as const
+const EXIT = { ok: 0, failed: 1, usage: 2, error: 3, interrupted: 130 } as const
 
 /** What the CLI takes from its process: index.ts passes the real ones, tests their own. */
 export interface Io {

@@ -14,7 +14,7 @@ export interface UploadEntry {
   size: number
 }
 
-export type UploadState = 'sending' | 'sent' | 'published' | 'failed'
+type UploadState = 'sending' | 'sent' | 'published' | 'failed'
 
 export interface Upload extends UploadEntry {
   /** Bytes sent so far, re-sent bytes included (so it may pass `size`). */

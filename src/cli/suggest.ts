@@ -36,7 +36,7 @@ export function unknownOption(flag: string, name: string): string {
  * The option nearest `name`: the only one it starts, else the nearest by edit distance if close
  * enough.
  */
-export function closest(name: string, candidates: readonly string[]): string | undefined {
+function closest(name: string, candidates: readonly string[]): string | undefined {
   if (name === '') return undefined
   const prefixed = candidates.filter((c) => c.startsWith(name))
   if (prefixed.length === 1) return prefixed[0]
@@ -53,7 +53,7 @@ export function closest(name: string, candidates: readonly string[]): string | u
  * Damerau-Levenshtein distance (optimal string alignment): insertions, deletions, substitutions,
  * swaps of neighbours.
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
     Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
   )

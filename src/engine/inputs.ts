@@ -15,7 +15,6 @@ import { isTrue } from './inputs/values.js'
 
 export { InputError } from './inputs/error.js'
 export {
-  parseDatasetMetadata,
   parseResources,
   type DatasetMetadata,
   type EntryMetadata,
@@ -30,11 +29,8 @@ export {
   type IfUnchanged,
   type InputName,
   type InputSpec,
-  type Order,
-  type PublishAs,
   type Settings,
 } from './inputs/table.js'
-export { INSTANCES } from './inputs/values.js'
 
 /** How an edge words the problems that depend on where the inputs come from. */
 export interface SettingsMessages {

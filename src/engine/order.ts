@@ -17,7 +17,7 @@ export interface OrderResult {
  * The complete list of ids in the wanted order: `listed` first (as given), then the rest as they
  * are.
  */
-export function wantedOrder(current: readonly string[], listed: readonly string[]): string[] {
+function wantedOrder(current: readonly string[], listed: readonly string[]): string[] {
   const present = new Set(current)
   const first = [...new Set(listed)].filter((id) => present.has(id))
   const placed = new Set(first)
@@ -25,7 +25,7 @@ export function wantedOrder(current: readonly string[], listed: readonly string[
 }
 
 /** The ids of the resources the entries published, in the entries' order (removals excluded). */
-export function listedIds(results: readonly Result[]): string[] {
+function listedIds(results: readonly Result[]): string[] {
   return results.flatMap((r) =>
     r.step.kind !== 'remove' && r.action !== 'removed' && r.resource !== undefined
       ? [r.resource.id]

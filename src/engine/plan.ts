@@ -29,7 +29,7 @@ export type FileAction = 'upload' | 'create' | 'skip' | 'update'
 export type RemoteAction = 'signal' | 'create' | 'skip' | 'update'
 
 /** What a step writes besides its main request: everything its execution needs, computed here. */
-export interface Changes {
+interface Changes {
   /**
    * Fields for the v1 partial PUT that follows the main request. After an upload or a creation
    * it holds every field the entry controls (the title included), and only those that differ

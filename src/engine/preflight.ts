@@ -25,7 +25,7 @@ import { decideAll, probeAll } from './preflight/facts.js'
 import { ownership, readAll, type Reads } from './preflight/reads.js'
 import { provenanceExtras, withProvenance, type Provenance } from './provenance.js'
 
-export { PreflightError, type BlockedEntry } from './preflight/blocked.js'
+export { PreflightError } from './preflight/blocked.js'
 
 /** What the run knows of itself: where it comes from, and when it started. */
 export interface RunContext {

@@ -19,7 +19,7 @@ export interface Provenance {
   tool: string
 }
 
-export const PROVENANCE_KEYS = {
+const PROVENANCE_KEYS = {
   repository: 'publish:repository',
   commit: 'publish:commit',
   ref: 'publish:ref',

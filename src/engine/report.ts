@@ -144,7 +144,7 @@ function resourceOutput(r: Result): Record<string, unknown> {
   }
 }
 
-export function datasetUrlOf(dataset: Dataset, origin: string): string {
+function datasetUrlOf(dataset: Dataset, origin: string): string {
   return dataset.page ?? `${origin}/datasets/${dataset.slug}/`
 }
 

@@ -16,7 +16,7 @@ import { extrasPatch, sameValue, sizeDiffers, unmet } from './plan/fields.js'
 import type { DatasetResult, Result } from './publish.js'
 
 /** The results as the dataset holds them; `problems`: what it shows that no entry accounts for. */
-export interface Checked extends WithProblems {
+interface Checked extends WithProblems {
   results: Result[]
 }
 
@@ -70,7 +70,7 @@ export async function readBack(
  * `held`: the resources as read after every write; `before`: the ids the dataset listed before
  * the run.
  */
-export function checkResults(
+function checkResults(
   results: readonly Result[],
   held: readonly Resource[],
   before: ReadonlySet<string>,
@@ -157,7 +157,7 @@ function contradicted(result: Result, what: string): Result {
  * The dataset step against the dataset read back: every field sent holds its value, and every
  * field udata could reset (`ECHOED_FIELDS`) that the step did not mean to change is as it was.
  */
-export function checkDataset(
+function checkDataset(
   result: DatasetResult,
   step: DatasetStep,
   before: Dataset,

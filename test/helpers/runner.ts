@@ -16,7 +16,7 @@ import { run } from '../../src/action/main.js'
 import type { Runner } from '../../src/action/runner.js'
 
 /** What every test run sees unless it says otherwise: a runner's variables, a short backoff. */
-export const RUNNER_ENV: Readonly<Record<string, string>> = {
+const RUNNER_ENV: Readonly<Record<string, string>> = {
   GITHUB_ACTIONS: 'true',
   GITHUB_REPOSITORY: 'example/publisher',
   DATAGOUV_PUBLISH_RETRY_BASE_MS: '50',

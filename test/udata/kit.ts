@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /** Where the kit is: `REALUDATA_KIT`, else `../shared/realudata` beside the project. */
-export const KIT = path.resolve(process.env.REALUDATA_KIT ?? path.join(ROOT, '../shared/realudata'))
+const KIT = path.resolve(process.env.REALUDATA_KIT ?? path.join(ROOT, '../shared/realudata'))
 
 export interface UdataVersion {
   /** `v7` (udata v7.0.0, an older server still deployed) or `v17` (the line data.gouv.fr runs). */
@@ -37,7 +37,7 @@ export function kitVersions(): UdataVersion[] {
 }
 
 /** What the kit's seed created (its README lists them). */
-export interface Seed {
+interface Seed {
   api_key: string
   /** v17 only: a key of the second user. */
   other_api_key?: string
@@ -53,7 +53,7 @@ export interface Seed {
   foreign_dataset_id: string
 }
 
-export interface Answer {
+interface Answer {
   status: number
   /** Parsed JSON when the body is JSON, else the text. */
   body: unknown
@@ -215,7 +215,7 @@ async function freePort(): Promise<number> {
  * (its documents are not thread-safe; MongoDB's are) answer 500 before the view ran: they are
  * sent again, so that a test's own set-up never flakes on the kit.
  */
-export class UdataApi {
+class UdataApi {
   constructor(
     readonly origin: string,
     readonly key: string | null,

@@ -42,10 +42,10 @@ export interface InputSpec {
   cli?: CliFlag
 }
 
-export const PUBLISH_AS = ['owner', 'community'] as const
-export const ORDERS = ['keep', 'as-listed'] as const
-export const IF_NO_FILES_FOUND = ['error', 'warn', 'ignore'] as const
-export const IF_UNCHANGED = ['skip', 'upload'] as const
+const PUBLISH_AS = ['owner', 'community'] as const
+const ORDERS = ['keep', 'as-listed'] as const
+const IF_NO_FILES_FOUND = ['error', 'warn', 'ignore'] as const
+const IF_UNCHANGED = ['skip', 'upload'] as const
 
 /** action.yml's inputs, in its order (test/contract.test.ts checks both). */
 export const INPUTS = {
@@ -256,7 +256,5 @@ export type Settings = {
   -readonly [K in InputName as Inputs[K]['field']]: z.output<ReturnType<Inputs[K]['parse']>>
 }
 
-export type PublishAs = Settings['publishAs']
-export type Order = Settings['order']
 export type IfNoFilesFound = Settings['ifNoFilesFound']
 export type IfUnchanged = Settings['ifUnchanged']

@@ -11,7 +11,7 @@ import { toErrorMessage } from '../../util/errors.js'
 export type InputParser<T> = (input: string) => z.ZodType<T, string>
 
 /** The public data.gouv.fr instances by name, as the official Python client names them. */
-export const INSTANCES = {
+const INSTANCES = {
   www: 'https://www.data.gouv.fr',
   demo: 'https://demo.data.gouv.fr',
   dev: 'https://dev.data.gouv.fr',

@@ -30,7 +30,7 @@ export interface Reads extends WithProblems {
 }
 
 /** The dataset as the key's owner sees it with as: community, and who that owner is. */
-export interface Community {
+interface Community {
   view: Dataset
   ownerId: string
 }
