@@ -12,39 +12,12 @@ import {
   type OrganizationState,
 } from '../emulator/server.js'
 
+import { call, type Json } from './helpers/emulator-call.js'
+
 /**
  * Community resources as udata serves them (`CommunityResourcesAPI`, `CommunityResourceAPI`,
  * `UploadNewCommunityResources`, `ReuploadCommunityResource` in udata/core/dataset/api.py).
  */
-
-type Json = Record<string, unknown>
-
-async function call(
-  emu: Emulator,
-  method: string,
-  path: string,
-  opts: { key?: string; json?: unknown; body?: FormData } = {},
-) {
-  const headers: Record<string, string> = { accept: 'application/json' }
-  if (opts.key !== undefined) headers['x-api-key'] = opts.key
-  let body: RequestInit['body'] = opts.body
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json'
-    body = JSON.stringify(opts.json)
-  }
-  const res = await fetch(`${emu.url}${path}`, {
-    method,
-    headers,
-    redirect: 'manual',
-    ...(body !== undefined ? { body } : {}),
-  })
-  const text = await res.text()
-  return {
-    status: res.status,
-    body: jsonOrEmpty(text),
-    headers: res.headers,
-  }
-}
 
 function file(data: string, name: string, fields: Record<string, string | number> = {}): FormData {
   const fd = new FormData()
@@ -569,12 +542,3 @@ describe('community resources', () => {
     }
   })
 })
-
-/** The answer's JSON, or `{}` for an empty body or a page (a redirect's HTML). */
-function jsonOrEmpty(text: string): Json {
-  try {
-    return text === '' ? {} : (JSON.parse(text) as Json)
-  } catch {
-    return {}
-  }
-}

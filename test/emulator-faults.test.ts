@@ -5,45 +5,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { NGINX_413 } from '../emulator/proxy.js'
 import { startEmulator, type DatasetState, type Emulator } from '../emulator/server.js'
 
+import { call } from './helpers/emulator-call.js'
+
 /** Fault rules a "trust" test needs (emulator/README.md), through the API and the admin endpoint. */
 
 const KEY = 'faults-owner'
 const OTHER = 'faults-other'
-type Json = Record<string, unknown>
 
 function form(data: string | Buffer, name: string): FormData {
   const fd = new FormData()
   fd.append('file', new Blob([data]), name)
   return fd
-}
-
-async function call(
-  emu: Emulator,
-  method: string,
-  path: string,
-  opts: { key?: string; json?: unknown; body?: RequestInit['body']; signal?: AbortSignal } = {},
-) {
-  const headers: Record<string, string> = { accept: 'application/json' }
-  if (opts.key !== undefined) headers['x-api-key'] = opts.key
-  let body = opts.body
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json'
-    body = JSON.stringify(opts.json)
-  }
-  const res = await fetch(`${emu.url}${path}`, {
-    method,
-    headers,
-    ...(body != null ? { body } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  })
-  const text = await res.text()
-  let json: Json = {}
-  try {
-    json = text === '' ? {} : (JSON.parse(text) as Json)
-  } catch {
-    // not JSON (an HTML page)
-  }
-  return { status: res.status, text, json, headers: res.headers }
 }
 
 /** A raw request with node:http, to see exactly what a client that is still sending receives. */

@@ -7,46 +7,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { MESSAGES, WERKZEUG } from '../emulator/constants.js'
 import { startEmulator, type DatasetState, type Emulator } from '../emulator/server.js'
 
+import { call, type Json } from './helpers/emulator-call.js'
+
 const KEY = 'owner-key'
 const OTHER_KEY = 'other-key'
 const UNAUTHORIZED = WERKZEUG.unauthorized
 const NOT_FOUND = WERKZEUG.notFound
 
 const sha1 = (data: string | Buffer): string => createHash('sha1').update(data).digest('hex')
-
-type Json = Record<string, unknown>
-
-async function call(
-  emu: Emulator,
-  method: string,
-  path: string,
-  opts: {
-    key?: string
-    json?: unknown
-    body?: NonNullable<RequestInit['body']>
-    headers?: Record<string, string>
-  } = {},
-): Promise<{ status: number; body: Json; headers: Headers }> {
-  const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) }
-  if (opts.key !== undefined) headers['x-api-key'] = opts.key
-  let body = opts.body
-  if (opts.json !== undefined) {
-    headers['content-type'] ??= 'application/json'
-    body = JSON.stringify(opts.json)
-  }
-  const res = await fetch(`${emu.url}${path}`, {
-    method,
-    headers,
-    redirect: 'manual',
-    ...(body !== undefined ? { body } : {}),
-  })
-  const text = await res.text()
-  return {
-    status: res.status,
-    body: jsonOrEmpty(text),
-    headers: res.headers,
-  }
-}
 
 /** Multipart body: fields first (in order), then the `file` part when given. */
 function form(
@@ -1010,12 +978,3 @@ describe('udata emulator (legacy)', () => {
     expect(res.body['url']).toContain('/static/')
   })
 })
-
-/** The answer's JSON, or `{}` for an empty body or a page (a redirect's HTML). */
-function jsonOrEmpty(text: string): Json {
-  try {
-    return text === '' ? {} : (JSON.parse(text) as Json)
-  } catch {
-    return {}
-  }
-}
