@@ -3,73 +3,14 @@
  * action against the emulator. Remote URLs are served by a small loopback server whose validators
  * (ETag, Last-Modified) the tests change between runs.
  */
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fixture, resourcesOutput, sha1, type Fixture } from './helpers/fixture.js'
-
-interface Remote {
-  url(path: string): string
-  etag: string
-  lastModified: string
-  refuseHead: boolean
-  requests: Array<{ method: string; path: string; range?: string; key?: string }>
-  close(): Promise<void>
-}
-
-async function remoteServer(): Promise<Remote> {
-  const state = {
-    etag: '"v1"',
-    lastModified: 'Mon, 02 Nov 2026 10:00:00 GMT',
-    refuseHead: false,
-    requests: [] as Remote['requests'],
-  }
-  const server: Server = createServer((req, res) => {
-    state.requests.push({
-      method: req.method ?? '',
-      path: req.url ?? '',
-      ...(req.headers.range ? { range: req.headers.range } : {}),
-      ...(req.headers['x-api-key'] ? { key: String(req.headers['x-api-key']) } : {}),
-    })
-    if (req.url === '/missing') {
-      res.writeHead(404).end('not here')
-      return
-    }
-    if (req.method === 'HEAD' && state.refuseHead) {
-      res.writeHead(405).end()
-      return
-    }
-    const body = Buffer.from(`{"version": ${JSON.stringify(state.etag)}}`)
-    const headers = {
-      etag: state.etag,
-      'last-modified': state.lastModified,
-      'content-type': 'application/json',
-    }
-    if (req.headers.range === 'bytes=0-0') {
-      res
-        .writeHead(206, {
-          ...headers,
-          'content-range': `bytes 0-0/${body.length}`,
-          'content-length': '1',
-        })
-        .end(body.subarray(0, 1))
-      return
-    }
-    res.writeHead(200, { ...headers, 'content-length': String(body.length) })
-    res.end(req.method === 'HEAD' ? undefined : body)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  return Object.assign(state, {
-    url: (path: string) => `http://127.0.0.1:${port}${path}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  })
-}
+import { remoteFiles, type RemoteFiles } from './helpers/remote-files.js'
 
 let f: Fixture
-let remote: Remote
+let remote: RemoteFiles
 beforeEach(async () => {
-  remote = await remoteServer()
+  remote = await remoteFiles()
 })
 afterEach(async () => {
   await f?.close()

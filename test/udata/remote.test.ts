@@ -4,18 +4,17 @@
  * URL answers changed, with what it answered recorded in the resource's extras.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { remoteFiles, type RemoteFiles } from '../helpers/remote-files.js'
 import { kitVersions, writesOf, type UdataDataset } from './kit.js'
 import {
   context,
   duplicateIds,
   outputResources,
   outputUrls,
-  remoteFiles,
   scenarioWorkspace,
   stableResource,
   useUdata,
   writeDates,
-  type RemoteFiles,
 } from './scenario.js'
 
 describe.each(kitVersions())('udata $name: remote resources', (version) => {

@@ -5,8 +5,6 @@
  */
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, onTestFinished } from 'vitest'
@@ -179,56 +177,4 @@ export function provenanceEnv(workflow: string, sha = 'a'.repeat(40)): Record<st
     GITHUB_RUN_ID: '4242',
     GITHUB_SERVER_URL: 'https://github.com',
   }
-}
-
-/** A loopback server for remote resources: its validators change between runs. */
-export interface RemoteFiles {
-  url(urlPath: string): string
-  etag: string
-  lastModified: string
-  body: string
-  /** The requests it received, with the key header when one was (never expected). */
-  requests: Array<{ method: string; path: string; key?: string }>
-  close(): Promise<void>
-}
-
-export async function remoteFiles(): Promise<RemoteFiles> {
-  const state = {
-    etag: '"v1"',
-    lastModified: 'Mon, 02 Nov 2026 10:00:00 GMT',
-    body: '{"version": 1}',
-    requests: [] as RemoteFiles['requests'],
-  }
-  const server: Server = createServer((req, res) => {
-    const key = req.headers['x-api-key']
-    state.requests.push({
-      method: req.method ?? '',
-      path: req.url ?? '',
-      ...(key !== undefined ? { key: String(key) } : {}),
-    })
-    const body = Buffer.from(state.body)
-    const headers = {
-      etag: state.etag,
-      'last-modified': state.lastModified,
-      'content-type': 'application/json',
-    }
-    if (req.headers.range === 'bytes=0-0') {
-      res
-        .writeHead(206, {
-          ...headers,
-          'content-range': `bytes 0-0/${body.length}`,
-          'content-length': '1',
-        })
-        .end(body.subarray(0, 1))
-      return
-    }
-    res.writeHead(200, { ...headers, 'content-length': String(body.length) })
-    res.end(req.method === 'HEAD' ? undefined : body)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  return Object.assign(state, {
-    url: (urlPath: string) => `http://127.0.0.1:${port}${urlPath}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  })
 }
