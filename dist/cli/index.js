@@ -41529,7 +41529,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1316);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1151);
 /** Entry of the datagouv-publish bundle (dist/cli/index.js): runs main() and sets the exit code. */
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), {
@@ -41544,7 +41544,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1316:
+/***/ 1151:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41574,32 +41574,63 @@ function toErrorMessage(error) {
 /** The server answered with a status the caller did not accept. */
 class ApiError extends Error {
     method;
-    path;
+    url;
     status;
     apiMessage;
     retryAfterMs;
     name = 'ApiError';
     constructor(method, 
-    /** Path and query, relative to the instance origin; never carries credentials. */
-    path, status, 
+    /**
+     * What was asked, as messages show it: the instance's origin, path and query
+     * (`https://demo.data.gouv.fr/api/1/datasets/x/`), so that www, demo and dev read apart;
+     * never carries credentials.
+     */
+    url, status, 
     /** The API's own message (`message`, else `errors`, else `error`), or the body's start. */
     apiMessage, retryAfterMs) {
-        super(`${method} ${path} answered ${status}${apiMessage ? `: ${apiMessage}` : ''}`);
+        super(`${method} ${url} answered ${status}${apiMessage ? `: ${apiMessage}` : ''}`);
         this.method = method;
-        this.path = path;
+        this.url = url;
         this.status = status;
         this.apiMessage = apiMessage;
         this.retryAfterMs = retryAfterMs;
     }
 }
-/** No answer: connection refused or reset, timeout, TLS failure. */
+/**
+ * No answer: connection refused or reset, timeout, TLS failure; or the request could not even
+ * leave (a name that does not resolve, a proxy that refuses the tunnel), which no retry cures.
+ */
 class NetworkError extends Error {
     method;
-    path;
+    url;
+    transient;
     name = 'NetworkError';
-    constructor(method, path, cause) {
-        super(`${method} ${path} failed: ${describeCause(cause)}`, { cause });
+    constructor(method, 
+    /** As `ApiError.url`. */
+    url, cause, 
+    /** Why, in words (`describeCause` by default; transport.ts names the host and the proxy). */
+    why = describeCause(cause), 
+    /**
+     * Whether another try may succeed. False when the request never reached the server and will
+     * not the next time either: the host or the proxy does not resolve, the proxy refuses the
+     * tunnel. Such a request cannot have acted.
+     */
+    transient = true) {
+        super(`${method} ${url} failed: ${why}`, { cause });
         this.method = method;
+        this.url = url;
+        this.transient = transient;
+    }
+}
+/**
+ * A local file could not be read while a request was being sent (removed, made unreadable, cut
+ * short): the runner's fault, not the network's. Never retried: the next try reads the same file.
+ */
+class LocalFileError extends Error {
+    path;
+    name = 'LocalFileError';
+    constructor(path, message, cause) {
+        super(message, cause === undefined ? undefined : { cause });
         this.path = path;
     }
 }
@@ -41616,7 +41647,7 @@ function isRetryableStatus(status) {
 }
 function isRetryable(error) {
     if (error instanceof NetworkError)
-        return true;
+        return error.transient;
     return error instanceof ApiError && isRetryableStatus(error.status);
 }
 /**
@@ -41669,6 +41700,7 @@ function flattenErrors(errors, prefix = '') {
     }
     return `${prefix ? `${prefix}: ` : ''}${String(errors)}`;
 }
+/** A failure's own message, with its code when the message lacks it (`ECONNRESET socket hang up`). */
 function describeCause(cause) {
     if (cause instanceof Error) {
         const code = cause.code;
@@ -41736,6 +41768,10 @@ class Retrier {
     constructor(policy, logger) {
         this.policy = policy;
         this.logger = logger;
+    }
+    /** The longest wait: of the backoff, and of a server's `Retry-After`. */
+    get ceilingMs() {
+        return ceilingOf(this.policy);
     }
     async run(attempts) {
         const retryable = attempts.retryable ?? ((error) => isRetryable(error));
@@ -51365,10 +51401,12 @@ function datasetPutBody(live, patch) {
 
 /**
  * A failure after which the server may have acted, or may still be acting: no answer at all
- * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
+ * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on. A
+ * request that never left (a name that does not resolve, a proxy that refuses the tunnel) did
+ * not act.
  */
 function mayHideSuccess(error) {
-    return (error instanceof NetworkError ||
+    return ((error instanceof NetworkError && error.transient) ||
         (error instanceof ApiError && (error.status === 502 || error.status === 504)));
 }
 /** An earlier attempt failed in a way that may hide a success: the server may hold its result. */
@@ -51599,7 +51637,172 @@ function isLoopback(hostname) {
         /^127(\.\d{1,3}){3}$/.test(host));
 }
 
+;// CONCATENATED MODULE: ./src/datagouv/network.ts
+/**
+ * What a request that got no answer ran into, in words that name the host and the proxy, and
+ * whether another try may cure it. A connection lost or refused, a timeout, a TLS failure may
+ * pass; a name that does not resolve (the instance's, or the proxy's) and a proxy that refuses
+ * the tunnel do not, and are not retried: the run fails in seconds instead of after every retry.
+ * A local file that could not be read while the body was sent is the runner's, not the network's
+ * (multipart.ts raises it as a `LocalFileError`), and is passed on as it is.
+ */
+
+/** The error undici gave and the errors it wraps, outermost first. */
+function chain(error) {
+    const found = [];
+    for (let e = error; e !== null && typeof e === 'object' && found.length < 5;) {
+        found.push(e);
+        e = e.cause;
+    }
+    return found;
+}
+/**
+ * The error a request that got no answer ends with: a `LocalFileError` when the body could not be
+ * read from disk, otherwise a `NetworkError` naming the host (and the proxy, when one was used),
+ * transient or not.
+ */
+function noAnswer(method, url, error, proxy) {
+    const causes = chain(error);
+    const local = causes.find((c) => c instanceof LocalFileError);
+    if (local !== undefined)
+        return local;
+    const shown = `${url.origin}${url.pathname}${url.search}`;
+    const refused = causes
+        .map((c) => (typeof c.message === 'string' ? /^Proxy response \((\d+)\)/.exec(c.message) : null))
+        .find((m) => m !== null && m !== undefined);
+    if (refused != null) {
+        const status = Number(refused[1]);
+        const through = proxy !== undefined ? `the proxy ${proxy.url} (${proxy.variable})` : 'the proxy';
+        const why = `${through} refused the tunnel to ${url.host}: it answered ${status} to CONNECT` +
+            (status === 407 ? ' (it asks for credentials: put them in the proxy URL)' : '') +
+            `; check the proxy's rules for ${url.hostname}, or list the host in NO_PROXY`;
+        // A proxy's own 5xx (its upstream unreachable) may pass; a refusal will not.
+        return new NetworkError(method, shown, error, why, status >= 500);
+    }
+    const dns = causes.find((c) => c.syscall === 'getaddrinfo' || c.code === 'ENOTFOUND' || c.code === 'EAI_AGAIN');
+    if (dns !== undefined) {
+        const name = typeof dns.hostname === 'string' ? dns.hostname : url.hostname;
+        const code = typeof dns.code === 'string' ? dns.code : 'unresolved';
+        const what = proxy !== undefined && name === proxy.hostname
+            ? `the proxy's host ${name} (${proxy.url}, from ${proxy.variable}) does not resolve`
+            : `the host ${name} does not resolve${proxy !== undefined ? ` (through ${proxy.url})` : ''}`;
+        return new NetworkError(method, shown, error, `${what} (${code}): check api-url and the runner's DNS`, false);
+    }
+    const via = proxy !== undefined ? ` (through the proxy ${proxy.url}, ${proxy.variable})` : '';
+    return new NetworkError(method, shown, error, `${describeCause(error)}${via}`);
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/pause.ts
+/**
+ * A server's `Retry-After` on a 429 or 503 (docs/udata-protocol.md §9): the server asked every
+ * client to wait, so every new request to it waits, not only the refused one while the others
+ * (the other parts of a file, the other files) keep sending. Requests already under way go on.
+ */
+
+class Pause {
+    ceilingMs;
+    logger;
+    host;
+    end = 0;
+    constructor(
+    /** The longest wait honoured (the retry policy's ceiling). */
+    ceilingMs, logger, 
+    /** The server's host, for messages. */
+    host) {
+        this.ceilingMs = ceilingMs;
+        this.logger = logger;
+        this.host = host;
+    }
+    /** The server asked to wait `ms` (capped at the ceiling) after `what`. */
+    until(ms, what) {
+        const wait = Math.min(this.ceilingMs, ms);
+        const end = Date.now() + wait;
+        if (end <= this.end)
+            return;
+        this.end = end;
+        this.logger.info(`${what} with Retry-After: no new request goes to ${this.host} for ${(wait / 1000).toFixed(1)} s`);
+    }
+    /** Resolves once no pause holds (a pause asked for meanwhile is waited for too). */
+    async wait() {
+        for (let left = this.end - Date.now(); left > 0; left = this.end - Date.now())
+            await sleep(left);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/proxy.ts
+/**
+ * The proxy variables of the caller's environment, honoured as curl and the runner honour them
+ * (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, the lower-case name first): the agent that sends every
+ * request through them, and which proxy, if any, a URL goes through, for messages.
+ */
+
+/** The first of the names that is set and not empty, lower case first. */
+function variable(env, name) {
+    for (const candidate of [name, name.toUpperCase()]) {
+        const value = env[candidate];
+        if (value !== undefined && value !== '')
+            return { name: candidate, value };
+    }
+    return undefined;
+}
+/**
+ * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
+ * first), read from `env` once. Not undici's default, which reads the process's: only the entry
+ * points read the process, and a run in a test keeps an environment of its own.
+ */
+function proxyAgent(env) {
+    return new undici/* EnvHttpProxyAgent */.J2({
+        keepAliveTimeout: 10_000,
+        httpProxy: variable(env, 'http_proxy')?.value ?? '',
+        httpsProxy: variable(env, 'https_proxy')?.value ?? '',
+        noProxy: variable(env, 'no_proxy')?.value ?? '',
+    });
+}
+/**
+ * The proxy that `proxyAgent(env)` sends a request for `target` through, by the same rules as
+ * undici's EnvHttpProxyAgent (an https URL takes HTTPS_PROXY, else HTTP_PROXY; NO_PROXY lists
+ * hosts, optionally with a port, that go direct, and their subdomains; `*` means every host);
+ * `undefined` when it goes direct.
+ */
+function proxyFor(env, target) {
+    const chosen = (target.protocol === 'https:' ? variable(env, 'https_proxy') : undefined) ??
+        variable(env, 'http_proxy');
+    if (chosen === undefined || exempted(variable(env, 'no_proxy')?.value ?? '', target))
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(chosen.value);
+    }
+    catch {
+        return { url: '(unreadable URL)', hostname: '', variable: chosen.name };
+    }
+    return {
+        url: `${parsed.protocol}//${parsed.host}`,
+        hostname: parsed.hostname,
+        variable: chosen.name,
+    };
+}
+function exempted(noProxy, target) {
+    if (noProxy.trim() === '*')
+        return true;
+    const hostname = target.host.replace(/:\d*$/, '').toLowerCase();
+    const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
+    return noProxy
+        .split(/[,\s]/)
+        .filter((entry) => entry !== '')
+        .some((entry) => {
+        const parsed = /^(.+):(\d+)$/.exec(entry);
+        const host = (parsed?.[1] ?? entry).replace(/^\*?\./, '').toLowerCase();
+        if (parsed !== null && Number(parsed[2]) !== port)
+            return false;
+        return hostname === host || hostname.endsWith(`.${host}`);
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/datagouv/transport.ts
+
+
+
 
 
 
@@ -51608,20 +51811,6 @@ const silentLogger = { info() { }, debug() { }, warning() { } };
 const MAX_REDIRECTS = 3;
 /** Per request, unless the caller gives another (the `timeout` input's default). */
 const DEFAULT_TIMEOUT_MS = 300_000;
-/**
- * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
- * first), read from `env` once. Not undici's default, which reads the process's: only the entry
- * points read the process, and a run in a test keeps an environment of its own.
- */
-function proxyAgent(env) {
-    const variable = (name) => env[name] ?? env[name.toUpperCase()] ?? '';
-    return new undici/* EnvHttpProxyAgent */.J2({
-        keepAliveTimeout: 10_000,
-        httpProxy: variable('http_proxy'),
-        httpsProxy: variable('https_proxy'),
-        noProxy: variable('no_proxy'),
-    });
-}
 class Transport {
     origin;
     apiRoot;
@@ -51639,6 +51828,10 @@ class Transport {
     ownsDispatcher;
     /** Sent on every request, URL checks included. */
     userAgent;
+    /** The proxy the instance is reached through, for messages (unknown with a given dispatcher). */
+    proxy;
+    /** A server's `Retry-After`: every new request to it waits until then. */
+    pause;
     constructor(options) {
         const { origin, apiRoot } = parseApiUrl(options.apiUrl);
         this.origin = origin;
@@ -51649,7 +51842,9 @@ class Transport {
         this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger);
         this.ownsDispatcher = options.dispatcher === undefined;
         this.dispatcher = options.dispatcher ?? proxyAgent(options.env);
+        this.proxy = this.ownsDispatcher ? proxyFor(options.env, new URL(origin)) : undefined;
         this.userAgent = options.userAgent ?? 'datagouv-publish';
+        this.pause = new Pause(this.retrier.ceilingMs, this.logger, new URL(origin).host);
     }
     /** The text with the key replaced: a server may echo it in an error body or a Location. */
     redact(text) {
@@ -51669,9 +51864,12 @@ class Transport {
             },
         });
     }
-    /** The path as messages show it: from the origin (`/api/1/…`), like every other message. */
+    /**
+     * The request as messages show it: the instance's origin and the path from it
+     * (`https://demo.data.gouv.fr/api/1/…`), so that www, demo and dev read apart.
+     */
     display(path, absolute = false) {
-        return absolute ? path : displayPath(new URL(this.apiRoot + path));
+        return shown(absolute ? new URL(path, this.origin) : new URL(this.apiRoot + path));
     }
     parse(answer, schema, method, path, absolute = false) {
         const where = `${method} ${this.display(path, absolute)}`;
@@ -51704,8 +51902,12 @@ class Transport {
                 continue;
             }
             if (!options.expect.includes(answer.status)) {
-                const retryAfter = answer.headers['retry-after'];
-                throw new ApiError(method, displayPath(url), answer.status, apiMessageOf(this.redact(answer.text)), parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined));
+                const header = answer.headers['retry-after'];
+                const retryAfter = parseRetryAfter(typeof header === 'string' ? header : undefined);
+                // A server that asks to wait is waited for by every request, not only this one.
+                if (retryAfter !== undefined && (answer.status === 429 || answer.status === 503))
+                    this.pause.until(retryAfter, `${method} ${shown(url)} answered ${answer.status}`);
+                throw new ApiError(method, shown(url), answer.status, apiMessageOf(this.redact(answer.text)), retryAfter);
             }
             return answer;
         }
@@ -51714,7 +51916,7 @@ class Transport {
     redirect(method, url, status, location) {
         const next = new URL(location, url);
         if (next.origin !== this.origin) {
-            throw new ApiError(method, displayPath(url), status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`);
+            throw new ApiError(method, shown(url), status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`);
         }
         this.logger.debug(`${method} ${displayPath(url)} redirected to ${this.redact(displayPath(next))}`);
         return next;
@@ -51739,6 +51941,7 @@ class Transport {
             headers['content-type'] = built.contentType;
             headers['content-length'] = String(built.length);
         }
+        await this.pause.wait();
         const started = Date.now();
         try {
             const response = await (0,undici/* request */.Em)(url, {
@@ -51756,15 +51959,17 @@ class Transport {
             return { status: response.statusCode, headers: response.headers, text };
         }
         catch (error) {
-            throw new NetworkError(method, displayPath(url), error);
+            throw noAnswer(method, url, error, this.proxy);
         }
     }
 }
-/**
- * Path and query of a URL: what errors and logs show (the origin is known, the key is never in it).
- */
+/** Path and query of a URL: what the debug log shows of each request. */
 function displayPath(url) {
     return url.pathname + url.search;
+}
+/** Origin, path and query: what errors show (the key is never in a URL). */
+function shown(url) {
+    return url.origin + displayPath(url);
 }
 
 ;// CONCATENATED MODULE: ./src/datagouv/client.ts
@@ -52084,11 +52289,93 @@ function communityScope(client, datasetId, ownerId) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/engine/analysis/hydra.ts
+/**
+ * An instant as the analyser's keys hold it, in ms since the epoch; NaN for anything else. Three
+ * shapes reach udata's API:
+ * - `2026-01-15T12:00:05.123456+00:00`: hydra's `isoformat()` of an aware UTC datetime (`check:date`
+ *   in crawl/preprocess_check_data.py, the parsing dates in analysis/helpers.py);
+ * - `2026-01-15T12:00:05.123456`: udata's rendering of a datetime it stores (`check:date` is a
+ *   registered `DateTimeField` extra; MongoDB keeps UTC and gives it back without a zone), so UTC;
+ * - `2026-01-15 13:00:05.123456+01`: PostgreSQL's text of a timestamptz, sent by older hydras.
+ * Never the runner's local time: `Date.parse` reads a date-time without a zone as local time, which
+ * on a runner in Paris makes a fresh check an hour old.
+ */
+function instantOf(value) {
+    if (typeof value !== 'string')
+        return Number.NaN;
+    const match = INSTANT.exec(value.trim());
+    if (match === null)
+        return Number.NaN;
+    const [, year, month, day, hours = '0', minutes = '0', seconds = '0', fraction = '', zone] = match;
+    const utc = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hours), Number(minutes), Number(seconds), Number(fraction.padEnd(3, '0').slice(0, 3)));
+    // Date.UTC carries 2026-02-31 over into March: such a date is not one.
+    if (new Date(utc).getUTCDate() !== Number(day) || Number(hours) > 23)
+        return Number.NaN;
+    return utc - offsetMinutes(zone) * 60_000;
+}
+const INSTANT = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d\d(?::?\d\d)?)?$/i;
+/** `Z` -> 0, `+01` -> 60, `-05:00` -> -300; none (UTC, as udata renders it) -> 0. */
+function offsetMinutes(zone) {
+    if (zone === undefined || zone.toUpperCase() === 'Z')
+        return 0;
+    const digits = zone.slice(1).replace(':', '');
+    const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
+    return zone.startsWith('-') ? -minutes : minutes;
+}
+/**
+ * Formats hydra parses into a table, by the resource's format (its catalogue's `format`:
+ * data_formats/detect.py tries Csv, Csvgz, Xls, Xlsx before anything else). Parquet is not among
+ * them: hydra's Parquet reader, off unless `PARQUET_TO_DB` is set, sends udata no parsing result
+ * at all, so a parquet file never gets `analysis:parsing:*`.
+ */
+const PARSED_FORMATS = ['csv', 'csv.gz', 'xls', 'xlsx'];
+/**
+ * Content types of the check that send a file to the same readers (data_formats/csv_like:
+ * `text/plain` is read as CSV, and `application/octet-stream` as gzipped CSV, which then usually
+ * ends in a parsing error).
+ */
+const PARSED_TYPES = [
+    'text/csv',
+    'application/csv',
+    'text/plain',
+    'application/gzip',
+    'application/x-gzip',
+    'application/octet-stream',
+    'application/vnd.ms-excel',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+];
+/**
+ * Whether hydra will parse the resource's file into a table once it has analysed it: by format,
+ * by the content type its check saw, or a `csv.gz` URL; not when the analysis could not download
+ * the file (`analysis:error`: too large for its format, or unreachable).
+ */
+function parsingExpected(resource, freshAnalysis) {
+    const extras = resource.extras ?? {};
+    if (freshAnalysis && typeof extras['analysis:error'] === 'string')
+        return false;
+    if (PARSED_FORMATS.includes((resource.format ?? '').toLowerCase()))
+        return true;
+    if (resource.url.includes('csv.gz'))
+        return true;
+    const type = extras['check:headers:content-type'];
+    return typeof type === 'string' && PARSED_TYPES.some((t) => type.toLowerCase().startsWith(t));
+}
+function freshness(resource, before, since) {
+    const extras = resource.extras ?? {};
+    const after = (key) => instantOf(extras[key]) >= since.getTime();
+    const checkId = extras['analysis:check_id'];
+    return {
+        checked: after('check:date'),
+        analysed: checkId !== undefined && checkId !== null && checkId !== before['analysis:check_id'],
+        parsed: after('analysis:parsing:finished_at'),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/engine/analysis.ts
 
 
-/** Formats hydra parses into a table. */
-const TABULAR = new Set(['csv', 'csv.gz', 'xls', 'xlsx', 'parquet']);
+
 /**
  * Results whose resource the analyser looks at again: a new or replaced file, a created or
  * signalled link.
@@ -52118,31 +52405,29 @@ async function waitForAnalysis(scope, results, seconds, since, logger) {
         }
     }
 }
-function analysis_time(value) {
-    return typeof value === 'string' ? Date.parse(value) : Number.NaN;
-}
-function parsingState(resource, since) {
+function parsingState(resource, before, since) {
     const extras = resource.extras ?? {};
-    if (!TABULAR.has((resource.format ?? '').toLowerCase()))
-        return 'none';
-    const finished = analysis_time(extras['analysis:parsing:finished_at']);
-    if (!(finished >= since.getTime()))
-        return 'pending';
-    return typeof extras['analysis:parsing:error'] === 'string' ? 'error' : 'ok';
+    const fresh = freshness(resource, before, since);
+    if (fresh.parsed)
+        return typeof extras['analysis:parsing:error'] === 'string' ? 'error' : 'ok';
+    return parsingExpected(resource, fresh.analysed) ? 'pending' : 'none';
 }
 /**
- * Whether the resource shows an analysis newer than the publication, parsing included for tabular
- * files.
+ * Whether the resource shows an analysis newer than the publication, and for a file that hydra
+ * parses, its parsing. A file is analysed after each change (hydra sees a new Last-Modified), so
+ * its fresh check alone is not enough, unless the check says it cannot be read. A remote resource
+ * is done once checked: whether its content changed, and so whether hydra analyses and parses it
+ * again, cannot be known from here.
  */
 function analysed(resource, before, since) {
-    const extras = resource.extras ?? {};
-    const checked = analysis_time(extras['check:date']) >= since.getTime();
-    const newAnalysis = extras['analysis:check_id'] !== undefined &&
-        extras['analysis:check_id'] !== before['analysis:check_id'];
-    const unavailable = extras['check:available'] === false && checked;
-    if (!checked && !newAnalysis)
+    const fresh = freshness(resource, before, since);
+    if (resource.extras?.['check:available'] === false && fresh.checked)
+        return true;
+    if (resource.filetype === 'remote')
+        return fresh.checked || fresh.analysed;
+    if (!fresh.analysed && !fresh.parsed)
         return false;
-    return (unavailable || resource.filetype === 'remote' || parsingState(resource, since) !== 'pending');
+    return parsingState(resource, before, since) !== 'pending';
 }
 function report(result, resource, before, since) {
     const extras = resource.extras ?? {};
@@ -52162,12 +52447,34 @@ function report(result, resource, before, since) {
         mime: typeof extras['analysis:mime-type'] === 'string'
             ? extras['analysis:mime-type']
             : (resource.mime ?? null),
-        parsing: parsingState(resource, since),
+        parsing: parsingState(resource, before, since),
         parsing_error: typeof extras['analysis:parsing:error'] === 'string'
             ? extras['analysis:parsing:error']
             : null,
         preview: typeof resource['preview_url'] === 'string' ? resource['preview_url'] : null,
     };
+}
+/**
+ * One resource's analysis in words, for the log: `data.csv: available (200), csv, text/csv, parsed
+ * into a table`, or `data.csv: pending (...)`.
+ */
+function analysisLine(r) {
+    if (r.state === 'pending')
+        return `${r.source}: pending (no analysis${r.parsing === 'pending' ? ' or parsing' : ''} of the new version yet)`;
+    const parts = [];
+    if (r.available !== null)
+        parts.push(`${r.available ? 'available' : 'unavailable'} (${r.status ?? 'no answer'})`);
+    parts.push(...[r.format, r.mime].filter((v) => v !== null && v !== ''));
+    parts.push(r.parsing === 'ok'
+        ? 'parsed into a table'
+        : r.parsing === 'error'
+            ? `parsing failed: ${r.parsing_error ?? 'no message'}`
+            : r.parsing === 'pending'
+                ? 'parsing not finished'
+                : `not parsed into a table (data.gouv.fr parses ${PARSED_FORMATS.join(', ')})`);
+    if (r.preview !== null)
+        parts.push(`preview ${r.preview}`);
+    return `${r.source}: ${parts.join(', ')}`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/order.ts
@@ -53786,7 +54093,7 @@ const RECORD_KEYS = {
 /** Where a step comes from, as every message of the run names it. */
 function whereOf(step) {
     return step.kind === 'remove'
-        ? `input 'remove', ${step.label} '${step.source}'`
+        ? `${step.label.startsWith('remove[') ? "input 'remove', " : ''}${step.label} '${step.source}'`
         : `${step.entry.label} (${step.entry.source})`;
 }
 /** What a step's entry looks like in reports: its source and, for files, its size. */
@@ -55117,7 +55424,8 @@ async function resolveEntryPath(pattern, cwd, includeHidden, manifest) {
 function sharedStoredNames(entries) {
     const byName = new Map();
     for (const entry of entries) {
-        if (entry.kind !== 'file')
+        // A release is stored under the name its template gives, not the local one.
+        if (entry.kind !== 'file' || entry.release !== undefined)
             continue;
         byName.set(entry.storedName, [...(byName.get(entry.storedName) ?? []), entry]);
     }
@@ -55390,6 +55698,7 @@ function warningsOf(dataset, step) {
  */
 
 
+
 /**
  * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
  */
@@ -55449,18 +55758,26 @@ function multipart(fields, file, hasher, onProgress) {
 }
 /**
  * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
- * start.
+ * start. A file that cannot be read, or that shrank, fails with a `LocalFileError`: no retry
+ * would read it better.
  */
 async function* fileRange(file) {
-    const handle = await (0,promises_.open)(file.path, 'r');
+    const handle = await (0,promises_.open)(file.path, 'r').catch((error) => {
+        throw new LocalFileError(file.path, `${file.path} could not be read while it was being sent: ${toErrorMessage(error)}`, error);
+    });
     try {
         const size = file.end - file.start;
         const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () => Buffer.allocUnsafe(Math.min(READ_SIZE, size)));
         for (let offset = 0, turn = 0; offset < size; turn++) {
             const buffer = ring[turn % ring.length];
-            const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset);
+            const { bytesRead } = await handle
+                .read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset)
+                .catch((error) => {
+                throw new LocalFileError(file.path, `${file.path} could not be read while it was being sent: ${toErrorMessage(error)}`, error);
+            });
             if (bytesRead === 0)
-                throw new Error(`${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`);
+                throw new LocalFileError(file.path, `${file.path} shrank while it was being sent (${file.start + offset} of ` +
+                    `${file.start + size} bytes read): the file changed while it was being sent`);
             yield { chunk: buffer.subarray(0, bytesRead), offset };
             offset += bytesRead;
         }
@@ -56631,6 +56948,8 @@ async function analysisOf(settings, scope, results, since, reporter) {
                 `as pending; the analysis goes on)`);
         else
             reporter.info(`data.gouv.fr analysed ${plural(reports.length, 'resource')}`);
+        for (const r of reports)
+            reporter.info(`  ${analysisLine(r)}`);
         return reports;
     }, 'analysis');
 }
@@ -56698,12 +57017,97 @@ class InputError extends Error {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/engine/inputs/release.ts
+/**
+ * The keys of a `resources` entry that make it a dated release (`release: dated`): each publication
+ * adds a new resource named from a template (`name`), and `keep` bounds how many this publication
+ * keeps. Parsed here from what the entry's schema accepted; every problem names the entry.
+ */
+
+const PLACEHOLDERS = ['name', 'date', 'tag', 'seq'];
+/** The template when an entry gives none. */
+const DEFAULT_RELEASE_NAME = '{name}-{date}';
+/** The keys of a file entry this module reads (added to the entry's schema). */
+const releaseFields = {
+    release: schemas_enum(['dated'], { error: "must be 'dated' (a new resource each publication)" }).optional(),
+    name: schemas_string()
+        .trim()
+        .min(1, 'must not be empty')
+        .max(255, 'must be at most 255 characters')
+        .optional(),
+    keep: schemas_number({ error: 'must be a whole number from 1 to 1000' })
+        .int('must be a whole number from 1 to 1000')
+        .min(1, 'must be a whole number from 1 to 1000')
+        .max(1000, 'must be a whole number from 1 to 1000')
+        .optional(),
+};
+/**
+ * The entry's release, or the problems of its release keys: `name` and `keep` only with
+ * `release: dated`, no `id` (a release is a new resource), placeholders known, and a name that
+ * changes from one publication to the next.
+ */
+function releaseOf(where, entry) {
+    if (entry.release === undefined) {
+        const stray = ['name', 'keep'].filter((k) => entry[k] !== undefined);
+        return {
+            problems: stray.map((k) => `${where}.${k}: only with 'release: dated' (a new resource each publication)`),
+        };
+    }
+    const name = entry.name ?? DEFAULT_RELEASE_NAME;
+    const problems = [
+        ...(entry.id !== undefined
+            ? [
+                `${where}: 'release: dated' publishes a new resource each time, so it takes no 'id'; ` +
+                    `drop 'id', or 'release' to replace that resource in place`,
+            ]
+            : []),
+        ...placeholderProblems(`${where}.name`, name),
+        ...(entry.title !== undefined ? placeholderProblems(`${where}.title`, entry.title) : []),
+    ];
+    if (/[/\\]/.test(name))
+        problems.push(`${where}.name: must be a file name, without '/'`);
+    if (!/\{(date|tag|seq)\}/.test(name))
+        problems.push(`${where}.name: '${name}' would be the same at every publication; include {date}, {tag} or ` +
+            `{seq}`);
+    if (problems.length > 0)
+        return { problems };
+    const release = { mode: 'dated', name, key: entry.path };
+    if (entry.keep !== undefined)
+        release.keep = entry.keep;
+    return { release, problems };
+}
+function placeholderProblems(where, template) {
+    const unknown = [...template.matchAll(/\{([^}]*)\}/g)]
+        .map((m) => m[1] ?? '')
+        .filter((p) => !PLACEHOLDERS.includes(p));
+    if (unknown.length === 0)
+        return [];
+    return [
+        `${where}: unknown placeholder ${unknown.map((p) => `{${p}}`).join(', ')} (accepted: ` +
+            `${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`,
+    ];
+}
+/**
+ * A file entry as parsed, its release keys turned into its `release` (or its problems added to
+ * `problems`, and `undefined`).
+ */
+function withRelease(where, data, problems) {
+    const found = releaseOf(where, data);
+    if (found.problems.length > 0) {
+        problems.push(...found.problems);
+        return undefined;
+    }
+    const { release: _release, name: _name, keep: _keep, ...rest } = data;
+    return found.release ? { ...rest, release: found.release } : rest;
+}
+
 ;// CONCATENATED MODULE: ./src/engine/inputs/entries.ts
 /**
  * The two inputs that hold a YAML or JSON document: `resources` (the entries to publish) and
  * `dataset-metadata` (a partial patch of the dataset). Every problem names the input, the entry
  * and the field, and an unknown key lists the accepted ones.
  */
+
 
 
 
@@ -56741,6 +57145,7 @@ const metadataFields = {
 const FileEntryInput = strictObject({
     path: schemas_string().min(1, 'must not be empty'),
     ...metadataFields,
+    ...releaseFields,
 });
 const RemoteEntryInput = strictObject({
     url: url({ protocol: /^(https?|ftps?)$/, error: 'must be an absolute http(s) or ftp(s) URL' }),
@@ -56773,7 +57178,12 @@ function parseResources(text) {
             problems.push(...issuesOf(`input 'resources', entry ${label}`, result.error.issues, Object.keys(schema.shape)));
             return;
         }
-        entries.push(dropUndefined({ label, kind: remote ? 'url' : 'file', ...result.data }));
+        const data = remote
+            ? result.data
+            : withRelease(`input 'resources', entry ${label}`, result.data, problems);
+        if (data === undefined)
+            return;
+        entries.push(dropUndefined({ label, kind: remote ? 'url' : 'file', ...data }));
     };
     if (Array.isArray(document)) {
         document.forEach((item, index) => {

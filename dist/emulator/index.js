@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
@@ -17478,13 +17479,12 @@ async function startEmulator(opts = {}) {
     };
 }
 
-;// CONCATENATED MODULE: ./emulator/cli.ts
+;// CONCATENATED MODULE: ./emulator/command.ts
 /**
- * Standalone udata emulator. From a clone, without installing anything:
- *   node dist/emulator/index.js [options]        (the bundle built from this file)
- *   npx tsx emulator/cli.ts [options]            (from the sources, after npm ci)
- * Prints `{"url": ..., "users": [...], "organizations": [...], "datasets": [...]}` on one stdout
- * line, then one line per request on stderr. Stops on SIGINT / SIGTERM. `--help` says it all.
+ * The emulator as a command: `serve(argv, io)` parses the options of `udata-emulator` (the
+ * bundle's entry, emulator/cli.ts), starts the emulator, applies the seed and prints its summary
+ * line; the entry adds the process's signals. A test runs a README command line through it in
+ * process (test/helpers/readme/).
  */
 
 
@@ -17495,7 +17495,7 @@ async function startEmulator(opts = {}) {
 
 const HELP = `udata emulator: a local stand-in for the data.gouv.fr (udata) HTTP API, in memory, on loopback.
 
-Usage: node dist/emulator/index.js [options]
+Usage: udata-emulator [options]     (from a clone: node dist/emulator/index.js [options])
 
 Options:
   --port N              port to listen on (default 8080; 0 picks a free one)
@@ -17612,7 +17612,7 @@ const OPTIONS = {
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
 };
-function cli_integer(value, name, fallback, max = Number.MAX_SAFE_INTEGER) {
+function command_integer(value, name, fallback, max = Number.MAX_SAFE_INTEGER) {
     if (value === undefined)
         return fallback;
     const n = Number(value);
@@ -17620,15 +17620,15 @@ function cli_integer(value, name, fallback, max = Number.MAX_SAFE_INTEGER) {
         throw new Error(`--${name}: not a valid number: ${value}`);
     return n;
 }
-function readSeed(path) {
+function readSeed(path, cwd) {
     if (path === undefined)
-        return { seed: DEFAULT_SEED, dir: process.cwd() };
-    const seedPath = (0,external_node_path_namespaceObject.resolve)(path);
+        return { seed: DEFAULT_SEED, dir: cwd };
+    const seedPath = (0,external_node_path_namespaceObject.resolve)(cwd, path);
     return { seed: JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(seedPath, 'utf8')), dir: (0,external_node_path_namespaceObject.dirname)(seedPath) };
 }
 function emulatorOptions(values, log) {
     return {
-        port: cli_integer(values.port, 'port', 8080, 65535),
+        port: command_integer(values.port, 'port', 8080, 65535),
         ...(values.host !== undefined ? { host: values.host } : {}),
         ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
         ...(values.extensions !== undefined
@@ -17663,29 +17663,33 @@ function analyserOption(values) {
     }
     const parsing = values['analyser-parsing-delay'];
     const options = {
-        delayMs: cli_integer(delay, 'analyser-delay', 0),
+        delayMs: command_integer(delay, 'analyser-delay', 0),
         ...(parsing !== undefined
-            ? { parsingDelayMs: cli_integer(parsing, 'analyser-parsing-delay', 0) }
+            ? { parsingDelayMs: command_integer(parsing, 'analyser-parsing-delay', 0) }
             : {}),
         ...(values['analyser-outcome'] !== undefined ? { outcome: values['analyser-outcome'] } : {}),
         rules: (values['analyser-rule'] ?? []).map((raw) => JSON.parse(raw)),
     };
     return { analyser: parseAnalyserOptions(options) };
 }
-async function main() {
-    const values = parseOptions(process.argv.slice(2));
+/**
+ * Runs the command line `argv`: `--help` prints the usage (undefined), else the emulator is started,
+ * seeded and its summary printed as one JSON line. Bad options and seeds throw, nothing left open.
+ */
+async function serve(argv, io) {
+    const values = parseOptions(argv);
     if (values.help === true) {
-        process.stdout.write(HELP);
-        return;
+        io.stdout.write(HELP);
+        return undefined;
     }
     const faults = (values.fault ?? []).map((raw) => parseFaultRule(JSON.parse(raw)));
     const maxBody = values['max-body-bytes'] === undefined
         ? undefined
-        : cli_integer(values['max-body-bytes'], 'max-body-bytes', 0);
-    const { seed, dir } = readSeed(values.seed);
+        : command_integer(values['max-body-bytes'], 'max-body-bytes', 0);
+    const { seed, dir } = readSeed(values.seed, io.cwd);
     let keys = [];
     const mask = (text) => keys.reduce((out, key) => out.split(key).join('***'), text);
-    const options = emulatorOptions(values, (line) => values.quiet === true || process.stderr.write(`${mask(line)}\n`));
+    const options = emulatorOptions(values, (line) => values.quiet === true || io.stderr.write(`${mask(line)}\n`));
     const emulator = await startEmulator({
         ...options,
         ...(maxBody !== undefined ? { maxBodyBytes: maxBody } : {}),
@@ -17700,9 +17704,30 @@ async function main() {
     }
     emulator.faults.push(...faults);
     keys = summary.users.map((u) => u.apiKey).filter((k) => k.length > 0);
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    io.stdout.write(`${JSON.stringify(summary)}\n`);
+    return { emulator, summary };
+}
+
+;// CONCATENATED MODULE: ./emulator/cli.ts
+/**
+ * Standalone udata emulator, the `udata-emulator` command. From a clone, without installing anything:
+ *   node dist/emulator/index.js [options]        (the bundle built from this file)
+ *   npx tsx emulator/cli.ts [options]            (from the sources, after npm ci)
+ * Prints `{"url": ..., "users": [...], "organizations": [...], "datasets": [...]}` on one stdout
+ * line, then one line per request on stderr. Stops on SIGINT / SIGTERM. `--help` says it all
+ * (emulator/command.ts).
+ */
+
+async function main() {
+    const running = await serve(process.argv.slice(2), {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        cwd: process.cwd(),
+    });
+    if (running === undefined)
+        return;
     const stop = () => {
-        emulator.close().then(() => process.stderr.write('udata emulator stopped\n'), (error) => {
+        running.emulator.close().then(() => process.stderr.write('udata emulator stopped\n'), (error) => {
             process.stderr.write(`udata emulator: ${String(error)}\n`);
             process.exitCode = 1;
         });

@@ -1,19 +1,23 @@
 /**
  * `wait-for-analysis`: after publishing, data.gouv.fr's analyser (hydra) checks each resource
- * (availability: `check:*` extras) and analyses its file (`analysis:*`; tabular files are parsed
- * into a table, `analysis:parsing:*`), minutes later (docs/udata-protocol.md §7). This polls the
- * dataset until every resource published by the run shows an analysis newer than the publication,
- * or the time is up, and says per resource what the analyser made of it. A timeout is a warning.
+ * (availability: `check:*` extras) and analyses its file (`analysis:*`; csv, csv.gz, xls and xlsx
+ * files are parsed into a table, `analysis:parsing:*`), minutes later (docs/udata-protocol.md §7).
+ * This polls the dataset until every resource published by the run shows an analysis newer than
+ * the publication, or the time is up, and says per resource what the analyser made of it. A
+ * timeout is a warning.
  *
  * Newer than the publication: hydra writes `check:*` only when the check differs from the last one,
  * so `check:date` alone may stay old; a new `analysis:check_id`, or a parsing finished after the
- * publication, tell a fresh analysis too.
+ * publication, tell a fresh analysis too. Its dates are read as analysis/hydra.ts says, never in
+ * the runner's time zone. A file hydra does not parse (parquet, json...) is not waited for beyond
+ * its analysis.
  */
 import type { Logger } from '../datagouv/client.js'
 import type { Resource } from '../datagouv/schemas.js'
 import { sleep } from '../datagouv/retry.js'
 import type { Scope } from '../datagouv/scope.js'
 import { toErrorMessage } from '../util/errors.js'
+import { freshness, parsingExpected, PARSED_FORMATS } from './analysis/hydra.js'
 import type { Result } from './publish.js'
 
 export interface AnalysisReport {
@@ -25,14 +29,14 @@ export interface AnalysisReport {
   status: number | null
   format: string | null
   mime: string | null
-  /** Tabular files: `ok` (parsed into a table), `error`, `pending`; others: `none`. */
+  /**
+   * Files hydra parses: `ok` (parsed into a table), `error`, `pending`; others (parquet, json,
+   * remote resources not parsed yet): `none`.
+   */
   parsing: 'ok' | 'error' | 'pending' | 'none'
   parsing_error: string | null
   preview: string | null
 }
-
-/** Formats hydra parses into a table. */
-const TABULAR = new Set(['csv', 'csv.gz', 'xls', 'xlsx', 'parquet'])
 
 /**
  * Results whose resource the analyser looks at again: a new or replaced file, a created or
@@ -80,33 +84,30 @@ export async function waitForAnalysis(
   }
 }
 
-function time(value: unknown): number {
-  return typeof value === 'string' ? Date.parse(value) : Number.NaN
-}
-
-function parsingState(resource: Resource, since: Date): AnalysisReport['parsing'] {
+function parsingState(
+  resource: Resource,
+  before: Record<string, unknown>,
+  since: Date,
+): AnalysisReport['parsing'] {
   const extras = resource.extras ?? {}
-  if (!TABULAR.has((resource.format ?? '').toLowerCase())) return 'none'
-  const finished = time(extras['analysis:parsing:finished_at'])
-  if (!(finished >= since.getTime())) return 'pending'
-  return typeof extras['analysis:parsing:error'] === 'string' ? 'error' : 'ok'
+  const fresh = freshness(resource, before, since)
+  if (fresh.parsed) return typeof extras['analysis:parsing:error'] === 'string' ? 'error' : 'ok'
+  return parsingExpected(resource, fresh.analysed) ? 'pending' : 'none'
 }
 
 /**
- * Whether the resource shows an analysis newer than the publication, parsing included for tabular
- * files.
+ * Whether the resource shows an analysis newer than the publication, and for a file that hydra
+ * parses, its parsing. A file is analysed after each change (hydra sees a new Last-Modified), so
+ * its fresh check alone is not enough, unless the check says it cannot be read. A remote resource
+ * is done once checked: whether its content changed, and so whether hydra analyses and parses it
+ * again, cannot be known from here.
  */
 function analysed(resource: Resource, before: Record<string, unknown>, since: Date): boolean {
-  const extras = resource.extras ?? {}
-  const checked = time(extras['check:date']) >= since.getTime()
-  const newAnalysis =
-    extras['analysis:check_id'] !== undefined &&
-    extras['analysis:check_id'] !== before['analysis:check_id']
-  const unavailable = extras['check:available'] === false && checked
-  if (!checked && !newAnalysis) return false
-  return (
-    unavailable || resource.filetype === 'remote' || parsingState(resource, since) !== 'pending'
-  )
+  const fresh = freshness(resource, before, since)
+  if (resource.extras?.['check:available'] === false && fresh.checked) return true
+  if (resource.filetype === 'remote') return fresh.checked || fresh.analysed
+  if (!fresh.analysed && !fresh.parsed) return false
+  return parsingState(resource, before, since) !== 'pending'
 }
 
 function report(
@@ -134,11 +135,35 @@ function report(
       typeof extras['analysis:mime-type'] === 'string'
         ? extras['analysis:mime-type']
         : (resource.mime ?? null),
-    parsing: parsingState(resource, since),
+    parsing: parsingState(resource, before, since),
     parsing_error:
       typeof extras['analysis:parsing:error'] === 'string'
         ? extras['analysis:parsing:error']
         : null,
     preview: typeof resource['preview_url'] === 'string' ? resource['preview_url'] : null,
   }
+}
+
+/**
+ * One resource's analysis in words, for the log: `data.csv: available (200), csv, text/csv, parsed
+ * into a table`, or `data.csv: pending (...)`.
+ */
+export function analysisLine(r: AnalysisReport): string {
+  if (r.state === 'pending')
+    return `${r.source}: pending (no analysis${r.parsing === 'pending' ? ' or parsing' : ''} of the new version yet)`
+  const parts: string[] = []
+  if (r.available !== null)
+    parts.push(`${r.available ? 'available' : 'unavailable'} (${r.status ?? 'no answer'})`)
+  parts.push(...[r.format, r.mime].filter((v): v is string => v !== null && v !== ''))
+  parts.push(
+    r.parsing === 'ok'
+      ? 'parsed into a table'
+      : r.parsing === 'error'
+        ? `parsing failed: ${r.parsing_error ?? 'no message'}`
+        : r.parsing === 'pending'
+          ? 'parsing not finished'
+          : `not parsed into a table (data.gouv.fr parses ${PARSED_FORMATS.join(', ')})`,
+  )
+  if (r.preview !== null) parts.push(`preview ${r.preview}`)
+  return `${r.source}: ${parts.join(', ')}`
 }

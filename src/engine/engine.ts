@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici'
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
 import type { Dataset } from '../datagouv/schemas.js'
 import { communityScope, ownerScope, type Scope } from '../datagouv/scope.js'
-import { analysable, waitForAnalysis, type AnalysisReport } from './analysis.js'
+import { analysable, analysisLine, waitForAnalysis, type AnalysisReport } from './analysis.js'
 import type { Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
 import { applyOrder, type OrderResult } from './order.js'
@@ -208,6 +208,7 @@ async function analysisOf(
             `as pending; the analysis goes on)`,
         )
       else reporter.info(`data.gouv.fr analysed ${plural(reports.length, 'resource')}`)
+      for (const r of reports) reporter.info(`  ${analysisLine(r)}`)
       return reports
     },
     'analysis',
