@@ -4,13 +4,14 @@
  * test/bundle/ only).
  */
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/server.js'
 import type { DatasetSeed, DatasetState } from '../../emulator/types.js'
 import { runAction, type ActionRun } from '../../scripts/run-action.js'
 import { runInProcess } from './runner.js'
+import { writeUnder } from './write-under.js'
 
 export type { ActionRun }
 
@@ -69,12 +70,7 @@ export async function fixture(
     userId: user.id,
     dataset,
     workspace,
-    async write(relative, content) {
-      const file = path.join(workspace, relative)
-      await mkdir(path.dirname(file), { recursive: true })
-      await writeFile(file, content)
-      return file
-    },
+    write: (relative, content) => writeUnder(workspace, relative, content),
     run(inputs, env) {
       return runInProcess(withDefaults(inputs), { cwd: workspace, ...(env ? { env } : {}) })
     },

@@ -4,11 +4,12 @@
  * afterwards, not the action's word; the helpers here are what several files share.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, onTestFinished } from 'vitest'
 import { runAction, type ActionRun } from '../../scripts/run-action.js'
+import { writeUnder } from '../helpers/write-under.js'
 import {
   startUdata,
   storedName,
@@ -34,12 +35,7 @@ export async function workspace(): Promise<Workspace> {
   const dir = await mkdtemp(path.join(tmpdir(), 'conformance-'))
   return {
     dir,
-    async write(relative, content) {
-      const file = path.join(dir, relative)
-      await mkdir(path.dirname(file), { recursive: true })
-      await writeFile(file, content)
-      return file
-    },
+    write: (relative, content) => writeUnder(dir, relative, content),
     run(udata, inputs, env) {
       return runAction(
         { 'api-url': udata.url, 'api-key': udata.seed.api_key, ...inputs },
