@@ -12,14 +12,19 @@
  *   the link's bandwidth x delay, bounded by the model);
  * - a connection whose receiver does not read (its writable buffer above `queueBytes`) is skipped
  *   by the serializer until it drains, so its queue fills and its sender is paused in turn;
+ * - with `windowBytes`, each connection has at most that many bytes in flight per direction:
+ *   bytes count from the moment they are serialized until their acknowledgement is back, one
+ *   one-way delay of the other direction after their delivery (TCP's window, or the buffer of a
+ *   proxy on the way); a connection at its bound is skipped until acknowledgements free room, so
+ *   one connection moves at most `windowBytes` per round trip, however fast the link;
  * - a new connection waits one round trip before its first byte leaves (the TCP handshake a real
  *   far server costs), and a closed side (FIN) travels through the same delay after its data.
  *
- * Not modelled: loss, TCP's slow start and congestion window (the sender's window here is the
- * loopback's, so a single connection can fill the link at once), TLS.
+ * Not modelled: loss, TCP's slow start and congestion window (without `windowBytes` the sender's
+ * window is the loopback's, so a single connection can fill the link at once), TLS.
  *
  *   import { startLinkProxy } from './link-proxy.js'      // in process (tests)
- *   tsx scripts/link-proxy.ts --target http://127.0.0.1:8080 --delay 40 --rate 400M
+ *   tsx scripts/link-proxy.ts --target http://127.0.0.1:8080 --delay 40 --rate 400M [--window 1M]
  *                                                          # own process: prints {"url": ...}
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
@@ -44,6 +49,11 @@ export interface LinkProxyOptions {
   down?: DirectionProfile
   /** Bytes queued per connection and direction before its source is paused (default 256 KiB). */
   queueBytes?: number
+  /**
+   * Bytes one connection may have in flight per direction, from serialization to acknowledgement
+   * (default: unbounded; the loopback's window lets one connection fill the link).
+   */
+  windowBytes?: number
   /** A new connection waits one round trip (up + down delay) before its first byte leaves (default true). */
   handshake?: boolean
   /** Listening address (default 127.0.0.1) and port (default 0: any free one). */
@@ -58,6 +68,10 @@ export interface DirectionStats {
   maxQueued: number
   /** Times a source socket was paused because its queue was full. */
   pauses: number
+  /** Times a connection had to wait for acknowledgements (its window was full). */
+  windowWaits: number
+  /** The most bytes one connection ever had in flight (serialized, not yet acknowledged). */
+  maxInFlight: number
 }
 
 export interface LinkProxy {
@@ -76,6 +90,59 @@ interface Delivery {
   end: boolean
 }
 
+/**
+ * Items handed to `handle` at their due time (performance.now() ms), in the order pushed: due
+ * times must not decrease. One timer, for the head.
+ */
+class DelayLine<T extends { due: number }> {
+  private readonly items: T[] = []
+  private head = 0
+  private timer: NodeJS.Timeout | undefined
+  private armedFor = Infinity
+
+  constructor(private readonly handle: (item: T) => void) {}
+
+  push(item: T): void {
+    this.items.push(item)
+    if (item.due < this.armedFor) this.arm()
+  }
+
+  close(): void {
+    clearTimeout(this.timer)
+    this.items.length = 0
+    this.head = 0
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer)
+    const next = this.items[this.head]
+    if (next === undefined) {
+      this.timer = undefined
+      this.armedFor = Infinity
+      return
+    }
+    this.armedFor = next.due
+    this.timer = setTimeout(() => this.run(), Math.max(0, next.due - performance.now()))
+  }
+
+  private run(): void {
+    const now = performance.now()
+    for (
+      let item = this.items[this.head];
+      item !== undefined && item.due <= now + 0.5;
+      item = this.items[this.head]
+    ) {
+      this.head++
+      this.handle(item)
+    }
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head)
+      this.head = 0
+    }
+    this.arm()
+  }
+}
+
 /** One direction of one connection: the bytes read from `source` on their way to `destination`. */
 class Pipe {
   private readonly queue: Buffer[] = []
@@ -87,6 +154,8 @@ class Pipe {
   blocked = false
   /** In the link's round-robin ring. */
   waiting = false
+  /** Serialized and not yet acknowledged (bounded by the link's window). */
+  inFlight = 0
   /** Data is not read before this time (the handshake's round trip). */
   private paused = false
 
@@ -118,12 +187,11 @@ class Pipe {
     })
   }
 
+  /** Has something to serialize: data its window has room for, else its FIN after the data. */
   get ready(): boolean {
-    return (
-      !this.blocked &&
-      !this.destination.destroyed &&
-      (this.queued > 0 || (this.ended && !this.endScheduled))
-    )
+    if (this.blocked || this.destination.destroyed) return false
+    if (this.queued > 0) return this.inFlight < this.link.window
+    return this.ended && !this.endScheduled
   }
 
   /** Up to `max` bytes from the head of the queue. */
@@ -159,25 +227,46 @@ class Pipe {
 
 /** One direction of the link: a serializer at the shared rate, then the delay line. */
 class Link {
-  readonly stats: DirectionStats = { bytes: 0, maxQueued: 0, pauses: 0 }
+  readonly stats: DirectionStats = {
+    bytes: 0,
+    maxQueued: 0,
+    pauses: 0,
+    windowWaits: 0,
+    maxInFlight: 0,
+  }
   private readonly ring: Pipe[] = []
   /** Virtual time (performance.now() ms) at which the serializer is free. */
   private clock = 0
   private idle = true
   private pumpTimer: NodeJS.Timeout | undefined
-  private readonly inFlight: Delivery[] = []
-  private inFlightHead = 0
-  private deliveryTimer: NodeJS.Timeout | undefined
-  private deliveryDue = Infinity
+  /** Bytes on their way to the other side. */
+  private readonly line = new DelayLine<Delivery>((item) => {
+    item.pipe.deliver(item)
+    if (!item.end && Number.isFinite(this.window))
+      this.acks.push({ due: item.due + this.ackDelayMs, pipe: item.pipe, bytes: item.chunk.length })
+  })
+  /** Acknowledgements on their way back, which free room in their connection's window. */
+  private readonly acks = new DelayLine<{ due: number; pipe: Pipe; bytes: number }>((ack) => {
+    ack.pipe.inFlight -= ack.bytes
+    this.wake(ack.pipe)
+  })
   /** Bytes per millisecond, Infinity when unlimited. */
   private readonly bytesPerMs: number
   private readonly slice: number
   private readonly delayMs: number
+  /** Bytes in flight per connection; Infinity when unbounded. */
+  readonly window: number
 
-  constructor(profile: DirectionProfile = {}) {
+  constructor(
+    profile: DirectionProfile = {},
+    window = Infinity,
+    /** The other direction's delay: how long an acknowledgement takes to come back. */
+    private readonly ackDelayMs = 0,
+  ) {
     const bps = profile.bitsPerSecond ?? 0
     this.bytesPerMs = bps > 0 && Number.isFinite(bps) ? bps / 8000 : Infinity
     this.delayMs = Math.max(0, profile.delayMs ?? 0)
+    this.window = window > 0 ? window : Infinity
     // About 2 ms of the link per slice, between 4 and 64 KiB: fine enough for fair sharing, few enough timers.
     this.slice = Number.isFinite(this.bytesPerMs)
       ? Math.min(64 * 1024, Math.max(4 * 1024, Math.round(this.bytesPerMs * 2)))
@@ -194,9 +283,9 @@ class Link {
 
   close(): void {
     clearTimeout(this.pumpTimer)
-    clearTimeout(this.deliveryTimer)
+    this.line.close()
+    this.acks.close()
     this.ring.length = 0
-    this.inFlight.length = 0
   }
 
   private pump(): void {
@@ -208,14 +297,19 @@ class Link {
       const pipe = this.ring.shift() as Pipe
       pipe.waiting = false
       if (!pipe.ready) continue
-      if (pipe.queued > 0) {
-        const chunk = pipe.take(this.slice)
+      if (pipe.queued > 0 && pipe.inFlight < this.window) {
+        const chunk = pipe.take(Math.min(this.slice, this.window - pipe.inFlight))
         this.clock += chunk.length / this.bytesPerMs
-        this.send({ due: this.clock + this.delayMs, pipe, chunk, end: false })
+        this.line.push({ due: this.clock + this.delayMs, pipe, chunk, end: false })
+        if (Number.isFinite(this.window)) {
+          pipe.inFlight += chunk.length
+          if (pipe.inFlight > this.stats.maxInFlight) this.stats.maxInFlight = pipe.inFlight
+          if (pipe.inFlight >= this.window) this.stats.windowWaits++
+        }
       }
       if (pipe.queued === 0 && pipe.ended && !pipe.endScheduled) {
         pipe.endScheduled = true
-        this.send({ due: this.clock + this.delayMs, pipe, chunk: Buffer.alloc(0), end: true })
+        this.line.push({ due: this.clock + this.delayMs, pipe, chunk: Buffer.alloc(0), end: true })
       }
       if (pipe.ready) {
         pipe.waiting = true
@@ -225,45 +319,12 @@ class Link {
     this.idle = this.ring.length === 0
     if (!this.idle) this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, this.clock - now))
   }
-
-  private send(item: Delivery): void {
-    this.inFlight.push(item)
-    if (item.due < this.deliveryDue) this.armDelivery()
-  }
-
-  private armDelivery(): void {
-    clearTimeout(this.deliveryTimer)
-    const next = this.inFlight[this.inFlightHead]
-    if (next === undefined) {
-      this.deliveryTimer = undefined
-      this.deliveryDue = Infinity
-      return
-    }
-    this.deliveryDue = next.due
-    this.deliveryTimer = setTimeout(() => this.deliver(), Math.max(0, next.due - performance.now()))
-  }
-
-  private deliver(): void {
-    const now = performance.now()
-    for (
-      let item = this.inFlight[this.inFlightHead];
-      item !== undefined && item.due <= now + 0.5;
-      item = this.inFlight[this.inFlightHead]
-    ) {
-      this.inFlightHead++
-      item.pipe.deliver(item)
-    }
-    if (this.inFlightHead > 1024 && this.inFlightHead * 2 > this.inFlight.length) {
-      this.inFlight.splice(0, this.inFlightHead)
-      this.inFlightHead = 0
-    }
-    this.armDelivery()
-  }
 }
 
 export async function startLinkProxy(options: LinkProxyOptions): Promise<LinkProxy> {
-  const up = new Link(options.up)
-  const down = new Link(options.down)
+  const window = options.windowBytes ?? Infinity
+  const up = new Link(options.up, window, options.down?.delayMs ?? 0)
+  const down = new Link(options.down, window, options.up?.delayMs ?? 0)
   const bound = options.queueBytes ?? 256 * 1024
   const handshakeMs =
     options.handshake === false ? 0 : (options.up?.delayMs ?? 0) + (options.down?.delayMs ?? 0)
@@ -322,6 +383,16 @@ export async function startLinkProxy(options: LinkProxyOptions): Promise<LinkPro
   }
 }
 
+/** `1M`, `256K`, `64k` (binary units) or a plain number: bytes. */
+export function parseBytes(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(text.trim())
+  if (match === null) throw new Error(`'${text}' is not a size such as 1M or 256K (bytes)`)
+  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
+    (match[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'
+  ]
+  return Math.round(Number(match[1]) * scale)
+}
+
 /** `400M`, `40m`, `1.5G`, `800k` or a plain number: bits per second. */
 export function parseRate(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:bit\/s|bps)?$/i.exec(text.trim())
@@ -342,6 +413,7 @@ if (
       delay: { type: 'string', default: '0' },
       rate: { type: 'string', default: '0' },
       'queue-bytes': { type: 'string', default: String(256 * 1024) },
+      window: { type: 'string' },
       port: { type: 'string', default: '0' },
       'no-handshake': { type: 'boolean', default: false },
     },
@@ -354,6 +426,7 @@ if (
     up: profile,
     down: profile,
     queueBytes: Number(values['queue-bytes']),
+    ...(values.window !== undefined ? { windowBytes: parseBytes(values.window) } : {}),
     handshake: !values['no-handshake'],
     port: Number(values.port),
   })

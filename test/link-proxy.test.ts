@@ -1,6 +1,7 @@
 /**
- * The bench's far-link proxy (scripts/link-proxy.ts): its delay and its shared rate are measurably
- * applied, bytes arrive intact and in order, and a receiver that stops reading pauses the sender.
+ * The bench's far-link proxy (scripts/link-proxy.ts): its delay, its shared rate and its bound on
+ * bytes in flight per connection are measurably applied, bytes arrive intact and in order, and a
+ * receiver that stops reading pauses the sender.
  *
  * Its delays and rates are measured on a fake clock: the proxy's timers and `performance.now()`
  * are vitest's, and `drive` moves them forward a millisecond at a time once the loopback I/O of
@@ -10,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { afterEach, expect, it, vi } from 'vitest'
 import {
+  parseBytes,
   parseRate,
   startLinkProxy,
   type LinkProxy,
@@ -217,4 +219,41 @@ it('bounds its buffers: a receiver that does not read pauses the sender, whose o
   stalled[0]?.resume()
   await all
   expect(received).toBe(64 * chunk.length)
+})
+
+it('bounds the bytes in flight per connection: one connection moves a window per round trip, two move twice as much', async () => {
+  const proxy = await proxyTo(await hashingServer(), {
+    up: { delayMs: 20, bitsPerSecond: 400e6 },
+    down: { delayMs: 20 },
+    windowBytes: 64 * 1024,
+    handshake: false,
+  })
+  fakeClock()
+  // 1 MiB in windows of 64 KiB: 16 round trips of 40 ms, whatever the link's 400 Mbit/s (21 ms).
+  const a = randomBytes(1024 * 1024)
+  const alone = await drive(upload(proxy, a))
+  expect(alone.answer).toBe(`${a.length} ${sha1(a)}`)
+  expect(alone.ms).toBeGreaterThanOrEqual(15 * 40)
+  expect(alone.ms).toBeLessThan(17 * 40 + 40)
+  expect(proxy.stats().up.maxInFlight).toBe(64 * 1024)
+  expect(proxy.stats().up.windowWaits).toBeGreaterThanOrEqual(15)
+
+  // Two connections at once each have their own window: both finish in about the time of one.
+  const b = randomBytes(1024 * 1024)
+  const c = randomBytes(1024 * 1024)
+  const started = now()
+  const [second, third] = await drive(Promise.all([upload(proxy, b), upload(proxy, c)]))
+  expect(second.answer).toBe(`${b.length} ${sha1(b)}`)
+  expect(third.answer).toBe(`${c.length} ${sha1(c)}`)
+  expect(now() - started).toBeLessThan(17 * 40 + 40)
+  expect(proxy.stats().up.maxInFlight).toBe(64 * 1024)
+})
+
+it('parses sizes and rates as the command line gives them', () => {
+  expect(parseBytes('1M')).toBe(1024 * 1024)
+  expect(parseBytes('256K')).toBe(256 * 1024)
+  expect(parseBytes('4096')).toBe(4096)
+  expect(() => parseBytes('lots')).toThrow(/not a size such as 1M/)
+  expect(parseRate('400M')).toBe(400e6)
+  expect(() => parseRate('fast')).toThrow(/not a rate such as 400M/)
 })
