@@ -24,15 +24,11 @@ function file(data: string, name: string): FormData {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-async function waitFor<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 5000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs
+/** Reads until `done`; no deadline of its own: vitest's test timeout is the only bound. */
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
   for (;;) {
     const value = await read()
-    if (done(value) || Date.now() > end) return value
+    if (done(value)) return value
     await sleep(20)
   }
 }
