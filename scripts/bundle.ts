@@ -2,7 +2,9 @@
  * Builds the three bundles with ncc, each in a process of its own, at the same time: the action
  * (src/action/index.ts -> <out>/index.js), the CLI (src/cli/index.ts -> <out>/cli/index.js) and
  * the udata emulator as a command of its own (emulator/cli.ts -> <out>/emulator/index.js).
- * Unminified ESM, with the licenses of what they include. Then <out>/built-from.json: the sha256
+ * Unminified ESM, with the licenses of what they include. The bundles package.json names as `bin`
+ * start with `#!/usr/bin/env node` (their entries' first line, which ncc keeps) and are made
+ * executable, so that npm's links to them run with Node. Then <out>/built-from.json: the sha256
  * of the build's inputs (`INPUTS`) and of every file written, with which scripts/check-dist.ts
  * tells that dist/ is current without building it again.
  *
@@ -11,7 +13,7 @@
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -105,8 +107,28 @@ export async function bundle(outDir: string): Promise<void> {
       }
     }),
   )
+  await makeExecutable(outDir)
   const manifest: Manifest = { inputs, files: await filesHashes(outDir) }
   await writeFile(path.join(outDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`)
+}
+
+/**
+ * Each `bin` of package.json (a path under dist/), as built into `outDir`: it must start with the
+ * shebang (else npm's link runs it with the shell), and is made executable.
+ */
+async function makeExecutable(outDir: string): Promise<void> {
+  const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+    bin?: Record<string, string>
+  }
+  for (const [name, bin] of Object.entries(pkg.bin ?? {})) {
+    const file = path.join(outDir, path.relative('dist', bin))
+    const head = (await readFile(file, 'utf8')).slice(0, 20)
+    if (head !== '#!/usr/bin/env node\n')
+      throw new Error(
+        `${bin} (bin ${name}) does not start with #!/usr/bin/env node: add it to its entry`,
+      )
+    await chmod(file, 0o755)
+  }
 }
 
 if (

@@ -8,6 +8,8 @@ import { OPTIONS } from '../src/cli/flags.js'
 import { USAGE } from '../src/cli/usage.js'
 
 interface ActionYml {
+  name: string
+  description: string
   inputs: Record<string, { description: string; required?: boolean; default?: string }>
   outputs: Record<string, { description: string }>
   runs: { using: string; main: string }
@@ -33,6 +35,12 @@ function tableRows(marker: string): string[][] {
 }
 
 describe('action.yml', () => {
+  it('has a name and a description the Marketplace takes (description under 125 characters)', () => {
+    expect(action.name.length).toBeGreaterThan(0)
+    expect(action.description.length).toBeGreaterThan(40)
+    expect(action.description.length).toBeLessThan(125)
+  })
+
   it('runs the bundle on node24', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
   })
@@ -82,9 +90,13 @@ describe('the CLI', () => {
   const flagOf = (input: string): string | undefined =>
     [input, `no-${input}`].find((name) => Object.prototype.hasOwnProperty.call(OPTIONS, name))
 
-  it('has a flag for every input but the key (which only comes from DATAGOUV_API_KEY)', () => {
-    const missing = INPUT_NAMES.filter((name) => name !== 'api-key' && flagOf(name) === undefined)
+  it('has a flag for every input but the key (which only comes from DATAGOUV_API_KEY) and the pull request comment (the action only)', () => {
+    const ACTION_ONLY = ['api-key', 'comment-on-pr', 'github-token']
+    const missing = INPUT_NAMES.filter(
+      (name) => !ACTION_ONLY.includes(name) && flagOf(name) === undefined,
+    )
     expect(missing).toEqual([])
+    for (const name of ACTION_ONLY) expect(flagOf(name), name).toBeUndefined()
     expect(Object.keys(OPTIONS)).not.toContain('api-key')
   })
 

@@ -1,15 +1,14 @@
 /**
- * What users copy and install: the README's examples work as written and name this repository and
- * its current major tag; the package installs nothing but its bundle; dist/ is marked generated.
+ * What users copy and install: the README's examples name this repository and its current major
+ * tag, and parse; the package needs nothing but its bundles; dist/ is marked generated. The
+ * examples run in test/readme.test.ts, the packed package in test/bundle/package.test.ts.
  */
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { parseAllDocuments } from 'yaml'
 import { describe, expect, it } from 'vitest'
-import { VERSION } from '../src/version.js'
 import {
   expectedFiles,
   fillReferences,
@@ -167,55 +166,5 @@ describe('the package', () => {
       'dist/cli/index.js: linguist-generated: true',
       'src/cli/main.ts: linguist-generated: unspecified',
     ])
-  })
-
-  it('packs the bundle and the docs only, and installs into an empty folder without fetching anything; the CLI runs', async () => {
-    const out = await mkdtemp(path.join(tmpdir(), 'pack-'))
-    try {
-      const packed = JSON.parse(
-        (await run('npm', ['pack', '--json', '--pack-destination', out], { cwd: root })).stdout,
-      ) as Array<{
-        filename: string
-        files: Array<{ path: string }>
-      }>
-      const files = packed[0]?.files.map((f) => f.path) ?? []
-      expect(files).toContain('dist/cli/index.js')
-      expect(files).toContain('action.yml')
-      for (const file of files)
-        expect(file).toMatch(/^(dist\/|action\.yml$|README\.md$|LICENSE$|package\.json$)/)
-
-      const prefix = path.join(out, 'install')
-      const tarball = path.join(out, packed[0]?.filename ?? '')
-      await run(
-        'npm',
-        [
-          'install',
-          '--prefix',
-          prefix,
-          '--offline',
-          '--no-audit',
-          '--no-fund',
-          '--ignore-scripts',
-          tarball,
-        ],
-        { cwd: out },
-      )
-      // Only the package itself: nothing else was (or could have been, offline) installed.
-      expect(await readdir(path.join(prefix, 'node_modules'))).toEqual(
-        expect.arrayContaining([pkg.name]),
-      )
-      expect(
-        (await readdir(path.join(prefix, 'node_modules'))).filter(
-          (d) => !d.startsWith('.') && d !== pkg.name,
-        ),
-      ).toEqual([])
-      const bin = Object.keys(pkg.bin)[0] ?? ''
-      const version = await run(path.join(prefix, 'node_modules/.bin', bin), ['--version'], {
-        cwd: out,
-      })
-      expect(version.stdout.trim()).toBe(VERSION)
-    } finally {
-      await rm(out, { recursive: true, force: true })
-    }
   })
 })

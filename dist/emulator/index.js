@@ -3231,6 +3231,7 @@ const FAULT_KEYS = {
     delayMs: 'number',
     loseResponse: 'boolean',
     answerDelayMs: 'number',
+    hold: 'boolean',
 };
 function checkKey(key, item) {
     const expected = FAULT_KEYS[key];
@@ -3261,6 +3262,8 @@ function describeFault(rule) {
         parts.push(`maxBodyBytes:${rule.maxBodyBytes}`);
     if (rule.delayMs !== undefined)
         parts.push(`delayMs:${rule.delayMs}`);
+    if (rule.hold === true)
+        parts.push('hold');
     if (rule.dropAfterBytes !== undefined)
         parts.push(`dropAfterBytes:${rule.dropAfterBytes}`);
     else if (rule.status !== undefined)
@@ -3311,6 +3314,33 @@ class FaultSet {
             this.regexes.set(rule.path, (regex = new RegExp(rule.path)));
         return regex.test(pathname) || regex.test(pathWithQuery);
     }
+}
+/** Keeps a request waiting in `held` until a test releases it, and says how it goes on. */
+function holdUntilReleased(held, record) {
+    return new Promise((resolve) => {
+        const entry = {
+            record,
+            release(how = {}) {
+                const index = held.indexOf(entry);
+                if (index >= 0)
+                    held.splice(index, 1);
+                resolve(how);
+            },
+        };
+        held.push(entry);
+    });
+}
+/** The rule a release turns a held request's into: its own answer, when it gives one. */
+function afterRelease(rule, how) {
+    if (how.status === undefined)
+        return rule;
+    const { body, contentType } = how;
+    return {
+        ...rule,
+        status: how.status,
+        ...(body !== undefined ? { body } : {}),
+        ...(contentType !== undefined ? { contentType } : {}),
+    };
 }
 function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
@@ -13254,7 +13284,35 @@ function fulfilledInTime(frequency, lastUpdate, now) {
     const late = lastUpdate.getTime() + delta - now.getTime();
     return Math.floor(late / 86_400_000) >= -1;
 }
-function renderQuality(dataset, lastUpdate, now = new Date()) {
+/**
+ * v7's `update_fulfilled_in_time` (`Dataset.quality` and `next_update` in v7's
+ * `udata/core/dataset/models.py`): with a frequency it knows a delay for, whether `next_update` is
+ * not past at all (`-(next_update - utcnow()).days <= 0`: no day of tolerance); true for
+ * continuous, irregular and punctual; absent otherwise (unknown included).
+ */
+function fulfilledInTimeLegacy(frequency, lastUpdate, now) {
+    const delta = LEGACY_DELTAS[frequency];
+    if (delta !== undefined)
+        return Math.floor((lastUpdate.getTime() + delta - now.getTime()) / quality_DAY) >= 0;
+    return ['continuous', 'irregular', 'punctual'].includes(frequency) ? true : undefined;
+}
+const quality_DAY = 86_400_000;
+/** v7's `next_update` delays, by frequency. */
+const LEGACY_DELTAS = {
+    hourly: quality_DAY / 24,
+    ...Object.fromEntries(['fourTimesADay', 'threeTimesADay', 'semidaily', 'daily'].map((f) => [f, quality_DAY])),
+    ...Object.fromEntries(['fourTimesAWeek', 'threeTimesAWeek', 'semiweekly', 'weekly'].map((f) => [f, 7 * quality_DAY])),
+    biweekly: 14 * quality_DAY,
+    ...Object.fromEntries(['threeTimesAMonth', 'semimonthly', 'monthly'].map((f) => [f, 31 * quality_DAY])),
+    bimonthly: 62 * quality_DAY,
+    quarterly: (365 / 4) * quality_DAY,
+    ...Object.fromEntries(['threeTimesAYear', 'semiannual', 'annual'].map((f) => [f, 365 * quality_DAY])),
+    biennial: 2 * 365 * quality_DAY,
+    triennial: 3 * 365 * quality_DAY,
+    quinquennial: 5 * 365 * quality_DAY,
+};
+/** `legacy`: as udata v7 computes it (its `update_fulfilled_in_time`; the rest is the same). */
+function renderQuality(dataset, lastUpdate, now = new Date(), legacy = false) {
     const quality = {
         license: dataset.license !== null ||
             dataset.licenseDroppedAt?.getTime() === dataset.lastModifiedInternal.getTime(),
@@ -13264,7 +13322,7 @@ function renderQuality(dataset, lastUpdate, now = new Date()) {
         dataset_description_quality: [...dataset.description].length > QUALITY_DESCRIPTION_LENGTH,
         ...resourceCriteria(dataset.resources),
     };
-    const fulfilled = fulfilledInTime(dataset.frequency, lastUpdate, now);
+    const fulfilled = (legacy ? fulfilledInTimeLegacy : fulfilledInTime)(dataset.frequency, lastUpdate, now);
     if (fulfilled !== undefined)
         quality['update_fulfilled_in_time'] = fulfilled;
     const points = [
@@ -13600,7 +13658,7 @@ function renderDataset(dataset, origin, dir, caller) {
         ...renderAccess(dataset),
         uri: `${origin}/api/1/datasets/${dataset.slug}/`,
         page: `${origin}/datasets/${dataset.slug}/`,
-        quality: renderQuality(dataset, updated),
+        quality: renderQuality(dataset, updated, new Date(), dir.legacy === true),
         contact_points: [],
         harvest: null,
         internal: {
@@ -13710,6 +13768,30 @@ function recheck(admin, raw) {
     admin.analyser.recheck(rid.toLowerCase());
     return [200, admin.analyser.describe()];
 }
+/**
+ * `POST /__emulator/release` with `{"index"?, "drop"?, "status"?, "body"?, "contentType"?}`: the
+ * held request at `index` (every one without it) goes on as told.
+ */
+function release(admin, raw) {
+    let value = {};
+    try {
+        if (raw.length > 0)
+            value = JSON.parse(raw.toString('utf8'));
+    }
+    catch {
+        return [400, { message: 'Expected a JSON object' }];
+    }
+    if (!isObject(value))
+        return [400, { message: 'Expected a JSON object' }];
+    const { index, ...how } = value;
+    const chosen = typeof index === 'number' ? admin.held.slice(index, index + 1) : [...admin.held];
+    for (const request of chosen)
+        request.release(how);
+    return [200, { released: chosen.length, held: admin.held.length }];
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 async function route(admin, method, pathname, raw) {
     switch (`${method} ${pathname.replace(/\/?$/, '/')}`) {
         case 'GET /__emulator/state/':
@@ -13726,6 +13808,10 @@ async function route(admin, method, pathname, raw) {
             return [204];
         case 'POST /__emulator/faults/':
             return addFaults(admin, raw);
+        case 'GET /__emulator/held/':
+            return [200, maskedRecords(admin.held.map((h) => h.record))];
+        case 'POST /__emulator/release/':
+            return release(admin, raw);
         case 'GET /__emulator/analyser/':
             return [200, admin.analyser.describe()];
         case 'POST /__emulator/analyser/':
@@ -16928,8 +17014,8 @@ function announcedLength(req) {
 /**
  * Apply the proxy side of a fault rule. Returns the body the application is to read, or
  * undefined when the proxy dealt with the request itself (413, or a client gone while sending).
- * Buffering happens for `maxBodyBytes` without a Content-Length, and for `delayMs` on a request
- * that is to be handled, so that handling does not depend on the client staying connected.
+ * Buffering happens for `maxBodyBytes` without a Content-Length, and for `delayMs` or `hold` on a
+ * request that is to be handled, so that handling does not depend on the client staying connected.
  */
 async function throughProxy(rule, req, res, body, storage, finish) {
     const length = announcedLength(req);
@@ -16941,7 +17027,8 @@ async function throughProxy(rule, req, res, body, storage, finish) {
     }
     const handled = rule.status === undefined && rule.dropAfterBytes === undefined;
     const chunkedLimit = limit !== undefined && length === undefined ? limit : undefined;
-    if (chunkedLimit === undefined && !(rule.delayMs !== undefined && handled))
+    const waits = rule.delayMs !== undefined || rule.hold === true;
+    if (chunkedLimit === undefined && !(waits && handled))
         return body;
     const buffered = await bufferBody(body, storage.tmpPath(), chunkedLimit);
     if (buffered.kind === 'body')
@@ -16986,6 +17073,8 @@ class Store {
     byKey = new Map();
     /** udata's `TABULAR_EXPLORE_URL`: the base of `preview_url` for parsed resources (null: none, udata's default). */
     tabularExploreUrl = null;
+    /** udata before v17 (`version: 'legacy'`): the dataset's quality as v7 computes it. */
+    legacy = false;
     constructor(storage, origin, extensions) {
         this.storage = storage;
         this.origin = origin;
@@ -17353,7 +17442,14 @@ async function serveApi(req, res, url, method, deps) {
         if (fault !== undefined) {
             if (fault.delayMs !== undefined)
                 await sleep(fault.delayMs);
-            if (await answerInstead(fault, req, res, ctx.body, finish))
+            const how = fault.hold === true ? await holdUntilReleased(deps.held, record) : {};
+            if (how.drop === true) {
+                await drain(ctx.body);
+                finish(0);
+                req.socket.destroy();
+                return;
+            }
+            if (await answerInstead(afterRelease(fault, how), req, res, ctx.body, finish))
                 return;
         }
         reply = await dispatch(ctx, deps.env, url.search);
@@ -17392,11 +17488,13 @@ async function listen(server, port, host) {
     });
     return server.address().port;
 }
-function closer(server, dataDir, ownDir, analyser) {
+function closer(server, dataDir, ownDir, deps) {
     let closing;
     return () => {
         closing ??= (async () => {
-            await analyser.stop();
+            for (const request of [...deps.held])
+                request.release({ drop: true });
+            await deps.analyser.stop();
             await new Promise((done) => {
                 server.close(() => done());
                 server.closeAllConnections();
@@ -17417,6 +17515,7 @@ function buildDeps(opts, dataDir, origin) {
     if (opts.analyser !== undefined)
         analyser.configure(opts.analyser);
     const legacy = opts.version === 'legacy';
+    store.legacy = legacy;
     const env = {
         store,
         storage,
@@ -17432,6 +17531,7 @@ function buildDeps(opts, dataDir, origin) {
         origin,
         requests: [],
         faults: new FaultSet(),
+        held: [],
         analyser,
         onRequest: opts.onRequest,
         maxBodyBytes: opts.maxBodyBytes,
@@ -17456,7 +17556,7 @@ async function startEmulator(opts = {}) {
     return {
         url: origin,
         dataDir,
-        close: closer(server, dataDir, ownDir, analyser),
+        close: closer(server, dataDir, ownDir, deps),
         addUser: (o) => store.addUser(o),
         addOrganization: (o) => store.addOrganization(o),
         addDataset: (o) => store.addDataset(o),
@@ -17476,6 +17576,7 @@ async function startEmulator(opts = {}) {
             deps.requests.length = 0;
         },
         faults: deps.faults.rules,
+        held: deps.held,
     };
 }
 
