@@ -106,6 +106,10 @@ describe('the npm package', () => {
     }
     const version = await bash('npx datagouv-publish --version', prefix, env)
     expect(version.stdout.trim()).toBe(VERSION)
+    // The bins run on the Node under test: the one `#!/usr/bin/env node` finds first.
+    const node = await bash(`node --version && '${actionNode()}' --version`, prefix, env)
+    const [found, wanted] = node.stdout.trim().split('\n')
+    expect(found).toBe(wanted)
   })
 
   it(`runs "${FIVE_MINUTES}" of the README as written, with the installed bins`, async () => {
