@@ -9,7 +9,7 @@ import { condition, evaluate, interpolate } from './helpers/readme/expressions.j
 import { Scene } from './helpers/readme/scene.js'
 import { parseShell } from './helpers/readme/shell.js'
 import { Terminal } from './helpers/readme/terminal.js'
-import { runSteps, runWorkflow } from './helpers/readme/workflow.js'
+import { checkWithoutRunning, runSteps, runWorkflow } from './helpers/readme/workflow.js'
 
 const contexts = {
   github: { event: { release: { tag_name: 'v1.4.0' } }, ref_name: 'main' },
@@ -112,6 +112,21 @@ describe('runs', () => {
         scene,
       ),
     ).rejects.toThrow("'secrets' has no 'NOPE'")
+  })
+
+  it("refuse a proxy they would bypass; what cannot run is checked by the action's validation", async () => {
+    scene = await Scene.start()
+    const step = {
+      uses: 'datagouv-publish/action@v0',
+      with: { 'api-key': '${{ secrets.DATAGOUV_API_KEY }}', dataset: 'x', files: 'out/*.csv' },
+    }
+    await expect(
+      runSteps([{ ...step, env: { HTTPS_PROXY: 'http://proxy.example:3128' } }], scene),
+    ).rejects.toThrow('HTTPS_PROXY: every request here goes through the stand-in dispatcher')
+    expect(await checkWithoutRunning([step])).toBe(1)
+    await expect(
+      checkWithoutRunning([{ ...step, with: { ...step.with, 'if-unchanged': 'never' } }]),
+    ).rejects.toThrow('if-unchanged')
   })
 
   it('fail on a line that exits non-zero, a CLI error, or lines after an emulator in the foreground', async () => {

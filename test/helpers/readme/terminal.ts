@@ -123,6 +123,12 @@ export class Terminal {
 
   /** The CLI's `main()` with the terminal's environment; `--api-url` as the table says. */
   private async cli(args: string[]): Promise<Exit> {
+    const proxy = Object.keys(this.env).filter((k) => /^(https?|all|no)_proxy$/i.test(k))
+    if (proxy.length > 0)
+      throw new Error(
+        `${proxy.join(', ')}: every request here goes through the stand-in dispatcher, not a ` +
+          `proxy; mark the section notRun in world.ts`,
+      )
     const given = args.findIndex((a) => a === '--api-url' || a.startsWith('--api-url='))
     const full = [...args]
     if (given >= 0) {

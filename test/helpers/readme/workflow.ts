@@ -13,6 +13,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { parse } from 'yaml'
 import { currentReferences, root } from '../../../scripts/release-refs.js'
+import { readSettings } from '../../../src/engine/inputs.js'
 import { runInProcess } from '../runner.js'
 import { condition, interpolate, type Contexts } from './expressions.js'
 import type { Scene } from './scene.js'
@@ -57,6 +58,49 @@ export async function runWorkflow(workflow: Record<string, unknown>, scene: Scen
 /** A block of steps alone: in a job after the table's preamble (a checkout and the build). */
 export async function runSteps(steps: Step[], scene: Scene): Promise<void> {
   await runJob('steps', [...PREAMBLE, ...steps], scene, { trigger: 'push', matrix: {}, env: {} })
+}
+
+/**
+ * What can be checked of the action's steps of a workflow or a block of steps that cannot run here
+ * (world.ts `SectionSpec.notRun`): every step's inputs, evaluated from the table, pass the action's
+ * validation (readSettings) as the action would read them.
+ */
+export async function checkWithoutRunning(doc: unknown): Promise<number> {
+  const workflow = (Array.isArray(doc) ? { jobs: { steps: { steps: doc } } } : doc) as {
+    on?: unknown
+    jobs?: Record<string, Job>
+  }
+  const github = githubContext(firstTrigger(workflow.on), '/nowhere')
+  let checked = 0
+  for (const job of Object.values(workflow.jobs ?? {}))
+    for (const matrix of combinations(job.strategy))
+      for (const step of (job.steps ?? []) as Step[]) {
+        const uses = /^([\w.-]+\/[\w.-]+)@/.exec(String(step.uses))?.[1]
+        if (uses !== currentReferences().repository) continue
+        const contexts = { github, secrets: SECRETS, matrix, env: strings(job.env), steps: {} }
+        const inputs: Record<string, string> = {
+          ...(await expressionDefaults(contexts)),
+          ...Object.fromEntries(
+            Object.entries(step.with ?? {}).map(([k, v]) => [
+              k,
+              interpolate(scalar(v, k), contexts),
+            ]),
+          ),
+        }
+        readSettings((name) => inputs[name] ?? '')
+        checked++
+      }
+  return checked
+}
+
+/** A proxy variable in a step's environment: the stand-in dispatcher would silently bypass it. */
+function refuseProxy(env: Record<string, string>): void {
+  const proxy = Object.keys(env).filter((k) => /^(https?|all|no)_proxy$/i.test(k))
+  if (proxy.length > 0)
+    throw new Error(
+      `${proxy.join(', ')}: every request here goes through the stand-in dispatcher, not a proxy; ` +
+        `mark the section notRun in world.ts (its inputs are then checked without running)`,
+    )
 }
 
 interface JobContext {
@@ -122,6 +166,7 @@ async function runStep(
   scene.transcript.push(`--- ${uses} ${JSON.stringify(withs)}`)
   const action = /^([\w.-]+\/[\w.-]+)@/.exec(uses)?.[1]
   if (uses === './' || action === currentReferences().repository) {
+    refuseProxy(run.env)
     const inputs = { ...(await expressionDefaults(run.contexts)), ...withs }
     const result = await runInProcess(
       { ...inputs, 'api-url': scene.apiUrl(withs['api-url']) },

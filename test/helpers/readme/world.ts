@@ -299,6 +299,12 @@ export function commandRules(scripts: Readonly<Record<string, string>>): Command
 /** The settings of a section whose examples differ from the rest. */
 export interface SectionSpec {
   /**
+   * Why its examples cannot run here (a real proxy, say): its action steps' inputs are then only
+   * checked by the action's validation (workflow.ts `checkWithoutRunning`), its shell lines only
+   * parsed.
+   */
+  notRun?: string
+  /**
    * The warnings its action steps may give (`::warning::`), each with why the example still does
    * what it says; any other fails the example.
    */
