@@ -218,7 +218,7 @@ function equal(a: unknown, b: unknown): boolean {
 }
 
 /** A value as GitHub puts it into a string. */
-export function text(value: unknown): string {
+function text(value: unknown): string {
   if (value === null || value === undefined) return ''
   if (typeof value === 'string') return value
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
