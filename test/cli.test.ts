@@ -144,9 +144,9 @@ describe('datagouv-publish CLI', () => {
       env,
     })
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toContain("input 'concurrency' must be a whole number")
+    expect(bad.stderr).toContain('--concurrency must be a whole number')
     expect(JSON.parse(bad.stdout)).toEqual({
-      problems: [expect.stringContaining("input 'concurrency' must be a whole number")],
+      problems: [expect.stringContaining('--concurrency must be a whole number')],
     })
 
     // Without a key, the CLI speaks of its environment variable, not of the action's secrets.
@@ -206,7 +206,7 @@ describe('datagouv-publish CLI', () => {
     })
     expect(negative.code).toBe(2)
     expect(negative.stderr).toContain(
-      "input 'timeout' must be a whole number of seconds from 1 to 86400, got '-5'",
+      "--timeout must be a duration such as 90s, 15m or 1h30m (a bare number is seconds), from 1s to 24h, got '-5'",
     )
     const fromFile = await cli([...base, '--resources', '@entries.yml'], { cwd: f.workspace, env })
     expect(fromFile.code, fromFile.stderr).toBe(0)

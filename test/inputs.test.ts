@@ -94,17 +94,19 @@ describe('readSettings', () => {
     const message = problemsOf({
       dataset: 'd',
       files: 'a',
-      'if-no-files-found': 'fail',
+      'if-no-files-found': 'wran',
       'dry-run': 'yes',
-      'chunk-size': '20MB',
+      'chunk-size': '20 lemons',
       concurrency: '0',
     })
     expect(message).toContain("input 'api-key' is required unless 'dry-run' is true")
     expect(message).toContain(
-      "input 'if-no-files-found' must be one of 'error', 'warn', 'ignore', got 'fail'",
+      "input 'if-no-files-found' must be one of 'error', 'warn', 'ignore', got 'wran'",
     )
     expect(message).toContain("input 'dry-run' must be 'true' or 'false', got 'yes'")
-    expect(message).toContain("input 'chunk-size' must be a whole number of bytes from 1024")
+    expect(message).toContain("input 'chunk-size' must be a size such as 20MB, 8MiB or 5000000")
+    expect(message).toContain("got '20 lemons'")
+    expect(message).toContain("did you mean 'warn'?")
     expect(message).toContain(
       "input 'concurrency' must be a whole number of parallel uploads from 1 to 16, got '0'",
     )
@@ -148,6 +150,120 @@ describe('readSettings', () => {
       concurrency: 'many',
     })
     expect(message).not.toContain('secret-key-value')
+  })
+})
+
+describe('durations and sizes: one way to write them, for every input', () => {
+  const base = { 'api-key': 'k', dataset: 'd', files: 'a' }
+
+  it('takes a duration as 90, 90s, 5m, 1h30m or 1h 30m, and off or 0 where waiting is optional', () => {
+    const cases: Array<[string, number]> = [
+      ['90', 90],
+      ['90s', 90],
+      ['5m', 300],
+      ['1h30m', 5400],
+      ['1h 30m', 5400],
+      ['2H', 7200],
+    ]
+    for (const [text, seconds] of cases) {
+      expect(settingsFrom({ ...base, timeout: text }).timeoutSeconds, text).toBe(seconds)
+      expect(settingsFrom({ ...base, 'wait-for-analysis': text }).waitForAnalysisSeconds).toBe(
+        seconds,
+      )
+    }
+    for (const off of ['0', 'off', 'false'])
+      expect(settingsFrom({ ...base, 'wait-for-analysis': off }).waitForAnalysisSeconds).toBe(0)
+    expect(problemsOf({ ...base, timeout: 'off' })).toContain(
+      "input 'timeout' must be a duration such as 90s, 15m or 1h30m (a bare number is seconds), from 1s to 24h, got 'off'",
+    )
+    expect(problemsOf({ ...base, timeout: '25h' })).toContain("got '25h'")
+    expect(problemsOf({ ...base, 'wait-for-analysis': '10 minutes' })).toContain(
+      "input 'wait-for-analysis' must be a duration such as 90s, 15m or 1h30m (a bare number is seconds), at most 24h, or 0 for none, got '10 minutes'",
+    )
+  })
+
+  it('takes a size as bytes, kB/MB/GB (by 1000) or KiB/MiB/GiB (by 1024)', () => {
+    const cases: Array<[string, number]> = [
+      ['5000000', 5_000_000],
+      ['20MB', 20_000_000],
+      ['20 MB', 20_000_000],
+      ['20m', 20_000_000],
+      ['1.5MB', 1_500_000],
+      ['8MiB', 8 * 1024 * 1024],
+      ['512kB', 512_000],
+      ['1GiB', 2 ** 30],
+    ]
+    for (const [text, bytes] of cases)
+      expect(settingsFrom({ ...base, 'chunk-size': text }).chunkSize, text).toBe(bytes)
+    for (const bad of ['1000', '3GB', '20 lemons', '-1MB', 'MB'])
+      expect(problemsOf({ ...base, 'chunk-size': bad }), bad).toContain(
+        `input 'chunk-size' must be a size such as 20MB, 8MiB or 5000000 (a bare number is bytes; kB, MB, GB count by 1000, KiB, MiB, GiB by 1024), from 1024 to 2147483648 bytes, got '${bad}'`,
+      )
+  })
+})
+
+describe('messages that say what was given and what is accepted', () => {
+  const base = { 'api-key': 'k', dataset: 'd', files: 'a' }
+
+  it('api-url: names the instances and the forms accepted, and the nearest name', () => {
+    const nonsense = problemsOf({ ...base, 'api-url': 'nonsense' })
+    expect(nonsense).toContain(
+      "input 'api-url': 'nonsense' is neither an instance name nor a URL. Accepted: an instance name, www (https://www.data.gouv.fr), demo (https://demo.data.gouv.fr), dev (https://dev.data.gouv.fr), or the https:// origin of a udata instance, optionally followed by /api/1",
+    )
+    expect(problemsOf({ ...base, 'api-url': 'demi' })).toContain(
+      "'demi' is neither an instance name nor a URL (did you mean 'demo'?)",
+    )
+    expect(settingsFrom({ ...base, 'api-url': 'dev' }).apiUrl).toBe('https://dev.data.gouv.fr')
+  })
+
+  it('resources: a value of the wrong type is echoed', () => {
+    const message = problemsOf({ ...base, resources: '- path: 3\n- {path: a.csv, title: [1, 2]}' })
+    expect(message).toContain("input 'resources', entry resources[0].path: must be a string, got 3")
+    expect(message).toContain(
+      "input 'resources', entry resources[1].title: must be a string, got [1,2]",
+    )
+    expect(problemsOf({ ...base, resources: '42' })).toContain(
+      'or a mapping path: resource-id, got 42',
+    )
+    const long = 'x'.repeat(400)
+    expect(problemsOf({ ...base, resources: `- {path: a.csv, title: ${long}}` })).toContain(
+      `must be at most 350 characters, got '${'x'.repeat(56)}… (402 characters)`,
+    )
+  })
+
+  it('dataset-metadata: a mistyped key gets the nearest one', () => {
+    expect(
+      problemsOf({ ...base, 'dataset-metadata': 'licence: lov2\nfrequence: monthly' }),
+    ).toMatch(
+      /input 'dataset-metadata': unknown keys 'licence', 'frequence' \(accepted: title, [^)]*\); did you mean 'license' for 'licence', 'frequency' for 'frequence'\?/,
+    )
+  })
+
+  it("names the inputs in the edge's words: the CLI's flags and variable", () => {
+    const naming = {
+      input: (name: string) => (name === 'api-key' ? 'THE_KEY' : `--${name}`),
+      word: (name: string) => `--${name}`,
+      given: (name: string, ...values: string[]) => `--${name} ${values.join('|')}`,
+      set: (name: string, ...values: string[]) => `use --${name} ${values.join('|')}`,
+    }
+    let message = ''
+    try {
+      readSettings(
+        (name) => ({ files: 'a', order: 'random', timeout: '5z' })[name as string] ?? '',
+        {
+          naming,
+        },
+      )
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toContain('THE_KEY is required unless --dry-run is true')
+    expect(message).toContain('--dataset is required')
+    expect(message).toContain("--order must be one of 'keep', 'as-listed', got 'random'")
+    expect(message).toContain('--timeout must be a duration')
+    expect(message).not.toContain("input '")
+    // The next run without a naming speaks the action's words again.
+    expect(problemsOf({ files: 'a' })).toContain("input 'dataset' is required")
   })
 })
 
@@ -208,10 +324,10 @@ describe('parseResources', () => {
     expect(message).toContain(
       'entry resources[1].type: must be one of main, documentation, update, api, code, other',
     )
-    expect(message).toContain(
-      "entry resources[1]: unknown key 'titel' (accepted: path, id, title, description, type, schema, extras)",
+    expect(message).toMatch(
+      /entry resources\[1\]: unknown key 'titel' \(accepted: path, [^)]*\); did you mean 'title'\?/,
     )
-    expect(message).toContain('entry resources[2].path')
+    expect(message).toContain('entry resources[2].path: missing')
   })
 
   it('refuses what is neither YAML nor a list or mapping', () => {

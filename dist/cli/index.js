@@ -2,13 +2,13 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 4006:
+/***/ 8374:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const pico = __nccwpck_require__(8016);
-const utils = __nccwpck_require__(4059);
+const pico = __nccwpck_require__(8240);
+const utils = __nccwpck_require__(2907);
 
 function picomatch(glob, options, returnState = false) {
   // default to os.platform()
@@ -26,7 +26,7 @@ module.exports = picomatch;
 
 /***/ }),
 
-/***/ 5595:
+/***/ 9195:
 /***/ ((module) => {
 
 
@@ -217,13 +217,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8265:
+/***/ 281:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const constants = __nccwpck_require__(5595);
-const utils = __nccwpck_require__(4059);
+const constants = __nccwpck_require__(9195);
+const utils = __nccwpck_require__(2907);
 
 /**
  * Constants
@@ -1649,15 +1649,15 @@ module.exports = parse;
 
 /***/ }),
 
-/***/ 8016:
+/***/ 8240:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const scan = __nccwpck_require__(1781);
-const parse = __nccwpck_require__(8265);
-const utils = __nccwpck_require__(4059);
-const constants = __nccwpck_require__(5595);
+const scan = __nccwpck_require__(325);
+const parse = __nccwpck_require__(281);
+const utils = __nccwpck_require__(2907);
+const constants = __nccwpck_require__(9195);
 const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
 
 /**
@@ -2017,12 +2017,12 @@ module.exports = picomatch;
 
 /***/ }),
 
-/***/ 1781:
+/***/ 325:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const utils = __nccwpck_require__(4059);
+const utils = __nccwpck_require__(2907);
 const {
   CHAR_ASTERISK,             /* * */
   CHAR_AT,                   /* @ */
@@ -2039,7 +2039,7 @@ const {
   CHAR_RIGHT_CURLY_BRACE,    /* } */
   CHAR_RIGHT_PARENTHESES,    /* ) */
   CHAR_RIGHT_SQUARE_BRACKET  /* ] */
-} = __nccwpck_require__(5595);
+} = __nccwpck_require__(9195);
 
 const isPathSeparator = code => {
   return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
@@ -2427,7 +2427,7 @@ module.exports = scan;
 
 /***/ }),
 
-/***/ 4059:
+/***/ 2907:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 /*global navigator*/
@@ -2438,7 +2438,7 @@ const {
   REGEX_REMOVE_BACKSLASH,
   REGEX_SPECIAL_CHARS,
   REGEX_SPECIAL_CHARS_GLOBAL
-} = __nccwpck_require__(5595);
+} = __nccwpck_require__(9195);
 
 exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
 exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
@@ -2506,38 +2506,38 @@ exports.basename = (path, { windows } = {}) => {
 
 /***/ }),
 
-/***/ 6752:
+/***/ 576:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(628)
-const BalancedPool = __nccwpck_require__(837)
-const RoundRobinPool = __nccwpck_require__(5520)
-const Agent = __nccwpck_require__(7405)
-const ProxyAgent = __nccwpck_require__(6672)
-const Socks5ProxyAgent = __nccwpck_require__(7223)
-const EnvHttpProxyAgent = __nccwpck_require__(3137)
-const RetryAgent = __nccwpck_require__(50)
-const H2CClient = __nccwpck_require__(6815)
-const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(5061)
+const Dispatcher = __nccwpck_require__(2243)
+const Pool = __nccwpck_require__(20)
+const BalancedPool = __nccwpck_require__(9989)
+const RoundRobinPool = __nccwpck_require__(5296)
+const Agent = __nccwpck_require__(3389)
+const ProxyAgent = __nccwpck_require__(7408)
+const Socks5ProxyAgent = __nccwpck_require__(1687)
+const EnvHttpProxyAgent = __nccwpck_require__(2785)
+const RetryAgent = __nccwpck_require__(8610)
+const H2CClient = __nccwpck_require__(4847)
+const errors = __nccwpck_require__(1059)
+const util = __nccwpck_require__(2272)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
-const { MockCallHistory, MockCallHistoryLog } = __nccwpck_require__(431)
-const MockAgent = __nccwpck_require__(7501)
-const MockPool = __nccwpck_require__(4004)
-const SnapshotAgent = __nccwpck_require__(5095)
-const mockErrors = __nccwpck_require__(2429)
-const RetryHandler = __nccwpck_require__(7816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
-const DecoratorHandler = __nccwpck_require__(8155)
-const RedirectHandler = __nccwpck_require__(8754)
+const api = __nccwpck_require__(6135)
+const buildConnector = __nccwpck_require__(1952)
+const MockClient = __nccwpck_require__(6197)
+const { MockCallHistory, MockCallHistoryLog } = __nccwpck_require__(7791)
+const MockAgent = __nccwpck_require__(2781)
+const MockPool = __nccwpck_require__(9396)
+const SnapshotAgent = __nccwpck_require__(9415)
+const mockErrors = __nccwpck_require__(9037)
+const RetryHandler = __nccwpck_require__(1131)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(8085)
+const DecoratorHandler = __nccwpck_require__(5579)
+const RedirectHandler = __nccwpck_require__(9714)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -2557,21 +2557,21 @@ __webpack_unused_export__ = RetryHandler
 __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(1514),
-  responseError: __nccwpck_require__(8918),
-  retry: __nccwpck_require__(2026),
-  dump: __nccwpck_require__(8060),
-  dns: __nccwpck_require__(379),
-  cache: __nccwpck_require__(5542),
-  decompress: __nccwpck_require__(557),
-  deduplicate: __nccwpck_require__(7240)
+  redirect: __nccwpck_require__(1530),
+  responseError: __nccwpck_require__(9062),
+  retry: __nccwpck_require__(7114),
+  dump: __nccwpck_require__(5596),
+  dns: __nccwpck_require__(1643),
+  cache: __nccwpck_require__(8982),
+  decompress: __nccwpck_require__(3837),
+  deduplicate: __nccwpck_require__(8840)
 }
 
 __webpack_unused_export__ = {
-  MemoryCacheStore: __nccwpck_require__(4889)
+  MemoryCacheStore: __nccwpck_require__(3593)
 }
 
-const SqliteCacheStore = __nccwpck_require__(1522)
+const SqliteCacheStore = __nccwpck_require__(2434)
 __webpack_unused_export__ = SqliteCacheStore
 
 __webpack_unused_export__ = buildConnector
@@ -2633,7 +2633,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(4398).fetch)
+const fetchImpl = (__nccwpck_require__(3345).fetch)
 
 // Capture __filename at module load time for stack trace augmentation.
 // This may be undefined when bundled in environments like Node.js internals.
@@ -2673,22 +2673,22 @@ module.exports.hd = function fetch (init, options = undefined) {
     throw err
   })
 }
-module.exports.Headers = __nccwpck_require__(660).Headers
-module.exports.Response = __nccwpck_require__(9051).Response
-module.exports.Request = __nccwpck_require__(9967).Request
-module.exports.FormData = __nccwpck_require__(5910).FormData
+module.exports.Headers = __nccwpck_require__(548).Headers
+module.exports.Response = __nccwpck_require__(1627).Response
+module.exports.Request = __nccwpck_require__(268).Request
+module.exports.FormData = __nccwpck_require__(2134).FormData
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(5779)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(6443)
+const { CacheStorage } = __nccwpck_require__(4045)
+const { kConstruct } = __nccwpck_require__(1003)
 
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie, parseCookie } = __nccwpck_require__(9061)
+const { deleteCookie, getCookies, getSetCookies, setCookie, parseCookie } = __nccwpck_require__(6693)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
@@ -2696,21 +2696,21 @@ __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 __webpack_unused_export__ = parseCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(428)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-const { WebSocket, ping } = __nccwpck_require__(3726)
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5924)
+const { WebSocket, ping } = __nccwpck_require__(5358)
 module.exports.kb = WebSocket
 module.exports.rd = CloseEvent
 module.exports.NN = ErrorEvent
 module.exports.aM = MessageEvent
 __webpack_unused_export__ = ping
 
-/* unused reexport */ __nccwpck_require__(2873).WebSocketStream
-/* unused reexport */ __nccwpck_require__(6919).WebSocketError
+/* unused reexport */ __nccwpck_require__(3158).WebSocketStream
+/* unused reexport */ __nccwpck_require__(6375).WebSocketError
 
 module.exports.Em = makeDispatcher(api.request)
 __webpack_unused_export__ = makeDispatcher(api.stream)
@@ -2726,7 +2726,7 @@ __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = SnapshotAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(8742)
 
 module.exports.GD = EventSource
 
@@ -2748,13 +2748,13 @@ __webpack_unused_export__ = install
 
 /***/ }),
 
-/***/ 158:
+/***/ 3134:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { addAbortListener } = __nccwpck_require__(2272)
+const { RequestAbortedError } = __nccwpck_require__(1059)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -2814,16 +2814,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2279:
+/***/ 6900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(1059)
+const util = __nccwpck_require__(2272)
+const { addSignal, removeSignal } = __nccwpck_require__(3134)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -2931,7 +2931,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6862:
+/***/ 9294:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2947,9 +2947,9 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+} = __nccwpck_require__(1059)
+const util = __nccwpck_require__(2272)
+const { addSignal, removeSignal } = __nccwpck_require__(3134)
 
 function noop () {}
 
@@ -3190,16 +3190,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 5259:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const { Readable } = __nccwpck_require__(2519)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1059)
+const util = __nccwpck_require__(2272)
 
 function noop () {}
 
@@ -3411,7 +3411,7 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 792:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3419,9 +3419,9 @@ module.exports.RequestHandler = RequestHandler
 const assert = __nccwpck_require__(4589)
 const { finished } = __nccwpck_require__(7075)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(1059)
+const util = __nccwpck_require__(2272)
+const { addSignal, removeSignal } = __nccwpck_require__(3134)
 
 function noop () {}
 
@@ -3627,17 +3627,17 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1882:
+/***/ 1098:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(1059)
 const { AsyncResource } = __nccwpck_require__(6698)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { kHTTP2Stream } = __nccwpck_require__(6443)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const util = __nccwpck_require__(2272)
+const { kHTTP2Stream } = __nccwpck_require__(1003)
+const { addSignal, removeSignal } = __nccwpck_require__(3134)
 
 class UpgradeHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -3745,30 +3745,30 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 6135:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(4043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(6862)
-module.exports.upgrade = __nccwpck_require__(1882)
-module.exports.connect = __nccwpck_require__(2279)
+module.exports.request = __nccwpck_require__(5259)
+module.exports.stream = __nccwpck_require__(792)
+module.exports.pipeline = __nccwpck_require__(9294)
+module.exports.upgrade = __nccwpck_require__(1098)
+module.exports.connect = __nccwpck_require__(6900)
 
 
 /***/ }),
 
-/***/ 9927:
+/***/ 2519:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(1059)
+const util = __nccwpck_require__(2272)
+const { ReadableStreamFrom } = __nccwpck_require__(2272)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -4346,14 +4346,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4889:
+/***/ 3593:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const { EventEmitter } = __nccwpck_require__(8474)
-const { assertCacheKey, assertCacheValue } = __nccwpck_require__(7659)
+const { assertCacheKey, assertCacheValue } = __nccwpck_require__(5179)
 
 /**
  * @typedef {import('../../types/cache-interceptor.d.ts').default.CacheKey} CacheKey
@@ -4632,13 +4632,13 @@ module.exports = MemoryCacheStore
 
 /***/ }),
 
-/***/ 1522:
+/***/ 2434:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
-const { assertCacheKey, assertCacheValue } = __nccwpck_require__(7659)
+const { assertCacheKey, assertCacheValue } = __nccwpck_require__(5179)
 
 let DatabaseSync
 
@@ -5108,15 +5108,15 @@ function headerValueEquals (lhs, rhs) {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 1952:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(2272)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
 
 let tls // include tls conditionally since it is not always available
 
@@ -5274,7 +5274,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 735:
+/***/ 7887:
 /***/ ((module) => {
 
 
@@ -5424,7 +5424,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2414:
+/***/ 5726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -5658,7 +5658,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 1059:
 /***/ ((module) => {
 
 
@@ -6142,7 +6142,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4655:
+/***/ 2543:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -6150,7 +6150,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1059)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -6167,9 +6167,9 @@ const {
   getServerName,
   normalizedMethodRecords,
   getProtocolFromUrlString
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+} = __nccwpck_require__(2272)
+const { channels } = __nccwpck_require__(5726)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(7887)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -6634,16 +6634,16 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 8082:
+/***/ 3442:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { EventEmitter } = __nccwpck_require__(8474)
 const { Buffer } = __nccwpck_require__(4573)
-const { InvalidArgumentError, Socks5ProxyError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, Socks5ProxyError } = __nccwpck_require__(1059)
 const { debuglog } = __nccwpck_require__(7975)
-const { parseAddress } = __nccwpck_require__(1732)
+const { parseAddress } = __nccwpck_require__(3684)
 
 const debug = debuglog('undici:socks5')
 const EMPTY_BUFFER = Buffer.alloc(0)
@@ -7063,14 +7063,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1732:
+/***/ 3684:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Buffer } = __nccwpck_require__(4573)
 const net = __nccwpck_require__(7030)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
 
 /**
  * Parse an address and determine its type
@@ -7282,7 +7282,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6443:
+/***/ 1003:
 /***/ ((module) => {
 
 
@@ -7365,7 +7365,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7752:
+/***/ 9112:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -7373,7 +7373,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(735)
+} = __nccwpck_require__(7887)
 
 class TstNode {
   /** @type {any} */
@@ -7532,22 +7532,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 2272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(1003)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const timers = __nccwpck_require__(6603)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
-const { tree } = __nccwpck_require__(7752)
+const timers = __nccwpck_require__(7787)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(1059)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(7887)
+const { tree } = __nccwpck_require__(9112)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.', 2).map(v => Number(v))
 
@@ -8552,17 +8552,17 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7405:
+/***/ 3389:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, MaxOriginsReachedError } = __nccwpck_require__(8707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kUrl } = __nccwpck_require__(6443)
-const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(628)
-const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, MaxOriginsReachedError } = __nccwpck_require__(1059)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kUrl } = __nccwpck_require__(1003)
+const DispatcherBase = __nccwpck_require__(8641)
+const Pool = __nccwpck_require__(20)
+const Client = __nccwpck_require__(5061)
+const util = __nccwpck_require__(2272)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -8721,7 +8721,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 9989:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8729,7 +8729,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1059)
 const {
   PoolBase,
   kClients,
@@ -8737,10 +8737,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(628)
-const { kUrl } = __nccwpck_require__(6443)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(7632)
+const Pool = __nccwpck_require__(20)
+const { kUrl } = __nccwpck_require__(1003)
+const util = __nccwpck_require__(2272)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -8949,7 +8949,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 1021:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8957,9 +8957,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(2272)
+const { channels } = __nccwpck_require__(5726)
+const timers = __nccwpck_require__(7787)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -8972,7 +8972,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1059)
 const {
   kUrl,
   kReset,
@@ -9006,9 +9006,9 @@ const {
   kResume,
   kHTTPContext,
   kClosed
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(1003)
 
-const constants = __nccwpck_require__(2824)
+const constants = __nccwpck_require__(3512)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const removeAllListeners = util.removeAllListeners
@@ -9020,7 +9020,7 @@ const kTypeOfService = Symbol('kTypeOfService')
 let extractBody
 
 function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(1630) : undefined
 
   let mod
 
@@ -9041,7 +9041,7 @@ function lazyllhttp () {
 
   if (useWasmSIMD) {
     try {
-      mod = new WebAssembly.Module(__nccwpck_require__(3434))
+      mod = new WebAssembly.Module(__nccwpck_require__(4826))
     } catch {
     }
   }
@@ -9051,7 +9051,7 @@ function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = new WebAssembly.Module(llhttpWasmData || __nccwpck_require__(3870))
+    mod = new WebAssembly.Module(llhttpWasmData || __nccwpck_require__(1630))
   }
 
   return new WebAssembly.Instance(mod, {
@@ -10120,7 +10120,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(4492).extractBody)
+      extractBody = (__nccwpck_require__(9852).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -10725,14 +10725,14 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 8788:
+/***/ 2820:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(2272)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
@@ -10741,7 +10741,7 @@ const {
   InvalidArgumentError,
   HeadersTimeoutError,
   BodyTimeoutError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(1059)
 const {
   kUrl,
   kReset,
@@ -10770,8 +10770,8 @@ const {
   kRemoteSettings,
   kHTTP2Stream,
   kHTTP2SessionState
-} = __nccwpck_require__(6443)
-const { channels } = __nccwpck_require__(2414)
+} = __nccwpck_require__(1003)
+const { channels } = __nccwpck_require__(5726)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -11390,7 +11390,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(4492).extractBody)
+    extractBody ??= (__nccwpck_require__(9852).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -11788,7 +11788,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3701:
+/***/ 5061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11796,17 +11796,17 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(3440)
-const { ClientStats } = __nccwpck_require__(6854)
-const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(4655)
-const DispatcherBase = __nccwpck_require__(1841)
+const util = __nccwpck_require__(2272)
+const { ClientStats } = __nccwpck_require__(7254)
+const { channels } = __nccwpck_require__(5726)
+const Request = __nccwpck_require__(2543)
+const DispatcherBase = __nccwpck_require__(8641)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(1059)
+const buildConnector = __nccwpck_require__(1952)
 const {
   kUrl,
   kServerName,
@@ -11849,9 +11849,9 @@ const {
   kHTTP2ConnectionWindowSize,
   kResume,
   kPingInterval
-} = __nccwpck_require__(6443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(8788)
+} = __nccwpck_require__(1003)
+const connectH1 = __nccwpck_require__(1021)
+const connectH2 = __nccwpck_require__(2820)
 
 const kClosedResolve = Symbol('kClosedResolve')
 
@@ -12464,20 +12464,20 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 1841:
+/***/ 8641:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
-const UnwrapHandler = __nccwpck_require__(2365)
+const Dispatcher = __nccwpck_require__(2243)
+const UnwrapHandler = __nccwpck_require__(4845)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch } = __nccwpck_require__(6443)
+} = __nccwpck_require__(1059)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch } = __nccwpck_require__(1003)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -12667,12 +12667,12 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 2243:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const EventEmitter = __nccwpck_require__(8474)
-const WrapHandler = __nccwpck_require__(9510)
+const WrapHandler = __nccwpck_require__(4918)
 
 const wrapInterceptor = (dispatch) => (opts, handler) => dispatch(opts, WrapHandler.wrap(handler))
 
@@ -12722,15 +12722,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 3137:
+/***/ 2785:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
-const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(7405)
+const DispatcherBase = __nccwpck_require__(8641)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(1003)
+const ProxyAgent = __nccwpck_require__(7408)
+const Agent = __nccwpck_require__(3389)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -12875,7 +12875,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4660:
+/***/ 9220:
 /***/ ((module) => {
 
 
@@ -13017,13 +13017,13 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 6815:
+/***/ 4847:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Client = __nccwpck_require__(3701)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
+const Client = __nccwpck_require__(5061)
 
 class H2CClient extends Client {
   constructor (origin, clientOpts) {
@@ -13075,15 +13075,15 @@ module.exports = H2CClient
 
 /***/ }),
 
-/***/ 2128:
+/***/ 7632:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { PoolStats } = __nccwpck_require__(6854)
-const DispatcherBase = __nccwpck_require__(1841)
-const FixedQueue = __nccwpck_require__(4660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
+const { PoolStats } = __nccwpck_require__(7254)
+const DispatcherBase = __nccwpck_require__(8641)
+const FixedQueue = __nccwpck_require__(9220)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(1003)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -13296,7 +13296,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 628:
+/***/ 20:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -13308,14 +13308,14 @@ const {
   kAddClient,
   kGetDispatcher,
   kRemoveClient
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(7632)
+const Client = __nccwpck_require__(5061)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { kUrl } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(1059)
+const util = __nccwpck_require__(2272)
+const { kUrl } = __nccwpck_require__(1003)
+const buildConnector = __nccwpck_require__(1952)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -13421,20 +13421,20 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 6672:
+/***/ 7408:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(628)
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
-const Client = __nccwpck_require__(3701)
-const { channels } = __nccwpck_require__(2414)
-const Socks5ProxyAgent = __nccwpck_require__(7223)
+const { kProxy, kClose, kDestroy, kDispatch } = __nccwpck_require__(1003)
+const Agent = __nccwpck_require__(3389)
+const Pool = __nccwpck_require__(20)
+const DispatcherBase = __nccwpck_require__(8641)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(1059)
+const buildConnector = __nccwpck_require__(1952)
+const Client = __nccwpck_require__(5061)
+const { channels } = __nccwpck_require__(5726)
+const Socks5ProxyAgent = __nccwpck_require__(1687)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -13747,13 +13747,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 50:
+/***/ 8610:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(883)
-const RetryHandler = __nccwpck_require__(7816)
+const Dispatcher = __nccwpck_require__(2243)
+const RetryHandler = __nccwpck_require__(1131)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -13789,7 +13789,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 5520:
+/***/ 5296:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -13801,14 +13801,14 @@ const {
   kAddClient,
   kGetDispatcher,
   kRemoveClient
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(7632)
+const Client = __nccwpck_require__(5061)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { kUrl } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(1059)
+const util = __nccwpck_require__(2272)
+const { kUrl } = __nccwpck_require__(1003)
+const buildConnector = __nccwpck_require__(1952)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -13933,7 +13933,7 @@ module.exports = RoundRobinPool
 
 /***/ }),
 
-/***/ 7223:
+/***/ 1687:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -13941,12 +13941,12 @@ module.exports = RoundRobinPool
 const { URL } = __nccwpck_require__(3136)
 
 let tls // include tls conditionally since it is not always available
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { Socks5Client, STATES } = __nccwpck_require__(8082)
-const { kDispatch, kClose, kDestroy } = __nccwpck_require__(6443)
-const Pool = __nccwpck_require__(628)
-const buildConnector = __nccwpck_require__(9136)
+const DispatcherBase = __nccwpck_require__(8641)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { Socks5Client, STATES } = __nccwpck_require__(3442)
+const { kDispatch, kClose, kDestroy } = __nccwpck_require__(1003)
+const Pool = __nccwpck_require__(20)
+const buildConnector = __nccwpck_require__(1952)
 const { debuglog } = __nccwpck_require__(7975)
 
 const debug = debuglog('undici:socks5-proxy')
@@ -14200,7 +14200,7 @@ module.exports = Socks5ProxyAgent
 
 /***/ }),
 
-/***/ 276:
+/***/ 7636:
 /***/ ((module) => {
 
 
@@ -14240,7 +14240,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2581:
+/***/ 8085:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -14249,8 +14249,8 @@ module.exports = {
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.2')
 const legacyGlobalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(7405)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
+const Agent = __nccwpck_require__(3389)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -14306,13 +14306,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9976:
+/***/ 40:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kRedirectCacheControl } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(2272)
+const { kRedirectCacheControl } = __nccwpck_require__(1003)
 const {
   parseCacheControlHeader,
   hasInvalidCacheControlDirective,
@@ -14320,7 +14320,7 @@ const {
   hasVaryStar,
   isInvalidOrWildcardVaryHeader,
   isEtagUsable
-} = __nccwpck_require__(7659)
+} = __nccwpck_require__(5179)
 
 /**
  * A suppressed redirect hop recorded by the redirect handler. Carried on
@@ -14332,7 +14332,7 @@ const {
  * @property {import('../../types/header.d.ts').IncomingHttpHeaders} headers The hop's response headers.
  * @property {number} receivedAt The time the hop's response headers were received.
  */
-const { parseHttpDate } = __nccwpck_require__(5453)
+const { parseHttpDate } = __nccwpck_require__(2333)
 
 function noop () {}
 
@@ -15494,7 +15494,7 @@ module.exports = CacheHandler
 
 /***/ }),
 
-/***/ 7133:
+/***/ 8589:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15625,13 +15625,13 @@ module.exports = CacheRevalidationHandler
 
 /***/ }),
 
-/***/ 8155:
+/***/ 5579:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const WrapHandler = __nccwpck_require__(9510)
+const WrapHandler = __nccwpck_require__(4918)
 
 /**
  * @deprecated
@@ -15699,12 +15699,12 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 3599:
+/***/ 2095:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { RequestAbortedError } = __nccwpck_require__(1059)
 
 /**
  * @typedef {import('../../types/dispatcher.d.ts').default.DispatchHandler} DispatchHandler
@@ -16210,15 +16210,15 @@ module.exports = DeduplicationHandler
 
 /***/ }),
 
-/***/ 8754:
+/***/ 9714:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed, kRedirectCacheControl } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(2272)
+const { kBodyUsed, kRedirectCacheControl } = __nccwpck_require__(1003)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -16490,20 +16490,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 7816:
+/***/ 1131:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
-const WrapHandler = __nccwpck_require__(9510)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(1003)
+const { RequestRetryError } = __nccwpck_require__(1059)
+const WrapHandler = __nccwpck_require__(4918)
 const {
   isDisturbed,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(2272)
 
 function calculateRetryAfterHeader (retryAfter) {
   const retryTime = new Date(retryAfter).getTime()
@@ -17001,13 +17001,13 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 2365:
+/***/ 4845:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseHeaders } = __nccwpck_require__(3440)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { parseHeaders } = __nccwpck_require__(2272)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
 
 const kResume = Symbol('resume')
 
@@ -17114,12 +17114,12 @@ module.exports = class UnwrapHandler {
 
 /***/ }),
 
-/***/ 9510:
+/***/ 4918:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
 
 module.exports = class WrapHandler {
   #handler
@@ -17226,17 +17226,17 @@ function toRawHeaderValue (value) {
 
 /***/ }),
 
-/***/ 5542:
+/***/ 8982:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
-const CacheHandler = __nccwpck_require__(9976)
-const MemoryCacheStore = __nccwpck_require__(4889)
-const CacheRevalidationHandler = __nccwpck_require__(7133)
+const util = __nccwpck_require__(2272)
+const CacheHandler = __nccwpck_require__(40)
+const MemoryCacheStore = __nccwpck_require__(3593)
+const CacheRevalidationHandler = __nccwpck_require__(8589)
 const {
   assertCacheStore,
   assertCacheMethods,
@@ -17246,9 +17246,9 @@ const {
   isInvalidOrWildcardVaryHeader,
   parseVaryHeader,
   isEtagUsable
-} = __nccwpck_require__(7659)
-const { AbortError } = __nccwpck_require__(8707)
-const { parseHttpDate } = __nccwpck_require__(5453)
+} = __nccwpck_require__(5179)
+const { AbortError } = __nccwpck_require__(1059)
+const { parseHttpDate } = __nccwpck_require__(2333)
 
 /**
  * @param {(string | RegExp)[] | undefined} origins
@@ -17979,16 +17979,16 @@ module.exports = (opts = {}) => {
 
 /***/ }),
 
-/***/ 557:
+/***/ 3837:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflate, createGunzip, createBrotliDecompress, createZstdDecompress } = __nccwpck_require__(8522)
 const { pipeline, Transform: TransformStream } = __nccwpck_require__(7075)
-const { InvalidArgumentError, ResponseExceededMaxSizeError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { runtimeFeatures } = __nccwpck_require__(313)
+const { InvalidArgumentError, ResponseExceededMaxSizeError } = __nccwpck_require__(1059)
+const DecoratorHandler = __nccwpck_require__(5579)
+const { runtimeFeatures } = __nccwpck_require__(777)
 
 /** @typedef {import('node:stream').Transform} Transform */
 /** @typedef {import('node:stream').Transform} Controller */
@@ -18553,15 +18553,15 @@ module.exports = createDecompressInterceptor
 
 /***/ }),
 
-/***/ 7240:
+/***/ 8840:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const diagnosticsChannel = __nccwpck_require__(3053)
-const util = __nccwpck_require__(3440)
-const DeduplicationHandler = __nccwpck_require__(3599)
-const { normalizeHeaders, makeCacheKey, makeDeduplicationKey } = __nccwpck_require__(7659)
+const util = __nccwpck_require__(2272)
+const DeduplicationHandler = __nccwpck_require__(2095)
+const { normalizeHeaders, makeCacheKey, makeDeduplicationKey } = __nccwpck_require__(5179)
 
 const pendingRequestsChannel = diagnosticsChannel.channel('undici:request:pending-requests')
 
@@ -18677,14 +18677,14 @@ module.exports = (opts = {}) => {
 
 /***/ }),
 
-/***/ 379:
+/***/ 1643:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(5579)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(1059)
 const maxInt = Math.pow(2, 31) - 1
 
 function hasSafeIterator (headers) {
@@ -19255,13 +19255,13 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 8060:
+/***/ 5596:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1059)
+const DecoratorHandler = __nccwpck_require__(5579)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -19361,12 +19361,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 1514:
+/***/ 1530:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(9714)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections } = {}) {
   return (dispatch) => {
@@ -19389,14 +19389,14 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 8918:
+/***/ 9062:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 // const { parseHeaders } = require('../core/util')
-const DecoratorHandler = __nccwpck_require__(8155)
-const { ResponseError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(5579)
+const { ResponseError } = __nccwpck_require__(1059)
 
 class ResponseErrorHandler extends DecoratorHandler {
   #statusCode
@@ -19491,11 +19491,11 @@ module.exports = () => {
 
 /***/ }),
 
-/***/ 2026:
+/***/ 7114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(7816)
+const RetryHandler = __nccwpck_require__(1131)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -19517,13 +19517,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 2824:
+/***/ 3512:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.MINOR = exports.MAJOR = exports.HTAB_SP_VCHAR_OBS_TEXT = exports.QUOTED_STRING = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.HEX = exports.URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.STATUSES_HTTP = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.HEADER_STATE = exports.FINISH = exports.STATUSES = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(172);
+const utils_1 = __nccwpck_require__(6972);
 // Emums
 exports.ERROR = {
     OK: 0,
@@ -20055,7 +20055,7 @@ exports["default"] = {
 
 /***/ }),
 
-/***/ 3870:
+/***/ 1630:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* module decorator */ module = __nccwpck_require__.nmd(module);
@@ -20078,7 +20078,7 @@ Object.defineProperty(module, 'exports', {
 
 /***/ }),
 
-/***/ 3434:
+/***/ 4826:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* module decorator */ module = __nccwpck_require__.nmd(module);
@@ -20101,7 +20101,7 @@ Object.defineProperty(module, 'exports', {
 
 /***/ }),
 
-/***/ 172:
+/***/ 6972:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20120,13 +20120,13 @@ function enumToMap(obj, filter = [], exceptions = []) {
 
 /***/ }),
 
-/***/ 7501:
+/***/ 2781:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
+const { kClients } = __nccwpck_require__(1003)
+const Agent = __nccwpck_require__(3389)
 const {
   kAgent,
   kMockAgentSet,
@@ -20144,14 +20144,14 @@ const {
   kMockAgentAcceptsNonStandardSearchParameters,
   kMockCallHistoryAddLog,
   kIgnoreTrailingSlash
-} = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
-const MockPool = __nccwpck_require__(4004)
-const { matchValue, normalizeSearchParams, buildAndValidateMockOptions, normalizeOrigin } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
-const PendingInterceptorsFormatter = __nccwpck_require__(6142)
-const { MockCallHistory } = __nccwpck_require__(431)
+} = __nccwpck_require__(1501)
+const MockClient = __nccwpck_require__(6197)
+const MockPool = __nccwpck_require__(9396)
+const { matchValue, normalizeSearchParams, buildAndValidateMockOptions, normalizeOrigin } = __nccwpck_require__(1205)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(1059)
+const Dispatcher = __nccwpck_require__(2243)
+const PendingInterceptorsFormatter = __nccwpck_require__(6110)
+const { MockCallHistory } = __nccwpck_require__(7791)
 
 class MockAgent extends Dispatcher {
   constructor (opts = {}) {
@@ -20359,13 +20359,13 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 431:
+/***/ 7791:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kMockCallHistoryAddLog } = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { kMockCallHistoryAddLog } = __nccwpck_require__(1501)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
 
 function handleFilterCallsWithOptions (criteria, options, handler, store, allLogs) {
   switch (options.operator) {
@@ -20614,14 +20614,14 @@ module.exports.MockCallHistoryLog = MockCallHistoryLog
 
 /***/ }),
 
-/***/ 7365:
+/***/ 6197:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3701)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Client = __nccwpck_require__(5061)
+const { buildMockDispatch } = __nccwpck_require__(1205)
 const {
   kDispatches,
   kMockAgent,
@@ -20631,10 +20631,10 @@ const {
   kOriginalDispatch,
   kConnected,
   kIgnoreTrailingSlash
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(1501)
+const { MockInterceptor } = __nccwpck_require__(3319)
+const Symbols = __nccwpck_require__(1003)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -20689,12 +20689,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 2429:
+/***/ 9037:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(1059)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -20725,12 +20725,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1511:
+/***/ 3319:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(1205)
 const {
   kDispatches,
   kDispatchKey,
@@ -20739,9 +20739,9 @@ const {
   kContentLength,
   kMockDispatch,
   kIgnoreTrailingSlash
-} = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { serializePathWithQuery } = __nccwpck_require__(3440)
+} = __nccwpck_require__(1501)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { serializePathWithQuery } = __nccwpck_require__(2272)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -20941,14 +20941,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 4004:
+/***/ 9396:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(628)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Pool = __nccwpck_require__(20)
+const { buildMockDispatch } = __nccwpck_require__(1205)
 const {
   kDispatches,
   kMockAgent,
@@ -20958,10 +20958,10 @@ const {
   kOriginalDispatch,
   kConnected,
   kIgnoreTrailingSlash
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(1501)
+const { MockInterceptor } = __nccwpck_require__(3319)
+const Symbols = __nccwpck_require__(1003)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -21016,7 +21016,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1117:
+/***/ 1501:
 /***/ ((module) => {
 
 
@@ -21055,12 +21055,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3397:
+/***/ 1205:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(2429)
+const { MockNotMatchedError } = __nccwpck_require__(9037)
 const {
   kDispatches,
   kMockAgent,
@@ -21068,15 +21068,15 @@ const {
   kOrigin,
   kGetNetConnect,
   kTotalDispatchCount
-} = __nccwpck_require__(1117)
-const { serializePathWithQuery } = __nccwpck_require__(3440)
+} = __nccwpck_require__(1501)
+const { serializePathWithQuery } = __nccwpck_require__(2272)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
     isPromise
   }
 } = __nccwpck_require__(7975)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
 
 function matchValue (match, value) {
   if (typeof match === 'string') {
@@ -21548,7 +21548,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6142:
+/***/ 6110:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -21598,17 +21598,17 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 5095:
+/***/ 9415:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Agent = __nccwpck_require__(7405)
-const MockAgent = __nccwpck_require__(7501)
-const { SnapshotRecorder } = __nccwpck_require__(3766)
-const WrapHandler = __nccwpck_require__(9510)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const { validateSnapshotMode } = __nccwpck_require__(9683)
+const Agent = __nccwpck_require__(3389)
+const MockAgent = __nccwpck_require__(2781)
+const { SnapshotRecorder } = __nccwpck_require__(7558)
+const WrapHandler = __nccwpck_require__(4918)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(1059)
+const { validateSnapshotMode } = __nccwpck_require__(8403)
 
 const kSnapshotRecorder = Symbol('kSnapshotRecorder')
 const kSnapshotMode = Symbol('kSnapshotMode')
@@ -21958,7 +21958,7 @@ module.exports = SnapshotAgent
 
 /***/ }),
 
-/***/ 3766:
+/***/ 7558:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -21966,8 +21966,8 @@ module.exports = SnapshotAgent
 const { writeFile, readFile, mkdir } = __nccwpck_require__(1455)
 const { dirname, resolve } = __nccwpck_require__(6760)
 const { setTimeout, clearTimeout } = __nccwpck_require__(7997)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = __nccwpck_require__(9683)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(1059)
+const { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = __nccwpck_require__(8403)
 
 /**
  * @typedef {Object} SnapshotRequestOptions
@@ -22553,13 +22553,13 @@ module.exports = { SnapshotRecorder, formatRequestKey, createRequestHash, filter
 
 /***/ }),
 
-/***/ 9683:
+/***/ 8403:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { runtimeFeatures } = __nccwpck_require__(313)
+const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { runtimeFeatures } = __nccwpck_require__(777)
 
 /**
  * @typedef {Object} HeaderFilters
@@ -22718,7 +22718,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7659:
+/***/ 5179:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -22728,9 +22728,9 @@ const {
   pathHasQueryOrFragment,
   hasSafeIterator,
   isValidHTTPToken
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(2272)
 
-const { serializePathWithQuery } = __nccwpck_require__(3440)
+const { serializePathWithQuery } = __nccwpck_require__(2272)
 
 const MAX_DELTA_SECONDS = 2147483647
 const RESTRICTIVE_DIRECTIVE_NAMES = ['no-store', 'private', 'no-cache']
@@ -23434,7 +23434,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5453:
+/***/ 2333:
 /***/ ((module) => {
 
 
@@ -24111,7 +24111,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6436:
+/***/ 9444:
 /***/ ((module) => {
 
 
@@ -24146,7 +24146,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 313:
+/***/ 777:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24277,7 +24277,7 @@ module.exports["default"] = instance
 
 /***/ }),
 
-/***/ 6854:
+/***/ 7254:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24289,7 +24289,7 @@ const {
   kSize,
   kFree,
   kQueued
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(1003)
 
 class ClientStats {
   constructor (client) {
@@ -24316,7 +24316,7 @@ module.exports = { ClientStats, PoolStats }
 
 /***/ }),
 
-/***/ 6603:
+/***/ 7787:
 /***/ ((module) => {
 
 
@@ -24748,22 +24748,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9634:
+/***/ 3186:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kConstruct } = __nccwpck_require__(6443)
-const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(7879)
-const { cloneResponse, fromInnerResponse, getResponseState } = __nccwpck_require__(9051)
-const { Request, fromInnerRequest, getRequestState } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { urlIsHttpHttpsScheme, readAllBytes } = __nccwpck_require__(3168)
-const { createDeferredPromise } = __nccwpck_require__(6436)
+const { kConstruct } = __nccwpck_require__(1003)
+const { urlEquals, getFieldValues } = __nccwpck_require__(7406)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(2272)
+const { webidl } = __nccwpck_require__(7223)
+const { cloneResponse, fromInnerResponse, getResponseState } = __nccwpck_require__(1627)
+const { Request, fromInnerRequest, getRequestState } = __nccwpck_require__(268)
+const { fetching } = __nccwpck_require__(3345)
+const { urlIsHttpHttpsScheme, readAllBytes } = __nccwpck_require__(1168)
+const { createDeferredPromise } = __nccwpck_require__(9444)
 
 /**
  * @see https://w3c.github.io/ServiceWorker/#dfn-cache-batch-operation
@@ -25619,15 +25619,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 4045:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Cache } = __nccwpck_require__(9634)
-const { webidl } = __nccwpck_require__(7879)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
+const { Cache } = __nccwpck_require__(3186)
+const { webidl } = __nccwpck_require__(7223)
+const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { kConstruct } = __nccwpck_require__(1003)
 
 class CacheStorage {
   /**
@@ -25778,14 +25778,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6798:
+/***/ 7406:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { isValidHeaderName } = __nccwpck_require__(3168)
+const { URLSerializer } = __nccwpck_require__(428)
+const { isValidHeaderName } = __nccwpck_require__(1168)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -25830,7 +25830,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 2044:
 /***/ ((module) => {
 
 
@@ -25849,15 +25849,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9061:
+/***/ 6693:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(1978)
-const { stringify } = __nccwpck_require__(7797)
-const { webidl } = __nccwpck_require__(7879)
-const { Headers } = __nccwpck_require__(660)
+const { parseSetCookie } = __nccwpck_require__(7818)
+const { stringify } = __nccwpck_require__(1061)
+const { webidl } = __nccwpck_require__(7223)
+const { Headers } = __nccwpck_require__(548)
 
 const brandChecks = webidl.brandCheckMultiple([Headers, globalThis.Headers].filter(Boolean))
 
@@ -26057,14 +26057,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1978:
+/***/ 7818:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(8116)
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
-const { isCTLExcludingHtab } = __nccwpck_require__(7797)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1204)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(2044)
+const { isCTLExcludingHtab } = __nccwpck_require__(1061)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -26379,7 +26379,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7797:
+/***/ 1061:
 /***/ ((module) => {
 
 
@@ -26757,13 +26757,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 3535:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(9003)
 
 /**
  * @type {number[]} BOM
@@ -27339,22 +27339,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 8742:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(4398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(7879)
-const { EventSourceStream } = __nccwpck_require__(4031)
-const { parseMIMEType } = __nccwpck_require__(1900)
-const { createFastMessageEvent } = __nccwpck_require__(5188)
-const { isNetworkError } = __nccwpck_require__(9051)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { fetching } = __nccwpck_require__(3345)
+const { makeRequest } = __nccwpck_require__(268)
+const { webidl } = __nccwpck_require__(7223)
+const { EventSourceStream } = __nccwpck_require__(3535)
+const { parseMIMEType } = __nccwpck_require__(428)
+const { createFastMessageEvent } = __nccwpck_require__(5924)
+const { isNetworkError } = __nccwpck_require__(1627)
+const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { environmentSettingsObject } = __nccwpck_require__(1168)
+const { getGlobalDispatcher } = __nccwpck_require__(8085)
 
 let experimentalWarned = false
 
@@ -27850,7 +27850,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4811:
+/***/ 9003:
 /***/ ((module) => {
 
 
@@ -27886,29 +27886,29 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4492:
+/***/ 9852:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(2272)
 const {
   ReadableStreamFrom,
   readableStreamClose,
   fullyReadBody,
   extractMimeType
-} = __nccwpck_require__(3168)
-const { FormData, setFormDataState } = __nccwpck_require__(5910)
-const { webidl } = __nccwpck_require__(7879)
+} = __nccwpck_require__(1168)
+const { FormData, setFormDataState } = __nccwpck_require__(2134)
+const { webidl } = __nccwpck_require__(7223)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(1900)
-const { multipartFormDataParser } = __nccwpck_require__(116)
-const { createDeferredPromise } = __nccwpck_require__(6436)
-const { parseJSONFromBytes } = __nccwpck_require__(8116)
-const { utf8DecodeBytes } = __nccwpck_require__(276)
-const { runtimeFeatures } = __nccwpck_require__(313)
+const { serializeAMimeType } = __nccwpck_require__(428)
+const { multipartFormDataParser } = __nccwpck_require__(948)
+const { createDeferredPromise } = __nccwpck_require__(9444)
+const { parseJSONFromBytes } = __nccwpck_require__(1204)
+const { utf8DecodeBytes } = __nccwpck_require__(7636)
+const { runtimeFeatures } = __nccwpck_require__(777)
 
 const random = runtimeFeatures.has('crypto')
   ? (__nccwpck_require__(7598).randomInt)
@@ -28411,7 +28411,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 5055:
 /***/ ((module) => {
 
 
@@ -28549,13 +28549,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1900:
+/***/ 428:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { forgivingBase64, collectASequenceOfCodePoints, collectASequenceOfCodePointsFast, isomorphicDecode, removeASCIIWhitespace, removeChars } = __nccwpck_require__(8116)
+const { forgivingBase64, collectASequenceOfCodePoints, collectASequenceOfCodePointsFast, isomorphicDecode, removeASCIIWhitespace, removeChars } = __nccwpck_require__(1204)
 
 const encoder = new TextEncoder()
 
@@ -29152,17 +29152,17 @@ module.exports = {
 
 /***/ }),
 
-/***/ 116:
+/***/ 948:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { HTTP_TOKEN_CODEPOINTS } = __nccwpck_require__(1900)
-const { makeEntry } = __nccwpck_require__(5910)
-const { webidl } = __nccwpck_require__(7879)
+const { bufferToLowerCasedHeaderName } = __nccwpck_require__(2272)
+const { HTTP_TOKEN_CODEPOINTS } = __nccwpck_require__(428)
+const { makeEntry } = __nccwpck_require__(2134)
+const { webidl } = __nccwpck_require__(7223)
 const assert = __nccwpck_require__(4589)
-const { isomorphicDecode } = __nccwpck_require__(8116)
+const { isomorphicDecode } = __nccwpck_require__(1204)
 
 const dd = Buffer.from('--')
 const decoder = new TextDecoder()
@@ -29745,14 +29745,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5910:
+/***/ 2134:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { iteratorMixin } = __nccwpck_require__(3168)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(7879)
+const { iteratorMixin } = __nccwpck_require__(1168)
+const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { webidl } = __nccwpck_require__(7223)
 const nodeUtil = __nccwpck_require__(7975)
 
 // https://xhr.spec.whatwg.org/#formdata
@@ -30011,7 +30011,7 @@ module.exports = { FormData, makeEntry, setFormDataState }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 5779:
 /***/ ((module) => {
 
 
@@ -30058,21 +30058,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 660:
+/***/ 548:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(1003)
+const { kEnumerableProperty } = __nccwpck_require__(2272)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(3168)
-const { webidl } = __nccwpck_require__(7879)
+} = __nccwpck_require__(1168)
+const { webidl } = __nccwpck_require__(7223)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -30784,7 +30784,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 3345:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -30798,9 +30798,9 @@ const {
   makeResponse,
   fromInnerResponse,
   getResponseState
-} = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(660)
-const { Request, cloneRequest, getRequestDispatcher, getRequestState } = __nccwpck_require__(9967)
+} = __nccwpck_require__(1627)
+const { HeadersList } = __nccwpck_require__(548)
+const { Request, cloneRequest, getRequestDispatcher, getRequestState } = __nccwpck_require__(268)
 const zlib = __nccwpck_require__(8522)
 const {
   makePolicyContainer,
@@ -30835,27 +30835,27 @@ const {
   hasAuthenticationEntry,
   includesCredentials,
   isTraversableNavigable
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(1168)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(9852)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(5055)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished, isErrored, isReadable } = __nccwpck_require__(7075)
-const { addAbortListener, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { webidl } = __nccwpck_require__(7879)
+const { addAbortListener, bufferToLowerCasedHeaderName } = __nccwpck_require__(2272)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(428)
+const { getGlobalDispatcher } = __nccwpck_require__(8085)
+const { webidl } = __nccwpck_require__(7223)
 const { STATUS_CODES } = __nccwpck_require__(7067)
-const { bytesMatch } = __nccwpck_require__(5082)
-const { createDeferredPromise } = __nccwpck_require__(6436)
-const { isomorphicEncode } = __nccwpck_require__(8116)
-const { runtimeFeatures } = __nccwpck_require__(313)
+const { bytesMatch } = __nccwpck_require__(378)
+const { createDeferredPromise } = __nccwpck_require__(9444)
+const { isomorphicEncode } = __nccwpck_require__(1204)
+const { runtimeFeatures } = __nccwpck_require__(777)
 
 // Node.js v23.8.0+ and v22.15.0+ supports Zstandard
 const hasZstd = runtimeFeatures.has('zstd')
@@ -33204,22 +33204,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 268:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(9852)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(548)
+const util = __nccwpck_require__(2272)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(1168)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -33229,11 +33229,11 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(5055)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { webidl } = __nccwpck_require__(7879)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+const { webidl } = __nccwpck_require__(7223)
+const { URLSerializer } = __nccwpck_require__(428)
+const { kConstruct } = __nccwpck_require__(1003)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -34326,14 +34326,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9051:
+/***/ 1627:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(548)
+const { extractBody, cloneBody, mixinBody, streamRegistry, bodyUnusable } = __nccwpck_require__(9852)
+const util = __nccwpck_require__(2272)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -34342,16 +34342,16 @@ const {
   isAborted,
   isErrorLike,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(1168)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { webidl } = __nccwpck_require__(7879)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+} = __nccwpck_require__(5055)
+const { webidl } = __nccwpck_require__(7223)
+const { URLSerializer } = __nccwpck_require__(428)
+const { kConstruct } = __nccwpck_require__(1003)
 const assert = __nccwpck_require__(4589)
-const { isomorphicEncode, serializeJavascriptValueToJSONString } = __nccwpck_require__(8116)
+const { isomorphicEncode, serializeJavascriptValueToJSONString } = __nccwpck_require__(1204)
 
 const textEncoder = new TextEncoder('utf-8')
 
@@ -34974,22 +34974,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3168:
+/***/ 1168:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
-const { collectAnHTTPQuotedString, parseMIMEType } = __nccwpck_require__(1900)
+const { redirectStatusSet, referrerPolicyTokens, badPortsSet } = __nccwpck_require__(5055)
+const { getGlobalOrigin } = __nccwpck_require__(5779)
+const { collectAnHTTPQuotedString, parseMIMEType } = __nccwpck_require__(428)
 const { performance } = __nccwpck_require__(643)
-const { ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(2272)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(7879)
-const { isomorphicEncode, collectASequenceOfCodePoints, removeChars } = __nccwpck_require__(8116)
+const { webidl } = __nccwpck_require__(7223)
+const { isomorphicEncode, collectASequenceOfCodePoints, removeChars } = __nccwpck_require__(1204)
 
 function responseURL (response) {
   // https://fetch.spec.whatwg.org/#responses
@@ -36503,13 +36503,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8116:
+/***/ 1204:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { utf8DecodeBytes } = __nccwpck_require__(276)
+const { utf8DecodeBytes } = __nccwpck_require__(7636)
 
 /**
  * @param {(char: string) => boolean} condition
@@ -36753,14 +36753,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5082:
+/***/ 378:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { runtimeFeatures } = __nccwpck_require__(313)
-const { asciiLowercase } = __nccwpck_require__(8116)
+const { runtimeFeatures } = __nccwpck_require__(777)
+const { asciiLowercase } = __nccwpck_require__(1204)
 
 /**
  * @typedef {object} Metadata
@@ -37067,14 +37067,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7879:
+/***/ 7223:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { types, inspect } = __nccwpck_require__(7975)
-const { runtimeFeatures } = __nccwpck_require__(313)
+const { runtimeFeatures } = __nccwpck_require__(777)
 
 const UNDEFINED = 1
 const BOOLEAN = 2
@@ -38080,20 +38080,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6897:
+/***/ 3969:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
-const { parseExtensions, isClosed, isClosing, isEstablished, isConnecting, validateCloseCodeAndReason } = __nccwpck_require__(8625)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(660)
-const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(6976)
+const { parseExtensions, isClosed, isClosing, isEstablished, isConnecting, validateCloseCodeAndReason } = __nccwpck_require__(3105)
+const { makeRequest } = __nccwpck_require__(268)
+const { fetching } = __nccwpck_require__(3345)
+const { Headers, getHeadersList } = __nccwpck_require__(548)
+const { getDecodeSplit } = __nccwpck_require__(1168)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
 const assert = __nccwpck_require__(4589)
-const { runtimeFeatures } = __nccwpck_require__(313)
+const { runtimeFeatures } = __nccwpck_require__(777)
 
 const crypto = runtimeFeatures.has('crypto')
   ? __nccwpck_require__(7598)
@@ -38426,7 +38426,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 736:
+/***/ 6976:
 /***/ ((module) => {
 
 
@@ -38559,14 +38559,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5188:
+/***/ 5924:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(7879)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
+const { webidl } = __nccwpck_require__(7223)
+const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { kConstruct } = __nccwpck_require__(1003)
 
 /**
  * @see https://html.spec.whatwg.org/multipage/comms.html#messageevent
@@ -38897,13 +38897,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 9104:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { runtimeFeatures } = __nccwpck_require__(313)
-const { maxUnsigned16Bit, opcodes } = __nccwpck_require__(736)
+const { runtimeFeatures } = __nccwpck_require__(777)
+const { maxUnsigned16Bit, opcodes } = __nccwpck_require__(6976)
 
 const BUFFER_SIZE = 8 * 1024
 
@@ -39037,14 +39037,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9469:
+/***/ 8029:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { isValidClientWindowBits } = __nccwpck_require__(3105)
+const { MessageSizeExceededError } = __nccwpck_require__(1059)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -39149,14 +39149,14 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1652:
+/***/ 276:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(6976)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -39165,11 +39165,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(8625)
-const { failWebsocketConnection } = __nccwpck_require__(6897)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(3105)
+const { failWebsocketConnection } = __nccwpck_require__(3969)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
+const { PerMessageDeflate } = __nccwpck_require__(8029)
+const { MessageSizeExceededError } = __nccwpck_require__(1059)
 
 // This code was influenced by ws released under the MIT license.
 // Copyright (c) 2011 Einar Otto Stangvik <einaros@gmail.com>
@@ -39676,14 +39676,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 5388:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(736)
-const FixedQueue = __nccwpck_require__(4660)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
+const { opcodes, sendHints } = __nccwpck_require__(6976)
+const FixedQueue = __nccwpck_require__(9220)
 
 /**
  * @typedef {object} SendQueueNode
@@ -39792,15 +39792,15 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 6919:
+/***/ 6375:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(7879)
-const { validateCloseCodeAndReason } = __nccwpck_require__(8625)
-const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { webidl } = __nccwpck_require__(7223)
+const { validateCloseCodeAndReason } = __nccwpck_require__(3105)
+const { kConstruct } = __nccwpck_require__(1003)
+const { kEnumerableProperty } = __nccwpck_require__(2272)
 
 function createInheritableDOMException () {
   // https://github.com/nodejs/node/issues/59677
@@ -39903,23 +39903,23 @@ module.exports = { WebSocketError, createUnvalidatedWebSocketError }
 
 /***/ }),
 
-/***/ 2873:
+/***/ 3158:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { createDeferredPromise } = __nccwpck_require__(6436)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { states, opcodes, sentCloseFrameState } = __nccwpck_require__(736)
-const { webidl } = __nccwpck_require__(7879)
-const { getURLRecord, isValidSubprotocol, isEstablished, utf8Decode } = __nccwpck_require__(8625)
-const { establishWebSocketConnection, failWebsocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
-const { channels } = __nccwpck_require__(2414)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { ByteParser } = __nccwpck_require__(1652)
-const { WebSocketError, createUnvalidatedWebSocketError } = __nccwpck_require__(6919)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(276)
+const { createDeferredPromise } = __nccwpck_require__(9444)
+const { environmentSettingsObject } = __nccwpck_require__(1168)
+const { states, opcodes, sentCloseFrameState } = __nccwpck_require__(6976)
+const { webidl } = __nccwpck_require__(7223)
+const { getURLRecord, isValidSubprotocol, isEstablished, utf8Decode } = __nccwpck_require__(3105)
+const { establishWebSocketConnection, failWebsocketConnection, closeWebSocketConnection } = __nccwpck_require__(3969)
+const { channels } = __nccwpck_require__(5726)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
+const { ByteParser } = __nccwpck_require__(276)
+const { WebSocketError, createUnvalidatedWebSocketError } = __nccwpck_require__(6375)
+const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { utf8DecodeBytes } = __nccwpck_require__(7636)
 
 let emittedExperimentalWarning = false
 
@@ -40406,15 +40406,15 @@ module.exports = { WebSocketStream }
 
 /***/ }),
 
-/***/ 8625:
+/***/ 3105:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { states, opcodes } = __nccwpck_require__(736)
+const { states, opcodes } = __nccwpck_require__(6976)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { removeHTTPWhitespace } = __nccwpck_require__(1900)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(8116)
+const { removeHTTPWhitespace } = __nccwpck_require__(428)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1204)
 
 /**
  * @param {number} readyState
@@ -40760,16 +40760,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3726:
+/***/ 5358:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(7879)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(7223)
+const { URLSerializer } = __nccwpck_require__(428)
+const { environmentSettingsObject } = __nccwpck_require__(1168)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = __nccwpck_require__(6976)
 const {
   isConnecting,
   isEstablished,
@@ -40780,15 +40780,15 @@ const {
   utf8Decode,
   toArrayBuffer,
   getURLRecord
-} = __nccwpck_require__(8625)
-const { establishWebSocketConnection, closeWebSocketConnection, failWebsocketConnection } = __nccwpck_require__(6897)
-const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { ErrorEvent, CloseEvent, createFastMessageEvent } = __nccwpck_require__(5188)
-const { SendQueue } = __nccwpck_require__(3900)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { channels } = __nccwpck_require__(2414)
+} = __nccwpck_require__(3105)
+const { establishWebSocketConnection, closeWebSocketConnection, failWebsocketConnection } = __nccwpck_require__(3969)
+const { ByteParser } = __nccwpck_require__(276)
+const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { getGlobalDispatcher } = __nccwpck_require__(8085)
+const { ErrorEvent, CloseEvent, createFastMessageEvent } = __nccwpck_require__(5924)
+const { SendQueue } = __nccwpck_require__(5388)
+const { WebsocketFrameSend } = __nccwpck_require__(9104)
+const { channels } = __nccwpck_require__(5726)
 
 function getSocketAddress (socket) {
   if (typeof socket?.address === 'function') {
@@ -41525,11 +41525,11 @@ module.exports = {
 
 /***/ }),
 
-/***/ 486:
+/***/ 6255:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1151);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9887);
 /** Entry of the datagouv-publish bundle (dist/cli/index.js): runs main() and sets the exit code. */
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), {
@@ -41544,7 +41544,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1151:
+/***/ 9887:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41574,63 +41574,32 @@ function toErrorMessage(error) {
 /** The server answered with a status the caller did not accept. */
 class ApiError extends Error {
     method;
-    url;
+    path;
     status;
     apiMessage;
     retryAfterMs;
     name = 'ApiError';
     constructor(method, 
-    /**
-     * What was asked, as messages show it: the instance's origin, path and query
-     * (`https://demo.data.gouv.fr/api/1/datasets/x/`), so that www, demo and dev read apart;
-     * never carries credentials.
-     */
-    url, status, 
+    /** Path and query, relative to the instance origin; never carries credentials. */
+    path, status, 
     /** The API's own message (`message`, else `errors`, else `error`), or the body's start. */
     apiMessage, retryAfterMs) {
-        super(`${method} ${url} answered ${status}${apiMessage ? `: ${apiMessage}` : ''}`);
+        super(`${method} ${path} answered ${status}${apiMessage ? `: ${apiMessage}` : ''}`);
         this.method = method;
-        this.url = url;
+        this.path = path;
         this.status = status;
         this.apiMessage = apiMessage;
         this.retryAfterMs = retryAfterMs;
     }
 }
-/**
- * No answer: connection refused or reset, timeout, TLS failure; or the request could not even
- * leave (a name that does not resolve, a proxy that refuses the tunnel), which no retry cures.
- */
+/** No answer: connection refused or reset, timeout, TLS failure. */
 class NetworkError extends Error {
     method;
-    url;
-    transient;
-    name = 'NetworkError';
-    constructor(method, 
-    /** As `ApiError.url`. */
-    url, cause, 
-    /** Why, in words (`describeCause` by default; transport.ts names the host and the proxy). */
-    why = describeCause(cause), 
-    /**
-     * Whether another try may succeed. False when the request never reached the server and will
-     * not the next time either: the host or the proxy does not resolve, the proxy refuses the
-     * tunnel. Such a request cannot have acted.
-     */
-    transient = true) {
-        super(`${method} ${url} failed: ${why}`, { cause });
-        this.method = method;
-        this.url = url;
-        this.transient = transient;
-    }
-}
-/**
- * A local file could not be read while a request was being sent (removed, made unreadable, cut
- * short): the runner's fault, not the network's. Never retried: the next try reads the same file.
- */
-class LocalFileError extends Error {
     path;
-    name = 'LocalFileError';
-    constructor(path, message, cause) {
-        super(message, cause === undefined ? undefined : { cause });
+    name = 'NetworkError';
+    constructor(method, path, cause) {
+        super(`${method} ${path} failed: ${describeCause(cause)}`, { cause });
+        this.method = method;
         this.path = path;
     }
 }
@@ -41647,7 +41616,7 @@ function isRetryableStatus(status) {
 }
 function isRetryable(error) {
     if (error instanceof NetworkError)
-        return error.transient;
+        return true;
     return error instanceof ApiError && isRetryableStatus(error.status);
 }
 /**
@@ -41700,7 +41669,6 @@ function flattenErrors(errors, prefix = '') {
     }
     return `${prefix ? `${prefix}: ` : ''}${String(errors)}`;
 }
-/** A failure's own message, with its code when the message lacks it (`ECONNRESET socket hang up`). */
 function describeCause(cause) {
     if (cause instanceof Error) {
         const code = cause.code;
@@ -41769,10 +41737,6 @@ class Retrier {
         this.policy = policy;
         this.logger = logger;
     }
-    /** The longest wait: of the backoff, and of a server's `Retry-After`. */
-    get ceilingMs() {
-        return ceilingOf(this.policy);
-    }
     async run(attempts) {
         const retryable = attempts.retryable ?? ((error) => isRetryable(error));
         const failures = [];
@@ -41819,7 +41783,7 @@ function baseDelayFromEnv(env) {
     return { baseDelayMs: Number(raw.trim()) };
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/util.js
 
 // functions
 function assertEqual(val) {
@@ -42694,7 +42658,7 @@ function constantCatch(value) {
     return fn;
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/core.js
 var _a;
 
 /** A special constant with type `never` */
@@ -42837,7 +42801,7 @@ function config(newConfig) {
     return globalConfig;
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/memoizer.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/memoizer.js
 
 class $ZodCyclicError extends Error {
     constructor() {
@@ -43150,7 +43114,7 @@ function isBackEdge(ctx, value) {
     return backEdges !== undefined && isRef(value) && backEdges.has(value);
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/regexes.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/regexes.js
 
 /**
  * @deprecated CUID v1 is deprecated by its authors due to information leakage
@@ -43308,7 +43272,7 @@ const sha512_hex = /^[0-9a-fA-F]{128}$/;
 const sha512_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(86, "==")));
 const sha512_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(86)));
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/checks.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/checks.js
 // import { $ZodType } from "./schemas.js";
 
 
@@ -43826,7 +43790,7 @@ const $ZodCheckOverwrite = /*@__PURE__*/ $constructor("$ZodCheckOverwrite", (ins
     };
 });
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/doc.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/doc.js
 class Doc {
     constructor(args = [], closed = {}) {
         this.content = [];
@@ -43866,14 +43830,14 @@ class Doc {
     }
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/versions.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/versions.js
 const version = {
     major: 4,
     minor: 6,
     patch: 7,
 };
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/schemas.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/schemas.js
 
 
 
@@ -46511,7 +46475,7 @@ function handleRefineResult(result, payload, input, inst) {
     }
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/registries.js
 var registries_a;
 const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
 const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
@@ -46564,7 +46528,7 @@ function registry() {
 (registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
 const globalRegistry = globalThis.__zod_globalRegistry;
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/api.js
 
 
 
@@ -47669,7 +47633,7 @@ function _stringFormat(Class, format, fnOrRegex, _params = {}) {
     return inst;
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/to-json-schema.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/to-json-schema.js
 
 
 function assignProps(target, ...sources) {
@@ -48322,7 +48286,7 @@ const createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params)
     return to_json_schema_finalize(ctx, schema);
 };
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/json-schema-processors.js
 
 
 
@@ -49167,7 +49131,7 @@ function toJSONSchema(input, params) {
     return finalize(ctx, input);
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/locales/en.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/locales/en.js
 
 const error = () => {
     const Sizable = {
@@ -49294,7 +49258,7 @@ const error = () => {
     };
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/errors.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/errors.js
 
 
 /* Computing the message eagerly is expensive (pretty-printed JSON of all
@@ -49563,7 +49527,7 @@ function prettifyError(error) {
     return lines.join("\n");
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/parse.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/parse.js
 
 
 
@@ -49740,7 +49704,7 @@ const _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
 };
 const safeDecodeAsync = /* @__PURE__*/ _safeDecodeAsync($ZodRealError);
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/errors.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/errors.js
 
 
 
@@ -49799,7 +49763,7 @@ const ZodRealError = /*@__PURE__*/ $constructor("ZodError", errors_initializer, 
 // /** @deprecated Use `z.core.$ZodErrorMapCtx` instead. */
 // export type ErrorMapCtx = core.$ZodErrorMapCtx;
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/parse.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/parse.js
 
 
 const classic_parse_parse = /* @__PURE__ */ _parse(ZodRealError);
@@ -49817,7 +49781,7 @@ const parse_safeDecode = /* @__PURE__ */ _safeDecode(ZodRealError);
 const parse_safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
 const parse_safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/schemas.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/schemas.js
 
 
 
@@ -51401,12 +51365,10 @@ function datasetPutBody(live, patch) {
 
 /**
  * A failure after which the server may have acted, or may still be acting: no answer at all
- * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on. A
- * request that never left (a name that does not resolve, a proxy that refuses the tunnel) did
- * not act.
+ * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
  */
 function mayHideSuccess(error) {
-    return ((error instanceof NetworkError && error.transient) ||
+    return (error instanceof NetworkError ||
         (error instanceof ApiError && (error.status === 502 || error.status === 504)));
 }
 /** An earlier attempt failed in a way that may hide a success: the server may hold its result. */
@@ -51596,8 +51558,8 @@ function permissionsOf(dataset, me) {
     return { edit, edit_resources: edit, delete: edit };
 }
 
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+// EXTERNAL MODULE: ../../work/main/node_modules/undici/index.js
+var undici = __nccwpck_require__(576);
 ;// CONCATENATED MODULE: ./src/datagouv/api-url.ts
 /** The `api-url` a run is given: which instance, and whether the key may travel to it. */
 /**
@@ -51637,172 +51599,7 @@ function isLoopback(hostname) {
         /^127(\.\d{1,3}){3}$/.test(host));
 }
 
-;// CONCATENATED MODULE: ./src/datagouv/network.ts
-/**
- * What a request that got no answer ran into, in words that name the host and the proxy, and
- * whether another try may cure it. A connection lost or refused, a timeout, a TLS failure may
- * pass; a name that does not resolve (the instance's, or the proxy's) and a proxy that refuses
- * the tunnel do not, and are not retried: the run fails in seconds instead of after every retry.
- * A local file that could not be read while the body was sent is the runner's, not the network's
- * (multipart.ts raises it as a `LocalFileError`), and is passed on as it is.
- */
-
-/** The error undici gave and the errors it wraps, outermost first. */
-function chain(error) {
-    const found = [];
-    for (let e = error; e !== null && typeof e === 'object' && found.length < 5;) {
-        found.push(e);
-        e = e.cause;
-    }
-    return found;
-}
-/**
- * The error a request that got no answer ends with: a `LocalFileError` when the body could not be
- * read from disk, otherwise a `NetworkError` naming the host (and the proxy, when one was used),
- * transient or not.
- */
-function noAnswer(method, url, error, proxy) {
-    const causes = chain(error);
-    const local = causes.find((c) => c instanceof LocalFileError);
-    if (local !== undefined)
-        return local;
-    const shown = `${url.origin}${url.pathname}${url.search}`;
-    const refused = causes
-        .map((c) => (typeof c.message === 'string' ? /^Proxy response \((\d+)\)/.exec(c.message) : null))
-        .find((m) => m !== null && m !== undefined);
-    if (refused != null) {
-        const status = Number(refused[1]);
-        const through = proxy !== undefined ? `the proxy ${proxy.url} (${proxy.variable})` : 'the proxy';
-        const why = `${through} refused the tunnel to ${url.host}: it answered ${status} to CONNECT` +
-            (status === 407 ? ' (it asks for credentials: put them in the proxy URL)' : '') +
-            `; check the proxy's rules for ${url.hostname}, or list the host in NO_PROXY`;
-        // A proxy's own 5xx (its upstream unreachable) may pass; a refusal will not.
-        return new NetworkError(method, shown, error, why, status >= 500);
-    }
-    const dns = causes.find((c) => c.syscall === 'getaddrinfo' || c.code === 'ENOTFOUND' || c.code === 'EAI_AGAIN');
-    if (dns !== undefined) {
-        const name = typeof dns.hostname === 'string' ? dns.hostname : url.hostname;
-        const code = typeof dns.code === 'string' ? dns.code : 'unresolved';
-        const what = proxy !== undefined && name === proxy.hostname
-            ? `the proxy's host ${name} (${proxy.url}, from ${proxy.variable}) does not resolve`
-            : `the host ${name} does not resolve${proxy !== undefined ? ` (through ${proxy.url})` : ''}`;
-        return new NetworkError(method, shown, error, `${what} (${code}): check api-url and the runner's DNS`, false);
-    }
-    const via = proxy !== undefined ? ` (through the proxy ${proxy.url}, ${proxy.variable})` : '';
-    return new NetworkError(method, shown, error, `${describeCause(error)}${via}`);
-}
-
-;// CONCATENATED MODULE: ./src/datagouv/pause.ts
-/**
- * A server's `Retry-After` on a 429 or 503 (docs/udata-protocol.md §9): the server asked every
- * client to wait, so every new request to it waits, not only the refused one while the others
- * (the other parts of a file, the other files) keep sending. Requests already under way go on.
- */
-
-class Pause {
-    ceilingMs;
-    logger;
-    host;
-    end = 0;
-    constructor(
-    /** The longest wait honoured (the retry policy's ceiling). */
-    ceilingMs, logger, 
-    /** The server's host, for messages. */
-    host) {
-        this.ceilingMs = ceilingMs;
-        this.logger = logger;
-        this.host = host;
-    }
-    /** The server asked to wait `ms` (capped at the ceiling) after `what`. */
-    until(ms, what) {
-        const wait = Math.min(this.ceilingMs, ms);
-        const end = Date.now() + wait;
-        if (end <= this.end)
-            return;
-        this.end = end;
-        this.logger.info(`${what} with Retry-After: no new request goes to ${this.host} for ${(wait / 1000).toFixed(1)} s`);
-    }
-    /** Resolves once no pause holds (a pause asked for meanwhile is waited for too). */
-    async wait() {
-        for (let left = this.end - Date.now(); left > 0; left = this.end - Date.now())
-            await sleep(left);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/datagouv/proxy.ts
-/**
- * The proxy variables of the caller's environment, honoured as curl and the runner honour them
- * (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, the lower-case name first): the agent that sends every
- * request through them, and which proxy, if any, a URL goes through, for messages.
- */
-
-/** The first of the names that is set and not empty, lower case first. */
-function variable(env, name) {
-    for (const candidate of [name, name.toUpperCase()]) {
-        const value = env[candidate];
-        if (value !== undefined && value !== '')
-            return { name: candidate, value };
-    }
-    return undefined;
-}
-/**
- * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
- * first), read from `env` once. Not undici's default, which reads the process's: only the entry
- * points read the process, and a run in a test keeps an environment of its own.
- */
-function proxyAgent(env) {
-    return new undici/* EnvHttpProxyAgent */.J2({
-        keepAliveTimeout: 10_000,
-        httpProxy: variable(env, 'http_proxy')?.value ?? '',
-        httpsProxy: variable(env, 'https_proxy')?.value ?? '',
-        noProxy: variable(env, 'no_proxy')?.value ?? '',
-    });
-}
-/**
- * The proxy that `proxyAgent(env)` sends a request for `target` through, by the same rules as
- * undici's EnvHttpProxyAgent (an https URL takes HTTPS_PROXY, else HTTP_PROXY; NO_PROXY lists
- * hosts, optionally with a port, that go direct, and their subdomains; `*` means every host);
- * `undefined` when it goes direct.
- */
-function proxyFor(env, target) {
-    const chosen = (target.protocol === 'https:' ? variable(env, 'https_proxy') : undefined) ??
-        variable(env, 'http_proxy');
-    if (chosen === undefined || exempted(variable(env, 'no_proxy')?.value ?? '', target))
-        return undefined;
-    let parsed;
-    try {
-        parsed = new URL(chosen.value);
-    }
-    catch {
-        return { url: '(unreadable URL)', hostname: '', variable: chosen.name };
-    }
-    return {
-        url: `${parsed.protocol}//${parsed.host}`,
-        hostname: parsed.hostname,
-        variable: chosen.name,
-    };
-}
-function exempted(noProxy, target) {
-    if (noProxy.trim() === '*')
-        return true;
-    const hostname = target.host.replace(/:\d*$/, '').toLowerCase();
-    const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
-    return noProxy
-        .split(/[,\s]/)
-        .filter((entry) => entry !== '')
-        .some((entry) => {
-        const parsed = /^(.+):(\d+)$/.exec(entry);
-        const host = (parsed?.[1] ?? entry).replace(/^\*?\./, '').toLowerCase();
-        if (parsed !== null && Number(parsed[2]) !== port)
-            return false;
-        return hostname === host || hostname.endsWith(`.${host}`);
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/datagouv/transport.ts
-
-
-
 
 
 
@@ -51811,6 +51608,20 @@ const silentLogger = { info() { }, debug() { }, warning() { } };
 const MAX_REDIRECTS = 3;
 /** Per request, unless the caller gives another (the `timeout` input's default). */
 const DEFAULT_TIMEOUT_MS = 300_000;
+/**
+ * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
+ * first), read from `env` once. Not undici's default, which reads the process's: only the entry
+ * points read the process, and a run in a test keeps an environment of its own.
+ */
+function proxyAgent(env) {
+    const variable = (name) => env[name] ?? env[name.toUpperCase()] ?? '';
+    return new undici/* EnvHttpProxyAgent */.J2({
+        keepAliveTimeout: 10_000,
+        httpProxy: variable('http_proxy'),
+        httpsProxy: variable('https_proxy'),
+        noProxy: variable('no_proxy'),
+    });
+}
 class Transport {
     origin;
     apiRoot;
@@ -51828,10 +51639,6 @@ class Transport {
     ownsDispatcher;
     /** Sent on every request, URL checks included. */
     userAgent;
-    /** The proxy the instance is reached through, for messages (unknown with a given dispatcher). */
-    proxy;
-    /** A server's `Retry-After`: every new request to it waits until then. */
-    pause;
     constructor(options) {
         const { origin, apiRoot } = parseApiUrl(options.apiUrl);
         this.origin = origin;
@@ -51842,9 +51649,7 @@ class Transport {
         this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger);
         this.ownsDispatcher = options.dispatcher === undefined;
         this.dispatcher = options.dispatcher ?? proxyAgent(options.env);
-        this.proxy = this.ownsDispatcher ? proxyFor(options.env, new URL(origin)) : undefined;
         this.userAgent = options.userAgent ?? 'datagouv-publish';
-        this.pause = new Pause(this.retrier.ceilingMs, this.logger, new URL(origin).host);
     }
     /** The text with the key replaced: a server may echo it in an error body or a Location. */
     redact(text) {
@@ -51864,12 +51669,9 @@ class Transport {
             },
         });
     }
-    /**
-     * The request as messages show it: the instance's origin and the path from it
-     * (`https://demo.data.gouv.fr/api/1/…`), so that www, demo and dev read apart.
-     */
+    /** The path as messages show it: from the origin (`/api/1/…`), like every other message. */
     display(path, absolute = false) {
-        return shown(absolute ? new URL(path, this.origin) : new URL(this.apiRoot + path));
+        return absolute ? path : displayPath(new URL(this.apiRoot + path));
     }
     parse(answer, schema, method, path, absolute = false) {
         const where = `${method} ${this.display(path, absolute)}`;
@@ -51902,12 +51704,8 @@ class Transport {
                 continue;
             }
             if (!options.expect.includes(answer.status)) {
-                const header = answer.headers['retry-after'];
-                const retryAfter = parseRetryAfter(typeof header === 'string' ? header : undefined);
-                // A server that asks to wait is waited for by every request, not only this one.
-                if (retryAfter !== undefined && (answer.status === 429 || answer.status === 503))
-                    this.pause.until(retryAfter, `${method} ${shown(url)} answered ${answer.status}`);
-                throw new ApiError(method, shown(url), answer.status, apiMessageOf(this.redact(answer.text)), retryAfter);
+                const retryAfter = answer.headers['retry-after'];
+                throw new ApiError(method, displayPath(url), answer.status, apiMessageOf(this.redact(answer.text)), parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined));
             }
             return answer;
         }
@@ -51916,7 +51714,7 @@ class Transport {
     redirect(method, url, status, location) {
         const next = new URL(location, url);
         if (next.origin !== this.origin) {
-            throw new ApiError(method, shown(url), status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`);
+            throw new ApiError(method, displayPath(url), status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`);
         }
         this.logger.debug(`${method} ${displayPath(url)} redirected to ${this.redact(displayPath(next))}`);
         return next;
@@ -51941,7 +51739,6 @@ class Transport {
             headers['content-type'] = built.contentType;
             headers['content-length'] = String(built.length);
         }
-        await this.pause.wait();
         const started = Date.now();
         try {
             const response = await (0,undici/* request */.Em)(url, {
@@ -51959,17 +51756,15 @@ class Transport {
             return { status: response.statusCode, headers: response.headers, text };
         }
         catch (error) {
-            throw noAnswer(method, url, error, this.proxy);
+            throw new NetworkError(method, displayPath(url), error);
         }
     }
 }
-/** Path and query of a URL: what the debug log shows of each request. */
+/**
+ * Path and query of a URL: what errors and logs show (the origin is known, the key is never in it).
+ */
 function displayPath(url) {
     return url.pathname + url.search;
-}
-/** Origin, path and query: what errors show (the key is never in a URL). */
-function shown(url) {
-    return url.origin + displayPath(url);
 }
 
 ;// CONCATENATED MODULE: ./src/datagouv/client.ts
@@ -52477,7 +52272,1233 @@ function analysisLine(r) {
     return `${r.source}: ${parts.join(', ')}`;
 }
 
+;// CONCATENATED MODULE: ./src/engine/inputs/error.ts
+/** Thrown for bad input: its message lists every problem, one a line, each naming its input. */
+class InputError extends Error {
+    name = 'InputError';
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/files/hash.ts
+/** Streaming checksums: memory stays flat whatever the file size. */
+
+
+/**
+ * Checksum types udata reports (docs/udata-protocol.md Appendix A) mapped to node's digest names.
+ */
+const ALGORITHMS = {
+    sha1: 'sha1',
+    md5: 'md5',
+    sha256: 'sha256',
+    sha2: 'sha256',
+};
+function isSupportedChecksum(type) {
+    return type in ALGORITHMS;
+}
+/**
+ * Hex digest of a file in one streaming pass. Reads go into one reused 1 MiB buffer: no garbage
+ * per read, so memory stays at the process's baseline whatever the file size.
+ */
+async function hashFile(path, type = 'sha1') {
+    const algorithm = ALGORITHMS[type];
+    if (algorithm === undefined)
+        throw new Error(`unsupported checksum type '${type}' (supported: ${Object.keys(ALGORITHMS).join(', ')})`);
+    const hash = (0,external_node_crypto_.createHash)(algorithm);
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    const file = await (0,promises_.open)(path);
+    try {
+        for (;;) {
+            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            hash.update(buffer.subarray(0, bytesRead));
+        }
+    }
+    finally {
+        await file.close();
+    }
+    return hash.digest('hex');
+}
+/**
+ * A sha1 fed with byte ranges in file order, possibly more than once (a retried request re-reads
+ * its range): each byte is hashed once, the first time it is seen, so an upload computes the local
+ * checksum while it streams, with no pass of its own. Ranges must not skip ahead of what is hashed.
+ */
+class SequentialHasher {
+    size;
+    hash = (0,external_node_crypto_.createHash)('sha1');
+    hashed = 0;
+    constructor(size) {
+        this.size = size;
+    }
+    /** `chunk` holds the bytes at [offset, offset + chunk.length). */
+    feed(offset, chunk) {
+        if (offset > this.hashed)
+            throw new Error(`hashing skipped bytes ${this.hashed}..${offset}`);
+        const end = offset + chunk.length;
+        if (end <= this.hashed)
+            return;
+        this.hash.update(chunk.subarray(this.hashed - offset));
+        this.hashed = end;
+    }
+    get complete() {
+        return this.hashed === this.size;
+    }
+    /** The sha1 once every byte was fed; `undefined` before. */
+    digest() {
+        if (!this.complete)
+            return undefined;
+        this.value ??= this.hash.digest('hex');
+        return this.value;
+    }
+    value;
+}
+
+;// CONCATENATED MODULE: ./src/util/concurrency.ts
+/**
+ * Like Promise.all over `items`, with at most `limit` calls of `fn` running at once; order kept.
+ * Once a call fails, no further item is started (those running finish), and the first failure is
+ * thrown: a failed part of an upload does not let the other workers send the rest of the file.
+ */
+async function mapConcurrent(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+        while (next < items.length && !failed) {
+            const index = next++;
+            try {
+                results[index] = await fn(items[index], index);
+            }
+            catch (error) {
+                failed = true;
+                throw error;
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/multipart.ts
+/**
+ * The bodies of upload requests (docs/udata-protocol.md §3, §5): multipart/form-data, the fields
+ * first and the file part last as the web front sends them, with a length known before a byte is
+ * read; and the byte ranges of a chunked upload's parts.
+ */
+
+
+/**
+ * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
+ */
+function partRanges(size, chunkSize) {
+    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0)
+        throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
+    const parts = [];
+    for (let start = 0; start < size; start += chunkSize)
+        parts.push({ start, end: Math.min(size, start + chunkSize) });
+    return parts;
+}
+/**
+ * Bytes per read of an upload, and how many read buffers one request body cycles through. The
+ * buffers are allocated once per request and reused: a fresh buffer per read would leave up to
+ * tens of MiB of garbage waiting for V8's next full collection (measured in BENCHMARKS.md).
+ *
+ * Reuse is safe because the HTTP client pulls the next chunk only once the socket has taken the
+ * previous one: undici writes each chunk and, when the socket's queue is above its high-water
+ * mark, waits for 'drain' before pulling again; below the mark, at most the queue's last
+ * kilobytes wait, and those belong to the chunk just written, never to one two reads back.
+ * The body must therefore go to undici as the generator itself, with no stream reading ahead.
+ */
+const READ_SIZE = 256 * 1024;
+const RING = 3;
+/**
+ * A multipart/form-data body: `fields`, then the file range if any, streamed from disk through
+ * `RING` reused buffers of `READ_SIZE` bytes. The bytes of the range feed `hasher` and
+ * `onProgress` as they leave.
+ */
+function multipart(fields, file, hasher, onProgress) {
+    const boundary = `----datagouv-publish-${(0,external_node_crypto_.randomUUID)()}`;
+    const head = Buffer.from(fields
+        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`)
+        .join('') +
+        (file === undefined
+            ? ''
+            : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: ` +
+                `application/octet-stream\r\n\r\n`));
+    const tail = Buffer.from(`${file === undefined ? '' : '\r\n'}--${boundary}--\r\n`);
+    const fileLength = file === undefined ? 0 : file.end - file.start;
+    async function* stream() {
+        yield head;
+        if (file !== undefined && fileLength > 0) {
+            for await (const bytes of fileRange(file)) {
+                hasher?.feed(file.start + bytes.offset, bytes.chunk);
+                onProgress?.(bytes.chunk.length);
+                yield bytes.chunk;
+            }
+        }
+        yield tail;
+    }
+    return {
+        stream: stream(),
+        length: head.length + fileLength + tail.length,
+        contentType: `multipart/form-data; boundary=${boundary}`,
+    };
+}
+/**
+ * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
+ * start.
+ */
+async function* fileRange(file) {
+    const handle = await (0,promises_.open)(file.path, 'r');
+    try {
+        const size = file.end - file.start;
+        const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () => Buffer.allocUnsafe(Math.min(READ_SIZE, size)));
+        for (let offset = 0, turn = 0; offset < size; turn++) {
+            const buffer = ring[turn % ring.length];
+            const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset);
+            if (bytesRead === 0)
+                throw new Error(`${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`);
+            yield { chunk: buffer.subarray(0, bytesRead), offset };
+            offset += bytesRead;
+        }
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** Quoted-string escaping of the HTML multipart encoding: `"`, CR and LF percent-encoded. */
+function quote(value) {
+    return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/upload-requests.ts
+/**
+ * The requests of one upload round (docs/udata-protocol.md §3–§5): the parts of the chunked
+ * protocol, and the request that stores the file (the single upload, or the chunked
+ * finalisation); for each, what a failure means and where to look before sending it again.
+ */
+
+
+
+
+
+
+const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch';
+/** The parts of a chunked upload; returns the fields that the finalisation repeats. */
+async function sendParts(round) {
+    const { upload } = round;
+    const parts = partRanges(upload.size, round.chunkSize);
+    const common = [
+        ['uuid', (0,external_node_crypto_.randomUUID)()],
+        ['filename', upload.storedName],
+        ['totalparts', String(parts.length)],
+    ];
+    // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed
+    // alongside.
+    await mapConcurrent(parts, round.hasher === undefined ? upload.partConcurrency : 1, (part, index) => sendPart(round, common, part, `part ${index + 1}/${parts.length}`, index));
+    return common;
+}
+async function sendPart(round, common, part, label, index) {
+    const { client, upload, endpoint, hasher } = round;
+    const fields = [
+        ...common,
+        ['partindex', String(index)],
+        ['partbyteoffset', String(part.start)],
+        ['chunksize', String(part.end - part.start)],
+    ];
+    const file = { path: upload.path, start: part.start, end: part.end, filename: 'blob' };
+    await client.http.retrier.run({
+        label,
+        send: async () => {
+            round.tally.requests++;
+            const answer = await client.http.send('POST', endpoint, {
+                body: () => multipart(fields, file, hasher, upload.onProgress),
+                expect: [200],
+            });
+            const status = client.http.parse(answer, ChunkStatusSchema, 'POST', endpoint);
+            if (!status.success)
+                throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`);
+        },
+        retryable: (error, attempt) => isMismatch(error) ? !attempt.failures.some(isMismatch) : isRetryable(error),
+        settle: async (error, attempt) => {
+            if (!storedBefore(error, attempt))
+                return undefined;
+            client.logger.debug(`${label} answered 500 on retry after a lost answer: taken as already stored`);
+            return { done: undefined };
+        },
+    });
+}
+/** A spurious size mismatch (a server-side multipart bug, §5.3): worth one retry. */
+function isMismatch(error) {
+    return (error instanceof ApiError &&
+        error.status === 400 &&
+        error.apiMessage.includes(CHUNK_SIZE_MISMATCH));
+}
+/**
+ * A part the server stored before its answer was lost cannot be stored again: a retry answers 500
+ * (FileExists). After such a loss, that 500 is taken as stored and the final checksum check has
+ * the last word; after an answered failure (a 503), a 500 is a failure.
+ */
+function storedBefore(error, attempt) {
+    return error instanceof ApiError && error.status === 500 && mayHaveActed(attempt);
+}
+/**
+ * The request that creates or replaces the stored file: the single upload (`common` absent), or
+ * the chunked finalisation. Sent once (recovery.ts): its answer can be lost after the server
+ * acted, or come after the timeout while the server goes on, so the server is looked at before
+ * anything is sent again. A chunked re-send keeps the uuid, whose parts the server deletes once it
+ * has stored the file, so a re-send after a finalisation that did succeed answers 500 (missing
+ * part) instead of storing the file again. It runs under the scope's rule for writes to the
+ * dataset's list (scope.ts `WriteKind`), held until its outcome is known.
+ */
+async function storeFile(round, common) {
+    const { client, upload, target, endpoint } = round;
+    const { http } = client;
+    const file = { path: upload.path, start: 0, end: upload.size, filename: upload.storedName };
+    const body = () => common === undefined
+        ? multipart([], file, round.hasher, upload.onProgress)
+        : multipart(common, undefined, undefined, undefined);
+    const expect = target === undefined ? [201, 200] : [200, 201];
+    const store = () => createOnce(http, {
+        label: `POST ${http.display(endpoint)}`,
+        send: async () => {
+            round.tally.requests++;
+            const answer = await http.send('POST', endpoint, { body, expect });
+            return http.parse(answer, ResourceSchema, 'POST', endpoint);
+        },
+        // Nothing to look for before the whole file was read (and so sent).
+        find: async () => {
+            const sha1 = await round.sha1();
+            return sha1 === undefined ? undefined : findUploaded(round, sha1);
+        },
+        findable: async () => (await round.sha1()) !== undefined,
+        what: 'the file',
+        where: 'reading the dataset',
+        nameOf: (resource) => `resource ${resource.id}`,
+        ...(target === undefined ? { creation: 'the new resource' } : {}),
+    });
+    return upload.scope.write(target === undefined ? 'create' : 'in-place', store);
+}
+/**
+ * The resource holding this exact file (same size and sha1), if the server stored it. For a
+ * resource replaced in place: only if its stored file changed (every upload gets a new URL), so
+ * that a file equal to the one it held before is never taken for a new upload. For a new resource:
+ * one that the run accepts as new, bearing the name the server gives this upload.
+ */
+async function findUploaded(round, sha1) {
+    const { upload, target } = round;
+    const resources = await upload.scope.list();
+    const holds = (r) => r.filesize === upload.size &&
+        r.checksum?.type === 'sha1' &&
+        r.checksum.value.toLowerCase() === sha1;
+    if (target !== undefined)
+        return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r));
+    const name = upload.storedName;
+    return resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/upload.ts
+/**
+ * File uploads (docs/udata-protocol.md §3, §4, §5): one multipart request up to the chunk size,
+ * the chunked protocol above it (upload-requests.ts), bodies streamed from disk with an exact
+ * length (multipart.ts). Every upload ends by comparing the server's size and checksum with the
+ * local ones.
+ *
+ * Each request is retried through the client's one policy; what a retry of one request cannot
+ * cure, one restart of the whole upload may (`restartFor`).
+ */
+
+
+
+/** The server stored something other than the local file. */
+class VerificationError extends Error {
+    resource;
+    name = 'VerificationError';
+    constructor(message, 
+    /** The resource as the server answered, holding the wrong file. */
+    resource) {
+        super(message);
+        this.resource = resource;
+    }
+}
+/** Bytes per request, as the data.gouv.fr web front sends them (docs/udata-protocol.md §5.3). */
+const DEFAULT_CHUNK_SIZE = 20_000_000;
+/** The smallest part a 413 makes the upload fall back to. */
+const MIN_CHUNK_SIZE = 1024 * 1024;
+async function uploadFile(client, upload) {
+    const tally = { requests: 0 };
+    // Hashed alongside once, whatever the rounds, when parts go in parallel.
+    let alongside;
+    const hashAlongside = () => (alongside ??= hashFile(upload.path, 'sha1'));
+    let plan = { target: upload.target, chunkSize: upload.chunkSize };
+    let recovered = false;
+    for (let round = 0;; round++) {
+        const end = await sendRound(client, upload, plan, tally, hashAlongside);
+        recovered ||= end.recovered;
+        if (end.ok) {
+            const { resource, sha1 } = end;
+            return { resource, sha1, requests: tally.requests, recovered, chunkSize: plan.chunkSize };
+        }
+        const restart = round === 0 ? restartFor(end, upload, plan) : undefined;
+        if (restart === undefined)
+            throw explain(end.error, upload, plan);
+        client.logger.warning(`${toErrorMessage(end.error)}; ${restart.why}`);
+        plan = restart.plan;
+    }
+}
+/** The whole file once: the parts if it is larger than a part, the final request, the check. */
+async function sendRound(client, upload, plan, tally, hashAlongside) {
+    const chunked = upload.size > plan.chunkSize;
+    const inOrder = !chunked || upload.partConcurrency <= 1;
+    const hasher = inOrder ? new SequentialHasher(upload.size) : undefined;
+    const sha1 = async () => hasher !== undefined ? hasher.digest() : hashAlongside();
+    const endpoint = upload.scope.uploadPath(plan.target?.id);
+    const round = { client, upload, ...plan, endpoint, hasher, sha1, tally };
+    let final = false;
+    let recovered = false;
+    try {
+        const common = chunked ? await sendParts(round) : undefined;
+        final = true;
+        const stored = await storeFile(round, common);
+        recovered = stored.recovered;
+        const local = await sha1();
+        if (local === undefined)
+            throw new ProtocolError('the upload finished before the whole file was read');
+        await verify(stored.value, upload, local);
+        return { ok: true, resource: stored.value, sha1: local, recovered };
+    }
+    catch (error) {
+        return { ok: false, error, final, recovered };
+    }
+}
+/**
+ * One restart from scratch with a new uuid, for what a fresh attempt can cure: a stored file that
+ * does not match, a chunked finalisation answering 500 (its parts gone or unreadable, §5.5), or a
+ * request too large for a proxy (413), then in parts half the size. A part that keeps failing, or
+ * a gateway that keeps answering 502-504, is not cured by sending every part again.
+ */
+function restartFor(end, upload, plan) {
+    const { error } = end;
+    const chunked = upload.size > plan.chunkSize;
+    const again = `uploading ${upload.storedName} again from the start`;
+    if (error instanceof VerificationError) {
+        // A new resource that received the wrong file is now replaced in place, never created again.
+        const { id, url } = error.resource;
+        return { why: again, plan: { ...plan, target: { id, url } } };
+    }
+    if (error instanceof ApiError && error.status === 413) {
+        const refused = chunked ? plan.chunkSize : upload.size;
+        const smaller = Math.max(MIN_CHUNK_SIZE, Math.floor(refused / 2));
+        if (smaller >= refused || upload.size <= smaller)
+            return undefined;
+        return {
+            why: `the request was too large for the server or a proxy in front of it; uploading ` +
+                `${upload.storedName} again in parts of ${smaller} bytes`,
+            plan: { ...plan, chunkSize: smaller },
+        };
+    }
+    if (chunked && end.final && error instanceof ApiError && error.status === 500)
+        return { why: again, plan };
+    return undefined;
+}
+/** Adds to the last error what the user can do about it. */
+function explain(error, upload, plan) {
+    if (error instanceof ApiError && error.status === 413) {
+        const size = upload.size > plan.chunkSize ? plan.chunkSize : upload.size;
+        error.message +=
+            ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; ` +
+                `set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`;
+    }
+    return error;
+}
+async function verify(resource, upload, sha1) {
+    const size = resource.filesize ?? undefined;
+    if (size !== undefined && size !== upload.size) {
+        throw new VerificationError(`the server stored ${size} bytes for resource ${resource.id}, the local file has ` +
+            `${upload.size}`, resource);
+    }
+    const checksum = resource.checksum;
+    if (checksum === undefined || checksum === null) {
+        if (size === undefined)
+            throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload ` +
+                `cannot be verified`, resource);
+        return;
+    }
+    const type = checksum.type.toLowerCase();
+    if (!isSupportedChecksum(type))
+        return;
+    const local = type === 'sha1' ? sha1 : await hashFile(upload.path, type);
+    if (checksum.value.toLowerCase() !== local) {
+        throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ` +
+            `${local}`, resource);
+    }
+}
+
+// EXTERNAL MODULE: ../../work/main/node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(7207);
+;// CONCATENATED MODULE: ./src/util/suggest.ts
+/** "Did you mean": the candidate nearest a mistyped word, for flags, keys, values and slugs. */
+/**
+ * The candidate nearest `word` (case aside): the only one it starts, else the nearest by edit distance if close
+ * enough (a third of the longer word, at least one edit); `undefined` when none is.
+ */
+function closest(word, candidates) {
+    return nearest(word, candidates, 1)[0];
+}
+/**
+ * Up to `count` candidates near `word`, nearest first: those it starts or that contain it, and
+ * those within the edit distance of `closest`.
+ */
+function nearest(word, candidates, count) {
+    const typed = word.toLowerCase();
+    if (typed === '')
+        return [];
+    const all = [...new Set(candidates)];
+    const prefixed = all.filter((c) => c.toLowerCase().startsWith(typed));
+    if (prefixed.length === 1)
+        return prefixed;
+    const scored = all.flatMap((candidate) => {
+        const known = candidate.toLowerCase();
+        const distance = editDistance(typed, known);
+        const allowed = Math.max(1, Math.floor(Math.max(typed.length, known.length) / 3));
+        const contains = typed.length >= 4 && (known.includes(typed) || typed.includes(known));
+        return distance <= allowed || contains ? [{ candidate, distance }] : [];
+    });
+    return scored
+        .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))
+        .slice(0, count)
+        .map((s) => s.candidate);
+}
+/** `; did you mean 'monthly'?`, or `''` when nothing is near. */
+function didYouMean(word, candidates) {
+    const found = closest(word, candidates);
+    return found === undefined ? '' : `; did you mean '${found}'?`;
+}
+/**
+ * Damerau-Levenshtein distance (optimal string alignment): insertions, deletions, substitutions,
+ * swaps of neighbours.
+ */
+function editDistance(a, b) {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    const at = (i, j) => d[i]?.[j] ?? 0;
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            let value = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+                value = Math.min(value, at(i - 2, j - 2) + 1);
+            d[i][j] = value;
+        }
+    }
+    return at(a.length, b.length);
+}
+
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(6698);
+;// CONCATENATED MODULE: ./src/engine/inputs/naming.ts
+/**
+ * How the engine's messages name an input, in the words of the edge the inputs came from: the
+ * action says `input 'create-missing'` and `set create-missing: true`, the CLI `--create-missing`
+ * and `use --create-missing` (its naming is derived from the table's `cli` entries, in
+ * src/cli/flags.ts). The edge gives its naming to `readSettings` and `execute`, which run with it
+ * (an AsyncLocalStorage, so that two runs in one process keep their own); every message of the
+ * engine that names an input goes through `inputName` or `setInput`.
+ */
+
+/** The action's words: the inputs of action.yml as a workflow's `with:` gives them. */
+const ACTION_NAMING = {
+    input: (name) => `input '${name}'`,
+    word: (name) => `'${name}'`,
+    given: (name, ...values) => `${name}: ${values.join(' or ')}`,
+    set: (name, ...values) => `set ${name}: ${values.join(' or ')}`,
+};
+const current = new external_node_async_hooks_.AsyncLocalStorage();
+/** Runs `fn` with the edge's naming (the action's when none is given). */
+function withNaming(naming, fn) {
+    return naming === undefined ? fn() : current.run(naming, fn);
+}
+/** `input 'dataset'` from the action, `--dataset` from the CLI. */
+function inputName(name) {
+    return (current.getStore() ?? ACTION_NAMING).input(name);
+}
+/** `'files'` from the action, `--files` from the CLI. */
+function inputWord(name) {
+    return (current.getStore() ?? ACTION_NAMING).word(name);
+}
+/** `as: community` from the action, `--as community` from the CLI. */
+function inputGiven(name, ...values) {
+    return (current.getStore() ?? ACTION_NAMING).given(name, ...values);
+}
+/** `set create-missing: true` from the action, `use --create-missing` from the CLI. */
+function setInput(name, ...values) {
+    return (current.getStore() ?? ACTION_NAMING).set(name, ...values);
+}
+
+;// CONCATENATED MODULE: ./src/engine/inputs/entries.ts
+/**
+ * The two inputs that hold a YAML or JSON document: `resources` (the entries to publish) and
+ * `dataset-metadata` (a partial patch of the dataset). Every problem names the input, the entry
+ * and the field, and an unknown key lists the accepted ones.
+ */
+
+
+
+
+
+
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SchemaRefInput = union([
+    schemas_string()
+        .min(1)
+        .transform((name) => ({ name })),
+    strictObject({
+        name: schemas_string().min(1).optional(),
+        version: schemas_string().min(1).optional(),
+        url: url().optional(),
+    }),
+]);
+const ExtrasInput = record(schemas_string().min(1), union([schemas_string(), schemas_number(), schemas_boolean(), schemas_null()]), {
+    error: 'must be a mapping of keys to strings, numbers, booleans or null',
+});
+/** A title, of a resource or of the dataset: udata's `TITLE_SIZE_LIMIT`. */
+const TitleInput = schemas_string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(350, 'must be at most 350 characters');
+const metadataFields = {
+    id: schemas_string()
+        .regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)')
+        .optional(),
+    title: TitleInput.optional(),
+    description: schemas_string().max(100_000, 'must be at most 100000 characters').optional(),
+    type: schemas_enum(RESOURCE_TYPES, { error: `must be one of ${RESOURCE_TYPES.join(', ')}` }).optional(),
+    schema: SchemaRefInput.optional(),
+    extras: ExtrasInput.optional(),
+};
+const FileEntryInput = strictObject({
+    path: schemas_string().min(1, 'must not be empty'),
+    ...metadataFields,
+});
+const RemoteEntryInput = strictObject({
+    url: url({ protocol: /^(https?|ftps?)$/, error: 'must be an absolute http(s) or ftp(s) URL' }),
+    format: schemas_string()
+        .trim()
+        .min(1)
+        .transform((f) => f.toLowerCase())
+        .optional(),
+    ...metadataFields,
+});
+/** The `resources` input: a list of entries, or the shorthand mapping `path: resource-id`. */
+function parseResources(text) {
+    if (text.trim() === '')
+        return [];
+    const document = parseDocument('resources', text);
+    if (document === null || document === undefined)
+        return [];
+    const problems = [];
+    const entries = [];
+    const add = (label, raw) => {
+        const entry = parseEntry(label, raw, problems);
+        if (entry !== undefined)
+            entries.push(entry);
+    };
+    if (Array.isArray(document)) {
+        document.forEach((item, index) => {
+            const label = `resources[${index}]`;
+            if (typeof item === 'string')
+                add(label, { path: item });
+            else
+                add(label, item);
+        });
+    }
+    else if (typeof document === 'object') {
+        for (const [path, value] of Object.entries(document)) {
+            const label = `'${path}'`;
+            if (typeof value === 'string')
+                add(label, { path, id: value });
+            else if (value === null)
+                add(label, { path });
+            else
+                problems.push(`${inputName('resources')}, entry ${label}: the shorthand form maps a path to a resource ` +
+                    `id (path: id); use the list form for more fields`);
+        }
+    }
+    else {
+        problems.push(`${inputName('resources')} must be a list of entries ({path, ...} or {url, ...}) or a ` +
+            `mapping path: resource-id, got ${shown(document)}`);
+    }
+    if (problems.length > 0)
+        throw new InputError(problems.join('\n'));
+    return entries;
+}
+/** One entry of `resources`, or `undefined` with its problems added to `problems`. */
+function parseEntry(label, raw, problems) {
+    const where = `${inputName('resources')}, entry ${label}`;
+    const remote = raw !== null && typeof raw === 'object' && 'url' in raw;
+    if (remote && 'path' in raw) {
+        problems.push(`${where}: give either 'path' (a local file) or 'url' (a remote resource), not both`);
+        return undefined;
+    }
+    const schema = remote ? RemoteEntryInput : FileEntryInput;
+    const result = schema.safeParse(raw);
+    if (!result.success) {
+        problems.push(...issuesOf(where, result.error.issues, Object.keys(schema.shape), raw));
+        return undefined;
+    }
+    return dropUndefined({
+        label,
+        kind: remote ? 'url' : 'file',
+        ...result.data,
+    });
+}
+const isoDate = schemas_string()
+    .refine((value) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) &&
+    !Number.isNaN(Date.parse(value)), {
+    message: 'must be an ISO 8601 date such as 2026-01-31',
+});
+/**
+ * Writable dataset fields the action manages (docs/udata-protocol.md §6.3); anything else is
+ * refused by name.
+ */
+const DatasetMetadataInput = strictObject({
+    title: TitleInput.optional(),
+    description: schemas_string()
+        .trim()
+        .min(1, 'must not be empty')
+        .max(100_000, 'must be at most 100000 characters')
+        .optional(),
+    tags: array(schemas_string()
+        .trim()
+        .min(3, 'a tag must be 3 to 96 characters')
+        .max(96, 'a tag must be 3 to 96 characters'), { error: 'must be a list of strings' })
+        .optional(),
+    frequency: schemas_string().min(1).optional(),
+    frequency_date: isoDate.optional(),
+    temporal_coverage: strictObject({ start: isoDate, end: isoDate.optional() }, { error: 'must be {start, end?} with ISO dates' })
+        .optional(),
+    spatial: strictObject({
+        zones: array(schemas_string().min(1)).optional(),
+        granularity: schemas_string().min(1).optional(),
+    })
+        .optional(),
+    license: schemas_string().min(1).optional(),
+    private: schemas_boolean({ error: 'must be true or false' }).optional(),
+    organization: schemas_string()
+        .regex(/^[0-9a-f]{24}$/i, 'must be an organisation id (24 hexadecimal characters)')
+        .optional(),
+    extras: ExtrasInput.optional(),
+});
+/** The `dataset-metadata` input: a partial patch of the dataset. */
+function parseDatasetMetadata(text) {
+    if (text.trim() === '')
+        return undefined;
+    const document = parseDocument('dataset-metadata', text);
+    if (document === null || document === undefined)
+        return undefined;
+    if (typeof document !== 'object' || Array.isArray(document)) {
+        throw new InputError(`${inputName('dataset-metadata')} must be a mapping of dataset fields (${Object.keys(DatasetMetadataInput.shape).join(', ')}), got ${shown(document)}`);
+    }
+    const result = DatasetMetadataInput.safeParse(document);
+    if (!result.success)
+        throw new InputError(issuesOf(inputName('dataset-metadata'), result.error.issues, Object.keys(DatasetMetadataInput.shape), document).join('\n'));
+    return dropUndefined(result.data);
+}
+function parseDocument(input, text) {
+    try {
+        return (0,dist/* parse */.qg)(text, { logLevel: 'error' });
+    }
+    catch (error) {
+        throw new InputError(`${inputName(input)} is neither YAML nor JSON: ${toErrorMessage(error).split('\n', 1)[0]}`);
+    }
+}
+function issuesOf(where, issues, accepted, raw) {
+    return issues.map((issue) => {
+        const field = issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
+        if (issue.code === 'unrecognized_keys') {
+            const keys = issue.keys.map((k) => `'${k}'`).join(', ');
+            const near = issue.keys.flatMap((k) => {
+                const found = closest(k, accepted);
+                return found === undefined
+                    ? []
+                    : [issue.keys.length > 1 ? `'${found}' for '${k}'` : `'${found}'`];
+            });
+            const hint = near.length > 0 ? `; did you mean ${near.join(', ')}?` : '';
+            return `${where}${field}: unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} (accepted: ${accepted.join(', ')})${hint}`;
+        }
+        const value = valueAt(raw, issue.path);
+        if (issue.code === 'invalid_type' && value === undefined)
+            return `${where}${field}: missing`;
+        const message = issue.code === 'invalid_type' && /^Invalid input/.test(issue.message)
+            ? `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`
+            : issue.message;
+        return `${where}${field}: ${message}, got ${shown(value)}`;
+    });
+}
+/** The value at `path` in a parsed document. */
+function valueAt(document, path) {
+    let value = document;
+    for (const key of path) {
+        if (value === null || typeof value !== 'object')
+            return undefined;
+        value = value[key];
+    }
+    return value;
+}
+/** A value given, as messages echo it: `'text'`, `3`, `[1,2]`, cut after 60 characters. */
+function shown(value) {
+    const text = typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value));
+    return text.length > 60 ? `${text.slice(0, 57)}… (${text.length} characters)` : text;
+}
+function dropUndefined(value) {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}
+
+;// CONCATENATED MODULE: ./src/engine/inputs/values.ts
+/**
+ * How the text of one input becomes its value: each parser takes the input's name, for its
+ * messages (named through naming.ts, in the edge's words), and gives the zod schema of the value.
+ * The table of inputs (table.ts) picks one per input; every message names the input, the value
+ * given and the accepted values. Durations and sizes are written one way for every input: `90s`,
+ * `15m`, `1h30m` (a bare number is seconds) and `20MB`, `8MiB` (a bare number is bytes).
+ */
+
+
+
+
+
+/** How messages name `input` (naming.ts). */
+const values_named = (input) => inputName(input);
+/** The public data.gouv.fr instances by name, as the official Python client names them. */
+const INSTANCES = {
+    www: 'https://www.data.gouv.fr',
+    demo: 'https://demo.data.gouv.fr',
+    dev: 'https://dev.data.gouv.fr',
+};
+const TRUE = ['true', 'True', 'TRUE'];
+const FALSE = ['false', 'False', 'FALSE'];
+/** Whether a boolean input's text says true (what `boolean` accepts as true). */
+const isTrue = (text) => TRUE.includes(text ?? '');
+/** Non-empty lines, trimmed; `#` starts a comment line. */
+const lines = () => schemas_string().transform((value) => value
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#')));
+/** The text as given; `''` (not given) is `undefined`. */
+const optionalText = () => schemas_string().transform((value) => (value === '' ? undefined : value));
+/** The text as given, which must not be empty; `hint` says what to give. */
+const requiredText = (hint) => (input) => schemas_string().transform((value, ctx) => {
+    if (value !== '')
+        return value;
+    ctx.addIssue({ code: 'custom', message: `${values_named(input)} is required: ${hint}` });
+    return NEVER;
+});
+const oneOf = (values) => (input) => schemas_string().transform((value, ctx) => {
+    if (values.includes(value))
+        return value;
+    ctx.addIssue({
+        code: 'custom',
+        message: `${values_named(input)} must be one of ${values.map((v) => `'${v}'`).join(', ')}, got '${value}'${didYouMean(value, values)}`,
+    });
+    return NEVER;
+});
+const values_boolean = (input) => schemas_string().transform((value, ctx) => {
+    if (TRUE.includes(value))
+        return true;
+    if (FALSE.includes(value))
+        return false;
+    ctx.addIssue({
+        code: 'custom',
+        message: `${values_named(input)} must be 'true' or 'false', got '${value}'`,
+    });
+    return NEVER;
+});
+const wholeNumber = (min, max, unit) => (input) => schemas_string().transform((value, ctx) => {
+    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (Number.isSafeInteger(number) && number >= min && number <= max)
+        return number;
+    ctx.addIssue({
+        code: 'custom',
+        message: `${values_named(input)} must be a whole number of ${unit} from ${min} to ${max}, got '${value}'`,
+    });
+    return NEVER;
+});
+/** `90`, `90s`, `15m`, `1h`, `1h30m`, `1h 30m` -> seconds. */
+function parseDuration(text) {
+    const compact = text.trim().toLowerCase().replace(/\s+/g, '');
+    const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(compact);
+    if (match === null || compact === '')
+        return undefined;
+    return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+}
+/**
+ * A duration in seconds, from `min` to `max`: `90`, `90s`, `15m`, `1h30m`; with `off`, also `0`,
+ * `off` or `false` for none.
+ */
+const values_duration = (min, max, off = false) => (input) => schemas_string().transform((value, ctx) => {
+    const text = value.trim().toLowerCase();
+    if (off && (text === 'off' || text === 'false'))
+        return 0;
+    const seconds = parseDuration(text);
+    if (seconds !== undefined && (seconds >= min || (off && seconds === 0)) && seconds <= max)
+        return seconds;
+    const range = `${off ? 'at most' : `from ${words(min)} to`} ${words(max)}`;
+    ctx.addIssue({
+        code: 'custom',
+        message: `${values_named(input)} must be a duration such as 90s, 15m or 1h30m (a bare number is ` +
+            `seconds), ${range}${off ? ', or 0 for none' : ''}, got '${value}'`,
+    });
+    return NEVER;
+});
+/** `86400` -> `24h`, `90` -> `1m30s`: how a duration is written back. */
+function words(seconds) {
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    return `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${s > 0 || seconds === 0 ? `${s}s` : ''}`;
+}
+/** Bytes per unit: kB, MB, GB are powers of 1000 (as udata and the web front count), KiB... of 1024. */
+const UNITS = {
+    '': 1,
+    b: 1,
+    k: 1e3,
+    kb: 1e3,
+    m: 1e6,
+    mb: 1e6,
+    g: 1e9,
+    gb: 1e9,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+};
+/** `5000000`, `20MB`, `20 MB`, `1.5GB`, `8MiB` -> bytes (whole). */
+function parseSize(text) {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text.trim().toLowerCase());
+    const unit = match === null ? undefined : UNITS[match[2] ?? ''];
+    return match !== null && unit !== undefined ? Math.round(Number(match[1]) * unit) : undefined;
+}
+/** A size in bytes, from `min` to `max`: `5000000`, `20MB`, `8MiB`. */
+const size = (min, max) => (input) => schemas_string().transform((value, ctx) => {
+    const bytes = parseSize(value);
+    if (bytes !== undefined && bytes >= min && bytes <= max)
+        return bytes;
+    ctx.addIssue({
+        code: 'custom',
+        message: `${values_named(input)} must be a size such as 20MB, 8MiB or 5000000 (a bare number is ` +
+            `bytes; kB, MB, GB count by 1000, KiB, MiB, GiB by 1024), from ${min} to ${max} bytes, ` +
+            `got '${value}'`,
+    });
+    return NEVER;
+});
+/** An instance by name (INSTANCES) or a udata origin, with or without /api/1 -> its origin. */
+const instance = (input) => schemas_string().transform((value, ctx) => {
+    try {
+        return parseApiUrl(INSTANCES[value] ?? value).origin;
+    }
+    catch (error) {
+        const near = closest(value, Object.keys(INSTANCES));
+        const why = /^[\w.-]+$/.test(value)
+            ? `'${value}' is neither an instance name nor a URL${near ? ` (did you mean '${near}'?)` : ''}`
+            : toErrorMessage(error);
+        const accepted = Object.entries(INSTANCES)
+            .map(([name, url]) => `${name} (${url})`)
+            .join(', ');
+        ctx.addIssue({
+            code: 'custom',
+            message: `${values_named(input)}: ${why}. Accepted: an instance name, ${accepted}, or the https:// ` +
+                `origin of a udata instance, optionally followed by /api/1`,
+        });
+        return NEVER;
+    }
+});
+/**
+ * A document parsed by `parse` (entries.ts), whose error message, naming the input, becomes the
+ * problem as it is.
+ */
+const values_document = (parse) => () => schemas_string().transform((value, ctx) => {
+    try {
+        return parse(value);
+    }
+    catch (error) {
+        ctx.addIssue({ code: 'custom', message: toErrorMessage(error) });
+        return NEVER;
+    }
+});
+
+;// CONCATENATED MODULE: ./src/engine/inputs/table.ts
+
+
+
+
+
+const PUBLISH_AS = ['owner', 'community'];
+const ORDERS = ['keep', 'as-listed'];
+const IF_NO_FILES_FOUND = ['error', 'warn', 'ignore'];
+const IF_UNCHANGED = ['skip', 'upload'];
+/** action.yml's inputs, in its order (test/contract.test.ts checks both). */
+const INPUTS = {
+    'api-key': { field: 'apiKey', parse: optionalText },
+    dataset: {
+        field: 'dataset',
+        parse: requiredText('a dataset id or slug'),
+        cli: { value: '<id|slug>', help: 'dataset to publish into (required)' },
+    },
+    'api-url': {
+        field: 'apiUrl',
+        default: 'www',
+        parse: instance,
+        cli: {
+            value: '<url|www|demo|dev>',
+            help: 'instance origin, or a public instance by name (default {default}; demo to rehearse)',
+        },
+    },
+    as: {
+        /** Whose resources are published: the dataset's own, or community ones of the key's owner. */
+        field: 'publishAs',
+        default: 'owner',
+        parse: oneOf(PUBLISH_AS),
+        cli: {
+            value: '<owner|community>',
+            help: "publish the dataset's own resources, or community resources of the key's owner " +
+                '(default {default})',
+        },
+    },
+    'create-dataset': {
+        /** Create the dataset from `dataset-metadata` when `dataset` (a slug) does not exist. */
+        field: 'createDataset',
+        default: 'false',
+        parse: values_boolean,
+        cli: {
+            switch: true,
+            help: 'create the dataset from --dataset-metadata when the slug does not exist',
+        },
+    },
+    files: {
+        field: 'files',
+        default: '',
+        parse: lines,
+        cli: {
+            value: '<glob>',
+            repeat: true,
+            help: 'local files to publish; repeat for several; prefix ! to exclude',
+        },
+    },
+    resources: {
+        field: 'resources',
+        default: '',
+        parse: values_document(parseResources),
+        cli: {
+            value: '<yaml|@file>',
+            fromFile: true,
+            help: 'entries {path|url, id?, title?, description?, type?, format?, schema?, extras?}, inline ' +
+                'or from a file',
+        },
+    },
+    'dataset-metadata': {
+        field: 'datasetMetadata',
+        default: '',
+        parse: values_document(parseDatasetMetadata),
+        cli: {
+            value: '<yaml|@file>',
+            fromFile: true,
+            help: 'partial patch of the dataset (title, description, tags, frequency, ...)',
+        },
+    },
+    remove: {
+        /** Resource ids or stored file names to delete. */
+        field: 'remove',
+        default: '',
+        parse: lines,
+        cli: {
+            value: '<id|stored-name>',
+            repeat: true,
+            help: 'resource to delete; repeat for several',
+        },
+    },
+    prune: {
+        /** Delete what this publication wrote before (by its provenance) and no longer publishes. */
+        field: 'prune',
+        default: 'false',
+        parse: values_boolean,
+        cli: {
+            switch: true,
+            help: 'delete resources this publication wrote before and no longer publishes',
+        },
+    },
+    order: {
+        field: 'order',
+        default: 'keep',
+        parse: oneOf(ORDERS),
+        cli: { value: '<keep|as-listed>', help: 'resource order (default {default})' },
+    },
+    'if-no-files-found': {
+        field: 'ifNoFilesFound',
+        default: 'error',
+        parse: oneOf(IF_NO_FILES_FOUND),
+        cli: { value: '<mode>', help: 'error, warn or ignore (default {default})' },
+    },
+    'include-hidden-files': {
+        /** Publish files and folders whose name starts with `.` that the patterns match. */
+        field: 'includeHiddenFiles',
+        default: 'false',
+        parse: values_boolean,
+        cli: { switch: true, help: 'also publish files and folders whose name starts with a dot' },
+    },
+    'if-unchanged': {
+        field: 'ifUnchanged',
+        default: 'skip',
+        parse: oneOf(IF_UNCHANGED),
+        cli: { value: '<mode>', help: 'skip or upload (default {default})' },
+    },
+    'check-urls': {
+        field: 'checkUrls',
+        default: 'true',
+        parse: values_boolean,
+        cli: { switch: true, help: 'do not check remote URLs before signalling them' },
+    },
+    'create-missing': {
+        field: 'createMissing',
+        default: 'false',
+        parse: values_boolean,
+        cli: { switch: true, help: 'create resources for files or URLs that match none' },
+    },
+    'dry-run': {
+        field: 'dryRun',
+        default: 'false',
+        parse: values_boolean,
+        cli: {
+            switch: true,
+            help: 'plan and report, send no write request (no key needed for a public dataset)',
+        },
+    },
+    provenance: {
+        /** Record where each written resource comes from in its extras. */
+        field: 'provenance',
+        default: 'true',
+        parse: values_boolean,
+        cli: {
+            switch: true,
+            help: 'do not record where each written resource comes from in its extras',
+        },
+    },
+    'wait-for-analysis': {
+        /** Seconds to wait for data.gouv.fr's analysis of the published resources; 0: do not wait. */
+        field: 'waitForAnalysisSeconds',
+        default: '0',
+        parse: values_duration(1, 86_400, true),
+        cli: {
+            value: '<duration>',
+            help: "wait for data.gouv.fr's analysis of what was published, e.g. 10m (default {default}: " +
+                'do not wait)',
+        },
+    },
+    'chunk-size': {
+        field: 'chunkSize',
+        default: String(DEFAULT_CHUNK_SIZE),
+        parse: size(1024, 2 ** 31),
+        cli: {
+            value: '<size>',
+            help: 'bytes per request, e.g. 20MB or 8MiB; larger files go in parts (default {default})',
+        },
+    },
+    'part-concurrency': {
+        /** Parts of one file in flight at once. */
+        field: 'partConcurrency',
+        default: '3',
+        parse: wholeNumber(1, 8, 'parts in flight'),
+        cli: { value: '<n>', help: 'parts of one file sent at once (default {default})' },
+    },
+    concurrency: {
+        field: 'concurrency',
+        default: '3',
+        parse: wholeNumber(1, 16, 'parallel uploads'),
+        cli: { value: '<n>', help: 'files uploaded at once (default {default})' },
+    },
+    'max-retries': {
+        field: 'maxRetries',
+        default: String(DEFAULT_RETRY.maxRetries),
+        parse: wholeNumber(0, 20, 'retries'),
+        cli: {
+            value: '<n>',
+            help: 'retries after network errors, 408, 429, 5xx (default {default})',
+        },
+    },
+    timeout: {
+        field: 'timeoutSeconds',
+        default: String(DEFAULT_TIMEOUT_MS / 1000),
+        parse: values_duration(1, 86_400),
+        cli: {
+            value: '<duration>',
+            help: 'how long to wait for an answer, e.g. 90s or 5m (default {default} seconds)',
+        },
+    },
+};
+const INPUT_NAMES = Object.keys(INPUTS);
+
+;// CONCATENATED MODULE: ./src/engine/inputs.ts
+/**
+ * Inputs -> Settings. The inputs are the table of inputs/table.ts, keyed by their action.yml names;
+ * `''` means "not given", so defaults apply; every problem names its input (and the entry) and the
+ * accepted values, and all are reported together.
+ */
+
+
+
+
+
+
+
+
+/**
+ * Reads every input through `getInput` (core.getInput in the action) and validates them together.
+ */
+function readSettings(getInput, messages = {}) {
+    return withNaming(messages.naming, () => inputs_validate(getInput, messages));
+}
+function inputs_validate(getInput, messages) {
+    const raw = new Map(INPUT_NAMES.map((name) => {
+        const value = getInput(name).trim();
+        return [name, value === '' ? (defaultOf(name) ?? '') : value];
+    }));
+    const problems = [];
+    if (raw.get('api-key') === '' && !isTrue(raw.get('dry-run'))) {
+        problems.push(messages.missingKey ??
+            `${inputName('api-key')} is required unless ${inputWord('dry-run')} is true (store the key as a secret: api-key: \${{ secrets.DATAGOUV_API_KEY }})`);
+    }
+    const settings = {};
+    for (const name of INPUT_NAMES) {
+        const { field, parse } = INPUTS[name];
+        const result = parse(name).safeParse(raw.get(name));
+        if (result.success)
+            settings[field] = result.data;
+        else
+            problems.push(...result.error.issues.map((issue) => issue.message));
+    }
+    if (problems.length > 0)
+        throw new InputError(problems.join('\n'));
+    return somethingToPublish(settings);
+}
+function defaultOf(name) {
+    const spec = INPUTS[name];
+    return spec.default;
+}
+function somethingToPublish(settings) {
+    const { files, resources, datasetMetadata, remove } = settings;
+    if (files.length > 0 ||
+        resources.length > 0 ||
+        datasetMetadata !== undefined ||
+        remove.length > 0)
+        return settings;
+    throw new InputError(`nothing to publish: give ${inputWord('files')} (files or globs), ${inputWord('resources')} ` +
+        `(entries with a path or a url), ${inputWord('dataset-metadata')} or ${inputWord('remove')}`);
+}
+
 ;// CONCATENATED MODULE: ./src/engine/order.ts
+
 
 /**
  * The complete list of ids in the wanted order: `listed` first (as given), then the rest as they
@@ -52518,12 +53539,12 @@ async function applyOrder(client, datasetId, results, dryRun) {
         return {
             action: 'failed',
             reason: 'order: as-listed',
-            error: `input 'order' -> dataset ${datasetId}: ${toErrorMessage(error)}`,
+            error: `${inputName('order')} -> dataset ${datasetId}: ${toErrorMessage(error)}`,
         };
     }
 }
 
-;// CONCATENATED MODULE: ./node_modules/any-ascii/block.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/any-ascii/block.js
 function block(blockNum) {
 switch (blockNum) {
 case 0:return"																																																																																																																																																																 	!	c	GBP	$	Y	|	S	\"	(C)	a	<<	!		(R)	-	deg	+-	2	3	'	u	P	-	,	1	o	>>	1/4	1/2	3/4	?	A	A	A	A	A	A	Ae	C	E	E	E	E	I	I	I	I	D	N	O	O	O	O	O	*	O	U	U	U	U	Y	Th	ss	a	a	a	a	a	a	ae	c	e	e	e	e	i	i	i	i	d	n	o	o	o	o	o	/	o	u	u	u	u	y	th	y"
@@ -53170,7 +54191,7 @@ case 3584:return"																																 	!	\"	#	$	%	&	'	(	)	*	+	,	-	.	
 return""
 }
 
-;// CONCATENATED MODULE: ./node_modules/any-ascii/any-ascii.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/any-ascii/any-ascii.js
 
 
 const blocks = {};
@@ -53416,22 +54437,24 @@ function sameInstant(a, b) {
 ;// CONCATENATED MODULE: ./src/engine/plan/dataset.ts
 
 
+
+
 /** Problems with the dataset itself or the key's rights, before any entry is looked at. */
 function datasetProblems(dataset, writing) {
     const problems = [];
     const deleted = dateOf(dataset.deleted);
     if (deleted !== undefined) {
-        problems.push(`input 'dataset': dataset '${dataset.slug}' (${dataset.id}) has been deleted${deleted}; nothing ` +
+        problems.push(`${inputName('dataset')}: dataset '${dataset.slug}' (${dataset.id}) has been deleted${deleted}; nothing ` +
             `is published into a deleted dataset: restore it on data.gouv.fr first, or name another dataset`);
         return problems;
     }
     if (writing.resources && dataset.permissions?.edit_resources === false) {
-        problems.push(`input 'api-key': the key's owner may not edit the resources of dataset '${dataset.slug}' ` +
+        problems.push(`${inputName('api-key')}: the key's owner may not edit the resources of dataset '${dataset.slug}' ` +
             `(${dataset.id})`);
     }
     if (writing.dataset && dataset.permissions?.edit === false) {
-        problems.push(`input 'api-key': the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), ` +
-            `so 'dataset-metadata' cannot be applied`);
+        problems.push(`${inputName('api-key')}: the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), ` +
+            `so ${inputWord('dataset-metadata')} cannot be applied`);
     }
     return problems;
 }
@@ -53449,7 +54472,7 @@ function planDataset(wanted, dataset, known) {
         ...tagProblems(wanted.tags),
     ];
     if (organization !== undefined && organization !== owner) {
-        problems.push(`input 'dataset-metadata'.organization: dataset '${dataset.slug}' belongs to ${typeof owner === 'string' ? `organisation ${owner}` : 'a user'}; udata does not change a dataset's owner through this API (it is a transfer): 'organization' applies only when create-dataset creates the dataset`);
+        problems.push(`${inputName('dataset-metadata')}.organization: dataset '${dataset.slug}' belongs to ${typeof owner === 'string' ? `organisation ${owner}` : 'a user'}; udata does not change a dataset's owner through this API (it is a transfer): 'organization' applies only when ${inputWord('create-dataset')} creates the dataset`);
     }
     const patch = {};
     for (const [key, value] of Object.entries(fields)) {
@@ -53468,7 +54491,7 @@ function unknownValue(field, value, accepted) {
     if (value === undefined || accepted === undefined || accepted.includes(value))
         return [];
     return [
-        `input 'dataset-metadata'.${field}: '${value}' is not a ${field} of the instance (accepted: ` +
+        `${inputName('dataset-metadata')}.${field}: '${value}' is not a ${field} of the instance${didYouMean(value, accepted)} (accepted: ` +
             `${accepted.join(', ')})`,
     ];
 }
@@ -53491,7 +54514,7 @@ function tagProblems(tags) {
         if (stored.length >= TAG_LENGTH.min && stored.length <= TAG_LENGTH.max)
             return [];
         return [
-            `input 'dataset-metadata'.tags: '${tag}' is stored by udata as '${stored}', which must be ` +
+            `${inputName('dataset-metadata')}.tags: '${tag}' is stored by udata as '${stored}', which must be ` +
                 `${TAG_LENGTH.min} to ${TAG_LENGTH.max} characters long (udata slugifies tags: lower case, ` +
                 `words joined by '-')`,
         ];
@@ -53504,17 +54527,17 @@ function tagProblems(tags) {
  */
 function planCreation(wanted, slug) {
     const problems = [];
-    const where = `input 'dataset': no dataset '${slug}' exists; create-dataset`;
+    const where = `${inputName('dataset')}: no dataset '${slug}' exists; ${inputWord('create-dataset')}`;
     if (/^[0-9a-f]{24}$/i.test(slug))
         problems.push(`${where} needs a slug, not an id: give the slug the dataset should have`);
     if (wanted?.title === undefined || wanted.description === undefined) {
-        problems.push(`${where} needs 'title' and 'description' in 'dataset-metadata' (udata requires both)`);
+        problems.push(`${where} needs 'title' and 'description' in ${inputWord('dataset-metadata')} (udata requires both)`);
         return { body: {}, problems };
     }
     const derived = normalize_slugify(wanted.title);
     if (derived !== slug) {
         problems.push(`${where} would create it with the slug '${derived}' (udata derives it from the title '${wanted.title}'); ` +
-            `set dataset: ${derived}, or a title that gives '${slug}'`);
+            `${setInput('dataset', derived)}, or a title that gives '${slug}'`);
     }
     const { extras: _extras, ...body } = wanted;
     return { body, problems };
@@ -53576,6 +54599,7 @@ function formatDuration(ms) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/plan/match.ts
+
 
 
 /** The stored file name of a hosted resource: the last segment of its `url`. */
@@ -53691,13 +54715,13 @@ function fileByName(entry, dataset, createMissing) {
         : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
     const candidates = byName.length > 0 ? byName : byTitle;
     if (candidates.length > 1) {
-        return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in 'resources' ({path, id})`;
+        return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in ${inputWord('resources')} ({path, id})`;
     }
     if (candidates[0] !== undefined || createMissing)
         return candidates[0];
     return (`no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
-        `or the title '${entry.name}'; set create-missing: true to create one, or map the file ` +
-        `to a resource id in 'resources'`);
+        `or the title '${entry.name}'; ${setInput('create-missing', 'true')} to create one, or map ` +
+        `the file to a resource id in ${inputWord('resources')}`);
 }
 /** The remote resource that points at the entry's URL. */
 function remoteByUrl(entry, dataset, createMissing) {
@@ -53707,8 +54731,8 @@ function remoteByUrl(entry, dataset, createMissing) {
             `give the one to update with 'id'`);
     if (byUrl[0] !== undefined || createMissing)
         return byUrl[0];
-    return (`no remote resource of dataset '${dataset.slug}' points at this URL; set create-missing: ` +
-        `true to create one, or give the resource's 'id'`);
+    return (`no remote resource of dataset '${dataset.slug}' points at this URL; ` +
+        `${setInput('create-missing', 'true')} to create one, or give the resource's 'id'`);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/provenance.ts
@@ -53764,6 +54788,7 @@ function withProvenance(steps, extras) {
 
 
 
+
 /**
  * `remove` items -> removal steps: each an id or a stored file name of the dataset, never also
  * published by this run.
@@ -53776,7 +54801,7 @@ function planRemovals(items, dataset, targets) {
     const unique = uniqueById(dataset.resources);
     items.forEach((item, index) => {
         const label = `remove[${index}]`;
-        const where = `input 'remove', ${label} '${item}'`;
+        const where = `${inputName('remove')}, ${label} '${item}'`;
         const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(item);
         const matches = isId
             ? unique.filter((r) => r.id === item.toLowerCase())
@@ -53820,7 +54845,10 @@ function planRemovals(items, dataset, targets) {
 function planPrune(dataset, targets, removals, provenance) {
     const publication = publicationOf(provenance);
     if (typeof publication === 'string')
-        return { steps: [], problems: [`input 'prune': ${publication}; nothing can be pruned safely`] };
+        return {
+            steps: [],
+            problems: [`${inputName('prune')}: ${publication}; nothing can be pruned safely`],
+        };
     const kept = new Set([
         ...targets.flatMap((t) => (t.resource ? [t.resource.id] : [])),
         ...removals.map((r) => r.resource.id),
@@ -53884,85 +54912,6 @@ function blockedEntries(manifest, targets, blocked, removals) {
 }
 function titled(resource) {
     return { id: resource.id, title: resource.title };
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./src/files/hash.ts
-/** Streaming checksums: memory stays flat whatever the file size. */
-
-
-/**
- * Checksum types udata reports (docs/udata-protocol.md Appendix A) mapped to node's digest names.
- */
-const ALGORITHMS = {
-    sha1: 'sha1',
-    md5: 'md5',
-    sha256: 'sha256',
-    sha2: 'sha256',
-};
-function isSupportedChecksum(type) {
-    return type in ALGORITHMS;
-}
-/**
- * Hex digest of a file in one streaming pass. Reads go into one reused 1 MiB buffer: no garbage
- * per read, so memory stays at the process's baseline whatever the file size.
- */
-async function hashFile(path, type = 'sha1') {
-    const algorithm = ALGORITHMS[type];
-    if (algorithm === undefined)
-        throw new Error(`unsupported checksum type '${type}' (supported: ${Object.keys(ALGORITHMS).join(', ')})`);
-    const hash = (0,external_node_crypto_.createHash)(algorithm);
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    const file = await (0,promises_.open)(path);
-    try {
-        for (;;) {
-            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
-            if (bytesRead === 0)
-                break;
-            hash.update(buffer.subarray(0, bytesRead));
-        }
-    }
-    finally {
-        await file.close();
-    }
-    return hash.digest('hex');
-}
-/**
- * A sha1 fed with byte ranges in file order, possibly more than once (a retried request re-reads
- * its range): each byte is hashed once, the first time it is seen, so an upload computes the local
- * checksum while it streams, with no pass of its own. Ranges must not skip ahead of what is hashed.
- */
-class SequentialHasher {
-    size;
-    hash = (0,external_node_crypto_.createHash)('sha1');
-    hashed = 0;
-    constructor(size) {
-        this.size = size;
-    }
-    /** `chunk` holds the bytes at [offset, offset + chunk.length). */
-    feed(offset, chunk) {
-        if (offset > this.hashed)
-            throw new Error(`hashing skipped bytes ${this.hashed}..${offset}`);
-        const end = offset + chunk.length;
-        if (end <= this.hashed)
-            return;
-        this.hash.update(chunk.subarray(this.hashed - offset));
-        this.hashed = end;
-    }
-    get complete() {
-        return this.hashed === this.size;
-    }
-    /** The sha1 once every byte was fed; `undefined` before. */
-    digest() {
-        if (!this.complete)
-            return undefined;
-        this.value ??= this.hash.digest('hex');
-        return this.value;
-    }
-    value;
 }
 
 ;// CONCATENATED MODULE: ./src/files/probe.ts
@@ -54054,33 +55003,8 @@ function sizeOf(status, contentLength, contentRange) {
         : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/util/concurrency.ts
-/**
- * Like Promise.all over `items`, with at most `limit` calls of `fn` running at once; order kept.
- * Once a call fails, no further item is started (those running finish), and the first failure is
- * thrown: a failed part of an upload does not let the other workers send the rest of the file.
- */
-async function mapConcurrent(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    let failed = false;
-    const worker = async () => {
-        while (next < items.length && !failed) {
-            const index = next++;
-            try {
-                results[index] = await fn(items[index], index);
-            }
-            catch (error) {
-                failed = true;
-                throw error;
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
-}
-
 ;// CONCATENATED MODULE: ./src/engine/plan.ts
+
 /**
  * Where a title that could not be put back after an upload is recorded for the next run: the
  * resource's extras, else (when those cannot be written either) the dataset's, one key per
@@ -54093,7 +55017,7 @@ const RECORD_KEYS = {
 /** Where a step comes from, as every message of the run names it. */
 function whereOf(step) {
     return step.kind === 'remove'
-        ? `${step.label.startsWith('remove[') ? "input 'remove', " : ''}${step.label} '${step.source}'`
+        ? `${inputName('remove')}, ${step.label} '${step.source}'`
         : `${step.entry.label} (${step.entry.source})`;
 }
 /** What a step's entry looks like in reports: its source and, for files, its size. */
@@ -54337,6 +55261,7 @@ function remoteState(probe) {
 
 
 
+
 /** Checks every remote URL; a URL that does not answer is a problem of its entry. */
 async function probeAll(client, settings, targets) {
     const found = { probes: new Map(), blocked: new Map(), problems: [] };
@@ -54350,8 +55275,8 @@ async function probeAll(client, settings, targets) {
             }));
         }
         catch (error) {
-            const problem = `the URL does not answer: ${toErrorMessage(error)} (set check-urls: false for URLs the runner ` +
-                `cannot reach)`;
+            const problem = `the URL does not answer: ${toErrorMessage(error)} (${setInput('check-urls', 'false')} ` +
+                `for URLs the runner cannot reach)`;
             found.problems.push(`${entry.label} (${entry.url}): ${problem}`);
             found.blocked.set(entry, problem);
         }
@@ -54383,7 +55308,7 @@ const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.me
 const external_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 ;// CONCATENATED MODULE: external "module"
 const external_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("module");
-;// CONCATENATED MODULE: ./node_modules/fdir/dist/index.mjs
+;// CONCATENATED MODULE: ../../work/main/node_modules/fdir/dist/index.mjs
 
 
 
@@ -54954,9 +55879,9 @@ var Builder = class {
 
 //#endregion
 
-// EXTERNAL MODULE: ./node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(4006);
-;// CONCATENATED MODULE: ./node_modules/tinyglobby/dist/index.mjs
+// EXTERNAL MODULE: ../../work/main/node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(8374);
+;// CONCATENATED MODULE: ../../work/main/node_modules/tinyglobby/dist/index.mjs
 
 
 
@@ -55320,6 +56245,7 @@ function literalBase(pattern) {
 
 
 
+
 async function buildManifest(settings, cwd) {
     const manifest = { entries: [], problems: [], warnings: [], hiddenLeftOut: 0 };
     const seen = new Map();
@@ -55336,7 +56262,7 @@ async function buildManifest(settings, cwd) {
 function addRemoteEntry(manifest, seen, spec) {
     const previous = seen.get(spec.url);
     if (previous !== undefined) {
-        manifest.problems.push(`input 'resources', entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`);
+        manifest.problems.push(`${inputName('resources')}, entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`);
         return;
     }
     const { kind, label, url, ...metadata } = spec;
@@ -55347,7 +56273,7 @@ function addRemoteEntry(manifest, seen, spec) {
 }
 /** A `resources` entry with a `path`: it must name exactly one file. */
 async function addFileEntry(manifest, seen, spec, settings, cwd) {
-    const where = `input 'resources', entry ${spec.label}`;
+    const where = `${inputName('resources')}, entry ${spec.label}`;
     const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest);
     if (typeof files === 'string') {
         manifest.problems.push(`${where}: ${files}`);
@@ -55392,10 +56318,10 @@ async function addGlobbedFiles(manifest, seen, settings, cwd) {
         manifest.hiddenLeftOut += found.hidden;
         if (found.files.length === 0) {
             const hidden = found.hidden > 0
-                ? ` (${plural(found.hidden, 'hidden file')} left out; set include-hidden-files: ` +
-                    `true to publish them)`
+                ? ` (${plural(found.hidden, 'hidden file')} left out; ` +
+                    `${setInput('include-hidden-files', 'true')} to publish them)`
                 : '';
-            noMatch(manifest, settings.ifNoFilesFound, `input 'files': no file matches '${pattern}'${hidden}`);
+            noMatch(manifest, settings.ifNoFilesFound, `${inputName('files')}: no file matches '${pattern}'${hidden}`);
             continue;
         }
         for (const file of found.files) {
@@ -55424,8 +56350,7 @@ async function resolveEntryPath(pattern, cwd, includeHidden, manifest) {
 function sharedStoredNames(entries) {
     const byName = new Map();
     for (const entry of entries) {
-        // A release is stored under the name its template gives, not the local one.
-        if (entry.kind !== 'file' || entry.release !== undefined)
+        if (entry.kind !== 'file')
             continue;
         byName.set(entry.storedName, [...(byName.get(entry.storedName) ?? []), entry]);
     }
@@ -55435,7 +56360,8 @@ function sharedStoredNames(entries) {
             continue;
         const files = group.map((e) => `'${e.source}' (${e.label})`).join(' and ');
         problems.push(`${files} would both be stored as '${name}' on data.gouv.fr, which normalises file names; ` +
-            `rename one, or map each to its own resource with an entry in 'resources' ({path, id})`);
+            `rename one, or map each to its own resource with an entry in ${inputWord('resources')} ` +
+            `({path, id})`);
     }
     return problems;
 }
@@ -55458,7 +56384,7 @@ function toEntry(file, cwd, label, spec) {
 }
 function noMatch(manifest, mode, message) {
     if (mode === 'error')
-        manifest.problems.push(`${message} (set if-no-files-found to 'warn' or 'ignore' to allow this)`);
+        manifest.problems.push(`${message} (${setInput('if-no-files-found', 'warn', 'ignore')} to allow this)`);
     else if (mode === 'warn')
         manifest.warnings.push(message);
 }
@@ -55467,7 +56393,52 @@ function display(file, cwd) {
     return (relative.startsWith('..') ? file : relative).split((external_node_path_default()).sep).join('/');
 }
 
+;// CONCATENATED MODULE: ./src/engine/preflight/similar.ts
+/**
+ * "Did you mean" for a dataset that is not found: the slugs nearest the one given among the
+ * datasets the key's owner can see, its own (`GET /me/datasets/`, private and deleted ones
+ * included) and its organisations' (`GET /organizations/{id}/datasets/`, private ones for
+ * members; the first page of each of the first few). Best effort: each request is sent once, and
+ * any failure only means no suggestion.
+ */
+
+
+
+/** What is read of a dataset to suggest it. */
+const Listed = looseObject({ slug: schemas_string(), deleted: unknown().optional() });
+const Mine = array(Listed);
+const Page = looseObject({ data: array(Listed) });
+/** Organisations looked into, and datasets read from each (one page). */
+const ORGANIZATIONS = 5;
+const PAGE_SIZE = 100;
+/** Up to three slugs near `slug` that the key's owner can publish into; `[]` when none or unknown. */
+async function similarSlugs(client, slug) {
+    try {
+        const me = await once(client, '/me/', MeSchema);
+        const organizations = (me.organizations ?? []).slice(0, ORGANIZATIONS);
+        const lists = await Promise.all([
+            once(client, '/me/datasets/', Mine),
+            ...organizations.map(async (org) => {
+                const path = `/organizations/${encodeURIComponent(org.id)}/datasets/?page_size=${PAGE_SIZE}`;
+                return (await once(client, path, Page)).data;
+            }),
+        ]);
+        const slugs = lists.flat().flatMap((d) => (d.deleted == null ? [d.slug] : []));
+        return nearest(slug, slugs, 3);
+    }
+    catch {
+        return [];
+    }
+}
+/** One GET, not retried: a suggestion is not worth a wait. */
+async function once(client, path, schema) {
+    const answer = await client.http.send('GET', path, { expect: [200] });
+    return client.http.parse(answer, schema, 'GET', path);
+}
+
 ;// CONCATENATED MODULE: ./src/engine/preflight/reads.ts
+
+
 
 
 
@@ -55510,7 +56481,7 @@ async function readAll(client, settings, cwd) {
  */
 async function communityView(client, settings, dataset) {
     const problems = [];
-    const refused = (input, why) => problems.push(`input '${input}': ${why} (as: community publishes the key's owner's community resources)`);
+    const refused = (input, why) => problems.push(`${inputName(input)}: ${why} (${inputGiven('as', 'community')} publishes the key's owner's community resources)`);
     if (settings.datasetMetadata !== undefined)
         refused('dataset-metadata', "the dataset's metadata is its owner's");
     if (settings.order === 'as-listed')
@@ -55518,7 +56489,7 @@ async function communityView(client, settings, dataset) {
     if (settings.createDataset)
         refused('create-dataset', 'a community resource is published on an existing dataset');
     if (settings.apiKey === undefined) {
-        problems.push("input 'api-key' is required with as: community, even in a dry run: the community resources to match are the key's owner's");
+        problems.push(`${inputName('api-key')} is required with ${inputGiven('as', 'community')}, even in a dry run: the community resources to match are the key's owner's`);
         return { problems };
     }
     const me = await client.getMe();
@@ -55565,8 +56536,8 @@ function ownership(settings, found) {
     if (!settings.createDataset || found === undefined || found.permissions?.edit !== false)
         return [];
     return [
-        `input 'dataset': '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); ` +
-            `create-dataset creates a dataset only where none exists: choose another slug`,
+        `${inputName('dataset')}: '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); ` +
+            `${inputWord('create-dataset')} creates a dataset only where none exists: choose another slug`,
     ];
 }
 /** The preflight's problem when `error` is the server refusing the key (any request, 401). */
@@ -55574,7 +56545,7 @@ function keyRefused(client, error) {
     if (!(error instanceof ApiError) || error.status !== 401)
         return undefined;
     return new PreflightError([
-        `input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`,
+        `${inputName('api-key')}: ${client.origin} refused the key (401: ${error.apiMessage})`,
     ]);
 }
 /** The dataset, or `undefined` when it does not exist and `create-dataset` will create it. */
@@ -55588,17 +56559,28 @@ async function fetchDataset(client, settings) {
             if (error.status === 404 && settings.createDataset)
                 return undefined;
             if (error.status === 404)
-                throw new PreflightError([
-                    `input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the ` +
-                        `key's owner cannot see it); set create-dataset: true to create it`,
-                ]);
+                throw new PreflightError([await notFound(client, settings)]);
             if (error.status === 410)
                 throw new PreflightError([
-                    `input 'dataset': dataset '${dataset}' has been deleted on ${client.origin}`,
+                    `${inputName('dataset')}: dataset '${dataset}' has been deleted on ${client.origin}`,
                 ]);
         }
         throw error;
     }
+}
+/**
+ * The problem of a dataset that is not there, with the slugs nearest it among those the key's
+ * owner can see (preflight/similar.ts).
+ */
+async function notFound(client, settings) {
+    const dataset = settings.dataset;
+    const near = settings.apiKey === undefined ? [] : await similarSlugs(client, dataset);
+    const next = near.length > 0
+        ? `did you mean ${near.map((slug) => `'${slug}'`).join(' or ')}? ` +
+            `(${inputGiven('create-dataset', 'true')} creates a new one)`
+        : `${setInput('create-dataset', 'true')} to create it`;
+    return (`${inputName('dataset')}: no dataset '${dataset}' on ${client.origin} (or it is private and ` +
+        `the key's owner cannot see it); ${next}`);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/preflight.ts
@@ -55688,370 +56670,6 @@ function warningsOf(dataset, step) {
         ...duplicateListings(dataset),
         ...datasetStepWarnings(step, dataset),
     ];
-}
-
-;// CONCATENATED MODULE: ./src/datagouv/multipart.ts
-/**
- * The bodies of upload requests (docs/udata-protocol.md §3, §5): multipart/form-data, the fields
- * first and the file part last as the web front sends them, with a length known before a byte is
- * read; and the byte ranges of a chunked upload's parts.
- */
-
-
-
-/**
- * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
- */
-function partRanges(size, chunkSize) {
-    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0)
-        throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
-    const parts = [];
-    for (let start = 0; start < size; start += chunkSize)
-        parts.push({ start, end: Math.min(size, start + chunkSize) });
-    return parts;
-}
-/**
- * Bytes per read of an upload, and how many read buffers one request body cycles through. The
- * buffers are allocated once per request and reused: a fresh buffer per read would leave up to
- * tens of MiB of garbage waiting for V8's next full collection (measured in BENCHMARKS.md).
- *
- * Reuse is safe because the HTTP client pulls the next chunk only once the socket has taken the
- * previous one: undici writes each chunk and, when the socket's queue is above its high-water
- * mark, waits for 'drain' before pulling again; below the mark, at most the queue's last
- * kilobytes wait, and those belong to the chunk just written, never to one two reads back.
- * The body must therefore go to undici as the generator itself, with no stream reading ahead.
- */
-const READ_SIZE = 256 * 1024;
-const RING = 3;
-/**
- * A multipart/form-data body: `fields`, then the file range if any, streamed from disk through
- * `RING` reused buffers of `READ_SIZE` bytes. The bytes of the range feed `hasher` and
- * `onProgress` as they leave.
- */
-function multipart(fields, file, hasher, onProgress) {
-    const boundary = `----datagouv-publish-${(0,external_node_crypto_.randomUUID)()}`;
-    const head = Buffer.from(fields
-        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`)
-        .join('') +
-        (file === undefined
-            ? ''
-            : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: ` +
-                `application/octet-stream\r\n\r\n`));
-    const tail = Buffer.from(`${file === undefined ? '' : '\r\n'}--${boundary}--\r\n`);
-    const fileLength = file === undefined ? 0 : file.end - file.start;
-    async function* stream() {
-        yield head;
-        if (file !== undefined && fileLength > 0) {
-            for await (const bytes of fileRange(file)) {
-                hasher?.feed(file.start + bytes.offset, bytes.chunk);
-                onProgress?.(bytes.chunk.length);
-                yield bytes.chunk;
-            }
-        }
-        yield tail;
-    }
-    return {
-        stream: stream(),
-        length: head.length + fileLength + tail.length,
-        contentType: `multipart/form-data; boundary=${boundary}`,
-    };
-}
-/**
- * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
- * start. A file that cannot be read, or that shrank, fails with a `LocalFileError`: no retry
- * would read it better.
- */
-async function* fileRange(file) {
-    const handle = await (0,promises_.open)(file.path, 'r').catch((error) => {
-        throw new LocalFileError(file.path, `${file.path} could not be read while it was being sent: ${toErrorMessage(error)}`, error);
-    });
-    try {
-        const size = file.end - file.start;
-        const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () => Buffer.allocUnsafe(Math.min(READ_SIZE, size)));
-        for (let offset = 0, turn = 0; offset < size; turn++) {
-            const buffer = ring[turn % ring.length];
-            const { bytesRead } = await handle
-                .read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset)
-                .catch((error) => {
-                throw new LocalFileError(file.path, `${file.path} could not be read while it was being sent: ${toErrorMessage(error)}`, error);
-            });
-            if (bytesRead === 0)
-                throw new LocalFileError(file.path, `${file.path} shrank while it was being sent (${file.start + offset} of ` +
-                    `${file.start + size} bytes read): the file changed while it was being sent`);
-            yield { chunk: buffer.subarray(0, bytesRead), offset };
-            offset += bytesRead;
-        }
-    }
-    finally {
-        await handle.close();
-    }
-}
-/** Quoted-string escaping of the HTML multipart encoding: `"`, CR and LF percent-encoded. */
-function quote(value) {
-    return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-
-;// CONCATENATED MODULE: ./src/datagouv/upload-requests.ts
-/**
- * The requests of one upload round (docs/udata-protocol.md §3–§5): the parts of the chunked
- * protocol, and the request that stores the file (the single upload, or the chunked
- * finalisation); for each, what a failure means and where to look before sending it again.
- */
-
-
-
-
-
-
-const CHUNK_SIZE_MISMATCH = 'Chunk size mismatch';
-/** The parts of a chunked upload; returns the fields that the finalisation repeats. */
-async function sendParts(round) {
-    const { upload } = round;
-    const parts = partRanges(upload.size, round.chunkSize);
-    const common = [
-        ['uuid', (0,external_node_crypto_.randomUUID)()],
-        ['filename', upload.storedName],
-        ['totalparts', String(parts.length)],
-    ];
-    // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed
-    // alongside.
-    await mapConcurrent(parts, round.hasher === undefined ? upload.partConcurrency : 1, (part, index) => sendPart(round, common, part, `part ${index + 1}/${parts.length}`, index));
-    return common;
-}
-async function sendPart(round, common, part, label, index) {
-    const { client, upload, endpoint, hasher } = round;
-    const fields = [
-        ...common,
-        ['partindex', String(index)],
-        ['partbyteoffset', String(part.start)],
-        ['chunksize', String(part.end - part.start)],
-    ];
-    const file = { path: upload.path, start: part.start, end: part.end, filename: 'blob' };
-    await client.http.retrier.run({
-        label,
-        send: async () => {
-            round.tally.requests++;
-            const answer = await client.http.send('POST', endpoint, {
-                body: () => multipart(fields, file, hasher, upload.onProgress),
-                expect: [200],
-            });
-            const status = client.http.parse(answer, ChunkStatusSchema, 'POST', endpoint);
-            if (!status.success)
-                throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`);
-        },
-        retryable: (error, attempt) => isMismatch(error) ? !attempt.failures.some(isMismatch) : isRetryable(error),
-        settle: async (error, attempt) => {
-            if (!storedBefore(error, attempt))
-                return undefined;
-            client.logger.debug(`${label} answered 500 on retry after a lost answer: taken as already stored`);
-            return { done: undefined };
-        },
-    });
-}
-/** A spurious size mismatch (a server-side multipart bug, §5.3): worth one retry. */
-function isMismatch(error) {
-    return (error instanceof ApiError &&
-        error.status === 400 &&
-        error.apiMessage.includes(CHUNK_SIZE_MISMATCH));
-}
-/**
- * A part the server stored before its answer was lost cannot be stored again: a retry answers 500
- * (FileExists). After such a loss, that 500 is taken as stored and the final checksum check has
- * the last word; after an answered failure (a 503), a 500 is a failure.
- */
-function storedBefore(error, attempt) {
-    return error instanceof ApiError && error.status === 500 && mayHaveActed(attempt);
-}
-/**
- * The request that creates or replaces the stored file: the single upload (`common` absent), or
- * the chunked finalisation. Sent once (recovery.ts): its answer can be lost after the server
- * acted, or come after the timeout while the server goes on, so the server is looked at before
- * anything is sent again. A chunked re-send keeps the uuid, whose parts the server deletes once it
- * has stored the file, so a re-send after a finalisation that did succeed answers 500 (missing
- * part) instead of storing the file again. It runs under the scope's rule for writes to the
- * dataset's list (scope.ts `WriteKind`), held until its outcome is known.
- */
-async function storeFile(round, common) {
-    const { client, upload, target, endpoint } = round;
-    const { http } = client;
-    const file = { path: upload.path, start: 0, end: upload.size, filename: upload.storedName };
-    const body = () => common === undefined
-        ? multipart([], file, round.hasher, upload.onProgress)
-        : multipart(common, undefined, undefined, undefined);
-    const expect = target === undefined ? [201, 200] : [200, 201];
-    const store = () => createOnce(http, {
-        label: `POST ${http.display(endpoint)}`,
-        send: async () => {
-            round.tally.requests++;
-            const answer = await http.send('POST', endpoint, { body, expect });
-            return http.parse(answer, ResourceSchema, 'POST', endpoint);
-        },
-        // Nothing to look for before the whole file was read (and so sent).
-        find: async () => {
-            const sha1 = await round.sha1();
-            return sha1 === undefined ? undefined : findUploaded(round, sha1);
-        },
-        findable: async () => (await round.sha1()) !== undefined,
-        what: 'the file',
-        where: 'reading the dataset',
-        nameOf: (resource) => `resource ${resource.id}`,
-        ...(target === undefined ? { creation: 'the new resource' } : {}),
-    });
-    return upload.scope.write(target === undefined ? 'create' : 'in-place', store);
-}
-/**
- * The resource holding this exact file (same size and sha1), if the server stored it. For a
- * resource replaced in place: only if its stored file changed (every upload gets a new URL), so
- * that a file equal to the one it held before is never taken for a new upload. For a new resource:
- * one that the run accepts as new, bearing the name the server gives this upload.
- */
-async function findUploaded(round, sha1) {
-    const { upload, target } = round;
-    const resources = await upload.scope.list();
-    const holds = (r) => r.filesize === upload.size &&
-        r.checksum?.type === 'sha1' &&
-        r.checksum.value.toLowerCase() === sha1;
-    if (target !== undefined)
-        return resources.find((r) => r.id === target.id && r.url !== target.url && holds(r));
-    const name = upload.storedName;
-    return resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
-}
-
-;// CONCATENATED MODULE: ./src/datagouv/upload.ts
-/**
- * File uploads (docs/udata-protocol.md §3, §4, §5): one multipart request up to the chunk size,
- * the chunked protocol above it (upload-requests.ts), bodies streamed from disk with an exact
- * length (multipart.ts). Every upload ends by comparing the server's size and checksum with the
- * local ones.
- *
- * Each request is retried through the client's one policy; what a retry of one request cannot
- * cure, one restart of the whole upload may (`restartFor`).
- */
-
-
-
-/** The server stored something other than the local file. */
-class VerificationError extends Error {
-    resource;
-    name = 'VerificationError';
-    constructor(message, 
-    /** The resource as the server answered, holding the wrong file. */
-    resource) {
-        super(message);
-        this.resource = resource;
-    }
-}
-/** Bytes per request, as the data.gouv.fr web front sends them (docs/udata-protocol.md §5.3). */
-const DEFAULT_CHUNK_SIZE = 20_000_000;
-/** The smallest part a 413 makes the upload fall back to. */
-const MIN_CHUNK_SIZE = 1024 * 1024;
-async function uploadFile(client, upload) {
-    const tally = { requests: 0 };
-    // Hashed alongside once, whatever the rounds, when parts go in parallel.
-    let alongside;
-    const hashAlongside = () => (alongside ??= hashFile(upload.path, 'sha1'));
-    let plan = { target: upload.target, chunkSize: upload.chunkSize };
-    let recovered = false;
-    for (let round = 0;; round++) {
-        const end = await sendRound(client, upload, plan, tally, hashAlongside);
-        recovered ||= end.recovered;
-        if (end.ok) {
-            const { resource, sha1 } = end;
-            return { resource, sha1, requests: tally.requests, recovered, chunkSize: plan.chunkSize };
-        }
-        const restart = round === 0 ? restartFor(end, upload, plan) : undefined;
-        if (restart === undefined)
-            throw explain(end.error, upload, plan);
-        client.logger.warning(`${toErrorMessage(end.error)}; ${restart.why}`);
-        plan = restart.plan;
-    }
-}
-/** The whole file once: the parts if it is larger than a part, the final request, the check. */
-async function sendRound(client, upload, plan, tally, hashAlongside) {
-    const chunked = upload.size > plan.chunkSize;
-    const inOrder = !chunked || upload.partConcurrency <= 1;
-    const hasher = inOrder ? new SequentialHasher(upload.size) : undefined;
-    const sha1 = async () => hasher !== undefined ? hasher.digest() : hashAlongside();
-    const endpoint = upload.scope.uploadPath(plan.target?.id);
-    const round = { client, upload, ...plan, endpoint, hasher, sha1, tally };
-    let final = false;
-    let recovered = false;
-    try {
-        const common = chunked ? await sendParts(round) : undefined;
-        final = true;
-        const stored = await storeFile(round, common);
-        recovered = stored.recovered;
-        const local = await sha1();
-        if (local === undefined)
-            throw new ProtocolError('the upload finished before the whole file was read');
-        await verify(stored.value, upload, local);
-        return { ok: true, resource: stored.value, sha1: local, recovered };
-    }
-    catch (error) {
-        return { ok: false, error, final, recovered };
-    }
-}
-/**
- * One restart from scratch with a new uuid, for what a fresh attempt can cure: a stored file that
- * does not match, a chunked finalisation answering 500 (its parts gone or unreadable, §5.5), or a
- * request too large for a proxy (413), then in parts half the size. A part that keeps failing, or
- * a gateway that keeps answering 502-504, is not cured by sending every part again.
- */
-function restartFor(end, upload, plan) {
-    const { error } = end;
-    const chunked = upload.size > plan.chunkSize;
-    const again = `uploading ${upload.storedName} again from the start`;
-    if (error instanceof VerificationError) {
-        // A new resource that received the wrong file is now replaced in place, never created again.
-        const { id, url } = error.resource;
-        return { why: again, plan: { ...plan, target: { id, url } } };
-    }
-    if (error instanceof ApiError && error.status === 413) {
-        const refused = chunked ? plan.chunkSize : upload.size;
-        const smaller = Math.max(MIN_CHUNK_SIZE, Math.floor(refused / 2));
-        if (smaller >= refused || upload.size <= smaller)
-            return undefined;
-        return {
-            why: `the request was too large for the server or a proxy in front of it; uploading ` +
-                `${upload.storedName} again in parts of ${smaller} bytes`,
-            plan: { ...plan, chunkSize: smaller },
-        };
-    }
-    if (chunked && end.final && error instanceof ApiError && error.status === 500)
-        return { why: again, plan };
-    return undefined;
-}
-/** Adds to the last error what the user can do about it. */
-function explain(error, upload, plan) {
-    if (error instanceof ApiError && error.status === 413) {
-        const size = upload.size > plan.chunkSize ? plan.chunkSize : upload.size;
-        error.message +=
-            ` (a request of about ${size} bytes was too large for the server or a proxy in front of it; ` +
-                `set a smaller 'chunk-size', at least ${MIN_CHUNK_SIZE})`;
-    }
-    return error;
-}
-async function verify(resource, upload, sha1) {
-    const size = resource.filesize ?? undefined;
-    if (size !== undefined && size !== upload.size) {
-        throw new VerificationError(`the server stored ${size} bytes for resource ${resource.id}, the local file has ` +
-            `${upload.size}`, resource);
-    }
-    const checksum = resource.checksum;
-    if (checksum === undefined || checksum === null) {
-        if (size === undefined)
-            throw new VerificationError(`the server reported neither size nor checksum for resource ${resource.id}: the upload ` +
-                `cannot be verified`, resource);
-        return;
-    }
-    const type = checksum.type.toLowerCase();
-    if (!isSupportedChecksum(type))
-        return;
-    const local = type === 'sha1' ? sha1 : await hashFile(upload.path, type);
-    if (checksum.value.toLowerCase() !== local) {
-        throw new VerificationError(`the server's ${type} for resource ${resource.id} is ${checksum.value}, the local file's is ` +
-            `${local}`, resource);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/engine/publish/title-record.ts
@@ -56216,6 +56834,7 @@ function accumulate(entry, report) {
 
 
 
+
 /** The actions that changed something on the server. */
 const CHANGES = new Set([
     'uploaded',
@@ -56308,7 +56927,7 @@ async function publishDataset(client, dataset, step, dryRun) {
     }
     catch (error) {
         // The PUT may have gone through before the extras failed: say so.
-        const message = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`;
+        const message = `${inputName('dataset-metadata')} -> dataset ${dataset.id}: ${toErrorMessage(error)}`;
         return {
             action: sent.length > 0 ? 'updated' : 'failed',
             reason: step.reason,
@@ -56319,6 +56938,7 @@ async function publishDataset(client, dataset, step, dryRun) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/report/tables.ts
+
 
 
 /**
@@ -56402,8 +57022,8 @@ function alignedTable(rows) {
 }
 /** The plan's line about hidden files left out. */
 function hiddenNote(count) {
-    return (`${plural(count, 'hidden file')} left out (a name starting with '.'; set include-hidden-files: ` +
-        `true to publish ${count === 1 ? 'it' : 'them'})`);
+    return (`${plural(count, 'hidden file')} left out (a name starting with '.'; ` +
+        `${setInput('include-hidden-files', 'true')} to publish ${count === 1 ? 'it' : 'them'})`);
 }
 /** An action as the tables show it: a planned one with what it would do. */
 function actionText(action, planned) {
@@ -56697,6 +57317,7 @@ function failureSummary(run) {
 
 
 
+
 /**
  * The dataset read once after every write, and each result checked against it: what the report
  * then says is what the dataset holds. A run that wrote nothing reads nothing. When the dataset
@@ -56824,7 +57445,7 @@ function checkDataset(result, step, before, after) {
     ];
     if (differences.length === 0)
         return result;
-    const message = `input 'dataset-metadata' -> dataset ${after.id}: read back after the writes, ` +
+    const message = `${inputName('dataset-metadata')} -> dataset ${after.id}: read back after the writes, ` +
         differences.join('; ');
     return {
         ...result,
@@ -56833,6 +57454,7 @@ function checkDataset(result, step, before, after) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/engine.ts
+
 
 
 
@@ -56857,6 +57479,9 @@ class BlockedError extends PreflightError {
 }
 /** Runs a whole publication. Throws for bad input and preflight problems (nothing written then). */
 async function execute(settings, reporter, options) {
+    return withNaming(options.naming, () => run(settings, reporter, options));
+}
+async function run(settings, reporter, options) {
     const client = clientFor(settings, reporter, options);
     try {
         const startedAt = new Date();
@@ -56971,9 +57596,9 @@ async function createDataset(client, plan, reporter) {
         action: 'failed',
         reason: 'created with another slug',
         patched: [],
-        error: `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug ` +
+        error: `${inputName('dataset')}: the dataset was created (${dataset.id}), but udata gave it the slug ` +
             `'${dataset.slug}', not '${slug}' (the slug is taken, maybe by a private dataset); nothing ` +
-            `was published into it: set dataset: ${dataset.slug} and run again`,
+            `was published into it: ${setInput('dataset', dataset.slug)} and run again`,
     };
     const report = buildReport({
         results: [],
@@ -57007,643 +57632,6 @@ async function runPreflight(client, settings, reporter, options, startedAt) {
         reporter.warning(warning);
     reporter.info(planTable(plan, settings));
     return plan;
-}
-
-;// CONCATENATED MODULE: ./src/engine/inputs/error.ts
-/** Thrown for bad input: its message lists every problem, one a line, each naming its input. */
-class InputError extends Error {
-    name = 'InputError';
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/engine/inputs/release.ts
-/**
- * The keys of a `resources` entry that make it a dated release (`release: dated`): each publication
- * adds a new resource named from a template (`name`), and `keep` bounds how many this publication
- * keeps. Parsed here from what the entry's schema accepted; every problem names the entry.
- */
-
-const PLACEHOLDERS = ['name', 'date', 'tag', 'seq'];
-/** The template when an entry gives none. */
-const DEFAULT_RELEASE_NAME = '{name}-{date}';
-/** The keys of a file entry this module reads (added to the entry's schema). */
-const releaseFields = {
-    release: schemas_enum(['dated'], { error: "must be 'dated' (a new resource each publication)" }).optional(),
-    name: schemas_string()
-        .trim()
-        .min(1, 'must not be empty')
-        .max(255, 'must be at most 255 characters')
-        .optional(),
-    keep: schemas_number({ error: 'must be a whole number from 1 to 1000' })
-        .int('must be a whole number from 1 to 1000')
-        .min(1, 'must be a whole number from 1 to 1000')
-        .max(1000, 'must be a whole number from 1 to 1000')
-        .optional(),
-};
-/**
- * The entry's release, or the problems of its release keys: `name` and `keep` only with
- * `release: dated`, no `id` (a release is a new resource), placeholders known, and a name that
- * changes from one publication to the next.
- */
-function releaseOf(where, entry) {
-    if (entry.release === undefined) {
-        const stray = ['name', 'keep'].filter((k) => entry[k] !== undefined);
-        return {
-            problems: stray.map((k) => `${where}.${k}: only with 'release: dated' (a new resource each publication)`),
-        };
-    }
-    const name = entry.name ?? DEFAULT_RELEASE_NAME;
-    const problems = [
-        ...(entry.id !== undefined
-            ? [
-                `${where}: 'release: dated' publishes a new resource each time, so it takes no 'id'; ` +
-                    `drop 'id', or 'release' to replace that resource in place`,
-            ]
-            : []),
-        ...placeholderProblems(`${where}.name`, name),
-        ...(entry.title !== undefined ? placeholderProblems(`${where}.title`, entry.title) : []),
-    ];
-    if (/[/\\]/.test(name))
-        problems.push(`${where}.name: must be a file name, without '/'`);
-    if (!/\{(date|tag|seq)\}/.test(name))
-        problems.push(`${where}.name: '${name}' would be the same at every publication; include {date}, {tag} or ` +
-            `{seq}`);
-    if (problems.length > 0)
-        return { problems };
-    const release = { mode: 'dated', name, key: entry.path };
-    if (entry.keep !== undefined)
-        release.keep = entry.keep;
-    return { release, problems };
-}
-function placeholderProblems(where, template) {
-    const unknown = [...template.matchAll(/\{([^}]*)\}/g)]
-        .map((m) => m[1] ?? '')
-        .filter((p) => !PLACEHOLDERS.includes(p));
-    if (unknown.length === 0)
-        return [];
-    return [
-        `${where}: unknown placeholder ${unknown.map((p) => `{${p}}`).join(', ')} (accepted: ` +
-            `${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`,
-    ];
-}
-/**
- * A file entry as parsed, its release keys turned into its `release` (or its problems added to
- * `problems`, and `undefined`).
- */
-function withRelease(where, data, problems) {
-    const found = releaseOf(where, data);
-    if (found.problems.length > 0) {
-        problems.push(...found.problems);
-        return undefined;
-    }
-    const { release: _release, name: _name, keep: _keep, ...rest } = data;
-    return found.release ? { ...rest, release: found.release } : rest;
-}
-
-;// CONCATENATED MODULE: ./src/engine/inputs/entries.ts
-/**
- * The two inputs that hold a YAML or JSON document: `resources` (the entries to publish) and
- * `dataset-metadata` (a partial patch of the dataset). Every problem names the input, the entry
- * and the field, and an unknown key lists the accepted ones.
- */
-
-
-
-
-
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const SchemaRefInput = union([
-    schemas_string()
-        .min(1)
-        .transform((name) => ({ name })),
-    strictObject({
-        name: schemas_string().min(1).optional(),
-        version: schemas_string().min(1).optional(),
-        url: url().optional(),
-    }),
-]);
-const ExtrasInput = record(schemas_string().min(1), union([schemas_string(), schemas_number(), schemas_boolean(), schemas_null()]), {
-    error: 'must be a mapping of keys to strings, numbers, booleans or null',
-});
-/** A title, of a resource or of the dataset: udata's `TITLE_SIZE_LIMIT`. */
-const TitleInput = schemas_string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(350, 'must be at most 350 characters');
-const metadataFields = {
-    id: schemas_string()
-        .regex(UUID, 'must be a resource id (a UUID such as 54d47250-1daf-483b-965a-3013f8c76617)')
-        .optional(),
-    title: TitleInput.optional(),
-    description: schemas_string().max(100_000, 'must be at most 100000 characters').optional(),
-    type: schemas_enum(RESOURCE_TYPES, { error: `must be one of ${RESOURCE_TYPES.join(', ')}` }).optional(),
-    schema: SchemaRefInput.optional(),
-    extras: ExtrasInput.optional(),
-};
-const FileEntryInput = strictObject({
-    path: schemas_string().min(1, 'must not be empty'),
-    ...metadataFields,
-    ...releaseFields,
-});
-const RemoteEntryInput = strictObject({
-    url: url({ protocol: /^(https?|ftps?)$/, error: 'must be an absolute http(s) or ftp(s) URL' }),
-    format: schemas_string()
-        .trim()
-        .min(1)
-        .transform((f) => f.toLowerCase())
-        .optional(),
-    ...metadataFields,
-});
-/** The `resources` input: a list of entries, or the shorthand mapping `path: resource-id`. */
-function parseResources(text) {
-    if (text.trim() === '')
-        return [];
-    const document = parseDocument('resources', text);
-    if (document === null || document === undefined)
-        return [];
-    const problems = [];
-    const entries = [];
-    const add = (label, raw) => {
-        const remote = raw !== null && typeof raw === 'object' && 'url' in raw;
-        if (remote && 'path' in raw) {
-            problems.push(`input 'resources', entry ${label}: give either 'path' (a local file) or 'url' (a remote ` +
-                `resource), not both`);
-            return;
-        }
-        const schema = remote ? RemoteEntryInput : FileEntryInput;
-        const result = schema.safeParse(raw);
-        if (!result.success) {
-            problems.push(...issuesOf(`input 'resources', entry ${label}`, result.error.issues, Object.keys(schema.shape)));
-            return;
-        }
-        const data = remote
-            ? result.data
-            : withRelease(`input 'resources', entry ${label}`, result.data, problems);
-        if (data === undefined)
-            return;
-        entries.push(dropUndefined({ label, kind: remote ? 'url' : 'file', ...data }));
-    };
-    if (Array.isArray(document)) {
-        document.forEach((item, index) => {
-            const label = `resources[${index}]`;
-            if (typeof item === 'string')
-                add(label, { path: item });
-            else
-                add(label, item);
-        });
-    }
-    else if (typeof document === 'object') {
-        for (const [path, value] of Object.entries(document)) {
-            const label = `'${path}'`;
-            if (typeof value === 'string')
-                add(label, { path, id: value });
-            else if (value === null)
-                add(label, { path });
-            else
-                problems.push(`input 'resources', entry ${label}: the shorthand form maps a path to a resource id (path: ` +
-                    `id); use the list form for more fields`);
-        }
-    }
-    else {
-        problems.push(`input 'resources' must be a list of entries ({path, ...} or {url, ...}) or a mapping path: ` +
-            `resource-id, got ${typeof document}`);
-    }
-    if (problems.length > 0)
-        throw new InputError(problems.join('\n'));
-    return entries;
-}
-const isoDate = schemas_string()
-    .refine((value) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) &&
-    !Number.isNaN(Date.parse(value)), {
-    message: 'must be an ISO 8601 date such as 2026-01-31',
-});
-/**
- * Writable dataset fields the action manages (docs/udata-protocol.md §6.3); anything else is
- * refused by name.
- */
-const DatasetMetadataInput = strictObject({
-    title: TitleInput.optional(),
-    description: schemas_string()
-        .trim()
-        .min(1, 'must not be empty')
-        .max(100_000, 'must be at most 100000 characters')
-        .optional(),
-    tags: array(schemas_string()
-        .trim()
-        .min(3, 'a tag must be 3 to 96 characters')
-        .max(96, 'a tag must be 3 to 96 characters'), { error: 'must be a list of strings' })
-        .optional(),
-    frequency: schemas_string().min(1).optional(),
-    frequency_date: isoDate.optional(),
-    temporal_coverage: strictObject({ start: isoDate, end: isoDate.optional() }, { error: 'must be {start, end?} with ISO dates' })
-        .optional(),
-    spatial: strictObject({
-        zones: array(schemas_string().min(1)).optional(),
-        granularity: schemas_string().min(1).optional(),
-    })
-        .optional(),
-    license: schemas_string().min(1).optional(),
-    private: schemas_boolean({ error: 'must be true or false' }).optional(),
-    organization: schemas_string()
-        .regex(/^[0-9a-f]{24}$/i, 'must be an organisation id (24 hexadecimal characters)')
-        .optional(),
-    extras: ExtrasInput.optional(),
-});
-/** The `dataset-metadata` input: a partial patch of the dataset. */
-function parseDatasetMetadata(text) {
-    if (text.trim() === '')
-        return undefined;
-    const document = parseDocument('dataset-metadata', text);
-    if (document === null || document === undefined)
-        return undefined;
-    if (typeof document !== 'object' || Array.isArray(document)) {
-        throw new InputError(`input 'dataset-metadata' must be a mapping of dataset fields (${Object.keys(DatasetMetadataInput.shape).join(', ')})`);
-    }
-    const result = DatasetMetadataInput.safeParse(document);
-    if (!result.success)
-        throw new InputError(issuesOf(`input 'dataset-metadata'`, result.error.issues, Object.keys(DatasetMetadataInput.shape)).join('\n'));
-    return dropUndefined(result.data);
-}
-function parseDocument(input, text) {
-    try {
-        return (0,dist/* parse */.qg)(text, { logLevel: 'error' });
-    }
-    catch (error) {
-        throw new InputError(`input '${input}' is neither YAML nor JSON: ${toErrorMessage(error).split('\n', 1)[0]}`);
-    }
-}
-function issuesOf(where, issues, accepted) {
-    return issues.map((issue) => {
-        const field = issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
-        const message = issue.code === 'unrecognized_keys'
-            ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (accepted: ${accepted.join(', ')})`
-            : issue.message;
-        return `${where}${field}: ${message}`;
-    });
-}
-function dropUndefined(value) {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
-}
-
-;// CONCATENATED MODULE: ./src/engine/inputs/values.ts
-/**
- * How the text of one input becomes its value: each parser takes the input's name, for its
- * messages, and gives the zod schema of the value. The table of inputs (table.ts) picks one per
- * input; every message names the input and the accepted values.
- */
-
-
-
-/** The public data.gouv.fr instances by name, as the official Python client names them. */
-const INSTANCES = {
-    www: 'https://www.data.gouv.fr',
-    demo: 'https://demo.data.gouv.fr',
-    dev: 'https://dev.data.gouv.fr',
-};
-const TRUE = ['true', 'True', 'TRUE'];
-const FALSE = ['false', 'False', 'FALSE'];
-/** Whether a boolean input's text says true (what `boolean` accepts as true). */
-const isTrue = (text) => TRUE.includes(text ?? '');
-/** Non-empty lines, trimmed; `#` starts a comment line. */
-const lines = () => schemas_string().transform((value) => value
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#')));
-/** The text as given; `''` (not given) is `undefined`. */
-const optionalText = () => schemas_string().transform((value) => (value === '' ? undefined : value));
-/** The text as given, which must not be empty; `hint` says what to give. */
-const requiredText = (hint) => (input) => schemas_string().min(1, `input '${input}' is required: ${hint}`);
-const oneOf = (values) => (input) => schemas_string().transform((value, ctx) => {
-    if (values.includes(value))
-        return value;
-    ctx.addIssue({
-        code: 'custom',
-        message: `input '${input}' must be one of ${values.map((v) => `'${v}'`).join(', ')}, got '${value}'`,
-    });
-    return NEVER;
-});
-const values_boolean = (input) => schemas_string().transform((value, ctx) => {
-    if (TRUE.includes(value))
-        return true;
-    if (FALSE.includes(value))
-        return false;
-    ctx.addIssue({
-        code: 'custom',
-        message: `input '${input}' must be 'true' or 'false', got '${value}'`,
-    });
-    return NEVER;
-});
-const wholeNumber = (min, max, unit) => (input) => schemas_string().transform((value, ctx) => {
-    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (Number.isSafeInteger(number) && number >= min && number <= max)
-        return number;
-    ctx.addIssue({
-        code: 'custom',
-        message: `input '${input}' must be a whole number of ${unit} from ${min} to ${max}, got '${value}'`,
-    });
-    return NEVER;
-});
-/** `90`, `90s`, `15m`, `1h`, `1h30m` -> seconds; `0` or `off` -> 0. At most a day. */
-const values_duration = (input) => schemas_string().transform((value, ctx) => {
-    const text = value.trim().toLowerCase();
-    if (text === 'off' || text === 'false')
-        return 0;
-    const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text);
-    const seconds = match && text !== ''
-        ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
-        : Number.NaN;
-    if (Number.isFinite(seconds) && seconds <= 86_400)
-        return seconds;
-    ctx.addIssue({
-        code: 'custom',
-        message: `input '${input}' must be a duration such as 90s, 15m or 1h30m (at most 24h), or 0 to not ` +
-            `wait, got '${value}'`,
-    });
-    return NEVER;
-});
-/** An instance by name (INSTANCES) or a udata origin, with or without /api/1 -> its origin. */
-const instance = (input) => schemas_string().transform((value, ctx) => {
-    try {
-        return parseApiUrl(INSTANCES[value] ?? value).origin;
-    }
-    catch (error) {
-        ctx.addIssue({ code: 'custom', message: `input '${input}': ${toErrorMessage(error)}` });
-        return NEVER;
-    }
-});
-/**
- * A document parsed by `parse` (entries.ts), whose error message, naming the input, becomes the
- * problem as it is.
- */
-const values_document = (parse) => () => schemas_string().transform((value, ctx) => {
-    try {
-        return parse(value);
-    }
-    catch (error) {
-        ctx.addIssue({ code: 'custom', message: toErrorMessage(error) });
-        return NEVER;
-    }
-});
-
-;// CONCATENATED MODULE: ./src/engine/inputs/table.ts
-
-
-
-
-
-const PUBLISH_AS = ['owner', 'community'];
-const ORDERS = ['keep', 'as-listed'];
-const IF_NO_FILES_FOUND = ['error', 'warn', 'ignore'];
-const IF_UNCHANGED = ['skip', 'upload'];
-/** action.yml's inputs, in its order (test/contract.test.ts checks both). */
-const INPUTS = {
-    'api-key': { field: 'apiKey', parse: optionalText },
-    dataset: {
-        field: 'dataset',
-        parse: requiredText('a dataset id or slug'),
-        cli: { value: '<id|slug>', help: 'dataset to publish into (required)' },
-    },
-    'api-url': {
-        field: 'apiUrl',
-        default: 'www',
-        parse: instance,
-        cli: {
-            value: '<url|www|demo|dev>',
-            help: 'instance origin, or a public instance by name (default {default}; demo to rehearse)',
-        },
-    },
-    as: {
-        /** Whose resources are published: the dataset's own, or community ones of the key's owner. */
-        field: 'publishAs',
-        default: 'owner',
-        parse: oneOf(PUBLISH_AS),
-        cli: {
-            value: '<owner|community>',
-            help: "publish the dataset's own resources, or community resources of the key's owner " +
-                '(default {default})',
-        },
-    },
-    'create-dataset': {
-        /** Create the dataset from `dataset-metadata` when `dataset` (a slug) does not exist. */
-        field: 'createDataset',
-        default: 'false',
-        parse: values_boolean,
-        cli: {
-            switch: true,
-            help: 'create the dataset from --dataset-metadata when the slug does not exist',
-        },
-    },
-    files: {
-        field: 'files',
-        default: '',
-        parse: lines,
-        cli: {
-            value: '<glob>',
-            repeat: true,
-            help: 'local files to publish; repeat for several; prefix ! to exclude',
-        },
-    },
-    resources: {
-        field: 'resources',
-        default: '',
-        parse: values_document(parseResources),
-        cli: {
-            value: '<yaml|@file>',
-            fromFile: true,
-            help: 'entries {path|url, id?, title?, description?, type?, format?, schema?, extras?}, inline ' +
-                'or from a file',
-        },
-    },
-    'dataset-metadata': {
-        field: 'datasetMetadata',
-        default: '',
-        parse: values_document(parseDatasetMetadata),
-        cli: {
-            value: '<yaml|@file>',
-            fromFile: true,
-            help: 'partial patch of the dataset (title, description, tags, frequency, ...)',
-        },
-    },
-    remove: {
-        /** Resource ids or stored file names to delete. */
-        field: 'remove',
-        default: '',
-        parse: lines,
-        cli: {
-            value: '<id|stored-name>',
-            repeat: true,
-            help: 'resource to delete; repeat for several',
-        },
-    },
-    prune: {
-        /** Delete what this publication wrote before (by its provenance) and no longer publishes. */
-        field: 'prune',
-        default: 'false',
-        parse: values_boolean,
-        cli: {
-            switch: true,
-            help: 'delete resources this publication wrote before and no longer publishes',
-        },
-    },
-    order: {
-        field: 'order',
-        default: 'keep',
-        parse: oneOf(ORDERS),
-        cli: { value: '<keep|as-listed>', help: 'resource order (default {default})' },
-    },
-    'if-no-files-found': {
-        field: 'ifNoFilesFound',
-        default: 'error',
-        parse: oneOf(IF_NO_FILES_FOUND),
-        cli: { value: '<mode>', help: 'error, warn or ignore (default {default})' },
-    },
-    'include-hidden-files': {
-        /** Publish files and folders whose name starts with `.` that the patterns match. */
-        field: 'includeHiddenFiles',
-        default: 'false',
-        parse: values_boolean,
-        cli: { switch: true, help: 'also publish files and folders whose name starts with a dot' },
-    },
-    'if-unchanged': {
-        field: 'ifUnchanged',
-        default: 'skip',
-        parse: oneOf(IF_UNCHANGED),
-        cli: { value: '<mode>', help: 'skip or upload (default {default})' },
-    },
-    'check-urls': {
-        field: 'checkUrls',
-        default: 'true',
-        parse: values_boolean,
-        cli: { switch: true, help: 'do not check remote URLs before signalling them' },
-    },
-    'create-missing': {
-        field: 'createMissing',
-        default: 'false',
-        parse: values_boolean,
-        cli: { switch: true, help: 'create resources for files or URLs that match none' },
-    },
-    'dry-run': {
-        field: 'dryRun',
-        default: 'false',
-        parse: values_boolean,
-        cli: {
-            switch: true,
-            help: 'plan and report, send no write request (no key needed for a public dataset)',
-        },
-    },
-    provenance: {
-        /** Record where each written resource comes from in its extras. */
-        field: 'provenance',
-        default: 'true',
-        parse: values_boolean,
-        cli: {
-            switch: true,
-            help: 'do not record where each written resource comes from in its extras',
-        },
-    },
-    'wait-for-analysis': {
-        /** Seconds to wait for data.gouv.fr's analysis of the published resources; 0: do not wait. */
-        field: 'waitForAnalysisSeconds',
-        default: '0',
-        parse: values_duration,
-        cli: {
-            value: '<duration>',
-            help: "wait for data.gouv.fr's analysis of what was published, e.g. 10m (default {default}: " +
-                'do not wait)',
-        },
-    },
-    'chunk-size': {
-        field: 'chunkSize',
-        default: String(DEFAULT_CHUNK_SIZE),
-        parse: wholeNumber(1024, 2 ** 31, 'bytes'),
-        cli: {
-            value: '<bytes>',
-            help: 'bytes per request; larger files go in parts (default {default})',
-        },
-    },
-    'part-concurrency': {
-        /** Parts of one file in flight at once. */
-        field: 'partConcurrency',
-        default: '3',
-        parse: wholeNumber(1, 8, 'parts in flight'),
-        cli: { value: '<n>', help: 'parts of one file sent at once (default {default})' },
-    },
-    concurrency: {
-        field: 'concurrency',
-        default: '3',
-        parse: wholeNumber(1, 16, 'parallel uploads'),
-        cli: { value: '<n>', help: 'files uploaded at once (default {default})' },
-    },
-    'max-retries': {
-        field: 'maxRetries',
-        default: String(DEFAULT_RETRY.maxRetries),
-        parse: wholeNumber(0, 20, 'retries'),
-        cli: {
-            value: '<n>',
-            help: 'retries after network errors, 408, 429, 5xx (default {default})',
-        },
-    },
-    timeout: {
-        field: 'timeoutSeconds',
-        default: String(DEFAULT_TIMEOUT_MS / 1000),
-        parse: wholeNumber(1, 86_400, 'seconds'),
-        cli: { value: '<seconds>', help: 'seconds to wait for an answer (default {default})' },
-    },
-};
-const INPUT_NAMES = Object.keys(INPUTS);
-
-;// CONCATENATED MODULE: ./src/engine/inputs.ts
-/**
- * Inputs -> Settings. The inputs are the table of inputs/table.ts, keyed by their action.yml names;
- * `''` means "not given", so defaults apply; every problem names its input (and the entry) and the
- * accepted values, and all are reported together.
- */
-
-
-
-
-
-
-/**
- * Reads every input through `getInput` (core.getInput in the action) and validates them together.
- */
-function readSettings(getInput, messages = {}) {
-    const raw = new Map(INPUT_NAMES.map((name) => {
-        const value = getInput(name).trim();
-        return [name, value === '' ? (defaultOf(name) ?? '') : value];
-    }));
-    const problems = [];
-    if (raw.get('api-key') === '' && !isTrue(raw.get('dry-run'))) {
-        problems.push(messages.missingKey ??
-            "input 'api-key' is required unless 'dry-run' is true (store the key as a secret: api-key: ${{ secrets.DATAGOUV_API_KEY }})");
-    }
-    const settings = {};
-    for (const name of INPUT_NAMES) {
-        const { field, parse } = INPUTS[name];
-        const result = parse(name).safeParse(raw.get(name));
-        if (result.success)
-            settings[field] = result.data;
-        else
-            problems.push(...result.error.issues.map((issue) => issue.message));
-    }
-    if (problems.length > 0)
-        throw new InputError(problems.join('\n'));
-    return somethingToPublish(settings);
-}
-function defaultOf(name) {
-    const spec = INPUTS[name];
-    return spec.default;
-}
-function somethingToPublish(settings) {
-    const { files, resources, datasetMetadata, remove } = settings;
-    if (files.length > 0 ||
-        resources.length > 0 ||
-        datasetMetadata !== undefined ||
-        remove.length > 0)
-        return settings;
-    throw new InputError("nothing to publish: give 'files' (newline-separated globs), 'resources' (entries with a path or a url), 'dataset-metadata' or 'remove'");
 }
 
 ;// CONCATENATED MODULE: ./src/version.ts
@@ -57731,6 +57719,38 @@ const INPUT_FLAGS = INPUT_NAMES.flatMap((input) => {
     const flag = 'switch' in spec.cli && switched === 'false' ? `no-${input}` : input;
     return [{ flag, input, cli: spec.cli, switched }];
 });
+/**
+ * How the engine's messages name an input from the command line: by its flag (`--create-missing`,
+ * `--no-check-urls`), the key by its variable.
+ */
+const CLI_NAMING = {
+    input: (name) => flagText(name),
+    word: (name) => flagText(name),
+    given: (name, ...values) => {
+        const flag = flagOf(name);
+        if (flag === undefined)
+            return KEY_VARIABLE;
+        if ('switch' in flag.cli)
+            return values.includes(flag.switched) ? `--${flag.flag}` : `no --${flag.flag}`;
+        return `--${flag.flag} ${values.join(' or ')}`;
+    },
+    set: (name, ...values) => {
+        const flag = flagOf(name);
+        if (flag === undefined)
+            return `set ${KEY_VARIABLE}`;
+        if ('switch' in flag.cli && !values.includes(flag.switched))
+            return `leave out --${flag.flag}`;
+        return `use ${CLI_NAMING.given(name, ...values)}`;
+    },
+};
+function flagOf(name) {
+    return INPUT_FLAGS.find((f) => f.input === name);
+}
+/** `--dataset`, `--no-check-urls`; the key's variable for the key. */
+function flagText(name) {
+    const flag = flagOf(name);
+    return flag === undefined ? KEY_VARIABLE : `--${flag.flag}`;
+}
 /** The CLI's own switches, after the inputs' flags in the usage. */
 const OWN_OPTIONS = {
     json: {
@@ -57790,6 +57810,7 @@ function fromFile(value, flag, cwd) {
  * positive form of a switch that is on by default), else the nearest flag that does.
  */
 
+
 /**
  * The message for a flag that does not exist: why, for the ones people expect, else the closest
  * one.
@@ -57810,43 +57831,6 @@ function unknownOption(flag, name) {
             `off`);
     const suggestion = closest(name.replace(/_/g, '-').toLowerCase(), Object.keys(OPTIONS));
     return `unknown option '${flag}'${suggestion ? `; did you mean '--${suggestion}'?` : ''} (datagouv-publish --help lists them)`;
-}
-/**
- * The option nearest `name`: the only one it starts, else the nearest by edit distance if close
- * enough.
- */
-function closest(name, candidates) {
-    if (name === '')
-        return undefined;
-    const prefixed = candidates.filter((c) => c.startsWith(name));
-    if (prefixed.length === 1)
-        return prefixed[0];
-    let best;
-    for (const candidate of candidates) {
-        const distance = editDistance(name, candidate);
-        if (best === undefined || distance < best.distance)
-            best = { candidate, distance };
-    }
-    const allowed = Math.max(1, Math.floor(Math.max(name.length, best?.candidate.length ?? 0) / 3));
-    return best !== undefined && best.distance <= allowed ? best.candidate : undefined;
-}
-/**
- * Damerau-Levenshtein distance (optimal string alignment): insertions, deletions, substitutions,
- * swaps of neighbours.
- */
-function editDistance(a, b) {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    const at = (i, j) => d[i]?.[j] ?? 0;
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            let value = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-                value = Math.min(value, at(i - 2, j - 2) + 1);
-            d[i][j] = value;
-        }
-    }
-    return at(a.length, b.length);
 }
 
 ;// CONCATENATED MODULE: ./src/cli/args.ts
@@ -57958,7 +57942,7 @@ function toJsonText(document) {
 const external_node_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./node_modules/environment/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/environment/index.js
 /* globals WorkerGlobalScope, DedicatedWorkerGlobalScope, SharedWorkerGlobalScope, ServiceWorkerGlobalScope */
 
 const isBrowser = globalThis.window?.document !== undefined;
@@ -58007,7 +57991,7 @@ const isAndroid = platform === 'Android'
 	|| globalThis.navigator?.userAgent?.includes(' Android ') === true
 	|| globalThis.process?.platform === 'android';
 
-;// CONCATENATED MODULE: ./node_modules/ansi-escapes/base.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/ansi-escapes/base.js
 
 
 
@@ -58211,7 +58195,7 @@ const ConEmu = {
 
 const setCwd = (cwd = cwdFunction()) => iTerm.setCwd(cwd) + ConEmu.setCwd(cwd);
 
-;// CONCATENATED MODULE: ./node_modules/mimic-function/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/mimic-function/index.js
 const copyProperty = (to, from, property, ignoreNonConfigurable) => {
 	// `Function#length` should reflect the parameters of `to` not `from` since we keep its body.
 	// `Function#prototype` is non-writable and non-configurable so can never be modified.
@@ -58285,7 +58269,7 @@ function mimicFunction(to, from, {ignoreNonConfigurable = false} = {}) {
 	return to;
 }
 
-;// CONCATENATED MODULE: ./node_modules/onetime/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/onetime/index.js
 
 
 const calledFunctions = new WeakMap();
@@ -58328,7 +58312,7 @@ onetime.callCount = function_ => {
 
 /* harmony default export */ const node_modules_onetime = (onetime);
 
-;// CONCATENATED MODULE: ./node_modules/signal-exit/dist/mjs/signals.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/signal-exit/dist/mjs/signals.js
 /**
  * This is not the set of all possible signals.
  *
@@ -58368,7 +58352,7 @@ if (process.platform === 'linux') {
     signals.push('SIGIO', 'SIGPOLL', 'SIGPWR', 'SIGSTKFLT');
 }
 //# sourceMappingURL=signals.js.map
-;// CONCATENATED MODULE: ./node_modules/signal-exit/dist/mjs/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/signal-exit/dist/mjs/index.js
 // Note: since nyc uses this module to output coverage, any lines
 // that are in the direct sync flow of nyc's outputCoverage are
 // ignored, since we can never get coverage for them.
@@ -58644,7 +58628,7 @@ load,
  */
 unload, } = signalExitWrap(processOk(mjs_process) ? new SignalExit(mjs_process) : new SignalExitFallback());
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/restore-cursor/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/restore-cursor/index.js
 
 
 
@@ -58661,7 +58645,7 @@ const restoreCursor = terminal ? node_modules_onetime(() => {
 
 /* harmony default export */ const restore_cursor = (restoreCursor);
 
-;// CONCATENATED MODULE: ./node_modules/cli-cursor/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/cli-cursor/index.js
 
 
 
@@ -58702,7 +58686,7 @@ cliCursor.toggle = (force, writableStream) => {
 
 /* harmony default export */ const cli_cursor = (cliCursor);
 
-;// CONCATENATED MODULE: ./node_modules/ansi-regex/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/ansi-regex/index.js
 // Valid string terminator sequences are ESC\ and 0x9c; OSC also accepts BEL.
 const ST = String.raw`(?:\u001B\u005C|\u009C)`;
 
@@ -58733,7 +58717,7 @@ function ansiRegex({onlyFirst = false} = {}) {
 	return new RegExp(pattern, onlyFirst ? undefined : 'g');
 }
 
-;// CONCATENATED MODULE: ./node_modules/strip-ansi/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/strip-ansi/index.js
 
 
 const regex = ansiRegex();
@@ -58754,7 +58738,7 @@ function stripAnsi(string) {
 	return string.replace(regex, '');
 }
 
-;// CONCATENATED MODULE: ./node_modules/get-east-asian-width/lookup-data.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/get-east-asian-width/lookup-data.js
 // Generated by scripts/build.js
 
 const ambiguousMinimalCodePoint = 161;
@@ -58777,7 +58761,7 @@ const wideMinimalCodePoint = 4352;
 const wideMaximumCodePoint = 262141;
 const wideRanges = [4352, 4447, 8986, 8987, 9001, 9002, 9193, 9196, 9200, 9200, 9203, 9203, 9725, 9726, 9748, 9749, 9776, 9783, 9800, 9811, 9855, 9855, 9866, 9871, 9875, 9875, 9889, 9889, 9898, 9899, 9917, 9918, 9924, 9925, 9934, 9934, 9940, 9940, 9962, 9962, 9970, 9971, 9973, 9973, 9978, 9978, 9981, 9981, 9989, 9989, 9994, 9995, 10024, 10024, 10060, 10060, 10062, 10062, 10067, 10069, 10071, 10071, 10133, 10135, 10160, 10160, 10175, 10175, 11035, 11036, 11088, 11088, 11093, 11093, 11904, 11929, 11931, 12019, 12032, 12245, 12272, 12287, 12289, 12350, 12353, 12438, 12441, 12543, 12549, 12591, 12593, 12686, 12688, 12773, 12783, 12830, 12832, 12871, 12880, 42124, 42128, 42182, 43360, 43388, 44032, 55203, 63744, 64255, 65040, 65049, 65072, 65106, 65108, 65126, 65128, 65131, 94176, 94180, 94192, 94198, 94208, 101594, 101631, 101664, 101760, 101874, 101888, 102801, 102816, 102866, 110576, 110579, 110581, 110587, 110589, 110590, 110592, 110888, 110898, 110898, 110928, 110930, 110933, 110933, 110948, 110952, 110960, 111355, 119552, 119638, 119648, 119670, 126980, 126980, 127183, 127183, 127374, 127374, 127377, 127386, 127406, 127406, 127488, 127490, 127504, 127547, 127552, 127560, 127568, 127569, 127584, 127589, 127744, 127776, 127789, 127797, 127799, 127868, 127870, 127891, 127904, 127946, 127951, 127955, 127968, 127984, 127988, 127988, 127992, 128062, 128064, 128064, 128066, 128252, 128255, 128317, 128331, 128334, 128336, 128359, 128378, 128378, 128405, 128406, 128420, 128420, 128507, 128591, 128640, 128709, 128716, 128716, 128720, 128722, 128725, 128729, 128732, 128735, 128747, 128748, 128756, 128764, 128986, 128986, 128992, 129003, 129008, 129008, 129292, 129338, 129340, 129349, 129351, 129535, 129648, 129660, 129664, 129734, 129736, 129736, 129740, 129757, 129759, 129771, 129775, 129786, 131072, 196605, 196608, 262141];
 
-;// CONCATENATED MODULE: ./node_modules/get-east-asian-width/utilities.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/get-east-asian-width/utilities.js
 /**
 Binary search on a sorted flat array of [start, end] pairs.
 
@@ -58803,7 +58787,7 @@ const utilities_isInRange = (ranges, codePoint) => {
 	return false;
 };
 
-;// CONCATENATED MODULE: ./node_modules/get-east-asian-width/lookup.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/get-east-asian-width/lookup.js
 
 
 
@@ -58923,7 +58907,7 @@ function lookup_getCategory(codePoint) {
 	return 'neutral';
 }
 
-;// CONCATENATED MODULE: ./node_modules/get-east-asian-width/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/get-east-asian-width/index.js
 
 
 function get_east_asian_width_validate(codePoint) {
@@ -58955,7 +58939,7 @@ function eastAsianWidth(codePoint, {ambiguousAsWide = false} = {}) {
 // Private exports for https://github.com/sindresorhus/is-fullwidth-code-point
 
 
-;// CONCATENATED MODULE: ./node_modules/log-update/node_modules/string-width/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/log-update/node_modules/string-width/index.js
 
 
 
@@ -59160,7 +59144,7 @@ function stringWidth(input, options = {}) {
 	return width;
 }
 
-;// CONCATENATED MODULE: ./node_modules/ansi-styles/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/ansi-styles/index.js
 const ANSI_BACKGROUND_OFFSET = 10;
 
 const wrapAnsi16 = (offset = 0) => code => `\u001B[${code + offset}m`;
@@ -59385,7 +59369,7 @@ const ansiStyles = assembleStyles();
 
 /* harmony default export */ const ansi_styles = (ansiStyles);
 
-;// CONCATENATED MODULE: ./node_modules/log-update/node_modules/wrap-ansi/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/log-update/node_modules/wrap-ansi/index.js
 
 
 
@@ -60049,7 +60033,7 @@ function wrapAnsi(string, columns, options) {
 		.join('\n');
 }
 
-;// CONCATENATED MODULE: ./node_modules/slice-ansi/node_modules/is-fullwidth-code-point/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/slice-ansi/node_modules/is-fullwidth-code-point/index.js
 
 
 function isFullwidthCodePoint(codePoint) {
@@ -60060,7 +60044,7 @@ function isFullwidthCodePoint(codePoint) {
 	return isFullwidth(codePoint) || isWide(codePoint);
 }
 
-;// CONCATENATED MODULE: ./node_modules/slice-ansi/tokenize-ansi.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/slice-ansi/tokenize-ansi.js
 
 
 
@@ -60814,7 +60798,7 @@ function tokenizeAnsi(string, {endCharacter = Number.POSITIVE_INFINITY} = {}) {
 	return tokens;
 }
 
-;// CONCATENATED MODULE: ./node_modules/slice-ansi/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/slice-ansi/index.js
 
 
 function applySgrFragments(activeStyles, fragments) {
@@ -61076,7 +61060,7 @@ function sliceAnsi(string, start, end) {
 	return returnValue;
 }
 
-;// CONCATENATED MODULE: ./node_modules/log-update/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/log-update/index.js
 
 
 
@@ -61818,7 +61802,10 @@ function inPlace(stream, model, now, redrawMs) {
 ;// CONCATENATED MODULE: ./src/cli/usage.ts
 /** `datagouv-publish --help`: what the CLI is, every flag, the environment, the exit codes. */
 
-const USAGE = `Usage: datagouv-publish --dataset <id-or-slug> [options]
+/** What to type, in one line: printed alone when the CLI gets no arguments. */
+const USAGE_LINE = 'Usage: datagouv-publish --dataset <id-or-slug> [--files <glob>]... [--resources <yaml>] ' +
+    '[options]';
+const USAGE = `${USAGE_LINE}
 
 Publishes files and remote URLs into a data.gouv.fr dataset: the engine of the GitHub Action
 "Publish to data.gouv.fr", from any shell. The API key is read from the ${KEY_VARIABLE}
@@ -61890,6 +61877,10 @@ async function main(argv, io) {
             io.stdout.write(toJsonText(code === EXIT.usage ? problemsJson(problems, report) : { error: problems.join('\n') }));
         return code;
     };
+    if (argv.length === 0) {
+        io.stderr.write(`${USAGE_LINE}\nRun 'datagouv-publish --help' for the options.\n`);
+        return EXIT.usage;
+    }
     let options;
     try {
         options = parseCommandLine(argv);
@@ -61911,7 +61902,10 @@ async function main(argv, io) {
     let settings;
     try {
         const inputs = toInputs(options, io.env, io.cwd);
-        settings = readSettings((name) => inputs[name] ?? '', { missingKey: MISSING_KEY });
+        settings = readSettings((name) => inputs[name] ?? '', {
+            missingKey: MISSING_KEY,
+            naming: CLI_NAMING,
+        });
     }
     catch (error) {
         return fail(error instanceof InputError ? EXIT.usage : EXIT.error, problemsOf(error));
@@ -61937,6 +61931,7 @@ async function publishFromTerminal(settings, options, io, json, fail) {
             userAgent: `datagouv-publish-cli/${VERSION}`,
             provenance: gitProvenance(io.cwd),
             env: io.env,
+            naming: CLI_NAMING,
             ...(io.dispatcher !== undefined ? { dispatcher: io.dispatcher } : {}),
             ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
         });
@@ -62187,18 +62182,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
-/***/ 7349:
+/***/ 5434:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveBlockMap = __nccwpck_require__(7103);
-var resolveBlockSeq = __nccwpck_require__(334);
-var resolveFlowCollection = __nccwpck_require__(3142);
+var identity = __nccwpck_require__(415);
+var Scalar = __nccwpck_require__(2765);
+var YAMLMap = __nccwpck_require__(1950);
+var YAMLSeq = __nccwpck_require__(7495);
+var resolveBlockMap = __nccwpck_require__(6519);
+var resolveBlockSeq = __nccwpck_require__(2662);
+var resolveFlowCollection = __nccwpck_require__(4206);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -62284,15 +62279,15 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 3683:
+/***/ 5899:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Document = __nccwpck_require__(3021);
-var composeNode = __nccwpck_require__(5937);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
+var Document = __nccwpck_require__(6885);
+var composeNode = __nccwpck_require__(4873);
+var resolveEnd = __nccwpck_require__(644);
+var resolveProps = __nccwpck_require__(2207);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -62336,17 +62331,17 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 5937:
+/***/ 4873:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var composeCollection = __nccwpck_require__(7349);
-var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(7788);
-var utilEmptyScalarPosition = __nccwpck_require__(2599);
+var Alias = __nccwpck_require__(7641);
+var identity = __nccwpck_require__(415);
+var composeCollection = __nccwpck_require__(5434);
+var composeScalar = __nccwpck_require__(3293);
+var resolveEnd = __nccwpck_require__(644);
+var utilEmptyScalarPosition = __nccwpck_require__(4831);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -62455,15 +62450,15 @@ exports.composeNode = composeNode;
 
 /***/ }),
 
-/***/ 5413:
+/***/ 3293:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
+var identity = __nccwpck_require__(415);
+var Scalar = __nccwpck_require__(2765);
+var resolveBlockScalar = __nccwpck_require__(809);
+var resolveFlowScalar = __nccwpck_require__(8066);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -62550,18 +62545,18 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 9984:
+/***/ 3480:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(1342);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var identity = __nccwpck_require__(1127);
-var composeDoc = __nccwpck_require__(3683);
-var resolveEnd = __nccwpck_require__(7788);
+var directives = __nccwpck_require__(2342);
+var Document = __nccwpck_require__(6885);
+var errors = __nccwpck_require__(3376);
+var identity = __nccwpck_require__(415);
+var composeDoc = __nccwpck_require__(5899);
+var resolveEnd = __nccwpck_require__(644);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -62781,17 +62776,17 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 7103:
+/***/ 6519:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var resolveProps = __nccwpck_require__(4631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
-var utilMapIncludes = __nccwpck_require__(1187);
+var Pair = __nccwpck_require__(4245);
+var YAMLMap = __nccwpck_require__(1950);
+var resolveProps = __nccwpck_require__(2207);
+var utilContainsNewline = __nccwpck_require__(9699);
+var utilFlowIndentCheck = __nccwpck_require__(7723);
+var utilMapIncludes = __nccwpck_require__(8539);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -62905,12 +62900,12 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 8913:
+/***/ 809:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(2765);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -63112,14 +63107,14 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 334:
+/***/ 2662:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveProps = __nccwpck_require__(4631);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
+var YAMLSeq = __nccwpck_require__(7495);
+var resolveProps = __nccwpck_require__(2207);
+var utilFlowIndentCheck = __nccwpck_require__(7723);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -63170,7 +63165,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 7788:
+/***/ 644:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -63216,19 +63211,19 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 3142:
+/***/ 4206:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(1187);
+var identity = __nccwpck_require__(415);
+var Pair = __nccwpck_require__(4245);
+var YAMLMap = __nccwpck_require__(1950);
+var YAMLSeq = __nccwpck_require__(7495);
+var resolveEnd = __nccwpck_require__(644);
+var resolveProps = __nccwpck_require__(2207);
+var utilContainsNewline = __nccwpck_require__(9699);
+var utilMapIncludes = __nccwpck_require__(8539);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -63432,13 +63427,13 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 6842:
+/***/ 8066:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var resolveEnd = __nccwpck_require__(7788);
+var Scalar = __nccwpck_require__(2765);
+var resolveEnd = __nccwpck_require__(644);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -63667,7 +63662,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 4631:
+/***/ 2207:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -63822,7 +63817,7 @@ exports.resolveProps = resolveProps;
 
 /***/ }),
 
-/***/ 9499:
+/***/ 9699:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -63865,7 +63860,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 2599:
+/***/ 4831:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -63900,12 +63895,12 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 4051:
+/***/ 7723:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var utilContainsNewline = __nccwpck_require__(9499);
+var utilContainsNewline = __nccwpck_require__(9699);
 
 function flowIndentCheck(indent, fc, onError) {
     if (fc?.type === 'flow-collection') {
@@ -63924,12 +63919,12 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 1187:
+/***/ 8539:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(415);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -63946,22 +63941,22 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 3021:
+/***/ 6885:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(6424);
-var Schema = __nccwpck_require__(5840);
-var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(1596);
-var applyReviver = __nccwpck_require__(3661);
-var createNode = __nccwpck_require__(2404);
-var directives = __nccwpck_require__(1342);
+var Alias = __nccwpck_require__(7641);
+var Collection = __nccwpck_require__(3469);
+var identity = __nccwpck_require__(415);
+var Pair = __nccwpck_require__(4245);
+var toJS = __nccwpck_require__(915);
+var Schema = __nccwpck_require__(8296);
+var stringifyDocument = __nccwpck_require__(7653);
+var anchors = __nccwpck_require__(5236);
+var applyReviver = __nccwpck_require__(5797);
+var createNode = __nccwpck_require__(2076);
+var directives = __nccwpck_require__(2342);
 
 class Document {
     constructor(value, replacer, options) {
@@ -64290,13 +64285,13 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 1596:
+/***/ 5236:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(415);
+var visit = __nccwpck_require__(292);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -64373,7 +64368,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 3661:
+/***/ 5797:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -64437,14 +64432,14 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 2404:
+/***/ 2076:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var Alias = __nccwpck_require__(7641);
+var identity = __nccwpck_require__(415);
+var Scalar = __nccwpck_require__(2765);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -64534,13 +64529,13 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 1342:
+/***/ 2342:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(415);
+var visit = __nccwpck_require__(292);
 
 const escapeChars = {
     '!': '%21',
@@ -64719,7 +64714,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 1464:
+/***/ 3376:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -64788,28 +64783,28 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 8815:
+/***/ 7207:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(3021);
-var Schema = __nccwpck_require__(5840);
-var errors = __nccwpck_require__(1464);
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
-var lineCounter = __nccwpck_require__(6628);
-var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(4047);
-var visit = __nccwpck_require__(204);
+var composer = __nccwpck_require__(3480);
+var Document = __nccwpck_require__(6885);
+var Schema = __nccwpck_require__(8296);
+var errors = __nccwpck_require__(3376);
+var Alias = __nccwpck_require__(7641);
+var identity = __nccwpck_require__(415);
+var Pair = __nccwpck_require__(4245);
+var Scalar = __nccwpck_require__(2765);
+var YAMLMap = __nccwpck_require__(1950);
+var YAMLSeq = __nccwpck_require__(7495);
+var cst = __nccwpck_require__(5421);
+var lexer = __nccwpck_require__(2081);
+var lineCounter = __nccwpck_require__(4588);
+var parser = __nccwpck_require__(6651);
+var publicApi = __nccwpck_require__(8759);
+var visit = __nccwpck_require__(292);
 
 
 
@@ -64846,7 +64841,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 7249:
+/***/ 2745:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -64872,16 +64867,16 @@ exports.warn = warn;
 
 /***/ }),
 
-/***/ 4065:
+/***/ 7641:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(1596);
-var visit = __nccwpck_require__(204);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var anchors = __nccwpck_require__(5236);
+var visit = __nccwpck_require__(292);
+var identity = __nccwpck_require__(415);
+var Node = __nccwpck_require__(6617);
+var toJS = __nccwpck_require__(915);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -64999,14 +64994,14 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 101:
+/***/ 3469:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
+var createNode = __nccwpck_require__(2076);
+var identity = __nccwpck_require__(415);
+var Node = __nccwpck_require__(6617);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -65157,14 +65152,14 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 6673:
+/***/ 6617:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var applyReviver = __nccwpck_require__(3661);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var applyReviver = __nccwpck_require__(5797);
+var identity = __nccwpck_require__(415);
+var toJS = __nccwpck_require__(915);
 
 class NodeBase {
     constructor(type) {
@@ -65204,15 +65199,15 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 7165:
+/***/ 4245:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyPair = __nccwpck_require__(9748);
-var addPairToJSMap = __nccwpck_require__(7104);
-var identity = __nccwpck_require__(1127);
+var createNode = __nccwpck_require__(2076);
+var stringifyPair = __nccwpck_require__(5004);
+var addPairToJSMap = __nccwpck_require__(9256);
+var identity = __nccwpck_require__(415);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -65250,14 +65245,14 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 3301:
+/***/ 2765:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var identity = __nccwpck_require__(415);
+var Node = __nccwpck_require__(6617);
+var toJS = __nccwpck_require__(915);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -65284,17 +65279,17 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 4454:
+/***/ 1950:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyCollection = __nccwpck_require__(1212);
-var addPairToJSMap = __nccwpck_require__(7104);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
+var stringifyCollection = __nccwpck_require__(6340);
+var addPairToJSMap = __nccwpck_require__(9256);
+var Collection = __nccwpck_require__(3469);
+var identity = __nccwpck_require__(415);
+var Pair = __nccwpck_require__(4245);
+var Scalar = __nccwpck_require__(2765);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -65438,17 +65433,17 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 2223:
+/***/ 7495:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2404);
-var stringifyCollection = __nccwpck_require__(1212);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(6424);
+var createNode = __nccwpck_require__(2076);
+var stringifyCollection = __nccwpck_require__(6340);
+var Collection = __nccwpck_require__(3469);
+var identity = __nccwpck_require__(415);
+var Scalar = __nccwpck_require__(2765);
+var toJS = __nccwpck_require__(915);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -65560,16 +65555,16 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 7104:
+/***/ 9256:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(452);
-var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var log = __nccwpck_require__(2745);
+var merge = __nccwpck_require__(6220);
+var stringify = __nccwpck_require__(732);
+var identity = __nccwpck_require__(415);
+var toJS = __nccwpck_require__(915);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -65632,7 +65627,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 1127:
+/***/ 415:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -65692,12 +65687,12 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 6424:
+/***/ 915:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(415);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -65738,15 +65733,15 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 110:
+/***/ 1366:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
-var errors = __nccwpck_require__(1464);
-var stringifyString = __nccwpck_require__(3069);
+var resolveBlockScalar = __nccwpck_require__(809);
+var resolveFlowScalar = __nccwpck_require__(8066);
+var errors = __nccwpck_require__(3376);
+var stringifyString = __nccwpck_require__(501);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -65963,7 +65958,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 1733:
+/***/ 8013:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -66033,7 +66028,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 7715:
+/***/ 4555:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -66139,14 +66134,14 @@ exports.visit = visit;
 
 /***/ }),
 
-/***/ 3461:
+/***/ 5421:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cstScalar = __nccwpck_require__(110);
-var cstStringify = __nccwpck_require__(1733);
-var cstVisit = __nccwpck_require__(7715);
+var cstScalar = __nccwpck_require__(1366);
+var cstStringify = __nccwpck_require__(8013);
+var cstVisit = __nccwpck_require__(4555);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -66258,12 +66253,12 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 361:
+/***/ 2081:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cst = __nccwpck_require__(3461);
+var cst = __nccwpck_require__(5421);
 
 /*
 START -> stream
@@ -66988,7 +66983,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 6628:
+/***/ 4588:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -67036,14 +67031,14 @@ exports.LineCounter = LineCounter;
 
 /***/ }),
 
-/***/ 3456:
+/***/ 6651:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
+var cst = __nccwpck_require__(5421);
+var lexer = __nccwpck_require__(2081);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -68023,18 +68018,18 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 4047:
+/***/ 8759:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var log = __nccwpck_require__(7249);
-var identity = __nccwpck_require__(1127);
-var lineCounter = __nccwpck_require__(6628);
-var parser = __nccwpck_require__(3456);
+var composer = __nccwpck_require__(3480);
+var Document = __nccwpck_require__(6885);
+var errors = __nccwpck_require__(3376);
+var log = __nccwpck_require__(2745);
+var identity = __nccwpck_require__(415);
+var lineCounter = __nccwpck_require__(4588);
+var parser = __nccwpck_require__(6651);
 
 function parseOptions(options) {
     const prettyErrors = options.prettyErrors !== false;
@@ -68137,16 +68132,16 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 5840:
+/***/ 8296:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var map = __nccwpck_require__(7451);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var tags = __nccwpck_require__(18);
+var identity = __nccwpck_require__(415);
+var map = __nccwpck_require__(7683);
+var seq = __nccwpck_require__(4066);
+var string = __nccwpck_require__(4088);
+var tags = __nccwpck_require__(3578);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -68183,13 +68178,13 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 7451:
+/***/ 7683:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(415);
+var YAMLMap = __nccwpck_require__(1950);
 
 const map = {
     collection: 'map',
@@ -68209,12 +68204,12 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 3632:
+/***/ 1528:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(2765);
 
 const nullTag = {
     identify: value => value == null,
@@ -68233,13 +68228,13 @@ exports.nullTag = nullTag;
 
 /***/ }),
 
-/***/ 1706:
+/***/ 4066:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(415);
+var YAMLSeq = __nccwpck_require__(7495);
 
 const seq = {
     collection: 'seq',
@@ -68259,12 +68254,12 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 6464:
+/***/ 4088:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(501);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -68282,12 +68277,12 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 3959:
+/***/ 7247:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(2765);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -68310,13 +68305,13 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 8405:
+/***/ 7661:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(2765);
+var stringifyNumber = __nccwpck_require__(2729);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -68364,12 +68359,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 9874:
+/***/ 9546:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(2729);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -68413,18 +68408,18 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 896:
+/***/ 9032:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
+var map = __nccwpck_require__(7683);
+var _null = __nccwpck_require__(1528);
+var seq = __nccwpck_require__(4066);
+var string = __nccwpck_require__(4088);
+var bool = __nccwpck_require__(7247);
+var float = __nccwpck_require__(7661);
+var int = __nccwpck_require__(9546);
 
 const schema = [
     map.map,
@@ -68445,14 +68440,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 3559:
+/***/ 7519:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var map = __nccwpck_require__(7451);
-var seq = __nccwpck_require__(1706);
+var Scalar = __nccwpck_require__(2765);
+var map = __nccwpck_require__(7683);
+var seq = __nccwpck_require__(4066);
 
 function intIdentify(value) {
     return typeof value === 'bigint' || Number.isInteger(value);
@@ -68516,27 +68511,27 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 18:
+/***/ 3578:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
-var schema = __nccwpck_require__(896);
-var schema$1 = __nccwpck_require__(3559);
-var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var schema$2 = __nccwpck_require__(5913);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var map = __nccwpck_require__(7683);
+var _null = __nccwpck_require__(1528);
+var seq = __nccwpck_require__(4066);
+var string = __nccwpck_require__(4088);
+var bool = __nccwpck_require__(7247);
+var float = __nccwpck_require__(7661);
+var int = __nccwpck_require__(9546);
+var schema = __nccwpck_require__(9032);
+var schema$1 = __nccwpck_require__(7519);
+var binary = __nccwpck_require__(4011);
+var merge = __nccwpck_require__(6220);
+var omap = __nccwpck_require__(2775);
+var pairs = __nccwpck_require__(1705);
+var schema$2 = __nccwpck_require__(1921);
+var set = __nccwpck_require__(832);
+var timestamp = __nccwpck_require__(168);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -68622,14 +68617,14 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 6083:
+/***/ 4011:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(3301);
-var stringifyString = __nccwpck_require__(3069);
+var Scalar = __nccwpck_require__(2765);
+var stringifyString = __nccwpck_require__(501);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -68699,12 +68694,12 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 8398:
+/***/ 2214:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
+var Scalar = __nccwpck_require__(2765);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -68735,13 +68730,13 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 5782:
+/***/ 9614:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
+var Scalar = __nccwpck_require__(2765);
+var stringifyNumber = __nccwpck_require__(2729);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -68792,12 +68787,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 873:
+/***/ 6257:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(2729);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -68875,13 +68870,13 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 452:
+/***/ 6220:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
+var identity = __nccwpck_require__(415);
+var Scalar = __nccwpck_require__(2765);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -68953,16 +68948,16 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 303:
+/***/ 2775:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var pairs = __nccwpck_require__(8385);
+var identity = __nccwpck_require__(415);
+var toJS = __nccwpck_require__(915);
+var YAMLMap = __nccwpck_require__(1950);
+var YAMLSeq = __nccwpck_require__(7495);
+var pairs = __nccwpck_require__(1705);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -69037,15 +69032,15 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 8385:
+/***/ 1705:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLSeq = __nccwpck_require__(2223);
+var identity = __nccwpck_require__(415);
+var Pair = __nccwpck_require__(4245);
+var Scalar = __nccwpck_require__(2765);
+var YAMLSeq = __nccwpck_require__(7495);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -69126,24 +69121,24 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 5913:
+/***/ 1921:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var binary = __nccwpck_require__(6083);
-var bool = __nccwpck_require__(8398);
-var float = __nccwpck_require__(5782);
-var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var map = __nccwpck_require__(7683);
+var _null = __nccwpck_require__(1528);
+var seq = __nccwpck_require__(4066);
+var string = __nccwpck_require__(4088);
+var binary = __nccwpck_require__(4011);
+var bool = __nccwpck_require__(2214);
+var float = __nccwpck_require__(9614);
+var int = __nccwpck_require__(6257);
+var merge = __nccwpck_require__(6220);
+var omap = __nccwpck_require__(2775);
+var pairs = __nccwpck_require__(1705);
+var set = __nccwpck_require__(832);
+var timestamp = __nccwpck_require__(168);
 
 const schema = [
     map.map,
@@ -69174,14 +69169,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 1528:
+/***/ 832:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
+var identity = __nccwpck_require__(415);
+var Pair = __nccwpck_require__(4245);
+var YAMLMap = __nccwpck_require__(1950);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -69277,12 +69272,12 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 4371:
+/***/ 168:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(8689);
+var stringifyNumber = __nccwpck_require__(2729);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -69389,7 +69384,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 4475:
+/***/ 3699:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -69547,15 +69542,15 @@ exports.foldFlowLines = foldFlowLines;
 
 /***/ }),
 
-/***/ 2148:
+/***/ 732:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(1596);
-var identity = __nccwpck_require__(1127);
-var stringifyComment = __nccwpck_require__(9799);
-var stringifyString = __nccwpck_require__(3069);
+var anchors = __nccwpck_require__(5236);
+var identity = __nccwpck_require__(415);
+var stringifyComment = __nccwpck_require__(8927);
+var stringifyString = __nccwpck_require__(501);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -69686,14 +69681,14 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 1212:
+/***/ 6340:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var identity = __nccwpck_require__(415);
+var stringify = __nccwpck_require__(732);
+var stringifyComment = __nccwpck_require__(8927);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -69848,7 +69843,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 9799:
+/***/ 8927:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -69879,14 +69874,14 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 6829:
+/***/ 7653:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var identity = __nccwpck_require__(415);
+var stringify = __nccwpck_require__(732);
+var stringifyComment = __nccwpck_require__(8927);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -69973,7 +69968,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 8689:
+/***/ 2729:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -70007,15 +70002,15 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 9748:
+/***/ 5004:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
+var identity = __nccwpck_require__(415);
+var Scalar = __nccwpck_require__(2765);
+var stringify = __nccwpck_require__(732);
+var stringifyComment = __nccwpck_require__(8927);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -70166,13 +70161,13 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 3069:
+/***/ 501:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(3301);
-var foldFlowLines = __nccwpck_require__(4475);
+var Scalar = __nccwpck_require__(2765);
+var foldFlowLines = __nccwpck_require__(3699);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -70511,12 +70506,12 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 204:
+/***/ 292:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(1127);
+var identity = __nccwpck_require__(415);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -70946,6 +70941,6 @@ exports.visitAsync = visitAsync;
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(486);
+/******/ var __webpack_exports__ = __nccwpck_require__(6255);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

@@ -2,12 +2,12 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 680:
+/***/ 296:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseContentType } = __nccwpck_require__(313);
+const { parseContentType } = __nccwpck_require__(729);
 
 function getInstance(cfg) {
   const headers = cfg.headers;
@@ -46,8 +46,8 @@ function getInstance(cfg) {
 // Note: types are explicitly listed here for easier bundling
 // See: https://github.com/mscdex/busboy/issues/121
 const TYPES = [
-  __nccwpck_require__(894),
-  __nccwpck_require__(261),
+  __nccwpck_require__(574),
+  __nccwpck_require__(989),
 ].filter(function(typemod) { return typeof typemod.detect === 'function'; });
 
 module.exports = (cfg) => {
@@ -66,14 +66,14 @@ module.exports = (cfg) => {
 
 /***/ }),
 
-/***/ 894:
+/***/ 574:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Readable, Writable } = __nccwpck_require__(203);
 
-const StreamSearch = __nccwpck_require__(26);
+const StreamSearch = __nccwpck_require__(242);
 
 const {
   basename,
@@ -81,7 +81,7 @@ const {
   getDecoder,
   parseContentType,
   parseDisposition,
-} = __nccwpck_require__(313);
+} = __nccwpck_require__(729);
 
 const BUF_CRLF = Buffer.from('\r\n');
 const BUF_CR = Buffer.from('\r');
@@ -726,14 +726,14 @@ module.exports = Multipart;
 
 /***/ }),
 
-/***/ 261:
+/***/ 989:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(203);
 
-const { getDecoder } = __nccwpck_require__(313);
+const { getDecoder } = __nccwpck_require__(729);
 
 class URLEncoded extends Writable {
   constructor(cfg) {
@@ -1083,7 +1083,7 @@ module.exports = URLEncoded;
 
 /***/ }),
 
-/***/ 313:
+/***/ 729:
 /***/ (function(module) {
 
 
@@ -1686,7 +1686,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 26:
+/***/ 242:
 /***/ ((module) => {
 
 
@@ -3231,7 +3231,6 @@ const FAULT_KEYS = {
     delayMs: 'number',
     loseResponse: 'boolean',
     answerDelayMs: 'number',
-    hold: 'boolean',
 };
 function checkKey(key, item) {
     const expected = FAULT_KEYS[key];
@@ -3262,8 +3261,6 @@ function describeFault(rule) {
         parts.push(`maxBodyBytes:${rule.maxBodyBytes}`);
     if (rule.delayMs !== undefined)
         parts.push(`delayMs:${rule.delayMs}`);
-    if (rule.hold === true)
-        parts.push('hold');
     if (rule.dropAfterBytes !== undefined)
         parts.push(`dropAfterBytes:${rule.dropAfterBytes}`);
     else if (rule.status !== undefined)
@@ -3314,33 +3311,6 @@ class FaultSet {
             this.regexes.set(rule.path, (regex = new RegExp(rule.path)));
         return regex.test(pathname) || regex.test(pathWithQuery);
     }
-}
-/** Keeps a request waiting in `held` until a test releases it, and says how it goes on. */
-function holdUntilReleased(held, record) {
-    return new Promise((resolve) => {
-        const entry = {
-            record,
-            release(how = {}) {
-                const index = held.indexOf(entry);
-                if (index >= 0)
-                    held.splice(index, 1);
-                resolve(how);
-            },
-        };
-        held.push(entry);
-    });
-}
-/** The rule a release turns a held request's into: its own answer, when it gives one. */
-function afterRelease(rule, how) {
-    if (how.status === undefined)
-        return rule;
-    const { body, contentType } = how;
-    return {
-        ...rule,
-        status: how.status,
-        ...(body !== undefined ? { body } : {}),
-        ...(contentType !== undefined ? { contentType } : {}),
-    };
 }
 function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
@@ -3407,7 +3377,7 @@ async function answerInstead(rule, req, res, body, finish) {
     return false;
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/util.js
 
 // functions
 function assertEqual(val) {
@@ -4282,7 +4252,7 @@ function constantCatch(value) {
     return fn;
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/core.js
 var _a;
 
 /** A special constant with type `never` */
@@ -4425,7 +4395,7 @@ function config(newConfig) {
     return globalConfig;
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/memoizer.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/memoizer.js
 
 class $ZodCyclicError extends Error {
     constructor() {
@@ -4738,7 +4708,7 @@ function isBackEdge(ctx, value) {
     return backEdges !== undefined && isRef(value) && backEdges.has(value);
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/regexes.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/regexes.js
 
 /**
  * @deprecated CUID v1 is deprecated by its authors due to information leakage
@@ -4896,7 +4866,7 @@ const sha512_hex = /^[0-9a-fA-F]{128}$/;
 const sha512_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(86, "==")));
 const sha512_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(86)));
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/checks.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/checks.js
 // import { $ZodType } from "./schemas.js";
 
 
@@ -5414,7 +5384,7 @@ const $ZodCheckOverwrite = /*@__PURE__*/ $constructor("$ZodCheckOverwrite", (ins
     };
 });
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/doc.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/doc.js
 class Doc {
     constructor(args = [], closed = {}) {
         this.content = [];
@@ -5454,14 +5424,14 @@ class Doc {
     }
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/versions.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/versions.js
 const version = {
     major: 4,
     minor: 6,
     patch: 7,
 };
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/schemas.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/schemas.js
 
 
 
@@ -8099,7 +8069,7 @@ function handleRefineResult(result, payload, input, inst) {
     }
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/registries.js
 var registries_a;
 const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
 const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
@@ -8152,7 +8122,7 @@ function registry() {
 (registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
 const globalRegistry = globalThis.__zod_globalRegistry;
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/api.js
 
 
 
@@ -9257,7 +9227,7 @@ function _stringFormat(Class, format, fnOrRegex, _params = {}) {
     return inst;
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/to-json-schema.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/to-json-schema.js
 
 
 function assignProps(target, ...sources) {
@@ -9910,7 +9880,7 @@ const createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params)
     return to_json_schema_finalize(ctx, schema);
 };
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/json-schema-processors.js
 
 
 
@@ -10755,7 +10725,7 @@ function toJSONSchema(input, params) {
     return finalize(ctx, input);
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/locales/en.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/locales/en.js
 
 const error = () => {
     const Sizable = {
@@ -10882,7 +10852,7 @@ const error = () => {
     };
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/errors.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/errors.js
 
 
 /* Computing the message eagerly is expensive (pretty-printed JSON of all
@@ -11151,7 +11121,7 @@ function prettifyError(error) {
     return lines.join("\n");
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/parse.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/parse.js
 
 
 
@@ -11328,7 +11298,7 @@ const _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
 };
 const safeDecodeAsync = /* @__PURE__*/ _safeDecodeAsync($ZodRealError);
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/errors.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/errors.js
 
 
 
@@ -11387,7 +11357,7 @@ const ZodRealError = /*@__PURE__*/ $constructor("ZodError", errors_initializer, 
 // /** @deprecated Use `z.core.$ZodErrorMapCtx` instead. */
 // export type ErrorMapCtx = core.$ZodErrorMapCtx;
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/parse.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/parse.js
 
 
 const classic_parse_parse = /* @__PURE__ */ _parse(ZodRealError);
@@ -11405,7 +11375,7 @@ const parse_safeDecode = /* @__PURE__ */ _safeDecode(ZodRealError);
 const parse_safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
 const parse_safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/schemas.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/schemas.js
 
 
 
@@ -12942,7 +12912,7 @@ function preprocess(fn, schema) {
     });
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/iso.js
 
 
 
@@ -13284,35 +13254,7 @@ function fulfilledInTime(frequency, lastUpdate, now) {
     const late = lastUpdate.getTime() + delta - now.getTime();
     return Math.floor(late / 86_400_000) >= -1;
 }
-/**
- * v7's `update_fulfilled_in_time` (`Dataset.quality` and `next_update` in v7's
- * `udata/core/dataset/models.py`): with a frequency it knows a delay for, whether `next_update` is
- * not past at all (`-(next_update - utcnow()).days <= 0`: no day of tolerance); true for
- * continuous, irregular and punctual; absent otherwise (unknown included).
- */
-function fulfilledInTimeLegacy(frequency, lastUpdate, now) {
-    const delta = LEGACY_DELTAS[frequency];
-    if (delta !== undefined)
-        return Math.floor((lastUpdate.getTime() + delta - now.getTime()) / quality_DAY) >= 0;
-    return ['continuous', 'irregular', 'punctual'].includes(frequency) ? true : undefined;
-}
-const quality_DAY = 86_400_000;
-/** v7's `next_update` delays, by frequency. */
-const LEGACY_DELTAS = {
-    hourly: quality_DAY / 24,
-    ...Object.fromEntries(['fourTimesADay', 'threeTimesADay', 'semidaily', 'daily'].map((f) => [f, quality_DAY])),
-    ...Object.fromEntries(['fourTimesAWeek', 'threeTimesAWeek', 'semiweekly', 'weekly'].map((f) => [f, 7 * quality_DAY])),
-    biweekly: 14 * quality_DAY,
-    ...Object.fromEntries(['threeTimesAMonth', 'semimonthly', 'monthly'].map((f) => [f, 31 * quality_DAY])),
-    bimonthly: 62 * quality_DAY,
-    quarterly: (365 / 4) * quality_DAY,
-    ...Object.fromEntries(['threeTimesAYear', 'semiannual', 'annual'].map((f) => [f, 365 * quality_DAY])),
-    biennial: 2 * 365 * quality_DAY,
-    triennial: 3 * 365 * quality_DAY,
-    quinquennial: 5 * 365 * quality_DAY,
-};
-/** `legacy`: as udata v7 computes it (its `update_fulfilled_in_time`; the rest is the same). */
-function renderQuality(dataset, lastUpdate, now = new Date(), legacy = false) {
+function renderQuality(dataset, lastUpdate, now = new Date()) {
     const quality = {
         license: dataset.license !== null ||
             dataset.licenseDroppedAt?.getTime() === dataset.lastModifiedInternal.getTime(),
@@ -13322,7 +13264,7 @@ function renderQuality(dataset, lastUpdate, now = new Date(), legacy = false) {
         dataset_description_quality: [...dataset.description].length > QUALITY_DESCRIPTION_LENGTH,
         ...resourceCriteria(dataset.resources),
     };
-    const fulfilled = (legacy ? fulfilledInTimeLegacy : fulfilledInTime)(dataset.frequency, lastUpdate, now);
+    const fulfilled = fulfilledInTime(dataset.frequency, lastUpdate, now);
     if (fulfilled !== undefined)
         quality['update_fulfilled_in_time'] = fulfilled;
     const points = [
@@ -13658,7 +13600,7 @@ function renderDataset(dataset, origin, dir, caller) {
         ...renderAccess(dataset),
         uri: `${origin}/api/1/datasets/${dataset.slug}/`,
         page: `${origin}/datasets/${dataset.slug}/`,
-        quality: renderQuality(dataset, updated, new Date(), dir.legacy === true),
+        quality: renderQuality(dataset, updated),
         contact_points: [],
         harvest: null,
         internal: {
@@ -13768,30 +13710,6 @@ function recheck(admin, raw) {
     admin.analyser.recheck(rid.toLowerCase());
     return [200, admin.analyser.describe()];
 }
-/**
- * `POST /__emulator/release` with `{"index"?, "drop"?, "status"?, "body"?, "contentType"?}`: the
- * held request at `index` (every one without it) goes on as told.
- */
-function release(admin, raw) {
-    let value = {};
-    try {
-        if (raw.length > 0)
-            value = JSON.parse(raw.toString('utf8'));
-    }
-    catch {
-        return [400, { message: 'Expected a JSON object' }];
-    }
-    if (!isObject(value))
-        return [400, { message: 'Expected a JSON object' }];
-    const { index, ...how } = value;
-    const chosen = typeof index === 'number' ? admin.held.slice(index, index + 1) : [...admin.held];
-    for (const request of chosen)
-        request.release(how);
-    return [200, { released: chosen.length, held: admin.held.length }];
-}
-function isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 async function route(admin, method, pathname, raw) {
     switch (`${method} ${pathname.replace(/\/?$/, '/')}`) {
         case 'GET /__emulator/state/':
@@ -13808,10 +13726,6 @@ async function route(admin, method, pathname, raw) {
             return [204];
         case 'POST /__emulator/faults/':
             return addFaults(admin, raw);
-        case 'GET /__emulator/held/':
-            return [200, maskedRecords(admin.held.map((h) => h.record))];
-        case 'POST /__emulator/release/':
-            return release(admin, raw);
         case 'GET /__emulator/analyser/':
             return [200, admin.analyser.describe()];
         case 'POST /__emulator/analyser/':
@@ -14085,7 +13999,7 @@ function applyResourceForm(resource, values, protectedFields) {
         resource.schema = values.schema;
 }
 
-;// CONCATENATED MODULE: ./node_modules/any-ascii/block.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/any-ascii/block.js
 function block(blockNum) {
 switch (blockNum) {
 case 0:return"																																																																																																																																																																 	!	c	GBP	$	Y	|	S	\"	(C)	a	<<	!		(R)	-	deg	+-	2	3	'	u	P	-	,	1	o	>>	1/4	1/2	3/4	?	A	A	A	A	A	A	Ae	C	E	E	E	E	I	I	I	I	D	N	O	O	O	O	O	*	O	U	U	U	U	Y	Th	ss	a	a	a	a	a	a	ae	c	e	e	e	e	i	i	i	i	d	n	o	o	o	o	o	/	o	u	u	u	u	y	th	y"
@@ -14732,7 +14646,7 @@ case 3584:return"																																 	!	\"	#	$	%	&	'	(	)	*	+	,	-	.	
 return""
 }
 
-;// CONCATENATED MODULE: ./node_modules/any-ascii/any-ascii.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/any-ascii/any-ascii.js
 
 
 const blocks = {};
@@ -16011,8 +15925,8 @@ async function deleteCommunityResource(ctx, env) {
     return empty(204);
 }
 
-// EXTERNAL MODULE: ./node_modules/busboy/lib/index.js
-var lib = __nccwpck_require__(680);
+// EXTERNAL MODULE: ../../work/main/node_modules/busboy/lib/index.js
+var lib = __nccwpck_require__(296);
 var lib_default = /*#__PURE__*/__nccwpck_require__.n(lib);
 ;// CONCATENATED MODULE: ./emulator/storage.ts
 
@@ -17014,8 +16928,8 @@ function announcedLength(req) {
 /**
  * Apply the proxy side of a fault rule. Returns the body the application is to read, or
  * undefined when the proxy dealt with the request itself (413, or a client gone while sending).
- * Buffering happens for `maxBodyBytes` without a Content-Length, and for `delayMs` or `hold` on a
- * request that is to be handled, so that handling does not depend on the client staying connected.
+ * Buffering happens for `maxBodyBytes` without a Content-Length, and for `delayMs` on a request
+ * that is to be handled, so that handling does not depend on the client staying connected.
  */
 async function throughProxy(rule, req, res, body, storage, finish) {
     const length = announcedLength(req);
@@ -17027,8 +16941,7 @@ async function throughProxy(rule, req, res, body, storage, finish) {
     }
     const handled = rule.status === undefined && rule.dropAfterBytes === undefined;
     const chunkedLimit = limit !== undefined && length === undefined ? limit : undefined;
-    const waits = rule.delayMs !== undefined || rule.hold === true;
-    if (chunkedLimit === undefined && !(waits && handled))
+    if (chunkedLimit === undefined && !(rule.delayMs !== undefined && handled))
         return body;
     const buffered = await bufferBody(body, storage.tmpPath(), chunkedLimit);
     if (buffered.kind === 'body')
@@ -17073,8 +16986,6 @@ class Store {
     byKey = new Map();
     /** udata's `TABULAR_EXPLORE_URL`: the base of `preview_url` for parsed resources (null: none, udata's default). */
     tabularExploreUrl = null;
-    /** udata before v17 (`version: 'legacy'`): the dataset's quality as v7 computes it. */
-    legacy = false;
     constructor(storage, origin, extensions) {
         this.storage = storage;
         this.origin = origin;
@@ -17442,14 +17353,7 @@ async function serveApi(req, res, url, method, deps) {
         if (fault !== undefined) {
             if (fault.delayMs !== undefined)
                 await sleep(fault.delayMs);
-            const how = fault.hold === true ? await holdUntilReleased(deps.held, record) : {};
-            if (how.drop === true) {
-                await drain(ctx.body);
-                finish(0);
-                req.socket.destroy();
-                return;
-            }
-            if (await answerInstead(afterRelease(fault, how), req, res, ctx.body, finish))
+            if (await answerInstead(fault, req, res, ctx.body, finish))
                 return;
         }
         reply = await dispatch(ctx, deps.env, url.search);
@@ -17488,13 +17392,11 @@ async function listen(server, port, host) {
     });
     return server.address().port;
 }
-function closer(server, dataDir, ownDir, deps) {
+function closer(server, dataDir, ownDir, analyser) {
     let closing;
     return () => {
         closing ??= (async () => {
-            for (const request of [...deps.held])
-                request.release({ drop: true });
-            await deps.analyser.stop();
+            await analyser.stop();
             await new Promise((done) => {
                 server.close(() => done());
                 server.closeAllConnections();
@@ -17515,7 +17417,6 @@ function buildDeps(opts, dataDir, origin) {
     if (opts.analyser !== undefined)
         analyser.configure(opts.analyser);
     const legacy = opts.version === 'legacy';
-    store.legacy = legacy;
     const env = {
         store,
         storage,
@@ -17531,7 +17432,6 @@ function buildDeps(opts, dataDir, origin) {
         origin,
         requests: [],
         faults: new FaultSet(),
-        held: [],
         analyser,
         onRequest: opts.onRequest,
         maxBodyBytes: opts.maxBodyBytes,
@@ -17556,7 +17456,7 @@ async function startEmulator(opts = {}) {
     return {
         url: origin,
         dataDir,
-        close: closer(server, dataDir, ownDir, deps),
+        close: closer(server, dataDir, ownDir, analyser),
         addUser: (o) => store.addUser(o),
         addOrganization: (o) => store.addOrganization(o),
         addDataset: (o) => store.addDataset(o),
@@ -17576,7 +17476,6 @@ async function startEmulator(opts = {}) {
             deps.requests.length = 0;
         },
         faults: deps.faults.rules,
-        held: deps.held,
     };
 }
 

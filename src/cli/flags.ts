@@ -12,6 +12,7 @@ import {
   InputError,
   type CliFlag,
   type InputName,
+  type InputNaming,
   type InputSpec,
 } from '../engine/inputs.js'
 
@@ -50,6 +51,38 @@ const INPUT_FLAGS: readonly InputFlag[] = INPUT_NAMES.flatMap((input) => {
   const flag = 'switch' in spec.cli && switched === 'false' ? `no-${input}` : input
   return [{ flag, input, cli: spec.cli, switched }]
 })
+
+/**
+ * How the engine's messages name an input from the command line: by its flag (`--create-missing`,
+ * `--no-check-urls`), the key by its variable.
+ */
+export const CLI_NAMING: InputNaming = {
+  input: (name) => flagText(name),
+  word: (name) => flagText(name),
+  given: (name, ...values) => {
+    const flag = flagOf(name)
+    if (flag === undefined) return KEY_VARIABLE
+    if ('switch' in flag.cli)
+      return values.includes(flag.switched) ? `--${flag.flag}` : `no --${flag.flag}`
+    return `--${flag.flag} ${values.join(' or ')}`
+  },
+  set: (name, ...values) => {
+    const flag = flagOf(name)
+    if (flag === undefined) return `set ${KEY_VARIABLE}`
+    if ('switch' in flag.cli && !values.includes(flag.switched)) return `leave out --${flag.flag}`
+    return `use ${CLI_NAMING.given(name, ...values)}`
+  },
+}
+
+function flagOf(name: InputName): InputFlag | undefined {
+  return INPUT_FLAGS.find((f) => f.input === name)
+}
+
+/** `--dataset`, `--no-check-urls`; the key's variable for the key. */
+function flagText(name: InputName): string {
+  const flag = flagOf(name)
+  return flag === undefined ? KEY_VARIABLE : `--${flag.flag}`
+}
 
 /** The CLI's own switches, after the inputs' flags in the usage. */
 const OWN_OPTIONS = {

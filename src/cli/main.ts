@@ -14,10 +14,10 @@ import type { Report } from '../engine/report.js'
 import { VERSION } from '../version.js'
 import { gitProvenance } from './provenance.js'
 import { parseCommandLine, UsageError } from './args.js'
-import { MISSING_KEY, toInputs, type Options } from './flags.js'
+import { CLI_NAMING, MISSING_KEY, toInputs, type Options } from './flags.js'
 import { outputsJson, problemsJson, toJsonText } from './json.js'
 import { terminalReporter, type CliReporter, type Output } from './terminal.js'
-import { USAGE } from './usage.js'
+import { USAGE, USAGE_LINE } from './usage.js'
 
 const EXIT = { ok: 0, failed: 1, usage: 2, error: 3, interrupted: 130 } as const
 
@@ -45,6 +45,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return code
   }
 
+  if (argv.length === 0) {
+    io.stderr.write(`${USAGE_LINE}\nRun 'datagouv-publish --help' for the options.\n`)
+    return EXIT.usage
+  }
   let options: Options
   try {
     options = parseCommandLine(argv)
@@ -66,7 +70,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   let settings: Settings
   try {
     const inputs = toInputs(options, io.env, io.cwd)
-    settings = readSettings((name) => inputs[name] ?? '', { missingKey: MISSING_KEY })
+    settings = readSettings((name) => inputs[name] ?? '', {
+      missingKey: MISSING_KEY,
+      naming: CLI_NAMING,
+    })
   } catch (error) {
     return fail(error instanceof InputError ? EXIT.usage : EXIT.error, problemsOf(error))
   }
@@ -99,6 +106,7 @@ async function publishFromTerminal(
       userAgent: `datagouv-publish-cli/${VERSION}`,
       provenance: gitProvenance(io.cwd),
       env: io.env,
+      naming: CLI_NAMING,
       ...(io.dispatcher !== undefined ? { dispatcher: io.dispatcher } : {}),
       ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
     })

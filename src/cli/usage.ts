@@ -1,7 +1,12 @@
 /** `datagouv-publish --help`: what the CLI is, every flag, the environment, the exit codes. */
 import { KEY_VARIABLE, OPTIONS } from './flags.js'
 
-export const USAGE = `Usage: datagouv-publish --dataset <id-or-slug> [options]
+/** What to type, in one line: printed alone when the CLI gets no arguments. */
+export const USAGE_LINE =
+  'Usage: datagouv-publish --dataset <id-or-slug> [--files <glob>]... [--resources <yaml>] ' +
+  '[options]'
+
+export const USAGE = `${USAGE_LINE}
 
 Publishes files and remote URLs into a data.gouv.fr dataset: the engine of the GitHub Action
 "Publish to data.gouv.fr", from any shell. The API key is read from the ${KEY_VARIABLE}

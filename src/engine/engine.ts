@@ -9,7 +9,7 @@ import { DatagouvClient, type Logger } from '../datagouv/client.js'
 import type { Dataset } from '../datagouv/schemas.js'
 import { communityScope, ownerScope, type Scope } from '../datagouv/scope.js'
 import { analysable, analysisLine, waitForAnalysis, type AnalysisReport } from './analysis.js'
-import type { Settings } from './inputs.js'
+import { inputName, setInput, withNaming, type InputNaming, type Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
 import { applyOrder, type OrderResult } from './order.js'
 import type { Plan, Step } from './plan.js'
@@ -59,6 +59,8 @@ export interface EngineOptions {
   env: Readonly<Record<string, string | undefined>>
   /** Every request goes through it instead of the proxy agent built from `env`; its owner closes it. */
   dispatcher?: Dispatcher
+  /** How the run's messages name the inputs (inputs/naming.ts); the action's words by default. */
+  naming?: InputNaming
 }
 
 /**
@@ -83,6 +85,14 @@ export interface RunResult {
 
 /** Runs a whole publication. Throws for bad input and preflight problems (nothing written then). */
 export async function execute(
+  settings: Settings,
+  reporter: Reporter,
+  options: EngineOptions,
+): Promise<RunResult> {
+  return withNaming(options.naming, () => run(settings, reporter, options))
+}
+
+async function run(
   settings: Settings,
   reporter: Reporter,
   options: EngineOptions,
@@ -243,9 +253,9 @@ async function createDataset(
     reason: 'created with another slug',
     patched: [],
     error:
-      `input 'dataset': the dataset was created (${dataset.id}), but udata gave it the slug ` +
+      `${inputName('dataset')}: the dataset was created (${dataset.id}), but udata gave it the slug ` +
       `'${dataset.slug}', not '${slug}' (the slug is taken, maybe by a private dataset); nothing ` +
-      `was published into it: set dataset: ${dataset.slug} and run again`,
+      `was published into it: ${setInput('dataset', dataset.slug)} and run again`,
   }
   const report = buildReport({
     results: [],

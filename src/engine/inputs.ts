@@ -11,9 +11,19 @@ import {
   type InputSpec,
   type Settings,
 } from './inputs/table.js'
+import { inputName, inputWord, withNaming, type InputNaming } from './inputs/naming.js'
 import { isTrue } from './inputs/values.js'
 
 export { InputError } from './inputs/error.js'
+export {
+  ACTION_NAMING,
+  inputGiven,
+  inputName,
+  inputWord,
+  setInput,
+  withNaming,
+  type InputNaming,
+} from './inputs/naming.js'
 export {
   parseResources,
   type DatasetMetadata,
@@ -36,6 +46,8 @@ export {
 export interface SettingsMessages {
   /** The problem line when there is no key and no dry run; the action's wording by default. */
   missingKey?: string
+  /** How messages name the inputs (naming.ts); the action's words by default. */
+  naming?: InputNaming
 }
 
 /**
@@ -45,6 +57,10 @@ export function readSettings(
   getInput: (name: InputName) => string,
   messages: SettingsMessages = {},
 ): Settings {
+  return withNaming(messages.naming, () => validate(getInput, messages))
+}
+
+function validate(getInput: (name: InputName) => string, messages: SettingsMessages): Settings {
   const raw = new Map(
     INPUT_NAMES.map((name) => {
       const value = getInput(name).trim()
@@ -55,7 +71,7 @@ export function readSettings(
   if (raw.get('api-key') === '' && !isTrue(raw.get('dry-run'))) {
     problems.push(
       messages.missingKey ??
-        "input 'api-key' is required unless 'dry-run' is true (store the key as a secret: api-key: ${{ secrets.DATAGOUV_API_KEY }})",
+        `${inputName('api-key')} is required unless ${inputWord('dry-run')} is true (store the key as a secret: api-key: \${{ secrets.DATAGOUV_API_KEY }})`,
     )
   }
   const settings: Record<string, unknown> = {}
@@ -84,6 +100,7 @@ function somethingToPublish(settings: Settings): Settings {
   )
     return settings
   throw new InputError(
-    "nothing to publish: give 'files' (newline-separated globs), 'resources' (entries with a path or a url), 'dataset-metadata' or 'remove'",
+    `nothing to publish: give ${inputWord('files')} (files or globs), ${inputWord('resources')} ` +
+      `(entries with a path or a url), ${inputWord('dataset-metadata')} or ${inputWord('remove')}`,
   )
 }

@@ -9,6 +9,7 @@ import { findFiles, type LocalFile } from '../files/find.js'
 import { normalizeFilename } from '../files/normalize.js'
 import { plural } from '../util/text.js'
 import type { EntryMetadata, IfNoFilesFound, ResourceEntrySpec, Settings } from './inputs.js'
+import { inputName, inputWord, setInput } from './inputs.js'
 
 interface EntryBase extends Omit<EntryMetadata, 'id'> {
   /** Where the user asked for it, for messages: `resources[2]` or `files 'out/*.csv'`. */
@@ -77,7 +78,7 @@ function addRemoteEntry(
   const previous = seen.get(spec.url)
   if (previous !== undefined) {
     manifest.problems.push(
-      `input 'resources', entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`,
+      `${inputName('resources')}, entry ${spec.label}: ${spec.url} is already published by entry ${previous.label}`,
     )
     return
   }
@@ -95,7 +96,7 @@ async function addFileEntry(
   settings: ManifestSettings,
   cwd: string,
 ): Promise<void> {
-  const where = `input 'resources', entry ${spec.label}`
+  const where = `${inputName('resources')}, entry ${spec.label}`
   const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest)
   if (typeof files === 'string') {
     manifest.problems.push(`${where}: ${files}`)
@@ -152,13 +153,13 @@ async function addGlobbedFiles(
     if (found.files.length === 0) {
       const hidden =
         found.hidden > 0
-          ? ` (${plural(found.hidden, 'hidden file')} left out; set include-hidden-files: ` +
-            `true to publish them)`
+          ? ` (${plural(found.hidden, 'hidden file')} left out; ` +
+            `${setInput('include-hidden-files', 'true')} to publish them)`
           : ''
       noMatch(
         manifest,
         settings.ifNoFilesFound,
-        `input 'files': no file matches '${pattern}'${hidden}`,
+        `${inputName('files')}: no file matches '${pattern}'${hidden}`,
       )
       continue
     }
@@ -202,7 +203,8 @@ function sharedStoredNames(entries: readonly Entry[]): string[] {
     const files = group.map((e) => `'${e.source}' (${e.label})`).join(' and ')
     problems.push(
       `${files} would both be stored as '${name}' on data.gouv.fr, which normalises file names; ` +
-        `rename one, or map each to its own resource with an entry in 'resources' ({path, id})`,
+        `rename one, or map each to its own resource with an entry in ${inputWord('resources')} ` +
+        `({path, id})`,
     )
   }
   return problems
@@ -238,7 +240,9 @@ function toEntry(
 
 function noMatch(manifest: Manifest, mode: IfNoFilesFound, message: string): void {
   if (mode === 'error')
-    manifest.problems.push(`${message} (set if-no-files-found to 'warn' or 'ignore' to allow this)`)
+    manifest.problems.push(
+      `${message} (${setInput('if-no-files-found', 'warn', 'ignore')} to allow this)`,
+    )
   else if (mode === 'warn') manifest.warnings.push(message)
 }
 

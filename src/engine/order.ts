@@ -6,6 +6,7 @@
 import type { DatagouvClient } from '../datagouv/client.js'
 import { toErrorMessage } from '../util/errors.js'
 import type { Result } from './publish.js'
+import { inputName } from './inputs.js'
 
 export interface OrderResult {
   action: 'reordered' | 'skipped' | 'planned' | 'failed'
@@ -60,7 +61,7 @@ export async function applyOrder(
     return {
       action: 'failed',
       reason: 'order: as-listed',
-      error: `input 'order' -> dataset ${datasetId}: ${toErrorMessage(error)}`,
+      error: `${inputName('order')} -> dataset ${datasetId}: ${toErrorMessage(error)}`,
     }
   }
 }

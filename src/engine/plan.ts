@@ -10,6 +10,7 @@ import type { Dataset, Resource } from '../datagouv/schemas.js'
 import type { ExtraValue } from './inputs.js'
 import type { Entry, FileEntry, RemoteEntry } from './manifest.js'
 import type { UrlProbe } from '../files/probe.js'
+import { inputName } from './inputs.js'
 
 /**
  * The style of every part of the preflight that can find problems: it returns what it computed
@@ -121,7 +122,7 @@ export const RECORD_KEYS = {
 /** Where a step comes from, as every message of the run names it. */
 export function whereOf(step: Step): string {
   return step.kind === 'remove'
-    ? `input 'remove', ${step.label} '${step.source}'`
+    ? `${inputName('remove')}, ${step.label} '${step.source}'`
     : `${step.entry.label} (${step.entry.source})`
 }
 

@@ -20,6 +20,7 @@ import type { FileEntry } from './manifest.js'
 import { whereOf, type DatasetStep, type Step } from './plan.js'
 import { changedFields } from './plan/fields.js'
 import { runFile, runRemote } from './publish/writes.js'
+import { inputName } from './inputs.js'
 
 export type ResultAction =
   'uploaded' | 'created' | 'updated' | 'signalled' | 'removed' | 'skipped' | 'planned' | 'failed'
@@ -184,7 +185,7 @@ export async function publishDataset(
     return { action: 'updated', reason: step.reason, patched: fields }
   } catch (error) {
     // The PUT may have gone through before the extras failed: say so.
-    const message = `input 'dataset-metadata' -> dataset ${dataset.id}: ${toErrorMessage(error)}`
+    const message = `${inputName('dataset-metadata')} -> dataset ${dataset.id}: ${toErrorMessage(error)}`
     return {
       action: sent.length > 0 ? 'updated' : 'failed',
       reason: step.reason,

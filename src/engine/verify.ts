@@ -14,6 +14,7 @@ import type { Scope } from '../datagouv/scope.js'
 import { whereOf, type DatasetStep, type Plan, type WithProblems } from './plan.js'
 import { extrasPatch, sameValue, sizeDiffers, unmet } from './plan/fields.js'
 import type { DatasetResult, Result } from './publish.js'
+import { inputName } from './inputs.js'
 
 /** The results as the dataset holds them; `problems`: what it shows that no entry accounts for. */
 interface Checked extends WithProblems {
@@ -183,7 +184,7 @@ function checkDataset(
   ]
   if (differences.length === 0) return result
   const message =
-    `input 'dataset-metadata' -> dataset ${after.id}: read back after the writes, ` +
+    `${inputName('dataset-metadata')} -> dataset ${after.id}: read back after the writes, ` +
     differences.join('; ')
   return {
     ...result,

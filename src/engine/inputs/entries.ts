@@ -7,7 +7,9 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { RESOURCE_TYPES, type ResourceType } from '../../datagouv/schemas.js'
 import { toErrorMessage } from '../../util/errors.js'
+import { closest } from '../../util/suggest.js'
 import { InputError } from './error.js'
+import { inputName } from './naming.js'
 
 /** Metadata an entry may give, for file and remote resources alike. */
 export interface EntryMetadata {
@@ -128,29 +130,8 @@ export function parseResources(text: string): ResourceEntrySpec[] {
   const problems: string[] = []
   const entries: ResourceEntrySpec[] = []
   const add = (label: string, raw: unknown): void => {
-    const remote = raw !== null && typeof raw === 'object' && 'url' in raw
-    if (remote && 'path' in raw) {
-      problems.push(
-        `input 'resources', entry ${label}: give either 'path' (a local file) or 'url' (a remote ` +
-          `resource), not both`,
-      )
-      return
-    }
-    const schema = remote ? RemoteEntryInput : FileEntryInput
-    const result = schema.safeParse(raw)
-    if (!result.success) {
-      problems.push(
-        ...issuesOf(
-          `input 'resources', entry ${label}`,
-          result.error.issues,
-          Object.keys(schema.shape),
-        ),
-      )
-      return
-    }
-    entries.push(
-      dropUndefined({ label, kind: remote ? 'url' : 'file', ...result.data }) as ResourceEntrySpec,
-    )
+    const entry = parseEntry(label, raw, problems)
+    if (entry !== undefined) entries.push(entry)
   }
   if (Array.isArray(document)) {
     document.forEach((item, index) => {
@@ -165,18 +146,45 @@ export function parseResources(text: string): ResourceEntrySpec[] {
       else if (value === null) add(label, { path })
       else
         problems.push(
-          `input 'resources', entry ${label}: the shorthand form maps a path to a resource id (path: ` +
-            `id); use the list form for more fields`,
+          `${inputName('resources')}, entry ${label}: the shorthand form maps a path to a resource ` +
+            `id (path: id); use the list form for more fields`,
         )
     }
   } else {
     problems.push(
-      `input 'resources' must be a list of entries ({path, ...} or {url, ...}) or a mapping path: ` +
-        `resource-id, got ${typeof document}`,
+      `${inputName('resources')} must be a list of entries ({path, ...} or {url, ...}) or a ` +
+        `mapping path: resource-id, got ${shown(document)}`,
     )
   }
   if (problems.length > 0) throw new InputError(problems.join('\n'))
   return entries
+}
+
+/** One entry of `resources`, or `undefined` with its problems added to `problems`. */
+function parseEntry(
+  label: string,
+  raw: unknown,
+  problems: string[],
+): ResourceEntrySpec | undefined {
+  const where = `${inputName('resources')}, entry ${label}`
+  const remote = raw !== null && typeof raw === 'object' && 'url' in raw
+  if (remote && 'path' in raw) {
+    problems.push(
+      `${where}: give either 'path' (a local file) or 'url' (a remote resource), not both`,
+    )
+    return undefined
+  }
+  const schema = remote ? RemoteEntryInput : FileEntryInput
+  const result = schema.safeParse(raw)
+  if (!result.success) {
+    problems.push(...issuesOf(where, result.error.issues, Object.keys(schema.shape), raw))
+    return undefined
+  }
+  return dropUndefined({
+    label,
+    kind: remote ? 'url' : 'file',
+    ...result.data,
+  }) as ResourceEntrySpec
 }
 
 const isoDate = z
@@ -242,27 +250,28 @@ export function parseDatasetMetadata(text: string): DatasetMetadata | undefined 
   if (document === null || document === undefined) return undefined
   if (typeof document !== 'object' || Array.isArray(document)) {
     throw new InputError(
-      `input 'dataset-metadata' must be a mapping of dataset fields (${Object.keys(DatasetMetadataInput.shape).join(', ')})`,
+      `${inputName('dataset-metadata')} must be a mapping of dataset fields (${Object.keys(DatasetMetadataInput.shape).join(', ')}), got ${shown(document)}`,
     )
   }
   const result = DatasetMetadataInput.safeParse(document)
   if (!result.success)
     throw new InputError(
       issuesOf(
-        `input 'dataset-metadata'`,
+        inputName('dataset-metadata'),
         result.error.issues,
         Object.keys(DatasetMetadataInput.shape),
+        document,
       ).join('\n'),
     )
   return dropUndefined(result.data) as DatasetMetadata
 }
 
-function parseDocument(input: string, text: string): unknown {
+function parseDocument(input: 'resources' | 'dataset-metadata', text: string): unknown {
   try {
     return parseYaml(text, { logLevel: 'error' })
   } catch (error) {
     throw new InputError(
-      `input '${input}' is neither YAML nor JSON: ${toErrorMessage(error).split('\n', 1)[0]}`,
+      `${inputName(input)} is neither YAML nor JSON: ${toErrorMessage(error).split('\n', 1)[0]}`,
     )
   }
 }
@@ -271,15 +280,45 @@ function issuesOf(
   where: string,
   issues: readonly z.core.$ZodIssue[],
   accepted: string[],
+  raw: unknown,
 ): string[] {
   return issues.map((issue) => {
     const field = issue.path.length > 0 ? `.${issue.path.join('.')}` : ''
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((k) => `'${k}'`).join(', ')
+      const near = issue.keys.flatMap((k) => {
+        const found = closest(k, accepted)
+        return found === undefined
+          ? []
+          : [issue.keys.length > 1 ? `'${found}' for '${k}'` : `'${found}'`]
+      })
+      const hint = near.length > 0 ? `; did you mean ${near.join(', ')}?` : ''
+      return `${where}${field}: unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} (accepted: ${accepted.join(', ')})${hint}`
+    }
+    const value = valueAt(raw, issue.path)
+    if (issue.code === 'invalid_type' && value === undefined) return `${where}${field}: missing`
     const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (accepted: ${accepted.join(', ')})`
+      issue.code === 'invalid_type' && /^Invalid input/.test(issue.message)
+        ? `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`
         : issue.message
-    return `${where}${field}: ${message}`
+    return `${where}${field}: ${message}, got ${shown(value)}`
   })
+}
+
+/** The value at `path` in a parsed document. */
+function valueAt(document: unknown, path: readonly PropertyKey[]): unknown {
+  let value = document
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined
+    value = (value as Record<PropertyKey, unknown>)[key]
+  }
+  return value
+}
+
+/** A value given, as messages echo it: `'text'`, `3`, `[1,2]`, cut after 60 characters. */
+function shown(value: unknown): string {
+  const text = typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value))
+  return text.length > 60 ? `${text.slice(0, 57)}… (${text.length} characters)` : text
 }
 
 function dropUndefined<T extends Record<string, unknown>>(value: T): T {

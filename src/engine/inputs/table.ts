@@ -19,6 +19,7 @@ import {
   oneOf,
   optionalText,
   requiredText,
+  size,
   wholeNumber,
   type InputParser,
 } from './values.js'
@@ -199,7 +200,7 @@ export const INPUTS = {
     /** Seconds to wait for data.gouv.fr's analysis of the published resources; 0: do not wait. */
     field: 'waitForAnalysisSeconds',
     default: '0',
-    parse: duration,
+    parse: duration(1, 86_400, true),
     cli: {
       value: '<duration>',
       help:
@@ -210,10 +211,10 @@ export const INPUTS = {
   'chunk-size': {
     field: 'chunkSize',
     default: String(DEFAULT_CHUNK_SIZE),
-    parse: wholeNumber(1024, 2 ** 31, 'bytes'),
+    parse: size(1024, 2 ** 31),
     cli: {
-      value: '<bytes>',
-      help: 'bytes per request; larger files go in parts (default {default})',
+      value: '<size>',
+      help: 'bytes per request, e.g. 20MB or 8MiB; larger files go in parts (default {default})',
     },
   },
   'part-concurrency': {
@@ -241,8 +242,11 @@ export const INPUTS = {
   timeout: {
     field: 'timeoutSeconds',
     default: String(DEFAULT_TIMEOUT_MS / 1000),
-    parse: wholeNumber(1, 86_400, 'seconds'),
-    cli: { value: '<seconds>', help: 'seconds to wait for an answer (default {default})' },
+    parse: duration(1, 86_400),
+    cli: {
+      value: '<duration>',
+      help: 'how long to wait for an answer, e.g. 90s or 5m (default {default} seconds)',
+    },
   },
 } as const satisfies Record<string, InputSpec>
 // The defaults of the client (chunk size, retries, timeout) come from src/datagouv/: one source.

@@ -1,14 +1,26 @@
 /**
  * How the text of one input becomes its value: each parser takes the input's name, for its
- * messages, and gives the zod schema of the value. The table of inputs (table.ts) picks one per
- * input; every message names the input and the accepted values.
+ * messages (named through naming.ts, in the edge's words), and gives the zod schema of the value.
+ * The table of inputs (table.ts) picks one per input; every message names the input, the value
+ * given and the accepted values. Durations and sizes are written one way for every input: `90s`,
+ * `15m`, `1h30m` (a bare number is seconds) and `20MB`, `8MiB` (a bare number is bytes).
  */
 import { z } from 'zod'
 import { parseApiUrl } from '../../datagouv/client.js'
 import { toErrorMessage } from '../../util/errors.js'
+import { closest, didYouMean } from '../../util/suggest.js'
+import { inputName } from './naming.js'
+import type { InputName } from './table.js'
 
-/** The schema of one input's value, from its text (`''` when not given and without default). */
+/**
+ * The schema of one input's value, from its text (`''` when not given and without default).
+ * `input` is an input's name (`InputName`, which this type cannot name: the table's type is made
+ * from its parsers).
+ */
 export type InputParser<T> = (input: string) => z.ZodType<T, string>
+
+/** How messages name `input` (naming.ts). */
+const named = (input: string): string => inputName(input as InputName)
 
 /** The public data.gouv.fr instances by name, as the official Python client names them. */
 const INSTANCES = {
@@ -40,7 +52,11 @@ export const optionalText: InputParser<string | undefined> = () =>
 export const requiredText =
   (hint: string): InputParser<string> =>
   (input) =>
-    z.string().min(1, `input '${input}' is required: ${hint}`)
+    z.string().transform((value, ctx) => {
+      if (value !== '') return value
+      ctx.addIssue({ code: 'custom', message: `${named(input)} is required: ${hint}` })
+      return z.NEVER
+    })
 
 export const oneOf =
   <T extends string>(values: readonly T[]): InputParser<T> =>
@@ -49,7 +65,7 @@ export const oneOf =
       if ((values as readonly string[]).includes(value)) return value as T
       ctx.addIssue({
         code: 'custom',
-        message: `input '${input}' must be one of ${values.map((v) => `'${v}'`).join(', ')}, got '${value}'`,
+        message: `${named(input)} must be one of ${values.map((v) => `'${v}'`).join(', ')}, got '${value}'${didYouMean(value, values)}`,
       })
       return z.NEVER
     })
@@ -60,7 +76,7 @@ export const boolean: InputParser<boolean> = (input) =>
     if (FALSE.includes(value)) return false
     ctx.addIssue({
       code: 'custom',
-      message: `input '${input}' must be 'true' or 'false', got '${value}'`,
+      message: `${named(input)} must be 'true' or 'false', got '${value}'`,
     })
     return z.NEVER
   })
@@ -73,30 +89,88 @@ export const wholeNumber =
       if (Number.isSafeInteger(number) && number >= min && number <= max) return number
       ctx.addIssue({
         code: 'custom',
-        message: `input '${input}' must be a whole number of ${unit} from ${min} to ${max}, got '${value}'`,
+        message: `${named(input)} must be a whole number of ${unit} from ${min} to ${max}, got '${value}'`,
       })
       return z.NEVER
     })
 
-/** `90`, `90s`, `15m`, `1h`, `1h30m` -> seconds; `0` or `off` -> 0. At most a day. */
-export const duration: InputParser<number> = (input) =>
-  z.string().transform((value, ctx): number => {
-    const text = value.trim().toLowerCase()
-    if (text === 'off' || text === 'false') return 0
-    const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text)
-    const seconds =
-      match && text !== ''
-        ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
-        : Number.NaN
-    if (Number.isFinite(seconds) && seconds <= 86_400) return seconds
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        `input '${input}' must be a duration such as 90s, 15m or 1h30m (at most 24h), or 0 to not ` +
-        `wait, got '${value}'`,
+/** `90`, `90s`, `15m`, `1h`, `1h30m`, `1h 30m` -> seconds. */
+export function parseDuration(text: string): number | undefined {
+  const compact = text.trim().toLowerCase().replace(/\s+/g, '')
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(compact)
+  if (match === null || compact === '') return undefined
+  return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
+}
+
+/**
+ * A duration in seconds, from `min` to `max`: `90`, `90s`, `15m`, `1h30m`; with `off`, also `0`,
+ * `off` or `false` for none.
+ */
+export const duration =
+  (min: number, max: number, off = false): InputParser<number> =>
+  (input) =>
+    z.string().transform((value, ctx): number => {
+      const text = value.trim().toLowerCase()
+      if (off && (text === 'off' || text === 'false')) return 0
+      const seconds = parseDuration(text)
+      if (seconds !== undefined && (seconds >= min || (off && seconds === 0)) && seconds <= max)
+        return seconds
+      const range = `${off ? 'at most' : `from ${words(min)} to`} ${words(max)}`
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${named(input)} must be a duration such as 90s, 15m or 1h30m (a bare number is ` +
+          `seconds), ${range}${off ? ', or 0 for none' : ''}, got '${value}'`,
+      })
+      return z.NEVER
     })
-    return z.NEVER
-  })
+
+/** `86400` -> `24h`, `90` -> `1m30s`: how a duration is written back. */
+function words(seconds: number): string {
+  const h = Math.floor(seconds / 3600)
+  const m = Math.floor((seconds % 3600) / 60)
+  const s = seconds % 60
+  return `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${s > 0 || seconds === 0 ? `${s}s` : ''}`
+}
+
+/** Bytes per unit: kB, MB, GB are powers of 1000 (as udata and the web front count), KiB... of 1024. */
+const UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+}
+
+/** `5000000`, `20MB`, `20 MB`, `1.5GB`, `8MiB` -> bytes (whole). */
+export function parseSize(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text.trim().toLowerCase())
+  const unit = match === null ? undefined : UNITS[match[2] ?? '']
+  return match !== null && unit !== undefined ? Math.round(Number(match[1]) * unit) : undefined
+}
+
+/** A size in bytes, from `min` to `max`: `5000000`, `20MB`, `8MiB`. */
+export const size =
+  (min: number, max: number): InputParser<number> =>
+  (input) =>
+    z.string().transform((value, ctx): number => {
+      const bytes = parseSize(value)
+      if (bytes !== undefined && bytes >= min && bytes <= max) return bytes
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${named(input)} must be a size such as 20MB, 8MiB or 5000000 (a bare number is ` +
+          `bytes; kB, MB, GB count by 1000, KiB, MiB, GiB by 1024), from ${min} to ${max} bytes, ` +
+          `got '${value}'`,
+      })
+      return z.NEVER
+    })
 
 /** An instance by name (INSTANCES) or a udata origin, with or without /api/1 -> its origin. */
 export const instance: InputParser<string> = (input) =>
@@ -104,7 +178,19 @@ export const instance: InputParser<string> = (input) =>
     try {
       return parseApiUrl((INSTANCES as Record<string, string>)[value] ?? value).origin
     } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `input '${input}': ${toErrorMessage(error)}` })
+      const near = closest(value, Object.keys(INSTANCES))
+      const why = /^[\w.-]+$/.test(value)
+        ? `'${value}' is neither an instance name nor a URL${near ? ` (did you mean '${near}'?)` : ''}`
+        : toErrorMessage(error)
+      const accepted = Object.entries(INSTANCES)
+        .map(([name, url]) => `${name} (${url})`)
+        .join(', ')
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${named(input)}: ${why}. Accepted: an instance name, ${accepted}, or the https:// ` +
+          `origin of a udata instance, optionally followed by /api/1`,
+      })
       return z.NEVER
     }
   })

@@ -8,6 +8,8 @@ import { slugify } from '../../files/normalize.js'
 import type { DatasetMetadata } from '../inputs.js'
 import type { DatasetStep, WithProblems } from '../plan.js'
 import { changedFields, differ, extrasPatch, sameValue } from './fields.js'
+import { inputName, inputWord, setInput } from '../inputs.js'
+import { didYouMean } from '../../util/suggest.js'
 
 /** The dataset's metadata step, and the values of `dataset-metadata` that stop it. */
 export interface DatasetPlan extends WithProblems {
@@ -28,21 +30,21 @@ export function datasetProblems(
   const deleted = dateOf(dataset.deleted)
   if (deleted !== undefined) {
     problems.push(
-      `input 'dataset': dataset '${dataset.slug}' (${dataset.id}) has been deleted${deleted}; nothing ` +
+      `${inputName('dataset')}: dataset '${dataset.slug}' (${dataset.id}) has been deleted${deleted}; nothing ` +
         `is published into a deleted dataset: restore it on data.gouv.fr first, or name another dataset`,
     )
     return problems
   }
   if (writing.resources && dataset.permissions?.edit_resources === false) {
     problems.push(
-      `input 'api-key': the key's owner may not edit the resources of dataset '${dataset.slug}' ` +
+      `${inputName('api-key')}: the key's owner may not edit the resources of dataset '${dataset.slug}' ` +
         `(${dataset.id})`,
     )
   }
   if (writing.dataset && dataset.permissions?.edit === false) {
     problems.push(
-      `input 'api-key': the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), ` +
-        `so 'dataset-metadata' cannot be applied`,
+      `${inputName('api-key')}: the key's owner may not edit dataset '${dataset.slug}' (${dataset.id}), ` +
+        `so ${inputWord('dataset-metadata')} cannot be applied`,
     )
   }
   return problems
@@ -67,7 +69,7 @@ export function planDataset(
   ]
   if (organization !== undefined && organization !== owner) {
     problems.push(
-      `input 'dataset-metadata'.organization: dataset '${dataset.slug}' belongs to ${typeof owner === 'string' ? `organisation ${owner}` : 'a user'}; udata does not change a dataset's owner through this API (it is a transfer): 'organization' applies only when create-dataset creates the dataset`,
+      `${inputName('dataset-metadata')}.organization: dataset '${dataset.slug}' belongs to ${typeof owner === 'string' ? `organisation ${owner}` : 'a user'}; udata does not change a dataset's owner through this API (it is a transfer): 'organization' applies only when ${inputWord('create-dataset')} creates the dataset`,
     )
   }
   const patch: Record<string, unknown> = {}
@@ -92,7 +94,7 @@ function unknownValue(
 ): string[] {
   if (value === undefined || accepted === undefined || accepted.includes(value)) return []
   return [
-    `input 'dataset-metadata'.${field}: '${value}' is not a ${field} of the instance (accepted: ` +
+    `${inputName('dataset-metadata')}.${field}: '${value}' is not a ${field} of the instance${didYouMean(value, accepted)} (accepted: ` +
       `${accepted.join(', ')})`,
   ]
 }
@@ -117,7 +119,7 @@ function tagProblems(tags: readonly string[] | undefined): string[] {
     const stored = slugify(tag)
     if (stored.length >= TAG_LENGTH.min && stored.length <= TAG_LENGTH.max) return []
     return [
-      `input 'dataset-metadata'.tags: '${tag}' is stored by udata as '${stored}', which must be ` +
+      `${inputName('dataset-metadata')}.tags: '${tag}' is stored by udata as '${stored}', which must be ` +
         `${TAG_LENGTH.min} to ${TAG_LENGTH.max} characters long (udata slugifies tags: lower case, ` +
         `words joined by '-')`,
     ]
@@ -131,12 +133,12 @@ function tagProblems(tags: readonly string[] | undefined): string[] {
  */
 export function planCreation(wanted: DatasetMetadata | undefined, slug: string): CreationPlan {
   const problems: string[] = []
-  const where = `input 'dataset': no dataset '${slug}' exists; create-dataset`
+  const where = `${inputName('dataset')}: no dataset '${slug}' exists; ${inputWord('create-dataset')}`
   if (/^[0-9a-f]{24}$/i.test(slug))
     problems.push(`${where} needs a slug, not an id: give the slug the dataset should have`)
   if (wanted?.title === undefined || wanted.description === undefined) {
     problems.push(
-      `${where} needs 'title' and 'description' in 'dataset-metadata' (udata requires both)`,
+      `${where} needs 'title' and 'description' in ${inputWord('dataset-metadata')} (udata requires both)`,
     )
     return { body: {}, problems }
   }
@@ -144,7 +146,7 @@ export function planCreation(wanted: DatasetMetadata | undefined, slug: string):
   if (derived !== slug) {
     problems.push(
       `${where} would create it with the slug '${derived}' (udata derives it from the title '${wanted.title}'); ` +
-        `set dataset: ${derived}, or a title that gives '${slug}'`,
+        `${setInput('dataset', derived)}, or a title that gives '${slug}'`,
     )
   }
   const { extras: _extras, ...body } = wanted

@@ -9,6 +9,7 @@ import { lastExtension } from '../../files/normalize.js'
 import { plural } from '../../util/text.js'
 import type { Entry, FileEntry, RemoteEntry } from '../manifest.js'
 import type { Target, WithProblems } from '../plan.js'
+import { inputWord, setInput } from '../inputs.js'
 
 /** Where the entries go, and what stops some of them. */
 export interface Matches extends WithProblems {
@@ -164,13 +165,13 @@ function fileByName(entry: FileEntry, dataset: Dataset, createMissing: boolean):
       : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName)
   const candidates = byName.length > 0 ? byName : byTitle
   if (candidates.length > 1) {
-    return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in 'resources' ({path, id})`
+    return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in ${inputWord('resources')} ({path, id})`
   }
   if (candidates[0] !== undefined || createMissing) return candidates[0]
   return (
     `no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
-    `or the title '${entry.name}'; set create-missing: true to create one, or map the file ` +
-    `to a resource id in 'resources'`
+    `or the title '${entry.name}'; ${setInput('create-missing', 'true')} to create one, or map ` +
+    `the file to a resource id in ${inputWord('resources')}`
   )
 }
 
@@ -184,7 +185,7 @@ function remoteByUrl(entry: RemoteEntry, dataset: Dataset, createMissing: boolea
     )
   if (byUrl[0] !== undefined || createMissing) return byUrl[0]
   return (
-    `no remote resource of dataset '${dataset.slug}' points at this URL; set create-missing: ` +
-    `true to create one, or give the resource's 'id'`
+    `no remote resource of dataset '${dataset.slug}' points at this URL; ` +
+    `${setInput('create-missing', 'true')} to create one, or give the resource's 'id'`
   )
 }

@@ -8,6 +8,7 @@ import { normalizeFilename } from '../../files/normalize.js'
 import type { RemovalStep, Target, WithProblems } from '../plan.js'
 import { publicationOf, writtenBy, type Provenance } from '../provenance.js'
 import { storedNameOf, uniqueById } from './match.js'
+import { inputName } from '../inputs.js'
 
 /** The removals `remove` asks for, and what stops some of its items. */
 export interface Removals extends WithProblems {
@@ -32,7 +33,7 @@ export function planRemovals(
   const unique = uniqueById(dataset.resources)
   items.forEach((item, index) => {
     const label = `remove[${index}]`
-    const where = `input 'remove', ${label} '${item}'`
+    const where = `${inputName('remove')}, ${label} '${item}'`
     const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(item)
     const matches = isId
       ? unique.filter((r) => r.id === item.toLowerCase())
@@ -90,7 +91,10 @@ export function planPrune(
 ): Removals {
   const publication = publicationOf(provenance)
   if (typeof publication === 'string')
-    return { steps: [], problems: [`input 'prune': ${publication}; nothing can be pruned safely`] }
+    return {
+      steps: [],
+      problems: [`${inputName('prune')}: ${publication}; nothing can be pruned safely`],
+    }
   const kept = new Set([
     ...targets.flatMap((t) => (t.resource ? [t.resource.id] : [])),
     ...removals.map((r) => r.resource.id),

@@ -14,6 +14,7 @@ import type { Entry, FileEntry, RemoteEntry } from '../manifest.js'
 import type { Step, Target, WithProblems } from '../plan.js'
 import { checksumNeeded, decideFile, recordedTitle } from '../plan/files.js'
 import { decideRemote } from '../plan/remotes.js'
+import { setInput } from '../inputs.js'
 
 /** What each remote URL answered, and the entries whose URL did not answer. */
 export interface Probes extends WithProblems {
@@ -42,8 +43,8 @@ export async function probeAll(
       )
     } catch (error) {
       const problem =
-        `the URL does not answer: ${toErrorMessage(error)} (set check-urls: false for URLs the runner ` +
-        `cannot reach)`
+        `the URL does not answer: ${toErrorMessage(error)} (${setInput('check-urls', 'false')} ` +
+        `for URLs the runner cannot reach)`
       found.problems.push(`${entry.label} (${entry.url}): ${problem}`)
       found.blocked.set(entry, problem)
     }

@@ -6,11 +6,13 @@
 import type { DatagouvClient } from '../../datagouv/client.js'
 import { ApiError } from '../../datagouv/errors.js'
 import { permissionsOf, type Dataset } from '../../datagouv/schemas.js'
-import type { Settings } from '../inputs.js'
+import type { InputName, Settings } from '../inputs.js'
 import { buildManifest, type Manifest } from '../manifest.js'
 import type { WithProblems } from '../plan.js'
 import { planCreation, type CreationPlan } from '../plan/dataset.js'
 import { PreflightError } from './blocked.js'
+import { inputGiven, inputName, inputWord, setInput } from '../inputs.js'
+import { similarSlugs } from './similar.js'
 
 /** Everything read, and the problems reading showed (create-dataset's, as: community's). */
 export interface Reads extends WithProblems {
@@ -82,9 +84,9 @@ async function communityView(
   dataset: Dataset,
 ): Promise<WithProblems & { community?: Community }> {
   const problems: string[] = []
-  const refused = (input: string, why: string) =>
+  const refused = (input: InputName, why: string) =>
     problems.push(
-      `input '${input}': ${why} (as: community publishes the key's owner's community resources)`,
+      `${inputName(input)}: ${why} (${inputGiven('as', 'community')} publishes the key's owner's community resources)`,
     )
   if (settings.datasetMetadata !== undefined)
     refused('dataset-metadata', "the dataset's metadata is its owner's")
@@ -94,7 +96,7 @@ async function communityView(
     refused('create-dataset', 'a community resource is published on an existing dataset')
   if (settings.apiKey === undefined) {
     problems.push(
-      "input 'api-key' is required with as: community, even in a dry run: the community resources to match are the key's owner's",
+      `${inputName('api-key')} is required with ${inputGiven('as', 'community')}, even in a dry run: the community resources to match are the key's owner's`,
     )
     return { problems }
   }
@@ -148,8 +150,8 @@ async function withPermissions(
 export function ownership(settings: Settings, found: Dataset | undefined): string[] {
   if (!settings.createDataset || found === undefined || found.permissions?.edit !== false) return []
   return [
-    `input 'dataset': '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); ` +
-      `create-dataset creates a dataset only where none exists: choose another slug`,
+    `${inputName('dataset')}: '${settings.dataset}' is the slug of a dataset of another owner (${found.id}); ` +
+      `${inputWord('create-dataset')} creates a dataset only where none exists: choose another slug`,
   ]
 }
 
@@ -157,7 +159,7 @@ export function ownership(settings: Settings, found: Dataset | undefined): strin
 function keyRefused(client: DatagouvClient, error: unknown): PreflightError | undefined {
   if (!(error instanceof ApiError) || error.status !== 401) return undefined
   return new PreflightError([
-    `input 'api-key': ${client.origin} refused the key (401: ${error.apiMessage})`,
+    `${inputName('api-key')}: ${client.origin} refused the key (401: ${error.apiMessage})`,
   ])
 }
 
@@ -172,16 +174,30 @@ async function fetchDataset(
   } catch (error) {
     if (error instanceof ApiError) {
       if (error.status === 404 && settings.createDataset) return undefined
-      if (error.status === 404)
-        throw new PreflightError([
-          `input 'dataset': no dataset '${dataset}' on ${client.origin} (or it is private and the ` +
-            `key's owner cannot see it); set create-dataset: true to create it`,
-        ])
+      if (error.status === 404) throw new PreflightError([await notFound(client, settings)])
       if (error.status === 410)
         throw new PreflightError([
-          `input 'dataset': dataset '${dataset}' has been deleted on ${client.origin}`,
+          `${inputName('dataset')}: dataset '${dataset}' has been deleted on ${client.origin}`,
         ])
     }
     throw error
   }
+}
+
+/**
+ * The problem of a dataset that is not there, with the slugs nearest it among those the key's
+ * owner can see (preflight/similar.ts).
+ */
+async function notFound(client: DatagouvClient, settings: Settings): Promise<string> {
+  const dataset = settings.dataset
+  const near = settings.apiKey === undefined ? [] : await similarSlugs(client, dataset)
+  const next =
+    near.length > 0
+      ? `did you mean ${near.map((slug) => `'${slug}'`).join(' or ')}? ` +
+        `(${inputGiven('create-dataset', 'true')} creates a new one)`
+      : `${setInput('create-dataset', 'true')} to create it`
+  return (
+    `${inputName('dataset')}: no dataset '${dataset}' on ${client.origin} (or it is private and ` +
+    `the key's owner cannot see it); ${next}`
+  )
 }

@@ -6,6 +6,7 @@ import type { Settings } from '../inputs.js'
 import { describe, type Plan } from '../plan.js'
 import type { DatasetResult, Result } from '../publish.js'
 import { formatBytes, formatDuration, plural } from '../../util/text.js'
+import { setInput } from '../inputs.js'
 
 /**
  * The plan as the log shows it before the writes: one line per step (action, source, resource,
@@ -100,8 +101,8 @@ function alignedTable(rows: readonly string[][]): string {
 /** The plan's line about hidden files left out. */
 export function hiddenNote(count: number): string {
   return (
-    `${plural(count, 'hidden file')} left out (a name starting with '.'; set include-hidden-files: ` +
-    `true to publish ${count === 1 ? 'it' : 'them'})`
+    `${plural(count, 'hidden file')} left out (a name starting with '.'; ` +
+    `${setInput('include-hidden-files', 'true')} to publish ${count === 1 ? 'it' : 'them'})`
   )
 }
 
