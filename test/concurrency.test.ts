@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mapConcurrent } from '../src/util/concurrency.js'
+import { mapConcurrent, mapPaced } from '../src/util/concurrency.js'
 
 /** One turn of the event loop: every call that could start has started. */
 const turn = () => new Promise((resolve) => setImmediate(resolve))
@@ -49,5 +49,36 @@ describe('mapConcurrent', () => {
     calls.end(0, 0)
     await turn()
     expect(calls.started).toEqual([0, 1])
+  })
+})
+
+describe('mapPaced', () => {
+  it('reads the limit again whenever a call ends: more start when it rises, none while it is exceeded', async () => {
+    const calls = controlledCalls()
+    let limit = 2
+    const run = mapPaced([0, 1, 2, 3, 4, 5, 6, 7], () => limit, calls.fn)
+    await turn()
+    expect(calls.started).toEqual([0, 1])
+    limit = 4
+    calls.end(0, 0)
+    await turn()
+    // One call ended and the limit rose by two: three start at once.
+    expect(calls.started).toEqual([0, 1, 2, 3, 4])
+    limit = 2
+    calls.end(1, 10)
+    calls.end(2, 20)
+    await turn()
+    // Two still run (3 and 4): at the new limit, nothing more starts.
+    expect(calls.started).toEqual([0, 1, 2, 3, 4])
+    calls.end(3, 30)
+    await turn()
+    expect(calls.started).toEqual([0, 1, 2, 3, 4, 5])
+    limit = 0
+    for (const n of [4, 5, 6, 7]) {
+      calls.end(n, n * 10)
+      await turn()
+    }
+    // A limit below 1 still lets one call run at a time.
+    expect(await run).toEqual([0, 10, 20, 30, 40, 50, 60, 70])
   })
 })

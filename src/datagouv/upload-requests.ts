@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { SequentialHasher } from '../files/hash.js'
-import { mapConcurrent } from '../util/concurrency.js'
+import { mapPaced } from '../util/concurrency.js'
 import type { DatagouvClient } from './client.js'
 import { ApiError, isRetryable, ProtocolError } from './errors.js'
 import { multipart, partRanges, type ByteRange } from './multipart.js'
+import { PartPacer } from './part-pacing.js'
 import { createOnce, mayHaveActed, type Created } from './recovery.js'
 import type { Attempt } from './retry.js'
 import { ChunkStatusSchema, ResourceSchema, type Resource } from './schemas.js'
@@ -47,11 +48,15 @@ export async function sendParts(round: Round): Promise<Fields> {
     ['totalparts', String(parts.length)],
   ]
   // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed
-  // alongside.
-  await mapConcurrent(
+  // alongside, and the parts in flight follow `part-concurrency` (part-pacing.ts).
+  const pacer = new PartPacer(round.hasher === undefined ? upload.partConcurrency : 1, (line) =>
+    round.client.logger.debug(`${upload.storedName}: ${line}`),
+  )
+  await mapPaced(
     parts,
-    round.hasher === undefined ? upload.partConcurrency : 1,
-    (part, index) => sendPart(round, common, part, `part ${index + 1}/${parts.length}`, index),
+    () => pacer.limit,
+    (part, index) =>
+      sendPart(round, common, part, `part ${index + 1}/${parts.length}`, index, pacer),
   )
   return common
 }
@@ -62,6 +67,7 @@ async function sendPart(
   part: ByteRange,
   label: string,
   index: number,
+  pacer: PartPacer,
 ): Promise<void> {
   const { client, upload, endpoint, hasher } = round
   const fields: Fields = [
@@ -71,10 +77,14 @@ async function sendPart(
     ['chunksize', String(part.end - part.start)],
   ]
   const file = { path: upload.path, start: part.start, end: part.end, filename: 'blob' }
+  const ticket = pacer.start()
+  let attempts = 0
   await client.http.retrier.run({
     label,
     send: async () => {
       round.tally.requests++
+      attempts++
+      const began = performance.now()
       const answer = await client.http.send('POST', endpoint, {
         body: () => multipart(fields, file, hasher, upload.onProgress),
         expect: [200],
@@ -82,6 +92,7 @@ async function sendPart(
       const status = client.http.parse(answer, ChunkStatusSchema, 'POST', endpoint)
       if (!status.success)
         throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`)
+      if (attempts === 1) pacer.answered(ticket, part.end - part.start, performance.now() - began)
     },
     retryable: (error, attempt) =>
       isMismatch(error) ? !attempt.failures.some(isMismatch) : isRetryable(error),
