@@ -7,7 +7,10 @@
  * Instead of rewriting the README's names, the emulators are seeded WITH them: the datasets
  * `mon-jeu-de-donnees`, `5bc04b2cff66bd680e499f4a`, the resource `54d47250-…`, the organization
  * `5a7b3c2d1e0f9a8b7c6d5e4f` exist under those ids and slugs. What is replaced is listed in
- * `API_URLS`, `SECRETS` and `SUBSTITUTIONS`, and nothing else.
+ * `API_URLS`, `SECRETS`, `GITLAB_VARIABLES` and `SUBSTITUTIONS`, plus one rule: an emulator a
+ * README line starts (`npx udata-emulator`, port 8080 as written) listens on a free port, and
+ * its written address is replaced by the real one in the lines after it (scene.ts). GitHub's REST
+ * API (the pull request's comments) is a stand-in in memory (scene.ts `githubApi`).
  */
 import type { SeedFile } from '../../../emulator/seed.js'
 import { currentReferences } from '../../../scripts/release-refs.js'
