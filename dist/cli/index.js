@@ -41529,7 +41529,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9887);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4591);
 /** Entry of the datagouv-publish bundle (dist/cli/index.js): runs main() and sets the exit code. */
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), {
@@ -41544,7 +41544,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9887:
+/***/ 4591:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -52363,23 +52363,33 @@ class SequentialHasher {
  * Once a call fails, no further item is started (those running finish), and the first failure is
  * thrown: a failed part of an upload does not let the other workers send the rest of the file.
  */
-async function mapConcurrent(items, limit, fn) {
+function mapConcurrent(items, limit, fn) {
+    return mapPaced(items, () => limit, fn);
+}
+/**
+ * `mapConcurrent` with a limit that may change while it runs: `limit()` is read again whenever a
+ * call ends (and at the start), and as many items start as it then allows. When it falls, running
+ * calls finish and none starts until fewer run; it never counts as less than 1.
+ */
+async function mapPaced(items, limit, fn) {
     const results = new Array(items.length);
+    const running = new Set();
     let next = 0;
-    let failed = false;
-    const worker = async () => {
-        while (next < items.length && !failed) {
+    let failure;
+    while (failure === undefined && (next < items.length || running.size > 0)) {
+        while (next < items.length && running.size < Math.max(1, limit())) {
             const index = next++;
-            try {
-                results[index] = await fn(items[index], index);
-            }
-            catch (error) {
-                failed = true;
-                throw error;
-            }
+            // A call that throws synchronously fails like one that rejects.
+            const call = Promise.resolve()
+                .then(() => fn(items[index], index))
+                .then((result) => void (results[index] = result), (error) => void (failure ??= { error }))
+                .finally(() => running.delete(call));
+            running.add(call);
         }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+        await Promise.race(running);
+    }
+    if (failure !== undefined)
+        throw failure.error;
     return results;
 }
 
@@ -52475,12 +52485,101 @@ function quote(value) {
     return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
+;// CONCATENATED MODULE: ./src/datagouv/part-pacing.ts
+/**
+ * How many parts of one file are in flight at once (`part-concurrency`): the number the user set,
+ * or, with `auto`, as many as make the upload faster.
+ *
+ * Why it matters: a far server's round trip leaves a gap after each part, which parts in flight
+ * together fill (two or three do on an open link); and a link on which one connection carries
+ * only so many bytes per round trip (a small TCP window, or the buffer of a proxy on the way)
+ * needs as many connections as fill it, which nothing on this side can know in advance.
+ *
+ * `auto` climbs: it starts with `AUTO_START` parts in flight and, once a whole wave of parts ran
+ * at that level from start to answer, tries one more; it keeps climbing while each added part
+ * raises the throughput by at least half of what a part adds when every connection is held back
+ * by its own limit (1/L of the throughput at L parts), up to `MAX_PARTS_IN_FLIGHT`, and otherwise
+ * goes back one level and stays there. The throughput at a level is measured from the parts that
+ * ran entirely at it, on their first attempt: parts in flight × bytes / duration (Little's law),
+ * which a link shared by every connection keeps flat whatever the level, and a link held back
+ * per connection raises with each part. Retried parts are not measured: their time is backoff.
+ */
+/** Where `auto` starts: what an open far link needs to hide its round trips (BENCHMARKS.md). */
+const AUTO_START = 3;
+/** The most parts `auto` puts in flight, and the most a user may set. */
+const MAX_PARTS_IN_FLIGHT = 8;
+/** The parts in flight of one upload round. */
+class PartPacer {
+    log;
+    level;
+    epoch = 0;
+    settled;
+    /** Bytes per ms of each part measured at a level, by level. */
+    rates = new Map();
+    constructor(setting, log = () => { }) {
+        this.log = log;
+        this.settled = setting !== 'auto';
+        this.level = setting === 'auto' ? AUTO_START : Math.max(1, setting);
+    }
+    /** Parts that may be in flight now. */
+    get limit() {
+        return this.level;
+    }
+    /** A part starts. */
+    start() {
+        return { level: this.level, epoch: this.epoch };
+    }
+    /**
+     * A part answered on its first attempt, `ms` after its request began: measured if it ran
+     * entirely at the current level, and once a wave of such parts is in, the level may change.
+     */
+    answered(ticket, bytes, ms) {
+        if (this.settled || ticket.epoch !== this.epoch || ms <= 0)
+            return;
+        const rates = this.rates.get(this.level) ?? [];
+        rates.push(bytes / ms);
+        this.rates.set(this.level, rates);
+        if (rates.length < this.level)
+            return;
+        const here = this.throughput(this.level);
+        const below = this.throughput(this.level - 1);
+        if (below === undefined || here >= below * (1 + 0.5 / (this.level - 1))) {
+            if (this.level >= MAX_PARTS_IN_FLIGHT)
+                return this.settle(this.level, here);
+            this.log(`parts in flight: ${this.level + 1} (${mbps(here)} with ${this.level})`);
+            this.level++;
+            this.epoch++;
+            return;
+        }
+        this.settle(this.level - 1, below, here);
+    }
+    /** Parts in flight × mean bytes per ms of one part, at `level`; undefined if not measured. */
+    throughput(level) {
+        const rates = this.rates.get(level);
+        if (rates === undefined || rates.length === 0)
+            return undefined;
+        return (level * rates.reduce((sum, rate) => sum + rate, 0)) / rates.length;
+    }
+    settle(level, throughput, above) {
+        const tried = above === undefined ? '' : `; ${mbps(above)} with ${this.level}`;
+        this.log(`parts in flight: ${level}, kept (${mbps(throughput)} with ${level}${tried})`);
+        this.level = level;
+        this.epoch++;
+        this.settled = true;
+    }
+}
+/** Bytes per ms as MB/s, for the log. */
+function mbps(bytesPerMs) {
+    return `${(bytesPerMs / 1000).toFixed(1)} MB/s`;
+}
+
 ;// CONCATENATED MODULE: ./src/datagouv/upload-requests.ts
 /**
  * The requests of one upload round (docs/udata-protocol.md §3–§5): the parts of the chunked
  * protocol, and the request that stores the file (the single upload, or the chunked
  * finalisation); for each, what a failure means and where to look before sending it again.
  */
+
 
 
 
@@ -52498,11 +52597,12 @@ async function sendParts(round) {
         ['totalparts', String(parts.length)],
     ];
     // In order, one at a time, the bytes feed the sha1 as they leave; in parallel, it is hashed
-    // alongside.
-    await mapConcurrent(parts, round.hasher === undefined ? upload.partConcurrency : 1, (part, index) => sendPart(round, common, part, `part ${index + 1}/${parts.length}`, index));
+    // alongside, and the parts in flight follow `part-concurrency` (part-pacing.ts).
+    const pacer = new PartPacer(round.hasher === undefined ? upload.partConcurrency : 1, (line) => round.client.logger.debug(`${upload.storedName}: ${line}`));
+    await mapPaced(parts, () => pacer.limit, (part, index) => sendPart(round, common, part, `part ${index + 1}/${parts.length}`, index, pacer));
     return common;
 }
-async function sendPart(round, common, part, label, index) {
+async function sendPart(round, common, part, label, index, pacer) {
     const { client, upload, endpoint, hasher } = round;
     const fields = [
         ...common,
@@ -52511,10 +52611,14 @@ async function sendPart(round, common, part, label, index) {
         ['chunksize', String(part.end - part.start)],
     ];
     const file = { path: upload.path, start: part.start, end: part.end, filename: 'blob' };
+    const ticket = pacer.start();
+    let attempts = 0;
     await client.http.retrier.run({
         label,
         send: async () => {
             round.tally.requests++;
+            attempts++;
+            const began = performance.now();
             const answer = await client.http.send('POST', endpoint, {
                 body: () => multipart(fields, file, hasher, upload.onProgress),
                 expect: [200],
@@ -52522,6 +52626,8 @@ async function sendPart(round, common, part, label, index) {
             const status = client.http.parse(answer, ChunkStatusSchema, 'POST', endpoint);
             if (!status.success)
                 throw new ProtocolError(`${label} refused: ${status.error ?? 'no reason given'}`);
+            if (attempts === 1)
+                pacer.answered(ticket, part.end - part.start, performance.now() - began);
         },
         retryable: (error, attempt) => isMismatch(error) ? !attempt.failures.some(isMismatch) : isRetryable(error),
         settle: async (error, attempt) => {

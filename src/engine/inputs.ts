@@ -16,7 +16,6 @@ import { isTrue } from './inputs/values.js'
 
 export { InputError } from './inputs/error.js'
 export {
-  ACTION_NAMING,
   inputGiven,
   inputName,
   inputWord,

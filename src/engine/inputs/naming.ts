@@ -24,7 +24,7 @@ export interface InputNaming {
 }
 
 /** The action's words: the inputs of action.yml as a workflow's `with:` gives them. */
-export const ACTION_NAMING: InputNaming = {
+const ACTION_NAMING: InputNaming = {
   input: (name) => `input '${name}'`,
   word: (name) => `'${name}'`,
   given: (name, ...values) => `${name}: ${values.join(' or ')}`,

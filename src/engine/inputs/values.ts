@@ -95,7 +95,7 @@ export const wholeNumber =
     })
 
 /** `90`, `90s`, `15m`, `1h`, `1h30m`, `1h 30m` -> seconds. */
-export function parseDuration(text: string): number | undefined {
+function parseDuration(text: string): number | undefined {
   const compact = text.trim().toLowerCase().replace(/\s+/g, '')
   const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(compact)
   if (match === null || compact === '') return undefined
@@ -149,7 +149,7 @@ const UNITS: Readonly<Record<string, number>> = {
 }
 
 /** `5000000`, `20MB`, `20 MB`, `1.5GB`, `8MiB` -> bytes (whole). */
-export function parseSize(text: string): number | undefined {
+function parseSize(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text.trim().toLowerCase())
   const unit = match === null ? undefined : UNITS[match[2] ?? '']
   return match !== null && unit !== undefined ? Math.round(Number(match[1]) * unit) : undefined
