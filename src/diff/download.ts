@@ -1,0 +1,117 @@
+/**
+ * The published file, downloaded for the diff: a GET of the resource's URL (the static host, not
+ * the API: no key is ever sent), through the run's dispatcher (its proxy settings), streamed to a
+ * temporary file with its sha1 computed on the way, and never more than the size bound: above it,
+ * the download stops and only its size is known.
+ */
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { request, type Dispatcher } from 'undici'
+import { ApiError, NetworkError } from '../datagouv/errors.js'
+import type { Retrier } from '../datagouv/retry.js'
+
+export interface DownloadOptions {
+  dispatcher: Dispatcher
+  userAgent: string
+  timeoutMs: number
+  /** Above this many bytes, nothing more is read. */
+  maxBytes: number
+  retrier: Pick<Retrier, 'run'>
+}
+
+export type Downloaded =
+  | { kind: 'file'; size: number; sha1: string }
+  /** Larger than the bound: its size when the server said it. */
+  | { kind: 'too-large'; size?: number }
+
+const MAX_REDIRECTS = 5
+
+/** The file at `url` into `path` (replaced at each attempt), retried as API reads are. */
+export async function download(
+  url: string,
+  path: string,
+  options: DownloadOptions,
+): Promise<Downloaded> {
+  return options.retrier.run({
+    label: `GET ${url}`,
+    send: () => downloadOnce(url, path, options),
+  })
+}
+
+async function downloadOnce(
+  start: string,
+  path: string,
+  options: DownloadOptions,
+): Promise<Downloaded> {
+  let url = start
+  for (let hop = 0; ; hop++) {
+    const response = await request(url, {
+      method: 'GET',
+      headers: { 'user-agent': options.userAgent, accept: '*/*' },
+      dispatcher: options.dispatcher,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    }).catch((error: unknown) => {
+      throw new NetworkError('GET', url, error)
+    })
+    const location = headerOf(response.headers, 'location')
+    if (response.statusCode >= 300 && response.statusCode < 400 && location !== undefined) {
+      await response.body.dump()
+      if (hop === MAX_REDIRECTS)
+        throw new ApiError('GET', url, response.statusCode, 'too many redirects')
+      url = new URL(location, url).toString()
+      continue
+    }
+    if (response.statusCode !== 200) {
+      await response.body.dump()
+      throw new ApiError('GET', url, response.statusCode, '')
+    }
+    const length = Number(headerOf(response.headers, 'content-length') ?? Number.NaN)
+    if (length > options.maxBytes) {
+      await response.body.dump()
+      return { kind: 'too-large', size: length }
+    }
+    return save(response.body, path, options.maxBytes, url)
+  }
+}
+
+/** The body into `path`, hashed as it goes; stops past `maxBytes`. */
+async function save(
+  body: AsyncIterable<Uint8Array> & { destroy(): unknown },
+  path: string,
+  maxBytes: number,
+  url: string,
+): Promise<Downloaded> {
+  const hash = createHash('sha1')
+  let size = 0
+  let tooLarge = false
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length
+      if (size > maxBytes) {
+        tooLarge = true
+        callback(new Error('above the bound'))
+        return
+      }
+      hash.update(chunk)
+      callback(null, chunk)
+    },
+  })
+  try {
+    await pipeline(body, counter, createWriteStream(path))
+  } catch (error) {
+    if (tooLarge) return { kind: 'too-large' }
+    throw new NetworkError('GET', url, error)
+  }
+  return { kind: 'file', size, sha1: hash.digest('hex') }
+}
+
+function headerOf(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
