@@ -50,10 +50,50 @@ function fulfilledInTime(frequency: string, lastUpdate: Date, now: Date): boolea
   return Math.floor(late / 86_400_000) >= -1
 }
 
+/**
+ * v7's `update_fulfilled_in_time` (`Dataset.quality` and `next_update` in v7's
+ * `udata/core/dataset/models.py`): with a frequency it knows a delay for, whether `next_update` is
+ * not past at all (`-(next_update - utcnow()).days <= 0`: no day of tolerance); true for
+ * continuous, irregular and punctual; absent otherwise (unknown included).
+ */
+function fulfilledInTimeLegacy(
+  frequency: string,
+  lastUpdate: Date,
+  now: Date,
+): boolean | undefined {
+  const delta = LEGACY_DELTAS[frequency]
+  if (delta !== undefined)
+    return Math.floor((lastUpdate.getTime() + delta - now.getTime()) / DAY) >= 0
+  return ['continuous', 'irregular', 'punctual'].includes(frequency) ? true : undefined
+}
+
+const DAY = 86_400_000
+
+/** v7's `next_update` delays, by frequency. */
+const LEGACY_DELTAS: Readonly<Record<string, number>> = {
+  hourly: DAY / 24,
+  ...Object.fromEntries(
+    ['fourTimesADay', 'threeTimesADay', 'semidaily', 'daily'].map((f) => [f, DAY]),
+  ),
+  ...Object.fromEntries(
+    ['fourTimesAWeek', 'threeTimesAWeek', 'semiweekly', 'weekly'].map((f) => [f, 7 * DAY]),
+  ),
+  biweekly: 14 * DAY,
+  ...Object.fromEntries(['threeTimesAMonth', 'semimonthly', 'monthly'].map((f) => [f, 31 * DAY])),
+  bimonthly: 62 * DAY,
+  quarterly: (365 / 4) * DAY,
+  ...Object.fromEntries(['threeTimesAYear', 'semiannual', 'annual'].map((f) => [f, 365 * DAY])),
+  biennial: 2 * 365 * DAY,
+  triennial: 3 * 365 * DAY,
+  quinquennial: 5 * 365 * DAY,
+}
+
+/** `legacy`: as udata v7 computes it (its `update_fulfilled_in_time`; the rest is the same). */
 export function renderQuality(
   dataset: DatasetState,
   lastUpdate: Date,
   now = new Date(),
+  legacy = false,
 ): Record<string, unknown> {
   const quality: Record<string, boolean | number> = {
     license:
@@ -65,7 +105,11 @@ export function renderQuality(
     dataset_description_quality: [...dataset.description].length > QUALITY_DESCRIPTION_LENGTH,
     ...resourceCriteria(dataset.resources),
   }
-  const fulfilled = fulfilledInTime(dataset.frequency, lastUpdate, now)
+  const fulfilled = (legacy ? fulfilledInTimeLegacy : fulfilledInTime)(
+    dataset.frequency,
+    lastUpdate,
+    now,
+  )
   if (fulfilled !== undefined) quality['update_fulfilled_in_time'] = fulfilled
   const points = [
     'license',

@@ -1,0 +1,229 @@
+/**
+ * `file-checks` (src/engine/checks.ts): each tabular file to publish against what data.gouv.fr
+ * converts; units on real files, then through the action against the emulator (warn, error, off).
+ */
+import { open as openFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { checkFile, formatOf, headerProblems } from '../src/engine/checks.js'
+import type { FileEntry } from '../src/engine/manifest.js'
+import { splitName } from '../src/engine/plan/releases.js'
+import { normalizeFilename } from '../src/files/normalize.js'
+import { fixture, resourcesOutput, type Fixture } from './helpers/fixture.js'
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'checks-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** A file entry for `content`, or of `size` bytes (the content, then a hole). */
+async function entry(name: string, content: string | Buffer, size?: number): Promise<FileEntry> {
+  const p = path.join(dir, name)
+  await writeFile(p, content)
+  if (size !== undefined) {
+    const file = await openFile(p, 'r+')
+    await file.truncate(size)
+    await file.close()
+  }
+  const bytes = size ?? Buffer.byteLength(content)
+  return {
+    kind: 'file',
+    label: 'files',
+    source: name,
+    path: p,
+    name,
+    size: bytes,
+    storedName: normalizeFilename(name),
+  }
+}
+
+const MiB = 1024 * 1024
+
+describe('checkFile', () => {
+  it('a good CSV: UTF-8, commas, a header and rows; converted', async () => {
+    const check = await checkFile(await entry('good.csv', 'mois,total\n2026-10,12\n'))
+    expect(check).toEqual({
+      format: 'csv',
+      limit: 100 * MiB,
+      converted: true,
+      platform:
+        'data.gouv.fr will convert it into a table: a preview on its page and the tabular API',
+      csv: { encoding: 'utf-8', bom: false, separator: ',', columns: 2 },
+      warnings: [],
+      notes: [],
+    })
+  })
+
+  it('latin-1 and semicolons: a warning for the encoding, a note for the separator', async () => {
+    const check = await checkFile(
+      await entry('latin1.csv', Buffer.from('année;région\n2024;Île\n', 'latin1')),
+    )
+    expect(check?.csv).toEqual({ encoding: 'iso-8859-1', bom: false, separator: ';', columns: 2 })
+    expect(check?.warnings).toEqual([
+      'encoded in iso-8859-1, not UTF-8: data.gouv.fr guesses the encoding, but recommends UTF-8 (accented letters may show wrongly)',
+    ])
+    expect(check?.notes).toEqual([
+      'separated by semicolons: data.gouv.fr detects it, but recommends commas',
+    ])
+  })
+
+  it('empty, or a header only', async () => {
+    const empty = await checkFile(await entry('empty.csv', ''))
+    expect(empty).toMatchObject({
+      converted: false,
+      warnings: ['empty: no header, no row; data.gouv.fr has nothing to show'],
+    })
+    expect(empty?.platform).toContain('will not convert it (it cannot be read as a table)')
+    const header = await checkFile(await entry('header.csv', 'a,b\n'))
+    expect(header?.warnings).toEqual([
+      'a header and no row: the preview and the tabular API will be empty',
+    ])
+  })
+
+  it('bytes that are not UTF-8 far into the file: read to the end, said', async () => {
+    const body = Buffer.concat([
+      Buffer.from('a,b\n' + '1,2\n'.repeat(50_000)),
+      Buffer.from([0xff, 0x0a]),
+    ])
+    const check = await checkFile(await entry('late.csv', body))
+    expect(check?.converted).toBe(false)
+    expect(check?.warnings).toEqual([
+      expect.stringMatching(/^not readable as CSV: not valid utf-8 within bytes \d+–\d+$/),
+    ])
+  })
+
+  it('a CSV beyond 100 MiB: not converted, and csv.gz suggested; a csv.gz is read through gunzip', async () => {
+    const big = await checkFile(await entry('big.csv', 'a,b\n1,2\n', 100 * MiB + 1))
+    expect(big?.converted).toBe(false)
+    expect(big?.warnings).toEqual([
+      '100.0 MiB, beyond the 100.0 MiB up to which data.gouv.fr converts a csv file: no preview and no tabular API for it; compress it as .csv.gz, which data.gouv.fr recommends for large files',
+    ])
+    const gz = await checkFile(await entry('data.csv.gz', gzipSync('a;b\n1;2\n')))
+    expect(gz).toMatchObject({
+      format: 'csv.gz',
+      converted: true,
+      csv: { separator: ';', columns: 2 },
+    })
+  })
+
+  it('XLSX beyond 12.5 MiB, parquet within 50 MiB; JSON is no table', async () => {
+    const xlsx = await checkFile(await entry('t.xlsx', 'PK', 13 * MiB))
+    expect(xlsx).toMatchObject({ format: 'xlsx', converted: false, limit: 12.5 * MiB })
+    expect(xlsx?.warnings[0]).toContain(
+      'beyond the 12.5 MiB up to which data.gouv.fr converts a xlsx file',
+    )
+    expect(await checkFile(await entry('t.parquet', 'PAR1', 40 * MiB))).toMatchObject({
+      converted: true,
+      warnings: [],
+    })
+    expect(await checkFile(await entry('t.json', '[]'))).toBeUndefined()
+  })
+})
+
+describe('headerProblems', () => {
+  it('names longer than 63 characters, duplicated (after trimming) or empty', () => {
+    const long = 'x'.repeat(64)
+    expect(headerProblems(['id', long, 'nom', ' nom', '', 'ok'])).toEqual([
+      `column names longer than 63 characters, which data.gouv.fr's tables do not take: 'xxxxxxxxxxxxxxxxxxxx…' (64)`,
+      "duplicated column names: 'nom' (the tabular API names each column once)",
+      '1 column without a name',
+    ])
+    expect(headerProblems(['x'.repeat(63), 'é'.repeat(63)])).toEqual([])
+  })
+})
+
+describe('formatOf and splitName', () => {
+  it.each([
+    ['ventes.csv', 'csv'],
+    ['ventes.csv.gz', 'csv.gz'],
+    ['Tableau.XLSX', 'xlsx'],
+    ['carte.geojson', 'geojson'],
+    ['notice.pdf', undefined],
+    ['archive.tar.gz', undefined],
+  ])('%s -> %s', (name, format) => {
+    expect(formatOf(name)).toBe(format)
+  })
+
+  it.each([
+    ['ventes.csv', 'ventes', '.csv'],
+    ['ventes.csv.gz', 'ventes', '.csv.gz'],
+    ['data.2022.csv', 'data.2022', '.csv'],
+    ['README', 'README', ''],
+  ])('%s -> %s + %s', (name, base, extension) => {
+    expect(splitName(name)).toEqual({ base, extension })
+  })
+})
+
+describe('through the action', () => {
+  let f: Fixture | undefined
+  afterEach(async () => {
+    await f?.close()
+    f = undefined
+  })
+
+  it('warn: the plan warns, the summary and the output say what data.gouv.fr will do; the file goes', async () => {
+    f = await fixture()
+    await f.write('out/ventes.csv', `mois;${'m'.repeat(70)};mois\n2026-10;1;2\n`)
+    const run = await f.run({ files: 'out/ventes.csv', 'create-missing': 'true' })
+    expect(run.code, run.stdout).toBe(0)
+    expect(run.stdout).toContain(
+      "::warning::out/ventes.csv: duplicated column names: 'mois' (the tabular API names each column once)",
+    )
+    expect(run.stdout).toContain(
+      '::warning::out/ventes.csv: column names longer than 63 characters',
+    )
+    expect(run.summary).toContain('#### Files checked for data.gouv.fr')
+    expect(run.summary).toMatch(
+      /\| `out\/ventes.csv` \| csv, 93 B \| utf-8, `;` \| 3 \| converts it \(preview, tabular API\) \| ⚠ column names longer/,
+    )
+    expect(resourcesOutput(run)[0]).toMatchObject({
+      action: 'created',
+      checks: { format: 'csv', separator: ';', columns: 3, converted: true },
+    })
+  })
+
+  it('error: what the platform will not do stops the run before any write; off checks nothing', async () => {
+    f = await fixture()
+    await f.write('out/vide.csv', 'a,b\n')
+    const run = await f.run({
+      files: 'out/vide.csv',
+      'create-missing': 'true',
+      'file-checks': 'error',
+    })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain(
+      "out/vide.csv: a header and no row: the preview and the tabular API will be empty (input 'file-checks' is 'error'; 'warn' lets it go)",
+    )
+    expect(f.writes()).toEqual([])
+    expect(resourcesOutput(run)[0]).toMatchObject({ action: 'not-published' })
+
+    const off = await f.run({
+      files: 'out/vide.csv',
+      'create-missing': 'true',
+      'file-checks': 'off',
+    })
+    expect(off.code, off.stdout).toBe(0)
+    expect(off.stdout).not.toContain('::warning::')
+    expect(off.summary).not.toContain('Files checked')
+    expect(resourcesOutput(off)[0]).not.toHaveProperty('checks')
+  })
+
+  it('a file that is not sent (unchanged) is not checked; a bad value of the input is refused', async () => {
+    f = await fixture()
+    f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'a,b\n' })
+    await f.write('a.csv', 'a,b\n')
+    const run = await f.run({ files: 'a.csv', 'file-checks': 'error' })
+    expect(run.code, run.stdout).toBe(0)
+    expect(resourcesOutput(run)[0]).toMatchObject({ action: 'skipped' })
+    const bad = await f.run({ files: 'a.csv', 'file-checks': 'strict' })
+    expect(bad.code).toBe(1)
+    expect(bad.stdout).toContain(
+      "input 'file-checks' must be one of 'warn', 'error', 'off', got 'strict'",
+    )
+  })
+})
