@@ -130,7 +130,13 @@ describe('datagouv-publish CLI', () => {
       { cwd: f.workspace, env },
     )
     expect(again.code).toBe(0)
-    expect(again.stdout).toMatch(/out\/a\.csv\s+[\w-]+\s+skipped\s+unchanged/)
+    // The id shortened to 8 characters in text (never in --json), then the closing line.
+    expect(again.stdout).toMatch(/out\/a\.csv\s+[\w-]{8}…\s+skipped\s+unchanged/)
+    expect(again.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      new RegExp(
+        `^Done in [\\d.]+ m?s: 1 skipped\\. http://127\\.0\\.0\\.1:\\d+/.*${f.dataset.slug}`,
+      ),
+    )
   })
 
   it('exits 2 on bad input or a preflight problem (nothing written), with the problems as JSON under --json, and 1 when an entry fails', async () => {

@@ -15,6 +15,7 @@ import {
   type InputNaming,
   type InputSpec,
 } from '../engine/inputs.js'
+import { DIFF_OPTION } from './diff.js'
 
 /** The environment variable the key is read from. */
 export const KEY_VARIABLE = 'DATAGOUV_API_KEY'
@@ -86,6 +87,7 @@ function flagText(name: InputName): string {
 
 /** The CLI's own switches, after the inputs' flags in the usage. */
 const OWN_OPTIONS = {
+  diff: DIFF_OPTION,
   json: {
     type: 'boolean',
     help: "print the action's outputs as one JSON document on stdout (logs stay on stderr)",

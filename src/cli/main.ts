@@ -15,8 +15,10 @@ import { VERSION } from '../version.js'
 import { gitProvenance } from './provenance.js'
 import { parseCommandLine, UsageError } from './args.js'
 import { CLI_NAMING, MISSING_KEY, toInputs, type Options } from './flags.js'
+import { diffSection } from './diff.js'
 import { outputsJson, problemsJson, toJsonText } from './json.js'
 import { terminalReporter, type CliReporter, type Output } from './terminal.js'
+import { closingLine, resultText } from './text.js'
 import { USAGE, USAGE_LINE } from './usage.js'
 
 const EXIT = { ok: 0, failed: 1, usage: 2, error: 3, interrupted: 130 } as const
@@ -99,11 +101,13 @@ async function publishFromTerminal(
     interactive: io.stderr.isTTY === true && io.env.TERM !== 'dumb',
   })
   const stopOnSignal = onInterrupt(reporter, io.stderr)
+  const startedAt = Date.now()
   try {
     const { baseDelayMs } = baseDelayFromEnv(io.env)
     const outcome = await execute(settings, reporter, {
       cwd: io.cwd,
       userAgent: `datagouv-publish-cli/${VERSION}`,
+      diff: options.diff === true,
       provenance: gitProvenance(io.cwd),
       env: io.env,
       naming: CLI_NAMING,
@@ -111,14 +115,18 @@ async function publishFromTerminal(
       ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
     })
     reporter.done()
+    const width = io.stdout.columns || 80
     io.stdout.write(
-      json ? toJsonText(outputsJson(outcome.report.outputs)) : `${outcome.report.table}\n`,
+      json
+        ? toJsonText(outputsJson(outcome.report.outputs))
+        : `${resultText(outcome, reporter.shownPlan, width)}\n` +
+            diffSection(outcome.report, options.diff === true),
     )
     const failed = failureSummary(outcome)
-    if (failed === undefined) return EXIT.ok
     for (const failure of outcome.report.failures) io.stderr.write(`error: ${failure}\n`)
-    io.stderr.write(`${failed}\n`)
-    return EXIT.failed
+    if (failed !== undefined) io.stderr.write(`${failed}\n`)
+    io.stderr.write(`${closingLine(outcome, settings.dryRun, Date.now() - startedAt)}\n`)
+    return failed === undefined ? EXIT.ok : EXIT.failed
   } catch (error) {
     reporter.done()
     const usage = error instanceof InputError || error instanceof PreflightError

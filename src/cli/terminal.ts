@@ -7,12 +7,13 @@
 import { createLogUpdate } from 'log-update'
 import type { Reporter } from '../engine/engine.js'
 import type { FileEntry } from '../engine/manifest.js'
-import type { Step } from '../engine/plan.js'
+import type { Plan, Step } from '../engine/plan.js'
 import type { Result } from '../engine/publish.js'
 import { periodicLines } from '../engine/progress.js'
 import { renderFrame } from './frame.js'
 import { interruptReport, type Stage } from './interrupt.js'
 import { ProgressModel } from './progress.js'
+import { planText, type PlanSettings } from './text.js'
 
 export interface Output {
   write(text: string): unknown
@@ -24,6 +25,10 @@ export interface Output {
 export interface CliReporter extends Reporter {
   /** The steps about to run: the uploads to come. */
   plan(steps: readonly Step[]): void
+  /** The plan: on stderr before the writes; in a dry run kept for stdout, where it is the result. */
+  showPlan(plan: Plan): void
+  /** The plan the preflight made, once it did. */
+  readonly shownPlan: Plan | undefined
   /** One step's outcome: an upload's end. */
   stepDone(result: Result): void
   /** Stops drawing and removes the progress lines. */
@@ -36,6 +41,8 @@ export interface TerminalOptions {
   stream: Output
   verbose: boolean
   dryRun: boolean
+  /** What the plan table shows besides the steps (the order, the wait for the analysis). */
+  planSettings?: Omit<PlanSettings, 'dryRun'>
   /** Larger files go in parts: the action's periodic lines are for them only. */
   chunkSize: number
   /** Draw in place; by default when the stream is a terminal. */
@@ -54,11 +61,22 @@ export function terminalReporter(options: TerminalOptions): CliReporter {
   const frame = interactive ? inPlace(stream, model, now, options.redrawMs ?? 100) : undefined
   const periodic = interactive ? undefined : periodicLines(chunkSize, now)
 
-  const line = (text: string): void => {
-    if (frame) frame.above(text)
-    else stream.write(`${text}\n`)
-  }
+  const line = (text: string): void => (frame ? frame.above(text) : void stream.write(`${text}\n`))
+  let shownPlan: Plan | undefined
+  const planSettings = {
+    order: 'keep',
+    waitForAnalysisSeconds: 0,
+    ...options.planSettings,
+  } as const
   return {
+    get shownPlan() {
+      return shownPlan
+    },
+    showPlan(plan) {
+      shownPlan = plan
+      if (!options.dryRun)
+        line(planText(plan, { ...planSettings, dryRun: false }, stream.columns || 80))
+    },
     info: line,
     debug: (message) => {
       if (verbose) line(`  ${message}`)
@@ -78,32 +96,39 @@ export function terminalReporter(options: TerminalOptions): CliReporter {
       if (frame) frame.start()
       else periodic?.(entry, sent, line)
     },
-    plan(steps) {
-      model.plan(
-        steps.flatMap((s) =>
-          s.kind === 'file' && (s.action === 'upload' || s.action === 'create') ? [s.entry] : [],
-        ),
-      )
-    },
+    plan: (steps) => model.plan(uploadsOf(steps)),
     stepDone(result) {
-      if (
-        result.step.kind === 'file' &&
-        result.action !== 'skipped' &&
-        result.action !== 'planned' &&
-        result.action !== 'updated'
-      ) {
-        model.ended(result.step.entry, result.action === 'failed', result.action, now())
-        frame?.update()
-      }
+      if (!sentBytes(result)) return
+      model.ended(result.step.entry, result.action === 'failed', result.action, now())
+      frame?.update()
     },
     done: () => frame?.stop(),
     interrupted: (signal) => interruptReport(model, stage, chunkSize, signal),
   }
 }
 
+/** The files the steps send to the server. */
+function uploadsOf(steps: readonly Step[]): FileEntry[] {
+  return steps.flatMap((s) =>
+    s.kind === 'file' && (s.action === 'upload' || s.action === 'create') ? [s.entry] : [],
+  )
+}
+
+/** A file step whose bytes went (or were to go) to the server: its progress line ends. */
+function sentBytes(
+  result: Result,
+): result is Result & { step: { kind: 'file'; entry: FileEntry } } {
+  return (
+    result.step.kind === 'file' &&
+    result.action !== 'skipped' &&
+    result.action !== 'planned' &&
+    result.action !== 'updated'
+  )
+}
+
 /** The frame under the log lines, redrawn on a timer while an upload is on screen. */
 function inPlace(stream: Output, model: ProgressModel, now: () => number, redrawMs: number) {
-  const draw = createLogUpdate(stream as NodeJS.WriteStream)
+  const draw = createLogUpdate(sized(stream) as NodeJS.WriteStream)
   let shown = false
   let timer: NodeJS.Timeout | undefined
   const update = (): void => {
@@ -142,6 +167,26 @@ function inPlace(stream: Output, model: ProgressModel, now: () => number, redraw
       if (shown) draw.clear()
       shown = false
       draw.done()
+    },
+  }
+}
+
+/**
+ * The stream as log-update sees it: a terminal that reports no size (0 rows and columns: some
+ * pseudo-terminals, serial consoles) is taken as 24 rows of 80 columns, rather than a frame
+ * clipped to nothing.
+ */
+function sized(stream: Output): Output {
+  return {
+    write: (text: string) => stream.write(text),
+    get isTTY() {
+      return stream.isTTY === true
+    },
+    get columns() {
+      return stream.columns || 80
+    },
+    get rows() {
+      return stream.rows || 24
     },
   }
 }
