@@ -9,7 +9,7 @@ import { maskedRecords } from './recording.js'
 import { renderCommunityResource, renderDataset } from './render.js'
 import { sendAdmin } from './respond.js'
 import type { Store } from './store.js'
-import type { RecordedRequest } from './types.js'
+import type { HeldRequest, HoldRelease, RecordedRequest } from './types.js'
 
 /** The control endpoints under `/__emulator/` (no authentication, never recorded nor faulted). */
 
@@ -21,6 +21,7 @@ export interface AdminState {
   requests: RecordedRequest[]
   faults: FaultSet
   analyser: Analyser
+  held: HeldRequest[]
 }
 
 function state(admin: AdminState): unknown {
@@ -90,6 +91,28 @@ function recheck(admin: AdminState, raw: Buffer): [number, unknown] {
   return [200, admin.analyser.describe()]
 }
 
+/**
+ * `POST /__emulator/release` with `{"index"?, "drop"?, "status"?, "body"?, "contentType"?}`: the
+ * held request at `index` (every one without it) goes on as told.
+ */
+function release(admin: AdminState, raw: Buffer): [number, unknown] {
+  let value: unknown = {}
+  try {
+    if (raw.length > 0) value = JSON.parse(raw.toString('utf8')) as unknown
+  } catch {
+    return [400, { message: 'Expected a JSON object' }]
+  }
+  if (!isObject(value)) return [400, { message: 'Expected a JSON object' }]
+  const { index, ...how } = value as HoldRelease & { index?: unknown }
+  const chosen = typeof index === 'number' ? admin.held.slice(index, index + 1) : [...admin.held]
+  for (const request of chosen) request.release(how)
+  return [200, { released: chosen.length, held: admin.held.length }]
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 async function route(
   admin: AdminState,
   method: string,
@@ -111,6 +134,10 @@ async function route(
       return [204]
     case 'POST /__emulator/faults/':
       return addFaults(admin, raw)
+    case 'GET /__emulator/held/':
+      return [200, maskedRecords(admin.held.map((h) => h.record))]
+    case 'POST /__emulator/release/':
+      return release(admin, raw)
     case 'GET /__emulator/analyser/':
       return [200, admin.analyser.describe()]
     case 'POST /__emulator/analyser/':

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream'
 
 import { isPlainObject, type Reply } from './http.js'
 import { drain, writeReply } from './respond.js'
-import type { FaultRule } from './types.js'
+import type { FaultRule, HeldRequest, HoldRelease, RecordedRequest } from './types.js'
 
 /**
  * Fault rules (emulator/README.md, "Recorded requests and fault rules"): which rule applies to a
@@ -27,6 +27,7 @@ const FAULT_KEYS: Readonly<Record<keyof FaultRule, KeyKind>> = {
   delayMs: 'number',
   loseResponse: 'boolean',
   answerDelayMs: 'number',
+  hold: 'boolean',
 }
 
 function checkKey(key: string, item: unknown): void {
@@ -53,6 +54,7 @@ export function describeFault(rule: FaultRule): string {
   const parts: string[] = []
   if (rule.maxBodyBytes !== undefined) parts.push(`maxBodyBytes:${rule.maxBodyBytes}`)
   if (rule.delayMs !== undefined) parts.push(`delayMs:${rule.delayMs}`)
+  if (rule.hold === true) parts.push('hold')
   if (rule.dropAfterBytes !== undefined) parts.push(`dropAfterBytes:${rule.dropAfterBytes}`)
   else if (rule.status !== undefined) parts.push(`status:${rule.status}`)
   else if (rule.loseResponse === true) parts.push('loseResponse')
@@ -104,6 +106,58 @@ export class FaultSet {
     let regex = this.regexes.get(rule.path)
     if (regex === undefined) this.regexes.set(rule.path, (regex = new RegExp(rule.path)))
     return regex.test(pathname) || regex.test(pathWithQuery)
+  }
+}
+
+/**
+ * A rule's effects once the body was received (and forwarded, through the proxy's buffer): its
+ * wait (`delayMs`, `hold`), then a dropped connection or an answer of its own instead of handling.
+ * True when the request was dealt with (and recorded through `finish`), false when it is to be
+ * handled.
+ */
+export async function faultInstead(
+  rule: FaultRule,
+  held: { list: HeldRequest[]; record: RecordedRequest },
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Readable,
+  finish: (status: number) => void,
+): Promise<boolean> {
+  if (rule.delayMs !== undefined) await sleep(rule.delayMs)
+  const how = rule.hold === true ? await holdUntilReleased(held.list, held.record) : {}
+  if (how.drop === true) {
+    await drain(body)
+    finish(0)
+    req.socket.destroy()
+    return true
+  }
+  return answerInstead(afterRelease(rule, how), req, res, body, finish)
+}
+
+/** Keeps a request waiting in `held` until a test releases it, and says how it goes on. */
+function holdUntilReleased(held: HeldRequest[], record: RecordedRequest): Promise<HoldRelease> {
+  return new Promise((resolve) => {
+    const entry: HeldRequest = {
+      record,
+      release(how = {}) {
+        const index = held.indexOf(entry)
+        if (index >= 0) held.splice(index, 1)
+        resolve(how)
+      },
+    }
+    held.push(entry)
+  })
+}
+
+/** The rule a release turns a held request's into: its own answer, when it gives one. */
+function afterRelease(rule: FaultRule, how: HoldRelease): FaultRule {
+  if (how.status === undefined) return rule
+  const { body, contentType } = how
+  return {
+    ...rule,
+    status: how.status,
+    ...(body !== undefined ? { body } : {}),
+    ...(contentType !== undefined ? { contentType } : {}),
   }
 }
 
@@ -159,7 +213,7 @@ async function dropAfter(req: IncomingMessage, body: Readable, limit: number): P
  * The effects that replace handling: a dropped connection or an injected status. True when the
  * request was dealt with (and recorded through `finish`), false when it is to be handled.
  */
-export async function answerInstead(
+async function answerInstead(
   rule: FaultRule,
   req: IncomingMessage,
   res: ServerResponse,

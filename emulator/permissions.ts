@@ -21,6 +21,8 @@ export interface Directory {
   dataset(idOrSlug: string): DatasetState | undefined
   /** udata's `TABULAR_EXPLORE_URL` (preview pages of parsed resources), or null. */
   readonly tabularExploreUrl: string | null
+  /** udata before v17: what differs in how a dataset is rendered (its `quality`). */
+  readonly legacy?: boolean
 }
 
 export interface Permissions {

@@ -102,8 +102,8 @@ function announcedLength(req: IncomingMessage): number | undefined {
 /**
  * Apply the proxy side of a fault rule. Returns the body the application is to read, or
  * undefined when the proxy dealt with the request itself (413, or a client gone while sending).
- * Buffering happens for `maxBodyBytes` without a Content-Length, and for `delayMs` on a request
- * that is to be handled, so that handling does not depend on the client staying connected.
+ * Buffering happens for `maxBodyBytes` without a Content-Length, and for `delayMs` or `hold` on a
+ * request that is to be handled, so that handling does not depend on the client staying connected.
  */
 export async function throughProxy(
   rule: FaultRule,
@@ -122,7 +122,8 @@ export async function throughProxy(
   }
   const handled = rule.status === undefined && rule.dropAfterBytes === undefined
   const chunkedLimit = limit !== undefined && length === undefined ? limit : undefined
-  if (chunkedLimit === undefined && !(rule.delayMs !== undefined && handled)) return body
+  const waits = rule.delayMs !== undefined || rule.hold === true
+  if (chunkedLimit === undefined && !(waits && handled)) return body
   const buffered = await bufferBody(body, storage.tmpPath(), chunkedLimit)
   if (buffered.kind === 'body') return bufferedStream(buffered.path)
   if (buffered.kind === 'aborted') finish(0)

@@ -325,7 +325,7 @@ export function renderDataset(
     ...renderAccess(dataset),
     uri: `${origin}/api/1/datasets/${dataset.slug}/`,
     page: `${origin}/datasets/${dataset.slug}/`,
-    quality: renderQuality(dataset, updated),
+    quality: renderQuality(dataset, updated, new Date(), dir.legacy === true),
     contact_points: [],
     harvest: null,
     internal: {

@@ -9,7 +9,7 @@ import { Analyser, type AnalyserOptions, type AnalyserRule } from './analyser.js
 import { DEFAULT_EXTENSIONS } from './constants.js'
 import { dispatch } from './dispatch.js'
 import type { Env } from './env.js'
-import { FaultSet, answerInstead, describeFault, sleep } from './faults.js'
+import { FaultSet, describeFault, faultInstead, sleep } from './faults.js'
 import type { Reply, RequestContext } from './http.js'
 import { throughProxy } from './proxy.js'
 import { countedBody, finishRecord, startRecord } from './recording.js'
@@ -23,6 +23,7 @@ import type {
   DatasetState,
   FaultRule,
   FileResourceSeed,
+  HeldRequest,
   OrganizationSeed,
   OrganizationState,
   RecordedRequest,
@@ -46,6 +47,8 @@ export type {
   FaultRule,
   FileResourceSeed,
   FileType,
+  HeldRequest,
+  HoldRelease,
   OrganizationSeed,
   OrganizationState,
   OrgRole,
@@ -134,6 +137,8 @@ export interface Emulator {
   resetRequests(): void
   /** Fault rules, applied in order; push to add. */
   readonly faults: FaultRule[]
+  /** The requests a `hold` rule keeps waiting, in arrival order, each with its `release`. */
+  readonly held: readonly HeldRequest[]
 }
 
 /** What the request handler needs, built once by `startEmulator`. */
@@ -192,10 +197,8 @@ async function serveApi(
       if (forwarded === undefined) return
       ctx.body = forwarded
     }
-    if (fault !== undefined) {
-      if (fault.delayMs !== undefined) await sleep(fault.delayMs)
-      if (await answerInstead(fault, req, res, ctx.body, finish)) return
-    }
+    const held = { list: deps.held, record }
+    if (fault !== undefined && (await faultInstead(fault, held, req, res, ctx.body, finish))) return
     reply = await dispatch(ctx, deps.env, url.search)
   } catch (error) {
     reply = errorReply(error, ctx)
@@ -229,16 +232,12 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as AddressInfo).port
 }
 
-function closer(
-  server: Server,
-  dataDir: string,
-  ownDir: boolean,
-  analyser: Analyser,
-): () => Promise<void> {
+function closer(server: Server, dataDir: string, ownDir: boolean, deps: Deps): () => Promise<void> {
   let closing: Promise<void> | undefined
   return () => {
     closing ??= (async () => {
-      await analyser.stop()
+      for (const request of [...deps.held]) request.release({ drop: true })
+      await deps.analyser.stop()
       await new Promise<void>((done) => {
         server.close(() => done())
         server.closeAllConnections()
@@ -260,6 +259,7 @@ function buildDeps(opts: EmulatorOptions, dataDir: string, origin: () => string)
   const analyser = new Analyser(store, storage)
   if (opts.analyser !== undefined) analyser.configure(opts.analyser)
   const legacy = opts.version === 'legacy'
+  store.legacy = legacy
   const env: Env = {
     store,
     storage,
@@ -275,6 +275,7 @@ function buildDeps(opts: EmulatorOptions, dataDir: string, origin: () => string)
     origin,
     requests: [],
     faults: new FaultSet(),
+    held: [],
     analyser,
     onRequest: opts.onRequest,
     maxBodyBytes: opts.maxBodyBytes,
@@ -302,7 +303,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   return {
     url: origin,
     dataDir,
-    close: closer(server, dataDir, ownDir, analyser),
+    close: closer(server, dataDir, ownDir, deps),
     addUser: (o) => store.addUser(o),
     addOrganization: (o) => store.addOrganization(o),
     addDataset: (o) => store.addDataset(o),
@@ -322,5 +323,6 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       deps.requests.length = 0
     },
     faults: deps.faults.rules,
+    held: deps.held,
   }
 }

@@ -62,6 +62,8 @@ export class Store implements Directory {
   private readonly byKey = new Map<string, UserState>()
   /** udata's `TABULAR_EXPLORE_URL`: the base of `preview_url` for parsed resources (null: none, udata's default). */
   tabularExploreUrl: string | null = null
+  /** udata before v17 (`version: 'legacy'`): the dataset's quality as v7 computes it. */
+  legacy = false
 
   constructor(
     private readonly storage: Storage,

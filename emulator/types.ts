@@ -249,4 +249,27 @@ export interface FaultRule {
   loseResponse?: boolean
   /** Handle normally (state changes happen at once), then wait this long before answering: a slow answer. */
   answerDelayMs?: number
+  /**
+   * Receive the whole body (as a buffering proxy does), then wait until the test releases the
+   * request (`emu.held`, `POST /__emulator/release`): then handle it, even if the client has gone
+   * meanwhile, unless the release drops it or answers a status of its own. A request held at a
+   * known point, for a test that kills its client there.
+   */
+  hold?: boolean
+}
+
+/** How a held request goes on (`emu.held[i].release(how)`): handled, unless dropped or answered. */
+export interface HoldRelease {
+  /** Close the connection without handling: the request never reached the application. */
+  drop?: boolean
+  /** Answer this instead of handling (as a rule's `status`, `body`, `contentType`). */
+  status?: number
+  body?: unknown
+  contentType?: string
+}
+
+/** A request a `hold` rule keeps waiting. */
+export interface HeldRequest {
+  record: RecordedRequest
+  release(how?: HoldRelease): void
 }

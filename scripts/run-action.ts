@@ -3,7 +3,7 @@
  * inputs as `INPUT_<NAME>` variables (upper-cased, hyphens kept), outputs through the file named by
  * `GITHUB_OUTPUT`, the job summary through `GITHUB_STEP_SUMMARY`.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -26,6 +26,13 @@ export interface RunOptions {
   env?: Record<string, string>
   /** Node binary; defaults to $ACTION_NODE, else the one running the tests. */
   node?: string
+  /** Another build of the action than dist/index.js (a benchmark's earlier bundle). */
+  script?: string
+  /**
+   * Called with the child once spawned, the leader of a process group of its own: a test can
+   * kill that group (`process.kill(-child.pid, 'SIGKILL')`) as a cancelled job's runner does.
+   */
+  onSpawn?: (child: ChildProcess) => void
 }
 
 export async function runAction(
@@ -53,11 +60,13 @@ export async function runAction(
   })
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
   try {
-    const child = spawn(options.node ?? actionNode(), [DIST], {
+    const child = spawn(options.node ?? actionNode(), [options.script ?? DIST], {
       cwd: options.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.onSpawn !== undefined,
     })
+    options.onSpawn?.(child)
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))

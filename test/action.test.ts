@@ -41,11 +41,14 @@ describe('replacing files in place', () => {
     expect(
       await readFile(f.emulator.storedFilePath(f.dataset.id, before.id) as string, 'utf8'),
     ).toBe(CSV_V2)
-    // one upload, then one partial PUT carrying only the title
+    // the title recorded in the resource's extras first (a run stopped after the upload leaves it
+    // to the next), one upload, then one partial PUT carrying only the title
     const writes = f.writes()
-    expect(writes.map((w) => w.method)).toEqual(['POST', 'PUT'])
-    expect(writes[0]?.path).toBe(`/api/1/datasets/${f.dataset.id}/resources/${before.id}/upload/`)
-    const put = f.emulator.requests.find((r) => r.method === 'PUT')
+    expect(writes.map((w) => w.method)).toEqual(['PUT', 'POST', 'PUT'])
+    expect(writes[0]?.path).toBe(`/api/2/datasets/${f.dataset.id}/resources/${before.id}/extras/`)
+    expect(after?.extras).toEqual({ 'publish:title': 'Sales by year' })
+    expect(writes[1]?.path).toBe(`/api/1/datasets/${f.dataset.id}/resources/${before.id}/upload/`)
+    const put = f.emulator.requests.find((r) => r.method === 'PUT' && r.path.startsWith('/api/1/'))
     expect(put?.bodyBytes).toBe(Buffer.byteLength(JSON.stringify({ title: 'Sales by year' })))
 
     const [result] = resourcesOutput(run)
@@ -398,6 +401,7 @@ describe('retries and failures', () => {
     f.emulator.faults.push({ method: 'POST', path: '/upload/$', nth: 2, loseResponse: true })
     f.emulator.faults.push({
       method: 'PUT',
+      path: '^/api/1/',
       nth: 1,
       status: 503,
       retryAfter: '1',
@@ -414,7 +418,9 @@ describe('retries and failures', () => {
       ['2', 200],
       ['final', 200],
     ])
-    const puts = f.emulator.requests.filter((q) => q.method === 'PUT')
+    const puts = f.emulator.requests.filter(
+      (q) => q.method === 'PUT' && q.path.startsWith('/api/1/'),
+    )
     expect(puts.map((q) => q.status)).toEqual([503, 200])
     expect((puts[1]?.startedAt ?? 0) - (puts[0]?.finishedAt ?? 0)).toBeGreaterThanOrEqual(950)
     expect(f.emulator.getResource(f.dataset.id, r.id)).toMatchObject({
@@ -460,7 +466,7 @@ describe('retries and failures', () => {
       ['good.csv', 'uploaded'],
     ])
     expect(results[0]?.error).toBe(
-      `files '*.csv' (bad.csv) -> resource ${bad.id}: POST /api/1/datasets/${f.dataset.id}/resources/${bad.id}/upload/ answered 400: Refused by policy`,
+      `files '*.csv' (bad.csv) -> resource ${bad.id}: POST ${f.emulator.url}/api/1/datasets/${f.dataset.id}/resources/${bad.id}/upload/ answered 400: Refused by policy`,
     )
     expect(f.emulator.getResource(f.dataset.id, good.id)?.checksum?.value).toBe(
       sha1('good content'),
@@ -486,7 +492,7 @@ describe('retries and failures', () => {
     const run = await f.run({ files: 'a.csv', 'max-retries': '2' })
     expect(run.code).toBe(1)
     expect(resourcesOutput(run)[0]?.error).toContain(
-      `resource ${r.id}: POST /api/1/datasets/${f.dataset.id}/resources/${r.id}/upload/ answered 502: Bad Gateway`, // a non-JSON body is shown as its text, tags removed
+      `resource ${r.id}: POST ${f.emulator.url}/api/1/datasets/${f.dataset.id}/resources/${r.id}/upload/ answered 502: Bad Gateway`, // a non-JSON body is shown as its text, tags removed
     )
     expect(f.emulator.requests.filter((q) => q.method === 'POST')).toHaveLength(3)
   })
@@ -658,14 +664,16 @@ describe('more of the contract', () => {
     })
     await f.write('t.csv', CSV_V1)
     // The server holds the first PUT for ten minutes: longer than the test may take.
-    f.emulator.faults.push({ method: 'PUT', nth: 1, delayMs: 600_000 })
+    f.emulator.faults.push({ method: 'PUT', path: '^/api/1/', nth: 1, delayMs: 600_000 })
     const run = await f.run({ files: 't.csv', timeout: '1' })
     expect(run.code, run.stdout).toBe(0)
     expect(run.stdout).toMatch(
-      /::warning::PUT \/api\/1\/datasets\/\w+\/resources\/[\w-]+\/ failed: .*[Tt]imeout.*; retry 1\/5/,
+      /::warning::PUT http:\/\/[\d.:]+\/api\/1\/datasets\/\w+\/resources\/[\w-]+\/ failed: .*[Tt]imeout.*; retry 1\/5/,
     )
     // The run ended while the server still held the first PUT: the client gave up on it.
-    const puts = f.emulator.requests.filter((q) => q.method === 'PUT')
+    const puts = f.emulator.requests.filter(
+      (q) => q.method === 'PUT' && q.path.startsWith('/api/1/'),
+    )
     expect(puts.map((q) => [q.fault ?? q.status, q.finishedAt])).toEqual([
       ['delayMs:600000', undefined],
       [200, expect.any(Number)],

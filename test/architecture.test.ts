@@ -16,7 +16,8 @@ const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src')
 const ALLOWED: Record<string, readonly string[]> = {
   action: ['engine', 'datagouv', 'files', 'util', 'version'],
   cli: ['engine', 'datagouv', 'files', 'util', 'version'],
-  engine: ['datagouv', 'files', 'util'],
+  engine: ['datagouv', 'diff', 'files', 'util'],
+  diff: ['datagouv', 'files', 'util'],
   datagouv: ['files', 'util'],
   files: ['util'],
   util: [],

@@ -55,7 +55,7 @@ describe('a creation whose answer is lost', () => {
     expect(log).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^warning: POST /api/1/datasets/ failed: .*; the server holds the dataset 'sales-2024' ` +
+          `^warning: POST ${emulator.url}/api/1/datasets/ failed: .*; the server holds the dataset 'sales-2024' ` +
             `all the same \\(dataset ${created.id}\\), not sending it again$`,
         ),
       ),
@@ -131,7 +131,7 @@ describe('a creation slower than the timeout', () => {
     expect(posts()).toEqual(['delayMs:1500'])
     expect(created.slug).toBe('sales-2024')
     expect(log[0]).toMatch(
-      /^info: POST \/api\/1\/datasets\/ failed: .*; looking for the dataset 'sales-2024' for up to 4 s before sending again$/,
+      /^info: POST http:\/\/[\d.:]+\/api\/1\/datasets\/ failed: .*; looking for the dataset 'sales-2024' for up to 4 s before sending again$/,
     )
     expect(log[log.length - 1]).toContain('all the same')
   })
@@ -148,7 +148,7 @@ describe('a look that fails', () => {
     const creating = client.createDataset(datasetBody, 'sales-2024')
 
     await expect(creating).rejects.toThrow(
-      /^POST \/api\/1\/datasets\/ failed: .*; then reading the dataset 'sales-2024', to see whether the server stored the dataset 'sales-2024' all the same, failed: GET \/api\/1\/datasets\/sales-2024\/ answered 503: Down$/,
+      /^POST http:\/\/[\d.:]+\/api\/1\/datasets\/ failed: .*; then reading the dataset 'sales-2024', to see whether the server stored the dataset 'sales-2024' all the same, failed: GET http:\/\/[\d.:]+\/api\/1\/datasets\/sales-2024\/ answered 503: Down$/,
     )
     expect(posts()).toEqual(['loseResponse'])
   })

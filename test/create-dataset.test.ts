@@ -27,7 +27,7 @@ describe('create-dataset', () => {
     const dry = await f.run({ ...inputs, 'dry-run': 'true' })
     expect(dry.code, dry.stdout).toBe(0)
     expect(dry.stdout).toMatch(
-      /create\s+dataset\s+\(new\)\s+create dataset 'prix-des-carburants-2026' from dataset-metadata/,
+      /create\s+dataset\s+\(new\)\s+no dataset 'prix-des-carburants-2026' exists: it will be created from dataset-metadata/,
     )
     expect(resourcesOutput(dry)[0]).toMatchObject({ action: 'planned', planned: 'create' })
     expect(f.writes()).toEqual([])

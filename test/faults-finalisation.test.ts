@@ -169,7 +169,7 @@ describe('giving up', () => {
     const error = resourcesOutput(run)[0]?.error ?? ''
     expect(error).toMatch(/^files 'g\.csv' \(g\.csv\) -> /)
     expect(error).toContain(
-      `-> resource ${r.id}: part 2/3: POST /api/1/datasets/${f.dataset.id}/resources/${r.id}/upload/ answered 503: Down for maintenance`,
+      `-> resource ${r.id}: part 2/3: POST ${f.emulator.url}/api/1/datasets/${f.dataset.id}/resources/${r.id}/upload/ answered 503: Down for maintenance`,
     )
     // Part 1 once; part 2 three times (1 + max-retries); nothing after.
     expect(uploadPosts().map((q) => q.fields?.partindex ?? q.fault)).toEqual([
@@ -195,7 +195,7 @@ describe('giving up', () => {
     expect(run.code).toBe(1)
     const error = resourcesOutput(run)[0]?.error ?? ''
     expect(error).toContain(
-      `(z.csv) -> resource ${r.id}: POST /api/1/datasets/${f.dataset.id}/resources/${r.id}/upload/ failed: `,
+      `(z.csv) -> resource ${r.id}: POST ${f.emulator.url}/api/1/datasets/${f.dataset.id}/resources/${r.id}/upload/ failed: `,
     )
     // Three finalisations (1 + max-retries), each followed by a read of the dataset before anything
     // else; then the one read-back of every run that wrote or tried to (engine.ts `readBack`).
@@ -304,7 +304,7 @@ describe('one failing entry never corrupts another', () => {
     ])
     expect(results.filter((x) => x.error !== undefined).map((x) => x.source)).toEqual(['a.csv'])
     expect(results[0]?.error).toContain(
-      `(a.csv) -> resource ${a.id}: POST /api/1/datasets/${f.dataset.id}/resources/${a.id}/upload/ answered 502: Bad Gateway`,
+      `(a.csv) -> resource ${a.id}: POST ${f.emulator.url}/api/1/datasets/${f.dataset.id}/resources/${a.id}/upload/ answered 502: Bad Gateway`,
     )
     expect(run.stdout).toMatch(/::error::1 of 5 \w+ failed to publish/)
     // Each resource holds its own file; the failed one kept its old file; one resource was created.

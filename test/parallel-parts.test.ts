@@ -1,9 +1,11 @@
 /**
- * Parts of one file in flight at once (`part-concurrency`, 3 by default), through the
- * action against the emulator: udata stores each part under its index, so they may arrive in any
- * order; the checksum is computed alongside and verified; a failed part is retried alone.
+ * Parts of one file in flight at once (`part-concurrency`: `auto` by default, or a number that
+ * fixes it), through the action against the emulator: udata stores each part under its index, so
+ * they may arrive in any order; the checksum is computed alongside and verified; a failed part is
+ * retried alone. How `auto` climbs and comes back is simulated in test/part-pacing.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { readSettings } from '../src/engine/inputs.js'
 import { fixture, resourcesOutput, sha1, type Fixture } from './helpers/fixture.js'
 
 let f: Fixture
@@ -20,45 +22,84 @@ function bytes(size: number): Buffer {
 const parts = () =>
   f.emulator.requests.filter((q) => q.method === 'POST' && q.fields?.partindex !== undefined)
 
+/** The most parts the server had in hand at once. */
+function mostInFlight(): number {
+  const sent = parts()
+  return Math.max(
+    ...sent.map(
+      (a) =>
+        sent.filter((b) => b.startedAt <= a.startedAt && a.startedAt < (b.finishedAt ?? Infinity))
+          .length,
+    ),
+  )
+}
+
+/** 21 parts of 4 KiB, each held 200 ms by the server (a time per part, whatever the parts in flight). */
+async function slowParts(): Promise<{ id: string; content: Buffer }> {
+  const r = f.emulator.addFileResource(f.dataset.id, {
+    filename: 'big.csv',
+    content: 'old',
+    title: 'Big',
+  })
+  const content = bytes(20 * 4096 + 100)
+  await f.write('big.csv', content)
+  f.emulator.faults.push({ method: 'POST', path: '/upload/$', times: 21, answerDelayMs: 200 })
+  return { id: r.id, content }
+}
+
 describe('parts in flight at once', () => {
-  it('by default, three parts overlap; every part is stored once and the file verifies', async () => {
+  it('auto (the default): three parts at first, then more while that makes it faster; every part stored once, the file verifies', async () => {
     f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, {
-      filename: 'big.csv',
-      content: 'old',
-      title: 'Big',
-    })
-    const content = bytes(20 * 4096 + 100)
-    await f.write('big.csv', content)
-    // Slow each part a little, so that overlapping is visible in the emulator's records.
-    f.emulator.faults.push({ method: 'POST', path: '/upload/$', times: 21, answerDelayMs: 50 })
+    const { id, content } = await slowParts()
 
     const run = await f.run({ files: 'big.csv', 'chunk-size': '4096', 'part-concurrency': '' })
 
     expect(run.code, run.stdout).toBe(0)
-    const sent = parts()
-    expect(sent.map((q) => Number(q.fields?.partindex)).sort((a, b) => a - b)).toEqual([
-      ...Array(21).keys(),
-    ])
-    const overlapping = sent.some((a) =>
-      sent.some(
-        (b) => a !== b && a.startedAt < (b.finishedAt ?? 0) && b.startedAt < (a.finishedAt ?? 0),
-      ),
-    )
-    expect(overlapping).toBe(true)
-    const inFlight = Math.max(
-      ...sent.map(
-        (a) =>
-          sent.filter((b) => b.startedAt <= a.startedAt && a.startedAt < (b.finishedAt ?? Infinity))
-            .length,
-      ),
-    )
-    expect(inFlight).toBeLessThanOrEqual(3)
-    expect(f.emulator.getResource(f.dataset.id, r.id)?.checksum?.value).toBe(sha1(content))
+    expect(
+      parts()
+        .map((q) => Number(q.fields?.partindex))
+        .sort((a, b) => a - b),
+    ).toEqual([...Array(21).keys()])
+    // After the first three, a fourth is always tried; how far it climbs depends on the times.
+    expect(run.stdout).toMatch(/::debug::big\.csv: parts in flight: 4 \([\d.]+ MB\/s with 3\)/)
+    expect(mostInFlight()).toBeGreaterThanOrEqual(4)
+    expect(mostInFlight()).toBeLessThanOrEqual(8)
+    expect(f.emulator.getResource(f.dataset.id, id)?.checksum?.value).toBe(sha1(content))
     expect(resourcesOutput(run)[0]).toMatchObject({
       action: 'uploaded',
       checksum: { value: sha1(content) },
     })
+  })
+
+  it('a number fixes the parts in flight', async () => {
+    f = await fixture()
+    const { id, content } = await slowParts()
+
+    const run = await f.run({ files: 'big.csv', 'chunk-size': '4096', 'part-concurrency': '2' })
+
+    expect(run.code, run.stdout).toBe(0)
+    expect(mostInFlight()).toBe(2)
+    expect(run.stdout).not.toContain('parts in flight')
+    expect(f.emulator.getResource(f.dataset.id, id)?.checksum?.value).toBe(sha1(content))
+  })
+
+  it('takes auto or 1 to 8, and names what it accepts otherwise', () => {
+    const read = (value: string) => {
+      const inputs: Record<string, string> = {
+        dataset: 'd',
+        files: 'a',
+        'api-key': 'k',
+        'part-concurrency': value,
+      }
+      return readSettings((name) => inputs[name] ?? '')
+    }
+    expect(read('').partConcurrency).toBe('auto')
+    expect(read('auto').partConcurrency).toBe('auto')
+    expect(read('8').partConcurrency).toBe(8)
+    for (const bad of ['9', '0', 'many', 'Auto'])
+      expect(() => read(bad)).toThrow(
+        `input 'part-concurrency' must be 'auto' or a whole number of parts in flight from 1 to 8, got '${bad}'`,
+      )
   })
 
   it('a failed part is retried alone while the others go on', async () => {

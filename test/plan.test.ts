@@ -122,6 +122,7 @@ describe('matchEntries', () => {
 describe('decide', () => {
   const existing = resource(RID[0] as string, {
     title: 'Sales',
+    url: 'https://static.example/resources/ds/20260101-000000/a.csv',
     filesize: 10,
     checksum: { type: 'sha1', value: 'ABC' },
   })

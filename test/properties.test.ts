@@ -27,7 +27,7 @@ import { lastExtension, normalizeFilename } from '../src/files/normalize.js'
 // ---------------------------------------------------------------------------------------------
 // The `resources` input
 
-/** Keys an entry may have, whatever its kind (file or remote): never drawn as "unknown". */
+/** Keys an entry may have, whatever its kind (file, remote or release): never drawn as "unknown". */
 const KNOWN_KEYS = new Set([
   'path',
   'id',
@@ -39,6 +39,10 @@ const KNOWN_KEYS = new Set([
   'url',
   'format',
   'kind',
+  'key',
+  'release',
+  'name',
+  'keep',
 ])
 
 /** Text that is a title as given: non-blank, no surrounding whitespace, at most 350 characters. */

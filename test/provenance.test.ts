@@ -56,9 +56,11 @@ describe('provenance', () => {
     expect(
       f.writes().map((w) => w.method + ' ' + w.path.replace(/\/[0-9a-f-]{36}\//, '/<rid>/')),
     ).toEqual([
+      // Recorded before the upload (with the title to put back), so a run stopped after it
+      // leaves them for the next one.
+      `PUT /api/2/datasets/${f.dataset.id}/resources/<rid>/extras/`,
       `POST /api/1/datasets/${f.dataset.id}/resources/<rid>/upload/`,
       `PUT /api/1/datasets/${f.dataset.id}/resources/<rid>/`,
-      `PUT /api/2/datasets/${f.dataset.id}/resources/<rid>/extras/`,
     ])
     expect(run.summary).toContain(
       '[this run](https://github.com/example/publisher/actions/runs/4242)',
@@ -180,7 +182,7 @@ describe('prune', () => {
     expect(run.code).toBe(1)
     expect(resourcesOutput(run).map((x) => [x.id, x.action])).toEqual([
       [kept.id, 'failed'],
-      [old.id, 'skipped'],
+      [old.id, 'held-back'],
     ])
     expect(f.emulator.getResource(f.dataset.id, old.id)).toBeDefined()
 

@@ -306,8 +306,11 @@ describe('removals', () => {
     expect(failed.code).toBe(1)
     expect(resourcesOutput(failed).map((r) => [r.source, r.action, r.reason])).toEqual([
       ['a.csv', 'failed', 'size differs (1 -> 2 bytes)'],
-      ['b.csv', 'skipped', 'not removed: another entry failed'],
+      ['b.csv', 'held-back', 'held back: another entry failed, and nothing is removed then'],
     ])
+    // A removal held back is not an entry skipped because nothing changed.
+    expect(failed.outputs).toMatchObject({ 'skipped-count': '0', 'removed-count': '0' })
+    expect(failed.summary).toContain('1 held-back')
     expect(f.emulator.getResource(f.dataset.id, b.id)).toBeDefined()
   })
 })

@@ -213,8 +213,9 @@ describe('redirects', () => {
 
     expect(run.code).toBe(1)
     expect(run.stdout).toContain(
-      `::error::GET /api/1/datasets/${f.dataset.id}/ answered 302: redirect to another origin (${other.url}) refused: the API key is not sent there`,
+      `::error::1 problem found before publishing; nothing was written:%0A- GET ${f.emulator.url}/api/1/datasets/${f.dataset.id}/ answered 302: redirect to another origin (${other.url}) refused: the API key is not sent there`,
     )
+    expect(run.outputs).toMatchObject({ changed: 'false' })
     expect(other.requests).toEqual([])
     expect(f.writes()).toEqual([])
     expectKeyKept(run, f.apiKey)
@@ -333,17 +334,19 @@ describe('redirects', () => {
       ['up.csv', 'failed'],
     ])
     expect(results[0]?.error).toContain(
-      `PUT /api/1/datasets/${f.dataset.id}/resources/${meta.id}/ answered 308`,
+      `PUT ${f.emulator.url}/api/1/datasets/${f.dataset.id}/resources/${meta.id}/ answered 308`,
     )
     expect(results[1]?.error).toContain(
-      `POST /api/1/datasets/${f.dataset.id}/resources/${same.id}/upload/ answered 308`,
+      `POST ${f.emulator.url}/api/1/datasets/${f.dataset.id}/resources/${same.id}/upload/ answered 308`,
     )
     expect(results[2]?.error).toContain(
-      `POST /api/1/datasets/${f.dataset.id}/resources/${up.id}/upload/ answered 307`,
+      `POST ${f.emulator.url}/api/1/datasets/${f.dataset.id}/resources/${up.id}/upload/ answered 307`,
     )
     // Each write was sent once, to the instance, and never again anywhere (a redirect is not retried either).
     expect(
-      f.writes().filter((w) => w.path.includes(up.id) || w.path.includes(same.id)),
+      f
+        .writes()
+        .filter((w) => w.method === 'POST' && (w.path.includes(up.id) || w.path.includes(same.id))),
     ).toHaveLength(2)
     expect(
       f.writes().filter((w) => w.method === 'PUT' && w.path.endsWith(`/resources/${meta.id}/`)),

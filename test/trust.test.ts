@@ -97,17 +97,18 @@ describe('a title that cannot be put back after the file was stored', () => {
     expect(f.emulator.getDataset(f.dataset.id)?.resources).toHaveLength(1)
   })
 
-  it("when the resource's extras refuse too, the title is recorded in the dataset's, put back next run, and the record cleared", async () => {
+  it("when the resource's extras cannot be written, nothing is uploaded: the title would have no record for a next run", async () => {
     f = await fixture()
     const before = f.emulator.addFileResource(f.dataset.id, {
       filename: 'x.csv',
       content: 'v1',
       title: 'X data',
     })
+    const oldUrl = before.url
     await f.write('x.csv', 'v2')
     f.emulator.faults.push({
       method: 'PUT',
-      path: `/resources/${before.id}/`,
+      path: '/extras/$',
       status: 503,
       body: { message: 'busy' },
     })
@@ -115,50 +116,43 @@ describe('a title that cannot be put back after the file was stored', () => {
     const run = await f.run({ files: 'x.csv', 'max-retries': '0' })
 
     expect(run.code).toBe(1)
-    expect(resourcesOutput(run)[0]?.error).toContain(
-      `recorded in the dataset's extras as publish:title:${before.id}`,
-    )
-    expect(f.emulator.getDataset(f.dataset.id)?.extras[`publish:title:${before.id}`]).toBe('X data')
+    expect(resourcesOutput(run)[0]).toMatchObject({ action: 'failed', id: before.id, url: oldUrl })
+    expect(resourcesOutput(run)[0]?.error).toContain('/extras/ answered 503: busy')
+    expect(uploads()).toEqual([])
+    expect(f.emulator.getResource(f.dataset.id, before.id)).toMatchObject({
+      title: 'X data',
+      url: oldUrl,
+    })
 
     f.emulator.faults.length = 0
     const again = await f.run({ files: 'x.csv' })
     expect(again.code, again.stdout).toBe(0)
-    expect(f.emulator.getResource(f.dataset.id, before.id)?.title).toBe('X data')
+    expect(f.emulator.getResource(f.dataset.id, before.id)).toMatchObject({
+      title: 'X data',
+      checksum: { value: sha1('v2') },
+      extras: { 'publish:title': 'X data' },
+    })
+  })
+
+  it("a title recorded in the dataset's extras by an earlier version is put back, and the record cleared", async () => {
+    f = await fixture()
+    const before = f.emulator.addFileResource(f.dataset.id, { filename: 'y.csv', content: 'y' })
+    f.emulator.getDataset(f.dataset.id)!.extras[`publish:title:${before.id}`] = 'Y data'
+    await f.write('y.csv', 'y')
+
+    const run = await f.run({ files: 'y.csv' })
+
+    expect(run.code, run.stdout).toBe(0)
+    expect(resourcesOutput(run)[0]).toMatchObject({ action: 'updated', title: 'Y data' })
+    expect(resourcesOutput(run)[0]?.reason).toContain('a title an earlier run could not put back')
+    expect(f.emulator.getResource(f.dataset.id, before.id)?.title).toBe('Y data')
     expect(
       f.emulator.getDataset(f.dataset.id)?.extras[`publish:title:${before.id}`],
     ).toBeUndefined()
   })
 
-  it('when nothing can be written after the upload, the error says the title is not recorded and what to do', async () => {
+  it('new resource: the title put back, then the extras merge fails: reported created with its title, the error names the extras', async () => {
     f = await fixture()
-    const before = f.emulator.addFileResource(f.dataset.id, {
-      filename: 'y.csv',
-      content: 'v1',
-      title: 'Y data',
-    })
-    await f.write('y.csv', 'v2')
-    f.emulator.faults.push({
-      method: 'PUT',
-      status: 500,
-      body: { message: 'Internal Server Error' },
-    })
-
-    const run = await f.run({ files: 'y.csv', 'max-retries': '0' })
-
-    expect(run.code).toBe(1)
-    expect(resourcesOutput(run)[0]).toMatchObject({ action: 'uploaded', id: before.id })
-    expect(resourcesOutput(run)[0]?.error).toContain(
-      'could not be recorded for the next run either',
-    )
-    expect(resourcesOutput(run)[0]?.error).toContain("give 'title' in a 'resources' entry")
-  })
-  it('the title put back, then the extras merge fails: reported uploaded with its title, the error names the extras', async () => {
-    f = await fixture()
-    const before = f.emulator.addFileResource(f.dataset.id, {
-      filename: 'e.csv',
-      content: 'v1',
-      title: 'E data',
-    })
     await f.write('e.csv', 'v2')
     f.emulator.faults.push({
       method: 'PUT',
@@ -168,16 +162,18 @@ describe('a title that cannot be put back after the file was stored', () => {
     })
 
     const run = await f.run({
-      resources: '- {path: e.csv, extras: {source: pipeline}}',
+      resources: '- {path: e.csv, title: E data, extras: {source: pipeline}}',
+      'create-missing': 'true',
       'max-retries': '0',
     })
 
     expect(run.code).toBe(1)
-    const after = f.emulator.getResource(f.dataset.id, before.id)
+    const after = f.emulator.getDataset(f.dataset.id)?.resources[0]
     expect(after?.title).toBe('E data')
     const [result] = resourcesOutput(run)
     expect(result).toMatchObject({
-      action: 'uploaded',
+      action: 'created',
+      id: after?.id,
       title: 'E data',
       url: after?.url,
       patched: ['title'],
@@ -410,18 +406,24 @@ describe('what a stopped run says', () => {
 })
 
 describe('messages', () => {
-  it("a body that is not JSON names the path from /api/1 and the HTML page's title", async () => {
+  it("a body that is not JSON names the request's URL and the HTML page's title", async () => {
     f = await fixture()
     f.emulator.addFileResource(f.dataset.id, { filename: 'm.csv', content: 'old', title: 'M' })
     await f.write('m.csv', 'new')
     const page =
       '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>'
-    f.emulator.faults.push({ method: 'PUT', status: 200, body: page, contentType: 'text/html' })
+    f.emulator.faults.push({
+      method: 'PUT',
+      path: '^/api/1/',
+      status: 200,
+      body: page,
+      contentType: 'text/html',
+    })
     const run = await f.run({ files: 'm.csv', 'max-retries': '0' })
     expect(run.code).toBe(1)
     const error = resourcesOutput(run)[0]?.error ?? ''
     expect(error).toMatch(
-      /PUT \/api\/1\/datasets\/\w+\/resources\/[\w-]+\/ answered 200 with a body that is not JSON: 502 Bad Gateway/,
+      /PUT http:\/\/[\d.:]+\/api\/1\/datasets\/\w+\/resources\/[\w-]+\/ answered 200 with a body that is not JSON: 502 Bad Gateway/,
     )
   })
 

@@ -2,13 +2,13 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 8374:
+/***/ 4006:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const pico = __nccwpck_require__(8240);
-const utils = __nccwpck_require__(2907);
+const pico = __nccwpck_require__(8016);
+const utils = __nccwpck_require__(4059);
 
 function picomatch(glob, options, returnState = false) {
   // default to os.platform()
@@ -26,7 +26,7 @@ module.exports = picomatch;
 
 /***/ }),
 
-/***/ 9195:
+/***/ 5595:
 /***/ ((module) => {
 
 
@@ -217,13 +217,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 281:
+/***/ 8265:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const constants = __nccwpck_require__(9195);
-const utils = __nccwpck_require__(2907);
+const constants = __nccwpck_require__(5595);
+const utils = __nccwpck_require__(4059);
 
 /**
  * Constants
@@ -1649,15 +1649,15 @@ module.exports = parse;
 
 /***/ }),
 
-/***/ 8240:
+/***/ 8016:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const scan = __nccwpck_require__(325);
-const parse = __nccwpck_require__(281);
-const utils = __nccwpck_require__(2907);
-const constants = __nccwpck_require__(9195);
+const scan = __nccwpck_require__(1781);
+const parse = __nccwpck_require__(8265);
+const utils = __nccwpck_require__(4059);
+const constants = __nccwpck_require__(5595);
 const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
 
 /**
@@ -2017,12 +2017,12 @@ module.exports = picomatch;
 
 /***/ }),
 
-/***/ 325:
+/***/ 1781:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const utils = __nccwpck_require__(2907);
+const utils = __nccwpck_require__(4059);
 const {
   CHAR_ASTERISK,             /* * */
   CHAR_AT,                   /* @ */
@@ -2039,7 +2039,7 @@ const {
   CHAR_RIGHT_CURLY_BRACE,    /* } */
   CHAR_RIGHT_PARENTHESES,    /* ) */
   CHAR_RIGHT_SQUARE_BRACKET  /* ] */
-} = __nccwpck_require__(9195);
+} = __nccwpck_require__(5595);
 
 const isPathSeparator = code => {
   return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
@@ -2427,7 +2427,7 @@ module.exports = scan;
 
 /***/ }),
 
-/***/ 2907:
+/***/ 4059:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 /*global navigator*/
@@ -2438,7 +2438,7 @@ const {
   REGEX_REMOVE_BACKSLASH,
   REGEX_SPECIAL_CHARS,
   REGEX_SPECIAL_CHARS_GLOBAL
-} = __nccwpck_require__(9195);
+} = __nccwpck_require__(5595);
 
 exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
 exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
@@ -2506,38 +2506,38 @@ exports.basename = (path, { windows } = {}) => {
 
 /***/ }),
 
-/***/ 576:
+/***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(5061)
-const Dispatcher = __nccwpck_require__(2243)
-const Pool = __nccwpck_require__(20)
-const BalancedPool = __nccwpck_require__(9989)
-const RoundRobinPool = __nccwpck_require__(5296)
-const Agent = __nccwpck_require__(3389)
-const ProxyAgent = __nccwpck_require__(7408)
-const Socks5ProxyAgent = __nccwpck_require__(1687)
-const EnvHttpProxyAgent = __nccwpck_require__(2785)
-const RetryAgent = __nccwpck_require__(8610)
-const H2CClient = __nccwpck_require__(4847)
-const errors = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
+const Client = __nccwpck_require__(3701)
+const Dispatcher = __nccwpck_require__(883)
+const Pool = __nccwpck_require__(628)
+const BalancedPool = __nccwpck_require__(837)
+const RoundRobinPool = __nccwpck_require__(5520)
+const Agent = __nccwpck_require__(7405)
+const ProxyAgent = __nccwpck_require__(6672)
+const Socks5ProxyAgent = __nccwpck_require__(7223)
+const EnvHttpProxyAgent = __nccwpck_require__(3137)
+const RetryAgent = __nccwpck_require__(50)
+const H2CClient = __nccwpck_require__(6815)
+const errors = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6135)
-const buildConnector = __nccwpck_require__(1952)
-const MockClient = __nccwpck_require__(6197)
-const { MockCallHistory, MockCallHistoryLog } = __nccwpck_require__(7791)
-const MockAgent = __nccwpck_require__(2781)
-const MockPool = __nccwpck_require__(9396)
-const SnapshotAgent = __nccwpck_require__(9415)
-const mockErrors = __nccwpck_require__(9037)
-const RetryHandler = __nccwpck_require__(1131)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(8085)
-const DecoratorHandler = __nccwpck_require__(5579)
-const RedirectHandler = __nccwpck_require__(9714)
+const api = __nccwpck_require__(6615)
+const buildConnector = __nccwpck_require__(9136)
+const MockClient = __nccwpck_require__(7365)
+const { MockCallHistory, MockCallHistoryLog } = __nccwpck_require__(431)
+const MockAgent = __nccwpck_require__(7501)
+const MockPool = __nccwpck_require__(4004)
+const SnapshotAgent = __nccwpck_require__(5095)
+const mockErrors = __nccwpck_require__(2429)
+const RetryHandler = __nccwpck_require__(7816)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
+const DecoratorHandler = __nccwpck_require__(8155)
+const RedirectHandler = __nccwpck_require__(8754)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -2557,21 +2557,21 @@ __webpack_unused_export__ = RetryHandler
 __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(1530),
-  responseError: __nccwpck_require__(9062),
-  retry: __nccwpck_require__(7114),
-  dump: __nccwpck_require__(5596),
-  dns: __nccwpck_require__(1643),
-  cache: __nccwpck_require__(8982),
-  decompress: __nccwpck_require__(3837),
-  deduplicate: __nccwpck_require__(8840)
+  redirect: __nccwpck_require__(1514),
+  responseError: __nccwpck_require__(8918),
+  retry: __nccwpck_require__(2026),
+  dump: __nccwpck_require__(8060),
+  dns: __nccwpck_require__(379),
+  cache: __nccwpck_require__(5542),
+  decompress: __nccwpck_require__(557),
+  deduplicate: __nccwpck_require__(7240)
 }
 
 __webpack_unused_export__ = {
-  MemoryCacheStore: __nccwpck_require__(3593)
+  MemoryCacheStore: __nccwpck_require__(4889)
 }
 
-const SqliteCacheStore = __nccwpck_require__(2434)
+const SqliteCacheStore = __nccwpck_require__(1522)
 __webpack_unused_export__ = SqliteCacheStore
 
 __webpack_unused_export__ = buildConnector
@@ -2633,7 +2633,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(3345).fetch)
+const fetchImpl = (__nccwpck_require__(4398).fetch)
 
 // Capture __filename at module load time for stack trace augmentation.
 // This may be undefined when bundled in environments like Node.js internals.
@@ -2673,22 +2673,22 @@ module.exports.hd = function fetch (init, options = undefined) {
     throw err
   })
 }
-module.exports.Headers = __nccwpck_require__(548).Headers
-module.exports.Response = __nccwpck_require__(1627).Response
-module.exports.Request = __nccwpck_require__(268).Request
-module.exports.FormData = __nccwpck_require__(2134).FormData
+module.exports.Headers = __nccwpck_require__(660).Headers
+module.exports.Response = __nccwpck_require__(9051).Response
+module.exports.Request = __nccwpck_require__(9967).Request
+module.exports.FormData = __nccwpck_require__(5910).FormData
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(5779)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(4045)
-const { kConstruct } = __nccwpck_require__(1003)
+const { CacheStorage } = __nccwpck_require__(3245)
+const { kConstruct } = __nccwpck_require__(6443)
 
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie, parseCookie } = __nccwpck_require__(6693)
+const { deleteCookie, getCookies, getSetCookies, setCookie, parseCookie } = __nccwpck_require__(9061)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
@@ -2696,21 +2696,21 @@ __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 __webpack_unused_export__ = parseCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(428)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5924)
-const { WebSocket, ping } = __nccwpck_require__(5358)
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
+const { WebSocket, ping } = __nccwpck_require__(3726)
 module.exports.kb = WebSocket
 module.exports.rd = CloseEvent
 module.exports.NN = ErrorEvent
 module.exports.aM = MessageEvent
 __webpack_unused_export__ = ping
 
-/* unused reexport */ __nccwpck_require__(3158).WebSocketStream
-/* unused reexport */ __nccwpck_require__(6375).WebSocketError
+/* unused reexport */ __nccwpck_require__(2873).WebSocketStream
+/* unused reexport */ __nccwpck_require__(6919).WebSocketError
 
 module.exports.Em = makeDispatcher(api.request)
 __webpack_unused_export__ = makeDispatcher(api.stream)
@@ -2726,7 +2726,7 @@ __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = SnapshotAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(8742)
+const { EventSource } = __nccwpck_require__(1238)
 
 module.exports.GD = EventSource
 
@@ -2748,13 +2748,13 @@ __webpack_unused_export__ = install
 
 /***/ }),
 
-/***/ 3134:
+/***/ 158:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { addAbortListener } = __nccwpck_require__(2272)
-const { RequestAbortedError } = __nccwpck_require__(1059)
+const { addAbortListener } = __nccwpck_require__(3440)
+const { RequestAbortedError } = __nccwpck_require__(8707)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -2814,16 +2814,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6900:
+/***/ 2279:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -2931,7 +2931,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 9294:
+/***/ 6862:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2947,9 +2947,9 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 function noop () {}
 
@@ -3190,16 +3190,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 5259:
+/***/ 4043:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { Readable } = __nccwpck_require__(2519)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
+const { Readable } = __nccwpck_require__(9927)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 
 function noop () {}
 
@@ -3411,7 +3411,7 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 792:
+/***/ 3560:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3419,9 +3419,9 @@ module.exports.RequestHandler = RequestHandler
 const assert = __nccwpck_require__(4589)
 const { finished } = __nccwpck_require__(7075)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 function noop () {}
 
@@ -3627,17 +3627,17 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1098:
+/***/ 1882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(1059)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
 const { AsyncResource } = __nccwpck_require__(6698)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(2272)
-const { kHTTP2Stream } = __nccwpck_require__(1003)
-const { addSignal, removeSignal } = __nccwpck_require__(3134)
+const util = __nccwpck_require__(3440)
+const { kHTTP2Stream } = __nccwpck_require__(6443)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class UpgradeHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -3745,30 +3745,30 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6135:
+/***/ 6615:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(5259)
-module.exports.stream = __nccwpck_require__(792)
-module.exports.pipeline = __nccwpck_require__(9294)
-module.exports.upgrade = __nccwpck_require__(1098)
-module.exports.connect = __nccwpck_require__(6900)
+module.exports.request = __nccwpck_require__(4043)
+module.exports.stream = __nccwpck_require__(3560)
+module.exports.pipeline = __nccwpck_require__(6862)
+module.exports.upgrade = __nccwpck_require__(1882)
+module.exports.connect = __nccwpck_require__(2279)
 
 
 /***/ }),
 
-/***/ 2519:
+/***/ 9927:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { ReadableStreamFrom } = __nccwpck_require__(2272)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { ReadableStreamFrom } = __nccwpck_require__(3440)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -4346,14 +4346,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3593:
+/***/ 4889:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const { EventEmitter } = __nccwpck_require__(8474)
-const { assertCacheKey, assertCacheValue } = __nccwpck_require__(5179)
+const { assertCacheKey, assertCacheValue } = __nccwpck_require__(7659)
 
 /**
  * @typedef {import('../../types/cache-interceptor.d.ts').default.CacheKey} CacheKey
@@ -4632,13 +4632,13 @@ module.exports = MemoryCacheStore
 
 /***/ }),
 
-/***/ 2434:
+/***/ 1522:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
-const { assertCacheKey, assertCacheValue } = __nccwpck_require__(5179)
+const { assertCacheKey, assertCacheValue } = __nccwpck_require__(7659)
 
 let DatabaseSync
 
@@ -5108,15 +5108,15 @@ function headerValueEquals (lhs, rhs) {
 
 /***/ }),
 
-/***/ 1952:
+/***/ 9136:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(2272)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 let tls // include tls conditionally since it is not always available
 
@@ -5274,7 +5274,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 7887:
+/***/ 735:
 /***/ ((module) => {
 
 
@@ -5424,7 +5424,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5726:
+/***/ 2414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -5658,7 +5658,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1059:
+/***/ 8707:
 /***/ ((module) => {
 
 
@@ -6142,7 +6142,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2543:
+/***/ 4655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -6150,7 +6150,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -6167,9 +6167,9 @@ const {
   getServerName,
   normalizedMethodRecords,
   getProtocolFromUrlString
-} = __nccwpck_require__(2272)
-const { channels } = __nccwpck_require__(5726)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(7887)
+} = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -6634,16 +6634,16 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 3442:
+/***/ 8082:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { EventEmitter } = __nccwpck_require__(8474)
 const { Buffer } = __nccwpck_require__(4573)
-const { InvalidArgumentError, Socks5ProxyError } = __nccwpck_require__(1059)
+const { InvalidArgumentError, Socks5ProxyError } = __nccwpck_require__(8707)
 const { debuglog } = __nccwpck_require__(7975)
-const { parseAddress } = __nccwpck_require__(3684)
+const { parseAddress } = __nccwpck_require__(1732)
 
 const debug = debuglog('undici:socks5')
 const EMPTY_BUFFER = Buffer.alloc(0)
@@ -7063,14 +7063,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3684:
+/***/ 1732:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Buffer } = __nccwpck_require__(4573)
 const net = __nccwpck_require__(7030)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * Parse an address and determine its type
@@ -7282,7 +7282,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1003:
+/***/ 6443:
 /***/ ((module) => {
 
 
@@ -7365,7 +7365,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9112:
+/***/ 7752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -7373,7 +7373,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(7887)
+} = __nccwpck_require__(735)
 
 class TstNode {
   /** @type {any} */
@@ -7532,22 +7532,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2272:
+/***/ 3440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(1003)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const timers = __nccwpck_require__(7787)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(1059)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(7887)
-const { tree } = __nccwpck_require__(9112)
+const timers = __nccwpck_require__(6603)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+const { tree } = __nccwpck_require__(7752)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.', 2).map(v => Number(v))
 
@@ -8552,17 +8552,17 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3389:
+/***/ 7405:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, MaxOriginsReachedError } = __nccwpck_require__(1059)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kUrl } = __nccwpck_require__(1003)
-const DispatcherBase = __nccwpck_require__(8641)
-const Pool = __nccwpck_require__(20)
-const Client = __nccwpck_require__(5061)
-const util = __nccwpck_require__(2272)
+const { InvalidArgumentError, MaxOriginsReachedError } = __nccwpck_require__(8707)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kUrl } = __nccwpck_require__(6443)
+const DispatcherBase = __nccwpck_require__(1841)
+const Pool = __nccwpck_require__(628)
+const Client = __nccwpck_require__(3701)
+const util = __nccwpck_require__(3440)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -8721,7 +8721,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 9989:
+/***/ 837:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8729,7 +8729,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const {
   PoolBase,
   kClients,
@@ -8737,10 +8737,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(7632)
-const Pool = __nccwpck_require__(20)
-const { kUrl } = __nccwpck_require__(1003)
-const util = __nccwpck_require__(2272)
+} = __nccwpck_require__(2128)
+const Pool = __nccwpck_require__(628)
+const { kUrl } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(3440)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -8949,7 +8949,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 1021:
+/***/ 637:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8957,9 +8957,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(2272)
-const { channels } = __nccwpck_require__(5726)
-const timers = __nccwpck_require__(7787)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const timers = __nccwpck_require__(6603)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -8972,7 +8972,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -9006,9 +9006,9 @@ const {
   kResume,
   kHTTPContext,
   kClosed
-} = __nccwpck_require__(1003)
+} = __nccwpck_require__(6443)
 
-const constants = __nccwpck_require__(3512)
+const constants = __nccwpck_require__(2824)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const removeAllListeners = util.removeAllListeners
@@ -9020,7 +9020,7 @@ const kTypeOfService = Symbol('kTypeOfService')
 let extractBody
 
 function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(1630) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
 
   let mod
 
@@ -9041,7 +9041,7 @@ function lazyllhttp () {
 
   if (useWasmSIMD) {
     try {
-      mod = new WebAssembly.Module(__nccwpck_require__(4826))
+      mod = new WebAssembly.Module(__nccwpck_require__(3434))
     } catch {
     }
   }
@@ -9051,7 +9051,7 @@ function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = new WebAssembly.Module(llhttpWasmData || __nccwpck_require__(1630))
+    mod = new WebAssembly.Module(llhttpWasmData || __nccwpck_require__(3870))
   }
 
   return new WebAssembly.Instance(mod, {
@@ -10120,7 +10120,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(9852).extractBody)
+      extractBody = (__nccwpck_require__(4492).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -10725,14 +10725,14 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 2820:
+/***/ 8788:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(2272)
+const util = __nccwpck_require__(3440)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
@@ -10741,7 +10741,7 @@ const {
   InvalidArgumentError,
   HeadersTimeoutError,
   BodyTimeoutError
-} = __nccwpck_require__(1059)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -10770,8 +10770,8 @@ const {
   kRemoteSettings,
   kHTTP2Stream,
   kHTTP2SessionState
-} = __nccwpck_require__(1003)
-const { channels } = __nccwpck_require__(5726)
+} = __nccwpck_require__(6443)
+const { channels } = __nccwpck_require__(2414)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -11390,7 +11390,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(9852).extractBody)
+    extractBody ??= (__nccwpck_require__(4492).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -11788,7 +11788,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 5061:
+/***/ 3701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11796,17 +11796,17 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(2272)
-const { ClientStats } = __nccwpck_require__(7254)
-const { channels } = __nccwpck_require__(5726)
-const Request = __nccwpck_require__(2543)
-const DispatcherBase = __nccwpck_require__(8641)
+const util = __nccwpck_require__(3440)
+const { ClientStats } = __nccwpck_require__(6854)
+const { channels } = __nccwpck_require__(2414)
+const Request = __nccwpck_require__(4655)
+const DispatcherBase = __nccwpck_require__(1841)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(1059)
-const buildConnector = __nccwpck_require__(1952)
+} = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
 const {
   kUrl,
   kServerName,
@@ -11849,9 +11849,9 @@ const {
   kHTTP2ConnectionWindowSize,
   kResume,
   kPingInterval
-} = __nccwpck_require__(1003)
-const connectH1 = __nccwpck_require__(1021)
-const connectH2 = __nccwpck_require__(2820)
+} = __nccwpck_require__(6443)
+const connectH1 = __nccwpck_require__(637)
+const connectH2 = __nccwpck_require__(8788)
 
 const kClosedResolve = Symbol('kClosedResolve')
 
@@ -12464,20 +12464,20 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 8641:
+/***/ 1841:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(2243)
-const UnwrapHandler = __nccwpck_require__(4845)
+const Dispatcher = __nccwpck_require__(883)
+const UnwrapHandler = __nccwpck_require__(2365)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(1059)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch } = __nccwpck_require__(1003)
+} = __nccwpck_require__(8707)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch } = __nccwpck_require__(6443)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -12667,12 +12667,12 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 2243:
+/***/ 883:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const EventEmitter = __nccwpck_require__(8474)
-const WrapHandler = __nccwpck_require__(4918)
+const WrapHandler = __nccwpck_require__(9510)
 
 const wrapInterceptor = (dispatch) => (opts, handler) => dispatch(opts, WrapHandler.wrap(handler))
 
@@ -12722,15 +12722,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 2785:
+/***/ 3137:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(8641)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(1003)
-const ProxyAgent = __nccwpck_require__(7408)
-const Agent = __nccwpck_require__(3389)
+const DispatcherBase = __nccwpck_require__(1841)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
+const ProxyAgent = __nccwpck_require__(6672)
+const Agent = __nccwpck_require__(7405)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -12875,7 +12875,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 9220:
+/***/ 4660:
 /***/ ((module) => {
 
 
@@ -13017,13 +13017,13 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 4847:
+/***/ 6815:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const Client = __nccwpck_require__(5061)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const Client = __nccwpck_require__(3701)
 
 class H2CClient extends Client {
   constructor (origin, clientOpts) {
@@ -13075,15 +13075,15 @@ module.exports = H2CClient
 
 /***/ }),
 
-/***/ 7632:
+/***/ 2128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { PoolStats } = __nccwpck_require__(7254)
-const DispatcherBase = __nccwpck_require__(8641)
-const FixedQueue = __nccwpck_require__(9220)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(1003)
+const { PoolStats } = __nccwpck_require__(6854)
+const DispatcherBase = __nccwpck_require__(1841)
+const FixedQueue = __nccwpck_require__(4660)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -13296,7 +13296,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20:
+/***/ 628:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -13308,14 +13308,14 @@ const {
   kAddClient,
   kGetDispatcher,
   kRemoveClient
-} = __nccwpck_require__(7632)
-const Client = __nccwpck_require__(5061)
+} = __nccwpck_require__(2128)
+const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { kUrl } = __nccwpck_require__(1003)
-const buildConnector = __nccwpck_require__(1952)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { kUrl } = __nccwpck_require__(6443)
+const buildConnector = __nccwpck_require__(9136)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -13421,20 +13421,20 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 7408:
+/***/ 6672:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch } = __nccwpck_require__(1003)
-const Agent = __nccwpck_require__(3389)
-const Pool = __nccwpck_require__(20)
-const DispatcherBase = __nccwpck_require__(8641)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(1059)
-const buildConnector = __nccwpck_require__(1952)
-const Client = __nccwpck_require__(5061)
-const { channels } = __nccwpck_require__(5726)
-const Socks5ProxyAgent = __nccwpck_require__(1687)
+const { kProxy, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
+const Agent = __nccwpck_require__(7405)
+const Pool = __nccwpck_require__(628)
+const DispatcherBase = __nccwpck_require__(1841)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
+const Client = __nccwpck_require__(3701)
+const { channels } = __nccwpck_require__(2414)
+const Socks5ProxyAgent = __nccwpck_require__(7223)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -13747,13 +13747,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 8610:
+/***/ 50:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(2243)
-const RetryHandler = __nccwpck_require__(1131)
+const Dispatcher = __nccwpck_require__(883)
+const RetryHandler = __nccwpck_require__(7816)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -13789,7 +13789,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 5296:
+/***/ 5520:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -13801,14 +13801,14 @@ const {
   kAddClient,
   kGetDispatcher,
   kRemoveClient
-} = __nccwpck_require__(7632)
-const Client = __nccwpck_require__(5061)
+} = __nccwpck_require__(2128)
+const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(1059)
-const util = __nccwpck_require__(2272)
-const { kUrl } = __nccwpck_require__(1003)
-const buildConnector = __nccwpck_require__(1952)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { kUrl } = __nccwpck_require__(6443)
+const buildConnector = __nccwpck_require__(9136)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -13933,7 +13933,7 @@ module.exports = RoundRobinPool
 
 /***/ }),
 
-/***/ 1687:
+/***/ 7223:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -13941,12 +13941,12 @@ module.exports = RoundRobinPool
 const { URL } = __nccwpck_require__(3136)
 
 let tls // include tls conditionally since it is not always available
-const DispatcherBase = __nccwpck_require__(8641)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const { Socks5Client, STATES } = __nccwpck_require__(3442)
-const { kDispatch, kClose, kDestroy } = __nccwpck_require__(1003)
-const Pool = __nccwpck_require__(20)
-const buildConnector = __nccwpck_require__(1952)
+const DispatcherBase = __nccwpck_require__(1841)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { Socks5Client, STATES } = __nccwpck_require__(8082)
+const { kDispatch, kClose, kDestroy } = __nccwpck_require__(6443)
+const Pool = __nccwpck_require__(628)
+const buildConnector = __nccwpck_require__(9136)
 const { debuglog } = __nccwpck_require__(7975)
 
 const debug = debuglog('undici:socks5-proxy')
@@ -14200,7 +14200,7 @@ module.exports = Socks5ProxyAgent
 
 /***/ }),
 
-/***/ 7636:
+/***/ 276:
 /***/ ((module) => {
 
 
@@ -14240,7 +14240,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8085:
+/***/ 2581:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -14249,8 +14249,8 @@ module.exports = {
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.2')
 const legacyGlobalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const Agent = __nccwpck_require__(3389)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const Agent = __nccwpck_require__(7405)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -14306,13 +14306,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 40:
+/***/ 9976:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(2272)
-const { kRedirectCacheControl } = __nccwpck_require__(1003)
+const util = __nccwpck_require__(3440)
+const { kRedirectCacheControl } = __nccwpck_require__(6443)
 const {
   parseCacheControlHeader,
   hasInvalidCacheControlDirective,
@@ -14320,7 +14320,7 @@ const {
   hasVaryStar,
   isInvalidOrWildcardVaryHeader,
   isEtagUsable
-} = __nccwpck_require__(5179)
+} = __nccwpck_require__(7659)
 
 /**
  * A suppressed redirect hop recorded by the redirect handler. Carried on
@@ -14332,7 +14332,7 @@ const {
  * @property {import('../../types/header.d.ts').IncomingHttpHeaders} headers The hop's response headers.
  * @property {number} receivedAt The time the hop's response headers were received.
  */
-const { parseHttpDate } = __nccwpck_require__(2333)
+const { parseHttpDate } = __nccwpck_require__(5453)
 
 function noop () {}
 
@@ -15494,7 +15494,7 @@ module.exports = CacheHandler
 
 /***/ }),
 
-/***/ 8589:
+/***/ 7133:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15625,13 +15625,13 @@ module.exports = CacheRevalidationHandler
 
 /***/ }),
 
-/***/ 5579:
+/***/ 8155:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const WrapHandler = __nccwpck_require__(4918)
+const WrapHandler = __nccwpck_require__(9510)
 
 /**
  * @deprecated
@@ -15699,12 +15699,12 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 2095:
+/***/ 3599:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { RequestAbortedError } = __nccwpck_require__(1059)
+const { RequestAbortedError } = __nccwpck_require__(8707)
 
 /**
  * @typedef {import('../../types/dispatcher.d.ts').default.DispatchHandler} DispatchHandler
@@ -16210,15 +16210,15 @@ module.exports = DeduplicationHandler
 
 /***/ }),
 
-/***/ 9714:
+/***/ 8754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(2272)
-const { kBodyUsed, kRedirectCacheControl } = __nccwpck_require__(1003)
+const util = __nccwpck_require__(3440)
+const { kBodyUsed, kRedirectCacheControl } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -16490,20 +16490,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 1131:
+/***/ 7816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(1003)
-const { RequestRetryError } = __nccwpck_require__(1059)
-const WrapHandler = __nccwpck_require__(4918)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
+const { RequestRetryError } = __nccwpck_require__(8707)
+const WrapHandler = __nccwpck_require__(9510)
 const {
   isDisturbed,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(2272)
+} = __nccwpck_require__(3440)
 
 function calculateRetryAfterHeader (retryAfter) {
   const retryTime = new Date(retryAfter).getTime()
@@ -17001,13 +17001,13 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 4845:
+/***/ 2365:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseHeaders } = __nccwpck_require__(2272)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { parseHeaders } = __nccwpck_require__(3440)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 const kResume = Symbol('resume')
 
@@ -17114,12 +17114,12 @@ module.exports = class UnwrapHandler {
 
 /***/ }),
 
-/***/ 4918:
+/***/ 9510:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 module.exports = class WrapHandler {
   #handler
@@ -17226,17 +17226,17 @@ function toRawHeaderValue (value) {
 
 /***/ }),
 
-/***/ 8982:
+/***/ 5542:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(2272)
-const CacheHandler = __nccwpck_require__(40)
-const MemoryCacheStore = __nccwpck_require__(3593)
-const CacheRevalidationHandler = __nccwpck_require__(8589)
+const util = __nccwpck_require__(3440)
+const CacheHandler = __nccwpck_require__(9976)
+const MemoryCacheStore = __nccwpck_require__(4889)
+const CacheRevalidationHandler = __nccwpck_require__(7133)
 const {
   assertCacheStore,
   assertCacheMethods,
@@ -17246,9 +17246,9 @@ const {
   isInvalidOrWildcardVaryHeader,
   parseVaryHeader,
   isEtagUsable
-} = __nccwpck_require__(5179)
-const { AbortError } = __nccwpck_require__(1059)
-const { parseHttpDate } = __nccwpck_require__(2333)
+} = __nccwpck_require__(7659)
+const { AbortError } = __nccwpck_require__(8707)
+const { parseHttpDate } = __nccwpck_require__(5453)
 
 /**
  * @param {(string | RegExp)[] | undefined} origins
@@ -17979,16 +17979,16 @@ module.exports = (opts = {}) => {
 
 /***/ }),
 
-/***/ 3837:
+/***/ 557:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflate, createGunzip, createBrotliDecompress, createZstdDecompress } = __nccwpck_require__(8522)
 const { pipeline, Transform: TransformStream } = __nccwpck_require__(7075)
-const { InvalidArgumentError, ResponseExceededMaxSizeError } = __nccwpck_require__(1059)
-const DecoratorHandler = __nccwpck_require__(5579)
-const { runtimeFeatures } = __nccwpck_require__(777)
+const { InvalidArgumentError, ResponseExceededMaxSizeError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(8155)
+const { runtimeFeatures } = __nccwpck_require__(313)
 
 /** @typedef {import('node:stream').Transform} Transform */
 /** @typedef {import('node:stream').Transform} Controller */
@@ -18553,15 +18553,15 @@ module.exports = createDecompressInterceptor
 
 /***/ }),
 
-/***/ 8840:
+/***/ 7240:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const diagnosticsChannel = __nccwpck_require__(3053)
-const util = __nccwpck_require__(2272)
-const DeduplicationHandler = __nccwpck_require__(2095)
-const { normalizeHeaders, makeCacheKey, makeDeduplicationKey } = __nccwpck_require__(5179)
+const util = __nccwpck_require__(3440)
+const DeduplicationHandler = __nccwpck_require__(3599)
+const { normalizeHeaders, makeCacheKey, makeDeduplicationKey } = __nccwpck_require__(7659)
 
 const pendingRequestsChannel = diagnosticsChannel.channel('undici:request:pending-requests')
 
@@ -18677,14 +18677,14 @@ module.exports = (opts = {}) => {
 
 /***/ }),
 
-/***/ 1643:
+/***/ 379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(5579)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(1059)
+const DecoratorHandler = __nccwpck_require__(8155)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
 const maxInt = Math.pow(2, 31) - 1
 
 function hasSafeIterator (headers) {
@@ -19255,13 +19255,13 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 5596:
+/***/ 8060:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(1059)
-const DecoratorHandler = __nccwpck_require__(5579)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(8155)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -19361,12 +19361,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 1530:
+/***/ 1514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(9714)
+const RedirectHandler = __nccwpck_require__(8754)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections } = {}) {
   return (dispatch) => {
@@ -19389,14 +19389,14 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 9062:
+/***/ 8918:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 // const { parseHeaders } = require('../core/util')
-const DecoratorHandler = __nccwpck_require__(5579)
-const { ResponseError } = __nccwpck_require__(1059)
+const DecoratorHandler = __nccwpck_require__(8155)
+const { ResponseError } = __nccwpck_require__(8707)
 
 class ResponseErrorHandler extends DecoratorHandler {
   #statusCode
@@ -19491,11 +19491,11 @@ module.exports = () => {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 2026:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(1131)
+const RetryHandler = __nccwpck_require__(7816)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -19517,13 +19517,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 3512:
+/***/ 2824:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.MINOR = exports.MAJOR = exports.HTAB_SP_VCHAR_OBS_TEXT = exports.QUOTED_STRING = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.HEX = exports.URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.STATUSES_HTTP = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.HEADER_STATE = exports.FINISH = exports.STATUSES = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(6972);
+const utils_1 = __nccwpck_require__(172);
 // Emums
 exports.ERROR = {
     OK: 0,
@@ -20055,7 +20055,7 @@ exports["default"] = {
 
 /***/ }),
 
-/***/ 1630:
+/***/ 3870:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* module decorator */ module = __nccwpck_require__.nmd(module);
@@ -20078,7 +20078,7 @@ Object.defineProperty(module, 'exports', {
 
 /***/ }),
 
-/***/ 4826:
+/***/ 3434:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* module decorator */ module = __nccwpck_require__.nmd(module);
@@ -20101,7 +20101,7 @@ Object.defineProperty(module, 'exports', {
 
 /***/ }),
 
-/***/ 6972:
+/***/ 172:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20120,13 +20120,13 @@ function enumToMap(obj, filter = [], exceptions = []) {
 
 /***/ }),
 
-/***/ 2781:
+/***/ 7501:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(1003)
-const Agent = __nccwpck_require__(3389)
+const { kClients } = __nccwpck_require__(6443)
+const Agent = __nccwpck_require__(7405)
 const {
   kAgent,
   kMockAgentSet,
@@ -20144,14 +20144,14 @@ const {
   kMockAgentAcceptsNonStandardSearchParameters,
   kMockCallHistoryAddLog,
   kIgnoreTrailingSlash
-} = __nccwpck_require__(1501)
-const MockClient = __nccwpck_require__(6197)
-const MockPool = __nccwpck_require__(9396)
-const { matchValue, normalizeSearchParams, buildAndValidateMockOptions, normalizeOrigin } = __nccwpck_require__(1205)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(1059)
-const Dispatcher = __nccwpck_require__(2243)
-const PendingInterceptorsFormatter = __nccwpck_require__(6110)
-const { MockCallHistory } = __nccwpck_require__(7791)
+} = __nccwpck_require__(1117)
+const MockClient = __nccwpck_require__(7365)
+const MockPool = __nccwpck_require__(4004)
+const { matchValue, normalizeSearchParams, buildAndValidateMockOptions, normalizeOrigin } = __nccwpck_require__(3397)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
+const Dispatcher = __nccwpck_require__(883)
+const PendingInterceptorsFormatter = __nccwpck_require__(6142)
+const { MockCallHistory } = __nccwpck_require__(431)
 
 class MockAgent extends Dispatcher {
   constructor (opts = {}) {
@@ -20359,13 +20359,13 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7791:
+/***/ 431:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kMockCallHistoryAddLog } = __nccwpck_require__(1501)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { kMockCallHistoryAddLog } = __nccwpck_require__(1117)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 function handleFilterCallsWithOptions (criteria, options, handler, store, allLogs) {
   switch (options.operator) {
@@ -20614,14 +20614,14 @@ module.exports.MockCallHistoryLog = MockCallHistoryLog
 
 /***/ }),
 
-/***/ 6197:
+/***/ 7365:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(5061)
-const { buildMockDispatch } = __nccwpck_require__(1205)
+const Client = __nccwpck_require__(3701)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -20631,10 +20631,10 @@ const {
   kOriginalDispatch,
   kConnected,
   kIgnoreTrailingSlash
-} = __nccwpck_require__(1501)
-const { MockInterceptor } = __nccwpck_require__(3319)
-const Symbols = __nccwpck_require__(1003)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -20689,12 +20689,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 9037:
+/***/ 2429:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(1059)
+const { UndiciError } = __nccwpck_require__(8707)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -20725,12 +20725,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3319:
+/***/ 1511:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(1205)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kDispatchKey,
@@ -20739,9 +20739,9 @@ const {
   kContentLength,
   kMockDispatch,
   kIgnoreTrailingSlash
-} = __nccwpck_require__(1501)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const { serializePathWithQuery } = __nccwpck_require__(2272)
+} = __nccwpck_require__(1117)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { serializePathWithQuery } = __nccwpck_require__(3440)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -20941,14 +20941,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 9396:
+/***/ 4004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(20)
-const { buildMockDispatch } = __nccwpck_require__(1205)
+const Pool = __nccwpck_require__(628)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -20958,10 +20958,10 @@ const {
   kOriginalDispatch,
   kConnected,
   kIgnoreTrailingSlash
-} = __nccwpck_require__(1501)
-const { MockInterceptor } = __nccwpck_require__(3319)
-const Symbols = __nccwpck_require__(1003)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -21016,7 +21016,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1501:
+/***/ 1117:
 /***/ ((module) => {
 
 
@@ -21055,12 +21055,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1205:
+/***/ 3397:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(9037)
+const { MockNotMatchedError } = __nccwpck_require__(2429)
 const {
   kDispatches,
   kMockAgent,
@@ -21068,15 +21068,15 @@ const {
   kOrigin,
   kGetNetConnect,
   kTotalDispatchCount
-} = __nccwpck_require__(1501)
-const { serializePathWithQuery } = __nccwpck_require__(2272)
+} = __nccwpck_require__(1117)
+const { serializePathWithQuery } = __nccwpck_require__(3440)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
     isPromise
   }
 } = __nccwpck_require__(7975)
-const { InvalidArgumentError } = __nccwpck_require__(1059)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 function matchValue (match, value) {
   if (typeof match === 'string') {
@@ -21548,7 +21548,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6110:
+/***/ 6142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -21598,17 +21598,17 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 9415:
+/***/ 5095:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Agent = __nccwpck_require__(3389)
-const MockAgent = __nccwpck_require__(2781)
-const { SnapshotRecorder } = __nccwpck_require__(7558)
-const WrapHandler = __nccwpck_require__(4918)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(1059)
-const { validateSnapshotMode } = __nccwpck_require__(8403)
+const Agent = __nccwpck_require__(7405)
+const MockAgent = __nccwpck_require__(7501)
+const { SnapshotRecorder } = __nccwpck_require__(3766)
+const WrapHandler = __nccwpck_require__(9510)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
+const { validateSnapshotMode } = __nccwpck_require__(9683)
 
 const kSnapshotRecorder = Symbol('kSnapshotRecorder')
 const kSnapshotMode = Symbol('kSnapshotMode')
@@ -21958,7 +21958,7 @@ module.exports = SnapshotAgent
 
 /***/ }),
 
-/***/ 7558:
+/***/ 3766:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -21966,8 +21966,8 @@ module.exports = SnapshotAgent
 const { writeFile, readFile, mkdir } = __nccwpck_require__(1455)
 const { dirname, resolve } = __nccwpck_require__(6760)
 const { setTimeout, clearTimeout } = __nccwpck_require__(7997)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(1059)
-const { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = __nccwpck_require__(8403)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
+const { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = __nccwpck_require__(9683)
 
 /**
  * @typedef {Object} SnapshotRequestOptions
@@ -22553,13 +22553,13 @@ module.exports = { SnapshotRecorder, formatRequestKey, createRequestHash, filter
 
 /***/ }),
 
-/***/ 8403:
+/***/ 9683:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(1059)
-const { runtimeFeatures } = __nccwpck_require__(777)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { runtimeFeatures } = __nccwpck_require__(313)
 
 /**
  * @typedef {Object} HeaderFilters
@@ -22718,7 +22718,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5179:
+/***/ 7659:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -22728,9 +22728,9 @@ const {
   pathHasQueryOrFragment,
   hasSafeIterator,
   isValidHTTPToken
-} = __nccwpck_require__(2272)
+} = __nccwpck_require__(3440)
 
-const { serializePathWithQuery } = __nccwpck_require__(2272)
+const { serializePathWithQuery } = __nccwpck_require__(3440)
 
 const MAX_DELTA_SECONDS = 2147483647
 const RESTRICTIVE_DIRECTIVE_NAMES = ['no-store', 'private', 'no-cache']
@@ -23434,7 +23434,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2333:
+/***/ 5453:
 /***/ ((module) => {
 
 
@@ -24111,7 +24111,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9444:
+/***/ 6436:
 /***/ ((module) => {
 
 
@@ -24146,7 +24146,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 777:
+/***/ 313:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24277,7 +24277,7 @@ module.exports["default"] = instance
 
 /***/ }),
 
-/***/ 7254:
+/***/ 6854:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24289,7 +24289,7 @@ const {
   kSize,
   kFree,
   kQueued
-} = __nccwpck_require__(1003)
+} = __nccwpck_require__(6443)
 
 class ClientStats {
   constructor (client) {
@@ -24316,7 +24316,7 @@ module.exports = { ClientStats, PoolStats }
 
 /***/ }),
 
-/***/ 7787:
+/***/ 6603:
 /***/ ((module) => {
 
 
@@ -24748,22 +24748,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3186:
+/***/ 9634:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kConstruct } = __nccwpck_require__(1003)
-const { urlEquals, getFieldValues } = __nccwpck_require__(7406)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(2272)
-const { webidl } = __nccwpck_require__(7223)
-const { cloneResponse, fromInnerResponse, getResponseState } = __nccwpck_require__(1627)
-const { Request, fromInnerRequest, getRequestState } = __nccwpck_require__(268)
-const { fetching } = __nccwpck_require__(3345)
-const { urlIsHttpHttpsScheme, readAllBytes } = __nccwpck_require__(1168)
-const { createDeferredPromise } = __nccwpck_require__(9444)
+const { kConstruct } = __nccwpck_require__(6443)
+const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
+const { webidl } = __nccwpck_require__(7879)
+const { cloneResponse, fromInnerResponse, getResponseState } = __nccwpck_require__(9051)
+const { Request, fromInnerRequest, getRequestState } = __nccwpck_require__(9967)
+const { fetching } = __nccwpck_require__(4398)
+const { urlIsHttpHttpsScheme, readAllBytes } = __nccwpck_require__(3168)
+const { createDeferredPromise } = __nccwpck_require__(6436)
 
 /**
  * @see https://w3c.github.io/ServiceWorker/#dfn-cache-batch-operation
@@ -25619,15 +25619,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4045:
+/***/ 3245:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Cache } = __nccwpck_require__(3186)
-const { webidl } = __nccwpck_require__(7223)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { kConstruct } = __nccwpck_require__(1003)
+const { Cache } = __nccwpck_require__(9634)
+const { webidl } = __nccwpck_require__(7879)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(6443)
 
 class CacheStorage {
   /**
@@ -25778,14 +25778,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7406:
+/***/ 6798:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(428)
-const { isValidHeaderName } = __nccwpck_require__(1168)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { isValidHeaderName } = __nccwpck_require__(3168)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -25830,7 +25830,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2044:
+/***/ 1276:
 /***/ ((module) => {
 
 
@@ -25849,15 +25849,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6693:
+/***/ 9061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(7818)
-const { stringify } = __nccwpck_require__(1061)
-const { webidl } = __nccwpck_require__(7223)
-const { Headers } = __nccwpck_require__(548)
+const { parseSetCookie } = __nccwpck_require__(1978)
+const { stringify } = __nccwpck_require__(7797)
+const { webidl } = __nccwpck_require__(7879)
+const { Headers } = __nccwpck_require__(660)
 
 const brandChecks = webidl.brandCheckMultiple([Headers, globalThis.Headers].filter(Boolean))
 
@@ -26057,14 +26057,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7818:
+/***/ 1978:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1204)
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(2044)
-const { isCTLExcludingHtab } = __nccwpck_require__(1061)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(8116)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
+const { isCTLExcludingHtab } = __nccwpck_require__(7797)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -26379,7 +26379,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1061:
+/***/ 7797:
 /***/ ((module) => {
 
 
@@ -26757,13 +26757,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3535:
+/***/ 4031:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(9003)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
 
 /**
  * @type {number[]} BOM
@@ -27339,22 +27339,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8742:
+/***/ 1238:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(3345)
-const { makeRequest } = __nccwpck_require__(268)
-const { webidl } = __nccwpck_require__(7223)
-const { EventSourceStream } = __nccwpck_require__(3535)
-const { parseMIMEType } = __nccwpck_require__(428)
-const { createFastMessageEvent } = __nccwpck_require__(5924)
-const { isNetworkError } = __nccwpck_require__(1627)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { environmentSettingsObject } = __nccwpck_require__(1168)
-const { getGlobalDispatcher } = __nccwpck_require__(8085)
+const { fetching } = __nccwpck_require__(4398)
+const { makeRequest } = __nccwpck_require__(9967)
+const { webidl } = __nccwpck_require__(7879)
+const { EventSourceStream } = __nccwpck_require__(4031)
+const { parseMIMEType } = __nccwpck_require__(1900)
+const { createFastMessageEvent } = __nccwpck_require__(5188)
+const { isNetworkError } = __nccwpck_require__(9051)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 
 let experimentalWarned = false
 
@@ -27850,7 +27850,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9003:
+/***/ 4811:
 /***/ ((module) => {
 
 
@@ -27886,29 +27886,29 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9852:
+/***/ 4492:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(2272)
+const util = __nccwpck_require__(3440)
 const {
   ReadableStreamFrom,
   readableStreamClose,
   fullyReadBody,
   extractMimeType
-} = __nccwpck_require__(1168)
-const { FormData, setFormDataState } = __nccwpck_require__(2134)
-const { webidl } = __nccwpck_require__(7223)
+} = __nccwpck_require__(3168)
+const { FormData, setFormDataState } = __nccwpck_require__(5910)
+const { webidl } = __nccwpck_require__(7879)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(428)
-const { multipartFormDataParser } = __nccwpck_require__(948)
-const { createDeferredPromise } = __nccwpck_require__(9444)
-const { parseJSONFromBytes } = __nccwpck_require__(1204)
-const { utf8DecodeBytes } = __nccwpck_require__(7636)
-const { runtimeFeatures } = __nccwpck_require__(777)
+const { serializeAMimeType } = __nccwpck_require__(1900)
+const { multipartFormDataParser } = __nccwpck_require__(116)
+const { createDeferredPromise } = __nccwpck_require__(6436)
+const { parseJSONFromBytes } = __nccwpck_require__(8116)
+const { utf8DecodeBytes } = __nccwpck_require__(276)
+const { runtimeFeatures } = __nccwpck_require__(313)
 
 const random = runtimeFeatures.has('crypto')
   ? (__nccwpck_require__(7598).randomInt)
@@ -28411,7 +28411,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5055:
+/***/ 4495:
 /***/ ((module) => {
 
 
@@ -28549,13 +28549,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 428:
+/***/ 1900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { forgivingBase64, collectASequenceOfCodePoints, collectASequenceOfCodePointsFast, isomorphicDecode, removeASCIIWhitespace, removeChars } = __nccwpck_require__(1204)
+const { forgivingBase64, collectASequenceOfCodePoints, collectASequenceOfCodePointsFast, isomorphicDecode, removeASCIIWhitespace, removeChars } = __nccwpck_require__(8116)
 
 const encoder = new TextEncoder()
 
@@ -29152,17 +29152,17 @@ module.exports = {
 
 /***/ }),
 
-/***/ 948:
+/***/ 116:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { bufferToLowerCasedHeaderName } = __nccwpck_require__(2272)
-const { HTTP_TOKEN_CODEPOINTS } = __nccwpck_require__(428)
-const { makeEntry } = __nccwpck_require__(2134)
-const { webidl } = __nccwpck_require__(7223)
+const { bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { HTTP_TOKEN_CODEPOINTS } = __nccwpck_require__(1900)
+const { makeEntry } = __nccwpck_require__(5910)
+const { webidl } = __nccwpck_require__(7879)
 const assert = __nccwpck_require__(4589)
-const { isomorphicDecode } = __nccwpck_require__(1204)
+const { isomorphicDecode } = __nccwpck_require__(8116)
 
 const dd = Buffer.from('--')
 const decoder = new TextDecoder()
@@ -29745,14 +29745,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2134:
+/***/ 5910:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { iteratorMixin } = __nccwpck_require__(1168)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { webidl } = __nccwpck_require__(7223)
+const { iteratorMixin } = __nccwpck_require__(3168)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { webidl } = __nccwpck_require__(7879)
 const nodeUtil = __nccwpck_require__(7975)
 
 // https://xhr.spec.whatwg.org/#formdata
@@ -30011,7 +30011,7 @@ module.exports = { FormData, makeEntry, setFormDataState }
 
 /***/ }),
 
-/***/ 5779:
+/***/ 1059:
 /***/ ((module) => {
 
 
@@ -30058,21 +30058,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 548:
+/***/ 660:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(1003)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { kConstruct } = __nccwpck_require__(6443)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(1168)
-const { webidl } = __nccwpck_require__(7223)
+} = __nccwpck_require__(3168)
+const { webidl } = __nccwpck_require__(7879)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -30784,7 +30784,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3345:
+/***/ 4398:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -30798,9 +30798,9 @@ const {
   makeResponse,
   fromInnerResponse,
   getResponseState
-} = __nccwpck_require__(1627)
-const { HeadersList } = __nccwpck_require__(548)
-const { Request, cloneRequest, getRequestDispatcher, getRequestState } = __nccwpck_require__(268)
+} = __nccwpck_require__(9051)
+const { HeadersList } = __nccwpck_require__(660)
+const { Request, cloneRequest, getRequestDispatcher, getRequestState } = __nccwpck_require__(9967)
 const zlib = __nccwpck_require__(8522)
 const {
   makePolicyContainer,
@@ -30835,27 +30835,27 @@ const {
   hasAuthenticationEntry,
   includesCredentials,
   isTraversableNavigable
-} = __nccwpck_require__(1168)
+} = __nccwpck_require__(3168)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(9852)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(5055)
+} = __nccwpck_require__(4495)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished, isErrored, isReadable } = __nccwpck_require__(7075)
-const { addAbortListener, bufferToLowerCasedHeaderName } = __nccwpck_require__(2272)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(428)
-const { getGlobalDispatcher } = __nccwpck_require__(8085)
-const { webidl } = __nccwpck_require__(7223)
+const { addAbortListener, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { webidl } = __nccwpck_require__(7879)
 const { STATUS_CODES } = __nccwpck_require__(7067)
-const { bytesMatch } = __nccwpck_require__(378)
-const { createDeferredPromise } = __nccwpck_require__(9444)
-const { isomorphicEncode } = __nccwpck_require__(1204)
-const { runtimeFeatures } = __nccwpck_require__(777)
+const { bytesMatch } = __nccwpck_require__(5082)
+const { createDeferredPromise } = __nccwpck_require__(6436)
+const { isomorphicEncode } = __nccwpck_require__(8116)
+const { runtimeFeatures } = __nccwpck_require__(313)
 
 // Node.js v23.8.0+ and v22.15.0+ supports Zstandard
 const hasZstd = runtimeFeatures.has('zstd')
@@ -33204,22 +33204,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 268:
+/***/ 9967:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(9852)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(548)
-const util = __nccwpck_require__(2272)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(1168)
+} = __nccwpck_require__(3168)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -33229,11 +33229,11 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(5055)
+} = __nccwpck_require__(4495)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { webidl } = __nccwpck_require__(7223)
-const { URLSerializer } = __nccwpck_require__(428)
-const { kConstruct } = __nccwpck_require__(1003)
+const { webidl } = __nccwpck_require__(7879)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -34326,14 +34326,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1627:
+/***/ 9051:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(548)
-const { extractBody, cloneBody, mixinBody, streamRegistry, bodyUnusable } = __nccwpck_require__(9852)
-const util = __nccwpck_require__(2272)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
+const { extractBody, cloneBody, mixinBody, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -34342,16 +34342,16 @@ const {
   isAborted,
   isErrorLike,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(1168)
+} = __nccwpck_require__(3168)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(5055)
-const { webidl } = __nccwpck_require__(7223)
-const { URLSerializer } = __nccwpck_require__(428)
-const { kConstruct } = __nccwpck_require__(1003)
+} = __nccwpck_require__(4495)
+const { webidl } = __nccwpck_require__(7879)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
-const { isomorphicEncode, serializeJavascriptValueToJSONString } = __nccwpck_require__(1204)
+const { isomorphicEncode, serializeJavascriptValueToJSONString } = __nccwpck_require__(8116)
 
 const textEncoder = new TextEncoder('utf-8')
 
@@ -34974,22 +34974,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1168:
+/***/ 3168:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicyTokens, badPortsSet } = __nccwpck_require__(5055)
-const { getGlobalOrigin } = __nccwpck_require__(5779)
-const { collectAnHTTPQuotedString, parseMIMEType } = __nccwpck_require__(428)
+const { redirectStatusSet, referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
+const { getGlobalOrigin } = __nccwpck_require__(1059)
+const { collectAnHTTPQuotedString, parseMIMEType } = __nccwpck_require__(1900)
 const { performance } = __nccwpck_require__(643)
-const { ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(2272)
+const { ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(7223)
-const { isomorphicEncode, collectASequenceOfCodePoints, removeChars } = __nccwpck_require__(1204)
+const { webidl } = __nccwpck_require__(7879)
+const { isomorphicEncode, collectASequenceOfCodePoints, removeChars } = __nccwpck_require__(8116)
 
 function responseURL (response) {
   // https://fetch.spec.whatwg.org/#responses
@@ -36503,13 +36503,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1204:
+/***/ 8116:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { utf8DecodeBytes } = __nccwpck_require__(7636)
+const { utf8DecodeBytes } = __nccwpck_require__(276)
 
 /**
  * @param {(char: string) => boolean} condition
@@ -36753,14 +36753,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 378:
+/***/ 5082:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { runtimeFeatures } = __nccwpck_require__(777)
-const { asciiLowercase } = __nccwpck_require__(1204)
+const { runtimeFeatures } = __nccwpck_require__(313)
+const { asciiLowercase } = __nccwpck_require__(8116)
 
 /**
  * @typedef {object} Metadata
@@ -37067,14 +37067,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7223:
+/***/ 7879:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { types, inspect } = __nccwpck_require__(7975)
-const { runtimeFeatures } = __nccwpck_require__(777)
+const { runtimeFeatures } = __nccwpck_require__(313)
 
 const UNDEFINED = 1
 const BOOLEAN = 2
@@ -38080,20 +38080,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3969:
+/***/ 6897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(6976)
-const { parseExtensions, isClosed, isClosing, isEstablished, isConnecting, validateCloseCodeAndReason } = __nccwpck_require__(3105)
-const { makeRequest } = __nccwpck_require__(268)
-const { fetching } = __nccwpck_require__(3345)
-const { Headers, getHeadersList } = __nccwpck_require__(548)
-const { getDecodeSplit } = __nccwpck_require__(1168)
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
+const { parseExtensions, isClosed, isClosing, isEstablished, isConnecting, validateCloseCodeAndReason } = __nccwpck_require__(8625)
+const { makeRequest } = __nccwpck_require__(9967)
+const { fetching } = __nccwpck_require__(4398)
+const { Headers, getHeadersList } = __nccwpck_require__(660)
+const { getDecodeSplit } = __nccwpck_require__(3168)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
 const assert = __nccwpck_require__(4589)
-const { runtimeFeatures } = __nccwpck_require__(777)
+const { runtimeFeatures } = __nccwpck_require__(313)
 
 const crypto = runtimeFeatures.has('crypto')
   ? __nccwpck_require__(7598)
@@ -38426,7 +38426,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6976:
+/***/ 736:
 /***/ ((module) => {
 
 
@@ -38559,14 +38559,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5924:
+/***/ 5188:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(7223)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { kConstruct } = __nccwpck_require__(1003)
+const { webidl } = __nccwpck_require__(7879)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(6443)
 
 /**
  * @see https://html.spec.whatwg.org/multipage/comms.html#messageevent
@@ -38897,13 +38897,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9104:
+/***/ 3264:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { runtimeFeatures } = __nccwpck_require__(777)
-const { maxUnsigned16Bit, opcodes } = __nccwpck_require__(6976)
+const { runtimeFeatures } = __nccwpck_require__(313)
+const { maxUnsigned16Bit, opcodes } = __nccwpck_require__(736)
 
 const BUFFER_SIZE = 8 * 1024
 
@@ -39037,14 +39037,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8029:
+/***/ 9469:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(3105)
-const { MessageSizeExceededError } = __nccwpck_require__(1059)
+const { isValidClientWindowBits } = __nccwpck_require__(8625)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -39149,14 +39149,14 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 276:
+/***/ 1652:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(6976)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -39165,11 +39165,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(3105)
-const { failWebsocketConnection } = __nccwpck_require__(3969)
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
-const { PerMessageDeflate } = __nccwpck_require__(8029)
-const { MessageSizeExceededError } = __nccwpck_require__(1059)
+} = __nccwpck_require__(8625)
+const { failWebsocketConnection } = __nccwpck_require__(6897)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { PerMessageDeflate } = __nccwpck_require__(9469)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 // This code was influenced by ws released under the MIT license.
 // Copyright (c) 2011 Einar Otto Stangvik <einaros@gmail.com>
@@ -39676,14 +39676,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5388:
+/***/ 3900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
-const { opcodes, sendHints } = __nccwpck_require__(6976)
-const FixedQueue = __nccwpck_require__(9220)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { opcodes, sendHints } = __nccwpck_require__(736)
+const FixedQueue = __nccwpck_require__(4660)
 
 /**
  * @typedef {object} SendQueueNode
@@ -39792,15 +39792,15 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 6375:
+/***/ 6919:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(7223)
-const { validateCloseCodeAndReason } = __nccwpck_require__(3105)
-const { kConstruct } = __nccwpck_require__(1003)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
+const { webidl } = __nccwpck_require__(7879)
+const { validateCloseCodeAndReason } = __nccwpck_require__(8625)
+const { kConstruct } = __nccwpck_require__(6443)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 function createInheritableDOMException () {
   // https://github.com/nodejs/node/issues/59677
@@ -39903,23 +39903,23 @@ module.exports = { WebSocketError, createUnvalidatedWebSocketError }
 
 /***/ }),
 
-/***/ 3158:
+/***/ 2873:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { createDeferredPromise } = __nccwpck_require__(9444)
-const { environmentSettingsObject } = __nccwpck_require__(1168)
-const { states, opcodes, sentCloseFrameState } = __nccwpck_require__(6976)
-const { webidl } = __nccwpck_require__(7223)
-const { getURLRecord, isValidSubprotocol, isEstablished, utf8Decode } = __nccwpck_require__(3105)
-const { establishWebSocketConnection, failWebsocketConnection, closeWebSocketConnection } = __nccwpck_require__(3969)
-const { channels } = __nccwpck_require__(5726)
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
-const { ByteParser } = __nccwpck_require__(276)
-const { WebSocketError, createUnvalidatedWebSocketError } = __nccwpck_require__(6375)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { utf8DecodeBytes } = __nccwpck_require__(7636)
+const { createDeferredPromise } = __nccwpck_require__(6436)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { states, opcodes, sentCloseFrameState } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(7879)
+const { getURLRecord, isValidSubprotocol, isEstablished, utf8Decode } = __nccwpck_require__(8625)
+const { establishWebSocketConnection, failWebsocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
+const { channels } = __nccwpck_require__(2414)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { ByteParser } = __nccwpck_require__(1652)
+const { WebSocketError, createUnvalidatedWebSocketError } = __nccwpck_require__(6919)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { utf8DecodeBytes } = __nccwpck_require__(276)
 
 let emittedExperimentalWarning = false
 
@@ -40406,15 +40406,15 @@ module.exports = { WebSocketStream }
 
 /***/ }),
 
-/***/ 3105:
+/***/ 8625:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { states, opcodes } = __nccwpck_require__(6976)
+const { states, opcodes } = __nccwpck_require__(736)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { removeHTTPWhitespace } = __nccwpck_require__(428)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1204)
+const { removeHTTPWhitespace } = __nccwpck_require__(1900)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(8116)
 
 /**
  * @param {number} readyState
@@ -40760,16 +40760,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5358:
+/***/ 3726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(7223)
-const { URLSerializer } = __nccwpck_require__(428)
-const { environmentSettingsObject } = __nccwpck_require__(1168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = __nccwpck_require__(6976)
+const { webidl } = __nccwpck_require__(7879)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = __nccwpck_require__(736)
 const {
   isConnecting,
   isEstablished,
@@ -40780,15 +40780,15 @@ const {
   utf8Decode,
   toArrayBuffer,
   getURLRecord
-} = __nccwpck_require__(3105)
-const { establishWebSocketConnection, closeWebSocketConnection, failWebsocketConnection } = __nccwpck_require__(3969)
-const { ByteParser } = __nccwpck_require__(276)
-const { kEnumerableProperty } = __nccwpck_require__(2272)
-const { getGlobalDispatcher } = __nccwpck_require__(8085)
-const { ErrorEvent, CloseEvent, createFastMessageEvent } = __nccwpck_require__(5924)
-const { SendQueue } = __nccwpck_require__(5388)
-const { WebsocketFrameSend } = __nccwpck_require__(9104)
-const { channels } = __nccwpck_require__(5726)
+} = __nccwpck_require__(8625)
+const { establishWebSocketConnection, closeWebSocketConnection, failWebsocketConnection } = __nccwpck_require__(6897)
+const { ByteParser } = __nccwpck_require__(1652)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { ErrorEvent, CloseEvent, createFastMessageEvent } = __nccwpck_require__(5188)
+const { SendQueue } = __nccwpck_require__(3900)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { channels } = __nccwpck_require__(2414)
 
 function getSocketAddress (socket) {
   if (typeof socket?.address === 'function') {
@@ -41525,11 +41525,11 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6255:
+/***/ 486:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4591);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8572);
 /** Entry of the datagouv-publish bundle (dist/cli/index.js): runs main() and sets the exit code. */
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), {
@@ -41544,7 +41544,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4591:
+/***/ 8572:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41574,32 +41574,63 @@ function toErrorMessage(error) {
 /** The server answered with a status the caller did not accept. */
 class ApiError extends Error {
     method;
-    path;
+    url;
     status;
     apiMessage;
     retryAfterMs;
     name = 'ApiError';
     constructor(method, 
-    /** Path and query, relative to the instance origin; never carries credentials. */
-    path, status, 
+    /**
+     * What was asked, as messages show it: the instance's origin, path and query
+     * (`https://demo.data.gouv.fr/api/1/datasets/x/`), so that www, demo and dev read apart;
+     * never carries credentials.
+     */
+    url, status, 
     /** The API's own message (`message`, else `errors`, else `error`), or the body's start. */
     apiMessage, retryAfterMs) {
-        super(`${method} ${path} answered ${status}${apiMessage ? `: ${apiMessage}` : ''}`);
+        super(`${method} ${url} answered ${status}${apiMessage ? `: ${apiMessage}` : ''}`);
         this.method = method;
-        this.path = path;
+        this.url = url;
         this.status = status;
         this.apiMessage = apiMessage;
         this.retryAfterMs = retryAfterMs;
     }
 }
-/** No answer: connection refused or reset, timeout, TLS failure. */
+/**
+ * No answer: connection refused or reset, timeout, TLS failure; or the request could not even
+ * leave (a name that does not resolve, a proxy that refuses the tunnel), which no retry cures.
+ */
 class NetworkError extends Error {
     method;
-    path;
+    url;
+    transient;
     name = 'NetworkError';
-    constructor(method, path, cause) {
-        super(`${method} ${path} failed: ${describeCause(cause)}`, { cause });
+    constructor(method, 
+    /** As `ApiError.url`. */
+    url, cause, 
+    /** Why, in words (`describeCause` by default; transport.ts names the host and the proxy). */
+    why = describeCause(cause), 
+    /**
+     * Whether another try may succeed. False when the request never reached the server and will
+     * not the next time either: the host or the proxy does not resolve, the proxy refuses the
+     * tunnel. Such a request cannot have acted.
+     */
+    transient = true) {
+        super(`${method} ${url} failed: ${why}`, { cause });
         this.method = method;
+        this.url = url;
+        this.transient = transient;
+    }
+}
+/**
+ * A local file could not be read while a request was being sent (removed, made unreadable, cut
+ * short): the runner's fault, not the network's. Never retried: the next try reads the same file.
+ */
+class LocalFileError extends Error {
+    path;
+    name = 'LocalFileError';
+    constructor(path, message, cause) {
+        super(message, cause === undefined ? undefined : { cause });
         this.path = path;
     }
 }
@@ -41616,7 +41647,7 @@ function isRetryableStatus(status) {
 }
 function isRetryable(error) {
     if (error instanceof NetworkError)
-        return true;
+        return error.transient;
     return error instanceof ApiError && isRetryableStatus(error.status);
 }
 /**
@@ -41669,6 +41700,7 @@ function flattenErrors(errors, prefix = '') {
     }
     return `${prefix ? `${prefix}: ` : ''}${String(errors)}`;
 }
+/** A failure's own message, with its code when the message lacks it (`ECONNRESET socket hang up`). */
 function describeCause(cause) {
     if (cause instanceof Error) {
         const code = cause.code;
@@ -41737,6 +41769,10 @@ class Retrier {
         this.policy = policy;
         this.logger = logger;
     }
+    /** The longest wait: of the backoff, and of a server's `Retry-After`. */
+    get ceilingMs() {
+        return ceilingOf(this.policy);
+    }
     async run(attempts) {
         const retryable = attempts.retryable ?? ((error) => isRetryable(error));
         const failures = [];
@@ -41783,7 +41819,7 @@ function baseDelayFromEnv(env) {
     return { baseDelayMs: Number(raw.trim()) };
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/util.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
 function assertEqual(val) {
@@ -42658,7 +42694,7 @@ function constantCatch(value) {
     return fn;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/core.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
 var _a;
 
 /** A special constant with type `never` */
@@ -42801,7 +42837,7 @@ function config(newConfig) {
     return globalConfig;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/memoizer.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/memoizer.js
 
 class $ZodCyclicError extends Error {
     constructor() {
@@ -43114,7 +43150,7 @@ function isBackEdge(ctx, value) {
     return backEdges !== undefined && isRef(value) && backEdges.has(value);
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/regexes.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/regexes.js
 
 /**
  * @deprecated CUID v1 is deprecated by its authors due to information leakage
@@ -43272,7 +43308,7 @@ const sha512_hex = /^[0-9a-fA-F]{128}$/;
 const sha512_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(86, "==")));
 const sha512_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(86)));
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/checks.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/checks.js
 // import { $ZodType } from "./schemas.js";
 
 
@@ -43790,7 +43826,7 @@ const $ZodCheckOverwrite = /*@__PURE__*/ $constructor("$ZodCheckOverwrite", (ins
     };
 });
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/doc.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/doc.js
 class Doc {
     constructor(args = [], closed = {}) {
         this.content = [];
@@ -43830,14 +43866,14 @@ class Doc {
     }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/versions.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/versions.js
 const version = {
     major: 4,
     minor: 6,
     patch: 7,
 };
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/schemas.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/schemas.js
 
 
 
@@ -45868,16 +45904,16 @@ const $ZodEnum = /*@__PURE__*/ $constructor("$ZodEnum", (inst, def) => {
         return payload;
     };
 });
-const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLiteral", (inst, def) => {
+const $ZodLiteral = /*@__PURE__*/ $constructor("$ZodLiteral", (inst, def) => {
     $ZodType.init(inst, def);
     const values = new Set(def.values);
     inst._zod.values = values;
-    util.defineLazyInternal(inst, "pattern", (zod) => {
+    defineLazyInternal(inst, "pattern", (zod) => {
         const vals = zod.def.values;
         // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
         return new RegExp(vals.length
             ? `^(${vals
-                .map((o) => typeof o === "string" ? util.escapeRegex(o) : o ? util.escapeRegex(o.toString()) : String(o))
+                .map((o) => typeof o === "string" ? escapeRegex(o) : o ? escapeRegex(o.toString()) : String(o))
                 .join("|")})$`
             : "^[^\\s\\S]$");
     });
@@ -45894,7 +45930,7 @@ const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFile", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, _ctx) => {
@@ -46475,7 +46511,7 @@ function handleRefineResult(result, payload, input, inst) {
     }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/registries.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
 var registries_a;
 const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
 const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
@@ -46528,7 +46564,7 @@ function registry() {
 (registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
 const globalRegistry = globalThis.__zod_globalRegistry;
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/api.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
 
 
 
@@ -47633,7 +47669,7 @@ function _stringFormat(Class, format, fnOrRegex, _params = {}) {
     return inst;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/to-json-schema.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/to-json-schema.js
 
 
 function assignProps(target, ...sources) {
@@ -48286,7 +48322,7 @@ const createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params)
     return to_json_schema_finalize(ctx, schema);
 };
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/json-schema-processors.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
 
 
 
@@ -49131,7 +49167,7 @@ function toJSONSchema(input, params) {
     return finalize(ctx, input);
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/locales/en.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/locales/en.js
 
 const error = () => {
     const Sizable = {
@@ -49258,7 +49294,7 @@ const error = () => {
     };
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/errors.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/errors.js
 
 
 /* Computing the message eagerly is expensive (pretty-printed JSON of all
@@ -49527,7 +49563,7 @@ function prettifyError(error) {
     return lines.join("\n");
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/parse.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/parse.js
 
 
 
@@ -49704,7 +49740,7 @@ const _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
 };
 const safeDecodeAsync = /* @__PURE__*/ _safeDecodeAsync($ZodRealError);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/errors.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/errors.js
 
 
 
@@ -49763,7 +49799,7 @@ const ZodRealError = /*@__PURE__*/ $constructor("ZodError", errors_initializer, 
 // /** @deprecated Use `z.core.$ZodErrorMapCtx` instead. */
 // export type ErrorMapCtx = core.$ZodErrorMapCtx;
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/parse.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/parse.js
 
 
 const classic_parse_parse = /* @__PURE__ */ _parse(ZodRealError);
@@ -49781,7 +49817,7 @@ const parse_safeDecode = /* @__PURE__ */ _safeDecode(ZodRealError);
 const parse_safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
 const parse_safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/schemas.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/schemas.js
 
 
 
@@ -50941,10 +50977,10 @@ function nativeEnum(entries, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLiteral", (inst, def) => {
-    core.$ZodLiteral.init(inst, def);
+const ZodLiteral = /*@__PURE__*/ $constructor("ZodLiteral", (inst, def) => {
+    $ZodLiteral.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.literalProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => literalProcessor(inst, ctx, json, params);
     inst.values = new Set(def.values);
     Object.defineProperty(inst, "value", {
         get() {
@@ -50954,12 +50990,12 @@ const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && 
             return def.values[0];
         },
     });
-})));
+});
 function literal(value, params) {
     return new ZodLiteral({
         type: "literal",
         values: Array.isArray(value) ? value : [value],
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFile", (inst, def) => {
@@ -51365,10 +51401,12 @@ function datasetPutBody(live, patch) {
 
 /**
  * A failure after which the server may have acted, or may still be acting: no answer at all
- * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
+ * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on. A
+ * request that never left (a name that does not resolve, a proxy that refuses the tunnel) did
+ * not act.
  */
 function mayHideSuccess(error) {
-    return (error instanceof NetworkError ||
+    return ((error instanceof NetworkError && error.transient) ||
         (error instanceof ApiError && (error.status === 502 || error.status === 504)));
 }
 /** An earlier attempt failed in a way that may hide a success: the server may hold its result. */
@@ -51395,13 +51433,16 @@ function mayStillAct(error) {
  */
 async function createOnce(http, once) {
     let recovered = false;
-    const look = async (error) => {
+    let adopted = false;
+    const look = async (error, ours = true) => {
         const found = await lookFor(once, error);
         if (found === undefined)
             return undefined;
-        http.logger.warning(`${error === undefined ? 'before sending again' : `${toErrorMessage(error)};`} the server ` +
-            `holds ${once.what} all the same (${once.nameOf(found)}), not sending it again`);
-        recovered = true;
+        const held = ours ? `the server holds ${once.what} all the same` : anothers(once);
+        http.logger.warning(`${error === undefined ? 'before sending again' : `${toErrorMessage(error)};`} ${held} ` +
+            `(${once.nameOf(found)}), not sending it again`);
+        recovered = ours;
+        adopted = !ours;
         return { done: found };
     };
     const value = await http.retrier.run({
@@ -51410,10 +51451,14 @@ async function createOnce(http, once) {
             const found = mayHaveActed(attempt) ? await look(undefined) : undefined;
             return found !== undefined ? found.done : once.send();
         },
-        settle: async (error) => {
+        settle: async (error, attempt) => {
             if (!isRetryable(error))
                 return undefined;
-            const found = await look(error);
+            // An answered refusal of a creation created nothing: what is found is someone else's.
+            const ours = once.creation === undefined || mayHideSuccess(error) || mayHaveActed(attempt);
+            const found = (await look(error, ours)) ?? (ours ? undefined : await takenFor(http, once, error));
+            if (found !== undefined)
+                adopted ||= !ours;
             if (found !== undefined || once.creation === undefined || !mayStillAct(error))
                 return found;
             if (!(await (once.findable?.() ?? true)))
@@ -51421,7 +51466,22 @@ async function createOnce(http, once) {
             return keepLooking(http, once.creation, error, look);
         },
     });
-    return { value, recovered };
+    return { value, recovered, adopted };
+}
+/** What the warning says of a creation found made by someone else. */
+function anothers(once) {
+    return `another run created ${once.what} meanwhile, under the same name`;
+}
+/** `once.taken`, for a creation refused by an answer; a failure to look fails with its reason. */
+async function takenFor(http, once, error) {
+    if (once.taken === undefined)
+        return undefined;
+    const found = await lookFor({ ...once, find: once.taken }, error);
+    if (found === undefined)
+        return undefined;
+    http.logger.warning(`${toErrorMessage(error)}; another run created a resource under the same name meanwhile ` +
+        `(${once.nameOf(found)}): taken instead of creating a second`);
+    return { done: found };
 }
 /** `once.find`; a failure to look fails with its reason. */
 async function lookFor(once, error) {
@@ -51558,8 +51618,8 @@ function permissionsOf(dataset, me) {
     return { edit, edit_resources: edit, delete: edit };
 }
 
-// EXTERNAL MODULE: ../../work/main/node_modules/undici/index.js
-var undici = __nccwpck_require__(576);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./src/datagouv/api-url.ts
 /** The `api-url` a run is given: which instance, and whether the key may travel to it. */
 /**
@@ -51599,7 +51659,173 @@ function isLoopback(hostname) {
         /^127(\.\d{1,3}){3}$/.test(host));
 }
 
+;// CONCATENATED MODULE: ./src/datagouv/network.ts
+/**
+ * What a request that got no answer ran into, in words that name the host and the proxy, and
+ * whether another try may cure it. A connection lost or refused, a timeout, a TLS failure may
+ * pass; a name that does not resolve (the instance's, or the proxy's) and a proxy that refuses
+ * the tunnel do not, and are not retried: the run fails in seconds instead of after every retry.
+ * A local file that could not be read while the body was sent is the runner's, not the network's
+ * (multipart.ts raises it as a `LocalFileError`), and is passed on as it is.
+ */
+
+/** The error undici gave and the errors it wraps, outermost first. */
+function chain(error) {
+    const found = [];
+    for (let e = error; e !== null && typeof e === 'object' && found.length < 5;) {
+        const cause = e;
+        found.push(cause);
+        e = cause.cause;
+    }
+    return found;
+}
+/**
+ * The error a request that got no answer ends with: a `LocalFileError` when the body could not be
+ * read from disk, otherwise a `NetworkError` naming the host (and the proxy, when one was used),
+ * transient or not.
+ */
+function noAnswer(method, url, error, proxy) {
+    const causes = chain(error);
+    const local = causes.find((c) => c instanceof LocalFileError);
+    if (local !== undefined)
+        return local;
+    const shown = `${url.origin}${url.pathname}${url.search}`;
+    const refused = causes
+        .map((c) => typeof c.message === 'string' ? /^Proxy response \((\d+)\)/.exec(c.message) : null)
+        .find((m) => m !== null && m !== undefined);
+    if (refused != null) {
+        const status = Number(refused[1]);
+        const through = proxy !== undefined ? `the proxy ${proxy.url} (${proxy.variable})` : 'the proxy';
+        const why = `${through} refused the tunnel to ${url.host}: it answered ${status} to CONNECT` +
+            (status === 407 ? ' (it asks for credentials: put them in the proxy URL)' : '') +
+            `; check the proxy's rules for ${url.hostname}, or list the host in NO_PROXY`;
+        // A proxy's own 5xx (its upstream unreachable) may pass; a refusal will not.
+        return new NetworkError(method, shown, error, why, status >= 500);
+    }
+    const dns = causes.find((c) => c.syscall === 'getaddrinfo' || c.code === 'ENOTFOUND' || c.code === 'EAI_AGAIN');
+    if (dns !== undefined) {
+        const name = typeof dns.hostname === 'string' ? dns.hostname : url.hostname;
+        const code = typeof dns.code === 'string' ? dns.code : 'unresolved';
+        const what = proxy !== undefined && name === proxy.hostname
+            ? `the proxy's host ${name} (${proxy.url}, from ${proxy.variable}) does not resolve`
+            : `the host ${name} does not resolve${proxy !== undefined ? ` (through ${proxy.url})` : ''}`;
+        return new NetworkError(method, shown, error, `${what} (${code}): check api-url and the runner's DNS`, false);
+    }
+    const via = proxy !== undefined ? ` (through the proxy ${proxy.url}, ${proxy.variable})` : '';
+    return new NetworkError(method, shown, error, `${describeCause(error)}${via}`);
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/pause.ts
+/**
+ * A server's `Retry-After` on a 429 or 503 (docs/udata-protocol.md §9): the server asked every
+ * client to wait, so every new request to it waits, not only the refused one while the others
+ * (the other parts of a file, the other files) keep sending. Requests already under way go on.
+ */
+
+class Pause {
+    ceilingMs;
+    logger;
+    host;
+    end = 0;
+    constructor(
+    /** The longest wait honoured (the retry policy's ceiling). */
+    ceilingMs, logger, 
+    /** The server's host, for messages. */
+    host) {
+        this.ceilingMs = ceilingMs;
+        this.logger = logger;
+        this.host = host;
+    }
+    /** The server asked to wait `ms` (capped at the ceiling) after `what`. */
+    until(ms, what) {
+        const wait = Math.min(this.ceilingMs, ms);
+        const end = Date.now() + wait;
+        if (end <= this.end)
+            return;
+        this.end = end;
+        this.logger.info(`${what} with Retry-After: no new request goes to ${this.host} for ${(wait / 1000).toFixed(1)} s`);
+    }
+    /** Resolves once no pause holds (a pause asked for meanwhile is waited for too). */
+    async wait() {
+        for (let left = this.end - Date.now(); left > 0; left = this.end - Date.now())
+            await sleep(left);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/proxy.ts
+/**
+ * The proxy variables of the caller's environment, honoured as curl and the runner honour them
+ * (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, the lower-case name first): the agent that sends every
+ * request through them, and which proxy, if any, a URL goes through, for messages.
+ */
+
+/** The first of the names that is set and not empty, lower case first. */
+function variable(env, name) {
+    for (const candidate of [name, name.toUpperCase()]) {
+        const value = env[candidate];
+        if (value !== undefined && value !== '')
+            return { name: candidate, value };
+    }
+    return undefined;
+}
+/**
+ * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
+ * first), read from `env` once. Not undici's default, which reads the process's: only the entry
+ * points read the process, and a run in a test keeps an environment of its own.
+ */
+function proxyAgent(env) {
+    return new undici/* EnvHttpProxyAgent */.J2({
+        keepAliveTimeout: 10_000,
+        httpProxy: variable(env, 'http_proxy')?.value ?? '',
+        httpsProxy: variable(env, 'https_proxy')?.value ?? '',
+        noProxy: variable(env, 'no_proxy')?.value ?? '',
+    });
+}
+/**
+ * The proxy that `proxyAgent(env)` sends a request for `target` through, by the same rules as
+ * undici's EnvHttpProxyAgent (an https URL takes HTTPS_PROXY, else HTTP_PROXY; NO_PROXY lists
+ * hosts, optionally with a port, that go direct, and their subdomains; `*` means every host);
+ * `undefined` when it goes direct.
+ */
+function proxyFor(env, target) {
+    const chosen = (target.protocol === 'https:' ? variable(env, 'https_proxy') : undefined) ??
+        variable(env, 'http_proxy');
+    if (chosen === undefined || exempted(variable(env, 'no_proxy')?.value ?? '', target))
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(chosen.value);
+    }
+    catch {
+        return { url: '(unreadable URL)', hostname: '', variable: chosen.name };
+    }
+    return {
+        url: `${parsed.protocol}//${parsed.host}`,
+        hostname: parsed.hostname,
+        variable: chosen.name,
+    };
+}
+function exempted(noProxy, target) {
+    if (noProxy.trim() === '*')
+        return true;
+    const hostname = target.host.replace(/:\d*$/, '').toLowerCase();
+    const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
+    return noProxy
+        .split(/[,\s]/)
+        .filter((entry) => entry !== '')
+        .some((entry) => {
+        const parsed = /^(.+):(\d+)$/.exec(entry);
+        const host = (parsed?.[1] ?? entry).replace(/^\*?\./, '').toLowerCase();
+        if (parsed !== null && Number(parsed[2]) !== port)
+            return false;
+        return hostname === host || hostname.endsWith(`.${host}`);
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/datagouv/transport.ts
+
+
+
 
 
 
@@ -51608,20 +51834,6 @@ const silentLogger = { info() { }, debug() { }, warning() { } };
 const MAX_REDIRECTS = 3;
 /** Per request, unless the caller gives another (the `timeout` input's default). */
 const DEFAULT_TIMEOUT_MS = 300_000;
-/**
- * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
- * first), read from `env` once. Not undici's default, which reads the process's: only the entry
- * points read the process, and a run in a test keeps an environment of its own.
- */
-function proxyAgent(env) {
-    const variable = (name) => env[name] ?? env[name.toUpperCase()] ?? '';
-    return new undici/* EnvHttpProxyAgent */.J2({
-        keepAliveTimeout: 10_000,
-        httpProxy: variable('http_proxy'),
-        httpsProxy: variable('https_proxy'),
-        noProxy: variable('no_proxy'),
-    });
-}
 class Transport {
     origin;
     apiRoot;
@@ -51639,6 +51851,10 @@ class Transport {
     ownsDispatcher;
     /** Sent on every request, URL checks included. */
     userAgent;
+    /** The proxy the instance is reached through, for messages (unknown with a given dispatcher). */
+    proxy;
+    /** A server's `Retry-After`: every new request to it waits until then. */
+    pause;
     constructor(options) {
         const { origin, apiRoot } = parseApiUrl(options.apiUrl);
         this.origin = origin;
@@ -51649,7 +51865,9 @@ class Transport {
         this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger);
         this.ownsDispatcher = options.dispatcher === undefined;
         this.dispatcher = options.dispatcher ?? proxyAgent(options.env);
+        this.proxy = this.ownsDispatcher ? proxyFor(options.env, new URL(origin)) : undefined;
         this.userAgent = options.userAgent ?? 'datagouv-publish';
+        this.pause = new Pause(this.retrier.ceilingMs, this.logger, new URL(origin).host);
     }
     /** The text with the key replaced: a server may echo it in an error body or a Location. */
     redact(text) {
@@ -51669,9 +51887,12 @@ class Transport {
             },
         });
     }
-    /** The path as messages show it: from the origin (`/api/1/…`), like every other message. */
+    /**
+     * The request as messages show it: the instance's origin and the path from it
+     * (`https://demo.data.gouv.fr/api/1/…`), so that www, demo and dev read apart.
+     */
     display(path, absolute = false) {
-        return absolute ? path : displayPath(new URL(this.apiRoot + path));
+        return shown(absolute ? new URL(path, this.origin) : new URL(this.apiRoot + path));
     }
     parse(answer, schema, method, path, absolute = false) {
         const where = `${method} ${this.display(path, absolute)}`;
@@ -51704,8 +51925,12 @@ class Transport {
                 continue;
             }
             if (!options.expect.includes(answer.status)) {
-                const retryAfter = answer.headers['retry-after'];
-                throw new ApiError(method, displayPath(url), answer.status, apiMessageOf(this.redact(answer.text)), parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined));
+                const header = answer.headers['retry-after'];
+                const retryAfter = parseRetryAfter(typeof header === 'string' ? header : undefined);
+                // A server that asks to wait is waited for by every request, not only this one.
+                if (retryAfter !== undefined && (answer.status === 429 || answer.status === 503))
+                    this.pause.until(retryAfter, `${method} ${shown(url)} answered ${answer.status}`);
+                throw new ApiError(method, shown(url), answer.status, apiMessageOf(this.redact(answer.text)), retryAfter);
             }
             return answer;
         }
@@ -51714,7 +51939,7 @@ class Transport {
     redirect(method, url, status, location) {
         const next = new URL(location, url);
         if (next.origin !== this.origin) {
-            throw new ApiError(method, displayPath(url), status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`);
+            throw new ApiError(method, shown(url), status, `redirect to another origin (${next.origin}) refused: the API key is not sent there`);
         }
         this.logger.debug(`${method} ${displayPath(url)} redirected to ${this.redact(displayPath(next))}`);
         return next;
@@ -51739,6 +51964,7 @@ class Transport {
             headers['content-type'] = built.contentType;
             headers['content-length'] = String(built.length);
         }
+        await this.pause.wait();
         const started = Date.now();
         try {
             const response = await (0,undici/* request */.Em)(url, {
@@ -51756,15 +51982,17 @@ class Transport {
             return { status: response.statusCode, headers: response.headers, text };
         }
         catch (error) {
-            throw new NetworkError(method, displayPath(url), error);
+            throw noAnswer(method, url, error, this.proxy);
         }
     }
 }
-/**
- * Path and query of a URL: what errors and logs show (the origin is known, the key is never in it).
- */
+/** Path and query of a URL: what the debug log shows of each request. */
 function displayPath(url) {
     return url.pathname + url.search;
+}
+/** Origin, path and query: what errors show (the key is never in a URL). */
+function shown(url) {
+    return url.origin + displayPath(url);
 }
 
 ;// CONCATENATED MODULE: ./src/datagouv/client.ts
@@ -52084,405 +52312,10 @@ function communityScope(client, datasetId, ownerId) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/engine/analysis/hydra.ts
-/**
- * An instant as the analyser's keys hold it, in ms since the epoch; NaN for anything else. Three
- * shapes reach udata's API:
- * - `2026-01-15T12:00:05.123456+00:00`: hydra's `isoformat()` of an aware UTC datetime (`check:date`
- *   in crawl/preprocess_check_data.py, the parsing dates in analysis/helpers.py);
- * - `2026-01-15T12:00:05.123456`: udata's rendering of a datetime it stores (`check:date` is a
- *   registered `DateTimeField` extra; MongoDB keeps UTC and gives it back without a zone), so UTC;
- * - `2026-01-15 13:00:05.123456+01`: PostgreSQL's text of a timestamptz, sent by older hydras.
- * Never the runner's local time: `Date.parse` reads a date-time without a zone as local time, which
- * on a runner in Paris makes a fresh check an hour old.
- */
-function instantOf(value) {
-    if (typeof value !== 'string')
-        return Number.NaN;
-    const match = INSTANT.exec(value.trim());
-    if (match === null)
-        return Number.NaN;
-    const [, year, month, day, hours = '0', minutes = '0', seconds = '0', fraction = '', zone] = match;
-    const utc = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hours), Number(minutes), Number(seconds), Number(fraction.padEnd(3, '0').slice(0, 3)));
-    // Date.UTC carries 2026-02-31 over into March: such a date is not one.
-    if (new Date(utc).getUTCDate() !== Number(day) || Number(hours) > 23)
-        return Number.NaN;
-    return utc - offsetMinutes(zone) * 60_000;
-}
-const INSTANT = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d\d(?::?\d\d)?)?$/i;
-/** `Z` -> 0, `+01` -> 60, `-05:00` -> -300; none (UTC, as udata renders it) -> 0. */
-function offsetMinutes(zone) {
-    if (zone === undefined || zone.toUpperCase() === 'Z')
-        return 0;
-    const digits = zone.slice(1).replace(':', '');
-    const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
-    return zone.startsWith('-') ? -minutes : minutes;
-}
-/**
- * Formats hydra parses into a table, by the resource's format (its catalogue's `format`:
- * data_formats/detect.py tries Csv, Csvgz, Xls, Xlsx before anything else). Parquet is not among
- * them: hydra's Parquet reader, off unless `PARQUET_TO_DB` is set, sends udata no parsing result
- * at all, so a parquet file never gets `analysis:parsing:*`.
- */
-const PARSED_FORMATS = ['csv', 'csv.gz', 'xls', 'xlsx'];
-/**
- * Content types of the check that send a file to the same readers (data_formats/csv_like:
- * `text/plain` is read as CSV, and `application/octet-stream` as gzipped CSV, which then usually
- * ends in a parsing error).
- */
-const PARSED_TYPES = [
-    'text/csv',
-    'application/csv',
-    'text/plain',
-    'application/gzip',
-    'application/x-gzip',
-    'application/octet-stream',
-    'application/vnd.ms-excel',
-    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-];
-/**
- * Whether hydra will parse the resource's file into a table once it has analysed it: by format,
- * by the content type its check saw, or a `csv.gz` URL; not when the analysis could not download
- * the file (`analysis:error`: too large for its format, or unreachable).
- */
-function parsingExpected(resource, freshAnalysis) {
-    const extras = resource.extras ?? {};
-    if (freshAnalysis && typeof extras['analysis:error'] === 'string')
-        return false;
-    if (PARSED_FORMATS.includes((resource.format ?? '').toLowerCase()))
-        return true;
-    if (resource.url.includes('csv.gz'))
-        return true;
-    const type = extras['check:headers:content-type'];
-    return typeof type === 'string' && PARSED_TYPES.some((t) => type.toLowerCase().startsWith(t));
-}
-function freshness(resource, before, since) {
-    const extras = resource.extras ?? {};
-    const after = (key) => instantOf(extras[key]) >= since.getTime();
-    const checkId = extras['analysis:check_id'];
-    return {
-        checked: after('check:date'),
-        analysed: checkId !== undefined && checkId !== null && checkId !== before['analysis:check_id'],
-        parsed: after('analysis:parsing:finished_at'),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/engine/analysis.ts
-
-
-
-/**
- * Results whose resource the analyser looks at again: a new or replaced file, a created or
- * signalled link.
- */
-function analysable(results) {
-    return results.flatMap((result) => ['uploaded', 'created', 'signalled'].includes(result.action) && result.resource !== undefined
-        ? [{ result, resource: result.resource }]
-        : []);
-}
-async function waitForAnalysis(scope, results, seconds, since, logger) {
-    const watched = analysable(results);
-    const before = new Map(watched.map(({ resource }) => [resource.id, resource.extras ?? {}]));
-    const until = Date.now() + seconds * 1000;
-    let latest = new Map(watched.map(({ resource }) => [resource.id, resource]));
-    for (let poll = 0;; poll++) {
-        const done = watched.every(({ resource }) => analysed(latest.get(resource.id) ?? resource, before.get(resource.id) ?? {}, since));
-        if (done || Date.now() >= until) {
-            const reports = watched.map(({ result, resource }) => report(result, latest.get(resource.id) ?? resource, before.get(resource.id) ?? {}, since));
-            return { reports, timedOut: !done };
-        }
-        await sleep(Math.min(2000 * 2 ** Math.min(poll, 4), Math.max(0, until - Date.now())));
-        try {
-            latest = new Map((await scope.list()).map((r) => [r.id, r]));
-        }
-        catch (error) {
-            logger.warning(`reading the dataset to see the analysis failed: ${toErrorMessage(error)}; trying again`);
-        }
-    }
-}
-function parsingState(resource, before, since) {
-    const extras = resource.extras ?? {};
-    const fresh = freshness(resource, before, since);
-    if (fresh.parsed)
-        return typeof extras['analysis:parsing:error'] === 'string' ? 'error' : 'ok';
-    return parsingExpected(resource, fresh.analysed) ? 'pending' : 'none';
-}
-/**
- * Whether the resource shows an analysis newer than the publication, and for a file that hydra
- * parses, its parsing. A file is analysed after each change (hydra sees a new Last-Modified), so
- * its fresh check alone is not enough, unless the check says it cannot be read. A remote resource
- * is done once checked: whether its content changed, and so whether hydra analyses and parses it
- * again, cannot be known from here.
- */
-function analysed(resource, before, since) {
-    const fresh = freshness(resource, before, since);
-    if (resource.extras?.['check:available'] === false && fresh.checked)
-        return true;
-    if (resource.filetype === 'remote')
-        return fresh.checked || fresh.analysed;
-    if (!fresh.analysed && !fresh.parsed)
-        return false;
-    return parsingState(resource, before, since) !== 'pending';
-}
-function report(result, resource, before, since) {
-    const extras = resource.extras ?? {};
-    const source = result.step.kind === 'remove'
-        ? result.step.source
-        : result.step.kind === 'url'
-            ? result.step.entry.url
-            : result.step.entry.source;
-    const status = extras['check:status'];
-    return {
-        id: resource.id,
-        source,
-        state: analysed(resource, before, since) ? 'analysed' : 'pending',
-        available: typeof extras['check:available'] === 'boolean' ? extras['check:available'] : null,
-        status: typeof status === 'number' ? status : null,
-        format: resource.format ?? null,
-        mime: typeof extras['analysis:mime-type'] === 'string'
-            ? extras['analysis:mime-type']
-            : (resource.mime ?? null),
-        parsing: parsingState(resource, before, since),
-        parsing_error: typeof extras['analysis:parsing:error'] === 'string'
-            ? extras['analysis:parsing:error']
-            : null,
-        preview: typeof resource['preview_url'] === 'string' ? resource['preview_url'] : null,
-    };
-}
-/**
- * One resource's analysis in words, for the log: `data.csv: available (200), csv, text/csv, parsed
- * into a table`, or `data.csv: pending (...)`.
- */
-function analysisLine(r) {
-    if (r.state === 'pending')
-        return `${r.source}: pending (no analysis${r.parsing === 'pending' ? ' or parsing' : ''} of the new version yet)`;
-    const parts = [];
-    if (r.available !== null)
-        parts.push(`${r.available ? 'available' : 'unavailable'} (${r.status ?? 'no answer'})`);
-    parts.push(...[r.format, r.mime].filter((v) => v !== null && v !== ''));
-    parts.push(r.parsing === 'ok'
-        ? 'parsed into a table'
-        : r.parsing === 'error'
-            ? `parsing failed: ${r.parsing_error ?? 'no message'}`
-            : r.parsing === 'pending'
-                ? 'parsing not finished'
-                : `not parsed into a table (data.gouv.fr parses ${PARSED_FORMATS.join(', ')})`);
-    if (r.preview !== null)
-        parts.push(`preview ${r.preview}`);
-    return `${r.source}: ${parts.join(', ')}`;
-}
-
 ;// CONCATENATED MODULE: ./src/engine/inputs/error.ts
 /** Thrown for bad input: its message lists every problem, one a line, each naming its input. */
 class InputError extends Error {
     name = 'InputError';
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./src/files/hash.ts
-/** Streaming checksums: memory stays flat whatever the file size. */
-
-
-/**
- * Checksum types udata reports (docs/udata-protocol.md Appendix A) mapped to node's digest names.
- */
-const ALGORITHMS = {
-    sha1: 'sha1',
-    md5: 'md5',
-    sha256: 'sha256',
-    sha2: 'sha256',
-};
-function isSupportedChecksum(type) {
-    return type in ALGORITHMS;
-}
-/**
- * Hex digest of a file in one streaming pass. Reads go into one reused 1 MiB buffer: no garbage
- * per read, so memory stays at the process's baseline whatever the file size.
- */
-async function hashFile(path, type = 'sha1') {
-    const algorithm = ALGORITHMS[type];
-    if (algorithm === undefined)
-        throw new Error(`unsupported checksum type '${type}' (supported: ${Object.keys(ALGORITHMS).join(', ')})`);
-    const hash = (0,external_node_crypto_.createHash)(algorithm);
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    const file = await (0,promises_.open)(path);
-    try {
-        for (;;) {
-            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
-            if (bytesRead === 0)
-                break;
-            hash.update(buffer.subarray(0, bytesRead));
-        }
-    }
-    finally {
-        await file.close();
-    }
-    return hash.digest('hex');
-}
-/**
- * A sha1 fed with byte ranges in file order, possibly more than once (a retried request re-reads
- * its range): each byte is hashed once, the first time it is seen, so an upload computes the local
- * checksum while it streams, with no pass of its own. Ranges must not skip ahead of what is hashed.
- */
-class SequentialHasher {
-    size;
-    hash = (0,external_node_crypto_.createHash)('sha1');
-    hashed = 0;
-    constructor(size) {
-        this.size = size;
-    }
-    /** `chunk` holds the bytes at [offset, offset + chunk.length). */
-    feed(offset, chunk) {
-        if (offset > this.hashed)
-            throw new Error(`hashing skipped bytes ${this.hashed}..${offset}`);
-        const end = offset + chunk.length;
-        if (end <= this.hashed)
-            return;
-        this.hash.update(chunk.subarray(this.hashed - offset));
-        this.hashed = end;
-    }
-    get complete() {
-        return this.hashed === this.size;
-    }
-    /** The sha1 once every byte was fed; `undefined` before. */
-    digest() {
-        if (!this.complete)
-            return undefined;
-        this.value ??= this.hash.digest('hex');
-        return this.value;
-    }
-    value;
-}
-
-;// CONCATENATED MODULE: ./src/util/concurrency.ts
-/**
- * Like Promise.all over `items`, with at most `limit` calls of `fn` running at once; order kept.
- * Once a call fails, no further item is started (those running finish), and the first failure is
- * thrown: a failed part of an upload does not let the other workers send the rest of the file.
- */
-function mapConcurrent(items, limit, fn) {
-    return mapPaced(items, () => limit, fn);
-}
-/**
- * `mapConcurrent` with a limit that may change while it runs: `limit()` is read again whenever a
- * call ends (and at the start), and as many items start as it then allows. When it falls, running
- * calls finish and none starts until fewer run; it never counts as less than 1.
- */
-async function mapPaced(items, limit, fn) {
-    const results = new Array(items.length);
-    const running = new Set();
-    let next = 0;
-    let failure;
-    while (failure === undefined && (next < items.length || running.size > 0)) {
-        while (next < items.length && running.size < Math.max(1, limit())) {
-            const index = next++;
-            // A call that throws synchronously fails like one that rejects.
-            const call = Promise.resolve()
-                .then(() => fn(items[index], index))
-                .then((result) => void (results[index] = result), (error) => void (failure ??= { error }))
-                .finally(() => running.delete(call));
-            running.add(call);
-        }
-        await Promise.race(running);
-    }
-    if (failure !== undefined)
-        throw failure.error;
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/datagouv/multipart.ts
-/**
- * The bodies of upload requests (docs/udata-protocol.md §3, §5): multipart/form-data, the fields
- * first and the file part last as the web front sends them, with a length known before a byte is
- * read; and the byte ranges of a chunked upload's parts.
- */
-
-
-/**
- * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
- */
-function partRanges(size, chunkSize) {
-    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0)
-        throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
-    const parts = [];
-    for (let start = 0; start < size; start += chunkSize)
-        parts.push({ start, end: Math.min(size, start + chunkSize) });
-    return parts;
-}
-/**
- * Bytes per read of an upload, and how many read buffers one request body cycles through. The
- * buffers are allocated once per request and reused: a fresh buffer per read would leave up to
- * tens of MiB of garbage waiting for V8's next full collection (measured in BENCHMARKS.md).
- *
- * Reuse is safe because the HTTP client pulls the next chunk only once the socket has taken the
- * previous one: undici writes each chunk and, when the socket's queue is above its high-water
- * mark, waits for 'drain' before pulling again; below the mark, at most the queue's last
- * kilobytes wait, and those belong to the chunk just written, never to one two reads back.
- * The body must therefore go to undici as the generator itself, with no stream reading ahead.
- */
-const READ_SIZE = 256 * 1024;
-const RING = 3;
-/**
- * A multipart/form-data body: `fields`, then the file range if any, streamed from disk through
- * `RING` reused buffers of `READ_SIZE` bytes. The bytes of the range feed `hasher` and
- * `onProgress` as they leave.
- */
-function multipart(fields, file, hasher, onProgress) {
-    const boundary = `----datagouv-publish-${(0,external_node_crypto_.randomUUID)()}`;
-    const head = Buffer.from(fields
-        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`)
-        .join('') +
-        (file === undefined
-            ? ''
-            : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: ` +
-                `application/octet-stream\r\n\r\n`));
-    const tail = Buffer.from(`${file === undefined ? '' : '\r\n'}--${boundary}--\r\n`);
-    const fileLength = file === undefined ? 0 : file.end - file.start;
-    async function* stream() {
-        yield head;
-        if (file !== undefined && fileLength > 0) {
-            for await (const bytes of fileRange(file)) {
-                hasher?.feed(file.start + bytes.offset, bytes.chunk);
-                onProgress?.(bytes.chunk.length);
-                yield bytes.chunk;
-            }
-        }
-        yield tail;
-    }
-    return {
-        stream: stream(),
-        length: head.length + fileLength + tail.length,
-        contentType: `multipart/form-data; boundary=${boundary}`,
-    };
-}
-/**
- * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
- * start.
- */
-async function* fileRange(file) {
-    const handle = await (0,promises_.open)(file.path, 'r');
-    try {
-        const size = file.end - file.start;
-        const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () => Buffer.allocUnsafe(Math.min(READ_SIZE, size)));
-        for (let offset = 0, turn = 0; offset < size; turn++) {
-            const buffer = ring[turn % ring.length];
-            const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset);
-            if (bytesRead === 0)
-                throw new Error(`${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`);
-            yield { chunk: buffer.subarray(0, bytesRead), offset };
-            offset += bytesRead;
-        }
-    }
-    finally {
-        await handle.close();
-    }
-}
-/** Quoted-string escaping of the HTML multipart encoding: `"`, CR and LF percent-encoded. */
-function quote(value) {
-    return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
 ;// CONCATENATED MODULE: ./src/datagouv/part-pacing.ts
@@ -52571,6 +52404,289 @@ class PartPacer {
 /** Bytes per ms as MB/s, for the log. */
 function mbps(bytesPerMs) {
     return `${(bytesPerMs / 1000).toFixed(1)} MB/s`;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/files/hash.ts
+/** Streaming checksums: memory stays flat whatever the file size. */
+
+
+/**
+ * Checksum types udata reports (docs/udata-protocol.md Appendix A) mapped to node's digest names.
+ */
+const ALGORITHMS = {
+    sha1: 'sha1',
+    md5: 'md5',
+    sha256: 'sha256',
+    sha2: 'sha256',
+};
+function isSupportedChecksum(type) {
+    return type in ALGORITHMS;
+}
+/**
+ * Hex digest of a file in one streaming pass. Reads go into one reused 1 MiB buffer: no garbage
+ * per read, so memory stays at the process's baseline whatever the file size.
+ */
+async function hashFile(path, type = 'sha1') {
+    const algorithm = ALGORITHMS[type];
+    if (algorithm === undefined)
+        throw new Error(`unsupported checksum type '${type}' (supported: ${Object.keys(ALGORITHMS).join(', ')})`);
+    const hash = (0,external_node_crypto_.createHash)(algorithm);
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    const file = await (0,promises_.open)(path);
+    try {
+        for (;;) {
+            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            hash.update(buffer.subarray(0, bytesRead));
+        }
+    }
+    finally {
+        await file.close();
+    }
+    return hash.digest('hex');
+}
+/**
+ * A sha1 fed with byte ranges in file order, possibly more than once (a retried request re-reads
+ * its range): each byte is hashed once, the first time it is seen, so an upload computes the local
+ * checksum while it streams, with no pass of its own. Ranges must not skip ahead of what is hashed.
+ */
+class SequentialHasher {
+    size;
+    hash = (0,external_node_crypto_.createHash)('sha1');
+    hashed = 0;
+    constructor(size) {
+        this.size = size;
+    }
+    /** `chunk` holds the bytes at [offset, offset + chunk.length). */
+    feed(offset, chunk) {
+        if (offset > this.hashed)
+            throw new Error(`hashing skipped bytes ${this.hashed}..${offset}`);
+        const end = offset + chunk.length;
+        if (end <= this.hashed)
+            return;
+        this.hash.update(chunk.subarray(this.hashed - offset));
+        this.hashed = end;
+    }
+    get complete() {
+        return this.hashed === this.size;
+    }
+    /** The sha1 once every byte was fed; `undefined` before. */
+    digest() {
+        if (!this.complete)
+            return undefined;
+        this.value ??= this.hash.digest('hex');
+        return this.value;
+    }
+    value;
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/file-state.ts
+/**
+ * A local file that changes while it is being sent (a build still writing it, a second job): the
+ * server then stores bytes that are neither the old file nor the new one, or the new file checked
+ * against a checksum of the old. Its size and modification time are taken before the upload and
+ * compared after each round; a changed file ends the upload with a `FileChangedError` that says
+ * what the server then holds, so that the report shows it and the next run starts from it.
+ */
+
+
+/** The file's state now; `undefined` when it is gone. */
+async function fileState(path) {
+    const info = await (0,promises_.stat)(path).catch(() => undefined);
+    return info === undefined ? undefined : { size: info.size, mtimeMs: info.mtimeMs };
+}
+/** The file changed while (or before) it was being sent. */
+class FileChangedError extends Error {
+    resource;
+    name = 'FileChangedError';
+    constructor(message, 
+    /** The resource as the server then holds it, when the upload stored something. */
+    resource) {
+        super(message);
+        this.resource = resource;
+    }
+}
+/** How the file differs from `before`, in words; `undefined` when it does not. */
+function change(before, now) {
+    if (now === undefined)
+        return 'it was removed';
+    if (now.size !== before.size)
+        return `${before.size} -> ${now.size} bytes`;
+    if (now.mtimeMs !== before.mtimeMs)
+        return `modified at ${new Date(now.mtimeMs).toISOString()}, same size`;
+    return undefined;
+}
+/**
+ * After a round: a `FileChangedError` when the file is no longer as it was before the upload, or
+ * when the server's checksum differs from the one computed and the file, read again, gives yet
+ * another (it changed back within the same instant).
+ */
+async function changedDuring(path, before, stored, sha1) {
+    let what = change(before, await fileState(path));
+    const held = stored?.checksum;
+    if (what === undefined && sha1 !== undefined && held?.type.toLowerCase() === 'sha1') {
+        if (held.value.toLowerCase() !== sha1) {
+            const again = await hashFile(path, 'sha1').catch(() => undefined);
+            if (again !== sha1)
+                what = 'its sha1 is no longer the one computed while it was sent';
+        }
+    }
+    if (what === undefined)
+        return undefined;
+    return new FileChangedError(`the file changed while it was being sent (${what}); ${holding(stored)}; run again once ` +
+        `the file is complete`, stored);
+}
+/** What the server holds after the round, as the message says it. */
+function holding(stored) {
+    if (stored === undefined)
+        return 'the server stored nothing of it';
+    const checksum = stored.checksum
+        ? `${stored.checksum.type} ${stored.checksum.value}`
+        : 'no checksum';
+    return (`the server now holds what it received in resource ${stored.id} (${stored.filesize ?? '?'} ` +
+        `bytes, ${checksum}, titled '${stored.title}', ${stored.url}), not the local file`);
+}
+
+;// CONCATENATED MODULE: ./src/util/concurrency.ts
+/**
+ * Like Promise.all over `items`, with at most `limit` calls of `fn` running at once; order kept.
+ * Once a call fails, no further item is started (those running finish), and the first failure is
+ * thrown: a failed part of an upload does not let the other workers send the rest of the file.
+ */
+function mapConcurrent(items, limit, fn) {
+    return mapPaced(items, () => limit, fn);
+}
+/**
+ * `mapConcurrent` with a limit that may change while it runs: `limit()` is read again whenever a
+ * call ends (and at the start), and as many items start as it then allows. When it falls, running
+ * calls finish and none starts until fewer run; it never counts as less than 1.
+ */
+async function mapPaced(items, limit, fn) {
+    const results = new Array(items.length);
+    const running = new Set();
+    let next = 0;
+    let failure;
+    while (failure === undefined && (next < items.length || running.size > 0)) {
+        while (next < items.length && running.size < Math.max(1, limit())) {
+            const index = next++;
+            // A call that throws synchronously fails like one that rejects.
+            const call = Promise.resolve()
+                .then(() => fn(items[index], index))
+                .then((result) => void (results[index] = result), (error) => void (failure ??= { error }))
+                .finally(() => running.delete(call));
+            running.add(call);
+        }
+        await Promise.race(running);
+    }
+    if (failure !== undefined)
+        throw failure.error;
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/datagouv/multipart.ts
+/**
+ * The bodies of upload requests (docs/udata-protocol.md §3, §5): multipart/form-data, the fields
+ * first and the file part last as the web front sends them, with a length known before a byte is
+ * read; and the byte ranges of a chunked upload's parts.
+ */
+
+
+
+/**
+ * Byte ranges [start, end) of the parts, in order: every byte exactly once; none for an empty file.
+ */
+function partRanges(size, chunkSize) {
+    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0)
+        throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
+    const parts = [];
+    for (let start = 0; start < size; start += chunkSize)
+        parts.push({ start, end: Math.min(size, start + chunkSize) });
+    return parts;
+}
+/**
+ * Bytes per read of an upload, and how many read buffers one request body cycles through. The
+ * buffers are allocated once per request and reused: a fresh buffer per read would leave up to
+ * tens of MiB of garbage waiting for V8's next full collection (measured in BENCHMARKS.md).
+ *
+ * Reuse is safe because the HTTP client pulls the next chunk only once the socket has taken the
+ * previous one: undici writes each chunk and, when the socket's queue is above its high-water
+ * mark, waits for 'drain' before pulling again; below the mark, at most the queue's last
+ * kilobytes wait, and those belong to the chunk just written, never to one two reads back.
+ * The body must therefore go to undici as the generator itself, with no stream reading ahead.
+ */
+const READ_SIZE = 256 * 1024;
+const RING = 3;
+/**
+ * A multipart/form-data body: `fields`, then the file range if any, streamed from disk through
+ * `RING` reused buffers of `READ_SIZE` bytes. The bytes of the range feed `hasher` and
+ * `onProgress` as they leave.
+ */
+function multipart(fields, file, hasher, onProgress) {
+    const boundary = `----datagouv-publish-${(0,external_node_crypto_.randomUUID)()}`;
+    const head = Buffer.from(fields
+        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`)
+        .join('') +
+        (file === undefined
+            ? ''
+            : `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: ` +
+                `application/octet-stream\r\n\r\n`));
+    const tail = Buffer.from(`${file === undefined ? '' : '\r\n'}--${boundary}--\r\n`);
+    const fileLength = file === undefined ? 0 : file.end - file.start;
+    async function* stream() {
+        yield head;
+        if (file !== undefined && fileLength > 0) {
+            for await (const bytes of fileRange(file)) {
+                hasher?.feed(file.start + bytes.offset, bytes.chunk);
+                onProgress?.(bytes.chunk.length);
+                yield bytes.chunk;
+            }
+        }
+        yield tail;
+    }
+    return {
+        stream: stream(),
+        length: head.length + fileLength + tail.length,
+        contentType: `multipart/form-data; boundary=${boundary}`,
+    };
+}
+/**
+ * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
+ * start. A file that cannot be read, or that shrank, fails with a `LocalFileError`: no retry
+ * would read it better.
+ */
+async function* fileRange(file) {
+    const handle = await (0,promises_.open)(file.path, 'r').catch((error) => {
+        throw new LocalFileError(file.path, `${file.path} could not be read while it was being sent: ${toErrorMessage(error)}`, error);
+    });
+    try {
+        const size = file.end - file.start;
+        const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () => Buffer.allocUnsafe(Math.min(READ_SIZE, size)));
+        for (let offset = 0, turn = 0; offset < size; turn++) {
+            const buffer = ring[turn % ring.length];
+            const { bytesRead } = await handle
+                .read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset)
+                .catch((error) => {
+                throw new LocalFileError(file.path, `${file.path} could not be read while it was being sent: ${toErrorMessage(error)}`, error);
+            });
+            if (bytesRead === 0)
+                throw new LocalFileError(file.path, `${file.path} shrank while it was being sent (${file.start + offset} of ` +
+                    `${file.start + size} bytes read): the file changed while it was being sent`);
+            yield { chunk: buffer.subarray(0, bytesRead), offset };
+            offset += bytesRead;
+        }
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** Quoted-string escaping of the HTML multipart encoding: `"`, CR and LF percent-encoded. */
+function quote(value) {
+    return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
 ;// CONCATENATED MODULE: ./src/datagouv/upload-requests.ts
@@ -52685,7 +52801,9 @@ async function storeFile(round, common) {
         what: 'the file',
         where: 'reading the dataset',
         nameOf: (resource) => `resource ${resource.id}`,
-        ...(target === undefined ? { creation: 'the new resource' } : {}),
+        ...(target === undefined
+            ? { creation: 'the new resource', taken: () => findTaken(round) }
+            : {}),
     });
     return upload.scope.write(target === undefined ? 'create' : 'in-place', store);
 }
@@ -52706,6 +52824,15 @@ async function findUploaded(round, sha1) {
     const name = upload.storedName;
     return resources.find((r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r));
 }
+/**
+ * For a new resource whose creation udata refused (a second file of one name within a second,
+ * docs/udata-protocol.md §3.2 step 5): the file resource another run created under this stored
+ * name meanwhile, whatever file it holds; the upload then goes into it (upload.ts).
+ */
+async function findTaken(round) {
+    const { upload } = round;
+    return (await upload.scope.list()).find((r) => upload.isNew(r) && r.filetype === 'file' && r.url.endsWith(`/${upload.storedName}`));
+}
 
 ;// CONCATENATED MODULE: ./src/datagouv/upload.ts
 /**
@@ -52715,8 +52842,10 @@ async function findUploaded(round, sha1) {
  * local ones.
  *
  * Each request is retried through the client's one policy; what a retry of one request cannot
- * cure, one restart of the whole upload may (`restartFor`).
+ * cure, one restart of the whole upload may (`restartFor`). A file that changes while it is sent
+ * ends the upload (file-state.ts), saying what the server then holds.
  */
+
 
 
 
@@ -52736,18 +52865,35 @@ const DEFAULT_CHUNK_SIZE = 20_000_000;
 /** The smallest part a 413 makes the upload fall back to. */
 const MIN_CHUNK_SIZE = 1024 * 1024;
 async function uploadFile(client, upload) {
+    const before = await fileState(upload.path);
+    if (before?.size !== upload.size)
+        throw new FileChangedError(`the file changed before it was sent (${before === undefined ? 'it was removed' : `${upload.size} -> ${before.size} bytes`}); nothing was sent`, undefined);
     const tally = { requests: 0 };
     // Hashed alongside once, whatever the rounds, when parts go in parallel.
     let alongside;
     const hashAlongside = () => (alongside ??= hashFile(upload.path, 'sha1'));
     let plan = { target: upload.target, chunkSize: upload.chunkSize };
     let recovered = false;
+    let adopted;
     for (let round = 0;; round++) {
         const end = await sendRound(client, upload, plan, tally, hashAlongside);
         recovered ||= end.recovered;
+        adopted ??= end.adopted;
+        const stored = end.ok ? end.resource : heldAfter(end.error);
+        const changed = await changedDuring(upload.path, before, stored, end.sha1);
+        if (changed !== undefined)
+            throw changed;
         if (end.ok) {
             const { resource, sha1 } = end;
-            return { resource, sha1, requests: tally.requests, recovered, chunkSize: plan.chunkSize };
+            const taken = adopted === undefined ? {} : { adopted: { id: adopted, replaced: round > 0 } };
+            return {
+                resource,
+                sha1,
+                requests: tally.requests,
+                recovered,
+                chunkSize: plan.chunkSize,
+                ...taken,
+            };
         }
         const restart = round === 0 ? restartFor(end, upload, plan) : undefined;
         if (restart === undefined)
@@ -52756,29 +52902,36 @@ async function uploadFile(client, upload) {
         plan = restart.plan;
     }
 }
+/** The resource a failed round left holding some file, when the server answered with it. */
+function heldAfter(error) {
+    return error instanceof VerificationError ? error.resource : undefined;
+}
 /** The whole file once: the parts if it is larger than a part, the final request, the check. */
 async function sendRound(client, upload, plan, tally, hashAlongside) {
     const chunked = upload.size > plan.chunkSize;
-    const inOrder = !chunked || upload.partConcurrency <= 1;
+    const inOrder = !chunked || upload.partConcurrency === 1;
     const hasher = inOrder ? new SequentialHasher(upload.size) : undefined;
     const sha1 = async () => hasher !== undefined ? hasher.digest() : hashAlongside();
     const endpoint = upload.scope.uploadPath(plan.target?.id);
     const round = { client, upload, ...plan, endpoint, hasher, sha1, tally };
     let final = false;
     let recovered = false;
+    let adopted;
+    let local;
     try {
         const common = chunked ? await sendParts(round) : undefined;
         final = true;
         const stored = await storeFile(round, common);
         recovered = stored.recovered;
-        const local = await sha1();
+        adopted = stored.adopted ? stored.value.id : undefined;
+        local = await sha1();
         if (local === undefined)
             throw new ProtocolError('the upload finished before the whole file was read');
         await verify(stored.value, upload, local);
-        return { ok: true, resource: stored.value, sha1: local, recovered };
+        return { ok: true, resource: stored.value, sha1: local, recovered, adopted };
     }
     catch (error) {
-        return { ok: false, error, final, recovered };
+        return { ok: false, error, final, recovered, adopted, sha1: local };
     }
 }
 /**
@@ -52792,9 +52945,14 @@ function restartFor(end, upload, plan) {
     const chunked = upload.size > plan.chunkSize;
     const again = `uploading ${upload.storedName} again from the start`;
     if (error instanceof VerificationError) {
-        // A new resource that received the wrong file is now replaced in place, never created again.
+        // A new resource that received the wrong file is now replaced in place, never created again;
+        // so is one another run created under the same name meanwhile, with its own file.
         const { id, url } = error.resource;
-        return { why: again, plan: { ...plan, target: { id, url } } };
+        const why = end.adopted === id
+            ? `resource ${id}, which another run created under the same name at the same time, holds ` +
+                `another file: uploading ${upload.storedName} into it`
+            : again;
+        return { why, plan: { ...plan, target: { id, url } } };
     }
     if (error instanceof ApiError && error.status === 413) {
         const refused = chunked ? plan.chunkSize : upload.size;
@@ -52844,8 +53002,8 @@ async function verify(resource, upload, sha1) {
     }
 }
 
-// EXTERNAL MODULE: ../../work/main/node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(7207);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/util/suggest.ts
 /** "Did you mean": the candidate nearest a mistyped word, for flags, keys, values and slugs. */
 /**
@@ -52944,12 +53102,98 @@ function setInput(name, ...values) {
     return (current.getStore() ?? ACTION_NAMING).set(name, ...values);
 }
 
+;// CONCATENATED MODULE: ./src/engine/inputs/release.ts
+/**
+ * The keys of a `resources` entry that make it a dated release (`release: dated`): each publication
+ * adds a new resource named from a template (`name`), and `keep` bounds how many this publication
+ * keeps. Parsed here from what the entry's schema accepted; every problem names the entry.
+ */
+
+const PLACEHOLDERS = ['name', 'date', 'tag', 'seq'];
+/** The template when an entry gives none. */
+const DEFAULT_RELEASE_NAME = '{name}-{date}';
+/** The keys of a file entry this module reads (added to the entry's schema). */
+const releaseFields = {
+    release: schemas_enum(['dated'], { error: "must be 'dated' (a new resource each publication)" })
+        .optional(),
+    name: schemas_string()
+        .trim()
+        .min(1, 'must not be empty')
+        .max(255, 'must be at most 255 characters')
+        .optional(),
+    keep: schemas_number({ error: 'must be a whole number from 1 to 1000' })
+        .int('must be a whole number from 1 to 1000')
+        .min(1, 'must be a whole number from 1 to 1000')
+        .max(1000, 'must be a whole number from 1 to 1000')
+        .optional(),
+};
+/**
+ * The entry's release, or the problems of its release keys: `name` and `keep` only with
+ * `release: dated`, no `id` (a release is a new resource), placeholders known, and a name that
+ * changes from one publication to the next.
+ */
+function releaseOf(where, entry) {
+    if (entry.release === undefined) {
+        const stray = ['name', 'keep'].filter((k) => entry[k] !== undefined);
+        return {
+            problems: stray.map((k) => `${where}.${k}: only with 'release: dated' (a new resource each publication)`),
+        };
+    }
+    const name = entry.name ?? DEFAULT_RELEASE_NAME;
+    const problems = [
+        ...(entry.id !== undefined
+            ? [
+                `${where}: 'release: dated' publishes a new resource each time, so it takes no 'id'; ` +
+                    `drop 'id', or 'release' to replace that resource in place`,
+            ]
+            : []),
+        ...placeholderProblems(`${where}.name`, name),
+        ...(entry.title !== undefined ? placeholderProblems(`${where}.title`, entry.title) : []),
+    ];
+    if (/[/\\]/.test(name))
+        problems.push(`${where}.name: must be a file name, without '/'`);
+    if (!/\{(date|tag|seq)\}/.test(name))
+        problems.push(`${where}.name: '${name}' would be the same at every publication; include {date}, {tag} or ` +
+            `{seq}`);
+    if (problems.length > 0)
+        return { problems };
+    const release = { mode: 'dated', name, key: entry.path ?? '' };
+    if (entry.keep !== undefined)
+        release.keep = entry.keep;
+    return { release, problems };
+}
+function placeholderProblems(where, template) {
+    const unknown = [...template.matchAll(/\{([^}]*)\}/g)]
+        .map((m) => m[1] ?? '')
+        .filter((p) => !PLACEHOLDERS.includes(p));
+    if (unknown.length === 0)
+        return [];
+    return [
+        `${where}: unknown placeholder ${unknown.map((p) => `{${p}}`).join(', ')} (accepted: ` +
+            `${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`,
+    ];
+}
+/**
+ * An entry as parsed (`where`: the entry in messages), its release keys turned into its `release`
+ * (or its problems added to `problems`, and `undefined`); a remote entry has none.
+ */
+function withRelease(where, data, problems) {
+    const found = releaseOf(where, data);
+    if (found.problems.length > 0) {
+        problems.push(...found.problems);
+        return undefined;
+    }
+    const { release: _release, name: _name, keep: _keep, ...rest } = data;
+    return found.release ? { ...rest, release: found.release } : rest;
+}
+
 ;// CONCATENATED MODULE: ./src/engine/inputs/entries.ts
 /**
  * The two inputs that hold a YAML or JSON document: `resources` (the entries to publish) and
  * `dataset-metadata` (a partial patch of the dataset). Every problem names the input, the entry
  * and the field, and an unknown key lists the accepted ones.
  */
+
 
 
 
@@ -52986,9 +53230,16 @@ const metadataFields = {
     schema: SchemaRefInput.optional(),
     extras: ExtrasInput.optional(),
 };
+/** `key`: a column name, or a list of them, identifying a row of a table (the data diff). */
+const KeyInput = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)], {
+    error: 'must be a column name or a list of column names',
+})
+    .transform((key) => (typeof key === 'string' ? [key] : key));
 const FileEntryInput = strictObject({
     path: schemas_string().min(1, 'must not be empty'),
+    key: KeyInput.optional(),
     ...metadataFields,
+    ...releaseFields,
 });
 const RemoteEntryInput = strictObject({
     url: url({ protocol: /^(https?|ftps?)$/, error: 'must be an absolute http(s) or ftp(s) URL' }),
@@ -53036,7 +53287,7 @@ function parseResources(text) {
     }
     else {
         problems.push(`${inputName('resources')} must be a list of entries ({path, ...} or {url, ...}) or a ` +
-            `mapping path: resource-id, got ${shown(document)}`);
+            `mapping path: resource-id, got ${entries_shown(document)}`);
     }
     if (problems.length > 0)
         throw new InputError(problems.join('\n'));
@@ -53056,11 +53307,10 @@ function parseEntry(label, raw, problems) {
         problems.push(...issuesOf(where, result.error.issues, Object.keys(schema.shape), raw));
         return undefined;
     }
-    return dropUndefined({
-        label,
-        kind: remote ? 'url' : 'file',
-        ...result.data,
-    });
+    const data = withRelease(where, result.data, problems);
+    if (data === undefined)
+        return undefined;
+    return dropUndefined({ label, kind: remote ? 'url' : 'file', ...data });
 }
 const isoDate = schemas_string()
     .refine((value) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) &&
@@ -53085,7 +53335,10 @@ const DatasetMetadataInput = strictObject({
         .optional(),
     frequency: schemas_string().min(1).optional(),
     frequency_date: isoDate.optional(),
-    temporal_coverage: strictObject({ start: isoDate, end: isoDate.optional() }, { error: 'must be {start, end?} with ISO dates' })
+    temporal_coverage: strictObject({ start: isoDate.optional(), end: union([literal('today'), isoDate]).optional() }, { error: 'must be {start, end?} with ISO dates (end: today follows the publications)' })
+        .refine((c) => c.start !== undefined || c.end === 'today', {
+        message: "needs a start (only with end: today may it be left out, to keep the dataset's)",
+    })
         .optional(),
     spatial: strictObject({
         zones: array(schemas_string().min(1)).optional(),
@@ -53107,7 +53360,7 @@ function parseDatasetMetadata(text) {
     if (document === null || document === undefined)
         return undefined;
     if (typeof document !== 'object' || Array.isArray(document)) {
-        throw new InputError(`${inputName('dataset-metadata')} must be a mapping of dataset fields (${Object.keys(DatasetMetadataInput.shape).join(', ')}), got ${shown(document)}`);
+        throw new InputError(`${inputName('dataset-metadata')} must be a mapping of dataset fields (${Object.keys(DatasetMetadataInput.shape).join(', ')}), got ${entries_shown(document)}`);
     }
     const result = DatasetMetadataInput.safeParse(document);
     if (!result.success)
@@ -53142,7 +53395,7 @@ function issuesOf(where, issues, accepted, raw) {
         const message = issue.code === 'invalid_type' && /^Invalid input/.test(issue.message)
             ? `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`
             : issue.message;
-        return `${where}${field}: ${message}, got ${shown(value)}`;
+        return `${where}${field}: ${message}, got ${entries_shown(value)}`;
     });
 }
 /** The value at `path` in a parsed document. */
@@ -53156,7 +53409,7 @@ function valueAt(document, path) {
     return value;
 }
 /** A value given, as messages echo it: `'text'`, `3`, `[1,2]`, cut after 60 characters. */
-function shown(value) {
+function entries_shown(value) {
     const text = typeof value === 'string' ? `'${value}'` : (JSON.stringify(value) ?? String(value));
     return text.length > 60 ? `${text.slice(0, 57)}… (${text.length} characters)` : text;
 }
@@ -53231,6 +53484,22 @@ const wholeNumber = (min, max, unit) => (input) => schemas_string().transform((v
         code: 'custom',
         message: `${values_named(input)} must be a whole number of ${unit} from ${min} to ${max}, got '${value}'`,
     });
+    return NEVER;
+});
+/**
+ * `auto`, or a value `parser` accepts: its message then names `auto` among the accepted values.
+ */
+const autoOr = (parser) => (input) => schemas_string().transform((value, ctx) => {
+    if (value === 'auto')
+        return 'auto';
+    const parsed = parser(input).safeParse(value);
+    if (parsed.success)
+        return parsed.data;
+    for (const issue of parsed.error.issues)
+        ctx.addIssue({
+            code: 'custom',
+            message: issue.message.replace(' must be ', " must be 'auto' or "),
+        });
     return NEVER;
 });
 /** `90`, `90s`, `15m`, `1h`, `1h30m`, `1h 30m` -> seconds. */
@@ -53334,8 +53603,16 @@ const values_document = (parse) => () => schemas_string().transform((value, ctx)
         return NEVER;
     }
 });
+/**
+ * A token the workflow gives (`github-token`, whose default is `${{ github.token }}`); `undefined`
+ * when empty, or when the expression was not substituted (outside a workflow run: the CLI,
+ * @github/local-action).
+ */
+const workflowToken = () => schemas_string()
+    .transform((value) => (value === '' || /^\$\{\{.*\}\}$/.test(value) ? undefined : value));
 
 ;// CONCATENATED MODULE: ./src/engine/inputs/table.ts
+
 
 
 
@@ -53345,6 +53622,8 @@ const PUBLISH_AS = ['owner', 'community'];
 const ORDERS = ['keep', 'as-listed'];
 const IF_NO_FILES_FOUND = ['error', 'warn', 'ignore'];
 const IF_UNCHANGED = ['skip', 'upload'];
+const COMMENT_ON_PR = ['auto', 'true', 'false'];
+const FILE_CHECKS = ['warn', 'error', 'off'];
 /** action.yml's inputs, in its order (test/contract.test.ts checks both). */
 const INPUTS = {
     'api-key': { field: 'apiKey', parse: optionalText },
@@ -53460,6 +53739,16 @@ const INPUTS = {
         parse: oneOf(IF_UNCHANGED),
         cli: { value: '<mode>', help: 'skip or upload (default {default})' },
     },
+    'file-checks': {
+        /** Each tabular file to publish checked against what data.gouv.fr converts (engine/checks.ts). */
+        field: 'fileChecks',
+        default: 'warn',
+        parse: oneOf(FILE_CHECKS),
+        cli: {
+            value: '<warn|error|off>',
+            help: "check each CSV and tabular file against data.gouv.fr's limits (default {default})",
+        },
+    },
     'check-urls': {
         field: 'checkUrls',
         default: 'true',
@@ -53480,6 +53769,28 @@ const INPUTS = {
             switch: true,
             help: 'plan and report, send no write request (no key needed for a public dataset)',
         },
+    },
+    'diff-max-size': {
+        /** The data diff compares tables up to this size (either file); above, sizes only; 0: never. */
+        field: 'diffMaxSize',
+        default: '100MB',
+        parse: size(0, 2 ** 40),
+        cli: {
+            value: '<size>',
+            help: 'with --diff, compare tables up to this size; above, sizes only (default {default})',
+        },
+    },
+    'comment-on-pr': {
+        /** The plan and the data diff as one comment on the pull request (the action only). */
+        field: 'commentOnPr',
+        default: 'auto',
+        parse: oneOf(COMMENT_ON_PR),
+    },
+    'github-token': {
+        /** For the pull request's comment; the runner gives the workflow's token by default. */
+        field: 'githubToken',
+        default: '${{ github.token }}',
+        parse: workflowToken,
     },
     provenance: {
         /** Record where each written resource comes from in its extras. */
@@ -53512,11 +53823,14 @@ const INPUTS = {
         },
     },
     'part-concurrency': {
-        /** Parts of one file in flight at once. */
+        /** Parts of one file in flight at once: `auto`, or a number that fixes it (part-pacing.ts). */
         field: 'partConcurrency',
-        default: '3',
-        parse: wholeNumber(1, 8, 'parts in flight'),
-        cli: { value: '<n>', help: 'parts of one file sent at once (default {default})' },
+        default: 'auto',
+        parse: autoOr(wholeNumber(1, MAX_PARTS_IN_FLIGHT, 'parts in flight')),
+        cli: {
+            value: '<auto|n>',
+            help: `parts of one file sent at once: auto, or 1 to ${MAX_PARTS_IN_FLIGHT} (default {default})`,
+        },
     },
     concurrency: {
         field: 'concurrency',
@@ -53603,54 +53917,261 @@ function somethingToPublish(settings) {
         `(entries with a path or a url), ${inputWord('dataset-metadata')} or ${inputWord('remove')}`);
 }
 
-;// CONCATENATED MODULE: ./src/engine/order.ts
-
+;// CONCATENATED MODULE: ./src/engine/plan.ts
 
 /**
- * The complete list of ids in the wanted order: `listed` first (as given), then the rest as they
- * are.
+ * Where the title a resource is to carry is recorded for the next run: the resource's extras,
+ * written before its file is replaced (plan/files.ts); the dataset's extras held it, one key per
+ * resource, for runs of earlier versions, and are still read and cleared.
  */
-function wantedOrder(current, listed) {
-    const present = new Set(current);
-    const first = [...new Set(listed)].filter((id) => present.has(id));
-    const placed = new Set(first);
-    return [...first, ...current.filter((id) => !placed.has(id))];
+const RECORD_KEYS = {
+    title: 'publish:title',
+    datasetTitle: (resourceId) => `publish:title:${resourceId}`,
+};
+/** Where a step comes from, as every message of the run names it. */
+function whereOf(step) {
+    return step.kind === 'remove'
+        ? `${step.label.startsWith('remove[') ? `${inputName('remove')}, ` : ''}${step.label} '${step.source}'`
+        : `${step.entry.label} (${step.entry.source})`;
 }
-/** The ids of the resources the entries published, in the entries' order (removals excluded). */
-function listedIds(results) {
-    return results.flatMap((r) => r.step.kind !== 'remove' && r.action !== 'removed' && r.resource !== undefined
-        ? [r.resource.id]
-        : []);
-}
-async function applyOrder(client, datasetId, results, dryRun) {
-    if (dryRun)
+/** What a step's entry looks like in reports: its source and, for files, its size. */
+function plan_describe(step) {
+    if (step.kind === 'remove')
+        return { source: step.source };
+    if (step.kind === 'url')
         return {
-            action: 'planned',
-            reason: 'the published resources in the order of the entries, the others after them',
+            source: step.entry.url,
+            ...(step.probe?.size !== undefined ? { size: step.probe.size } : {}),
+            ...(step.entry.title ? { title: step.entry.title } : {}),
         };
-    if (results.some((r) => r.error !== undefined))
-        return { action: 'skipped', reason: 'not reordered: an entry failed' };
-    try {
-        const current = (await client.getDataset(datasetId)).resources.map((r) => r.id);
-        const wanted = wantedOrder(current, listedIds(results));
-        if (wanted.every((id, i) => id === current[i]))
-            return { action: 'skipped', reason: 'already in the order of the entries' };
-        await client.reorderResources(datasetId, wanted);
-        return {
-            action: 'reordered',
-            reason: 'the published resources now in the order of the entries',
-        };
-    }
-    catch (error) {
-        return {
-            action: 'failed',
-            reason: 'order: as-listed',
-            error: `${inputName('order')} -> dataset ${datasetId}: ${toErrorMessage(error)}`,
-        };
-    }
+    return {
+        source: step.entry.source,
+        size: step.entry.size,
+        title: step.entry.title ?? step.entry.name,
+    };
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/any-ascii/block.js
+;// CONCATENATED MODULE: ./src/engine/quality.ts
+/**
+ * The dataset's quality score as data.gouv.fr computes it (udata's `Dataset.quality`, in
+ * `udata/core/dataset/models.py`; docs/udata-protocol.md §16): nine criteria, each one ninth of
+ * the score. After a publication it is read back and reported, each criterion not met with what to
+ * do; a run that wrote nothing (or a dry run) reports the score the dataset has.
+ */
+
+/** The criteria in udata's order, what each means and what to do when it is not met. */
+const CRITERIA = [
+    {
+        id: 'dataset_description_quality',
+        label: 'A description of useful length',
+        advice: 'write a description longer than 100 characters (`description` in dataset-metadata)',
+    },
+    {
+        id: 'license',
+        label: 'A license',
+        advice: 'choose a license (`license` in dataset-metadata, e.g. lov2)',
+    },
+    {
+        id: 'update_frequency',
+        label: 'An update frequency',
+        advice: 'declare how often it is updated (`frequency` in dataset-metadata)',
+    },
+    {
+        id: 'update_fulfilled_in_time',
+        label: 'Updated as often as declared',
+        advice: 'publish within the declared frequency (one day of tolerance), or declare one the updates keep',
+    },
+    {
+        id: 'temporal_coverage',
+        label: 'A temporal coverage',
+        advice: '`temporal_coverage: {start, end}` in dataset-metadata (`end: today` follows the publications)',
+    },
+    {
+        id: 'spatial',
+        label: 'A spatial coverage',
+        advice: '`spatial: {zones, granularity}` in dataset-metadata',
+    },
+    {
+        id: 'resources_documentation',
+        label: 'Documented resources',
+        advice: 'give a resource a `description`, or publish a documentation (`type: documentation`)',
+    },
+    {
+        id: 'has_open_format',
+        label: 'An open format',
+        advice: 'publish at least one file in an open format (CSV, JSON, GeoJSON, parquet…, not XLS or PDF)',
+    },
+    {
+        id: 'all_resources_available',
+        label: 'Resources available',
+        advice: "a remote resource does not answer data.gouv.fr's checks: fix its URL, or remove it",
+    },
+];
+const QualitySchema = looseObject({ score: schemas_number() });
+/**
+ * The report of a dataset's `quality`; `undefined` when the server answers none. A criterion udata
+ * leaves out counts as not met (no frequency: not updated in time; no resource: the three criteria
+ * of resources).
+ */
+function qualityOf(dataset, when) {
+    const parsed = QualitySchema.safeParse(dataset['quality']);
+    if (!parsed.success)
+        return undefined;
+    const quality = parsed.data;
+    const criteria = CRITERIA.map(({ id, label, advice }) => ({
+        id,
+        label,
+        met: quality[id] === true,
+        advice: adviceFor(id, advice, quality),
+    }));
+    return { score: parsed.data.score, criteria, when };
+}
+function adviceFor(id, advice, quality) {
+    if (id === 'update_fulfilled_in_time' && quality['update_frequency'] !== true)
+        return 'declare an update frequency first (`frequency` in dataset-metadata)';
+    if (quality['has_resources'] !== true &&
+        ['resources_documentation', 'has_open_format', 'all_resources_available'].includes(id))
+        return 'publish a resource first';
+    return advice;
+}
+/** `67 %`. */
+function percent(score) {
+    return `${Math.round(score * 100)} %`;
+}
+/** The `quality` output: score, criteria met and not met (with what to do); `''` without one. */
+function qualityOutput(report) {
+    if (report === undefined)
+        return '';
+    return JSON.stringify({
+        score: Math.round(report.score * 1000) / 1000,
+        when: report.when,
+        met: report.criteria.filter((c) => c.met).map((c) => c.id),
+        not_met: report.criteria
+            .filter((c) => !c.met)
+            .map((c) => ({ criterion: c.id, label: c.label, advice: c.advice })),
+    });
+}
+/** One log line: the score and the criteria not met. */
+function qualityLine(report) {
+    if (report === undefined)
+        return 'Quality score: the instance reports none';
+    const missing = report.criteria.filter((c) => !c.met).map((c) => c.id);
+    const when = report.when === 'before' ? ' (as the dataset is; nothing written)' : '';
+    return (`Quality score: ${percent(report.score)}${when}` +
+        (missing.length > 0 ? `; not met: ${missing.join(', ')}` : '; every criterion met'));
+}
+/**
+ * The quality to report after a run: as the dataset was read back after the writes (verify.ts;
+ * the score moves with what was written), else, when nothing was written, as the preflight read
+ * it. `null`: the instance answers none; nothing when the read back failed (its warning says so),
+ * for community resources (the dataset is its owner's), or for a dataset a dry run would create.
+ */
+function qualityAfter(plan, after, written, logger) {
+    if (plan.communityOwner !== undefined || plan.dataset.id === '(new)')
+        return {};
+    const wrote = written.results.some((r) => r.action !== 'skipped' && r.action !== 'planned') ||
+        (written.datasetResult !== undefined &&
+            !['skipped', 'planned'].includes(written.datasetResult.action));
+    if (wrote && after === undefined)
+        return {};
+    const quality = qualityOf(after ?? plan.dataset, after ? 'after' : 'before') ?? null;
+    logger.info(qualityLine(quality ?? undefined));
+    return { quality };
+}
+
+;// CONCATENATED MODULE: ./src/util/text.ts
+/** Counts, sizes and durations as the run's messages write them. */
+/** `1 entry`, `2 entries`. */
+function plural(count, one, many = `${one}s`) {
+    return `${count} ${count === 1 ? one : many}`;
+}
+/** `512 B`, `1.50 KiB`, `12.3 MiB`. */
+function formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes / 1024;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}
+/** `840 ms`, `2.5 s`. */
+function formatDuration(ms) {
+    return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/report/guides.ts
+
+
+/** The `checks` of an item of the `resources` output. */
+function checksOutput(check) {
+    return {
+        format: check.format,
+        converted: check.converted,
+        platform: check.platform,
+        limit: check.limit,
+        ...(check.csv ?? {}),
+        warnings: check.warnings,
+        notes: check.notes,
+    };
+}
+/** The summary's section on the quality score; none when there is nothing to say. */
+function qualityLines(quality, dryRun) {
+    if (quality === undefined)
+        return [];
+    if (quality === null)
+        return ['_The instance does not report a quality score for datasets._'];
+    const met = quality.criteria.filter((c) => c.met).length;
+    const when = quality.when === 'after'
+        ? ''
+        : dryRun
+            ? ', before this run (a dry run writes nothing)'
+            : ', as the dataset stands (this run wrote nothing)';
+    const lines = [
+        `#### Quality score: ${percent(quality.score)} (${met} of ${quality.criteria.length} criteria met${when})`,
+        '',
+    ];
+    const missing = quality.criteria.filter((c) => !c.met);
+    if (missing.length === 0)
+        return [...lines, 'Every criterion of data.gouv.fr is met.'];
+    lines.push('| Not met | What to do |', '| --- | --- |');
+    for (const c of missing)
+        lines.push(`| ${cell(c.label)} (\`${c.id}\`) | ${cell(c.advice)} |`);
+    return lines;
+}
+/** The summary's section on the files checked before they went; none when none was. */
+function checksLines(results) {
+    const checked = results.flatMap((r) => r.step.kind === 'file' && r.step.checks !== undefined
+        ? [{ source: r.step.entry.source, size: r.step.entry.size, check: r.step.checks }]
+        : []);
+    if (checked.length === 0)
+        return [];
+    const lines = [
+        '#### Files checked for data.gouv.fr',
+        '',
+        '| Source | Format | Encoding, separator | Columns | data.gouv.fr | Warnings and notes |',
+        '| --- | --- | --- | ---: | --- | --- |',
+    ];
+    for (const { source, size, check } of checked) {
+        const csv = check.csv;
+        const read = csv ? `${csv.encoding}${csv.bom ? ' (BOM)' : ''}, \`${guides_shown(csv.separator)}\`` : '';
+        const verdict = check.converted ? 'converts it (preview, tabular API)' : 'will not convert it';
+        const said = [...check.warnings.map((w) => `⚠ ${w}`), ...check.notes].join('; ');
+        lines.push(`| \`${cell(source)}\` | ${check.format}, ${formatBytes(size)} | ${read} | ${csv?.columns ?? ''} | ${verdict} | ${cell(said)} |`);
+    }
+    return lines;
+}
+function guides_shown(separator) {
+    return separator === '\t' ? 'tab' : separator === '|' ? '\\|' : separator;
+}
+function cell(text) {
+    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}
+
+;// CONCATENATED MODULE: ./node_modules/any-ascii/block.js
 function block(blockNum) {
 switch (blockNum) {
 case 0:return"																																																																																																																																																																 	!	c	GBP	$	Y	|	S	\"	(C)	a	<<	!		(R)	-	deg	+-	2	3	'	u	P	-	,	1	o	>>	1/4	1/2	3/4	?	A	A	A	A	A	A	Ae	C	E	E	E	E	I	I	I	I	D	N	O	O	O	O	O	*	O	U	U	U	U	Y	Th	ss	a	a	a	a	a	a	ae	c	e	e	e	e	i	i	i	i	d	n	o	o	o	o	o	/	o	u	u	u	u	y	th	y"
@@ -54297,7 +54818,7 @@ case 3584:return"																																 	!	\"	#	$	%	&	'	(	)	*	+	,	-	.	
 return""
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/any-ascii/any-ascii.js
+;// CONCATENATED MODULE: ./node_modules/any-ascii/any-ascii.js
 
 
 const blocks = {};
@@ -54540,6 +55061,4325 @@ function sameInstant(a, b) {
     return typeof b === 'string' && Date.parse(a) === Date.parse(b);
 }
 
+;// CONCATENATED MODULE: ./src/engine/publish/title-record.ts
+
+
+
+/**
+ * The metadata after an upload, in one partial PUT of what the server's answer lacks (the extras
+ * follow, apart). When the PUT fails, the error names the title and says how the next run knows
+ * it.
+ */
+async function restoreMetadata(scope, step, uploaded) {
+    const patch = unmet(step.patch, uploaded);
+    const patched = Object.keys(patch);
+    if (patched.length === 0)
+        return { resource: uploaded, patched };
+    try {
+        return { resource: await scope.update(uploaded.id, patch), patched };
+    }
+    catch (error) {
+        if (patch.title === undefined)
+            throw error;
+        throw new Error(`the file was stored, but its title could not be put back to '${step.title}' ` +
+            `(${howKnown(step)}: the next run puts it back): ${toErrorMessage(error)}`, { cause: error });
+    }
+}
+/** How the next run knows the title, for the message of a PUT that failed. */
+function howKnown(step) {
+    if (step.entry.title !== undefined)
+        return 'the entry gives it';
+    if (step.title === step.entry.name)
+        return "it is the file's name";
+    return `recorded in the resource's extras as ${RECORD_KEYS.title} before the upload`;
+}
+/** After a title recorded in the dataset's extras was put back: the record goes. */
+async function clearDatasetRecord(client, scope, step) {
+    const key = step.clearsDatasetRecord;
+    if (key === undefined)
+        return;
+    try {
+        await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }));
+    }
+    catch (error) {
+        client.logger.warning(`the title is back, but the record ${key} stays in the dataset's extras: ` +
+            `${toErrorMessage(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/publish/writes.ts
+
+
+
+
+async function runFile(client, step, run, achieved) {
+    if (step.action === 'update' && step.resource !== undefined) {
+        const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
+        await clearDatasetRecord(client, run.scope, step);
+        return { action: 'updated', ...applied };
+    }
+    // What the upload would make udata lose, or the next run need (the title to put back, the
+    // provenance, the entry's extras), goes first into the resource's extras, through the merge that
+    // moves no date (docs/udata-protocol.md §6.5): a run stopped anywhere after leaves it there. A
+    // new resource has nothing to write into before it exists: its title and provenance follow.
+    const early = step.resource !== undefined && Object.keys(step.extras).length > 0;
+    if (early && step.resource !== undefined)
+        await run.scope.mergeExtras(step.resource, step.extras);
+    const upload = await sendFile(client, step, run, achieved, early);
+    const stored = {
+        ...storedAs(step, upload),
+        resource: upload.resource,
+        checksum: { type: 'sha1', value: upload.sha1 },
+        patched: early ? ['extras'] : [],
+        ...notesOf(upload, run.chunkSize),
+    };
+    achieved.outcome = stored;
+    // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
+    // the title and the entry's metadata in one partial PUT of what the answer lacks.
+    const restored = await restoreMetadata(run.scope, step, upload.resource);
+    // From here the title is back: a failing extras merge reports the resource as it now stands.
+    achieved.outcome = { ...stored, ...restored, patched: [...stored.patched, ...restored.patched] };
+    await clearDatasetRecord(client, run.scope, step);
+    const applied = await applyChanges(run.scope, restored.resource, {}, early ? {} : step.extras);
+    return {
+        ...stored,
+        resource: applied.resource,
+        patched: [...stored.patched, ...restored.patched, ...applied.patched],
+    };
+}
+/**
+ * The file sent (datagouv/upload.ts). A file that changed while it was sent is reported as what
+ * the server then holds, when it stored something.
+ */
+async function sendFile(client, step, run, achieved, early) {
+    try {
+        const upload = await uploadFile(client, {
+            scope: run.scope,
+            target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
+            path: step.entry.path,
+            size: step.entry.size,
+            storedName: step.entry.storedName,
+            chunkSize: run.chunkSize,
+            partConcurrency: run.partConcurrency,
+            isNew: run.isNew,
+            ...(run.onProgress ? { onProgress: accumulate(step.entry, run.onProgress) } : {}),
+        });
+        if (step.resource === undefined)
+            run.claimed.add(upload.resource.id);
+        client.logger.debug(`${step.entry.source}: stored in ${plural(upload.requests, 'request')}${upload.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`);
+        return upload;
+    }
+    catch (error) {
+        if (error instanceof FileChangedError && error.resource !== undefined) {
+            if (step.resource === undefined)
+                run.claimed.add(error.resource.id);
+            const action = step.resource === undefined ? 'created' : 'uploaded';
+            achieved.outcome = { action, resource: error.resource, patched: early ? ['extras'] : [] };
+        }
+        throw error;
+    }
+}
+/**
+ * The action of a stored file, and, for a creation that took the resource another run created
+ * under the same name at the same time, the reason saying so.
+ */
+function storedAs(step, upload) {
+    if (upload.adopted === undefined)
+        return { action: step.action === 'create' ? 'created' : 'uploaded' };
+    const { id, replaced } = upload.adopted;
+    return {
+        action: replaced ? 'uploaded' : 'updated',
+        reason: `new: no resource matched; udata refused the creation, and resource ${id}, created under ` +
+            `the same name meanwhile by another run, was taken instead of a second one` +
+            (replaced ? ' (its file replaced by this one)' : ' (it holds this file)'),
+    };
+}
+/** What the upload adds for the user: a smaller chunk size after a 413. */
+function notesOf(upload, chunkSize) {
+    if (upload.chunkSize >= chunkSize)
+        return {};
+    return {
+        notes: [
+            `stored in parts of ${upload.chunkSize} bytes: the server or a proxy refused larger requests ` +
+                `(413)`,
+        ],
+    };
+}
+async function runRemote(step, run, achieved) {
+    if (step.resource === undefined) {
+        const body = step.create ?? { url: step.entry.url };
+        const created = await run.scope.createRemote(body, run.isNew);
+        run.claimed.add(created.id);
+        achieved.outcome = { action: 'created', resource: created, patched: [] };
+        const applied = await applyChanges(run.scope, created, {}, step.extras);
+        return { action: 'created', ...applied };
+    }
+    const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
+    return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied };
+}
+/**
+ * One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's
+ * keys).
+ */
+async function applyChanges(scope, current, patch, extras) {
+    let resource = current;
+    const patched = Object.keys(patch);
+    if (patched.length > 0)
+        resource = await scope.update(current.id, patch);
+    if (Object.keys(extras).length === 0)
+        return { resource, patched };
+    const merged = await scope.mergeExtras(resource, extras);
+    return { resource: { ...resource, extras: merged }, patched: [...patched, 'extras'] };
+}
+/** Sums the bytes an upload reports and passes the running total on. */
+function accumulate(entry, report) {
+    let sent = 0;
+    return (bytes) => {
+        sent += bytes;
+        report(entry, sent);
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/publish.ts
+
+
+
+
+
+
+/** The actions that changed something on the server. */
+const CHANGES = new Set([
+    'uploaded',
+    'created',
+    'updated',
+    'signalled',
+    'removed',
+]);
+async function publish(client, steps, options) {
+    const claimed = new Set();
+    const run = {
+        ...options,
+        claimed,
+        isNew: (r) => !options.knownResourceIds.has(r.id) && !claimed.has(r.id),
+    };
+    const writes = steps.filter((s) => s.kind !== 'remove');
+    const removals = steps.filter((s) => s.kind === 'remove');
+    const limit = options.dryRun ? Math.max(1, steps.length) : options.concurrency;
+    const results = await mapConcurrent(writes, limit, (step) => runStep(client, step, run));
+    const failed = results.some((r) => r.error !== undefined);
+    const removed = await mapConcurrent(removals, limit, (step) => failed && !options.dryRun
+        ? Promise.resolve({
+            step,
+            action: 'held-back',
+            reason: 'held back: another entry failed, and nothing is removed then',
+            resource: step.resource,
+            patched: [],
+            durationMs: 0,
+        })
+        : runStep(client, step, run));
+    return [...results, ...removed];
+}
+async function runStep(client, step, run) {
+    const started = Date.now();
+    const checksum = step.kind === 'file' && step.checksum ? { checksum: step.checksum } : {};
+    const done = (outcome) => {
+        const result = { step, ...checksum, ...outcome, durationMs: Date.now() - started };
+        run.onResult?.(result);
+        return result;
+    };
+    // Nothing sent: the resource as the plan found it.
+    const unwritten = (action, error) => done({
+        action,
+        patched: [],
+        ...(step.resource ? { resource: step.resource } : {}),
+        ...(error !== undefined ? { error } : {}),
+    });
+    // A dry run reports every step as planned; a skip writes nothing.
+    if (run.dryRun)
+        return unwritten('planned');
+    if (step.kind !== 'remove' && step.action === 'skip')
+        return unwritten('skipped');
+    const achieved = {};
+    try {
+        switch (step.kind) {
+            case 'file':
+                return done(await runFile(client, step, run, achieved));
+            case 'url':
+                return done(await runRemote(step, run, achieved));
+            case 'remove':
+                await run.scope.remove(step.resource.id);
+                return done({ action: 'removed', resource: step.resource, patched: [] });
+        }
+    }
+    catch (error) {
+        const target = step.resource ? `resource ${step.resource.id}` : 'new resource';
+        const reached = achieved.outcome?.resource;
+        const failure = `${whereOf(step)} -> ${reached ? `resource ${reached.id}` : target}: ${toErrorMessage(error)}`;
+        if (achieved.outcome !== undefined)
+            return done({ ...achieved.outcome, error: failure });
+        return unwritten('failed', failure);
+    }
+}
+/** Applies the dataset metadata step: the v1 partial PUT, then the extras merge. */
+async function publishDataset(client, dataset, step, dryRun) {
+    const fields = changedFields(step.patch, step.extras);
+    if (dryRun)
+        return { action: 'planned', planned: step.action, reason: step.reason, patched: fields };
+    if (step.action === 'skip')
+        return { action: 'skipped', reason: step.reason, patched: [] };
+    const sent = [];
+    try {
+        if (Object.keys(step.patch).length > 0) {
+            await client.updateDataset(dataset.id, step.patch);
+            sent.push(...Object.keys(step.patch));
+        }
+        if (Object.keys(step.extras).length > 0)
+            await client.updateDatasetExtras(dataset.id, step.extras);
+        return { action: 'updated', reason: step.reason, patched: fields };
+    }
+    catch (error) {
+        // The PUT may have gone through before the extras failed: say so.
+        const message = `${inputName('dataset-metadata')} -> dataset ${dataset.id}: ${toErrorMessage(error)}`;
+        return {
+            action: sent.length > 0 ? 'updated' : 'failed',
+            reason: step.reason,
+            patched: sent,
+            error: message,
+        };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/report/diff.ts
+
+/** Columns shown in the examples: the key's, the changed ones, then the others up to this. */
+const SHOWN_COLUMNS = 8;
+/** A line of text output is cut here (with `…`). */
+const LINE_CHARS = 100;
+/** `out/sales.csv: 1204 -> 1210 rows: +8, -2, ~15 (key id)` */
+function diffLine(diff) {
+    return `${diff.source}: ${headline(diff)}`;
+}
+/** What changes, in one phrase. */
+function headline(diff) {
+    const { table } = diff;
+    if (table === undefined) {
+        const sizes = `${sizeText(diff.size.before)} -> ${sizeText(diff.size.after)}`;
+        const { checksum } = diff;
+        const sums = checksum && checksum.before !== null && checksum.after !== null
+            ? checksum.before === checksum.after
+                ? `, same ${checksum.type}`
+                : `, ${checksum.type} ${checksum.before.slice(0, 8)} -> ${checksum.after.slice(0, 8)}`
+            : '';
+        return `${sizes}${sums}${diff.note !== undefined ? ` (${diff.note})` : ''}`;
+    }
+    const { rows } = table;
+    const parts = [`+${rows.added} added`, `-${rows.removed} removed`];
+    if (table.key !== null)
+        parts.push(`~${rows.changed} changed`);
+    return `${rows.before} -> ${rows.after} rows: ${parts.join(', ')}, ${rows.unchanged} unchanged (${pairing(table)})`;
+}
+function pairing(table) {
+    if (table.key === null)
+        return 'rows compared by content';
+    const columns = table.key.columns.join(', ');
+    return table.key.from === 'entry' ? `key ${columns}` : `key ${columns}, the first column`;
+}
+function sizeText(size) {
+    return size === null ? 'unknown size' : formatBytes(size);
+}
+/** Column changes and format changes, as phrases. */
+function tableChanges(table) {
+    const lines = [];
+    const { added, removed, renamed, reordered } = table.columns;
+    const columns = [
+        ...added.map((c) => `+${c}`),
+        ...removed.map((c) => `-${c}`),
+        ...renamed.map((r) => `${r.from} -> ${r.to}`),
+    ];
+    if (columns.length > 0)
+        lines.push(`columns: ${columns.join(', ')}`);
+    if (reordered)
+        lines.push('columns reordered');
+    if (table.format !== undefined) {
+        const { before, after } = table.format;
+        if (before.separator !== after.separator)
+            lines.push(`separator ${diff_quote(before.separator)} -> ${diff_quote(after.separator)}`);
+        if (before.encoding !== after.encoding)
+            lines.push(`encoding ${before.encoding} -> ${after.encoding}`);
+    }
+    if (table.note !== undefined)
+        lines.push(table.note);
+    else if (table.key === null)
+        lines.push("a changed row shows as one removed and one added: give the entry a 'key' (resources) to pair them");
+    return lines;
+}
+function diff_quote(separator) {
+    return separator === '\t' ? 'tab' : `'${separator}'`;
+}
+/** The whole diff as text; '' when there is none. */
+function diffText(diffs) {
+    if (diffs.length === 0)
+        return '';
+    const lines = ['Data diff:'];
+    for (const diff of diffs) {
+        lines.push(`  ${diff.source} -> ${diff.resource.title} (${diff.resource.id})`);
+        lines.push(`    ${headline(diff)}`);
+        if (diff.table === undefined)
+            continue;
+        for (const change of tableChanges(diff.table))
+            lines.push(`    ${change}`);
+        for (const row of exampleRows(diff.table))
+            lines.push(cut(`    ${row.mark} ${row.text}`));
+    }
+    return lines.join('\n');
+}
+function cut(line) {
+    return line.length > LINE_CHARS ? `${line.slice(0, LINE_CHARS - 1)}…` : line;
+}
+/** The example rows as `+ a=1, b=2`, `- …`, `~ id=2: sales 20 -> 25`. */
+function exampleRows(table) {
+    const pairs = (row) => Object.entries(row)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
+    return [
+        ...table.examples.added.map((row) => ({ mark: '+', text: pairs(row) })),
+        ...table.examples.removed.map((row) => ({ mark: '-', text: pairs(row) })),
+        ...table.examples.changed.map(({ key, changes }) => ({
+            mark: '~',
+            text: `${pairs(key)}: ${Object.entries(changes)
+                .map(([c, v]) => `${c} ${v.before} -> ${v.after}`)
+                .join(', ')}`,
+        })),
+    ];
+}
+/** The summary's section; '' when there is no diff. */
+function diffMarkdown(diffs, dryRun) {
+    if (diffs.length === 0)
+        return [];
+    const lines = [
+        `#### ${dryRun ? 'What the uploads would change in the data' : 'What the uploads changed in the data'}`,
+        '',
+    ];
+    for (const diff of diffs) {
+        lines.push(`**\`${diff_cell(diff.source)}\`** → ${diff_cell(diff.resource.title)}: ${diff_cell(headline(diff))}`);
+        if (diff.table === undefined) {
+            lines.push('');
+            continue;
+        }
+        const changes = tableChanges(diff.table);
+        if (changes.length > 0)
+            lines.push('', ...changes.map((c) => `- ${diff_cell(c)}`));
+        lines.push('', ...examplesTable(diff.table), '');
+    }
+    return lines;
+}
+/** The example rows in one table: `+` added, `−` removed, `~` changed (`before → after`). */
+function examplesTable(table) {
+    const { added, removed, changed } = table.examples;
+    if (added.length + removed.length + changed.length === 0)
+        return [];
+    const key = table.key?.columns ?? [];
+    const changedColumns = changed.flatMap((c) => Object.keys(c.changes));
+    const all = [...new Set([...added, ...removed].flatMap((r) => Object.keys(r)))];
+    const every = [...new Set([...key, ...changedColumns, ...all])];
+    const columns = every.slice(0, SHOWN_COLUMNS);
+    const hidden = every.length - columns.length;
+    const extra = hidden > 0 ? [`… ${hidden} more`] : [];
+    const row = (mark, values) => `| ${[mark, ...columns.map((c) => diff_cell(values(c))), ...extra.map(() => '')].join(' | ')} |`;
+    return [
+        `| ${['', ...columns.map(diff_cell), ...extra].join(' | ')} |`,
+        `| ${['---', ...columns.map(() => '---'), ...extra.map(() => '---')].join(' | ')} |`,
+        ...added.map((r) => row('+', (c) => r[c] ?? '')),
+        ...removed.map((r) => row('−', (c) => r[c] ?? '')),
+        ...changed.map(({ key: k, changes }) => row('~', (c) => {
+            const change = changes[c];
+            return change !== undefined ? `${change.before} → ${change.after}` : (k[c] ?? '');
+        })),
+    ];
+}
+/** Escapes what would break a table cell or inject markup. */
+function diff_cell(text) {
+    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}
+
+;// CONCATENATED MODULE: ./src/engine/report/tables.ts
+
+
+
+/**
+ * The plan as the log shows it before the writes: one line per step (action, source, resource,
+ * reason), the dataset's own steps around them.
+ */
+function planTable(plan, settings) {
+    const rows = planRows(plan, settings);
+    const hidden = plan.hiddenLeftOut > 0 ? `\n  ${hiddenNote(plan.hiddenLeftOut)}` : '';
+    if (rows.length === 0)
+        return `Plan: nothing to publish${hidden}`;
+    const table = alignedTable(rows)
+        .split('\n')
+        .map((line) => `  ${line}`)
+        .join('\n');
+    return `Plan:\n${table}${hidden}`;
+}
+/** The rows of the plan: action, source, resource, reason (no header). */
+function planRows(plan, settings) {
+    const rows = plan.steps.map((s) => [
+        s.action,
+        plan_describe(s).source,
+        s.resource?.id ?? '(new)',
+        s.reason,
+    ]);
+    if (plan.creation !== undefined)
+        rows.unshift(['create', 'dataset', '(new)', creationReason(plan)]);
+    const { datasetStep } = plan;
+    // With a creation, the dataset's fields go in its creation: only an extras merge is left.
+    if (datasetStep !== undefined && !(plan.creation !== undefined && datasetStep.action === 'skip'))
+        rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason]);
+    if (settings.order === 'as-listed')
+        rows.push([
+            'order',
+            'as-listed',
+            '(dataset)',
+            'checked last: the published resources in the order of the entries',
+        ]);
+    const seconds = settings.waitForAnalysisSeconds;
+    if (seconds > 0)
+        rows.push([
+            'wait',
+            'analysis',
+            '(dataset)',
+            `up to ${seconds} s for data.gouv.fr's analysis of what is published`,
+        ]);
+    return rows;
+}
+/**
+ * Why the dataset is created, before (`no dataset 'x' exists: it will be created from
+ * dataset-metadata, ...`) or after (`done`).
+ */
+function creationReason(plan, done = false) {
+    const creation = plan.creation;
+    if (creation === undefined)
+        return '';
+    const organization = creation.body['organization'];
+    const owner = typeof organization === 'string' ? `organization ${organization}` : "the key's owner";
+    return done
+        ? `no dataset '${creation.slug}' existed: created from dataset-metadata, owned by ${owner}`
+        : `no dataset '${creation.slug}' exists: it will be created from dataset-metadata, owned by ${owner}`;
+}
+/** One line per result: source, resource, action, reason, size, time. */
+function logTable(results, datasetResult, order, creation) {
+    return alignedTable(resultRows(results, datasetResult, order, creation));
+}
+/** The rows of the results, a header first: source, resource, action, reason, size, time. */
+function resultRows(results, datasetResult, order, creation) {
+    const rows = [['source', 'resource', 'action', 'reason', 'size', 'time']];
+    if (creation !== undefined)
+        rows.push([
+            'dataset',
+            creation.id ?? '(new)',
+            creation.done ? 'created' : 'planned: create',
+            creation.reason,
+            '',
+            '',
+        ]);
+    for (const r of results) {
+        const { source, size } = plan_describe(r.step);
+        rows.push([
+            source,
+            r.resource?.id ?? '(new)',
+            actionText(r.action, r.step.action),
+            r.reason ?? r.step.reason,
+            size === undefined ? '' : formatBytes(size),
+            formatDuration(r.durationMs),
+        ]);
+    }
+    const created = creation !== undefined && datasetResult?.patched.length === 0;
+    if (datasetResult !== undefined && !(created && datasetResult.error === undefined))
+        rows.push([
+            'dataset-metadata',
+            '(dataset)',
+            actionText(datasetResult.action, datasetResult.planned ?? 'update'),
+            datasetResult.reason,
+            '',
+            '',
+        ]);
+    if (order !== undefined)
+        rows.push(['order', '(dataset)', actionText(order.action, 'reorder'), order.reason, '', '']);
+    return rows;
+}
+/** Columns padded to their widest cell. */
+function alignedTable(rows) {
+    const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
+    return rows
+        .map((row) => row
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd())
+        .join('\n');
+}
+/** The plan's line about hidden files left out. */
+function hiddenNote(count) {
+    return (`${plural(count, 'hidden file')} left out (a name starting with '.'; ` +
+        `${setInput('include-hidden-files', 'true')} to publish ${count === 1 ? 'it' : 'them'})`);
+}
+/** An action as the tables show it: a planned one with what it would do. */
+function actionText(action, planned) {
+    return action === 'planned' ? `planned: ${planned}` : action;
+}
+
+;// CONCATENATED MODULE: ./src/engine/report/summary.ts
+
+
+
+
+
+
+/** The summary of a finished run (or a dry run). */
+function summaryMarkdown(facts, datasetUrl, failures) {
+    const { results, order, dataset, dryRun } = facts;
+    const lines = [];
+    const created = facts.creation === undefined
+        ? ''
+        : facts.creation.done
+            ? ' (created by this run)'
+            : ' (to be created by this run)';
+    lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${summary_cell(dataset.title)}](${datasetUrl})${created}`, '');
+    const tally = new Map();
+    for (const r of results) {
+        const key = actionText(r.action, r.step.action);
+        tally.set(key, (tally.get(key) ?? 0) + 1);
+    }
+    lines.push([...tally].map(([action, n]) => `${n} ${action}`).join(', ') || 'no resource to publish', '');
+    if (results.length > 0) {
+        lines.push('| Source | Resource | Action | Reason | Size | Checksum or remote | Duration |', '| --- | --- | --- | --- | ---: | --- | ---: |');
+        for (const r of results)
+            lines.push(summaryRow(r));
+    }
+    lines.push(...datasetLines(facts));
+    if (order !== undefined)
+        lines.push('', `Order: **${actionText(order.action, 'reorder')}**: ${summary_cell(order.reason)}`);
+    if (facts.analysis !== undefined)
+        lines.push('', ...analysisLines(facts.analysis));
+    for (const section of [checksLines(results), qualityLines(facts.quality, dryRun)])
+        if (section.length > 0)
+            lines.push('', ...section);
+    if (facts.diffs !== undefined && facts.diffs.length > 0)
+        lines.push('', ...diffMarkdown(facts.diffs, dryRun));
+    if (failures.length > 0) {
+        lines.push('', '#### Failures', '');
+        for (const failure of failures)
+            lines.push(`- ${summary_cell(failure)}`);
+    }
+    if (facts.hiddenLeftOut > 0)
+        lines.push('', `_${hiddenNote(facts.hiddenLeftOut)}._`);
+    // Only when something was written: a run that wrote nothing recorded nothing.
+    const wrote = results.some((r) => CHANGES.has(r.action));
+    const provenance = wrote ? provenanceLine(facts.provenance, datasetUrl, dryRun) : undefined;
+    if (provenance !== undefined)
+        lines.push('', provenance);
+    if (dryRun)
+        lines.push('', '_Dry run: no write request was sent._');
+    return `${lines.join('\n')}\n`;
+}
+/**
+ * The dataset's own lines: its creation (`create-dataset`), and its metadata step, unless the
+ * creation carried all of it.
+ */
+function datasetLines({ creation, datasetResult }) {
+    const lines = [];
+    if (creation !== undefined)
+        lines.push('', `Dataset: **${creation.done ? 'created' : 'planned: create'}**: ${summary_cell(creation.reason)}`);
+    if (datasetResult === undefined)
+        return lines;
+    const patched = datasetResult.patched;
+    if (creation !== undefined && patched.length === 0 && datasetResult.error === undefined)
+        return lines;
+    const fields = patched.length > 0 ? ` (${patched.join(', ')})` : '';
+    const action = actionText(datasetResult.action, datasetResult.planned ?? 'update');
+    return [...lines, '', `Dataset metadata: **${action}**${fields}: ${summary_cell(datasetResult.reason)}`];
+}
+function summaryRow(r) {
+    const { source, size, title } = plan_describe(r.step);
+    const link = r.action === 'removed' ? undefined : (r.resource?.latest ?? r.resource?.url);
+    const name = summary_cell(r.resource?.title ?? title ?? source);
+    const resource = link ? `[${name}](${link})` : r.resource ? name : `${name} (new)`;
+    const probe = r.step.kind === 'url' ? r.step.probe : undefined;
+    const remote = probe
+        ? [
+            `${probe.method} ${probe.status}`,
+            probe.etag ? `ETag ${probe.etag}` : '',
+            probe.lastModified ? `Last-Modified ${probe.lastModified}` : '',
+        ]
+            .filter(Boolean)
+            .join(', ')
+        : '';
+    const detail = r.checksum
+        ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\``
+        : summary_cell(remote);
+    const reason = summary_cell([r.reason ?? r.step.reason, ...(r.notes ?? [])].join('; '));
+    const bytes = size === undefined ? '' : formatBytes(size);
+    return `| \`${summary_cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${reason} | ${bytes} | ${detail} | ${formatDuration(r.durationMs)} |`;
+}
+/** What data.gouv.fr made of each published resource (`wait-for-analysis`). */
+function analysisLines(reports) {
+    const lines = [
+        '#### What data.gouv.fr made of it',
+        '',
+        '| Source | Analysis | Available | Format | Parsing | Preview |',
+        '| --- | --- | --- | --- | --- | --- |',
+    ];
+    for (const r of reports) {
+        const available = r.available === null
+            ? ''
+            : `${r.available ? 'yes' : 'no'}${r.status !== null ? ` (${r.status})` : ''}`;
+        const format = [r.format, r.mime].filter((v) => v !== null && v !== '').join(', ');
+        const parsing = r.parsing === 'error' ? `error: ${summary_cell(r.parsing_error ?? '')}` : r.parsing;
+        const preview = r.preview === null ? '' : `[preview](${r.preview})`;
+        lines.push(`| \`${summary_cell(r.source)}\` | ${r.state} | ${available} | ${summary_cell(format)} | ${parsing} | ${preview} |`);
+    }
+    return lines;
+}
+/**
+ * The run and the dataset, linked both ways: each written resource records the run in its extras.
+ */
+function provenanceLine(provenance, datasetUrl, dryRun) {
+    if (provenance === undefined || dryRun)
+        return undefined;
+    const run = provenance.runUrl !== undefined ? `[this run](${provenance.runUrl})` : 'this run';
+    const where = [provenance.repository, provenance.commit?.slice(0, 12)]
+        .filter((v) => v !== undefined && v !== '')
+        .join(' @ ');
+    return `_Each resource written records ${run}${where ? ` (${summary_cell(where)})` : ''} in its extras (\`publish:*\`); the dataset: ${datasetUrl}_`;
+}
+/** The summary of a run the preflight stopped: every problem, and what each entry would have done. */
+function blockedSummary(error, datasetUrl) {
+    const target = error.dataset ? `[${summary_cell(error.dataset.title)}](${datasetUrl})` : 'data.gouv.fr';
+    const lines = [
+        `### Nothing published to ${target}: ${plural(error.problems.length, 'problem')} found before ` +
+            `publishing`,
+        '',
+    ];
+    for (const problem of error.problems)
+        lines.push(`- ${summary_cell(problem)}`);
+    if (error.entries.length > 0) {
+        lines.push('', '| Source | Resource | Would | Problem |', '| --- | --- | --- | --- |');
+        for (const e of error.entries) {
+            const resource = e.resource
+                ? `${summary_cell(e.resource.title)} (\`${e.resource.id}\`)`
+                : e.planned === 'create'
+                    ? '(new)'
+                    : '';
+            lines.push(`| \`${summary_cell(e.source)}\` | ${resource} | ${e.planned ?? ''} | ${summary_cell(e.problem ?? '')} |`);
+        }
+    }
+    lines.push('', '_Nothing was written: fix the problems above and run again._');
+    return `${lines.join('\n')}\n`;
+}
+/** Escapes what would break a table cell or inject markup. */
+function summary_cell(text) {
+    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}
+
+;// CONCATENATED MODULE: ./src/engine/report.ts
+
+
+
+
+
+
+
+
+/** The CLI takes these from here (its progress and interrupt lines); they live in util/text.ts. */
+
+const OUTPUT_NAMES = [
+    'resources',
+    'urls',
+    'changed',
+    'uploaded-count',
+    'skipped-count',
+    'removed-count',
+    'dataset-metadata',
+    'dataset-url',
+    'dataset-id',
+    'dataset-created',
+    'analysis',
+    'quality',
+    'diff',
+];
+function buildReport(facts) {
+    const { results, datasetResult, order, dataset } = facts;
+    const datasetUrl = datasetUrlOf(dataset, facts.origin);
+    const count = (...actions) => results.filter((r) => actions.includes(r.action)).length;
+    const urls = Object.fromEntries(results
+        .filter((r) => r.step.kind !== 'remove' && r.resource !== undefined)
+        .map((r) => [plan_describe(r.step).source, r.resource?.url]));
+    const changed = results.some((r) => CHANGES.has(r.action)) ||
+        datasetResult?.action === 'updated' ||
+        order?.action === 'reordered' ||
+        facts.datasetCreated === true;
+    const failures = [
+        ...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])),
+        ...(datasetResult?.error !== undefined ? [datasetResult.error] : []),
+        ...(order?.error !== undefined ? [order.error] : []),
+        ...(facts.problems ?? []),
+    ];
+    const outputs = {
+        resources: JSON.stringify(results.map(resourceOutput)),
+        urls: JSON.stringify(urls),
+        changed: String(changed),
+        'uploaded-count': String(count('uploaded') +
+            results.filter((r) => r.action === 'created' && r.step.kind === 'file').length),
+        'skipped-count': String(count('skipped')),
+        'removed-count': String(count('removed')),
+        'dataset-metadata': datasetResult === undefined
+            ? ''
+            : JSON.stringify({
+                action: datasetResult.action,
+                reason: datasetResult.reason,
+                fields: datasetResult.patched,
+            }),
+        'dataset-url': datasetUrl,
+        'dataset-id': dataset.id,
+        'dataset-created': String(facts.datasetCreated === true),
+        analysis: JSON.stringify(facts.analysis ?? []),
+        quality: qualityOutput(facts.quality ?? undefined),
+        diff: facts.diffs === undefined ? '' : JSON.stringify(facts.diffs),
+    };
+    const summary = summaryMarkdown(facts, datasetUrl, failures);
+    const table = logTable(results, datasetResult, order, facts.creation);
+    return { outputs, summary, table, failures, diffText: diffText(facts.diffs ?? []) };
+}
+/** One item of the `resources` output. */
+function resourceOutput(r) {
+    const { source, size } = plan_describe(r.step);
+    const probe = r.step.kind === 'url' ? r.step.probe : undefined;
+    const resource = r.action === 'removed' ? undefined : r.resource;
+    return {
+        id: r.resource?.id ?? null,
+        title: r.resource?.title ?? plan_describe(r.step).title ?? null,
+        kind: r.step.kind,
+        source,
+        action: r.action,
+        planned: r.step.action,
+        reason: r.reason ?? r.step.reason,
+        url: resource?.url ?? null,
+        latest: resource?.latest ?? null,
+        checksum: r.checksum ??
+            (resource?.checksum
+                ? { type: resource.checksum.type, value: resource.checksum.value }
+                : null),
+        filesize: size ?? null,
+        ...(probe
+            ? {
+                remote: {
+                    status: probe.status,
+                    size: probe.size ?? null,
+                    etag: probe.etag ?? null,
+                    last_modified: probe.lastModified ?? null,
+                },
+            }
+            : {}),
+        ...(r.step.kind === 'file' && r.step.release ? { release: r.step.release.name } : {}),
+        ...(r.step.kind === 'file' && r.step.checks ? { checks: checksOutput(r.step.checks) } : {}),
+        ...(r.patched.length > 0 ? { patched: r.patched } : {}),
+        ...(r.notes !== undefined ? { notes: r.notes } : {}),
+        ...(r.error !== undefined ? { error: r.error } : {}),
+    };
+}
+function datasetUrlOf(dataset, origin) {
+    return dataset.page ?? `${origin}/datasets/${dataset.slug}/`;
+}
+/**
+ * The report of a run the preflight stopped: nothing was written, so nothing changed; every entry
+ * known is listed with what it would have done and its own problem, and the summary lists every
+ * problem, as the log does.
+ */
+function blockedReport(error, origin) {
+    const resources = error.entries.map((e) => ({
+        id: e.resource?.id ?? null,
+        title: e.resource?.title ?? null,
+        kind: e.kind,
+        source: e.source,
+        action: 'not-published',
+        planned: e.planned ?? null,
+        reason: e.problem ?? 'not published: the preflight found problems elsewhere',
+        url: null,
+        latest: null,
+        checksum: null,
+        filesize: null,
+        ...(e.problem !== undefined ? { error: `${e.label} (${e.source}): ${e.problem}` } : {}),
+    }));
+    const datasetUrl = error.dataset ? datasetUrlOf(error.dataset, origin) : '';
+    const outputs = {
+        resources: JSON.stringify(resources),
+        urls: '{}',
+        changed: 'false',
+        'uploaded-count': '0',
+        'skipped-count': '0',
+        'removed-count': '0',
+        'dataset-metadata': '',
+        'dataset-url': datasetUrl,
+        'dataset-id': error.dataset?.id ?? '',
+        'dataset-created': 'false',
+        analysis: '[]',
+        quality: '',
+        diff: '',
+    };
+    return {
+        outputs,
+        summary: blockedSummary(error, datasetUrl),
+        table: '',
+        failures: error.problems,
+        diffText: '',
+    };
+}
+/** The failure line of a run whose entries did not all publish; `undefined` when all did. */
+function failureSummary(run) {
+    const failed = run.results.filter((r) => r.error !== undefined).length +
+        (run.datasetResult?.error !== undefined ? 1 : 0) +
+        (run.order?.error !== undefined ? 1 : 0);
+    const problems = run.report.failures.length - failed;
+    if (failed === 0 && problems === 0)
+        return undefined;
+    const total = run.results.length + (run.datasetResult ? 1 : 0) + (run.order ? 1 : 0);
+    const entries = `${failed} of ${plural(total, 'entry', 'entries')} failed to publish`;
+    const more = `${plural(problems, 'problem')} found reading the dataset back`;
+    return failed === 0 ? more : problems === 0 ? entries : `${entries}; ${more}`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/create-dataset.ts
+
+
+
+/**
+ * `create-dataset`: the dataset first, then everything is published into it. When udata gave it
+ * another slug than asked (a private dataset of someone else holds it), nothing more is done: the
+ * next run would not find it by that slug and would create another.
+ */
+async function createDataset(client, plan, reporter) {
+    const { body, slug } = plan.creation;
+    const dataset = await reporter.group('Create the dataset', async () => {
+        const created = await client.createDataset(body, slug);
+        reporter.info(`Created dataset '${created.title}' (${created.id}) at ${created.page ?? created.slug}`);
+        return created;
+    }, 'create-dataset');
+    if (dataset.slug === slug)
+        return { dataset };
+    const datasetResult = {
+        action: 'failed',
+        reason: 'created with another slug',
+        patched: [],
+        error: `${inputName('dataset')}: the dataset was created (${dataset.id}), but udata gave it the slug ` +
+            `'${dataset.slug}', not '${slug}' (the slug is taken, maybe by a private dataset); nothing ` +
+            `was published into it: ${setInput('dataset', dataset.slug)} and run again`,
+    };
+    const report = buildReport({
+        results: [],
+        datasetResult,
+        dataset,
+        datasetCreated: true,
+        origin: client.origin,
+        dryRun: false,
+        hiddenLeftOut: 0,
+    });
+    return { dataset, stop: { report, results: [], datasetResult, order: undefined } };
+}
+/** The dataset `create-dataset` created (`done`), or in a dry run would create. */
+function creationFact(plan, id, done) {
+    return { done, ...(id !== undefined ? { id } : {}), reason: creationReason(plan, done) };
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: external "stream"
+const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/is_object.js
+const is_object = function (obj) {
+  return typeof obj === "object" && obj !== null && !Array.isArray(obj);
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/CsvError.js
+class CsvError extends Error {
+  constructor(code, message, options, ...contexts) {
+    if (Array.isArray(message)) message = message.join(" ").trim();
+    super(message);
+    if (Error.captureStackTrace !== undefined) {
+      Error.captureStackTrace(this, CsvError);
+    }
+    this.code = code;
+    for (const context of contexts) {
+      for (const key in context) {
+        const value = context[key];
+        this[key] = Buffer.isBuffer(value)
+          ? value.toString(options.encoding)
+          : value == null
+            ? value
+            : JSON.parse(JSON.stringify(value));
+      }
+    }
+  }
+}
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/normalize_columns_array.js
+
+
+
+const normalize_columns_array = function (columns) {
+  const normalizedColumns = [];
+  for (let i = 0, l = columns.length; i < l; i++) {
+    const column = columns[i];
+    if (column === undefined || column === null || column === false) {
+      normalizedColumns[i] = { disabled: true };
+    } else if (typeof column === "string" || typeof column === "number") {
+      normalizedColumns[i] = { name: `${column}` };
+    } else if (is_object(column)) {
+      if (typeof column.name !== "string") {
+        throw new CsvError("CSV_OPTION_COLUMNS_MISSING_NAME", [
+          "Option columns missing name:",
+          `property "name" is required at position ${i}`,
+          "when column is an object literal",
+        ]);
+      }
+      normalizedColumns[i] = column;
+    } else {
+      throw new CsvError("CSV_INVALID_COLUMN_DEFINITION", [
+        "Invalid column definition:",
+        "expect a string or a literal object,",
+        `got ${JSON.stringify(column)} at position ${i}`,
+      ]);
+    }
+  }
+  return normalizedColumns;
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/ResizeableBuffer.js
+class ResizeableBuffer {
+  constructor(size = 100) {
+    this.size = size;
+    this.length = 0;
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  prepend(val) {
+    if (Buffer.isBuffer(val)) {
+      const length = this.length + val.length;
+      if (length >= this.size) {
+        this.resize();
+        if (length >= this.size) {
+          throw Error("INVALID_BUFFER_STATE");
+        }
+      }
+      const buf = this.buf;
+      this.buf = Buffer.allocUnsafe(this.size);
+      val.copy(this.buf, 0);
+      buf.copy(this.buf, val.length);
+      this.length += val.length;
+    } else {
+      const length = this.length++;
+      if (length === this.size) {
+        this.resize();
+      }
+      const buf = this.clone();
+      this.buf[0] = val;
+      buf.copy(this.buf, 1, 0, length);
+    }
+  }
+  append(val) {
+    const length = this.length++;
+    if (length === this.size) {
+      this.resize();
+    }
+    this.buf[length] = val;
+  }
+  clone() {
+    return Buffer.from(this.buf.slice(0, this.length));
+  }
+  resize() {
+    const length = this.length;
+    this.size = this.size * 2;
+    const buf = Buffer.allocUnsafe(this.size);
+    this.buf.copy(buf, 0, 0, length);
+    this.buf = buf;
+  }
+  toString(encoding) {
+    if (encoding) {
+      return this.buf.toString(encoding, 0, this.length);
+    } else {
+      return Uint8Array.prototype.slice.call(this.buf.slice(0, this.length));
+    }
+  }
+  toJSON() {
+    return this.toString("utf8");
+  }
+  reset() {
+    this.length = 0;
+  }
+}
+
+/* harmony default export */ const utils_ResizeableBuffer = (ResizeableBuffer);
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/init_state.js
+
+
+const init_state = function (options) {
+  // ECMAScript WhiteSpace + LineTerminator codepoints, encoded under
+  // `options.encoding`. Aligns trimming with `String.prototype.trim()`.
+  // https://tc39.es/ecma262/#sec-white-space
+  // https://tc39.es/ecma262/#sec-line-terminators
+  //
+  // Codepoints unrepresentable in the target encoding are dropped: Node's
+  // Buffer substitutes them with `?` (0x3F), and including those would cause
+  // literal `?` bytes in the input to be trimmed under `latin1`/`ascii`.
+  const timchars = [
+    // Basic Latin
+    0x0020, // [Space](https://www.fileformat.info/info/unicode/char/0020/index.htm)
+    0x0009, // [CHARACTER TABULATION (HT)](https://www.fileformat.info/info/unicode/char/0009/index.htm)
+    0x000a, // [LINE FEED (LF)](https://www.fileformat.info/info/unicode/char/000a/index.htm)
+    0x000d, // [CARRIAGE RETURN (CR)](https://www.fileformat.info/info/unicode/char/000d/index.htm)
+    0x000c, // [FORM FEED (FF)](https://www.fileformat.info/info/unicode/char/000c/index.htm)
+    0x000b, // [LINE TABULATION (VT)](https://www.fileformat.info/info/unicode/char/000b/index.htm)
+    // Latin-1 Supplement
+    0x00a0, // [NO-BREAK SPACE (NBSP)](https://www.fileformat.info/info/unicode/char/00a0/index.htm)
+    // Ogham
+    0x1680, // [OGHAM SPACE MARK](https://www.fileformat.info/info/unicode/char/1680/index.htm)
+    // General Punctuation
+    0x2000, // [EN QUAD](https://www.fileformat.info/info/unicode/char/2000/index.htm)
+    0x2001, // [EM QUAD](https://www.fileformat.info/info/unicode/char/2001/index.htm)
+    0x2002, // [EN SPACE](https://www.fileformat.info/info/unicode/char/2002/index.htm)
+    0x2003, // [EM SPACE](https://www.fileformat.info/info/unicode/char/2003/index.htm)
+    0x2004, // [THREE-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2004/index.htm)
+    0x2005, // [FOUR-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2005/index.htm)
+    0x2006, // [SIX-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2006/index.htm)
+    0x2007, // [FIGURE SPACE](https://www.fileformat.info/info/unicode/char/2007/index.htm)
+    0x2008, // [PUNCTUATION SPACE](https://www.fileformat.info/info/unicode/char/2008/index.htm)
+    0x2009, // [THIN SPACE](https://www.fileformat.info/info/unicode/char/2009/index.htm)
+    0x200a, // [HAIR SPACE](https://www.fileformat.info/info/unicode/char/200a/index.htm)
+    0x2028, // [LINE SEPARATOR](https://www.fileformat.info/info/unicode/char/2028/index.htm)
+    0x2029, // [PARAGRAPH SEPARATOR](https://www.fileformat.info/info/unicode/char/2029/index.htm)
+    0x202f, // [NARROW NO-BREAK SPACE (NNBSP)](https://www.fileformat.info/info/unicode/char/202f/index.htm)
+    0x205f, // [MEDIUM MATHEMATICAL SPACE (MMSP)](https://www.fileformat.info/info/unicode/char/205f/index.htm)
+    0x3000, // [IDEOGRAPHIC SPACE](https://www.fileformat.info/info/unicode/char/3000/index.htm)
+    0xfeff, // [ZERO WIDTH NO-BREAK SPACE (BOM)](https://www.fileformat.info/info/unicode/char/feff/index.htm)
+  ].reduce((acc, codepoint) => {
+    const encoded = Buffer.from(
+      String.fromCharCode(codepoint),
+      options.encoding,
+    );
+    if (codepoint !== 0x3f && encoded.length === 1 && encoded[0] === 0x3f) {
+      return acc;
+    }
+    acc.push(encoded);
+    return acc;
+  }, []);
+  // First-byte lookup table for `__isCharTrimable`. Non-whitespace bytes
+  // (the common case) bail out in O(1) without scanning every timchar.
+  const timcharFirstBytes = new Uint8Array(256);
+  for (const t of timchars) timcharFirstBytes[t[0]] = 1;
+  return {
+    bomSkipped: false,
+    bufBytesStart: 0,
+    castField: options.cast_function,
+    commenting: false,
+    delimiterBufPrevious: undefined,
+    delimiterDiscovered: false,
+    // Current error encountered by a record
+    error: undefined,
+    enabled: options.from_line === 1,
+    escaping: false,
+    escapeIsQuote:
+      Buffer.isBuffer(options.escape) &&
+      Buffer.isBuffer(options.quote) &&
+      Buffer.compare(options.escape, options.quote) === 0,
+    // columns can be `false`, `true`, `Array`
+    expectedRecordLength: Array.isArray(options.columns)
+      ? options.columns.length
+      : undefined,
+    field: new utils_ResizeableBuffer(20),
+    firstLineToHeaders: options.cast_first_line_to_header,
+    needMoreDataSize: Math.max(
+      // Skip if the remaining buffer smaller than comment
+      options.comment !== null ? options.comment.length : 0,
+      // Skip if the remaining buffer can be delimiter
+      ...(options.delimiter
+        ? options.delimiter.map((delimiter) => delimiter.length)
+        : []),
+      // Auto discovery of delimiter is limited to 1 character
+      options.delimiter_auto ? 1 : 0,
+      // Skip if the remaining buffer can be escape sequence
+      options.quote !== null ? options.quote.length : 0,
+      // Skip if the remaining buffer can be a multi-byte trim character
+      ...timchars.map((t) => t.length),
+    ),
+    previousBuf: undefined,
+    quoting: false,
+    stop: false,
+    rawBuffer: new utils_ResizeableBuffer(100),
+    record: [],
+    recordHasError: false,
+    record_length: 0,
+    recordDelimiterMaxLength:
+      options.record_delimiter.length === 0
+        ? 0
+        : Math.max(...options.record_delimiter.map((v) => v.length)),
+    trimChars: [
+      Buffer.from(" ", options.encoding)[0],
+      Buffer.from("\t", options.encoding)[0],
+    ],
+    wasQuoting: false,
+    wasRowDelimiter: false,
+    timchars: timchars,
+    timcharFirstBytes: timcharFirstBytes,
+  };
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/underscore.js
+const underscore = function (str) {
+  return str.replace(/([A-Z])/g, function (_, match) {
+    return "_" + match.toLowerCase();
+  });
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/normalize_options.js
+
+
+
+
+
+const normalize_options = function (opts) {
+  const options = {};
+  // Merge with user options
+  for (const opt in opts) {
+    options[underscore(opt)] = opts[opt];
+  }
+  // Normalize option `encoding`
+  // Note: defined first because other options depends on it
+  // to convert chars/strings into buffers.
+  if (options.encoding === undefined || options.encoding === true) {
+    options.encoding = "utf8";
+  } else if (options.encoding === null || options.encoding === false) {
+    options.encoding = null;
+  } else if (
+    typeof options.encoding !== "string" &&
+    options.encoding !== null
+  ) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_ENCODING",
+      [
+        "Invalid option encoding:",
+        "encoding must be a string or null to return a buffer,",
+        `got ${JSON.stringify(options.encoding)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `bom`
+  if (
+    options.bom === undefined ||
+    options.bom === null ||
+    options.bom === false
+  ) {
+    options.bom = false;
+  } else if (options.bom !== true) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_BOM",
+      [
+        "Invalid option bom:",
+        "bom must be true,",
+        `got ${JSON.stringify(options.bom)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `cast`
+  options.cast_function = null;
+  if (
+    options.cast === undefined ||
+    options.cast === null ||
+    options.cast === false ||
+    options.cast === ""
+  ) {
+    options.cast = undefined;
+  } else if (typeof options.cast === "function") {
+    options.cast_function = options.cast;
+    options.cast = true;
+  } else if (options.cast !== true) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_CAST",
+      [
+        "Invalid option cast:",
+        "cast must be true or a function,",
+        `got ${JSON.stringify(options.cast)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `cast_date`
+  if (
+    options.cast_date === undefined ||
+    options.cast_date === null ||
+    options.cast_date === false ||
+    options.cast_date === ""
+  ) {
+    options.cast_date = false;
+  } else if (options.cast_date === true) {
+    options.cast_date = function (value) {
+      const date = Date.parse(value);
+      return !isNaN(date) ? new Date(date) : value;
+    };
+  } else if (typeof options.cast_date !== "function") {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_CAST_DATE",
+      [
+        "Invalid option cast_date:",
+        "cast_date must be true or a function,",
+        `got ${JSON.stringify(options.cast_date)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `columns`
+  options.cast_first_line_to_header = undefined;
+  if (options.columns === true) {
+    // Fields in the first line are converted as-is to columns
+    options.cast_first_line_to_header = undefined;
+  } else if (typeof options.columns === "function") {
+    options.cast_first_line_to_header = options.columns;
+    options.columns = true;
+  } else if (Array.isArray(options.columns)) {
+    options.columns = normalize_columns_array(options.columns);
+  } else if (
+    options.columns === undefined ||
+    options.columns === null ||
+    options.columns === false
+  ) {
+    options.columns = false;
+  } else {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_COLUMNS",
+      [
+        "Invalid option columns:",
+        "expect an array, a function or true,",
+        `got ${JSON.stringify(options.columns)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `group_columns_by_name`
+  if (
+    options.group_columns_by_name === undefined ||
+    options.group_columns_by_name === null ||
+    options.group_columns_by_name === false
+  ) {
+    options.group_columns_by_name = false;
+  } else if (options.group_columns_by_name !== true) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
+      [
+        "Invalid option group_columns_by_name:",
+        "expect an boolean,",
+        `got ${JSON.stringify(options.group_columns_by_name)}`,
+      ],
+      options,
+    );
+  } else if (options.columns === false) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
+      [
+        "Invalid option group_columns_by_name:",
+        "the `columns` mode must be activated.",
+      ],
+      options,
+    );
+  }
+  // Normalize option `comment`
+  if (
+    options.comment === undefined ||
+    options.comment === null ||
+    options.comment === false ||
+    options.comment === ""
+  ) {
+    options.comment = null;
+  } else {
+    if (typeof options.comment === "string") {
+      options.comment = Buffer.from(options.comment, options.encoding);
+    }
+    if (!Buffer.isBuffer(options.comment)) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_COMMENT",
+        [
+          "Invalid option comment:",
+          "comment must be a buffer or a string,",
+          `got ${JSON.stringify(options.comment)}`,
+        ],
+        options,
+      );
+    }
+  }
+  // Normalize option `comment_no_infix`
+  if (
+    options.comment_no_infix === undefined ||
+    options.comment_no_infix === null ||
+    options.comment_no_infix === false
+  ) {
+    options.comment_no_infix = false;
+  } else if (options.comment_no_infix !== true) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_COMMENT",
+      [
+        "Invalid option comment_no_infix:",
+        "value must be a boolean,",
+        `got ${JSON.stringify(options.comment_no_infix)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `delimiter_auto`
+  if (
+    options.delimiter_auto === undefined ||
+    options.delimiter_auto === null ||
+    options.delimiter_auto === false
+  ) {
+    options.delimiter_auto = false;
+  } else if (options.delimiter_auto === true) {
+    options.delimiter_auto = {};
+  } else if (!is_object(options.delimiter_auto)) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_DELIMITER_AUTO",
+      [
+        "Invalid option delimiter_auto:",
+        "delimiter_auto must be a boolean or a configuration object,",
+        `got ${JSON.stringify(options.delimiter_auto)}`,
+      ],
+      options,
+    );
+  }
+  if (options.delimiter_auto) {
+    if (options.delimiter_auto.preferred === undefined)
+      options.delimiter_auto.preferred = {
+        [",".charCodeAt(0)]: 1.8,
+        ["\t".charCodeAt(0)]: 1.8,
+        [";".charCodeAt(0)]: 1.6,
+        [" ".charCodeAt(0)]: 1.6,
+        [":".charCodeAt(0)]: 1.5,
+        [".".charCodeAt(0)]: 1.4,
+        ["/".charCodeAt(0)]: 1.4,
+      };
+    else if (!is_object(options.delimiter_auto.preferred)) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_DELIMITER_AUTO",
+        [
+          "Invalid option delimiter_auto:",
+          "preferred must be an object,",
+          `got ${JSON.stringify(options.delimiter_auto.preferred)}`,
+        ],
+        options,
+      );
+    }
+    if (options.delimiter_auto.score === undefined)
+      options.delimiter_auto.score = (info, options) => {
+        return (
+          (info.total - info.std) * (options.preferred[info.char_code] || 1)
+        );
+      };
+    else if (typeof options.delimiter_auto.score !== "function") {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_DELIMITER_AUTO",
+        [
+          "Invalid option delimiter_auto:",
+          "score must be a function,",
+          `got ${JSON.stringify(options.delimiter_auto.score)}`,
+        ],
+        options,
+      );
+    }
+    if (options.delimiter_auto.size === undefined)
+      options.delimiter_auto.size = 2048;
+    else if (typeof options.delimiter_auto.size !== "number") {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_DELIMITER_AUTO",
+        [
+          "Invalid option delimiter_auto:",
+          "size must be a number,",
+          `got ${JSON.stringify(options.delimiter_auto.size)}`,
+        ],
+        options,
+      );
+    }
+  }
+  // Normalize option `delimiter`
+  const delimiter_json = JSON.stringify(options.delimiter);
+  if (options.delimiter_auto !== false) {
+    options.delimiter = [];
+  }
+  if (!Array.isArray(options.delimiter)) {
+    if (
+      options.delimiter === undefined ||
+      options.delimiter === null ||
+      options.delimiter === false
+    ) {
+      options.delimiter = Buffer.from(",", options.encoding);
+    }
+    options.delimiter = [options.delimiter];
+  }
+  options.delimiter = options.delimiter.map(function (delimiter) {
+    if (typeof delimiter === "string") {
+      delimiter = Buffer.from(delimiter, options.encoding);
+    }
+    if (!Buffer.isBuffer(delimiter) || delimiter.length === 0) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_DELIMITER",
+        [
+          "Invalid option delimiter:",
+          "delimiter must be a non empty string or buffer or array of string|buffer,",
+          `got ${delimiter_json}`,
+        ],
+        options,
+      );
+    }
+    return delimiter;
+  });
+  // Normalize option `escape`
+  if (options.escape === undefined || options.escape === true) {
+    options.escape = Buffer.from('"', options.encoding);
+  } else if (typeof options.escape === "string") {
+    options.escape = Buffer.from(options.escape, options.encoding);
+  } else if (options.escape === null || options.escape === false) {
+    options.escape = null;
+  }
+  if (options.escape !== null) {
+    if (!Buffer.isBuffer(options.escape)) {
+      throw new Error(
+        `Invalid Option: escape must be a buffer, a string or a boolean, got ${JSON.stringify(options.escape)}`,
+      );
+    }
+  }
+  // Normalize option `from`
+  if (options.from === undefined || options.from === null) {
+    options.from = 1;
+  } else {
+    if (typeof options.from === "string" && /\d+/.test(options.from)) {
+      options.from = parseInt(options.from);
+    }
+    if (Number.isInteger(options.from)) {
+      if (options.from < 0) {
+        throw new Error(
+          `Invalid Option: from must be a positive integer, got ${JSON.stringify(opts.from)}`,
+        );
+      }
+    } else {
+      throw new Error(
+        `Invalid Option: from must be an integer, got ${JSON.stringify(options.from)}`,
+      );
+    }
+  }
+  // Normalize option `from_line`
+  if (options.from_line === undefined || options.from_line === null) {
+    options.from_line = 1;
+  } else {
+    if (
+      typeof options.from_line === "string" &&
+      /\d+/.test(options.from_line)
+    ) {
+      options.from_line = parseInt(options.from_line);
+    }
+    if (Number.isInteger(options.from_line)) {
+      if (options.from_line <= 0) {
+        throw new Error(
+          `Invalid Option: from_line must be a positive integer greater than 0, got ${JSON.stringify(opts.from_line)}`,
+        );
+      }
+    } else {
+      throw new Error(
+        `Invalid Option: from_line must be an integer, got ${JSON.stringify(opts.from_line)}`,
+      );
+    }
+  }
+  // Normalize options `ignore_last_delimiters`
+  if (
+    options.ignore_last_delimiters === undefined ||
+    options.ignore_last_delimiters === null
+  ) {
+    options.ignore_last_delimiters = false;
+  } else if (typeof options.ignore_last_delimiters === "number") {
+    options.ignore_last_delimiters = Math.floor(options.ignore_last_delimiters);
+    if (options.ignore_last_delimiters === 0) {
+      options.ignore_last_delimiters = false;
+    }
+  } else if (typeof options.ignore_last_delimiters !== "boolean") {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_IGNORE_LAST_DELIMITERS",
+      [
+        "Invalid option `ignore_last_delimiters`:",
+        "the value must be a boolean value or an integer,",
+        `got ${JSON.stringify(options.ignore_last_delimiters)}`,
+      ],
+      options,
+    );
+  }
+  if (options.ignore_last_delimiters === true && options.columns === false) {
+    throw new CsvError(
+      "CSV_IGNORE_LAST_DELIMITERS_REQUIRES_COLUMNS",
+      [
+        "The option `ignore_last_delimiters`",
+        "requires the activation of the `columns` option",
+      ],
+      options,
+    );
+  }
+  // Normalize option `info`
+  if (
+    options.info === undefined ||
+    options.info === null ||
+    options.info === false
+  ) {
+    options.info = false;
+  } else if (options.info !== true) {
+    throw new Error(
+      `Invalid Option: info must be true, got ${JSON.stringify(options.info)}`,
+    );
+  }
+  // Normalize option `max_record_size`
+  if (
+    options.max_record_size === undefined ||
+    options.max_record_size === null ||
+    options.max_record_size === false
+  ) {
+    options.max_record_size = 0;
+  } else if (
+    Number.isInteger(options.max_record_size) &&
+    options.max_record_size >= 0
+  ) {
+    // Great, nothing to do
+  } else if (
+    typeof options.max_record_size === "string" &&
+    /\d+/.test(options.max_record_size)
+  ) {
+    options.max_record_size = parseInt(options.max_record_size);
+  } else {
+    throw new Error(
+      `Invalid Option: max_record_size must be a positive integer, got ${JSON.stringify(options.max_record_size)}`,
+    );
+  }
+  // Normalize option `objname`
+  if (
+    options.objname === undefined ||
+    options.objname === null ||
+    options.objname === false
+  ) {
+    options.objname = undefined;
+  } else if (Buffer.isBuffer(options.objname)) {
+    if (options.objname.length === 0) {
+      throw new Error(`Invalid Option: objname must be a non empty buffer`);
+    }
+    if (options.encoding === null) {
+      // Don't call `toString`, leave objname as a buffer
+    } else {
+      options.objname = options.objname.toString(options.encoding);
+    }
+  } else if (typeof options.objname === "string") {
+    if (options.objname.length === 0) {
+      throw new Error(`Invalid Option: objname must be a non empty string`);
+    }
+    // Great, nothing to do
+  } else if (typeof options.objname === "number") {
+    // if(options.objname.length === 0){
+    //   throw new Error(`Invalid Option: objname must be a non empty string`);
+    // }
+    // Great, nothing to do
+  } else {
+    throw new Error(
+      `Invalid Option: objname must be a string or a buffer, got ${options.objname}`,
+    );
+  }
+  if (options.objname !== undefined) {
+    if (typeof options.objname === "number") {
+      if (options.columns !== false) {
+        throw Error(
+          "Invalid Option: objname index cannot be combined with columns or be defined as a field",
+        );
+      }
+    } else {
+      // A string or a buffer
+      if (options.columns === false) {
+        throw Error(
+          "Invalid Option: objname field must be combined with columns or be defined as an index",
+        );
+      }
+    }
+  }
+  // Normalize option `on_record`
+  if (options.on_record === undefined || options.on_record === null) {
+    options.on_record = undefined;
+  } else if (typeof options.on_record !== "function") {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_ON_RECORD",
+      [
+        "Invalid option `on_record`:",
+        "expect a function,",
+        `got ${JSON.stringify(options.on_record)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `on_skip`
+  // options.on_skip ??= (err, chunk) => {
+  //   this.emit('skip', err, chunk);
+  // };
+  if (
+    options.on_skip !== undefined &&
+    options.on_skip !== null &&
+    typeof options.on_skip !== "function"
+  ) {
+    throw new Error(
+      `Invalid Option: on_skip must be a function, got ${JSON.stringify(options.on_skip)}`,
+    );
+  }
+  // Normalize option `quote`
+  if (
+    options.quote === null ||
+    options.quote === false ||
+    options.quote === ""
+  ) {
+    options.quote = null;
+  } else {
+    if (options.quote === undefined || options.quote === true) {
+      options.quote = Buffer.from('"', options.encoding);
+    } else if (typeof options.quote === "string") {
+      options.quote = Buffer.from(options.quote, options.encoding);
+    }
+    if (!Buffer.isBuffer(options.quote)) {
+      throw new Error(
+        `Invalid Option: quote must be a buffer or a string, got ${JSON.stringify(options.quote)}`,
+      );
+    }
+  }
+  // Normalize option `raw`
+  if (
+    options.raw === undefined ||
+    options.raw === null ||
+    options.raw === false
+  ) {
+    options.raw = false;
+  } else if (options.raw !== true) {
+    throw new Error(
+      `Invalid Option: raw must be true, got ${JSON.stringify(options.raw)}`,
+    );
+  }
+  // Normalize option `record_delimiter`
+  if (options.record_delimiter === undefined) {
+    options.record_delimiter = [];
+  } else if (
+    typeof options.record_delimiter === "string" ||
+    Buffer.isBuffer(options.record_delimiter)
+  ) {
+    if (options.record_delimiter.length === 0) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_RECORD_DELIMITER",
+        [
+          "Invalid option `record_delimiter`:",
+          "value must be a non empty string or buffer,",
+          `got ${JSON.stringify(options.record_delimiter)}`,
+        ],
+        options,
+      );
+    }
+    options.record_delimiter = [options.record_delimiter];
+  } else if (!Array.isArray(options.record_delimiter)) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_RECORD_DELIMITER",
+      [
+        "Invalid option `record_delimiter`:",
+        "value must be a string, a buffer or array of string|buffer,",
+        `got ${JSON.stringify(options.record_delimiter)}`,
+      ],
+      options,
+    );
+  }
+  options.record_delimiter = options.record_delimiter.map(function (rd, i) {
+    if (typeof rd !== "string" && !Buffer.isBuffer(rd)) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_RECORD_DELIMITER",
+        [
+          "Invalid option `record_delimiter`:",
+          "value must be a string, a buffer or array of string|buffer",
+          `at index ${i},`,
+          `got ${JSON.stringify(rd)}`,
+        ],
+        options,
+      );
+    } else if (rd.length === 0) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_RECORD_DELIMITER",
+        [
+          "Invalid option `record_delimiter`:",
+          "value must be a non empty string or buffer",
+          `at index ${i},`,
+          `got ${JSON.stringify(rd)}`,
+        ],
+        options,
+      );
+    }
+    if (typeof rd === "string") {
+      rd = Buffer.from(rd, options.encoding);
+    }
+    return rd;
+  });
+  // Normalize option `relax_column_count`
+  if (typeof options.relax_column_count === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.relax_column_count === undefined ||
+    options.relax_column_count === null
+  ) {
+    options.relax_column_count = false;
+  } else {
+    throw new Error(
+      `Invalid Option: relax_column_count must be a boolean, got ${JSON.stringify(options.relax_column_count)}`,
+    );
+  }
+  if (typeof options.relax_column_count_less === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.relax_column_count_less === undefined ||
+    options.relax_column_count_less === null
+  ) {
+    options.relax_column_count_less = false;
+  } else {
+    throw new Error(
+      `Invalid Option: relax_column_count_less must be a boolean, got ${JSON.stringify(options.relax_column_count_less)}`,
+    );
+  }
+  if (typeof options.relax_column_count_more === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.relax_column_count_more === undefined ||
+    options.relax_column_count_more === null
+  ) {
+    options.relax_column_count_more = false;
+  } else {
+    throw new Error(
+      `Invalid Option: relax_column_count_more must be a boolean, got ${JSON.stringify(options.relax_column_count_more)}`,
+    );
+  }
+  // Normalize option `relax_quotes`
+  if (typeof options.relax_quotes === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.relax_quotes === undefined ||
+    options.relax_quotes === null
+  ) {
+    options.relax_quotes = false;
+  } else {
+    throw new Error(
+      `Invalid Option: relax_quotes must be a boolean, got ${JSON.stringify(options.relax_quotes)}`,
+    );
+  }
+  // Normalize option `skip_empty_lines`
+  if (typeof options.skip_empty_lines === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.skip_empty_lines === undefined ||
+    options.skip_empty_lines === null
+  ) {
+    options.skip_empty_lines = false;
+  } else {
+    throw new Error(
+      `Invalid Option: skip_empty_lines must be a boolean, got ${JSON.stringify(options.skip_empty_lines)}`,
+    );
+  }
+  // Normalize option `skip_records_with_empty_values`
+  if (typeof options.skip_records_with_empty_values === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.skip_records_with_empty_values === undefined ||
+    options.skip_records_with_empty_values === null
+  ) {
+    options.skip_records_with_empty_values = false;
+  } else {
+    throw new Error(
+      `Invalid Option: skip_records_with_empty_values must be a boolean, got ${JSON.stringify(options.skip_records_with_empty_values)}`,
+    );
+  }
+  // Normalize option `skip_records_with_error`
+  if (typeof options.skip_records_with_error === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.skip_records_with_error === undefined ||
+    options.skip_records_with_error === null
+  ) {
+    options.skip_records_with_error = false;
+  } else {
+    throw new Error(
+      `Invalid Option: skip_records_with_error must be a boolean, got ${JSON.stringify(options.skip_records_with_error)}`,
+    );
+  }
+  // Normalize option `rtrim`
+  if (
+    options.rtrim === undefined ||
+    options.rtrim === null ||
+    options.rtrim === false
+  ) {
+    options.rtrim = false;
+  } else if (options.rtrim !== true) {
+    throw new Error(
+      `Invalid Option: rtrim must be a boolean, got ${JSON.stringify(options.rtrim)}`,
+    );
+  }
+  // Normalize option `ltrim`
+  if (
+    options.ltrim === undefined ||
+    options.ltrim === null ||
+    options.ltrim === false
+  ) {
+    options.ltrim = false;
+  } else if (options.ltrim !== true) {
+    throw new Error(
+      `Invalid Option: ltrim must be a boolean, got ${JSON.stringify(options.ltrim)}`,
+    );
+  }
+  // Normalize option `trim`
+  if (
+    options.trim === undefined ||
+    options.trim === null ||
+    options.trim === false
+  ) {
+    options.trim = false;
+  } else if (options.trim !== true) {
+    throw new Error(
+      `Invalid Option: trim must be a boolean, got ${JSON.stringify(options.trim)}`,
+    );
+  }
+  // Normalize options `trim`, `ltrim` and `rtrim`
+  if (options.trim === true && opts.ltrim !== false) {
+    options.ltrim = true;
+  } else if (options.ltrim !== true) {
+    options.ltrim = false;
+  }
+  if (options.trim === true && opts.rtrim !== false) {
+    options.rtrim = true;
+  } else if (options.rtrim !== true) {
+    options.rtrim = false;
+  }
+  // Normalize option `to`
+  if (options.to === undefined || options.to === null) {
+    options.to = -1;
+  } else if (options.to !== -1) {
+    if (typeof options.to === "string" && /\d+/.test(options.to)) {
+      options.to = parseInt(options.to);
+    }
+    if (Number.isInteger(options.to)) {
+      if (options.to <= 0) {
+        throw new Error(
+          `Invalid Option: to must be a positive integer greater than 0, got ${JSON.stringify(opts.to)}`,
+        );
+      }
+    } else {
+      throw new Error(
+        `Invalid Option: to must be an integer, got ${JSON.stringify(opts.to)}`,
+      );
+    }
+  }
+  // Normalize option `to_line`
+  if (options.to_line === undefined || options.to_line === null) {
+    options.to_line = -1;
+  } else if (options.to_line !== -1) {
+    if (typeof options.to_line === "string" && /\d+/.test(options.to_line)) {
+      options.to_line = parseInt(options.to_line);
+    }
+    if (Number.isInteger(options.to_line)) {
+      if (options.to_line <= 0) {
+        throw new Error(
+          `Invalid Option: to_line must be a positive integer greater than 0, got ${JSON.stringify(opts.to_line)}`,
+        );
+      }
+    } else {
+      throw new Error(
+        `Invalid Option: to_line must be an integer, got ${JSON.stringify(opts.to_line)}`,
+      );
+    }
+  }
+  return options;
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/delimiter_discover.js
+
+
+
+// Discussed in [issue #400](https://github.com/adaltas/node-csv/issues/400)
+// See https://github.com/python/cpython/blob/ea1b1c579f600cc85d145c60862b2e6b98701b24/Lib/csv.py#L349
+const delimiter_discover = function (records, options) {
+  // Normalize the configuration
+  if (!options) {
+    ({ delimiter_auto: options } = normalize_options({ delimiter_auto: true }));
+  }
+  // Convert String to Buffer
+  if (typeof records === "string") {
+    records = Buffer.from(records);
+  }
+  // Convert Buffer to an array of records
+  if (Buffer.isBuffer(records)) {
+    records = ((data) => {
+      const records = [];
+      const parser = api_transform({ delimiter: [] });
+      const push = (record) => records.push(record);
+      const close = () => {};
+      const error = parser.parse(data, true, push, close);
+      if (error !== undefined) throw error;
+      return records;
+    })(records);
+  }
+  // Info array initialization, 127 entries, one per char code
+  const info = Array(127)
+    .fill()
+    .map(() => ({ lines: [] }));
+  // Traverse each records, count occurences per char code
+  records.map(([record], line) => {
+    for (let i = 0, l = record.length; i < l; i++) {
+      // Count the character frequency
+      const code = record.charCodeAt(i);
+      if (info[code].lines[line] === undefined) info[code].lines[line] = 0;
+      info[code].lines[line]++;
+    }
+  });
+  // Traverse each char code, compute the score
+  info.map((info, i) => {
+    info.char_code = i;
+    info.std = std(info.lines);
+    info.total = info.lines.reduce((acc, val) => acc + val, 0);
+    info.preferred = !!options.preferred[i];
+    info.score = options.score(info, options);
+  });
+  // Extract the dominant character
+  const result = info.reduce(
+    (acc, info) => (acc.score > info.score ? acc : info),
+    {},
+  );
+  return String.fromCharCode(result.char_code);
+};
+
+const std = function (array) {
+  const n = array.length;
+  if (n === 0) return 0;
+  const mean = array.reduce((a, b) => a + b) / n;
+  return Math.sqrt(
+    array.map((x) => Math.pow(x - mean, 2)).reduce((a, b) => a + b) / n,
+  );
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/index.js
+
+
+
+
+
+
+const isRecordEmpty = function (record) {
+  return record.every(
+    (field) =>
+      field == null || (field.toString && field.toString().trim() === ""),
+  );
+};
+
+const cr = 13; // `\r`, carriage return, 0x0D in hexadécimal, 13 in decimal
+const nl = 10; // `\n`, newline, 0x0A in hexadecimal, 10 in decimal
+
+const boms = {
+  // Note, the following are equals:
+  // Buffer.from("\ufeff")
+  // Buffer.from([239, 187, 191])
+  // Buffer.from('EFBBBF', 'hex')
+  utf8: Buffer.from([239, 187, 191]),
+  // Note, the following are equals:
+  // Buffer.from "\ufeff", 'utf16le
+  // Buffer.from([255, 254])
+  utf16le: Buffer.from([255, 254]),
+};
+
+const api_transform = function (original_options = {}) {
+  const info = {
+    bytes: 0,
+    bytes_records: 0,
+    comment_lines: 0,
+    empty_lines: 0,
+    invalid_field_length: 0,
+    lines: 1,
+    records: 0,
+  };
+  const options = normalize_options(original_options);
+  return {
+    info: info,
+    original_options: original_options,
+    options: options,
+    state: init_state(options),
+    __needMoreData: function (i, bufLen, end) {
+      if (end) return false;
+      const { encoding, escape, quote } = this.options;
+      const { quoting, needMoreDataSize, recordDelimiterMaxLength } =
+        this.state;
+      const numOfCharLeft = bufLen - i - 1;
+      const requiredLength = Math.max(
+        needMoreDataSize,
+        // Skip if the remaining buffer smaller than record delimiter
+        // If "record_delimiter" is yet to be discovered:
+        // 1. It is equals to `[]` and "recordDelimiterMaxLength" equals `0`
+        // 2. We set the length to windows line ending in the current encoding
+        // Note, that encoding is known from user or bom discovery at that point
+        // recordDelimiterMaxLength,
+        recordDelimiterMaxLength === 0
+          ? Buffer.from("\r\n", encoding).length
+          : recordDelimiterMaxLength,
+        // Skip if remaining buffer can be an escaped quote
+        quoting ? (escape === null ? 0 : escape.length) + quote.length : 0,
+        // Skip if remaining buffer can be record delimiter following the closing quote
+        quoting ? quote.length + recordDelimiterMaxLength : 0,
+      );
+      return numOfCharLeft < requiredLength;
+    },
+    // Central parser implementation
+    parse: function (nextBuf, end, push, close) {
+      const {
+        bom,
+        comment_no_infix,
+        delimiter_auto,
+        encoding,
+        from_line,
+        ltrim,
+        max_record_size,
+        raw,
+        relax_quotes,
+        rtrim,
+        skip_empty_lines,
+        to,
+        to_line,
+      } = this.options;
+      let { comment, escape, quote, record_delimiter } = this.options;
+      const {
+        bomSkipped,
+        delimiterDiscovered,
+        delimiterBufPrevious,
+        rawBuffer,
+        escapeIsQuote,
+      } = this.state;
+      // Automatic delimiter discovery
+      if (!delimiterDiscovered && delimiter_auto) {
+        let delimiterBuf;
+        if (delimiterBufPrevious === undefined) {
+          delimiterBuf = nextBuf;
+        } else if (
+          delimiterBufPrevious !== undefined &&
+          nextBuf === undefined
+        ) {
+          delimiterBuf = delimiterBufPrevious;
+        } else {
+          delimiterBuf = Buffer.concat([delimiterBufPrevious, nextBuf]);
+        }
+        // Ensure that nextBuf is not concatenated a second time during buffer reconciliation
+        nextBuf = undefined;
+        // this.delimiterBufPrevious = delimiterBuf;
+        if (end || delimiterBuf.length > delimiter_auto.size) {
+          this.options.delimiter = [
+            Buffer.from(
+              delimiter_discover(delimiterBuf, this.options.delimiter_auto),
+            ),
+          ];
+          this.state.previousBuf = delimiterBuf;
+          this.state.delimiterBufPrevious = undefined;
+          this.state.delimiterDiscovered = true;
+        } else {
+          this.state.delimiterBufPrevious = delimiterBuf;
+          return;
+        }
+      }
+      // Previous buffers reconciliation
+      const { previousBuf } = this.state;
+      let buf;
+      if (previousBuf === undefined) {
+        if (nextBuf === undefined) {
+          // Handle empty string
+          close();
+          return;
+        } else {
+          buf = nextBuf;
+        }
+      } else if (previousBuf !== undefined && nextBuf === undefined) {
+        buf = previousBuf;
+      } else {
+        buf = Buffer.concat([previousBuf, nextBuf]);
+      }
+      // Handle UTF BOM
+      if (bomSkipped === false) {
+        if (bom === false) {
+          this.state.bomSkipped = true;
+        } else if (buf.length < 3) {
+          // No enough data
+          if (end === false) {
+            // Wait for more data
+            this.state.previousBuf = buf;
+            return;
+          }
+        } else {
+          for (const encoding in boms) {
+            if (boms[encoding].compare(buf, 0, boms[encoding].length) === 0) {
+              // Skip BOM
+              const bomLength = boms[encoding].length;
+              this.state.bufBytesStart += bomLength;
+              buf = buf.slice(bomLength);
+              // Renormalize original options with the new encoding
+              const options = normalize_options({
+                ...this.original_options,
+                encoding: encoding,
+              });
+              // Properties are merged with the existing options instance
+              for (const key in options) {
+                this.options[key] = options[key];
+              }
+              // Options will re-evaluate the Buffer with the new encoding
+              ({ comment, escape, quote } = this.options);
+              break;
+            }
+          }
+          this.state.bomSkipped = true;
+        }
+      }
+      const bufLen = buf.length;
+      let pos;
+      for (pos = 0; pos < bufLen; pos++) {
+        // Ensure we get enough space to look ahead
+        // There should be a way to move this out of the loop
+        if (this.__needMoreData(pos, bufLen, end)) {
+          break;
+        }
+        if (this.state.wasRowDelimiter === true) {
+          this.info.lines++;
+          this.state.wasRowDelimiter = false;
+        }
+        if (to_line !== -1 && this.info.lines > to_line) {
+          this.state.stop = true;
+          close();
+          return;
+        }
+        // Auto discovery of record_delimiter, unix, mac and windows supported
+        if (this.state.quoting === false && record_delimiter.length === 0) {
+          const record_delimiterCount = this.__autoDiscoverRecordDelimiter(
+            buf,
+            pos,
+          );
+          if (record_delimiterCount) {
+            record_delimiter = this.options.record_delimiter;
+          }
+        }
+        const chr = buf[pos];
+        if (raw === true) {
+          rawBuffer.append(chr);
+        }
+        if (
+          (chr === cr || chr === nl) &&
+          this.state.wasRowDelimiter === false
+        ) {
+          this.state.wasRowDelimiter = true;
+        }
+        // Previous char was a valid escape char
+        // treat the current char as a regular char
+        if (this.state.escaping === true) {
+          this.state.escaping = false;
+        } else {
+          // Escape is only active inside quoted fields
+          // We are quoting, the char is an escape chr and there is a chr to escape
+          // if(escape !== null && this.state.quoting === true && chr === escape && pos + 1 < bufLen){
+          if (
+            escape !== null &&
+            this.state.quoting === true &&
+            this.__isEscape(buf, pos, chr) &&
+            pos + escape.length < bufLen
+          ) {
+            if (escapeIsQuote) {
+              if (this.__isQuote(buf, pos + escape.length)) {
+                this.state.escaping = true;
+                pos += escape.length - 1;
+                continue;
+              }
+            } else {
+              this.state.escaping = true;
+              pos += escape.length - 1;
+              continue;
+            }
+          }
+          // Not currently escaping and chr is a quote
+          // TODO: need to compare bytes instead of single char
+          if (this.state.commenting === false && this.__isQuote(buf, pos)) {
+            if (this.state.quoting === true) {
+              const nextChr = buf[pos + quote.length];
+              const isNextChrTrimable =
+                rtrim && this.__isCharTrimable(buf, pos + quote.length);
+              const isNextChrComment =
+                comment !== null &&
+                this.__compareBytes(comment, buf, pos + quote.length, nextChr);
+              const isNextChrDelimiter = this.__isDelimiter(
+                buf,
+                pos + quote.length,
+                nextChr,
+              );
+              const isNextChrRecordDelimiter =
+                record_delimiter.length === 0
+                  ? this.__autoDiscoverRecordDelimiter(buf, pos + quote.length)
+                  : this.__isRecordDelimiter(nextChr, buf, pos + quote.length);
+              // Escape a quote
+              // Treat next char as a regular character
+              if (
+                escape !== null &&
+                this.__isEscape(buf, pos, chr) &&
+                this.__isQuote(buf, pos + escape.length)
+              ) {
+                pos += escape.length - 1;
+              } else if (
+                !nextChr ||
+                isNextChrDelimiter ||
+                isNextChrRecordDelimiter ||
+                isNextChrComment ||
+                isNextChrTrimable
+              ) {
+                this.state.quoting = false;
+                this.state.wasQuoting = true;
+                pos += quote.length - 1;
+                continue;
+              } else if (relax_quotes === false) {
+                const err = this.__error(
+                  new CsvError(
+                    "CSV_INVALID_CLOSING_QUOTE",
+                    [
+                      "Invalid Closing Quote:",
+                      `got "${String.fromCharCode(nextChr)}"`,
+                      `at line ${this.info.lines}`,
+                      "instead of delimiter, record delimiter, trimable character",
+                      "(if activated) or comment",
+                    ],
+                    this.options,
+                    this.__infoField(),
+                  ),
+                );
+                if (err !== undefined) return err;
+              } else {
+                this.state.quoting = false;
+                this.state.wasQuoting = true;
+                this.state.field.prepend(quote);
+                pos += quote.length - 1;
+              }
+            } else {
+              if (this.state.field.length !== 0) {
+                // In relax_quotes mode, treat opening quote preceded by chrs as regular
+                if (relax_quotes === false) {
+                  const info = this.__infoField();
+                  const bom = Object.keys(boms)
+                    .map((b) =>
+                      boms[b].equals(this.state.field.toString()) ? b : false,
+                    )
+                    .filter(Boolean)[0];
+                  const err = this.__error(
+                    new CsvError(
+                      "INVALID_OPENING_QUOTE",
+                      [
+                        "Invalid Opening Quote:",
+                        `a quote is found on field ${JSON.stringify(info.column)} at line ${info.lines}, value is ${JSON.stringify(this.state.field.toString(encoding))}`,
+                        bom ? `(${bom} bom)` : undefined,
+                      ],
+                      this.options,
+                      info,
+                      {
+                        field: this.state.field,
+                      },
+                    ),
+                  );
+                  if (err !== undefined) return err;
+                }
+              } else {
+                this.state.quoting = true;
+                pos += quote.length - 1;
+                continue;
+              }
+            }
+          }
+          if (this.state.quoting === false) {
+            const recordDelimiterLength = this.__isRecordDelimiter(
+              chr,
+              buf,
+              pos,
+            );
+            if (recordDelimiterLength !== 0) {
+              // Do not emit comments which take a full line
+              const skipCommentLine =
+                this.state.commenting &&
+                this.state.wasQuoting === false &&
+                this.state.record.length === 0 &&
+                this.state.field.length === 0;
+              if (skipCommentLine) {
+                this.info.comment_lines++;
+                // Skip full comment line
+              } else {
+                // Activate records emission if above from_line
+                if (
+                  this.state.enabled === false &&
+                  this.info.lines +
+                    (this.state.wasRowDelimiter === true ? 1 : 0) >=
+                    from_line
+                ) {
+                  this.state.enabled = true;
+                  this.__resetField();
+                  this.__resetRecord();
+                  pos += recordDelimiterLength - 1;
+                  continue;
+                }
+                // Skip if line is empty and skip_empty_lines activated
+                if (
+                  skip_empty_lines === true &&
+                  this.state.wasQuoting === false &&
+                  this.state.record.length === 0 &&
+                  this.state.field.length === 0
+                ) {
+                  this.info.empty_lines++;
+                  pos += recordDelimiterLength - 1;
+                  continue;
+                }
+                this.info.bytes = this.state.bufBytesStart + pos;
+                const errField = this.__onField();
+                if (errField !== undefined) return errField;
+                this.info.bytes =
+                  this.state.bufBytesStart + pos + recordDelimiterLength;
+                const errRecord = this.__onRecord(push);
+                if (errRecord !== undefined) return errRecord;
+                if (to !== -1 && this.info.records >= to) {
+                  this.state.stop = true;
+                  close();
+                  return;
+                }
+              }
+              this.state.commenting = false;
+              pos += recordDelimiterLength - 1;
+              continue;
+            }
+            if (this.state.commenting) {
+              continue;
+            }
+            if (
+              comment !== null &&
+              (comment_no_infix === false ||
+                (this.state.record.length === 0 &&
+                  this.state.field.length === 0))
+            ) {
+              const commentCount = this.__compareBytes(comment, buf, pos, chr);
+              if (commentCount !== 0) {
+                this.state.commenting = true;
+                continue;
+              }
+            }
+            const delimiterLength = this.__isDelimiter(buf, pos, chr);
+            if (delimiterLength !== 0) {
+              this.info.bytes = this.state.bufBytesStart + pos;
+              const errField = this.__onField();
+              if (errField !== undefined) return errField;
+              pos += delimiterLength - 1;
+              continue;
+            }
+          }
+        }
+        if (this.state.commenting === false) {
+          if (
+            max_record_size !== 0 &&
+            this.state.record_length + this.state.field.length > max_record_size
+          ) {
+            return this.__error(
+              new CsvError(
+                "CSV_MAX_RECORD_SIZE",
+                [
+                  "Max Record Size:",
+                  "record exceed the maximum number of tolerated bytes",
+                  `of ${max_record_size}`,
+                  `at line ${this.info.lines}`,
+                ],
+                this.options,
+                this.__infoField(),
+              ),
+            );
+          }
+        }
+        const lappend =
+          ltrim === false ||
+          this.state.quoting === true ||
+          this.state.field.length !== 0 ||
+          !this.__isCharTrimable(buf, pos);
+        // rtrim in non quoting is handle in __onField
+        const rappend = rtrim === false || this.state.wasQuoting === false;
+        if (lappend === true && rappend === true) {
+          this.state.field.append(chr);
+        } else if (rtrim === true && !this.__isCharTrimable(buf, pos)) {
+          return this.__error(
+            new CsvError(
+              "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE",
+              [
+                "Invalid Closing Quote:",
+                "found non trimable byte after quote",
+                `at line ${this.info.lines}`,
+              ],
+              this.options,
+              this.__infoField(),
+            ),
+          );
+        } else {
+          if (lappend === false) {
+            pos += this.__isCharTrimable(buf, pos) - 1;
+          }
+          continue;
+        }
+      }
+      if (end === true) {
+        // Ensure we are not ending in a quoting state
+        if (this.state.quoting === true) {
+          const err = this.__error(
+            new CsvError(
+              "CSV_QUOTE_NOT_CLOSED",
+              [
+                "Quote Not Closed:",
+                `the parsing is finished with an opening quote at line ${this.info.lines}`,
+              ],
+              this.options,
+              this.__infoField(),
+            ),
+          );
+          if (err !== undefined) return err;
+        } else {
+          // Skip last line if it has no characters
+          if (
+            this.state.wasQuoting === true ||
+            this.state.record.length !== 0 ||
+            this.state.field.length !== 0
+          ) {
+            this.info.bytes = this.state.bufBytesStart + pos;
+            const errField = this.__onField();
+            if (errField !== undefined) return errField;
+            const errRecord = this.__onRecord(push);
+            if (errRecord !== undefined) return errRecord;
+          } else if (this.state.wasRowDelimiter === true) {
+            this.info.empty_lines++;
+          } else if (this.state.commenting === true) {
+            this.info.comment_lines++;
+          }
+        }
+      } else {
+        this.state.bufBytesStart += pos;
+        this.state.previousBuf = buf.slice(pos);
+      }
+      if (this.state.wasRowDelimiter === true) {
+        this.info.lines++;
+        this.state.wasRowDelimiter = false;
+      }
+    },
+    __onRecord: function (push) {
+      const {
+        columns,
+        group_columns_by_name,
+        encoding,
+        info,
+        from,
+        relax_column_count,
+        relax_column_count_less,
+        relax_column_count_more,
+        raw,
+        skip_records_with_empty_values,
+      } = this.options;
+      const { enabled, record } = this.state;
+      if (enabled === false) {
+        return this.__resetRecord();
+      }
+      // Convert the first line into column names
+      const recordLength = record.length;
+      if (columns === true) {
+        if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
+          this.__resetRecord();
+          return;
+        }
+        return this.__firstLineToColumns(record);
+      }
+      if (columns === false && this.info.records === 0) {
+        this.state.expectedRecordLength = recordLength;
+      }
+      if (recordLength !== this.state.expectedRecordLength) {
+        const err =
+          columns === false
+            ? new CsvError(
+                "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH",
+                [
+                  "Invalid Record Length:",
+                  `expect ${this.state.expectedRecordLength},`,
+                  `got ${recordLength} on line ${this.info.lines}`,
+                ],
+                this.options,
+                this.__infoField(),
+                {
+                  record: record,
+                },
+              )
+            : new CsvError(
+                "CSV_RECORD_INCONSISTENT_COLUMNS",
+                [
+                  "Invalid Record Length:",
+                  `columns length is ${columns.length},`, // rename columns
+                  `got ${recordLength} on line ${this.info.lines}`,
+                ],
+                this.options,
+                this.__infoField(),
+                {
+                  record: record,
+                },
+              );
+        if (
+          relax_column_count === true ||
+          (relax_column_count_less === true &&
+            recordLength < this.state.expectedRecordLength) ||
+          (relax_column_count_more === true &&
+            recordLength > this.state.expectedRecordLength)
+        ) {
+          this.info.invalid_field_length++;
+          this.state.error = err;
+          // Error is undefined with skip_records_with_error
+        } else {
+          const finalErr = this.__error(err);
+          if (finalErr) return finalErr;
+        }
+      }
+      if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
+        this.__resetRecord();
+        return;
+      }
+      if (this.state.recordHasError === true) {
+        this.__resetRecord();
+        this.state.recordHasError = false;
+        return;
+      }
+      this.info.records++;
+      if (from === 1 || this.info.records >= from) {
+        const { objname } = this.options;
+        // With columns, records are object
+        if (columns !== false) {
+          const obj = {};
+          // Transform record array to an object
+          for (let i = 0, l = record.length; i < l; i++) {
+            if (columns[i] === undefined || columns[i].disabled) continue;
+            // Turn duplicate columns into an array
+            if (
+              group_columns_by_name === true &&
+              Object.hasOwn(obj, columns[i].name)
+            ) {
+              if (Array.isArray(obj[columns[i].name])) {
+                obj[columns[i].name] = obj[columns[i].name].concat(record[i]);
+              } else {
+                obj[columns[i].name] = [obj[columns[i].name], record[i]];
+              }
+            } else {
+              Object.defineProperty(obj, columns[i].name, {
+                value: record[i],
+                enumerable: true,
+                writable: true,
+                configurable: true,
+              });
+            }
+          }
+          // Without objname (default)
+          if (raw === true || info === true) {
+            const extRecord = Object.assign(
+              { record: obj },
+              raw === true
+                ? { raw: this.state.rawBuffer.toString(encoding) }
+                : {},
+              info === true ? { info: this.__infoRecord() } : {},
+            );
+            const err = this.__push(
+              objname === undefined ? extRecord : [obj[objname], extRecord],
+              push,
+            );
+            if (err) {
+              return err;
+            }
+          } else {
+            const err = this.__push(
+              objname === undefined ? obj : [obj[objname], obj],
+              push,
+            );
+            if (err) {
+              return err;
+            }
+          }
+          // Without columns, records are array
+        } else {
+          if (raw === true || info === true) {
+            const extRecord = Object.assign(
+              { record: record },
+              raw === true
+                ? { raw: this.state.rawBuffer.toString(encoding) }
+                : {},
+              info === true ? { info: this.__infoRecord() } : {},
+            );
+            const err = this.__push(
+              objname === undefined ? extRecord : [record[objname], extRecord],
+              push,
+            );
+            if (err) {
+              return err;
+            }
+          } else {
+            const err = this.__push(
+              objname === undefined ? record : [record[objname], record],
+              push,
+            );
+            if (err) {
+              return err;
+            }
+          }
+        }
+      }
+      this.__resetRecord();
+    },
+    __firstLineToColumns: function (record) {
+      const { firstLineToHeaders } = this.state;
+      try {
+        const headers =
+          firstLineToHeaders === undefined
+            ? record
+            : firstLineToHeaders.call(null, record);
+        if (!Array.isArray(headers)) {
+          return this.__error(
+            new CsvError(
+              "CSV_INVALID_COLUMN_MAPPING",
+              [
+                "Invalid Column Mapping:",
+                "expect an array from column function,",
+                `got ${JSON.stringify(headers)}`,
+              ],
+              this.options,
+              this.__infoField(),
+              {
+                headers: headers,
+              },
+            ),
+          );
+        }
+        const normalizedHeaders = normalize_columns_array(headers);
+        this.state.expectedRecordLength = normalizedHeaders.length;
+        this.options.columns = normalizedHeaders;
+        this.__resetRecord();
+        return;
+      } catch (err) {
+        return err;
+      }
+    },
+    __resetRecord: function () {
+      if (this.options.raw === true) {
+        this.state.rawBuffer.reset();
+      }
+      this.state.error = undefined;
+      this.state.record = [];
+      this.state.record_length = 0;
+    },
+    __onField: function () {
+      const { cast, encoding, rtrim, max_record_size } = this.options;
+      const { enabled, wasQuoting } = this.state;
+      // Short circuit for the from_line options
+      if (enabled === false) {
+        return this.__resetField();
+      }
+      let field = this.state.field.toString(encoding);
+      if (rtrim === true && wasQuoting === false) {
+        field = field.trimRight();
+      }
+      if (cast === true) {
+        const [err, f] = this.__cast(field);
+        if (err !== undefined) return err;
+        field = f;
+      }
+      this.state.record.push(field);
+      // Increment record length if record size must not exceed a limit
+      if (max_record_size !== 0 && typeof field === "string") {
+        this.state.record_length += field.length;
+      }
+      this.__resetField();
+    },
+    __resetField: function () {
+      this.state.field.reset();
+      this.state.wasQuoting = false;
+    },
+    __push: function (record, push) {
+      const { on_record } = this.options;
+      if (on_record !== undefined) {
+        const info = this.__infoRecord();
+        try {
+          record = on_record.call(null, record, info);
+        } catch (err) {
+          return err;
+        }
+        if (record === undefined || record === null) {
+          return;
+        }
+      }
+      this.info.bytes_records += this.info.bytes;
+      push(record);
+    },
+    // Return a tuple with the error and the casted value
+    __cast: function (field) {
+      const { columns, relax_column_count } = this.options;
+      const isColumns = Array.isArray(columns);
+      // Dont loose time calling cast
+      // because the final record is an object
+      // and this field can't be associated to a key present in columns
+      if (
+        isColumns === true &&
+        relax_column_count &&
+        this.options.columns.length <= this.state.record.length
+      ) {
+        return [undefined, undefined];
+      }
+      if (this.state.castField !== null) {
+        try {
+          const info = this.__infoField();
+          return [undefined, this.state.castField.call(null, field, info)];
+        } catch (err) {
+          return [err];
+        }
+      }
+      if (this.__isFloat(field)) {
+        return [undefined, parseFloat(field)];
+      } else if (this.options.cast_date !== false) {
+        const info = this.__infoField();
+        return [undefined, this.options.cast_date.call(null, field, info)];
+      }
+      return [undefined, field];
+    },
+    __compareBytes: function (sourceBuf, targetBuf, targetPos, firstByte) {
+      if (sourceBuf[0] !== firstByte) return 0;
+      const sourceLength = sourceBuf.length;
+      for (let i = 1; i < sourceLength; i++) {
+        if (sourceBuf[i] !== targetBuf[targetPos + i]) return 0;
+      }
+      return sourceLength;
+    },
+    // Helper to test if a character is trimable
+    __isCharTrimable: function (buf, pos) {
+      const { timchars, timcharFirstBytes } = this.state;
+      // Fast bail-out: non-whitespace bytes (the common case) are rejected
+      // without scanning the full timchar list.
+      const first = buf[pos];
+      if (first === undefined || timcharFirstBytes[first] === 0) return 0;
+      loop1: for (let i = 0; i < timchars.length; i++) {
+        const timchar = timchars[i];
+        for (let j = 0; j < timchar.length; j++) {
+          if (timchar[j] !== buf[pos + j]) continue loop1;
+        }
+        return timchar.length;
+      }
+      return 0;
+    },
+    __isDelimiter: function (buf, pos, chr) {
+      const { delimiter, ignore_last_delimiters } = this.options;
+      if (
+        ignore_last_delimiters === true &&
+        this.state.record.length === this.options.columns.length - 1
+      ) {
+        return 0;
+      } else if (
+        ignore_last_delimiters !== false &&
+        typeof ignore_last_delimiters === "number" &&
+        this.state.record.length === ignore_last_delimiters - 1
+      ) {
+        return 0;
+      }
+      loop1: for (let i = 0; i < delimiter.length; i++) {
+        const del = delimiter[i];
+        if (del[0] === chr) {
+          for (let j = 1; j < del.length; j++) {
+            if (del[j] !== buf[pos + j]) continue loop1;
+          }
+          return del.length;
+        }
+      }
+      return 0;
+    },
+    __isEscape: function (buf, pos, chr) {
+      const { escape } = this.options;
+      if (escape === null) return false;
+      const l = escape.length;
+      if (escape[0] === chr) {
+        for (let i = 0; i < l; i++) {
+          if (escape[i] !== buf[pos + i]) {
+            return false;
+          }
+        }
+        return true;
+      }
+      return false;
+    },
+    __isFloat: function (value) {
+      return value - parseFloat(value) + 1 >= 0; // Borrowed from jquery
+    },
+    // Keep it in case we implement the `cast_int` option
+    // __isInt(value){
+    //   // return Number.isInteger(parseInt(value))
+    //   // return !isNaN( parseInt( obj ) );
+    //   return /^(\-|\+)?[1-9][0-9]*$/.test(value)
+    // }
+    __isQuote: function (buf, pos) {
+      const { quote } = this.options;
+      if (quote === null) return false;
+      const l = quote.length;
+      for (let i = 0; i < l; i++) {
+        if (quote[i] !== buf[pos + i]) {
+          return false;
+        }
+      }
+      return true;
+    },
+    __isRecordDelimiter: function (chr, buf, pos) {
+      const { record_delimiter } = this.options;
+      const recordDelimiterLength = record_delimiter.length;
+      loop1: for (let i = 0; i < recordDelimiterLength; i++) {
+        const rd = record_delimiter[i];
+        const rdLength = rd.length;
+        if (rd[0] !== chr) {
+          continue;
+        }
+        for (let j = 1; j < rdLength; j++) {
+          if (rd[j] !== buf[pos + j]) {
+            continue loop1;
+          }
+        }
+        return rd.length;
+      }
+      return 0;
+    },
+    __autoDiscoverRecordDelimiter: function (buf, pos) {
+      const { encoding } = this.options;
+      // Note, we don't need to cache this information in state,
+      // It is only called on the first line until we find out a suitable
+      // record delimiter.
+      const rds = [
+        // Important, the windows line ending must be before mac os 9
+        Buffer.from("\r\n", encoding),
+        Buffer.from("\n", encoding),
+        Buffer.from("\r", encoding),
+      ];
+      loop: for (let i = 0; i < rds.length; i++) {
+        const l = rds[i].length;
+        for (let j = 0; j < l; j++) {
+          if (rds[i][j] !== buf[pos + j]) {
+            continue loop;
+          }
+        }
+        this.options.record_delimiter.push(rds[i]);
+        this.state.recordDelimiterMaxLength = rds[i].length;
+        return rds[i].length;
+      }
+      return 0;
+    },
+    __error: function (msg) {
+      const { encoding, raw, skip_records_with_error } = this.options;
+      const err = typeof msg === "string" ? new Error(msg) : msg;
+      if (skip_records_with_error) {
+        this.state.recordHasError = true;
+        if (this.options.on_skip !== undefined) {
+          try {
+            this.options.on_skip(
+              err,
+              raw ? this.state.rawBuffer.toString(encoding) : undefined,
+            );
+          } catch (err) {
+            return err;
+          }
+        }
+        // this.emit('skip', err, raw ? this.state.rawBuffer.toString(encoding) : undefined);
+        return undefined;
+      } else {
+        return err;
+      }
+    },
+    __infoDataSet: function () {
+      return {
+        ...this.info,
+        columns: this.options.columns,
+      };
+    },
+    __infoRecord: function () {
+      const { columns, raw, encoding } = this.options;
+      return {
+        ...this.__infoDataSet(),
+        bytes_records: this.info.bytes,
+        error: this.state.error,
+        header: columns === true,
+        index: this.state.record.length,
+        raw: raw ? this.state.rawBuffer.toString(encoding) : undefined,
+      };
+    },
+    __infoField: function () {
+      const { columns } = this.options;
+      const isColumns = Array.isArray(columns);
+      // Bytes records are only incremented when all records'fields are parsed
+      const bytes_records = this.info.bytes_records;
+      return {
+        ...this.__infoRecord(),
+        bytes_records: bytes_records,
+        column:
+          isColumns === true
+            ? columns.length > this.state.record.length
+              ? columns[this.state.record.length].name
+              : null
+            : this.state.record.length,
+        quoting: this.state.wasQuoting,
+      };
+    },
+  };
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/index.js
+/*
+CSV Parse
+
+Please look at the [project documentation](https://csv.js.org/parse/) for
+additional information.
+*/
+
+
+
+
+
+
+
+class Parser extends external_stream_namespaceObject.Transform {
+  constructor(opts = {}) {
+    super({ ...{ readableObjectMode: true }, ...opts, encoding: null });
+    this.api = api_transform({
+      on_skip: (err, chunk) => {
+        this.emit("skip", err, chunk);
+      },
+      ...opts,
+    });
+    // Backward compatibility
+    this.state = this.api.state;
+    this.options = this.api.options;
+    this.info = this.api.info;
+  }
+  // Implementation of `Transform._transform`
+  _transform(buf, _, callback) {
+    if (this.state.stop === true) {
+      return;
+    }
+    const err = this.api.parse(
+      buf,
+      false,
+      (record) => {
+        this.push(record);
+      },
+      () => {
+        this.push(null);
+        this.end();
+        // Fix #333 and break #410
+        //   ko: api.stream.iterator.coffee
+        //   ko with v21.4.0, ok with node v20.5.1: api.stream.finished # aborted (with generate())
+        //   ko: api.stream.finished # aborted (with Readable)
+        // this.destroy()
+        // Fix #410 and partially break #333
+        //   ok: api.stream.iterator.coffee
+        //   ok: api.stream.finished # aborted (with generate())
+        //   broken: api.stream.finished # aborted (with Readable)
+        this.on("end", this.destroy);
+      },
+    );
+    if (err !== undefined) {
+      this.state.stop = true;
+    }
+    callback(err);
+  }
+  // Implementation of `Transform._flush`
+  _flush(callback) {
+    if (this.state.stop === true) {
+      return;
+    }
+    const err = this.api.parse(
+      undefined,
+      true,
+      (record) => {
+        this.push(record);
+      },
+      () => {
+        this.push(null);
+        this.on("end", this.destroy);
+      },
+    );
+    callback(err);
+  }
+}
+
+const lib_parse = function () {
+  let data, options, callback;
+  for (const i in arguments) {
+    const argument = arguments[i];
+    const type = typeof argument;
+    if (
+      data === undefined &&
+      (typeof argument === "string" || Buffer.isBuffer(argument))
+    ) {
+      data = argument;
+    } else if (options === undefined && is_object(argument)) {
+      options = argument;
+    } else if (callback === undefined && type === "function") {
+      callback = argument;
+    } else {
+      throw new CsvError(
+        "CSV_INVALID_ARGUMENT",
+        ["Invalid argument:", `got ${JSON.stringify(argument)} at index ${i}`],
+        options || {},
+      );
+    }
+  }
+  const parser = new Parser(options);
+  if (callback) {
+    const records =
+      options === undefined || options.objname === undefined
+        ? []
+        : Object.create(null);
+    parser.on("readable", function () {
+      let record;
+      while ((record = this.read()) !== null) {
+        if (options === undefined || options.objname === undefined) {
+          records.push(record);
+        } else {
+          Object.assign(records, {
+            [record[0]]: record[1],
+            // writable: true,
+            // enumerable: true,
+            // configurable: true
+          });
+        }
+      }
+    });
+    parser.on("error", function (err) {
+      callback(err, undefined, parser.api.__infoDataSet());
+    });
+    parser.on("end", function () {
+      callback(undefined, records, parser.api.__infoDataSet());
+    });
+  }
+  if (data !== undefined) {
+    const writer = function () {
+      parser.write(data);
+      parser.end();
+    };
+    // Support Deno, Rollup doesn't provide a shim for setImmediate
+    if (typeof setImmediate === "function") {
+      setImmediate(writer);
+    } else {
+      setTimeout(writer, 0);
+    }
+  }
+  return parser;
+};
+
+
+
+;// CONCATENATED MODULE: ./src/files/csv.ts
+/**
+ * A CSV file read as a stream: its encoding, separator and header sniffed from its first bytes
+ * (`sniffCsv`), then its rows one at a time (`csvRows`), parsed by csv-parse. Memory holds the
+ * sample and one record, whatever the file size. A gzip file (`.csv.gz`) is read through gunzip.
+ *
+ *   const sniffed = await sniffCsv('out/sales.csv')   // { encoding, bom, gzip, separator, header }
+ *   for await (const row of csvRows('out/sales.csv', sniffed)) ...   // the rows after the header
+ */
+
+
+
+
+
+
+
+const SEPARATORS = [',', ';', '\t', '|'];
+/** How much of the (decompressed) start of a file decides the encoding and the separator. */
+const SAMPLE_BYTES = 64 * 1024;
+/** A record longer than this is an error rather than memory growing with the file. */
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** The file could not be read as CSV: bytes not in its encoding, or a malformed record. */
+class CsvReadError extends Error {
+    path;
+    name = 'CsvReadError';
+    constructor(path, message, options) {
+        super(`${path}: ${message}`, options);
+        this.path = path;
+    }
+}
+/** The encoding, byte order mark, compression, separator and header of a CSV file. */
+async function sniffCsv(path) {
+    const { bytes, gzip } = await sample(path);
+    const { encoding, bom } = detectEncoding(bytes);
+    const text = new TextDecoder(encoding).decode(bytes);
+    const base = { encoding, bom, gzip, separator: detectSeparator(text), header: [] };
+    for await (const record of records(path, base))
+        return { ...base, header: record };
+    return base;
+}
+/** The rows after the header, each as its fields; rows may have more or fewer fields than it. */
+async function* csvRows(path, sniffed) {
+    let first = true;
+    for await (const record of records(path, sniffed)) {
+        if (!first)
+            yield record;
+        first = false;
+    }
+}
+/**
+ * Reads the whole file through its decoder, parsing nothing: a CsvReadError says where bytes not
+ * in the sniffed encoding are (the sample only saw the first 64 KiB).
+ */
+async function checkDecoding(path, sniffed) {
+    const stages = [(0,external_node_fs_namespaceObject.createReadStream)(path)];
+    if (sniffed.gzip)
+        stages.push((0,external_node_zlib_.createGunzip)());
+    const sink = new external_node_stream_.Writable({ write: (_chunk, _encoding, callback) => callback() });
+    await (0,external_node_stream_promises_namespaceObject.pipeline)([...stages, decoder(path, sniffed.encoding), sink]).catch((error) => {
+        throw error instanceof CsvReadError
+            ? error
+            : new CsvReadError(path, `not readable: ${toErrorMessage(error)}`, { cause: error });
+    });
+}
+async function sample(path) {
+    const file = await (0,promises_.open)(path);
+    try {
+        const buffer = Buffer.alloc(SAMPLE_BYTES);
+        const { bytesRead } = await file.read(buffer, 0, SAMPLE_BYTES, 0);
+        const head = buffer.subarray(0, bytesRead);
+        if (!isGzip(head))
+            return { bytes: head, gzip: false };
+        return { bytes: await gunzippedHead(path), gzip: true };
+    }
+    finally {
+        await file.close();
+    }
+}
+function isGzip(head) {
+    return head[0] === 0x1f && head[1] === 0x8b;
+}
+/** The first SAMPLE_BYTES of a gzip file's content, decompressing no more than that. */
+async function gunzippedHead(path) {
+    const chunks = [];
+    let length = 0;
+    const stream = (0,external_node_fs_namespaceObject.createReadStream)(path).pipe((0,external_node_zlib_.createGunzip)());
+    try {
+        for await (const chunk of stream) {
+            chunks.push(chunk);
+            length += chunk.length;
+            if (length >= SAMPLE_BYTES)
+                break;
+        }
+    }
+    catch (error) {
+        if (length === 0)
+            throw new CsvReadError(path, 'not a valid gzip file', { cause: error });
+    }
+    finally {
+        stream.destroy();
+    }
+    return Buffer.concat(chunks).subarray(0, SAMPLE_BYTES);
+}
+/** The encoding of a file from its first bytes (see CsvEncoding). */
+function detectEncoding(bytes) {
+    if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+        return { encoding: 'utf-8', bom: true };
+    if (bytes[0] === 0xff && bytes[1] === 0xfe)
+        return { encoding: 'utf-16le', bom: true };
+    if (bytes[0] === 0xfe && bytes[1] === 0xff)
+        return { encoding: 'utf-16be', bom: true };
+    try {
+        // `stream: true`: a character cut at the end of the sample is not an error.
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
+        return { encoding: 'utf-8', bom: false };
+    }
+    catch {
+        const cp1252 = bytes.some((b) => b >= 0x80 && b <= 0x9f);
+        return { encoding: cp1252 ? 'windows-1252' : 'iso-8859-1', bom: false };
+    }
+}
+/**
+ * The separator of a CSV text: among `,` `;` tab `|`, the one found the same number of times on
+ * each of the first complete lines (quoted fields ignored), the most often; else the one found the
+ * most often on the first line; `,` when none is found.
+ */
+function detectSeparator(text) {
+    const lines = firstLines(text, 20);
+    const counts = SEPARATORS.map((separator) => ({
+        separator,
+        perLine: lines.map((line) => count(line, separator)),
+    }));
+    const steady = counts.filter(({ perLine }) => perLine.length > 0 && perLine.every((n) => n > 0 && n === perLine[0]));
+    const ranked = (steady.length > 0 ? steady : counts)
+        .map(({ separator, perLine }) => ({ separator, n: perLine[0] ?? 0 }))
+        .filter(({ n }) => n > 0)
+        .sort((a, b) => b.n - a.n);
+    return ranked[0]?.separator ?? ',';
+}
+/**
+ * The first `max` lines of a text, line breaks inside quoted fields kept within their line, and
+ * quoted fields blanked (their separators do not count). A last line cut by the sample's end is
+ * left out, unless it is the only one.
+ */
+function firstLines(text, max) {
+    const lines = [];
+    let line = '';
+    let quoted = false;
+    for (const char of text) {
+        if (char === '"')
+            quoted = !quoted;
+        else if (!quoted && (char === '\n' || char === '\r')) {
+            if (line !== '')
+                lines.push(line);
+            line = '';
+            if (lines.length === max)
+                return lines;
+        }
+        else if (!quoted)
+            line += char;
+    }
+    if (lines.length === 0 && line !== '')
+        lines.push(line);
+    return lines;
+}
+function count(line, separator) {
+    let n = 0;
+    for (const char of line)
+        if (char === separator)
+            n++;
+    return n;
+}
+/** Every record of the file, the header first, parsed as it is read. */
+async function* records(path, sniffed) {
+    const parser = lib_parse({
+        delimiter: sniffed.separator,
+        record_delimiter: ['\r\n', '\n', '\r'],
+        relax_column_count: true,
+        relax_quotes: true,
+        skip_empty_lines: true,
+        max_record_size: MAX_RECORD_BYTES,
+    });
+    const stages = [(0,external_node_fs_namespaceObject.createReadStream)(path)];
+    if (sniffed.gzip)
+        stages.push((0,external_node_zlib_.createGunzip)());
+    const done = (0,external_node_stream_promises_namespaceObject.pipeline)([...stages, decoder(path, sniffed.encoding), parser]).catch(() => { });
+    try {
+        for await (const record of parser)
+            yield record;
+    }
+    catch (error) {
+        throw error instanceof CsvReadError
+            ? error
+            : new CsvReadError(path, `not readable as CSV: ${toErrorMessage(error)}`, { cause: error });
+    }
+    finally {
+        parser.destroy();
+        await done;
+    }
+}
+/** Bytes in `encoding` to UTF-8 text (the byte order mark dropped); bytes not in it are an error. */
+function decoder(path, encoding) {
+    const text = new TextDecoder(encoding, { fatal: true });
+    let offset = 0;
+    const decode = (chunk) => {
+        try {
+            return chunk === undefined ? text.decode() : text.decode(chunk, { stream: true });
+        }
+        catch (error) {
+            const where = chunk === undefined ? 'at its end' : `within bytes ${offset}–${offset + chunk.length}`;
+            throw new CsvReadError(path, `not valid ${encoding} ${where}`, { cause: error });
+        }
+        finally {
+            offset += chunk?.length ?? 0;
+        }
+    };
+    return new external_node_stream_.Transform({
+        transform(chunk, _encoding, callback) {
+            try {
+                callback(null, decode(chunk));
+            }
+            catch (error) {
+                callback(error);
+            }
+        },
+        flush(callback) {
+            try {
+                callback(null, decode());
+            }
+            catch (error) {
+                callback(error);
+            }
+        },
+    });
+}
+
+;// CONCATENATED MODULE: ./src/diff/download.ts
+/**
+ * The published file, downloaded for the diff: a GET of the resource's URL (the static host, not
+ * the API: no key is ever sent), through the run's dispatcher (its proxy settings), streamed to a
+ * temporary file with its sha1 computed on the way, and never more than the size bound: above it,
+ * the download stops and only its size is known.
+ */
+
+
+
+
+
+
+const download_MAX_REDIRECTS = 5;
+/** The file at `url` into `path` (replaced at each attempt), retried as API reads are. */
+async function download(url, path, options) {
+    return options.retrier.run({
+        label: `GET ${url}`,
+        send: () => downloadOnce(url, path, options),
+    });
+}
+async function downloadOnce(start, path, options) {
+    let url = start;
+    for (let hop = 0;; hop++) {
+        const response = await (0,undici/* request */.Em)(url, {
+            method: 'GET',
+            headers: { 'user-agent': options.userAgent, accept: '*/*' },
+            dispatcher: options.dispatcher,
+            headersTimeout: options.timeoutMs,
+            bodyTimeout: options.timeoutMs,
+        }).catch((error) => {
+            throw new NetworkError('GET', url, error);
+        });
+        const location = headerOf(response.headers, 'location');
+        if (response.statusCode >= 300 && response.statusCode < 400 && location !== undefined) {
+            await response.body.dump();
+            if (hop === download_MAX_REDIRECTS)
+                throw new ApiError('GET', url, response.statusCode, 'too many redirects');
+            url = new URL(location, url).toString();
+            continue;
+        }
+        if (response.statusCode !== 200) {
+            await response.body.dump();
+            throw new ApiError('GET', url, response.statusCode, '');
+        }
+        const length = Number(headerOf(response.headers, 'content-length') ?? Number.NaN);
+        if (length > options.maxBytes) {
+            await response.body.dump();
+            return { kind: 'too-large', size: length };
+        }
+        return save(response.body, path, options.maxBytes, url);
+    }
+}
+/** The body into `path`, hashed as it goes; stops past `maxBytes`. */
+async function save(body, path, maxBytes, url) {
+    const hash = (0,external_node_crypto_.createHash)('sha1');
+    let size = 0;
+    let tooLarge = false;
+    const counter = new external_node_stream_.Transform({
+        transform(chunk, _encoding, callback) {
+            size += chunk.length;
+            if (size > maxBytes) {
+                tooLarge = true;
+                callback(new Error('above the bound'));
+                return;
+            }
+            hash.update(chunk);
+            callback(null, chunk);
+        },
+    });
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(body, counter, (0,external_node_fs_namespaceObject.createWriteStream)(path));
+    }
+    catch (error) {
+        if (tooLarge)
+            return { kind: 'too-large' };
+        throw new NetworkError('GET', url, error);
+    }
+    return { kind: 'file', size, sha1: hash.digest('hex') };
+}
+function headerOf(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+
+;// CONCATENATED MODULE: ./src/diff/columns.ts
+/**
+ * The columns of two versions of a table, matched by name from their headers: the same name, then
+ * the same name but for case and spaces around it, then a column left alone on each side at the
+ * same place (after the same column, else at the same index: a header renamed in place). The rows are compared on the matched columns, so a
+ * new column does not make every row "changed": it is reported as a column.
+ */
+/** Header cells as names: blank ones named by position, repeated ones numbered. */
+function columnNames(header) {
+    const seen = new Map();
+    return header.map((cell, i) => {
+        const base = cell.trim() === '' ? `(column ${i + 1})` : cell;
+        const n = (seen.get(base) ?? 0) + 1;
+        seen.set(base, n);
+        return n === 1 ? base : `${base} (${n})`;
+    });
+}
+function matchColumns(before, after) {
+    const pairs = new Map(); // new index -> old index
+    const taken = new Set();
+    const pair = (test) => {
+        after.forEach((name, a) => {
+            if (pairs.has(a))
+                return;
+            const b = before.findIndex((old, i) => !taken.has(i) && test(old, name));
+            if (b === -1)
+                return;
+            pairs.set(a, b);
+            taken.add(b);
+        });
+    };
+    pair((old, neu) => old === neu);
+    pair((old, neu) => loose(old) === loose(neu));
+    // Left alone on both sides: the old column at the same place (after the same matched column,
+    // else at the same index) is taken as renamed.
+    const renamed = [];
+    after.forEach((name, a) => {
+        if (pairs.has(a))
+            return;
+        const left = [...Array(a).keys()].reverse().find((i) => pairs.has(i));
+        const candidates = [left === undefined ? 0 : pairs.get(left) + 1, a];
+        const b = candidates.find((i) => i < before.length && !taken.has(i));
+        if (b === undefined)
+            return;
+        pairs.set(a, b);
+        taken.add(b);
+        renamed.push({ from: before[b], to: name });
+    });
+    const shared = [...pairs]
+        .sort(([a], [b]) => a - b)
+        .map(([a, b]) => ({ name: after[a], before: b, after: a }));
+    const oldOrder = shared.map((c) => c.before);
+    return {
+        shared,
+        added: after.filter((_, a) => !pairs.has(a)),
+        removed: before.filter((_, b) => !taken.has(b)),
+        renamed,
+        reordered: oldOrder.some((b, i) => i > 0 && b < oldOrder[i - 1]),
+    };
+}
+function loose(name) {
+    return name.trim().toLowerCase();
+}
+/**
+ * The key: the entry's (every column must be in both files), else the first column when both files
+ * have it (kept only if its values are unique in both: `uniqueKeys`, after the first pass), else
+ * the rows' content.
+ */
+function chooseKey(entryKey, match) {
+    const names = match.shared.map((c) => c.name);
+    if (entryKey !== undefined && entryKey.length > 0) {
+        const missing = entryKey.filter((k) => !names.includes(k));
+        if (missing.length === 0)
+            return { by: 'key', columns: [...entryKey], from: 'entry' };
+        return {
+            by: 'content',
+            note: `key ${missing.map((k) => `'${k}'`).join(', ')} is not a column of both files ` +
+                `(shared: ${names.map((n) => `'${n}'`).join(', ') || 'none'}): rows compared by content`,
+        };
+    }
+    const first = match.shared.find((c) => c.after === 0);
+    return first === undefined
+        ? { by: 'content' }
+        : { by: 'key', columns: [first.name], from: 'first column' };
+}
+
+;// CONCATENATED MODULE: ./src/diff/rows.ts
+/**
+ * What the table diff keeps of the rows of the published file: 64-bit hashes (of each row's key,
+ * of its compared fields) in typed arrays, a hash index of each, and one bit per row for "found
+ * in the local file". Nothing of a row's text is kept, and the local file is looked up row by row
+ * as it streams, so memory grows by a few tens of bytes a published row whatever the width of the
+ * table (measured in scripts/bench/diff.ts).
+ */
+/** A field boundary: above every UTF-16 code unit, so ['ab', ''] and ['a', 'b'] hash apart. */
+const FIELD_END = 0x10000;
+/**
+ * The hash of the fields of `row` at `columns` (a missing field counts as empty): cyrb53's
+ * multiply-xor mixing in two lanes of 32 bits, kept 64 bits wide.
+ */
+function hashFields(row, columns) {
+    let h1 = 0xdeadbeef;
+    let h2 = 0x41c6ce57;
+    for (const column of columns) {
+        const text = row[column] ?? '';
+        for (let i = 0; i < text.length; i++) {
+            const code = text.charCodeAt(i);
+            h1 = Math.imul(h1 ^ code, 2654435761);
+            h2 = Math.imul(h2 ^ code, 1597334677);
+        }
+        h1 = Math.imul(h1 ^ FIELD_END, 2654435761);
+        h2 = Math.imul(h2 ^ FIELD_END, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+    h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+    h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return { hi: h2 >>> 0, lo: h1 >>> 0 };
+}
+/** One hash per row, in file order, growing by half when full. */
+class Hashes {
+    hi = new Uint32Array(1024);
+    lo = new Uint32Array(1024);
+    count = 0;
+    push(hash) {
+        if (this.count === this.hi.length) {
+            const capacity = Math.ceil(this.count * 1.5);
+            const hi = new Uint32Array(capacity);
+            const lo = new Uint32Array(capacity);
+            hi.set(this.hi);
+            lo.set(this.lo);
+            this.hi = hi;
+            this.lo = lo;
+        }
+        this.hi[this.count] = hash.hi;
+        this.lo[this.count] = hash.lo;
+        this.count++;
+    }
+    /** Bytes held (the bench reports it). */
+    get bytes() {
+        return this.hi.byteLength + this.lo.byteLength;
+    }
+}
+/** No row in this slot. */
+const EMPTY = 0;
+/**
+ * The rows of `hashes` by hash, for lookups from the local file: an open-addressing table (linear
+ * probing, at most 70 % full) of row indexes; rows of equal hash are chained in file order, so each
+ * lookup takes the first one not yet taken, in constant time even for a file of repeated rows.
+ */
+class HashIndex {
+    hashes;
+    slots;
+    mask;
+    /** The next row of equal hash (+1; 0: none), when `chained`. */
+    next;
+    /** Rows taken, by row index: what is left clear was not found in the local file. */
+    taken;
+    takenCount = 0;
+    /** Every hash appears once. */
+    unique = true;
+    /** `chained: false`: equal hashes are not kept (only `unique` says they were there). */
+    constructor(hashes, chained = true) {
+        this.hashes = hashes;
+        let size = 16;
+        while (size * 0.7 < hashes.count)
+            size *= 2;
+        this.slots = new Uint32Array(size);
+        this.mask = size - 1;
+        this.next = chained ? new Uint32Array(hashes.count) : undefined;
+        this.taken = new Bits(hashes.count);
+        // Last row first: each row of a chain goes before the ones after it in the file.
+        for (let row = hashes.count - 1; row >= 0; row--)
+            this.insert(row);
+    }
+    insert(row) {
+        const slot = this.slotOf(this.hashes.hi[row], this.hashes.lo[row]);
+        const head = this.slots[slot];
+        if (head !== EMPTY) {
+            this.unique = false;
+            if (this.next === undefined)
+                return;
+            this.next[row] = head;
+        }
+        this.slots[slot] = row + 1;
+    }
+    /** The slot holding this hash, or the empty one where it would go. */
+    slotOf(hi, lo) {
+        let slot = lo & this.mask;
+        for (;;) {
+            const entry = this.slots[slot];
+            if (entry === EMPTY)
+                return slot;
+            const row = entry - 1;
+            if (this.hashes.hi[row] === hi && this.hashes.lo[row] === lo)
+                return slot;
+            slot = (slot + 1) & this.mask;
+        }
+    }
+    /** A published row with this hash, now taken; -1 when there is none, -2 when all are taken. */
+    take(hash) {
+        const slot = this.slotOf(hash.hi, hash.lo);
+        const entry = this.slots[slot];
+        if (entry === EMPTY)
+            return -1;
+        const row = entry - 1;
+        if (this.taken.has(row))
+            return -2;
+        this.taken.set(row);
+        this.takenCount++;
+        const next = this.next?.[row] ?? EMPTY;
+        if (next !== EMPTY)
+            this.slots[slot] = next;
+        return row;
+    }
+    /** Bytes held beside the hashes (the bench reports it). */
+    get bytes() {
+        return this.slots.byteLength + (this.next?.byteLength ?? 0) + this.taken.bytes;
+    }
+}
+/** One bit per row. */
+class Bits {
+    size;
+    words;
+    constructor(size) {
+        this.size = size;
+        this.words = new Uint32Array(Math.ceil(size / 32));
+    }
+    has(i) {
+        return ((this.words[i >>> 5] >>> (i & 31)) & 1) === 1;
+    }
+    set(i) {
+        this.words[i >>> 5] = this.words[i >>> 5] | (1 << (i & 31));
+    }
+    /** The first `limit` indexes whose bit is clear, in order. */
+    firstClear(limit) {
+        const found = [];
+        for (let i = 0; i < this.size && found.length < limit; i++)
+            if (!this.has(i))
+                found.push(i);
+        return found;
+    }
+    get bytes() {
+        return this.words.byteLength;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/diff/table.ts
+/**
+ * Two versions of a CSV table compared as streams. The published file is read once and kept as
+ * hashes (rows.ts: no text); the local file is then read once, each row looked up as it comes, by
+ * key and by content at the same time (the key is kept when it is unique in both files, else the
+ * rows' content pairs them); last, the published file is read again only as far as the few
+ * example rows shown of it. Encoding, separator and header come from files/csv.ts, so a file
+ * re-encoded or with another separator compares by its values.
+ */
+
+
+
+/** A shown value longer than this is cut (with `…`). */
+const SHOWN_CHARS = 60;
+/** `before`: the published file; `after`: the local one. Throws CsvReadError on a bad file. */
+async function diffTables(before, after, options = {}) {
+    const sniffs = { before: await sniffCsv(before), after: await sniffCsv(after) };
+    const names = {
+        before: columnNames(sniffs.before.header),
+        after: columnNames(sniffs.after.header),
+    };
+    const match = matchColumns(names.before, names.after);
+    const choice = chooseKey(options.key, match);
+    const keyNames = choice.by === 'key' ? choice.columns : [];
+    const keyed = match.shared.filter((c) => keyNames.includes(c.name));
+    const columns = (which) => ({
+        compared: match.shared.map((c) => c[which]),
+        key: keyed.map((c) => c[which]),
+    });
+    const published = await indexPublished(before, sniffs.before, columns('before'));
+    const local = await walkLocal(after, sniffs.after, columns('after'), published, options.examples ?? 3);
+    const pairing = choosePairing(choice, published, local);
+    const counted = counts(pairing, published, local, options.examples ?? 3);
+    const examples = await exampleViews(before, sniffs.before, names, match, counted, pairing);
+    const { shared: _shared, ...columnChanges } = match;
+    const format = formatChange(sniffs.before, sniffs.after);
+    return {
+        ...(format !== undefined ? { format } : {}),
+        key: pairing.key,
+        ...(pairing.note !== undefined ? { note: pairing.note } : {}),
+        rows: {
+            before: published.rows.count,
+            after: local.count,
+            added: counted.added,
+            removed: counted.removed,
+            changed: counted.changed,
+            unchanged: counted.unchanged,
+        },
+        columns: columnChanges,
+        examples,
+    };
+}
+/** The published file's pass: each row's hashes, then the lookups. */
+async function indexPublished(path, sniff, columns) {
+    const rows = new Hashes();
+    const keys = columns.key.length > 0 ? new Hashes() : undefined;
+    for await (const row of csvRows(path, sniff)) {
+        rows.push(hashFields(row, columns.compared));
+        keys?.push(hashFields(row, columns.key));
+    }
+    const byKey = keys === undefined ? undefined : new HashIndex(keys, false);
+    return {
+        rows,
+        byContent: new HashIndex(rows),
+        ...(byKey?.unique === true ? { byKey } : {}),
+    };
+}
+/** The local file's pass: each row looked up by content and, while it holds, by key. */
+async function walkLocal(path, sniff, columns, published, examples) {
+    const local = { count: 0, addedByContent: [] };
+    const byKey = published.byKey;
+    const keyed = byKey && {
+        added: 0,
+        changed: 0,
+        unchanged: 0,
+        duplicate: false,
+        addedKeys: new Hashes(),
+        firstAdded: [],
+        firstChanged: [],
+    };
+    if (keyed !== undefined)
+        local.byKey = keyed;
+    for await (const row of csvRows(path, sniff)) {
+        local.count++;
+        const content = hashFields(row, columns.compared);
+        if (published.byContent.take(content) === -1 && local.addedByContent.length < examples)
+            local.addedByContent.push(row);
+        if (byKey === undefined || keyed === undefined || keyed.duplicate)
+            continue;
+        const key = hashFields(row, columns.key);
+        const found = byKey.take(key);
+        if (found === -2)
+            keyed.duplicate = true;
+        else if (found === -1) {
+            keyed.added++;
+            keyed.addedKeys.push(key);
+            if (keyed.firstAdded.length < examples)
+                keyed.firstAdded.push(row);
+        }
+        else if (sameHash(published.rows, found, content))
+            keyed.unchanged++;
+        else {
+            keyed.changed++;
+            if (keyed.firstChanged.length < examples)
+                keyed.firstChanged.push({ row, published: found });
+        }
+    }
+    return local;
+}
+function sameHash(hashes, row, hash) {
+    return hashes.hi[row] === hash.hi && hashes.lo[row] === hash.lo;
+}
+/** The key when it held in both files, else the content (with a note if the entry named a key). */
+function choosePairing(choice, published, local) {
+    if (choice.by === 'content')
+        return choice.note !== undefined ? { key: null, note: choice.note } : { key: null };
+    const { by: _by, ...key } = choice;
+    const localUnique = local.byKey !== undefined &&
+        !local.byKey.duplicate &&
+        new HashIndex(local.byKey.addedKeys, false).unique;
+    if (published.byKey !== undefined && localUnique)
+        return { key };
+    if (choice.from === 'first column')
+        return { key: null };
+    const where = published.byKey === undefined ? 'published' : 'local';
+    const names = choice.columns.map((c) => `'${c}'`).join(', ');
+    return {
+        key: null,
+        note: `key ${names} is not unique in the ${where} file: rows compared by content`,
+    };
+}
+function counts(pairing, published, local, examples) {
+    const before = published.rows.count;
+    if (pairing.key !== null && local.byKey !== undefined && published.byKey !== undefined) {
+        const k = local.byKey;
+        return {
+            added: k.added,
+            removed: before - published.byKey.takenCount,
+            changed: k.changed,
+            unchanged: k.unchanged,
+            added_rows: k.firstAdded,
+            removed_rows: published.byKey.taken.firstClear(examples),
+            changed_rows: k.firstChanged,
+        };
+    }
+    const unchanged = published.byContent.takenCount;
+    return {
+        added: local.count - unchanged,
+        removed: before - unchanged,
+        changed: 0,
+        unchanged,
+        added_rows: local.addedByContent,
+        removed_rows: published.byContent.taken.firstClear(examples),
+        changed_rows: [],
+    };
+}
+/** The example rows as shown; the published ones read back (only as far as the last one). */
+async function exampleViews(path, sniff, names, match, counted, pairing) {
+    const old = await readRows(path, sniff, [
+        ...counted.removed_rows,
+        ...counted.changed_rows.map((c) => c.published),
+    ]);
+    const view = (row, header) => Object.fromEntries(header.map((name, i) => [name, table_shown(row?.[i] ?? '')]));
+    const keyNames = pairing.key?.columns ?? [];
+    return {
+        added: counted.added_rows.map((row) => view(row, names.after)),
+        removed: counted.removed_rows.map((i) => view(old.get(i), names.before)),
+        changed: counted.changed_rows.map(({ row, published }) => {
+            const was = old.get(published) ?? [];
+            const changes = {};
+            for (const c of match.shared) {
+                const [b, a] = [was[c.before] ?? '', row[c.after] ?? ''];
+                if (b !== a)
+                    changes[c.name] = { before: table_shown(b), after: table_shown(a) };
+            }
+            const key = Object.fromEntries(keyNames.map((name) => [name, table_shown(row[names.after.indexOf(name)] ?? '')]));
+            return { key, changes };
+        }),
+    };
+}
+/** The rows at `indexes` (0 = the first after the header), reading no further than the last. */
+async function readRows(path, sniff, indexes) {
+    const found = new Map();
+    if (indexes.length === 0)
+        return found;
+    const wanted = new Set(indexes);
+    const last = Math.max(...indexes);
+    let i = 0;
+    for await (const row of csvRows(path, sniff)) {
+        if (wanted.has(i))
+            found.set(i, row);
+        if (i++ >= last)
+            break;
+    }
+    return found;
+}
+function table_shown(value) {
+    return value.length > SHOWN_CHARS ? `${value.slice(0, SHOWN_CHARS - 1)}…` : value;
+}
+function formatChange(before, after) {
+    if (before.encoding === after.encoding && before.separator === after.separator)
+        return undefined;
+    const format = (s) => ({ encoding: s.encoding, separator: s.separator });
+    return { before: format(before), after: format(after) };
+}
+
+;// CONCATENATED MODULE: ./src/diff/file.ts
+/**
+ * The data diff of one file about to replace a published one: for a table (CSV, also gzipped or
+ * tab-separated), what changes in its rows and columns (table.ts), the published file downloaded
+ * for it (download.ts); for any other file, or a file above the size bound, its size and checksum
+ * before and after. A diff that cannot be made says why in `note`: it never stops a publication.
+ */
+
+
+
+
+
+
+
+
+
+/** Extensions read as tables: CSV as udata takes it, gzipped, or tab-separated. */
+const TABLE = /\.(csv|tsv|csv\.gz|tsv\.gz)$/i;
+async function diffFile(target, options) {
+    const before = target.resource.filesize ?? null;
+    const base = {
+        source: target.source,
+        resource: { id: target.resource.id, title: target.resource.title },
+        size: { before, after: target.size },
+    };
+    const bound = boundNote(options.maxBytes, before, target.size);
+    if (bound !== undefined)
+        return { ...base, kind: 'sizes', ...knownChecksums(target), note: bound };
+    if (!TABLE.test(target.path))
+        return { ...base, kind: 'file', checksum: await checksums(target) };
+    const dir = await (0,promises_.mkdtemp)(external_node_path_default().join((0,external_node_os_namespaceObject.tmpdir)(), 'datagouv-diff-'));
+    try {
+        return await diffTable(target, base, external_node_path_default().join(dir, 'published'), options);
+    }
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+async function diffTable(target, base, published, options) {
+    let got;
+    try {
+        got = await download(target.resource.url, published, options);
+    }
+    catch (error) {
+        const note = `the published file could not be downloaded (${toErrorMessage(error)}): sizes only`;
+        return { ...base, kind: 'sizes', ...knownChecksums(target), note };
+    }
+    if (got.kind === 'too-large') {
+        const size = got.size ?? base.size.before;
+        const note = `the published file is larger than diff-max-size (${options.maxBytes} bytes): sizes only`;
+        return {
+            ...base,
+            size: { ...base.size, before: size },
+            kind: 'sizes',
+            ...knownChecksums(target),
+            note,
+        };
+    }
+    const checksum = {
+        type: 'sha1',
+        before: got.sha1,
+        after: target.checksum?.type === 'sha1'
+            ? target.checksum.value
+            : await hashFile(target.path, 'sha1'),
+    };
+    const size = { before: got.size, after: target.size };
+    try {
+        const table = await diffTables(published, target.path, target.key ? { key: target.key } : {});
+        return { ...base, size, kind: 'table', checksum, table };
+    }
+    catch (error) {
+        if (!(error instanceof CsvReadError))
+            throw error;
+        const which = error.path === published ? 'the published file' : 'the local file';
+        const why = toErrorMessage(error).replace(`${error.path}: `, '');
+        return {
+            ...base,
+            size,
+            kind: 'file',
+            checksum,
+            note: `${which} is not readable as CSV (${why}): size and checksum only`,
+        };
+    }
+}
+/** Why only sizes are given, when the bound says so. */
+function boundNote(maxBytes, before, after) {
+    if (maxBytes === 0)
+        return 'diff-max-size is 0: sizes only';
+    const larger = Math.max(before ?? 0, after);
+    if (larger <= maxBytes)
+        return undefined;
+    const which = (before ?? 0) > after ? 'published' : 'local';
+    return `the ${which} file (${formatBytes(larger)}) is larger than diff-max-size (${maxBytes} bytes): sizes only`;
+}
+/** The checksums known without reading anything: the server's, the plan's. */
+function knownChecksums(target) {
+    const server = target.resource.checksum ?? undefined;
+    const local = target.checksum;
+    const type = server?.type ?? local?.type;
+    if (type === undefined)
+        return {};
+    return {
+        checksum: {
+            type,
+            before: server?.value ?? null,
+            after: local !== undefined && local.type === type ? local.value : null,
+        },
+    };
+}
+/** The server's checksum, and the local file's of the same type (computed when not known). */
+async function checksums(target) {
+    const server = target.resource.checksum ?? undefined;
+    const type = server !== undefined && isSupportedChecksum(server.type) ? server.type : 'sha1';
+    const after = target.checksum?.type === type ? target.checksum.value : await hashFile(target.path, type);
+    return { type, before: server?.type === type ? server.value : null, after };
+}
+
+;// CONCATENATED MODULE: ./src/engine/diff.ts
+
+
+/** The steps a diff is made for: an upload into a resource that holds a file. */
+function diffed(plan) {
+    return plan.steps.filter((s) => s.kind === 'file' &&
+        s.action === 'upload' &&
+        s.resource !== undefined &&
+        s.resource.filetype !== 'remote');
+}
+/** The diffs, in the order of the plan; `undefined` when not `wanted` (the CLI without --diff). */
+async function diffPlan(client, plan, settings, reporter, wanted) {
+    if (!wanted)
+        return undefined;
+    const steps = diffed(plan);
+    if (steps.length === 0)
+        return [];
+    const title = settings.dryRun
+        ? 'Data diff: what the uploads would change'
+        : 'Data diff: what the uploads change';
+    return reporter.group(title, async () => {
+        const diffs = [];
+        for (const step of steps) {
+            const resource = step.resource;
+            const diff = await diffFile({
+                source: step.entry.source,
+                path: step.entry.path,
+                size: step.entry.size,
+                ...(step.entry.key !== undefined ? { key: step.entry.key } : {}),
+                ...(step.checksum !== undefined ? { checksum: step.checksum } : {}),
+                resource,
+            }, {
+                maxBytes: settings.diffMaxSize,
+                dispatcher: client.dispatcher,
+                userAgent: client.userAgent,
+                timeoutMs: settings.timeoutSeconds * 1000,
+                retrier: client.http.retrier,
+            });
+            reporter.info(diffLine(diff));
+            diffs.push(diff);
+        }
+        return diffs;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/engine/analysis/hydra.ts
+/**
+ * An instant as the analyser's keys hold it, in ms since the epoch; NaN for anything else. Three
+ * shapes reach udata's API:
+ * - `2026-01-15T12:00:05.123456+00:00`: hydra's `isoformat()` of an aware UTC datetime (`check:date`
+ *   in crawl/preprocess_check_data.py, the parsing dates in analysis/helpers.py);
+ * - `2026-01-15T12:00:05.123456`: udata's rendering of a datetime it stores (`check:date` is a
+ *   registered `DateTimeField` extra; MongoDB keeps UTC and gives it back without a zone), so UTC;
+ * - `2026-01-15 13:00:05.123456+01`: PostgreSQL's text of a timestamptz, sent by older hydras.
+ * Never the runner's local time: `Date.parse` reads a date-time without a zone as local time, which
+ * on a runner in Paris makes a fresh check an hour old.
+ */
+function instantOf(value) {
+    if (typeof value !== 'string')
+        return Number.NaN;
+    const match = INSTANT.exec(value.trim());
+    if (match === null)
+        return Number.NaN;
+    const [, year, month, day, hours = '0', minutes = '0', seconds = '0', fraction = '', zone] = match;
+    const utc = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hours), Number(minutes), Number(seconds), Number(fraction.padEnd(3, '0').slice(0, 3)));
+    // Date.UTC carries 2026-02-31 over into March: such a date is not one.
+    if (new Date(utc).getUTCDate() !== Number(day) || Number(hours) > 23)
+        return Number.NaN;
+    return utc - offsetMinutes(zone) * 60_000;
+}
+const INSTANT = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d\d(?::?\d\d)?)?$/i;
+/** `Z` -> 0, `+01` -> 60, `-05:00` -> -300; none (UTC, as udata renders it) -> 0. */
+function offsetMinutes(zone) {
+    if (zone === undefined || zone.toUpperCase() === 'Z')
+        return 0;
+    const digits = zone.slice(1).replace(':', '');
+    const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
+    return zone.startsWith('-') ? -minutes : minutes;
+}
+/**
+ * Formats hydra parses into a table, by the resource's format (its catalogue's `format`:
+ * data_formats/detect.py tries Csv, Csvgz, Xls, Xlsx before anything else). Parquet is not among
+ * them: hydra's Parquet reader, off unless `PARQUET_TO_DB` is set, sends udata no parsing result
+ * at all, so a parquet file never gets `analysis:parsing:*`.
+ */
+const PARSED_FORMATS = ['csv', 'csv.gz', 'xls', 'xlsx'];
+/**
+ * Content types of the check that send a file to the same readers (data_formats/csv_like:
+ * `text/plain` is read as CSV, and `application/octet-stream` as gzipped CSV, which then usually
+ * ends in a parsing error).
+ */
+const PARSED_TYPES = [
+    'text/csv',
+    'application/csv',
+    'text/plain',
+    'application/gzip',
+    'application/x-gzip',
+    'application/octet-stream',
+    'application/vnd.ms-excel',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+];
+/**
+ * Whether hydra will parse the resource's file into a table once it has analysed it: by format,
+ * by the content type its check saw, or a `csv.gz` URL; not when the analysis could not download
+ * the file (`analysis:error`: too large for its format, or unreachable).
+ */
+function parsingExpected(resource, freshAnalysis) {
+    const extras = resource.extras ?? {};
+    if (freshAnalysis && typeof extras['analysis:error'] === 'string')
+        return false;
+    if (PARSED_FORMATS.includes((resource.format ?? '').toLowerCase()))
+        return true;
+    if (resource.url.includes('csv.gz'))
+        return true;
+    const type = extras['check:headers:content-type'];
+    return typeof type === 'string' && PARSED_TYPES.some((t) => type.toLowerCase().startsWith(t));
+}
+function freshness(resource, before, since) {
+    const extras = resource.extras ?? {};
+    const after = (key) => instantOf(extras[key]) >= since.getTime();
+    const checkId = extras['analysis:check_id'];
+    return {
+        checked: after('check:date'),
+        analysed: checkId !== undefined && checkId !== null && checkId !== before['analysis:check_id'],
+        parsed: after('analysis:parsing:finished_at'),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/analysis.ts
+
+
+
+/**
+ * Results whose resource the analyser looks at again: a new or replaced file, a created or
+ * signalled link.
+ */
+function analysable(results) {
+    return results.flatMap((result) => ['uploaded', 'created', 'signalled'].includes(result.action) && result.resource !== undefined
+        ? [{ result, resource: result.resource }]
+        : []);
+}
+async function waitForAnalysis(scope, results, seconds, since, logger) {
+    const watched = analysable(results);
+    const before = new Map(watched.map(({ resource }) => [resource.id, resource.extras ?? {}]));
+    const until = Date.now() + seconds * 1000;
+    let latest = new Map(watched.map(({ resource }) => [resource.id, resource]));
+    for (let poll = 0;; poll++) {
+        const done = watched.every(({ resource }) => analysed(latest.get(resource.id) ?? resource, before.get(resource.id) ?? {}, since));
+        if (done || Date.now() >= until) {
+            const reports = watched.map(({ result, resource }) => report(result, latest.get(resource.id) ?? resource, before.get(resource.id) ?? {}, since));
+            return { reports, timedOut: !done };
+        }
+        await sleep(Math.min(2000 * 2 ** Math.min(poll, 4), Math.max(0, until - Date.now())));
+        try {
+            latest = new Map((await scope.list()).map((r) => [r.id, r]));
+        }
+        catch (error) {
+            logger.warning(`reading the dataset to see the analysis failed: ${toErrorMessage(error)}; trying again`);
+        }
+    }
+}
+function parsingState(resource, before, since) {
+    const extras = resource.extras ?? {};
+    const fresh = freshness(resource, before, since);
+    if (fresh.parsed)
+        return typeof extras['analysis:parsing:error'] === 'string' ? 'error' : 'ok';
+    return parsingExpected(resource, fresh.analysed) ? 'pending' : 'none';
+}
+/**
+ * Whether the resource shows an analysis newer than the publication, and for a file that hydra
+ * parses, its parsing. A file is analysed after each change (hydra sees a new Last-Modified), so
+ * its fresh check alone is not enough, unless the check says it cannot be read. A remote resource
+ * is done once checked: whether its content changed, and so whether hydra analyses and parses it
+ * again, cannot be known from here.
+ */
+function analysed(resource, before, since) {
+    const fresh = freshness(resource, before, since);
+    if (resource.extras?.['check:available'] === false && fresh.checked)
+        return true;
+    if (resource.filetype === 'remote')
+        return fresh.checked || fresh.analysed;
+    if (!fresh.analysed && !fresh.parsed)
+        return false;
+    return parsingState(resource, before, since) !== 'pending';
+}
+function report(result, resource, before, since) {
+    const extras = resource.extras ?? {};
+    const source = result.step.kind === 'remove'
+        ? result.step.source
+        : result.step.kind === 'url'
+            ? result.step.entry.url
+            : result.step.entry.source;
+    const status = extras['check:status'];
+    return {
+        id: resource.id,
+        source,
+        state: analysed(resource, before, since) ? 'analysed' : 'pending',
+        available: typeof extras['check:available'] === 'boolean' ? extras['check:available'] : null,
+        status: typeof status === 'number' ? status : null,
+        format: resource.format ?? null,
+        mime: typeof extras['analysis:mime-type'] === 'string'
+            ? extras['analysis:mime-type']
+            : (resource.mime ?? null),
+        parsing: parsingState(resource, before, since),
+        parsing_error: typeof extras['analysis:parsing:error'] === 'string'
+            ? extras['analysis:parsing:error']
+            : null,
+        preview: typeof resource['preview_url'] === 'string' ? resource['preview_url'] : null,
+    };
+}
+/**
+ * One resource's analysis in words, for the log: `data.csv: available (200), csv, text/csv, parsed
+ * into a table`, or `data.csv: pending (...)`.
+ */
+function analysisLine(r) {
+    if (r.state === 'pending')
+        return `${r.source}: pending (no analysis${r.parsing === 'pending' ? ' or parsing' : ''} of the new version yet)`;
+    const parts = [];
+    if (r.available !== null)
+        parts.push(`${r.available ? 'available' : 'unavailable'} (${r.status ?? 'no answer'})`);
+    parts.push(...[r.format, r.mime].filter((v) => v !== null && v !== ''));
+    parts.push(r.parsing === 'ok'
+        ? 'parsed into a table'
+        : r.parsing === 'error'
+            ? `parsing failed: ${r.parsing_error ?? 'no message'}`
+            : r.parsing === 'pending'
+                ? 'parsing not finished'
+                : `not parsed into a table (data.gouv.fr parses ${PARSED_FORMATS.join(', ')})`);
+    if (r.preview !== null)
+        parts.push(`preview ${r.preview}`);
+    return `${r.source}: ${parts.join(', ')}`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/order.ts
+
+
+/**
+ * The complete list of ids in the wanted order: `listed` first (as given), then the rest as they
+ * are.
+ */
+function wantedOrder(current, listed) {
+    const present = new Set(current);
+    const first = [...new Set(listed)].filter((id) => present.has(id));
+    const placed = new Set(first);
+    return [...first, ...current.filter((id) => !placed.has(id))];
+}
+/**
+ * The ids of the resources the entries published, in the entries' order (removals excluded); a
+ * dated release is followed by the earlier releases of its entry, newest first.
+ */
+function listedIds(results) {
+    return results.flatMap((r) => r.step.kind !== 'remove' && r.action !== 'removed' && r.resource !== undefined
+        ? [r.resource.id, ...(r.step.kind === 'file' ? (r.step.release?.earlier ?? []) : [])]
+        : []);
+}
+async function applyOrder(client, datasetId, results, dryRun) {
+    if (dryRun)
+        return {
+            action: 'planned',
+            reason: 'the published resources in the order of the entries, the others after them',
+        };
+    if (results.some((r) => r.error !== undefined))
+        return { action: 'skipped', reason: 'not reordered: an entry failed' };
+    try {
+        const current = (await client.getDataset(datasetId)).resources.map((r) => r.id);
+        const wanted = wantedOrder(current, listedIds(results));
+        if (wanted.every((id, i) => id === current[i]))
+            return { action: 'skipped', reason: 'already in the order of the entries' };
+        await client.reorderResources(datasetId, wanted);
+        return {
+            action: 'reordered',
+            reason: 'the published resources now in the order of the entries',
+        };
+    }
+    catch (error) {
+        return {
+            action: 'failed',
+            reason: 'order: as-listed',
+            error: `${inputName('order')} -> dataset ${datasetId}: ${toErrorMessage(error)}`,
+        };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/plan/dataset.ts
 
 
@@ -54680,165 +59520,291 @@ function dateOf(flag) {
     return flag === true ? '' : ` (${flag})`;
 }
 
-;// CONCATENATED MODULE: ./src/util/text.ts
-/** Counts, sizes and durations as the run's messages write them. */
-/** `1 entry`, `2 entries`. */
-function plural(count, one, many = `${one}s`) {
-    return `${count} ${count === 1 ? one : many}`;
-}
-/** `512 B`, `1.50 KiB`, `12.3 MiB`. */
-function formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes / 1024;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
-}
-/** `840 ms`, `2.5 s`. */
-function formatDuration(ms) {
-    return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-;// CONCATENATED MODULE: ./src/engine/plan/match.ts
+;// CONCATENATED MODULE: ./src/engine/checks.ts
+/**
+ * `file-checks`: each tabular file about to be published, checked against what data.gouv.fr does
+ * with it (docs/udata-protocol.md §16): its analyser converts CSV, CSV.GZ, XLS, XLSX, ODS, parquet
+ * and GeoJSON files into a table for the preview and the tabular API only up to a size per format,
+ * and its tables take column names of at most 63 characters. A CSV is read as a stream
+ * (files/csv.ts): its encoding, separator and header, whether it has a row, its bytes decoded to
+ * the end. What the platform will not do is a warning (`warn`, the default) or a problem that stops
+ * the run before any write (`error`); the separator and a byte order mark are notes only.
+ */
 
 
 
-/** The stored file name of a hosted resource: the last segment of its `url`. */
-function storedNameOf(resource) {
-    try {
-        const segment = new URL(resource.url).pathname.split('/').pop();
-        return segment === undefined || segment === '' ? undefined : decodeURIComponent(segment);
-    }
-    catch {
-        return undefined;
-    }
+
+const MiB = 1024 * 1024;
+/** The largest file data.gouv.fr's analyser converts, per format (hydra's `MAX_FILESIZE_ALLOWED`). */
+const LIMITS = {
+    csv: 100 * MiB,
+    'csv.gz': 100 * MiB,
+    xls: 50 * MiB,
+    xlsx: 12.5 * MiB,
+    ods: 10 * MiB,
+    parquet: 50 * MiB,
+    geojson: 100 * MiB,
+};
+/** The longest column name the platform's tables take. */
+const COLUMN_NAME_MAX = 63;
+const SEPARATOR_NAMES = {
+    ',': 'comma',
+    ';': 'semicolon',
+    '\t': 'tab',
+    '|': 'pipe',
+};
+function formatOf(storedName) {
+    const name = storedName.toLowerCase();
+    if (name.endsWith('.csv.gz'))
+        return 'csv.gz';
+    const extension = name.slice(name.lastIndexOf('.') + 1);
+    return extension in LIMITS ? extension : undefined;
 }
 /**
- * Where each entry goes. Collects every problem: unknown ids, wrong kinds of target, ambiguous or
- * missing matches, a resource targeted twice, extensions the instance refuses.
+ * The steps that publish a tabular file, each with its check; the warnings, by file. Steps that
+ * send no file (skip, update) are not checked.
  */
-function matchEntries(entries, dataset, extensions, createMissing) {
-    const problems = [];
-    const blocked = new Map();
-    const targets = [];
-    const claimed = new Map();
-    const allowed = new Set(extensions.map((e) => e.toLowerCase()));
-    // Each resource once, however many times a damaged list holds it (listedTwice says so).
-    const view = { ...dataset, resources: uniqueById(dataset.resources) };
-    const counts = listings(dataset);
-    for (const entry of entries) {
-        const where = `${entry.label} (${entry.source})`;
-        const matched = entry.kind === 'file'
-            ? matchFile(entry, view, allowed, createMissing)
-            : matchRemote(entry, view, createMissing);
-        const found = typeof matched === 'object' && (counts.get(matched.id) ?? 0) > 1
-            ? listedTwice(matched, counts.get(matched.id) ?? 0, dataset)
-            : matched;
-        if (typeof found === 'string') {
-            problems.push(`${where}: ${found}`);
-            blocked.set(entry, found);
-            continue;
+async function checkFiles(steps, mode, concurrency) {
+    if (mode === 'off')
+        return { steps: [...steps], warnings: [] };
+    const checked = await mapConcurrent(steps, concurrency, async (step) => {
+        if (step.kind !== 'file' || (step.action !== 'upload' && step.action !== 'create'))
+            return step;
+        const check = await checkFile(step.entry);
+        return check === undefined ? step : { ...step, checks: check };
+    });
+    const warnings = checked.flatMap((s) => s.kind === 'file' && s.checks !== undefined
+        ? s.checks.warnings.map((w) => `${s.entry.source}: ${w}`)
+        : []);
+    return { steps: checked, warnings };
+}
+/** One file's check; `undefined` when data.gouv.fr does not convert its format at all. */
+async function checkFile(entry) {
+    const format = formatOf(entry.storedName);
+    if (format === undefined)
+        return undefined;
+    const limit = LIMITS[format];
+    const warnings = [];
+    const notes = [];
+    const within = entry.size <= limit;
+    if (!within)
+        warnings.push(tooLarge(format, entry.size, limit));
+    const csv = format === 'csv' || format === 'csv.gz' ? await checkCsv(entry, within, warnings, notes) : {};
+    const converted = within && csv.readable !== false;
+    return {
+        format,
+        limit,
+        converted,
+        platform: platformSays(format, converted, within),
+        ...(csv.facts ? { csv: csv.facts } : {}),
+        warnings,
+        notes,
+    };
+}
+function tooLarge(format, size, limit) {
+    const gz = format === 'csv'
+        ? '; compress it as .csv.gz, which data.gouv.fr recommends for large files'
+        : '';
+    return (`${formatBytes(size)}, beyond the ${formatBytes(limit)} up to which data.gouv.fr converts a ` +
+        `${format} file: no preview and no tabular API for it${gz}`);
+}
+function platformSays(format, converted, within) {
+    if (converted)
+        return `data.gouv.fr will convert it into a table: a preview on its page and the tabular API`;
+    const why = within ? 'it cannot be read as a table' : 'it is too large';
+    return `data.gouv.fr will store it for download, but will not convert it (${why}): no preview, no tabular API for this ${format} file`;
+}
+/**
+ * A CSV's encoding, separator, header and first row, and (when data.gouv.fr would convert it) its
+ * bytes decoded to the end.
+ */
+async function checkCsv(entry, within, warnings, notes) {
+    let sniffed;
+    let hasRow = false;
+    try {
+        sniffed = await sniffCsv(entry.path);
+        for await (const _row of csvRows(entry.path, sniffed)) {
+            hasRow = true;
+            break;
         }
-        if (found !== undefined) {
-            const other = claimed.get(found.id);
-            if (other !== undefined) {
-                const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one ` +
-                    `entry`;
-                problems.push(`${where}: ${problem}`);
-                blocked.set(entry, problem);
-                continue;
-            }
-            claimed.set(found.id, where);
-        }
-        targets.push(found === undefined ? { entry } : { entry, resource: found });
+        if (within)
+            await checkDecoding(entry.path, sniffed);
     }
-    return { targets, problems, blocked };
+    catch (error) {
+        const why = error instanceof CsvReadError
+            ? error.message.slice(entry.path.length + 2)
+            : toErrorMessage(error);
+        warnings.push(`not readable as CSV: ${why}`);
+        return { readable: false };
+    }
+    const { encoding, bom, separator, header } = sniffed;
+    const facts = { encoding, bom, separator, columns: header.length };
+    if (encoding !== 'utf-8')
+        warnings.push(`encoded in ${encoding}, not UTF-8: data.gouv.fr guesses the encoding, but recommends UTF-8 ` +
+            `(accented letters may show wrongly)`);
+    if (bom)
+        notes.push(`starts with a byte order mark (${encoding})`);
+    if (separator !== ',')
+        notes.push(`separated by ${SEPARATOR_NAMES[separator] ?? separator}s: data.gouv.fr detects it, but ` +
+            `recommends commas`);
+    if (header.length === 0) {
+        warnings.push('empty: no header, no row; data.gouv.fr has nothing to show');
+        return { facts, readable: false };
+    }
+    if (!hasRow)
+        warnings.push('a header and no row: the preview and the tabular API will be empty');
+    warnings.push(...headerProblems(header));
+    return { facts, readable: true };
 }
-/** The resources, each id once (its first listing). */
-function uniqueById(resources) {
+/** Column names too long, duplicated or empty. */
+function headerProblems(header) {
+    const problems = [];
+    const long = header.filter((name) => [...name].length > COLUMN_NAME_MAX);
+    if (long.length > 0)
+        problems.push(`column names longer than ${COLUMN_NAME_MAX} characters, which data.gouv.fr's tables do not ` +
+            `take: ${long.map((n) => `'${n.slice(0, 20)}…' (${[...n].length})`).join(', ')}`);
     const seen = new Set();
-    return resources.filter((r) => !seen.has(r.id) && seen.add(r.id));
+    const named = header.map((name) => name.trim()).filter((name) => name !== '');
+    const twice = new Set(named.filter((name) => seen.size === seen.add(name).size));
+    if (twice.size > 0)
+        problems.push(`duplicated column names: ${[...twice].map((n) => `'${n}'`).join(', ')} (the tabular API ` +
+            `names each column once)`);
+    const empty = header.filter((name) => name.trim() === '').length;
+    if (empty > 0)
+        problems.push(`${empty} column${empty > 1 ? 's' : ''} without a name`);
+    return problems;
 }
-/** How many times the dataset lists each resource id. */
-function listings(dataset) {
-    const counts = new Map();
-    for (const r of dataset.resources)
-        counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
-    return counts;
+
+;// CONCATENATED MODULE: ./src/engine/plan/coverage.ts
+
+/** The run's date as udata stores a coverage date: `YYYY-MM-DD`, in UTC. */
+function dayOf(date) {
+    return date.toISOString().slice(0, 10);
 }
-/** The problem of an entry whose resource a damaged list holds more than once. */
-function listedTwice(resource, times, dataset) {
-    return (`resource ${resource.id} ('${resource.title}') is listed ${times} times in dataset ` +
-        `'${dataset.slug}': its list of resources is damaged (udata before 10.4.3 does this when writes ` +
-        `to one dataset race); nothing is written into it until the list is repaired on the instance`);
+function endsToday(metadata) {
+    return metadata?.temporal_coverage?.end === 'today';
 }
-/** The warning for a dataset whose list holds some resource more than once. */
-function duplicateListings(dataset) {
-    const twice = [...listings(dataset)].filter(([, n]) => n > 1).map(([id]) => id);
-    if (twice.length === 0)
+/** Whether the steps publish a file: what moves the end of a coverage that follows publications. */
+function publishesFile(steps) {
+    return steps.some((s) => s.kind === 'file' && (s.action === 'upload' || s.action === 'create'));
+}
+/**
+ * The metadata with `end: today` resolved: the run's date when `publishing` (or when the dataset
+ * has no end yet), else the end the dataset has; the start given, else the dataset's. A problem
+ * when neither gives a start (`live` absent: the dataset is to be created).
+ */
+function resolveCoverage(metadata, live, today, publishing) {
+    const coverage = metadata?.temporal_coverage;
+    if (metadata === undefined || coverage?.end !== 'today')
+        return { metadata, problems: [] };
+    const held = live?.temporal_coverage;
+    const start = coverage.start ?? held?.start ?? undefined;
+    if (start === undefined || start === null) {
+        const dataset = live === undefined ? 'the dataset to create' : `dataset '${live.slug}'`;
+        return {
+            metadata: undefined,
+            problems: [
+                `${inputName('dataset-metadata')}.temporal_coverage: end: today keeps the dataset's start, and ` +
+                    `${dataset} has none: give temporal_coverage.start`,
+            ],
+        };
+    }
+    const heldEnd = typeof held?.end === 'string' && held.end !== '' ? held.end : undefined;
+    const end = publishing || heldEnd === undefined ? today : heldEnd.slice(0, 10);
+    return {
+        metadata: { ...metadata, temporal_coverage: { start, end } },
+        problems: [],
+    };
+}
+/**
+ * The settings as the dataset's creation reads them (before the dataset is read): `end: today` is
+ * the run's date (the start must then be given: resolveCoverage says so).
+ */
+function withCreationCoverage(settings, today) {
+    const metadata = settings.datasetMetadata;
+    const coverage = metadata?.temporal_coverage;
+    if (metadata === undefined || coverage?.end !== 'today')
+        return settings;
+    return {
+        ...settings,
+        datasetMetadata: { ...metadata, temporal_coverage: { ...coverage, end: today } },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/plan/frequency.ts
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** The delay each frequency expects between two updates; absent: no update is expected. */
+const DELAYS = {
+    oneMinute: 60_000,
+    fiveMinutes: 5 * 60_000,
+    tenMinutes: 10 * 60_000,
+    fifteenMinutes: 15 * 60_000,
+    thirtyMinutes: 30 * 60_000,
+    hourly: HOUR,
+    bihourly: 2 * HOUR,
+    trihourly: 3 * HOUR,
+    twelveHours: 12 * HOUR,
+    severalTimesADay: DAY,
+    fourTimesADay: DAY,
+    threeTimesADay: DAY,
+    semidaily: DAY,
+    daily: DAY,
+    fiveTimesAWeek: 7 * DAY,
+    fourTimesAWeek: 7 * DAY,
+    threeTimesAWeek: 7 * DAY,
+    semiweekly: 7 * DAY,
+    weekly: 7 * DAY,
+    biweekly: 14 * DAY,
+    threeTimesAMonth: 31 * DAY,
+    semimonthly: 31 * DAY,
+    monthly: 31 * DAY,
+    bimonthly: 62 * DAY,
+    quarterly: 93 * DAY,
+    threeTimesAYear: 365 * DAY,
+    semiannual: 365 * DAY,
+    annual: 365 * DAY,
+    biennial: 2 * 365 * DAY,
+    triennial: 3 * 365 * DAY,
+    quadrennial: 4 * 365 * DAY,
+    quinquennial: 5 * 365 * DAY,
+    decennial: 10 * 365 * DAY,
+    bidecennial: 20 * 365 * DAY,
+    tridecennial: 30 * 365 * DAY,
+};
+/**
+ * A warning when the dataset's declared frequency was missed before this run: its last update is
+ * older than the frequency allows (udata's delay plus one day). `publishing`: this run publishes a
+ * file, which brings it up to date.
+ */
+function missedFrequency(dataset, now, publishing) {
+    const frequency = dataset.frequency ?? undefined;
+    const delay = frequency === undefined ? undefined : DELAYS[frequency];
+    const held = dataset['last_update'];
+    const last = typeof held === 'string' ? Date.parse(held) : Number.NaN;
+    if (frequency === undefined || delay === undefined || Number.isNaN(last))
         return [];
+    const late = now.getTime() - (last + delay);
+    if (late <= DAY)
+        return [];
+    const days = Math.floor((now.getTime() - last) / DAY);
+    const then = new Date(last).toISOString().slice(0, 10);
+    const next = publishing
+        ? 'this run publishes a file, which brings it up to date'
+        : 'this run publishes no file: publish one, or declare a frequency the updates keep';
     return [
-        `dataset '${dataset.slug}' lists ${plural(twice.length, 'resource')} more than once ` +
-            `(${twice.join(', ')}): its list of resources is damaged (udata before 10.4.3 does this when ` +
-            `writes to one dataset race); repair it on the instance`,
+        `dataset '${dataset.slug}' declares the frequency '${frequency}' (an update at least every ` +
+            `${every(delay)}), and its last update was on ${then}, ${days} days before this run: ` +
+            `data.gouv.fr's quality score counts it as not updated in time; ${next}`,
     ];
 }
-/** The resource for a local file, `undefined` to create one, or the problem. */
-function matchFile(entry, dataset, allowed, createMissing) {
-    const extension = lastExtension(entry.storedName);
-    if (allowed.size > 0 && (extension === undefined || !allowed.has(extension))) {
-        return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (allowed: ${[...allowed].sort().join(', ')})`;
-    }
-    const resource = entry.id !== undefined ? byId(entry.id, dataset) : fileByName(entry, dataset, createMissing);
-    if (typeof resource !== 'object' || resource.filetype === 'file')
-        return resource;
-    return (`resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
-        `to ${resource.url}); the action uploads only into file resources`);
-}
-/** The resource for a remote URL, `undefined` to create one, or the problem. */
-function matchRemote(entry, dataset, createMissing) {
-    const resource = entry.id !== undefined ? byId(entry.id, dataset) : remoteByUrl(entry, dataset, createMissing);
-    if (typeof resource !== 'object' || resource.filetype === 'remote')
-        return resource;
-    return (`resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote ` +
-        `resource (its type cannot change on udata), use 'path' to replace the file`);
-}
-/** The resource an entry names by id. */
-function byId(id, dataset) {
-    return (dataset.resources.find((r) => r.id === id) ??
-        `resource ${id} is not in dataset '${dataset.slug}'`);
-}
-/** The resource whose stored file name (else title) is the file's. */
-function fileByName(entry, dataset, createMissing) {
-    const byName = dataset.resources.filter((r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName);
-    const byTitle = byName.length > 0
-        ? []
-        : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
-    const candidates = byName.length > 0 ? byName : byTitle;
-    if (candidates.length > 1) {
-        return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in ${inputWord('resources')} ({path, id})`;
-    }
-    if (candidates[0] !== undefined || createMissing)
-        return candidates[0];
-    return (`no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
-        `or the title '${entry.name}'; ${setInput('create-missing', 'true')} to create one, or map ` +
-        `the file to a resource id in ${inputWord('resources')}`);
-}
-/** The remote resource that points at the entry's URL. */
-function remoteByUrl(entry, dataset, createMissing) {
-    const byUrl = dataset.resources.filter((r) => r.filetype === 'remote' && r.url === entry.url);
-    if (byUrl.length > 1)
-        return (`${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); ` +
-            `give the one to update with 'id'`);
-    if (byUrl[0] !== undefined || createMissing)
-        return byUrl[0];
-    return (`no remote resource of dataset '${dataset.slug}' points at this URL; ` +
-        `${setInput('create-missing', 'true')} to create one, or give the resource's 'id'`);
+function every(delay) {
+    const [n, unit] = delay < HOUR
+        ? [delay / 60_000, 'minute']
+        : delay < DAY
+            ? [delay / HOUR, 'hour']
+            : [delay / DAY, 'day'];
+    return n === 1 ? unit : `${n} ${unit}s`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/provenance.ts
@@ -54878,16 +59844,638 @@ function writtenBy(resource, publication) {
     return (extras[PROVENANCE_KEYS.repository] === publication.repository &&
         extras[PROVENANCE_KEYS.workflow] === publication.workflow);
 }
+/** Whether a resource records any provenance (`publish:*` keys of this module). */
+function hasProvenance(resource) {
+    const extras = resource.extras ?? {};
+    return Object.values(PROVENANCE_KEYS).some((key) => extras[key] !== undefined);
+}
 /**
  * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
- * so a second identical run sends nothing).
+ * so a second identical run sends nothing). An unchanged file whose resource records no
+ * provenance at all is not skipped: its provenance is what is left to write (a run stopped after
+ * storing a new file, before recording where it came from, leaves it so). A resource that
+ * records another publication keeps it until its file changes.
  */
 function withProvenance(steps, extras) {
     if (extras === undefined)
         return [...steps];
-    return steps.map((step) => step.kind === 'remove' || step.action === 'skip'
-        ? step
-        : { ...step, extras: { ...step.extras, ...extras } });
+    return steps.map((step) => {
+        if (step.kind === 'remove')
+            return step;
+        const unrecorded = step.kind === 'file' &&
+            step.action === 'skip' &&
+            step.resource &&
+            !hasProvenance(step.resource);
+        if (step.action === 'skip' && !unrecorded)
+            return step;
+        const due = unrecorded
+            ? {
+                ...step,
+                action: 'update',
+                reason: 'unchanged file; its provenance is not recorded',
+            }
+            : step;
+        return { ...due, extras: { ...due.extras, ...extras } };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/engine/plan/files.ts
+
+
+
+
+
+/** Whether the resource bears the title an upload gives it: its stored file name. */
+function bearsStoredName(resource) {
+    return resource.title === storedNameOf(resource);
+}
+/**
+ * The title an earlier run meant a resource to carry and could not put back: read only while the
+ * resource still bears the title an upload gives (its stored file name), so a title someone set
+ * since is never overridden.
+ */
+function recordedTitle(resource, dataset) {
+    if (!bearsStoredName(resource))
+        return undefined;
+    const own = resource.extras?.[RECORD_KEYS.title];
+    if (typeof own === 'string' && own !== '')
+        return { title: own };
+    const key = RECORD_KEYS.datasetTitle(resource.id);
+    const shared = dataset.extras?.[key];
+    return typeof shared === 'string' && shared !== ''
+        ? { title: shared, datasetKey: key }
+        : undefined;
+}
+/**
+ * Among resources bearing one stored file name, the one this publication keeps when it wrote
+ * several (two runs created the name at once, or a run stopped during a creation that the server
+ * finished, and the next one created it again): the oldest it wrote, by creation date, then id.
+ * `undefined` when it wrote none of them, or the publication is unknown: then a person chooses.
+ */
+function keptAmong(resources, publication) {
+    if (publication === undefined)
+        return undefined;
+    const age = (r) => `${r.created_at ?? '~'} ${r.id}`;
+    return resources
+        .filter((r) => writtenBy(r, publication))
+        .sort((a, b) => (age(a) < age(b) ? -1 : 1))[0];
+}
+/** What the plan says of the duplicates an entry's resource was kept among. */
+function duplicatesNote(target) {
+    const others = target.duplicates ?? [];
+    if (others.length === 0 || target.resource === undefined)
+        return '';
+    return (`; kept the oldest of ${others.length + 1} resources this publication wrote under ` +
+        `'${target.entry.storedName}' (two runs created it at once); the other${others.length > 1 ? 's' : ''}, ` +
+        `${others.map((r) => r.id).join(', ')}, stay${others.length > 1 ? '' : 's'} until removed ` +
+        `(remove, or prune: true)`);
+}
+/**
+ * The checksum type to compute locally before deciding, if any (equal sizes only: a size that
+ * differs already proves a change).
+ */
+function checksumNeeded(target, ifUnchanged) {
+    const { resource, entry } = target;
+    if (resource === undefined || ifUnchanged === 'upload')
+        return undefined;
+    const type = resource.checksum?.type.toLowerCase();
+    if (type === undefined || !isSupportedChecksum(type))
+        return undefined;
+    if (sizeDiffers(resource, entry.size))
+        return undefined;
+    return type;
+}
+/**
+ * The step for a local file, given the local checksum that `checksumNeeded` asked for and the
+ * title an earlier run recorded (`recordedTitle`), if any.
+ */
+function decideFile(target, ifUnchanged, localChecksum, recorded) {
+    const step = decideStep(target, ifUnchanged, localChecksum, recorded);
+    const note = duplicatesNote(target);
+    return note === '' ? step : { ...step, reason: `${step.reason}${note}` };
+}
+function decideStep(target, ifUnchanged, localChecksum, recorded) {
+    const { resource, entry } = target;
+    // A title someone chose is kept; the stored name an upload left is not a choice.
+    const chosen = resource !== undefined && !bearsStoredName(resource) ? resource.title : undefined;
+    const title = entry.title ?? recorded?.title ?? chosen ?? entry.name;
+    const checksum = localChecksum !== undefined && resource?.checksum
+        ? { checksum: { type: resource.checksum.type.toLowerCase(), value: localChecksum } }
+        : {};
+    const base = { kind: 'file', ...target, ...checksum, title };
+    const clears = recorded?.datasetKey !== undefined && entry.title === undefined
+        ? { clearsDatasetRecord: recorded.datasetKey }
+        : {};
+    // An upload (or a creation) gives the resource its stored name as title and keeps the rest: every
+    // field the entry controls is carried, the executor sends those the server's answer lacks.
+    const afterUpload = (action, reason) => ({
+        ...base,
+        action,
+        reason,
+        patch: desiredFields(entry, title),
+        // A new resource has no extras yet (docs/udata-protocol.md §4). An existing one receives them
+        // before the upload, with the title to put back when the next run could not tell it.
+        extras: {
+            ...extrasPatch(entry.extras, resource?.extras ?? {}),
+            ...(resource ? titleRecord(entry, resource, title) : {}),
+        },
+        ...clears,
+    });
+    if (resource === undefined)
+        return afterUpload('create', 'new: no resource matches');
+    if (ifUnchanged === 'upload')
+        return afterUpload('upload', 'if-unchanged is upload');
+    if (sizeDiffers(resource, entry.size))
+        return afterUpload('upload', `size differs (${resource.filesize} -> ${entry.size} bytes)`);
+    const stored = resource.checksum;
+    if (stored === undefined || stored === null)
+        return afterUpload('upload', 'the server has no checksum');
+    if (localChecksum === undefined)
+        return afterUpload('upload', `the server's checksum type '${stored.type}' cannot be compared`);
+    if (stored.value.toLowerCase() !== localChecksum.toLowerCase())
+        return afterUpload('upload', `${stored.type} differs`);
+    return unchangedFile({ ...base, ...clears }, resource, recorded, stored.type);
+}
+/**
+ * The title to record in the resource's extras before its file is replaced, so that a run stopped
+ * between the upload and the title's PUT leaves it for the next one: needed when the next run
+ * could not tell it otherwise (a title the resource carries, not the entry's, nor the file's
+ * name), or when an older record says another.
+ */
+function titleRecord(entry, resource, title) {
+    if (entry.title !== undefined)
+        return {};
+    const held = resource.extras?.[RECORD_KEYS.title];
+    const needed = title !== entry.name || (held !== undefined && held !== null);
+    return needed && held !== title ? { [RECORD_KEYS.title]: title } : {};
+}
+/** An unchanged file: only its metadata, if the entry's differs, else nothing. */
+function unchangedFile(base, resource, recorded, checksumType) {
+    const patch = metadataPatch(base.entry, resource, base.title);
+    const extras = extrasPatch(base.entry.extras, resource.extras);
+    const fields = changedFields(patch, extras);
+    if (fields.length === 0) {
+        const { clearsDatasetRecord: _clears, ...rest } = base;
+        return {
+            ...rest,
+            action: 'skip',
+            reason: `unchanged (${checksumType} and size match)`,
+            patch: {},
+            extras: {},
+        };
+    }
+    const restoring = patch.title === undefined || !bearsStoredName(resource)
+        ? ''
+        : recorded !== undefined && patch.title === recorded.title
+            ? ' (a title an earlier run could not put back)'
+            : ' (it bears its stored file name, as an upload leaves it)';
+    return {
+        ...base,
+        action: 'update',
+        reason: `unchanged file; ${differ(fields)}${restoring}`,
+        patch,
+        extras,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/plan/match.ts
+
+
+
+
+/** The stored file name of a hosted resource: the last segment of its `url`. */
+function storedNameOf(resource) {
+    try {
+        const segment = new URL(resource.url).pathname.split('/').pop();
+        return segment === undefined || segment === '' ? undefined : decodeURIComponent(segment);
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Where each entry goes. Collects every problem: unknown ids, wrong kinds of target, ambiguous or
+ * missing matches, a resource targeted twice, extensions the instance refuses.
+ */
+function matchEntries(entries, dataset, extensions, createMissing, publication) {
+    const warnings = [];
+    const problems = [];
+    const blocked = new Map();
+    const targets = [];
+    const claimed = new Map();
+    const allowed = new Set(extensions.map((e) => e.toLowerCase()));
+    // Each resource once, however many times a damaged list holds it (listedTwice says so).
+    const view = { ...dataset, resources: uniqueById(dataset.resources) };
+    const counts = listings(dataset);
+    for (const entry of entries) {
+        const where = `${entry.label} (${entry.source})`;
+        const matched = entry.kind === 'file'
+            ? matchFile(entry, view, allowed, createMissing, publication)
+            : matchRemote(entry, view, createMissing);
+        const found = typeof matched === 'object' && (counts.get(matched.id) ?? 0) > 1
+            ? listedTwice(matched, counts.get(matched.id) ?? 0, dataset)
+            : matched;
+        if (typeof found === 'string') {
+            problems.push(`${where}: ${found}`);
+            blocked.set(entry, found);
+            continue;
+        }
+        if (found !== undefined) {
+            const other = claimed.get(found.id);
+            if (other !== undefined) {
+                const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one ` +
+                    `entry`;
+                problems.push(`${where}: ${problem}`);
+                blocked.set(entry, problem);
+                continue;
+            }
+            claimed.set(found.id, where);
+        }
+        const duplicates = found && entry.kind === 'file' ? duplicatesOf(found, entry, view) : [];
+        if (duplicates.length > 0)
+            warnings.push(`${where}: ${duplicates.length + 1} resources this publication wrote bear the stored file ` +
+                `name '${entry.storedName}' (two runs created it at once); resource ` +
+                `${found?.id ?? ''}, the oldest, is kept; remove ${duplicates.map((r) => r.id).join(', ')} ` +
+                `(remove, or prune: true)`);
+        targets.push(found === undefined
+            ? { entry }
+            : { entry, resource: found, ...(duplicates.length > 0 ? { duplicates } : {}) });
+    }
+    return { targets, problems, blocked, warnings };
+}
+/** The other file resources bearing the stored name a file entry matched by (no id given). */
+function duplicatesOf(found, entry, dataset) {
+    if (entry.id !== undefined)
+        return [];
+    return dataset.resources.filter((r) => r.id !== found.id && r.filetype === 'file' && storedNameOf(r) === entry.storedName);
+}
+/** The resources, each id once (its first listing). */
+function uniqueById(resources) {
+    const seen = new Set();
+    return resources.filter((r) => !seen.has(r.id) && seen.add(r.id));
+}
+/** How many times the dataset lists each resource id. */
+function listings(dataset) {
+    const counts = new Map();
+    for (const r of dataset.resources)
+        counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
+    return counts;
+}
+/** The problem of an entry whose resource a damaged list holds more than once. */
+function listedTwice(resource, times, dataset) {
+    return (`resource ${resource.id} ('${resource.title}') is listed ${times} times in dataset ` +
+        `'${dataset.slug}': its list of resources is damaged (udata before 10.4.3 does this when writes ` +
+        `to one dataset race); nothing is written into it until the list is repaired on the instance`);
+}
+/** The warning for a dataset whose list holds some resource more than once. */
+function duplicateListings(dataset) {
+    const twice = [...listings(dataset)].filter(([, n]) => n > 1).map(([id]) => id);
+    if (twice.length === 0)
+        return [];
+    return [
+        `dataset '${dataset.slug}' lists ${plural(twice.length, 'resource')} more than once ` +
+            `(${twice.join(', ')}): its list of resources is damaged (udata before 10.4.3 does this when ` +
+            `writes to one dataset race); repair it on the instance`,
+    ];
+}
+/** The resource for a local file, `undefined` to create one, or the problem. */
+function matchFile(entry, dataset, allowed, createMissing, publication) {
+    const extension = lastExtension(entry.storedName);
+    if (allowed.size > 0 && (extension === undefined || !allowed.has(extension))) {
+        return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (allowed: ${[...allowed].sort().join(', ')})`;
+    }
+    const resource = entry.id !== undefined
+        ? byId(entry.id, dataset)
+        : fileByName(entry, dataset, createMissing, publication);
+    if (typeof resource !== 'object' || resource.filetype === 'file')
+        return resource;
+    return (`resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
+        `to ${resource.url}); the action uploads only into file resources`);
+}
+/** The resource for a remote URL, `undefined` to create one, or the problem. */
+function matchRemote(entry, dataset, createMissing) {
+    const resource = entry.id !== undefined ? byId(entry.id, dataset) : remoteByUrl(entry, dataset, createMissing);
+    if (typeof resource !== 'object' || resource.filetype === 'remote')
+        return resource;
+    return (`resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote ` +
+        `resource (its type cannot change on udata), use 'path' to replace the file`);
+}
+/** The resource an entry names by id. */
+function byId(id, dataset) {
+    return (dataset.resources.find((r) => r.id === id) ??
+        `resource ${id} is not in dataset '${dataset.slug}'`);
+}
+/**
+ * The resource whose stored file name (else title) is the file's; among several bearing the name,
+ * the one this publication keeps (files.ts `keptAmong`), else none: a person chooses.
+ */
+function fileByName(entry, dataset, createMissing, publication) {
+    const byName = dataset.resources.filter((r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName);
+    const byTitle = byName.length > 0
+        ? []
+        : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
+    const candidates = byName.length > 0 ? byName : byTitle;
+    const kept = byName.length > 1 ? keptAmong(byName, publication) : undefined;
+    if (kept !== undefined)
+        return kept;
+    if (candidates.length > 1) {
+        return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in ${inputWord('resources')} ({path, id})`;
+    }
+    if (candidates[0] !== undefined || createMissing)
+        return candidates[0];
+    return (`no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
+        `or the title '${entry.name}'; ${setInput('create-missing', 'true')} to create one, or map ` +
+        `the file to a resource id in ${inputWord('resources')}`);
+}
+/** The remote resource that points at the entry's URL. */
+function remoteByUrl(entry, dataset, createMissing) {
+    const byUrl = dataset.resources.filter((r) => r.filetype === 'remote' && r.url === entry.url);
+    if (byUrl.length > 1)
+        return (`${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); ` +
+            `give the one to update with 'id'`);
+    if (byUrl[0] !== undefined || createMissing)
+        return byUrl[0];
+    return (`no remote resource of dataset '${dataset.slug}' points at this URL; ` +
+        `${setInput('create-missing', 'true')} to create one, or give the resource's 'id'`);
+}
+
+;// CONCATENATED MODULE: ./src/engine/plan/retention.ts
+/**
+ * Dated releases once each step is decided (plan/releases.ts said where each goes): a new release
+ * whose file equals the newest one is not released again, each step says which release it is, and
+ * `keep: N` removes the older releases this publication wrote beyond the N newest. Removals run
+ * last and only when every other entry succeeded (publish.ts), like `remove` and `prune`.
+ */
+
+
+
+/**
+ * The release steps settled: reasons that say which release each is, a new release skipped when
+ * its file equals the newest one, and the removals `keep` asks for (never one `remove` names).
+ */
+async function settleReleases(steps, plans, options) {
+    const byEntry = new Map(plans.map((p) => [p.entry, p]));
+    const retention = [];
+    const settled = [];
+    for (const step of steps) {
+        const plan = step.kind === 'file' ? byEntry.get(step.entry) : undefined;
+        if (plan === undefined || step.kind !== 'file') {
+            settled.push(step);
+            continue;
+        }
+        const released = await releaseStep(step, plan, options);
+        const removals = keepRemovals(released, plan, options.removed);
+        settled.push({
+            ...released,
+            release: {
+                name: released.entry.storedName,
+                earlier: plan.earlier
+                    .filter((r) => r.id !== released.resource?.id && !removals.some((x) => x.resource === r))
+                    .map((r) => r.id),
+            },
+        });
+        retention.push(...removals);
+    }
+    return { steps: settled, retention };
+}
+/** The step of one release, its reason saying which release it is. */
+async function releaseStep(step, plan, options) {
+    const name = `'${step.entry.storedName}'`;
+    if (plan.current !== undefined) {
+        const again = `the release ${name} of this run (${runOf(plan.current)}), published before`;
+        return {
+            ...step,
+            reason: step.action === 'skip' ? `${again}: unchanged` : `${again}: ${step.reason}`,
+        };
+    }
+    const newest = plan.earlier[0];
+    if (newest !== undefined && (await sameFile(step, newest, options))) {
+        return {
+            ...step,
+            action: 'skip',
+            resource: newest,
+            title: newest.title,
+            patch: {},
+            extras: {},
+            reason: `unchanged since the release '${storedNameOf(newest) ?? newest.title}' (created ` +
+                `${retention_dayOf(newest)}): not released again`,
+        };
+    }
+    const count = plan.earlier.length;
+    const earlier = count === 0 ? 'the first' : `${count} earlier`;
+    return { ...step, reason: `new release ${name} (${earlier})` };
+}
+/** The local file equals `newest`: same size and same checksum (computed only then). */
+async function sameFile(step, newest, options) {
+    const type = newest.checksum?.type.toLowerCase();
+    if (options.ifUnchanged === 'upload' || type === undefined || !isSupportedChecksum(type))
+        return false;
+    if (newest.filesize === undefined || newest.filesize === null)
+        return false;
+    if (sizeDiffers(newest, step.entry.size))
+        return false;
+    const local = await options.hash(step.entry.path, type);
+    return local.toLowerCase() === newest.checksum?.value.toLowerCase();
+}
+/**
+ * `keep: N`: the release this step publishes to counts as one, the N - 1 newest others stay, the
+ * rest of what this publication released for the entry is removed (unless `remove` names it).
+ */
+function keepRemovals(step, plan, removed) {
+    const keep = plan.entry.release.keep;
+    if (keep === undefined)
+        return [];
+    const others = plan.earlier.filter((r) => r.id !== step.resource?.id);
+    return others.slice(keep - 1).flatMap((resource) => removed.has(resource.id)
+        ? []
+        : [
+            {
+                kind: 'remove',
+                source: storedNameOf(resource) ?? resource.url,
+                label: `${plan.entry.label} keep`,
+                resource,
+                action: 'remove',
+                reason: `keep: ${keep}: an older release of ${plan.entry.release.key} (created ` +
+                    `${retention_dayOf(resource)}), written by this publication`,
+            },
+        ]);
+}
+function retention_dayOf(resource) {
+    return resource.created_at?.slice(0, 10) ?? 'on an unknown date';
+}
+function runOf(resource) {
+    const run = resource.extras?.['publish:release-run'];
+    return typeof run === 'string' ? run.replace(/^(tag|run):/, '') : 'this run';
+}
+
+;// CONCATENATED MODULE: ./src/engine/guides.ts
+
+
+
+
+
+
+
+async function followGuides(decided, input) {
+    const { settings, found } = input;
+    const settled = await settleReleases(decided, input.releases, {
+        ifUnchanged: settings.ifUnchanged,
+        removed: new Set(input.removals.map((r) => r.resource.id)),
+        hash: hashFile,
+    });
+    const checked = await checkFiles(settled.steps, settings.fileChecks, settings.concurrency);
+    const publishing = publishesFile(checked.steps);
+    const failing = settings.fileChecks === 'error';
+    const late = found === undefined || input.community
+        ? []
+        : missedFrequency(found, input.startedAt, publishing);
+    return {
+        steps: checked.steps,
+        retention: settled.retention,
+        datasetStep: datasetStepOf(input, publishing),
+        warnings: [...(failing ? [] : checked.warnings), ...late],
+        problems: failing
+            ? checked.warnings.map((w) => `${w} (${inputName('file-checks')} is 'error'; 'warn' lets it go)`)
+            : [],
+    };
+}
+/**
+ * The dataset step: as planned, unless `end: today` and the run publishes no file, when the end
+ * stays the dataset's.
+ */
+function datasetStepOf(input, publishing) {
+    const metadata = input.settings.datasetMetadata;
+    if (publishing || !endsToday(metadata) || input.found === undefined)
+        return input.planned;
+    const kept = resolveCoverage(metadata, input.found, dayOf(input.startedAt), false);
+    return kept.metadata === undefined
+        ? input.planned
+        : planDataset(kept.metadata, input.found, input.known).step;
+}
+
+;// CONCATENATED MODULE: ./src/engine/plan/releases.ts
+
+
+
+/** The extras that tie a resource to its release (besides the provenance of every write). */
+const RELEASE_KEYS = { of: 'publish:release', run: 'publish:release-run' };
+function isRelease(entry) {
+    return entry.release !== undefined;
+}
+/** Where each release entry goes: the resource of this run's release, or a new one. */
+function planReleases(entries, dataset, context) {
+    const found = { targets: [], plans: [], blocked: new Map(), problems: [] };
+    const publication = publicationOf(context.provenance);
+    const taken = new Set(dataset.resources.flatMap((r) => (r.filetype === 'file' ? [storedNameOf(r) ?? ''] : [])));
+    const run = releases_runOf(context.provenance);
+    for (const entry of entries) {
+        const where = `${entry.label} (${entry.source})`;
+        const stop = (problem) => {
+            found.problems.push(`${where}: ${problem}`);
+            found.blocked.set(entry, problem);
+        };
+        if (typeof publication === 'string') {
+            stop(`'release: dated' recognises earlier releases by their provenance, but ${publication}`);
+            continue;
+        }
+        const earlier = dataset.resources
+            .filter((r) => writtenBy(r, publication) && r.extras?.[RELEASE_KEYS.of] === entry.release.key)
+            .sort((a, b) => createdAt(b) - createdAt(a));
+        const current = run && earlier.find((r) => r.extras?.[RELEASE_KEYS.run] === run.id);
+        const named = current
+            ? sameRelease(entry, current, run)
+            : newRelease(entry, taken, context, run);
+        if (typeof named === 'string') {
+            stop(named);
+            continue;
+        }
+        const refused = extensionRefused(named.storedName, context.extensions);
+        if (refused !== undefined) {
+            stop(refused);
+            continue;
+        }
+        taken.add(named.storedName);
+        found.plans.push({ entry: named, earlier, ...(current ? { current } : {}) });
+        found.targets.push(current ? { entry: named, resource: current } : { entry: named });
+    }
+    return found;
+}
+/** What identifies this run's release: the tag it is for, else the workflow run (any attempt). */
+function releases_runOf(provenance) {
+    const tag = tagOf(provenance);
+    if (tag !== undefined)
+        return { id: `tag:${tag}`, tag };
+    const url = provenance?.runUrl?.replace(/\/attempts\/\d+$/, '');
+    return url === undefined ? undefined : { id: `run:${url}` };
+}
+/** The tag a run is for (a release or a tag push: `GITHUB_REF` is `refs/tags/<tag>`). */
+function tagOf(provenance) {
+    const ref = provenance?.ref;
+    return ref?.startsWith('refs/tags/') === true ? ref.slice('refs/tags/'.length) : undefined;
+}
+function createdAt(resource) {
+    const time = Date.parse(resource.created_at ?? '');
+    return Number.isNaN(time) ? 0 : time;
+}
+/** A rerun: the entry under the stored name and title of the release this run created. */
+function sameRelease(entry, current, run) {
+    const storedName = storedNameOf(current) ?? entry.storedName;
+    return {
+        ...entry,
+        name: storedName,
+        storedName,
+        // A title template would render again with this day's values: the release keeps its own.
+        title: entry.title === undefined || /\{\w+\}/.test(entry.title) ? current.title : entry.title,
+        extras: { ...entry.extras, ...releaseExtras(entry.release, run) },
+    };
+}
+/** A new release: the entry under the name its template gives, `{seq}` the first one free. */
+function newRelease(entry, taken, context, run) {
+    const { base, extension } = splitName(entry.name);
+    const tag = tagOf(context.provenance);
+    const uses = (p) => entry.release.name.includes(`{${p}}`) || (entry.title?.includes(`{${p}}`) ?? false);
+    if (uses('tag') && tag === undefined)
+        return (`{tag} needs a run for a tag (a release, or a push of a tag: GITHUB_REF refs/tags/…), and ` +
+            `this one is for ${context.provenance?.ref ?? 'no ref'}`);
+    const values = { name: base, date: context.startedAt.toISOString().slice(0, 10), tag: tag ?? '' };
+    const render = (template, seq) => template.replace(/\{(name|date|tag|seq)\}/g, (_, p) => p === 'seq' ? String(seq) : values[p]);
+    const fileName = (seq) => withExtension(render(entry.release.name, seq), extension);
+    const seqed = entry.release.name.includes('{seq}');
+    let seq = 1;
+    while (seqed && taken.has(normalizeFilename(fileName(seq))))
+        seq++;
+    const name = fileName(seq);
+    const storedName = normalizeFilename(name);
+    if (taken.has(storedName))
+        return (`the release would be stored as '${storedName}', which the dataset already holds; a dated ` +
+            `release never replaces another: add {seq} to 'name' (or {tag})`);
+    return {
+        ...entry,
+        name,
+        storedName,
+        title: entry.title === undefined ? name : render(entry.title, seq),
+        extras: { ...entry.extras, ...releaseExtras(entry.release, run) },
+    };
+}
+function releaseExtras(release, run) {
+    return { [RELEASE_KEYS.of]: release.key, ...(run ? { [RELEASE_KEYS.run]: run.id } : {}) };
+}
+/** A file name's base and its extension (two for a compressed file: `.csv.gz`). */
+function splitName(fileName) {
+    const match = /^(.+?)((?:\.[A-Za-z0-9]+)?\.(?:gz|bz2|xz|zst|zip|7z)|\.[A-Za-z0-9]+)?$/.exec(fileName);
+    return { base: match?.[1] ?? fileName, extension: match?.[2] ?? '' };
+}
+function withExtension(name, extension) {
+    return extension === '' || name.toLowerCase().endsWith(extension.toLowerCase())
+        ? name
+        : `${name}${extension}`;
+}
+function extensionRefused(storedName, extensions) {
+    const allowed = new Set(extensions.map((e) => e.toLowerCase()));
+    const extension = lastExtension(storedName);
+    if (allowed.size === 0 || (extension !== undefined && allowed.has(extension)))
+        return undefined;
+    return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (the release's name is '${storedName}')`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/plan/removals.ts
@@ -54945,22 +60533,24 @@ function planRemovals(items, dataset, targets) {
 }
 /**
  * `prune`: removal steps for the resources this publication wrote before (its recorded
- * provenance) that no entry publishes now and no `remove` item already names; a problem when the
- * provenance does not tell which publication this is.
+ * provenance) that no entry publishes now and no `remove` item already names, `kept` apart (the
+ * earlier dated releases, which `keep` decides on); a problem when the provenance does not tell
+ * which publication this is.
  */
-function planPrune(dataset, targets, removals, provenance) {
+function planPrune(dataset, targets, removals, provenance, kept = []) {
     const publication = publicationOf(provenance);
     if (typeof publication === 'string')
         return {
             steps: [],
             problems: [`${inputName('prune')}: ${publication}; nothing can be pruned safely`],
         };
-    const kept = new Set([
+    const published = new Set([
         ...targets.flatMap((t) => (t.resource ? [t.resource.id] : [])),
         ...removals.map((r) => r.resource.id),
+        ...kept,
     ]);
     const steps = dataset.resources
-        .filter((r) => !kept.has(r.id) && writtenBy(r, publication))
+        .filter((r) => !published.has(r.id) && writtenBy(r, publication))
         .map((resource) => ({
         kind: 'remove',
         source: storedNameOf(resource) ?? resource.url,
@@ -55107,150 +60697,6 @@ function sizeOf(status, contentLength, contentRange) {
     return contentLength !== undefined && /^\d+$/.test(contentLength)
         ? Number(contentLength)
         : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/engine/plan.ts
-
-/**
- * Where a title that could not be put back after an upload is recorded for the next run: the
- * resource's extras, else (when those cannot be written either) the dataset's, one key per
- * resource.
- */
-const RECORD_KEYS = {
-    title: 'publish:title',
-    datasetTitle: (resourceId) => `publish:title:${resourceId}`,
-};
-/** Where a step comes from, as every message of the run names it. */
-function whereOf(step) {
-    return step.kind === 'remove'
-        ? `${inputName('remove')}, ${step.label} '${step.source}'`
-        : `${step.entry.label} (${step.entry.source})`;
-}
-/** What a step's entry looks like in reports: its source and, for files, its size. */
-function plan_describe(step) {
-    if (step.kind === 'remove')
-        return { source: step.source };
-    if (step.kind === 'url')
-        return {
-            source: step.entry.url,
-            ...(step.probe?.size !== undefined ? { size: step.probe.size } : {}),
-            ...(step.entry.title ? { title: step.entry.title } : {}),
-        };
-    return {
-        source: step.entry.source,
-        size: step.entry.size,
-        title: step.entry.title ?? step.entry.name,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/engine/plan/files.ts
-
-
-
-
-/**
- * The title an earlier run meant a resource to carry and could not put back: read only while the
- * resource still bears the title an upload gives (its stored file name), so a title someone set
- * since is never overridden.
- */
-function recordedTitle(resource, dataset) {
-    if (resource.title !== storedNameOf(resource))
-        return undefined;
-    const own = resource.extras?.[RECORD_KEYS.title];
-    if (typeof own === 'string' && own !== '')
-        return { title: own };
-    const key = RECORD_KEYS.datasetTitle(resource.id);
-    const shared = dataset.extras?.[key];
-    return typeof shared === 'string' && shared !== ''
-        ? { title: shared, datasetKey: key }
-        : undefined;
-}
-/**
- * The checksum type to compute locally before deciding, if any (equal sizes only: a size that
- * differs already proves a change).
- */
-function checksumNeeded(target, ifUnchanged) {
-    const { resource, entry } = target;
-    if (resource === undefined || ifUnchanged === 'upload')
-        return undefined;
-    const type = resource.checksum?.type.toLowerCase();
-    if (type === undefined || !isSupportedChecksum(type))
-        return undefined;
-    if (sizeDiffers(resource, entry.size))
-        return undefined;
-    return type;
-}
-/**
- * The step for a local file, given the local checksum that `checksumNeeded` asked for and the
- * title an earlier run recorded (`recordedTitle`), if any.
- */
-function decideFile(target, ifUnchanged, localChecksum, recorded) {
-    const { resource, entry } = target;
-    const title = entry.title ?? recorded?.title ?? resource?.title ?? entry.name;
-    const checksum = localChecksum !== undefined && resource?.checksum
-        ? { checksum: { type: resource.checksum.type.toLowerCase(), value: localChecksum } }
-        : {};
-    const base = {
-        kind: 'file',
-        ...target,
-        ...checksum,
-        title,
-        recordTitle: entry.title === undefined,
-    };
-    const clears = recorded?.datasetKey !== undefined && entry.title === undefined
-        ? { clearsDatasetRecord: recorded.datasetKey }
-        : {};
-    // An upload (or a creation) gives the resource its stored name as title and keeps the rest: every
-    // field the entry controls is carried, the executor sends those the server's answer lacks.
-    const afterUpload = (action, reason) => ({
-        ...base,
-        action,
-        reason,
-        patch: desiredFields(entry, title),
-        // A new resource has no extras yet (docs/udata-protocol.md §4).
-        extras: extrasPatch(entry.extras, resource?.extras ?? {}),
-        ...clears,
-    });
-    if (resource === undefined)
-        return afterUpload('create', 'new: no resource matches');
-    if (ifUnchanged === 'upload')
-        return afterUpload('upload', 'if-unchanged is upload');
-    if (sizeDiffers(resource, entry.size))
-        return afterUpload('upload', `size differs (${resource.filesize} -> ${entry.size} bytes)`);
-    const stored = resource.checksum;
-    if (stored === undefined || stored === null)
-        return afterUpload('upload', 'the server has no checksum');
-    if (localChecksum === undefined)
-        return afterUpload('upload', `the server's checksum type '${stored.type}' cannot be compared`);
-    if (stored.value.toLowerCase() !== localChecksum.toLowerCase())
-        return afterUpload('upload', `${stored.type} differs`);
-    return unchangedFile({ ...base, ...clears }, resource, recorded, stored.type);
-}
-/** An unchanged file: only its metadata, if the entry's differs, else nothing. */
-function unchangedFile(base, resource, recorded, checksumType) {
-    const patch = metadataPatch(base.entry, resource, base.title);
-    const extras = extrasPatch(base.entry.extras, resource.extras);
-    const fields = changedFields(patch, extras);
-    if (fields.length === 0) {
-        const { clearsDatasetRecord: _clears, ...rest } = base;
-        return {
-            ...rest,
-            action: 'skip',
-            reason: `unchanged (${checksumType} and size match)`,
-            patch: {},
-            extras: {},
-        };
-    }
-    const restoring = recorded !== undefined && patch.title === recorded.title
-        ? ' (a title an earlier run could not put back)'
-        : '';
-    return {
-        ...base,
-        action: 'update',
-        reason: `unchanged file; ${differ(fields)}${restoring}`,
-        patch,
-        extras,
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/engine/plan/remotes.ts
@@ -55402,9 +60848,47 @@ async function decideAll(targets, settings, dataset, probes) {
     });
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/files/readable.ts
+/** Whether a local file can be read, checked before anything is sent. */
+
+/**
+ * `undefined` when the file opens for reading; otherwise why not, as the system says it
+ * (`EACCES: permission denied, open '…'`).
+ */
+async function whyUnreadable(path) {
+    try {
+        const handle = await (0,promises_.open)(path, 'r');
+        await handle.close();
+        return undefined;
+    }
+    catch (error) {
+        return error instanceof Error ? error.message : String(error);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/preflight/local.ts
+/**
+ * The local files checked before the first write: each must open for reading. A file the runner
+ * cannot read (its permissions, a file removed since it was listed) would otherwise fail
+ * mid-publish, after other entries were written.
+ */
+
+
+async function readability(entries, concurrency) {
+    const found = { problems: [], blocked: new Map() };
+    const files = entries.filter((e) => e.kind === 'file');
+    const reasons = await mapConcurrent(files, concurrency, (entry) => whyUnreadable(entry.path));
+    files.forEach((entry, index) => {
+        const reason = reasons[index];
+        if (reason === undefined)
+            return;
+        const problem = `the file cannot be read (${reason})`;
+        found.problems.push(`${entry.label} (${entry.source}): ${problem}`);
+        found.blocked.set(entry, problem);
+    });
+    return found;
+}
+
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 var external_fs_namespaceObject_0 = /*#__PURE__*/__nccwpck_require__.t(external_fs_namespaceObject, 2);
@@ -55414,7 +60898,7 @@ const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.me
 const external_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 ;// CONCATENATED MODULE: external "module"
 const external_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("module");
-;// CONCATENATED MODULE: ../../work/main/node_modules/fdir/dist/index.mjs
+;// CONCATENATED MODULE: ./node_modules/fdir/dist/index.mjs
 
 
 
@@ -55985,9 +61469,9 @@ var Builder = class {
 
 //#endregion
 
-// EXTERNAL MODULE: ../../work/main/node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(8374);
-;// CONCATENATED MODULE: ../../work/main/node_modules/tinyglobby/dist/index.mjs
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+;// CONCATENATED MODULE: ./node_modules/tinyglobby/dist/index.mjs
 
 
 
@@ -56296,6 +61780,24 @@ function globSync(globInput, options) {
 //#endregion
 
 
+;// CONCATENATED MODULE: ./src/files/workspace.ts
+/**
+ * Where a local path really is, symbolic links followed, and whether that is inside the
+ * workspace: nothing outside it leaves the runner unless the user named it (find.ts).
+ */
+
+
+/** The path with every symbolic link followed; as given (absolute) when it does not exist. */
+async function realPlace(file) {
+    return (0,promises_.realpath)(file).catch(() => external_node_path_default().resolve(file));
+}
+/** Whether `place` is `root` or below it (both real, absolute paths). */
+function within(place, root) {
+    const relative = external_node_path_default().relative(root, place);
+    return (relative === '' ||
+        (!relative.startsWith(`..${(external_node_path_default()).sep}`) && relative !== '..' && !external_node_path_default().isAbsolute(relative)));
+}
+
 ;// CONCATENATED MODULE: ./src/files/find.ts
 /**
  * Local files matching glob patterns, with one glob library that knows nothing of the runner
@@ -56304,7 +61806,14 @@ function globSync(globInput, options) {
  * Hidden files and folders (a name starting with `.`) are left out unless asked for, as
  * actions/upload-artifact does since v4.4; a hidden name the pattern spells out (`.output/*.csv`)
  * counts as asked for.
+ *
+ * What is published is public, so what a pattern reaches is told apart (workspace.ts): a file
+ * whose real place is outside the workspace is published only when the pattern names that place
+ * (`../x.csv`, `/data/x.csv`, a link written out in full), never when a wildcard walked into a
+ * symbolic link that leads out (`escaped`); a folder a wildcard matches is not published whole, as
+ * upload-artifact would (`folders`); a folder the pattern names is (`out` or `out/`).
  */
+
 
 
 
@@ -56313,24 +61822,64 @@ async function findFiles(pattern, options) {
         cwd: options.cwd,
         absolute: true,
         dot: true,
-        onlyFiles: true,
+        onlyFiles: false,
         expandDirectories: options.implicitDescendants,
         followSymbolicLinks: true,
     });
     const base = external_node_path_default().resolve(options.cwd, literalBase(pattern));
     const spelled = new Set(pattern.split(/[\\/]/).filter((s) => s.startsWith('.') && !isDynamicPattern(s)));
+    const isHidden = (match) => external_node_path_default().relative(base, match)
+        .split((external_node_path_default()).sep)
+        .some((segment) => segment.startsWith('.') && segment !== '..' && !spelled.has(segment));
+    const found = { files: [], hidden: 0, outside: [], escaped: [], folders: [] };
     const kept = [];
-    let hidden = 0;
+    const folders = [];
     for (const match of matches.map((m) => external_node_path_default().normalize(m)).sort()) {
-        const below = external_node_path_default().relative(base, match).split((external_node_path_default()).sep);
-        const isHidden = below.some((segment) => segment.startsWith('.') && segment !== '..' && !spelled.has(segment));
-        if (isHidden && !options.includeHidden)
-            hidden++;
+        const folder = match.endsWith((external_node_path_default()).sep);
+        if (isHidden(match)) {
+            if (!folder && !options.includeHidden)
+                found.hidden++;
+            else if (!folder)
+                kept.push(match);
+            continue;
+        }
+        if (folder)
+            folders.push(match.slice(0, -1));
         else
             kept.push(match);
     }
-    const files = await Promise.all(kept.map(async (file) => ({ path: file, size: (await (0,promises_.stat)(file)).size })));
-    return { files, hidden };
+    await sortPlaces(found, kept, base, options.cwd);
+    // `**` at the end takes every file below the folders it matches: only empty ones are left.
+    const descends = /(^|[\\/])\*\*$/.test(pattern);
+    found.folders = isDynamicPattern(pattern) && !descends ? leftOut(folders, kept) : [];
+    return found;
+}
+/** Each kept match into `files` (with `outside` when named so), or `escaped`. */
+async function sortPlaces(found, kept, base, cwd) {
+    const workspace = await realPlace(cwd);
+    const named = !within(await realPlace(base), workspace);
+    const placed = await Promise.all(kept.map(async (file) => ({
+        file,
+        real: await realPlace(file),
+        size: (await (0,promises_.stat)(file)).size,
+    })));
+    for (const { file, real, size } of placed) {
+        if (within(real, workspace))
+            found.files.push({ path: file, size });
+        else if (named) {
+            found.files.push({ path: file, size });
+            found.outside.push(file);
+        }
+        else
+            found.escaped.push({ path: file, target: real });
+    }
+}
+/**
+ * The folders matched whose files the pattern leaves out: none of the kept files is below them.
+ * (`**` takes the files below every folder it matches; `*` takes none.)
+ */
+function leftOut(folders, kept) {
+    return folders.filter((folder) => !kept.some((file) => file.startsWith(folder + (external_node_path_default()).sep)));
 }
 /** The pattern's leading segments that hold no wildcard: the folder the search starts from. */
 function literalBase(pattern) {
@@ -56340,12 +61889,59 @@ function literalBase(pattern) {
     return literal.join('/') || '.';
 }
 
+;// CONCATENATED MODULE: ./src/engine/manifest/reach.ts
+/**
+ * What a pattern reached besides the files it takes, as the plan says it (files/find.ts finds it):
+ * files outside the workspace that the pattern names (published, with a warning), files a
+ * wildcard reached through a symbolic link leading outside (refused: nothing outside the workspace
+ * leaves the runner unless named), folders a wildcard matched (not published whole, with a
+ * warning). actions/upload-artifact refuses `..` in a pattern, follows every link and uploads
+ * every matched folder whole; what is published here is public, hence the differences.
+ */
+
+
+/** The problems and warnings of what `pattern` reached; `where` names the input. */
+function sayReach(said, where, pattern, found, cwd) {
+    const shown = (file) => shownPath(file, cwd);
+    for (const { path: file, target } of found.escaped)
+        said.problems.push(`${where}: '${pattern}' reaches ${shown(file)} through a symbolic link that leads outside ` +
+            `the workspace (to ${target}); a link a wildcard walks into is never published: write its ` +
+            `path in full to publish it`);
+    if (found.outside.length > 0)
+        said.warnings.push(`${where}: '${pattern}' takes ${plural(found.outside.length, 'file')} from outside the ` +
+            `workspace (${listed(found.outside.map(shown))}): published, since the pattern names that place`);
+    if (found.folders.length > 0)
+        said.warnings.push(`${where}: ${foldersLeft(pattern, found, cwd)}`);
+}
+/** What a pattern that matched folders only adds to its "no file matches". */
+function foldersHint(pattern, found, cwd) {
+    return found.folders.length > 0 ? ` (${foldersLeft(pattern, found, cwd)})` : '';
+}
+function foldersLeft(pattern, found, cwd) {
+    const first = shownPath(found.folders[0], cwd);
+    return (`'${pattern}' matches ${plural(found.folders.length, 'folder')} ` +
+        `(${listed(found.folders.map((f) => shownPath(f, cwd)))}) whose files it does not publish: a ` +
+        `wildcard does not take a folder's contents; name the folder ('${first}') or write ` +
+        `'${first}/**' to publish them`);
+}
+/** At most five, then `...`. */
+function listed(items) {
+    return items.slice(0, 5).join(', ') + (items.length > 5 ? ', ...' : '');
+}
+/** A path as messages show it: relative to the workspace with `/`, else absolute. */
+function shownPath(file, cwd) {
+    const relative = external_node_path_default().relative(cwd, file);
+    return (relative.startsWith('..') ? file : relative).split((external_node_path_default()).sep).join('/');
+}
+
 ;// CONCATENATED MODULE: ./src/engine/manifest.ts
 /**
  * `files` globs and `resources` entries -> what the user asked to publish: local files, each with
  * its size and the name udata will store it under, and remote URLs. Problems are collected, not
  * thrown, so the preflight reports them all together.
  */
+
+
 
 
 
@@ -56380,7 +61976,7 @@ function addRemoteEntry(manifest, seen, spec) {
 /** A `resources` entry with a `path`: it must name exactly one file. */
 async function addFileEntry(manifest, seen, spec, settings, cwd) {
     const where = `${inputName('resources')}, entry ${spec.label}`;
-    const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest);
+    const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest, where);
     if (typeof files === 'string') {
         manifest.problems.push(`${where}: ${files}`);
         return;
@@ -56422,12 +62018,13 @@ async function addGlobbedFiles(manifest, seen, settings, cwd) {
             implicitDescendants: true,
         });
         manifest.hiddenLeftOut += found.hidden;
-        if (found.files.length === 0) {
+        sayReach(manifest, inputName('files'), pattern, found, cwd);
+        if (found.files.length === 0 && found.escaped.length === 0) {
             const hidden = found.hidden > 0
                 ? ` (${plural(found.hidden, 'hidden file')} left out; ` +
                     `${setInput('include-hidden-files', 'true')} to publish them)`
                 : '';
-            noMatch(manifest, settings.ifNoFilesFound, `${inputName('files')}: no file matches '${pattern}'${hidden}`);
+            noMatch(manifest, settings.ifNoFilesFound, `${inputName('files')}: no file matches '${pattern}'${hidden}${foldersHint(pattern, found, cwd)}`);
             continue;
         }
         for (const file of found.files) {
@@ -56438,15 +62035,26 @@ async function addGlobbedFiles(manifest, seen, settings, cwd) {
     }
 }
 /** An entry's path: the file itself when it exists, else a glob; a message when it is unusable. */
-async function resolveEntryPath(pattern, cwd, includeHidden, manifest) {
+async function resolveEntryPath(pattern, cwd, includeHidden, manifest, where) {
     const literal = external_node_path_default().resolve(cwd, pattern);
     const info = await (0,promises_.stat)(literal).catch(() => undefined);
-    if (info?.isFile() === true)
+    if (info?.isFile() === true) {
+        const inside = within(await realPlace(literal), await realPlace(cwd));
+        const found = {
+            files: [],
+            hidden: 0,
+            outside: inside ? [] : [literal],
+            escaped: [],
+            folders: [],
+        };
+        sayReach(manifest, where, pattern, found, cwd);
         return [{ path: literal, size: info.size }];
+    }
     if (info?.isDirectory() === true)
         return `'${pattern}' is a directory; an entry's path must name one file`;
     const found = await findFiles(pattern, { cwd, includeHidden, implicitDescendants: false });
     manifest.hiddenLeftOut += found.hidden;
+    sayReach(manifest, where, pattern, found, cwd);
     return found.files;
 }
 /**
@@ -56456,7 +62064,8 @@ async function resolveEntryPath(pattern, cwd, includeHidden, manifest) {
 function sharedStoredNames(entries) {
     const byName = new Map();
     for (const entry of entries) {
-        if (entry.kind !== 'file')
+        // A release is stored under the name its template gives, not the local one.
+        if (entry.kind !== 'file' || entry.release !== undefined)
             continue;
         byName.set(entry.storedName, [...(byName.get(entry.storedName) ?? []), entry]);
     }
@@ -56551,19 +62160,31 @@ async function once(client, path, schema) {
 
 
 async function readAll(client, settings, cwd) {
+    const manifest = buildManifest(settings, cwd);
+    try {
+        return await readServer(client, settings, manifest);
+    }
+    catch (error) {
+        throw await stopped(error, manifest);
+    }
+}
+/** What the server holds, beside the manifest being built. */
+async function readServer(client, settings, manifestBuilt) {
     const metadata = settings.datasetMetadata;
     // udata checks a key on every request, reads included: whichever read is refused first, the
     // run stops on the same problem.
     const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
         fetchDataset(client, settings),
         client.getExtensions(),
-        buildManifest(settings, cwd),
+        manifestBuilt,
         metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
         metadata?.license !== undefined ? client.getLicenses() : undefined,
     ]).catch((error) => {
         throw keyRefused(client, error) ?? error;
     });
     const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined;
+    if (creation !== undefined)
+        creation.problems.push(...(await membership(client, settings)));
     const checked = found && (await withPermissions(client, settings, found));
     const asCommunity = settings.publishAs === 'community' && checked !== undefined
         ? await communityView(client, settings, checked)
@@ -56579,6 +62200,21 @@ async function readAll(client, settings, cwd) {
         community,
         problems: [...(creation?.problems ?? []), ...(asCommunity?.problems ?? [])],
     };
+}
+/**
+ * A read that failed (the server unreachable, a proxy that refuses, an answer after every retry)
+ * stops the run like any problem found before the first write: nothing was written, and the
+ * report lists every entry known, not published. Any other error is passed on.
+ */
+async function stopped(error, manifest) {
+    const known = error instanceof PreflightError && error.entries.length > 0;
+    const server = error instanceof ApiError || error instanceof NetworkError || error instanceof ProtocolError;
+    if (known || !(server || error instanceof PreflightError))
+        return error;
+    const entries = await manifest.then((built) => blockedEntries(built, [], new Map(), []), () => []);
+    if (error instanceof PreflightError)
+        return new PreflightError(error.problems, entries, error.dataset);
+    return new PreflightError([toErrorMessage(error)], entries);
 }
 /**
  * `as: community`: the dataset as the key's owner publishes into it, its resources being their own
@@ -56607,6 +62243,23 @@ async function communityView(client, settings, dataset) {
         permissions: { edit: false, edit_resources: true, delete: false },
     };
     return { community: { view, ownerId: me.id }, problems };
+}
+/**
+ * `create-dataset` into an organization: the key's owner must belong to it, or udata refuses the
+ * creation (docs/udata-protocol.md §6.3). Without a key (a dry run) this cannot be told.
+ */
+async function membership(client, settings) {
+    const organization = settings.datasetMetadata?.organization?.toLowerCase();
+    if (organization === undefined || settings.apiKey === undefined)
+        return [];
+    const ids = ((await client.getMe()).organizations ?? []).map((o) => o.id.toLowerCase());
+    if (ids.includes(organization))
+        return [];
+    const theirs = ids.length > 0 ? `it belongs to ${ids.join(', ')}` : 'it belongs to none';
+    return [
+        `${inputName('dataset-metadata')}.organization: the key's owner is not a member of ` +
+            `organization ${organization}, so udata would refuse to create the dataset in it (${theirs})`,
+    ];
 }
 /**
  * The dataset `create-dataset` will create, as the plan sees it: empty, the organization's that
@@ -56698,17 +62351,24 @@ async function notFound(client, settings) {
 
 
 
+
+
+
+
 async function preflight(client, settings, context) {
-    const read = await readAll(client, settings, context.cwd);
-    const { dataset, manifest, creation } = read;
-    const metadata = settings.datasetMetadata;
+    const today = dayOf(context.startedAt);
+    const read = await readAll(client, withCreationCoverage(settings, today), context.cwd);
+    const { dataset, manifest } = read;
+    const coverage = resolveCoverage(settings.datasetMetadata, read.found, today, true);
+    const metadata = coverage.metadata;
     const entries = planEntries(settings, context, read);
     const planned = metadata === undefined ? undefined : planDataset(metadata, dataset, read.known);
     const probed = settings.checkUrls ? await probeAll(client, settings, entries.targets) : undefined;
+    const unreadable = await readability(manifest.entries, settings.concurrency);
     // A reuser needs no right on the dataset; a dry run writes nothing.
     const writing = {
         resources: !settings.dryRun && read.community === undefined,
-        dataset: !settings.dryRun && !!metadata,
+        dataset: !settings.dryRun && settings.datasetMetadata !== undefined,
     };
     const problems = [
         ...read.problems,
@@ -56717,25 +62377,53 @@ async function preflight(client, settings, context) {
         ...manifest.problems,
         ...entries.problems,
         ...(planned?.problems ?? []),
+        ...coverage.problems,
         ...(probed?.problems ?? []),
+        ...unreadable.problems,
     ];
     if (problems.length > 0) {
-        const blocked = new Map([...entries.blocked, ...(probed?.blocked ?? [])]);
+        const blocked = new Map([...entries.blocked, ...(probed?.blocked ?? []), ...unreadable.blocked]);
         const known = blockedEntries(manifest, entries.targets, blocked, entries.removals);
         throw new PreflightError(problems, known, read.found);
     }
     const decided = await decideAll(entries.targets, settings, dataset, probed?.probes ?? new Map());
+    const guided = await followGuides(decided, {
+        settings,
+        found: read.found,
+        known: read.known,
+        releases: entries.releases,
+        removals: entries.removals,
+        planned: planned?.step,
+        startedAt: context.startedAt,
+        community: read.community !== undefined,
+    });
+    if (guided.problems.length > 0) {
+        const known = blockedEntries(manifest, entries.targets, new Map(), entries.removals);
+        throw new PreflightError(guided.problems, known, read.found);
+    }
+    return planOf(settings, context, read, entries, guided);
+}
+/** The plan: the steps (removals last, `keep`'s after the others), the dataset's, the warnings. */
+function planOf(settings, context, read, entries, guided) {
+    const { dataset, manifest, creation } = read;
     const written = settings.provenance && context.provenance
         ? provenanceExtras(context.provenance, context.startedAt)
         : undefined;
     return {
         dataset,
-        steps: [...withProvenance(decided, written), ...entries.removals, ...entries.pruned],
-        ...datasetSteps(creation, planned?.step, settings.dataset),
+        steps: [
+            ...withProvenance(guided.steps, written),
+            ...entries.removals,
+            ...entries.pruned,
+            ...guided.retention,
+        ],
+        ...datasetSteps(creation, guided.datasetStep, settings.dataset),
         ...(read.community ? { communityOwner: read.community.ownerId } : {}),
         warnings: [
             ...manifest.warnings,
-            ...warningsOf(dataset, creation === undefined ? planned?.step : undefined),
+            ...entries.warnings,
+            ...warningsOf(dataset, creation === undefined ? guided.datasetStep : undefined),
+            ...guided.warnings,
         ],
         hiddenLeftOut: manifest.hiddenLeftOut,
     };
@@ -56745,17 +62433,33 @@ function planEntries(settings, context, read) {
     const { dataset, manifest } = read;
     // A dataset about to be created holds nothing to match: every entry creates its resource.
     const createMissing = settings.createMissing || read.creation !== undefined;
-    const matched = matchEntries(manifest.entries, dataset, read.extensions, createMissing);
-    const removals = planRemovals(settings.remove, dataset, matched.targets);
+    const provenance = settings.provenance ? context.provenance : undefined;
+    const files = manifest.entries.filter((e) => e.kind === 'file');
+    const releases = planReleases(files.filter(isRelease), dataset, {
+        provenance,
+        startedAt: context.startedAt,
+        extensions: read.extensions,
+    });
+    const others = manifest.entries.filter((e) => e.kind !== 'file' || !isRelease(e));
+    // This publication, when known, keeps the oldest of the resources it wrote under one name.
+    const publication = publicationOf(provenance);
+    const ours = typeof publication === 'object' ? publication : undefined;
+    const matched = matchEntries(others, dataset, read.extensions, createMissing, ours);
+    const targets = inEntryOrder(manifest.entries, [...matched.targets, ...releases.targets]);
+    const removals = planRemovals(settings.remove, dataset, targets);
+    // Earlier releases are `keep`'s to remove, not prune's.
+    const released = releases.plans.flatMap((p) => p.earlier.map((r) => r.id));
     const pruned = settings.prune
-        ? planPrune(dataset, matched.targets, removals.steps, settings.provenance ? context.provenance : undefined)
+        ? planPrune(dataset, targets, removals.steps, provenance, released)
         : { steps: [], problems: [] };
     return {
-        targets: matched.targets,
-        blocked: matched.blocked,
+        targets,
+        blocked: new Map([...matched.blocked, ...releases.blocked]),
         removals: removals.steps,
         pruned: pruned.steps,
-        problems: [...matched.problems, ...removals.problems, ...pruned.problems],
+        releases: releases.plans,
+        problems: [...matched.problems, ...releases.problems, ...removals.problems, ...pruned.problems],
+        warnings: matched.warnings,
     };
 }
 /**
@@ -56777,645 +62481,11 @@ function warningsOf(dataset, step) {
         ...datasetStepWarnings(step, dataset),
     ];
 }
-
-;// CONCATENATED MODULE: ./src/engine/publish/title-record.ts
-
-
-
-/**
- * The metadata after an upload, in one partial PUT of what the server's answer lacks (the extras
- * follow, apart). When the PUT fails, the title the resource should carry is recorded where the
- * next run reads it before anything else (the resource's extras, else the dataset's), and the
- * error names it.
- */
-async function restoreMetadata(client, scope, step, uploaded) {
-    const patch = unmet(step.patch, uploaded);
-    const patched = Object.keys(patch);
-    if (patched.length === 0)
-        return { resource: uploaded, patched };
-    try {
-        return { resource: await scope.update(uploaded.id, patch), patched };
-    }
-    catch (error) {
-        if (patch.title === undefined)
-            throw error;
-        const recorded = step.recordTitle
-            ? await recordTitle(client, scope, uploaded, step.title)
-            : 'the entry gives it, so the next run puts it back';
-        throw new Error(`the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ` +
-            `${toErrorMessage(error)}`, { cause: error });
-    }
-}
-/** Records the title to put back; says where, or why it could not. */
-async function recordTitle(client, scope, resource, title) {
-    const resourceId = resource.id;
-    try {
-        await scope.mergeExtras(resource, { [RECORD_KEYS.title]: title });
-        return `recorded in the resource's extras as ${RECORD_KEYS.title}: the next run puts it back`;
-    }
-    catch (resourceError) {
-        // The dataset's extras are its owner's: a community resource has no second place.
-        if (scope.kind === 'community') {
-            return notRecorded(toErrorMessage(resourceError));
-        }
-        try {
-            await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, {
-                [RECORD_KEYS.datasetTitle(resourceId)]: title,
-            }));
-            return (`recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
-                `puts it back`);
-        }
-        catch (datasetError) {
-            return notRecorded(`${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}`);
-        }
-    }
-}
-function notRecorded(why) {
-    return (`it could not be recorded for the next run either (${why}): set it by hand, or give 'title' ` +
-        `in a 'resources' entry`);
-}
-/** After a title recorded in the dataset's extras was put back: the record goes. */
-async function clearDatasetRecord(client, scope, step) {
-    const key = step.clearsDatasetRecord;
-    if (key === undefined)
-        return;
-    try {
-        await scope.write('alone', () => client.updateDatasetExtras(scope.datasetId, { [key]: null }));
-    }
-    catch (error) {
-        client.logger.warning(`the title is back, but the record ${key} stays in the dataset's extras: ` +
-            `${toErrorMessage(error)}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/publish/writes.ts
-
-
-
-async function runFile(client, step, run, achieved) {
-    if (step.action === 'update' && step.resource !== undefined) {
-        const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
-        await clearDatasetRecord(client, run.scope, step);
-        return { action: 'updated', ...applied };
-    }
-    const upload = await uploadFile(client, {
-        scope: run.scope,
-        target: step.resource ? { id: step.resource.id, url: step.resource.url } : undefined,
-        path: step.entry.path,
-        size: step.entry.size,
-        storedName: step.entry.storedName,
-        chunkSize: run.chunkSize,
-        partConcurrency: run.partConcurrency,
-        isNew: run.isNew,
-        ...(run.onProgress ? { onProgress: accumulate(step.entry, run.onProgress) } : {}),
-    });
-    if (step.resource === undefined)
-        run.claimed.add(upload.resource.id);
-    client.logger.debug(`${step.entry.source}: stored in ${plural(upload.requests, 'request')}${upload.recovered ? ', one answer lost and recovered by reading the dataset' : ''}`);
-    const notes = upload.chunkSize < run.chunkSize
-        ? [
-            `stored in parts of ${upload.chunkSize} bytes: the server or a proxy refused larger requests ` +
-                `(413)`,
-        ]
-        : [];
-    const stored = {
-        action: step.action === 'create' ? 'created' : 'uploaded',
-        resource: upload.resource,
-        checksum: { type: 'sha1', value: upload.sha1 },
-        patched: [],
-        ...(notes.length > 0 ? { notes } : {}),
-    };
-    achieved.outcome = stored;
-    // The upload gave the resource its stored name as title (docs/udata-protocol.md §3.3): put back
-    // the title and the entry's metadata in one partial PUT of what the answer lacks.
-    const restored = await restoreMetadata(client, run.scope, step, upload.resource);
-    // From here the title is back: a failing extras merge reports the resource as it now stands.
-    achieved.outcome = { ...stored, ...restored };
-    await clearDatasetRecord(client, run.scope, step);
-    const applied = await applyChanges(run.scope, restored.resource, {}, step.extras);
-    return {
-        ...stored,
-        resource: applied.resource,
-        patched: [...restored.patched, ...applied.patched],
-    };
-}
-async function runRemote(step, run, achieved) {
-    if (step.resource === undefined) {
-        const body = step.create ?? { url: step.entry.url };
-        const created = await run.scope.createRemote(body, run.isNew);
-        run.claimed.add(created.id);
-        achieved.outcome = { action: 'created', resource: created, patched: [] };
-        const applied = await applyChanges(run.scope, created, {}, step.extras);
-        return { action: 'created', ...applied };
-    }
-    const applied = await applyChanges(run.scope, step.resource, step.patch, step.extras);
-    return { action: step.action === 'signal' ? 'signalled' : 'updated', ...applied };
-}
-/**
- * One partial PUT of `patch` (when not empty), then the extras merge (v2, keeping the analyser's
- * keys).
- */
-async function applyChanges(scope, current, patch, extras) {
-    let resource = current;
-    const patched = Object.keys(patch);
-    if (patched.length > 0)
-        resource = await scope.update(current.id, patch);
-    if (Object.keys(extras).length === 0)
-        return { resource, patched };
-    const merged = await scope.mergeExtras(resource, extras);
-    return { resource: { ...resource, extras: merged }, patched: [...patched, 'extras'] };
-}
-/** Sums the bytes an upload reports and passes the running total on. */
-function accumulate(entry, report) {
-    let sent = 0;
-    return (bytes) => {
-        sent += bytes;
-        report(entry, sent);
-    };
-}
-
-;// CONCATENATED MODULE: ./src/engine/publish.ts
-
-
-
-
-
-
-/** The actions that changed something on the server. */
-const CHANGES = new Set([
-    'uploaded',
-    'created',
-    'updated',
-    'signalled',
-    'removed',
-]);
-async function publish(client, steps, options) {
-    const claimed = new Set();
-    const run = {
-        ...options,
-        claimed,
-        isNew: (r) => !options.knownResourceIds.has(r.id) && !claimed.has(r.id),
-    };
-    const writes = steps.filter((s) => s.kind !== 'remove');
-    const removals = steps.filter((s) => s.kind === 'remove');
-    const limit = options.dryRun ? Math.max(1, steps.length) : options.concurrency;
-    const results = await mapConcurrent(writes, limit, (step) => runStep(client, step, run));
-    const failed = results.some((r) => r.error !== undefined);
-    const removed = await mapConcurrent(removals, limit, (step) => failed && !options.dryRun
-        ? Promise.resolve({
-            step,
-            action: 'skipped',
-            reason: 'not removed: another entry failed',
-            resource: step.resource,
-            patched: [],
-            durationMs: 0,
-        })
-        : runStep(client, step, run));
-    return [...results, ...removed];
-}
-async function runStep(client, step, run) {
-    const started = Date.now();
-    const checksum = step.kind === 'file' && step.checksum ? { checksum: step.checksum } : {};
-    const done = (outcome) => {
-        const result = { step, ...checksum, ...outcome, durationMs: Date.now() - started };
-        run.onResult?.(result);
-        return result;
-    };
-    // Nothing sent: the resource as the plan found it.
-    const unwritten = (action, error) => done({
-        action,
-        patched: [],
-        ...(step.resource ? { resource: step.resource } : {}),
-        ...(error !== undefined ? { error } : {}),
-    });
-    // A dry run reports every step as planned; a skip writes nothing.
-    if (run.dryRun)
-        return unwritten('planned');
-    if (step.kind !== 'remove' && step.action === 'skip')
-        return unwritten('skipped');
-    const achieved = {};
-    try {
-        switch (step.kind) {
-            case 'file':
-                return done(await runFile(client, step, run, achieved));
-            case 'url':
-                return done(await runRemote(step, run, achieved));
-            case 'remove':
-                await run.scope.remove(step.resource.id);
-                return done({ action: 'removed', resource: step.resource, patched: [] });
-        }
-    }
-    catch (error) {
-        const target = step.resource ? `resource ${step.resource.id}` : 'new resource';
-        const reached = achieved.outcome?.resource;
-        const failure = `${whereOf(step)} -> ${reached ? `resource ${reached.id}` : target}: ${toErrorMessage(error)}`;
-        if (achieved.outcome !== undefined)
-            return done({ ...achieved.outcome, error: failure });
-        return unwritten('failed', failure);
-    }
-}
-/** Applies the dataset metadata step: the v1 partial PUT, then the extras merge. */
-async function publishDataset(client, dataset, step, dryRun) {
-    const fields = changedFields(step.patch, step.extras);
-    if (dryRun)
-        return { action: 'planned', reason: step.reason, patched: fields };
-    if (step.action === 'skip')
-        return { action: 'skipped', reason: step.reason, patched: [] };
-    const sent = [];
-    try {
-        if (Object.keys(step.patch).length > 0) {
-            await client.updateDataset(dataset.id, step.patch);
-            sent.push(...Object.keys(step.patch));
-        }
-        if (Object.keys(step.extras).length > 0)
-            await client.updateDatasetExtras(dataset.id, step.extras);
-        return { action: 'updated', reason: step.reason, patched: fields };
-    }
-    catch (error) {
-        // The PUT may have gone through before the extras failed: say so.
-        const message = `${inputName('dataset-metadata')} -> dataset ${dataset.id}: ${toErrorMessage(error)}`;
-        return {
-            action: sent.length > 0 ? 'updated' : 'failed',
-            reason: step.reason,
-            patched: sent,
-            error: message,
-        };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/report/tables.ts
-
-
-
-/**
- * The plan as the log shows it before the writes: one line per step (action, source, resource,
- * reason), the dataset's own steps around them.
- */
-function planTable(plan, settings) {
-    const rows = plan.steps.map((s) => [
-        s.action,
-        plan_describe(s).source,
-        s.resource?.id ?? '(new)',
-        s.reason,
-    ]);
-    if (plan.creation !== undefined) {
-        const why = `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)`;
-        rows.unshift(['create', 'dataset', '(new)', why]);
-    }
-    const { datasetStep } = plan;
-    if (datasetStep !== undefined)
-        rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason]);
-    if (settings.order === 'as-listed')
-        rows.push([
-            'order',
-            'as-listed',
-            '(dataset)',
-            'checked last: the published resources in the order of the entries',
-        ]);
-    const seconds = settings.waitForAnalysisSeconds;
-    if (seconds > 0)
-        rows.push([
-            'wait',
-            'analysis',
-            '(dataset)',
-            `up to ${seconds} s for data.gouv.fr's analysis of what is published`,
-        ]);
-    const hidden = plan.hiddenLeftOut > 0 ? `\n  ${hiddenNote(plan.hiddenLeftOut)}` : '';
-    if (rows.length === 0)
-        return `Plan: nothing to publish${hidden}`;
-    const table = alignedTable(rows)
-        .split('\n')
-        .map((line) => `  ${line}`)
-        .join('\n');
-    return `Plan:\n${table}${hidden}`;
-}
-/** One line per result: source, resource, action, reason, size, time. */
-function logTable(results, datasetResult, order) {
-    const rows = [['source', 'resource', 'action', 'reason', 'size', 'time']];
-    for (const r of results) {
-        const { source, size } = plan_describe(r.step);
-        rows.push([
-            source,
-            r.resource?.id ?? '(new)',
-            actionText(r.action, r.step.action),
-            r.reason ?? r.step.reason,
-            size === undefined ? '' : formatBytes(size),
-            formatDuration(r.durationMs),
-        ]);
-    }
-    if (datasetResult !== undefined)
-        rows.push([
-            'dataset-metadata',
-            '(dataset)',
-            actionText(datasetResult.action, 'update'),
-            datasetResult.reason,
-            '',
-            '',
-        ]);
-    if (order !== undefined)
-        rows.push(['order', '(dataset)', actionText(order.action, 'reorder'), order.reason, '', '']);
-    return alignedTable(rows);
-}
-/** Columns padded to their widest cell. */
-function alignedTable(rows) {
-    const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
-    return rows
-        .map((row) => row
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd())
-        .join('\n');
-}
-/** The plan's line about hidden files left out. */
-function hiddenNote(count) {
-    return (`${plural(count, 'hidden file')} left out (a name starting with '.'; ` +
-        `${setInput('include-hidden-files', 'true')} to publish ${count === 1 ? 'it' : 'them'})`);
-}
-/** An action as the tables show it: a planned one with what it would do. */
-function actionText(action, planned) {
-    return action === 'planned' ? `planned: ${planned}` : action;
-}
-
-;// CONCATENATED MODULE: ./src/engine/report/summary.ts
-
-
-
-
-/** The summary of a finished run (or a dry run). */
-function summaryMarkdown(facts, datasetUrl, failures) {
-    const { results, datasetResult, order, dataset, dryRun } = facts;
-    const lines = [];
-    const created = facts.datasetCreated === true ? ' (created by this run)' : '';
-    lines.push(`### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})${created}`, '');
-    const tally = new Map();
-    for (const r of results) {
-        const key = actionText(r.action, r.step.action);
-        tally.set(key, (tally.get(key) ?? 0) + 1);
-    }
-    lines.push([...tally].map(([action, n]) => `${n} ${action}`).join(', ') || 'no resource to publish', '');
-    if (results.length > 0) {
-        lines.push('| Source | Resource | Action | Reason | Size | Checksum or remote | Duration |', '| --- | --- | --- | --- | ---: | --- | ---: |');
-        for (const r of results)
-            lines.push(summaryRow(r));
-    }
-    if (datasetResult !== undefined) {
-        const fields = datasetResult.patched.length > 0 ? ` (${datasetResult.patched.join(', ')})` : '';
-        lines.push('', `Dataset metadata: **${actionText(datasetResult.action, 'update')}**${fields}: ${cell(datasetResult.reason)}`);
-    }
-    if (order !== undefined)
-        lines.push('', `Order: **${actionText(order.action, 'reorder')}**: ${cell(order.reason)}`);
-    if (facts.analysis !== undefined)
-        lines.push('', ...analysisLines(facts.analysis));
-    if (failures.length > 0) {
-        lines.push('', '#### Failures', '');
-        for (const failure of failures)
-            lines.push(`- ${cell(failure)}`);
-    }
-    if (facts.hiddenLeftOut > 0)
-        lines.push('', `_${hiddenNote(facts.hiddenLeftOut)}._`);
-    // Only when something was written: a run that wrote nothing recorded nothing.
-    const wrote = results.some((r) => CHANGES.has(r.action));
-    const provenance = wrote ? provenanceLine(facts.provenance, datasetUrl, dryRun) : undefined;
-    if (provenance !== undefined)
-        lines.push('', provenance);
-    if (dryRun)
-        lines.push('', '_Dry run: no write request was sent._');
-    return `${lines.join('\n')}\n`;
-}
-function summaryRow(r) {
-    const { source, size, title } = plan_describe(r.step);
-    const link = r.action === 'removed' ? undefined : (r.resource?.latest ?? r.resource?.url);
-    const name = cell(r.resource?.title ?? title ?? source);
-    const resource = link ? `[${name}](${link})` : r.resource ? name : `${name} (new)`;
-    const probe = r.step.kind === 'url' ? r.step.probe : undefined;
-    const remote = probe
-        ? [
-            `${probe.method} ${probe.status}`,
-            probe.etag ? `ETag ${probe.etag}` : '',
-            probe.lastModified ? `Last-Modified ${probe.lastModified}` : '',
-        ]
-            .filter(Boolean)
-            .join(', ')
-        : '';
-    const detail = r.checksum
-        ? `${r.checksum.type} \`${r.checksum.value.slice(0, 12)}\``
-        : cell(remote);
-    const reason = cell([r.reason ?? r.step.reason, ...(r.notes ?? [])].join('; '));
-    const bytes = size === undefined ? '' : formatBytes(size);
-    return `| \`${cell(source)}\` | ${resource} | ${actionText(r.action, r.step.action)} | ${reason} | ${bytes} | ${detail} | ${formatDuration(r.durationMs)} |`;
-}
-/** What data.gouv.fr made of each published resource (`wait-for-analysis`). */
-function analysisLines(reports) {
-    const lines = [
-        '#### What data.gouv.fr made of it',
-        '',
-        '| Source | Analysis | Available | Format | Parsing | Preview |',
-        '| --- | --- | --- | --- | --- | --- |',
-    ];
-    for (const r of reports) {
-        const available = r.available === null
-            ? ''
-            : `${r.available ? 'yes' : 'no'}${r.status !== null ? ` (${r.status})` : ''}`;
-        const format = [r.format, r.mime].filter((v) => v !== null && v !== '').join(', ');
-        const parsing = r.parsing === 'error' ? `error: ${cell(r.parsing_error ?? '')}` : r.parsing;
-        const preview = r.preview === null ? '' : `[preview](${r.preview})`;
-        lines.push(`| \`${cell(r.source)}\` | ${r.state} | ${available} | ${cell(format)} | ${parsing} | ${preview} |`);
-    }
-    return lines;
-}
-/**
- * The run and the dataset, linked both ways: each written resource records the run in its extras.
- */
-function provenanceLine(provenance, datasetUrl, dryRun) {
-    if (provenance === undefined || dryRun)
-        return undefined;
-    const run = provenance.runUrl !== undefined ? `[this run](${provenance.runUrl})` : 'this run';
-    const where = [provenance.repository, provenance.commit?.slice(0, 12)]
-        .filter((v) => v !== undefined && v !== '')
-        .join(' @ ');
-    return `_Each resource written records ${run}${where ? ` (${cell(where)})` : ''} in its extras (\`publish:*\`); the dataset: ${datasetUrl}_`;
-}
-/** The summary of a run the preflight stopped: every problem, and what each entry would have done. */
-function blockedSummary(error, datasetUrl) {
-    const target = error.dataset ? `[${cell(error.dataset.title)}](${datasetUrl})` : 'data.gouv.fr';
-    const lines = [
-        `### Nothing published to ${target}: ${plural(error.problems.length, 'problem')} found before ` +
-            `publishing`,
-        '',
-    ];
-    for (const problem of error.problems)
-        lines.push(`- ${cell(problem)}`);
-    if (error.entries.length > 0) {
-        lines.push('', '| Source | Resource | Would | Problem |', '| --- | --- | --- | --- |');
-        for (const e of error.entries) {
-            const resource = e.resource
-                ? `${cell(e.resource.title)} (\`${e.resource.id}\`)`
-                : e.planned === 'create'
-                    ? '(new)'
-                    : '';
-            lines.push(`| \`${cell(e.source)}\` | ${resource} | ${e.planned ?? ''} | ${cell(e.problem ?? '')} |`);
-        }
-    }
-    lines.push('', '_Nothing was written: fix the problems above and run again._');
-    return `${lines.join('\n')}\n`;
-}
-/** Escapes what would break a table cell or inject markup. */
-function cell(text) {
-    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
-}
-
-;// CONCATENATED MODULE: ./src/engine/report.ts
-
-
-
-
-
-/** The CLI takes these from here (its progress and interrupt lines); they live in util/text.ts. */
-
-const OUTPUT_NAMES = [
-    'resources',
-    'urls',
-    'changed',
-    'uploaded-count',
-    'skipped-count',
-    'removed-count',
-    'dataset-metadata',
-    'dataset-url',
-    'dataset-id',
-    'dataset-created',
-    'analysis',
-];
-function buildReport(facts) {
-    const { results, datasetResult, order, dataset } = facts;
-    const datasetUrl = datasetUrlOf(dataset, facts.origin);
-    const count = (...actions) => results.filter((r) => actions.includes(r.action)).length;
-    const urls = Object.fromEntries(results
-        .filter((r) => r.step.kind !== 'remove' && r.resource !== undefined)
-        .map((r) => [plan_describe(r.step).source, r.resource?.url]));
-    const changed = results.some((r) => CHANGES.has(r.action)) ||
-        datasetResult?.action === 'updated' ||
-        order?.action === 'reordered' ||
-        facts.datasetCreated === true;
-    const failures = [
-        ...results.flatMap((r) => (r.error !== undefined ? [r.error] : [])),
-        ...(datasetResult?.error !== undefined ? [datasetResult.error] : []),
-        ...(order?.error !== undefined ? [order.error] : []),
-        ...(facts.problems ?? []),
-    ];
-    const outputs = {
-        resources: JSON.stringify(results.map(resourceOutput)),
-        urls: JSON.stringify(urls),
-        changed: String(changed),
-        'uploaded-count': String(count('uploaded') +
-            results.filter((r) => r.action === 'created' && r.step.kind === 'file').length),
-        'skipped-count': String(count('skipped')),
-        'removed-count': String(count('removed')),
-        'dataset-metadata': datasetResult === undefined
-            ? ''
-            : JSON.stringify({
-                action: datasetResult.action,
-                reason: datasetResult.reason,
-                fields: datasetResult.patched,
-            }),
-        'dataset-url': datasetUrl,
-        'dataset-id': dataset.id,
-        'dataset-created': String(facts.datasetCreated === true),
-        analysis: JSON.stringify(facts.analysis ?? []),
-    };
-    const summary = summaryMarkdown(facts, datasetUrl, failures);
-    return { outputs, summary, table: logTable(results, datasetResult, order), failures };
-}
-/** One item of the `resources` output. */
-function resourceOutput(r) {
-    const { source, size } = plan_describe(r.step);
-    const probe = r.step.kind === 'url' ? r.step.probe : undefined;
-    const resource = r.action === 'removed' ? undefined : r.resource;
-    return {
-        id: r.resource?.id ?? null,
-        title: r.resource?.title ?? plan_describe(r.step).title ?? null,
-        kind: r.step.kind,
-        source,
-        action: r.action,
-        planned: r.step.action,
-        reason: r.reason ?? r.step.reason,
-        url: resource?.url ?? null,
-        latest: resource?.latest ?? null,
-        checksum: r.checksum ??
-            (resource?.checksum
-                ? { type: resource.checksum.type, value: resource.checksum.value }
-                : null),
-        filesize: size ?? null,
-        ...(probe
-            ? {
-                remote: {
-                    status: probe.status,
-                    size: probe.size ?? null,
-                    etag: probe.etag ?? null,
-                    last_modified: probe.lastModified ?? null,
-                },
-            }
-            : {}),
-        ...(r.patched.length > 0 ? { patched: r.patched } : {}),
-        ...(r.notes !== undefined ? { notes: r.notes } : {}),
-        ...(r.error !== undefined ? { error: r.error } : {}),
-    };
-}
-function datasetUrlOf(dataset, origin) {
-    return dataset.page ?? `${origin}/datasets/${dataset.slug}/`;
-}
-/**
- * The report of a run the preflight stopped: nothing was written, so nothing changed; every entry
- * known is listed with what it would have done and its own problem, and the summary lists every
- * problem, as the log does.
- */
-function blockedReport(error, origin) {
-    const resources = error.entries.map((e) => ({
-        id: e.resource?.id ?? null,
-        title: e.resource?.title ?? null,
-        kind: e.kind,
-        source: e.source,
-        action: 'not-published',
-        planned: e.planned ?? null,
-        reason: e.problem ?? 'not published: the preflight found problems elsewhere',
-        url: null,
-        latest: null,
-        checksum: null,
-        filesize: null,
-        ...(e.problem !== undefined ? { error: `${e.label} (${e.source}): ${e.problem}` } : {}),
-    }));
-    const datasetUrl = error.dataset ? datasetUrlOf(error.dataset, origin) : '';
-    const outputs = {
-        resources: JSON.stringify(resources),
-        urls: '{}',
-        changed: 'false',
-        'uploaded-count': '0',
-        'skipped-count': '0',
-        'removed-count': '0',
-        'dataset-metadata': '',
-        'dataset-url': datasetUrl,
-        'dataset-id': error.dataset?.id ?? '',
-        'dataset-created': 'false',
-        analysis: '[]',
-    };
-    return {
-        outputs,
-        summary: blockedSummary(error, datasetUrl),
-        table: '',
-        failures: error.problems,
-    };
-}
-/** The failure line of a run whose entries did not all publish; `undefined` when all did. */
-function failureSummary(run) {
-    const failed = run.results.filter((r) => r.error !== undefined).length +
-        (run.datasetResult?.error !== undefined ? 1 : 0) +
-        (run.order?.error !== undefined ? 1 : 0);
-    const problems = run.report.failures.length - failed;
-    if (failed === 0 && problems === 0)
-        return undefined;
-    const total = run.results.length + (run.datasetResult ? 1 : 0) + (run.order ? 1 : 0);
-    const entries = `${failed} of ${plural(total, 'entry', 'entries')} failed to publish`;
-    const more = `${plural(problems, 'problem')} found reading the dataset back`;
-    return failed === 0 ? more : problems === 0 ? entries : `${entries}; ${more}`;
+/** Targets in the order of the entries they come from (a release's entry is renamed). */
+function inEntryOrder(entries, targets) {
+    const index = new Map(entries.map((e, i) => [`${e.label}\u0000${e.source}`, i]));
+    const at = (t) => index.get(`${t.entry.label}\u0000${t.entry.source}`) ?? 0;
+    return [...targets].sort((a, b) => at(a) - at(b));
 }
 
 ;// CONCATENATED MODULE: ./src/engine/verify.ts
@@ -57442,6 +62512,7 @@ async function readBack(client, scope, plan, written, logger) {
         const { datasetResult } = written;
         const step = plan.datasetStep;
         return {
+            ...(after ? { after } : {}),
             results: checked.results,
             datasetResult: datasetResult && step && after && plan.creation === undefined
                 ? checkDataset(datasetResult, step, plan.dataset, after)
@@ -57571,6 +62642,9 @@ function checkDataset(result, step, before, after) {
 
 
 
+
+
+
 /** For the edges, beside `execute`: the failure line of a run (report.ts). */
 
 /**
@@ -57599,6 +62673,7 @@ async function run(settings, reporter, options) {
             return creation.stop;
         if (creation !== undefined)
             plan.dataset = creation.dataset;
+        const diffs = await diffPlan(client, plan, settings, reporter, options.diff === true);
         if (!settings.dryRun)
             reporter.plan?.(plan.steps);
         const scope = plan.communityOwner === undefined
@@ -57610,28 +62685,46 @@ async function run(settings, reporter, options) {
         const order = settings.order === 'as-listed'
             ? await applyOrder(client, plan.dataset.id, written, settings.dryRun)
             : undefined;
-        const { results, datasetResult, problems } = settings.dryRun
-            ? { results: written, datasetResult: published, problems: [] }
-            : await readBack(client, scope, plan, { results: written, datasetResult: published }, reporter);
-        const analysis = await analysisOf(settings, scope, results, startedAt, reporter);
-        const report = buildReport({
-            results,
-            datasetResult,
-            problems,
+        return await finish(client, scope, plan, settings, reporter, options, {
+            written,
+            published,
             order,
-            dataset: plan.dataset,
-            datasetCreated: creation !== undefined,
-            origin: client.origin,
-            dryRun: settings.dryRun,
-            hiddenLeftOut: plan.hiddenLeftOut,
-            ...(analysis ? { analysis } : {}),
-            ...(settings.provenance && options.provenance ? { provenance: options.provenance } : {}),
+            creation,
+            diffs,
+            startedAt,
         });
-        return { report, results, datasetResult, order };
     }
     finally {
         await client.close();
     }
+}
+/** What the run did, read back from the server, with the analysis and quality: the report. */
+async function finish(client, scope, plan, settings, reporter, options, done) {
+    const { written, published, order, creation, diffs, startedAt } = done;
+    const { results, datasetResult, problems, after } = settings.dryRun
+        ? { results: written, datasetResult: published, problems: [], after: undefined }
+        : await readBack(client, scope, plan, { results: written, datasetResult: published }, reporter);
+    const analysis = await analysisOf(settings, scope, results, startedAt, reporter);
+    const quality = qualityAfter(plan, after, { results, datasetResult }, reporter);
+    const report = buildReport({
+        ...quality,
+        results,
+        datasetResult,
+        problems,
+        order,
+        dataset: plan.dataset,
+        datasetCreated: creation !== undefined,
+        ...(plan.creation
+            ? { creation: creationFact(plan, creation?.dataset.id, !settings.dryRun) }
+            : {}),
+        origin: client.origin,
+        dryRun: settings.dryRun,
+        hiddenLeftOut: plan.hiddenLeftOut,
+        ...(analysis ? { analysis } : {}),
+        ...(diffs ? { diffs } : {}),
+        ...(settings.provenance && options.provenance ? { provenance: options.provenance } : {}),
+    });
+    return { report, results, datasetResult, order };
 }
 /** The client of one run: the settings' instance, key and policy, the edge's network. */
 function clientFor(settings, reporter, options) {
@@ -57684,39 +62777,6 @@ async function analysisOf(settings, scope, results, since, reporter) {
         return reports;
     }, 'analysis');
 }
-/**
- * `create-dataset`: the dataset first, then everything is published into it. When udata gave it
- * another slug than asked (a private dataset of someone else holds it), nothing more is done: the
- * next run would not find it by that slug and would create another.
- */
-async function createDataset(client, plan, reporter) {
-    const { body, slug } = plan.creation;
-    const dataset = await reporter.group('Create the dataset', async () => {
-        const created = await client.createDataset(body, slug);
-        reporter.info(`Created dataset '${created.title}' (${created.id}) at ${created.page ?? created.slug}`);
-        return created;
-    }, 'create-dataset');
-    if (dataset.slug === slug)
-        return { dataset };
-    const datasetResult = {
-        action: 'failed',
-        reason: 'created with another slug',
-        patched: [],
-        error: `${inputName('dataset')}: the dataset was created (${dataset.id}), but udata gave it the slug ` +
-            `'${dataset.slug}', not '${slug}' (the slug is taken, maybe by a private dataset); nothing ` +
-            `was published into it: ${setInput('dataset', dataset.slug)} and run again`,
-    };
-    const report = buildReport({
-        results: [],
-        datasetResult,
-        dataset,
-        datasetCreated: true,
-        origin: client.origin,
-        dryRun: false,
-        hiddenLeftOut: 0,
-    });
-    return { dataset, stop: { report, results: [], datasetResult, order: undefined } };
-}
 async function runPreflight(client, settings, reporter, options, startedAt) {
     const plan = await reporter.group('Preflight: dataset, files, matches, checksums', async () => {
         const context = {
@@ -57731,12 +62791,17 @@ async function runPreflight(client, settings, reporter, options, startedAt) {
         });
         const resources = plural(result.dataset.resources.length, 'resource');
         const entries = plural(result.steps.length, 'entry', 'entries');
-        reporter.info(`Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`);
+        reporter.info(result.creation === undefined
+            ? `Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`
+            : `Dataset '${result.creation.slug}': ${creationReason(result)}; ${entries} to consider`);
         return result;
     }, 'preflight');
     for (const warning of plan.warnings)
         reporter.warning(warning);
-    reporter.info(planTable(plan, settings));
+    if (reporter.showPlan)
+        reporter.showPlan(plan);
+    else
+        reporter.info(planTable(plan, settings));
     return plan;
 }
 
@@ -57799,14 +62864,26 @@ function withoutCredentials(remote) {
 
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/cli/diff.ts
+const DIFF_OPTION = {
+    type: 'boolean',
+    help: 'compare each CSV replacing a published one with it (rows added, removed, changed; ' +
+        'columns) and print it; other files by size and checksum',
+};
+/** What stdout gets after the result table without --json: the diff, when asked for. */
+function diffSection(report, diff) {
+    if (!diff)
+        return '';
+    return `\n${report.diffText || 'Data diff: no file replaces a published one'}\n`;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/flags.ts
 /**
  * The CLI's flags and what they give: one flag per action input (from the table of inputs, whose
  * `cli` says how), the CLI's own switches, and the inputs a command line stands for. The key is no
  * flag: it comes from the environment.
  */
+
 
 
 
@@ -57859,6 +62936,7 @@ function flagText(name) {
 }
 /** The CLI's own switches, after the inputs' flags in the usage. */
 const OWN_OPTIONS = {
+    diff: DIFF_OPTION,
     json: {
         type: 'boolean',
         help: "print the action's outputs as one JSON document on stdout (logs stay on stderr)",
@@ -58046,9 +63124,7 @@ function toJsonText(document) {
 
 ;// CONCATENATED MODULE: external "node:process"
 const external_node_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ../../work/main/node_modules/environment/index.js
+;// CONCATENATED MODULE: ./node_modules/environment/index.js
 /* globals WorkerGlobalScope, DedicatedWorkerGlobalScope, SharedWorkerGlobalScope, ServiceWorkerGlobalScope */
 
 const isBrowser = globalThis.window?.document !== undefined;
@@ -58097,7 +63173,7 @@ const isAndroid = platform === 'Android'
 	|| globalThis.navigator?.userAgent?.includes(' Android ') === true
 	|| globalThis.process?.platform === 'android';
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/ansi-escapes/base.js
+;// CONCATENATED MODULE: ./node_modules/ansi-escapes/base.js
 
 
 
@@ -58301,7 +63377,7 @@ const ConEmu = {
 
 const setCwd = (cwd = cwdFunction()) => iTerm.setCwd(cwd) + ConEmu.setCwd(cwd);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/mimic-function/index.js
+;// CONCATENATED MODULE: ./node_modules/mimic-function/index.js
 const copyProperty = (to, from, property, ignoreNonConfigurable) => {
 	// `Function#length` should reflect the parameters of `to` not `from` since we keep its body.
 	// `Function#prototype` is non-writable and non-configurable so can never be modified.
@@ -58375,7 +63451,7 @@ function mimicFunction(to, from, {ignoreNonConfigurable = false} = {}) {
 	return to;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/onetime/index.js
+;// CONCATENATED MODULE: ./node_modules/onetime/index.js
 
 
 const calledFunctions = new WeakMap();
@@ -58418,7 +63494,7 @@ onetime.callCount = function_ => {
 
 /* harmony default export */ const node_modules_onetime = (onetime);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/signal-exit/dist/mjs/signals.js
+;// CONCATENATED MODULE: ./node_modules/signal-exit/dist/mjs/signals.js
 /**
  * This is not the set of all possible signals.
  *
@@ -58458,7 +63534,7 @@ if (process.platform === 'linux') {
     signals.push('SIGIO', 'SIGPOLL', 'SIGPWR', 'SIGSTKFLT');
 }
 //# sourceMappingURL=signals.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/signal-exit/dist/mjs/index.js
+;// CONCATENATED MODULE: ./node_modules/signal-exit/dist/mjs/index.js
 // Note: since nyc uses this module to output coverage, any lines
 // that are in the direct sync flow of nyc's outputCoverage are
 // ignored, since we can never get coverage for them.
@@ -58734,7 +63810,7 @@ load,
  */
 unload, } = signalExitWrap(processOk(mjs_process) ? new SignalExit(mjs_process) : new SignalExitFallback());
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ../../work/main/node_modules/restore-cursor/index.js
+;// CONCATENATED MODULE: ./node_modules/restore-cursor/index.js
 
 
 
@@ -58751,7 +63827,7 @@ const restoreCursor = terminal ? node_modules_onetime(() => {
 
 /* harmony default export */ const restore_cursor = (restoreCursor);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/cli-cursor/index.js
+;// CONCATENATED MODULE: ./node_modules/cli-cursor/index.js
 
 
 
@@ -58792,7 +63868,7 @@ cliCursor.toggle = (force, writableStream) => {
 
 /* harmony default export */ const cli_cursor = (cliCursor);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/ansi-regex/index.js
+;// CONCATENATED MODULE: ./node_modules/ansi-regex/index.js
 // Valid string terminator sequences are ESC\ and 0x9c; OSC also accepts BEL.
 const ST = String.raw`(?:\u001B\u005C|\u009C)`;
 
@@ -58823,7 +63899,7 @@ function ansiRegex({onlyFirst = false} = {}) {
 	return new RegExp(pattern, onlyFirst ? undefined : 'g');
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/strip-ansi/index.js
+;// CONCATENATED MODULE: ./node_modules/strip-ansi/index.js
 
 
 const regex = ansiRegex();
@@ -58844,7 +63920,7 @@ function stripAnsi(string) {
 	return string.replace(regex, '');
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/get-east-asian-width/lookup-data.js
+;// CONCATENATED MODULE: ./node_modules/get-east-asian-width/lookup-data.js
 // Generated by scripts/build.js
 
 const ambiguousMinimalCodePoint = 161;
@@ -58867,7 +63943,7 @@ const wideMinimalCodePoint = 4352;
 const wideMaximumCodePoint = 262141;
 const wideRanges = [4352, 4447, 8986, 8987, 9001, 9002, 9193, 9196, 9200, 9200, 9203, 9203, 9725, 9726, 9748, 9749, 9776, 9783, 9800, 9811, 9855, 9855, 9866, 9871, 9875, 9875, 9889, 9889, 9898, 9899, 9917, 9918, 9924, 9925, 9934, 9934, 9940, 9940, 9962, 9962, 9970, 9971, 9973, 9973, 9978, 9978, 9981, 9981, 9989, 9989, 9994, 9995, 10024, 10024, 10060, 10060, 10062, 10062, 10067, 10069, 10071, 10071, 10133, 10135, 10160, 10160, 10175, 10175, 11035, 11036, 11088, 11088, 11093, 11093, 11904, 11929, 11931, 12019, 12032, 12245, 12272, 12287, 12289, 12350, 12353, 12438, 12441, 12543, 12549, 12591, 12593, 12686, 12688, 12773, 12783, 12830, 12832, 12871, 12880, 42124, 42128, 42182, 43360, 43388, 44032, 55203, 63744, 64255, 65040, 65049, 65072, 65106, 65108, 65126, 65128, 65131, 94176, 94180, 94192, 94198, 94208, 101594, 101631, 101664, 101760, 101874, 101888, 102801, 102816, 102866, 110576, 110579, 110581, 110587, 110589, 110590, 110592, 110888, 110898, 110898, 110928, 110930, 110933, 110933, 110948, 110952, 110960, 111355, 119552, 119638, 119648, 119670, 126980, 126980, 127183, 127183, 127374, 127374, 127377, 127386, 127406, 127406, 127488, 127490, 127504, 127547, 127552, 127560, 127568, 127569, 127584, 127589, 127744, 127776, 127789, 127797, 127799, 127868, 127870, 127891, 127904, 127946, 127951, 127955, 127968, 127984, 127988, 127988, 127992, 128062, 128064, 128064, 128066, 128252, 128255, 128317, 128331, 128334, 128336, 128359, 128378, 128378, 128405, 128406, 128420, 128420, 128507, 128591, 128640, 128709, 128716, 128716, 128720, 128722, 128725, 128729, 128732, 128735, 128747, 128748, 128756, 128764, 128986, 128986, 128992, 129003, 129008, 129008, 129292, 129338, 129340, 129349, 129351, 129535, 129648, 129660, 129664, 129734, 129736, 129736, 129740, 129757, 129759, 129771, 129775, 129786, 131072, 196605, 196608, 262141];
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/get-east-asian-width/utilities.js
+;// CONCATENATED MODULE: ./node_modules/get-east-asian-width/utilities.js
 /**
 Binary search on a sorted flat array of [start, end] pairs.
 
@@ -58893,7 +63969,7 @@ const utilities_isInRange = (ranges, codePoint) => {
 	return false;
 };
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/get-east-asian-width/lookup.js
+;// CONCATENATED MODULE: ./node_modules/get-east-asian-width/lookup.js
 
 
 
@@ -59013,7 +64089,7 @@ function lookup_getCategory(codePoint) {
 	return 'neutral';
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/get-east-asian-width/index.js
+;// CONCATENATED MODULE: ./node_modules/get-east-asian-width/index.js
 
 
 function get_east_asian_width_validate(codePoint) {
@@ -59045,7 +64121,7 @@ function eastAsianWidth(codePoint, {ambiguousAsWide = false} = {}) {
 // Private exports for https://github.com/sindresorhus/is-fullwidth-code-point
 
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/log-update/node_modules/string-width/index.js
+;// CONCATENATED MODULE: ./node_modules/log-update/node_modules/string-width/index.js
 
 
 
@@ -59250,7 +64326,7 @@ function stringWidth(input, options = {}) {
 	return width;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/ansi-styles/index.js
+;// CONCATENATED MODULE: ./node_modules/ansi-styles/index.js
 const ANSI_BACKGROUND_OFFSET = 10;
 
 const wrapAnsi16 = (offset = 0) => code => `\u001B[${code + offset}m`;
@@ -59475,7 +64551,7 @@ const ansiStyles = assembleStyles();
 
 /* harmony default export */ const ansi_styles = (ansiStyles);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/log-update/node_modules/wrap-ansi/index.js
+;// CONCATENATED MODULE: ./node_modules/log-update/node_modules/wrap-ansi/index.js
 
 
 
@@ -60139,7 +65215,7 @@ function wrapAnsi(string, columns, options) {
 		.join('\n');
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/slice-ansi/node_modules/is-fullwidth-code-point/index.js
+;// CONCATENATED MODULE: ./node_modules/slice-ansi/node_modules/is-fullwidth-code-point/index.js
 
 
 function isFullwidthCodePoint(codePoint) {
@@ -60150,7 +65226,7 @@ function isFullwidthCodePoint(codePoint) {
 	return isFullwidth(codePoint) || isWide(codePoint);
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/slice-ansi/tokenize-ansi.js
+;// CONCATENATED MODULE: ./node_modules/slice-ansi/tokenize-ansi.js
 
 
 
@@ -60904,7 +65980,7 @@ function tokenizeAnsi(string, {endCharacter = Number.POSITIVE_INFINITY} = {}) {
 	return tokens;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/slice-ansi/index.js
+;// CONCATENATED MODULE: ./node_modules/slice-ansi/index.js
 
 
 function applySgrFragments(activeStyles, fragments) {
@@ -61166,7 +66242,7 @@ function sliceAnsi(string, start, end) {
 	return returnValue;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/log-update/index.js
+;// CONCATENATED MODULE: ./node_modules/log-update/index.js
 
 
 
@@ -61787,6 +66863,209 @@ class ProgressModel {
     }
 }
 
+;// CONCATENATED MODULE: ./src/cli/table.ts
+/**
+ * The CLI's tables in the terminal's width: columns padded to their widest cell, and when the whole
+ * is wider than the terminal (80 columns when unknown), the widest cells give way first, each as
+ * its column says: a path loses its start, a reason goes on several lines. Long ids and URLs are
+ * shortened before (text output only: `--json` carries them whole).
+ */
+/** Narrowest width a column that gives way is brought to. */
+const MIN_WIDTH = { start: 12, wrap: 16 };
+/**
+ * `rows` as lines of at most `width - 1` characters (the last column makes some terminals wrap),
+ * each starting with `indent`, unless even the narrowest layout is wider.
+ */
+function fitTable(rows, columns, width, indent = '') {
+    const widths = columns.map((_, i) => Math.max(0, ...rows.map((row) => (row[i] ?? '').length)));
+    const room = width - 1 - indent.length - 2 * (columns.length - 1);
+    for (let excess = sum(widths) - room; excess > 0; excess--) {
+        const widest = widestFlexible(widths, columns);
+        if (widest === undefined)
+            break;
+        widths[widest] = (widths[widest] ?? 0) - 1;
+    }
+    return rows.flatMap((row) => renderRow(row, columns, widths, indent));
+}
+function sum(values) {
+    return values.reduce((a, b) => a + b, 0);
+}
+/** The widest column that may still give way, or `undefined`. */
+function widestFlexible(widths, columns) {
+    let found;
+    columns.forEach((column, i) => {
+        if (column.fit === 'keep')
+            return;
+        const current = widths[i] ?? 0;
+        if (current <= MIN_WIDTH[column.fit])
+            return;
+        if (found === undefined || current > (widths[found] ?? 0))
+            found = i;
+    });
+    return found;
+}
+/** One row as one line, or several when a `wrap` cell needs them. */
+function renderRow(row, columns, widths, indent) {
+    const cells = columns.map((column, i) => {
+        const text = row[i] ?? '';
+        const w = widths[i] ?? 0;
+        if (column.fit === 'wrap')
+            return wrap(text, w);
+        return [column.fit === 'start' ? cutStart(text, w) : text];
+    });
+    const height = Math.max(...cells.map((lines) => lines.length));
+    return Array.from({ length: height }, (_, line) => `${indent}${cells
+        .map((lines, i) => {
+        const text = lines[line] ?? '';
+        const w = widths[i] ?? 0;
+        return columns[i]?.align === 'right' ? text.padStart(w) : text.padEnd(w);
+    })
+        .join('  ')}`.trimEnd());
+}
+/** `…/end/of/a/long/path.csv` in `width` characters: the start goes, at a `/` when one is near. */
+function cutStart(text, width) {
+    if (text.length <= width)
+        return text;
+    if (width <= 1)
+        return '…'.slice(0, width);
+    const kept = text.slice(text.length - width + 1);
+    const slash = kept.indexOf('/');
+    return `…${slash > 0 && slash < kept.length / 2 ? kept.slice(slash) : kept}`;
+}
+/** Words into lines of at most `width` characters; a longer word is cut. */
+function wrap(text, width) {
+    if (text.length <= width)
+        return [text];
+    const lines = [];
+    let line = '';
+    for (const word of text.split(' ')) {
+        for (const piece of word.match(new RegExp(`.{1,${Math.max(1, width)}}`, 'g')) ?? ['']) {
+            if (line !== '' && line.length + 1 + piece.length > width) {
+                lines.push(line);
+                line = piece;
+            }
+            else
+                line = line === '' ? piece : `${line} ${piece}`;
+        }
+    }
+    return [...lines, line];
+}
+/**
+ * What text output shows of an id or a URL: a resource id (UUID) or a dataset id (24 hex) by its
+ * first 8 characters, a URL longer than 40 characters by its host and the end of its path.
+ */
+function shorten(value) {
+    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+        return `${value.slice(0, 8)}…`;
+    if (/^[0-9a-f]{24}$/i.test(value))
+        return `${value.slice(0, 8)}…`;
+    const url = /^(https?|ftps?):\/\/([^/]+)(\/.*)?$/.exec(value);
+    if (url === null || value.length <= 40)
+        return value;
+    const last = (url[3] ?? '')
+        .replace(/[?#].*$/, '')
+        .split('/')
+        .filter(Boolean)
+        .pop();
+    return last === undefined ? value : `${url[1]}://${url[2]}/…/${last}`;
+}
+
+;// CONCATENATED MODULE: ./src/cli/text.ts
+
+
+
+const PLAN_COLUMNS = [
+    { fit: 'keep' },
+    { fit: 'start' },
+    { fit: 'keep' },
+    { fit: 'wrap' },
+];
+const RESULT_COLUMNS = [
+    { fit: 'start' },
+    { fit: 'keep' },
+    { fit: 'keep' },
+    { fit: 'wrap' },
+    { fit: 'keep', align: 'right' },
+    { fit: 'keep', align: 'right' },
+];
+/** `Plan:` and one line per step, within `width`. */
+function planText(plan, settings, width) {
+    const rows = planRows(plan, settings).map(([action = '', source = '', id = '', reason = '']) => [
+        action,
+        shorten(source),
+        shorten(id),
+        reason,
+    ]);
+    const hidden = plan.hiddenLeftOut > 0 ? `\n  ${hiddenNote(plan.hiddenLeftOut)}` : '';
+    if (rows.length === 0)
+        return `Plan: nothing to publish${hidden}`;
+    return `Plan:\n${fitTable(rows, PLAN_COLUMNS, width, '  ').join('\n')}${hidden}`;
+}
+/** The result table of a run, within `width`: what each entry did. */
+function resultText(outcome, plan, width) {
+    const created = outcome.report.outputs['dataset-created'] === 'true';
+    const creation = plan?.creation !== undefined && created
+        ? {
+            done: true,
+            id: outcome.report.outputs['dataset-id'],
+            reason: creationReason(plan, true),
+        }
+        : undefined;
+    const [header = [], ...rows] = resultRows(outcome.results, outcome.datasetResult, outcome.order, creation);
+    const shown = rows.map(([source = '', id = '', ...rest]) => [
+        shorten(source),
+        shorten(id),
+        ...rest,
+    ]);
+    return fitTable([header, ...shown], RESULT_COLUMNS, width).join('\n');
+}
+/** Result actions in the closing line, in this order. */
+const DONE = [
+    'failed',
+    'uploaded',
+    'created',
+    'updated',
+    'signalled',
+    'removed',
+    'held-back',
+    'skipped',
+];
+/**
+ * The last line: what was done (or, in a dry run, would be), and where.
+ * `Done in 2.4 s: 1 uploaded, 2 skipped. https://www.data.gouv.fr/datasets/x/`
+ */
+function closingLine(outcome, dryRun, elapsedMs) {
+    const counts = dryRun ? plannedCounts(outcome) : doneCounts(outcome);
+    const url = outcome.report.outputs['dataset-url'];
+    const what = counts.length > 0 ? counts.join(', ') : 'nothing to publish';
+    const head = dryRun
+        ? 'Dry run, nothing written'
+        : `${outcome.report.failures.length > 0 ? 'Done, with failures,' : 'Done'} in ${formatDuration(elapsedMs)}`;
+    return `${head}: ${what}. ${url}`;
+}
+function doneCounts({ results, datasetResult, order, report }) {
+    const counts = DONE.flatMap((action) => {
+        const n = results.filter((r) => r.action === action).length;
+        return n > 0 ? [`${n} ${action}`] : [];
+    });
+    if (report.outputs['dataset-created'] === 'true')
+        counts.unshift('dataset created');
+    if (datasetResult?.action === 'updated')
+        counts.push('dataset metadata updated');
+    if (order?.action === 'reordered')
+        counts.push('resources reordered');
+    return counts;
+}
+function plannedCounts({ results, datasetResult }) {
+    const tally = new Map();
+    for (const r of results)
+        tally.set(r.step.action, (tally.get(r.step.action) ?? 0) + 1);
+    const counts = [...tally].map(([action, n]) => `${n} to ${action}`);
+    if (datasetResult?.planned === 'update')
+        counts.push('dataset metadata to update');
+    return counts;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/terminal.ts
 /**
  * The CLI's Reporter: logs on stderr, and progress. On a terminal, the frame of frame.ts
@@ -61794,6 +67073,7 @@ class ProgressModel {
  * that changed, and wraps the redraw in synchronized-output marks so the terminal never shows a
  * half-drawn frame). Elsewhere (a CI log, a file), the periodic lines the action prints.
  */
+
 
 
 
@@ -61807,13 +67087,22 @@ function terminalReporter(options) {
     const interactive = options.interactive ?? stream.isTTY === true;
     const frame = interactive ? inPlace(stream, model, now, options.redrawMs ?? 100) : undefined;
     const periodic = interactive ? undefined : periodicLines(chunkSize, now);
-    const line = (text) => {
-        if (frame)
-            frame.above(text);
-        else
-            stream.write(`${text}\n`);
+    const line = (text) => (frame ? frame.above(text) : void stream.write(`${text}\n`));
+    let shownPlan;
+    const planSettings = {
+        order: 'keep',
+        waitForAnalysisSeconds: 0,
+        ...options.planSettings,
     };
     return {
+        get shownPlan() {
+            return shownPlan;
+        },
+        showPlan(plan) {
+            shownPlan = plan;
+            if (!options.dryRun)
+                line(planText(plan, { ...planSettings, dryRun: false }, stream.columns || 80));
+        },
         info: line,
         debug: (message) => {
             if (verbose)
@@ -61838,25 +67127,31 @@ function terminalReporter(options) {
             else
                 periodic?.(entry, sent, line);
         },
-        plan(steps) {
-            model.plan(steps.flatMap((s) => s.kind === 'file' && (s.action === 'upload' || s.action === 'create') ? [s.entry] : []));
-        },
+        plan: (steps) => model.plan(uploadsOf(steps)),
         stepDone(result) {
-            if (result.step.kind === 'file' &&
-                result.action !== 'skipped' &&
-                result.action !== 'planned' &&
-                result.action !== 'updated') {
-                model.ended(result.step.entry, result.action === 'failed', result.action, now());
-                frame?.update();
-            }
+            if (!sentBytes(result))
+                return;
+            model.ended(result.step.entry, result.action === 'failed', result.action, now());
+            frame?.update();
         },
         done: () => frame?.stop(),
         interrupted: (signal) => interruptReport(model, stage, chunkSize, signal),
     };
 }
+/** The files the steps send to the server. */
+function uploadsOf(steps) {
+    return steps.flatMap((s) => s.kind === 'file' && (s.action === 'upload' || s.action === 'create') ? [s.entry] : []);
+}
+/** A file step whose bytes went (or were to go) to the server: its progress line ends. */
+function sentBytes(result) {
+    return (result.step.kind === 'file' &&
+        result.action !== 'skipped' &&
+        result.action !== 'planned' &&
+        result.action !== 'updated');
+}
 /** The frame under the log lines, redrawn on a timer while an upload is on screen. */
 function inPlace(stream, model, now, redrawMs) {
-    const draw = createLogUpdate(stream);
+    const draw = createLogUpdate(sized(stream));
     let shown = false;
     let timer;
     const update = () => {
@@ -61904,6 +67199,25 @@ function inPlace(stream, model, now, redrawMs) {
         },
     };
 }
+/**
+ * The stream as log-update sees it: a terminal that reports no size (0 rows and columns: some
+ * pseudo-terminals, serial consoles) is taken as 24 rows of 80 columns, rather than a frame
+ * clipped to nothing.
+ */
+function sized(stream) {
+    return {
+        write: (text) => stream.write(text),
+        get isTTY() {
+            return stream.isTTY === true;
+        },
+        get columns() {
+            return stream.columns || 80;
+        },
+        get rows() {
+            return stream.rows || 24;
+        },
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/cli/usage.ts
 /** `datagouv-publish --help`: what the CLI is, every flag, the environment, the exit codes. */
@@ -61942,11 +67256,11 @@ function usageLines() {
     });
     const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
     return rows
-        .map(([flag, help]) => `  ${flag.padEnd(width)}${wrap(help, 98 - width).join(`\n  ${' '.repeat(width)}`)}`)
+        .map(([flag, help]) => `  ${flag.padEnd(width)}${usage_wrap(help, 98 - width).join(`\n  ${' '.repeat(width)}`)}`)
         .join('\n');
 }
 /** Words into lines of at most `width` characters. */
-function wrap(text, width) {
+function usage_wrap(text, width) {
     const lines = [];
     let line = '';
     for (const word of text.split(' ')) {
@@ -61961,6 +67275,8 @@ function wrap(text, width) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
+
 
 
 
@@ -62030,11 +67346,13 @@ async function publishFromTerminal(settings, options, io, json, fail) {
         interactive: io.stderr.isTTY === true && io.env.TERM !== 'dumb',
     });
     const stopOnSignal = onInterrupt(reporter, io.stderr);
+    const startedAt = Date.now();
     try {
         const { baseDelayMs } = baseDelayFromEnv(io.env);
         const outcome = await execute(settings, reporter, {
             cwd: io.cwd,
             userAgent: `datagouv-publish-cli/${VERSION}`,
+            diff: options.diff === true,
             provenance: gitProvenance(io.cwd),
             env: io.env,
             naming: CLI_NAMING,
@@ -62042,14 +67360,18 @@ async function publishFromTerminal(settings, options, io, json, fail) {
             ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
         });
         reporter.done();
-        io.stdout.write(json ? toJsonText(outputsJson(outcome.report.outputs)) : `${outcome.report.table}\n`);
+        const width = io.stdout.columns || 80;
+        io.stdout.write(json
+            ? toJsonText(outputsJson(outcome.report.outputs))
+            : `${resultText(outcome, reporter.shownPlan, width)}\n` +
+                diffSection(outcome.report, options.diff === true));
         const failed = failureSummary(outcome);
-        if (failed === undefined)
-            return EXIT.ok;
         for (const failure of outcome.report.failures)
             io.stderr.write(`error: ${failure}\n`);
-        io.stderr.write(`${failed}\n`);
-        return EXIT.failed;
+        if (failed !== undefined)
+            io.stderr.write(`${failed}\n`);
+        io.stderr.write(`${closingLine(outcome, settings.dryRun, Date.now() - startedAt)}\n`);
+        return failed === undefined ? EXIT.ok : EXIT.failed;
     }
     catch (error) {
         reporter.done();
@@ -62288,18 +67610,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
-/***/ 5434:
+/***/ 7349:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var Scalar = __nccwpck_require__(2765);
-var YAMLMap = __nccwpck_require__(1950);
-var YAMLSeq = __nccwpck_require__(7495);
-var resolveBlockMap = __nccwpck_require__(6519);
-var resolveBlockSeq = __nccwpck_require__(2662);
-var resolveFlowCollection = __nccwpck_require__(4206);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var resolveBlockMap = __nccwpck_require__(7103);
+var resolveBlockSeq = __nccwpck_require__(334);
+var resolveFlowCollection = __nccwpck_require__(3142);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -62385,15 +67707,15 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 5899:
+/***/ 3683:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Document = __nccwpck_require__(6885);
-var composeNode = __nccwpck_require__(4873);
-var resolveEnd = __nccwpck_require__(644);
-var resolveProps = __nccwpck_require__(2207);
+var Document = __nccwpck_require__(3021);
+var composeNode = __nccwpck_require__(5937);
+var resolveEnd = __nccwpck_require__(7788);
+var resolveProps = __nccwpck_require__(4631);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -62437,17 +67759,17 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 4873:
+/***/ 5937:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(7641);
-var identity = __nccwpck_require__(415);
-var composeCollection = __nccwpck_require__(5434);
-var composeScalar = __nccwpck_require__(3293);
-var resolveEnd = __nccwpck_require__(644);
-var utilEmptyScalarPosition = __nccwpck_require__(4831);
+var Alias = __nccwpck_require__(4065);
+var identity = __nccwpck_require__(1127);
+var composeCollection = __nccwpck_require__(7349);
+var composeScalar = __nccwpck_require__(5413);
+var resolveEnd = __nccwpck_require__(7788);
+var utilEmptyScalarPosition = __nccwpck_require__(2599);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -62556,15 +67878,15 @@ exports.composeNode = composeNode;
 
 /***/ }),
 
-/***/ 3293:
+/***/ 5413:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var Scalar = __nccwpck_require__(2765);
-var resolveBlockScalar = __nccwpck_require__(809);
-var resolveFlowScalar = __nccwpck_require__(8066);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var resolveBlockScalar = __nccwpck_require__(8913);
+var resolveFlowScalar = __nccwpck_require__(6842);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -62651,18 +67973,18 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 3480:
+/***/ 9984:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(2342);
-var Document = __nccwpck_require__(6885);
-var errors = __nccwpck_require__(3376);
-var identity = __nccwpck_require__(415);
-var composeDoc = __nccwpck_require__(5899);
-var resolveEnd = __nccwpck_require__(644);
+var directives = __nccwpck_require__(1342);
+var Document = __nccwpck_require__(3021);
+var errors = __nccwpck_require__(1464);
+var identity = __nccwpck_require__(1127);
+var composeDoc = __nccwpck_require__(3683);
+var resolveEnd = __nccwpck_require__(7788);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -62882,17 +68204,17 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 6519:
+/***/ 7103:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Pair = __nccwpck_require__(4245);
-var YAMLMap = __nccwpck_require__(1950);
-var resolveProps = __nccwpck_require__(2207);
-var utilContainsNewline = __nccwpck_require__(9699);
-var utilFlowIndentCheck = __nccwpck_require__(7723);
-var utilMapIncludes = __nccwpck_require__(8539);
+var Pair = __nccwpck_require__(7165);
+var YAMLMap = __nccwpck_require__(4454);
+var resolveProps = __nccwpck_require__(4631);
+var utilContainsNewline = __nccwpck_require__(9499);
+var utilFlowIndentCheck = __nccwpck_require__(4051);
+var utilMapIncludes = __nccwpck_require__(1187);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -63006,12 +68328,12 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 809:
+/***/ 8913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(2765);
+var Scalar = __nccwpck_require__(3301);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -63213,14 +68535,14 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 2662:
+/***/ 334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var YAMLSeq = __nccwpck_require__(7495);
-var resolveProps = __nccwpck_require__(2207);
-var utilFlowIndentCheck = __nccwpck_require__(7723);
+var YAMLSeq = __nccwpck_require__(2223);
+var resolveProps = __nccwpck_require__(4631);
+var utilFlowIndentCheck = __nccwpck_require__(4051);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -63271,7 +68593,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 644:
+/***/ 7788:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -63317,19 +68639,19 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 4206:
+/***/ 3142:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var Pair = __nccwpck_require__(4245);
-var YAMLMap = __nccwpck_require__(1950);
-var YAMLSeq = __nccwpck_require__(7495);
-var resolveEnd = __nccwpck_require__(644);
-var resolveProps = __nccwpck_require__(2207);
-var utilContainsNewline = __nccwpck_require__(9699);
-var utilMapIncludes = __nccwpck_require__(8539);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var resolveEnd = __nccwpck_require__(7788);
+var resolveProps = __nccwpck_require__(4631);
+var utilContainsNewline = __nccwpck_require__(9499);
+var utilMapIncludes = __nccwpck_require__(1187);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -63533,13 +68855,13 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 8066:
+/***/ 6842:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(2765);
-var resolveEnd = __nccwpck_require__(644);
+var Scalar = __nccwpck_require__(3301);
+var resolveEnd = __nccwpck_require__(7788);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -63768,7 +69090,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 2207:
+/***/ 4631:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -63923,7 +69245,7 @@ exports.resolveProps = resolveProps;
 
 /***/ }),
 
-/***/ 9699:
+/***/ 9499:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -63966,7 +69288,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 4831:
+/***/ 2599:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -64001,12 +69323,12 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 7723:
+/***/ 4051:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var utilContainsNewline = __nccwpck_require__(9699);
+var utilContainsNewline = __nccwpck_require__(9499);
 
 function flowIndentCheck(indent, fc, onError) {
     if (fc?.type === 'flow-collection') {
@@ -64025,12 +69347,12 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 8539:
+/***/ 1187:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
+var identity = __nccwpck_require__(1127);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -64047,22 +69369,22 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 6885:
+/***/ 3021:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(7641);
-var Collection = __nccwpck_require__(3469);
-var identity = __nccwpck_require__(415);
-var Pair = __nccwpck_require__(4245);
-var toJS = __nccwpck_require__(915);
-var Schema = __nccwpck_require__(8296);
-var stringifyDocument = __nccwpck_require__(7653);
-var anchors = __nccwpck_require__(5236);
-var applyReviver = __nccwpck_require__(5797);
-var createNode = __nccwpck_require__(2076);
-var directives = __nccwpck_require__(2342);
+var Alias = __nccwpck_require__(4065);
+var Collection = __nccwpck_require__(101);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var toJS = __nccwpck_require__(6424);
+var Schema = __nccwpck_require__(5840);
+var stringifyDocument = __nccwpck_require__(6829);
+var anchors = __nccwpck_require__(1596);
+var applyReviver = __nccwpck_require__(3661);
+var createNode = __nccwpck_require__(2404);
+var directives = __nccwpck_require__(1342);
 
 class Document {
     constructor(value, replacer, options) {
@@ -64391,13 +69713,13 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 5236:
+/***/ 1596:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var visit = __nccwpck_require__(292);
+var identity = __nccwpck_require__(1127);
+var visit = __nccwpck_require__(204);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -64474,7 +69796,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 5797:
+/***/ 3661:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -64538,14 +69860,14 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 2076:
+/***/ 2404:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(7641);
-var identity = __nccwpck_require__(415);
-var Scalar = __nccwpck_require__(2765);
+var Alias = __nccwpck_require__(4065);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -64635,13 +69957,13 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 2342:
+/***/ 1342:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var visit = __nccwpck_require__(292);
+var identity = __nccwpck_require__(1127);
+var visit = __nccwpck_require__(204);
 
 const escapeChars = {
     '!': '%21',
@@ -64820,7 +70142,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 3376:
+/***/ 1464:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -64889,28 +70211,28 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 7207:
+/***/ 8815:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(3480);
-var Document = __nccwpck_require__(6885);
-var Schema = __nccwpck_require__(8296);
-var errors = __nccwpck_require__(3376);
-var Alias = __nccwpck_require__(7641);
-var identity = __nccwpck_require__(415);
-var Pair = __nccwpck_require__(4245);
-var Scalar = __nccwpck_require__(2765);
-var YAMLMap = __nccwpck_require__(1950);
-var YAMLSeq = __nccwpck_require__(7495);
-var cst = __nccwpck_require__(5421);
-var lexer = __nccwpck_require__(2081);
-var lineCounter = __nccwpck_require__(4588);
-var parser = __nccwpck_require__(6651);
-var publicApi = __nccwpck_require__(8759);
-var visit = __nccwpck_require__(292);
+var composer = __nccwpck_require__(9984);
+var Document = __nccwpck_require__(3021);
+var Schema = __nccwpck_require__(5840);
+var errors = __nccwpck_require__(1464);
+var Alias = __nccwpck_require__(4065);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var Scalar = __nccwpck_require__(3301);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var cst = __nccwpck_require__(3461);
+var lexer = __nccwpck_require__(361);
+var lineCounter = __nccwpck_require__(6628);
+var parser = __nccwpck_require__(3456);
+var publicApi = __nccwpck_require__(4047);
+var visit = __nccwpck_require__(204);
 
 
 
@@ -64947,7 +70269,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 2745:
+/***/ 7249:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -64973,16 +70295,16 @@ exports.warn = warn;
 
 /***/ }),
 
-/***/ 7641:
+/***/ 4065:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(5236);
-var visit = __nccwpck_require__(292);
-var identity = __nccwpck_require__(415);
-var Node = __nccwpck_require__(6617);
-var toJS = __nccwpck_require__(915);
+var anchors = __nccwpck_require__(1596);
+var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(1127);
+var Node = __nccwpck_require__(6673);
+var toJS = __nccwpck_require__(6424);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -65100,14 +70422,14 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 3469:
+/***/ 101:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2076);
-var identity = __nccwpck_require__(415);
-var Node = __nccwpck_require__(6617);
+var createNode = __nccwpck_require__(2404);
+var identity = __nccwpck_require__(1127);
+var Node = __nccwpck_require__(6673);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -65258,14 +70580,14 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 6617:
+/***/ 6673:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var applyReviver = __nccwpck_require__(5797);
-var identity = __nccwpck_require__(415);
-var toJS = __nccwpck_require__(915);
+var applyReviver = __nccwpck_require__(3661);
+var identity = __nccwpck_require__(1127);
+var toJS = __nccwpck_require__(6424);
 
 class NodeBase {
     constructor(type) {
@@ -65305,15 +70627,15 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 4245:
+/***/ 7165:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2076);
-var stringifyPair = __nccwpck_require__(5004);
-var addPairToJSMap = __nccwpck_require__(9256);
-var identity = __nccwpck_require__(415);
+var createNode = __nccwpck_require__(2404);
+var stringifyPair = __nccwpck_require__(9748);
+var addPairToJSMap = __nccwpck_require__(7104);
+var identity = __nccwpck_require__(1127);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -65351,14 +70673,14 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 2765:
+/***/ 3301:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var Node = __nccwpck_require__(6617);
-var toJS = __nccwpck_require__(915);
+var identity = __nccwpck_require__(1127);
+var Node = __nccwpck_require__(6673);
+var toJS = __nccwpck_require__(6424);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -65385,17 +70707,17 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 1950:
+/***/ 4454:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyCollection = __nccwpck_require__(6340);
-var addPairToJSMap = __nccwpck_require__(9256);
-var Collection = __nccwpck_require__(3469);
-var identity = __nccwpck_require__(415);
-var Pair = __nccwpck_require__(4245);
-var Scalar = __nccwpck_require__(2765);
+var stringifyCollection = __nccwpck_require__(1212);
+var addPairToJSMap = __nccwpck_require__(7104);
+var Collection = __nccwpck_require__(101);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var Scalar = __nccwpck_require__(3301);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -65539,17 +70861,17 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 7495:
+/***/ 2223:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(2076);
-var stringifyCollection = __nccwpck_require__(6340);
-var Collection = __nccwpck_require__(3469);
-var identity = __nccwpck_require__(415);
-var Scalar = __nccwpck_require__(2765);
-var toJS = __nccwpck_require__(915);
+var createNode = __nccwpck_require__(2404);
+var stringifyCollection = __nccwpck_require__(1212);
+var Collection = __nccwpck_require__(101);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var toJS = __nccwpck_require__(6424);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -65661,16 +70983,16 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 9256:
+/***/ 7104:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var log = __nccwpck_require__(2745);
-var merge = __nccwpck_require__(6220);
-var stringify = __nccwpck_require__(732);
-var identity = __nccwpck_require__(415);
-var toJS = __nccwpck_require__(915);
+var log = __nccwpck_require__(7249);
+var merge = __nccwpck_require__(452);
+var stringify = __nccwpck_require__(2148);
+var identity = __nccwpck_require__(1127);
+var toJS = __nccwpck_require__(6424);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -65733,7 +71055,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 415:
+/***/ 1127:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -65793,12 +71115,12 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 915:
+/***/ 6424:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
+var identity = __nccwpck_require__(1127);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -65839,15 +71161,15 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 1366:
+/***/ 110:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var resolveBlockScalar = __nccwpck_require__(809);
-var resolveFlowScalar = __nccwpck_require__(8066);
-var errors = __nccwpck_require__(3376);
-var stringifyString = __nccwpck_require__(501);
+var resolveBlockScalar = __nccwpck_require__(8913);
+var resolveFlowScalar = __nccwpck_require__(6842);
+var errors = __nccwpck_require__(1464);
+var stringifyString = __nccwpck_require__(3069);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -66064,7 +71386,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 8013:
+/***/ 1733:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -66134,7 +71456,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 4555:
+/***/ 7715:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -66240,14 +71562,14 @@ exports.visit = visit;
 
 /***/ }),
 
-/***/ 5421:
+/***/ 3461:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cstScalar = __nccwpck_require__(1366);
-var cstStringify = __nccwpck_require__(8013);
-var cstVisit = __nccwpck_require__(4555);
+var cstScalar = __nccwpck_require__(110);
+var cstStringify = __nccwpck_require__(1733);
+var cstVisit = __nccwpck_require__(7715);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -66359,12 +71681,12 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 2081:
+/***/ 361:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cst = __nccwpck_require__(5421);
+var cst = __nccwpck_require__(3461);
 
 /*
 START -> stream
@@ -67089,7 +72411,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 4588:
+/***/ 6628:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -67137,14 +72459,14 @@ exports.LineCounter = LineCounter;
 
 /***/ }),
 
-/***/ 6651:
+/***/ 3456:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var cst = __nccwpck_require__(5421);
-var lexer = __nccwpck_require__(2081);
+var cst = __nccwpck_require__(3461);
+var lexer = __nccwpck_require__(361);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -68124,18 +73446,18 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 8759:
+/***/ 4047:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var composer = __nccwpck_require__(3480);
-var Document = __nccwpck_require__(6885);
-var errors = __nccwpck_require__(3376);
-var log = __nccwpck_require__(2745);
-var identity = __nccwpck_require__(415);
-var lineCounter = __nccwpck_require__(4588);
-var parser = __nccwpck_require__(6651);
+var composer = __nccwpck_require__(9984);
+var Document = __nccwpck_require__(3021);
+var errors = __nccwpck_require__(1464);
+var log = __nccwpck_require__(7249);
+var identity = __nccwpck_require__(1127);
+var lineCounter = __nccwpck_require__(6628);
+var parser = __nccwpck_require__(3456);
 
 function parseOptions(options) {
     const prettyErrors = options.prettyErrors !== false;
@@ -68238,16 +73560,16 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 8296:
+/***/ 5840:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var map = __nccwpck_require__(7683);
-var seq = __nccwpck_require__(4066);
-var string = __nccwpck_require__(4088);
-var tags = __nccwpck_require__(3578);
+var identity = __nccwpck_require__(1127);
+var map = __nccwpck_require__(7451);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var tags = __nccwpck_require__(18);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -68284,13 +73606,13 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 7683:
+/***/ 7451:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var YAMLMap = __nccwpck_require__(1950);
+var identity = __nccwpck_require__(1127);
+var YAMLMap = __nccwpck_require__(4454);
 
 const map = {
     collection: 'map',
@@ -68310,12 +73632,12 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 1528:
+/***/ 3632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(2765);
+var Scalar = __nccwpck_require__(3301);
 
 const nullTag = {
     identify: value => value == null,
@@ -68334,13 +73656,13 @@ exports.nullTag = nullTag;
 
 /***/ }),
 
-/***/ 4066:
+/***/ 1706:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var YAMLSeq = __nccwpck_require__(7495);
+var identity = __nccwpck_require__(1127);
+var YAMLSeq = __nccwpck_require__(2223);
 
 const seq = {
     collection: 'seq',
@@ -68360,12 +73682,12 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 4088:
+/***/ 6464:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyString = __nccwpck_require__(501);
+var stringifyString = __nccwpck_require__(3069);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -68383,12 +73705,12 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 7247:
+/***/ 3959:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(2765);
+var Scalar = __nccwpck_require__(3301);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -68411,13 +73733,13 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 7661:
+/***/ 8405:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(2765);
-var stringifyNumber = __nccwpck_require__(2729);
+var Scalar = __nccwpck_require__(3301);
+var stringifyNumber = __nccwpck_require__(8689);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -68465,12 +73787,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 9546:
+/***/ 9874:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(2729);
+var stringifyNumber = __nccwpck_require__(8689);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -68514,18 +73836,18 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 9032:
+/***/ 896:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7683);
-var _null = __nccwpck_require__(1528);
-var seq = __nccwpck_require__(4066);
-var string = __nccwpck_require__(4088);
-var bool = __nccwpck_require__(7247);
-var float = __nccwpck_require__(7661);
-var int = __nccwpck_require__(9546);
+var map = __nccwpck_require__(7451);
+var _null = __nccwpck_require__(3632);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var bool = __nccwpck_require__(3959);
+var float = __nccwpck_require__(8405);
+var int = __nccwpck_require__(9874);
 
 const schema = [
     map.map,
@@ -68546,14 +73868,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 7519:
+/***/ 3559:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(2765);
-var map = __nccwpck_require__(7683);
-var seq = __nccwpck_require__(4066);
+var Scalar = __nccwpck_require__(3301);
+var map = __nccwpck_require__(7451);
+var seq = __nccwpck_require__(1706);
 
 function intIdentify(value) {
     return typeof value === 'bigint' || Number.isInteger(value);
@@ -68617,27 +73939,27 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 3578:
+/***/ 18:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7683);
-var _null = __nccwpck_require__(1528);
-var seq = __nccwpck_require__(4066);
-var string = __nccwpck_require__(4088);
-var bool = __nccwpck_require__(7247);
-var float = __nccwpck_require__(7661);
-var int = __nccwpck_require__(9546);
-var schema = __nccwpck_require__(9032);
-var schema$1 = __nccwpck_require__(7519);
-var binary = __nccwpck_require__(4011);
-var merge = __nccwpck_require__(6220);
-var omap = __nccwpck_require__(2775);
-var pairs = __nccwpck_require__(1705);
-var schema$2 = __nccwpck_require__(1921);
-var set = __nccwpck_require__(832);
-var timestamp = __nccwpck_require__(168);
+var map = __nccwpck_require__(7451);
+var _null = __nccwpck_require__(3632);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var bool = __nccwpck_require__(3959);
+var float = __nccwpck_require__(8405);
+var int = __nccwpck_require__(9874);
+var schema = __nccwpck_require__(896);
+var schema$1 = __nccwpck_require__(3559);
+var binary = __nccwpck_require__(6083);
+var merge = __nccwpck_require__(452);
+var omap = __nccwpck_require__(303);
+var pairs = __nccwpck_require__(8385);
+var schema$2 = __nccwpck_require__(5913);
+var set = __nccwpck_require__(1528);
+var timestamp = __nccwpck_require__(4371);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -68723,14 +74045,14 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 4011:
+/***/ 6083:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(2765);
-var stringifyString = __nccwpck_require__(501);
+var Scalar = __nccwpck_require__(3301);
+var stringifyString = __nccwpck_require__(3069);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -68800,12 +74122,12 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 2214:
+/***/ 8398:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(2765);
+var Scalar = __nccwpck_require__(3301);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -68836,13 +74158,13 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 9614:
+/***/ 5782:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(2765);
-var stringifyNumber = __nccwpck_require__(2729);
+var Scalar = __nccwpck_require__(3301);
+var stringifyNumber = __nccwpck_require__(8689);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -68893,12 +74215,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 6257:
+/***/ 873:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(2729);
+var stringifyNumber = __nccwpck_require__(8689);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -68976,13 +74298,13 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 6220:
+/***/ 452:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var Scalar = __nccwpck_require__(2765);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -69054,16 +74376,16 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 2775:
+/***/ 303:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var toJS = __nccwpck_require__(915);
-var YAMLMap = __nccwpck_require__(1950);
-var YAMLSeq = __nccwpck_require__(7495);
-var pairs = __nccwpck_require__(1705);
+var identity = __nccwpck_require__(1127);
+var toJS = __nccwpck_require__(6424);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var pairs = __nccwpck_require__(8385);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -69138,15 +74460,15 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 1705:
+/***/ 8385:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var Pair = __nccwpck_require__(4245);
-var Scalar = __nccwpck_require__(2765);
-var YAMLSeq = __nccwpck_require__(7495);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var Scalar = __nccwpck_require__(3301);
+var YAMLSeq = __nccwpck_require__(2223);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -69227,24 +74549,24 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 1921:
+/***/ 5913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(7683);
-var _null = __nccwpck_require__(1528);
-var seq = __nccwpck_require__(4066);
-var string = __nccwpck_require__(4088);
-var binary = __nccwpck_require__(4011);
-var bool = __nccwpck_require__(2214);
-var float = __nccwpck_require__(9614);
-var int = __nccwpck_require__(6257);
-var merge = __nccwpck_require__(6220);
-var omap = __nccwpck_require__(2775);
-var pairs = __nccwpck_require__(1705);
-var set = __nccwpck_require__(832);
-var timestamp = __nccwpck_require__(168);
+var map = __nccwpck_require__(7451);
+var _null = __nccwpck_require__(3632);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var binary = __nccwpck_require__(6083);
+var bool = __nccwpck_require__(8398);
+var float = __nccwpck_require__(5782);
+var int = __nccwpck_require__(873);
+var merge = __nccwpck_require__(452);
+var omap = __nccwpck_require__(303);
+var pairs = __nccwpck_require__(8385);
+var set = __nccwpck_require__(1528);
+var timestamp = __nccwpck_require__(4371);
 
 const schema = [
     map.map,
@@ -69275,14 +74597,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 832:
+/***/ 1528:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var Pair = __nccwpck_require__(4245);
-var YAMLMap = __nccwpck_require__(1950);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var YAMLMap = __nccwpck_require__(4454);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -69378,12 +74700,12 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 168:
+/***/ 4371:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(2729);
+var stringifyNumber = __nccwpck_require__(8689);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -69490,7 +74812,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 3699:
+/***/ 4475:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -69648,15 +74970,15 @@ exports.foldFlowLines = foldFlowLines;
 
 /***/ }),
 
-/***/ 732:
+/***/ 2148:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(5236);
-var identity = __nccwpck_require__(415);
-var stringifyComment = __nccwpck_require__(8927);
-var stringifyString = __nccwpck_require__(501);
+var anchors = __nccwpck_require__(1596);
+var identity = __nccwpck_require__(1127);
+var stringifyComment = __nccwpck_require__(9799);
+var stringifyString = __nccwpck_require__(3069);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -69787,14 +75109,14 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 6340:
+/***/ 1212:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var stringify = __nccwpck_require__(732);
-var stringifyComment = __nccwpck_require__(8927);
+var identity = __nccwpck_require__(1127);
+var stringify = __nccwpck_require__(2148);
+var stringifyComment = __nccwpck_require__(9799);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -69949,7 +75271,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 8927:
+/***/ 9799:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -69980,14 +75302,14 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 7653:
+/***/ 6829:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var stringify = __nccwpck_require__(732);
-var stringifyComment = __nccwpck_require__(8927);
+var identity = __nccwpck_require__(1127);
+var stringify = __nccwpck_require__(2148);
+var stringifyComment = __nccwpck_require__(9799);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -70074,7 +75396,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 2729:
+/***/ 8689:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -70108,15 +75430,15 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 5004:
+/***/ 9748:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
-var Scalar = __nccwpck_require__(2765);
-var stringify = __nccwpck_require__(732);
-var stringifyComment = __nccwpck_require__(8927);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var stringify = __nccwpck_require__(2148);
+var stringifyComment = __nccwpck_require__(9799);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -70267,13 +75589,13 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 501:
+/***/ 3069:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(2765);
-var foldFlowLines = __nccwpck_require__(3699);
+var Scalar = __nccwpck_require__(3301);
+var foldFlowLines = __nccwpck_require__(4475);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -70612,12 +75934,12 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 292:
+/***/ 204:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(415);
+var identity = __nccwpck_require__(1127);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -71047,6 +76369,6 @@ exports.visitAsync = visitAsync;
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(6255);
+/******/ var __webpack_exports__ = __nccwpck_require__(486);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

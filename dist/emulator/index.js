@@ -2,12 +2,12 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 296:
+/***/ 680:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseContentType } = __nccwpck_require__(729);
+const { parseContentType } = __nccwpck_require__(313);
 
 function getInstance(cfg) {
   const headers = cfg.headers;
@@ -46,8 +46,8 @@ function getInstance(cfg) {
 // Note: types are explicitly listed here for easier bundling
 // See: https://github.com/mscdex/busboy/issues/121
 const TYPES = [
-  __nccwpck_require__(574),
-  __nccwpck_require__(989),
+  __nccwpck_require__(894),
+  __nccwpck_require__(261),
 ].filter(function(typemod) { return typeof typemod.detect === 'function'; });
 
 module.exports = (cfg) => {
@@ -66,14 +66,14 @@ module.exports = (cfg) => {
 
 /***/ }),
 
-/***/ 574:
+/***/ 894:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Readable, Writable } = __nccwpck_require__(203);
 
-const StreamSearch = __nccwpck_require__(242);
+const StreamSearch = __nccwpck_require__(26);
 
 const {
   basename,
@@ -81,7 +81,7 @@ const {
   getDecoder,
   parseContentType,
   parseDisposition,
-} = __nccwpck_require__(729);
+} = __nccwpck_require__(313);
 
 const BUF_CRLF = Buffer.from('\r\n');
 const BUF_CR = Buffer.from('\r');
@@ -726,14 +726,14 @@ module.exports = Multipart;
 
 /***/ }),
 
-/***/ 989:
+/***/ 261:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(203);
 
-const { getDecoder } = __nccwpck_require__(729);
+const { getDecoder } = __nccwpck_require__(313);
 
 class URLEncoded extends Writable {
   constructor(cfg) {
@@ -1083,7 +1083,7 @@ module.exports = URLEncoded;
 
 /***/ }),
 
-/***/ 729:
+/***/ 313:
 /***/ (function(module) {
 
 
@@ -1686,7 +1686,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 242:
+/***/ 26:
 /***/ ((module) => {
 
 
@@ -3231,6 +3231,7 @@ const FAULT_KEYS = {
     delayMs: 'number',
     loseResponse: 'boolean',
     answerDelayMs: 'number',
+    hold: 'boolean',
 };
 function checkKey(key, item) {
     const expected = FAULT_KEYS[key];
@@ -3261,6 +3262,8 @@ function describeFault(rule) {
         parts.push(`maxBodyBytes:${rule.maxBodyBytes}`);
     if (rule.delayMs !== undefined)
         parts.push(`delayMs:${rule.delayMs}`);
+    if (rule.hold === true)
+        parts.push('hold');
     if (rule.dropAfterBytes !== undefined)
         parts.push(`dropAfterBytes:${rule.dropAfterBytes}`);
     else if (rule.status !== undefined)
@@ -3311,6 +3314,51 @@ class FaultSet {
             this.regexes.set(rule.path, (regex = new RegExp(rule.path)));
         return regex.test(pathname) || regex.test(pathWithQuery);
     }
+}
+/**
+ * A rule's effects once the body was received (and forwarded, through the proxy's buffer): its
+ * wait (`delayMs`, `hold`), then a dropped connection or an answer of its own instead of handling.
+ * True when the request was dealt with (and recorded through `finish`), false when it is to be
+ * handled.
+ */
+async function faultInstead(rule, held, req, res, body, finish) {
+    if (rule.delayMs !== undefined)
+        await sleep(rule.delayMs);
+    const how = rule.hold === true ? await holdUntilReleased(held.list, held.record) : {};
+    if (how.drop === true) {
+        await drain(body);
+        finish(0);
+        req.socket.destroy();
+        return true;
+    }
+    return answerInstead(afterRelease(rule, how), req, res, body, finish);
+}
+/** Keeps a request waiting in `held` until a test releases it, and says how it goes on. */
+function holdUntilReleased(held, record) {
+    return new Promise((resolve) => {
+        const entry = {
+            record,
+            release(how = {}) {
+                const index = held.indexOf(entry);
+                if (index >= 0)
+                    held.splice(index, 1);
+                resolve(how);
+            },
+        };
+        held.push(entry);
+    });
+}
+/** The rule a release turns a held request's into: its own answer, when it gives one. */
+function afterRelease(rule, how) {
+    if (how.status === undefined)
+        return rule;
+    const { body, contentType } = how;
+    return {
+        ...rule,
+        status: how.status,
+        ...(body !== undefined ? { body } : {}),
+        ...(contentType !== undefined ? { contentType } : {}),
+    };
 }
 function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
@@ -3377,7 +3425,7 @@ async function answerInstead(rule, req, res, body, finish) {
     return false;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/util.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
 function assertEqual(val) {
@@ -4252,7 +4300,7 @@ function constantCatch(value) {
     return fn;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/core.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
 var _a;
 
 /** A special constant with type `never` */
@@ -4395,7 +4443,7 @@ function config(newConfig) {
     return globalConfig;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/memoizer.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/memoizer.js
 
 class $ZodCyclicError extends Error {
     constructor() {
@@ -4708,7 +4756,7 @@ function isBackEdge(ctx, value) {
     return backEdges !== undefined && isRef(value) && backEdges.has(value);
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/regexes.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/regexes.js
 
 /**
  * @deprecated CUID v1 is deprecated by its authors due to information leakage
@@ -4866,7 +4914,7 @@ const sha512_hex = /^[0-9a-fA-F]{128}$/;
 const sha512_base64 = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64(86, "==")));
 const sha512_base64url = /*@__PURE__*/ (/* unused pure expression or super */ null && (fixedBase64url(86)));
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/checks.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/checks.js
 // import { $ZodType } from "./schemas.js";
 
 
@@ -5384,7 +5432,7 @@ const $ZodCheckOverwrite = /*@__PURE__*/ $constructor("$ZodCheckOverwrite", (ins
     };
 });
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/doc.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/doc.js
 class Doc {
     constructor(args = [], closed = {}) {
         this.content = [];
@@ -5424,14 +5472,14 @@ class Doc {
     }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/versions.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/versions.js
 const version = {
     major: 4,
     minor: 6,
     patch: 7,
 };
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/schemas.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/schemas.js
 
 
 
@@ -8069,7 +8117,7 @@ function handleRefineResult(result, payload, input, inst) {
     }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/registries.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
 var registries_a;
 const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
 const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
@@ -8122,7 +8170,7 @@ function registry() {
 (registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
 const globalRegistry = globalThis.__zod_globalRegistry;
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/api.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
 
 
 
@@ -9227,7 +9275,7 @@ function _stringFormat(Class, format, fnOrRegex, _params = {}) {
     return inst;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/to-json-schema.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/to-json-schema.js
 
 
 function assignProps(target, ...sources) {
@@ -9880,7 +9928,7 @@ const createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params)
     return to_json_schema_finalize(ctx, schema);
 };
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/json-schema-processors.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/json-schema-processors.js
 
 
 
@@ -10725,7 +10773,7 @@ function toJSONSchema(input, params) {
     return finalize(ctx, input);
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/locales/en.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/locales/en.js
 
 const error = () => {
     const Sizable = {
@@ -10852,7 +10900,7 @@ const error = () => {
     };
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/errors.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/errors.js
 
 
 /* Computing the message eagerly is expensive (pretty-printed JSON of all
@@ -11121,7 +11169,7 @@ function prettifyError(error) {
     return lines.join("\n");
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/core/parse.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/parse.js
 
 
 
@@ -11298,7 +11346,7 @@ const _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
 };
 const safeDecodeAsync = /* @__PURE__*/ _safeDecodeAsync($ZodRealError);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/errors.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/errors.js
 
 
 
@@ -11357,7 +11405,7 @@ const ZodRealError = /*@__PURE__*/ $constructor("ZodError", errors_initializer, 
 // /** @deprecated Use `z.core.$ZodErrorMapCtx` instead. */
 // export type ErrorMapCtx = core.$ZodErrorMapCtx;
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/parse.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/parse.js
 
 
 const classic_parse_parse = /* @__PURE__ */ _parse(ZodRealError);
@@ -11375,7 +11423,7 @@ const parse_safeDecode = /* @__PURE__ */ _safeDecode(ZodRealError);
 const parse_safeEncodeAsync = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
 const parse_safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/schemas.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/schemas.js
 
 
 
@@ -12912,7 +12960,7 @@ function preprocess(fn, schema) {
     });
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/zod/v4/classic/iso.js
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
 
 
 
@@ -13254,7 +13302,35 @@ function fulfilledInTime(frequency, lastUpdate, now) {
     const late = lastUpdate.getTime() + delta - now.getTime();
     return Math.floor(late / 86_400_000) >= -1;
 }
-function renderQuality(dataset, lastUpdate, now = new Date()) {
+/**
+ * v7's `update_fulfilled_in_time` (`Dataset.quality` and `next_update` in v7's
+ * `udata/core/dataset/models.py`): with a frequency it knows a delay for, whether `next_update` is
+ * not past at all (`-(next_update - utcnow()).days <= 0`: no day of tolerance); true for
+ * continuous, irregular and punctual; absent otherwise (unknown included).
+ */
+function fulfilledInTimeLegacy(frequency, lastUpdate, now) {
+    const delta = LEGACY_DELTAS[frequency];
+    if (delta !== undefined)
+        return Math.floor((lastUpdate.getTime() + delta - now.getTime()) / quality_DAY) >= 0;
+    return ['continuous', 'irregular', 'punctual'].includes(frequency) ? true : undefined;
+}
+const quality_DAY = 86_400_000;
+/** v7's `next_update` delays, by frequency. */
+const LEGACY_DELTAS = {
+    hourly: quality_DAY / 24,
+    ...Object.fromEntries(['fourTimesADay', 'threeTimesADay', 'semidaily', 'daily'].map((f) => [f, quality_DAY])),
+    ...Object.fromEntries(['fourTimesAWeek', 'threeTimesAWeek', 'semiweekly', 'weekly'].map((f) => [f, 7 * quality_DAY])),
+    biweekly: 14 * quality_DAY,
+    ...Object.fromEntries(['threeTimesAMonth', 'semimonthly', 'monthly'].map((f) => [f, 31 * quality_DAY])),
+    bimonthly: 62 * quality_DAY,
+    quarterly: (365 / 4) * quality_DAY,
+    ...Object.fromEntries(['threeTimesAYear', 'semiannual', 'annual'].map((f) => [f, 365 * quality_DAY])),
+    biennial: 2 * 365 * quality_DAY,
+    triennial: 3 * 365 * quality_DAY,
+    quinquennial: 5 * 365 * quality_DAY,
+};
+/** `legacy`: as udata v7 computes it (its `update_fulfilled_in_time`; the rest is the same). */
+function renderQuality(dataset, lastUpdate, now = new Date(), legacy = false) {
     const quality = {
         license: dataset.license !== null ||
             dataset.licenseDroppedAt?.getTime() === dataset.lastModifiedInternal.getTime(),
@@ -13264,7 +13340,7 @@ function renderQuality(dataset, lastUpdate, now = new Date()) {
         dataset_description_quality: [...dataset.description].length > QUALITY_DESCRIPTION_LENGTH,
         ...resourceCriteria(dataset.resources),
     };
-    const fulfilled = fulfilledInTime(dataset.frequency, lastUpdate, now);
+    const fulfilled = (legacy ? fulfilledInTimeLegacy : fulfilledInTime)(dataset.frequency, lastUpdate, now);
     if (fulfilled !== undefined)
         quality['update_fulfilled_in_time'] = fulfilled;
     const points = [
@@ -13600,7 +13676,7 @@ function renderDataset(dataset, origin, dir, caller) {
         ...renderAccess(dataset),
         uri: `${origin}/api/1/datasets/${dataset.slug}/`,
         page: `${origin}/datasets/${dataset.slug}/`,
-        quality: renderQuality(dataset, updated),
+        quality: renderQuality(dataset, updated, new Date(), dir.legacy === true),
         contact_points: [],
         harvest: null,
         internal: {
@@ -13710,6 +13786,30 @@ function recheck(admin, raw) {
     admin.analyser.recheck(rid.toLowerCase());
     return [200, admin.analyser.describe()];
 }
+/**
+ * `POST /__emulator/release` with `{"index"?, "drop"?, "status"?, "body"?, "contentType"?}`: the
+ * held request at `index` (every one without it) goes on as told.
+ */
+function release(admin, raw) {
+    let value = {};
+    try {
+        if (raw.length > 0)
+            value = JSON.parse(raw.toString('utf8'));
+    }
+    catch {
+        return [400, { message: 'Expected a JSON object' }];
+    }
+    if (!isObject(value))
+        return [400, { message: 'Expected a JSON object' }];
+    const { index, ...how } = value;
+    const chosen = typeof index === 'number' ? admin.held.slice(index, index + 1) : [...admin.held];
+    for (const request of chosen)
+        request.release(how);
+    return [200, { released: chosen.length, held: admin.held.length }];
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 async function route(admin, method, pathname, raw) {
     switch (`${method} ${pathname.replace(/\/?$/, '/')}`) {
         case 'GET /__emulator/state/':
@@ -13726,6 +13826,10 @@ async function route(admin, method, pathname, raw) {
             return [204];
         case 'POST /__emulator/faults/':
             return addFaults(admin, raw);
+        case 'GET /__emulator/held/':
+            return [200, maskedRecords(admin.held.map((h) => h.record))];
+        case 'POST /__emulator/release/':
+            return release(admin, raw);
         case 'GET /__emulator/analyser/':
             return [200, admin.analyser.describe()];
         case 'POST /__emulator/analyser/':
@@ -13999,7 +14103,7 @@ function applyResourceForm(resource, values, protectedFields) {
         resource.schema = values.schema;
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/any-ascii/block.js
+;// CONCATENATED MODULE: ./node_modules/any-ascii/block.js
 function block(blockNum) {
 switch (blockNum) {
 case 0:return"																																																																																																																																																																 	!	c	GBP	$	Y	|	S	\"	(C)	a	<<	!		(R)	-	deg	+-	2	3	'	u	P	-	,	1	o	>>	1/4	1/2	3/4	?	A	A	A	A	A	A	Ae	C	E	E	E	E	I	I	I	I	D	N	O	O	O	O	O	*	O	U	U	U	U	Y	Th	ss	a	a	a	a	a	a	ae	c	e	e	e	e	i	i	i	i	d	n	o	o	o	o	o	/	o	u	u	u	u	y	th	y"
@@ -14646,7 +14750,7 @@ case 3584:return"																																 	!	\"	#	$	%	&	'	(	)	*	+	,	-	.	
 return""
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/any-ascii/any-ascii.js
+;// CONCATENATED MODULE: ./node_modules/any-ascii/any-ascii.js
 
 
 const blocks = {};
@@ -15925,8 +16029,8 @@ async function deleteCommunityResource(ctx, env) {
     return empty(204);
 }
 
-// EXTERNAL MODULE: ../../work/main/node_modules/busboy/lib/index.js
-var lib = __nccwpck_require__(296);
+// EXTERNAL MODULE: ./node_modules/busboy/lib/index.js
+var lib = __nccwpck_require__(680);
 var lib_default = /*#__PURE__*/__nccwpck_require__.n(lib);
 ;// CONCATENATED MODULE: ./emulator/storage.ts
 
@@ -16928,8 +17032,8 @@ function announcedLength(req) {
 /**
  * Apply the proxy side of a fault rule. Returns the body the application is to read, or
  * undefined when the proxy dealt with the request itself (413, or a client gone while sending).
- * Buffering happens for `maxBodyBytes` without a Content-Length, and for `delayMs` on a request
- * that is to be handled, so that handling does not depend on the client staying connected.
+ * Buffering happens for `maxBodyBytes` without a Content-Length, and for `delayMs` or `hold` on a
+ * request that is to be handled, so that handling does not depend on the client staying connected.
  */
 async function throughProxy(rule, req, res, body, storage, finish) {
     const length = announcedLength(req);
@@ -16941,7 +17045,8 @@ async function throughProxy(rule, req, res, body, storage, finish) {
     }
     const handled = rule.status === undefined && rule.dropAfterBytes === undefined;
     const chunkedLimit = limit !== undefined && length === undefined ? limit : undefined;
-    if (chunkedLimit === undefined && !(rule.delayMs !== undefined && handled))
+    const waits = rule.delayMs !== undefined || rule.hold === true;
+    if (chunkedLimit === undefined && !(waits && handled))
         return body;
     const buffered = await bufferBody(body, storage.tmpPath(), chunkedLimit);
     if (buffered.kind === 'body')
@@ -16986,6 +17091,8 @@ class Store {
     byKey = new Map();
     /** udata's `TABULAR_EXPLORE_URL`: the base of `preview_url` for parsed resources (null: none, udata's default). */
     tabularExploreUrl = null;
+    /** udata before v17 (`version: 'legacy'`): the dataset's quality as v7 computes it. */
+    legacy = false;
     constructor(storage, origin, extensions) {
         this.storage = storage;
         this.origin = origin;
@@ -17350,12 +17457,9 @@ async function serveApi(req, res, url, method, deps) {
                 return;
             ctx.body = forwarded;
         }
-        if (fault !== undefined) {
-            if (fault.delayMs !== undefined)
-                await sleep(fault.delayMs);
-            if (await answerInstead(fault, req, res, ctx.body, finish))
-                return;
-        }
+        const held = { list: deps.held, record };
+        if (fault !== undefined && (await faultInstead(fault, held, req, res, ctx.body, finish)))
+            return;
         reply = await dispatch(ctx, deps.env, url.search);
     }
     catch (error) {
@@ -17392,11 +17496,13 @@ async function listen(server, port, host) {
     });
     return server.address().port;
 }
-function closer(server, dataDir, ownDir, analyser) {
+function closer(server, dataDir, ownDir, deps) {
     let closing;
     return () => {
         closing ??= (async () => {
-            await analyser.stop();
+            for (const request of [...deps.held])
+                request.release({ drop: true });
+            await deps.analyser.stop();
             await new Promise((done) => {
                 server.close(() => done());
                 server.closeAllConnections();
@@ -17417,6 +17523,7 @@ function buildDeps(opts, dataDir, origin) {
     if (opts.analyser !== undefined)
         analyser.configure(opts.analyser);
     const legacy = opts.version === 'legacy';
+    store.legacy = legacy;
     const env = {
         store,
         storage,
@@ -17432,6 +17539,7 @@ function buildDeps(opts, dataDir, origin) {
         origin,
         requests: [],
         faults: new FaultSet(),
+        held: [],
         analyser,
         onRequest: opts.onRequest,
         maxBodyBytes: opts.maxBodyBytes,
@@ -17456,7 +17564,7 @@ async function startEmulator(opts = {}) {
     return {
         url: origin,
         dataDir,
-        close: closer(server, dataDir, ownDir, analyser),
+        close: closer(server, dataDir, ownDir, deps),
         addUser: (o) => store.addUser(o),
         addOrganization: (o) => store.addOrganization(o),
         addDataset: (o) => store.addDataset(o),
@@ -17476,6 +17584,7 @@ async function startEmulator(opts = {}) {
             deps.requests.length = 0;
         },
         faults: deps.faults.rules,
+        held: deps.held,
     };
 }
 

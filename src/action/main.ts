@@ -10,6 +10,7 @@ import { readSettings, type Settings } from '../engine/inputs.js'
 import { periodicLines } from '../engine/progress.js'
 import type { Report } from '../engine/report.js'
 import { VERSION } from '../version.js'
+import { commentOnPullRequest } from './comment.js'
 import { runnerProvenance } from './provenance.js'
 import { actionsRunner, type Runner } from './runner.js'
 
@@ -21,8 +22,11 @@ export async function run(runner: Runner = actionsRunner()): Promise<void> {
   // The key is masked before anything else can print it.
   const key = runner.getInput('api-key')
   if (key !== '') runner.setSecret(key)
+  const token = runner.getInput('github-token')
+  if (token !== '') runner.setSecret(token)
+  let settings: Settings | undefined
   try {
-    const settings = readSettings((name) => runner.getInput(name))
+    settings = readSettings((name) => runner.getInput(name))
     const { baseDelayMs } = baseDelayFromEnv(runner.env)
     const outcome = await execute(settings, runnerReporter(runner, settings), {
       cwd: runner.cwd,
@@ -31,8 +35,9 @@ export async function run(runner: Runner = actionsRunner()): Promise<void> {
       env: runner.env,
       ...(runner.dispatcher !== undefined ? { dispatcher: runner.dispatcher } : {}),
       ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
+      diff: true,
     })
-    await writeReport(runner, outcome.report)
+    await writeReport(runner, outcome.report, settings)
     const failed = failureSummary(outcome)
     if (failed !== undefined) {
       for (const failure of outcome.report.failures) runner.error(failure)
@@ -41,16 +46,21 @@ export async function run(runner: Runner = actionsRunner()): Promise<void> {
   } catch (error) {
     // A stopped preflight still says what it knew: outputs and a summary listing every problem.
     if (error instanceof BlockedError)
-      await writeReport(runner, error.report).catch(() => undefined)
+      await writeReport(runner, error.report, settings).catch(() => undefined)
     runner.setFailed(toErrorMessage(error), error)
   }
 }
 
-/** Outputs, the log table and the job summary: the one place they are written. */
-async function writeReport(runner: Runner, report: Report): Promise<void> {
+/**
+ * Outputs, the log's tables, the job summary and the pull request's comment: the one place they
+ * are written.
+ */
+async function writeReport(runner: Runner, report: Report, settings?: Settings): Promise<void> {
   for (const [name, value] of Object.entries(report.outputs)) runner.setOutput(name, value)
   if (report.table !== '') runner.info(report.table)
+  if (report.diffText !== '') runner.info(report.diffText)
   await runner.appendSummary(report.summary)
+  if (settings !== undefined) await commentOnPullRequest(runner, settings, report.summary)
 }
 
 function runnerReporter(runner: Runner, settings: Settings): Reporter {

@@ -6,26 +6,57 @@ export class ApiError extends Error {
   override readonly name = 'ApiError'
   constructor(
     readonly method: string,
-    /** Path and query, relative to the instance origin; never carries credentials. */
-    readonly path: string,
+    /**
+     * What was asked, as messages show it: the instance's origin, path and query
+     * (`https://demo.data.gouv.fr/api/1/datasets/x/`), so that www, demo and dev read apart;
+     * never carries credentials.
+     */
+    readonly url: string,
     readonly status: number,
     /** The API's own message (`message`, else `errors`, else `error`), or the body's start. */
     readonly apiMessage: string,
     readonly retryAfterMs?: number,
   ) {
-    super(`${method} ${path} answered ${status}${apiMessage ? `: ${apiMessage}` : ''}`)
+    super(`${method} ${url} answered ${status}${apiMessage ? `: ${apiMessage}` : ''}`)
   }
 }
 
-/** No answer: connection refused or reset, timeout, TLS failure. */
+/**
+ * No answer: connection refused or reset, timeout, TLS failure; or the request could not even
+ * leave (a name that does not resolve, a proxy that refuses the tunnel), which no retry cures.
+ */
 export class NetworkError extends Error {
   override readonly name = 'NetworkError'
   constructor(
     readonly method: string,
-    readonly path: string,
+    /** As `ApiError.url`. */
+    readonly url: string,
     cause: unknown,
+    /** Why, in words (`describeCause` by default; transport.ts names the host and the proxy). */
+    why: string = describeCause(cause),
+    /**
+     * Whether another try may succeed. False when the request never reached the server and will
+     * not the next time either: the host or the proxy does not resolve, the proxy refuses the
+     * tunnel. Such a request cannot have acted.
+     */
+    readonly transient: boolean = true,
   ) {
-    super(`${method} ${path} failed: ${describeCause(cause)}`, { cause })
+    super(`${method} ${url} failed: ${why}`, { cause })
+  }
+}
+
+/**
+ * A local file could not be read while a request was being sent (removed, made unreadable, cut
+ * short): the runner's fault, not the network's. Never retried: the next try reads the same file.
+ */
+export class LocalFileError extends Error {
+  override readonly name = 'LocalFileError'
+  constructor(
+    readonly path: string,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause })
   }
 }
 
@@ -43,7 +74,7 @@ function isRetryableStatus(status: number): boolean {
 }
 
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof NetworkError) return true
+  if (error instanceof NetworkError) return error.transient
   return error instanceof ApiError && isRetryableStatus(error.status)
 }
 
@@ -95,7 +126,8 @@ function flattenErrors(errors: unknown, prefix = ''): string {
   return `${prefix ? `${prefix}: ` : ''}${String(errors)}`
 }
 
-function describeCause(cause: unknown): string {
+/** A failure's own message, with its code when the message lacks it (`ECONNRESET socket hang up`). */
+export function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code
     return typeof code === 'string' && !cause.message.includes(code)

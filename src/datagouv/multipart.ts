@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import type { SequentialHasher } from '../files/hash.js'
+import { LocalFileError, toErrorMessage } from './errors.js'
 import type { StreamedBody } from './transport.js'
 
 export interface ByteRange {
@@ -91,10 +92,17 @@ export function multipart(
 
 /**
  * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
- * start.
+ * start. A file that cannot be read, or that shrank, fails with a `LocalFileError`: no retry
+ * would read it better.
  */
 async function* fileRange(file: FileRange): AsyncGenerator<{ chunk: Buffer; offset: number }> {
-  const handle = await open(file.path, 'r')
+  const handle = await open(file.path, 'r').catch((error: unknown) => {
+    throw new LocalFileError(
+      file.path,
+      `${file.path} could not be read while it was being sent: ${toErrorMessage(error)}`,
+      error,
+    )
+  })
   try {
     const size = file.end - file.start
     const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () =>
@@ -102,15 +110,20 @@ async function* fileRange(file: FileRange): AsyncGenerator<{ chunk: Buffer; offs
     )
     for (let offset = 0, turn = 0; offset < size; turn++) {
       const buffer = ring[turn % ring.length] as Buffer
-      const { bytesRead } = await handle.read(
-        buffer,
-        0,
-        Math.min(buffer.length, size - offset),
-        file.start + offset,
-      )
+      const { bytesRead } = await handle
+        .read(buffer, 0, Math.min(buffer.length, size - offset), file.start + offset)
+        .catch((error: unknown) => {
+          throw new LocalFileError(
+            file.path,
+            `${file.path} could not be read while it was being sent: ${toErrorMessage(error)}`,
+            error,
+          )
+        })
       if (bytesRead === 0)
-        throw new Error(
-          `${file.path} shrank while it was being sent (${offset} of ${size} bytes read)`,
+        throw new LocalFileError(
+          file.path,
+          `${file.path} shrank while it was being sent (${file.start + offset} of ` +
+            `${file.start + size} bytes read): the file changed while it was being sent`,
         )
       yield { chunk: buffer.subarray(0, bytesRead), offset }
       offset += bytesRead

@@ -15,11 +15,13 @@ import type { Transport } from './transport.js'
 
 /**
  * A failure after which the server may have acted, or may still be acting: no answer at all
- * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on.
+ * (connection lost, timeout), or a gateway's 502/504 while the application behind it goes on. A
+ * request that never left (a name that does not resolve, a proxy that refuses the tunnel) did
+ * not act.
  */
 function mayHideSuccess(error: unknown): boolean {
   return (
-    error instanceof NetworkError ||
+    (error instanceof NetworkError && error.transient) ||
     (error instanceof ApiError && (error.status === 502 || error.status === 504))
   )
 }
@@ -69,12 +71,23 @@ export interface Once<T> {
    * creates it twice. Absent: a change in place, looked at once after each failure.
    */
   creation?: string
+  /**
+   * For a creation refused by an answer (not lost): what another client created in its place
+   * meanwhile (udata refuses a second file of one name within a second, docs/udata-protocol.md
+   * §3.2 step 5, because another run stored it), taken instead of creating a second one.
+   */
+  taken?: () => Promise<T | undefined>
 }
 
 export interface Created<T> {
   value: T
   /** The server was found to hold the result of a request whose answer was lost. */
   recovered: boolean
+  /**
+   * The result is another client's: a creation refused by an answer, while what it would have
+   * created was found created by someone else (`find` or `taken`).
+   */
+  adopted: boolean
 }
 
 /**
@@ -84,14 +97,17 @@ export interface Created<T> {
  */
 export async function createOnce<T>(http: Transport, once: Once<T>): Promise<Created<T>> {
   let recovered = false
-  const look = async (error: unknown): Promise<Settled<T>> => {
+  let adopted = false
+  const look = async (error: unknown, ours = true): Promise<Settled<T>> => {
     const found = await lookFor(once, error)
     if (found === undefined) return undefined
+    const held = ours ? `the server holds ${once.what} all the same` : anothers(once)
     http.logger.warning(
-      `${error === undefined ? 'before sending again' : `${toErrorMessage(error)};`} the server ` +
-        `holds ${once.what} all the same (${once.nameOf(found)}), not sending it again`,
+      `${error === undefined ? 'before sending again' : `${toErrorMessage(error)};`} ${held} ` +
+        `(${once.nameOf(found)}), not sending it again`,
     )
-    recovered = true
+    recovered = ours
+    adopted = !ours
     return { done: found }
   }
   const value = await http.retrier.run<T>({
@@ -100,15 +116,36 @@ export async function createOnce<T>(http: Transport, once: Once<T>): Promise<Cre
       const found = mayHaveActed(attempt) ? await look(undefined) : undefined
       return found !== undefined ? found.done : once.send()
     },
-    settle: async (error) => {
+    settle: async (error, attempt) => {
       if (!isRetryable(error)) return undefined
-      const found = await look(error)
+      // An answered refusal of a creation created nothing: what is found is someone else's.
+      const ours = once.creation === undefined || mayHideSuccess(error) || mayHaveActed(attempt)
+      const found =
+        (await look(error, ours)) ?? (ours ? undefined : await takenFor(http, once, error))
+      if (found !== undefined) adopted ||= !ours
       if (found !== undefined || once.creation === undefined || !mayStillAct(error)) return found
       if (!(await (once.findable?.() ?? true))) return undefined
       return keepLooking(http, once.creation, error, look)
     },
   })
-  return { value, recovered }
+  return { value, recovered, adopted }
+}
+
+/** What the warning says of a creation found made by someone else. */
+function anothers<T>(once: Once<T>): string {
+  return `another run created ${once.what} meanwhile, under the same name`
+}
+
+/** `once.taken`, for a creation refused by an answer; a failure to look fails with its reason. */
+async function takenFor<T>(http: Transport, once: Once<T>, error: unknown): Promise<Settled<T>> {
+  if (once.taken === undefined) return undefined
+  const found = await lookFor({ ...once, find: once.taken }, error)
+  if (found === undefined) return undefined
+  http.logger.warning(
+    `${toErrorMessage(error)}; another run created a resource under the same name meanwhile ` +
+      `(${once.nameOf(found)}): taken instead of creating a second`,
+  )
+  return { done: found }
 }
 
 /** `once.find`; a failure to look fails with its reason. */

@@ -108,6 +108,11 @@ export class Retrier {
     private readonly logger: RetryLogger,
   ) {}
 
+  /** The longest wait: of the backoff, and of a server's `Retry-After`. */
+  get ceilingMs(): number {
+    return ceilingOf(this.policy)
+  }
+
   async run<T>(attempts: Attempts<T>): Promise<T> {
     const retryable = attempts.retryable ?? ((error: unknown) => isRetryable(error))
     const failures: unknown[] = []

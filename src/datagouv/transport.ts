@@ -7,10 +7,13 @@
  * redirects are followed for reads only, and only within the instance's origin.
  */
 import type { Readable } from 'node:stream'
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import { request, type Dispatcher } from 'undici'
 import type { z } from 'zod'
 import { parseApiUrl } from './api-url.js'
-import { ApiError, NetworkError, ProtocolError, apiMessageOf } from './errors.js'
+import { ApiError, ProtocolError, apiMessageOf } from './errors.js'
+import { noAnswer } from './network.js'
+import { Pause } from './pause.js'
+import { proxyAgent, proxyFor, type ProxyRoute } from './proxy.js'
 import { DEFAULT_RETRY, parseRetryAfter, Retrier, type RetryPolicy } from './retry.js'
 
 export interface Logger {
@@ -67,21 +70,6 @@ const MAX_REDIRECTS = 3
 /** Per request, unless the caller gives another (the `timeout` input's default). */
 export const DEFAULT_TIMEOUT_MS = 300_000
 
-/**
- * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
- * first), read from `env` once. Not undici's default, which reads the process's: only the entry
- * points read the process, and a run in a test keeps an environment of its own.
- */
-function proxyAgent(env: Readonly<Record<string, string | undefined>>): Dispatcher {
-  const variable = (name: string): string => env[name] ?? env[name.toUpperCase()] ?? ''
-  return new EnvHttpProxyAgent({
-    keepAliveTimeout: 10_000,
-    httpProxy: variable('http_proxy'),
-    httpsProxy: variable('https_proxy'),
-    noProxy: variable('no_proxy'),
-  })
-}
-
 export class Transport {
   readonly origin: string
   readonly apiRoot: string
@@ -99,6 +87,10 @@ export class Transport {
   private readonly ownsDispatcher: boolean
   /** Sent on every request, URL checks included. */
   readonly userAgent: string
+  /** The proxy the instance is reached through, for messages (unknown with a given dispatcher). */
+  private readonly proxy: ProxyRoute | undefined
+  /** A server's `Retry-After`: every new request to it waits until then. */
+  private readonly pause: Pause
 
   constructor(options: ClientOptions) {
     const { origin, apiRoot } = parseApiUrl(options.apiUrl)
@@ -110,7 +102,9 @@ export class Transport {
     this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger)
     this.ownsDispatcher = options.dispatcher === undefined
     this.dispatcher = options.dispatcher ?? proxyAgent(options.env)
+    this.proxy = this.ownsDispatcher ? proxyFor(options.env, new URL(origin)) : undefined
     this.userAgent = options.userAgent ?? 'datagouv-publish'
+    this.pause = new Pause(this.retrier.ceilingMs, this.logger, new URL(origin).host)
   }
 
   /** The text with the key replaced: a server may echo it in an error body or a Location. */
@@ -138,9 +132,12 @@ export class Transport {
     })
   }
 
-  /** The path as messages show it: from the origin (`/api/1/…`), like every other message. */
+  /**
+   * The request as messages show it: the instance's origin and the path from it
+   * (`https://demo.data.gouv.fr/api/1/…`), so that www, demo and dev read apart.
+   */
   display(path: string, absolute = false): string {
-    return absolute ? path : displayPath(new URL(this.apiRoot + path))
+    return shown(absolute ? new URL(path, this.origin) : new URL(this.apiRoot + path))
   }
 
   parse<S extends z.ZodType>(
@@ -186,13 +183,17 @@ export class Transport {
         continue
       }
       if (!options.expect.includes(answer.status)) {
-        const retryAfter = answer.headers['retry-after']
+        const header = answer.headers['retry-after']
+        const retryAfter = parseRetryAfter(typeof header === 'string' ? header : undefined)
+        // A server that asks to wait is waited for by every request, not only this one.
+        if (retryAfter !== undefined && (answer.status === 429 || answer.status === 503))
+          this.pause.until(retryAfter, `${method} ${shown(url)} answered ${answer.status}`)
         throw new ApiError(
           method,
-          displayPath(url),
+          shown(url),
           answer.status,
           apiMessageOf(this.redact(answer.text)),
-          parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined),
+          retryAfter,
         )
       }
       return answer
@@ -205,7 +206,7 @@ export class Transport {
     if (next.origin !== this.origin) {
       throw new ApiError(
         method,
-        displayPath(url),
+        shown(url),
         status,
         `redirect to another origin (${next.origin}) refused: the API key is not sent there`,
       )
@@ -234,6 +235,7 @@ export class Transport {
       headers['content-type'] = built.contentType
       headers['content-length'] = String(built.length)
     }
+    await this.pause.wait()
     const started = Date.now()
     try {
       const response = await request(url, {
@@ -252,14 +254,17 @@ export class Transport {
       )
       return { status: response.statusCode, headers: response.headers, text }
     } catch (error) {
-      throw new NetworkError(method, displayPath(url), error)
+      throw noAnswer(method, url, error, this.proxy)
     }
   }
 }
 
-/**
- * Path and query of a URL: what errors and logs show (the origin is known, the key is never in it).
- */
+/** Path and query of a URL: what the debug log shows of each request. */
 function displayPath(url: URL): string {
   return url.pathname + url.search
+}
+
+/** Origin, path and query: what errors show (the key is never in a URL). */
+function shown(url: URL): string {
+  return url.origin + displayPath(url)
 }

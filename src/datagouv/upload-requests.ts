@@ -162,7 +162,9 @@ export async function storeFile(
       what: 'the file',
       where: 'reading the dataset',
       nameOf: (resource) => `resource ${resource.id}`,
-      ...(target === undefined ? { creation: 'the new resource' } : {}),
+      ...(target === undefined
+        ? { creation: 'the new resource', taken: () => findTaken(round) }
+        : {}),
     })
   return upload.scope.write(target === undefined ? 'create' : 'in-place', store)
 }
@@ -185,5 +187,17 @@ async function findUploaded(round: Round, sha1: string): Promise<Resource | unde
   const name = upload.storedName
   return resources.find(
     (r) => upload.isNew(r) && (r.title === name || r.url.endsWith(`/${name}`)) && holds(r),
+  )
+}
+
+/**
+ * For a new resource whose creation udata refused (a second file of one name within a second,
+ * docs/udata-protocol.md §3.2 step 5): the file resource another run created under this stored
+ * name meanwhile, whatever file it holds; the upload then goes into it (upload.ts).
+ */
+async function findTaken(round: Round): Promise<Resource | undefined> {
+  const { upload } = round
+  return (await upload.scope.list()).find(
+    (r) => upload.isNew(r) && r.filetype === 'file' && r.url.endsWith(`/${upload.storedName}`),
   )
 }

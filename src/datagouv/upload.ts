@@ -5,11 +5,14 @@
  * local ones.
  *
  * Each request is retried through the client's one policy; what a retry of one request cannot
- * cure, one restart of the whole upload may (`restartFor`).
+ * cure, one restart of the whole upload may (`restartFor`). A file that changes while it is sent
+ * ends the upload (file-state.ts), saying what the server then holds.
  */
 import { hashFile, isSupportedChecksum, SequentialHasher } from '../files/hash.js'
 import type { DatagouvClient } from './client.js'
 import { ApiError, ProtocolError, toErrorMessage } from './errors.js'
+import { changedDuring, FileChangedError, fileState } from './file-state.js'
+import type { PartConcurrency } from './part-pacing.js'
 import type { Scope } from './scope.js'
 import type { Resource } from './schemas.js'
 import { sendParts, storeFile, type Round } from './upload-requests.js'
@@ -31,8 +34,8 @@ export interface UploadRequest {
    */
   storedName: string
   chunkSize: number
-  /** Parts of this file in flight at once. */
-  partConcurrency: number
+  /** Parts of this file in flight at once: a number, or `auto` (part-pacing.ts). */
+  partConcurrency: PartConcurrency
   /**
    * For a new resource: whether a resource found in the dataset after a lost answer may be this
    * upload's (the run knows which resources existed before and which its other uploads obtained).
@@ -51,6 +54,12 @@ export interface UploadOutcome {
   recovered: boolean
   /** The chunk size that worked (smaller than asked after a 413). */
   chunkSize: number
+  /**
+   * For a new resource: the one another run created under the same name at the same time (udata
+   * refused this creation, §3.2 step 5), taken instead of creating a second; `replaced` when it
+   * held another file, which this upload then replaced.
+   */
+  adopted?: { id: string; replaced: boolean }
 }
 
 /** The server stored something other than the local file. */
@@ -77,33 +86,61 @@ interface Plan {
   chunkSize: number
 }
 
-/** How a round ended: the verified file, or the failure and whether the final request failed. */
-type RoundEnd =
-  | { ok: true; resource: Resource; sha1: string; recovered: boolean }
-  | { ok: false; error: unknown; final: boolean; recovered: boolean }
+/**
+ * How a round ended: the verified file, or the failure and whether the final request failed;
+ * `adopted`: the resource the storing request took from another run instead of creating one.
+ */
+type RoundEnd = { recovered: boolean; adopted?: string | undefined } & (
+  | { ok: true; resource: Resource; sha1: string }
+  | { ok: false; error: unknown; final: boolean; sha1?: string | undefined }
+)
 
 export async function uploadFile(
   client: DatagouvClient,
   upload: UploadRequest,
 ): Promise<UploadOutcome> {
+  const before = await fileState(upload.path)
+  if (before?.size !== upload.size)
+    throw new FileChangedError(
+      `the file changed before it was sent (${before === undefined ? 'it was removed' : `${upload.size} -> ${before.size} bytes`}); nothing was sent`,
+      undefined,
+    )
   const tally = { requests: 0 }
   // Hashed alongside once, whatever the rounds, when parts go in parallel.
   let alongside: Promise<string> | undefined
   const hashAlongside = () => (alongside ??= hashFile(upload.path, 'sha1'))
   let plan: Plan = { target: upload.target, chunkSize: upload.chunkSize }
   let recovered = false
+  let adopted: string | undefined
   for (let round = 0; ; round++) {
     const end = await sendRound(client, upload, plan, tally, hashAlongside)
     recovered ||= end.recovered
+    adopted ??= end.adopted
+    const stored = end.ok ? end.resource : heldAfter(end.error)
+    const changed = await changedDuring(upload.path, before, stored, end.sha1)
+    if (changed !== undefined) throw changed
     if (end.ok) {
       const { resource, sha1 } = end
-      return { resource, sha1, requests: tally.requests, recovered, chunkSize: plan.chunkSize }
+      const taken = adopted === undefined ? {} : { adopted: { id: adopted, replaced: round > 0 } }
+      return {
+        resource,
+        sha1,
+        requests: tally.requests,
+        recovered,
+        chunkSize: plan.chunkSize,
+        ...taken,
+      }
     }
     const restart = round === 0 ? restartFor(end, upload, plan) : undefined
     if (restart === undefined) throw explain(end.error, upload, plan)
     client.logger.warning(`${toErrorMessage(end.error)}; ${restart.why}`)
     plan = restart.plan
   }
+}
+
+/** The resource a failed round left holding some file, when the server answered with it. */
+function heldAfter(error: unknown): Resource | undefined {
+  return error instanceof VerificationError ? error.resource : undefined
 }
 
 /** The whole file once: the parts if it is larger than a part, the final request, the check. */
@@ -115,7 +152,7 @@ async function sendRound(
   hashAlongside: () => Promise<string>,
 ): Promise<RoundEnd> {
   const chunked = upload.size > plan.chunkSize
-  const inOrder = !chunked || upload.partConcurrency <= 1
+  const inOrder = !chunked || upload.partConcurrency === 1
   const hasher = inOrder ? new SequentialHasher(upload.size) : undefined
   const sha1 = async (): Promise<string | undefined> =>
     hasher !== undefined ? hasher.digest() : hashAlongside()
@@ -123,18 +160,21 @@ async function sendRound(
   const round: Round = { client, upload, ...plan, endpoint, hasher, sha1, tally }
   let final = false
   let recovered = false
+  let adopted: string | undefined
+  let local: string | undefined
   try {
     const common = chunked ? await sendParts(round) : undefined
     final = true
     const stored = await storeFile(round, common)
     recovered = stored.recovered
-    const local = await sha1()
+    adopted = stored.adopted ? stored.value.id : undefined
+    local = await sha1()
     if (local === undefined)
       throw new ProtocolError('the upload finished before the whole file was read')
     await verify(stored.value, upload, local)
-    return { ok: true, resource: stored.value, sha1: local, recovered }
+    return { ok: true, resource: stored.value, sha1: local, recovered, adopted }
   } catch (error) {
-    return { ok: false, error, final, recovered }
+    return { ok: false, error, final, recovered, adopted, sha1: local }
   }
 }
 
@@ -145,7 +185,7 @@ async function sendRound(
  * a gateway that keeps answering 502-504, is not cured by sending every part again.
  */
 function restartFor(
-  end: { error: unknown; final: boolean },
+  end: { error: unknown; final: boolean; adopted?: string | undefined },
   upload: UploadRequest,
   plan: Plan,
 ): { why: string; plan: Plan } | undefined {
@@ -153,9 +193,15 @@ function restartFor(
   const chunked = upload.size > plan.chunkSize
   const again = `uploading ${upload.storedName} again from the start`
   if (error instanceof VerificationError) {
-    // A new resource that received the wrong file is now replaced in place, never created again.
+    // A new resource that received the wrong file is now replaced in place, never created again;
+    // so is one another run created under the same name meanwhile, with its own file.
     const { id, url } = error.resource
-    return { why: again, plan: { ...plan, target: { id, url } } }
+    const why =
+      end.adopted === id
+        ? `resource ${id}, which another run created under the same name at the same time, holds ` +
+          `another file: uploading ${upload.storedName} into it`
+        : again
+    return { why, plan: { ...plan, target: { id, url } } }
   }
   if (error instanceof ApiError && error.status === 413) {
     const refused = chunked ? plan.chunkSize : upload.size

@@ -8,16 +8,19 @@ import type { Dispatcher } from 'undici'
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
 import type { Dataset } from '../datagouv/schemas.js'
 import { communityScope, ownerScope, type Scope } from '../datagouv/scope.js'
+import { createDataset, creationFact } from './create-dataset.js'
+import { diffPlan } from './diff.js'
 import { analysable, analysisLine, waitForAnalysis, type AnalysisReport } from './analysis.js'
-import { inputName, setInput, withNaming, type InputNaming, type Settings } from './inputs.js'
+import { withNaming, type InputNaming, type Settings } from './inputs.js'
 import type { FileEntry } from './manifest.js'
 import { applyOrder, type OrderResult } from './order.js'
 import type { Plan, Step } from './plan.js'
 import { preflight, PreflightError } from './preflight.js'
 import type { Provenance } from './provenance.js'
 import { publish, publishDataset, type DatasetResult, type Result } from './publish.js'
+import { qualityAfter } from './quality.js'
 import { blockedReport, buildReport, type Report } from './report.js'
-import { planTable } from './report/tables.js'
+import { creationReason, planTable } from './report/tables.js'
 import { readBack } from './verify.js'
 import { plural } from '../util/text.js'
 
@@ -41,6 +44,8 @@ export interface Reporter extends Logger {
   progress(entry: FileEntry, sentBytes: number): void
   /** The steps about to be executed (not called in a dry run). */
   plan?(steps: readonly Step[]): void
+  /** Shows the plan once the preflight made it; without it, the plan table is logged (`info`). */
+  showPlan?(plan: Plan): void
   /** One step finished, as the server then holds it. */
   stepDone?(result: Result): void
 }
@@ -61,6 +66,8 @@ export interface EngineOptions {
   dispatcher?: Dispatcher
   /** How the run's messages name the inputs (inputs/naming.ts); the action's words by default. */
   naming?: InputNaming
+  /** The data diff of the uploads (engine/diff.ts): the action always, the CLI with `--diff`. */
+  diff?: boolean
 }
 
 /**
@@ -107,6 +114,7 @@ async function run(
         : undefined
     if (creation?.stop !== undefined) return creation.stop
     if (creation !== undefined) plan.dataset = creation.dataset
+    const diffs = await diffPlan(client, plan, settings, reporter, options.diff === true)
     if (!settings.dryRun) reporter.plan?.(plan.steps)
     const scope =
       plan.communityOwner === undefined
@@ -120,33 +128,61 @@ async function run(
       settings.order === 'as-listed'
         ? await applyOrder(client, plan.dataset.id, written, settings.dryRun)
         : undefined
-    const { results, datasetResult, problems } = settings.dryRun
-      ? { results: written, datasetResult: published, problems: [] }
-      : await readBack(
-          client,
-          scope,
-          plan,
-          { results: written, datasetResult: published },
-          reporter,
-        )
-    const analysis = await analysisOf(settings, scope, results, startedAt, reporter)
-    const report = buildReport({
-      results,
-      datasetResult,
-      problems,
+    return await finish(client, scope, plan, settings, reporter, options, {
+      written,
+      published,
       order,
-      dataset: plan.dataset,
-      datasetCreated: creation !== undefined,
-      origin: client.origin,
-      dryRun: settings.dryRun,
-      hiddenLeftOut: plan.hiddenLeftOut,
-      ...(analysis ? { analysis } : {}),
-      ...(settings.provenance && options.provenance ? { provenance: options.provenance } : {}),
+      creation,
+      diffs,
+      startedAt,
     })
-    return { report, results, datasetResult, order }
   } finally {
     await client.close()
   }
+}
+
+/** What the run did, read back from the server, with the analysis and quality: the report. */
+async function finish(
+  client: DatagouvClient,
+  scope: Scope,
+  plan: Plan,
+  settings: Settings,
+  reporter: Reporter,
+  options: EngineOptions,
+  done: {
+    written: Result[]
+    published: DatasetResult | undefined
+    order: OrderResult | undefined
+    creation: { dataset: Dataset } | undefined
+    diffs: Awaited<ReturnType<typeof diffPlan>>
+    startedAt: Date
+  },
+): Promise<RunResult> {
+  const { written, published, order, creation, diffs, startedAt } = done
+  const { results, datasetResult, problems, after } = settings.dryRun
+    ? { results: written, datasetResult: published, problems: [], after: undefined }
+    : await readBack(client, scope, plan, { results: written, datasetResult: published }, reporter)
+  const analysis = await analysisOf(settings, scope, results, startedAt, reporter)
+  const quality = qualityAfter(plan, after, { results, datasetResult }, reporter)
+  const report = buildReport({
+    ...quality,
+    results,
+    datasetResult,
+    problems,
+    order,
+    dataset: plan.dataset,
+    datasetCreated: creation !== undefined,
+    ...(plan.creation
+      ? { creation: creationFact(plan, creation?.dataset.id, !settings.dryRun) }
+      : {}),
+    origin: client.origin,
+    dryRun: settings.dryRun,
+    hiddenLeftOut: plan.hiddenLeftOut,
+    ...(analysis ? { analysis } : {}),
+    ...(diffs ? { diffs } : {}),
+    ...(settings.provenance && options.provenance ? { provenance: options.provenance } : {}),
+  })
+  return { report, results, datasetResult, order }
 }
 
 /** The client of one run: the settings' instance, key and policy, the edge's network. */
@@ -225,50 +261,6 @@ async function analysisOf(
   )
 }
 
-/**
- * `create-dataset`: the dataset first, then everything is published into it. When udata gave it
- * another slug than asked (a private dataset of someone else holds it), nothing more is done: the
- * next run would not find it by that slug and would create another.
- */
-async function createDataset(
-  client: DatagouvClient,
-  plan: Plan,
-  reporter: Reporter,
-): Promise<{ dataset: Dataset; stop?: RunResult }> {
-  const { body, slug } = plan.creation as NonNullable<Plan['creation']>
-  const dataset = await reporter.group(
-    'Create the dataset',
-    async () => {
-      const created = await client.createDataset(body, slug)
-      reporter.info(
-        `Created dataset '${created.title}' (${created.id}) at ${created.page ?? created.slug}`,
-      )
-      return created
-    },
-    'create-dataset',
-  )
-  if (dataset.slug === slug) return { dataset }
-  const datasetResult: DatasetResult = {
-    action: 'failed',
-    reason: 'created with another slug',
-    patched: [],
-    error:
-      `${inputName('dataset')}: the dataset was created (${dataset.id}), but udata gave it the slug ` +
-      `'${dataset.slug}', not '${slug}' (the slug is taken, maybe by a private dataset); nothing ` +
-      `was published into it: ${setInput('dataset', dataset.slug)} and run again`,
-  }
-  const report = buildReport({
-    results: [],
-    datasetResult,
-    dataset,
-    datasetCreated: true,
-    origin: client.origin,
-    dryRun: false,
-    hiddenLeftOut: 0,
-  })
-  return { dataset, stop: { report, results: [], datasetResult, order: undefined } }
-}
-
 async function runPreflight(
   client: DatagouvClient,
   settings: Settings,
@@ -292,13 +284,16 @@ async function runPreflight(
       const resources = plural(result.dataset.resources.length, 'resource')
       const entries = plural(result.steps.length, 'entry', 'entries')
       reporter.info(
-        `Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`,
+        result.creation === undefined
+          ? `Dataset '${result.dataset.title}' (${result.dataset.id}), ${resources}; ${entries} to consider`
+          : `Dataset '${result.creation.slug}': ${creationReason(result)}; ${entries} to consider`,
       )
       return result
     },
     'preflight',
   )
   for (const warning of plan.warnings) reporter.warning(warning)
-  reporter.info(planTable(plan, settings))
+  if (reporter.showPlan) reporter.showPlan(plan)
+  else reporter.info(planTable(plan, settings))
   return plan
 }

@@ -7,8 +7,11 @@ import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { findFiles, type LocalFile } from '../files/find.js'
 import { normalizeFilename } from '../files/normalize.js'
+import { realPlace, within } from '../files/workspace.js'
 import { plural } from '../util/text.js'
 import type { EntryMetadata, IfNoFilesFound, ResourceEntrySpec, Settings } from './inputs.js'
+import { foldersHint, sayReach } from './manifest/reach.js'
+import type { ReleaseSpec } from './inputs/release.js'
 import { inputName, inputWord, setInput } from './inputs.js'
 
 interface EntryBase extends Omit<EntryMetadata, 'id'> {
@@ -30,6 +33,10 @@ export interface FileEntry extends EntryBase {
   size: number
   /** udata's normalised form of the name: what the server stores (docs/udata-protocol.md §3.2). */
   storedName: string
+  /** `release: dated`: published as a new resource each time (plan/releases.ts names it). */
+  release?: ReleaseSpec
+  /** The columns that identify a row, for the data diff (src/diff/). */
+  key?: string[]
 }
 
 /** A remote resource: a URL the producer serves. */
@@ -97,7 +104,7 @@ async function addFileEntry(
   cwd: string,
 ): Promise<void> {
   const where = `${inputName('resources')}, entry ${spec.label}`
-  const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest)
+  const files = await resolveEntryPath(spec.path, cwd, settings.includeHiddenFiles, manifest, where)
   if (typeof files === 'string') {
     manifest.problems.push(`${where}: ${files}`)
     return
@@ -150,7 +157,8 @@ async function addGlobbedFiles(
       implicitDescendants: true,
     })
     manifest.hiddenLeftOut += found.hidden
-    if (found.files.length === 0) {
+    sayReach(manifest, inputName('files'), pattern, found, cwd)
+    if (found.files.length === 0 && found.escaped.length === 0) {
       const hidden =
         found.hidden > 0
           ? ` (${plural(found.hidden, 'hidden file')} left out; ` +
@@ -159,7 +167,7 @@ async function addGlobbedFiles(
       noMatch(
         manifest,
         settings.ifNoFilesFound,
-        `${inputName('files')}: no file matches '${pattern}'${hidden}`,
+        `${inputName('files')}: no file matches '${pattern}'${hidden}${foldersHint(pattern, found, cwd)}`,
       )
       continue
     }
@@ -176,14 +184,27 @@ async function resolveEntryPath(
   cwd: string,
   includeHidden: boolean,
   manifest: Manifest,
+  where: string,
 ): Promise<LocalFile[] | string> {
   const literal = path.resolve(cwd, pattern)
   const info = await stat(literal).catch(() => undefined)
-  if (info?.isFile() === true) return [{ path: literal, size: info.size }]
+  if (info?.isFile() === true) {
+    const inside = within(await realPlace(literal), await realPlace(cwd))
+    const found = {
+      files: [],
+      hidden: 0,
+      outside: inside ? [] : [literal],
+      escaped: [],
+      folders: [],
+    }
+    sayReach(manifest, where, pattern, found, cwd)
+    return [{ path: literal, size: info.size }]
+  }
   if (info?.isDirectory() === true)
     return `'${pattern}' is a directory; an entry's path must name one file`
   const found = await findFiles(pattern, { cwd, includeHidden, implicitDescendants: false })
   manifest.hiddenLeftOut += found.hidden
+  sayReach(manifest, where, pattern, found, cwd)
   return found.files
 }
 
@@ -194,7 +215,8 @@ async function resolveEntryPath(
 function sharedStoredNames(entries: readonly Entry[]): string[] {
   const byName = new Map<string, FileEntry[]>()
   for (const entry of entries) {
-    if (entry.kind !== 'file') continue
+    // A release is stored under the name its template gives, not the local one.
+    if (entry.kind !== 'file' || entry.release !== undefined) continue
     byName.set(entry.storedName, [...(byName.get(entry.storedName) ?? []), entry])
   }
   const problems: string[] = []

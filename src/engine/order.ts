@@ -25,11 +25,14 @@ function wantedOrder(current: readonly string[], listed: readonly string[]): str
   return [...first, ...current.filter((id) => !placed.has(id))]
 }
 
-/** The ids of the resources the entries published, in the entries' order (removals excluded). */
+/**
+ * The ids of the resources the entries published, in the entries' order (removals excluded); a
+ * dated release is followed by the earlier releases of its entry, newest first.
+ */
 function listedIds(results: readonly Result[]): string[] {
   return results.flatMap((r) =>
     r.step.kind !== 'remove' && r.action !== 'removed' && r.resource !== undefined
-      ? [r.resource.id]
+      ? [r.resource.id, ...(r.step.kind === 'file' ? (r.step.release?.earlier ?? []) : [])]
       : [],
   )
 }

@@ -10,6 +10,7 @@ import type { Dataset, Resource } from '../datagouv/schemas.js'
 import type { ExtraValue } from './inputs.js'
 import type { Entry, FileEntry, RemoteEntry } from './manifest.js'
 import type { UrlProbe } from '../files/probe.js'
+import type { FileCheck } from './checks.js'
 import { inputName } from './inputs.js'
 
 /**
@@ -24,6 +25,11 @@ export interface Target<E extends Entry = Entry> {
   entry: E
   /** The resource the entry goes to; absent when a new resource is created. */
   resource?: Resource
+  /**
+   * The other resources bearing the stored file name the entry matched by, when this publication
+   * wrote more than one (two runs created the name at once) and `resource` is the one it keeps.
+   */
+  duplicates?: Resource[]
 }
 
 export type FileAction = 'upload' | 'create' | 'skip' | 'update'
@@ -50,15 +56,17 @@ export interface FileStep extends Target<FileEntry>, Changes {
   /** The title the resource ends with. */
   title: string
   /**
-   * The title comes from the resource, not from the entry: if putting it back after the upload
-   * fails, it is recorded (`RECORD_KEYS.title`) so that the next run can put it back.
-   */
-  recordTitle: boolean
-  /**
    * This step puts back a title that an earlier run recorded in the dataset's extras: the key to
    * clear after.
    */
   clearsDatasetRecord?: string
+  /**
+   * A dated release (plan/releases.ts): its stored name, and the earlier releases of its entry that
+   * stay, newest first (`order: as-listed` puts them after it).
+   */
+  release?: { name: string; earlier: string[] }
+  /** `file-checks`: what the file is to data.gouv.fr's analyser (checks.ts). */
+  checks?: FileCheck
 }
 
 export interface RemoteStep extends Target<RemoteEntry>, Changes {
@@ -110,9 +118,9 @@ export interface Plan {
 }
 
 /**
- * Where a title that could not be put back after an upload is recorded for the next run: the
- * resource's extras, else (when those cannot be written either) the dataset's, one key per
- * resource.
+ * Where the title a resource is to carry is recorded for the next run: the resource's extras,
+ * written before its file is replaced (plan/files.ts); the dataset's extras held it, one key per
+ * resource, for runs of earlier versions, and are still read and cleared.
  */
 export const RECORD_KEYS = {
   title: 'publish:title',
@@ -122,7 +130,7 @@ export const RECORD_KEYS = {
 /** Where a step comes from, as every message of the run names it. */
 export function whereOf(step: Step): string {
   return step.kind === 'remove'
-    ? `${inputName('remove')}, ${step.label} '${step.source}'`
+    ? `${step.label.startsWith('remove[') ? `${inputName('remove')}, ` : ''}${step.label} '${step.source}'`
     : `${step.entry.label} (${step.entry.source})`
 }
 

@@ -9,7 +9,7 @@ import type { DatagouvClient } from '../datagouv/client.js'
 import type { Dataset } from '../datagouv/schemas.js'
 import type { UrlProbe } from '../files/probe.js'
 import type { Settings } from './inputs.js'
-import type { Entry } from './manifest.js'
+import type { Entry, FileEntry } from './manifest.js'
 import type { DatasetStep, Plan, RemovalStep, Target, WithProblems } from './plan.js'
 import {
   datasetProblems,
@@ -18,12 +18,16 @@ import {
   extrasOnly,
   planDataset,
 } from './plan/dataset.js'
+import { followGuides, type Guided } from './guides.js'
+import { dayOf, resolveCoverage, withCreationCoverage } from './plan/coverage.js'
 import { duplicateListings, matchEntries } from './plan/match.js'
+import { isRelease, planReleases, type ReleasePlan } from './plan/releases.js'
 import { planPrune, planRemovals } from './plan/removals.js'
 import { blockedEntries, PreflightError } from './preflight/blocked.js'
 import { decideAll, probeAll } from './preflight/facts.js'
+import { readability } from './preflight/local.js'
 import { ownership, readAll, type Reads } from './preflight/reads.js'
-import { provenanceExtras, withProvenance, type Provenance } from './provenance.js'
+import { provenanceExtras, publicationOf, withProvenance, type Provenance } from './provenance.js'
 
 export { PreflightError } from './preflight/blocked.js'
 
@@ -41,6 +45,10 @@ interface EntryPlan extends WithProblems {
   blocked: Map<Entry, string>
   removals: RemovalStep[]
   pruned: RemovalStep[]
+  /** The dated releases (plan/releases.ts), settled once their steps are decided. */
+  releases: ReleasePlan[]
+  /** What the plan keeps but says (duplicates of this publication, plan/match.ts). */
+  warnings: string[]
 }
 
 export async function preflight(
@@ -48,16 +56,19 @@ export async function preflight(
   settings: Settings,
   context: RunContext,
 ): Promise<Plan> {
-  const read = await readAll(client, settings, context.cwd)
-  const { dataset, manifest, creation } = read
-  const metadata = settings.datasetMetadata
+  const today = dayOf(context.startedAt)
+  const read = await readAll(client, withCreationCoverage(settings, today), context.cwd)
+  const { dataset, manifest } = read
+  const coverage = resolveCoverage(settings.datasetMetadata, read.found, today, true)
+  const metadata = coverage.metadata
   const entries = planEntries(settings, context, read)
   const planned = metadata === undefined ? undefined : planDataset(metadata, dataset, read.known)
   const probed = settings.checkUrls ? await probeAll(client, settings, entries.targets) : undefined
+  const unreadable = await readability(manifest.entries, settings.concurrency)
   // A reuser needs no right on the dataset; a dry run writes nothing.
   const writing = {
     resources: !settings.dryRun && read.community === undefined,
-    dataset: !settings.dryRun && !!metadata,
+    dataset: !settings.dryRun && settings.datasetMetadata !== undefined,
   }
   const problems = [
     ...read.problems,
@@ -66,10 +77,12 @@ export async function preflight(
     ...manifest.problems,
     ...entries.problems,
     ...(planned?.problems ?? []),
+    ...coverage.problems,
     ...(probed?.problems ?? []),
+    ...unreadable.problems,
   ]
   if (problems.length > 0) {
-    const blocked = new Map([...entries.blocked, ...(probed?.blocked ?? [])])
+    const blocked = new Map([...entries.blocked, ...(probed?.blocked ?? []), ...unreadable.blocked])
     const known = blockedEntries(manifest, entries.targets, blocked, entries.removals)
     throw new PreflightError(problems, known, read.found)
   }
@@ -79,18 +92,51 @@ export async function preflight(
     dataset,
     probed?.probes ?? new Map<string, UrlProbe>(),
   )
+  const guided = await followGuides(decided, {
+    settings,
+    found: read.found,
+    known: read.known,
+    releases: entries.releases,
+    removals: entries.removals,
+    planned: planned?.step,
+    startedAt: context.startedAt,
+    community: read.community !== undefined,
+  })
+  if (guided.problems.length > 0) {
+    const known = blockedEntries(manifest, entries.targets, new Map(), entries.removals)
+    throw new PreflightError(guided.problems, known, read.found)
+  }
+  return planOf(settings, context, read, entries, guided)
+}
+
+/** The plan: the steps (removals last, `keep`'s after the others), the dataset's, the warnings. */
+function planOf(
+  settings: Settings,
+  context: RunContext,
+  read: Reads,
+  entries: EntryPlan,
+  guided: Guided,
+): Plan {
+  const { dataset, manifest, creation } = read
   const written =
     settings.provenance && context.provenance
       ? provenanceExtras(context.provenance, context.startedAt)
       : undefined
   return {
     dataset,
-    steps: [...withProvenance(decided, written), ...entries.removals, ...entries.pruned],
-    ...datasetSteps(creation, planned?.step, settings.dataset),
+    steps: [
+      ...withProvenance(guided.steps, written),
+      ...entries.removals,
+      ...entries.pruned,
+      ...guided.retention,
+    ],
+    ...datasetSteps(creation, guided.datasetStep, settings.dataset),
     ...(read.community ? { communityOwner: read.community.ownerId } : {}),
     warnings: [
       ...manifest.warnings,
-      ...warningsOf(dataset, creation === undefined ? planned?.step : undefined),
+      ...entries.warnings,
+      ...warningsOf(dataset, creation === undefined ? guided.datasetStep : undefined),
+      ...guided.warnings,
     ],
     hiddenLeftOut: manifest.hiddenLeftOut,
   }
@@ -101,22 +147,33 @@ function planEntries(settings: Settings, context: RunContext, read: Reads): Entr
   const { dataset, manifest } = read
   // A dataset about to be created holds nothing to match: every entry creates its resource.
   const createMissing = settings.createMissing || read.creation !== undefined
-  const matched = matchEntries(manifest.entries, dataset, read.extensions, createMissing)
-  const removals = planRemovals(settings.remove, dataset, matched.targets)
+  const provenance = settings.provenance ? context.provenance : undefined
+  const files = manifest.entries.filter((e): e is FileEntry => e.kind === 'file')
+  const releases = planReleases(files.filter(isRelease), dataset, {
+    provenance,
+    startedAt: context.startedAt,
+    extensions: read.extensions,
+  })
+  const others = manifest.entries.filter((e) => e.kind !== 'file' || !isRelease(e))
+  // This publication, when known, keeps the oldest of the resources it wrote under one name.
+  const publication = publicationOf(provenance)
+  const ours = typeof publication === 'object' ? publication : undefined
+  const matched = matchEntries(others, dataset, read.extensions, createMissing, ours)
+  const targets = inEntryOrder(manifest.entries, [...matched.targets, ...releases.targets])
+  const removals = planRemovals(settings.remove, dataset, targets)
+  // Earlier releases are `keep`'s to remove, not prune's.
+  const released = releases.plans.flatMap((p) => p.earlier.map((r) => r.id))
   const pruned = settings.prune
-    ? planPrune(
-        dataset,
-        matched.targets,
-        removals.steps,
-        settings.provenance ? context.provenance : undefined,
-      )
+    ? planPrune(dataset, targets, removals.steps, provenance, released)
     : { steps: [], problems: [] }
   return {
-    targets: matched.targets,
-    blocked: matched.blocked,
+    targets,
+    blocked: new Map([...matched.blocked, ...releases.blocked]),
     removals: removals.steps,
     pruned: pruned.steps,
-    problems: [...matched.problems, ...removals.problems, ...pruned.problems],
+    releases: releases.plans,
+    problems: [...matched.problems, ...releases.problems, ...removals.problems, ...pruned.problems],
+    warnings: matched.warnings,
   }
 }
 
@@ -143,4 +200,11 @@ function warningsOf(dataset: Dataset, step: DatasetStep | undefined): string[] {
     ...duplicateListings(dataset),
     ...datasetStepWarnings(step, dataset),
   ]
+}
+
+/** Targets in the order of the entries they come from (a release's entry is renamed). */
+function inEntryOrder(entries: readonly Entry[], targets: readonly Target[]): Target[] {
+  const index = new Map(entries.map((e, i) => [`${e.label}\u0000${e.source}`, i]))
+  const at = (t: Target): number => index.get(`${t.entry.label}\u0000${t.entry.source}`) ?? 0
+  return [...targets].sort((a, b) => at(a) - at(b))
 }

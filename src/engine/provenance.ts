@@ -65,18 +65,39 @@ export function writtenBy(
   )
 }
 
+/** Whether a resource records any provenance (`publish:*` keys of this module). */
+function hasProvenance(resource: Resource): boolean {
+  const extras = resource.extras ?? {}
+  return Object.values(PROVENANCE_KEYS).some((key) => extras[key] !== undefined)
+}
+
 /**
  * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
- * so a second identical run sends nothing).
+ * so a second identical run sends nothing). An unchanged file whose resource records no
+ * provenance at all is not skipped: its provenance is what is left to write (a run stopped after
+ * storing a new file, before recording where it came from, leaves it so). A resource that
+ * records another publication keeps it until its file changes.
  */
 export function withProvenance(
   steps: readonly Step[],
   extras: Record<string, string> | undefined,
 ): Step[] {
   if (extras === undefined) return [...steps]
-  return steps.map((step) =>
-    step.kind === 'remove' || step.action === 'skip'
-      ? step
-      : { ...step, extras: { ...step.extras, ...extras } },
-  )
+  return steps.map((step) => {
+    if (step.kind === 'remove') return step
+    const unrecorded =
+      step.kind === 'file' &&
+      step.action === 'skip' &&
+      step.resource &&
+      !hasProvenance(step.resource)
+    if (step.action === 'skip' && !unrecorded) return step
+    const due = unrecorded
+      ? {
+          ...step,
+          action: 'update' as const,
+          reason: 'unchanged file; its provenance is not recorded',
+        }
+      : step
+    return { ...due, extras: { ...due.extras, ...extras } }
+  })
 }

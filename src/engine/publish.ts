@@ -13,6 +13,7 @@
  */
 import type { DatagouvClient } from '../datagouv/client.js'
 import { toErrorMessage } from '../datagouv/errors.js'
+import type { PartConcurrency } from '../datagouv/part-pacing.js'
 import type { Dataset, Resource } from '../datagouv/schemas.js'
 import type { Scope } from '../datagouv/scope.js'
 import { mapConcurrent } from '../util/concurrency.js'
@@ -22,8 +23,20 @@ import { changedFields } from './plan/fields.js'
 import { runFile, runRemote } from './publish/writes.js'
 import { inputName } from './inputs.js'
 
+/**
+ * What a step did. `skipped`: nothing to do, nothing changed; `held-back`: a removal not run
+ * because another entry failed (nothing is deleted while its replacement may be missing).
+ */
 export type ResultAction =
-  'uploaded' | 'created' | 'updated' | 'signalled' | 'removed' | 'skipped' | 'planned' | 'failed'
+  | 'uploaded'
+  | 'created'
+  | 'updated'
+  | 'signalled'
+  | 'removed'
+  | 'skipped'
+  | 'held-back'
+  | 'planned'
+  | 'failed'
 
 /** The actions that changed something on the server. */
 export const CHANGES: ReadonlySet<ResultAction> = new Set<ResultAction>([
@@ -54,6 +67,8 @@ export interface Result {
 
 export interface DatasetResult {
   action: 'updated' | 'skipped' | 'planned' | 'failed'
+  /** In a dry run, what the step would do. */
+  planned?: DatasetStep['action']
   reason: string
   patched: string[]
   error?: string
@@ -63,7 +78,7 @@ export interface PublishOptions {
   /** Where resources are written: the dataset's own, or the key's owner's community resources. */
   scope: Scope
   chunkSize: number
-  partConcurrency: number
+  partConcurrency: PartConcurrency
   concurrency: number
   dryRun: boolean
   /**
@@ -114,8 +129,8 @@ export async function publish(
     failed && !options.dryRun
       ? Promise.resolve<Result>({
           step,
-          action: 'skipped',
-          reason: 'not removed: another entry failed',
+          action: 'held-back',
+          reason: 'held back: another entry failed, and nothing is removed then',
           resource: step.resource,
           patched: [],
           durationMs: 0,
@@ -172,7 +187,8 @@ export async function publishDataset(
   dryRun: boolean,
 ): Promise<DatasetResult> {
   const fields = changedFields(step.patch, step.extras)
-  if (dryRun) return { action: 'planned', reason: step.reason, patched: fields }
+  if (dryRun)
+    return { action: 'planned', planned: step.action, reason: step.reason, patched: fields }
   if (step.action === 'skip') return { action: 'skipped', reason: step.reason, patched: [] }
   const sent: string[] = []
   try {

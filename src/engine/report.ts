@@ -5,14 +5,18 @@
  */
 import type { Dataset } from '../datagouv/schemas.js'
 import type { AnalysisReport } from './analysis.js'
+import type { FileDiff } from './diff.js'
 import type { OrderResult } from './order.js'
 import { describe } from './plan.js'
 import type { PreflightError } from './preflight.js'
 import type { Provenance } from './provenance.js'
+import { qualityOutput, type QualityReport } from './quality.js'
+import { checksOutput } from './report/guides.js'
 import { CHANGES, type DatasetResult, type Result } from './publish.js'
 import { plural } from '../util/text.js'
+import { diffText } from './report/diff.js'
 import { blockedSummary, summaryMarkdown } from './report/summary.js'
-import { logTable } from './report/tables.js'
+import { logTable, type DatasetCreation } from './report/tables.js'
 
 /** The CLI takes these from here (its progress and interrupt lines); they live in util/text.ts. */
 export { formatBytes, plural } from '../util/text.js'
@@ -25,6 +29,8 @@ export interface Report {
   table: string
   /** Messages of every failure, entry by entry. */
   failures: string[]
+  /** The data diff as text (report/diff.ts); '' when there is none. */
+  diffText: string
 }
 
 export const OUTPUT_NAMES = [
@@ -39,6 +45,8 @@ export const OUTPUT_NAMES = [
   'dataset-id',
   'dataset-created',
   'analysis',
+  'quality',
+  'diff',
 ] as const
 
 /** Everything a finished run knows, for its report. */
@@ -51,6 +59,8 @@ export interface RunFacts {
   dataset: Dataset
   /** The run created the dataset (`create-dataset`). */
   datasetCreated?: boolean
+  /** `create-dataset`: the dataset created, or in a dry run to be created, and why. */
+  creation?: DatasetCreation
   origin: string
   dryRun: boolean
   hiddenLeftOut: number
@@ -58,6 +68,10 @@ export interface RunFacts {
   provenance?: Provenance
   /** `wait-for-analysis`: what the analyser made of the published resources. */
   analysis?: AnalysisReport[]
+  /** The dataset's quality score after the run (quality.ts); `null`: the instance answers none. */
+  quality?: QualityReport | null
+  /** The data diff of the uploads (engine/diff.ts); absent when not asked for (the CLI's --diff). */
+  diffs?: readonly FileDiff[]
 }
 
 export function buildReport(facts: RunFacts): Report {
@@ -102,9 +116,12 @@ export function buildReport(facts: RunFacts): Report {
     'dataset-id': dataset.id,
     'dataset-created': String(facts.datasetCreated === true),
     analysis: JSON.stringify(facts.analysis ?? []),
+    quality: qualityOutput(facts.quality ?? undefined),
+    diff: facts.diffs === undefined ? '' : JSON.stringify(facts.diffs),
   }
   const summary = summaryMarkdown(facts, datasetUrl, failures)
-  return { outputs, summary, table: logTable(results, datasetResult, order), failures }
+  const table = logTable(results, datasetResult, order, facts.creation)
+  return { outputs, summary, table, failures, diffText: diffText(facts.diffs ?? []) }
 }
 
 /** One item of the `resources` output. */
@@ -138,6 +155,8 @@ function resourceOutput(r: Result): Record<string, unknown> {
           },
         }
       : {}),
+    ...(r.step.kind === 'file' && r.step.release ? { release: r.step.release.name } : {}),
+    ...(r.step.kind === 'file' && r.step.checks ? { checks: checksOutput(r.step.checks) } : {}),
     ...(r.patched.length > 0 ? { patched: r.patched } : {}),
     ...(r.notes !== undefined ? { notes: r.notes } : {}),
     ...(r.error !== undefined ? { error: r.error } : {}),
@@ -181,12 +200,15 @@ export function blockedReport(error: PreflightError, origin: string): Report {
     'dataset-id': error.dataset?.id ?? '',
     'dataset-created': 'false',
     analysis: '[]',
+    quality: '',
+    diff: '',
   }
   return {
     outputs,
     summary: blockedSummary(error, datasetUrl),
     table: '',
     failures: error.problems,
+    diffText: '',
   }
 }
 

@@ -38,7 +38,7 @@ export async function readBack(
   plan: Plan,
   written: Written,
   logger: Logger,
-): Promise<Written & WithProblems> {
+): Promise<Written & WithProblems & { after?: Dataset }> {
   const wrote =
     written.results.some((r) => r.action !== 'skipped') ||
     (written.datasetResult !== undefined && written.datasetResult.action !== 'skipped')
@@ -51,6 +51,7 @@ export async function readBack(
     const { datasetResult } = written
     const step = plan.datasetStep
     return {
+      ...(after ? { after } : {}),
       results: checked.results,
       datasetResult:
         datasetResult && step && after && plan.creation === undefined

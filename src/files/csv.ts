@@ -8,7 +8,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
-import { Transform, type Readable } from 'node:stream'
+import { Transform, Writable, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { parse } from 'csv-parse'
@@ -72,6 +72,21 @@ export async function* csvRows(path: string, sniffed: CsvSniff): AsyncGenerator<
     if (!first) yield record
     first = false
   }
+}
+
+/**
+ * Reads the whole file through its decoder, parsing nothing: a CsvReadError says where bytes not
+ * in the sniffed encoding are (the sample only saw the first 64 KiB).
+ */
+export async function checkDecoding(path: string, sniffed: CsvSniff): Promise<void> {
+  const stages: Array<Readable | Transform> = [createReadStream(path)]
+  if (sniffed.gzip) stages.push(createGunzip())
+  const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() })
+  await pipeline([...stages, decoder(path, sniffed.encoding), sink]).catch((error: unknown) => {
+    throw error instanceof CsvReadError
+      ? error
+      : new CsvReadError(path, `not readable: ${toErrorMessage(error)}`, { cause: error })
+  })
 }
 
 async function sample(path: string): Promise<{ bytes: Uint8Array; gzip: boolean }> {

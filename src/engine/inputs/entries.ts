@@ -10,6 +10,7 @@ import { toErrorMessage } from '../../util/errors.js'
 import { closest } from '../../util/suggest.js'
 import { InputError } from './error.js'
 import { inputName } from './naming.js'
+import { releaseFields, withRelease, type ReleaseSpec } from './release.js'
 
 /** Metadata an entry may give, for file and remote resources alike. */
 export interface EntryMetadata {
@@ -34,6 +35,10 @@ export type ResourceEntrySpec = EntryMetadata & {
         kind: 'file'
         /** A path or a glob that must match exactly one file. */
         path: string
+        /** `release: dated`: a new resource each publication (inputs/release.ts). */
+        release?: ReleaseSpec
+        /** The columns that identify a row, for the data diff (src/diff/). */
+        key?: string[]
       }
     | {
         kind: 'url'
@@ -53,7 +58,11 @@ export interface DatasetMetadata {
   tags?: string[]
   frequency?: string
   frequency_date?: string
-  temporal_coverage?: { start: string; end?: string }
+  /**
+   * `end: today` keeps the end at the date of the last publication (plan/coverage.ts); `start`
+   * may then be left out to keep the dataset's.
+   */
+  temporal_coverage?: { start?: string; end?: string }
   spatial?: { zones?: string[]; granularity?: string }
   license?: string
   private?: boolean
@@ -106,9 +115,18 @@ const metadataFields = {
   extras: ExtrasInput.optional(),
 }
 
+/** `key`: a column name, or a list of them, identifying a row of a table (the data diff). */
+const KeyInput = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+    error: 'must be a column name or a list of column names',
+  })
+  .transform((key) => (typeof key === 'string' ? [key] : key))
+
 const FileEntryInput = z.strictObject({
   path: z.string().min(1, 'must not be empty'),
+  key: KeyInput.optional(),
   ...metadataFields,
+  ...releaseFields,
 })
 
 const RemoteEntryInput = z.strictObject({
@@ -180,11 +198,9 @@ function parseEntry(
     problems.push(...issuesOf(where, result.error.issues, Object.keys(schema.shape), raw))
     return undefined
   }
-  return dropUndefined({
-    label,
-    kind: remote ? 'url' : 'file',
-    ...result.data,
-  }) as ResourceEntrySpec
+  const data = withRelease(where, result.data, problems)
+  if (data === undefined) return undefined
+  return dropUndefined({ label, kind: remote ? 'url' : 'file', ...data }) as ResourceEntrySpec
 }
 
 const isoDate = z
@@ -224,9 +240,12 @@ const DatasetMetadataInput = z.strictObject({
   frequency_date: isoDate.optional(),
   temporal_coverage: z
     .strictObject(
-      { start: isoDate, end: isoDate.optional() },
-      { error: 'must be {start, end?} with ISO dates' },
+      { start: isoDate.optional(), end: z.union([z.literal('today'), isoDate]).optional() },
+      { error: 'must be {start, end?} with ISO dates (end: today follows the publications)' },
     )
+    .refine((c) => c.start !== undefined || c.end === 'today', {
+      message: "needs a start (only with end: today may it be left out, to keep the dataset's)",
+    })
     .optional(),
   spatial: z
     .strictObject({

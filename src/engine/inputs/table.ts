@@ -8,9 +8,11 @@
 import type { z } from 'zod'
 import { DEFAULT_TIMEOUT_MS } from '../../datagouv/client.js'
 import { DEFAULT_RETRY } from '../../datagouv/retry.js'
+import { MAX_PARTS_IN_FLIGHT } from '../../datagouv/part-pacing.js'
 import { DEFAULT_CHUNK_SIZE } from '../../datagouv/upload.js'
 import { parseDatasetMetadata, parseResources } from './entries.js'
 import {
+  autoOr,
   boolean,
   document,
   duration,
@@ -21,6 +23,7 @@ import {
   requiredText,
   size,
   wholeNumber,
+  workflowToken,
   type InputParser,
 } from './values.js'
 
@@ -47,6 +50,8 @@ const PUBLISH_AS = ['owner', 'community'] as const
 const ORDERS = ['keep', 'as-listed'] as const
 const IF_NO_FILES_FOUND = ['error', 'warn', 'ignore'] as const
 const IF_UNCHANGED = ['skip', 'upload'] as const
+const COMMENT_ON_PR = ['auto', 'true', 'false'] as const
+const FILE_CHECKS = ['warn', 'error', 'off'] as const
 
 /** action.yml's inputs, in its order (test/contract.test.ts checks both). */
 export const INPUTS = {
@@ -165,6 +170,16 @@ export const INPUTS = {
     parse: oneOf(IF_UNCHANGED),
     cli: { value: '<mode>', help: 'skip or upload (default {default})' },
   },
+  'file-checks': {
+    /** Each tabular file to publish checked against what data.gouv.fr converts (engine/checks.ts). */
+    field: 'fileChecks',
+    default: 'warn',
+    parse: oneOf(FILE_CHECKS),
+    cli: {
+      value: '<warn|error|off>',
+      help: "check each CSV and tabular file against data.gouv.fr's limits (default {default})",
+    },
+  },
   'check-urls': {
     field: 'checkUrls',
     default: 'true',
@@ -185,6 +200,28 @@ export const INPUTS = {
       switch: true,
       help: 'plan and report, send no write request (no key needed for a public dataset)',
     },
+  },
+  'diff-max-size': {
+    /** The data diff compares tables up to this size (either file); above, sizes only; 0: never. */
+    field: 'diffMaxSize',
+    default: '100MB',
+    parse: size(0, 2 ** 40),
+    cli: {
+      value: '<size>',
+      help: 'with --diff, compare tables up to this size; above, sizes only (default {default})',
+    },
+  },
+  'comment-on-pr': {
+    /** The plan and the data diff as one comment on the pull request (the action only). */
+    field: 'commentOnPr',
+    default: 'auto',
+    parse: oneOf(COMMENT_ON_PR),
+  },
+  'github-token': {
+    /** For the pull request's comment; the runner gives the workflow's token by default. */
+    field: 'githubToken',
+    default: '${{ github.token }}',
+    parse: workflowToken,
   },
   provenance: {
     /** Record where each written resource comes from in its extras. */
@@ -218,11 +255,14 @@ export const INPUTS = {
     },
   },
   'part-concurrency': {
-    /** Parts of one file in flight at once. */
+    /** Parts of one file in flight at once: `auto`, or a number that fixes it (part-pacing.ts). */
     field: 'partConcurrency',
-    default: '3',
-    parse: wholeNumber(1, 8, 'parts in flight'),
-    cli: { value: '<n>', help: 'parts of one file sent at once (default {default})' },
+    default: 'auto',
+    parse: autoOr(wholeNumber(1, MAX_PARTS_IN_FLIGHT, 'parts in flight')),
+    cli: {
+      value: '<auto|n>',
+      help: `parts of one file sent at once: auto, or 1 to ${MAX_PARTS_IN_FLIGHT} (default {default})`,
+    },
   },
   concurrency: {
     field: 'concurrency',

@@ -94,6 +94,24 @@ export const wholeNumber =
       return z.NEVER
     })
 
+/**
+ * `auto`, or a value `parser` accepts: its message then names `auto` among the accepted values.
+ */
+export const autoOr =
+  <T>(parser: InputParser<T>): InputParser<T | 'auto'> =>
+  (input) =>
+    z.string().transform((value, ctx): T | 'auto' => {
+      if (value === 'auto') return 'auto'
+      const parsed = parser(input).safeParse(value)
+      if (parsed.success) return parsed.data
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({
+          code: 'custom',
+          message: issue.message.replace(' must be ', " must be 'auto' or "),
+        })
+      return z.NEVER
+    })
+
 /** `90`, `90s`, `15m`, `1h`, `1h30m`, `1h 30m` -> seconds. */
 function parseDuration(text: string): number | undefined {
   const compact = text.trim().toLowerCase().replace(/\s+/g, '')
@@ -210,3 +228,13 @@ export const document =
         return z.NEVER
       }
     })
+
+/**
+ * A token the workflow gives (`github-token`, whose default is `${{ github.token }}`); `undefined`
+ * when empty, or when the expression was not substituted (outside a workflow run: the CLI,
+ * @github/local-action).
+ */
+export const workflowToken: InputParser<string | undefined> = () =>
+  z
+    .string()
+    .transform((value) => (value === '' || /^\$\{\{.*\}\}$/.test(value) ? undefined : value))

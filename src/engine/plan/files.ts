@@ -2,10 +2,17 @@
  * The step of a local file: upload it when it differs from the resource's (size, else checksum),
  * create a resource when none matches, else update only the metadata that differs, or skip. The
  * local checksum is asked for (`checksumNeeded`) and handed back (`decideFile`).
+ *
+ * A run can stop anywhere (a cancelled job, a killed runner), and the next run must finish what it
+ * left: so the title a resource should carry is known from the resource itself. An upload gives a
+ * resource its stored file name as title (docs/udata-protocol.md §3.3): a resource bearing that
+ * name carries no title anyone chose, and is given the one recorded before the upload
+ * (`recordedTitle`), else the entry's, else the file's name, which is what a creation gives. A
+ * title someone set since (anything but the stored name) is never overridden.
  */
 import type { Dataset, Resource } from '../../datagouv/schemas.js'
 import { isSupportedChecksum } from '../../files/hash.js'
-import type { IfUnchanged } from '../inputs.js'
+import type { ExtraValue, IfUnchanged } from '../inputs.js'
 import type { FileEntry } from '../manifest.js'
 import { RECORD_KEYS, type FileAction, type FileStep, type Target } from '../plan.js'
 import {
@@ -17,6 +24,7 @@ import {
   sizeDiffers,
 } from './fields.js'
 import { storedNameOf } from './match.js'
+import { writtenBy } from '../provenance.js'
 
 /**
  * A title an earlier run could not put back after an upload, and the key of the dataset's extras
@@ -27,13 +35,18 @@ export interface RecordedTitle {
   datasetKey?: string
 }
 
+/** Whether the resource bears the title an upload gives it: its stored file name. */
+function bearsStoredName(resource: Resource): boolean {
+  return resource.title === storedNameOf(resource)
+}
+
 /**
  * The title an earlier run meant a resource to carry and could not put back: read only while the
  * resource still bears the title an upload gives (its stored file name), so a title someone set
  * since is never overridden.
  */
 export function recordedTitle(resource: Resource, dataset: Dataset): RecordedTitle | undefined {
-  if (resource.title !== storedNameOf(resource)) return undefined
+  if (!bearsStoredName(resource)) return undefined
   const own = resource.extras?.[RECORD_KEYS.title]
   if (typeof own === 'string' && own !== '') return { title: own }
   const key = RECORD_KEYS.datasetTitle(resource.id)
@@ -41,6 +54,35 @@ export function recordedTitle(resource: Resource, dataset: Dataset): RecordedTit
   return typeof shared === 'string' && shared !== ''
     ? { title: shared, datasetKey: key }
     : undefined
+}
+
+/**
+ * Among resources bearing one stored file name, the one this publication keeps when it wrote
+ * several (two runs created the name at once, or a run stopped during a creation that the server
+ * finished, and the next one created it again): the oldest it wrote, by creation date, then id.
+ * `undefined` when it wrote none of them, or the publication is unknown: then a person chooses.
+ */
+export function keptAmong(
+  resources: readonly Resource[],
+  publication: { repository: string; workflow: string } | undefined,
+): Resource | undefined {
+  if (publication === undefined) return undefined
+  const age = (r: Resource): string => `${r.created_at ?? '~'} ${r.id}`
+  return resources
+    .filter((r) => writtenBy(r, publication))
+    .sort((a, b) => (age(a) < age(b) ? -1 : 1))[0]
+}
+
+/** What the plan says of the duplicates an entry's resource was kept among. */
+function duplicatesNote(target: Target<FileEntry>): string {
+  const others = target.duplicates ?? []
+  if (others.length === 0 || target.resource === undefined) return ''
+  return (
+    `; kept the oldest of ${others.length + 1} resources this publication wrote under ` +
+    `'${target.entry.storedName}' (two runs created it at once); the other${others.length > 1 ? 's' : ''}, ` +
+    `${others.map((r) => r.id).join(', ')}, stay${others.length > 1 ? '' : 's'} until removed ` +
+    `(remove, or prune: true)`
+  )
 }
 
 /**
@@ -69,19 +111,26 @@ export function decideFile(
   localChecksum?: string,
   recorded?: RecordedTitle,
 ): FileStep {
+  const step = decideStep(target, ifUnchanged, localChecksum, recorded)
+  const note = duplicatesNote(target)
+  return note === '' ? step : { ...step, reason: `${step.reason}${note}` }
+}
+
+function decideStep(
+  target: Target<FileEntry>,
+  ifUnchanged: IfUnchanged,
+  localChecksum: string | undefined,
+  recorded: RecordedTitle | undefined,
+): FileStep {
   const { resource, entry } = target
-  const title = entry.title ?? recorded?.title ?? resource?.title ?? entry.name
+  // A title someone chose is kept; the stored name an upload left is not a choice.
+  const chosen = resource !== undefined && !bearsStoredName(resource) ? resource.title : undefined
+  const title = entry.title ?? recorded?.title ?? chosen ?? entry.name
   const checksum =
     localChecksum !== undefined && resource?.checksum
       ? { checksum: { type: resource.checksum.type.toLowerCase(), value: localChecksum } }
       : {}
-  const base = {
-    kind: 'file' as const,
-    ...target,
-    ...checksum,
-    title,
-    recordTitle: entry.title === undefined,
-  }
+  const base = { kind: 'file' as const, ...target, ...checksum, title }
   const clears =
     recorded?.datasetKey !== undefined && entry.title === undefined
       ? { clearsDatasetRecord: recorded.datasetKey }
@@ -93,8 +142,12 @@ export function decideFile(
     action,
     reason,
     patch: desiredFields(entry, title),
-    // A new resource has no extras yet (docs/udata-protocol.md §4).
-    extras: extrasPatch(entry.extras, resource?.extras ?? {}),
+    // A new resource has no extras yet (docs/udata-protocol.md §4). An existing one receives them
+    // before the upload, with the title to put back when the next run could not tell it.
+    extras: {
+      ...extrasPatch(entry.extras, resource?.extras ?? {}),
+      ...(resource ? titleRecord(entry, resource, title) : {}),
+    },
     ...clears,
   })
   if (resource === undefined) return afterUpload('create', 'new: no resource matches')
@@ -109,6 +162,23 @@ export function decideFile(
   if (stored.value.toLowerCase() !== localChecksum.toLowerCase())
     return afterUpload('upload', `${stored.type} differs`)
   return unchangedFile({ ...base, ...clears }, resource, recorded, stored.type)
+}
+
+/**
+ * The title to record in the resource's extras before its file is replaced, so that a run stopped
+ * between the upload and the title's PUT leaves it for the next one: needed when the next run
+ * could not tell it otherwise (a title the resource carries, not the entry's, nor the file's
+ * name), or when an older record says another.
+ */
+function titleRecord(
+  entry: FileEntry,
+  resource: Resource,
+  title: string,
+): Record<string, ExtraValue> {
+  if (entry.title !== undefined) return {}
+  const held = resource.extras?.[RECORD_KEYS.title]
+  const needed = title !== entry.name || (held !== undefined && held !== null)
+  return needed && held !== title ? { [RECORD_KEYS.title]: title } : {}
 }
 
 /** An unchanged file: only its metadata, if the entry's differs, else nothing. */
@@ -132,9 +202,11 @@ function unchangedFile(
     }
   }
   const restoring =
-    recorded !== undefined && patch.title === recorded.title
-      ? ' (a title an earlier run could not put back)'
-      : ''
+    patch.title === undefined || !bearsStoredName(resource)
+      ? ''
+      : recorded !== undefined && patch.title === recorded.title
+        ? ' (a title an earlier run could not put back)'
+        : ' (it bears its stored file name, as an upload leaves it)'
   return {
     ...base,
     action: 'update',

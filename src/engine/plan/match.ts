@@ -9,6 +9,7 @@ import { lastExtension } from '../../files/normalize.js'
 import { plural } from '../../util/text.js'
 import type { Entry, FileEntry, RemoteEntry } from '../manifest.js'
 import type { Target, WithProblems } from '../plan.js'
+import { keptAmong } from './files.js'
 import { inputWord, setInput } from '../inputs.js'
 
 /** Where the entries go, and what stops some of them. */
@@ -16,7 +17,12 @@ export interface Matches extends WithProblems {
   targets: Target[]
   /** Each entry that cannot go anywhere, with its own problem. */
   blocked: Map<Entry, string>
+  /** Duplicates this publication wrote, kept but reported (`Target.duplicates`). */
+  warnings: string[]
 }
+
+/** This publication (its recorded provenance), when known: it chooses among its duplicates. */
+type Publication = { repository: string; workflow: string } | undefined
 
 /** The stored file name of a hosted resource: the last segment of its `url`. */
 export function storedNameOf(resource: Resource): string | undefined {
@@ -37,7 +43,9 @@ export function matchEntries(
   dataset: Dataset,
   extensions: readonly string[],
   createMissing: boolean,
+  publication?: Publication,
 ): Matches {
+  const warnings: string[] = []
   const problems: string[] = []
   const blocked = new Map<Entry, string>()
   const targets: Target[] = []
@@ -51,7 +59,7 @@ export function matchEntries(
     const where = `${entry.label} (${entry.source})`
     const matched =
       entry.kind === 'file'
-        ? matchFile(entry, view, allowed, createMissing)
+        ? matchFile(entry, view, allowed, createMissing, publication)
         : matchRemote(entry, view, createMissing)
     const found =
       typeof matched === 'object' && (counts.get(matched.id) ?? 0) > 1
@@ -74,9 +82,29 @@ export function matchEntries(
       }
       claimed.set(found.id, where)
     }
-    targets.push(found === undefined ? { entry } : { entry, resource: found })
+    const duplicates = found && entry.kind === 'file' ? duplicatesOf(found, entry, view) : []
+    if (duplicates.length > 0)
+      warnings.push(
+        `${where}: ${duplicates.length + 1} resources this publication wrote bear the stored file ` +
+          `name '${(entry as FileEntry).storedName}' (two runs created it at once); resource ` +
+          `${found?.id ?? ''}, the oldest, is kept; remove ${duplicates.map((r) => r.id).join(', ')} ` +
+          `(remove, or prune: true)`,
+      )
+    targets.push(
+      found === undefined
+        ? { entry }
+        : { entry, resource: found, ...(duplicates.length > 0 ? { duplicates } : {}) },
+    )
   }
-  return { targets, problems, blocked }
+  return { targets, problems, blocked, warnings }
+}
+
+/** The other file resources bearing the stored name a file entry matched by (no id given). */
+function duplicatesOf(found: Resource, entry: FileEntry, dataset: Dataset): Resource[] {
+  if (entry.id !== undefined) return []
+  return dataset.resources.filter(
+    (r) => r.id !== found.id && r.filetype === 'file' && storedNameOf(r) === entry.storedName,
+  )
 }
 
 /** The resources, each id once (its first listing). */
@@ -121,13 +149,16 @@ function matchFile(
   dataset: Dataset,
   allowed: ReadonlySet<string>,
   createMissing: boolean,
+  publication: Publication,
 ): Match {
   const extension = lastExtension(entry.storedName)
   if (allowed.size > 0 && (extension === undefined || !allowed.has(extension))) {
     return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (allowed: ${[...allowed].sort().join(', ')})`
   }
   const resource =
-    entry.id !== undefined ? byId(entry.id, dataset) : fileByName(entry, dataset, createMissing)
+    entry.id !== undefined
+      ? byId(entry.id, dataset)
+      : fileByName(entry, dataset, createMissing, publication)
   if (typeof resource !== 'object' || resource.filetype === 'file') return resource
   return (
     `resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
@@ -154,8 +185,16 @@ function byId(id: string, dataset: Dataset): Resource | string {
   )
 }
 
-/** The resource whose stored file name (else title) is the file's. */
-function fileByName(entry: FileEntry, dataset: Dataset, createMissing: boolean): Match {
+/**
+ * The resource whose stored file name (else title) is the file's; among several bearing the name,
+ * the one this publication keeps (files.ts `keptAmong`), else none: a person chooses.
+ */
+function fileByName(
+  entry: FileEntry,
+  dataset: Dataset,
+  createMissing: boolean,
+  publication: Publication,
+): Match {
   const byName = dataset.resources.filter(
     (r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName,
   )
@@ -164,6 +203,8 @@ function fileByName(entry: FileEntry, dataset: Dataset, createMissing: boolean):
       ? []
       : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName)
   const candidates = byName.length > 0 ? byName : byTitle
+  const kept = byName.length > 1 ? keptAmong(byName, publication) : undefined
+  if (kept !== undefined) return kept
   if (candidates.length > 1) {
     return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in ${inputWord('resources')} ({path, id})`
   }

@@ -80,14 +80,16 @@ export function planRemovals(
 
 /**
  * `prune`: removal steps for the resources this publication wrote before (its recorded
- * provenance) that no entry publishes now and no `remove` item already names; a problem when the
- * provenance does not tell which publication this is.
+ * provenance) that no entry publishes now and no `remove` item already names, `kept` apart (the
+ * earlier dated releases, which `keep` decides on); a problem when the provenance does not tell
+ * which publication this is.
  */
 export function planPrune(
   dataset: Dataset,
   targets: readonly Target[],
   removals: readonly RemovalStep[],
   provenance: Provenance | undefined,
+  kept: readonly string[] = [],
 ): Removals {
   const publication = publicationOf(provenance)
   if (typeof publication === 'string')
@@ -95,12 +97,13 @@ export function planPrune(
       steps: [],
       problems: [`${inputName('prune')}: ${publication}; nothing can be pruned safely`],
     }
-  const kept = new Set([
+  const published = new Set([
     ...targets.flatMap((t) => (t.resource ? [t.resource.id] : [])),
     ...removals.map((r) => r.resource.id),
+    ...kept,
   ])
   const steps = dataset.resources
-    .filter((r) => !kept.has(r.id) && writtenBy(r, publication))
+    .filter((r) => !published.has(r.id) && writtenBy(r, publication))
     .map((resource) => ({
       kind: 'remove' as const,
       source: storedNameOf(resource) ?? resource.url,

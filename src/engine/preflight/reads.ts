@@ -4,13 +4,13 @@
  * key may do on it, the instance's lists, and the local files (manifest.ts).
  */
 import type { DatagouvClient } from '../../datagouv/client.js'
-import { ApiError } from '../../datagouv/errors.js'
+import { ApiError, NetworkError, ProtocolError, toErrorMessage } from '../../datagouv/errors.js'
 import { permissionsOf, type Dataset } from '../../datagouv/schemas.js'
 import type { InputName, Settings } from '../inputs.js'
 import { buildManifest, type Manifest } from '../manifest.js'
 import type { WithProblems } from '../plan.js'
 import { planCreation, type CreationPlan } from '../plan/dataset.js'
-import { PreflightError } from './blocked.js'
+import { blockedEntries, PreflightError } from './blocked.js'
 import { inputGiven, inputName, inputWord, setInput } from '../inputs.js'
 import { similarSlugs } from './similar.js'
 
@@ -42,19 +42,34 @@ export async function readAll(
   settings: Settings,
   cwd: string,
 ): Promise<Reads> {
+  const manifest = buildManifest(settings, cwd)
+  try {
+    return await readServer(client, settings, manifest)
+  } catch (error) {
+    throw await stopped(error, manifest)
+  }
+}
+
+/** What the server holds, beside the manifest being built. */
+async function readServer(
+  client: DatagouvClient,
+  settings: Settings,
+  manifestBuilt: Promise<Manifest>,
+): Promise<Reads> {
   const metadata = settings.datasetMetadata
   // udata checks a key on every request, reads included: whichever read is refused first, the
   // run stops on the same problem.
   const [found, extensions, manifest, frequencies, licenses] = await Promise.all([
     fetchDataset(client, settings),
     client.getExtensions(),
-    buildManifest(settings, cwd),
+    manifestBuilt,
     metadata?.frequency !== undefined ? client.getFrequencies() : undefined,
     metadata?.license !== undefined ? client.getLicenses() : undefined,
   ]).catch((error: unknown) => {
     throw keyRefused(client, error) ?? error
   })
   const creation = found === undefined ? planCreation(metadata, settings.dataset) : undefined
+  if (creation !== undefined) creation.problems.push(...(await membership(client, settings)))
   const checked = found && (await withPermissions(client, settings, found))
   const asCommunity =
     settings.publishAs === 'community' && checked !== undefined
@@ -71,6 +86,25 @@ export async function readAll(
     community,
     problems: [...(creation?.problems ?? []), ...(asCommunity?.problems ?? [])],
   }
+}
+
+/**
+ * A read that failed (the server unreachable, a proxy that refuses, an answer after every retry)
+ * stops the run like any problem found before the first write: nothing was written, and the
+ * report lists every entry known, not published. Any other error is passed on.
+ */
+async function stopped(error: unknown, manifest: Promise<Manifest>): Promise<unknown> {
+  const known = error instanceof PreflightError && error.entries.length > 0
+  const server =
+    error instanceof ApiError || error instanceof NetworkError || error instanceof ProtocolError
+  if (known || !(server || error instanceof PreflightError)) return error
+  const entries = await manifest.then(
+    (built) => blockedEntries(built, [], new Map(), []),
+    () => [],
+  )
+  if (error instanceof PreflightError)
+    return new PreflightError(error.problems, entries, error.dataset)
+  return new PreflightError([toErrorMessage(error)], entries)
 }
 
 /**
@@ -109,6 +143,22 @@ async function communityView(
     permissions: { edit: false, edit_resources: true, delete: false },
   }
   return { community: { view, ownerId: me.id }, problems }
+}
+
+/**
+ * `create-dataset` into an organization: the key's owner must belong to it, or udata refuses the
+ * creation (docs/udata-protocol.md §6.3). Without a key (a dry run) this cannot be told.
+ */
+async function membership(client: DatagouvClient, settings: Settings): Promise<string[]> {
+  const organization = settings.datasetMetadata?.organization?.toLowerCase()
+  if (organization === undefined || settings.apiKey === undefined) return []
+  const ids = ((await client.getMe()).organizations ?? []).map((o) => o.id.toLowerCase())
+  if (ids.includes(organization)) return []
+  const theirs = ids.length > 0 ? `it belongs to ${ids.join(', ')}` : 'it belongs to none'
+  return [
+    `${inputName('dataset-metadata')}.organization: the key's owner is not a member of ` +
+      `organization ${organization}, so udata would refuse to create the dataset in it (${theirs})`,
+  ]
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * An upload gives the resource its stored file name as title (docs/udata-protocol.md §3.3): the
- * title is put back at once, and when that fails it is recorded (plan.ts `RECORD_KEYS`) where the
- * next run reads it before anything else, so that it is put back then.
+ * title is put back at once. A run stopped or failing before that leaves the next run what it
+ * needs to put it back (plan/files.ts): the entry's title, the file's name, or the title recorded
+ * in the resource's extras before the upload (`RECORD_KEYS.title`).
  */
 import type { DatagouvClient } from '../../datagouv/client.js'
 import { toErrorMessage } from '../../datagouv/errors.js'
@@ -12,12 +13,10 @@ import { unmet } from '../plan/fields.js'
 
 /**
  * The metadata after an upload, in one partial PUT of what the server's answer lacks (the extras
- * follow, apart). When the PUT fails, the title the resource should carry is recorded where the
- * next run reads it before anything else (the resource's extras, else the dataset's), and the
- * error names it.
+ * follow, apart). When the PUT fails, the error names the title and says how the next run knows
+ * it.
  */
 export async function restoreMetadata(
-  client: DatagouvClient,
   scope: Scope,
   step: FileStep,
   uploaded: Resource,
@@ -29,54 +28,19 @@ export async function restoreMetadata(
     return { resource: await scope.update(uploaded.id, patch), patched }
   } catch (error) {
     if (patch.title === undefined) throw error
-    const recorded = step.recordTitle
-      ? await recordTitle(client, scope, uploaded, step.title)
-      : 'the entry gives it, so the next run puts it back'
     throw new Error(
-      `the file was stored, but its title could not be put back to '${step.title}' (${recorded}): ` +
-        `${toErrorMessage(error)}`,
+      `the file was stored, but its title could not be put back to '${step.title}' ` +
+        `(${howKnown(step)}: the next run puts it back): ${toErrorMessage(error)}`,
       { cause: error },
     )
   }
 }
 
-/** Records the title to put back; says where, or why it could not. */
-async function recordTitle(
-  client: DatagouvClient,
-  scope: Scope,
-  resource: Resource,
-  title: string,
-): Promise<string> {
-  const resourceId = resource.id
-  try {
-    await scope.mergeExtras(resource, { [RECORD_KEYS.title]: title })
-    return `recorded in the resource's extras as ${RECORD_KEYS.title}: the next run puts it back`
-  } catch (resourceError) {
-    // The dataset's extras are its owner's: a community resource has no second place.
-    if (scope.kind === 'community') {
-      return notRecorded(toErrorMessage(resourceError))
-    }
-    try {
-      await scope.write('alone', () =>
-        client.updateDatasetExtras(scope.datasetId, {
-          [RECORD_KEYS.datasetTitle(resourceId)]: title,
-        }),
-      )
-      return (
-        `recorded in the dataset's extras as ${RECORD_KEYS.datasetTitle(resourceId)}: the next run ` +
-        `puts it back`
-      )
-    } catch (datasetError) {
-      return notRecorded(`${toErrorMessage(resourceError)}; ${toErrorMessage(datasetError)}`)
-    }
-  }
-}
-
-function notRecorded(why: string): string {
-  return (
-    `it could not be recorded for the next run either (${why}): set it by hand, or give 'title' ` +
-    `in a 'resources' entry`
-  )
+/** How the next run knows the title, for the message of a PUT that failed. */
+function howKnown(step: FileStep): string {
+  if (step.entry.title !== undefined) return 'the entry gives it'
+  if (step.title === step.entry.name) return "it is the file's name"
+  return `recorded in the resource's extras as ${RECORD_KEYS.title} before the upload`
 }
 
 /** After a title recorded in the dataset's extras was put back: the record goes. */

@@ -9,6 +9,8 @@ import type { Provenance } from '../provenance.js'
 import { CHANGES, type Result } from '../publish.js'
 import type { RunFacts } from '../report.js'
 import { formatBytes, formatDuration, plural } from '../../util/text.js'
+import { diffMarkdown } from './diff.js'
+import { checksLines, qualityLines } from './guides.js'
 import { actionText, hiddenNote } from './tables.js'
 
 /** The summary of a finished run (or a dry run). */
@@ -17,9 +19,14 @@ export function summaryMarkdown(
   datasetUrl: string,
   failures: readonly string[],
 ): string {
-  const { results, datasetResult, order, dataset, dryRun } = facts
+  const { results, order, dataset, dryRun } = facts
   const lines: string[] = []
-  const created = facts.datasetCreated === true ? ' (created by this run)' : ''
+  const created =
+    facts.creation === undefined
+      ? ''
+      : facts.creation.done
+        ? ' (created by this run)'
+        : ' (to be created by this run)'
   lines.push(
     `### ${dryRun ? 'Dry run: plan for' : 'Published to'} [${cell(dataset.title)}](${datasetUrl})${created}`,
     '',
@@ -40,16 +47,14 @@ export function summaryMarkdown(
     )
     for (const r of results) lines.push(summaryRow(r))
   }
-  if (datasetResult !== undefined) {
-    const fields = datasetResult.patched.length > 0 ? ` (${datasetResult.patched.join(', ')})` : ''
-    lines.push(
-      '',
-      `Dataset metadata: **${actionText(datasetResult.action, 'update')}**${fields}: ${cell(datasetResult.reason)}`,
-    )
-  }
+  lines.push(...datasetLines(facts))
   if (order !== undefined)
     lines.push('', `Order: **${actionText(order.action, 'reorder')}**: ${cell(order.reason)}`)
   if (facts.analysis !== undefined) lines.push('', ...analysisLines(facts.analysis))
+  for (const section of [checksLines(results), qualityLines(facts.quality, dryRun)])
+    if (section.length > 0) lines.push('', ...section)
+  if (facts.diffs !== undefined && facts.diffs.length > 0)
+    lines.push('', ...diffMarkdown(facts.diffs, dryRun))
   if (failures.length > 0) {
     lines.push('', '#### Failures', '')
     for (const failure of failures) lines.push(`- ${cell(failure)}`)
@@ -61,6 +66,26 @@ export function summaryMarkdown(
   if (provenance !== undefined) lines.push('', provenance)
   if (dryRun) lines.push('', '_Dry run: no write request was sent._')
   return `${lines.join('\n')}\n`
+}
+
+/**
+ * The dataset's own lines: its creation (`create-dataset`), and its metadata step, unless the
+ * creation carried all of it.
+ */
+function datasetLines({ creation, datasetResult }: RunFacts): string[] {
+  const lines: string[] = []
+  if (creation !== undefined)
+    lines.push(
+      '',
+      `Dataset: **${creation.done ? 'created' : 'planned: create'}**: ${cell(creation.reason)}`,
+    )
+  if (datasetResult === undefined) return lines
+  const patched = datasetResult.patched
+  if (creation !== undefined && patched.length === 0 && datasetResult.error === undefined)
+    return lines
+  const fields = patched.length > 0 ? ` (${patched.join(', ')})` : ''
+  const action = actionText(datasetResult.action, datasetResult.planned ?? 'update')
+  return [...lines, '', `Dataset metadata: **${action}**${fields}: ${cell(datasetResult.reason)}`]
 }
 
 function summaryRow(r: Result): string {

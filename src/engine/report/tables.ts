@@ -16,18 +16,32 @@ export function planTable(
   plan: Plan,
   settings: Pick<Settings, 'order' | 'waitForAnalysisSeconds'>,
 ): string {
+  const rows = planRows(plan, settings)
+  const hidden = plan.hiddenLeftOut > 0 ? `\n  ${hiddenNote(plan.hiddenLeftOut)}` : ''
+  if (rows.length === 0) return `Plan: nothing to publish${hidden}`
+  const table = alignedTable(rows)
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n')
+  return `Plan:\n${table}${hidden}`
+}
+
+/** The rows of the plan: action, source, resource, reason (no header). */
+export function planRows(
+  plan: Plan,
+  settings: Pick<Settings, 'order' | 'waitForAnalysisSeconds'>,
+): string[][] {
   const rows = plan.steps.map((s) => [
     s.action,
     describe(s).source,
     s.resource?.id ?? '(new)',
     s.reason,
   ])
-  if (plan.creation !== undefined) {
-    const why = `create dataset '${plan.creation.slug}' from dataset-metadata (none has this slug)`
-    rows.unshift(['create', 'dataset', '(new)', why])
-  }
+  if (plan.creation !== undefined)
+    rows.unshift(['create', 'dataset', '(new)', creationReason(plan)])
   const { datasetStep } = plan
-  if (datasetStep !== undefined)
+  // With a creation, the dataset's fields go in its creation: only an extras merge is left.
+  if (datasetStep !== undefined && !(plan.creation !== undefined && datasetStep.action === 'skip'))
     rows.push([datasetStep.action, 'dataset-metadata', '(dataset)', datasetStep.reason])
   if (settings.order === 'as-listed')
     rows.push([
@@ -44,13 +58,22 @@ export function planTable(
       '(dataset)',
       `up to ${seconds} s for data.gouv.fr's analysis of what is published`,
     ])
-  const hidden = plan.hiddenLeftOut > 0 ? `\n  ${hiddenNote(plan.hiddenLeftOut)}` : ''
-  if (rows.length === 0) return `Plan: nothing to publish${hidden}`
-  const table = alignedTable(rows)
-    .split('\n')
-    .map((line) => `  ${line}`)
-    .join('\n')
-  return `Plan:\n${table}${hidden}`
+  return rows
+}
+
+/**
+ * Why the dataset is created, before (`no dataset 'x' exists: it will be created from
+ * dataset-metadata, ...`) or after (`done`).
+ */
+export function creationReason(plan: Pick<Plan, 'creation'>, done = false): string {
+  const creation = plan.creation
+  if (creation === undefined) return ''
+  const organization = creation.body['organization']
+  const owner =
+    typeof organization === 'string' ? `organization ${organization}` : "the key's owner"
+  return done
+    ? `no dataset '${creation.slug}' existed: created from dataset-metadata, owned by ${owner}`
+    : `no dataset '${creation.slug}' exists: it will be created from dataset-metadata, owned by ${owner}`
 }
 
 /** One line per result: source, resource, action, reason, size, time. */
@@ -58,8 +81,36 @@ export function logTable(
   results: readonly Result[],
   datasetResult: DatasetResult | undefined,
   order: OrderResult | undefined,
+  creation?: DatasetCreation,
 ): string {
+  return alignedTable(resultRows(results, datasetResult, order, creation))
+}
+
+/** The dataset created by the run (`done`), or to be created by it (a dry run). */
+export interface DatasetCreation {
+  done: boolean
+  /** The dataset's id once created. */
+  id?: string
+  reason: string
+}
+
+/** The rows of the results, a header first: source, resource, action, reason, size, time. */
+export function resultRows(
+  results: readonly Result[],
+  datasetResult: DatasetResult | undefined,
+  order: OrderResult | undefined,
+  creation?: DatasetCreation,
+): string[][] {
   const rows = [['source', 'resource', 'action', 'reason', 'size', 'time']]
+  if (creation !== undefined)
+    rows.push([
+      'dataset',
+      creation.id ?? '(new)',
+      creation.done ? 'created' : 'planned: create',
+      creation.reason,
+      '',
+      '',
+    ])
   for (const r of results) {
     const { source, size } = describe(r.step)
     rows.push([
@@ -71,18 +122,19 @@ export function logTable(
       formatDuration(r.durationMs),
     ])
   }
-  if (datasetResult !== undefined)
+  const created = creation !== undefined && datasetResult?.patched.length === 0
+  if (datasetResult !== undefined && !(created && datasetResult.error === undefined))
     rows.push([
       'dataset-metadata',
       '(dataset)',
-      actionText(datasetResult.action, 'update'),
+      actionText(datasetResult.action, datasetResult.planned ?? 'update'),
       datasetResult.reason,
       '',
       '',
     ])
   if (order !== undefined)
     rows.push(['order', '(dataset)', actionText(order.action, 'reorder'), order.reason, '', ''])
-  return alignedTable(rows)
+  return rows
 }
 
 /** Columns padded to their widest cell. */
