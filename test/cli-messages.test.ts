@@ -1,7 +1,8 @@
 /**
  * The CLI speaks its own language: messages name its flags and DATAGOUV_API_KEY, never the
  * action's inputs; a usage line without arguments; "did you mean" for a mistyped metadata key,
- * value (the instance's lists) and dataset slug (those the key's owner can see). In process
+ * value (the instance's lists) and dataset slug (those the key's owner can see); a server that
+ * does not resolve stops the preflight at once, naming --api-url. In process
  * (src/cli/main.ts) against the emulator.
  */
 import { afterEach, describe, expect, it } from 'vitest'
@@ -140,6 +141,22 @@ describe('the CLI names its flags', () => {
     })
     expect(failing.code).toBe(2)
     expect(failing.stderr).toContain('use --create-dataset to create it')
+  })
+
+  it('a server that does not answer: the preflight stops at once (exit 2), naming --api-url', async () => {
+    f = await fixture()
+    await f.write('a.csv', 'a\n1\n')
+    const run = await cli(
+      ['--api-url', 'https://publish-test.invalid', '--dataset', 'x', '--files', 'a.csv'],
+      { cwd: f.workspace, env: { DATAGOUV_API_KEY: f.apiKey } },
+    )
+    expect(run.code, run.stderr).toBe(2)
+    expect(run.stderr).toMatch(
+      /the host publish-test\.invalid does not resolve \((ENOTFOUND|EAI_AGAIN)\): check the address and the runner's DNS \(--api-url https:\/\/publish-test\.invalid\)/,
+    )
+    expect(run.stderr).toContain('nothing was written')
+    expect(run.stderr).not.toContain('; retry ')
+    speaksCli(run)
   })
 })
 

@@ -83,7 +83,7 @@ describe('failures no retry cures: fail fast, say which host and which proxy', (
       'GET https://publish-test.invalid/api/1/datasets/sales/',
     ])
     expect(run.stdout).toMatch(
-      /failed: the host publish-test\.invalid does not resolve \((ENOTFOUND|EAI_AGAIN)\): check api-url/,
+      /failed: the host publish-test\.invalid does not resolve \((ENOTFOUND|EAI_AGAIN)\): check the address and the runner's DNS \(api-url: https:\/\/publish-test\.invalid\)/,
     )
     expect(run.stdout).not.toContain('; retry ')
     expect(resourcesOutput(run)).toEqual([

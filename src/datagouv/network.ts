@@ -72,7 +72,7 @@ export function noAnswer(
       method,
       shown,
       error,
-      `${what} (${code}): check api-url and the runner's DNS`,
+      `${what} (${code}): check the address and the runner's DNS`,
       false,
     )
   }

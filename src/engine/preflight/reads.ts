@@ -104,7 +104,17 @@ async function stopped(error: unknown, manifest: Promise<Manifest>): Promise<unk
   )
   if (error instanceof PreflightError)
     return new PreflightError(error.problems, entries, error.dataset)
-  return new PreflightError([toErrorMessage(error)], entries)
+  return new PreflightError([toErrorMessage(error) + addressOf(error)], entries)
+}
+
+/**
+ * A server that could not be reached is the one the user named: the message says by which input
+ * (`api-url: https://…`, `--api-url https://…`), so a typo in the address reads as one.
+ */
+function addressOf(error: unknown): string {
+  if (!(error instanceof NetworkError)) return ''
+  const origin = URL.canParse(error.url) ? new URL(error.url).origin : error.url
+  return ` (${inputGiven('api-url', origin)})`
 }
 
 /**
