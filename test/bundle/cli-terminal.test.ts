@@ -1,7 +1,8 @@
 /**
  * The bundled CLI on a terminal (a pseudo-terminal through util-linux `script`) and interrupted:
  * one progress line per upload in flight plus a total, redrawn in place; Ctrl-C says what was cut
- * and what the server holds, and exits 130 with the resources untouched. Only a process can be
+ * and what the server holds, and exits 130 with the resources untouched; a pseudo-terminal that
+ * reports 0 rows and columns still gets the drawing, 80 columns wide. Only a process can be
  * interrupted: the drawing itself runs in process in test/cli-terminal.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
@@ -85,6 +86,22 @@ describe('datagouv-publish on a terminal', () => {
     )
     expect(after).toMatch(/- b\.csv: [\d.]+ (KiB|MiB) of 3\.00 MiB sent in parts/)
     expect(after).toContain('Run the same command again to finish')
+    untouched()
+  })
+
+  it('on a terminal that reports no size (0 rows, 0 columns): drawn as on 24 rows of 80 columns', async () => {
+    const { args, env, untouched } = await stalledUploads()
+    const run = startCli(args, { cwd: f.workspace, env, terminal: { columns: 0, rows: 0 } })
+    await run.waitFor(/Total:[^\n]*0\/2 files done/)
+    const screen = plain(run.output())
+    expect(screen).toMatch(/^ {2}a\.csv +\[[=> ]+\] +\d+ %/m)
+    expect(screen).toMatch(/^ {2}b\.csv +\[[=> ]+\] +\d+ %/m)
+    // The frame's lines fit 80 columns (the log's own lines are left to the terminal to wrap).
+    const frame = screen.split('\n').filter((l) => /^ {2}(\S+ +\[|Total:)/.test(l))
+    expect(frame.length).toBeGreaterThanOrEqual(3)
+    for (const line of frame) expect(line.length, line).toBeLessThan(80)
+    run.interrupt()
+    expect(await run.exit).toBe(130)
     untouched()
   })
 
