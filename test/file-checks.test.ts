@@ -78,7 +78,7 @@ describe('checkFile', () => {
       converted: false,
       warnings: ['empty: no header, no row; data.gouv.fr has nothing to show'],
     })
-    expect(empty?.platform).toContain('will not convert it (it cannot be read as a table)')
+    expect(empty?.platform).toContain('will not convert it (it is empty)')
     const header = await checkFile(await entry('header.csv', 'a,b\n'))
     expect(header?.warnings).toEqual([
       'a header and no row: the preview and the tabular API will be empty',
@@ -101,7 +101,7 @@ describe('checkFile', () => {
     const big = await checkFile(await entry('big.csv', 'a,b\n1,2\n', 100 * MiB + 1))
     expect(big?.converted).toBe(false)
     expect(big?.warnings).toEqual([
-      '100.0 MiB, beyond the 100.0 MiB up to which data.gouv.fr converts a csv file: no preview and no tabular API for it; compress it as .csv.gz, which data.gouv.fr recommends for large files',
+      '104857601 bytes, beyond the 104857600 bytes up to which data.gouv.fr converts a csv file: no preview and no tabular API for it; compress it as .csv.gz, which data.gouv.fr recommends for large files',
     ])
     const gz = await checkFile(await entry('data.csv.gz', gzipSync('a;b\n1;2\n')))
     expect(gz).toMatchObject({
@@ -109,6 +109,34 @@ describe('checkFile', () => {
       converted: true,
       csv: { separator: ';', columns: 2 },
     })
+  })
+
+  it('reads a CSV as a stream: memory does not grow with the file (96 MiB decoded to its end)', async () => {
+    const p = path.join(dir, 'large.csv')
+    const file = await openFile(p, 'w')
+    const block = Buffer.from(
+      'mois,région,total\n' + '2026-10,Île-de-France,12345\n'.repeat(40_000),
+    )
+    for (let written = 0; written < 96 * MiB; written += block.length) await file.write(block)
+    const { size } = await file.stat()
+    await file.close()
+    const large = { ...(await entry('unused.csv', '')), path: p, size }
+    const before = process.memoryUsage()
+    let peak = 0
+    const sampler = setInterval(() => {
+      const now = process.memoryUsage()
+      const grown = now.heapUsed + now.arrayBuffers - before.heapUsed - before.arrayBuffers
+      peak = Math.max(peak, grown)
+    }, 5)
+    try {
+      const check = await checkFile(large)
+      expect(check).toMatchObject({ converted: true, warnings: [], csv: { columns: 3 } })
+    } finally {
+      clearInterval(sampler)
+    }
+    // A whole-file read holds 96 MiB of bytes, and more of text; a stream, chunks not yet collected.
+    expect(peak).toBeLessThan(48 * MiB)
+    await rm(p)
   })
 
   it('XLSX beyond 12.5 MiB, parquet within 50 MiB; JSON is no table', async () => {
@@ -126,14 +154,18 @@ describe('checkFile', () => {
 })
 
 describe('headerProblems', () => {
-  it('names longer than 63 characters, duplicated (after trimming) or empty', () => {
+  it('names longer than 63 bytes (UTF-8, as PostgreSQL counts), duplicated (after trimming) or empty', () => {
     const long = 'x'.repeat(64)
     expect(headerProblems(['id', long, 'nom', ' nom', '', 'ok'])).toEqual([
-      `column names longer than 63 characters, which data.gouv.fr's tables do not take: 'xxxxxxxxxxxxxxxxxxxx…' (64)`,
+      "column names longer than 63 bytes (UTF-8; an accented letter takes two), which data.gouv.fr's tables do not take, so it will not convert the file: 'xxxxxxxxxxxxxxxxxxxx…' (64)",
       "duplicated column names: 'nom' (the tabular API names each column once)",
       '1 column without a name',
     ])
-    expect(headerProblems(['x'.repeat(63), 'é'.repeat(63)])).toEqual([])
+    expect(headerProblems(['x'.repeat(63), `${'é'.repeat(31)}e`])).toEqual([])
+    // 32 letters, 64 bytes: too long for PostgreSQL although short in characters.
+    expect(headerProblems(['é'.repeat(32)])).toEqual([
+      expect.stringContaining(`'${'é'.repeat(20)}…' (64)`),
+    ])
   })
 })
 
@@ -174,16 +206,22 @@ describe('through the action', () => {
     expect(run.stdout).toContain(
       "::warning::out/ventes.csv: duplicated column names: 'mois' (the tabular API names each column once)",
     )
-    expect(run.stdout).toContain(
-      '::warning::out/ventes.csv: column names longer than 63 characters',
-    )
+    expect(run.stdout).toContain('::warning::out/ventes.csv: column names longer than 63 bytes')
     expect(run.summary).toContain('#### Files checked for data.gouv.fr')
     expect(run.summary).toMatch(
-      /\| `out\/ventes.csv` \| csv, 93 B \| utf-8, `;` \| 3 \| converts it \(preview, tabular API\) \| ⚠ column names longer/,
+      /\| `out\/ventes.csv` \| csv, 93 B \| utf-8, `;` \| 3 \| will not convert it \| ⚠ column names longer/,
     )
     expect(resourcesOutput(run)[0]).toMatchObject({
       action: 'created',
-      checks: { format: 'csv', separator: ';', columns: 3, converted: true },
+      checks: {
+        format: 'csv',
+        separator: ';',
+        columns: 3,
+        converted: false,
+        platform:
+          'data.gouv.fr will store it for download, but will not convert it (a column name is ' +
+          'longer than 63 bytes): no preview, no tabular API for this csv file',
+      },
     })
   })
 

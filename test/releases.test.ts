@@ -146,6 +146,16 @@ describe('release: dated', () => {
         'publish:release': 'out/ventes.csv',
       },
     })
+    // This publication's, but another entry's release: not this entry's to keep or remove.
+    const sibling = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'achats-2020-01-01-1.csv',
+      content: 'a\n',
+      extras: {
+        'publish:repository': 'example/publisher',
+        'publish:workflow': 'Monthly export',
+        'publish:release': 'out/achats.csv',
+      },
+    })
     const inputs = { resources: release('  keep: 2\n'), provenance: 'true' }
     for (const run of [1, 2]) {
       await f.write('out/ventes.csv', `v${run}\n`)
@@ -167,14 +177,14 @@ describe('release: dated', () => {
       ['planned', 'create', null],
       ['planned', 'remove', first?.id],
     ])
-    expect(files()).toHaveLength(4)
+    expect(files()).toHaveLength(5)
 
     const third = await f.run(inputs, runner(3))
     expect(third.code, third.stdout).toBe(0)
     const ids = files().map((r) => r.id)
     expect(ids).not.toContain(first?.id)
-    expect(ids).toEqual(expect.arrayContaining([second?.id, manual.id, other.id]))
-    expect(ids).toHaveLength(4)
+    expect(ids).toEqual(expect.arrayContaining([second?.id, manual.id, other.id, sibling.id]))
+    expect(ids).toHaveLength(5)
     const outputs = resourcesOutput(third)
     expect(outputs.map((r) => [r.kind, r.action])).toEqual([
       ['file', 'created'],
@@ -219,6 +229,24 @@ describe('release: dated', () => {
     expect(retrigger.code, retrigger.stdout).toBe(0)
     expect(f.writes()).toEqual([])
     expect(files()).toHaveLength(1)
+
+    // A release event whose GITHUB_REF does not name the tag: the payload's release.tag_name does.
+    const event = await f.write(
+      '.event.json',
+      JSON.stringify({ release: { tag_name: 'v2026.12' } }),
+    )
+    await f.write('dist/decp.xml', '<decp n="12"/>\n')
+    const released = await f.run(inputs, {
+      ...runner(10, { GITHUB_REF: '' }),
+      GITHUB_EVENT_NAME: 'release',
+      GITHUB_EVENT_PATH: event,
+    })
+    expect(released.code, released.stdout).toBe(0)
+    expect(files()[0]).toMatchObject({
+      title: 'DECP-v2026.12.xml',
+      extras: { 'publish:release-run': 'tag:v2026.12', 'publish:ref': 'refs/tags/v2026.12' },
+    })
+    expect(files()).toHaveLength(2)
 
     const untagged = await f.run(inputs, runner(9))
     expect(untagged.code).toBe(1)

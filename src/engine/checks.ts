@@ -2,7 +2,8 @@
  * `file-checks`: each tabular file about to be published, checked against what data.gouv.fr does
  * with it (docs/udata-protocol.md §16): its analyser converts CSV, CSV.GZ, XLS, XLSX, ODS, parquet
  * and GeoJSON files into a table for the preview and the tabular API only up to a size per format,
- * and its tables take column names of at most 63 characters. A CSV is read as a stream
+ * and its tables take column names of at most 63 bytes (UTF-8; PostgreSQL's identifiers, hydra's
+ * `NAMEDATALEN - 1`: a longer one fails the file's conversion). A CSV is read as a stream
  * (files/csv.ts): its encoding, separator and header, whether it has a row, its bytes decoded to
  * the end. What the platform will not do is a warning (`warn`, the default) or a problem that stops
  * the run before any write (`error`); the separator and a byte order mark are notes only.
@@ -23,7 +24,10 @@ export interface FileCheck {
   format: TabularFormat
   /** The largest file it converts, in bytes. */
   limit: number
-  /** Whether data.gouv.fr will convert it: within the limit and, for a CSV, readable with a row. */
+  /**
+   * Whether data.gouv.fr will convert it: within the limit and, for a CSV, readable as a table
+   * whose column names fit.
+   */
   converted: boolean
   /** What data.gouv.fr will and will not do with it. */
   platform: string
@@ -49,7 +53,7 @@ const LIMITS: Readonly<Record<TabularFormat, number>> = {
   geojson: 100 * MiB,
 }
 
-/** The longest column name the platform's tables take. */
+/** The longest column name the platform's tables take, in UTF-8 bytes. */
 const COLUMN_NAME_MAX = 63
 
 const SEPARATOR_NAMES: Readonly<Record<string, string>> = {
@@ -100,12 +104,12 @@ export async function checkFile(entry: FileEntry): Promise<FileCheck | undefined
   if (!within) warnings.push(tooLarge(format, entry.size, limit))
   const csv =
     format === 'csv' || format === 'csv.gz' ? await checkCsv(entry, within, warnings, notes) : {}
-  const converted = within && csv.readable !== false
+  const refused = within ? csv.refused : 'it is too large'
   return {
     format,
     limit,
-    converted,
-    platform: platformSays(format, converted, within),
+    converted: refused === undefined,
+    platform: platformSays(format, refused),
     ...(csv.facts ? { csv: csv.facts } : {}),
     warnings,
     notes,
@@ -117,22 +121,28 @@ function tooLarge(format: TabularFormat, size: number, limit: number): string {
     format === 'csv'
       ? '; compress it as .csv.gz, which data.gouv.fr recommends for large files'
       : ''
+  // Just beyond the limit, both round to the same figure: the bytes say which is larger.
+  const [given, most] =
+    formatBytes(size) === formatBytes(limit)
+      ? [`${size} bytes`, `${limit} bytes`]
+      : [formatBytes(size), formatBytes(limit)]
   return (
-    `${formatBytes(size)}, beyond the ${formatBytes(limit)} up to which data.gouv.fr converts a ` +
-    `${format} file: no preview and no tabular API for it${gz}`
+    `${given}, beyond the ${most} up to which data.gouv.fr converts a ${format} file: no ` +
+    `preview and no tabular API for it${gz}`
   )
 }
 
-function platformSays(format: TabularFormat, converted: boolean, within: boolean): string {
-  if (converted)
+/** `refused`: why data.gouv.fr will not convert it (none: it will). */
+function platformSays(format: TabularFormat, refused: string | undefined): string {
+  if (refused === undefined)
     return `data.gouv.fr will convert it into a table: a preview on its page and the tabular API`
-  const why = within ? 'it cannot be read as a table' : 'it is too large'
-  return `data.gouv.fr will store it for download, but will not convert it (${why}): no preview, no tabular API for this ${format} file`
+  return `data.gouv.fr will store it for download, but will not convert it (${refused}): no preview, no tabular API for this ${format} file`
 }
 
 interface CsvFindings {
   facts?: FileCheck['csv']
-  readable?: boolean
+  /** Why data.gouv.fr will not convert it into a table; none when it will. */
+  refused?: string
 }
 
 /**
@@ -160,7 +170,7 @@ async function checkCsv(
         ? error.message.slice(entry.path.length + 2)
         : toErrorMessage(error)
     warnings.push(`not readable as CSV: ${why}`)
-    return { readable: false }
+    return { refused: 'it cannot be read as a table' }
   }
   const { encoding, bom, separator, header } = sniffed
   const facts = { encoding, bom, separator, columns: header.length }
@@ -177,21 +187,29 @@ async function checkCsv(
     )
   if (header.length === 0) {
     warnings.push('empty: no header, no row; data.gouv.fr has nothing to show')
-    return { facts, readable: false }
+    return { facts, refused: 'it is empty' }
   }
   if (!hasRow) warnings.push('a header and no row: the preview and the tabular API will be empty')
   warnings.push(...headerProblems(header))
-  return { facts, readable: true }
+  return header.some(tooLong)
+    ? { facts, refused: `a column name is longer than ${COLUMN_NAME_MAX} bytes` }
+    : { facts }
+}
+
+/** Longer than PostgreSQL's identifiers, which count UTF-8 bytes (`é` is two). */
+function tooLong(name: string): boolean {
+  return Buffer.byteLength(name, 'utf8') > COLUMN_NAME_MAX
 }
 
 /** Column names too long, duplicated or empty. */
 export function headerProblems(header: readonly string[]): string[] {
   const problems: string[] = []
-  const long = header.filter((name) => [...name].length > COLUMN_NAME_MAX)
+  const long = header.filter(tooLong)
   if (long.length > 0)
     problems.push(
-      `column names longer than ${COLUMN_NAME_MAX} characters, which data.gouv.fr's tables do not ` +
-        `take: ${long.map((n) => `'${n.slice(0, 20)}…' (${[...n].length})`).join(', ')}`,
+      `column names longer than ${COLUMN_NAME_MAX} bytes (UTF-8; an accented letter takes two), ` +
+        `which data.gouv.fr's tables do not take, so it will not convert the file: ` +
+        long.map((n) => `'${[...n].slice(0, 20).join('')}…' (${Buffer.byteLength(n)})`).join(', '),
     )
   const seen = new Set<string>()
   const named = header.map((name) => name.trim()).filter((name) => name !== '')
