@@ -4,6 +4,7 @@
  * udata computes it, and a temporal coverage whose end follows the publications.
  */
 import { describe, expect, it } from 'vitest'
+import { startEmulator } from '../../emulator/server.js'
 import { kitVersions, storedName, writesOf, type UdataDataset } from './kit.js'
 import { context, outputResources, provenanceEnv, scenarioWorkspace, useUdata } from './scenario.js'
 
@@ -15,6 +16,76 @@ const RELEASE = '- path: out/ventes.csv\n  release: dated\n  name: ventes-{date}
 function names(dataset: UdataDataset): string[] {
   return dataset.resources.map(storedName)
 }
+
+/** One server's API with a key: a JSON call that must succeed, its answer's body. */
+function caller(origin: string, key: string) {
+  return async (
+    method: string,
+    apiPath: string,
+    json?: unknown,
+  ): Promise<Record<string, unknown>> => {
+    const response = await fetch(new URL(apiPath, origin), {
+      method,
+      headers: {
+        accept: 'application/json',
+        'x-api-key': key,
+        ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+    })
+    const text = await response.text()
+    if (!response.ok)
+      throw new Error(`${origin}: ${method} ${apiPath} answered ${response.status}: ${text}`)
+    return JSON.parse(text) as Record<string, unknown>
+  }
+}
+
+/**
+ * The states of a dataset the quality scenario walks through, each a request (`{ds}`: the
+ * dataset's id), and the criteria it moves.
+ */
+const QUALITY_STEPS: ReadonlyArray<[string, string, string, Record<string, unknown>]> = [
+  // 60 code points, 120 UTF-16 units: udata's len() counts the code points.
+  ['a description of 60 emoji', 'PUT', '/api/1/datasets/{ds}/', { description: '😀'.repeat(60) }],
+  [
+    'a description of 101 letters',
+    'PUT',
+    '/api/1/datasets/{ds}/',
+    { description: 'é'.repeat(101) },
+  ],
+  [
+    'license, frequency without delay, coverages',
+    'PUT',
+    '/api/1/datasets/{ds}/',
+    {
+      license: 'lov2',
+      frequency: 'irregular',
+      temporal_coverage: { start: '2019-01-01', end: '2026-10-31' },
+      spatial: { granularity: 'other', zones: [] },
+    },
+  ],
+  [
+    'a closed format only',
+    'POST',
+    '/api/1/datasets/{ds}/resources/',
+    { title: 'Rapport', url: 'https://example.org/rapport.pdf', filetype: 'remote', format: 'pdf' },
+  ],
+  [
+    'an open, documented, unavailable remote',
+    'POST',
+    '/api/1/datasets/{ds}/resources/',
+    {
+      title: 'Ventes',
+      url: 'https://example.org/ventes.csv',
+      filetype: 'remote',
+      format: 'csv',
+      description: 'Une ligne par mois',
+      extras: { 'check:available': false },
+    },
+  ],
+  ['a frequency with a delay', 'PUT', '/api/1/datasets/{ds}/', { frequency: 'monthly' }],
+  ['the frequency unknown', 'PUT', '/api/1/datasets/{ds}/', { frequency: 'unknown' }],
+]
 
 describe.each(kitVersions())('udata $name: the guides', (version) => {
   const udata = useUdata(version)
@@ -152,6 +223,80 @@ describe.each(kitVersions())('udata $name: the guides', (version) => {
     expect.soft(again.code, context(again, u)).toBe(0)
     expect(writesOf(await u.requestsSince(mark))).toEqual([])
     expect(JSON.parse(again.outputs.quality ?? '{}')).toMatchObject({ when: 'before' })
+  })
+
+  it('the emulator computes the quality object as udata does, state by state', async () => {
+    const u = udata()
+    const emulator = await startEmulator(version.name === 'v7' ? { version: 'legacy' } : {})
+    try {
+      const user = emulator.addUser({ apiKey: 'guides-quality-key-0123456789' })
+      const org = emulator.addOrganization({
+        name: 'Guides',
+        members: [{ user: user.id, role: 'admin' }],
+      })
+      const sides = [
+        { call: caller(u.url, u.seed.api_key), org: u.seed.org_id, id: '' },
+        { call: caller(emulator.url, user.apiKey), org: org.id, id: '' },
+      ]
+      for (const side of sides) {
+        const created = await side.call('POST', '/api/1/datasets/', {
+          title: 'Qualité',
+          description: 'Court',
+          organization: side.org,
+        })
+        side.id = String(created['id'])
+      }
+      const canonical = (quality: Record<string, unknown> | undefined): string =>
+        JSON.stringify(Object.entries(quality ?? {}).sort(([a], [b]) => a.localeCompare(b)))
+      const differences: string[] = []
+      const held = new Map<string, Record<string, unknown>>()
+      for (const [name, method, apiPath, body] of [
+        ['created', 'GET', '/api/1/datasets/{ds}/', undefined] as const,
+        ...QUALITY_STEPS,
+      ]) {
+        const [real, emulated] = await Promise.all(
+          sides.map(async (side) => {
+            const at = apiPath.replace('{ds}', side.id)
+            if (method !== 'GET') await side.call(method, at, body)
+            const dataset = await side.call('GET', `/api/1/datasets/${side.id}/`)
+            return dataset['quality'] as Record<string, unknown>
+          }),
+        )
+        if (canonical(real) !== canonical(emulated))
+          differences.push(`${name}: udata ${canonical(real)} / emulator ${canonical(emulated)}`)
+        held.set(name, real ?? {})
+      }
+      expect(differences).toEqual([])
+      // What the walk reached on udata's side: each criterion both ways.
+      expect(held.get('a description of 60 emoji')).toMatchObject({
+        dataset_description_quality: false,
+      })
+      expect(held.get('a description of 101 letters')).toMatchObject({
+        dataset_description_quality: true,
+      })
+      expect(held.get('license, frequency without delay, coverages')).toMatchObject({
+        license: true,
+        update_frequency: true,
+        update_fulfilled_in_time: true,
+        temporal_coverage: true,
+        spatial: true,
+      })
+      expect(held.get('a closed format only')).toMatchObject({
+        has_resources: true,
+        has_open_format: false,
+        resources_documentation: false,
+        all_resources_available: true,
+      })
+      expect(held.get('an open, documented, unavailable remote')).toMatchObject({
+        has_open_format: true,
+        resources_documentation: true,
+        all_resources_available: false,
+        score: 8 / 9,
+      })
+      expect(held.get('the frequency unknown')).not.toHaveProperty('update_fulfilled_in_time')
+    } finally {
+      await emulator.close()
+    }
   })
 
   it('file-checks: error stops the run before any write', async () => {
