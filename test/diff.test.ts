@@ -8,7 +8,8 @@ import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { FileDiff } from '../src/diff/file.js'
-import { diffTables } from '../src/diff/table.js'
+import { diffTables, type TableDiff } from '../src/diff/table.js'
+import { diffText } from '../src/engine/report/diff.js'
 import { fixture, sha1, type Fixture } from './helpers/fixture.js'
 import { runCli } from './helpers/run-cli.js'
 
@@ -19,6 +20,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
+
+/** A table's diff as the run reports it. */
+function fileDiff(table: TableDiff): FileDiff {
+  return {
+    source: 'out/communes.csv',
+    resource: { id: 'r1', title: 'Communes' },
+    kind: 'table',
+    size: { before: 1, after: 1 },
+    table,
+  }
+}
 
 let n = 0
 /** Two files, the published one and the local one. */
@@ -78,6 +90,38 @@ describe('two CSV files', () => {
     expect(diff.key).toEqual({ columns: ['id'], from: 'first column' })
     expect(diff.rows).toMatchObject({ added: 1, removed: 0, changed: 0, unchanged: 2 })
     expect(diff.examples.added).toEqual([{ id: '3', ville: 'Nîmes', prix: '5' }])
+  })
+
+  it('the same rows written with another separator and encoding: no row differs, the format change is said', async () => {
+    const rows = [
+      ['code', 'commune', 'population'],
+      ['01001', "L'Abergement-Clémenciat", '776'],
+      ['01004', 'Ambérieu-en-Bugey', '14204'],
+    ]
+    const [a, b] = await files(
+      rows.map((r) => r.join(',')).join('\n') + '\n',
+      Buffer.from(rows.map((r) => r.join(';')).join('\r\n') + '\r\n', 'latin1'),
+    )
+    const diff = await diffTables(a, b)
+    expect(diff.format).toEqual({
+      before: { encoding: 'utf-8', separator: ',' },
+      after: { encoding: 'iso-8859-1', separator: ';' },
+    })
+    expect(diff.rows).toEqual({
+      before: 2,
+      after: 2,
+      added: 0,
+      removed: 0,
+      changed: 0,
+      unchanged: 2,
+    })
+    expect(diff.columns).toEqual({ added: [], removed: [], renamed: [], reordered: false })
+    const text = diffText([fileDiff(diff)]).split('\n')
+    expect(text).toContain("    separator ',' -> ';'")
+    expect(text).toContain('    encoding utf-8 -> iso-8859-1')
+    expect(text).toContain(
+      '    2 -> 2 rows: +0 added, -0 removed, ~0 changed, 2 unchanged (key code, the first column)',
+    )
   })
 
   it('a column removed, one renamed in place (its changed values show), columns reordered', async () => {
@@ -223,6 +267,32 @@ describe('through the action', () => {
     expect(run.summary).toContain('| ~ | 01001 | 776 → 780 |')
     expect(run.stdout).toMatch(/^::group::Data diff: what the uploads change$/m)
     expect(staticGets()).toEqual([{ path: expect.stringContaining('communes.csv'), key: false }])
+  })
+
+  it('a value or a column name holding a line break stays on its line of the log: the data starts no workflow command', async () => {
+    f = await fixture()
+    const header = 'id,"note\n::stop-commands::x"\n'
+    f.emulator.addFileResource(f.dataset.id, {
+      filename: 'notes.csv',
+      content: `${header}1,a\n`,
+      title: 'Notes',
+    })
+    await f.write('notes.csv', `${header}1,"b\n::warning::from the data"\n`)
+    const run = await f.run({ files: 'notes.csv', 'dry-run': 'true' })
+
+    expect(run.code, run.stdout).toBe(0)
+    expect(diffOutput(run)[0]?.table?.examples.changed).toEqual([
+      {
+        key: { id: '1' },
+        changes: {
+          'note\n::stop-commands::x': { before: 'a', after: 'b\n::warning::from the data' },
+        },
+      },
+    ])
+    expect(run.stdout).toContain(
+      '    ~ id=1: note ::stop-commands::x a -> b ::warning::from the data\n',
+    )
+    expect(run.stdout).not.toMatch(/^\s*::(stop-commands|warning)::/m)
   })
 
   it('a file above diff-max-size: sizes only, nothing downloaded; 0 never downloads', async () => {

@@ -15,7 +15,7 @@ const LINE_CHARS = 100
 
 /** `out/sales.csv: 1204 -> 1210 rows: +8, -2, ~15 (key id)` */
 export function diffLine(diff: FileDiff): string {
-  return `${diff.source}: ${headline(diff)}`
+  return oneLine(`${diff.source}: ${headline(diff)}`)
 }
 
 /** What changes, in one phrase. */
@@ -83,13 +83,23 @@ export function diffText(diffs: readonly FileDiff[]): string {
   if (diffs.length === 0) return ''
   const lines = ['Data diff:']
   for (const diff of diffs) {
-    lines.push(`  ${diff.source} -> ${diff.resource.title} (${diff.resource.id})`)
-    lines.push(`    ${headline(diff)}`)
+    lines.push(oneLine(`  ${diff.source} -> ${diff.resource.title} (${diff.resource.id})`))
+    lines.push(oneLine(`    ${headline(diff)}`))
     if (diff.table === undefined) continue
-    for (const change of tableChanges(diff.table)) lines.push(`    ${change}`)
-    for (const row of exampleRows(diff.table)) lines.push(cut(`    ${row.mark} ${row.text}`))
+    for (const change of tableChanges(diff.table)) lines.push(oneLine(`    ${change}`))
+    for (const row of exampleRows(diff.table))
+      lines.push(cut(oneLine(`    ${row.mark} ${row.text}`)))
   }
   return lines.join('\n')
+}
+
+/**
+ * A line of the log as one line: the values and column names come from the files, and a line break
+ * in one would start a line of its own, which the runner reads as a workflow command when it
+ * starts with `::` (`::add-mask::`, `::stop-commands::`).
+ */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ')
 }
 
 function cut(line: string): string {
