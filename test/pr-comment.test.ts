@@ -41,6 +41,8 @@ describe('on a pull request', () => {
 
     expect(first.code, first.stdout).toBe(0)
     expect(f.writes()).toEqual([])
+    // No key anywhere: the plan of a public dataset needs none.
+    expect(f.emulator.requests.filter((r) => 'x-api-key' in r.headers)).toEqual([])
     const [comment, ...more] = github.comments(7)
     expect(more).toEqual([])
     expect(comment?.body).toContain('<!-- datagouv-publish-action comment: ')
@@ -86,6 +88,26 @@ describe('on a pull request', () => {
       /^::warning::comment-on-pr: could not comment on pull request #8: Resource not accessible by integration \(a pull request from a fork gets a read-only token\); the plan and the data diff are in the job summary$/m,
     )
     expect(run.summary).toContain('#### What the uploads would change in the data')
+  })
+
+  it('a private dataset without a key: not found, and the comment and the error say a key is needed', async () => {
+    await pullRequestFixture()
+    const secret = f.emulator.addDataset({
+      slug: 'secret',
+      title: 'Secret',
+      owner: f.userId,
+      private: true,
+    })
+    f.emulator.addFileResource(secret.id, { filename: 'sales.csv', content: SALES_V1 })
+    const run = await f.run({ ...DRY_RUN, dataset: 'secret' }, await github.pullRequest(14))
+
+    expect(run.code).toBe(1)
+    const why =
+      "input 'dataset': no dataset 'secret' on " +
+      `${f.emulator.url} (or it is private: without 'api-key' only public datasets can be read)`
+    expect(run.stdout).toContain(why)
+    expect(github.comments(14)[0]?.body).toContain(why)
+    expect(f.writes()).toEqual([])
   })
 
   it('finds its comment among many (pages of 100), updates the oldest of two raced ones and deletes the other', async () => {

@@ -256,8 +256,10 @@ async function notFound(client: DatagouvClient, settings: Settings): Promise<str
       ? `did you mean ${near.map((slug) => `'${slug}'`).join(' or ')}? ` +
         `(${inputGiven('create-dataset', 'true')} creates a new one)`
       : `${setInput('create-dataset', 'true')} to create it`
-  return (
-    `${inputName('dataset')}: no dataset '${dataset}' on ${client.origin} (or it is private and ` +
-    `the key's owner cannot see it); ${next}`
-  )
+  // Without a key (a pull request's dry run) a private dataset is not found either.
+  const hidden =
+    settings.apiKey === undefined
+      ? `or it is private: without ${inputWord('api-key')} only public datasets can be read`
+      : "or it is private and the key's owner cannot see it"
+  return `${inputName('dataset')}: no dataset '${dataset}' on ${client.origin} (${hidden}); ${next}`
 }
