@@ -50,12 +50,17 @@ export interface Found {
 }
 
 export async function findFiles(pattern: string, options: FindOptions): Promise<Found> {
-  const matches = await glob([pattern, ...(options.exclude ?? []).map((p) => `!${p}`)], {
+  // Only a folder the pattern names is taken whole: tinyglobby's own expansion would also take
+  // the files below a folder a wildcard matched (`out/*.csv` reaching `out/x.csv/notes.txt`).
+  const expand = (p: string): string[] => (options.implicitDescendants ? withDescendants(p) : [p])
+  const taken = isDynamicPattern(pattern) ? [pattern] : expand(pattern)
+  const excluded = (options.exclude ?? []).flatMap(expand).map((p) => `!${p}`)
+  const matches = await glob([...taken, ...excluded], {
     cwd: options.cwd,
     absolute: true,
     dot: true,
     onlyFiles: false,
-    expandDirectories: options.implicitDescendants,
+    expandDirectories: false,
     followSymbolicLinks: true,
   })
   const base = path.resolve(options.cwd, literalBase(pattern))
@@ -113,6 +118,15 @@ async function sortPlaces(found: Found, kept: readonly string[], base: string, c
  */
 function leftOut(folders: readonly string[], kept: readonly string[]): string[] {
   return folders.filter((folder) => !kept.some((file) => file.startsWith(folder + path.sep)))
+}
+
+/**
+ * The pattern and what takes every file below a folder it names (`out` -> `out/**`), as
+ * tinyglobby's `expandDirectories` does (not after a final `*`).
+ */
+function withDescendants(pattern: string): string[] {
+  const trimmed = pattern.replace(/[\\/]+$/, '')
+  return trimmed.endsWith('*') ? [pattern] : [pattern, `${trimmed}/**`]
 }
 
 /** The pattern's leading segments that hold no wildcard: the folder the search starts from. */

@@ -23,7 +23,7 @@ export function sayReach(said: Said, where: string, pattern: string, found: Foun
     said.problems.push(
       `${where}: '${pattern}' reaches ${shown(file)} through a symbolic link that leads outside ` +
         `the workspace (to ${target}); a link a wildcard walks into is never published: write its ` +
-        `path in full to publish it`,
+        `path in full to publish it, or leave it out with '!${shown(file)}'`,
     )
   if (found.outside.length > 0)
     said.warnings.push(

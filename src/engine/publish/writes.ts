@@ -86,9 +86,14 @@ async function sendFile(
     return upload
   } catch (error) {
     if (error instanceof FileChangedError && error.resource !== undefined) {
-      if (step.resource === undefined) run.claimed.add(error.resource.id)
+      const { resource } = error
+      if (step.resource === undefined) run.claimed.add(resource.id)
       const action = step.resource === undefined ? 'created' : 'uploaded'
-      achieved.outcome = { action, resource: error.resource, patched: early ? ['extras'] : [] }
+      // The checksum the server reports, not the plan's: that one is of bytes it does not hold.
+      const checksum = resource.checksum
+        ? { checksum: { type: resource.checksum.type, value: resource.checksum.value } }
+        : {}
+      achieved.outcome = { action, resource, ...checksum, patched: early ? ['extras'] : [] }
     }
     throw error
   }
