@@ -199,11 +199,19 @@ describe.each(kitVersions())('udata $name: the guides', (version) => {
     expect(held['temporal_coverage']).toMatchObject({ start: '2019-01-01', end: today() })
   })
 
-  it('temporal_coverage end: today keeps the start udata holds, and a run that publishes nothing new sends nothing', async () => {
+  it('temporal_coverage end: today keeps the start udata holds and the other fields, and a run that publishes nothing new sends nothing', async () => {
     const u = udata()
+    const others = {
+      license: 'lov2',
+      frequency: 'monthly',
+      spatial: { granularity: 'other', zones: [] },
+      tags: ['ventes', 'mensuel'],
+    }
     const ds = await u.api.createDataset(u.seed.org_id, {
       temporal_coverage: { start: '2018-01-01', end: '2018-12-31' },
+      ...others,
     })
+    const before = await u.api.dataset(ds.id)
     const ws = await scenarioWorkspace()
     await ws.write('out/ventes.csv', 'mois,total\n2026-10,12\n')
     const inputs = {
@@ -214,9 +222,16 @@ describe.each(kitVersions())('udata $name: the guides', (version) => {
     }
     const run = await ws.run(u, inputs)
     expect.soft(run.code, context(run, u)).toBe(0)
-    expect((await u.api.dataset(ds.id))['temporal_coverage']).toMatchObject({
-      start: '2018-01-01',
-      end: today(),
+    const held = await u.api.dataset(ds.id)
+    expect(held['temporal_coverage']).toMatchObject({ start: '2018-01-01', end: today() })
+    // The dataset's other fields are left as they were.
+    const fields = ['license', 'frequency', 'spatial', 'tags', 'description', 'title'] as const
+    const pick = (d: UdataDataset) => Object.fromEntries(fields.map((k) => [k, d[k]]))
+    expect(pick(held)).toEqual(pick(before))
+    expect(held).toMatchObject({
+      license: 'lov2',
+      frequency: 'monthly',
+      spatial: { granularity: 'other' },
     })
     const mark = u.mark()
     const again = await ws.run(u, inputs)
