@@ -5,6 +5,14 @@
  * rows' content pairs them); last, the published file is read again only as far as the few
  * example rows shown of it. Encoding, separator and header come from files/csv.ts, so a file
  * re-encoded or with another separator compares by its values.
+ *
+ * Why not daff, a table diff library: daff compares two tables held in memory (`TableView`s of
+ * arrays of rows) and aligns them with indexes of its own, so its memory grows with the text of
+ * both files. Measured with daff 1.4.2 by scripts/bench/diff.ts --daff (BENCHMARKS.md, "Data
+ * diff"): 890 MiB and minutes for a 10 MB pair, and 1.3 GiB only to parse a 100 MB pair into its
+ * tables; this module peaks at 148 MiB on the 100 MB pair (75 of them the bare process). The
+ * default diff-max-size (100MB) must fit a runner with room to spare, so the rows are parsed as
+ * streams with csv-parse (files/csv.ts) and kept only as hashes (rows.ts).
  */
 import { csvRows, sniffCsv, type CsvSniff } from '../files/csv.js'
 import { chooseKey, columnNames, matchColumns, type ColumnMatch } from './columns.js'
