@@ -24,6 +24,45 @@ const RUNNER = {
 const withProvenance = { provenance: 'true' }
 
 describe('provenance', () => {
+  it('an unchanged file: a resource left by a stopped creation gets it once, one titled by a person is left untouched', async () => {
+    f = await fixture()
+    // As udata leaves an upload whose run stopped before its title and provenance: titled with
+    // its stored name, no extras.
+    const orphan = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'left.csv',
+      content: 'same l',
+      title: 'left.csv',
+    })
+    // Made by hand, titled by a person: not this publication's to claim.
+    const hand = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'hand.csv',
+      content: 'same h',
+      title: 'Uploaded by hand',
+    })
+    await f.write('left.csv', 'same l')
+    await f.write('hand.csv', 'same h')
+
+    const run = await f.run({ files: '*.csv', ...withProvenance }, RUNNER)
+
+    expect(run.code, run.stdout).toBe(0)
+    expect(resourcesOutput(run).map((x) => [x.id, x.action])).toEqual(
+      expect.arrayContaining([
+        [orphan.id, 'updated'],
+        [hand.id, 'skipped'],
+      ]),
+    )
+    expect(f.emulator.getResource(f.dataset.id, orphan.id)?.extras).toMatchObject({
+      'publish:workflow': 'Publish data',
+    })
+    expect(f.emulator.getResource(f.dataset.id, hand.id)?.extras ?? {}).toEqual({})
+    expect(f.writes().filter((w) => w.path.includes(hand.id))).toEqual([])
+    // Once: the next run writes nothing.
+    const writes = f.writes().length
+    const again = await f.run({ files: '*.csv', ...withProvenance }, RUNNER)
+    expect(again.code, again.stdout).toBe(0)
+    expect(f.writes()).toHaveLength(writes)
+  })
+
   it('records where each written resource comes from, merged into its extras; a second run writes nothing', async () => {
     f = await fixture()
     const r = f.emulator.addFileResource(f.dataset.id, {

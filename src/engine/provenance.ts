@@ -72,11 +72,29 @@ function hasProvenance(resource: Resource): boolean {
 }
 
 /**
+ * Whether a resource looks as a stopped creation leaves it: no provenance, and the title udata
+ * gives every upload (its stored file name, the last segment of its URL), never changed since.
+ */
+function leftByStoppedCreation(resource: Resource): boolean {
+  if (hasProvenance(resource)) return false
+  let stored: string | undefined
+  try {
+    stored = decodeURIComponent(new URL(resource.url).pathname.split('/').pop() ?? '')
+  } catch {
+    return false
+  }
+  return stored !== '' && resource.title === stored
+}
+
+/**
  * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
  * so a second identical run sends nothing). An unchanged file whose resource records no
- * provenance at all is not skipped: its provenance is what is left to write (a run stopped after
- * storing a new file, before recording where it came from, leaves it so). A resource that
- * records another publication keeps it until its file changes.
+ * provenance and still bears the title udata gave its upload is not skipped: a run stopped after
+ * the server created it, before its title and provenance were written, leaves it so (a resource
+ * replaced in place has both recorded before its upload: publish/title-record.ts), and they are
+ * what is left to write. Any other resource without provenance (made by hand, titled by a person)
+ * is skipped untouched: recording provenance on it would make `prune` take it for this
+ * publication's. A resource that records another publication keeps it until its file changes.
  */
 export function withProvenance(
   steps: readonly Step[],
@@ -88,8 +106,8 @@ export function withProvenance(
     const unrecorded =
       step.kind === 'file' &&
       step.action === 'skip' &&
-      step.resource &&
-      !hasProvenance(step.resource)
+      step.resource !== undefined &&
+      leftByStoppedCreation(step.resource)
     if (step.action === 'skip' && !unrecorded) return step
     const due = unrecorded
       ? {
