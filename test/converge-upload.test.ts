@@ -178,6 +178,52 @@ describe('two runs creating one new file name at once', () => {
     await writesNothing({ ...publish, prune: 'true' })
   })
 
+  it('seeded with two this publication wrote and one it did not: the oldest of its own kept, its other pruned, the stranger left and named', async () => {
+    f = await fixture()
+    await f.write('out/Ventes.csv', CONTENT)
+    const ours = {
+      'publish:repository': 'example/publisher',
+      'publish:workflow': 'Publish data',
+    }
+    const seed = (extras: Record<string, string>) =>
+      f.emulator.addFileResource(f.dataset.id, {
+        filename: 'ventes.csv',
+        content: CONTENT,
+        title: 'Ventes.csv',
+        extras,
+      })
+    // Listed newest first, as udata prepends: the order of the list does not decide.
+    const stranger = seed({})
+    const older = seed(ours)
+    const newer = seed(ours)
+    const at = (r: ResourceState, ms: number) => {
+      const held = f.emulator.getResource(f.dataset.id, r.id)
+      if (held) held.createdAt = new Date(Date.UTC(2026, 0, 1) + ms)
+    }
+    at(stranger, 0)
+    at(older, 1000)
+    at(newer, 2000)
+
+    const run = await f.run({ ...publish, prune: 'true' }, RUNNER)
+
+    expect(run.code, run.stdout).toBe(0)
+    expect(resourcesOutput(run).map((r) => [r.id, r.action])).toEqual([
+      [older.id, 'skipped'],
+      [newer.id, 'removed'],
+    ])
+    expect(run.stdout).toContain(
+      `::warning::files 'out/*.csv' (out/Ventes.csv): resource ${older.id}, which this ` +
+        `publication wrote, is kept; 1 other resource bearing the stored file name 'ventes.csv' ` +
+        `(${stranger.id}) was not written by it and stays as it is`,
+    )
+    expect(
+      stored('ventes.csv')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual([older.id, stranger.id].sort())
+    await writesNothing({ ...publish, prune: 'true' })
+  })
+
   it("udata refuses the later creation (FileExists): that run takes the other's resource, says so in its entry, and creates no second", async () => {
     f = await fixture()
     await f.write('out/Ventes.csv', CONTENT)

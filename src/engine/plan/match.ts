@@ -8,6 +8,7 @@ import type { Dataset, Resource } from '../../datagouv/schemas.js'
 import { lastExtension } from '../../files/normalize.js'
 import { plural } from '../../util/text.js'
 import type { Entry, FileEntry, RemoteEntry } from '../manifest.js'
+import { writtenBy } from '../provenance.js'
 import type { Target, WithProblems } from '../plan.js'
 import { keptAmong } from './files.js'
 import { inputWord, setInput } from '../inputs.js'
@@ -82,14 +83,12 @@ export function matchEntries(
       }
       claimed.set(found.id, where)
     }
-    const duplicates = found && entry.kind === 'file' ? duplicatesOf(found, entry, view) : []
-    if (duplicates.length > 0)
-      warnings.push(
-        `${where}: ${duplicates.length + 1} resources this publication wrote bear the stored file ` +
-          `name '${(entry as FileEntry).storedName}' (two runs created it at once); resource ` +
-          `${found?.id ?? ''}, the oldest, is kept; remove ${duplicates.map((r) => r.id).join(', ')} ` +
-          `(remove, or prune: true)`,
-      )
+    const namesakes = found && entry.kind === 'file' ? namesakesOf(found, entry, view) : []
+    // Only what this publication wrote is its duplicate (prune's to remove); the rest is said.
+    const duplicates = namesakes.filter((r) => publication && writtenBy(r, publication))
+    const others = namesakes.filter((r) => !duplicates.includes(r))
+    if (found !== undefined)
+      warnings.push(...namesakeWarnings(where, found, entry, duplicates, others))
     targets.push(
       found === undefined
         ? { entry }
@@ -99,8 +98,38 @@ export function matchEntries(
   return { targets, problems, blocked, warnings }
 }
 
+/**
+ * What the plan says of the resources bearing the stored name of the one an entry was kept among:
+ * those this publication wrote (two runs created the name at once), to remove; the others, kept.
+ */
+function namesakeWarnings(
+  where: string,
+  found: Resource,
+  entry: Entry,
+  duplicates: readonly Resource[],
+  others: readonly Resource[],
+): string[] {
+  const name = (entry as FileEntry).storedName
+  const ids = (resources: readonly Resource[]) => resources.map((r) => r.id).join(', ')
+  const warnings: string[] = []
+  if (duplicates.length > 0)
+    warnings.push(
+      `${where}: ${duplicates.length + 1} resources this publication wrote bear the stored file ` +
+        `name '${name}' (two runs created it at once); resource ${found.id}, the oldest, is ` +
+        `kept; remove ${ids(duplicates)} (remove, or prune: true)`,
+    )
+  if (others.length > 0)
+    warnings.push(
+      `${where}: resource ${found.id}, which this publication wrote, is kept; ` +
+        `${plural(others.length, 'other resource')} bearing the stored file name '${name}' ` +
+        `(${ids(others)}) ${others.length > 1 ? 'were' : 'was'} not written by it and ` +
+        `${others.length > 1 ? 'stay' : 'stays'} as ${others.length > 1 ? 'they are' : 'it is'}`,
+    )
+  return warnings
+}
+
 /** The other file resources bearing the stored name a file entry matched by (no id given). */
-function duplicatesOf(found: Resource, entry: FileEntry, dataset: Dataset): Resource[] {
+function namesakesOf(found: Resource, entry: FileEntry, dataset: Dataset): Resource[] {
   if (entry.id !== undefined) return []
   return dataset.resources.filter(
     (r) => r.id !== found.id && r.filetype === 'file' && storedNameOf(r) === entry.storedName,
