@@ -90,6 +90,7 @@ describe('failures no retry cures: fail fast, say which host and which proxy', (
       expect.objectContaining({ source: 'a.csv', action: 'not-published' }),
     ])
     expect(run.outputs.changed).toBe('false')
+    expect(run.summary).toContain('the host publish-test.invalid does not resolve')
   })
 
   it('a local file that can no longer be read while its parts are sent: that part is not retried', async () => {
