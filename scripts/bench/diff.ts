@@ -8,6 +8,8 @@
  *   npx tsx scripts/bench/diff.ts --size 10M --runs 3   # another size, medians of 3
  *   npx tsx scripts/bench/diff.ts --before DIR          # also the start-up of an earlier dist/ (DIR/index.js)
  *   npx tsx scripts/bench/diff.ts --no-node24           # this Node only
+ *   npm install --prefix /tmp/daff daff@1.4.2 && \
+ *   npx tsx scripts/bench/diff.ts --daff /tmp/daff/node_modules/daff   # also daff, for comparison
  *
  * Method. Two CSV files of about `--size` bytes (never above it, so the default diff-max-size of
  * 100MB takes a 100 MB pair): the published one seeded in the emulator, the local one with 1 % of
@@ -15,19 +17,29 @@
  * local file twice: with `diff-max-size: 0` (the baseline: no download, no diff) and with the
  * default bound (the published file downloaded through the client's dispatcher, then both files
  * read as streams and compared). The diff's time is the difference of the two walls, its memory
- * the difference of the two peaks. Start-up: a dry run of a tiny file on no pull request (octokit
- * is never loaded) and on a pull request against the GitHub stand-in (the comment's chunk loaded).
+ * the difference of the two peaks. Start-up: a dry run of a tiny file (a 2-row CSV replacing a
+ * published one) with diff-max-size: 0 and with its diff, on no pull request (octokit is never
+ * loaded), and on a pull request against the GitHub stand-in (the comment's chunk loaded),
+ * `--startup-runs` times each (default 5), medians of the peaks.
+ *
+ * The comparison alone: src/diff/table.ts `diffTables` on the same pair in a process of its own
+ * (this Node with tsx; its peak beside that of the same process comparing nothing). With `--daff`
+ * (the folder of an installed daff: it is not a dependency of the project), daff as its README uses
+ * it, on a pair of `--daff-size` (default 10M: daff takes minutes there already) and, on the
+ * `--size` pair, only its first step (both tables parsed into memory by csv-parse/sync).
  */
+import { execFile } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { parseArgs } from 'node:util'
+import { pathToFileURL } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
 import { startEmulator } from '../../emulator/server.js'
 import { startGitHub } from '../../test/helpers/github.js'
 import { ensureNode24, nodeVersion } from '../node24.js'
 import { runAction } from '../run-action.js'
-import { bareNodeRss, MiB, root, type Runtime } from './measure.js'
+import { bareNodeRss, median, MiB, root, type Runtime } from './measure.js'
 
 const { values } = parseArgs({
   options: {
@@ -35,11 +47,16 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     before: { type: 'string' },
     'no-node24': { type: 'boolean' },
+    'startup-runs': { type: 'string', default: '5' },
+    daff: { type: 'string' },
+    'daff-size': { type: 'string', default: '10M' },
   },
 })
 const size = parseSize(values.size)
 const runs = Number(values.runs)
+const startupRuns = Number(values['startup-runs'])
 const PROBE = path.join(root, 'scripts/rss-probe.cjs')
+const execFileAsync = promisify(execFile)
 
 function parseSize(text: string): number {
   const match = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(text)
@@ -123,12 +140,103 @@ async function measured(
   }
 }
 
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
-}
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`
 const secs = (s: number): string => `${s.toFixed(2)} s`
+
+/** A process of its own that compares two files and prints its wall and peak (VmHWM) as JSON. */
+const ALONE_SCRIPT = `
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+const [mode, a, b, daffDir] = process.argv.slice(2)
+const started = process.hrtime.bigint()
+let result = {}
+if (mode === 'ours') {
+  const { diffTables } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'src/diff/table.ts')).href)})
+  result = (await diffTables(a, b)).rows
+} else if (mode !== 'bare') {
+  const require = createRequire(${JSON.stringify(pathToFileURL(path.join(root, 'package.json')).href)})
+  const { parse } = require('csv-parse/sync')
+  const daff = require(daffDir)
+  const table = (file) => new daff.TableView(parse(readFileSync(file, 'utf8'), { relax_column_count: true }))
+  const [t1, t2] = [table(a), table(b)]
+  result = { rows: [t1.height - 1, t2.height - 1] }
+  if (mode === 'daff') {
+    const out = []
+    const alignment = daff.compareTables(t1, t2).align()
+    new daff.TableDiff(alignment, new daff.CompareFlags()).hilite(new daff.TableView(out))
+    for (const [mark] of out) result[mark] = (result[mark] ?? 0) + 1
+  }
+}
+const seconds = Number(process.hrtime.bigint() - started) / 1e9
+const peak = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024
+console.log(JSON.stringify({ seconds, peak, result }))
+`
+
+interface Alone {
+  seconds: number
+  peak: number
+  result: Record<string, unknown>
+}
+
+async function compareAlone(
+  mode: 'bare' | 'ours' | 'daff' | 'daff-parse',
+  a = '',
+  b = '',
+): Promise<Alone> {
+  const script = path.join(work, 'alone.mjs')
+  await writeFile(script, ALONE_SCRIPT)
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', '--max-old-space-size=16384', script, mode, a, b, values.daff ?? ''],
+    { cwd: root, maxBuffer: 1 << 20 },
+  )
+  return JSON.parse(stdout) as Alone
+}
+
+/** The table of the comparisons in processes of their own. */
+async function alone(published: string, local: string): Promise<string[]> {
+  const bare = await compareAlone('bare')
+  const row = (what: string, pair: string, m: Alone): string =>
+    `| ${what} | ${pair} | ${secs(m.seconds)} | ${mib(m.peak)} | \`${JSON.stringify(m.result)}\` |`
+  const lines = [
+    `| What | pair | wall | peak RSS (the same process comparing nothing: ${mib(bare.peak)}) | result |`,
+    '| --- | --- | ---: | ---: | --- |',
+    row(
+      'src/diff diffTables (csv-parse streams, rows as hashes)',
+      values.size,
+      await compareAlone('ours', published, local),
+    ),
+  ]
+  if (values.daff === undefined) return [...lines, '', 'daff: not measured (--daff DIR)']
+  const small = {
+    published: path.join(work, 'daff-published.csv'),
+    local: path.join(work, 'daff-local.csv'),
+  }
+  const smallSize = parseSize(values['daff-size'])
+  await writeCsv(small.published, smallSize, 'published')
+  await writeCsv(small.local, smallSize, 'local')
+  const pkg = JSON.parse(await readFile(path.join(values.daff, 'package.json'), 'utf8')) as {
+    version: string
+  }
+  lines.push(
+    row(
+      'src/diff diffTables',
+      values['daff-size'],
+      await compareAlone('ours', small.published, small.local),
+    ),
+    row(
+      `daff ${pkg.version} (csv-parse/sync, compareTables().align(), TableDiff.hilite)`,
+      values['daff-size'],
+      await compareAlone('daff', small.published, small.local),
+    ),
+    row(
+      `daff ${pkg.version}: both tables parsed into memory, nothing compared yet`,
+      values.size,
+      await compareAlone('daff-parse', published, local),
+    ),
+  )
+  return lines
+}
 
 async function runtimesToMeasure(): Promise<Runtime[]> {
   const here: Runtime = {
@@ -166,7 +274,6 @@ try {
   })
   const tiny = emulator.addDataset({ slug: 'bench-tiny', title: 'Tiny', owner: user.id })
   emulator.addFileResource(tiny.id, { filename: 'tiny.csv', content: 'a,b\n1,2\n', title: 'Tiny' })
-  await rm(published)
   await writeFile(path.join(work, 'tiny.csv'), 'a,b\n1,3\n')
   const common = {
     'api-url': emulator.url,
@@ -187,8 +294,8 @@ try {
     '| --- | ---: | ---: | ---: | --- |',
   ]
   const startup = [
-    '| Runtime | bare node | plain dry run (no comment) | dry run + PR comment (octokit loaded) | earlier bundle, plain dry run |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| Runtime | bare node | dry run, diff-max-size: 0 | dry run (its diff, no comment) | dry run + PR comment (octokit loaded) | the comment costs | earlier bundle, dry run |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const runtime of await runtimesToMeasure()) {
     const inputs = { ...common, dataset: dataset.id, files: 'data.csv' }
@@ -206,22 +313,35 @@ try {
         `${secs(wall.on - wall.off)} / +${mib(rss.on - rss.off)} | \`${line}\` |`,
     )
     const small = { ...common, dataset: tiny.id, files: 'tiny.csv' }
-    const plain = await measured(runtime, small, work)
-    const comment = await measured(runtime, small, work, await github.pullRequest(1))
-    if (!/Comment (created|updated) on pull request #1/.test(comment.stdout))
-      throw new Error(`no comment written:\n${comment.stdout}`)
+    const plain: number[] = []
+    const noDiff: number[] = []
+    const comment: number[] = []
+    for (let i = 0; i < startupRuns; i++) {
+      noDiff.push((await measured(runtime, { ...small, 'diff-max-size': '0' }, work)).rss)
+      plain.push((await measured(runtime, small, work)).rss)
+      const pr = await measured(runtime, small, work, await github.pullRequest(1))
+      if (!/Comment (created|updated) on pull request #1/.test(pr.stdout))
+        throw new Error(`no comment written:\n${pr.stdout}`)
+      comment.push(pr.rss)
+    }
     const before =
       values.before === undefined
         ? 'not measured (--before DIR)'
         : mib((await measured(runtime, small, work, {}, path.join(values.before, 'index.js'))).rss)
     startup.push(
-      `| ${runtime.label} | ${mib(await bareNodeRss(runtime))} | ${mib(plain.rss)} | ${mib(comment.rss)} | ${before} |`,
+      `| ${runtime.label} | ${mib(await bareNodeRss(runtime))} | ${mib(median(noDiff))} | ${mib(median(plain))} | ${mib(median(comment))} | ` +
+        `+${mib(median(comment) - median(plain))} | ${before} |`,
     )
   }
   console.log(
     `\nThe data diff of one CSV file (dry run; medians of walls, highest peaks):\n\n${lines.join('\n')}`,
   )
-  console.log(`\nStart-up (peak RSS of a dry run of a tiny file):\n\n${startup.join('\n')}`)
+  console.log(
+    `\nStart-up (peak RSS of a dry run of a tiny file, medians of ${startupRuns}):\n\n${startup.join('\n')}`,
+  )
+  console.log(
+    `\nThe comparison alone (${process.version}):\n\n${(await alone(published, local)).join('\n')}`,
+  )
   console.log(
     `\nload average at the end: ${os
       .loadavg()
