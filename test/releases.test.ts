@@ -130,6 +130,65 @@ describe('release: dated', () => {
     })
   })
 
+  it('a run stopped before recording its release: the rerun takes it up, nothing added', async () => {
+    f = await fixture()
+    await f.write('out/ventes.csv', 'mois,total\n2026-10,12\n')
+    const inputs = { resources: release(), provenance: 'true' }
+    // The file is stored, then recording where it comes from fails: the run stops there.
+    f.emulator.faults.push({ method: 'PUT', path: '/extras/$', status: 403, times: 1 })
+    const stopped = await f.run(inputs, runner(100))
+    expect(stopped.code).toBe(1)
+    const [orphan] = files()
+    expect(orphan).toMatchObject({ name: `ventes-${today()}-1.csv`, extras: {} })
+
+    const rerun = await f.run(inputs, runner(100, { GITHUB_RUN_ATTEMPT: '2' }))
+    expect(rerun.code, rerun.stdout).toBe(0)
+    expect(files().map((r) => r.id)).toEqual([orphan?.id])
+    expect(files()[0]?.extras).toMatchObject({
+      'publish:release': 'out/ventes.csv',
+      'publish:release-run': 'run:https://github.com/example/publisher/actions/runs/100',
+    })
+    expect(resourcesOutput(rerun)[0]).toMatchObject({
+      id: orphan?.id,
+      reason: `the release 'ventes-${today()}-1.csv' a stopped run stored (the same file), without recording it: recorded now`,
+    })
+    expect(f.emulator.getResource(f.dataset.id, orphan?.id ?? '')?.checksum?.value).toBe(
+      sha1('mois,total\n2026-10,12\n'),
+    )
+  })
+
+  it('a file under the release name that this publication did not record and that differs is left alone', async () => {
+    f = await fixture()
+    // Same size, another content, no provenance: someone else's file.
+    const other = f.emulator.addFileResource(f.dataset.id, {
+      filename: `ventes-${today()}-1.csv`,
+      content: 'mois,total\n2026-10,99\n',
+    })
+    await f.write('out/ventes.csv', 'mois,total\n2026-10,12\n')
+    const run = await f.run({ resources: release(), provenance: 'true' }, runner(1))
+    expect(run.code, run.stdout).toBe(0)
+    expect(files().map((r) => r.name)).toEqual([
+      `ventes-${today()}-2.csv`,
+      `ventes-${today()}-1.csv`,
+    ])
+    expect(f.emulator.getResource(f.dataset.id, other.id)?.checksum?.value).toBe(
+      sha1('mois,total\n2026-10,99\n'),
+    )
+    expect(resourcesOutput(run)[0]?.reason).toBe(
+      `new release 'ventes-${today()}-2.csv' (the first)`,
+    )
+
+    // Without {seq}, the name is taken: nothing is written.
+    f.emulator.requests.length = 0
+    const fixed = '- path: out/ventes.csv\n  release: dated\n  name: ventes-{date}-1\n'
+    const refused = await f.run({ resources: fixed, provenance: 'true' }, runner(2))
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toContain(
+      `the release would be stored as 'ventes-${today()}-1.csv', which the dataset already holds`,
+    )
+    expect(f.writes()).toEqual([])
+  })
+
   it('keep: N removes the oldest releases this publication wrote, and nothing else, last', async () => {
     f = await fixture()
     // Not this publication's: a file put there by hand, and a release of another workflow.

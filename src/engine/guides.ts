@@ -59,11 +59,14 @@ export async function followGuides(decided: readonly Step[], input: GuidesInput)
     retention: settled.retention,
     datasetStep: datasetStepOf(input, publishing),
     warnings: [...(failing ? [] : checked.warnings), ...late],
-    problems: failing
-      ? checked.warnings.map(
-          (w) => `${w} (${inputName('file-checks')} is 'error'; 'warn' lets it go)`,
-        )
-      : [],
+    problems: [
+      ...settled.problems,
+      ...(failing
+        ? checked.warnings.map(
+            (w) => `${w} (${inputName('file-checks')} is 'error'; 'warn' lets it go)`,
+          )
+        : []),
+    ],
   }
 }
 

@@ -4,7 +4,10 @@
  * by the provenance recorded in each resource's extras (provenance.ts) and by the entry's key: a
  * rerun of the same release (the same tag, else the same workflow run) goes to the resource it
  * created, replaced in place only if the file differs; a file equal to the newest release is not
- * released again. `keep: N` removes the older releases of the entry this publication wrote, last.
+ * released again. A run stopped between storing a release and recording its extras leaves a
+ * resource without provenance under the release's name: the next run takes it up when its file is
+ * the same (plan/retention.ts), and releases anew otherwise. `keep: N` removes the older releases
+ * of the entry this publication wrote, last.
  */
 import type { Dataset, Resource } from '../../datagouv/schemas.js'
 import { lastExtension, normalizeFilename } from '../../files/normalize.js'
@@ -25,6 +28,12 @@ export interface ReleasePlan {
   earlier: Resource[]
   /** The release this same run (tag or workflow run) already created: a rerun goes there. */
   current?: Resource
+  /**
+   * `current` records no provenance: a resource under this release's name and of the local file's
+   * size, which a stopped run may have stored. Taken up only if its file is the same; else `fresh`
+   * (the new release, or why there can be none) goes instead.
+   */
+  unrecorded?: { fresh: (FileEntry & { release: ReleaseSpec }) | string }
 }
 
 export interface Releases extends WithProblems {
@@ -71,6 +80,14 @@ export function planReleases(
       .filter((r) => writtenBy(r, publication) && r.extras?.[RELEASE_KEYS.of] === entry.release.key)
       .sort((a, b) => createdAt(b) - createdAt(a))
     const current = run && earlier.find((r) => r.extras?.[RELEASE_KEYS.run] === run.id)
+    const stopped = current ? undefined : unrecordedRelease(entry, dataset, taken, context, run)
+    if (stopped !== undefined) {
+      const fresh = newRelease(entry, taken, context, run)
+      if (typeof fresh !== 'string') taken.add(fresh.storedName)
+      found.plans.push({ ...stopped, earlier, unrecorded: { fresh } })
+      found.targets.push({ entry: stopped.entry, resource: stopped.current })
+      continue
+    }
     const named = current
       ? sameRelease(entry, current, run)
       : newRelease(entry, taken, context, run)
@@ -133,6 +150,53 @@ function newRelease(
   context: ReleaseContext,
   run: { id: string; tag?: string } | undefined,
 ): (FileEntry & { release: ReleaseSpec }) | string {
+  const rendered = releaseNamer(entry, context, run)
+  if (typeof rendered === 'string') return rendered
+  const named = rendered(firstFreeSeq(entry, rendered, taken))
+  if (taken.has(named.storedName))
+    return (
+      `the release would be stored as '${named.storedName}', which the dataset already holds; a ` +
+      `dated release never replaces another: add {seq} to 'name' (or {tag})`
+    )
+  return named
+}
+
+/**
+ * The resource a stopped run may have left for this release: the name the template gives this run
+ * (`{seq}` one before the first free one; without `{seq}`, the name itself), taken by a stored file
+ * with no `publish:` extras and of the local file's size. The entry is the release under that name.
+ */
+function unrecordedRelease(
+  entry: FileEntry & { release: ReleaseSpec },
+  dataset: Dataset,
+  taken: ReadonlySet<string>,
+  context: ReleaseContext,
+  run: { id: string; tag?: string } | undefined,
+): Required<Pick<ReleasePlan, 'entry' | 'current'>> | undefined {
+  const rendered = releaseNamer(entry, context, run)
+  if (typeof rendered === 'string') return undefined
+  const seqed = entry.release.name.includes('{seq}')
+  const seq = seqed ? firstFreeSeq(entry, rendered, taken) - 1 : 1
+  if (seq < 1) return undefined
+  const named = rendered(seq)
+  const current = dataset.resources.find(
+    (r) =>
+      r.filetype === 'file' &&
+      storedNameOf(r) === named.storedName &&
+      r.filesize === entry.size &&
+      !Object.keys(r.extras ?? {}).some((key) => key.startsWith('publish:')),
+  )
+  return current === undefined ? undefined : { entry: named, current }
+}
+
+type Namer = (seq: number) => FileEntry & { release: ReleaseSpec }
+
+/** The entry as released under `{seq}` = n, this run's values in the templates. */
+function releaseNamer(
+  entry: FileEntry & { release: ReleaseSpec },
+  context: ReleaseContext,
+  run: { id: string; tag?: string } | undefined,
+): Namer | string {
   const { base, extension } = splitName(entry.name)
   const tag = tagOf(context.provenance)
   const uses = (p: string): boolean =>
@@ -147,25 +211,28 @@ function newRelease(
     template.replace(/\{(name|date|tag|seq)\}/g, (_, p: string) =>
       p === 'seq' ? String(seq) : values[p as keyof typeof values],
     )
-  const fileName = (seq: number): string =>
-    withExtension(render(entry.release.name, seq), extension)
-  const seqed = entry.release.name.includes('{seq}')
-  let seq = 1
-  while (seqed && taken.has(normalizeFilename(fileName(seq)))) seq++
-  const name = fileName(seq)
-  const storedName = normalizeFilename(name)
-  if (taken.has(storedName))
-    return (
-      `the release would be stored as '${storedName}', which the dataset already holds; a dated ` +
-      `release never replaces another: add {seq} to 'name' (or {tag})`
-    )
-  return {
-    ...entry,
-    name,
-    storedName,
-    title: entry.title === undefined ? name : render(entry.title, seq),
-    extras: { ...entry.extras, ...releaseExtras(entry.release, run) },
+  return (seq) => {
+    const name = withExtension(render(entry.release.name, seq), extension)
+    return {
+      ...entry,
+      name,
+      storedName: normalizeFilename(name),
+      title: entry.title === undefined ? name : render(entry.title, seq),
+      extras: { ...entry.extras, ...releaseExtras(entry.release, run) },
+    }
   }
+}
+
+/** The first `{seq}` whose name the dataset does not hold (1 when the template has none). */
+function firstFreeSeq(
+  entry: FileEntry & { release: ReleaseSpec },
+  named: Namer,
+  taken: ReadonlySet<string>,
+): number {
+  if (!entry.release.name.includes('{seq}')) return 1
+  let seq = 1
+  while (taken.has(named(seq).storedName)) seq++
+  return seq
 }
 
 function releaseExtras(

@@ -1,14 +1,17 @@
 /**
  * Dated releases once each step is decided (plan/releases.ts said where each goes): a new release
- * whose file equals the newest one is not released again, each step says which release it is, and
- * `keep: N` removes the older releases this publication wrote beyond the N newest. Removals run
- * last and only when every other entry succeeded (publish.ts), like `remove` and `prune`.
+ * whose file equals the newest one is not released again, a release a stopped run left unrecorded
+ * is taken up when its file is the same (else the new release goes), each step says which release
+ * it is, and `keep: N` removes the older releases this publication wrote beyond the N newest.
+ * Removals run last and only when every other entry succeeded (publish.ts), like `remove` and
+ * `prune`.
  */
 import { isSupportedChecksum } from '../../files/hash.js'
 import type { Resource } from '../../datagouv/schemas.js'
 import type { IfUnchanged } from '../inputs.js'
 import type { FileStep, RemovalStep, Step } from '../plan.js'
 import { sizeDiffers } from './fields.js'
+import { decideFile } from './files.js'
 import { storedNameOf } from './match.js'
 import type { ReleasePlan } from './releases.js'
 
@@ -19,6 +22,8 @@ export interface Settled {
   steps: Step[]
   /** `keep`: the older releases to remove, after everything else. */
   retention: RemovalStep[]
+  /** A release that cannot go (its name taken by another file): nothing is written. */
+  problems: string[]
 }
 
 /**
@@ -33,12 +38,20 @@ export async function settleReleases(
   const byEntry = new Map(plans.map((p) => [p.entry, p] as const))
   const retention: RemovalStep[] = []
   const settled: Step[] = []
-  for (const step of steps) {
-    const plan = step.kind === 'file' ? byEntry.get(step.entry as ReleasePlan['entry']) : undefined
-    if (plan === undefined || step.kind !== 'file') {
-      settled.push(step)
+  const problems: string[] = []
+  for (const decided of steps) {
+    const found =
+      decided.kind === 'file' ? byEntry.get(decided.entry as ReleasePlan['entry']) : undefined
+    if (found === undefined || decided.kind !== 'file') {
+      settled.push(decided)
       continue
     }
+    const taken = takenUp(decided, found, options.ifUnchanged)
+    if (typeof taken === 'string') {
+      problems.push(`${decided.entry.label} (${decided.entry.source}): ${taken}`)
+      continue
+    }
+    const { step, plan } = taken
     const released = await releaseStep(step, plan, options)
     const removals = keepRemovals(released, plan, options.removed)
     settled.push({
@@ -52,7 +65,31 @@ export async function settleReleases(
     })
     retention.push(...removals)
   }
-  return { steps: settled, retention }
+  return { steps: settled, retention, problems }
+}
+
+/**
+ * A release a stopped run stored without recording it: taken up when its file is the same (the
+ * step records what it lacks), else the new release goes instead (or why none can).
+ */
+function takenUp(
+  step: FileStep,
+  plan: ReleasePlan,
+  ifUnchanged: IfUnchanged,
+): { step: FileStep; plan: ReleasePlan } | string {
+  if (plan.unrecorded === undefined) return { step, plan }
+  if (step.action !== 'upload') {
+    const reason =
+      `the release '${step.entry.storedName}' a stopped run stored (the same file), without ` +
+      `recording it: recorded now`
+    return { step: { ...step, reason }, plan }
+  }
+  const { fresh } = plan.unrecorded
+  if (typeof fresh === 'string') return fresh
+  return {
+    step: decideFile({ entry: fresh }, ifUnchanged),
+    plan: { entry: fresh, earlier: plan.earlier },
+  }
 }
 
 /** The step of one release, its reason saying which release it is. */
@@ -62,6 +99,7 @@ async function releaseStep(
   options: { ifUnchanged: IfUnchanged; hash: Hasher },
 ): Promise<FileStep> {
   const name = `'${step.entry.storedName}'`
+  if (plan.unrecorded !== undefined) return step
   if (plan.current !== undefined) {
     const again = `the release ${name} of this run (${runOf(plan.current)}), published before`
     return {
