@@ -71,7 +71,8 @@ const CRITERIA: ReadonlyArray<{ id: string; label: string; advice: string }> = [
     id: 'has_open_format',
     label: 'An open format',
     advice:
-      'publish at least one file in an open format (CSV, JSON, GeoJSON, parquet…, not XLS or PDF)',
+      'publish at least one file in an open format (CSV, JSON, GeoJSON, parquet…); PDF, DOC(X), ' +
+      'XLS(X) and a resource without a format count as closed',
   },
   {
     id: 'all_resources_available',
