@@ -1,6 +1,6 @@
 // Preloaded into a measured process (node --require, or NODE_OPTIONS=--require): writes, when it
-// exits, to $RSS_PROBE_FILE a JSON object { rss, rssAtExit, userMs, systemMs, ... }: its peak
-// resident set in bytes, its resident set as it exits (VmRSS) and the CPU time it used.
+// exits, to $RSS_PROBE_FILE a JSON object { rss, userMs, systemMs, ... }: its peak resident set in
+// bytes and the CPU time it used.
 // On Linux the peak is VmHWM from /proc/self/status, the high-water mark of this process's own
 // address space; getrusage's ru_maxrss is not used there because Linux carries it over from the
 // parent across fork and exec, so a big parent inflates it.
@@ -51,22 +51,13 @@ process.on('exit', () => {
   if (interval > 0) sample()
   const usage = process.resourceUsage()
   let rss = usage.maxRSS * 1024
-  let rssAtExit = process.memoryUsage.rss()
   try {
-    const status = readFileSync('/proc/self/status', 'utf8')
-    const match = /VmHWM:\s+(\d+) kB/.exec(status)
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
     if (match) rss = Number(match[1]) * 1024
-    const now = /VmRSS:\s+(\d+) kB/.exec(status)
-    if (now) rssAtExit = Number(now[1]) * 1024
   } catch {
     // not Linux: keep ru_maxrss
   }
-  const result = {
-    rss,
-    rssAtExit,
-    userMs: usage.userCPUTime / 1000,
-    systemMs: usage.systemCPUTime / 1000,
-  }
+  const result = { rss, userMs: usage.userCPUTime / 1000, systemMs: usage.systemCPUTime / 1000 }
   if (interval > 0)
     Object.assign(result, { atPeak, max, samples, spaces, v8: v8.getHeapStatistics(), timeline })
   writeFileSync(process.env.RSS_PROBE_FILE, JSON.stringify(result))
