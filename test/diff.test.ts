@@ -366,6 +366,33 @@ describe('through the action', () => {
     expect(staticGets()).toEqual([])
   })
 
+  it('a spreadsheet replaced by a CSV: not read as a table, size and checksum only, nothing downloaded', async () => {
+    f = await fixture()
+    const xlsx = 'PK\u0003\u0004 (the zip of a spreadsheet)'
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'communes.xlsx',
+      content: xlsx,
+      title: 'Communes',
+    })
+    await f.write('communes.csv', V1)
+    const run = await f.run({
+      resources: `- path: communes.csv\n  id: ${r.id}`,
+      'dry-run': 'true',
+    })
+    expect(run.code, run.stdout).toBe(0)
+    expect(diffOutput(run)).toEqual([
+      {
+        source: 'communes.csv',
+        resource: { id: r.id, title: 'Communes' },
+        kind: 'file',
+        size: { before: Buffer.byteLength(xlsx), after: Buffer.byteLength(V1) },
+        checksum: { type: 'sha1', before: sha1(xlsx), after: sha1(V1) },
+        note: 'the published file (communes.xlsx) is not a CSV: size and checksum only',
+      },
+    ])
+    expect(staticGets()).toEqual([])
+  })
+
   it('a published file that cannot be downloaded: a note, and the run goes on', async () => {
     f = await fixture()
     f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: V1, title: 'A' })

@@ -1,8 +1,8 @@
 /**
  * The data diff of one file about to replace a published one: for a table (CSV, also gzipped or
- * tab-separated), what changes in its rows and columns (table.ts), the published file downloaded
- * for it (download.ts); for any other file, or a file above the size bound, its size and checksum
- * before and after. A diff that cannot be made says why in `note`: it never stops a publication.
+ * tab-separated, by the names of both files), what changes in its rows and columns (table.ts), the
+ * published file downloaded for it (download.ts); for any other file (a spreadsheet replaced by a
+ * CSV among them), or a file above the size bound, its size and checksum before and after. A diff that cannot be made says why in `note`: it never stops a publication.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -65,6 +65,11 @@ export async function diffFile(target: DiffTarget, options: DiffOptions): Promis
   const bound = boundNote(options.maxBytes, before, target.size)
   if (bound !== undefined) return { ...base, kind: 'sizes', ...knownChecksums(target), note: bound }
   if (!TABLE.test(target.path)) return { ...base, kind: 'file', checksum: await checksums(target) }
+  const published = urlPath(target.resource.url)
+  if (!TABLE.test(published)) {
+    const note = `the published file (${path.posix.basename(published)}) is not a CSV: size and checksum only`
+    return { ...base, kind: 'file', checksum: await checksums(target), note }
+  }
   const dir = await mkdtemp(path.join(tmpdir(), 'datagouv-diff-'))
   try {
     return await diffTable(target, base, path.join(dir, 'published'), options)
@@ -122,6 +127,15 @@ async function diffTable(
       checksum,
       note: `${which} is not readable as CSV (${why}): size and checksum only`,
     }
+  }
+}
+
+/** The path of a URL (its query left out), decoded; the URL as given when it is not one. */
+function urlPath(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname)
+  } catch {
+    return url
   }
 }
 
