@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ResourceState } from '../emulator/server.js'
+import { bytes, RUNNER, storedUnder, writesSince } from './helpers/converge.js'
 import {
   fixture,
   resourcesOutput,
@@ -21,41 +22,12 @@ afterEach(async () => {
   await f?.close()
 })
 
-/** A workflow run's context: provenance names this publication by repository and workflow. */
-const RUNNER = {
-  GITHUB_WORKFLOW: 'Publish data',
-  GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-  GITHUB_REF: 'refs/heads/main',
-  GITHUB_RUN_ID: '77',
-}
-
-function bytes(size: number, seed: number): Buffer {
-  const buffer = Buffer.alloc(size)
-  for (let i = 0; i < size; i++) buffer[i] = 48 + ((i * 7 + seed) % 10)
-  return buffer
-}
-
-/** The writes the emulator received since `mark`. */
-function writesSince(mark: number): string[] {
-  return f.emulator.requests
-    .slice(mark)
-    .filter((q) => q.method !== 'GET' && q.method !== 'HEAD')
-    .map((q) => `${q.method} ${q.path}`)
-}
-
-/** The dataset's resources bearing the stored file name. */
-function stored(name: string): ResourceState[] {
-  return (f.emulator.getDataset(f.dataset.id)?.resources ?? []).filter((r) =>
-    r.url.endsWith(`/${name}`),
-  )
-}
-
 /** A third run writes nothing and skips every entry. */
 async function writesNothing(inputs: Record<string, string>): Promise<void> {
   const mark = f.emulator.requests.length
   const third = await f.run(inputs, RUNNER)
   expect(third.code, third.stdout).toBe(0)
-  expect(writesSince(mark)).toEqual([])
+  expect(writesSince(f, mark)).toEqual([])
   expect(resourcesOutput(third).every((r) => r.action === 'skipped')).toBe(true)
 }
 
@@ -117,7 +89,7 @@ describe('a file that changes while its parts are sent in parallel', () => {
       title: 'Sales by year',
       checksum: { value: sha1(later) },
     })
-    expect(stored('sales.csv')).toHaveLength(1)
+    expect(storedUnder(f, 'sales.csv')).toHaveLength(1)
     await writesNothing(publish)
   })
 })
@@ -151,10 +123,10 @@ describe('two runs creating one new file name at once', () => {
     const runs = await race()
 
     expect(runs.map((r) => r.code)).toEqual([0, 0])
-    const [oldest, other] = stored('ventes.csv')
+    const [oldest, other] = storedUnder(f, 'ventes.csv')
       .slice()
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
-    expect(stored('ventes.csv')).toHaveLength(2)
+    expect(storedUnder(f, 'ventes.csv')).toHaveLength(2)
     expect(other?.createdAt.getTime()).toBeGreaterThan(oldest?.createdAt.getTime() ?? Infinity)
 
     const rerun = await f.run(publish, RUNNER)
@@ -174,7 +146,7 @@ describe('two runs creating one new file name at once', () => {
       [oldest?.id, 'skipped'],
       [other?.id, 'removed'],
     ])
-    expect(stored('ventes.csv').map((r) => r.id)).toEqual([oldest?.id])
+    expect(storedUnder(f, 'ventes.csv').map((r) => r.id)).toEqual([oldest?.id])
     await writesNothing({ ...publish, prune: 'true' })
   })
 
@@ -217,7 +189,7 @@ describe('two runs creating one new file name at once', () => {
         `(${stranger.id}) was not written by it and stays as it is`,
     )
     expect(
-      stored('ventes.csv')
+      storedUnder(f, 'ventes.csv')
         .map((r) => r.id)
         .sort(),
     ).toEqual([older.id, stranger.id].sort())
@@ -235,8 +207,8 @@ describe('two runs creating one new file name at once', () => {
     const runs = await race(fileExists)
 
     expect(runs.map((r) => r.code)).toEqual([0, 0])
-    const [only] = stored('ventes.csv')
-    expect(stored('ventes.csv')).toHaveLength(1)
+    const [only] = storedUnder(f, 'ventes.csv')
+    expect(storedUnder(f, 'ventes.csv')).toHaveLength(1)
     expect(only).toMatchObject({
       title: 'Ventes.csv',
       checksum: { value: sha1(CONTENT) },
@@ -286,7 +258,7 @@ describe('two runs creating one new file name at once', () => {
         `created under the same name meanwhile by another run, was taken instead of a second ` +
         `one (its file replaced by this one)`,
     })
-    expect(stored('ventes.csv')).toEqual([
+    expect(storedUnder(f, 'ventes.csv')).toEqual([
       expect.objectContaining({
         id: theirs.id,
         title: 'Ventes.csv',

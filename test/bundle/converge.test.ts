@@ -10,20 +10,13 @@ import type { ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ResourceState } from '../../emulator/server.js'
 import { runAction, type ActionRun } from '../../scripts/run-action.js'
+import { bytes, RUNNER, storedUnder, writesSince } from '../helpers/converge.js'
 import { fixture, resourcesOutput, sha1, until, type Fixture } from '../helpers/fixture.js'
 
 let f: Fixture
 afterEach(async () => {
   await f?.close()
 })
-
-/** A workflow run's context: provenance names this publication by repository and workflow. */
-const RUNNER = {
-  GITHUB_WORKFLOW: 'Publish data',
-  GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-  GITHUB_REF: 'refs/heads/main',
-  GITHUB_RUN_ID: '77',
-}
 
 function inputs(more: Record<string, string>): Record<string, string> {
   return {
@@ -63,21 +56,6 @@ async function killedWhileHeld(
   return killed
 }
 
-/** The writes the emulator received since `mark` (requests before it left out). */
-function writesSince(mark: number): string[] {
-  return f.emulator.requests
-    .slice(mark)
-    .filter((q) => q.method !== 'GET' && q.method !== 'HEAD')
-    .map((q) => `${q.method} ${q.path}`)
-}
-
-/** The resources bearing the stored file name. */
-function stored(name: string): ResourceState[] {
-  return (f.emulator.getDataset(f.dataset.id)?.resources ?? []).filter((r) =>
-    r.url.endsWith(`/${name}`),
-  )
-}
-
 /** The rerun converges, and a third run writes nothing. */
 async function convergesFrom(more: Record<string, string>): Promise<ActionRun> {
   const rerun = await run(more)
@@ -85,15 +63,9 @@ async function convergesFrom(more: Record<string, string>): Promise<ActionRun> {
   const mark = f.emulator.requests.length
   const third = await run(more)
   expect(third.code, third.stdout + third.stderr).toBe(0)
-  expect(writesSince(mark)).toEqual([])
+  expect(writesSince(f, mark)).toEqual([])
   expect(resourcesOutput(third).map((r) => r.action)).toEqual(['skipped'])
   return rerun
-}
-
-function bytes(size: number, seed: number): Buffer {
-  const buffer = Buffer.alloc(size)
-  for (let i = 0; i < size; i++) buffer[i] = 48 + ((i * 7 + seed) % 10)
-  return buffer
 }
 
 const PROVENANCE = {
@@ -118,7 +90,7 @@ describe('a run killed while replacing a file in place (3 parts and the request 
   }
 
   function expectPublished(id: string): void {
-    expect(stored('sales.csv')).toHaveLength(1)
+    expect(storedUnder(f, 'sales.csv')).toHaveLength(1)
     expect(f.emulator.getResource(f.dataset.id, id)).toMatchObject({
       title: 'Sales by year',
       checksum: { value: sha1(V2) },
@@ -189,11 +161,11 @@ describe('a run killed during a creation that the server completes after the cli
 
     await killedWhileHeld(publish)
 
-    const [orphan] = stored('ventes-ete.csv')
+    const [orphan] = storedUnder(f, 'ventes-ete.csv')
     expect(orphan).toMatchObject({ title: 'ventes-ete.csv', extras: {} })
     const rerun = await convergesFrom(publish)
     expect(resourcesOutput(rerun)[0]).toMatchObject({ id: orphan?.id, action: 'updated' })
-    expect(stored('ventes-ete.csv')).toEqual([
+    expect(storedUnder(f, 'ventes-ete.csv')).toEqual([
       expect.objectContaining({
         id: orphan?.id,
         title: 'Ventes Été.csv',
@@ -216,10 +188,10 @@ describe('a run killed during a creation that the server completes after the cli
 
     await killedWhileHeld({ ...publish, 'chunk-size': '4096' })
 
-    expect(stored('big.csv')).toEqual([])
+    expect(storedUnder(f, 'big.csv')).toEqual([])
     const rerun = await convergesFrom({ ...publish, 'chunk-size': '4096' })
     expect(resourcesOutput(rerun)[0]).toMatchObject({ action: 'created' })
-    expect(stored('big.csv')).toEqual([
+    expect(storedUnder(f, 'big.csv')).toEqual([
       expect.objectContaining({
         title: 'big.csv',
         checksum: { type: 'sha1', value: sha1(content) },
