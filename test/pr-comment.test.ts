@@ -3,7 +3,7 @@
  * event payload in GITHUB_EVENT_PATH, GITHUB_API_URL pointing at a stand-in of GitHub's REST API
  * (helpers/github.ts) — against the emulator: one comment per publication, holding the plan and
  * the data diff, updated in place on the next push; a read-only token is a warning, never a
- * failure. test/bundle/action.test.ts runs the same with the bundle.
+ * failure. test/bundle/pr-comment.test.ts runs the same with the bundle.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { fixture, type Fixture } from './helpers/fixture.js'
