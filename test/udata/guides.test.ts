@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { startEmulator } from '../../emulator/server.js'
+import { runInProcess } from '../helpers/runner.js'
 import { kitVersions, storedName, writesOf, type UdataDataset } from './kit.js'
 import { context, outputResources, provenanceEnv, scenarioWorkspace, useUdata } from './scenario.js'
 
@@ -140,6 +141,34 @@ describe.each(kitVersions())('udata $name: the guides', (version) => {
     expect(outputResources(third)).toEqual([
       expect.objectContaining({ action: 'created', release: `ventes-${today()}-3.csv` }),
       expect.objectContaining({ id: oldest?.id, kind: 'remove', action: 'removed' }),
+    ])
+  })
+
+  it('a release stored by a stopped run, unrecorded, is taken up by the next run when its file is the same', async () => {
+    const u = udata()
+    const ds = await u.api.createDataset(u.seed.org_id)
+    const content = 'mois,total\n2026-10,12\n'
+    // What a run stopped between the upload and the extras merge leaves: the file, no provenance.
+    const left = await u.api.addFile(ds.id, `ventes-${today()}-1.csv`, content)
+    const ws = await scenarioWorkspace()
+    await ws.write('out/ventes.csv', content)
+    // The source in process (the suite's other scenarios run the bundle, built from it).
+    const run = await runInProcess(
+      { 'api-url': u.url, 'api-key': u.seed.api_key, dataset: ds.id, resources: RELEASE },
+      { cwd: ws.dir, env: { ...provenanceEnv('monthly'), GITHUB_RUN_ID: '7' } },
+    )
+    expect.soft(run.code, context(run, u)).toBe(0)
+    const after = await u.api.dataset(ds.id)
+    expect(after.resources.map((r) => r.id)).toEqual([left.id])
+    expect(after.resources[0]?.extras).toMatchObject({
+      'publish:release': 'out/ventes.csv',
+      'publish:release-run': 'run:https://github.com/example/conformance/actions/runs/7',
+    })
+    expect(outputResources(run)).toEqual([
+      expect.objectContaining({
+        id: left.id,
+        reason: expect.stringContaining('a stopped run stored (the same file)'),
+      }),
     ])
   })
 
