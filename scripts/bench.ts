@@ -10,7 +10,9 @@
  *   npm run bench -- --sizes 1G --runs 5 --input part-concurrency=4
  *
  * Scenarios (--only): loopback (changed files of --sizes: peak RSS, parts phase vs curl -F),
- * unchanged, far-link, small-files, big-dataset. Their method is in each scripts/bench/*.ts.
+ * unchanged, far-link (open), far-window (the same link, --far-window bytes in flight per
+ * connection), real-udata (--real-size to real udata --udata v17 or v7: parts phase vs curl -F, CPU
+ * of client and server), small-files, big-dataset. Their method is in each scripts/bench/*.ts.
  * Every timed run of a big file starts after `sync`; runtimes alternate in order from run to run;
  * tables give medians, peak RSS every run.
  */
@@ -35,12 +37,21 @@ import {
   type Runtime,
 } from './bench/measure.js'
 import { targetsTable, targetsText, type Section } from './bench/report.js'
+import { realUdata } from './bench/real-udata.js'
 import { smallFiles } from './bench/small-files.js'
 import { unchanged } from './bench/unchanged.js'
 import { parseRate } from './link-proxy.js'
 import { ensureNode24, nodeVersion } from './node24.js'
 
-const SCENARIOS = ['loopback', 'unchanged', 'far-link', 'small-files', 'big-dataset'] as const
+const SCENARIOS = [
+  'loopback',
+  'unchanged',
+  'far-link',
+  'far-window',
+  'real-udata',
+  'small-files',
+  'big-dataset',
+] as const
 type Scenario = (typeof SCENARIOS)[number]
 
 const { values } = parseArgs({
@@ -53,6 +64,9 @@ const { values } = parseArgs({
     'far-size': { type: 'string' },
     'far-delay': { type: 'string', default: '40' },
     'far-rate': { type: 'string', default: '400M' },
+    'far-window': { type: 'string', default: '1M' },
+    'real-size': { type: 'string' },
+    udata: { type: 'string', default: 'v17' },
     'small-files': { type: 'string' },
     resources: { type: 'string' },
     node24: { type: 'string' },
@@ -89,6 +103,10 @@ const sizes =
       : await defaultSizes()
 const unchangedSize = parseSize(values['unchanged-size'] ?? (quick ? '100M' : '1G'))
 const farSize = parseSize(values['far-size'] ?? (quick ? '32M' : '256M'))
+const realSize = parseSize(values['real-size'] ?? (quick ? '32M' : '256M'))
+const udataVersion = values.udata
+if (udataVersion !== 'v17' && udataVersion !== 'v7')
+  throw new Error(`--udata: '${udataVersion}' is not a version of the kit (v17, v7)`)
 const smallCount = Number(values['small-files'] ?? (quick ? 50 : 500))
 const resourceCounts = (values.resources ?? (quick ? '500,1000,2000' : '5000,10000,20000'))
   .split(',')
@@ -96,7 +114,8 @@ const resourceCounts = (values.resources ?? (quick ? '500,1000,2000' : '5000,100
 const biggest = Math.max(
   chosen('loopback') ? Math.max(...sizes) : 0,
   chosen('unchanged') ? unchangedSize : 0,
-  chosen('far-link') ? farSize : 0,
+  chosen('far-link') || chosen('far-window') ? farSize : 0,
+  chosen('real-udata') ? realSize : 0,
   64 * MiB,
 )
 const dataDir = await mkdtemp(
@@ -116,6 +135,10 @@ const started = new Date()
 // succession; udata's same-second 500 (which the action would retry) is not what is measured here.
 const emulator = await startEmulator({ dataDir, sameSecondConflict: false })
 const sections: Section[] = []
+const farProfile = {
+  delayMs: Number(values['far-delay']),
+  bitsPerSecond: parseRate(values['far-rate'] ?? '400M'),
+}
 try {
   const bench: Bench = {
     emulator,
@@ -130,14 +153,16 @@ try {
   const plan: Array<[Scenario, () => Promise<Section>]> = [
     ['loopback', () => loopback(bench, sizes)],
     ['unchanged', () => unchanged(bench, unchangedSize)],
+    ['far-link', () => farLink(bench, farSize, farProfile)],
     [
-      'far-link',
+      'far-window',
       () =>
         farLink(bench, farSize, {
-          delayMs: Number(values['far-delay']),
-          bitsPerSecond: parseRate(values['far-rate'] ?? '400M'),
+          ...farProfile,
+          windowBytes: parseSize(values['far-window'] ?? '1M'),
         }),
     ],
+    ['real-udata', () => realUdata(bench, realSize, udataVersion, path.dirname(dataDir))],
     ['small-files', () => smallFiles(bench, smallCount, 10 * KiB, 3)],
     ['big-dataset', () => bigDataset(bench, resourceCounts)],
   ]

@@ -2,7 +2,7 @@
  * Loopback: a changed file of each size published by the action on every runtime, and uploaded by
  * `curl -F` as one request, to the same emulator. Gives the peak RSS (target: at most 100 MiB at
  * 1 GiB on Node 24, flat in size within 10 MiB) and the parts phase against curl (target: at most
- * 1.0×). One more run per runtime, sampled, says what the memory at the peak is made of.
+ * 1.1×, issue 20). One more run per runtime, sampled, says what the memory at the peak is made of.
  */
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
@@ -323,12 +323,12 @@ function targets(bench: Bench, figures: readonly SizeFigures[]): Target[] {
     const curlServer = median(f.curl.map((c) => c.server))
     list.push({
       name: `Loopback, ${formatBytes(f.size)}: parts phase ÷ curl -F (both as the server sees them)`,
-      limit: f === reference ? '≤ 1.00×' : '≤ 1.00× (the issue names 1 GiB)',
+      limit: f === reference ? '≤ 1.1×' : '≤ 1.1× (the issue names 1 GiB)',
       results: perRuntime((r) => {
         const parts = median((f.action[r.label] ?? []).map((x) => x.parts))
         return {
           value: `${ratio(parts / curlServer)} (${seconds(parts)} vs ${seconds(curlServer)})`,
-          met: parts / curlServer <= 1.0,
+          met: parts / curlServer <= 1.1,
         }
       }),
     })

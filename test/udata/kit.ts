@@ -64,6 +64,8 @@ export interface RealUdata {
   version: UdataVersion['name']
   /** Origin, e.g. `http://127.0.0.1:41234`. */
   url: string
+  /** The server's process (serve.sh execs Python): its CPU time is in /proc/<pid>/stat. */
+  pid: number | undefined
   seed: Seed
   /** The API with the seeded key (`key: null` for an anonymous call, or another key). */
   api: UdataApi
@@ -90,10 +92,17 @@ export function writesOf(requests: readonly LoggedRequest[]): LoggedRequest[] {
   return requests.filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
 }
 
-/** Starts one real udata; resolves once it printed READY (its seed done). */
-export async function startUdata(version: UdataVersion, timeoutMs = 90_000): Promise<RealUdata> {
+/**
+ * Starts one real udata; resolves once it printed READY (its seed done). Its state (stored files
+ * and parts) goes to a new folder under `stateIn` (default: the temp folder).
+ */
+export async function startUdata(
+  version: UdataVersion,
+  timeoutMs = 90_000,
+  stateIn = tmpdir(),
+): Promise<RealUdata> {
   const port = await freePort()
-  const state = await mkdtemp(path.join(tmpdir(), `realudata-${version.name}-`))
+  const state = await mkdtemp(path.join(stateIn, `realudata-${version.name}-`))
   const child = spawn(path.join(version.dir, 'serve.sh'), [], {
     env: { ...process.env, PORT: String(port), REALUDATA_STATE: state, REALUDATA_THREADED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -113,6 +122,7 @@ export async function startUdata(version: UdataVersion, timeoutMs = 90_000): Pro
     return {
       version: version.name,
       url,
+      pid: child.pid,
       seed,
       api: new UdataApi(url, seed.api_key),
       log: () => output,

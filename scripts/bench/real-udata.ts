@@ -1,0 +1,318 @@
+/**
+ * Loopback against real udata (the kit in `../shared/realudata`, test/udata/kit.ts: udata's own
+ * Flask application, threaded, mongomock as its database): a changed file published by the action
+ * on every runtime, and uploaded by `curl -F` as one request, to the same server. Target: the
+ * parts phase at most 1.1× curl's request, both as the server's door sees them.
+ *
+ * The door is a recording HTTP proxy in the bench's process (real udata keeps no timings of its
+ * own): it notes when each request arrived and when its answer was sent, and the first bytes of
+ * each upload's body, which tell a part (a `partindex` field) from the finalisation and from a
+ * single upload. The action and curl go through the same door. Beside the times, where they go:
+ * the CPU seconds of the client (the action's process; curl's) and of the server's process
+ * (utime + stime of its Python process, every thread, from /proc/<pid>/stat) during each run.
+ *
+ * Before each run the stored file is replaced by a tiny one (a single upload through the API),
+ * so the action sends the whole file again. The action runs with `file-checks: off` and
+ * `diff-max-size: 0`: both read the file before the upload, and their CPU is not the upload's.
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { createServer, request, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import type { RecordedRequest } from '../../emulator/server.js'
+import { kitVersions, startUdata, type RealUdata, type UdataVersion } from '../../test/udata/kit.js'
+import { generateFile } from '../generate-file.js'
+import {
+  curlUpload,
+  formatBytes,
+  inTurn,
+  median,
+  rate,
+  ratio,
+  runMeasured,
+  seconds,
+  singleUploadSeconds,
+  sizeTag,
+  sync,
+  uploadPhases,
+  type Bench,
+  type Runtime,
+} from './measure.js'
+import { table, type Section, type Verdict } from './report.js'
+
+/** Where a run's time went: seconds of wall and CPU. */
+interface Run {
+  parts: number
+  final: number
+  count: number
+  wall: number
+  clientCpu: number
+  serverCpu: number
+  rss: number
+}
+
+interface CurlRun {
+  server: number
+  wall: number
+  clientCpu: number
+  serverCpu: number
+}
+
+export async function realUdata(
+  bench: Bench,
+  size: number,
+  versionName: UdataVersion['name'],
+  storage: string,
+): Promise<Section> {
+  const version = kitVersions().find((v) => v.name === versionName)
+  if (version === undefined)
+    throw new Error(
+      `real udata ${versionName}: the kit is not there (../shared/realudata, or REALUDATA_KIT)`,
+    )
+  bench.log(`real udata ${versionName}: starting`)
+  const udata = await startUdata(version, 120_000, storage)
+  const door = await recordingProxy(udata.url)
+  const name = `real-${sizeTag(size)}.csv`
+  const file = path.join(bench.work, name)
+  const action: Record<string, Run[]> = {}
+  const curl: CurlRun[] = []
+  try {
+    const dataset = await udata.api.createDataset(udata.seed.org_id)
+    const resource = await udata.api.addFile(dataset.id, name, 'old\n', 'Bench')
+    const uploadPath = `/api/1/datasets/${dataset.id}/resources/${resource.id}/upload/`
+    bench.log(`real udata ${versionName}, ${formatBytes(size)}: writing ${file}`)
+    const sha1 = await generateFile(file, size)
+    const markChanged = async (): Promise<void> => {
+      const form = new FormData()
+      form.append('file', new Blob(['old\n']), name)
+      const answer = await fetch(`${udata.url}${uploadPath}`, {
+        method: 'POST',
+        headers: { 'x-api-key': udata.seed.api_key },
+        body: form,
+      })
+      if (answer.status !== 200)
+        throw new Error(`replacing the stored file answered ${answer.status}`)
+      // udata refuses (500) a second file of one name stored within the same second.
+      await new Promise((resolve) => setTimeout(resolve, 1050 - (Date.now() % 1000)))
+    }
+    const verify = async (what: string): Promise<void> => {
+      const stored = (await udata.api.dataset(dataset.id)).resources.find(
+        (r) => r.id === resource.id,
+      )
+      if (stored?.checksum?.value !== sha1 || stored.filesize !== size)
+        throw new Error(`${what} did not store ${name} in real udata ${versionName}`)
+    }
+    // The upload alone: the file checks and the data diff read the file before any part leaves,
+    // and would count in the client's CPU (the unchanged and loopback scenarios keep them).
+    const inputs = {
+      'file-checks': 'off',
+      'diff-max-size': '0',
+      ...bench.extraInputs,
+      'api-url': door.url,
+      'api-key': udata.seed.api_key,
+      dataset: dataset.id,
+      files: name,
+    }
+    for (let i = 0; i < bench.runs; i++) {
+      for (const runtime of inTurn(bench.runtimes, i)) {
+        await markChanged()
+        await sync()
+        door.records.length = 0
+        const cpuBefore = cpuSeconds(udata)
+        const measured = await runMeasured(runtime, inputs, { cwd: bench.work })
+        const serverCpu = cpuSeconds(udata) - cpuBefore
+        await verify(`the action on ${runtime.label}`)
+        const phases = uploadPhases(door.records)
+        const run: Run = {
+          parts: phases.partsSeconds,
+          final: phases.finalSeconds,
+          count: phases.parts,
+          wall: measured.seconds,
+          clientCpu: measured.cpu,
+          serverCpu,
+          rss: measured.rss,
+        }
+        ;(action[runtime.label] ??= []).push(run)
+        bench.log(
+          `  run ${i + 1}/${bench.runs} ${runtime.label}: wall ${seconds(run.wall)}, parts ${seconds(run.parts)} (${run.count}), finalisation ${seconds(run.final)}, CPU action ${seconds(run.clientCpu)} / server ${seconds(serverCpu)}`,
+        )
+      }
+      await markChanged()
+      await sync()
+      door.records.length = 0
+      const cpuBefore = cpuSeconds(udata)
+      const c = await curlUpload(`${door.url}${uploadPath}`, udata.seed.api_key, file)
+      const serverCpu = cpuSeconds(udata) - cpuBefore
+      await verify('curl')
+      curl.push({
+        server: singleUploadSeconds(door.records),
+        wall: c.seconds,
+        clientCpu: c.cpu,
+        serverCpu,
+      })
+      bench.log(
+        `  run ${i + 1}/${bench.runs} curl -F: wall ${seconds(c.seconds)}, at the server ${seconds(curl.at(-1)?.server ?? Number.NaN)}, CPU curl ${seconds(c.cpu)} / server ${seconds(serverCpu)}`,
+      )
+    }
+  } finally {
+    await door.close()
+    await udata.close()
+    await rm(file, { force: true })
+  }
+  return report(bench, size, versionName, action, curl)
+}
+
+function report(
+  bench: Bench,
+  size: number,
+  versionName: string,
+  action: Record<string, Run[]>,
+  curl: readonly CurlRun[],
+): Section {
+  const curlServer = median(curl.map((c) => c.server))
+  const pick = (label: string, key: keyof Run): number =>
+    median((action[label] ?? []).map((r) => r[key]))
+  const curlCells = `${seconds(median(curl.map((c) => c.wall)))} / ${seconds(curlServer)}`
+  const curlCpu = `${seconds(median(curl.map((c) => c.clientCpu)))} / ${seconds(median(curl.map((c) => c.serverCpu)))}`
+  const rows = bench.runtimes.map((r) => [
+    r.label,
+    String(pick(r.label, 'count')),
+    seconds(pick(r.label, 'wall')),
+    seconds(pick(r.label, 'parts')),
+    seconds(pick(r.label, 'final')),
+    `${seconds(pick(r.label, 'clientCpu'))} / ${seconds(pick(r.label, 'serverCpu'))}`,
+    curlCells,
+    curlCpu,
+    ratio(pick(r.label, 'parts') / curlServer),
+    rate(size, pick(r.label, 'parts')),
+    (action[r.label] ?? []).map((x) => formatBytes(x.rss)).join(', '),
+  ])
+  const body = [
+    `${formatBytes(size)} to real udata ${versionName} (Flask's threaded server, mongomock), through a recording door in the bench's process. CPU seconds are those of each whole run: the client's process, and the server's process over the same time (the action's run includes its reads of the dataset and its finalisation; curl's is one request).`,
+    table(
+      [
+        'Runtime',
+        'Parts',
+        'Action: wall',
+        'parts phase',
+        'finalisation',
+        'CPU: action / server',
+        'curl -F: wall / at the server',
+        'CPU: curl / server',
+        'Parts phase ÷ curl',
+        'Parts rate',
+        'Peak RSS, each run',
+      ],
+      rows,
+    ),
+  ].join('\n\n')
+  const results: Record<string, Verdict> = Object.fromEntries(
+    bench.runtimes.map((r: Runtime) => {
+      const value = pick(r.label, 'parts') / curlServer
+      return [
+        r.label,
+        {
+          value: `${ratio(value)} (${seconds(pick(r.label, 'parts'))} vs ${seconds(curlServer)}); CPU action ${seconds(pick(r.label, 'clientCpu'))}, server ${seconds(pick(r.label, 'serverCpu'))}; curl ${curlCpu.replace(' / ', ', server ')}`,
+          met: value <= 1.1,
+        },
+      ]
+    }),
+  )
+  return {
+    id: 'real-udata',
+    title: `Loopback against real udata ${versionName}: action vs curl -F`,
+    body,
+    targets: [
+      {
+        name: `Real udata ${versionName}, ${formatBytes(size)}: parts phase ÷ curl -F (both at the server's door); CPU client, server`,
+        limit: '≤ 1.1×',
+        results,
+      },
+    ],
+  }
+}
+
+/** utime + stime of the server's process (every thread), in seconds. */
+function cpuSeconds(udata: RealUdata): number {
+  if (udata.pid === undefined) return Number.NaN
+  const stat = readFileSync(`/proc/${udata.pid}/stat`, 'utf8')
+  // Fields after the command name (which may hold spaces), counted from field 3: utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks()
+}
+
+let ticks: number | undefined
+function clockTicks(): number {
+  ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  return ticks
+}
+
+interface Door {
+  url: string
+  /** What the server saw, as the emulator records it: arrival, answer, body bytes, upload fields. */
+  records: RecordedRequest[]
+  close(): Promise<void>
+}
+
+/**
+ * An HTTP proxy to `target` that records each request. The Host header is the target's (udata
+ * answers only its SERVER_NAME). An upload's form fields are read from the first bytes of its body:
+ * `uuid` and `partindex` (a part), `uuid` alone (the finalisation), none (a single upload).
+ */
+async function recordingProxy(target: string): Promise<Door> {
+  const to = new URL(target)
+  const records: RecordedRequest[] = []
+  const server: Server = createServer((req, res) => {
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      headers: {},
+      status: 0,
+      bodyBytes: 0,
+      startedAt: Date.now(),
+    }
+    records.push(record)
+    let head = ''
+    req.on('data', (chunk: Buffer) => {
+      record.bodyBytes += chunk.length
+      if (head.length < 4096) head += chunk.subarray(0, 4096).toString('latin1')
+    })
+    req.on('end', () => {
+      const fields: Record<string, string> = {}
+      for (const match of head.matchAll(/name="(uuid|partindex)"\r\n\r\n([^\r]*)\r\n/g))
+        fields[match[1] as string] = match[2] as string
+      if (Object.keys(fields).length > 0) record.fields = fields
+    })
+    const upstream = request(
+      {
+        host: to.hostname,
+        port: to.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: to.host },
+      },
+      (answer: IncomingMessage) => {
+        record.status = answer.statusCode ?? 0
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      },
+    )
+    upstream.on('error', () => res.destroy())
+    req.on('error', () => upstream.destroy())
+    res.on('close', () => (record.finishedAt ??= Date.now()))
+    res.on('finish', () => (record.finishedAt = Date.now()))
+    req.pipe(upstream)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    records,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
