@@ -129,8 +129,11 @@ describe.each(kitVersions())('udata $name: metadata', (version) => {
       checksum: { type: 'sha1', value: sha1('n\n1\n2\n') },
       filesize: 6,
     })
-    const fileFields = ['description', 'url', 'checksum', 'filesize']
+    const fileFields = ['description', 'url', 'checksum', 'filesize', 'extras']
     expect(stableResource(uploaded, ...fileFields)).toEqual(stableResource(before, ...fileFields))
+    // The extras kept, and the title to put back recorded before the upload (a run stopped
+    // after it leaves the next one the title; provenance: false does not touch it).
+    expect(uploaded.extras).toEqual({ ...before.extras, 'publish:title': 'Notice fixée' })
     expect(outputResources(changed)[0]).toMatchObject({
       id: res.id,
       action: 'uploaded',
