@@ -268,6 +268,35 @@ describe('release: dated', () => {
     expect(resourcesOutput(failed)[1]?.action).not.toBe('removed')
   })
 
+  it('keep removes nothing when another entry failed, though the release went', async () => {
+    f = await fixture()
+    const notice = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'notice.txt',
+      content: 'n1\n',
+    })
+    const inputs = {
+      resources: `${release('  keep: 1\n')}- path: notice.txt\n  id: ${notice.id}\n`,
+      provenance: 'true',
+    }
+    await f.write('notice.txt', 'n1\n')
+    await f.write('out/ventes.csv', 'v1\n')
+    expect((await f.run(inputs, runner(1))).code).toBe(0)
+    const first = files().find((r) => r.name.startsWith('ventes-'))
+    await f.write('out/ventes.csv', 'v2\n')
+    await f.write('notice.txt', 'n2\n')
+    // The notice's new file is refused; the release's upload (to the dataset) goes.
+    f.emulator.faults.push({ method: 'POST', path: '/resources/[^/]+/upload/$', status: 403 })
+    const failed = await f.run(inputs, runner(2))
+    expect(failed.code).toBe(1)
+    const outputs = resourcesOutput(failed)
+    expect(outputs.map((r) => [r.kind, r.source, r.action])).toEqual([
+      ['file', 'out/ventes.csv', 'created'],
+      ['file', 'notice.txt', 'failed'],
+      ['remove', first?.name, expect.not.stringMatching(/^removed$/)],
+    ])
+    expect(files().map((r) => r.id)).toContain(first?.id)
+  })
+
   it('{tag}: a release event names the release after its tag; another run for the same tag adds nothing', async () => {
     f = await fixture()
     await f.write('dist/decp.xml', '<decp/>\n')
