@@ -110,6 +110,24 @@ describe('on a pull request', () => {
     expect(f.writes()).toEqual([])
   })
 
+  it("a read-only token on the repository's own pull request: the warning says why, Dependabot's or the job's permissions", async () => {
+    await pullRequestFixture()
+    github.readOnly = true
+    const dependabot = await f.run(
+      DRY_RUN,
+      await github.pullRequest(15, { author: 'dependabot[bot]' }),
+    )
+    expect(dependabot.code, dependabot.stdout).toBe(0)
+    expect(dependabot.stdout).toContain(
+      "::warning::comment-on-pr: could not comment on pull request #15: Resource not accessible by integration (Dependabot's pull requests get a read-only token); the plan and the data diff are in the job summary",
+    )
+    const mine = await f.run(DRY_RUN, await github.pullRequest(16))
+    expect(mine.code, mine.stdout).toBe(0)
+    expect(mine.stdout).toContain(
+      "could not comment on pull request #16: Resource not accessible by integration (the token may not write: give the job 'permissions: pull-requests: write')",
+    )
+  })
+
   it('finds its comment among many (pages of 100), updates the oldest of two raced ones and deletes the other', async () => {
     await pullRequestFixture()
     for (let i = 0; i < 120; i++) github.addComment(9, `review comment ${i}`)

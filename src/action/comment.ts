@@ -93,10 +93,12 @@ function why(error: unknown, pr: PullRequest): string {
   const status = (error as { status?: unknown }).status
   const message = toErrorMessage(error).split(' - https://docs.github.com')[0] ?? ''
   const readOnly = status === 403 || status === 404
-  const hint = readOnly
-    ? pr.fork
+  const hint = !readOnly
+    ? ''
+    : pr.fork
       ? ' (a pull request from a fork gets a read-only token)'
-      : " (the token may not write: give the job 'permissions: pull-requests: write')"
-    : ''
+      : pr.author === 'dependabot[bot]'
+        ? " (Dependabot's pull requests get a read-only token)"
+        : " (the token may not write: give the job 'permissions: pull-requests: write')"
   return `${message}${hint}; the plan and the data diff are in the job summary`
 }

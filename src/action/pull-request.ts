@@ -13,6 +13,8 @@ export interface PullRequest {
   headSha?: string
   /** Opened from another repository: the workflow's token is read-only there. */
   fork: boolean
+  /** Who opened it (`dependabot[bot]`'s pull requests also get a read-only token). */
+  author?: string
 }
 
 /** The events whose payload is a pull request's (`comment-on-pr: auto` comments on these). */
@@ -25,6 +27,7 @@ interface Payload {
   pull_request?: {
     number?: unknown
     head?: { sha?: unknown; repo?: { full_name?: unknown } | null }
+    user?: { login?: unknown } | null
     base?: { repo?: { full_name?: unknown } | null }
   }
   repository?: { full_name?: unknown }
@@ -53,12 +56,14 @@ export async function pullRequestOf(
   if (owner === undefined || repo === undefined) return undefined
   const head = text(pr.head?.repo?.full_name)
   const headSha = text(pr.head?.sha)
+  const author = text(pr.user?.login)
   return {
     owner,
     repo,
     number: pr.number,
     ...(headSha !== undefined ? { headSha } : {}),
     fork: head !== undefined && base !== undefined && head !== base,
+    ...(author !== undefined ? { author } : {}),
   }
 }
 

@@ -43,7 +43,7 @@ export interface GitHubStandIn {
    */
   pullRequest(
     number: number,
-    options?: { fork?: boolean; headSha?: string; event?: string },
+    options?: { fork?: boolean; headSha?: string; event?: string; author?: string },
   ): Promise<Record<string, string>>
   close(): Promise<void>
 }
@@ -72,7 +72,12 @@ export async function startGitHub(
     },
     async pullRequest(
       number,
-      { fork = false, headSha = 'a1b2c3d4e5f6a7b8c9d0', event = 'pull_request' } = {},
+      {
+        fork = false,
+        headSha = 'a1b2c3d4e5f6a7b8c9d0',
+        event = 'pull_request',
+        author = 'octocat',
+      } = {},
     ) {
       const file = path.join(dir, `event-${number}-${Date.now()}.json`)
       const head = fork ? `contributor/${repository.split('/')[1]}` : repository
@@ -84,6 +89,7 @@ export async function startGitHub(
           pull_request: {
             number,
             head: { sha: headSha, repo: { full_name: head } },
+            user: { login: author },
             base: { repo: { full_name: repository } },
           },
           repository: { full_name: repository },
