@@ -162,6 +162,10 @@ describe('headerProblems', () => {
       '1 column without a name',
     ])
     expect(headerProblems(['x'.repeat(63), `${'é'.repeat(31)}e`])).toEqual([])
+    expect(headerProblems(['2026-10', '12', ' 3,5 '])).toEqual([
+      "the first row looks like data ('2026-10', '12', '3,5'), not a header: data.gouv.fr names the columns after the first row; add a header row",
+    ])
+    expect(headerProblems(['2026', 'total'])).toEqual([])
     // 32 letters, 64 bytes: too long for PostgreSQL although short in characters.
     expect(headerProblems(['é'.repeat(32)])).toEqual([
       expect.stringContaining(`'${'é'.repeat(20)}…' (64)`),

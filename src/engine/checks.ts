@@ -221,5 +221,18 @@ export function headerProblems(header: readonly string[]): string[] {
     )
   const empty = header.filter((name) => name.trim() === '').length
   if (empty > 0) problems.push(`${empty} column${empty > 1 ? 's' : ''} without a name`)
+  if (named.length > 0 && named.every(looksLikeData))
+    problems.push(
+      `the first row looks like data (${named
+        .slice(0, 3)
+        .map((n) => `'${n}'`)
+        .join(', ')}${named.length > 3 ? ', …' : ''}), not a header: data.gouv.fr names the ` +
+        `columns after the first row; add a header row`,
+    )
   return problems
+}
+
+/** A number or a date (`12`, `-3,5`, `2026-10`, `31/12/2025`, `12:30`), not a column's name. */
+function looksLikeData(cell: string): boolean {
+  return /^[-+]?[\d\s.,:/-]+$/.test(cell) && /\d/.test(cell)
 }
