@@ -189,6 +189,24 @@ describe('release: dated', () => {
     expect(f.writes()).toEqual([])
   })
 
+  it('the same file under the release name, titled by someone, is not taken for a stopped run', async () => {
+    f = await fixture()
+    const content = 'mois,total\n2026-10,12\n'
+    const hand = f.emulator.addFileResource(f.dataset.id, {
+      filename: `ventes-${today()}-1.csv`,
+      content,
+      title: 'Ventes d’octobre (déposé à la main)',
+    })
+    await f.write('out/ventes.csv', content)
+    const run = await f.run({ resources: release(), provenance: 'true' }, runner(1))
+    expect(run.code, run.stdout).toBe(0)
+    expect(files().map((r) => r.name)).toEqual([
+      `ventes-${today()}-2.csv`,
+      `ventes-${today()}-1.csv`,
+    ])
+    expect(files()[1]).toMatchObject({ id: hand.id, extras: {} })
+  })
+
   it('keep: N removes the oldest releases this publication wrote, and nothing else, last', async () => {
     f = await fixture()
     // Not this publication's: a file put there by hand, and a release of another workflow.

@@ -164,7 +164,8 @@ function newRelease(
 /**
  * The resource a stopped run may have left for this release: the name the template gives this run
  * (`{seq}` one before the first free one; without `{seq}`, the name itself), taken by a stored file
- * with no `publish:` extras and of the local file's size. The entry is the release under that name.
+ * with no `publish:` extras, of the local file's size, titled with its stored name (as udata titles
+ * an upload) or the release's title. The entry is the release under that name.
  */
 function unrecordedRelease(
   entry: FileEntry & { release: ReleaseSpec },
@@ -184,6 +185,8 @@ function unrecordedRelease(
       r.filetype === 'file' &&
       storedNameOf(r) === named.storedName &&
       r.filesize === entry.size &&
+      // Titled as the upload left it, or as the stopped run put it: not a title someone chose.
+      (r.title === named.storedName || r.title === named.title) &&
       !Object.keys(r.extras ?? {}).some((key) => key.startsWith('publish:')),
   )
   return current === undefined ? undefined : { entry: named, current }
