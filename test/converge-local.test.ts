@@ -96,7 +96,7 @@ describe('a file the runner cannot read', () => {
     expect([...found.blocked.keys()]).toEqual([entries[1], entries[2]])
   })
 
-  it('removed after the preflight: nothing is sent for it, once, without retry; the others go', async () => {
+  it('removed after the preflight: nothing is sent for it, and nothing retried', async () => {
     f = await fixture()
     const r = f.emulator.addFileResource(f.dataset.id, {
       filename: 'r.csv',

@@ -92,6 +92,58 @@ describe('a file that changes while its parts are sent in parallel', () => {
     expect(storedUnder(f, 'sales.csv')).toHaveLength(1)
     await writesNothing(publish)
   })
+
+  it('a new resource: reported created as the server holds it; the next run uploads into it, titles it and records its provenance, creating no second', async () => {
+    f = await fixture()
+    const planned = bytes(SIZE, 4)
+    const later = bytes(SIZE, 5)
+    const file = await f.write('Sales 2024.csv', planned)
+    f.emulator.faults.push({
+      method: 'POST',
+      path: `/datasets/${f.dataset.id}/upload/$`,
+      times: 3,
+      hold: true,
+    })
+    const creating = {
+      ...publish,
+      files: '*.csv',
+      'create-missing': 'true',
+      provenance: 'true',
+    }
+
+    const running = f.run(creating, RUNNER)
+    await until(() => f.emulator.held.length === 3)
+    await writeFile(file, later)
+    for (const held of [...f.emulator.held]) held.release()
+    const run = await running
+
+    const mixed = Buffer.concat([planned.subarray(0, 3 * PART), later.subarray(3 * PART)])
+    const [created] = storedUnder(f, 'sales-2024.csv')
+    expect(storedUnder(f, 'sales-2024.csv')).toHaveLength(1)
+    expect(created).toMatchObject({ title: 'sales-2024.csv', checksum: { value: sha1(mixed) } })
+    expect(run.code).toBe(1)
+    expect(resourcesOutput(run)[0]).toMatchObject({
+      action: 'created',
+      id: created?.id,
+      url: created?.url,
+      title: 'sales-2024.csv',
+      checksum: { type: 'sha1', value: sha1(mixed) },
+    })
+    expect(resourcesOutput(run)[0]?.error).toContain('the file changed while it was being sent')
+
+    const rerun = await f.run(creating, RUNNER)
+    expect(rerun.code, rerun.stdout).toBe(0)
+    expect(resourcesOutput(rerun)[0]).toMatchObject({ id: created?.id, action: 'uploaded' })
+    expect(storedUnder(f, 'sales-2024.csv')).toEqual([
+      expect.objectContaining({
+        id: created?.id,
+        title: 'Sales 2024.csv',
+        checksum: { type: 'sha1', value: sha1(later) },
+        extras: expect.objectContaining({ 'publish:workflow': 'Publish data' }),
+      }),
+    ])
+    await writesNothing(creating)
+  })
 })
 
 describe('two runs creating one new file name at once', () => {
