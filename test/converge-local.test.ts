@@ -1,9 +1,9 @@
 /**
  * Local files that cannot go, or should not: a file the runner cannot read is refused in the
- * preflight, before any write, and a local failure is never retried; what a pattern reaches
- * outside the workspace, through a symbolic link, or as a folder is decided in the plan
- * (src/engine/manifest/reach.ts) and said. The emulator's requests are the evidence of what was
- * sent.
+ * preflight, before any write (one that goes after it: test/network-failures.test.ts); what a
+ * pattern reaches outside the workspace, through a symbolic link, or as a folder is decided in the
+ * plan (src/engine/manifest/reach.ts) and said. The emulator's requests are the evidence of what
+ * was sent.
  */
 import { execFileSync } from 'node:child_process'
 import { chmod, mkdtemp, rm, symlink } from 'node:fs/promises'
@@ -13,7 +13,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FileEntry } from '../src/engine/manifest.js'
 import { readability } from '../src/engine/preflight/local.js'
-import { fixture, resourcesOutput, until, type Fixture } from './helpers/fixture.js'
+import { fixture, resourcesOutput, type Fixture } from './helpers/fixture.js'
 import { writeUnder } from './helpers/write-under.js'
 
 let f: Fixture
@@ -32,10 +32,6 @@ async function outsideFolder(): Promise<string> {
   outside = await mkdtemp(path.join(tmpdir(), 'outside-'))
   return outside
 }
-
-/** The requests that carry a file. */
-const uploads = () =>
-  f.emulator.requests.filter((q) => q.method === 'POST' && /\/upload\//.test(q.path))
 
 const asRoot = process.getuid?.() === 0
 
@@ -94,39 +90,6 @@ describe('a file the runner cannot read', () => {
       `files '*' (pipe.csv): the file cannot be read ('${pipe}' is not a regular file)`,
     ])
     expect([...found.blocked.keys()]).toEqual([entries[1], entries[2]])
-  })
-
-  it('removed after the preflight: nothing is sent for it, and nothing retried', async () => {
-    f = await fixture()
-    const r = f.emulator.addFileResource(f.dataset.id, {
-      filename: 'r.csv',
-      content: 'old',
-      title: 'Report',
-    })
-    await f.write('r.csv', 'newer')
-    // The title to put back is recorded before the upload: held, the file goes meanwhile.
-    f.emulator.faults.push({
-      method: 'PUT',
-      path: `/resources/${r.id}/extras/$`,
-      nth: 1,
-      hold: true,
-    })
-
-    const running = f.run({ files: 'r.csv', 'max-retries': '5' })
-    await until(() => f.emulator.held.length === 1)
-    await rm(path.join(f.workspace, 'r.csv'))
-    f.emulator.held[0]?.release()
-    const run = await running
-
-    expect(run.code).toBe(1)
-    const [result] = resourcesOutput(run)
-    expect(result).toMatchObject({ action: 'failed', id: r.id, url: r.url })
-    expect(result?.error).toContain(
-      'the file changed before it was sent (it was removed); nothing was sent',
-    )
-    expect(uploads()).toEqual([])
-    expect(run.stdout).not.toContain('; retry ')
-    expect(run.outputs).toMatchObject({ changed: 'false', 'uploaded-count': '0' })
   })
 })
 

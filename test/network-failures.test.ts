@@ -8,7 +8,8 @@
 import { rm } from 'node:fs/promises'
 import { Agent, type Dispatcher } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
-import { fixture, resourcesOutput, until, type Fixture } from './helpers/fixture.js'
+import type { FaultRule } from '../emulator/server.js'
+import { fixture, resourcesOutput, until, type ActionRun, type Fixture } from './helpers/fixture.js'
 import { connectProxy, type Proxy } from './helpers/proxy.js'
 import { runInProcess } from './helpers/runner.js'
 
@@ -102,13 +103,10 @@ describe('failures no retry cures: fail fast, say which host and which proxy', (
     })
     await f.write('gone.csv', Buffer.alloc(3 * 4096, 65))
     // The first part is held while the file is removed; the second is read after.
-    f.emulator.faults.push({ method: 'POST', path: '/upload/$', nth: 1, hold: true })
+    const fault = { method: 'POST', path: '/upload/$', nth: 1, hold: true }
+    const inputs = { files: 'gone.csv', 'chunk-size': '4096', 'max-retries': '5' }
 
-    const running = f.run({ files: 'gone.csv', 'chunk-size': '4096', 'max-retries': '5' })
-    await until(() => f.emulator.held.length === 1)
-    await rm(`${f.workspace}/gone.csv`)
-    f.emulator.held[0]?.release()
-    const run = await running
+    const run = await removedWhileHeld('gone.csv', fault, inputs)
 
     expect(run.code).toBe(1)
     const [result] = resourcesOutput(run)
@@ -121,7 +119,45 @@ describe('failures no retry cures: fail fast, say which host and which proxy', (
     const posts = f.emulator.requests.filter((q) => q.method === 'POST')
     expect(posts.map((q) => q.status)).toEqual([200, 0])
   })
+
+  it('a local file removed after the preflight: nothing is sent for it, and nothing retried', async () => {
+    f = await fixture()
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'r.csv',
+      content: 'old',
+      title: 'Report',
+    })
+    await f.write('r.csv', 'newer')
+    // The title to put back is recorded before the upload: held, the file goes meanwhile.
+    const fault = { method: 'PUT', path: `/resources/${r.id}/extras/$`, nth: 1, hold: true }
+
+    const run = await removedWhileHeld('r.csv', fault, { files: 'r.csv', 'max-retries': '5' })
+
+    expect(run.code).toBe(1)
+    const [result] = resourcesOutput(run)
+    expect(result).toMatchObject({ action: 'failed', id: r.id, url: r.url })
+    expect(result?.error).toContain(
+      'the file changed before it was sent (it was removed); nothing was sent',
+    )
+    expect(f.emulator.requests.filter((q) => q.method === 'POST')).toEqual([])
+    expect(run.stdout).not.toContain('; retry ')
+    expect(run.outputs).toMatchObject({ changed: 'false', 'uploaded-count': '0' })
+  })
 })
+
+/** The action run with `fault` holding a request, during which the local file `name` is removed. */
+async function removedWhileHeld(
+  name: string,
+  fault: FaultRule,
+  inputs: Record<string, string>,
+): Promise<ActionRun> {
+  f.emulator.faults.push(fault)
+  const running = f.run(inputs)
+  await until(() => f.emulator.held.length === 1)
+  await rm(`${f.workspace}/${name}`)
+  f.emulator.held[0]?.release()
+  return running
+}
 
 describe('Retry-After', () => {
   it('on a 503 to one part, pauses every new request to the server for the time asked, not only that part', async () => {
