@@ -51709,7 +51709,7 @@ function noAnswer(method, url, error, proxy) {
         const what = proxy !== undefined && name === proxy.hostname
             ? `the proxy's host ${name} (${proxy.url}, from ${proxy.variable}) does not resolve`
             : `the host ${name} does not resolve${proxy !== undefined ? ` (through ${proxy.url})` : ''}`;
-        return new NetworkError(method, shown, error, `${what} (${code}): check api-url and the runner's DNS`, false);
+        return new NetworkError(method, shown, error, `${what} (${code}): check the address and the runner's DNS`, false);
     }
     const via = proxy !== undefined ? ` (through the proxy ${proxy.url}, ${proxy.variable})` : '';
     return new NetworkError(method, shown, error, `${describeCause(error)}${via}`);
@@ -53999,7 +53999,8 @@ const CRITERIA = [
     {
         id: 'has_open_format',
         label: 'An open format',
-        advice: 'publish at least one file in an open format (CSV, JSON, GeoJSON, parquet…, not XLS or PDF)',
+        advice: 'publish at least one file in an open format (CSV, JSON, GeoJSON, parquet…); PDF, DOC(X), ' +
+            'XLS(X) and a resource without a format count as closed',
     },
     {
         id: 'all_resources_available',
@@ -55171,10 +55172,15 @@ async function sendFile(client, step, run, achieved, early) {
     }
     catch (error) {
         if (error instanceof FileChangedError && error.resource !== undefined) {
+            const { resource } = error;
             if (step.resource === undefined)
-                run.claimed.add(error.resource.id);
+                run.claimed.add(resource.id);
             const action = step.resource === undefined ? 'created' : 'uploaded';
-            achieved.outcome = { action, resource: error.resource, patched: early ? ['extras'] : [] };
+            // The checksum the server reports, not the plan's: that one is of bytes it does not hold.
+            const checksum = resource.checksum
+                ? { checksum: { type: resource.checksum.type, value: resource.checksum.value } }
+                : {};
+            achieved.outcome = { action, resource, ...checksum, patched: early ? ['extras'] : [] };
         }
         throw error;
     }
@@ -55357,7 +55363,7 @@ const SHOWN_COLUMNS = 8;
 const LINE_CHARS = 100;
 /** `out/sales.csv: 1204 -> 1210 rows: +8, -2, ~15 (key id)` */
 function diffLine(diff) {
-    return `${diff.source}: ${headline(diff)}`;
+    return oneLine(`${diff.source}: ${headline(diff)}`);
 }
 /** What changes, in one phrase. */
 function headline(diff) {
@@ -55422,16 +55428,24 @@ function diffText(diffs) {
         return '';
     const lines = ['Data diff:'];
     for (const diff of diffs) {
-        lines.push(`  ${diff.source} -> ${diff.resource.title} (${diff.resource.id})`);
-        lines.push(`    ${headline(diff)}`);
+        lines.push(oneLine(`  ${diff.source} -> ${diff.resource.title} (${diff.resource.id})`));
+        lines.push(oneLine(`    ${headline(diff)}`));
         if (diff.table === undefined)
             continue;
         for (const change of tableChanges(diff.table))
-            lines.push(`    ${change}`);
+            lines.push(oneLine(`    ${change}`));
         for (const row of exampleRows(diff.table))
-            lines.push(cut(`    ${row.mark} ${row.text}`));
+            lines.push(cut(oneLine(`    ${row.mark} ${row.text}`)));
     }
     return lines.join('\n');
+}
+/**
+ * A line of the log as one line: the values and column names come from the files, and a line break
+ * in one would start a line of its own, which the runner reads as a workflow command when it
+ * starts with `::` (`::add-mask::`, `::stop-commands::`).
+ */
+function oneLine(text) {
+    return text.replace(/[\r\n\u2028\u2029]+/g, ' ');
 }
 function cut(line) {
     return line.length > LINE_CHARS ? `${line.slice(0, LINE_CHARS - 1)}…` : line;
@@ -58782,6 +58796,14 @@ class Bits {
  * rows' content pairs them); last, the published file is read again only as far as the few
  * example rows shown of it. Encoding, separator and header come from files/csv.ts, so a file
  * re-encoded or with another separator compares by its values.
+ *
+ * Why not daff, a table diff library: daff compares two tables held in memory (`TableView`s of
+ * arrays of rows) and aligns them with indexes of its own, so its memory grows with the text of
+ * both files. Measured with daff 1.4.2 by scripts/bench/diff.ts --daff (BENCHMARKS.md, "Data
+ * diff"): 890 MiB and minutes for a 10 MB pair, and 1.3 GiB only to parse a 100 MB pair into its
+ * tables; this module peaks at 148 MiB on the 100 MB pair (75 of them the bare process). The
+ * default diff-max-size (100MB) must fit a runner with room to spare, so the rows are parsed as
+ * streams with csv-parse (files/csv.ts) and kept only as hashes (rows.ts).
  */
 
 
@@ -58983,9 +59005,9 @@ function formatChange(before, after) {
 ;// CONCATENATED MODULE: ./src/diff/file.ts
 /**
  * The data diff of one file about to replace a published one: for a table (CSV, also gzipped or
- * tab-separated), what changes in its rows and columns (table.ts), the published file downloaded
- * for it (download.ts); for any other file, or a file above the size bound, its size and checksum
- * before and after. A diff that cannot be made says why in `note`: it never stops a publication.
+ * tab-separated, by the names of both files), what changes in its rows and columns (table.ts), the
+ * published file downloaded for it (download.ts); for any other file (a spreadsheet replaced by a
+ * CSV among them), or a file above the size bound, its size and checksum before and after. A diff that cannot be made says why in `note`: it never stops a publication.
  */
 
 
@@ -59010,6 +59032,11 @@ async function diffFile(target, options) {
         return { ...base, kind: 'sizes', ...knownChecksums(target), note: bound };
     if (!TABLE.test(target.path))
         return { ...base, kind: 'file', checksum: await checksums(target) };
+    const published = urlPath(target.resource.url);
+    if (!TABLE.test(published)) {
+        const note = `the published file (${external_node_path_default().posix.basename(published)}) is not a CSV: size and checksum only`;
+        return { ...base, kind: 'file', checksum: await checksums(target), note };
+    }
     const dir = await (0,promises_.mkdtemp)(external_node_path_default().join((0,external_node_os_namespaceObject.tmpdir)(), 'datagouv-diff-'));
     try {
         return await diffTable(target, base, external_node_path_default().join(dir, 'published'), options);
@@ -59062,6 +59089,15 @@ async function diffTable(target, base, published, options) {
             checksum,
             note: `${which} is not readable as CSV (${why}): size and checksum only`,
         };
+    }
+}
+/** The path of a URL (its query left out), decoded; the URL as given when it is not one. */
+function urlPath(url) {
+    try {
+        return decodeURIComponent(new URL(url).pathname);
+    }
+    catch {
+        return url;
     }
 }
 /** Why only sizes are given, when the bound says so. */
@@ -59525,7 +59561,8 @@ function dateOf(flag) {
  * `file-checks`: each tabular file about to be published, checked against what data.gouv.fr does
  * with it (docs/udata-protocol.md §16): its analyser converts CSV, CSV.GZ, XLS, XLSX, ODS, parquet
  * and GeoJSON files into a table for the preview and the tabular API only up to a size per format,
- * and its tables take column names of at most 63 characters. A CSV is read as a stream
+ * and its tables take column names of at most 63 bytes (UTF-8; PostgreSQL's identifiers, hydra's
+ * `NAMEDATALEN - 1`: a longer one fails the file's conversion). A CSV is read as a stream
  * (files/csv.ts): its encoding, separator and header, whether it has a row, its bytes decoded to
  * the end. What the platform will not do is a warning (`warn`, the default) or a problem that stops
  * the run before any write (`error`); the separator and a byte order mark are notes only.
@@ -59545,7 +59582,7 @@ const LIMITS = {
     parquet: 50 * MiB,
     geojson: 100 * MiB,
 };
-/** The longest column name the platform's tables take. */
+/** The longest column name the platform's tables take, in UTF-8 bytes. */
 const COLUMN_NAME_MAX = 63;
 const SEPARATOR_NAMES = {
     ',': 'comma',
@@ -59590,12 +59627,12 @@ async function checkFile(entry) {
     if (!within)
         warnings.push(tooLarge(format, entry.size, limit));
     const csv = format === 'csv' || format === 'csv.gz' ? await checkCsv(entry, within, warnings, notes) : {};
-    const converted = within && csv.readable !== false;
+    const refused = within ? csv.refused : 'it is too large';
     return {
         format,
         limit,
-        converted,
-        platform: platformSays(format, converted, within),
+        converted: refused === undefined,
+        platform: platformSays(format, refused),
         ...(csv.facts ? { csv: csv.facts } : {}),
         warnings,
         notes,
@@ -59605,14 +59642,18 @@ function tooLarge(format, size, limit) {
     const gz = format === 'csv'
         ? '; compress it as .csv.gz, which data.gouv.fr recommends for large files'
         : '';
-    return (`${formatBytes(size)}, beyond the ${formatBytes(limit)} up to which data.gouv.fr converts a ` +
-        `${format} file: no preview and no tabular API for it${gz}`);
+    // Just beyond the limit, both round to the same figure: the bytes say which is larger.
+    const [given, most] = formatBytes(size) === formatBytes(limit)
+        ? [`${size} bytes`, `${limit} bytes`]
+        : [formatBytes(size), formatBytes(limit)];
+    return (`${given}, beyond the ${most} up to which data.gouv.fr converts a ${format} file: no ` +
+        `preview and no tabular API for it${gz}`);
 }
-function platformSays(format, converted, within) {
-    if (converted)
+/** `refused`: why data.gouv.fr will not convert it (none: it will). */
+function platformSays(format, refused) {
+    if (refused === undefined)
         return `data.gouv.fr will convert it into a table: a preview on its page and the tabular API`;
-    const why = within ? 'it cannot be read as a table' : 'it is too large';
-    return `data.gouv.fr will store it for download, but will not convert it (${why}): no preview, no tabular API for this ${format} file`;
+    return `data.gouv.fr will store it for download, but will not convert it (${refused}): no preview, no tabular API for this ${format} file`;
 }
 /**
  * A CSV's encoding, separator, header and first row, and (when data.gouv.fr would convert it) its
@@ -59635,7 +59676,7 @@ async function checkCsv(entry, within, warnings, notes) {
             ? error.message.slice(entry.path.length + 2)
             : toErrorMessage(error);
         warnings.push(`not readable as CSV: ${why}`);
-        return { readable: false };
+        return { refused: 'it cannot be read as a table' };
     }
     const { encoding, bom, separator, header } = sniffed;
     const facts = { encoding, bom, separator, columns: header.length };
@@ -59649,20 +59690,27 @@ async function checkCsv(entry, within, warnings, notes) {
             `recommends commas`);
     if (header.length === 0) {
         warnings.push('empty: no header, no row; data.gouv.fr has nothing to show');
-        return { facts, readable: false };
+        return { facts, refused: 'it is empty' };
     }
     if (!hasRow)
         warnings.push('a header and no row: the preview and the tabular API will be empty');
     warnings.push(...headerProblems(header));
-    return { facts, readable: true };
+    return header.some(tooLong)
+        ? { facts, refused: `a column name is longer than ${COLUMN_NAME_MAX} bytes` }
+        : { facts };
+}
+/** Longer than PostgreSQL's identifiers, which count UTF-8 bytes (`é` is two). */
+function tooLong(name) {
+    return Buffer.byteLength(name, 'utf8') > COLUMN_NAME_MAX;
 }
 /** Column names too long, duplicated or empty. */
 function headerProblems(header) {
     const problems = [];
-    const long = header.filter((name) => [...name].length > COLUMN_NAME_MAX);
+    const long = header.filter(tooLong);
     if (long.length > 0)
-        problems.push(`column names longer than ${COLUMN_NAME_MAX} characters, which data.gouv.fr's tables do not ` +
-            `take: ${long.map((n) => `'${n.slice(0, 20)}…' (${[...n].length})`).join(', ')}`);
+        problems.push(`column names longer than ${COLUMN_NAME_MAX} bytes (UTF-8; an accented letter takes two), ` +
+            `which data.gouv.fr's tables do not take, so it will not convert the file: ` +
+            long.map((n) => `'${[...n].slice(0, 20).join('')}…' (${Buffer.byteLength(n)})`).join(', '));
     const seen = new Set();
     const named = header.map((name) => name.trim()).filter((name) => name !== '');
     const twice = new Set(named.filter((name) => seen.size === seen.add(name).size));
@@ -59672,7 +59720,17 @@ function headerProblems(header) {
     const empty = header.filter((name) => name.trim() === '').length;
     if (empty > 0)
         problems.push(`${empty} column${empty > 1 ? 's' : ''} without a name`);
+    if (named.length > 0 && named.every(looksLikeData))
+        problems.push(`the first row looks like data (${named
+            .slice(0, 3)
+            .map((n) => `'${n}'`)
+            .join(', ')}${named.length > 3 ? ', …' : ''}), not a header: data.gouv.fr names the ` +
+            `columns after the first row; add a header row`);
     return problems;
+}
+/** A number or a date (`12`, `-3,5`, `2026-10`, `31/12/2025`, `12:30`), not a column's name. */
+function looksLikeData(cell) {
+    return /^[-+]?[\d\s.,:/-]+$/.test(cell) && /\d/.test(cell);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/plan/coverage.ts
@@ -59850,11 +59908,30 @@ function hasProvenance(resource) {
     return Object.values(PROVENANCE_KEYS).some((key) => extras[key] !== undefined);
 }
 /**
+ * Whether a resource looks as a stopped creation leaves it: no provenance, and the title udata
+ * gives every upload (its stored file name, the last segment of its URL), never changed since.
+ */
+function leftByStoppedCreation(resource) {
+    if (hasProvenance(resource))
+        return false;
+    let stored;
+    try {
+        stored = decodeURIComponent(new URL(resource.url).pathname.split('/').pop() ?? '');
+    }
+    catch {
+        return false;
+    }
+    return stored !== '' && resource.title === stored;
+}
+/**
  * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
  * so a second identical run sends nothing). An unchanged file whose resource records no
- * provenance at all is not skipped: its provenance is what is left to write (a run stopped after
- * storing a new file, before recording where it came from, leaves it so). A resource that
- * records another publication keeps it until its file changes.
+ * provenance and still bears the title udata gave its upload is not skipped: a run stopped after
+ * the server created it, before its title and provenance were written, leaves it so (a resource
+ * replaced in place has both recorded before its upload: publish/title-record.ts), and they are
+ * what is left to write. Any other resource without provenance (made by hand, titled by a person)
+ * is skipped untouched: recording provenance on it would make `prune` take it for this
+ * publication's. A resource that records another publication keeps it until its file changes.
  */
 function withProvenance(steps, extras) {
     if (extras === undefined)
@@ -59864,8 +59941,8 @@ function withProvenance(steps, extras) {
             return step;
         const unrecorded = step.kind === 'file' &&
             step.action === 'skip' &&
-            step.resource &&
-            !hasProvenance(step.resource);
+            step.resource !== undefined &&
+            leftByStoppedCreation(step.resource);
         if (step.action === 'skip' && !unrecorded)
             return step;
         const due = unrecorded
@@ -59877,6 +59954,187 @@ function withProvenance(steps, extras) {
             : step;
         return { ...due, extras: { ...due.extras, ...extras } };
     });
+}
+
+;// CONCATENATED MODULE: ./src/engine/plan/match.ts
+
+
+
+
+
+/** The stored file name of a hosted resource: the last segment of its `url`. */
+function storedNameOf(resource) {
+    try {
+        const segment = new URL(resource.url).pathname.split('/').pop();
+        return segment === undefined || segment === '' ? undefined : decodeURIComponent(segment);
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Where each entry goes. Collects every problem: unknown ids, wrong kinds of target, ambiguous or
+ * missing matches, a resource targeted twice, extensions the instance refuses.
+ */
+function matchEntries(entries, dataset, extensions, createMissing, publication) {
+    const warnings = [];
+    const problems = [];
+    const blocked = new Map();
+    const targets = [];
+    const claimed = new Map();
+    const allowed = new Set(extensions.map((e) => e.toLowerCase()));
+    // Each resource once, however many times a damaged list holds it (listedTwice says so).
+    const view = { ...dataset, resources: uniqueById(dataset.resources) };
+    const counts = listings(dataset);
+    for (const entry of entries) {
+        const where = `${entry.label} (${entry.source})`;
+        const matched = entry.kind === 'file'
+            ? matchFile(entry, view, allowed, createMissing, publication)
+            : matchRemote(entry, view, createMissing);
+        const found = typeof matched === 'object' && (counts.get(matched.id) ?? 0) > 1
+            ? listedTwice(matched, counts.get(matched.id) ?? 0, dataset)
+            : matched;
+        if (typeof found === 'string') {
+            problems.push(`${where}: ${found}`);
+            blocked.set(entry, found);
+            continue;
+        }
+        if (found !== undefined) {
+            const other = claimed.get(found.id);
+            if (other !== undefined) {
+                const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one ` +
+                    `entry`;
+                problems.push(`${where}: ${problem}`);
+                blocked.set(entry, problem);
+                continue;
+            }
+            claimed.set(found.id, where);
+        }
+        const namesakes = found && entry.kind === 'file' ? namesakesOf(found, entry, view) : [];
+        // Only what this publication wrote is its duplicate (prune's to remove); the rest is said.
+        const duplicates = namesakes.filter((r) => publication && writtenBy(r, publication));
+        const others = namesakes.filter((r) => !duplicates.includes(r));
+        if (found !== undefined)
+            warnings.push(...namesakeWarnings(where, found, entry, duplicates, others));
+        targets.push(found === undefined
+            ? { entry }
+            : { entry, resource: found, ...(duplicates.length > 0 ? { duplicates } : {}) });
+    }
+    return { targets, problems, blocked, warnings };
+}
+/**
+ * What the plan says of the resources bearing the stored name of the one an entry was kept among:
+ * those this publication wrote (two runs created the name at once), to remove; the others, kept.
+ */
+function namesakeWarnings(where, found, entry, duplicates, others) {
+    const name = entry.storedName;
+    const ids = (resources) => resources.map((r) => r.id).join(', ');
+    const warnings = [];
+    if (duplicates.length > 0)
+        warnings.push(`${where}: ${duplicates.length + 1} resources this publication wrote bear the stored file ` +
+            `name '${name}' (two runs created it at once); resource ${found.id}, the oldest, is ` +
+            `kept; remove ${ids(duplicates)} (remove, or prune: true)`);
+    if (others.length > 0)
+        warnings.push(`${where}: resource ${found.id}, which this publication wrote, is kept; ` +
+            `${plural(others.length, 'other resource')} bearing the stored file name '${name}' ` +
+            `(${ids(others)}) ${others.length > 1 ? 'were' : 'was'} not written by it and ` +
+            `${others.length > 1 ? 'stay' : 'stays'} as ${others.length > 1 ? 'they are' : 'it is'}`);
+    return warnings;
+}
+/** The other file resources bearing the stored name a file entry matched by (no id given). */
+function namesakesOf(found, entry, dataset) {
+    if (entry.id !== undefined)
+        return [];
+    return dataset.resources.filter((r) => r.id !== found.id && r.filetype === 'file' && storedNameOf(r) === entry.storedName);
+}
+/** The resources, each id once (its first listing). */
+function uniqueById(resources) {
+    const seen = new Set();
+    return resources.filter((r) => !seen.has(r.id) && seen.add(r.id));
+}
+/** How many times the dataset lists each resource id. */
+function listings(dataset) {
+    const counts = new Map();
+    for (const r of dataset.resources)
+        counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
+    return counts;
+}
+/** The problem of an entry whose resource a damaged list holds more than once. */
+function listedTwice(resource, times, dataset) {
+    return (`resource ${resource.id} ('${resource.title}') is listed ${times} times in dataset ` +
+        `'${dataset.slug}': its list of resources is damaged (udata before 10.4.3 does this when writes ` +
+        `to one dataset race); nothing is written into it until the list is repaired on the instance`);
+}
+/** The warning for a dataset whose list holds some resource more than once. */
+function duplicateListings(dataset) {
+    const twice = [...listings(dataset)].filter(([, n]) => n > 1).map(([id]) => id);
+    if (twice.length === 0)
+        return [];
+    return [
+        `dataset '${dataset.slug}' lists ${plural(twice.length, 'resource')} more than once ` +
+            `(${twice.join(', ')}): its list of resources is damaged (udata before 10.4.3 does this when ` +
+            `writes to one dataset race); repair it on the instance`,
+    ];
+}
+/** The resource for a local file, `undefined` to create one, or the problem. */
+function matchFile(entry, dataset, allowed, createMissing, publication) {
+    const extension = lastExtension(entry.storedName);
+    if (allowed.size > 0 && (extension === undefined || !allowed.has(extension))) {
+        return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (allowed: ${[...allowed].sort().join(', ')})`;
+    }
+    const resource = entry.id !== undefined
+        ? byId(entry.id, dataset)
+        : fileByName(entry, dataset, createMissing, publication);
+    if (typeof resource !== 'object' || resource.filetype === 'file')
+        return resource;
+    return (`resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
+        `to ${resource.url}); the action uploads only into file resources`);
+}
+/** The resource for a remote URL, `undefined` to create one, or the problem. */
+function matchRemote(entry, dataset, createMissing) {
+    const resource = entry.id !== undefined ? byId(entry.id, dataset) : remoteByUrl(entry, dataset, createMissing);
+    if (typeof resource !== 'object' || resource.filetype === 'remote')
+        return resource;
+    return (`resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote ` +
+        `resource (its type cannot change on udata), use 'path' to replace the file`);
+}
+/** The resource an entry names by id. */
+function byId(id, dataset) {
+    return (dataset.resources.find((r) => r.id === id) ??
+        `resource ${id} is not in dataset '${dataset.slug}'`);
+}
+/**
+ * The resource whose stored file name (else title) is the file's; among several bearing the name,
+ * the one this publication keeps (files.ts `keptAmong`), else none: a person chooses.
+ */
+function fileByName(entry, dataset, createMissing, publication) {
+    const byName = dataset.resources.filter((r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName);
+    const byTitle = byName.length > 0
+        ? []
+        : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
+    const candidates = byName.length > 0 ? byName : byTitle;
+    const kept = byName.length > 1 ? keptAmong(byName, publication) : undefined;
+    if (kept !== undefined)
+        return kept;
+    if (candidates.length > 1) {
+        return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in ${inputWord('resources')} ({path, id})`;
+    }
+    if (candidates[0] !== undefined || createMissing)
+        return candidates[0];
+    return (`no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
+        `or the title '${entry.name}'; ${setInput('create-missing', 'true')} to create one, or map ` +
+        `the file to a resource id in ${inputWord('resources')}`);
+}
+/** The remote resource that points at the entry's URL. */
+function remoteByUrl(entry, dataset, createMissing) {
+    const byUrl = dataset.resources.filter((r) => r.filetype === 'remote' && r.url === entry.url);
+    if (byUrl.length > 1)
+        return (`${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); ` +
+            `give the one to update with 'id'`);
+    if (byUrl[0] !== undefined || createMissing)
+        return byUrl[0];
+    return (`no remote resource of dataset '${dataset.slug}' points at this URL; ` +
+        `${setInput('create-missing', 'true')} to create one, or give the resource's 'id'`);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/plan/files.ts
@@ -60038,174 +60296,16 @@ function unchangedFile(base, resource, recorded, checksumType) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/engine/plan/match.ts
-
-
-
-
-/** The stored file name of a hosted resource: the last segment of its `url`. */
-function storedNameOf(resource) {
-    try {
-        const segment = new URL(resource.url).pathname.split('/').pop();
-        return segment === undefined || segment === '' ? undefined : decodeURIComponent(segment);
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Where each entry goes. Collects every problem: unknown ids, wrong kinds of target, ambiguous or
- * missing matches, a resource targeted twice, extensions the instance refuses.
- */
-function matchEntries(entries, dataset, extensions, createMissing, publication) {
-    const warnings = [];
-    const problems = [];
-    const blocked = new Map();
-    const targets = [];
-    const claimed = new Map();
-    const allowed = new Set(extensions.map((e) => e.toLowerCase()));
-    // Each resource once, however many times a damaged list holds it (listedTwice says so).
-    const view = { ...dataset, resources: uniqueById(dataset.resources) };
-    const counts = listings(dataset);
-    for (const entry of entries) {
-        const where = `${entry.label} (${entry.source})`;
-        const matched = entry.kind === 'file'
-            ? matchFile(entry, view, allowed, createMissing, publication)
-            : matchRemote(entry, view, createMissing);
-        const found = typeof matched === 'object' && (counts.get(matched.id) ?? 0) > 1
-            ? listedTwice(matched, counts.get(matched.id) ?? 0, dataset)
-            : matched;
-        if (typeof found === 'string') {
-            problems.push(`${where}: ${found}`);
-            blocked.set(entry, found);
-            continue;
-        }
-        if (found !== undefined) {
-            const other = claimed.get(found.id);
-            if (other !== undefined) {
-                const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one ` +
-                    `entry`;
-                problems.push(`${where}: ${problem}`);
-                blocked.set(entry, problem);
-                continue;
-            }
-            claimed.set(found.id, where);
-        }
-        const duplicates = found && entry.kind === 'file' ? duplicatesOf(found, entry, view) : [];
-        if (duplicates.length > 0)
-            warnings.push(`${where}: ${duplicates.length + 1} resources this publication wrote bear the stored file ` +
-                `name '${entry.storedName}' (two runs created it at once); resource ` +
-                `${found?.id ?? ''}, the oldest, is kept; remove ${duplicates.map((r) => r.id).join(', ')} ` +
-                `(remove, or prune: true)`);
-        targets.push(found === undefined
-            ? { entry }
-            : { entry, resource: found, ...(duplicates.length > 0 ? { duplicates } : {}) });
-    }
-    return { targets, problems, blocked, warnings };
-}
-/** The other file resources bearing the stored name a file entry matched by (no id given). */
-function duplicatesOf(found, entry, dataset) {
-    if (entry.id !== undefined)
-        return [];
-    return dataset.resources.filter((r) => r.id !== found.id && r.filetype === 'file' && storedNameOf(r) === entry.storedName);
-}
-/** The resources, each id once (its first listing). */
-function uniqueById(resources) {
-    const seen = new Set();
-    return resources.filter((r) => !seen.has(r.id) && seen.add(r.id));
-}
-/** How many times the dataset lists each resource id. */
-function listings(dataset) {
-    const counts = new Map();
-    for (const r of dataset.resources)
-        counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
-    return counts;
-}
-/** The problem of an entry whose resource a damaged list holds more than once. */
-function listedTwice(resource, times, dataset) {
-    return (`resource ${resource.id} ('${resource.title}') is listed ${times} times in dataset ` +
-        `'${dataset.slug}': its list of resources is damaged (udata before 10.4.3 does this when writes ` +
-        `to one dataset race); nothing is written into it until the list is repaired on the instance`);
-}
-/** The warning for a dataset whose list holds some resource more than once. */
-function duplicateListings(dataset) {
-    const twice = [...listings(dataset)].filter(([, n]) => n > 1).map(([id]) => id);
-    if (twice.length === 0)
-        return [];
-    return [
-        `dataset '${dataset.slug}' lists ${plural(twice.length, 'resource')} more than once ` +
-            `(${twice.join(', ')}): its list of resources is damaged (udata before 10.4.3 does this when ` +
-            `writes to one dataset race); repair it on the instance`,
-    ];
-}
-/** The resource for a local file, `undefined` to create one, or the problem. */
-function matchFile(entry, dataset, allowed, createMissing, publication) {
-    const extension = lastExtension(entry.storedName);
-    if (allowed.size > 0 && (extension === undefined || !allowed.has(extension))) {
-        return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (allowed: ${[...allowed].sort().join(', ')})`;
-    }
-    const resource = entry.id !== undefined
-        ? byId(entry.id, dataset)
-        : fileByName(entry, dataset, createMissing, publication);
-    if (typeof resource !== 'object' || resource.filetype === 'file')
-        return resource;
-    return (`resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
-        `to ${resource.url}); the action uploads only into file resources`);
-}
-/** The resource for a remote URL, `undefined` to create one, or the problem. */
-function matchRemote(entry, dataset, createMissing) {
-    const resource = entry.id !== undefined ? byId(entry.id, dataset) : remoteByUrl(entry, dataset, createMissing);
-    if (typeof resource !== 'object' || resource.filetype === 'remote')
-        return resource;
-    return (`resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote ` +
-        `resource (its type cannot change on udata), use 'path' to replace the file`);
-}
-/** The resource an entry names by id. */
-function byId(id, dataset) {
-    return (dataset.resources.find((r) => r.id === id) ??
-        `resource ${id} is not in dataset '${dataset.slug}'`);
-}
-/**
- * The resource whose stored file name (else title) is the file's; among several bearing the name,
- * the one this publication keeps (files.ts `keptAmong`), else none: a person chooses.
- */
-function fileByName(entry, dataset, createMissing, publication) {
-    const byName = dataset.resources.filter((r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName);
-    const byTitle = byName.length > 0
-        ? []
-        : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
-    const candidates = byName.length > 0 ? byName : byTitle;
-    const kept = byName.length > 1 ? keptAmong(byName, publication) : undefined;
-    if (kept !== undefined)
-        return kept;
-    if (candidates.length > 1) {
-        return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in ${inputWord('resources')} ({path, id})`;
-    }
-    if (candidates[0] !== undefined || createMissing)
-        return candidates[0];
-    return (`no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
-        `or the title '${entry.name}'; ${setInput('create-missing', 'true')} to create one, or map ` +
-        `the file to a resource id in ${inputWord('resources')}`);
-}
-/** The remote resource that points at the entry's URL. */
-function remoteByUrl(entry, dataset, createMissing) {
-    const byUrl = dataset.resources.filter((r) => r.filetype === 'remote' && r.url === entry.url);
-    if (byUrl.length > 1)
-        return (`${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); ` +
-            `give the one to update with 'id'`);
-    if (byUrl[0] !== undefined || createMissing)
-        return byUrl[0];
-    return (`no remote resource of dataset '${dataset.slug}' points at this URL; ` +
-        `${setInput('create-missing', 'true')} to create one, or give the resource's 'id'`);
-}
-
 ;// CONCATENATED MODULE: ./src/engine/plan/retention.ts
 /**
  * Dated releases once each step is decided (plan/releases.ts said where each goes): a new release
- * whose file equals the newest one is not released again, each step says which release it is, and
- * `keep: N` removes the older releases this publication wrote beyond the N newest. Removals run
- * last and only when every other entry succeeded (publish.ts), like `remove` and `prune`.
+ * whose file equals the newest one is not released again, a release a stopped run left unrecorded
+ * is taken up when its file is the same (else the new release goes), each step says which release
+ * it is, and `keep: N` removes the older releases this publication wrote beyond the N newest.
+ * Removals run last and only when every other entry succeeded (publish.ts), like `remove` and
+ * `prune`.
  */
+
 
 
 
@@ -60217,12 +60317,19 @@ async function settleReleases(steps, plans, options) {
     const byEntry = new Map(plans.map((p) => [p.entry, p]));
     const retention = [];
     const settled = [];
-    for (const step of steps) {
-        const plan = step.kind === 'file' ? byEntry.get(step.entry) : undefined;
-        if (plan === undefined || step.kind !== 'file') {
-            settled.push(step);
+    const problems = [];
+    for (const decided of steps) {
+        const found = decided.kind === 'file' ? byEntry.get(decided.entry) : undefined;
+        if (found === undefined || decided.kind !== 'file') {
+            settled.push(decided);
             continue;
         }
+        const taken = takenUp(decided, found, options.ifUnchanged);
+        if (typeof taken === 'string') {
+            problems.push(`${decided.entry.label} (${decided.entry.source}): ${taken}`);
+            continue;
+        }
+        const { step, plan } = taken;
         const released = await releaseStep(step, plan, options);
         const removals = keepRemovals(released, plan, options.removed);
         settled.push({
@@ -60236,11 +60343,33 @@ async function settleReleases(steps, plans, options) {
         });
         retention.push(...removals);
     }
-    return { steps: settled, retention };
+    return { steps: settled, retention, problems };
+}
+/**
+ * A release a stopped run stored without recording it: taken up when its file is the same (the
+ * step records what it lacks), else the new release goes instead (or why none can).
+ */
+function takenUp(step, plan, ifUnchanged) {
+    if (plan.unrecorded === undefined)
+        return { step, plan };
+    if (step.action !== 'upload') {
+        const reason = `the release '${step.entry.storedName}' a stopped run stored (the same file), without ` +
+            `recording it: recorded now`;
+        return { step: { ...step, reason }, plan };
+    }
+    const { fresh } = plan.unrecorded;
+    if (typeof fresh === 'string')
+        return fresh;
+    return {
+        step: decideFile({ entry: fresh }, ifUnchanged),
+        plan: { entry: fresh, earlier: plan.earlier },
+    };
 }
 /** The step of one release, its reason saying which release it is. */
 async function releaseStep(step, plan, options) {
     const name = `'${step.entry.storedName}'`;
+    if (plan.unrecorded !== undefined)
+        return step;
     if (plan.current !== undefined) {
         const again = `the release ${name} of this run (${runOf(plan.current)}), published before`;
         return {
@@ -60334,9 +60463,12 @@ async function followGuides(decided, input) {
         retention: settled.retention,
         datasetStep: datasetStepOf(input, publishing),
         warnings: [...(failing ? [] : checked.warnings), ...late],
-        problems: failing
-            ? checked.warnings.map((w) => `${w} (${inputName('file-checks')} is 'error'; 'warn' lets it go)`)
-            : [],
+        problems: [
+            ...settled.problems,
+            ...(failing
+                ? checked.warnings.map((w) => `${w} (${inputName('file-checks')} is 'error'; 'warn' lets it go)`)
+                : []),
+        ],
     };
 }
 /**
@@ -60382,6 +60514,15 @@ function planReleases(entries, dataset, context) {
             .filter((r) => writtenBy(r, publication) && r.extras?.[RELEASE_KEYS.of] === entry.release.key)
             .sort((a, b) => createdAt(b) - createdAt(a));
         const current = run && earlier.find((r) => r.extras?.[RELEASE_KEYS.run] === run.id);
+        const stopped = current ? undefined : unrecordedRelease(entry, dataset, taken, context, run);
+        if (stopped !== undefined) {
+            const fresh = newRelease(entry, taken, context, run);
+            if (typeof fresh !== 'string')
+                taken.add(fresh.storedName);
+            found.plans.push({ ...stopped, earlier, unrecorded: { fresh } });
+            found.targets.push({ entry: stopped.entry, resource: stopped.current });
+            continue;
+        }
         const named = current
             ? sameRelease(entry, current, run)
             : newRelease(entry, taken, context, run);
@@ -60431,6 +60572,40 @@ function sameRelease(entry, current, run) {
 }
 /** A new release: the entry under the name its template gives, `{seq}` the first one free. */
 function newRelease(entry, taken, context, run) {
+    const rendered = releaseNamer(entry, context, run);
+    if (typeof rendered === 'string')
+        return rendered;
+    const named = rendered(firstFreeSeq(entry, rendered, taken));
+    if (taken.has(named.storedName))
+        return (`the release would be stored as '${named.storedName}', which the dataset already holds; a ` +
+            `dated release never replaces another: add {seq} to 'name' (or {tag})`);
+    return named;
+}
+/**
+ * The resource a stopped run may have left for this release: the name the template gives this run
+ * (`{seq}` one before the first free one; without `{seq}`, the name itself), taken by a stored file
+ * with no `publish:` extras, of the local file's size, titled with its stored name (as udata titles
+ * an upload) or the release's title. The entry is the release under that name.
+ */
+function unrecordedRelease(entry, dataset, taken, context, run) {
+    const rendered = releaseNamer(entry, context, run);
+    if (typeof rendered === 'string')
+        return undefined;
+    const seqed = entry.release.name.includes('{seq}');
+    const seq = seqed ? firstFreeSeq(entry, rendered, taken) - 1 : 1;
+    if (seq < 1)
+        return undefined;
+    const named = rendered(seq);
+    const current = dataset.resources.find((r) => r.filetype === 'file' &&
+        storedNameOf(r) === named.storedName &&
+        r.filesize === entry.size &&
+        // Titled as the upload left it, or as the stopped run put it: not a title someone chose.
+        (r.title === named.storedName || r.title === named.title) &&
+        !Object.keys(r.extras ?? {}).some((key) => key.startsWith('publish:')));
+    return current === undefined ? undefined : { entry: named, current };
+}
+/** The entry as released under `{seq}` = n, this run's values in the templates. */
+function releaseNamer(entry, context, run) {
     const { base, extension } = splitName(entry.name);
     const tag = tagOf(context.provenance);
     const uses = (p) => entry.release.name.includes(`{${p}}`) || (entry.title?.includes(`{${p}}`) ?? false);
@@ -60439,23 +60614,25 @@ function newRelease(entry, taken, context, run) {
             `this one is for ${context.provenance?.ref ?? 'no ref'}`);
     const values = { name: base, date: context.startedAt.toISOString().slice(0, 10), tag: tag ?? '' };
     const render = (template, seq) => template.replace(/\{(name|date|tag|seq)\}/g, (_, p) => p === 'seq' ? String(seq) : values[p]);
-    const fileName = (seq) => withExtension(render(entry.release.name, seq), extension);
-    const seqed = entry.release.name.includes('{seq}');
-    let seq = 1;
-    while (seqed && taken.has(normalizeFilename(fileName(seq))))
-        seq++;
-    const name = fileName(seq);
-    const storedName = normalizeFilename(name);
-    if (taken.has(storedName))
-        return (`the release would be stored as '${storedName}', which the dataset already holds; a dated ` +
-            `release never replaces another: add {seq} to 'name' (or {tag})`);
-    return {
-        ...entry,
-        name,
-        storedName,
-        title: entry.title === undefined ? name : render(entry.title, seq),
-        extras: { ...entry.extras, ...releaseExtras(entry.release, run) },
+    return (seq) => {
+        const name = withExtension(render(entry.release.name, seq), extension);
+        return {
+            ...entry,
+            name,
+            storedName: normalizeFilename(name),
+            title: entry.title === undefined ? name : render(entry.title, seq),
+            extras: { ...entry.extras, ...releaseExtras(entry.release, run) },
+        };
     };
+}
+/** The first `{seq}` whose name the dataset does not hold (1 when the template has none). */
+function firstFreeSeq(entry, named, taken) {
+    if (!entry.release.name.includes('{seq}'))
+        return 1;
+    let seq = 1;
+    while (taken.has(named(seq).storedName))
+        seq++;
+    return seq;
 }
 function releaseExtras(release, run) {
     return { [RELEASE_KEYS.of]: release.key, ...(run ? { [RELEASE_KEYS.run]: run.id } : {}) };
@@ -60851,15 +61028,22 @@ async function decideAll(targets, settings, dataset, probes) {
 ;// CONCATENATED MODULE: ./src/files/readable.ts
 /** Whether a local file can be read, checked before anything is sent. */
 
+
 /**
- * `undefined` when the file opens for reading; otherwise why not, as the system says it
- * (`EACCES: permission denied, open '…'`).
+ * `undefined` when the path opens for reading as a regular file; otherwise why not, as the system
+ * says it (`EACCES: permission denied, open '…'`). Opened without blocking, so that a named pipe
+ * (which would wait for a writer) is told apart instead of stopping the run.
  */
 async function whyUnreadable(path) {
     try {
-        const handle = await (0,promises_.open)(path, 'r');
-        await handle.close();
-        return undefined;
+        const handle = await (0,promises_.open)(path, external_node_fs_namespaceObject.constants.O_RDONLY | (external_node_fs_namespaceObject.constants.O_NONBLOCK ?? 0));
+        try {
+            const info = await handle.stat();
+            return info.isFile() ? undefined : `'${path}' is not a regular file`;
+        }
+        finally {
+            await handle.close();
+        }
     }
     catch (error) {
         return error instanceof Error ? error.message : String(error);
@@ -61818,12 +62002,17 @@ function within(place, root) {
 
 
 async function findFiles(pattern, options) {
-    const matches = await glob([pattern, ...(options.exclude ?? []).map((p) => `!${p}`)], {
+    // Only a folder the pattern names is taken whole: tinyglobby's own expansion would also take
+    // the files below a folder a wildcard matched (`out/*.csv` reaching `out/x.csv/notes.txt`).
+    const expand = (p) => (options.implicitDescendants ? withDescendants(p) : [p]);
+    const taken = isDynamicPattern(pattern) ? [pattern] : expand(pattern);
+    const excluded = (options.exclude ?? []).flatMap(expand).map((p) => `!${p}`);
+    const matches = await glob([...taken, ...excluded], {
         cwd: options.cwd,
         absolute: true,
         dot: true,
         onlyFiles: false,
-        expandDirectories: options.implicitDescendants,
+        expandDirectories: false,
         followSymbolicLinks: true,
     });
     const base = external_node_path_default().resolve(options.cwd, literalBase(pattern));
@@ -61881,6 +62070,14 @@ async function sortPlaces(found, kept, base, cwd) {
 function leftOut(folders, kept) {
     return folders.filter((folder) => !kept.some((file) => file.startsWith(folder + (external_node_path_default()).sep)));
 }
+/**
+ * The pattern and what takes every file below a folder it names (`out` -> `out/**`), as
+ * tinyglobby's `expandDirectories` does (not after a final `*`).
+ */
+function withDescendants(pattern) {
+    const trimmed = pattern.replace(/[\\/]+$/, '');
+    return trimmed.endsWith('*') ? [pattern] : [pattern, `${trimmed}/**`];
+}
 /** The pattern's leading segments that hold no wildcard: the folder the search starts from. */
 function literalBase(pattern) {
     const segments = pattern.split(/[\\/]/);
@@ -61906,7 +62103,7 @@ function sayReach(said, where, pattern, found, cwd) {
     for (const { path: file, target } of found.escaped)
         said.problems.push(`${where}: '${pattern}' reaches ${shown(file)} through a symbolic link that leads outside ` +
             `the workspace (to ${target}); a link a wildcard walks into is never published: write its ` +
-            `path in full to publish it`);
+            `path in full to publish it, or leave it out with '!${shown(file)}'`);
     if (found.outside.length > 0)
         said.warnings.push(`${where}: '${pattern}' takes ${plural(found.outside.length, 'file')} from outside the ` +
             `workspace (${listed(found.outside.map(shown))}): published, since the pattern names that place`);
@@ -62214,7 +62411,17 @@ async function stopped(error, manifest) {
     const entries = await manifest.then((built) => blockedEntries(built, [], new Map(), []), () => []);
     if (error instanceof PreflightError)
         return new PreflightError(error.problems, entries, error.dataset);
-    return new PreflightError([toErrorMessage(error)], entries);
+    return new PreflightError([toErrorMessage(error) + addressOf(error)], entries);
+}
+/**
+ * A server that could not be reached is the one the user named: the message says by which input
+ * (`api-url: https://…`, `--api-url https://…`), so a typo in the address reads as one.
+ */
+function addressOf(error) {
+    if (!(error instanceof NetworkError))
+        return '';
+    const origin = URL.canParse(error.url) ? new URL(error.url).origin : error.url;
+    return ` (${inputGiven('api-url', origin)})`;
 }
 /**
  * `as: community`: the dataset as the key's owner publishes into it, its resources being their own
@@ -62338,8 +62545,11 @@ async function notFound(client, settings) {
         ? `did you mean ${near.map((slug) => `'${slug}'`).join(' or ')}? ` +
             `(${inputGiven('create-dataset', 'true')} creates a new one)`
         : `${setInput('create-dataset', 'true')} to create it`;
-    return (`${inputName('dataset')}: no dataset '${dataset}' on ${client.origin} (or it is private and ` +
-        `the key's owner cannot see it); ${next}`);
+    // Without a key (a pull request's dry run) a private dataset is not found either.
+    const hidden = settings.apiKey === undefined
+        ? `or it is private: without ${inputWord('api-key')} only public datasets can be read`
+        : "or it is private and the key's owner cannot see it";
+    return `${inputName('dataset')}: no dataset '${dataset}' on ${client.origin} (${hidden}); ${next}`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/preflight.ts
