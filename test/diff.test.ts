@@ -269,6 +269,31 @@ describe('through the action', () => {
     expect(staticGets()).toEqual([{ path: expect.stringContaining('communes.csv'), key: false }])
   })
 
+  it('a real run whose upload fails: the diff says the file was not published, in the summary, the log and the output', async () => {
+    f = await fixture()
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'communes.csv',
+      content: V1,
+      title: 'Communes',
+    })
+    await f.write('out/communes.csv', V2)
+    f.emulator.faults.push({ method: 'POST', path: '/upload/$', status: 400 })
+    const run = await f.run({ resources: '- path: out/communes.csv\n  key: code' })
+
+    expect(run.code).toBe(1)
+    expect(f.emulator.getResource(f.dataset.id, r.id)?.checksum?.value).toBe(sha1(V1))
+    const [diff] = diffOutput(run)
+    expect(diff).toMatchObject({
+      source: 'out/communes.csv',
+      outcome: 'failed',
+      outcomeNote: 'not published (failed): what the upload would have changed',
+    })
+    expect(run.summary).toContain(
+      '**`out/communes.csv`** → Communes: 3 -> 3 rows: +1 added, -1 removed, ~1 changed, 1 unchanged (key code)\n\n_not published (failed): what the upload would have changed._',
+    )
+    expect(run.stdout).toContain('    not published (failed): what the upload would have changed')
+  })
+
   it('a value or a column name holding a line break stays on its line of the log: the data starts no workflow command', async () => {
     f = await fixture()
     const header = 'id,"note\n::stop-commands::x"\n'

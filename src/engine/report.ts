@@ -5,7 +5,6 @@
  */
 import type { Dataset } from '../datagouv/schemas.js'
 import type { AnalysisReport } from './analysis.js'
-import type { FileDiff } from './diff.js'
 import type { OrderResult } from './order.js'
 import { describe } from './plan.js'
 import type { PreflightError } from './preflight.js'
@@ -14,7 +13,7 @@ import { qualityOutput, type QualityReport } from './quality.js'
 import { checksOutput } from './report/guides.js'
 import { CHANGES, type DatasetResult, type Result } from './publish.js'
 import { plural } from '../util/text.js'
-import { diffText } from './report/diff.js'
+import { diffText, withOutcomes, type ReportedDiff } from './report/diff.js'
 import { blockedSummary, summaryMarkdown } from './report/summary.js'
 import { logTable, type DatasetCreation } from './report/tables.js'
 
@@ -71,7 +70,7 @@ export interface RunFacts {
   /** The dataset's quality score after the run (quality.ts); `null`: the instance answers none. */
   quality?: QualityReport | null
   /** The data diff of the uploads (engine/diff.ts); absent when not asked for (the CLI's --diff). */
-  diffs?: readonly FileDiff[]
+  diffs?: readonly ReportedDiff[]
 }
 
 export function buildReport(facts: RunFacts): Report {
@@ -94,6 +93,8 @@ export function buildReport(facts: RunFacts): Report {
     ...(order?.error !== undefined ? [order.error] : []),
     ...(facts.problems ?? []),
   ]
+  const diffs =
+    facts.diffs === undefined ? undefined : withOutcomes(facts.diffs, results, facts.dryRun)
   const outputs = {
     resources: JSON.stringify(results.map(resourceOutput)),
     urls: JSON.stringify(urls),
@@ -117,11 +118,11 @@ export function buildReport(facts: RunFacts): Report {
     'dataset-created': String(facts.datasetCreated === true),
     analysis: JSON.stringify(facts.analysis ?? []),
     quality: qualityOutput(facts.quality ?? undefined),
-    diff: facts.diffs === undefined ? '' : JSON.stringify(facts.diffs),
+    diff: diffs === undefined ? '' : JSON.stringify(diffs),
   }
-  const summary = summaryMarkdown(facts, datasetUrl, failures)
+  const summary = summaryMarkdown({ ...facts, ...(diffs ? { diffs } : {}) }, datasetUrl, failures)
   const table = logTable(results, datasetResult, order, facts.creation)
-  return { outputs, summary, table, failures, diffText: diffText(facts.diffs ?? []) }
+  return { outputs, summary, table, failures, diffText: diffText(diffs ?? []) }
 }
 
 /** One item of the `resources` output. */

@@ -7,6 +7,36 @@
 import type { FileDiff } from '../../diff/file.js'
 import type { TableDiff } from '../../diff/table.js'
 import { formatBytes } from '../../util/text.js'
+import type { Result, ResultAction } from '../publish.js'
+
+/**
+ * A diff as a real run reports it: computed before the upload, it says what the server holds
+ * only when the upload stored the file as planned. Otherwise `outcome` names what happened and
+ * `outcomeNote` says what the diff then is.
+ */
+export type ReportedDiff = FileDiff & { outcome?: ResultAction; outcomeNote?: string }
+
+/** Each diff with its entry's outcome (a dry run's are all plans: left as they are). */
+export function withOutcomes(
+  diffs: readonly FileDiff[],
+  results: readonly Result[],
+  dryRun: boolean,
+): ReportedDiff[] {
+  if (dryRun) return [...diffs]
+  return diffs.map((diff) => {
+    const result = results.find(
+      (r) => r.step.kind === 'file' && r.step.entry.source === diff.source,
+    )
+    const outcome = result?.action ?? 'planned'
+    if (outcome === 'uploaded' && result?.error === undefined) return { ...diff, outcome }
+    const outcomeNote =
+      outcome === 'uploaded'
+        ? 'the file was stored, but the upload ended in error (the file may have changed while ' +
+          'it was sent): this compares the file as planned, not what the server holds'
+        : `not published (${outcome}): what the upload would have changed`
+    return { ...diff, outcome, outcomeNote }
+  })
+}
 
 /** Columns shown in the examples: the key's, the changed ones, then the others up to this. */
 const SHOWN_COLUMNS = 8
@@ -79,11 +109,12 @@ function quote(separator: string): string {
 }
 
 /** The whole diff as text; '' when there is none. */
-export function diffText(diffs: readonly FileDiff[]): string {
+export function diffText(diffs: readonly ReportedDiff[]): string {
   if (diffs.length === 0) return ''
   const lines = ['Data diff:']
   for (const diff of diffs) {
     lines.push(oneLine(`  ${diff.source} -> ${diff.resource.title} (${diff.resource.id})`))
+    if (diff.outcomeNote !== undefined) lines.push(oneLine(`    ${diff.outcomeNote}`))
     lines.push(oneLine(`    ${headline(diff)}`))
     if (diff.table === undefined) continue
     for (const change of tableChanges(diff.table)) lines.push(oneLine(`    ${change}`))
@@ -125,7 +156,7 @@ function exampleRows(table: TableDiff): Array<{ mark: string; text: string }> {
 }
 
 /** The summary's section; '' when there is no diff. */
-export function diffMarkdown(diffs: readonly FileDiff[], dryRun: boolean): string[] {
+export function diffMarkdown(diffs: readonly ReportedDiff[], dryRun: boolean): string[] {
   if (diffs.length === 0) return []
   const lines = [
     `#### ${dryRun ? 'What the uploads would change in the data' : 'What the uploads changed in the data'}`,
@@ -135,6 +166,7 @@ export function diffMarkdown(diffs: readonly FileDiff[], dryRun: boolean): strin
     lines.push(
       `**\`${cell(diff.source)}\`** → ${cell(diff.resource.title)}: ${cell(headline(diff))}`,
     )
+    if (diff.outcomeNote !== undefined) lines.push('', `_${cell(diff.outcomeNote)}._`)
     if (diff.table === undefined) {
       lines.push('')
       continue
