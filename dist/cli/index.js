@@ -55357,6 +55357,22 @@ async function publishDataset(client, dataset, step, dryRun) {
 
 ;// CONCATENATED MODULE: ./src/engine/report/diff.ts
 
+/** Each diff with its entry's outcome (a dry run's are all plans: left as they are). */
+function withOutcomes(diffs, results, dryRun) {
+    if (dryRun)
+        return [...diffs];
+    return diffs.map((diff) => {
+        const result = results.find((r) => r.step.kind === 'file' && r.step.entry.source === diff.source);
+        const outcome = result?.action ?? 'planned';
+        if (outcome === 'uploaded' && result?.error === undefined)
+            return { ...diff, outcome };
+        const outcomeNote = outcome === 'uploaded'
+            ? 'the file was stored, but the upload ended in error (the file may have changed while ' +
+                'it was sent): this compares the file as planned, not what the server holds'
+            : `not published (${outcome}): what the upload would have changed`;
+        return { ...diff, outcome, outcomeNote };
+    });
+}
 /** Columns shown in the examples: the key's, the changed ones, then the others up to this. */
 const SHOWN_COLUMNS = 8;
 /** A line of text output is cut here (with `…`). */
@@ -55429,6 +55445,8 @@ function diffText(diffs) {
     const lines = ['Data diff:'];
     for (const diff of diffs) {
         lines.push(oneLine(`  ${diff.source} -> ${diff.resource.title} (${diff.resource.id})`));
+        if (diff.outcomeNote !== undefined)
+            lines.push(oneLine(`    ${diff.outcomeNote}`));
         lines.push(oneLine(`    ${headline(diff)}`));
         if (diff.table === undefined)
             continue;
@@ -55476,6 +55494,8 @@ function diffMarkdown(diffs, dryRun) {
     ];
     for (const diff of diffs) {
         lines.push(`**\`${diff_cell(diff.source)}\`** → ${diff_cell(diff.resource.title)}: ${diff_cell(headline(diff))}`);
+        if (diff.outcomeNote !== undefined)
+            lines.push('', `_${diff_cell(diff.outcomeNote)}._`);
         if (diff.table === undefined) {
             lines.push('');
             continue;
@@ -55837,6 +55857,7 @@ function buildReport(facts) {
         ...(order?.error !== undefined ? [order.error] : []),
         ...(facts.problems ?? []),
     ];
+    const diffs = facts.diffs === undefined ? undefined : withOutcomes(facts.diffs, results, facts.dryRun);
     const outputs = {
         resources: JSON.stringify(results.map(resourceOutput)),
         urls: JSON.stringify(urls),
@@ -55857,11 +55878,11 @@ function buildReport(facts) {
         'dataset-created': String(facts.datasetCreated === true),
         analysis: JSON.stringify(facts.analysis ?? []),
         quality: qualityOutput(facts.quality ?? undefined),
-        diff: facts.diffs === undefined ? '' : JSON.stringify(facts.diffs),
+        diff: diffs === undefined ? '' : JSON.stringify(diffs),
     };
-    const summary = summaryMarkdown(facts, datasetUrl, failures);
+    const summary = summaryMarkdown({ ...facts, ...(diffs ? { diffs } : {}) }, datasetUrl, failures);
     const table = logTable(results, datasetResult, order, facts.creation);
-    return { outputs, summary, table, failures, diffText: diffText(facts.diffs ?? []) };
+    return { outputs, summary, table, failures, diffText: diffText(diffs ?? []) };
 }
 /** One item of the `resources` output. */
 function resourceOutput(r) {
@@ -59136,6 +59157,13 @@ async function checksums(target) {
 ;// CONCATENATED MODULE: ./src/engine/diff.ts
 
 
+
+/** A file this small on both sides is diffed beside others (its row hashes weigh little). */
+const SMALL_FILE = 4 * 1024 * 1024;
+function small(step) {
+    const published = step.resource?.filesize;
+    return step.entry.size <= SMALL_FILE && typeof published === 'number' && published <= SMALL_FILE;
+}
 /** The steps a diff is made for: an upload into a resource that holds a file. */
 function diffed(plan) {
     return plan.steps.filter((s) => s.kind === 'file' &&
@@ -59153,27 +59181,35 @@ async function diffPlan(client, plan, settings, reporter, wanted) {
     const title = settings.dryRun
         ? 'Data diff: what the uploads would change'
         : 'Data diff: what the uploads change';
+    const one = (step) => {
+        const resource = step.resource;
+        return diffFile({
+            source: step.entry.source,
+            path: step.entry.path,
+            size: step.entry.size,
+            ...(step.entry.key !== undefined ? { key: step.entry.key } : {}),
+            ...(step.checksum !== undefined ? { checksum: step.checksum } : {}),
+            resource,
+        }, {
+            maxBytes: settings.diffMaxSize,
+            dispatcher: client.dispatcher,
+            userAgent: client.userAgent,
+            timeoutMs: settings.timeoutSeconds * 1000,
+            retrier: client.http.retrier,
+        });
+    };
     return reporter.group(title, async () => {
-        const diffs = [];
-        for (const step of steps) {
-            const resource = step.resource;
-            const diff = await diffFile({
-                source: step.entry.source,
-                path: step.entry.path,
-                size: step.entry.size,
-                ...(step.entry.key !== undefined ? { key: step.entry.key } : {}),
-                ...(step.checksum !== undefined ? { checksum: step.checksum } : {}),
-                resource,
-            }, {
-                maxBytes: settings.diffMaxSize,
-                dispatcher: client.dispatcher,
-                userAgent: client.userAgent,
-                timeoutMs: settings.timeoutSeconds * 1000,
-                retrier: client.http.retrier,
-            });
+        const found = new Map();
+        const few = steps.filter(small);
+        const smallDiffs = await mapConcurrent(few, Math.max(1, settings.concurrency), one);
+        few.forEach((step, i) => found.set(step, smallDiffs[i]));
+        for (const step of steps)
+            if (!found.has(step))
+                found.set(step, await one(step));
+        // In the order of the plan, whichever finished first.
+        const diffs = steps.map((step) => found.get(step));
+        for (const diff of diffs)
             reporter.info(diffLine(diff));
-            diffs.push(diff);
-        }
         return diffs;
     });
 }
