@@ -479,6 +479,27 @@ describe('retries and failures', () => {
     ).toHaveLength(1)
   })
 
+  it('an upload refused after the title was recorded: the failed entry says its extras were written', async () => {
+    f = await fixture()
+    const r = f.emulator.addFileResource(f.dataset.id, {
+      filename: 'a.csv',
+      content: 'x',
+      title: 'Sales by year',
+    })
+    await f.write('a.csv', 'y')
+    f.emulator.faults.push({ method: 'POST', path: `/resources/${r.id}/upload/$`, status: 400 })
+    const run = await f.run({ files: 'a.csv' })
+    expect(run.code).toBe(1)
+    const held = f.emulator.getResource(f.dataset.id, r.id)
+    expect(held).toMatchObject({ title: 'Sales by year', checksum: { value: sha1('x') } })
+    expect(held?.extras).toEqual({ 'publish:title': 'Sales by year' })
+    expect(resourcesOutput(run)[0]).toMatchObject({
+      id: r.id,
+      action: 'failed',
+      patched: ['extras'],
+    })
+  })
+
   it('gives up after max-retries and names the entry and the last error', async () => {
     f = await fixture()
     const r = f.emulator.addFileResource(f.dataset.id, { filename: 'a.csv', content: 'x' })

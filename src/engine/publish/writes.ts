@@ -32,7 +32,15 @@ export async function runFile(
   // moves no date (docs/udata-protocol.md §6.5): a run stopped anywhere after leaves it there. A
   // new resource has nothing to write into before it exists: its title and provenance follow.
   const early = step.resource !== undefined && Object.keys(step.extras).length > 0
-  if (early && step.resource !== undefined) await run.scope.mergeExtras(step.resource, step.extras)
+  if (early && step.resource !== undefined) {
+    const extras = await run.scope.mergeExtras(step.resource, step.extras)
+    // Should the upload fail, the entry still says what it changed: the extras, not the file.
+    achieved.outcome = {
+      action: 'failed',
+      resource: { ...step.resource, extras },
+      patched: ['extras'],
+    }
+  }
   const upload = await sendFile(client, step, run, achieved, early)
   const stored: StepOutcome = {
     ...storedAs(step, upload),
