@@ -4,7 +4,8 @@ import type { FileEntry } from '../src/engine/manifest.js'
 import { datasetProblems } from '../src/engine/plan/dataset.js'
 import { metadataPatch } from '../src/engine/plan/fields.js'
 import { checksumNeeded, decideFile } from '../src/engine/plan/files.js'
-import { matchEntries, storedNameOf } from '../src/engine/plan/match.js'
+import { storedNameOf } from '../src/datagouv/schemas.js'
+import { matchEntries } from '../src/engine/plan/match.js'
 
 const RID = [
   '11111111-1111-4111-8111-111111111111',

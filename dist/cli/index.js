@@ -51617,6 +51617,20 @@ function permissionsOf(dataset, me) {
     const edit = sysadmin || mine;
     return { edit, edit_resources: edit, delete: edit };
 }
+/** The stored file name of a hosted resource: the last segment of its `url`. */
+function storedNameOf(resource) {
+    try {
+        const segment = new URL(resource.url).pathname.split('/').pop();
+        return segment === undefined || segment === '' ? undefined : decodeURIComponent(segment);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether a resource bears the title udata gives every upload: its stored file name. */
+function bearsStoredName(resource) {
+    return resource.title === storedNameOf(resource);
+}
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
@@ -55124,8 +55138,15 @@ async function runFile(client, step, run, achieved) {
     // moves no date (docs/udata-protocol.md §6.5): a run stopped anywhere after leaves it there. A
     // new resource has nothing to write into before it exists: its title and provenance follow.
     const early = step.resource !== undefined && Object.keys(step.extras).length > 0;
-    if (early && step.resource !== undefined)
-        await run.scope.mergeExtras(step.resource, step.extras);
+    if (early && step.resource !== undefined) {
+        const extras = await run.scope.mergeExtras(step.resource, step.extras);
+        // Should the upload fail, the entry still says what it changed: the extras, not the file.
+        achieved.outcome = {
+            action: 'failed',
+            resource: { ...step.resource, extras },
+            patched: ['extras'],
+        };
+    }
     const upload = await sendFile(client, step, run, achieved, early);
     const stored = {
         ...storedAs(step, upload),
@@ -59902,6 +59923,13 @@ function every(delay) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/provenance.ts
+/**
+ * Where a written resource comes from, recorded in its extras (merged through the v2 endpoint, so
+ * the platform's own keys stay), and read back to recognise what this publication wrote before
+ * (`prune`). The edges say what they know: the action from the workflow's context, the CLI from
+ * the git repository it runs in.
+ */
+
 const PROVENANCE_KEYS = {
     repository: 'publish:repository',
     commit: 'publish:commit',
@@ -59945,19 +59973,10 @@ function hasProvenance(resource) {
 }
 /**
  * Whether a resource looks as a stopped creation leaves it: no provenance, and the title udata
- * gives every upload (its stored file name, the last segment of its URL), never changed since.
+ * gives every upload (its stored file name), never changed since.
  */
 function leftByStoppedCreation(resource) {
-    if (hasProvenance(resource))
-        return false;
-    let stored;
-    try {
-        stored = decodeURIComponent(new URL(resource.url).pathname.split('/').pop() ?? '');
-    }
-    catch {
-        return false;
-    }
-    return stored !== '' && resource.title === stored;
+    return !hasProvenance(resource) && bearsStoredName(resource);
 }
 /**
  * The provenance extras added to every step that writes a resource (a skipped one writes nothing,
@@ -59992,197 +60011,24 @@ function withProvenance(steps, extras) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/engine/plan/match.ts
-
-
-
-
-
-/** The stored file name of a hosted resource: the last segment of its `url`. */
-function storedNameOf(resource) {
-    try {
-        const segment = new URL(resource.url).pathname.split('/').pop();
-        return segment === undefined || segment === '' ? undefined : decodeURIComponent(segment);
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Where each entry goes. Collects every problem: unknown ids, wrong kinds of target, ambiguous or
- * missing matches, a resource targeted twice, extensions the instance refuses.
- */
-function matchEntries(entries, dataset, extensions, createMissing, publication) {
-    const warnings = [];
-    const problems = [];
-    const blocked = new Map();
-    const targets = [];
-    const claimed = new Map();
-    const allowed = new Set(extensions.map((e) => e.toLowerCase()));
-    // Each resource once, however many times a damaged list holds it (listedTwice says so).
-    const view = { ...dataset, resources: uniqueById(dataset.resources) };
-    const counts = listings(dataset);
-    for (const entry of entries) {
-        const where = `${entry.label} (${entry.source})`;
-        const matched = entry.kind === 'file'
-            ? matchFile(entry, view, allowed, createMissing, publication)
-            : matchRemote(entry, view, createMissing);
-        const found = typeof matched === 'object' && (counts.get(matched.id) ?? 0) > 1
-            ? listedTwice(matched, counts.get(matched.id) ?? 0, dataset)
-            : matched;
-        if (typeof found === 'string') {
-            problems.push(`${where}: ${found}`);
-            blocked.set(entry, found);
-            continue;
-        }
-        if (found !== undefined) {
-            const other = claimed.get(found.id);
-            if (other !== undefined) {
-                const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one ` +
-                    `entry`;
-                problems.push(`${where}: ${problem}`);
-                blocked.set(entry, problem);
-                continue;
-            }
-            claimed.set(found.id, where);
-        }
-        const namesakes = found && entry.kind === 'file' ? namesakesOf(found, entry, view) : [];
-        // Only what this publication wrote is its duplicate (prune's to remove); the rest is said.
-        const duplicates = namesakes.filter((r) => publication && writtenBy(r, publication));
-        const others = namesakes.filter((r) => !duplicates.includes(r));
-        if (found !== undefined)
-            warnings.push(...namesakeWarnings(where, found, entry, duplicates, others));
-        targets.push(found === undefined
-            ? { entry }
-            : { entry, resource: found, ...(duplicates.length > 0 ? { duplicates } : {}) });
-    }
-    return { targets, problems, blocked, warnings };
-}
-/**
- * What the plan says of the resources bearing the stored name of the one an entry was kept among:
- * those this publication wrote (two runs created the name at once), to remove; the others, kept.
- */
-function namesakeWarnings(where, found, entry, duplicates, others) {
-    const name = entry.storedName;
-    const ids = (resources) => resources.map((r) => r.id).join(', ');
-    const warnings = [];
-    if (duplicates.length > 0)
-        warnings.push(`${where}: ${duplicates.length + 1} resources this publication wrote bear the stored file ` +
-            `name '${name}' (two runs created it at once); resource ${found.id}, the oldest, is ` +
-            `kept; remove ${ids(duplicates)} (remove, or prune: true)`);
-    if (others.length > 0)
-        warnings.push(`${where}: resource ${found.id}, which this publication wrote, is kept; ` +
-            `${plural(others.length, 'other resource')} bearing the stored file name '${name}' ` +
-            `(${ids(others)}) ${others.length > 1 ? 'were' : 'was'} not written by it and ` +
-            `${others.length > 1 ? 'stay' : 'stays'} as ${others.length > 1 ? 'they are' : 'it is'}`);
-    return warnings;
-}
-/** The other file resources bearing the stored name a file entry matched by (no id given). */
-function namesakesOf(found, entry, dataset) {
-    if (entry.id !== undefined)
-        return [];
-    return dataset.resources.filter((r) => r.id !== found.id && r.filetype === 'file' && storedNameOf(r) === entry.storedName);
-}
-/** The resources, each id once (its first listing). */
-function uniqueById(resources) {
-    const seen = new Set();
-    return resources.filter((r) => !seen.has(r.id) && seen.add(r.id));
-}
-/** How many times the dataset lists each resource id. */
-function listings(dataset) {
-    const counts = new Map();
-    for (const r of dataset.resources)
-        counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
-    return counts;
-}
-/** The problem of an entry whose resource a damaged list holds more than once. */
-function listedTwice(resource, times, dataset) {
-    return (`resource ${resource.id} ('${resource.title}') is listed ${times} times in dataset ` +
-        `'${dataset.slug}': its list of resources is damaged (udata before 10.4.3 does this when writes ` +
-        `to one dataset race); nothing is written into it until the list is repaired on the instance`);
-}
-/** The warning for a dataset whose list holds some resource more than once. */
-function duplicateListings(dataset) {
-    const twice = [...listings(dataset)].filter(([, n]) => n > 1).map(([id]) => id);
-    if (twice.length === 0)
-        return [];
-    return [
-        `dataset '${dataset.slug}' lists ${plural(twice.length, 'resource')} more than once ` +
-            `(${twice.join(', ')}): its list of resources is damaged (udata before 10.4.3 does this when ` +
-            `writes to one dataset race); repair it on the instance`,
-    ];
-}
-/** The resource for a local file, `undefined` to create one, or the problem. */
-function matchFile(entry, dataset, allowed, createMissing, publication) {
-    const extension = lastExtension(entry.storedName);
-    if (allowed.size > 0 && (extension === undefined || !allowed.has(extension))) {
-        return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (allowed: ${[...allowed].sort().join(', ')})`;
-    }
-    const resource = entry.id !== undefined
-        ? byId(entry.id, dataset)
-        : fileByName(entry, dataset, createMissing, publication);
-    if (typeof resource !== 'object' || resource.filetype === 'file')
-        return resource;
-    return (`resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
-        `to ${resource.url}); the action uploads only into file resources`);
-}
-/** The resource for a remote URL, `undefined` to create one, or the problem. */
-function matchRemote(entry, dataset, createMissing) {
-    const resource = entry.id !== undefined ? byId(entry.id, dataset) : remoteByUrl(entry, dataset, createMissing);
-    if (typeof resource !== 'object' || resource.filetype === 'remote')
-        return resource;
-    return (`resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote ` +
-        `resource (its type cannot change on udata), use 'path' to replace the file`);
-}
-/** The resource an entry names by id. */
-function byId(id, dataset) {
-    return (dataset.resources.find((r) => r.id === id) ??
-        `resource ${id} is not in dataset '${dataset.slug}'`);
-}
-/**
- * The resource whose stored file name (else title) is the file's; among several bearing the name,
- * the one this publication keeps (files.ts `keptAmong`), else none: a person chooses.
- */
-function fileByName(entry, dataset, createMissing, publication) {
-    const byName = dataset.resources.filter((r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName);
-    const byTitle = byName.length > 0
-        ? []
-        : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
-    const candidates = byName.length > 0 ? byName : byTitle;
-    const kept = byName.length > 1 ? keptAmong(byName, publication) : undefined;
-    if (kept !== undefined)
-        return kept;
-    if (candidates.length > 1) {
-        return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in ${inputWord('resources')} ({path, id})`;
-    }
-    if (candidates[0] !== undefined || createMissing)
-        return candidates[0];
-    return (`no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
-        `or the title '${entry.name}'; ${setInput('create-missing', 'true')} to create one, or map ` +
-        `the file to a resource id in ${inputWord('resources')}`);
-}
-/** The remote resource that points at the entry's URL. */
-function remoteByUrl(entry, dataset, createMissing) {
-    const byUrl = dataset.resources.filter((r) => r.filetype === 'remote' && r.url === entry.url);
-    if (byUrl.length > 1)
-        return (`${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); ` +
-            `give the one to update with 'id'`);
-    if (byUrl[0] !== undefined || createMissing)
-        return byUrl[0];
-    return (`no remote resource of dataset '${dataset.slug}' points at this URL; ` +
-        `${setInput('create-missing', 'true')} to create one, or give the resource's 'id'`);
-}
-
 ;// CONCATENATED MODULE: ./src/engine/plan/files.ts
+/**
+ * The step of a local file: upload it when it differs from the resource's (size, else checksum),
+ * create a resource when none matches, else update only the metadata that differs, or skip. The
+ * local checksum is asked for (`checksumNeeded`) and handed back (`decideFile`).
+ *
+ * A run can stop anywhere (a cancelled job, a killed runner), and the next run must finish what it
+ * left: so the title a resource should carry is known from the resource itself. An upload gives a
+ * resource its stored file name as title (docs/udata-protocol.md §3.3): a resource bearing that
+ * name carries no title anyone chose, and is given the one recorded before the upload
+ * (`recordedTitle`), else the entry's, else the file's name, which is what a creation gives. A
+ * title someone set since (anything but the stored name) is never overridden.
+ */
 
 
 
 
 
-/** Whether the resource bears the title an upload gives it: its stored file name. */
-function bearsStoredName(resource) {
-    return resource.title === storedNameOf(resource);
-}
 /**
  * The title an earlier run meant a resource to carry and could not put back: read only while the
  * resource still bears the title an upload gives (its stored file name), so a title someone set
@@ -60521,7 +60367,196 @@ function datasetStepOf(input, publishing) {
         : planDataset(kept.metadata, input.found, input.known).step;
 }
 
+;// CONCATENATED MODULE: ./src/engine/plan/match.ts
+/**
+ * Where each entry goes: the resource of the dataset it replaces or updates (by id, stored file
+ * name, title or URL), or none when a new one is created. Every problem is collected: unknown
+ * ids, wrong kinds of target, ambiguous or missing matches, a resource targeted twice, extensions
+ * the instance refuses, a damaged list of resources.
+ */
+
+
+
+
+
+
+/**
+ * Where each entry goes. Collects every problem: unknown ids, wrong kinds of target, ambiguous or
+ * missing matches, a resource targeted twice, extensions the instance refuses.
+ */
+function matchEntries(entries, dataset, extensions, createMissing, publication) {
+    const warnings = [];
+    const problems = [];
+    const blocked = new Map();
+    const targets = [];
+    const claimed = new Map();
+    const allowed = new Set(extensions.map((e) => e.toLowerCase()));
+    // Each resource once, however many times a damaged list holds it (listedTwice says so).
+    const view = { ...dataset, resources: uniqueById(dataset.resources) };
+    const counts = listings(dataset);
+    for (const entry of entries) {
+        const where = `${entry.label} (${entry.source})`;
+        const matched = entry.kind === 'file'
+            ? matchFile(entry, view, allowed, createMissing, publication)
+            : matchRemote(entry, view, createMissing);
+        const found = typeof matched === 'object' && (counts.get(matched.id) ?? 0) > 1
+            ? listedTwice(matched, counts.get(matched.id) ?? 0, dataset)
+            : matched;
+        if (typeof found === 'string') {
+            problems.push(`${where}: ${found}`);
+            blocked.set(entry, found);
+            continue;
+        }
+        if (found !== undefined) {
+            const other = claimed.get(found.id);
+            if (other !== undefined) {
+                const problem = `resource ${found.id} is already the target of ${other}; each resource can receive one ` +
+                    `entry`;
+                problems.push(`${where}: ${problem}`);
+                blocked.set(entry, problem);
+                continue;
+            }
+            claimed.set(found.id, where);
+        }
+        const namesakes = found && entry.kind === 'file' ? namesakesOf(found, entry, view) : [];
+        // Only what this publication wrote is its duplicate (prune's to remove); the rest is said.
+        const duplicates = namesakes.filter((r) => publication && writtenBy(r, publication));
+        const others = namesakes.filter((r) => !duplicates.includes(r));
+        if (found !== undefined)
+            warnings.push(...namesakeWarnings(where, found, entry, duplicates, others));
+        targets.push(found === undefined
+            ? { entry }
+            : { entry, resource: found, ...(duplicates.length > 0 ? { duplicates } : {}) });
+    }
+    return { targets, problems, blocked, warnings };
+}
+/**
+ * What the plan says of the resources bearing the stored name of the one an entry was kept among:
+ * those this publication wrote (two runs created the name at once), to remove; the others, kept.
+ */
+function namesakeWarnings(where, found, entry, duplicates, others) {
+    const name = entry.storedName;
+    const ids = (resources) => resources.map((r) => r.id).join(', ');
+    const warnings = [];
+    if (duplicates.length > 0)
+        warnings.push(`${where}: ${duplicates.length + 1} resources this publication wrote bear the stored file ` +
+            `name '${name}' (two runs created it at once); resource ${found.id}, the oldest, is ` +
+            `kept; remove ${ids(duplicates)} (remove, or prune: true)`);
+    if (others.length > 0)
+        warnings.push(`${where}: resource ${found.id}, which this publication wrote, is kept; ` +
+            `${plural(others.length, 'other resource')} bearing the stored file name '${name}' ` +
+            `(${ids(others)}) ${others.length > 1 ? 'were' : 'was'} not written by it and ` +
+            `${others.length > 1 ? 'stay' : 'stays'} as ${others.length > 1 ? 'they are' : 'it is'}`);
+    return warnings;
+}
+/** The other file resources bearing the stored name a file entry matched by (no id given). */
+function namesakesOf(found, entry, dataset) {
+    if (entry.id !== undefined)
+        return [];
+    return dataset.resources.filter((r) => r.id !== found.id && r.filetype === 'file' && storedNameOf(r) === entry.storedName);
+}
+/** The resources, each id once (its first listing). */
+function uniqueById(resources) {
+    const seen = new Set();
+    return resources.filter((r) => !seen.has(r.id) && seen.add(r.id));
+}
+/** How many times the dataset lists each resource id. */
+function listings(dataset) {
+    const counts = new Map();
+    for (const r of dataset.resources)
+        counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
+    return counts;
+}
+/** The problem of an entry whose resource a damaged list holds more than once. */
+function listedTwice(resource, times, dataset) {
+    return (`resource ${resource.id} ('${resource.title}') is listed ${times} times in dataset ` +
+        `'${dataset.slug}': its list of resources is damaged (udata before 10.4.3 does this when writes ` +
+        `to one dataset race); nothing is written into it until the list is repaired on the instance`);
+}
+/** The warning for a dataset whose list holds some resource more than once. */
+function duplicateListings(dataset) {
+    const twice = [...listings(dataset)].filter(([, n]) => n > 1).map(([id]) => id);
+    if (twice.length === 0)
+        return [];
+    return [
+        `dataset '${dataset.slug}' lists ${plural(twice.length, 'resource')} more than once ` +
+            `(${twice.join(', ')}): its list of resources is damaged (udata before 10.4.3 does this when ` +
+            `writes to one dataset race); repair it on the instance`,
+    ];
+}
+/** The resource for a local file, `undefined` to create one, or the problem. */
+function matchFile(entry, dataset, allowed, createMissing, publication) {
+    const extension = lastExtension(entry.storedName);
+    if (allowed.size > 0 && (extension === undefined || !allowed.has(extension))) {
+        return `the instance does not accept ${extension === undefined ? 'files without an extension' : `'.${extension}' files`} (allowed: ${[...allowed].sort().join(', ')})`;
+    }
+    const resource = entry.id !== undefined
+        ? byId(entry.id, dataset)
+        : fileByName(entry, dataset, createMissing, publication);
+    if (typeof resource !== 'object' || resource.filetype === 'file')
+        return resource;
+    return (`resource ${resource.id} ('${resource.title}') is a ${resource.filetype} resource (a link ` +
+        `to ${resource.url}); the action uploads only into file resources`);
+}
+/** The resource for a remote URL, `undefined` to create one, or the problem. */
+function matchRemote(entry, dataset, createMissing) {
+    const resource = entry.id !== undefined ? byId(entry.id, dataset) : remoteByUrl(entry, dataset, createMissing);
+    if (typeof resource !== 'object' || resource.filetype === 'remote')
+        return resource;
+    return (`resource ${resource.id} ('${resource.title}') hosts a file; a url entry updates a remote ` +
+        `resource (its type cannot change on udata), use 'path' to replace the file`);
+}
+/** The resource an entry names by id. */
+function byId(id, dataset) {
+    return (dataset.resources.find((r) => r.id === id) ??
+        `resource ${id} is not in dataset '${dataset.slug}'`);
+}
+/**
+ * The resource whose stored file name (else title) is the file's; among several bearing the name,
+ * the one this publication keeps (files.ts `keptAmong`), else none: a person chooses.
+ */
+function fileByName(entry, dataset, createMissing, publication) {
+    const byName = dataset.resources.filter((r) => r.filetype === 'file' && storedNameOf(r) === entry.storedName);
+    const byTitle = byName.length > 0
+        ? []
+        : dataset.resources.filter((r) => r.title === entry.name || r.title === entry.storedName);
+    const candidates = byName.length > 0 ? byName : byTitle;
+    const kept = byName.length > 1 ? keptAmong(byName, publication) : undefined;
+    if (kept !== undefined)
+        return kept;
+    if (candidates.length > 1) {
+        return `${candidates.length} resources match by ${byName.length > 0 ? `stored file name '${entry.storedName}'` : `title '${entry.name}'`} (${candidates.map((r) => r.id).join(', ')}); give the one to replace with an entry in ${inputWord('resources')} ({path, id})`;
+    }
+    if (candidates[0] !== undefined || createMissing)
+        return candidates[0];
+    return (`no resource of dataset '${dataset.slug}' has the stored file name '${entry.storedName}' ` +
+        `or the title '${entry.name}'; ${setInput('create-missing', 'true')} to create one, or map ` +
+        `the file to a resource id in ${inputWord('resources')}`);
+}
+/** The remote resource that points at the entry's URL. */
+function remoteByUrl(entry, dataset, createMissing) {
+    const byUrl = dataset.resources.filter((r) => r.filetype === 'remote' && r.url === entry.url);
+    if (byUrl.length > 1)
+        return (`${byUrl.length} remote resources point at this URL (${byUrl.map((r) => r.id).join(', ')}); ` +
+            `give the one to update with 'id'`);
+    if (byUrl[0] !== undefined || createMissing)
+        return byUrl[0];
+    return (`no remote resource of dataset '${dataset.slug}' points at this URL; ` +
+        `${setInput('create-missing', 'true')} to create one, or give the resource's 'id'`);
+}
+
 ;// CONCATENATED MODULE: ./src/engine/plan/releases.ts
+/**
+ * Dated releases (`release: dated`): each publication adds a new resource, named from the entry's
+ * template, and never replaces an earlier one. What this publication released before is recognised
+ * by the provenance recorded in each resource's extras (provenance.ts) and by the entry's key: a
+ * rerun of the same release (the same tag, else the same workflow run) goes to the resource it
+ * created, replaced in place only if the file differs; a file equal to the newest release is not
+ * released again. A run stopped between storing a release and recording its extras leaves a
+ * resource without provenance under the release's name: the next run takes it up when its file is
+ * the same (plan/retention.ts), and releases anew otherwise. `keep: N` removes the older releases
+ * of the entry this publication wrote, last.
+ */
 
 
 
@@ -60692,6 +60727,12 @@ function extensionRefused(storedName, extensions) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/plan/removals.ts
+/**
+ * What is removed: the resources that `remove` names (by id or stored file name), and with
+ * `prune` those this publication wrote before and no longer publishes. Nothing is ever removed
+ * that neither names, nor anything this run also publishes.
+ */
+
 
 
 

@@ -125,3 +125,18 @@ export function permissionsOf(dataset: Dataset, me: Me): NonNullable<Dataset['pe
   const edit = sysadmin || mine
   return { edit, edit_resources: edit, delete: edit }
 }
+
+/** The stored file name of a hosted resource: the last segment of its `url`. */
+export function storedNameOf(resource: Resource): string | undefined {
+  try {
+    const segment = new URL(resource.url).pathname.split('/').pop()
+    return segment === undefined || segment === '' ? undefined : decodeURIComponent(segment)
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether a resource bears the title udata gives every upload: its stored file name. */
+export function bearsStoredName(resource: Resource): boolean {
+  return resource.title === storedNameOf(resource)
+}

@@ -4,7 +4,7 @@
  * (`prune`). The edges say what they know: the action from the workflow's context, the CLI from
  * the git repository it runs in.
  */
-import type { Resource } from '../datagouv/schemas.js'
+import { bearsStoredName, type Resource } from '../datagouv/schemas.js'
 import type { Step } from './plan.js'
 
 export interface Provenance {
@@ -73,17 +73,10 @@ function hasProvenance(resource: Resource): boolean {
 
 /**
  * Whether a resource looks as a stopped creation leaves it: no provenance, and the title udata
- * gives every upload (its stored file name, the last segment of its URL), never changed since.
+ * gives every upload (its stored file name), never changed since.
  */
 function leftByStoppedCreation(resource: Resource): boolean {
-  if (hasProvenance(resource)) return false
-  let stored: string | undefined
-  try {
-    stored = decodeURIComponent(new URL(resource.url).pathname.split('/').pop() ?? '')
-  } catch {
-    return false
-  }
-  return stored !== '' && resource.title === stored
+  return !hasProvenance(resource) && bearsStoredName(resource)
 }
 
 /**

@@ -10,7 +10,7 @@
  * (`recordedTitle`), else the entry's, else the file's name, which is what a creation gives. A
  * title someone set since (anything but the stored name) is never overridden.
  */
-import type { Dataset, Resource } from '../../datagouv/schemas.js'
+import { bearsStoredName, type Dataset, type Resource } from '../../datagouv/schemas.js'
 import { isSupportedChecksum } from '../../files/hash.js'
 import type { ExtraValue, IfUnchanged } from '../inputs.js'
 import type { FileEntry } from '../manifest.js'
@@ -23,7 +23,6 @@ import {
   metadataPatch,
   sizeDiffers,
 } from './fields.js'
-import { storedNameOf } from './match.js'
 import { writtenBy } from '../provenance.js'
 
 /**
@@ -33,11 +32,6 @@ import { writtenBy } from '../provenance.js'
 export interface RecordedTitle {
   title: string
   datasetKey?: string
-}
-
-/** Whether the resource bears the title an upload gives it: its stored file name. */
-function bearsStoredName(resource: Resource): boolean {
-  return resource.title === storedNameOf(resource)
 }
 
 /**

@@ -4,7 +4,7 @@
  * ids, wrong kinds of target, ambiguous or missing matches, a resource targeted twice, extensions
  * the instance refuses, a damaged list of resources.
  */
-import type { Dataset, Resource } from '../../datagouv/schemas.js'
+import { storedNameOf, type Dataset, type Resource } from '../../datagouv/schemas.js'
 import { lastExtension } from '../../files/normalize.js'
 import { plural } from '../../util/text.js'
 import type { Entry, FileEntry, RemoteEntry } from '../manifest.js'
@@ -24,16 +24,6 @@ export interface Matches extends WithProblems {
 
 /** This publication (its recorded provenance), when known: it chooses among its duplicates. */
 type Publication = { repository: string; workflow: string } | undefined
-
-/** The stored file name of a hosted resource: the last segment of its `url`. */
-export function storedNameOf(resource: Resource): string | undefined {
-  try {
-    const segment = new URL(resource.url).pathname.split('/').pop()
-    return segment === undefined || segment === '' ? undefined : decodeURIComponent(segment)
-  } catch {
-    return undefined
-  }
-}
 
 /**
  * Where each entry goes. Collects every problem: unknown ids, wrong kinds of target, ambiguous or

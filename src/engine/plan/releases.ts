@@ -9,13 +9,12 @@
  * the same (plan/retention.ts), and releases anew otherwise. `keep: N` removes the older releases
  * of the entry this publication wrote, last.
  */
-import type { Dataset, Resource } from '../../datagouv/schemas.js'
+import { storedNameOf, type Dataset, type Resource } from '../../datagouv/schemas.js'
 import { lastExtension, normalizeFilename } from '../../files/normalize.js'
 import type { ReleaseSpec } from '../inputs/release.js'
 import type { FileEntry } from '../manifest.js'
 import type { Target, WithProblems } from '../plan.js'
 import { publicationOf, writtenBy, type Provenance } from '../provenance.js'
-import { storedNameOf } from './match.js'
 
 /** The extras that tie a resource to its release (besides the provenance of every write). */
 const RELEASE_KEYS = { of: 'publish:release', run: 'publish:release-run' } as const

@@ -3,11 +3,11 @@
  * `prune` those this publication wrote before and no longer publishes. Nothing is ever removed
  * that neither names, nor anything this run also publishes.
  */
-import type { Dataset, Resource } from '../../datagouv/schemas.js'
+import { storedNameOf, type Dataset, type Resource } from '../../datagouv/schemas.js'
 import { normalizeFilename } from '../../files/normalize.js'
 import type { RemovalStep, Target, WithProblems } from '../plan.js'
 import { publicationOf, writtenBy, type Provenance } from '../provenance.js'
-import { storedNameOf, uniqueById } from './match.js'
+import { uniqueById } from './match.js'
 import { inputName } from '../inputs.js'
 
 /** The removals `remove` asks for, and what stops some of its items. */

@@ -7,12 +7,11 @@
  * `prune`.
  */
 import { isSupportedChecksum } from '../../files/hash.js'
-import type { Resource } from '../../datagouv/schemas.js'
+import { storedNameOf, type Resource } from '../../datagouv/schemas.js'
 import type { IfUnchanged } from '../inputs.js'
 import type { FileStep, RemovalStep, Step } from '../plan.js'
 import { sizeDiffers } from './fields.js'
 import { decideFile } from './files.js'
-import { storedNameOf } from './match.js'
 import type { ReleasePlan } from './releases.js'
 
 /** The local checksum of a file (files/hash.ts `hashFile`), asked for equal sizes only. */
