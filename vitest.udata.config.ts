@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 /**
  * `npm run test:udata`: the conformance suite against real udata (test/udata/, every version of
- * the kit in ../shared/realudata). Apart from `npm test`: it needs the kit's Debian packages.
+ * the kit of real udata, test/udata/kit.ts). Apart from `npm test`: it needs the kit's Debian packages.
  */
 export default defineConfig({
   test: {

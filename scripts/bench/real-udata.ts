@@ -1,5 +1,5 @@
 /**
- * Loopback against real udata (the kit in `../shared/realudata`, test/udata/kit.ts: udata's own
+ * Loopback against real udata (the kit of real udata, test/udata/kit.ts: udata's own
  * Flask application, threaded, mongomock as its database): a changed file published by the action
  * on every runtime, and uploaded by `curl -F` as one request, to the same server. Target: the
  * parts phase at most 1.1× curl's request, both as the server's door sees them.
@@ -73,7 +73,7 @@ export async function realUdata(
   const version = kitVersions().find((v) => v.name === versionName)
   if (version === undefined)
     throw new Error(
-      `real udata ${versionName}: the kit is not there (../shared/realudata, or REALUDATA_KIT)`,
+      `real udata ${versionName}: the kit is not there (test/udata/kit.ts says where it looks; REALUDATA_KIT)`,
     )
   bench.log(`real udata ${versionName}: starting`)
   const udata = await startUdata(version, 120_000, storage)

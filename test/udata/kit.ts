@@ -1,5 +1,5 @@
 /**
- * Real udata for tests: the kit in `../shared/realudata` (udata's own Flask application at pinned
+ * Real udata for tests: the kit of real udata beside the project (udata's own Flask application at pinned
  * tags, mongomock as its database) started on a free loopback port, seeded, and a thin client of
  * its API that shares no code with src/ (so a mistake in the action's client cannot hide in both).
  *
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
-/** Where the kit is: `REALUDATA_KIT`, else `../shared/realudata` beside the project. */
+/** Where the kit is: `REALUDATA_KIT`, else the workplace's `realudata` folder beside the project. */
 const KIT = path.resolve(process.env.REALUDATA_KIT ?? path.join(ROOT, '../shared/realudata'))
 
 export interface UdataVersion {
