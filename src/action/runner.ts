@@ -1,11 +1,12 @@
 /**
  * What the step takes from the runner and gives back to it, in one interface: `run()` reads its
  * inputs and environment and writes its log, outputs, summary and failure through a `Runner` only.
- * On the runner that is `actionsRunner()`, built on @actions/core (the one module that imports
- * it); the tests give `run()` a recording runner that prints what @actions/core would.
+ * On the runner that is `actionsRunner()`, built on workflow.ts (our own implementation of the
+ * runner's protocol: inputs, workflow commands, the output and summary files); the tests give
+ * `run()` a recording runner that prints what workflow.ts would.
  */
-import * as core from '@actions/core'
 import type { Dispatcher } from 'undici'
+import * as workflow from './workflow.js'
 
 export interface Runner {
   /** An input as the workflow gave it (`INPUT_<NAME>`), trimmed; `''` when not given. */
@@ -34,22 +35,21 @@ export interface Runner {
   readonly dispatcher?: Dispatcher
 }
 
-/** The runner of a real step: @actions/core, the process's environment and working directory. */
+/** The runner of a real step: workflow.ts, the process's environment and working directory. */
 export function actionsRunner(): Runner {
+  const env = process.env
   return {
-    getInput: (name) => core.getInput(name),
-    setSecret: (secret) => core.setSecret(secret),
-    setOutput: (name, value) => core.setOutput(name, value),
-    info: (message) => core.info(message),
-    debug: (message) => core.debug(message),
-    warning: (message) => core.warning(message),
-    error: (message) => core.error(message),
-    group: (name, fn) => core.group(name, fn),
-    appendSummary: async (markdown) => {
-      await core.summary.addRaw(markdown).write()
-    },
-    setFailed: (message) => core.setFailed(message),
-    env: process.env,
+    getInput: (name) => workflow.getInput(env, name),
+    setSecret: (secret) => workflow.setSecret(secret),
+    setOutput: (name, value) => workflow.setOutput(env, name, value),
+    info: (message) => workflow.info(message),
+    debug: (message) => workflow.debug(message),
+    warning: (message) => workflow.warning(message),
+    error: (message) => workflow.error(message),
+    group: (name, fn) => workflow.group(name, fn),
+    appendSummary: (markdown) => workflow.appendSummary(env, markdown),
+    setFailed: (message) => workflow.setFailed(message),
+    env,
     cwd: process.cwd(),
   }
 }
