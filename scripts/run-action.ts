@@ -99,7 +99,7 @@ export function actionNode(): string {
   return process.env.ACTION_NODE || process.execPath
 }
 
-/** `name<<DELIMITER\nvalue\nDELIMITER` blocks, as @actions/core writes them. */
+/** `name<<DELIMITER\nvalue\nDELIMITER` blocks, as src/action/workflow.ts writes them. */
 export function parseOutputFile(text: string): Record<string, string> {
   const outputs: Record<string, string> = {}
   const lines = text.split('\n')

@@ -26,7 +26,6 @@ const ALLOWED: Record<string, readonly string[]> = {
 
 /** Packages that belong to one part only. */
 const PACKAGES_ONLY_IN: Record<string, string> = {
-  '@actions/core': 'action',
   '@actions/github': 'action',
 }
 
@@ -101,7 +100,7 @@ describe('architecture', () => {
         "import { run } from '../action/main.js'\nimport { x } from './b.js'\n",
       )
       await write('datagouv/b.ts', "export { plan } from '../engine/plan.js'\n")
-      await write('files/c.ts', "import * as core from '@actions/core'\n")
+      await write('files/c.ts', "import * as github from '@actions/github'\n")
       await write(
         'cli/d.ts',
         "import { execute } from '../engine/engine.js'\nconst m = await import('../action/main.js')\n",
@@ -110,7 +109,7 @@ describe('architecture', () => {
         'cli/d.ts -> ../action/main.js (cli may not import action)',
         'datagouv/b.ts -> ../engine/plan.js (datagouv may not import engine)',
         'engine/a.ts -> ../action/main.js (engine may not import action)',
-        'files/c.ts -> @actions/core (only action may use it)',
+        'files/c.ts -> @actions/github (only action may use it)',
       ])
     } finally {
       await rm(root, { recursive: true, force: true })

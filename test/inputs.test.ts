@@ -1,6 +1,6 @@
-import * as core from '@actions/core'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { getInput } from '../src/action/workflow.js'
 import {
   INPUT_NAMES,
   INPUTS,
@@ -10,10 +10,13 @@ import {
   type InputName,
 } from '../src/engine/inputs.js'
 
-/** Inputs go through the real core.getInput, as the runner provides them (INPUT_<NAME>, hyphens kept). */
+/**
+ * Inputs go through the action's own getInput (src/action/workflow.ts), as the runner provides them
+ * (INPUT_<NAME>, hyphens kept).
+ */
 function settingsFrom(inputs: Partial<Record<InputName, string>>) {
   for (const name of INPUT_NAMES) vi.stubEnv(`INPUT_${name.toUpperCase()}`, inputs[name] ?? '')
-  return readSettings((name) => core.getInput(name))
+  return readSettings((name) => getInput(process.env, name))
 }
 
 function problemsOf(inputs: Partial<Record<InputName, string>>): string {

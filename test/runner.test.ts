@@ -1,6 +1,6 @@
 /**
  * The runner seam (src/action/runner.ts): the recording runner the tests give `run()`
- * (test/helpers/runner.ts) prints exactly what `actionsRunner()`, on @actions/core, prints for
+ * (test/helpers/runner.ts) prints exactly what `actionsRunner()`, on workflow.ts, prints for
  * the same calls: commands and their escaping, info lines, outputs in the GITHUB_OUTPUT file, the
  * summary, the failure's exit code. So an assertion on an in-process run means what it would on
  * the bundle's.

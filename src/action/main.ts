@@ -1,7 +1,7 @@
 /**
  * The action's edge: inputs from the runner -> engine -> outputs, summary; the one place that fails
  * the step. Everything it takes from the runner or gives to it goes through a `Runner`
- * (runner.ts): @actions/core on a real step, a recording runner in the tests.
+ * (runner.ts): workflow.ts on a real step, a recording runner in the tests.
  */
 import { toErrorMessage } from '../datagouv/errors.js'
 import { baseDelayFromEnv } from '../datagouv/retry.js'

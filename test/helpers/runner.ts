@@ -1,10 +1,11 @@
 /**
  * The action's `run()` (src/action/main.ts) in this process, on a recording runner that prints
- * what @actions/core prints on a real runner: `::warning::…`, `::group::…`, `::error::…` commands
- * escaped as it escapes them, info lines as they are, outputs in the `GITHUB_OUTPUT` file format,
- * the summary as appended. A run gives the same `ActionRun` as the bundle run as a child process
- * (scripts/run-action.ts), so an assertion on `stdout`, `outputs`, `summary` or `code` means the
- * same thing either way; test/runner.test.ts holds the recording to @actions/core's own output.
+ * what src/action/workflow.ts prints on a real runner: `::warning::…`, `::group::…`, `::error::…`
+ * commands escaped as it escapes them, info lines as they are, outputs in the `GITHUB_OUTPUT` file
+ * format, the summary as appended. A run gives the same `ActionRun` as the bundle run as a child
+ * process (scripts/run-action.ts), so an assertion on `stdout`, `outputs`, `summary` or `code`
+ * means the same thing either way; test/runner.test.ts holds the recording to workflow.ts's own
+ * output.
  *
  * Its inputs and environment are its own (nothing is read from or written to `process.env`), so
  * runs in one test file cannot leak into each other.
