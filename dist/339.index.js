@@ -9,7 +9,7 @@ export const modules = {
 /* harmony export */   upsertComment: () => (/* binding */ upsertComment)
 /* harmony export */ });
 /* harmony import */ var _actions_github__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(542);
-/* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6752);
+/* harmony import */ var _datagouv_http_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8912);
 /**
  * The pull request's comment through @actions/github's octokit, the one module that imports it:
  * comment.ts loads it with `import()` only when a comment is to be written, so a publication that
@@ -25,9 +25,7 @@ async function upsertComment(request) {
     const octokit = (0,_actions_github__WEBPACK_IMPORTED_MODULE_0__/* .getOctokit */ .Q)(request.token, {
         baseUrl: request.apiUrl.replace(/\/+$/, ''),
         userAgent: request.userAgent,
-        ...(request.dispatcher !== undefined
-            ? { request: { fetch: fetchThrough(request.dispatcher) } }
-            : {}),
+        ...(request.http !== undefined ? { request: { fetch: fetchThrough(request.http) } } : {}),
     });
     const where = { owner: request.owner, repo: request.repo };
     const comments = await octokit.paginate(octokit.rest.issues.listComments, {
@@ -58,9 +56,36 @@ async function upsertComment(request) {
         removed: extra.length,
     };
 }
-/** A fetch through `dispatcher` (undici's own fetch, which takes one). */
-function fetchThrough(dispatcher) {
-    return ((url, init) => (0,undici__WEBPACK_IMPORTED_MODULE_1__.fetch)(url, { ...init, dispatcher }));
+/**
+ * The fetch octokit calls, over `http`: its requests are small JSON ones (a string body or none),
+ * and its answers are read whole.
+ */
+function fetchThrough(http) {
+    return async (input, init) => {
+        const url = new URL(input instanceof Request ? input.url : input);
+        const headers = {};
+        new Headers(init?.headers).forEach((value, name) => (headers[name] = value));
+        const body = init?.body;
+        if (body !== undefined && body !== null && typeof body !== 'string')
+            throw new TypeError('only text bodies are sent to the GitHub API');
+        const response = await http.request({
+            method: init?.method ?? 'GET',
+            url,
+            headers,
+            ...(typeof body === 'string' ? { body } : {}),
+            timeoutMs: 60_000,
+        });
+        const answer = new Headers();
+        for (const [name, value] of Object.entries(response.headers))
+            for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value])
+                answer.append(name, one);
+        const status = response.statusCode;
+        const text = await (0,_datagouv_http_js__WEBPACK_IMPORTED_MODULE_1__/* .readText */ .yR)(response.body);
+        return new Response([101, 204, 205, 304].includes(status) ? null : text, {
+            status,
+            headers: answer,
+        });
+    };
 }
 
 

@@ -162,11 +162,13 @@ describe('connections dropped after part of the request body', () => {
   it('on a part: that part is sent again, nothing else', async () => {
     f = await fixture()
     const r = f.emulator.addFileResource(f.dataset.id, { filename: 'd.csv', content: 'old' })
-    const content = bytes(250_000)
+    // Parts of 1 MB: on loopback a whole part of 100 kB reaches the server's buffers before the
+    // cut, which then cuts nothing but the answer.
+    const content = bytes(2_500_000)
     await f.write('d.csv', content)
     f.emulator.faults.push({ method: 'POST', path: '/upload/$', nth: 2, dropAfterBytes: 50_000 })
 
-    const run = await f.run({ files: 'd.csv', 'chunk-size': '100000' })
+    const run = await f.run({ files: 'd.csv', 'chunk-size': '1000000' })
 
     expect(run.code, run.stdout).toBe(0)
     const posts = uploadPosts()
@@ -178,7 +180,7 @@ describe('connections dropped after part of the request body', () => {
       ['final', 200],
     ])
     expect(posts[1]?.bodyBytes).toBeGreaterThanOrEqual(50_000)
-    expect(posts[1]?.bodyBytes).toBeLessThan(100_000)
+    expect(posts[1]?.bodyBytes).toBeLessThan(1_000_000)
     expect(new Set(posts.map((q) => q.fields?.uuid).filter((u) => u !== undefined)).size).toBe(1)
     expect(f.emulator.getResource(f.dataset.id, r.id)?.checksum?.value).toBe(sha1(content))
   })

@@ -100,5 +100,5 @@ it('gives the runner of a real step its process: environment and working directo
   const runner = actionsRunner()
   expect(runner.env.GITHUB_REPOSITORY).toBe('example/from-process')
   expect(runner.cwd).toBe(process.cwd())
-  expect(runner.dispatcher).toBeUndefined()
+  expect(runner.http).toBeUndefined()
 })

@@ -51,7 +51,7 @@ export async function commentOnPullRequest(
       marker,
       body: commentBody(marker, summary, pr, runner.env),
       userAgent: `datagouv-publish-action/${VERSION}`,
-      ...(runner.dispatcher !== undefined ? { dispatcher: runner.dispatcher } : {}),
+      ...(runner.http !== undefined ? { http: runner.http } : {}),
     })
     const removed = result.removed > 0 ? ` (${result.removed} duplicate deleted)` : ''
     runner.info(`Comment ${result.action} on ${where}: ${result.url}${removed}`)

@@ -4,7 +4,7 @@
  * writes none never loads octokit (start-up memory in BENCHMARKS.md).
  */
 import { getOctokit } from '@actions/github'
-import { fetch as undiciFetch, type Dispatcher } from 'undici'
+import { readText, type Http } from '../datagouv/http.js'
 
 export interface CommentRequest {
   /** The REST API's root (`GITHUB_API_URL`: https://api.github.com, or a GitHub Enterprise one). */
@@ -18,7 +18,7 @@ export interface CommentRequest {
   body: string
   userAgent: string
   /** Every request through it (tests); else @actions/github's, which honours the runner's proxy. */
-  dispatcher?: Dispatcher
+  http?: Http
 }
 
 export interface CommentResult {
@@ -36,9 +36,7 @@ export async function upsertComment(request: CommentRequest): Promise<CommentRes
   const octokit = getOctokit(request.token, {
     baseUrl: request.apiUrl.replace(/\/+$/, ''),
     userAgent: request.userAgent,
-    ...(request.dispatcher !== undefined
-      ? { request: { fetch: fetchThrough(request.dispatcher) } }
-      : {}),
+    ...(request.http !== undefined ? { request: { fetch: fetchThrough(request.http) } } : {}),
   })
   const where = { owner: request.owner, repo: request.repo }
   const comments = await octokit.paginate(octokit.rest.issues.listComments, {
@@ -71,8 +69,34 @@ export async function upsertComment(request: CommentRequest): Promise<CommentRes
   }
 }
 
-/** A fetch through `dispatcher` (undici's own fetch, which takes one). */
-function fetchThrough(dispatcher: Dispatcher): typeof fetch {
-  return ((url: string, init?: Record<string, unknown>) =>
-    undiciFetch(url, { ...init, dispatcher })) as unknown as typeof fetch
+/**
+ * The fetch octokit calls, over `http`: its requests are small JSON ones (a string body or none),
+ * and its answers are read whole.
+ */
+function fetchThrough(http: Http): typeof fetch {
+  return async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : input)
+    const headers: Record<string, string> = {}
+    new Headers(init?.headers).forEach((value, name) => (headers[name] = value))
+    const body = init?.body
+    if (body !== undefined && body !== null && typeof body !== 'string')
+      throw new TypeError('only text bodies are sent to the GitHub API')
+    const response = await http.request({
+      method: init?.method ?? 'GET',
+      url,
+      headers,
+      ...(typeof body === 'string' ? { body } : {}),
+      timeoutMs: 60_000,
+    })
+    const answer = new Headers()
+    for (const [name, value] of Object.entries(response.headers))
+      for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value])
+        answer.append(name, one)
+    const status = response.statusCode
+    const text = await readText(response.body)
+    return new Response([101, 204, 205, 304].includes(status) ? null : text, {
+      status,
+      headers: answer,
+    })
+  }
 }

@@ -15,7 +15,7 @@ import { runnerProvenance } from './provenance.js'
 import { actionsRunner, type Runner } from './runner.js'
 
 /**
- * One publication, on `runner`: the step's own by default (index.ts, and @github/local-action,
+ * One publication, on `runner`: the step's own by default (index.ts, and scripts/local-action.ts,
  * which imports this module and calls `run()`); a recording one in the tests.
  */
 export async function run(runner: Runner = actionsRunner()): Promise<void> {
@@ -33,7 +33,7 @@ export async function run(runner: Runner = actionsRunner()): Promise<void> {
       userAgent: `datagouv-publish-action/${VERSION} (+https://github.com/${runner.env.GITHUB_REPOSITORY ?? 'local'})`,
       provenance: runnerProvenance(runner.env),
       env: runner.env,
-      ...(runner.dispatcher !== undefined ? { dispatcher: runner.dispatcher } : {}),
+      ...(runner.http !== undefined ? { http: runner.http } : {}),
       ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
       diff: true,
     })

@@ -5,7 +5,7 @@
  * runner's protocol: inputs, workflow commands, the output and summary files); the tests give
  * `run()` a recording runner that prints what workflow.ts would.
  */
-import type { Dispatcher } from 'undici'
+import type { Http } from '../datagouv/http.js'
 import * as workflow from './workflow.js'
 
 export interface Runner {
@@ -31,8 +31,8 @@ export interface Runner {
   readonly env: Readonly<Record<string, string | undefined>>
   /** The workspace, where `files` and `resources` patterns are resolved. */
   readonly cwd: string
-  /** Every request goes through it instead of the proxy agent built from `env` (tests). */
-  readonly dispatcher?: Dispatcher
+  /** Every request goes through it instead of `NodeHttp` built from `env` (tests). */
+  readonly http?: Http
 }
 
 /** The runner of a real step: workflow.ts, the process's environment and working directory. */

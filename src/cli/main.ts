@@ -4,7 +4,7 @@
  * in shell history and process lists). Logs and progress go to stderr; the result table, or with
  * --json the action's outputs, to stdout.
  */
-import type { Dispatcher } from 'undici'
+import type { Http } from '../datagouv/http.js'
 import { toErrorMessage } from '../util/errors.js'
 import { baseDelayFromEnv } from '../datagouv/retry.js'
 import { execute, failureSummary } from '../engine/engine.js'
@@ -30,8 +30,8 @@ export interface Io {
   /** The key, the proxy variables, TERM, the retry knob of the tests. */
   env: Readonly<Record<string, string | undefined>>
   cwd: string
-  /** Every request goes through it instead of the proxy agent built from `env` (tests). */
-  dispatcher?: Dispatcher
+  /** Every request goes through it instead of `NodeHttp` built from `env` (tests). */
+  http?: Http
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -111,7 +111,7 @@ async function publishFromTerminal(
       provenance: gitProvenance(io.cwd),
       env: io.env,
       naming: CLI_NAMING,
-      ...(io.dispatcher !== undefined ? { dispatcher: io.dispatcher } : {}),
+      ...(io.http !== undefined ? { http: io.http } : {}),
       ...(baseDelayMs !== undefined ? { retryBaseDelayMs: baseDelayMs } : {}),
     })
     reporter.done()

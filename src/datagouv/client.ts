@@ -4,7 +4,6 @@
  * constructor, the key only in its header, redirects, errors); creations are never repeated
  * blindly (recovery.ts `createOnce`).
  */
-import type { Dispatcher } from 'undici'
 import { z } from 'zod'
 import { datasetPutBody } from './dataset-form.js'
 import { ApiError } from './errors.js'
@@ -21,6 +20,7 @@ import {
   type Me,
   type Resource,
 } from './schemas.js'
+import type { Http } from './http.js'
 import { Transport, type ClientOptions, type Logger } from './transport.js'
 
 // What the engine takes from the client along with it.
@@ -35,8 +35,8 @@ export class DatagouvClient {
   readonly http: Transport
   readonly origin: string
   readonly logger: Logger
-  /** Also for requests to other hosts (remote URL checks): the same proxy settings. */
-  readonly dispatcher: Dispatcher
+  /** Also for requests to other hosts (remote URL checks, the diff's downloads): the same proxy settings. */
+  readonly requester: Http
   /** Sent on every request, URL checks included. */
   readonly userAgent: string
 
@@ -44,7 +44,7 @@ export class DatagouvClient {
     this.http = new Transport(options)
     this.origin = this.http.origin
     this.logger = this.http.logger
-    this.dispatcher = this.http.dispatcher
+    this.requester = this.http.http
     this.userAgent = this.http.userAgent
   }
 

@@ -27,18 +27,26 @@ export function partRanges(size: number, chunkSize: number): ByteRange[] {
 }
 
 /**
- * Bytes per read of an upload, and how many read buffers one request body cycles through. The
- * buffers are allocated once per request and reused: a fresh buffer per read would leave up to
- * tens of MiB of garbage waiting for V8's next full collection (measured in BENCHMARKS.md).
+ * Bytes per read of an upload, and how many read buffers one request body cycles through.
  *
- * Reuse is safe because the HTTP client pulls the next chunk only once the socket has taken the
- * previous one: undici writes each chunk and, when the socket's queue is above its high-water
- * mark, waits for 'drain' before pulling again; below the mark, at most the queue's last
- * kilobytes wait, and those belong to the chunk just written, never to one two reads back.
- * The body must therefore go to undici as the generator itself, with no stream reading ahead.
+ * Reuse within a body is safe because the HTTP client pulls the next chunk only once the socket
+ * has taken the previous one (http.ts writes each chunk and, when the request's queue is above its
+ * high-water mark, waits for 'drain' before pulling again; below the mark, at most the queue's
+ * last kilobytes wait, and those belong to the chunk just written, never to one two reads back).
+ * The body must therefore go to the client as the generator itself, with no stream reading ahead.
  */
 const READ_SIZE = 256 * 1024
 const RING = 3
+
+/**
+ * Read buffers of bodies whose request was answered, for the next bodies: without them each part
+ * of a 1 GiB upload allocated its own (54 parts, 40 MiB of buffers), which V8 frees only at its
+ * next collection, ~10 MiB of the peak RSS (BENCHMARKS.md). A body gives its buffers back only
+ * once its answer came (`StreamedBody.release`): by then the socket has sent every byte of it.
+ * Never more kept than the most parts in flight need.
+ */
+const spare: Buffer[] = []
+const MAX_SPARE = 8 * RING
 
 /** A range of a local file, sent as the form's `file` part under `filename`. */
 export interface FileRange extends ByteRange {
@@ -72,30 +80,42 @@ export function multipart(
   )
   const tail = Buffer.from(`${file === undefined ? '' : '\r\n'}--${boundary}--\r\n`)
   const fileLength = file === undefined ? 0 : file.end - file.start
+  const ring: Buffer[] = []
+  let sent = false
   async function* stream(): AsyncGenerator<Uint8Array> {
     yield head
     if (file !== undefined && fileLength > 0) {
-      for await (const bytes of fileRange(file)) {
+      for await (const bytes of fileRange(file, ring)) {
         hasher?.feed(file.start + bytes.offset, bytes.chunk)
         onProgress?.(bytes.chunk.length)
         yield bytes.chunk
       }
     }
     yield tail
+    sent = true
   }
   return {
     stream: stream(),
     length: head.length + fileLength + tail.length,
     contentType: `multipart/form-data; boundary=${boundary}`,
+    // Only a body read to its end: one answered early (a refusal) may still be reading a buffer.
+    release: () => {
+      if (!sent) return
+      for (const buffer of ring.splice(0)) if (spare.length < MAX_SPARE) spare.push(buffer)
+    },
   }
 }
 
 /**
- * The bytes of a file range, read into `RING` buffers in turn; `offset` is relative to the range's
- * start. A file that cannot be read, or that shrank, fails with a `LocalFileError`: no retry
- * would read it better.
+ * The bytes of a file range, read into up to `RING` buffers in turn (taken from the spare ones,
+ * else allocated, and left in `ring` for their owner to release); `offset` is relative to the
+ * range's start. A file that cannot be read, or that shrank, fails with a `LocalFileError`: no
+ * retry would read it better.
  */
-async function* fileRange(file: FileRange): AsyncGenerator<{ chunk: Buffer; offset: number }> {
+async function* fileRange(
+  file: FileRange,
+  ring: Buffer[],
+): AsyncGenerator<{ chunk: Buffer; offset: number }> {
   const handle = await open(file.path, 'r').catch((error: unknown) => {
     throw new LocalFileError(
       file.path,
@@ -105,9 +125,8 @@ async function* fileRange(file: FileRange): AsyncGenerator<{ chunk: Buffer; offs
   })
   try {
     const size = file.end - file.start
-    const ring = Array.from({ length: Math.min(RING, Math.ceil(size / READ_SIZE)) }, () =>
-      Buffer.allocUnsafe(Math.min(READ_SIZE, size)),
-    )
+    const count = Math.min(RING, Math.ceil(size / READ_SIZE))
+    for (let i = 0; i < count; i++) ring.push(spare.pop() ?? Buffer.allocUnsafe(READ_SIZE))
     for (let offset = 0, turn = 0; offset < size; turn++) {
       const buffer = ring[turn % ring.length] as Buffer
       const { bytesRead } = await handle

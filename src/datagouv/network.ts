@@ -7,6 +7,7 @@
  * (multipart.ts raises it as a `LocalFileError`), and is passed on as it is.
  */
 import { describeCause, LocalFileError, NetworkError } from './errors.js'
+import { ProxyRefusedError } from './http.js'
 import type { ProxyRoute } from './proxy.js'
 
 interface Cause {
@@ -17,7 +18,7 @@ interface Cause {
   cause?: unknown
 }
 
-/** The error undici gave and the errors it wraps, outermost first. */
+/** The error the request failed with and the errors it wraps, outermost first. */
 function chain(error: unknown): Cause[] {
   const found: Cause[] = []
   for (let e = error; e !== null && typeof e === 'object' && found.length < 5;) {
@@ -43,13 +44,9 @@ export function noAnswer(
   const local = causes.find((c): c is LocalFileError => c instanceof LocalFileError)
   if (local !== undefined) return local
   const shown = `${url.origin}${url.pathname}${url.search}`
-  const refused = causes
-    .map((c) =>
-      typeof c.message === 'string' ? /^Proxy response \((\d+)\)/.exec(c.message) : null,
-    )
-    .find((m) => m !== null && m !== undefined)
-  if (refused != null) {
-    const status = Number(refused[1])
+  const refused = causes.find((c): c is ProxyRefusedError => c instanceof ProxyRefusedError)
+  if (refused !== undefined) {
+    const status = refused.status
     const through = proxy !== undefined ? `the proxy ${proxy.url} (${proxy.variable})` : 'the proxy'
     const why =
       `${through} refused the tunnel to ${url.host}: it answered ${status} to CONNECT` +

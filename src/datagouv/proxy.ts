@@ -1,11 +1,10 @@
 /**
  * The proxy variables of the caller's environment, honoured as curl and the runner honour them
- * (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, the lower-case name first): the agent that sends every
- * request through them, and which proxy, if any, a URL goes through, for messages.
+ * (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, the lower-case name first): which proxy, if any, a URL goes
+ * through (http.ts tunnels through it), and how messages name it.
  */
-import { EnvHttpProxyAgent, type Dispatcher } from 'undici'
 
-type Env = Readonly<Record<string, string | undefined>>
+export type Env = Readonly<Record<string, string | undefined>>
 
 /** The proxy a request goes through, as messages name it. */
 export interface ProxyRoute {
@@ -26,35 +25,45 @@ function variable(env: Env, name: string): { name: string; value: string } | und
   return undefined
 }
 
-/**
- * An agent that honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl does (the lower-case name
- * first), read from `env` once. Not undici's default, which reads the process's: only the entry
- * points read the process, and a run in a test keeps an environment of its own.
- */
-export function proxyAgent(env: Env): Dispatcher {
-  return new EnvHttpProxyAgent({
-    keepAliveTimeout: 10_000,
-    httpProxy: variable(env, 'http_proxy')?.value ?? '',
-    httpsProxy: variable(env, 'https_proxy')?.value ?? '',
-    noProxy: variable(env, 'no_proxy')?.value ?? '',
-  })
-}
-
-/**
- * The proxy that `proxyAgent(env)` sends a request for `target` through, by the same rules as
- * undici's EnvHttpProxyAgent (an https URL takes HTTPS_PROXY, else HTTP_PROXY; NO_PROXY lists
- * hosts, optionally with a port, that go direct, and their subdomains; `*` means every host);
- * `undefined` when it goes direct.
- */
-export function proxyFor(env: Env, target: URL): ProxyRoute | undefined {
+/** The variable whose proxy a request for `target` goes through; `undefined`: direct. */
+function chosenFor(env: Env, target: URL): { name: string; value: string } | undefined {
   const chosen =
     (target.protocol === 'https:' ? variable(env, 'https_proxy') : undefined) ??
     variable(env, 'http_proxy')
   if (chosen === undefined || exempted(variable(env, 'no_proxy')?.value ?? '', target))
     return undefined
+  return chosen
+}
+
+/**
+ * The proxy's URL, credentials included, that a request for `target` goes through (http.ts);
+ * `undefined` when it goes direct. A value that is not a URL fails the request, naming its
+ * variable (the credentials it may hold are not shown).
+ */
+export function proxyUrl(env: Env, target: URL): URL | undefined {
+  const chosen = chosenFor(env, target)
+  if (chosen === undefined) return undefined
+  try {
+    // `proxy:3128`, as curl takes it, is http://proxy:3128.
+    return new URL(
+      /^[a-z][a-z0-9+.-]*:\/\//i.test(chosen.value) ? chosen.value : `http://${chosen.value}`,
+    )
+  } catch {
+    throw new TypeError(`${chosen.name} is not a URL: expected http://host:port`)
+  }
+}
+
+/**
+ * The proxy a request for `target` goes through, as messages name it (an https URL takes
+ * HTTPS_PROXY, else HTTP_PROXY; NO_PROXY lists hosts, optionally with a port, that go direct, and
+ * their subdomains; `*` means every host); `undefined` when it goes direct.
+ */
+export function proxyFor(env: Env, target: URL): ProxyRoute | undefined {
+  const chosen = chosenFor(env, target)
+  if (chosen === undefined) return undefined
   let parsed: URL
   try {
-    parsed = new URL(chosen.value)
+    parsed = proxyUrl(env, target) as URL
   } catch {
     return { url: '(unreadable URL)', hostname: '', variable: chosen.name }
   }

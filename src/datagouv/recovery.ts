@@ -42,7 +42,8 @@ function mayStillAct(error: unknown): boolean {
     error instanceof NetworkError
       ? (error.cause as { code?: unknown } | undefined)?.code
       : undefined
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+  // http.ts: no answer after the whole body was sent, or an answer that stopped.
+  return code === 'HEADERS_TIMEOUT' || code === 'BODY_TIMEOUT'
 }
 
 /** A request that must not be repeated blindly, and where its result would be. */

@@ -2,18 +2,17 @@
  * The client's transport: one request to the data.gouv.fr API (`send`), its answer read whole and
  * checked against the statuses the caller accepts (`ApiError` otherwise), answers validated by a
  * zod schema (`parse`), and JSON calls through the one retry policy (`call`). The policy (base
- * URL, key, timeout, retries, dispatcher) is given to the constructor. The key travels only in
+ * URL, key, timeout, retries, http) is given to the constructor. The key travels only in
  * the `X-API-KEY` header, never in a URL, a log line or an error, and never to another origin:
  * redirects are followed for reads only, and only within the instance's origin.
  */
-import type { Readable } from 'node:stream'
-import { request, type Dispatcher } from 'undici'
 import type { z } from 'zod'
 import { parseApiUrl } from './api-url.js'
 import { ApiError, ProtocolError, apiMessageOf } from './errors.js'
+import { NodeHttp, readText, type Http } from './http.js'
 import { noAnswer } from './network.js'
 import { Pause } from './pause.js'
-import { proxyAgent, proxyFor, type ProxyRoute } from './proxy.js'
+import { proxyFor, type ProxyRoute } from './proxy.js'
 import { DEFAULT_RETRY, parseRetryAfter, Retrier, type RetryPolicy } from './retry.js'
 
 export interface Logger {
@@ -34,9 +33,9 @@ export interface ClientOptions {
    */
   timeoutMs?: number
   retry?: Partial<RetryPolicy>
-  /** Defaults to `proxyAgent(env)`. */
-  dispatcher?: Dispatcher
-  /** The caller's environment, where the default dispatcher reads the proxy variables. */
+  /** Defaults to `new NodeHttp(env)` (http.ts). */
+  http?: Http
+  /** The caller's environment, where the default `http` reads the proxy variables. */
   env: Readonly<Record<string, string | undefined>>
   userAgent?: string
   logger?: Logger
@@ -47,6 +46,11 @@ export interface StreamedBody {
   stream: AsyncIterable<Uint8Array>
   length: number
   contentType: string
+  /**
+   * Called once the request was answered, when every byte of the body has left: its buffers may
+   * serve another body (multipart.ts). Not called when the request failed.
+   */
+  release?: () => void
 }
 
 export interface SendOptions {
@@ -83,11 +87,11 @@ export class Transport {
    * Also used for requests to other hosts (remote URL checks), so they go through the same proxy
    * settings.
    */
-  readonly dispatcher: Dispatcher
-  private readonly ownsDispatcher: boolean
+  readonly http: Http
+  private readonly ownsHttp: boolean
   /** Sent on every request, URL checks included. */
   readonly userAgent: string
-  /** The proxy the instance is reached through, for messages (unknown with a given dispatcher). */
+  /** The proxy the instance is reached through, for messages (unknown with a given `http`). */
   private readonly proxy: ProxyRoute | undefined
   /** A server's `Retry-After`: every new request to it waits until then. */
   private readonly pause: Pause
@@ -100,9 +104,9 @@ export class Transport {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.logger = options.logger ?? silentLogger
     this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger)
-    this.ownsDispatcher = options.dispatcher === undefined
-    this.dispatcher = options.dispatcher ?? proxyAgent(options.env)
-    this.proxy = this.ownsDispatcher ? proxyFor(options.env, new URL(origin)) : undefined
+    this.ownsHttp = options.http === undefined
+    this.http = options.http ?? new NodeHttp(options.env)
+    this.proxy = this.ownsHttp ? proxyFor(options.env, new URL(origin)) : undefined
     this.userAgent = options.userAgent ?? 'datagouv-publish'
     this.pause = new Pause(this.retrier.ceilingMs, this.logger, new URL(origin).host)
   }
@@ -113,7 +117,7 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close()
+    if (this.ownsHttp) await this.http.close()
   }
 
   /** One JSON call through the retry policy: sent again only on what the policy retries. */
@@ -224,31 +228,31 @@ export class Transport {
     }
     if (this.apiKey !== undefined) headers['x-api-key'] = this.apiKey
     let body: string | AsyncIterable<Uint8Array> | undefined
+    let release: (() => void) | undefined
     if (options.json !== undefined) {
       body = JSON.stringify(options.json)
       headers['content-type'] = 'application/json'
     } else if (options.body !== undefined) {
-      // The generator itself, not a stream around it: nothing may read ahead of the socket
-      // (multipart.ts reuses its buffers).
+      // The generator itself, pulled at the socket's pace (http.ts): multipart.ts reuses its
+      // buffers.
       const built = options.body()
       body = built.stream
+      release = built.release
       headers['content-type'] = built.contentType
       headers['content-length'] = String(built.length)
     }
     await this.pause.wait()
     const started = Date.now()
     try {
-      const response = await request(url, {
+      const response = await this.http.request({
         method,
+        url,
         headers,
-        // undici writes an async iterable chunk by chunk (client-h1 `writeIterable`); its request()
-        // typings list only streams and buffers.
-        body: (body ?? null) as string | Readable | null,
-        dispatcher: this.dispatcher,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        ...(body !== undefined ? { body } : {}),
+        timeoutMs: this.timeoutMs,
       })
-      const text = await response.body.text()
+      const text = await readText(response.body)
+      release?.()
       this.logger.debug(
         `${method} ${displayPath(url)} -> ${response.statusCode} (${Date.now() - started} ms)`,
       )

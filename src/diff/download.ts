@@ -1,6 +1,6 @@
 /**
  * The published file, downloaded for the diff: a GET of the resource's URL (the static host, not
- * the API: no key is ever sent), through the run's dispatcher (its proxy settings), streamed to a
+ * the API: no key is ever sent), through the run's `Http` (its proxy settings), streamed to a
  * temporary file with its sha1 computed on the way, and never more than the size bound: above it,
  * the download stops and only its size is known.
  */
@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { request, type Dispatcher } from 'undici'
 import { ApiError, NetworkError } from '../datagouv/errors.js'
+import { discard, type Http } from '../datagouv/http.js'
 import type { Retrier } from '../datagouv/retry.js'
 
 export interface DownloadOptions {
-  dispatcher: Dispatcher
+  http: Http
   userAgent: string
   timeoutMs: number
   /** Above this many bytes, nothing more is read. */
@@ -47,30 +47,31 @@ async function downloadOnce(
 ): Promise<Downloaded> {
   let url = start
   for (let hop = 0; ; hop++) {
-    const response = await request(url, {
-      method: 'GET',
-      headers: { 'user-agent': options.userAgent, accept: '*/*' },
-      dispatcher: options.dispatcher,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    }).catch((error: unknown) => {
-      throw new NetworkError('GET', url, error)
-    })
+    const response = await options.http
+      .request({
+        method: 'GET',
+        url: new URL(url),
+        headers: { 'user-agent': options.userAgent, accept: '*/*' },
+        timeoutMs: options.timeoutMs,
+      })
+      .catch((error: unknown) => {
+        throw new NetworkError('GET', url, error)
+      })
     const location = headerOf(response.headers, 'location')
     if (response.statusCode >= 300 && response.statusCode < 400 && location !== undefined) {
-      await response.body.dump()
+      await discard(response.body)
       if (hop === MAX_REDIRECTS)
         throw new ApiError('GET', url, response.statusCode, 'too many redirects')
       url = new URL(location, url).toString()
       continue
     }
     if (response.statusCode !== 200) {
-      await response.body.dump()
+      await discard(response.body)
       throw new ApiError('GET', url, response.statusCode, '')
     }
     const length = Number(headerOf(response.headers, 'content-length') ?? Number.NaN)
     if (length > options.maxBytes) {
-      await response.body.dump()
+      await discard(response.body)
       return { kind: 'too-large', size: length }
     }
     return save(response.body, path, options.maxBytes, url)

@@ -62,7 +62,7 @@ export async function diffPlan(
       },
       {
         maxBytes: settings.diffMaxSize,
-        dispatcher: client.dispatcher,
+        http: client.requester,
         userAgent: client.userAgent,
         timeoutMs: settings.timeoutSeconds * 1000,
         retrier: client.http.retrier,

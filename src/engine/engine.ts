@@ -4,8 +4,8 @@
  * the edges (src/action/main.ts for the runner, src/cli/main.ts for a terminal) only read options
  * and show what it reports.
  */
-import type { Dispatcher } from 'undici'
 import { DatagouvClient, type Logger } from '../datagouv/client.js'
+import type { Http } from '../datagouv/http.js'
 import type { Dataset } from '../datagouv/schemas.js'
 import { communityScope, ownerScope, type Scope } from '../datagouv/scope.js'
 import { createDataset, creationFact } from './create-dataset.js'
@@ -62,8 +62,8 @@ export interface EngineOptions {
   provenance?: Provenance
   /** The edge's environment: the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) are read here. */
   env: Readonly<Record<string, string | undefined>>
-  /** Every request goes through it instead of the proxy agent built from `env`; its owner closes it. */
-  dispatcher?: Dispatcher
+  /** Every request goes through it instead of `NodeHttp` built from `env`; its owner closes it. */
+  http?: Http
   /** How the run's messages name the inputs (inputs/naming.ts); the action's words by default. */
   naming?: InputNaming
   /** The data diff of the uploads (engine/diff.ts): the action always, the CLI with `--diff`. */
@@ -198,7 +198,7 @@ function clientFor(settings: Settings, reporter: Reporter, options: EngineOption
     userAgent: options.userAgent,
     logger: reporter,
     env: options.env,
-    ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {}),
+    ...(options.http !== undefined ? { http: options.http } : {}),
   })
 }
 

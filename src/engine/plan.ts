@@ -9,7 +9,7 @@
 import type { Dataset, Resource } from '../datagouv/schemas.js'
 import type { ExtraValue } from './inputs.js'
 import type { Entry, FileEntry, RemoteEntry } from './manifest.js'
-import type { UrlProbe } from '../files/probe.js'
+import type { UrlProbe } from '../datagouv/probe.js'
 import type { FileCheck } from './checks.js'
 import { inputName } from './inputs.js'
 

@@ -7,7 +7,7 @@
  */
 import type { DatagouvClient } from '../datagouv/client.js'
 import type { Dataset } from '../datagouv/schemas.js'
-import type { UrlProbe } from '../files/probe.js'
+import type { UrlProbe } from '../datagouv/probe.js'
 import type { Settings } from './inputs.js'
 import type { Entry, FileEntry } from './manifest.js'
 import type { DatasetStep, Plan, RemovalStep, Target, WithProblems } from './plan.js'

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import type { Dispatcher } from 'undici'
 import { actionNode } from '../../scripts/run-action.js'
 import { main } from '../../src/cli/main.js'
+import { httpThrough } from './undici-http.js'
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/index.js')
 
@@ -22,7 +23,7 @@ export interface CliRun {
 export interface CliOptions {
   cwd: string
   env?: Record<string, string>
-  /** In process only: every request through it instead of the proxy agent built from `env`. */
+  /** In process only: every request through it (test/helpers/undici-http.ts) instead of Node's http. */
   dispatcher?: Dispatcher
 }
 
@@ -37,7 +38,7 @@ export async function runCli(args: string[], options: CliOptions): Promise<CliRu
     stderr: { write: (text: string) => (stderr += text) },
     env: { ...TEST_ENV, ...options.env },
     cwd: options.cwd,
-    ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {}),
+    ...(options.dispatcher !== undefined ? { http: httpThrough(options.dispatcher) } : {}),
   })
   return { code, stdout, stderr }
 }

@@ -15,6 +15,7 @@ import type { Dispatcher } from 'undici'
 import { parseOutputFile, type ActionRun } from '../../scripts/run-action.js'
 import { run } from '../../src/action/main.js'
 import type { Runner } from '../../src/action/runner.js'
+import { httpThrough } from './undici-http.js'
 
 /** What every test run sees unless it says otherwise: a runner's variables, a short backoff. */
 const RUNNER_ENV: Readonly<Record<string, string>> = {
@@ -27,7 +28,7 @@ export interface InProcessOptions {
   cwd: string
   /** Added to RUNNER_ENV; the inputs are added as `INPUT_<NAME>` variables, as the runner does. */
   env?: Record<string, string>
-  /** Every request through it instead of the proxy agent built from the environment. */
+  /** Every request through it (test/helpers/undici-http.ts) instead of Node's http. */
   dispatcher?: Dispatcher
 }
 
@@ -97,7 +98,7 @@ export function recordingRunner(options: {
     },
     env: options.env,
     cwd: options.cwd,
-    ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {}),
+    ...(options.dispatcher !== undefined ? { http: httpThrough(options.dispatcher) } : {}),
   }
   return {
     runner,

@@ -232,7 +232,7 @@ export const document =
 /**
  * A token the workflow gives (`github-token`, whose default is `${{ github.token }}`); `undefined`
  * when empty, or when the expression was not substituted (outside a workflow run: the CLI,
- * @github/local-action).
+ * `npm run local-action`).
  */
 export const workflowToken: InputParser<string | undefined> = () =>
   z

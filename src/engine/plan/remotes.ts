@@ -4,7 +4,7 @@
  * URL answers is asked for (preflight.ts probes it) and handed back.
  */
 import type { Resource } from '../../datagouv/schemas.js'
-import type { UrlProbe } from '../../files/probe.js'
+import type { UrlProbe } from '../../datagouv/probe.js'
 import type { ExtraValue, IfUnchanged } from '../inputs.js'
 import type { RemoteEntry } from '../manifest.js'
 import type { RemoteAction, RemoteStep, Target } from '../plan.js'

@@ -7,7 +7,7 @@ import type { DatagouvClient } from '../../datagouv/client.js'
 import { toErrorMessage } from '../../datagouv/errors.js'
 import type { Dataset } from '../../datagouv/schemas.js'
 import { hashFile } from '../../files/hash.js'
-import { probeUrl, type UrlProbe } from '../../files/probe.js'
+import { probeUrl, type UrlProbe } from '../../datagouv/probe.js'
 import { mapConcurrent } from '../../util/concurrency.js'
 import type { Settings } from '../inputs.js'
 import type { Entry, FileEntry, RemoteEntry } from '../manifest.js'
@@ -36,7 +36,7 @@ export async function probeAll(
       found.probes.set(
         entry.url,
         await probeUrl(entry.url, {
-          dispatcher: client.dispatcher,
+          http: client.requester,
           timeoutMs: Math.min(30_000, settings.timeoutSeconds * 1000),
           userAgent: client.userAgent,
         }),

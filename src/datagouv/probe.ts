@@ -3,7 +3,7 @@
  * falling back to a one-byte ranged GET for servers that refuse HEAD. Redirects are followed (no
  * credential is ever sent: this talks to the producer's server, not to data.gouv.fr).
  */
-import { request, type Dispatcher } from 'undici'
+import { discard, type Http } from './http.js'
 import { toErrorMessage } from '../util/errors.js'
 
 export interface UrlProbe {
@@ -25,7 +25,7 @@ const MAX_REDIRECTS = 5
 
 export async function probeUrl(
   url: string,
-  options: { dispatcher?: Dispatcher; timeoutMs: number; userAgent: string },
+  options: { http: Http; timeoutMs: number; userAgent: string },
 ): Promise<UrlProbe> {
   if (!/^https?:/i.test(url))
     throw new ProbeError(`only http(s) URLs can be checked, not ${new URL(url).protocol}`)
@@ -55,22 +55,21 @@ export async function probeUrl(
 async function follow(
   method: 'HEAD' | 'GET',
   start: string,
-  options: { dispatcher?: Dispatcher; timeoutMs: number; userAgent: string },
+  options: { http: Http; timeoutMs: number; userAgent: string },
 ): Promise<UrlProbe> {
   let url = start
   for (let hop = 0; ; hop++) {
     const headers: Record<string, string> = { 'user-agent': options.userAgent, accept: '*/*' }
     if (method === 'GET') headers.range = 'bytes=0-0'
-    const response = await request(url, {
+    const response = await options.http.request({
       method,
+      url: new URL(url),
       headers,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      timeoutMs: options.timeoutMs,
     })
-    // Never read a body: a server that ignores Range would send the whole file. dump() reads at
-    // most a few kilobytes, then closes the connection.
-    await response.body.dump({ limit: 16_384 }).catch(() => undefined)
+    // Never read a body: a server that ignores Range would send the whole file. At most a few
+    // kilobytes are read, then the connection is closed.
+    await discard(response.body, 16_384)
     const location = header(response.headers, 'location')
     if (
       response.statusCode >= 300 &&
