@@ -10,14 +10,18 @@ export interface Proxy {
   url: string
   /** `host:port` of every tunnel asked for, in order (refused ones included). */
   tunnels: string[]
+  /** The `Proxy-Authorization` header of each CONNECT, in the same order (`''`: none). */
+  authorizations: string[]
   close(): Promise<void>
 }
 
 export async function connectProxy(options: { refuse?: number } = {}): Promise<Proxy> {
   const tunnels: string[] = []
+  const authorizations: string[] = []
   const server: Server = createServer((_req, res) => res.writeHead(405).end('CONNECT only'))
   server.on('connect', (req, client, head) => {
     tunnels.push(req.url ?? '')
+    authorizations.push(req.headers['proxy-authorization'] ?? '')
     if (options.refuse !== undefined) {
       client.end(`HTTP/1.1 ${options.refuse} Refused by policy\r\nContent-Length: 0\r\n\r\n`)
       return
@@ -36,6 +40,7 @@ export async function connectProxy(options: { refuse?: number } = {}): Promise<P
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     tunnels,
+    authorizations,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
