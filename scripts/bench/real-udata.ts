@@ -10,13 +10,25 @@
  * single upload. The action and curl go through the same door. Beside the times, where they go:
  * the CPU seconds of the client (the action's process; curl's) and of the server's process
  * (utime + stime of its Python process, every thread, from /proc/<pid>/stat) during each run.
+ * The door also reads, as each request arrives and is answered, the server's user and system CPU,
+ * the action's process (found by its working directory, the bench's folder) and its own (it runs
+ * in the bench's process): what each side spent in the parts phase and in curl's request.
+ *
+ * Where the server's CPU goes: after the runs, small requests with no body worth the name
+ * measure what udata spends on each request whatever its size (the API key's lookup, the user's
+ * login, the dataset's lookups, Flask): 1 KiB parts of a throwaway upload, and 1 KiB single uploads
+ * into the resource. A chunked upload pays the first once per part, curl's request the second
+ * once; the rest of each phase's server CPU is what the bytes cost (multipart parsing, the
+ * temporary file, the stored file or part; and for the single upload, the sha1 that the chunked
+ * upload only computes in its finalisation).
  *
  * Before each run the stored file is replaced by a tiny one (a single upload through the API),
  * so the action sends the whole file again. The action runs with `file-checks: off` and
  * `diff-max-size: 0`: both read the file before the upload, and their CPU is not the upload's.
  */
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { createServer, request, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -52,6 +64,8 @@ interface Run {
   serverCpu: number
   /** The server's CPU from the first part's arrival to the last part's answer. */
   partsCpu: number
+  /** Each side's CPU over the same time (the server's, split in user and system). */
+  partsSides: CpuSample
   rss: number
 }
 
@@ -62,6 +76,26 @@ interface CurlRun {
   serverCpu: number
   /** The server's CPU from the request's arrival to its answer. */
   uploadCpu: number
+  uploadSides: CpuSample
+}
+
+/** CPU seconds, at an instant or over a span. */
+interface CpuSample {
+  serverUser: number
+  serverSystem: number
+  /** The action's process; NaN when none runs (curl's turn). */
+  clientUser: number
+  clientSystem: number
+  /** The bench's own process, where the door runs. */
+  door: number
+}
+
+/** udata's CPU per request whatever its size (`perRequestCpu`). */
+interface FixedCost {
+  /** A 1 KiB part: what each part of a chunked upload pays. */
+  part: number
+  /** A 1 KiB single upload into the resource: what curl's request pays once. */
+  single: number
 }
 
 export async function realUdata(
@@ -77,7 +111,7 @@ export async function realUdata(
     )
   bench.log(`real udata ${versionName}: starting`)
   const udata = await startUdata(version, 120_000, storage)
-  const door = await recordingProxy(udata.url, () => cpuSeconds(udata))
+  const door = await recordingProxy(udata.url, () => cpuNow(udata, bench.work))
   const name = `real-${sizeTag(size)}.csv`
   const file = path.join(bench.work, name)
   const action: Record<string, Run[]> = {}
@@ -133,6 +167,7 @@ export async function realUdata(
         const serverCpu = cpuSeconds(udata) - cpuBefore
         await verify(`the action on ${runtime.label}`)
         const phases = uploadPhases(door.records)
+        const partsSides = door.cpuDuring((r) => r.fields?.partindex !== undefined)
         const run: Run = {
           parts: phases.partsSeconds,
           final: phases.finalSeconds,
@@ -140,12 +175,13 @@ export async function realUdata(
           wall: measured.seconds,
           clientCpu: measured.cpu,
           serverCpu,
-          partsCpu: door.cpuDuring((r) => r.fields?.partindex !== undefined),
+          partsCpu: serverCpuOf(partsSides),
+          partsSides,
           rss: measured.rss,
         }
         ;(action[runtime.label] ??= []).push(run)
         bench.log(
-          `  run ${i + 1}/${bench.runs} ${runtime.label}: wall ${seconds(run.wall)}, parts ${seconds(run.parts)} (${run.count}), finalisation ${seconds(run.final)}, CPU action ${seconds(run.clientCpu)} / server ${seconds(serverCpu)} (parts phase ${seconds(run.partsCpu)})`,
+          `  run ${i + 1}/${bench.runs} ${runtime.label}: wall ${seconds(run.wall)}, parts ${seconds(run.parts)} (${run.count}), finalisation ${seconds(run.final)}, CPU action ${seconds(run.clientCpu)} / server ${seconds(serverCpu)} (parts phase ${seconds(run.partsCpu)}; action ${seconds(clientCpuOf(run.partsSides))}, door ${seconds(run.partsSides.door)})`,
         )
       }
       await markChanged()
@@ -155,23 +191,80 @@ export async function realUdata(
       const c = await curlUpload(`${door.url}${uploadPath}`, udata.seed.api_key, file)
       const serverCpu = cpuSeconds(udata) - cpuBefore
       await verify('curl')
+      const uploadSides = door.cpuDuring((r) => r.method === 'POST')
       curl.push({
         server: singleUploadSeconds(door.records),
         wall: c.seconds,
         clientCpu: c.cpu,
         serverCpu,
-        uploadCpu: door.cpuDuring((r) => r.method === 'POST'),
+        uploadCpu: serverCpuOf(uploadSides),
+        uploadSides,
       })
       bench.log(
-        `  run ${i + 1}/${bench.runs} curl -F: wall ${seconds(c.seconds)}, at the server ${seconds(curl.at(-1)?.server ?? Number.NaN)}, CPU curl ${seconds(c.cpu)} / server ${seconds(serverCpu)} (its request ${seconds(curl.at(-1)?.uploadCpu ?? Number.NaN)})`,
+        `  run ${i + 1}/${bench.runs} curl -F: wall ${seconds(c.seconds)}, at the server ${seconds(curl.at(-1)?.server ?? Number.NaN)}, CPU curl ${seconds(c.cpu)} / server ${seconds(serverCpu)} (its request ${seconds(serverCpuOf(uploadSides))}; door ${seconds(uploadSides.door)})`,
       )
     }
+    const fixed = await perRequestCpu(udata, dataset.id, uploadPath)
+    bench.log(
+      `  udata's CPU per request with a 1 KiB body: ${ms(fixed.part)} a part, ${ms(fixed.single)} a single upload`,
+    )
+    return report(bench, size, versionName, action, curl, fixed)
   } finally {
     await door.close()
     await udata.close()
     await rm(file, { force: true })
   }
-  return report(bench, size, versionName, action, curl)
+}
+
+/**
+ * What udata spends on a request whatever its size: the server's CPU over requests with a 1 KiB
+ * body sent one at a time straight to it, divided by their number (the kernel counts CPU in ticks
+ * of 10 ms, so a batch, not each request): parts of one throwaway upload (never finalised), then
+ * single uploads into the resource under names of their own (one name stored twice within a
+ * second is refused, docs/udata-protocol.md §3.2 step 5).
+ */
+async function perRequestCpu(
+  udata: RealUdata,
+  datasetId: string,
+  uploadPath: string,
+): Promise<FixedCost> {
+  const count = 30
+  const body = new Blob([Buffer.alloc(1024, 'x')])
+  const batch = async (form: (i: number) => FormData): Promise<number> => {
+    const before = serverCpuOf(cpuNow(udata))
+    for (let i = 0; i < count; i++) {
+      const answer = await fetch(`${udata.url}${uploadPath}`, {
+        method: 'POST',
+        headers: { 'x-api-key': udata.seed.api_key },
+        body: form(i),
+      })
+      await answer.arrayBuffer()
+      if (answer.status !== 200)
+        throw new Error(`a 1 KiB upload to dataset ${datasetId} answered ${answer.status}`)
+    }
+    return (serverCpuOf(cpuNow(udata)) - before) / count
+  }
+  const uuid = randomUUID()
+  const part = await batch((i) => {
+    const form = new FormData()
+    for (const [field, value] of Object.entries({
+      uuid,
+      filename: 'fixed.csv',
+      partindex: String(i),
+      partbyteoffset: String(i * 1024),
+      totalparts: String(count),
+      chunksize: '1024',
+    }))
+      form.append(field, value)
+    form.append('file', body, 'blob')
+    return form
+  })
+  const single = await batch((i) => {
+    const form = new FormData()
+    form.append('file', body, `fixed-${i}.csv`)
+    return form
+  })
+  return { part, single }
 }
 
 function report(
@@ -180,10 +273,14 @@ function report(
   versionName: string,
   action: Record<string, Run[]>,
   curl: readonly CurlRun[],
+  fixed: FixedCost,
 ): Section {
   const curlServer = median(curl.map((c) => c.server))
-  const pick = (label: string, key: keyof Run): number =>
+  const pick = (label: string, key: Exclude<keyof Run, 'partsSides'>): number =>
     median((action[label] ?? []).map((r) => r[key]))
+  const pickSide = (label: string, key: keyof CpuSample): number =>
+    median((action[label] ?? []).map((r) => r.partsSides[key]))
+  const curlSide = (key: keyof CpuSample): number => median(curl.map((c) => c.uploadSides[key]))
   const curlCells = `${seconds(median(curl.map((c) => c.wall)))} / ${seconds(curlServer)}`
   const curlCpu = `${seconds(median(curl.map((c) => c.clientCpu)))} / ${seconds(median(curl.map((c) => c.serverCpu)))}`
   const curlUploadCpu = median(curl.map((c) => c.uploadCpu))
@@ -222,6 +319,44 @@ function report(
       ],
       rows,
     ),
+    `Where the CPU goes, in the parts phase and in curl's request (medians): the server's user and system CPU; of it, what udata spends on each request whatever its size (measured after the runs with 1 KiB bodies: ${ms(fixed.part)} a part, ${ms(fixed.single)} a single upload) and what is left for the bytes; the client's process (curl's: its whole run) and the door's, over the same time.`,
+    table(
+      [
+        'In',
+        'Requests',
+        'Wall at the door',
+        'Server CPU: user / system',
+        'of which per request',
+        'for the bytes',
+        'Client CPU: user / system',
+        'Door CPU',
+      ],
+      [
+        ...bench.runtimes.map((r) => {
+          const count = pick(r.label, 'count')
+          return [
+            `${r.label}: parts`,
+            String(count),
+            seconds(pick(r.label, 'parts')),
+            `${seconds(pickSide(r.label, 'serverUser'))} / ${seconds(pickSide(r.label, 'serverSystem'))}`,
+            `${count} × ${ms(fixed.part)} = ${seconds(count * fixed.part)}`,
+            seconds(pick(r.label, 'partsCpu') - count * fixed.part),
+            `${seconds(pickSide(r.label, 'clientUser'))} / ${seconds(pickSide(r.label, 'clientSystem'))}`,
+            seconds(pickSide(r.label, 'door')),
+          ]
+        }),
+        [
+          'curl -F',
+          '1',
+          seconds(curlServer),
+          `${seconds(curlSide('serverUser'))} / ${seconds(curlSide('serverSystem'))}`,
+          ms(fixed.single),
+          seconds(curlUploadCpu - fixed.single),
+          `${seconds(median(curl.map((c) => c.clientCpu)))} (whole run)`,
+          seconds(curlSide('door')),
+        ],
+      ],
+    ),
   ].join('\n\n')
   const results: Record<string, Verdict> = Object.fromEntries(
     bench.runtimes.map((r: Runtime) => {
@@ -229,7 +364,7 @@ function report(
       return [
         r.label,
         {
-          value: `${ratio(value)} (${seconds(pick(r.label, 'parts'))} vs ${seconds(curlServer)}); server CPU ${seconds(pick(r.label, 'partsCpu'))} in the parts vs ${seconds(curlUploadCpu)} in curl's request; whole runs: action ${seconds(pick(r.label, 'clientCpu'))} and server ${seconds(pick(r.label, 'serverCpu'))}, curl ${curlCpu.replace(' / ', ' and server ')}`,
+          value: `${ratio(value)} (${seconds(pick(r.label, 'parts'))} vs ${seconds(curlServer)}); server CPU ${seconds(pick(r.label, 'partsCpu'))} in the parts (${pick(r.label, 'count')} × ${ms(fixed.part)} of it per request, whatever its size) vs ${seconds(curlUploadCpu)} in curl's request; action's CPU ${seconds(median((action[r.label] ?? []).map((x) => clientCpuOf(x.partsSides))))} in the parts; whole runs: action ${seconds(pick(r.label, 'clientCpu'))} and server ${seconds(pick(r.label, 'serverCpu'))}, curl ${curlCpu.replace(' / ', ' and server ')}`,
           met: value <= 1.1,
         },
       ]
@@ -249,13 +384,64 @@ function report(
   }
 }
 
+const ms = (s: number): string => (Number.isNaN(s) ? 'n/a' : `${(s * 1000).toFixed(1)} ms`)
+
 /** utime + stime of the server's process (every thread), in seconds. */
 function cpuSeconds(udata: RealUdata): number {
-  if (udata.pid === undefined) return Number.NaN
-  const stat = readFileSync(`/proc/${udata.pid}/stat`, 'utf8')
+  return udata.pid === undefined ? Number.NaN : processCpu(udata.pid).total
+}
+
+/** utime and stime of a process (every thread, the ended ones included), in seconds. */
+function processCpu(pid: number): { user: number; system: number; total: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // Fields after the command name (which may hold spaces), counted from field 3: utime is 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks()
+  const user = Number(fields[11]) / clockTicks()
+  const system = Number(fields[12]) / clockTicks()
+  return { user, system, total: user + system }
+}
+
+/** Each side's CPU now: the server's, the action's if it runs in `work`, the door's. */
+function cpuNow(udata: RealUdata, work?: string): CpuSample {
+  const server =
+    udata.pid === undefined ? { user: Number.NaN, system: Number.NaN } : processCpu(udata.pid)
+  const own = process.cpuUsage()
+  return {
+    serverUser: server.user,
+    serverSystem: server.system,
+    ...(work === undefined
+      ? { clientUser: Number.NaN, clientSystem: Number.NaN }
+      : clientCpu(work)),
+    door: (own.user + own.system) / 1e6,
+  }
+}
+
+const serverCpuOf = (sample: CpuSample): number => sample.serverUser + sample.serverSystem
+const clientCpuOf = (sample: CpuSample): number => sample.clientUser + sample.clientSystem
+
+/** The action's process: the one working in the bench's folder (curl works elsewhere). */
+let client: number | undefined
+function clientCpu(work: string): { clientUser: number; clientSystem: number } {
+  const none = { clientUser: Number.NaN, clientSystem: Number.NaN }
+  const worksIn = (pid: number): boolean => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === work
+    } catch {
+      return false
+    }
+  }
+  if (client === undefined || !worksIn(client))
+    client = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .find((pid) => pid !== process.pid && worksIn(pid))
+  if (client === undefined) return none
+  try {
+    const { user, system } = processCpu(client)
+    return { clientUser: user, clientSystem: system }
+  } catch {
+    return none
+  }
 }
 
 let ticks: number | undefined
@@ -268,8 +454,8 @@ interface Door {
   url: string
   /** What the server saw, as the emulator records it: arrival, answer, body bytes, upload fields. */
   records: RecordedRequest[]
-  /** The server's CPU seconds from the first arrival to the last answer of the requests chosen. */
-  cpuDuring(which: (record: RecordedRequest) => boolean): number
+  /** Each side's CPU seconds from the first arrival to the last answer of the requests chosen. */
+  cpuDuring(which: (record: RecordedRequest) => boolean): CpuSample
   close(): Promise<void>
 }
 
@@ -278,11 +464,11 @@ interface Door {
  * answers only its SERVER_NAME). An upload's form fields are read from the first bytes of its body:
  * `uuid` and `partindex` (a part), `uuid` alone (the finalisation), none (a single upload).
  */
-async function recordingProxy(target: string, cpu: () => number): Promise<Door> {
+async function recordingProxy(target: string, cpu: () => CpuSample): Promise<Door> {
   const to = new URL(target)
   const records: RecordedRequest[] = []
-  /** The server's CPU seconds at each request's arrival and answer. */
-  const cpuAt = new Map<RecordedRequest, { start: number; end?: number }>()
+  /** Each side's CPU seconds at each request's arrival and answer. */
+  const cpuAt = new Map<RecordedRequest, { start: CpuSample; end?: CpuSample }>()
   const server: Server = createServer((req, res) => {
     const record: RecordedRequest = {
       method: req.method ?? 'GET',
@@ -336,9 +522,19 @@ async function recordingProxy(target: string, cpu: () => number): Promise<Door> 
     records,
     cpuDuring(which) {
       const chosen = records.filter(which)
-      const starts = chosen.map((r) => cpuAt.get(r)?.start ?? Number.NaN)
-      const ends = chosen.map((r) => cpuAt.get(r)?.end ?? Number.NaN)
-      return chosen.length === 0 ? Number.NaN : Math.max(...ends) - Math.min(...starts)
+      // CPU counters only grow: the earliest of the starts and the latest of the ends bound the span.
+      const span = (key: keyof CpuSample): number =>
+        chosen.length === 0
+          ? Number.NaN
+          : Math.max(...chosen.map((r) => cpuAt.get(r)?.end?.[key] ?? Number.NaN)) -
+            Math.min(...chosen.map((r) => cpuAt.get(r)?.start[key] ?? Number.NaN))
+      return {
+        serverUser: span('serverUser'),
+        serverSystem: span('serverSystem'),
+        clientUser: span('clientUser'),
+        clientSystem: span('clientSystem'),
+        door: span('door'),
+      }
     },
     close: () =>
       new Promise<void>((resolve) => {
