@@ -6,6 +6,7 @@ import { metadataPatch } from '../src/engine/plan/fields.js'
 import { checksumNeeded, decideFile } from '../src/engine/plan/files.js'
 import { storedNameOf } from '../src/datagouv/schemas.js'
 import { matchEntries } from '../src/engine/plan/match.js'
+import { partSizeWarnings } from '../src/engine/preflight.js'
 
 const RID = [
   '11111111-1111-4111-8111-111111111111',
@@ -238,5 +239,21 @@ describe('storedNameOf and datasetProblems', () => {
     )
     expect(datasetProblems(ds, { resources: false, dataset: false })).toEqual([])
     expect(datasetProblems(dataset([]), { resources: true, dataset: true })).toEqual([])
+  })
+})
+
+describe('chunk-size above 32 MiB (udata 17 puts big parts together in quadratic time)', () => {
+  const MiB = 1024 * 1024
+  it('warns once, naming the input, its value and the largest file sent in such parts', () => {
+    const entries = [entry('a.csv', { size: 100 * MiB }), entry('b.csv', { size: 300 * MiB })]
+    const warnings = partSizeWarnings(64 * MiB, entries)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(
+      /^input 'chunk-size' is 64\.0 MiB: out\/b\.csv \(300\.0 MiB\) goes in parts larger than 32 MiB, .* Use 32MiB or less/,
+    )
+  })
+  it('says nothing at 32 MiB, nor when every file goes in one request', () => {
+    expect(partSizeWarnings(32 * MiB, [entry('a.csv', { size: 100 * MiB })])).toEqual([])
+    expect(partSizeWarnings(64 * MiB, [entry('a.csv', { size: 60 * MiB })])).toEqual([])
   })
 })

@@ -8,7 +8,7 @@
 import type { DatagouvClient } from '../datagouv/client.js'
 import type { Dataset } from '../datagouv/schemas.js'
 import type { UrlProbe } from '../datagouv/probe.js'
-import type { Settings } from './inputs.js'
+import { inputName, type Settings } from './inputs.js'
 import type { Entry, FileEntry } from './manifest.js'
 import type { DatasetStep, Plan, RemovalStep, Target, WithProblems } from './plan.js'
 import {
@@ -28,6 +28,7 @@ import { decideAll, probeAll } from './preflight/facts.js'
 import { readability } from './preflight/local.js'
 import { ownership, readAll, type Reads } from './preflight/reads.js'
 import { provenanceExtras, publicationOf, withProvenance, type Provenance } from './provenance.js'
+import { formatBytes } from '../util/text.js'
 
 export { PreflightError } from './preflight/blocked.js'
 
@@ -137,6 +138,7 @@ function planOf(
       ...entries.warnings,
       ...warningsOf(dataset, creation === undefined ? guided.datasetStep : undefined),
       ...guided.warnings,
+      ...partSizeWarnings(settings.chunkSize, manifest.entries),
     ],
     hiddenLeftOut: manifest.hiddenLeftOut,
   }
@@ -201,6 +203,29 @@ function warningsOf(dataset: Dataset, step: DatasetStep | undefined): string[] {
     ...datasetStepWarnings(step, dataset),
   ]
 }
+
+/**
+ * Parts above 32 MiB: udata 17 puts the parts together at the final request by slicing a copy of
+ * what is left of each part at every read, a time that grows with the square of the part's size
+ * (docs/udata-protocol.md §5.3: a 64 MiB part costs about a minute of the server's CPU, against
+ * 0.4 s for a 20 MB one). Said once, with the largest file that goes in such parts.
+ */
+export function partSizeWarnings(chunkSize: number, entries: readonly Entry[]): string[] {
+  if (chunkSize <= MAX_SAFE_PART) return []
+  const inParts = entries.filter((e): e is FileEntry => e.kind === 'file' && e.size > chunkSize)
+  const largest = inParts.sort((a, b) => b.size - a.size)[0]
+  if (largest === undefined) return []
+  return [
+    `${inputName('chunk-size')} is ${formatBytes(chunkSize)}: ${largest.source} ` +
+      `(${formatBytes(largest.size)}) goes in parts larger than 32 MiB, which udata 17 puts back ` +
+      `together at the final request in a time that grows with the square of the part's size ` +
+      `(a 64 MiB part: about a minute of the server's CPU); the final request may then outlast ` +
+      `the timeout. Use 32MiB or less (the default, 20MB, is what data.gouv.fr's web front sends)`,
+  ]
+}
+
+/** The largest part udata 17 puts back together in a time still proportional to its size. */
+const MAX_SAFE_PART = 32 * 1024 * 1024
 
 /** Targets in the order of the entries they come from (a release's entry is renamed). */
 function inEntryOrder(entries: readonly Entry[], targets: readonly Target[]): Target[] {
