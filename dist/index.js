@@ -13536,16 +13536,18 @@ function partRanges(size, chunkSize) {
     return parts;
 }
 /**
- * Bytes per read of an upload, and how many read buffers one request body cycles through.
+ * Bytes per read of an upload, and how many read buffers one request body cycles through: two,
+ * the chunk being read and the chunk just written.
  *
  * Reuse within a body is safe because the HTTP client pulls the next chunk only once the socket
  * has taken the previous one (http.ts writes each chunk and, when the request's queue is above its
  * high-water mark, waits for 'drain' before pulling again; below the mark, at most the queue's
- * last kilobytes wait, and those belong to the chunk just written, never to one two reads back).
- * The body must therefore go to the client as the generator itself, with no stream reading ahead.
+ * last kilobytes wait, and, the queue being first in first out, those belong to the chunk just
+ * written, never to the one before it, whose buffer the next read fills). The body must therefore
+ * go to the client as the generator itself, with no stream reading ahead.
  */
 const READ_SIZE = 256 * 1024;
-const RING = 3;
+const RING = 2;
 /**
  * Read buffers of bodies whose request was answered, for the next bodies: without them each part
  * of a 1 GiB upload allocated its own (54 parts, 40 MiB of buffers), which V8 frees only at its
@@ -23576,6 +23578,8 @@ async function notFound(client, settings) {
 
 
 
+
+
 async function preflight(client, settings, context) {
     const today = dayOf(context.startedAt);
     const read = await readAll(client, withCreationCoverage(settings, today), context.cwd);
@@ -23645,6 +23649,7 @@ function planOf(settings, context, read, entries, guided) {
             ...entries.warnings,
             ...warningsOf(dataset, creation === undefined ? guided.datasetStep : undefined),
             ...guided.warnings,
+            ...partSizeWarnings(settings.chunkSize, manifest.entries),
         ],
         hiddenLeftOut: manifest.hiddenLeftOut,
     };
@@ -23702,6 +23707,29 @@ function warningsOf(dataset, step) {
         ...datasetStepWarnings(step, dataset),
     ];
 }
+/**
+ * Parts above 32 MiB: udata 17 puts the parts together at the final request by slicing a copy of
+ * what is left of each part at every read, a time that grows with the square of the part's size
+ * (docs/udata-protocol.md §5.3: a 64 MiB part costs about a minute of the server's CPU, against
+ * 0.4 s for a 20 MB one). Said once, with the largest file that goes in such parts.
+ */
+function partSizeWarnings(chunkSize, entries) {
+    if (chunkSize <= MAX_SAFE_PART)
+        return [];
+    const inParts = entries.filter((e) => e.kind === 'file' && e.size > chunkSize);
+    const largest = inParts.sort((a, b) => b.size - a.size)[0];
+    if (largest === undefined)
+        return [];
+    return [
+        `${inputName('chunk-size')} is ${formatBytes(chunkSize)}: ${largest.source} ` +
+            `(${formatBytes(largest.size)}) goes in parts larger than 32 MiB, which udata 17 puts back ` +
+            `together at the final request in a time that grows with the square of the part's size ` +
+            `(a 64 MiB part: about a minute of the server's CPU); the final request may then outlast ` +
+            `the timeout. Use 32MiB or less (the default, 20MB, is what data.gouv.fr's web front sends)`,
+    ];
+}
+/** The largest part udata 17 puts back together in a time still proportional to its size. */
+const MAX_SAFE_PART = 32 * 1024 * 1024;
 /** Targets in the order of the entries they come from (a release's entry is renamed). */
 function inEntryOrder(entries, targets) {
     const index = new Map(entries.map((e, i) => [`${e.label}\u0000${e.source}`, i]));

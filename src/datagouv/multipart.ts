@@ -27,16 +27,18 @@ export function partRanges(size: number, chunkSize: number): ByteRange[] {
 }
 
 /**
- * Bytes per read of an upload, and how many read buffers one request body cycles through.
+ * Bytes per read of an upload, and how many read buffers one request body cycles through: two,
+ * the chunk being read and the chunk just written.
  *
  * Reuse within a body is safe because the HTTP client pulls the next chunk only once the socket
  * has taken the previous one (http.ts writes each chunk and, when the request's queue is above its
  * high-water mark, waits for 'drain' before pulling again; below the mark, at most the queue's
- * last kilobytes wait, and those belong to the chunk just written, never to one two reads back).
- * The body must therefore go to the client as the generator itself, with no stream reading ahead.
+ * last kilobytes wait, and, the queue being first in first out, those belong to the chunk just
+ * written, never to the one before it, whose buffer the next read fills). The body must therefore
+ * go to the client as the generator itself, with no stream reading ahead.
  */
 const READ_SIZE = 256 * 1024
-const RING = 3
+const RING = 2
 
 /**
  * Read buffers of bodies whose request was answered, for the next bodies: without them each part
