@@ -24549,17 +24549,20 @@ var datagouv_proxy = __nccwpck_require__(845);
  * compiles it twice (baseline, then optimised once it is hot): ~22 MiB of compiler memory at the
  * first requests on Node 24, and undici's code itself adds ~25 MiB at start-up; Node's parser is
  * native, already in the binary. Peak RSS publishing 1 GiB went from 124–131 MiB to the figures in
- * BENCHMARKS.md (issue 20). The tests give a run their own `Http` (a recording one, or undici's
- * MockAgent behind an adapter in test/helpers), as they gave a dispatcher before.
+ * BENCHMARKS.md (issue 20). The tests give a run their own `Http`: undici's MockAgent or an Agent
+ * that records or breaks requests, behind test/helpers/undici-http.ts.
  */
 
 
 
 
-/** Nothing moved for the request's timeout: `phase` says what it waited for. */
+/** Nothing moved for the request's timeout: `code` says what it waited for. */
 class HttpTimeoutError extends Error {
     name = 'HttpTimeoutError';
-    /** `SEND_TIMEOUT`: the server took no bytes; `HEADERS_TIMEOUT`: no answer after the body; `BODY_TIMEOUT`: the answer stopped. */
+    /**
+     * `SEND_TIMEOUT`: the server took no byte of the body; `HEADERS_TIMEOUT`: no answer after the
+     * body; `BODY_TIMEOUT`: the answer stopped.
+     */
     code;
     constructor(phase, ms) {
         super(phase === 'send'
@@ -24628,7 +24631,13 @@ class NodeHttp {
             headers['content-length'] = String(Buffer.byteLength(body));
         else if (body === undefined && !['GET', 'HEAD', 'OPTIONS'].includes(request.method))
             headers['content-length'] = '0';
-        const req = client.request(url, { method: request.method, headers, agent });
+        // `timeout` also reaches a tunnel's createConnection, which bounds its CONNECT with it.
+        const req = client.request(url, {
+            method: request.method,
+            headers,
+            agent,
+            timeout: request.timeoutMs,
+        });
         return new Promise((resolve, reject) => {
             let phase = 'send';
             let response;
@@ -24741,7 +24750,12 @@ function tunnelAgent(proxy, secure) {
             headers,
             agent: false,
         });
+        const waited = options.timeout ?? 60_000;
+        connect.setTimeout(waited, () => connect.destroy(new Error(`timeout: the proxy did not answer CONNECT within ${waited / 1000} s`)));
         connect.once('connect', (answer, socket) => {
+            // The tunnel is the request's socket now: its own timeout watches it.
+            connect.removeAllListeners('timeout');
+            socket.setTimeout(0);
             if (answer.statusCode !== 200) {
                 socket.destroy();
                 done(new ProxyRefusedError(answer.statusCode ?? 0));

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -193,4 +193,28 @@ it('says in which phase nothing moved: the body not taken, no answer, an answer 
   expect((silent as HttpTimeoutError).code).toBe('HEADERS_TIMEOUT')
   expect((stalled as HttpTimeoutError).code).toBe('BODY_TIMEOUT')
   expect(String(silent)).toMatch(/timeout: no answer within 0.3 s/)
+})
+
+it('gives up on a proxy that takes the connection and never answers CONNECT', async () => {
+  const held: Socket[] = []
+  const silent = createNetServer((socket) => {
+    held.push(socket) // holds the connection, reads, says nothing
+    socket.resume()
+  })
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of held) socket.destroy()
+        silent.close(() => resolve())
+      }),
+  )
+  const port = (silent.address() as AddressInfo).port
+  const http = client({ HTTP_PROXY: `http://127.0.0.1:${port}` })
+  const failure = await http
+    .request({ method: 'GET', url: new URL('http://127.0.0.1:9/'), headers: {}, timeoutMs: 300 })
+    .catch((error: unknown) => error)
+  expect(String(failure)).toMatch(/timeout: the proxy did not answer CONNECT within 0.3 s/)
+  // The tunnel's connection was given up, not left open.
+  await expect.poll(() => held.every((socket) => socket.destroyed)).toBe(true)
 })

@@ -8,8 +8,8 @@
  * compiles it twice (baseline, then optimised once it is hot): ~22 MiB of compiler memory at the
  * first requests on Node 24, and undici's code itself adds ~25 MiB at start-up; Node's parser is
  * native, already in the binary. Peak RSS publishing 1 GiB went from 124–131 MiB to the figures in
- * BENCHMARKS.md (issue 20). The tests give a run their own `Http` (a recording one, or undici's
- * MockAgent behind an adapter in test/helpers), as they gave a dispatcher before.
+ * BENCHMARKS.md (issue 20). The tests give a run their own `Http`: undici's MockAgent or an Agent
+ * that records or breaks requests, behind test/helpers/undici-http.ts.
  */
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
@@ -42,14 +42,17 @@ export interface HttpResponse {
 /** Where every request of a run goes: `NodeHttp` on the runner, the tests' own in tests. */
 export interface Http {
   request(request: HttpRequest): Promise<HttpResponse>
-  /** Closes idle connections; requests in flight end as they would. */
+  /** Closes its connections, once the run's requests are over. */
   close(): Promise<void>
 }
 
-/** Nothing moved for the request's timeout: `phase` says what it waited for. */
+/** Nothing moved for the request's timeout: `code` says what it waited for. */
 export class HttpTimeoutError extends Error {
   override readonly name = 'HttpTimeoutError'
-  /** `SEND_TIMEOUT`: the server took no bytes; `HEADERS_TIMEOUT`: no answer after the body; `BODY_TIMEOUT`: the answer stopped. */
+  /**
+   * `SEND_TIMEOUT`: the server took no byte of the body; `HEADERS_TIMEOUT`: no answer after the
+   * body; `BODY_TIMEOUT`: the answer stopped.
+   */
   readonly code: 'SEND_TIMEOUT' | 'HEADERS_TIMEOUT' | 'BODY_TIMEOUT'
 
   constructor(phase: 'send' | 'headers' | 'body', ms: number) {
@@ -118,7 +121,13 @@ export class NodeHttp implements Http {
     if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body))
     else if (body === undefined && !['GET', 'HEAD', 'OPTIONS'].includes(request.method))
       headers['content-length'] = '0'
-    const req = client.request(url, { method: request.method, headers, agent })
+    // `timeout` also reaches a tunnel's createConnection, which bounds its CONNECT with it.
+    const req = client.request(url, {
+      method: request.method,
+      headers,
+      agent,
+      timeout: request.timeoutMs,
+    })
     return new Promise<HttpResponse>((resolve, reject) => {
       let phase: 'send' | 'headers' | 'body' = 'send'
       let response: IncomingMessage | undefined
@@ -236,7 +245,16 @@ function tunnelAgent(proxy: URL, secure: boolean): http.Agent {
       headers,
       agent: false,
     })
+    const waited = options.timeout ?? 60_000
+    connect.setTimeout(waited, () =>
+      connect.destroy(
+        new Error(`timeout: the proxy did not answer CONNECT within ${waited / 1000} s`),
+      ),
+    )
     connect.once('connect', (answer: IncomingMessage, socket: Socket) => {
+      // The tunnel is the request's socket now: its own timeout watches it.
+      connect.removeAllListeners('timeout')
+      socket.setTimeout(0)
       if (answer.statusCode !== 200) {
         socket.destroy()
         done(new ProxyRefusedError(answer.statusCode ?? 0))
