@@ -12649,15 +12649,18 @@ function isLoopback(hostname) {
 
 // EXTERNAL MODULE: ./src/datagouv/http.ts + 1 modules
 var http = __nccwpck_require__(8912);
+// EXTERNAL MODULE: ./src/datagouv/proxy.ts
+var datagouv_proxy = __nccwpck_require__(845);
 ;// CONCATENATED MODULE: ./src/datagouv/network.ts
 /**
  * What a request that got no answer ran into, in words that name the host and the proxy, and
  * whether another try may cure it. A connection lost or refused, a timeout, a TLS failure may
- * pass; a name that does not resolve (the instance's, or the proxy's) and a proxy that refuses
- * the tunnel do not, and are not retried: the run fails in seconds instead of after every retry.
+ * pass; a name that does not resolve (the instance's, or the proxy's), a proxy that refuses
+ * the tunnel and a proxy variable that is not a URL do not, and are not retried: the run fails in seconds instead of after every retry.
  * A local file that could not be read while the body was sent is the runner's, not the network's
  * (multipart.ts raises it as a `LocalFileError`), and is passed on as it is.
  */
+
 
 
 /** The error the request failed with and the errors it wraps, outermost first. */
@@ -12681,6 +12684,10 @@ function noAnswer(method, url, error, proxy) {
     if (local !== undefined)
         return local;
     const shown = `${url.origin}${url.pathname}${url.search}`;
+    const setting = causes.find((c) => c instanceof datagouv_proxy/* ProxySettingError */.Tl);
+    // The runner's setting: the next try reads the same variable.
+    if (setting !== undefined)
+        return new NetworkError(method, shown, error, setting.message, false);
     const refused = causes.find((c) => c instanceof http/* ProxyRefusedError */.Ne);
     if (refused !== undefined) {
         const status = refused.status;
@@ -12741,8 +12748,6 @@ class Pause {
     }
 }
 
-// EXTERNAL MODULE: ./src/datagouv/proxy.ts
-var proxy = __nccwpck_require__(845);
 ;// CONCATENATED MODULE: ./src/datagouv/transport.ts
 
 
@@ -12786,7 +12791,7 @@ class Transport {
         this.retrier = new Retrier({ ...DEFAULT_RETRY, ...options.retry }, this.logger);
         this.ownsHttp = options.http === undefined;
         this.http = options.http ?? new http/* NodeHttp */.NO(options.env);
-        this.proxy = this.ownsHttp ? (0,proxy/* proxyFor */.i)(options.env, new URL(origin)) : undefined;
+        this.proxy = this.ownsHttp ? (0,datagouv_proxy/* proxyFor */.iJ)(options.env, new URL(origin)) : undefined;
         this.userAgent = options.userAgent ?? 'datagouv-publish';
         this.pause = new Pause(this.retrier.ceilingMs, this.logger, new URL(origin).host);
     }
@@ -19468,7 +19473,7 @@ async function downloadOnce(start, path, options) {
             .catch((error) => {
             throw new NetworkError('GET', url, error);
         });
-        const location = headerOf(response.headers, 'location');
+        const location = (0,http/* headerOf */.rR)(response.headers, 'location');
         if (response.statusCode >= 300 && response.statusCode < 400 && location !== undefined) {
             await (0,http/* discard */.vf)(response.body);
             if (hop === download_MAX_REDIRECTS)
@@ -19480,7 +19485,7 @@ async function downloadOnce(start, path, options) {
             await (0,http/* discard */.vf)(response.body);
             throw new ApiError('GET', url, response.statusCode, '');
         }
-        const length = Number(headerOf(response.headers, 'content-length') ?? Number.NaN);
+        const length = Number((0,http/* headerOf */.rR)(response.headers, 'content-length') ?? Number.NaN);
         if (length > options.maxBytes) {
             await (0,http/* discard */.vf)(response.body);
             return { kind: 'too-large', size: length };
@@ -19514,10 +19519,6 @@ async function save(body, path, maxBytes, url) {
         throw new NetworkError('GET', url, error);
     }
     return { kind: 'file', size, sha1: hash.digest('hex') };
-}
-function headerOf(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
 }
 
 ;// CONCATENATED MODULE: ./src/diff/columns.ts
@@ -21853,7 +21854,7 @@ async function follow(method, start, options) {
         // Never read a body: a server that ignores Range would send the whole file. At most a few
         // kilobytes are read, then the connection is closed.
         await (0,http/* discard */.vf)(response.body, 16_384);
-        const location = header(response.headers, 'location');
+        const location = (0,http/* headerOf */.rR)(response.headers, 'location');
         if (response.statusCode >= 300 &&
             response.statusCode < 400 &&
             location !== undefined &&
@@ -21862,21 +21863,17 @@ async function follow(method, start, options) {
             continue;
         }
         const probe = { status: response.statusCode, finalUrl: url, method };
-        const size = sizeOf(response.statusCode, header(response.headers, 'content-length'), header(response.headers, 'content-range'));
+        const size = sizeOf(response.statusCode, (0,http/* headerOf */.rR)(response.headers, 'content-length'), (0,http/* headerOf */.rR)(response.headers, 'content-range'));
         if (size !== undefined)
             probe.size = size;
-        const etag = header(response.headers, 'etag');
+        const etag = (0,http/* headerOf */.rR)(response.headers, 'etag');
         if (etag !== undefined)
             probe.etag = etag;
-        const lastModified = header(response.headers, 'last-modified');
+        const lastModified = (0,http/* headerOf */.rR)(response.headers, 'last-modified');
         if (lastModified !== undefined)
             probe.lastModified = lastModified;
         return probe;
     }
-}
-function header(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
 }
 /** The file's size: Content-Range's total on 206, Content-Length otherwise. */
 function sizeOf(status, contentLength, contentRange) {
@@ -24522,6 +24519,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   NO: () => (/* binding */ NodeHttp),
   Ne: () => (/* binding */ ProxyRefusedError),
   vf: () => (/* binding */ discard),
+  rR: () => (/* binding */ headerOf),
   yR: () => (/* binding */ readText)
 });
 
@@ -24556,22 +24554,28 @@ var datagouv_proxy = __nccwpck_require__(845);
 
 
 
-/** Nothing moved for the request's timeout: `code` says what it waited for. */
+const TIMEOUTS = {
+    send: {
+        code: 'SEND_TIMEOUT',
+        says: (s) => `the server took no byte of the request for ${s} s`,
+    },
+    headers: {
+        code: 'HEADERS_TIMEOUT',
+        says: (s) => `no answer within ${s} s after the request was sent`,
+    },
+    body: { code: 'BODY_TIMEOUT', says: (s) => `the answer stopped for ${s} s` },
+};
+/**
+ * Nothing moved for the request's timeout. `code` says what it waited for: `SEND_TIMEOUT`, the
+ * server took no byte of the body; `HEADERS_TIMEOUT`, no answer after the body; `BODY_TIMEOUT`,
+ * the answer stopped.
+ */
 class HttpTimeoutError extends Error {
     name = 'HttpTimeoutError';
-    /**
-     * `SEND_TIMEOUT`: the server took no byte of the body; `HEADERS_TIMEOUT`: no answer after the
-     * body; `BODY_TIMEOUT`: the answer stopped.
-     */
     code;
     constructor(phase, ms) {
-        super(phase === 'send'
-            ? `timeout: the server took no byte of the request for ${ms / 1000} s`
-            : phase === 'headers'
-                ? `timeout: no answer within ${ms / 1000} s after the request was sent`
-                : `timeout: the answer stopped for ${ms / 1000} s`);
-        this.code =
-            phase === 'send' ? 'SEND_TIMEOUT' : phase === 'headers' ? 'HEADERS_TIMEOUT' : 'BODY_TIMEOUT';
+        super(`timeout: ${TIMEOUTS[phase].says(ms / 1000)}`);
+        this.code = TIMEOUTS[phase].code;
     }
 }
 /** The proxy answered CONNECT with another status than 200: no tunnel. */
@@ -24582,6 +24586,11 @@ class ProxyRefusedError extends Error {
         super(`the proxy answered ${status} to CONNECT`);
         this.status = status;
     }
+}
+/** A header's value, the first when the answer repeats it. */
+function headerOf(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
 }
 /** The whole body as UTF-8 text. */
 async function readText(body) {
@@ -24612,8 +24621,8 @@ async function discard(body, limit = 128 * 1024) {
 }
 const AGENT_OPTIONS = { keepAlive: true, scheduling: 'lifo' };
 /**
- * Requests through Node's agents, one per protocol and proxy, keeping connections alive between
- * requests; HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read from `env` once (proxy.ts).
+ * Requests through Node's agents, one per origin, keeping connections alive between requests;
+ * HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read from `env` (proxy.ts) once per origin.
  */
 class NodeHttp {
     env;
@@ -24679,19 +24688,17 @@ class NodeHttp {
             agent.destroy();
         this.agents.clear();
     }
+    /** The agent for the URL's origin, made at its first request: direct, or a proxy's tunnels. */
     agentFor(url) {
-        const proxy = (0,datagouv_proxy/* proxyFor */.i)(this.env, url);
-        const key = `${url.protocol} ${proxy?.url ?? ''}`;
-        let agent = this.agents.get(key);
+        const secure = url.protocol === 'https:';
+        let agent = this.agents.get(url.origin);
         if (agent === undefined) {
-            const through = proxy === undefined ? undefined : (0,datagouv_proxy/* proxyUrl */.s)(this.env, url);
+            const proxy = (0,datagouv_proxy/* proxyUrl */.sd)(this.env, url);
             agent =
-                through === undefined
-                    ? url.protocol === 'https:'
-                        ? new (external_node_https_default()).Agent(AGENT_OPTIONS)
-                        : new (external_node_http_default()).Agent(AGENT_OPTIONS)
-                    : tunnelAgent(through, url.protocol === 'https:');
-            this.agents.set(key, agent);
+                proxy !== undefined
+                    ? tunnelAgent(proxy, secure)
+                    : new (secure ? (external_node_https_default()).Agent : (external_node_http_default()).Agent)(AGENT_OPTIONS);
+            this.agents.set(url.origin, agent);
         }
         return agent;
     }
@@ -24788,8 +24795,9 @@ function tunnelAgent(proxy, secure) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   i: () => (/* binding */ proxyFor),
-/* harmony export */   s: () => (/* binding */ proxyUrl)
+/* harmony export */   Tl: () => (/* binding */ ProxySettingError),
+/* harmony export */   iJ: () => (/* binding */ proxyFor),
+/* harmony export */   sd: () => (/* binding */ proxyUrl)
 /* harmony export */ });
 /**
  * The proxy variables of the caller's environment, honoured as curl and the runner honour them
@@ -24813,22 +24821,32 @@ function chosenFor(env, target) {
         return undefined;
     return chosen;
 }
-/**
- * The proxy's URL, credentials included, that a request for `target` goes through (http.ts);
- * `undefined` when it goes direct. A value that is not a URL fails the request, naming its
- * variable (the credentials it may hold are not shown).
- */
-function proxyUrl(env, target) {
-    const chosen = chosenFor(env, target);
-    if (chosen === undefined)
-        return undefined;
+/** A proxy variable whose value is not a URL: no request can go through it. */
+class ProxySettingError extends Error {
+    variable;
+    name = 'ProxySettingError';
+    constructor(variable) {
+        // The value is not shown: it may hold credentials.
+        super(`${variable} is not a URL: expected http://host:port`);
+        this.variable = variable;
+    }
+}
+/** The variable's URL; `proxy:3128`, as curl takes it, is http://proxy:3128. */
+function parsed(chosen) {
     try {
-        // `proxy:3128`, as curl takes it, is http://proxy:3128.
         return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(chosen.value) ? chosen.value : `http://${chosen.value}`);
     }
     catch {
-        throw new TypeError(`${chosen.name} is not a URL: expected http://host:port`);
+        throw new ProxySettingError(chosen.name);
     }
+}
+/**
+ * The proxy's URL, credentials included, that a request for `target` goes through (http.ts);
+ * `undefined` when it goes direct. A value that is not a URL throws a `ProxySettingError`.
+ */
+function proxyUrl(env, target) {
+    const chosen = chosenFor(env, target);
+    return chosen === undefined ? undefined : parsed(chosen);
 }
 /**
  * The proxy a request for `target` goes through, as messages name it (an https URL takes
@@ -24839,16 +24857,16 @@ function proxyFor(env, target) {
     const chosen = chosenFor(env, target);
     if (chosen === undefined)
         return undefined;
-    let parsed;
+    let proxy;
     try {
-        parsed = proxyUrl(env, target);
+        proxy = parsed(chosen);
     }
     catch {
         return { url: '(unreadable URL)', hostname: '', variable: chosen.name };
     }
     return {
-        url: `${parsed.protocol}//${parsed.host}`,
-        hostname: parsed.hostname,
+        url: `${proxy.protocol}//${proxy.host}`,
+        hostname: proxy.hostname,
         variable: chosen.name,
     };
 }

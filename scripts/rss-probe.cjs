@@ -12,8 +12,6 @@
 // statistics at exit (peak_malloced_memory among them), `spaces` the heap spaces at the peak.
 // RSS_PROBE_TIMELINE=1 adds every sample: [ms since start, rss, heapTotal, heapUsed, external,
 // arrayBuffers, malloced].
-// (V8 flags such as --liftoff-only go on the command line: v8.setFlagsFromString has no effect on
-// Node 24, whose V8 freezes its flags once initialised; see scripts/bench/measure.ts.)
 const { readFileSync, writeFileSync } = require('node:fs')
 const v8 = require('node:v8')
 

@@ -25,6 +25,23 @@ afterEach(async () => {
 })
 
 describe('failures no retry cures: fail fast, say which host and which proxy', () => {
+  it('a proxy variable that is not a URL: no retry, the variable named, its value (credentials) not shown', async () => {
+    f = await fixture()
+    await f.write('a.csv', 'new')
+
+    const run = await f.run(
+      { files: '*.csv', 'max-retries': '5' },
+      { HTTP_PROXY: 'http://user:s3cret@[bad' },
+    )
+
+    expect(run.code).toBe(1)
+    expect(run.stdout).not.toContain('; retry ')
+    expect(run.stdout).toContain('failed: HTTP_PROXY is not a URL: expected http://host:port')
+    expect(run.everything).not.toContain('s3cret')
+    expect(run.outputs).toMatchObject({ changed: 'false', 'uploaded-count': '0' })
+    expect(f.emulator.requests).toEqual([])
+  })
+
   it('a proxy that refuses the tunnel (403): one CONNECT per read, no retry; outputs and summary are written', async () => {
     f = await fixture()
     proxy = await connectProxy({ refuse: 403 })

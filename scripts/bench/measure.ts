@@ -4,7 +4,7 @@
  * emulator's request records, and small helpers (median, sizes, formatting).
  */
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -73,12 +73,6 @@ export interface MeasureOptions {
   cwd: string
   /** Sample process.memoryUsage() every so many ms (diagnostic runs only: timed runs are left alone). */
   sampleMs?: number
-  /**
-   * Node or V8 flags on the command line (`--liftoff-only`), through a wrapper script: runAction
-   * runs `node dist/index.js` as the runner does, NODE_OPTIONS refuses most V8 flags, and
-   * v8.setFlagsFromString has no effect on Node 24 (its V8 freezes flags once initialised).
-   */
-  nodeFlags?: readonly string[]
   /** The run is expected to fail (a bundle-only baseline). */
   mayFail?: boolean
 }
@@ -97,20 +91,9 @@ export async function runMeasured(
       RSS_PROBE_FILE: probeFile,
     }
     if (options.sampleMs !== undefined) env.RSS_PROBE_SAMPLE_MS = String(options.sampleMs)
-    let node = runtime.node
-    if (options.nodeFlags !== undefined && options.nodeFlags.length > 0) {
-      // bash, not sh: dash drops variables whose names are not identifiers, such as INPUT_API-KEY.
-      node = path.join(scratch, 'node')
-      const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`
-      await writeFile(
-        node,
-        `#!/bin/bash\nexec ${[runtime.node, ...options.nodeFlags].map(quote).join(' ')} "$@"\n`,
-        { mode: 0o755 },
-      )
-    }
     const startedAtMs = Date.now()
     const started = process.hrtime.bigint()
-    const result = await runAction(inputs, { cwd: options.cwd, node, env })
+    const result = await runAction(inputs, { cwd: options.cwd, node: runtime.node, env })
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const endedAtMs = Date.now()
     if (result.code !== 0 && options.mayFail !== true) {

@@ -16,7 +16,7 @@ import https from 'node:https'
 import type { Socket } from 'node:net'
 import type { Readable } from 'node:stream'
 import tls from 'node:tls'
-import { proxyFor, proxyUrl, type Env } from './proxy.js'
+import { proxyUrl, type Env } from './proxy.js'
 
 export interface HttpRequest {
   method: string
@@ -46,25 +46,30 @@ export interface Http {
   close(): Promise<void>
 }
 
-/** Nothing moved for the request's timeout: `code` says what it waited for. */
+const TIMEOUTS = {
+  send: {
+    code: 'SEND_TIMEOUT',
+    says: (s: number) => `the server took no byte of the request for ${s} s`,
+  },
+  headers: {
+    code: 'HEADERS_TIMEOUT',
+    says: (s: number) => `no answer within ${s} s after the request was sent`,
+  },
+  body: { code: 'BODY_TIMEOUT', says: (s: number) => `the answer stopped for ${s} s` },
+} as const
+
+/**
+ * Nothing moved for the request's timeout. `code` says what it waited for: `SEND_TIMEOUT`, the
+ * server took no byte of the body; `HEADERS_TIMEOUT`, no answer after the body; `BODY_TIMEOUT`,
+ * the answer stopped.
+ */
 export class HttpTimeoutError extends Error {
   override readonly name = 'HttpTimeoutError'
-  /**
-   * `SEND_TIMEOUT`: the server took no byte of the body; `HEADERS_TIMEOUT`: no answer after the
-   * body; `BODY_TIMEOUT`: the answer stopped.
-   */
-  readonly code: 'SEND_TIMEOUT' | 'HEADERS_TIMEOUT' | 'BODY_TIMEOUT'
+  readonly code: (typeof TIMEOUTS)[keyof typeof TIMEOUTS]['code']
 
-  constructor(phase: 'send' | 'headers' | 'body', ms: number) {
-    super(
-      phase === 'send'
-        ? `timeout: the server took no byte of the request for ${ms / 1000} s`
-        : phase === 'headers'
-          ? `timeout: no answer within ${ms / 1000} s after the request was sent`
-          : `timeout: the answer stopped for ${ms / 1000} s`,
-    )
-    this.code =
-      phase === 'send' ? 'SEND_TIMEOUT' : phase === 'headers' ? 'HEADERS_TIMEOUT' : 'BODY_TIMEOUT'
+  constructor(phase: keyof typeof TIMEOUTS, ms: number) {
+    super(`timeout: ${TIMEOUTS[phase].says(ms / 1000)}`)
+    this.code = TIMEOUTS[phase].code
   }
 }
 
@@ -74,6 +79,12 @@ export class ProxyRefusedError extends Error {
   constructor(readonly status: number) {
     super(`the proxy answered ${status} to CONNECT`)
   }
+}
+
+/** A header's value, the first when the answer repeats it. */
+export function headerOf(headers: HttpResponse['headers'], name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
 }
 
 /** The whole body as UTF-8 text. */
@@ -104,8 +115,8 @@ export async function discard(body: Readable, limit = 128 * 1024): Promise<void>
 const AGENT_OPTIONS = { keepAlive: true, scheduling: 'lifo' } as const
 
 /**
- * Requests through Node's agents, one per protocol and proxy, keeping connections alive between
- * requests; HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read from `env` once (proxy.ts).
+ * Requests through Node's agents, one per origin, keeping connections alive between requests;
+ * HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read from `env` (proxy.ts) once per origin.
  */
 export class NodeHttp implements Http {
   private readonly agents = new Map<string, http.Agent>()
@@ -167,19 +178,17 @@ export class NodeHttp implements Http {
     this.agents.clear()
   }
 
+  /** The agent for the URL's origin, made at its first request: direct, or a proxy's tunnels. */
   private agentFor(url: URL): http.Agent {
-    const proxy = proxyFor(this.env, url)
-    const key = `${url.protocol} ${proxy?.url ?? ''}`
-    let agent = this.agents.get(key)
+    const secure = url.protocol === 'https:'
+    let agent = this.agents.get(url.origin)
     if (agent === undefined) {
-      const through = proxy === undefined ? undefined : proxyUrl(this.env, url)
+      const proxy = proxyUrl(this.env, url)
       agent =
-        through === undefined
-          ? url.protocol === 'https:'
-            ? new https.Agent(AGENT_OPTIONS)
-            : new http.Agent(AGENT_OPTIONS)
-          : tunnelAgent(through, url.protocol === 'https:')
-      this.agents.set(key, agent)
+        proxy !== undefined
+          ? tunnelAgent(proxy, secure)
+          : new (secure ? https.Agent : http.Agent)(AGENT_OPTIONS)
+      this.agents.set(url.origin, agent)
     }
     return agent
   }

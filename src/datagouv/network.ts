@@ -1,14 +1,14 @@
 /**
  * What a request that got no answer ran into, in words that name the host and the proxy, and
  * whether another try may cure it. A connection lost or refused, a timeout, a TLS failure may
- * pass; a name that does not resolve (the instance's, or the proxy's) and a proxy that refuses
- * the tunnel do not, and are not retried: the run fails in seconds instead of after every retry.
+ * pass; a name that does not resolve (the instance's, or the proxy's), a proxy that refuses
+ * the tunnel and a proxy variable that is not a URL do not, and are not retried: the run fails in seconds instead of after every retry.
  * A local file that could not be read while the body was sent is the runner's, not the network's
  * (multipart.ts raises it as a `LocalFileError`), and is passed on as it is.
  */
 import { describeCause, LocalFileError, NetworkError } from './errors.js'
 import { ProxyRefusedError } from './http.js'
-import type { ProxyRoute } from './proxy.js'
+import { ProxySettingError, type ProxyRoute } from './proxy.js'
 
 interface Cause {
   code?: unknown
@@ -44,6 +44,9 @@ export function noAnswer(
   const local = causes.find((c): c is LocalFileError => c instanceof LocalFileError)
   if (local !== undefined) return local
   const shown = `${url.origin}${url.pathname}${url.search}`
+  const setting = causes.find((c): c is ProxySettingError => c instanceof ProxySettingError)
+  // The runner's setting: the next try reads the same variable.
+  if (setting !== undefined) return new NetworkError(method, shown, error, setting.message, false)
   const refused = causes.find((c): c is ProxyRefusedError => c instanceof ProxyRefusedError)
   if (refused !== undefined) {
     const status = refused.status

@@ -3,7 +3,7 @@
  * falling back to a one-byte ranged GET for servers that refuse HEAD. Redirects are followed (no
  * credential is ever sent: this talks to the producer's server, not to data.gouv.fr).
  */
-import { discard, type Http } from './http.js'
+import { discard, headerOf, type Http } from './http.js'
 import { toErrorMessage } from '../util/errors.js'
 
 export interface UrlProbe {
@@ -70,7 +70,7 @@ async function follow(
     // Never read a body: a server that ignores Range would send the whole file. At most a few
     // kilobytes are read, then the connection is closed.
     await discard(response.body, 16_384)
-    const location = header(response.headers, 'location')
+    const location = headerOf(response.headers, 'location')
     if (
       response.statusCode >= 300 &&
       response.statusCode < 400 &&
@@ -83,24 +83,16 @@ async function follow(
     const probe: UrlProbe = { status: response.statusCode, finalUrl: url, method }
     const size = sizeOf(
       response.statusCode,
-      header(response.headers, 'content-length'),
-      header(response.headers, 'content-range'),
+      headerOf(response.headers, 'content-length'),
+      headerOf(response.headers, 'content-range'),
     )
     if (size !== undefined) probe.size = size
-    const etag = header(response.headers, 'etag')
+    const etag = headerOf(response.headers, 'etag')
     if (etag !== undefined) probe.etag = etag
-    const lastModified = header(response.headers, 'last-modified')
+    const lastModified = headerOf(response.headers, 'last-modified')
     if (lastModified !== undefined) probe.lastModified = lastModified
     return probe
   }
-}
-
-function header(
-  headers: Record<string, string | string[] | undefined>,
-  name: string,
-): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
 }
 
 /** The file's size: Content-Range's total on 206, Content-Length otherwise. */

@@ -35,22 +35,33 @@ function chosenFor(env: Env, target: URL): { name: string; value: string } | und
   return chosen
 }
 
-/**
- * The proxy's URL, credentials included, that a request for `target` goes through (http.ts);
- * `undefined` when it goes direct. A value that is not a URL fails the request, naming its
- * variable (the credentials it may hold are not shown).
- */
-export function proxyUrl(env: Env, target: URL): URL | undefined {
-  const chosen = chosenFor(env, target)
-  if (chosen === undefined) return undefined
+/** A proxy variable whose value is not a URL: no request can go through it. */
+export class ProxySettingError extends Error {
+  override readonly name = 'ProxySettingError'
+  constructor(readonly variable: string) {
+    // The value is not shown: it may hold credentials.
+    super(`${variable} is not a URL: expected http://host:port`)
+  }
+}
+
+/** The variable's URL; `proxy:3128`, as curl takes it, is http://proxy:3128. */
+function parsed(chosen: { name: string; value: string }): URL {
   try {
-    // `proxy:3128`, as curl takes it, is http://proxy:3128.
     return new URL(
       /^[a-z][a-z0-9+.-]*:\/\//i.test(chosen.value) ? chosen.value : `http://${chosen.value}`,
     )
   } catch {
-    throw new TypeError(`${chosen.name} is not a URL: expected http://host:port`)
+    throw new ProxySettingError(chosen.name)
   }
+}
+
+/**
+ * The proxy's URL, credentials included, that a request for `target` goes through (http.ts);
+ * `undefined` when it goes direct. A value that is not a URL throws a `ProxySettingError`.
+ */
+export function proxyUrl(env: Env, target: URL): URL | undefined {
+  const chosen = chosenFor(env, target)
+  return chosen === undefined ? undefined : parsed(chosen)
 }
 
 /**
@@ -61,15 +72,15 @@ export function proxyUrl(env: Env, target: URL): URL | undefined {
 export function proxyFor(env: Env, target: URL): ProxyRoute | undefined {
   const chosen = chosenFor(env, target)
   if (chosen === undefined) return undefined
-  let parsed: URL
+  let proxy: URL
   try {
-    parsed = proxyUrl(env, target) as URL
+    proxy = parsed(chosen)
   } catch {
     return { url: '(unreadable URL)', hostname: '', variable: chosen.name }
   }
   return {
-    url: `${parsed.protocol}//${parsed.host}`,
-    hostname: parsed.hostname,
+    url: `${proxy.protocol}//${proxy.host}`,
+    hostname: proxy.hostname,
     variable: chosen.name,
   }
 }

@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { ApiError, NetworkError } from '../datagouv/errors.js'
-import { discard, type Http } from '../datagouv/http.js'
+import { discard, headerOf, type Http } from '../datagouv/http.js'
 import type { Retrier } from '../datagouv/retry.js'
 
 export interface DownloadOptions {
@@ -107,12 +107,4 @@ async function save(
     throw new NetworkError('GET', url, error)
   }
   return { kind: 'file', size, sha1: hash.digest('hex') }
-}
-
-function headerOf(
-  headers: Record<string, string | string[] | undefined>,
-  name: string,
-): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
 }
